@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 base, the dual-dialect geometry type, sessions, audit trail, migrations."""
