@@ -1,6 +1,23 @@
-"""Dev helper: regenerate 0001 from the models and add the custom DDL hooks (removed before release)."""
-import re, subprocess, sys, os, pathlib
+"""Dev helper while the schema is pre-release: regenerate migration 0001 from the models and add the
+custom DDL hooks (PostGIS extension, append-only triggers, GiST indexes).
+
+Once a release is deployed, schema changes get new migrations instead (``alembic revision --autogenerate``).
+Usage: python scripts/regen_initial_migration.py
+"""
+import pathlib
+import re
+import tempfile
+
+from alembic import command
+
+from subsidence.db.migrate import alembic_config
+from subsidence.db.session import make_engine
+
 p = pathlib.Path("src/subsidence/db/migrations/versions/0001_initial_schema.py")
+p.unlink(missing_ok=True)
+with tempfile.TemporaryDirectory() as d:
+    eng = make_engine(f"sqlite:///{d}/gen.sqlite")
+    command.revision(alembic_config(eng), message="initial schema", autogenerate=True, rev_id="0001")
 s = p.read_text()
 s = s.replace("import subsidence.db.types\nimport subsidence.db.types\n", "import subsidence.db.types\nfrom subsidence.db import ddl\n")
 geo = re.findall(r"op.create_table\('(\w+)',(.*?)\n    \)\n", s, re.S)

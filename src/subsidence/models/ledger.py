@@ -44,6 +44,9 @@ class Problem(Timestamped, Base):
     closed_date: Mapped[date | None] = mapped_column(Date)
     geometry = mapped_column(geom("GEOMETRY"), nullable=True)
     subsidence_area_id: Mapped[int | None] = mapped_column(ForeignKey("subsidence_area.id"))
+    origin_key: Mapped[str | None] = mapped_column(
+        String(120), unique=True, doc="what opened it automatically (e.g. 'census-area:SA-12'); never twice"
+    )
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
 
     mine: Mapped[Mine | None] = relationship()

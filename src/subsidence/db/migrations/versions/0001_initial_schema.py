@@ -265,6 +265,7 @@ def upgrade() -> None:
     sa.Column('closed_date', sa.Date(), nullable=True),
     sa.Column('geometry', subsidence.db.types.Geometry('GEOMETRY', srid=4546), nullable=True),
     sa.Column('subsidence_area_id', sa.Integer(), nullable=True),
+    sa.Column('origin_key', sa.String(length=120), nullable=True),
     sa.Column('illustrative', sa.Boolean(), nullable=False),
     sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
@@ -274,7 +275,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['subsidence_area_id'], ['subsidence_area.id'], name=op.f('fk_problem_subsidence_area_id_subsidence_area')),
     sa.ForeignKeyConstraint(['town_id'], ['admin_area.id'], name=op.f('fk_problem_town_id_admin_area')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_problem')),
-    sa.UniqueConstraint('code', name=op.f('uq_problem_code'))
+    sa.UniqueConstraint('code', name=op.f('uq_problem_code')),
+    sa.UniqueConstraint('origin_key', name=op.f('uq_problem_origin_key'))
     )
     op.create_table('sensor',
     sa.Column('id', sa.Integer(), nullable=False),

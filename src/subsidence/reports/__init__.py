@@ -1,0 +1,1 @@
+"""Documents: PDF (WeasyPrint, CJK font embedded), DOCX and Excel outputs."""
