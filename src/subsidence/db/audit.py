@@ -46,26 +46,35 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _snapshot(obj: Any, *, before: bool) -> dict[str, Any]:
+def _snapshot(obj: Any) -> dict[str, Any]:
+    """All column values of ``obj`` as they are now."""
     state = inspect(obj)
     exclude = getattr(type(obj), "__audit_exclude__", frozenset())
-    out: dict[str, Any] = {}
+    return {
+        attr.key: jsonable(state.dict.get(attr.key))
+        for attr in state.mapper.column_attrs
+        if attr.key not in exclude and attr.key not in ("created_at", "updated_at")
+    }
+
+
+def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(before, after) of the columns changed in this flush; equal old/new values are not changes."""
+    state = inspect(obj)
+    exclude = getattr(type(obj), "__audit_exclude__", frozenset())
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
         if key in exclude or key in ("created_at", "updated_at"):
             continue
         hist = state.attrs[key].history
-        if before:
-            if hist.deleted:
-                value = hist.deleted[0]
-            elif hist.unchanged:
-                value = hist.unchanged[0]
-            else:
-                value = state.attrs[key].loaded_value
-        else:
-            value = getattr(obj, key, None)
-        out[key] = jsonable(value)
-    return out
+        if not hist.has_changes():
+            continue
+        old = jsonable(hist.deleted[0]) if hist.deleted else None
+        new = jsonable(hist.added[0]) if hist.added else None
+        if old != new:
+            before[key], after[key] = old, new
+    return before, after
 
 
 def _key(obj: Any) -> str | None:
@@ -74,11 +83,6 @@ def _key(obj: Any) -> str | None:
         if value:
             return str(value)
     return None
-
-
-def _changed_only(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    keys = [k for k in after if before.get(k) != after.get(k)]
-    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:
@@ -90,12 +94,12 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         if getattr(type(obj), "__audited__", False):
             rows.append(
                 dict(at=now, actor=actor, action="insert", entity=obj.__tablename__, entity_id=obj.id,
-                     entity_key=_key(obj), before=None, after=_snapshot(obj, before=False), reason=reason)
+                     entity_key=_key(obj), before=None, after=_snapshot(obj), reason=reason)
             )
     for obj in session.dirty:
         if not getattr(type(obj), "__audited__", False) or not session.is_modified(obj, include_collections=False):
             continue
-        before, after = _changed_only(_snapshot(obj, before=True), _snapshot(obj, before=False))
+        before, after = _changes(obj)
         if after:
             rows.append(
                 dict(at=now, actor=actor, action="update", entity=obj.__tablename__, entity_id=obj.id,
@@ -105,7 +109,7 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         if getattr(type(obj), "__audited__", False):
             rows.append(
                 dict(at=now, actor=actor, action="delete", entity=obj.__tablename__, entity_id=obj.id,
-                     entity_key=_key(obj), before=_snapshot(obj, before=True), after=None, reason=reason)
+                     entity_key=_key(obj), before=_snapshot(obj), after=None, reason=reason)
             )
     if rows:
         session.connection().execute(insert(AuditEvent.__table__), rows)

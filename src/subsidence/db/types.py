@@ -29,6 +29,16 @@ class _PostGISGeometry(UserDefinedType):
         return f"geometry({self.geometry_type},{self.srid})"
 
 
+def _register_reflection() -> None:
+    """Let SQLAlchemy reflect PostGIS ``geometry`` columns (for Alembic comparisons on PostgreSQL)."""
+    from sqlalchemy.dialects.postgresql.base import ischema_names
+
+    ischema_names.setdefault("geometry", _PostGISGeometry)
+
+
+_register_reflection()
+
+
 class Geometry(TypeDecorator):
     """A shapely geometry column with a fixed geometry type and SRID (EPSG code)."""
 

@@ -6,9 +6,58 @@ from subsidence.models.audit import AuditEvent
 from subsidence.models.census import SubsidenceArea
 from subsidence.models.hazards import CompensatedBuilding, GroundwaterWell, HazardPoint, Sensor
 from subsidence.models.ledger import Milestone, Problem, problem_cooperating_unit
+from subsidence.models.ledger import (AcceptanceRecord, Escalation, Evidence, GateQuery, NoticeCounter,
+                                     NoticeDelivery, RectificationNotice)
 from subsidence.models.mining import Enterprise, Mine, Panel
+from subsidence.models.tasks import (  # noqa: E402  (task ledgers, issue 6)
+    AssessmentScore,
+    DrawRecord,
+    DrawResult,
+    DrawSeed,
+    FundAccount,
+    FundEntry,
+    FundObligation,
+    HiddenFactor,
+    InspectionItem,
+    InspectionObject,
+    InspectionResult,
+    Inspector,
+    InspectorConflict,
+    RectificationPlan,
+    WaterPlan,
+    WellAssessment,
+    water_plan_well,
+)
+from subsidence.models.web import ApiToken, MonitorAssignment, WebSession
 
 __all__ = [
+    "AcceptanceRecord",
+    "Escalation",
+    "Evidence",
+    "GateQuery",
+    "NoticeCounter",
+    "NoticeDelivery",
+    "RectificationNotice",
+    "AssessmentScore",
+    "DrawRecord",
+    "DrawResult",
+    "DrawSeed",
+    "FundAccount",
+    "FundEntry",
+    "FundObligation",
+    "HiddenFactor",
+    "InspectionItem",
+    "InspectionObject",
+    "InspectionResult",
+    "Inspector",
+    "InspectorConflict",
+    "RectificationPlan",
+    "WaterPlan",
+    "WellAssessment",
+    "water_plan_well",
+    "ApiToken",
+    "MonitorAssignment",
+    "WebSession",
     "AdminArea",
     "AuditEvent",
     "CompensatedBuilding",

@@ -59,6 +59,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprise')),
     sa.UniqueConstraint('credit_code', name=op.f('uq_enterprise_credit_code'))
     )
+    op.create_table('notice_counter',
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('last_seq', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('year', name=op.f('pk_notice_counter'))
+    )
     op.create_table('mine',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('licence_no', sa.String(length=60), nullable=False),
@@ -81,6 +86,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mine')),
     sa.UniqueConstraint('licence_no', name=op.f('uq_mine_licence_no'))
     )
+    with op.batch_alter_table('mine', schema=None) as batch_op:
+        batch_op.create_index('ix_web_mine_enterprise', ['enterprise_id'], unique=False)
+
     op.create_table('unit',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -95,6 +103,21 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['town_id'], ['admin_area.id'], name=op.f('fk_unit_town_id_admin_area')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_unit')),
     sa.UniqueConstraint('code', name=op.f('uq_unit_code'))
+    )
+    op.create_table('assessment_score',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Numeric(precision=6, scale=2, asdecimal=False), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('listing', sa.String(length=20), nullable=True),
+    sa.Column('indicators', sa.JSON(), nullable=False),
+    sa.Column('computed_on', sa.Date(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_assessment_score_mine_id_mine')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment_score')),
+    sa.UniqueConstraint('year', 'mine_id', name='uq_assessment_score_year_mine')
     )
     op.create_table('compensated_building',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -123,6 +146,39 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_compensated_building')),
     sa.UniqueConstraint('code', name=op.f('uq_compensated_building_code'))
     )
+    op.create_table('fund_account',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=False),
+    sa.Column('bank_account', sa.String(length=80), nullable=True),
+    sa.Column('opened', sa.Date(), nullable=True),
+    sa.Column('method_key', sa.String(length=60), nullable=True),
+    sa.Column('land_type', sa.String(length=40), nullable=False),
+    sa.Column('region_key', sa.String(length=40), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_fund_account_mine_id_mine')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fund_account')),
+    sa.UniqueConstraint('code', name=op.f('uq_fund_account_code')),
+    sa.UniqueConstraint('mine_id', name=op.f('uq_fund_account_mine_id'))
+    )
+    op.create_table('gate_query',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=False),
+    sa.Column('application', sa.String(length=40), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('allowed', sa.Boolean(), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('actor', sa.String(length=120), nullable=False),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_gate_query_mine_id_mine')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gate_query'))
+    )
+    with op.batch_alter_table('gate_query', schema=None) as batch_op:
+        batch_op.create_index('ix_gate_query_mine', ['mine_id', 'at'], unique=False)
+
     op.create_table('groundwater_well',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=60), nullable=False),
@@ -174,6 +230,49 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['town_id'], ['admin_area.id'], name=op.f('fk_hazard_point_town_id_admin_area')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hazard_point')),
     sa.UniqueConstraint('code', name=op.f('uq_hazard_point_code'))
+    )
+    with op.batch_alter_table('hazard_point', schema=None) as batch_op:
+        batch_op.create_index('ix_web_hazard_point_town', ['town_id'], unique=False)
+
+    op.create_table('inspection_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('lead_unit_id', sa.Integer(), nullable=True),
+    sa.Column('ratio_high_pct', sa.Integer(), nullable=False),
+    sa.Column('ratio_medium_pct', sa.Integer(), nullable=False),
+    sa.Column('ratio_low_pct', sa.Integer(), nullable=False),
+    sa.Column('per_year', sa.Integer(), nullable=False),
+    sa.Column('inspectors_per_object', sa.Integer(), nullable=False),
+    sa.Column('basis', sa.String(length=300), nullable=True),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['lead_unit_id'], ['unit.id'], name=op.f('fk_inspection_item_lead_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_item')),
+    sa.UniqueConstraint('code', name=op.f('uq_inspection_item_code'))
+    )
+    op.create_table('inspection_object',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=False),
+    sa.Column('risk_grade', sa.Enum('high', 'medium', 'low', name='riskgrade', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_inspection_object_mine_id_mine')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_object')),
+    sa.UniqueConstraint('mine_id', name=op.f('uq_inspection_object_mine_id'))
+    )
+    op.create_table('inspector',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('role_title', sa.String(length=100), nullable=True),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_inspector_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspector')),
+    sa.UniqueConstraint('code', name=op.f('uq_inspector_code'))
     )
     op.create_table('panel',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -248,6 +347,75 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('username', name=op.f('uq_user_account_username'))
     )
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('secret_sha256', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_api_token_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('secret_sha256', name=op.f('uq_api_token_secret_sha256'))
+    )
+    op.create_table('draw_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('pool', sa.JSON(), nullable=False),
+    sa.Column('pool_sha256', sa.String(length=64), nullable=False),
+    sa.Column('published_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('supersedes_id', sa.Integer(), nullable=True),
+    sa.Column('redo_reason', sa.Text(), nullable=True),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['inspection_item.id'], name=op.f('fk_draw_record_item_id_inspection_item')),
+    sa.ForeignKeyConstraint(['supersedes_id'], ['draw_record.id'], name=op.f('fk_draw_record_supersedes_id_draw_record')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_draw_record')),
+    sa.UniqueConstraint('code', name=op.f('uq_draw_record_code'))
+    )
+    op.create_table('fund_obligation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('output_t', sa.Numeric(precision=18, scale=3), nullable=False),
+    sa.Column('price_key', sa.String(length=40), nullable=False),
+    sa.Column('coefficients', sa.JSON(), nullable=False),
+    sa.Column('formula_fen', sa.BigInteger(), nullable=False),
+    sa.Column('plan_required_fen', sa.BigInteger(), nullable=False),
+    sa.Column('required_fen', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['fund_account.id'], name=op.f('fk_fund_obligation_account_id_fund_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fund_obligation')),
+    sa.UniqueConstraint('account_id', 'year', name='uq_fund_obligation_account_year')
+    )
+    op.create_table('inspector_conflict',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('inspector_id', sa.Integer(), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=300), nullable=False),
+    sa.Column('declared_date', sa.Date(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['inspector_id'], ['inspector.id'], name=op.f('fk_inspector_conflict_inspector_id_inspector')),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_inspector_conflict_mine_id_mine')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspector_conflict')),
+    sa.UniqueConstraint('inspector_id', 'mine_id', name='uq_inspector_conflict_pair')
+    )
+    op.create_table('monitor_assignment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('hazard_point_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['hazard_point_id'], ['hazard_point.id'], name=op.f('fk_monitor_assignment_hazard_point_id_hazard_point'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_monitor_assignment_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_monitor_assignment'))
+    )
+    with op.batch_alter_table('monitor_assignment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_monitor_assignment_user_id'), ['user_id'], unique=False)
+
     op.create_table('problem',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -267,6 +435,8 @@ def upgrade() -> None:
     sa.Column('subsidence_area_id', sa.Integer(), nullable=True),
     sa.Column('origin_key', sa.String(length=120), nullable=True),
     sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.Column('submitted_date', sa.Date(), nullable=True),
+    sa.Column('acceptance_due', sa.Date(), nullable=True),
     sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.CheckConstraint('deadline IS NULL OR deadline >= found_date', name=op.f('ck_problem_deadline_after_found')),
@@ -278,6 +448,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('code', name=op.f('uq_problem_code')),
     sa.UniqueConstraint('origin_key', name=op.f('uq_problem_origin_key'))
     )
+    with op.batch_alter_table('problem', schema=None) as batch_op:
+        batch_op.create_index('ix_web_problem_category', ['category', 'id'], unique=False)
+        batch_op.create_index('ix_web_problem_lead_unit', ['lead_unit_id', 'id'], unique=False)
+        batch_op.create_index('ix_web_problem_mine', ['mine_id', 'id'], unique=False)
+        batch_op.create_index('ix_web_problem_state_deadline', ['state', 'deadline'], unique=False)
+        batch_op.create_index('ix_web_problem_town', ['town_id', 'id'], unique=False)
+
     op.create_table('sensor',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=60), nullable=False),
@@ -298,6 +475,172 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sensor')),
     sa.UniqueConstraint('code', name=op.f('uq_sensor_code'))
     )
+    op.create_table('web_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('secret_sha256', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('csrf_token', sa.String(length=64), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('user_agent', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_web_session_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_web_session')),
+    sa.UniqueConstraint('secret_sha256', name=op.f('uq_web_session_secret_sha256'))
+    )
+    with op.batch_alter_table('web_session', schema=None) as batch_op:
+        batch_op.create_index('ix_web_session_expires', ['expires_at'], unique=False)
+
+    op.create_table('well_assessment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('well_id', sa.Integer(), nullable=False),
+    sa.Column('assessed_on', sa.Date(), nullable=False),
+    sa.Column('declining', sa.Boolean(), nullable=False),
+    sa.Column('rate_m_per_month', sa.Numeric(precision=10, scale=4, asdecimal=False), nullable=True),
+    sa.Column('drawdown_m', sa.Numeric(precision=10, scale=3, asdecimal=False), nullable=True),
+    sa.Column('n_points', sa.Integer(), nullable=False),
+    sa.Column('window_start', sa.Date(), nullable=True),
+    sa.Column('window_end', sa.Date(), nullable=True),
+    sa.Column('criteria', sa.JSON(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['well_id'], ['groundwater_well.id'], name=op.f('fk_well_assessment_well_id_groundwater_well')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_well_assessment'))
+    )
+    op.create_table('acceptance_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('problem_id', sa.Integer(), nullable=False),
+    sa.Column('decided_date', sa.Date(), nullable=False),
+    sa.Column('result', sa.Enum('passed', 'returned', name='acceptanceresult', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('reasons', sa.Text(), nullable=True),
+    sa.Column('inspectors', sa.JSON(), nullable=False),
+    sa.Column('site_visit', sa.Boolean(), nullable=False),
+    sa.Column('decided_by', sa.String(length=120), nullable=False),
+    sa.Column('within_window', sa.Boolean(), nullable=True),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_acceptance_record_problem_id_problem')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_acceptance_record'))
+    )
+    op.create_table('draw_result',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('draw_id', sa.Integer(), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.Column('result_sha256', sa.String(length=64), nullable=False),
+    sa.Column('drawn_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['draw_id'], ['draw_record.id'], name=op.f('fk_draw_result_draw_id_draw_record')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_draw_result')),
+    sa.UniqueConstraint('draw_id', name=op.f('uq_draw_result_draw_id'))
+    )
+    op.create_table('draw_seed',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('draw_id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=300), nullable=False),
+    sa.Column('value', sa.String(length=500), nullable=False),
+    sa.Column('source_time', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('entered_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['draw_id'], ['draw_record.id'], name=op.f('fk_draw_seed_draw_id_draw_record')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_draw_seed')),
+    sa.UniqueConstraint('draw_id', name=op.f('uq_draw_seed_draw_id'))
+    )
+    op.create_table('escalation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('problem_id', sa.Integer(), nullable=False),
+    sa.Column('level', sa.Enum('lead_unit', 'office', name='escalationlevel', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('escalated_date', sa.Date(), nullable=False),
+    sa.Column('deadline', sa.Date(), nullable=False),
+    sa.Column('workdays_overdue', sa.Integer(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_escalation_problem_id_problem')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_escalation_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation')),
+    sa.UniqueConstraint('problem_id', 'level', name='uq_escalation_problem_level')
+    )
+    op.create_table('evidence',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('problem_id', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('media_type', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('size_bytes', sa.BigInteger(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('storage_path', sa.String(length=300), nullable=False),
+    sa.Column('uploaded_by', sa.String(length=120), nullable=False),
+    sa.Column('taken_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('location', subsidence.db.types.Geometry('POINT', srid=4546), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_evidence_problem_id_problem')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence')),
+    sa.UniqueConstraint('problem_id', 'sha256', name='uq_evidence_problem_sha256')
+    )
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evidence_sha256'), ['sha256'], unique=False)
+
+    op.create_table('fund_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('deposit', 'spending', 'withdrawal', 'reversal', name='fundentrykind', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('entry_date', sa.Date(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('problem_id', sa.Integer(), nullable=True),
+    sa.Column('works', sa.String(length=300), nullable=True),
+    sa.Column('reference', sa.String(length=200), nullable=True),
+    sa.Column('reverses_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['fund_account.id'], name=op.f('fk_fund_entry_account_id_fund_account')),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_fund_entry_problem_id_problem')),
+    sa.ForeignKeyConstraint(['reverses_id'], ['fund_entry.id'], name=op.f('fk_fund_entry_reverses_id_fund_entry')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fund_entry')),
+    sa.UniqueConstraint('code', name=op.f('uq_fund_entry_code')),
+    sa.UniqueConstraint('reverses_id', name=op.f('uq_fund_entry_reverses_id'))
+    )
+    op.create_table('hidden_factor',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=False),
+    sa.Column('factor_type', sa.Enum('goaf_water', 'gas', 'fire_zone', 'fault', 'old_workings', 'collapse_column', 'aquifer', 'unsealed_borehole', 'other', name='hiddenfactortype', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('census_year', sa.Integer(), nullable=False),
+    sa.Column('surveyed_date', sa.Date(), nullable=False),
+    sa.Column('location', sa.String(length=300), nullable=True),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('risk_level', sa.String(length=20), nullable=True),
+    sa.Column('is_problem', sa.Boolean(), nullable=False),
+    sa.Column('plan_due', sa.Date(), nullable=True),
+    sa.Column('problem_id', sa.Integer(), nullable=True),
+    sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_hidden_factor_mine_id_mine')),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_hidden_factor_problem_id_problem')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hidden_factor')),
+    sa.UniqueConstraint('code', name=op.f('uq_hidden_factor_code'))
+    )
+    op.create_table('inspection_result',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('draw_id', sa.Integer(), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=False),
+    sa.Column('inspected_date', sa.Date(), nullable=False),
+    sa.Column('outcome', sa.Enum('compliant', 'problems', 'not_inspected', name='inspectionoutcome', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('findings', sa.Text(), nullable=True),
+    sa.Column('public_summary', sa.Text(), nullable=True),
+    sa.Column('publish_deadline', sa.Date(), nullable=False),
+    sa.Column('published_date', sa.Date(), nullable=True),
+    sa.Column('problem_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['draw_id'], ['draw_record.id'], name=op.f('fk_inspection_result_draw_id_draw_record')),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_inspection_result_mine_id_mine')),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_inspection_result_problem_id_problem')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_result')),
+    sa.UniqueConstraint('draw_id', 'mine_id', name='uq_inspection_result_draw_mine')
+    )
     op.create_table('milestone',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('problem_id', sa.Integer(), nullable=False),
@@ -315,24 +658,165 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_problem_cooperating_unit_unit_id_unit')),
     sa.PrimaryKeyConstraint('problem_id', 'unit_id', name=op.f('pk_problem_cooperating_unit'))
     )
-    ddl.after_schema([('admin_area', 'geometry'), ('mine', 'geometry'), ('compensated_building', 'geometry'), ('groundwater_well', 'geometry'), ('hazard_point', 'geometry'), ('hazard_point', 'extent'), ('hazard_point', 'evacuation_route'), ('hazard_point', 'shelter'), ('panel', 'geometry'), ('subsidence_area', 'geometry'), ('problem', 'geometry'), ('sensor', 'geometry')])
+    op.create_table('rectification_notice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('problem_id', sa.Integer(), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=True),
+    sa.Column('issuer_unit_id', sa.Integer(), nullable=True),
+    sa.Column('issued_by', sa.String(length=120), nullable=False),
+    sa.Column('issued_date', sa.Date(), nullable=False),
+    sa.Column('deadline', sa.Date(), nullable=False),
+    sa.Column('recipient', sa.String(length=200), nullable=False),
+    sa.Column('requirement', sa.Text(), nullable=False),
+    sa.Column('legal_basis', sa.Text(), nullable=False),
+    sa.Column('snapshot', sa.JSON(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('deadline >= issued_date', name=op.f('ck_rectification_notice_deadline_after_issue')),
+    sa.ForeignKeyConstraint(['issuer_unit_id'], ['unit.id'], name=op.f('fk_rectification_notice_issuer_unit_id_unit')),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_rectification_notice_mine_id_mine')),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_rectification_notice_problem_id_problem')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rectification_notice')),
+    sa.UniqueConstraint('code', name=op.f('uq_rectification_notice_code')),
+    sa.UniqueConstraint('year', 'seq', name='uq_rectification_notice_year_seq')
+    )
+    op.create_table('water_plan',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.Enum('required', 'submitted', 'approved', 'returned', 'implemented', name='waterplanstate', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('required_reason', sa.Text(), nullable=True),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('submitted_date', sa.Date(), nullable=True),
+    sa.Column('approved_date', sa.Date(), nullable=True),
+    sa.Column('approval_no', sa.String(length=100), nullable=True),
+    sa.Column('approving_unit_id', sa.Integer(), nullable=True),
+    sa.Column('implemented_date', sa.Date(), nullable=True),
+    sa.Column('review_note', sa.Text(), nullable=True),
+    sa.Column('problem_id', sa.Integer(), nullable=True),
+    sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['approving_unit_id'], ['unit.id'], name=op.f('fk_water_plan_approving_unit_id_unit')),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_water_plan_mine_id_mine')),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_water_plan_problem_id_problem')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_water_plan')),
+    sa.UniqueConstraint('code', name=op.f('uq_water_plan_code'))
+    )
+    op.create_table('notice_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notice_id', sa.Integer(), nullable=False),
+    sa.Column('delivered_date', sa.Date(), nullable=False),
+    sa.Column('method', sa.Enum('in_person', 'post', 'electronic', 'left_at_premises', 'public_announcement', name='deliverymethod', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('receiving_role', sa.String(length=120), nullable=False),
+    sa.Column('recorded_by', sa.String(length=120), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['notice_id'], ['rectification_notice.id'], name=op.f('fk_notice_delivery_notice_id_rectification_notice')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notice_delivery'))
+    )
+    op.create_table('rectification_plan',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('factor_id', sa.Integer(), nullable=False),
+    sa.Column('measures', sa.Text(), nullable=False),
+    sa.Column('responsible_role', sa.String(length=200), nullable=True),
+    sa.Column('rectify_deadline', sa.Date(), nullable=True),
+    sa.Column('state', sa.Enum('draft', 'submitted', 'approved', 'returned', 'completed', name='planreviewstate', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('submitted_date', sa.Date(), nullable=True),
+    sa.Column('reviewed_date', sa.Date(), nullable=True),
+    sa.Column('reviewer_unit_id', sa.Integer(), nullable=True),
+    sa.Column('review_result', sa.Text(), nullable=True),
+    sa.Column('completed_date', sa.Date(), nullable=True),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['factor_id'], ['hidden_factor.id'], name=op.f('fk_rectification_plan_factor_id_hidden_factor')),
+    sa.ForeignKeyConstraint(['reviewer_unit_id'], ['unit.id'], name=op.f('fk_rectification_plan_reviewer_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rectification_plan')),
+    sa.UniqueConstraint('code', name=op.f('uq_rectification_plan_code')),
+    sa.UniqueConstraint('factor_id', name=op.f('uq_rectification_plan_factor_id'))
+    )
+    op.create_table('water_plan_well',
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('well_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['plan_id'], ['water_plan.id'], name=op.f('fk_water_plan_well_plan_id_water_plan'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['well_id'], ['groundwater_well.id'], name=op.f('fk_water_plan_well_well_id_groundwater_well')),
+    sa.PrimaryKeyConstraint('plan_id', 'well_id', name=op.f('pk_water_plan_well'))
+    )
+    ddl.after_schema([('admin_area', 'geometry'), ('mine', 'geometry'), ('compensated_building', 'geometry'), ('groundwater_well', 'geometry'), ('hazard_point', 'geometry'), ('hazard_point', 'extent'), ('hazard_point', 'evacuation_route'), ('hazard_point', 'shelter'), ('panel', 'geometry'), ('subsidence_area', 'geometry'), ('problem', 'geometry'), ('sensor', 'geometry'), ('evidence', 'location')])
 
 
 def downgrade() -> None:
     ddl.before_drop()
+    op.drop_table('water_plan_well')
+    op.drop_table('rectification_plan')
+    op.drop_table('notice_delivery')
+    op.drop_table('water_plan')
+    op.drop_table('rectification_notice')
     op.drop_table('problem_cooperating_unit')
     op.drop_table('milestone')
+    op.drop_table('inspection_result')
+    op.drop_table('hidden_factor')
+    op.drop_table('fund_entry')
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evidence_sha256'))
+
+    op.drop_table('evidence')
+    op.drop_table('escalation')
+    op.drop_table('draw_seed')
+    op.drop_table('draw_result')
+    op.drop_table('acceptance_record')
+    op.drop_table('well_assessment')
+    with op.batch_alter_table('web_session', schema=None) as batch_op:
+        batch_op.drop_index('ix_web_session_expires')
+
+    op.drop_table('web_session')
     op.drop_table('sensor')
+    with op.batch_alter_table('problem', schema=None) as batch_op:
+        batch_op.drop_index('ix_web_problem_town')
+        batch_op.drop_index('ix_web_problem_state_deadline')
+        batch_op.drop_index('ix_web_problem_mine')
+        batch_op.drop_index('ix_web_problem_lead_unit')
+        batch_op.drop_index('ix_web_problem_category')
+
     op.drop_table('problem')
+    with op.batch_alter_table('monitor_assignment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_monitor_assignment_user_id'))
+
+    op.drop_table('monitor_assignment')
+    op.drop_table('inspector_conflict')
+    op.drop_table('fund_obligation')
+    op.drop_table('draw_record')
+    op.drop_table('api_token')
     op.drop_table('user_account')
     op.drop_table('task_assignment')
     op.drop_table('subsidence_area')
     op.drop_table('panel')
+    op.drop_table('inspector')
+    op.drop_table('inspection_object')
+    op.drop_table('inspection_item')
+    with op.batch_alter_table('hazard_point', schema=None) as batch_op:
+        batch_op.drop_index('ix_web_hazard_point_town')
+
     op.drop_table('hazard_point')
     op.drop_table('groundwater_well')
+    with op.batch_alter_table('gate_query', schema=None) as batch_op:
+        batch_op.drop_index('ix_gate_query_mine')
+
+    op.drop_table('gate_query')
+    op.drop_table('fund_account')
     op.drop_table('compensated_building')
+    op.drop_table('assessment_score')
     op.drop_table('unit')
+    with op.batch_alter_table('mine', schema=None) as batch_op:
+        batch_op.drop_index('ix_web_mine_enterprise')
+
     op.drop_table('mine')
+    op.drop_table('notice_counter')
     op.drop_table('enterprise')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_entity')

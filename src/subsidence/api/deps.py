@@ -1,0 +1,114 @@
+"""Request dependencies: database session (one unit of work), the acting user, language, CSRF.
+
+``SessionDep`` yields a session that commits after the handler returns and rolls back on any error, so a
+refused request changes nothing. ``CurrentUser`` resolves a session cookie (with CSRF on unsafe methods)
+or a bearer token to an :class:`~subsidence.services.authz.Actor`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date, datetime
+from typing import Annotated, Iterator
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from subsidence.services import accounts, authz
+from subsidence.services.errors import Forbidden
+from subsidence.settings import Settings
+
+SESSION_COOKIE = "subsidence_session"
+CSRF_COOKIE = "subsidence_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+LANG_COOKIE = "lang"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class CSRFFailed(Forbidden):
+    """A cookie-authenticated unsafe request without the matching CSRF token."""
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    factory = request.app.state.sessionmaker
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def optional_actor(request: Request, session: SessionDep) -> authz.Actor:
+    """The signed-in actor, or the anonymous public actor (for pages the public may see)."""
+    cached = getattr(request.state, "actor", None)
+    if cached is not None:
+        return cached
+    token = _bearer(request)
+    if token is not None:
+        user = accounts.resolve_token(session, token)
+        actor = authz.actor_for(session, user)
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            request.state.actor = authz.ANONYMOUS
+            return authz.ANONYMOUS
+        ws = accounts.resolve_session(session, cookie)
+        if request.method in UNSAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not sent or not hmac.compare_digest(sent, ws.csrf_token):
+                raise CSRFFailed("CSRF 校验失败：请刷新页面后重试 / CSRF check failed: missing or wrong "
+                                 f"{CSRF_HEADER} header; reload the page and try again")
+        request.state.csrf_token = ws.csrf_token
+        actor = authz.actor_for(session, ws.user)
+    request.state.actor = actor
+    session.info["actor"] = actor.audit_name
+    return actor
+
+
+def current_actor(actor: Annotated[authz.Actor, Depends(optional_actor)]) -> authz.Actor:
+    """The signed-in actor; 401 when nobody is signed in."""
+    if actor.user_id is None:
+        raise accounts.NotAuthenticated("请先登录 / sign in first (cookie session or Authorization: Bearer token)")
+    return actor
+
+
+OptionalUser = Annotated[authz.Actor, Depends(optional_actor)]
+CurrentUser = Annotated[authz.Actor, Depends(current_actor)]
+
+
+def get_lang(request: Request) -> str:
+    q = request.query_params.get("lang")
+    value = q or request.cookies.get(LANG_COOKIE) or request.app.state.settings.language
+    return "en" if str(value).lower().startswith("en") else "zh-CN"
+
+
+Lang = Annotated[str, Depends(get_lang)]
+
+
+def get_today(request: Request) -> date:
+    """Today in the configured time zone (``app.state.today`` pins it for tests and the demo)."""
+    pinned = getattr(request.app.state, "today", None)
+    if pinned is not None:
+        return pinned
+    return datetime.now(request.app.state.settings.tz).date()
+
+
+Today = Annotated[date, Depends(get_today)]

@@ -1,0 +1,1 @@
+"""The illustrative demo county (Ejin Horo Banner): deterministic, seeded, labelled illustrative everywhere."""

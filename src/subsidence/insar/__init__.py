@@ -1,0 +1,67 @@
+"""InSAR: readers, our small-baseline (SBAS/NSBAS) time-series solver, MintPy-compatible writers.
+
+Sign convention (one, everywhere; see ``convention.py``):
+    line-of-sight (LOS) displacement is **positive toward the satellite** (MintPy, LiCSBAS);
+    phase -> LOS metres is ``d = -lambda / (4 pi) * phi`` (:func:`phase_rad_to_los_m`);
+    subsidence in mm, positive downward, from one LOS geometry under a vertical-only assumption is
+    :func:`los_m_to_subsidence_mm` (``-d / cos(incidence) * 1000``). Never divide by hand.
+
+API for consumers (census, basins, reports)
+-------------------------------------------
+``read_deformation(path) -> Deformation``
+    Any deformation product: our ``subsidence timeseries`` output folder, MintPy ``timeseries.h5`` /
+    ``velocity.h5``, LiCSBAS ``cum.h5``, or a plain GeoTIFF (velocity / cumulative displacement).
+    ``Deformation`` carries:
+      - ``dates``: tuple[datetime.date, ...] (empty for a velocity-only product),
+      - ``cumulative_los_m``: float32 (n_dates, rows, cols) LOS metres, first date = 0, or None,
+      - ``velocity_los_m_per_yr``: float32 (rows, cols) LOS m/yr, or None,
+      - ``temporal_coherence``: float32 (rows, cols) or None; ``bridged``: bool (rows, cols) or None
+        (True where an NSBAS velocity-model bridge supplied the motion across a network gap),
+      - ``grid: Grid`` with ``transform`` (rasterio ``Affine``, pixel corners), ``crs`` (pyproj ``CRS``),
+        ``shape``; NaN = no data.
+      - ``is_vertical``: True only for products that are already vertical (DEM difference).
+    ``Deformation.subsidence_mm(incidence_deg)`` and ``subsidence_rate_mm_per_yr(incidence_deg)`` give
+    mm positive downward (vertical-only assumption), the unit the mining literature uses.
+``dem_difference(before_tif, after_tif) -> Deformation`` (vertical, ``is_vertical=True``).
+
+Solver (pure numpy, in :mod:`subsidence.insar.sbas`): ``Network.from_pairs(pairs)``,
+``invert_pixels(network, phase, coherence, ...)`` -> ``SbasSolution``; orchestration with Dask over row blocks
+and MintPy-compatible output in :mod:`subsidence.insar.pipeline` (``run_timeseries``).
+Readers in :mod:`subsidence.insar.readers` (``open_ifgram_stack`` for MintPy ``ifgramStack.h5``, LiCSBAS ``GEOC/``
+and plain ``YYYYMMDD_YYYYMMDD`` unw/cc GeoTIFF folders); writers in :mod:`subsidence.insar.writers`.
+"""
+
+from __future__ import annotations
+
+from subsidence.insar.convention import (
+    los_m_to_phase_rad,
+    los_m_to_subsidence_mm,
+    los_m_to_vertical_up_m,
+    phase_rad_to_los_m,
+)
+from subsidence.insar.stack import Deformation, Grid, IfgramStack, InSARInputError
+
+__all__ = [
+    "Deformation",
+    "Grid",
+    "IfgramStack",
+    "InSARInputError",
+    "dem_difference",
+    "los_m_to_phase_rad",
+    "los_m_to_subsidence_mm",
+    "los_m_to_vertical_up_m",
+    "phase_rad_to_los_m",
+    "read_deformation",
+]
+
+
+def read_deformation(path, **kwargs):  # noqa: D103 - documented above; lazy import keeps numpy-only users light
+    from subsidence.insar.readers import read_deformation as _read
+
+    return _read(path, **kwargs)
+
+
+def dem_difference(before, after, **kwargs):  # noqa: D103
+    from subsidence.insar.readers import dem_difference as _dd
+
+    return _dd(before, after, **kwargs)

@@ -1,0 +1,3 @@
+"""Monitoring and early warning: pure methods (``methods``), the alarm state machine (``alarms``),
+levels and grades (``levels``). Persistence lives in ``subsidence.services.{ingest,alarms,cards,hazards}``.
+"""

@@ -1,0 +1,760 @@
+"""Early-warning methods as pure numpy functions (SCIENCE.md §4). No files, no database, no clocks.
+
+Conventions
+-----------
+- Time ``t`` is float **days** (any origin; see :func:`to_days`), strictly increasing.
+- Displacement ``s`` is **mm, positive in the direction of movement** (downslope, crack opening, subsidence).
+  A series that mostly decreases is refused with a hint to flip the sign; it is not silently negated.
+- Velocity in mm/d, acceleration in mm/d². Angles in degrees.
+- Levels are :class:`subsidence.monitoring.levels.Level` (NONE, BLUE, YELLOW, ORANGE, RED).
+
+Every function raises :class:`MethodError` (a ``ValueError``) with a message naming what is wrong and how to fix
+it when the input cannot support the method (too few points, duplicate or decreasing times, NaN ...).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from subsidence.monitoring.levels import Level
+
+
+class MethodError(ValueError):
+    """Input that a method cannot work with; the message says why and what to do."""
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# input checks and small helpers
+
+
+def to_days(times: Sequence | np.ndarray, origin: np.datetime64 | None = None) -> tuple[np.ndarray, np.datetime64]:
+    """datetime64 (or ISO strings) → float days since ``origin`` (default: the first time). Returns (days, origin)."""
+    tt = np.asarray(times, dtype="datetime64[ms]")
+    if tt.size == 0:
+        raise MethodError("empty time series")
+    origin = tt[0] if origin is None else np.datetime64(origin, "ms")
+    return (tt - origin).astype("timedelta64[ms]").astype(np.float64) / 86_400_000.0, origin
+
+
+def check_series(t: np.ndarray, y: np.ndarray, *, min_points: int, what: str = "series") -> tuple[np.ndarray, np.ndarray]:
+    """Validate a (time, value) series: same length, finite, strictly increasing time, enough points."""
+    t = np.asarray(t, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if t.ndim != 1 or y.ndim != 1 or t.shape != y.shape:
+        raise MethodError(f"{what}: time and value must be 1-D arrays of the same length ({t.shape} vs {y.shape})")
+    if t.size < min_points:
+        raise MethodError(f"{what}: {t.size} points, the method needs at least {min_points}; "
+                          f"collect more observations or choose a method that needs fewer")
+    bad = ~(np.isfinite(t) & np.isfinite(y))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise MethodError(f"{what}: sample {i} is not a finite number; remove or fill it")
+    dt = np.diff(t)
+    if (dt == 0).any():
+        i = int(np.flatnonzero(dt == 0)[0]) + 1
+        raise MethodError(f"{what}: duplicate time at sample {i}; keep one value per time")
+    if (dt < 0).any():
+        i = int(np.flatnonzero(dt < 0)[0]) + 1
+        raise MethodError(f"{what}: time goes backwards at sample {i}; sort the series by time")
+    return t, y
+
+
+def _check_direction(t: np.ndarray, s: np.ndarray, what: str) -> None:
+    if s[-1] - s[0] < 0 and np.polyfit(t - t[0], s, 1)[0] < 0:
+        raise MethodError(f"{what}: displacement decreases over the series; the methods expect mm positive in the "
+                          f"direction of movement (negate the values, e.g. `--negate`)")
+
+
+def rolling_median(x: np.ndarray, k: int) -> np.ndarray:
+    """Trailing (causal) median over ``k`` samples; the first ``k-1`` use what is available."""
+    x = np.asarray(x, dtype=np.float64)
+    if k <= 1 or x.size == 0:
+        return x.copy()
+    pad = np.concatenate([np.full(k - 1, np.nan), x])
+    win = np.lib.stride_tricks.sliding_window_view(pad, k)
+    return np.nanmedian(win, axis=1)
+
+
+def chord_velocity(t: np.ndarray, s: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Causal mean velocity over the last ``w`` intervals: v_i = (s_i − s_{i−w})/(t_i − t_{i−w}) (mm/d).
+
+    This is the moving average of the point velocities over ``w`` intervals (Carlà et al. 2017 SLO/LLO).
+    Returns (index of the end sample, mid time, velocity); one value per sample from ``w`` on.
+    """
+    if w < 1:
+        raise MethodError("smoothing window must be ≥ 1 interval")
+    idx = np.arange(w, t.size)
+    v = (s[idx] - s[idx - w]) / (t[idx] - t[idx - w])
+    return idx, 0.5 * (t[idx] + t[idx - w]), v
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# thresholds on value, rate and acceleration
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Ascending thresholds (blue, yellow, orange, red); ``None`` entries are skipped.
+
+    ``reset`` (same shape) gives the lower values at which a level is left again (hysteresis); by default
+    each reset value is ``reset_fraction`` × its raise value.
+    """
+
+    raise_at: tuple[float | None, float | None, float | None, float | None]
+    reset: tuple[float | None, float | None, float | None, float | None] | None = None
+    reset_fraction: float = 0.8
+
+    def __post_init__(self) -> None:
+        vals = [v for v in self.raise_at if v is not None]
+        if len(self.raise_at) != 4:
+            raise MethodError("thresholds need four values: blue, yellow, orange, red (use None to skip one)")
+        if any(b <= a for a, b in zip(vals, vals[1:])):
+            raise MethodError(f"thresholds must increase from blue to red, got {self.raise_at}")
+        if self.reset is not None:
+            for r, u in zip(self.reset, self.raise_at):
+                if (r is None) != (u is None) or (r is not None and r > u):
+                    raise MethodError(f"each reset value must be ≤ its raise value, got reset {self.reset} "
+                                      f"for raise {self.raise_at}")
+
+    @classmethod
+    def parse(cls, text: str, reset_fraction: float = 0.8) -> "Thresholds":
+        """``"10,20,50,100"`` (blue, yellow, orange, red; ``-`` skips one)."""
+        parts = [p.strip() for p in text.split(",")]
+        if len(parts) != 4:
+            raise MethodError(f"thresholds {text!r}: give four comma-separated values blue,yellow,orange,red")
+        try:
+            vals = tuple(None if p in ("", "-") else float(p) for p in parts)
+        except ValueError as exc:
+            raise MethodError(f"thresholds {text!r}: {exc}") from exc
+        return cls(vals, reset_fraction=reset_fraction)  # type: ignore[arg-type]
+
+    def resets(self) -> tuple[float | None, ...]:
+        if self.reset is not None:
+            return self.reset
+        return tuple(None if v is None else v * self.reset_fraction if v > 0 else v / self.reset_fraction
+                     for v in self.raise_at)
+
+    def level(self, value: float) -> Level:
+        """Level reached by ``value`` (no hysteresis)."""
+        out = Level.NONE
+        if not np.isfinite(value):
+            return out
+        for lvl, thr in zip((Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED), self.raise_at):
+            if thr is not None and value >= thr:
+                out = lvl
+        return out
+
+    def held(self, value: float) -> Level:
+        """Highest level whose *reset* value ``value`` still reaches (a level stays while this is ≥ it)."""
+        out = Level.NONE
+        if not np.isfinite(value):
+            return out
+        for lvl, thr in zip((Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED), self.resets()):
+            if thr is not None and value >= thr:
+                out = lvl
+        return out
+
+    def levels(self, values: np.ndarray) -> np.ndarray:
+        return np.array([int(self.level(float(v))) for v in np.asarray(values, dtype=float)], dtype=np.int8)
+
+
+@dataclass(frozen=True)
+class ThresholdResult:
+    t: np.ndarray
+    value: np.ndarray
+    rate: np.ndarray  #: mm/d (NaN where unknown)
+    acceleration: np.ndarray  #: mm/d² (NaN where unknown)
+    level: np.ndarray  #: int8 Level per sample: max over the criteria given
+    reason: list[str]  #: which criterion set the level, per sample
+
+
+def threshold_levels(t: np.ndarray, s: np.ndarray, *, value: Thresholds | None = None,
+                     rate: Thresholds | None = None, acceleration: Thresholds | None = None,
+                     rate_window: int = 1) -> ThresholdResult:
+    """Levels from thresholds on cumulative value, rate (mm/d) and acceleration (mm/d²).
+
+    Rate is the causal chord velocity over ``rate_window`` intervals; acceleration the change of that rate
+    per day between consecutive samples. The sample's level is the highest any criterion reaches.
+    """
+    if value is None and rate is None and acceleration is None:
+        raise MethodError("threshold method: give at least one of value, rate or acceleration thresholds")
+    need = 1 + (rate_window if rate is not None else 0) + (rate_window + 1 if acceleration is not None else 0)
+    t, s = check_series(t, s, min_points=max(1, min(need, rate_window + 2)), what="threshold series")
+    n = t.size
+    v = np.full(n, np.nan)
+    a = np.full(n, np.nan)
+    if n > rate_window:
+        idx, tm, vv = chord_velocity(t, s, rate_window)
+        v[idx] = vv
+        if idx.size > 1:
+            a[idx[1:]] = np.diff(vv) / np.diff(tm)
+    lev = np.zeros(n, dtype=np.int8)
+    why = [""] * n
+    for name, thr, arr in (("value", value, s), ("rate", rate, v), ("acceleration", acceleration, a)):
+        if thr is None:
+            continue
+        for i in range(n):
+            lv = thr.level(float(arr[i]))
+            if lv > lev[i]:
+                lev[i] = int(lv)
+                why[i] = f"{name} {arr[i]:.3g} ≥ {thr.raise_at[int(lv) - 1]:g}"
+    return ThresholdResult(t, s, v, a, lev, why)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# improved tangent angle (Xu Qiang et al. 2009)
+
+#: α boundaries (deg) of the four levels; α ≈ 45° is steady creep. SCIENCE.md §4.
+TANGENT_YELLOW_DEG = 45.0
+TANGENT_ORANGE_DEG = 80.0
+TANGENT_RED_DEG = 85.0
+
+
+def tangent_level(alpha_deg: float, steady_tolerance_deg: float = 3.0) -> Level:
+    """Level from an improved tangent angle: < 45−tol decelerating (none); ≈45 (±tol) steady, blue;
+    45+tol..80 yellow; 80..85 orange; ≥ 85 red. ``steady_tolerance_deg`` is how wide "≈45°" is."""
+    if not np.isfinite(alpha_deg):
+        return Level.NONE
+    if alpha_deg >= TANGENT_RED_DEG:
+        return Level.RED
+    if alpha_deg >= TANGENT_ORANGE_DEG:
+        return Level.ORANGE
+    if alpha_deg > TANGENT_YELLOW_DEG + steady_tolerance_deg:
+        return Level.YELLOW
+    if alpha_deg >= TANGENT_YELLOW_DEG - steady_tolerance_deg:
+        return Level.BLUE
+    return Level.NONE
+
+
+def tangent_thresholds(steady_tolerance_deg: float = 3.0) -> Thresholds:
+    """The tangent-angle levels as :class:`Thresholds` on α (deg), with hysteresis for the alarm engine."""
+    tol = steady_tolerance_deg
+    return Thresholds((45.0 - tol, 45.0 + tol + 1e-9, TANGENT_ORANGE_DEG, TANGENT_RED_DEG),
+                      reset=(45.0 - 2 * tol, 45.0 + tol * 0.5, TANGENT_ORANGE_DEG - 3.0, TANGENT_RED_DEG - 1.5))
+
+
+@dataclass(frozen=True)
+class SteadyWindow:
+    start: int  #: first sample index
+    stop: int  #: one past the last sample index
+    velocity: float  #: mm/d, slope of the linear fit
+    detected: bool  #: True when chosen automatically
+
+
+def detect_steady_window(t: np.ndarray, s: np.ndarray, *, min_points: int = 8,
+                         search_fraction: float = 0.6) -> SteadyWindow:
+    """Find the most linear stretch (steady creep) in the first ``search_fraction`` of the series.
+
+    Every window of ``max(min_points, n/4)`` samples is fitted with a quadratic; the score is the fractional
+    change of velocity across the window plus the relative residual. The window with the lowest score and a
+    positive slope wins; its linear-fit slope is the steady-creep velocity v.
+    """
+    n = t.size
+    w = max(min_points, n // 4)
+    last_start = max(0, int(n * search_fraction) - w)
+    if n < w:
+        raise MethodError(f"steady-creep window: {n} points, need at least {w}; give --steady-velocity or more data")
+    best: tuple[float, int, float] | None = None
+    step = max(1, (last_start + 1) // 50)
+    for a in range(0, last_start + 1, step):
+        tt, ss = t[a:a + w] - t[a], s[a:a + w]
+        span = tt[-1]
+        if span <= 0:
+            continue
+        b1 = np.polyfit(tt, ss, 1)
+        c2 = np.polyfit(tt, ss, 2)
+        v = b1[0]
+        if v <= 0:
+            continue
+        resid = ss - np.polyval(b1, tt)
+        score = abs(2 * c2[0] * span) / v + float(np.sqrt(np.mean(resid ** 2))) / (v * span)
+        if best is None or score < best[0]:
+            best = (score, a, v)
+    if best is None:
+        raise MethodError("no steady-creep window with positive velocity found; the series does not move in the "
+                          "positive direction (check the sign) or give --steady-velocity")
+    return SteadyWindow(best[1], best[1] + w, float(best[2]), True)
+
+
+@dataclass(frozen=True)
+class TangentResult:
+    t: np.ndarray
+    alpha_deg: np.ndarray  #: smoothed α per sample (NaN for the first ``span`` samples)
+    alpha_raw_deg: np.ndarray  #: unsmoothed α
+    level: np.ndarray  #: int8 Level per sample
+    steady: SteadyWindow
+    rain_capped: np.ndarray  #: bool, level lowered because the sample is rain-affected
+
+
+def tangent_angle(t: np.ndarray, s: np.ndarray, *, steady_velocity: float | None = None,
+                  steady_window: tuple[int, int] | None = None, span: int = 1, smooth: int = 3,
+                  steady_tolerance_deg: float = 3.0, rain_affected: np.ndarray | None = None,
+                  rain_cap: Level = Level.YELLOW) -> TangentResult:
+    """Improved tangent angle: T(i) = S(i)/v, α_i = arctan((T(i) − T(i−span))/(t_i − t_{i−span})) in degrees.
+
+    v (mm/d) is ``steady_velocity`` if given, else the slope over ``steady_window`` (sample indices), else an
+    automatically detected steady-creep window. Against flicker, α is the trailing median over ``smooth``
+    samples (a single noisy or stepped sample cannot raise the level). Samples flagged in ``rain_affected``
+    (a step during/after heavy rain, see :func:`rain_affected_mask`) are capped at ``rain_cap``: a rain step
+    looks like acceleration for a moment, a real acceleration persists after the rain window.
+    """
+    t, s = check_series(t, s, min_points=max(4, span + smooth), what="tangent-angle series")
+    if steady_velocity is not None:
+        if not steady_velocity > 0:
+            raise MethodError(f"steady velocity must be > 0 mm/d, got {steady_velocity}")
+        steady = SteadyWindow(0, 0, float(steady_velocity), False)
+    elif steady_window is not None:
+        a, b = steady_window
+        if not (0 <= a < b <= t.size) or b - a < 3:
+            raise MethodError(f"steady window {steady_window} must be sample indices 0 ≤ start < stop ≤ {t.size} "
+                              f"with at least 3 samples")
+        v = float(np.polyfit(t[a:b] - t[a], s[a:b], 1)[0])
+        if v <= 0:
+            raise MethodError(f"steady window {steady_window} has velocity {v:.4g} mm/d ≤ 0; choose a window "
+                              f"where the slope creeps, or check the sign of the displacement")
+        steady = SteadyWindow(a, b, v, False)
+    else:
+        _check_direction(t, s, "tangent-angle series")
+        steady = detect_steady_window(t, s)
+    T = s / steady.velocity  # days
+    raw = np.full(t.size, np.nan)
+    raw[span:] = np.degrees(np.arctan((T[span:] - T[:-span]) / (t[span:] - t[:-span])))
+    alpha = rolling_median(raw, smooth)
+    alpha[:span] = np.nan
+    lev = np.array([int(tangent_level(a, steady_tolerance_deg)) for a in alpha], dtype=np.int8)
+    capped = np.zeros(t.size, dtype=bool)
+    if rain_affected is not None:
+        rain_affected = np.asarray(rain_affected, dtype=bool)
+        if rain_affected.shape != t.shape:
+            raise MethodError("rain_affected mask must have one flag per sample")
+        capped = rain_affected & (lev > int(rain_cap))
+        lev[capped] = int(rain_cap)
+    return TangentResult(t, alpha, raw, lev, steady, capped)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# inverse velocity (Fukuzono 1985; Voight 1989; Carlà et al. 2017)
+
+
+@dataclass(frozen=True)
+class LineFit:
+    slope: float  #: (d/mm)/d
+    intercept: float  #: d/mm at t = 0
+    n: int
+    t_mean: float
+    sxx: float
+    s_resid: float  #: residual standard error (d/mm)
+    r2: float
+
+    def crossing(self) -> float:
+        return -self.intercept / self.slope
+
+    def zero_window(self, t_quantile: float) -> tuple[float, float] | None:
+        """Times where the prediction band of 1/v reaches zero: {t : 0 within ŷ(t) ± q·s·√(1+1/n+(t−t̄)²/Sxx)}.
+
+        Returns (earliest, latest) or None when the slope is not significant at this level (unbounded window).
+        """
+        q2 = (t_quantile * self.s_resid) ** 2
+        ybar = self.intercept + self.slope * self.t_mean
+        a = self.slope ** 2 - q2 / self.sxx
+        b = 2.0 * ybar * self.slope
+        c = ybar ** 2 - q2 * (1.0 + 1.0 / self.n)
+        if a <= 0:
+            return None
+        disc = b * b - 4 * a * c
+        if disc < 0:  # cannot happen when a > 0 and c ≤ ... but keep it safe
+            return None
+        r = math.sqrt(disc)
+        u1, u2 = (-b - r) / (2 * a), (-b + r) / (2 * a)
+        return self.t_mean + min(u1, u2), self.t_mean + max(u1, u2)
+
+
+def fit_line(x: np.ndarray, y: np.ndarray) -> LineFit:
+    n = x.size
+    xm, ym = float(x.mean()), float(y.mean())
+    sxx = float(((x - xm) ** 2).sum())
+    slope = float(((x - xm) * (y - ym)).sum() / sxx)
+    icpt = ym - slope * xm
+    res = y - (icpt + slope * x)
+    dof = max(n - 2, 1)
+    s = float(math.sqrt((res ** 2).sum() / dof))
+    sst = float(((y - ym) ** 2).sum())
+    r2 = 1.0 - float((res ** 2).sum()) / sst if sst > 0 else 0.0
+    return LineFit(slope, icpt, n, xm, sxx, s, r2)
+
+
+def _t_quantile(confidence: float, dof: int) -> float:
+    from scipy.stats import t as student_t
+
+    return float(student_t.ppf(0.5 + confidence / 2.0, max(dof, 1)))
+
+
+def detect_onset(tm: np.ndarray, inv_v: np.ndarray, *, min_fit: int = 5, min_before: int = 3) -> int:
+    """Onset of acceleration on an inverse-velocity series by two-phase regression.
+
+    Phase 1 is steady creep (1/v constant), phase 2 a straight decreasing line (Voight α = 2). The split
+    index k minimising the total squared error, with a negative phase-2 slope, is returned; 0 when the whole
+    series is one decreasing line fits as well (acceleration from the start). O(n) via cumulative sums.
+    """
+    n = tm.size
+    if n < min_fit:
+        raise MethodError(f"inverse velocity: {n} velocity samples, need at least {min_fit} after smoothing")
+    x, y = tm - tm[0], inv_v
+    # suffix sums for the line on [k, n)
+    def rsum(a: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.cumsum(a[::-1])[::-1], [0.0]])
+
+    S1, Sx, Sy, Sxx, Sxy, Syy = (rsum(np.ones(n)), rsum(x), rsum(y), rsum(x * x), rsum(x * y), rsum(y * y))
+    P1, Py, Pyy = (np.concatenate([[0.0], np.cumsum(a)]) for a in (np.ones(n), y, y * y))
+    best_k, best_sse = 0, math.inf
+    for k in range(0, n - min_fit + 1):
+        if 0 < k < min_before:
+            continue
+        m = S1[k]
+        vxx = Sxx[k] - Sx[k] ** 2 / m
+        if vxx <= 0:
+            continue
+        vxy = Sxy[k] - Sx[k] * Sy[k] / m
+        slope = vxy / vxx
+        if slope >= 0:
+            continue
+        sse2 = (Syy[k] - Sy[k] ** 2 / m) - vxy * slope
+        sse1 = (Pyy[k] - Py[k] ** 2 / P1[k]) if k > 0 else 0.0
+        # penalise the extra parameter (one level for phase 1) like BIC so noise does not pick a split
+        sse = sse1 + sse2
+        if sse < best_sse * (1 - 1e-9):
+            best_k, best_sse = k, sse
+    if not math.isfinite(best_sse):
+        raise MethodError("inverse velocity: no decreasing trend in 1/v — the slope is not accelerating")
+    return best_k
+
+
+@dataclass
+class Forecast:
+    """Failure forecast from the inverse-velocity method. Times are float days on the input axis."""
+
+    ok: bool
+    reason: str = ""
+    failure_time: float | None = None  #: point estimate (long-smoothed fit)
+    failure_window: tuple[float, float | None] | None = None  #: (earliest, latest); latest None = unbounded
+    onset_time: float | None = None
+    onset_index: int | None = None
+    slope: float | None = None
+    r2: float | None = None
+    n_fit: int = 0
+    failure_time_short: float | None = None  #: point estimate of the short-smoothed fit
+    last_time: float | None = None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def lead_days(self) -> float | None:
+        if self.failure_time is None or self.last_time is None:
+            return None
+        return self.failure_time - self.last_time
+
+
+def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, long: int = 7,
+                              min_fit: int = 6, confidence: float = 0.95, onset_time: float | None = None,
+                              min_r2: float = 0.5) -> Forecast:
+    """Fukuzono/Voight inverse-velocity forecast with smoothing, automatic onset and a failure window.
+
+    Velocities are causal moving averages over ``short`` (SLO) and ``long`` (LLO) intervals (Carlà et al.
+    2017). The onset of acceleration is found by two-phase regression on the LLO inverse velocity (or given as
+    ``onset_time``); a line is fitted to 1/v from the onset on, for LLO and SLO. The failure time is where the
+    LLO line meets zero; the **window** spans where either fit's ``confidence`` prediction band meets zero,
+    so SLO/LLO disagreement widens it. Never raises for "no forecast possible": returns ``ok=False`` and a
+    reason (not accelerating, too few points, fit too poor), but raises :class:`MethodError` for bad input.
+    """
+    t, s = check_series(t, s, min_points=long + min_fit, what="inverse-velocity series")
+    if not (1 <= short <= long):
+        raise MethodError(f"smoothing windows need 1 ≤ short ({short}) ≤ long ({long})")
+    last = float(t[-1])
+    out = Forecast(ok=False, last_time=last)
+    fits: dict[str, LineFit] = {}
+    for name, w in (("long", long), ("short", short)):
+        _, tm, v = chord_velocity(t, s, w)
+        keep = v > 0
+        if keep.sum() < min_fit:
+            out.reason = f"too few samples with positive velocity ({int(keep.sum())}) to fit 1/v"
+            return out
+        tm, inv = tm[keep], 1.0 / v[keep]
+        if name == "long":
+            if onset_time is None:
+                try:
+                    k = detect_onset(tm, inv, min_fit=min_fit)
+                except MethodError as exc:
+                    out.reason = str(exc).removeprefix("inverse velocity: ")
+                    return out
+                onset = float(tm[k])
+            else:
+                onset = float(onset_time)
+            out.onset_time, out.onset_index = onset, int(np.searchsorted(t, onset))
+        sel = tm >= out.onset_time
+        if sel.sum() < min_fit:
+            out.reason = (f"only {int(sel.sum())} velocity samples after the onset of acceleration; need {min_fit} "
+                          f"(wait for more data)")
+            return out
+        fits[name] = fit_line(tm[sel], inv[sel])
+    lf, sf = fits["long"], fits["short"]
+    out.slope, out.r2, out.n_fit = lf.slope, lf.r2, lf.n
+    if lf.slope >= 0:
+        out.reason = "inverse velocity is not decreasing: the slope is not accelerating"
+        return out
+    if lf.r2 < min_r2:
+        out.reason = f"1/v is not linear enough after the onset (R² = {lf.r2:.2f} < {min_r2}); no reliable forecast"
+        return out
+    q = _t_quantile(confidence, lf.n - 2)
+    win_l = lf.zero_window(q)
+    if win_l is None:
+        out.reason = f"the decrease of 1/v is not significant at {confidence:.0%}; no forecast yet"
+        return out
+    lo, hi = win_l
+    tf = lf.crossing()
+    out.failure_time_short = sf.crossing() if sf.slope < 0 else None
+    win_s = sf.zero_window(_t_quantile(confidence, sf.n - 2)) if sf.slope < 0 else None
+    hi_out: float | None = hi
+    if win_s is not None:
+        lo, hi_out = min(lo, win_s[0]), max(hi, win_s[1])
+    elif sf.slope < 0:
+        hi_out = None  # the short fit is too uncertain: the window is open-ended to the late side
+    lo = max(lo, last)  # failure cannot be forecast in the past: it is due now
+    if hi_out is not None:
+        hi_out = max(hi_out, lo)
+    out.ok, out.failure_time, out.failure_window = True, max(tf, last), (lo, hi_out)
+    out.details = {"slo_failure_time": out.failure_time_short, "confidence": confidence,
+                   "r2_short": sf.r2, "n_fit_short": sf.n, "overdue": tf < last}
+    return out
+
+
+def inverse_velocity_track(t: np.ndarray, s: np.ndarray, *, start: int | None = None, **kw) -> list[Forecast]:
+    """Refit the forecast on every new sample: element i is the forecast using samples 0..i (from ``start``)."""
+    t, s = check_series(t, s, min_points=1, what="inverse-velocity series")
+    first = start if start is not None else kw.get("long", 7) + kw.get("min_fit", 6)
+    out = []
+    for i in range(first, t.size + 1):
+        try:
+            out.append(inverse_velocity_forecast(t[:i], s[:i], **kw))
+        except MethodError as exc:
+            out.append(Forecast(ok=False, reason=str(exc), last_time=float(t[i - 1])))
+    return out
+
+
+def forecast_level(fc: Forecast, *, red_days: float = 1.0, orange_days: float = 3.0,
+                   yellow_days: float = 7.0) -> Level:
+    """Level from the earliest forecast failure time: lead ≤ 1 d red, ≤ 3 d orange, ≤ 7 d yellow (configurable)."""
+    if not fc.ok or fc.failure_window is None or fc.last_time is None:
+        return Level.NONE
+    lead = fc.failure_window[0] - fc.last_time
+    if lead <= red_days:
+        return Level.RED
+    if lead <= orange_days:
+        return Level.ORANGE
+    if lead <= yellow_days:
+        return Level.YELLOW
+    return Level.BLUE
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Voight's law (for tests, demos and benchmarks)
+
+
+def voight_series(t: np.ndarray, *, t_failure: float, t_onset: float, v0: float) -> np.ndarray:
+    """Displacement (mm) of steady creep at ``v0`` mm/d until ``t_onset``, then Voight acceleration with α = 2
+    (1/v = A·(t_f − t), continuous velocity at the onset) until ``t_failure``. Undefined at/after t_f."""
+    t = np.asarray(t, dtype=float)
+    if np.any(t >= t_failure):
+        raise MethodError("voight_series: all times must be before the failure time")
+    A = 1.0 / (v0 * (t_failure - t_onset))
+    s = np.where(t <= t_onset, v0 * t, v0 * t_onset + np.log((t_failure - t_onset) / (t_failure - np.maximum(t, t_onset))) / A)
+    return s
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# rainfall
+
+
+#: Shaanxi loess daily-rainfall thresholds, mm (starting / accelerating / imminent), SCIENCE.md §4 [verify]
+RAIN_THRESHOLDS_MM = {"landslide": (25.0, 35.0, 65.0), "collapse": (15.0, 30.0, 50.0)}
+#: decay factor of effective antecedent rainfall (a common choice in the literature is 0.8–0.9) [verify]
+EAR_DECAY = 0.84
+
+
+def daily_totals(t: np.ndarray, mm: np.ndarray, *, day_offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Sum rain (mm per reading) into whole days. ``day_offset`` (days) shifts the day boundary, e.g. for
+    Beijing-time days on a UTC axis use +8/24. Returns (day start times, totals) with empty days as 0."""
+    t, mm = check_series(t, mm, min_points=1, what="rainfall series")
+    if (mm < 0).any():
+        raise MethodError(f"rainfall series: negative rainfall at sample {int(np.flatnonzero(mm < 0)[0])}")
+    day = np.floor(t + day_offset).astype(np.int64)
+    d0 = day.min()
+    tot = np.bincount(day - d0, weights=mm)
+    return (np.arange(d0, d0 + tot.size) - day_offset).astype(float), tot
+
+
+def effective_antecedent_rainfall(daily_mm: np.ndarray, *, k: float = EAR_DECAY, days: int = 15) -> np.ndarray:
+    """EAR_t = Σ_{i=0}^{days-1} k^i · R_{t−i} (mm): today's rain plus decayed rain of the previous days."""
+    r = np.asarray(daily_mm, dtype=float)
+    if not (0 < k < 1):
+        raise MethodError(f"decay factor k must be in (0, 1), got {k}")
+    w = k ** np.arange(days)
+    return np.convolve(r, w)[: r.size]
+
+
+def rainfall_levels(daily_mm: np.ndarray, *, hazard: str = "landslide", k: float = EAR_DECAY, days: int = 15,
+                    thresholds: tuple[float, float, float] | None = None, blue_fraction: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+    """Level per day from daily rainfall and effective antecedent rainfall (the higher of the two).
+
+    Thresholds (starting, accelerating, imminent) map to yellow, orange, red; blue (attention) from
+    ``blue_fraction`` × the starting threshold. Returns (levels int8, EAR mm).
+    """
+    thr = thresholds or RAIN_THRESHOLDS_MM.get(hazard)
+    if thr is None:
+        raise MethodError(f"unknown hazard {hazard!r} for rainfall thresholds; use one of {sorted(RAIN_THRESHOLDS_MM)}")
+    spec = Thresholds((thr[0] * blue_fraction, thr[0], thr[1], thr[2]))
+    ear = effective_antecedent_rainfall(daily_mm, k=k, days=days)
+    lev = np.maximum(spec.levels(daily_mm), spec.levels(ear)).astype(np.int8)
+    return lev, ear
+
+
+def rain_affected_mask(t: np.ndarray, rain_day_start: np.ndarray, rain_daily_mm: np.ndarray, *,
+                       heavy_mm: float = 15.0, lag_days: float = 2.0) -> np.ndarray:
+    """Flag samples at ``t`` that fall on a day with ≥ ``heavy_mm`` rain or within ``lag_days`` after it.
+
+    Used to keep a rain-induced step from reading as failure acceleration (see :func:`tangent_angle`)."""
+    t = np.asarray(t, dtype=float)
+    heavy = np.asarray(rain_day_start, dtype=float)[np.asarray(rain_daily_mm, dtype=float) >= heavy_mm]
+    mask = np.zeros(t.size, dtype=bool)
+    for d in heavy:
+        mask |= (t >= d) & (t < d + 1.0 + lag_days)
+    return mask
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# groundwater (Mu Us sandy land, water-preserving mining)
+
+#: depth to water table (m below ground) band edges, SCIENCE.md §4 [verify]
+GW_BANDS_M = (0.5, 1.24, 2.06, 4.0)
+GW_BAND_LABELS = (
+    ("盐渍化风险（≤0.5 m）", "salinisation risk (≤ 0.5 m)"),
+    ("适宜（0.5–1.24 m）", "suitable (0.5–1.24 m)"),
+    ("植被水分胁迫（1.24–2.06 m）", "vegetation water stress (1.24–2.06 m)"),
+    ("植被退化（2.06–4.0 m）", "vegetation degradation (2.06–4.0 m)"),
+    ("低于生态水位下限（>4.0 m）", "below the ecological lower limit (> 4.0 m)"),
+)
+#: warning level per band: salinisation blue, suitable none, stress yellow, degradation orange, beyond limit red
+GW_BAND_LEVEL = (Level.BLUE, Level.NONE, Level.YELLOW, Level.ORANGE, Level.RED)
+
+
+def depth_band(depth_m: np.ndarray | float) -> np.ndarray:
+    """Band index 0..4 of depth to water (m, positive down) against :data:`GW_BANDS_M`."""
+    d = np.asarray(depth_m, dtype=float)
+    return np.searchsorted(np.asarray(GW_BANDS_M), d, side="left").astype(np.int8)
+
+
+def monthly_baseline(t_month: np.ndarray, depth_m: np.ndarray) -> np.ndarray:
+    """Seasonal baseline: mean depth per calendar month (12 values, NaN for months without data).
+
+    ``t_month`` holds the calendar month 1..12 of each reading (from the pre-mining baseline period)."""
+    m = np.asarray(t_month, dtype=int)
+    d = np.asarray(depth_m, dtype=float)
+    if ((m < 1) | (m > 12)).any():
+        raise MethodError("months must be 1..12")
+    sums = np.bincount(m - 1, weights=d, minlength=12)
+    cnt = np.bincount(m - 1, minlength=12)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, sums / np.maximum(cnt, 1), np.nan)
+
+
+def drawdown(t_month: np.ndarray, depth_m: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """Drawdown (m, positive = water table deeper than the seasonal baseline of the same month)."""
+    m = np.asarray(t_month, dtype=int)
+    return np.asarray(depth_m, dtype=float) - np.asarray(baseline, dtype=float)[m - 1]
+
+
+def monthly_decline_rate(t_days: np.ndarray, drawdown_m: np.ndarray) -> float:
+    """Rate of decline of the (deseasonalised) water table, m/month (positive = falling), from a linear fit."""
+    t, y = check_series(t_days, drawdown_m, min_points=3, what="groundwater series")
+    return float(np.polyfit(t, y, 1)[0] * 30.4375)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# InSAR area acceleration
+
+
+@dataclass(frozen=True)
+class AreaAcceleration:
+    acceleration: np.ndarray  #: per pixel, mm/yr² (2 × quadratic coefficient)
+    velocity_change: np.ndarray  #: per pixel, mm/yr: velocity of the second half minus the first half
+    accelerating: np.ndarray  #: bool per pixel
+    fraction: float  #: fraction of valid pixels accelerating
+    area_ha: float | None  #: accelerating area, when the pixel area is given
+
+
+def area_acceleration(t_days: np.ndarray, ts_mm: np.ndarray, *, threshold_mm_per_yr2: float = 20.0,
+                      pixel_area_m2: float | None = None, min_epochs: int = 6) -> AreaAcceleration:
+    """Per-pixel acceleration of InSAR displacement time series (n_epochs, ...) in mm, positive in the
+    direction of concern (e.g. subsidence = −vertical). Quadratic least squares per pixel (vectorised);
+    NaN pixels are ignored. A pixel accelerates when its acceleration exceeds the threshold."""
+    t = np.asarray(t_days, dtype=float)
+    y = np.asarray(ts_mm, dtype=float)
+    if y.shape[0] != t.size:
+        raise MethodError(f"time series has {y.shape[0]} epochs but {t.size} dates")
+    check_series(t, np.zeros_like(t), min_points=min_epochs, what="InSAR time series")
+    shape = y.shape[1:]
+    Y = y.reshape(t.size, -1)
+    valid = np.isfinite(Y).all(axis=0)
+    ty = (t - t.mean()) / 365.25
+    G = np.column_stack([np.ones_like(ty), ty, ty ** 2])
+    coef = np.full((3, Y.shape[1]), np.nan)
+    if valid.any():
+        coef[:, valid] = np.linalg.lstsq(G, Y[:, valid], rcond=None)[0]
+    acc = 2 * coef[2]
+    half = t.size // 2
+    Gl = np.column_stack([np.ones(half), ty[:half]])
+    Gr = np.column_stack([np.ones(t.size - half), ty[half:]])
+    dv = np.full(Y.shape[1], np.nan)
+    if valid.any():
+        v1 = np.linalg.lstsq(Gl, Y[:half, valid], rcond=None)[0][1]
+        v2 = np.linalg.lstsq(Gr, Y[half:, valid], rcond=None)[0][1]
+        dv[valid] = v2 - v1
+    accel = valid & (acc > threshold_mm_per_yr2)
+    frac = float(accel.sum() / valid.sum()) if valid.any() else 0.0
+    area = float(accel.sum() * pixel_area_m2 / 10_000.0) if pixel_area_m2 else None
+    return AreaAcceleration(acc.reshape(shape), dv.reshape(shape), accel.reshape(shape), frac, area)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# data quality (used at ingest and by the data-quality alarms)
+
+
+def mad_spikes(y: np.ndarray, *, window: int = 11, k: float = 6.0, min_scale: float = 0.0) -> np.ndarray:
+    """Flag spikes: |y − rolling median| > k · 1.4826 · rolling MAD (centred window, robust).
+
+    ``min_scale`` (value units) is the smallest deviation that can count as a spike (the sensor's resolution),
+    so a perfectly smooth series does not flag rounding noise."""
+    y = np.asarray(y, dtype=float)
+    n = y.size
+    if n < 5:
+        return np.zeros(n, dtype=bool)
+    w = min(window, n if n % 2 else n - 1)
+    h = w // 2
+    pad = np.concatenate([np.full(h, np.nan), y, np.full(h, np.nan)])
+    win = np.lib.stride_tricks.sliding_window_view(pad, w)
+    med = np.nanmedian(win, axis=1)
+    mad = np.nanmedian(np.abs(win - med[:, None]), axis=1)
+    scale = np.maximum(1.4826 * mad, min_scale)
+    dev = np.abs(y - med)
+    return (scale > 0) & (dev > k * scale)
+
+
+def is_flat_line(y: np.ndarray, *, n: int = 30, eps: float = 0.0) -> bool:
+    """True when the last ``n`` values vary by at most ``eps`` (a stuck sensor repeats its last value)."""
+    y = np.asarray(y, dtype=float)
+    if y.size < n:
+        return False
+    tail = y[-n:]
+    return float(tail.max() - tail.min()) <= eps

@@ -1,0 +1,288 @@
+"""Accounts: Argon2id password hashing, sign-in, server-side sessions, bearer tokens, demo accounts.
+
+Secrets (session cookies, API tokens) are random 256-bit values shown once; only their SHA-256 digests
+are stored. A session carries its own CSRF token, which browsers must echo in the ``X-CSRF-Token`` header
+on unsafe requests (double submit: the token also sits in a readable cookie).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from subsidence.db.audit import record_event
+from subsidence.db.base import utcnow
+from subsidence.models import (
+    ApiToken,
+    Enterprise,
+    HazardPoint,
+    Mine,
+    MonitorAssignment,
+    Unit,
+    User,
+    WebSession,
+)
+from subsidence.models.enums import Role, UnitKind
+from subsidence.services.errors import Conflict, ServiceError, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+#: browser session lifetime (sliding: renewed on use while more than half has passed)
+SESSION_TTL = timedelta(hours=8)
+#: default lifetime of a bearer token
+TOKEN_TTL = timedelta(days=90)
+TOKEN_PREFIX = "sbt_"
+MIN_PASSWORD_LENGTH = 10
+
+# RFC 9106 second recommended option (memory-constrained): Argon2id, t=3, m=64 MiB, p=4.
+_HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+# Verified against when the user does not exist, so that timing does not reveal valid user names.
+_DUMMY_HASH = _HASHER.hash("timing-equaliser-not-a-password")
+
+
+class NotAuthenticated(ServiceError):
+    """No valid sign-in (missing, wrong, expired or revoked credentials)."""
+
+    http_status = 401
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash (PHC string with its own salt and parameters)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"password too short: {len(password)} characters; use at least {MIN_PASSWORD_LENGTH} "
+            f"(密码至少 {MIN_PASSWORD_LENGTH} 位)"
+        )
+    return _HASHER.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches ``stored_hash`` (constant work also for a missing hash)."""
+    try:
+        return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    unit_code: str | None = None,
+    enterprise_credit_code: str | None = None,
+    display_name: str | None = None,
+) -> User:
+    """Create an account; the unit (or enterprise) ties it to its scope. Raises Conflict on a taken name."""
+    role = Role.parse(role) if not isinstance(role, Role) else role
+    username = username.strip()
+    if not username or len(username) > 80:
+        raise ValidationFailed("username: give 1–80 characters (用户名 1–80 个字符)")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"username {username!r} is taken (用户名已存在)")
+    unit = None
+    if unit_code:
+        unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            raise ValidationFailed(f"unit {unit_code!r} does not exist; list units with `subsidence db status`")
+    enterprise_id = unit.enterprise_id if unit is not None else None
+    if enterprise_credit_code:
+        ent = session.scalar(select(Enterprise).where(Enterprise.credit_code == enterprise_credit_code))
+        if ent is None:
+            raise ValidationFailed(f"enterprise {enterprise_credit_code!r} does not exist")
+        enterprise_id = ent.id
+    if role is Role.ENTERPRISE and enterprise_id is None:
+        raise ValidationFailed("an enterprise account needs its enterprise (unit of kind enterprise or credit code)")
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        role=role,
+        unit_id=unit.id if unit is not None else None,
+        enterprise_id=enterprise_id,
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The active user with these credentials, or :class:`NotAuthenticated` (one message for every cause)."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    ok = verify_password(user.password_hash if user is not None else None, password)
+    if user is None or not ok or not user.active:
+        raise NotAuthenticated("用户名或密码错误 / wrong username or password")
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = _HASHER.hash(password)
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    secret: str  #: the cookie value (shown once)
+    csrf_token: str
+    expires_at: datetime
+    session_id: int
+
+
+def start_session(session: Session, user: User, *, user_agent: str | None = None,
+                  ttl: timedelta = SESSION_TTL) -> IssuedSession:
+    """Sign ``user`` in: a new server-side session (old expired sessions of everyone are purged)."""
+    now = utcnow()
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    secret = secrets.token_urlsafe(32)
+    ws = WebSession(secret_sha256=_digest(secret), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
+                    created_at=now, last_seen_at=now, expires_at=now + ttl, user_agent=(user_agent or "")[:300])
+    session.add(ws)
+    session.flush()
+    record_event(session, entity="user_account", entity_id=user.id, entity_key=user.username, action="login",
+                 actor=user.username)
+    return IssuedSession(secret, ws.csrf_token, ws.expires_at, ws.id)
+
+
+def resolve_session(session: Session, secret: str, *, ttl: timedelta = SESSION_TTL) -> WebSession:
+    """The live session for a cookie value; renews it when half its lifetime has passed."""
+    ws = session.scalar(select(WebSession).where(WebSession.secret_sha256 == _digest(secret)))
+    now = utcnow()
+    if ws is None:
+        raise NotAuthenticated("未登录或会话无效，请重新登录 / not signed in or session unknown; sign in again")
+    if ws.expires_at <= now:
+        raise NotAuthenticated("会话已过期，请重新登录 / session expired; sign in again")
+    if not ws.user.active:
+        raise NotAuthenticated("账户已停用 / account disabled")
+    if ws.expires_at - now < ttl / 2:
+        ws.expires_at = now + ttl
+        ws.last_seen_at = now
+    return ws
+
+
+def end_session(session: Session, secret: str) -> None:
+    ws = session.scalar(select(WebSession).where(WebSession.secret_sha256 == _digest(secret)))
+    if ws is not None:
+        record_event(session, entity="user_account", entity_id=ws.user_id, entity_key=ws.user.username,
+                     action="logout", actor=ws.user.username)
+        session.delete(ws)
+        session.flush()
+
+
+def issue_token(session: Session, user: User, name: str, *, ttl: timedelta | None = TOKEN_TTL) -> tuple[str, ApiToken]:
+    """A new bearer token for scripts/QGIS; the secret is returned once and never stored."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    tok = ApiToken(secret_sha256=_digest(secret), prefix=secret[:10], name=name[:120] or "token",
+                   user_id=user.id, created_at=utcnow(), expires_at=utcnow() + ttl if ttl else None)
+    session.add(tok)
+    session.flush()
+    return secret, tok
+
+
+def resolve_token(session: Session, secret: str) -> User:
+    tok = session.scalar(select(ApiToken).where(ApiToken.secret_sha256 == _digest(secret)))
+    if tok is None or tok.revoked:
+        raise NotAuthenticated("令牌无效或已吊销 / token unknown or revoked")
+    if tok.expires_at is not None and tok.expires_at <= utcnow():
+        raise NotAuthenticated("令牌已过期 / token expired; issue a new one")
+    if not tok.user.active:
+        raise NotAuthenticated("账户已停用 / account disabled")
+    return tok.user
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> None:
+    tok = session.get(ApiToken, token_id)
+    if tok is None or tok.user_id != user.id:
+        from subsidence.services.errors import NotFound
+
+        raise NotFound(f"token {token_id} not found among your tokens")
+    tok.revoked = True
+    session.flush()
+
+
+# --------------------------------------------------------------------------------------------- demo
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: Role
+    scope: str  #: what the account sees, in words (zh)
+
+
+def _demo_password(username: str) -> str:
+    return f"{username}-demo-2024"
+
+
+def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
+    """One account per role (two enterprises, to show tenant separation) on the demo county; idempotent.
+
+    Works on any database: accounts whose unit is missing are tied to nothing (and so see nothing
+    beyond their role's public scope). Passwords are ``<username>-demo-2024``: demo use only.
+    """
+    units = {u.code: u for u in session.scalars(select(Unit))}
+    office = units.get("NRB") or next((u for u in units.values() if u.kind is UnitKind.OFFICE), None)
+    department = units.get("EMB") or units.get("AWB") or next(
+        (u for u in units.values() if u.kind is UnitKind.BUREAU), None)
+    town_units = sorted((u for u in units.values() if u.kind is UnitKind.TOWN), key=lambda u: u.code)
+    # the town with the most mines shows the most on the map
+    town = None
+    if town_units:
+        counts = {t.town_id: session.query(Mine).filter(Mine.town_id == t.town_id).count() for t in town_units}
+        town = max(town_units, key=lambda t: (counts.get(t.town_id, 0), t.code))
+    enterprises = list(session.scalars(select(Enterprise).order_by(Enterprise.credit_code)))
+    with_mines = [e for e in enterprises if e.mines]
+    ents = (with_mines or enterprises)[:2]
+
+    plan: list[tuple[str, Role, Unit | None, Enterprise | None, str]] = [
+        ("office", Role.OFFICE, office, None, "全旗全部数据（领导小组办公室）"),
+        ("department", Role.DEPARTMENT, department, None,
+         f"{department.name_zh if department else '部门'}牵头/配合任务的问题"),
+        ("town", Role.TOWN, town, None, f"{town.name_zh if town else '镇'}辖区"),
+    ]
+    for i, ent in enumerate(ents):
+        plan.append((f"enterprise-{'ab'[i]}", Role.ENTERPRISE, None, ent,
+                     f"{ent.name_zh} 自有矿山"))
+    plan.append(("monitor", Role.MONITOR, town, None, "指定隐患点的监测数据"))
+    plan.append(("public", Role.PUBLIC, None, None, "公开的检查结果、表扬/曝光名单"))
+
+    out: list[DemoAccount] = []
+    for username, role, unit, ent, scope in plan:
+        user = session.scalar(select(User).where(User.username == username))
+        password = _demo_password(username)
+        if user is None:
+            user = User(username=username, role=role, password_hash=hash_password(password),
+                        unit_id=unit.id if unit else None, active=True,
+                        enterprise_id=ent.id if ent else (unit.enterprise_id if unit else None),
+                        display_name=f"演示账户：{role.label('zh-CN')}")
+            if ent is not None:
+                ent_unit = next((u for u in units.values() if u.enterprise_id == ent.id), None)
+                user.unit_id = ent_unit.id if ent_unit else None
+            session.add(user)
+            session.flush()
+        out.append(DemoAccount(username, password, role, scope))
+        if role is Role.MONITOR and town is not None and town.town_id is not None:
+            has = session.scalar(select(MonitorAssignment.id).where(MonitorAssignment.user_id == user.id))
+            if has is None:
+                for hp_id in session.scalars(select(HazardPoint.id).where(HazardPoint.town_id == town.town_id)
+                                             .order_by(HazardPoint.id).limit(10)):
+                    session.add(MonitorAssignment(user_id=user.id, hazard_point_id=hp_id))
+                session.flush()
+    return out

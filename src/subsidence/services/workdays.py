@@ -1,0 +1,273 @@
+"""The working-day calendar (工作日): China's public holidays and adjusted working days (调休).
+
+Deadlines in rectification notices, the 60-working-day acceptance window and backward scheduling
+(倒排工期) count *working days*: Monday to Friday, minus the public holidays, plus the weekend days the
+State Council turns into working days. The data live in an editable CSV (``subsidence/data/cn_holidays.csv``,
+one row per date); the years it ``covers`` are exact, other years fall back to Monday–Friday with a
+logged warning.
+
+Conventions (the way offices count "N 个工作日内"):
+
+* ``add_workdays(d, n)`` is the n-th working day *after* ``d`` (``d`` itself does not count); ``n < 0``
+  counts backwards; ``n == 0`` returns ``d``.
+* ``workdays_between(a, b)`` counts working days in the half-open interval ``(a, b]`` (so that
+  ``workdays_between(d, add_workdays(d, n)) == n``), negative when ``b < a``.
+
+Everything here is pure computation on dates (no DB).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CALENDAR = Path(__file__).resolve().parent.parent / "data" / "cn_holidays.csv"
+
+#: working days the office has to decide on an acceptance request (SCIENCE.md §5)
+ACCEPTANCE_WINDOW_WORKDAYS = 60
+#: a deadline this many working days ahead (or fewer) is "due soon"
+DUE_SOON_WORKDAYS = 5
+
+
+class CalendarError(ValueError):
+    """The calendar file is malformed (message names the file, line and fix)."""
+
+
+@dataclass(frozen=True)
+class DayInfo:
+    day: date
+    kind: str  #: "holiday" or "workday"
+    name_zh: str
+    name_en: str
+
+
+@dataclass
+class WorkCalendar:
+    """A working-day calendar: explicit holidays and adjusted working days over the covered years."""
+
+    holidays: dict[date, DayInfo] = field(default_factory=dict)
+    workdays: dict[date, DayInfo] = field(default_factory=dict)
+    covers: frozenset[int] = frozenset()
+    source: str = "<memory>"
+    _warned: set[int] = field(default_factory=set, repr=False, compare=False)
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> "WorkCalendar":
+        """Read a calendar CSV (``date,kind,name_zh,name_en``; ``#`` comments; ``# covers: 2024,2025``)."""
+        path = Path(path) if path is not None else DEFAULT_CALENDAR
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise CalendarError(f"cannot read working-day calendar {path}: {exc}") from exc
+        covers: set[int] = set()
+        body: list[tuple[int, str]] = []
+        for no, line in enumerate(lines, start=1):
+            stripped = line.strip()
+            if stripped.startswith("#"):
+                text = stripped.lstrip("#").strip()
+                if text.lower().startswith("covers:"):
+                    try:
+                        covers |= {int(y) for y in text.split(":", 1)[1].split(",") if y.strip()}
+                    except ValueError as exc:
+                        raise CalendarError(f"{path}:{no}: 'covers' must list years like '2024,2025'") from exc
+                continue
+            if stripped:
+                body.append((no, line))
+        cal = cls(source=str(path))
+        reader = csv.reader([b for _, b in body])
+        header = next(reader, None)
+        if header is None or [h.strip() for h in header[:2]] != ["date", "kind"]:
+            raise CalendarError(f"{path}: first non-comment line must be the header 'date,kind,name_zh,name_en'")
+        for (no, _), row in zip(body[1:], reader):
+            if len(row) < 2:
+                raise CalendarError(f"{path}:{no}: expected 'date,kind,name_zh,name_en', got {row!r}")
+            try:
+                d = date.fromisoformat(row[0].strip())
+            except ValueError as exc:
+                raise CalendarError(f"{path}:{no}: date {row[0]!r} is not YYYY-MM-DD") from exc
+            kind = row[1].strip()
+            info = DayInfo(d, kind, (row[2] if len(row) > 2 else "").strip(), (row[3] if len(row) > 3 else "").strip())
+            if kind == "holiday":
+                target = cal.holidays
+            elif kind == "workday":
+                if d.weekday() < 5:
+                    raise CalendarError(f"{path}:{no}: {d} is a weekday; only a Saturday or Sunday can be an "
+                                        "adjusted working day (kind=workday)")
+                target = cal.workdays
+            else:
+                raise CalendarError(f"{path}:{no}: kind {kind!r} must be 'holiday' or 'workday'")
+            if d in cal.holidays or d in cal.workdays:
+                raise CalendarError(f"{path}:{no}: {d} is listed twice; keep one row per date")
+            target[d] = info
+        cal.covers = frozenset(covers or {d.year for d in [*cal.holidays, *cal.workdays]})
+        return cal
+
+    # ------------------------------------------------------------------ queries
+    def _check_year(self, d: date) -> None:
+        if d.year not in self.covers and d.year not in self._warned:
+            self._warned.add(d.year)
+            log.warning("working-day calendar %s does not cover %d: counting Monday-Friday only; add that "
+                        "year's holidays and adjusted working days to the file", self.source, d.year)
+
+    def is_workday(self, d: date) -> bool:
+        """True when ``d`` is a working day."""
+        self._check_year(d)
+        if d in self.workdays:
+            return True
+        if d in self.holidays:
+            return False
+        return d.weekday() < 5
+
+    def describe(self, d: date) -> dict:
+        """What kind of day ``d`` is, with the holiday name (for the CLI and the UI)."""
+        info = self.holidays.get(d) or self.workdays.get(d)
+        return {
+            "date": d.isoformat(),
+            "weekday": d.isoweekday(),
+            "workday": self.is_workday(d),
+            "kind": info.kind if info else ("weekday" if d.weekday() < 5 else "weekend"),
+            "name_zh": info.name_zh if info else "",
+            "name_en": info.name_en if info else "",
+            "covered": d.year in self.covers,
+        }
+
+    def add_workdays(self, d: date, n: int) -> date:
+        """The ``n``-th working day after ``d`` (before it when ``n < 0``); ``d`` itself never counts."""
+        step = 1 if n >= 0 else -1
+        remaining = abs(n)
+        cur = d
+        while remaining:
+            cur += timedelta(days=step)
+            if self.is_workday(cur):
+                remaining -= 1
+        return cur
+
+    def workdays_between(self, a: date, b: date) -> int:
+        """Working days in ``(a, b]`` (negative, ``-count((b, a])``, when ``b < a``)."""
+        if b < a:
+            return -self.workdays_between(b, a)
+        count = 0
+        cur = a
+        while cur < b:
+            cur += timedelta(days=1)
+            count += self.is_workday(cur)
+        return count
+
+    def next_workday(self, d: date) -> date:
+        """``d`` if it is a working day, else the first working day after it."""
+        return d if self.is_workday(d) else self.add_workdays(d, 1)
+
+    def previous_workday(self, d: date) -> date:
+        """``d`` if it is a working day, else the last working day before it."""
+        return d if self.is_workday(d) else self.add_workdays(d, -1)
+
+    def acceptance_due(self, submitted: date, window: int = ACCEPTANCE_WINDOW_WORKDAYS) -> date:
+        """Last day of the acceptance window: ``window`` working days after the request was submitted."""
+        return self.add_workdays(submitted, window)
+
+    def workdays_in(self, first: date, last: date) -> list[date]:
+        """All working days in ``[first, last]``."""
+        out, cur = [], first
+        while cur <= last:
+            if self.is_workday(cur):
+                out.append(cur)
+            cur += timedelta(days=1)
+        return out
+
+
+@lru_cache(maxsize=4)
+def _cached(path: str) -> WorkCalendar:
+    return WorkCalendar.load(path)
+
+
+def default_calendar() -> WorkCalendar:
+    """The product's calendar (the bundled CSV; cached per process)."""
+    return _cached(str(DEFAULT_CALENDAR))
+
+
+# ---------------------------------------------------------------------------- deadlines
+@dataclass(frozen=True)
+class DeadlineStatus:
+    """Where a deadline stands on ``today``.
+
+    ``workdays_left`` > 0: that many working days remain after today (0: due today);
+    ``workdays_overdue`` > 0: that many working days have passed since the deadline.
+    """
+
+    deadline: date
+    today: date
+    overdue: bool
+    due_soon: bool
+    workdays_left: int
+    workdays_overdue: int
+
+    def as_dict(self) -> dict:
+        return {"deadline": self.deadline.isoformat(), "today": self.today.isoformat(), "overdue": self.overdue,
+                "due_soon": self.due_soon, "workdays_left": self.workdays_left,
+                "workdays_overdue": self.workdays_overdue}
+
+
+def deadline_status(deadline: date, today: date, cal: WorkCalendar | None = None,
+                    due_soon_workdays: int = DUE_SOON_WORKDAYS) -> DeadlineStatus:
+    """Overdue when ``today`` is after the deadline; due soon when at most ``due_soon_workdays`` working days remain."""
+    cal = cal or default_calendar()
+    if today > deadline:
+        late = max(cal.workdays_between(deadline, today), 1)
+        return DeadlineStatus(deadline, today, True, False, 0, late)
+    left = cal.workdays_between(today, deadline)
+    return DeadlineStatus(deadline, today, False, left <= due_soon_workdays, left, 0)
+
+
+# ---------------------------------------------------------------------------- backward scheduling
+@dataclass(frozen=True)
+class MilestoneSpec:
+    """A milestone to schedule backwards: it must be met ``workdays_before`` working days before the deadline."""
+
+    description: str
+    workdays_before: int
+
+
+@dataclass(frozen=True)
+class ScheduledMilestone:
+    seq: int
+    description: str
+    workdays_before: int
+    latest_date: date
+
+    def as_dict(self) -> dict:
+        return {"seq": self.seq, "description": self.description, "workdays_before": self.workdays_before,
+                "latest_date": self.latest_date.isoformat()}
+
+
+def backward_schedule(deadline: date, milestones: Sequence[MilestoneSpec] | Iterable[tuple[str, int]],
+                      cal: WorkCalendar | None = None, start: date | None = None) -> list[ScheduledMilestone]:
+    """倒排工期: from the deadline, the latest date each milestone must be met.
+
+    A milestone ``workdays_before`` = 0 falls on the deadline itself (moved back to a working day if the
+    deadline is not one). Milestones come out ordered by date (earliest first). When ``start`` (e.g. the
+    notice date) is given, a milestone that would fall on or before it raises ``ValueError``: the plan
+    cannot be met and the deadline or the milestones must change.
+    """
+    cal = cal or default_calendar()
+    specs = [m if isinstance(m, MilestoneSpec) else MilestoneSpec(m[0], int(m[1])) for m in milestones]
+    anchor = cal.previous_workday(deadline)
+    out = []
+    for spec in specs:
+        if spec.workdays_before < 0:
+            raise ValueError(f"milestone {spec.description!r}: workdays_before must be >= 0")
+        latest = cal.add_workdays(anchor, -spec.workdays_before)
+        if start is not None and latest <= start:
+            raise ValueError(
+                f"milestone {spec.description!r} would have to be met by {latest}, not after the start {start}: "
+                f"move the deadline {deadline} later or shorten the milestone's lead time")
+        out.append((latest, spec))
+    out.sort(key=lambda t: (t[0], -t[1].workdays_before, t[1].description))
+    return [ScheduledMilestone(i, s.description, s.workdays_before, d) for i, (d, s) in enumerate(out, start=1)]

@@ -1,0 +1,42 @@
+"""Settings validation and the CLI's --help on every command."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from subsidence.cli.main import app
+from subsidence.settings import Settings
+
+
+def test_env_prefix_and_default_sqlite(monkeypatch, tmp_path):
+    monkeypatch.setenv("SUBSIDENCE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SUBSIDENCE_LANGUAGE", "en")
+    s = Settings()
+    assert s.language == "en"
+    assert s.resolved_database_url == f"sqlite:///{tmp_path.resolve() / 'subsidence.sqlite'}"
+
+
+def test_bad_timezone_is_refused(monkeypatch):
+    monkeypatch.setenv("SUBSIDENCE_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ValidationError, match="unknown time zone"):
+        Settings()
+
+
+def _all_commands(cmd, prefix=()):
+    yield prefix
+    for name, sub in getattr(cmd, "commands", {}).items():
+        yield from _all_commands(sub, prefix + (name,))
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    root = get_command(app)
+    paths = list(_all_commands(root))
+    assert ("db", "upgrade") in paths and ("demo",) in paths
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage" in result.output
