@@ -216,44 +216,12 @@ def polygonize_mask(mask: np.ndarray, grid: Grid) -> MultiPolygon:
     return _polygons_by_label(mask.astype(np.int32), grid)[1]
 
 
-def code_stage_fn(series_mm: np.ndarray, dates: Sequence[date]) -> np.ndarray:
-    """Per-pixel movement stage after the *Coal pillar code* (2017) criteria, used when the science package
-    offers no stability function: not started (< 10 mm), active (last-month rate > 1.67 mm/d), stable
-    (≤ 30 mm over the last 6 months), otherwise declining. ``series_mm``: (n_dates, n_pixels) mm, down."""
-    t = np.array([d.toordinal() for d in dates], dtype=float)
-    last = series_mm[-1]
-    out = np.full(series_mm.shape[1], MovementStage.DECLINING.value, dtype=object)
-
-    def value_at(day: float) -> np.ndarray:
-        if day <= t[0]:
-            return series_mm[0]
-        i = int(np.searchsorted(t, day))
-        i = min(max(i, 1), len(t) - 1)
-        w = (day - t[i - 1]) / (t[i] - t[i - 1])
-        return series_mm[i - 1] * (1 - w) + series_mm[i] * w
-
-    span = t[-1] - t[0]
-    month = min(30.0, span) if span > 0 else 0.0
-    rate = (last - value_at(t[-1] - month)) / month if month > 0 else np.zeros_like(last)
-    six = value_at(t[-1] - 182.6)
-    stable = (last - six) <= 30.0 if span >= 182.6 else np.zeros_like(last, dtype=bool)
-    out[stable] = MovementStage.STABLE.value
-    out[rate > 1.67] = MovementStage.ACTIVE.value
-    out[np.nanmax(np.abs(series_mm), axis=0) < 10.0] = MovementStage.NOT_STARTED.value
-    return out
-
-
 def default_stage_fn() -> StageFn:
-    """The science package's per-pixel stability classifier when it exists, else :func:`code_stage_fn`."""
-    try:
-        from subsidence.science import stability  # type: ignore[attr-defined]
+    """Per-pixel movement stage from the science package (:func:`subsidence.science.stability.classify_series`:
+    the *Coal pillar code* criteria — start 10 mm, active > 1.67 mm/d, stable ≤ 30 mm in 6 months)."""
+    from subsidence.science.stability import classify_series
 
-        fn = getattr(stability, "classify_series", None) or getattr(stability, "stage_of_series", None)
-        if fn is not None:
-            return fn
-    except Exception:  # the science package may not offer it yet
-        pass
-    return code_stage_fn
+    return classify_series
 
 
 _STAGE_ORDER = [MovementStage.ACTIVE, MovementStage.DECLINING, MovementStage.STABLE, MovementStage.NOT_STARTED]
@@ -354,7 +322,7 @@ def detect_basins(
     relabel[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
     labels = relabel[comp]
     n = int(keep.sum())
-    log.info("%d candidate areas ≥ %.2f ha (%d components before the minimum area)", n, min_area, n_comp)
+    log.debug("%d candidate areas ≥ %.2f ha (%d components before the minimum area)", n, min_area, n_comp)
 
     polygons = _polygons_by_label(labels, grid) if n else {}
     work = np.where(valid, value, np.nan)

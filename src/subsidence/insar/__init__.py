@@ -13,16 +13,17 @@ API for consumers (census, basins, reports)
     ``velocity.h5``, LiCSBAS ``cum.h5``, or a plain GeoTIFF (velocity / cumulative displacement).
     ``Deformation`` carries:
       - ``dates``: tuple[datetime.date, ...] (empty for a velocity-only product),
-      - ``cumulative_los_m``: float32 (n_dates, rows, cols) LOS metres, first date = 0, or None,
-      - ``velocity_los_m_per_yr``: float32 (rows, cols) LOS m/yr, or None,
+      - ``cumulative_m``: float32 (n_dates, rows, cols) metres, first date = 0, or None,
+      - ``velocity_m_per_yr``: float32 (rows, cols) m/yr, or None,
+      - ``direction``: ``"los"`` (line of sight, positive toward the satellite) or ``"up"`` (vertical, up
+        positive; DEM difference),
       - ``temporal_coherence``: float32 (rows, cols) or None; ``bridged``: bool (rows, cols) or None
         (True where an NSBAS velocity-model bridge supplied the motion across a network gap),
       - ``grid: Grid`` with ``transform`` (rasterio ``Affine``, pixel corners), ``crs`` (pyproj ``CRS``),
         ``shape``; NaN = no data.
-      - ``is_vertical``: True only for products that are already vertical (DEM difference).
     ``Deformation.subsidence_mm(incidence_deg)`` and ``subsidence_rate_mm_per_yr(incidence_deg)`` give
     mm positive downward (vertical-only assumption), the unit the mining literature uses.
-``dem_difference(before_tif, after_tif) -> Deformation`` (vertical, ``is_vertical=True``).
+``dem_difference(before_tif, after_tif) -> Deformation`` (``direction="up"``, velocity None).
 
 Solver (pure numpy, in :mod:`subsidence.insar.sbas`): ``Network.from_pairs(pairs)``,
 ``invert_pixels(network, phase, coherence, ...)`` -> ``SbasSolution``; orchestration with Dask over row blocks

@@ -58,6 +58,8 @@ class VectorTable:
     encoding: str | None = None
     encoding_source: str | None = None
     geometry_errors: dict[int, str] = field(default_factory=dict)
+    #: why the file's own CRS (.prj) could not be used, when it could not
+    crs_error: str | None = None
 
     def __len__(self) -> int:
         return len(self.records)
@@ -177,13 +179,31 @@ def read_vector(path: str | Path, *, layer: str | None = None, layer_hints: Sequ
             layer = hinted[0]
     elif layer not in layers:
         raise FormatError(f"{p}: no layer {layer!r}; layers: {', '.join(layers)}")
+    crs_error = None
     try:
         meta, _fids, wkb, field_data = pyogrio.raw.read(str(p), layer=layer, encoding=encoding, force_2d=True)
-    except (DataSourceError, DataLayerError, OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{p}: cannot be read as {fmt}: {exc}") from exc
     except Exception as exc:  # GDAL errors surface as various pyogrio exceptions
-        raise FormatError(f"{p}: cannot be read as {fmt}: {exc}") from exc
-    crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
+        prj = _sidecar(p, ".prj") if fmt == "shp" else None
+        if prj is None:
+            raise FormatError(f"{p}: cannot be read as {fmt}: {exc}") from exc
+        # GDAL refuses the whole file when the .prj is not a CRS it understands: read it without the .prj
+        crs_error = f"its .prj ({prj.name}) is not a CRS that PROJ understands ({exc})"
+        with tempfile.TemporaryDirectory(prefix="subsidence-noprj-") as tmp:
+            for part in p.parent.glob(p.stem + ".*"):
+                if part.suffix.lower() in (".shp", ".shx", ".dbf", ".cpg"):
+                    shutil.copy(part, Path(tmp) / (p.stem + part.suffix.lower()))
+            try:
+                meta, _fids, wkb, field_data = pyogrio.raw.read(
+                    str(Path(tmp) / (p.stem + ".shp")), encoding=encoding, force_2d=True)
+            except Exception as exc2:
+                raise FormatError(f"{p}: cannot be read as {fmt}: {exc2}") from exc2
+        meta["crs"] = None
+    crs = None
+    if meta.get("crs"):
+        try:
+            crs = CRS.from_user_input(meta["crs"])
+        except Exception as exc:  # noqa: BLE001 - pyproj raises its own CRSError
+            crs_error = f"its CRS {str(meta['crs'])[:60]!r} is not understood ({exc})"
     fields = [str(f) for f in meta["fields"]]
     n = len(wkb) if wkb is not None else (len(field_data[0]) if field_data else 0)
     records = [{name: _py(col[i]) for name, col in zip(fields, field_data)} for i in range(n)]
@@ -200,7 +220,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, layer_hints: Sequ
             geometries.append(None)
             errors[i] = str(exc)
     log.debug("read %s layer %s: %d features, crs %s, encoding %s", p, layer, n, crs and crs.to_string(), encoding)
-    return VectorTable(p, fmt, layer, crs, fields, records, geometries, encoding, encoding_source, errors)
+    return VectorTable(p, fmt, layer, crs, fields, records, geometries, encoding, encoding_source, errors, crs_error)
 
 
 def _column_array(values: list[Any], kind: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -266,10 +286,16 @@ def write_vector(
         kwargs["layer_options"] = {"COORDINATE_PRECISION": 9, **({"RFC7946": "YES"} if rfc7946 else {})}
         if rfc7946:
             kwargs["layer_options"]["WRITE_NAME"] = "YES"
-    pyogrio.raw.write(
-        str(p), wkb, arrays, list(columns), field_mask=masks, layer=layer, driver=DRIVERS[fmt],
-        geometry_type=geometry_type, crs=crs, promote_to_multi=False, **kwargs,
-    )
+    quiet = logging.getLogger("pyogrio")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # pyogrio logs "Created N records" at INFO
+    try:
+        pyogrio.raw.write(
+            str(p), wkb, arrays, list(columns), field_mask=masks, layer=layer, driver=DRIVERS[fmt],
+            geometry_type=geometry_type, crs=crs, promote_to_multi=False, **kwargs,
+        )
+    finally:
+        quiet.setLevel(level)
     return p
 
 

@@ -4,7 +4,12 @@ from subsidence.models.accounts import User
 from subsidence.models.admin import AdminArea, TaskAssignment, Unit
 from subsidence.models.audit import AuditEvent
 from subsidence.models.census import SubsidenceArea
+from subsidence.models.census_runs import (CensusRun, ReviewDecision, SubsidenceAreaMine, SubsidenceAreaPanel,  # noqa: E402
+                                            SubsidenceAreaTown, VegetationChange)
 from subsidence.models.hazards import CompensatedBuilding, GroundwaterWell, HazardPoint, Sensor
+from subsidence.models.hazards import HazardContact  # noqa: E402  (issue 7)
+from subsidence.models.monitoring import (Alarm, AlarmEvent, AlarmTrack, Card, CardCopy, Household,  # noqa: E402
+                                         IngestBatch, Observation, OutboxMessage)
 from subsidence.models.ledger import Milestone, Problem, problem_cooperating_unit
 from subsidence.models.ledger import (AcceptanceRecord, Escalation, Evidence, GateQuery, NoticeCounter,
                                      NoticeDelivery, RectificationNotice)
@@ -29,8 +34,14 @@ from subsidence.models.tasks import (  # noqa: E402  (task ledgers, issue 6)
     water_plan_well,
 )
 from subsidence.models.web import ApiToken, MonitorAssignment, WebSession
+from subsidence.models.plans import AnnualPlan, PlanParcel, ReclamationPlan, TreatedParcel  # noqa: E402 (issue 9)
 
 __all__ = [
+    "AnnualPlan", "PlanParcel", "ReclamationPlan", "TreatedParcel",
+    "HazardContact", "Alarm", "AlarmEvent", "AlarmTrack", "Card", "CardCopy", "Household", "IngestBatch",
+    "Observation", "OutboxMessage",
+    "CensusRun", "ReviewDecision", "SubsidenceAreaMine", "SubsidenceAreaPanel", "SubsidenceAreaTown",
+    "VegetationChange",
     "AcceptanceRecord",
     "Escalation",
     "Evidence",

@@ -20,6 +20,9 @@ class Labelled(StrEnum):
     def parse(cls, text: str) -> "Labelled":
         """Accept the code, the English label or the Chinese label (as offices type them in Excel)."""
         t = str(text).strip()
+        aliases = getattr(cls, "_ALIASES", {})
+        if t in aliases:
+            return cls(aliases[t])
         for member in cls:
             zh, en = cls.labels().get(member.value, (member.value, member.value))
             if t in (member.value, zh, en) or t.lower() == en.lower():

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from subsidence.db.base import Base, Timestamped
@@ -46,9 +48,42 @@ class HazardPoint(Timestamped, Base):
     evacuation_route = mapped_column(geom("LINESTRING"), nullable=True)
     shelter = mapped_column(geom("POINT"), nullable=True)
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+    # --- danger grade (险情等级) and what the cards print (issue 7) ---
+    people_to_relocate: Mapped[int | None] = mapped_column(Integer, doc="需搬迁/转移人数; None = threatened_people")
+    danger_grade: Mapped[str | None] = mapped_column(
+        String(4), doc="I..IV, computed by subsidence.monitoring.levels.danger_grade (services.hazards keeps it)"
+    )
+    location_text: Mapped[str | None] = mapped_column(String(300), doc="地理位置, as the card prints it")
+    evacuation_route_text: Mapped[str | None] = mapped_column(String(300), doc="撤离路线 in words")
+    shelter_name: Mapped[str | None] = mapped_column(String(200), doc="避险场所")
+    rescue_unit_phone: Mapped[str | None] = mapped_column(String(40))
+    warning_level: Mapped[str | None] = mapped_column(String(10), doc="current highest open alarm level")
+    notes: Mapped[str | None] = mapped_column(Text)
 
     town: Mapped[AdminArea | None] = relationship()
     mine: Mapped[Mine | None] = relationship()
+    contacts: Mapped[list["HazardContact"]] = relationship(
+        back_populates="hazard_point", cascade="all, delete-orphan", order_by="HazardContact.id"
+    )
+
+
+class HazardContact(Timestamped, Base):
+    """Who to call about a hazard point, by role (never a personal name): the mass-monitoring responsible
+    person, the monitor, the warning giver, the town, the bureau, the rescue unit. Used by the cards and by
+    alarm escalation (stage 0 = responsible/monitor, 1 = town, 2 = bureau)."""
+
+    __tablename__ = "hazard_contact"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hazard_point_id: Mapped[int] = mapped_column(ForeignKey("hazard_point.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), doc="responsible | monitor | warning | town | bureau | rescue")
+    title: Mapped[str] = mapped_column(String(200), doc="role and unit, e.g. 村委会主任（群测群防责任人）")
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+
+    hazard_point: Mapped[HazardPoint] = relationship(back_populates="contacts")
 
 
 class Sensor(Timestamped, Base):
@@ -68,8 +103,18 @@ class Sensor(Timestamped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     geometry = mapped_column(geom("POINT"), nullable=True)
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+    # --- acquisition and alarm configuration (issue 7) ---
+    name: Mapped[str | None] = mapped_column(String(200))
+    expected_interval_s: Mapped[int | None] = mapped_column(Integer, doc="nominal sampling interval, seconds")
+    valid_min: Mapped[float | None] = mapped_column(Float, doc="physically possible range (sensor fault outside)")
+    valid_max: Mapped[float | None] = mapped_column(Float)
+    resolution: Mapped[float | None] = mapped_column(Float, doc="smallest meaningful change, in ``unit``")
+    config: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, doc="alarm rules and thresholds; see subsidence.services.alarms.SensorRules"
+    )
 
     hazard_point: Mapped[HazardPoint | None] = relationship()
+    mine: Mapped[Mine | None] = relationship()
 
 
 class GroundwaterWell(Timestamped, Base):

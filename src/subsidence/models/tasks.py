@@ -9,6 +9,7 @@ correction is a new row that references the old one.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -172,7 +173,7 @@ class FundObligation(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("fund_account.id"))
     year: Mapped[int] = mapped_column(Integer, doc="accrual year; the output is that of year - 1")
-    output_t: Mapped[Any] = mapped_column(Numeric(18, 3), doc="last year's raw-coal output, tonnes")
+    output_kg: Mapped[int] = mapped_column(BigInteger, doc="last year's raw-coal output, kg (exact; shown in t)")
     price_key: Mapped[str] = mapped_column(String(40), default="default")
     coefficients: Mapped[dict[str, Any]] = mapped_column(JSON, doc="factor -> {key, value, source} used")
     formula_fen: Mapped[int] = mapped_column(BigInteger)
@@ -180,6 +181,10 @@ class FundObligation(Timestamped, Base):
     required_fen: Mapped[int] = mapped_column(BigInteger, doc="max(formula, plan)")
 
     account: Mapped[FundAccount] = relationship()
+
+    @property
+    def output_t(self) -> Decimal:
+        return Decimal(self.output_kg) / 1000
 
 
 class FundEntry(Base):

@@ -93,6 +93,7 @@ class AlarmKind(Labelled):
     """What an alarm is about: ground movement, rainfall, groundwater, or the data itself."""
 
     THRESHOLD = "threshold"
+    RATE = "rate"
     TANGENT_ANGLE = "tangent_angle"
     INVERSE_VELOCITY = "inverse_velocity"
     RAINFALL = "rainfall"
@@ -103,7 +104,8 @@ class AlarmKind(Labelled):
 
 
 AlarmKind._LABELS = {
-    "threshold": ("阈值超限", "threshold exceeded"),
+    "threshold": ("累计位移超限", "displacement threshold exceeded"),
+    "rate": ("变形速率超限", "rate threshold exceeded"),
     "tangent_angle": ("改进切线角", "improved tangent angle"),
     "inverse_velocity": ("速度倒数法临滑预报", "inverse-velocity failure forecast"),
     "rainfall": ("降雨量", "rainfall"),

@@ -15,6 +15,7 @@ it when the input cannot support the method (too few points, duplicate or decrea
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -76,7 +77,9 @@ def rolling_median(x: np.ndarray, k: int) -> np.ndarray:
         return x.copy()
     pad = np.concatenate([np.full(k - 1, np.nan), x])
     win = np.lib.stride_tricks.sliding_window_view(pad, k)
-    return np.nanmedian(win, axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, as intended
+        return np.nanmedian(win, axis=1)
 
 
 def chord_velocity(t: np.ndarray, s: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -291,13 +294,15 @@ class TangentResult:
 
 
 def tangent_angle(t: np.ndarray, s: np.ndarray, *, steady_velocity: float | None = None,
-                  steady_window: tuple[int, int] | None = None, span: int = 1, smooth: int = 3,
+                  steady_window: tuple[int, int] | None = None, span: int = 1, span_days: float | None = None,
+                  smooth: int = 3,
                   steady_tolerance_deg: float = 3.0, rain_affected: np.ndarray | None = None,
                   rain_cap: Level = Level.YELLOW) -> TangentResult:
     """Improved tangent angle: T(i) = S(i)/v, α_i = arctan((T(i) − T(i−span))/(t_i − t_{i−span})) in degrees.
 
     v (mm/d) is ``steady_velocity`` if given, else the slope over ``steady_window`` (sample indices), else an
-    automatically detected steady-creep window. Against flicker, α is the trailing median over ``smooth``
+    automatically detected steady-creep window. With ``span_days`` the chord reaches back that much *time*
+    (the latest sample at least ``span_days`` older), which is right for irregular sampling. Against flicker, α is the trailing median over ``smooth``
     samples (a single noisy or stepped sample cannot raise the level). Samples flagged in ``rain_affected``
     (a step during/after heavy rain, see :func:`rain_affected_mask`) are capped at ``rain_cap``: a rain step
     looks like acceleration for a moment, a real acceleration persists after the rain window.
@@ -322,9 +327,19 @@ def tangent_angle(t: np.ndarray, s: np.ndarray, *, steady_velocity: float | None
         steady = detect_steady_window(t, s)
     T = s / steady.velocity  # days
     raw = np.full(t.size, np.nan)
-    raw[span:] = np.degrees(np.arctan((T[span:] - T[:-span]) / (t[span:] - t[:-span])))
-    alpha = rolling_median(raw, smooth)
-    alpha[:span] = np.nan
+    if span_days is not None:
+        if not span_days > 0:
+            raise MethodError(f"span_days must be > 0, got {span_days}")
+        j = np.searchsorted(t, t - span_days * (1 - 1e-9), side="right") - 1
+        ok = j >= 0
+        i = np.flatnonzero(ok)
+        raw[i] = np.degrees(np.arctan((T[i] - T[j[ok]]) / (t[i] - t[j[ok]])))
+        alpha = rolling_median(raw, smooth)
+        alpha[~ok] = np.nan
+    else:
+        raw[span:] = np.degrees(np.arctan((T[span:] - T[:-span]) / (t[span:] - t[:-span])))
+        alpha = rolling_median(raw, smooth)
+        alpha[:span] = np.nan
     lev = np.array([int(tangent_level(a, steady_tolerance_deg)) for a in alpha], dtype=np.int8)
     capped = np.zeros(t.size, dtype=bool)
     if rain_affected is not None:
@@ -457,76 +472,148 @@ class Forecast:
         return self.failure_time - self.last_time
 
 
+def detect_onset_velocity(tm: np.ndarray, v: np.ndarray, *, baseline_fraction: float = 0.33,
+                          k_sigma: float = 3.0, min_fit: int = 5) -> int:
+    """Onset of acceleration on a smoothed velocity series (homoscedastic noise, unlike 1/v).
+
+    Baseline = median velocity over the first ``baseline_fraction`` of the series, noise = 1.4826·MAD there.
+    The onset is the start of the final run of samples whose velocity stays above baseline + ``k_sigma``·noise
+    (and above the baseline by at least 20 %), stepped back to the last sample at or below the baseline so
+    the start of the curve is kept. Raises :class:`MethodError` when the series ends without such a run.
+    """
+    n = v.size
+    nb = max(3, int(n * baseline_fraction))
+    base = float(np.median(v[:nb]))
+    noise = float(1.4826 * np.median(np.abs(v[:nb] - base)))
+    level = base + max(k_sigma * noise, 0.2 * abs(base))
+    above = v > level
+    if not above[-1]:
+        raise MethodError("inverse velocity: the latest velocity is not above the steady-creep baseline "
+                          f"({base:.3g} mm/d + noise); no acceleration to forecast")
+    k = n - 1
+    while k > 0 and above[k - 1]:
+        k -= 1
+    while k > 0 and v[k - 1] > base:
+        k -= 1
+    if n - k < min_fit:
+        raise MethodError(f"inverse velocity: only {n - k} samples since the onset of acceleration; need {min_fit}")
+    return k
+
+
+def voight_window(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
+                  horizon_days: float | None = None) -> tuple[float, float, float | None] | None:
+    """Failure time and window by profile likelihood of Voight's α = 2 law in displacement space.
+
+    For t after the onset, s(t) = a + c·(−ln(t_f − t)) (c = 1/A > 0). For each candidate t_f the fit is linear
+    in (a, c); the window holds every t_f whose residual sum of squares passes the F test
+    SSE ≤ SSE_min·(1 + F(1, n−3)/(n−3)). Displacement noise is close to white, so this interval is honest
+    where the 1/v prediction band (noise amplified by differencing and smoothing) is not.
+    Returns (best, earliest, latest or None if unbounded within the horizon) or None when no fit has c > 0.
+    """
+    from scipy.stats import f as f_dist
+
+    n = t.size
+    last = float(t[-1])
+    span = float(t[-1] - t[0])
+    horizon = horizon_days if horizon_days is not None else 20.0 * span
+    grid = last + np.concatenate([np.geomspace(1e-4 * span, horizon, 600)])
+    sse = np.full(grid.size, np.inf)
+    ones = np.ones(n)
+    for j, tf in enumerate(grid):
+        x = -np.log(tf - t)
+        G = np.column_stack([ones, x])
+        coef, res, *_ = np.linalg.lstsq(G, s, rcond=None)
+        if coef[1] <= 0:
+            continue
+        sse[j] = float(res[0]) if res.size else float(((s - G @ coef) ** 2).sum())
+    if not np.isfinite(sse).any():
+        return None
+    jbest = int(np.argmin(sse))
+    limit = sse[jbest] * (1.0 + float(f_dist.ppf(confidence, 1, max(n - 3, 1))) / max(n - 3, 1))
+    ok = np.flatnonzero(sse <= limit)
+    lo = float(grid[ok.min()])
+    hi = float(grid[ok.max()]) if ok.max() < grid.size - 1 else None
+    return float(grid[jbest]), lo, hi
+
+
 def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, long: int = 7,
                               min_fit: int = 6, confidence: float = 0.95, onset_time: float | None = None,
-                              min_r2: float = 0.5) -> Forecast:
+                              min_r2: float = 0.3) -> Forecast:
     """Fukuzono/Voight inverse-velocity forecast with smoothing, automatic onset and a failure window.
 
-    Velocities are causal moving averages over ``short`` (SLO) and ``long`` (LLO) intervals (Carlà et al.
-    2017). The onset of acceleration is found by two-phase regression on the LLO inverse velocity (or given as
-    ``onset_time``); a line is fitted to 1/v from the onset on, for LLO and SLO. The failure time is where the
-    LLO line meets zero; the **window** spans where either fit's ``confidence`` prediction band meets zero,
-    so SLO/LLO disagreement widens it. Never raises for "no forecast possible": returns ``ok=False`` and a
-    reason (not accelerating, too few points, fit too poor), but raises :class:`MethodError` for bad input.
+    1. Velocities are causal moving averages over ``short`` (SLO) and ``long`` (LLO) intervals (Carlà et al.
+       2017), placed at the middle of their interval.
+    2. The onset of acceleration is detected on the LLO velocity (:func:`detect_onset_velocity`) unless
+       ``onset_time`` is given.
+    3. From the onset on, straight lines are fitted to 1/v (LLO and SLO); where the LLO line meets zero is the
+       failure time (the classic Fukuzono construction).
+    4. The **failure window** is the ``confidence`` profile-likelihood interval of the failure time under
+       Voight's α = 2 law fitted to the displacement itself (:func:`voight_window`), widened to include the
+       SLO and LLO crossings (their disagreement) and never earlier than the last sample.
+
+    Returns ``ok=False`` with a reason when no forecast can be made (not accelerating, too few points since
+    the onset, 1/v not linear); raises :class:`MethodError` for unusable input.
     """
     t, s = check_series(t, s, min_points=long + min_fit, what="inverse-velocity series")
     if not (1 <= short <= long):
         raise MethodError(f"smoothing windows need 1 ≤ short ({short}) ≤ long ({long})")
+    if not (0.5 <= confidence < 1):
+        raise MethodError(f"confidence must be in [0.5, 1), got {confidence}")
     last = float(t[-1])
     out = Forecast(ok=False, last_time=last)
+    _, tm_l, v_l = chord_velocity(t, s, long)
+    if onset_time is None:
+        try:
+            k = detect_onset_velocity(tm_l, v_l, min_fit=min_fit)
+        except MethodError as exc:
+            out.reason = str(exc).removeprefix("inverse velocity: ")
+            return out
+        onset = float(tm_l[k])
+    else:
+        onset = float(onset_time)
+    out.onset_time = onset
+    out.onset_index = int(np.searchsorted(t, onset))
     fits: dict[str, LineFit] = {}
     for name, w in (("long", long), ("short", short)):
         _, tm, v = chord_velocity(t, s, w)
-        keep = v > 0
-        if keep.sum() < min_fit:
-            out.reason = f"too few samples with positive velocity ({int(keep.sum())}) to fit 1/v"
-            return out
-        tm, inv = tm[keep], 1.0 / v[keep]
-        if name == "long":
-            if onset_time is None:
-                try:
-                    k = detect_onset(tm, inv, min_fit=min_fit)
-                except MethodError as exc:
-                    out.reason = str(exc).removeprefix("inverse velocity: ")
-                    return out
-                onset = float(tm[k])
-            else:
-                onset = float(onset_time)
-            out.onset_time, out.onset_index = onset, int(np.searchsorted(t, onset))
-        sel = tm >= out.onset_time
+        sel = (tm >= onset) & (v > 0)
         if sel.sum() < min_fit:
-            out.reason = (f"only {int(sel.sum())} velocity samples after the onset of acceleration; need {min_fit} "
-                          f"(wait for more data)")
+            out.reason = (f"only {int(sel.sum())} positive velocity samples since the onset of acceleration; "
+                          f"need {min_fit} (wait for more data)")
             return out
-        fits[name] = fit_line(tm[sel], inv[sel])
+        fits[name] = fit_line(tm[sel], 1.0 / v[sel])
     lf, sf = fits["long"], fits["short"]
     out.slope, out.r2, out.n_fit = lf.slope, lf.r2, lf.n
     if lf.slope >= 0:
         out.reason = "inverse velocity is not decreasing: the slope is not accelerating"
         return out
     if lf.r2 < min_r2:
-        out.reason = f"1/v is not linear enough after the onset (R² = {lf.r2:.2f} < {min_r2}); no reliable forecast"
+        out.reason = f"1/v is not linear after the onset (R² = {lf.r2:.2f} < {min_r2}); no reliable forecast"
         return out
-    q = _t_quantile(confidence, lf.n - 2)
-    win_l = lf.zero_window(q)
-    if win_l is None:
-        out.reason = f"the decrease of 1/v is not significant at {confidence:.0%}; no forecast yet"
+    sel = t >= t[out.onset_index] if out.onset_index < t.size else np.zeros(t.size, bool)
+    if sel.sum() < min_fit:
+        out.reason = f"only {int(sel.sum())} samples since the onset; need {min_fit}"
         return out
-    lo, hi = win_l
-    tf = lf.crossing()
-    out.failure_time_short = sf.crossing() if sf.slope < 0 else None
-    win_s = sf.zero_window(_t_quantile(confidence, sf.n - 2)) if sf.slope < 0 else None
-    hi_out: float | None = hi
-    if win_s is not None:
-        lo, hi_out = min(lo, win_s[0]), max(hi, win_s[1])
-    elif sf.slope < 0:
-        hi_out = None  # the short fit is too uncertain: the window is open-ended to the late side
+    vw = voight_window(t[sel], s[sel], confidence=confidence)
+    if vw is None:
+        out.reason = "displacement since the onset does not follow an accelerating (Voight α = 2) curve"
+        return out
+    best, lo, hi = vw
+    tf_l = lf.crossing()
+    tf_s = sf.crossing() if sf.slope < 0 else None
+    for x in (tf_l, tf_s):
+        if x is not None:
+            lo = min(lo, x)
+            hi = None if hi is None else max(hi, x)
     lo = max(lo, last)  # failure cannot be forecast in the past: it is due now
-    if hi_out is not None:
-        hi_out = max(hi_out, lo)
-    out.ok, out.failure_time, out.failure_window = True, max(tf, last), (lo, hi_out)
-    out.details = {"slo_failure_time": out.failure_time_short, "confidence": confidence,
-                   "r2_short": sf.r2, "n_fit_short": sf.n, "overdue": tf < last}
+    if hi is not None:
+        hi = max(hi, lo)
+    out.ok = True
+    out.failure_time = max(tf_l, last)
+    out.failure_time_short = tf_s
+    out.failure_window = (lo, hi)
+    out.details = {"llo_failure_time": tf_l, "slo_failure_time": tf_s, "voight_failure_time": best,
+                   "confidence": confidence, "r2_short": sf.r2, "n_fit_short": sf.n, "overdue": tf_l < last}
     return out
 
 

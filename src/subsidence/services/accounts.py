@@ -238,7 +238,8 @@ def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
     beyond their role's public scope). Passwords are ``<username>-demo-2024``: demo use only.
     """
     units = {u.code: u for u in session.scalars(select(Unit))}
-    office = units.get("NRB") or next((u for u in units.values() if u.kind is UnitKind.OFFICE), None)
+    office = next((u for u in sorted(units.values(), key=lambda u: u.code) if u.kind is UnitKind.OFFICE),
+                  None) or units.get("NRB")
     department = units.get("EMB") or units.get("AWB") or next(
         (u for u in units.values() if u.kind is UnitKind.BUREAU), None)
     town_units = sorted((u for u in units.values() if u.kind is UnitKind.TOWN), key=lambda u: u.code)

@@ -201,7 +201,7 @@ register_policy(Policy("problem", Problem, label_zh="问题", rules={
     "transition": {R.OFFICE: ALL, R.DEPARTMENT: _problem_lead, R.TOWN: _problem_lead,
                    R.ENTERPRISE: mine_scoped(Problem.mine_id)},
     "accept": {R.OFFICE: ALL},
-    "upload_evidence": {R.OFFICE: ALL, R.DEPARTMENT: _problem_lead, R.TOWN: town_scoped(Problem.town_id),
+    "upload_evidence": {R.OFFICE: ALL, R.DEPARTMENT: _problem_lead, R.TOWN: _problem_lead,
                         R.ENTERPRISE: mine_scoped(Problem.mine_id)},
     "export": {R.OFFICE: ALL, R.DEPARTMENT: _problem_department, R.TOWN: town_scoped(Problem.town_id),
                R.ENTERPRISE: mine_scoped(Problem.mine_id)},
@@ -266,6 +266,11 @@ register_policy(Policy("well", GroundwaterWell, label_zh="地下水监测井", r
 register_policy(Policy("building", CompensatedBuilding, label_zh="已补偿建筑物", rules={
     "read": {**_county, R.TOWN: town_scoped(CompensatedBuilding.town_id),
              R.ENTERPRISE: mine_scoped(CompensatedBuilding.mine_id)},
+}))
+
+#: county-wide aggregate dashboards (progress tables): government roles
+register_policy(Policy("dashboard", Problem, label_zh="进度统计", rules={
+    "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.TOWN: ALL},
 }))
 
 register_policy(Policy("user", User, label_zh="账户", rules={

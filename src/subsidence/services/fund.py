@@ -307,7 +307,7 @@ def compute_obligation(session: Session, mine: Mine, year: int, output_t: Decima
     if ob is None:
         ob = FundObligation(account_id=acct.id, year=year)
         session.add(ob)
-    ob.output_t = acc.output_t
+    ob.output_kg = int((acc.output_t * 1000).to_integral_value(rounding=ROUND_HALF_UP))
     ob.price_key = price_key
     ob.coefficients = {c.factor: {"key": c.key, "value": str(c.value), "source": c.source} for c in acc.factors}
     ob.formula_fen, ob.plan_required_fen, ob.required_fen = acc.formula_fen, acc.plan_required_fen, acc.required_fen

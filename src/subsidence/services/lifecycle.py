@@ -254,8 +254,11 @@ def add_problem(session: Session, actor: Actor, *, category: ProblemCategory | s
 
     if actor.role not in (Role.OFFICE, Role.DEPARTMENT, Role.TOWN):
         raise Forbidden(f"角色“{actor.role.label()}”不能登记问题 / role {actor.role.value} may not add problems")
-    category = category if isinstance(category, ProblemCategory) else ProblemCategory.parse(str(category))
-    source = source if isinstance(source, ProblemSource) else ProblemSource.parse(str(source))
+    try:
+        category = category if isinstance(category, ProblemCategory) else ProblemCategory.parse(str(category))
+        source = source if isinstance(source, ProblemSource) else ProblemSource.parse(str(source))
+    except ValueError as exc:
+        raise ValidationFailed(f"category/source: {exc}") from exc
     if not title or not title.strip():
         raise ValidationFailed("title is empty: give a short description of the problem (--title)")
     if deadline is not None and deadline < found_date:

@@ -10,8 +10,8 @@ Conventions (the way offices count "N 个工作日内"):
 
 * ``add_workdays(d, n)`` is the n-th working day *after* ``d`` (``d`` itself does not count); ``n < 0``
   counts backwards; ``n == 0`` returns ``d``.
-* ``workdays_between(a, b)`` counts working days in the half-open interval ``(a, b]`` (so that
-  ``workdays_between(d, add_workdays(d, n)) == n``), negative when ``b < a``.
+* ``workdays_between(a, b)`` counts working days in the half-open interval ``(a, b]``; for ``b < a`` it
+  is minus the count in ``[b, a)``, so that ``workdays_between(d, add_workdays(d, n)) == n`` always.
 
 Everything here is pure computation on dates (no DB).
 """
@@ -151,15 +151,25 @@ class WorkCalendar:
         return cur
 
     def workdays_between(self, a: date, b: date) -> int:
-        """Working days in ``(a, b]`` (negative, ``-count((b, a])``, when ``b < a``)."""
+        """Working days in ``(a, b]``; when ``b < a``, minus the working days in ``[b, a)``.
+
+        Either way ``workdays_between(d, add_workdays(d, n)) == n``.
+        """
         if b < a:
-            return -self.workdays_between(b, a)
+            return -sum(self.is_workday(x) for x in self._days(b, a - timedelta(days=1)))
         count = 0
         cur = a
         while cur < b:
             cur += timedelta(days=1)
             count += self.is_workday(cur)
         return count
+
+    @staticmethod
+    def _days(first: date, last: date):
+        cur = first
+        while cur <= last:
+            yield cur
+            cur += timedelta(days=1)
 
     def next_workday(self, d: date) -> date:
         """``d`` if it is a working day, else the first working day after it."""

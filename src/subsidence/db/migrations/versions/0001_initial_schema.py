@@ -47,6 +47,24 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index('ix_audit_event_entity', ['entity', 'entity_id'], unique=False)
 
+    op.create_table('census_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('census_date', sa.Date(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=True),
+    sa.Column('source_file', sa.String(length=500), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('raster_crs', sa.String(length=80), nullable=True),
+    sa.Column('pixel_size_m', sa.Float(), nullable=True),
+    sa.Column('parameters', sa.JSON(), nullable=False),
+    sa.Column('notes', sa.JSON(), nullable=True),
+    sa.Column('created_by', sa.String(length=120), nullable=True),
+    sa.Column('n_areas', sa.Integer(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_census_run')),
+    sa.UniqueConstraint('code', name=op.f('uq_census_run_code'))
+    )
     op.create_table('enterprise',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('credit_code', sa.String(length=40), nullable=False),
@@ -59,10 +77,34 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprise')),
     sa.UniqueConstraint('credit_code', name=op.f('uq_enterprise_credit_code'))
     )
+    op.create_table('ingest_batch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=300), nullable=False),
+    sa.Column('received_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor', sa.String(length=120), nullable=True),
+    sa.Column('n_rows', sa.Integer(), nullable=False),
+    sa.Column('n_accepted', sa.Integer(), nullable=False),
+    sa.Column('n_duplicate', sa.Integer(), nullable=False),
+    sa.Column('n_rejected', sa.Integer(), nullable=False),
+    sa.Column('rejected', sa.JSON(), nullable=True),
+    sa.Column('warnings', sa.JSON(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ingest_batch'))
+    )
     op.create_table('notice_counter',
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('last_seq', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_notice_counter'))
+    )
+    op.create_table('review_decision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('action', sa.Enum('confirm', 'reject', 'merge', 'split', name='reviewaction', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('area_codes', sa.JSON(), nullable=False),
+    sa.Column('result_codes', sa.JSON(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('reviewer', sa.String(length=120), nullable=False),
+    sa.Column('decided_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('meeting', sa.String(length=200), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_decision'))
     )
     op.create_table('mine',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -224,6 +266,14 @@ def upgrade() -> None:
     sa.Column('evacuation_route', subsidence.db.types.Geometry('LINESTRING', srid=4546), nullable=True),
     sa.Column('shelter', subsidence.db.types.Geometry('POINT', srid=4546), nullable=True),
     sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.Column('people_to_relocate', sa.Integer(), nullable=True),
+    sa.Column('danger_grade', sa.String(length=4), nullable=True),
+    sa.Column('location_text', sa.String(length=300), nullable=True),
+    sa.Column('evacuation_route_text', sa.String(length=300), nullable=True),
+    sa.Column('shelter_name', sa.String(length=200), nullable=True),
+    sa.Column('rescue_unit_phone', sa.String(length=40), nullable=True),
+    sa.Column('warning_level', sa.String(length=10), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_hazard_point_mine_id_mine')),
@@ -296,6 +346,30 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_panel')),
     sa.UniqueConstraint('code', name=op.f('uq_panel_code'))
     )
+    op.create_table('reclamation_plan',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=80), nullable=False),
+    sa.Column('doc_no', sa.String(length=80), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('supersedes_id', sa.Integer(), nullable=True),
+    sa.Column('current', sa.Boolean(), nullable=False),
+    sa.Column('approval_date', sa.Date(), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_to', sa.Date(), nullable=False),
+    sa.Column('works', sa.Text(), nullable=True),
+    sa.Column('cost_estimate_yuan', sa.BigInteger(), nullable=False),
+    sa.Column('schedule', sa.JSON(), nullable=True),
+    sa.Column('revision_reason', sa.Text(), nullable=True),
+    sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_reclamation_plan_mine_id_mine')),
+    sa.ForeignKeyConstraint(['supersedes_id'], ['reclamation_plan.id'], name=op.f('fk_reclamation_plan_supersedes_id_reclamation_plan')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reclamation_plan')),
+    sa.UniqueConstraint('code', name=op.f('uq_reclamation_plan_code')),
+    sa.UniqueConstraint('mine_id', 'revision', name='uq_reclamation_plan_mine_revision')
+    )
     op.create_table('subsidence_area',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=60), nullable=False),
@@ -315,8 +389,22 @@ def upgrade() -> None:
     sa.Column('geometry', subsidence.db.types.Geometry('MULTIPOLYGON', srid=4546), nullable=True),
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.Column('census_id', sa.Integer(), nullable=True),
+    sa.Column('source_detail', sa.String(length=300), nullable=True),
+    sa.Column('n_pixels', sa.Integer(), nullable=True),
+    sa.Column('max_is_lower_bound', sa.Boolean(), nullable=False),
+    sa.Column('decorrelated_ha', sa.Float(), nullable=True),
+    sa.Column('filled_fraction', sa.Float(), nullable=True),
+    sa.Column('filled_geometry', subsidence.db.types.Geometry('MULTIPOLYGON', srid=4546), nullable=True),
+    sa.Column('outside_mining_right', sa.Boolean(), nullable=False),
+    sa.Column('outside_mining_right_ha', sa.Float(), nullable=True),
+    sa.Column('beyond_licence', sa.Boolean(), nullable=False),
+    sa.Column('beyond_licence_ha', sa.Float(), nullable=True),
+    sa.Column('parent_codes', sa.JSON(), nullable=True),
+    sa.Column('attributes', sa.JSON(), nullable=True),
     sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['census_id'], ['census_run.id'], name=op.f('fk_subsidence_area_census_id_census_run')),
     sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_subsidence_area_mine_id_mine')),
     sa.ForeignKeyConstraint(['town_id'], ['admin_area.id'], name=op.f('fk_subsidence_area_town_id_admin_area')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subsidence_area')),
@@ -346,6 +434,25 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_user_account_unit_id_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('username', name=op.f('uq_user_account_username'))
+    )
+    op.create_table('annual_plan',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=True),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('target_treat_ha', sa.Float(), nullable=False),
+    sa.Column('target_reclaim_ha', sa.Float(), nullable=False),
+    sa.Column('targets_by_land_type', sa.JSON(), nullable=True),
+    sa.Column('works', sa.Text(), nullable=True),
+    sa.Column('budget_yuan', sa.BigInteger(), nullable=False),
+    sa.Column('required_fund_accrual_yuan', sa.BigInteger(), nullable=False),
+    sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_annual_plan_mine_id_mine')),
+    sa.ForeignKeyConstraint(['plan_id'], ['reclamation_plan.id'], name=op.f('fk_annual_plan_plan_id_reclamation_plan')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_annual_plan')),
+    sa.UniqueConstraint('mine_id', 'year', name='uq_annual_plan_mine_year')
     )
     op.create_table('api_token',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -380,7 +487,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
-    sa.Column('output_t', sa.Numeric(precision=18, scale=3), nullable=False),
+    sa.Column('output_kg', sa.BigInteger(), nullable=False),
     sa.Column('price_key', sa.String(length=40), nullable=False),
     sa.Column('coefficients', sa.JSON(), nullable=False),
     sa.Column('formula_fen', sa.BigInteger(), nullable=False),
@@ -392,6 +499,48 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fund_obligation')),
     sa.UniqueConstraint('account_id', 'year', name='uq_fund_obligation_account_year')
     )
+    op.create_table('hazard_contact',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('hazard_point_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('phone', sa.String(length=40), nullable=True),
+    sa.Column('email', sa.String(length=200), nullable=True),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['hazard_point_id'], ['hazard_point.id'], name=op.f('fk_hazard_contact_hazard_point_id_hazard_point'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_hazard_contact_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hazard_contact'))
+    )
+    with op.batch_alter_table('hazard_contact', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hazard_contact_hazard_point_id'), ['hazard_point_id'], unique=False)
+
+    op.create_table('household',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('hazard_point_id', sa.Integer(), nullable=False),
+    sa.Column('town_id', sa.Integer(), nullable=True),
+    sa.Column('village', sa.String(length=100), nullable=True),
+    sa.Column('address', sa.String(length=300), nullable=True),
+    sa.Column('head_role', sa.String(length=100), nullable=True),
+    sa.Column('people', sa.Integer(), nullable=False),
+    sa.Column('property_10k_yuan', sa.Float(), nullable=True),
+    sa.Column('house_type', sa.String(length=60), nullable=True),
+    sa.Column('phone', sa.String(length=40), nullable=True),
+    sa.Column('to_relocate', sa.Boolean(), nullable=False),
+    sa.Column('geometry', subsidence.db.types.Geometry('POINT', srid=4546), nullable=True),
+    sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['hazard_point_id'], ['hazard_point.id'], name=op.f('fk_household_hazard_point_id_hazard_point')),
+    sa.ForeignKeyConstraint(['town_id'], ['admin_area.id'], name=op.f('fk_household_town_id_admin_area')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_household')),
+    sa.UniqueConstraint('code', name=op.f('uq_household_code'))
+    )
+    with op.batch_alter_table('household', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_household_hazard_point_id'), ['hazard_point_id'], unique=False)
+
     op.create_table('inspector_conflict',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('inspector_id', sa.Integer(), nullable=False),
@@ -416,6 +565,18 @@ def upgrade() -> None:
     with op.batch_alter_table('monitor_assignment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_monitor_assignment_user_id'), ['user_id'], unique=False)
 
+    op.create_table('plan_parcel',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=80), nullable=False),
+    sa.Column('purpose', sa.Enum('damaged', 'treat', 'reclaim', name='parcelpurpose', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('land_type', sa.Enum('cropland', 'forest', 'grassland', 'other', name='landtype', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('planned_year', sa.Integer(), nullable=True),
+    sa.Column('area_ha', sa.Float(), nullable=False),
+    sa.Column('geometry', subsidence.db.types.Geometry('MULTIPOLYGON', srid=4546), nullable=True),
+    sa.ForeignKeyConstraint(['plan_id'], ['reclamation_plan.id'], name=op.f('fk_plan_parcel_plan_id_reclamation_plan'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_parcel'))
+    )
     op.create_table('problem',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -467,6 +628,12 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('geometry', subsidence.db.types.Geometry('POINT', srid=4546), nullable=True),
     sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=True),
+    sa.Column('expected_interval_s', sa.Integer(), nullable=True),
+    sa.Column('valid_min', sa.Float(), nullable=True),
+    sa.Column('valid_max', sa.Float(), nullable=True),
+    sa.Column('resolution', sa.Float(), nullable=True),
+    sa.Column('config', sa.JSON(), nullable=True),
     sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.ForeignKeyConstraint(['hazard_point_id'], ['hazard_point.id'], name=op.f('fk_sensor_hazard_point_id_hazard_point')),
@@ -474,6 +641,37 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['well_id'], ['groundwater_well.id'], name=op.f('fk_sensor_well_id_groundwater_well')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sensor')),
     sa.UniqueConstraint('code', name=op.f('uq_sensor_code'))
+    )
+    op.create_table('subsidence_area_mine',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=False),
+    sa.Column('overlap_ha', sa.Float(), nullable=False),
+    sa.Column('causing', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['subsidence_area.id'], name=op.f('fk_subsidence_area_mine_area_id_subsidence_area'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_subsidence_area_mine_mine_id_mine')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_subsidence_area_mine')),
+    sa.UniqueConstraint('area_id', 'mine_id', name='uq_subsidence_area_mine_pair')
+    )
+    op.create_table('subsidence_area_panel',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('panel_id', sa.Integer(), nullable=False),
+    sa.Column('overlap_ha', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['subsidence_area.id'], name=op.f('fk_subsidence_area_panel_area_id_subsidence_area'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['panel_id'], ['panel.id'], name=op.f('fk_subsidence_area_panel_panel_id_panel')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_subsidence_area_panel')),
+    sa.UniqueConstraint('area_id', 'panel_id', name='uq_subsidence_area_panel_pair')
+    )
+    op.create_table('subsidence_area_town',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('town_id', sa.Integer(), nullable=False),
+    sa.Column('overlap_ha', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['subsidence_area.id'], name=op.f('fk_subsidence_area_town_area_id_subsidence_area'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['town_id'], ['admin_area.id'], name=op.f('fk_subsidence_area_town_town_id_admin_area')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_subsidence_area_town')),
+    sa.UniqueConstraint('area_id', 'town_id', name='uq_subsidence_area_town_pair')
     )
     op.create_table('web_session',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -521,6 +719,71 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_acceptance_record_problem_id_problem')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_acceptance_record'))
     )
+    op.create_table('alarm',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('open_key', sa.String(length=80), nullable=True),
+    sa.Column('sensor_id', sa.Integer(), nullable=True),
+    sa.Column('hazard_point_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('data_quality', sa.Boolean(), nullable=False),
+    sa.Column('level', sa.SmallInteger(), nullable=False),
+    sa.Column('max_level', sa.SmallInteger(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('opened_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('level_since', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('cleared_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_by', sa.String(length=120), nullable=True),
+    sa.Column('acknowledged_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('escalation_stage', sa.SmallInteger(), nullable=False),
+    sa.Column('next_escalation_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=True),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['hazard_point_id'], ['hazard_point.id'], name=op.f('fk_alarm_hazard_point_id_hazard_point')),
+    sa.ForeignKeyConstraint(['sensor_id'], ['sensor.id'], name=op.f('fk_alarm_sensor_id_sensor')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alarm')),
+    sa.UniqueConstraint('open_key', name=op.f('uq_alarm_open_key'))
+    )
+    with op.batch_alter_table('alarm', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alarm_hazard_point_id'), ['hazard_point_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alarm_sensor_id'), ['sensor_id'], unique=False)
+        batch_op.create_index('ix_alarm_state_level', ['state', 'level'], unique=False)
+
+    op.create_table('alarm_track',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sensor_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('state', sa.JSON(), nullable=False),
+    sa.Column('evaluated_until', subsidence.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('raw_level', sa.SmallInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['sensor_id'], ['sensor.id'], name=op.f('fk_alarm_track_sensor_id_sensor'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alarm_track')),
+    sa.UniqueConstraint('sensor_id', 'kind', name='uq_alarm_track_sensor_kind')
+    )
+    op.create_table('card',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('hazard_point_id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('issued_date', sa.Date(), nullable=False),
+    sa.Column('issuing_unit', sa.String(length=200), nullable=False),
+    sa.Column('pdf_sha256', sa.String(length=64), nullable=True),
+    sa.Column('pdf_path', sa.String(length=500), nullable=True),
+    sa.Column('superseded', sa.Boolean(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['hazard_point_id'], ['hazard_point.id'], name=op.f('fk_card_hazard_point_id_hazard_point')),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_card_household_id_household')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_card')),
+    sa.UniqueConstraint('code', name=op.f('uq_card_code'))
+    )
+    with op.batch_alter_table('card', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_card_hazard_point_id'), ['hazard_point_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_card_household_id'), ['household_id'], unique=False)
+
     op.create_table('draw_result',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('draw_id', sa.Integer(), nullable=False),
@@ -651,6 +914,14 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_milestone_problem_id_problem'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_milestone'))
     )
+    op.create_table('observation',
+    sa.Column('sensor_id', sa.Integer(), nullable=False),
+    sa.Column('time', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['sensor_id'], ['sensor.id'], name=op.f('fk_observation_sensor_id_sensor'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('sensor_id', 'time', name=op.f('pk_observation'))
+    )
     op.create_table('problem_cooperating_unit',
     sa.Column('problem_id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
@@ -683,6 +954,56 @@ def upgrade() -> None:
     sa.UniqueConstraint('code', name=op.f('uq_rectification_notice_code')),
     sa.UniqueConstraint('year', 'seq', name='uq_rectification_notice_year_seq')
     )
+    op.create_table('treated_parcel',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=80), nullable=False),
+    sa.Column('mine_id', sa.Integer(), nullable=False),
+    sa.Column('annual_plan_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('land_type', sa.Enum('cropland', 'forest', 'grassland', 'other', name='landtype', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('works', sa.Text(), nullable=True),
+    sa.Column('spending_yuan', sa.BigInteger(), nullable=False),
+    sa.Column('reported_date', sa.Date(), nullable=False),
+    sa.Column('area_ha', sa.Float(), nullable=False),
+    sa.Column('state', sa.Enum('reported', 'verified_rs', 'accepted', 'rejected', name='parcelstate', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('state_reason', sa.Text(), nullable=True),
+    sa.Column('rs_ndvi_before', sa.Float(), nullable=True),
+    sa.Column('rs_ndvi_after', sa.Float(), nullable=True),
+    sa.Column('rs_stable_fraction', sa.Float(), nullable=True),
+    sa.Column('verified_date', sa.Date(), nullable=True),
+    sa.Column('accepted_date', sa.Date(), nullable=True),
+    sa.Column('geometry', subsidence.db.types.Geometry('MULTIPOLYGON', srid=4546), nullable=True),
+    sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['annual_plan_id'], ['annual_plan.id'], name=op.f('fk_treated_parcel_annual_plan_id_annual_plan')),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_treated_parcel_mine_id_mine')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_treated_parcel')),
+    sa.UniqueConstraint('code', name=op.f('uq_treated_parcel_code'))
+    )
+    op.create_table('vegetation_change',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('kind', sa.Enum('loss', 'recovery', name='vegetationchangekind', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('date_before', sa.Date(), nullable=False),
+    sa.Column('date_after', sa.Date(), nullable=False),
+    sa.Column('area_ha', sa.Float(), nullable=False),
+    sa.Column('over_goaf_ha', sa.Float(), nullable=False),
+    sa.Column('mean_delta_ndvi', sa.Float(), nullable=False),
+    sa.Column('town_id', sa.Integer(), nullable=True),
+    sa.Column('mine_id', sa.Integer(), nullable=True),
+    sa.Column('source_files', sa.JSON(), nullable=True),
+    sa.Column('parameters', sa.JSON(), nullable=True),
+    sa.Column('problem_id', sa.Integer(), nullable=True),
+    sa.Column('geometry', subsidence.db.types.Geometry('MULTIPOLYGON', srid=4546), nullable=True),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['mine_id'], ['mine.id'], name=op.f('fk_vegetation_change_mine_id_mine')),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_vegetation_change_problem_id_problem')),
+    sa.ForeignKeyConstraint(['town_id'], ['admin_area.id'], name=op.f('fk_vegetation_change_town_id_admin_area')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_vegetation_change')),
+    sa.UniqueConstraint('code', name=op.f('uq_vegetation_change_code'))
+    )
     op.create_table('water_plan',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=60), nullable=False),
@@ -706,6 +1027,33 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_water_plan')),
     sa.UniqueConstraint('code', name=op.f('uq_water_plan_code'))
     )
+    op.create_table('alarm_event',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('alarm_id', sa.Integer(), nullable=False),
+    sa.Column('at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('event', sa.String(length=30), nullable=False),
+    sa.Column('level', sa.SmallInteger(), nullable=False),
+    sa.Column('actor', sa.String(length=120), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['alarm_id'], ['alarm.id'], name=op.f('fk_alarm_event_alarm_id_alarm')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alarm_event'))
+    )
+    with op.batch_alter_table('alarm_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alarm_event_alarm_id'), ['alarm_id'], unique=False)
+
+    op.create_table('card_copy',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('card_id', sa.Integer(), nullable=False),
+    sa.Column('holder', sa.String(length=20), nullable=False),
+    sa.Column('receipt_signed_by', sa.String(length=200), nullable=True),
+    sa.Column('receipt_signed_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('receipt_reference', sa.String(length=300), nullable=True),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', subsidence.db.types.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['card_id'], ['card.id'], name=op.f('fk_card_copy_card_id_card'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_card_copy')),
+    sa.UniqueConstraint('card_id', 'holder', name='uq_card_copy_card_holder')
+    )
     op.create_table('notice_delivery',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('notice_id', sa.Integer(), nullable=False),
@@ -719,6 +1067,30 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['notice_id'], ['rectification_notice.id'], name=op.f('fk_notice_delivery_notice_id_rectification_notice')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notice_delivery'))
     )
+    op.create_table('outbox_message',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('idempotency_key', sa.String(length=120), nullable=False),
+    sa.Column('alarm_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=20), nullable=False),
+    sa.Column('recipient', sa.String(length=200), nullable=False),
+    sa.Column('recipient_role', sa.String(length=200), nullable=True),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_until', subsidence.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('sent_at', subsidence.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['alarm_id'], ['alarm.id'], name=op.f('fk_outbox_message_alarm_id_alarm')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbox_message_idempotency_key'))
+    )
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_message_alarm_id'), ['alarm_id'], unique=False)
+        batch_op.create_index('ix_outbox_message_state_due', ['state', 'next_attempt_at'], unique=False)
+
     op.create_table('rectification_plan',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=60), nullable=False),
@@ -747,17 +1119,30 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['well_id'], ['groundwater_well.id'], name=op.f('fk_water_plan_well_well_id_groundwater_well')),
     sa.PrimaryKeyConstraint('plan_id', 'well_id', name=op.f('pk_water_plan_well'))
     )
-    ddl.after_schema([('admin_area', 'geometry'), ('mine', 'geometry'), ('compensated_building', 'geometry'), ('groundwater_well', 'geometry'), ('hazard_point', 'geometry'), ('hazard_point', 'extent'), ('hazard_point', 'evacuation_route'), ('hazard_point', 'shelter'), ('panel', 'geometry'), ('subsidence_area', 'geometry'), ('problem', 'geometry'), ('sensor', 'geometry'), ('evidence', 'location')])
+    ddl.after_schema([('admin_area', 'geometry'), ('mine', 'geometry'), ('compensated_building', 'geometry'), ('groundwater_well', 'geometry'), ('hazard_point', 'geometry'), ('hazard_point', 'extent'), ('hazard_point', 'evacuation_route'), ('hazard_point', 'shelter'), ('panel', 'geometry'), ('subsidence_area', 'geometry'), ('subsidence_area', 'filled_geometry'), ('household', 'geometry'), ('plan_parcel', 'geometry'), ('problem', 'geometry'), ('sensor', 'geometry'), ('evidence', 'location'), ('treated_parcel', 'geometry'), ('vegetation_change', 'geometry')])
 
 
 def downgrade() -> None:
     ddl.before_drop()
     op.drop_table('water_plan_well')
     op.drop_table('rectification_plan')
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_message_state_due')
+        batch_op.drop_index(batch_op.f('ix_outbox_message_alarm_id'))
+
+    op.drop_table('outbox_message')
     op.drop_table('notice_delivery')
+    op.drop_table('card_copy')
+    with op.batch_alter_table('alarm_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alarm_event_alarm_id'))
+
+    op.drop_table('alarm_event')
     op.drop_table('water_plan')
+    op.drop_table('vegetation_change')
+    op.drop_table('treated_parcel')
     op.drop_table('rectification_notice')
     op.drop_table('problem_cooperating_unit')
+    op.drop_table('observation')
     op.drop_table('milestone')
     op.drop_table('inspection_result')
     op.drop_table('hidden_factor')
@@ -769,12 +1154,27 @@ def downgrade() -> None:
     op.drop_table('escalation')
     op.drop_table('draw_seed')
     op.drop_table('draw_result')
+    with op.batch_alter_table('card', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_card_household_id'))
+        batch_op.drop_index(batch_op.f('ix_card_hazard_point_id'))
+
+    op.drop_table('card')
+    op.drop_table('alarm_track')
+    with op.batch_alter_table('alarm', schema=None) as batch_op:
+        batch_op.drop_index('ix_alarm_state_level')
+        batch_op.drop_index(batch_op.f('ix_alarm_sensor_id'))
+        batch_op.drop_index(batch_op.f('ix_alarm_hazard_point_id'))
+
+    op.drop_table('alarm')
     op.drop_table('acceptance_record')
     op.drop_table('well_assessment')
     with op.batch_alter_table('web_session', schema=None) as batch_op:
         batch_op.drop_index('ix_web_session_expires')
 
     op.drop_table('web_session')
+    op.drop_table('subsidence_area_town')
+    op.drop_table('subsidence_area_panel')
+    op.drop_table('subsidence_area_mine')
     op.drop_table('sensor')
     with op.batch_alter_table('problem', schema=None) as batch_op:
         batch_op.drop_index('ix_web_problem_town')
@@ -784,17 +1184,28 @@ def downgrade() -> None:
         batch_op.drop_index('ix_web_problem_category')
 
     op.drop_table('problem')
+    op.drop_table('plan_parcel')
     with op.batch_alter_table('monitor_assignment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_monitor_assignment_user_id'))
 
     op.drop_table('monitor_assignment')
     op.drop_table('inspector_conflict')
+    with op.batch_alter_table('household', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_household_hazard_point_id'))
+
+    op.drop_table('household')
+    with op.batch_alter_table('hazard_contact', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hazard_contact_hazard_point_id'))
+
+    op.drop_table('hazard_contact')
     op.drop_table('fund_obligation')
     op.drop_table('draw_record')
     op.drop_table('api_token')
+    op.drop_table('annual_plan')
     op.drop_table('user_account')
     op.drop_table('task_assignment')
     op.drop_table('subsidence_area')
+    op.drop_table('reclamation_plan')
     op.drop_table('panel')
     op.drop_table('inspector')
     op.drop_table('inspection_object')
@@ -816,8 +1227,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_web_mine_enterprise')
 
     op.drop_table('mine')
+    op.drop_table('review_decision')
     op.drop_table('notice_counter')
+    op.drop_table('ingest_batch')
     op.drop_table('enterprise')
+    op.drop_table('census_run')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_entity')
 

@@ -1,0 +1,122 @@
+"""Dashboards: progress by task/town/department, overdue and due-soon lists, the phase timeline, summary."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from subsidence.api.deps import CurrentUser, Lang, SessionDep, Today
+from subsidence.api.exports import Column, table_response
+from subsidence.api.routes.problems import PROBLEM_COLUMNS, WORKING_STATES, list_problems, list_query
+from subsidence.models import Problem
+from subsidence.models.enums import ProblemCategory, ProblemState
+from subsidence.services import authz
+
+router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
+
+#: the plan's phases (DOMAIN.md §4), used when the ledger's progress service is not installed
+_PHASES = [
+    (1, "前期准备", "preparation", date(2024, 8, 24), date(2024, 9, 9)),
+    (2, "排查整治", "investigation and rectification", date(2024, 9, 10), date(2024, 12, 30)),
+    (3, "巩固提升", "consolidation", date(2024, 12, 31), None),
+]
+
+PROGRESS_COLUMNS = [
+    Column("key", "编号", "key"), Column("label", "名称", "name"), Column("found", "发现", "found"),
+    Column("noticed", "已下达通知", "noticed"), Column("rectifying", "整改中", "rectifying"),
+    Column("submitted", "待验收", "submitted"), Column("accepted", "已销号", "accepted"),
+    Column("overdue", "逾期", "overdue"), Column("on_time", "按期完成", "on time"), Column("late", "逾期完成", "late"),
+    Column("accepted_pct", "销号率%", "accepted %"),
+]
+
+Fmt = Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")]
+
+
+def due_soon_days() -> int:
+    try:
+        from subsidence.services.workdays import DUE_SOON_WORKDAYS
+    except ImportError:  # pragma: no cover
+        return 7
+    return int(DUE_SOON_WORKDAYS) + 2  # working days → calendar days, with a weekend
+
+
+def timeline(today: date, lang: str) -> dict:
+    try:
+        from subsidence.services.progress import PHASES
+
+        phases = [(p.no, p.name_zh, p.name_en, p.start, p.end) for p in PHASES]
+    except ImportError:  # pragma: no cover
+        phases = _PHASES
+    out = []
+    for no, zh, en, start, end in phases:
+        state = "past" if end is not None and today > end else ("current" if today >= start else "future")
+        out.append({"no": no, "name": zh if lang.startswith("zh") else en, "name_zh": zh, "name_en": en,
+                    "start": start.isoformat(), "end": end.isoformat() if end else None, "state": state})
+    return {"today": today.isoformat(), "phases": out}
+
+
+@router.get("/timeline", summary="阶段时间轴 / the plan's phases with today")
+def get_timeline(actor: CurrentUser, today: Today, lang: Lang) -> dict:
+    return timeline(today, lang)
+
+
+@router.get("/summary", summary="总览数字 / headline numbers within your scope")
+def summary(session: SessionDep, actor: CurrentUser, today: Today, lang: Lang) -> dict:
+    authz.authorize_action(actor, "read", "problem")
+    base = list_query(actor, today=today).subquery()
+    by_state = dict(session.execute(select(base.c.state, func.count()).group_by(base.c.state)).all())
+    by_cat = dict(session.execute(select(base.c.category, func.count()).group_by(base.c.category)).all())
+    working = sorted(WORKING_STATES, key=lambda s: s.value)
+    overdue = session.scalar(select(func.count()).select_from(base).where(base.c.state.in_(working),
+                                                                          base.c.deadline < today))
+    soon = session.scalar(select(func.count()).select_from(base).where(
+        base.c.state.in_(working), base.c.deadline >= today, base.c.deadline <= today + timedelta(days=due_soon_days())))
+    return {
+        "today": today.isoformat(), "problems": sum(by_state.values()), "overdue": overdue, "due_soon": soon,
+        "by_state": [{"state": ProblemState(s).value, "label": ProblemState(s).label(lang), "count": n}
+                     for s, n in sorted(by_state.items(), key=lambda kv: str(kv[0]))],
+        "by_category": [{"category": ProblemCategory(c).value, "label": ProblemCategory(c).label(lang), "count": n}
+                        for c, n in sorted(by_cat.items(), key=lambda kv: str(kv[0]))],
+        "timeline": timeline(today, lang),
+    }
+
+
+@router.get("/progress", summary="进度（按任务、镇、部门）/ progress by task, town and department")
+def progress(session: SessionDep, actor: CurrentUser, today: Today, lang: Lang,
+             by: Literal["task", "town", "department"] = "task", fmt: Fmt = "json") -> Response:
+    """Counts as of today from the ledger's progress service (found, noticed, rectifying, accepted,
+    overdue; on time vs late). County-wide aggregates: for the office, departments and towns."""
+    authz.authorize_action(actor, "read", "dashboard")
+    from subsidence.services.progress import compute_progress
+
+    prog = compute_progress(session, today)
+    rows = [{**r.as_dict(), "label": r.label_zh if lang.startswith("zh") else r.label_en}
+            for r in {"task": prog.by_task, "town": prog.by_town, "department": prog.by_department}[by]]
+    total = {**prog.total.as_dict(), "accepted_pct": prog.total.accepted_pct}
+    return table_response(rows, PROGRESS_COLUMNS, fmt, f"progress-by-{by}", lang,
+                          envelope={"as_of": today.isoformat(), "by": by, "total": total,
+                                    "phase": prog.phase.as_dict() if prog.phase else None})
+
+
+@router.get("/overdue", summary="逾期问题清单 / overdue problems (exportable)")
+def overdue(session: SessionDep, actor: CurrentUser, today: Today, lang: Lang, fmt: Fmt = "json",
+            limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Response:
+    authz.authorize_action(actor, "read", "problem")
+    rows, total = list_problems(session, actor, today=today, lang=lang, limit=limit if fmt == "json" else 200_000,
+                                offset=0, overdue=True, order="deadline")
+    return table_response(rows, PROBLEM_COLUMNS, fmt, "overdue", lang, envelope={"total": total})
+
+
+@router.get("/due-soon", summary="即将到期问题清单 / problems due soon (exportable)")
+def due_soon(session: SessionDep, actor: CurrentUser, today: Today, lang: Lang, fmt: Fmt = "json",
+             days: Annotated[int | None, Query(ge=0, le=365)] = None,
+             limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Response:
+    authz.authorize_action(actor, "read", "problem")
+    rows, total = list_problems(session, actor, today=today, lang=lang, limit=limit if fmt == "json" else 200_000,
+                                offset=0, due_within_days=days if days is not None else due_soon_days(),
+                                order="deadline")
+    return table_response(rows, PROBLEM_COLUMNS, fmt, "due-soon", lang, envelope={"total": total})

@@ -1,0 +1,128 @@
+"""Mines (mining rights), enterprises and the licence gate lookup."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from subsidence.api.deps import CurrentUser, Lang, SessionDep, Today
+from subsidence.api.exports import Column, table_response
+from subsidence.api.routes.problems import _history, list_problems
+from subsidence.models import AdminArea, Enterprise, Mine, Problem
+from subsidence.models.enums import CLOSED_STATES
+from subsidence.services import authz
+from subsidence.services.errors import NotFound, ValidationFailed
+
+router = APIRouter(tags=["mines"])
+
+MINE_COLUMNS = [
+    Column("licence_no", "采矿许可证号", "licence no."), Column("name", "矿山", "mine"),
+    Column("enterprise_name", "企业", "enterprise"), Column("town_name", "镇", "town"),
+    Column("status_label", "状态", "status"), Column("capacity_mt_per_yr", "产能（万吨/年→Mt/a）", "capacity Mt/yr"),
+    Column("licence_valid_to", "许可证有效期至", "licence valid to"), Column("open_problems", "未销号问题", "open problems"),
+]
+
+
+def _mine_rows(session, actor, lang, town_id=None, enterprise_id=None):
+    m, e, t, p = Mine.__table__, Enterprise.__table__, AdminArea.__table__, Problem.__table__
+    open_count = (select(p.c.mine_id, func.count().label("n")).where(p.c.state.not_in(sorted(CLOSED_STATES)))
+                  .group_by(p.c.mine_id).subquery())
+    stmt = (select(Mine, e.c.name_zh.label("ent"), t.c.name_zh.label("town"), open_count.c.n)
+            .select_from(m.outerjoin(e, e.c.id == m.c.enterprise_id).outerjoin(t, t.c.id == m.c.town_id)
+                         .outerjoin(open_count, open_count.c.mine_id == m.c.id))
+            .where(authz.scope_clause(actor, "mine")).order_by(m.c.licence_no))
+    if town_id is not None:
+        stmt = stmt.where(m.c.town_id == town_id)
+    if enterprise_id is not None:
+        stmt = stmt.where(m.c.enterprise_id == enterprise_id)
+    out = []
+    for mine, ent, town, n in session.execute(stmt):
+        out.append({"id": mine.id, "licence_no": mine.licence_no,
+                    "name": mine.name_zh if lang.startswith("zh") else (mine.name_en or mine.name_zh),
+                    "enterprise_id": mine.enterprise_id, "enterprise_name": ent, "town_id": mine.town_id,
+                    "town_name": town, "status": mine.status.value, "status_label": mine.status.label(lang),
+                    "mining_method": mine.mining_method.value, "capacity_mt_per_yr": mine.capacity_mt_per_yr,
+                    "licence_valid_to": mine.licence_valid_to.isoformat() if mine.licence_valid_to else None,
+                    "open_problems": int(n or 0), "illustrative": mine.illustrative})
+    return out
+
+
+@router.get("/api/mines", summary="矿山列表 / mines (mining rights) you may see")
+def list_mines(session: SessionDep, actor: CurrentUser, lang: Lang, town_id: int | None = None,
+               enterprise_id: int | None = None,
+               fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json") -> Response:
+    authz.authorize_action(actor, "read", "mine")
+    rows = _mine_rows(session, actor, lang, town_id, enterprise_id)
+    return table_response(rows, MINE_COLUMNS, fmt, "mines", lang, envelope={"total": len(rows)})
+
+
+@router.get("/api/mines/{mine_id}", summary="矿山详情 / a mine with its problems and history")
+def get_mine(mine_id: int, session: SessionDep, actor: CurrentUser, lang: Lang, today: Today) -> dict:
+    mine = authz.get_visible(session, actor, "mine", mine_id)
+    rows = [r for r in _mine_rows(session, actor, lang) if r["id"] == mine.id]
+    problems, total = list_problems(session, actor, today=today, lang=lang, limit=200, offset=0, mine_id=mine.id)
+    out = rows[0] if rows else {"id": mine.id, "licence_no": mine.licence_no, "name": mine.name_zh}
+    out.update(problems=problems, problems_total=total, history=_history(session, "mine", mine.id),
+               fund=_fund_summary(session, mine, today))
+    return out
+
+
+def _fund_summary(session, mine, today):
+    """The restoration-fund position of the mine (task ledger service, when installed)."""
+    try:
+        from subsidence.services import fund
+    except ImportError:
+        return None
+    try:
+        acct = fund.get_account(session, mine)
+    except Exception:  # noqa: BLE001 - no account yet is a normal state
+        return None
+    try:
+        bal = fund.balance_fen(session, mine, today)
+        return {"account": getattr(acct, "code", None) or acct.id, "balance_fen": bal,
+                "balance": fund.format_yuan(bal), "year": fund.year_summary(session, mine, today.year)}
+    except Exception:  # noqa: BLE001
+        return None
+
+
+@router.get("/api/enterprises", summary="企业列表 / enterprises you may see")
+def list_enterprises(session: SessionDep, actor: CurrentUser, lang: Lang,
+                     fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json") -> Response:
+    authz.authorize_action(actor, "read", "enterprise")
+    rows = [{"id": e.id, "credit_code": e.credit_code,
+             "name": e.name_zh if lang.startswith("zh") else (e.name_en or e.name_zh),
+             "mines": len(e.mines), "illustrative": e.illustrative}
+            for e in session.scalars(authz.visible(actor, "enterprise").order_by(Enterprise.credit_code))]
+    cols = [Column("credit_code", "统一社会信用代码", "credit code"), Column("name", "企业", "enterprise"),
+            Column("mines", "矿山数", "mines")]
+    return table_response(rows, cols, fmt, "enterprises", lang, envelope={"total": len(rows)})
+
+
+@router.get("/api/gate", summary="采矿权审批闸门查询 / licence gate: may this application be accepted today?")
+def gate_lookup(session: SessionDep, actor: CurrentUser, today: Today,
+                mine: Annotated[str, Query(min_length=1, max_length=200, description="licence no., name or id")],
+                application: Annotated[str, Query(max_length=60)] = "new_licence") -> dict:
+    """Every query is logged by the gate service. Enterprises may ask only about their own mines."""
+    authz.authorize_action(actor, "gate_query", "mine")
+    from subsidence.services import gate
+
+    key = mine.strip()
+    target = None
+    if key.isdigit():
+        target = session.scalar(authz.visible(actor, "mine").where(Mine.id == int(key)))
+    if target is None:
+        target = session.scalar(authz.visible(actor, "mine").where(
+            (Mine.licence_no == key) | (Mine.name_zh == key) | (Mine.name_en == key)))
+    if target is None:
+        raise NotFound(f"矿山“{key}”不存在或不在您的权限范围内 / mine {key!r} not found")
+    authz.authorize(session, actor, "gate_query", target, "mine")
+    if not hasattr(gate, "evaluate_gate"):
+        raise NotFound("the licence gate service is not installed yet")
+    try:
+        decision = gate.evaluate_gate(session, target, application, today, actor=actor)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from None
+    return decision.as_dict()

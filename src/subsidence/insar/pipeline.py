@@ -1,0 +1,489 @@
+"""Run the SBAS/NSBAS inversion over a whole stack: reference point, Dask over row blocks, outputs written safely.
+
+Flow: check the network -> choose or check the reference pixel -> invert row blocks in parallel (Dask threaded
+scheduler by default, ``dask.distributed`` when a scheduler address is given) streaming each block into the output
+HDF5 files -> mask, velocity GeoTIFFs, ``summary.json``. Everything is written into a temporary folder next to the
+output folder and moved into place only at the end, so a failed run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from subsidence.insar.convention import phase_rad_to_los_m
+from subsidence.insar.sbas import (
+    DEFAULT_BRIDGE_WEIGHT,
+    GapMode,
+    Network,
+    ReferenceChoice,
+    fisher_weights,
+    invert_pixels,
+    linear_fit,
+    select_reference,
+    valid_mask,
+)
+from subsidence.insar.stack import BlockSource, IfgramStack, InSARInputError, yyyymmdd
+from subsidence.insar.writers import base_attrs, create_h5, write_geotiff
+
+log = logging.getLogger(__name__)
+
+OUTPUT_FILES = ("timeseries.h5", "velocity.h5", "temporalCoherence.h5", "numInvIfgram.h5", "maskTempCoh.h5",
+                "bridged.h5", "velocity_los_m_per_yr.tif", "cumulative_los_m.tif", "temporal_coherence.tif",
+                "bridged.tif", "summary.json")
+
+
+class Progress(Protocol):
+    def start(self, description: str, total: int) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+
+class _NoProgress:
+    def start(self, description: str, total: int) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+
+@dataclass
+class TimeseriesOptions:
+    """Options of :func:`run_timeseries` (CLI flags of ``subsidence timeseries``)."""
+
+    min_temporal_coherence: float = 0.7  # MintPy's default mask threshold
+    chunk_rows: int | None = None  # rows per Dask block; default: ~4 blocks per worker, <= 131072 pixels
+    scheduler: str | None = None  # dask.distributed scheduler address; None = local threads
+    workers: int | None = None  # local threads (default: CPU count)
+    ref_yx: tuple[int, int] | str | None = None  # (row, col), "auto", or None = the file's REF_Y/REF_X else auto
+    weighting: bool = True  # Fisher-information coherence weights
+    gap_mode: GapMode = "nsbas"
+    max_gap_fraction: float = 0.5  # refuse to bridge when gaps cover more of the time span than this
+    bridge_weight: float = DEFAULT_BRIDGE_WEIGHT
+    geotiff: bool = True
+    batch_pixels: int = 4096
+
+
+@dataclass
+class BlockParams:
+    net: Network
+    ref_phase: np.ndarray  # (m,) rad
+    ref_yx: tuple[int, int]
+    wavelength_m: float
+    looks: float
+    weighting: bool
+    gap_mode: str
+    bridge_weight: float
+    batch_pixels: int
+
+
+def process_block(source: BlockSource, r0: int, r1: int, p: BlockParams) -> dict[str, Any]:
+    """Invert rows [r0, r1): read, reference, weight, solve, convert to LOS metres, fit a velocity. Pure of I/O
+    except the read, so it runs on any Dask worker that can open the source files."""
+    bd = source.read_rows(r0, r1)
+    m, rows, cols = bd.phase.shape
+    ph = bd.phase.reshape(m, -1)
+    valid = valid_mask(ph)
+    coh = None
+    if bd.coherence is not None:
+        coh = bd.coherence.reshape(m, -1)
+        valid &= np.isfinite(coh)
+    phr = np.where(valid, ph.astype(np.float64) - p.ref_phase[:, None], 0.0)
+    w = fisher_weights(coh, p.looks) if (p.weighting and coh is not None) else None
+    sol = invert_pixels(p.net, phr, w, valid, gap_mode=p.gap_mode, bridge_weight=p.bridge_weight,
+                        batch_pixels=p.batch_pixels)
+    ts = phase_rad_to_los_m(sol.phase_ts, p.wavelength_m)
+    ry, rx = p.ref_yx
+    if r0 <= ry < r1:
+        k = (ry - r0) * cols + rx
+        ts[:, k] = 0.0
+    fit = linear_fit(ts, p.net.t_years)
+    shp = (rows, cols)
+    return {
+        "r0": r0, "r1": r1,
+        "timeseries": ts.astype(np.float32).reshape(p.net.n_dates, rows, cols),
+        "temporalCoherence": sol.temporal_coherence.reshape(shp),
+        "numInvIfgram": sol.n_valid.astype(np.float32).reshape(shp),
+        "bridged": sol.bridged.astype(np.uint8).reshape(shp),
+        "numComponents": sol.n_components.reshape(shp),
+        "velocity": fit.velocity.astype(np.float32).reshape(shp),
+        "velocityStd": fit.velocity_std.astype(np.float32).reshape(shp),
+        "intercept": fit.intercept.astype(np.float32).reshape(shp),
+        "interceptStd": fit.intercept_std.astype(np.float32).reshape(shp),
+        "residue": fit.residue.astype(np.float32).reshape(shp),
+        "n_solved": int(np.isfinite(sol.temporal_coherence).sum()),
+        "n_bridged": int(sol.bridged.sum()),
+        "n_pixels": rows * cols,
+    }
+
+
+class _Sink:
+    """Open output files; ``write`` puts one block's results in place (thread-safe)."""
+
+    def __init__(self, folder: Path, stack: IfgramStack, net: Network, ref: ReferenceChoice, chunk_rows: int,
+                 options: TimeseriesOptions):
+        L, W = stack.shape
+        n = net.n_dates
+        dates = [yyyymmdd(d) for d in net.dates]
+        attrs = base_attrs(stack.grid, stack.attrs)
+        x, y = stack.grid.xy(ref.row, ref.col)
+        attrs.update({
+            "WAVELENGTH": repr(stack.wavelength_m), "REF_Y": str(ref.row), "REF_X": str(ref.col),
+            ("REF_LAT" if stack.grid.crs.is_geographic else "REF_NORTHING"): repr(y),
+            ("REF_LON" if stack.grid.crs.is_geographic else "REF_EASTING"): repr(x),
+            "PROCESSOR": stack.attrs.get("PROCESSOR", stack.kind or "unknown"),
+            "subsidence.networkInversion.weightFunc": "fim" if options.weighting else "no",
+            "subsidence.networkInversion.gapMode": options.gap_mode,
+            "subsidence.networkInversion.bridgeWeight": repr(options.bridge_weight),
+            "subsidence.networkInversion.numLooks": repr(stack.looks),
+            "subsidence.networkInversion.reference": ref.method,
+            "subsidence.signConvention": "LOS positive toward the satellite; d = -WAVELENGTH/(4 pi) * phase",
+        })
+        self.lock = threading.Lock()
+        self.n_solved = self.n_bridged = 0
+        bperp = _bperp_per_date(stack, net)
+        self.files = {}
+        ts_attrs = {**attrs, "FILE_TYPE": "timeseries", "UNIT": "m", "REF_DATE": dates[0],
+                    "START_DATE": dates[0], "END_DATE": dates[-1]}
+        self.files["timeseries"] = create_h5(folder / "timeseries.h5", {
+            "date": (np.dtype("S8"), (n,), np.array(dates, dtype="S8")),
+            "bperp": (np.float32, (n,), bperp),
+            "timeseries": (np.float32, (n, L, W), None),
+        }, ts_attrs, chunk_rows=chunk_rows)
+        self.files["temporalCoherence"] = create_h5(
+            folder / "temporalCoherence.h5", {"temporalCoherence": (np.float32, (L, W), None)},
+            {**attrs, "FILE_TYPE": "temporalCoherence", "UNIT": "1"}, chunk_rows=chunk_rows)
+        self.files["numInvIfgram"] = create_h5(
+            folder / "numInvIfgram.h5", {"mask": (np.float32, (L, W), None)},
+            {**attrs, "FILE_TYPE": "mask", "UNIT": "1"}, chunk_rows=chunk_rows)
+        self.files["bridged"] = create_h5(folder / "bridged.h5", {
+            "bridged": (np.uint8, (L, W), None, "1"), "numComponents": (np.int16, (L, W), None, "1")},
+            {**attrs, "FILE_TYPE": "mask", "UNIT": "1",
+             "DESCRIPTION": "1 where the NSBAS velocity-model bridge supplied the motion across a network gap"},
+            chunk_rows=chunk_rows)
+        self.files["velocity"] = create_h5(folder / "velocity.h5", {
+            "velocity": (np.float32, (L, W), None, "m/year"),
+            "velocityStd": (np.float32, (L, W), None, "m/year"),
+            "intercept": (np.float32, (L, W), None, "m"),
+            "interceptStd": (np.float32, (L, W), None, "m"),
+            "residue": (np.float32, (L, W), None, "m"),
+        }, {**attrs, "FILE_TYPE": "velocity", "UNIT": "m/year", "REF_DATE": dates[0], "START_DATE": dates[0],
+            "END_DATE": dates[-1], "DATE12": f"{dates[0]}_{dates[-1]}"}, chunk_rows=chunk_rows)
+        self._route = {
+            "timeseries": ("timeseries", "timeseries"),
+            "temporalCoherence": ("temporalCoherence", "temporalCoherence"),
+            "numInvIfgram": ("numInvIfgram", "mask"),
+            "bridged": ("bridged", "bridged"), "numComponents": ("bridged", "numComponents"),
+            "velocity": ("velocity", "velocity"), "velocityStd": ("velocity", "velocityStd"),
+            "intercept": ("velocity", "intercept"), "interceptStd": ("velocity", "interceptStd"),
+            "residue": ("velocity", "residue"),
+        }
+
+    def write(self, res: dict[str, Any]) -> None:
+        r0, r1 = res["r0"], res["r1"]
+        with self.lock:
+            for key, (fname, dsname) in self._route.items():
+                ds = self.files[fname][dsname]
+                if ds.ndim == 3:
+                    ds[:, r0:r1, :] = res[key]
+                else:
+                    ds[r0:r1, :] = res[key]
+            self.n_solved += res["n_solved"]
+            self.n_bridged += res["n_bridged"]
+
+    def close(self) -> None:
+        for f in self.files.values():
+            try:
+                f.close()
+            except Exception:  # pragma: no cover - closing after an error
+                pass
+
+
+def _bperp_per_date(stack: IfgramStack, net: Network) -> np.ndarray:
+    if stack.bperp_m is None or len(stack.bperp_m) != net.n_ifgs:
+        return np.zeros(net.n_dates, np.float32)
+    x = np.linalg.lstsq(net.A, np.asarray(stack.bperp_m, float), rcond=None)[0]
+    return np.concatenate([[0.0], np.cumsum(x)]).astype(np.float32)
+
+
+def check_network(net: Network, options: TimeseriesOptions) -> dict[str, Any]:
+    """Network-level checks: connected, or bridgeable under the options. Returns facts for the summary."""
+    gaps = net.gap_intervals()
+    ncomp = net.n_components()
+    span = (net.dates[-1] - net.dates[0]).days
+    gap_days = sum((b - a).days for a, b in gaps)
+    info = {"n_dates": net.n_dates, "n_ifgs": net.n_ifgs, "n_components": ncomp,
+            "gaps": [f"{yyyymmdd(a)}_{yyyymmdd(b)}" for a, b in gaps], "gap_days": gap_days, "span_days": span}
+    if ncomp > 1:
+        where = ", ".join(info["gaps"][:5]) or "(components overlap in time)"
+        if options.gap_mode == "none":
+            raise InSARInputError(
+                f"the interferogram network is disconnected ({ncomp} parts; gaps {where}) and bridging is off; "
+                "add interferograms across the gap or allow NSBAS bridging (--gap nsbas)")
+        if options.gap_mode == "nsbas" and gap_days > options.max_gap_fraction * span:
+            raise InSARInputError(
+                f"the interferogram network is disconnected ({ncomp} parts) and the gaps ({where}) cover "
+                f"{gap_days} of {span} days (> {options.max_gap_fraction:.0%}); a velocity model cannot bridge that "
+                "much of the time series reliably. Add interferograms across the gaps, invert the parts separately, "
+                "or raise --max-gap-fraction")
+        log.warning("network has %d disconnected parts (gaps %s): %s", ncomp, where,
+                    "bridged with the NSBAS velocity model; bridged pixels are flagged in bridged.h5"
+                    if options.gap_mode == "nsbas" else "minimum-norm: motion across the gaps is set to zero")
+    return info
+
+
+def _read_pixel(stack: IfgramStack, row: int, col: int):
+    bd = stack.source.read_rows(row, row + 1)
+    ph = bd.phase[:, 0, col]
+    coh = None if bd.coherence is None else bd.coherence[:, 0, col]
+    return ph, coh
+
+
+def choose_reference(stack: IfgramStack, net: Network, options: TimeseriesOptions,
+                     progress: Progress) -> ReferenceChoice:
+    """The reference pixel: the user's, else the file's REF_Y/REF_X, else automatic (see :func:`select_reference`)."""
+    L, W = stack.shape
+    want = options.ref_yx
+    method = "user"
+    if want is None and stack.ref_yx is not None:
+        want, method = stack.ref_yx, "file"
+    if want is not None and want != "auto":
+        r, c = int(want[0]), int(want[1])
+        origin = "--ref-yx" if method == "user" else f"{stack.origin} attributes REF_Y/REF_X"
+        if not (0 <= r < L and 0 <= c < W):
+            raise InSARInputError(f"reference pixel ({r}, {c}) from {origin} is outside the {L}x{W} grid")
+        ph, coh = _read_pixel(stack, r, c)
+        bad = ~valid_mask(ph)
+        if coh is not None:
+            bad |= ~np.isfinite(coh)
+        if bad.any():
+            names = stack.pair_names()
+            first = [names[i] for i in np.flatnonzero(bad)[:3]]
+            raise InSARInputError(
+                f"reference pixel (row {r}, col {c}) from {origin} has no data in {int(bad.sum())} of {len(bad)} "
+                f"interferograms (e.g. {', '.join(first)}); choose a pixel with data in all of them "
+                "(--ref-yx ROW,COL) or let the program choose one (--ref-yx auto)")
+        x, y = stack.grid.xy(r, c)
+        return ReferenceChoice(r, c, method, f"given by {origin}; data in all {len(ph)} interferograms "
+                                                f"(map x={x:.6g}, y={y:.6g})")
+    # automatic: invert a regular sample of pixels without a reference and pick a stable, coherent, complete one
+    n_rows = min(L, 48)
+    rows = np.unique(np.linspace(0, L - 1, n_rows).round().astype(int))
+    cstep = max(1, W // 400)
+    cols = np.arange(0, W, cstep)
+    progress.start("choosing reference point / 选择参考点", len(rows))
+    phs, cohs = [], []
+    for r in rows:
+        bd = stack.source.read_rows(int(r), int(r) + 1)
+        phs.append(bd.phase[:, 0, cols])
+        if bd.coherence is not None:
+            cohs.append(bd.coherence[:, 0, cols])
+        progress.advance(1)
+    ph = np.concatenate(phs, axis=1)
+    coh = np.concatenate(cohs, axis=1) if cohs else None
+    valid = valid_mask(ph)
+    if coh is not None:
+        valid &= np.isfinite(coh)
+    if not valid.any():
+        _raise_if_all_nodata(stack)
+    full = valid.all(axis=0)
+    # each interferogram carries its own arbitrary constant (unwrapping); remove a common one (the median over
+    # the sampled pixels) so that temporal coherence and velocity of the sample are meaningful
+    offs = np.nanmedian(np.where(valid, ph, np.nan), axis=1)
+    offs = np.where(np.isfinite(offs), offs, 0.0)
+    w = fisher_weights(coh, stack.looks) if (options.weighting and coh is not None) else None
+    sol = invert_pixels(net, np.where(valid, ph - offs[:, None], 0.0), w, valid, gap_mode="nsbas")
+    ts = phase_rad_to_los_m(sol.phase_ts, stack.wavelength_m)
+    fit = linear_fit(ts, net.t_years)
+    mean_coh = None if coh is None else np.nanmean(np.where(valid, coh, np.nan), axis=0)
+    rr = np.repeat(rows, len(cols))
+    cc = np.tile(cols, len(rows))
+    choice = select_reference(rr, cc, sol.temporal_coherence, full, fit.velocity, mean_coh)
+    x, y = stack.grid.xy(choice.row, choice.col)
+    choice.reason += f"; sampled {ph.shape[1]} pixels; map x={x:.6g}, y={y:.6g}"
+    return choice
+
+
+def _raise_if_all_nodata(stack: IfgramStack) -> None:
+    L = stack.shape[0]
+    step = max(1, 131072 // max(stack.shape[1], 1))
+    for r0 in range(0, L, step):
+        bd = stack.source.read_rows(r0, min(L, r0 + step))
+        if valid_mask(bd.phase).any():
+            return
+    raise InSARInputError(f"{stack.origin}: every unwrapped-phase value is no-data (NaN or 0) in every "
+                          "interferogram; nothing to invert (check the unwrapping step or the no-data value)")
+
+
+def default_chunk_rows(shape: tuple[int, int], workers: int) -> int:
+    L, W = shape
+    cap = max(1, 131072 // max(W, 1))
+    return int(max(1, min(cap, math.ceil(L / (4 * max(workers, 1))))))
+
+
+def _run_blocks_threaded(stack, blocks, params, sink, workers, progress):
+    import dask
+
+    def task(r0, r1):
+        res = process_block(stack.source, r0, r1, params)
+        sink.write(res)
+        progress.advance(r1 - r0)
+        return res["n_solved"]
+
+    tasks = [dask.delayed(task, pure=False)(r0, r1) for r0, r1 in blocks]
+    dask.compute(*tasks, scheduler="threads", num_workers=workers)
+
+
+def _run_blocks_distributed(stack, blocks, params, sink, address, progress):
+    try:
+        from distributed import Client, as_completed
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise InSARInputError("--scheduler needs the 'distributed' package (pip install distributed)") from None
+    try:
+        client = Client(address, timeout="20s")
+    except Exception as exc:
+        raise InSARInputError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
+    try:
+        nthreads = max(1, sum(client.nthreads().values()))
+        window = 2 * nthreads
+        todo = list(blocks)
+        ac = as_completed()
+        for _ in range(min(window, len(todo))):
+            r0, r1 = todo.pop(0)
+            ac.add(client.submit(process_block, stack.source, r0, r1, params, pure=False))
+        for fut in ac:
+            res = fut.result()
+            sink.write(res)
+            progress.advance(res["r1"] - res["r0"])
+            fut.release()
+            if todo:
+                r0, r1 = todo.pop(0)
+                ac.add(client.submit(process_block, stack.source, r0, r1, params, pure=False))
+    finally:
+        client.close()
+
+
+def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesOptions | None = None,
+                   progress: Progress | None = None) -> dict[str, Any]:
+    """Invert ``stack`` into MintPy-compatible products in ``out_dir``; return the run summary (also in summary.json)."""
+    options = options or TimeseriesOptions()
+    progress = progress or _NoProgress()
+    t_start = time.perf_counter()
+    out_dir = Path(out_dir)
+    net = Network.from_pairs(stack.pairs)
+    net_info = check_network(net, options)
+    L, W = stack.shape
+    if not stack.has_coherence and options.weighting:
+        log.warning("%s: no coherence; inverting without weights", stack.origin)
+    workers = options.workers or os.cpu_count() or 1
+    chunk_rows = options.chunk_rows or default_chunk_rows(stack.shape, workers)
+    if chunk_rows < 1:
+        raise InSARInputError("--chunk-rows must be at least 1")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    sink = None
+    try:
+        ref = choose_reference(stack, net, options, progress)
+        log.info("reference pixel row %d col %d (%s): %s", ref.row, ref.col, ref.method, ref.reason)
+        ref_phase, _ = _read_pixel(stack, ref.row, ref.col)
+        params = BlockParams(net=net, ref_phase=np.asarray(ref_phase, np.float64), ref_yx=(ref.row, ref.col),
+                             wavelength_m=stack.wavelength_m, looks=stack.looks,
+                             weighting=options.weighting and stack.has_coherence, gap_mode=options.gap_mode,
+                             bridge_weight=options.bridge_weight, batch_pixels=options.batch_pixels)
+        sink = _Sink(tmp, stack, net, ref, chunk_rows, options)
+        blocks = [(r0, min(L, r0 + chunk_rows)) for r0 in range(0, L, chunk_rows)]
+        progress.start(f"SBAS inversion / 时序反演 ({len(blocks)} blocks of {chunk_rows} rows)", L)
+        t_inv = time.perf_counter()
+        if options.scheduler:
+            _run_blocks_distributed(stack, blocks, params, sink, options.scheduler, progress)
+        else:
+            _run_blocks_threaded(stack, blocks, params, sink, workers, progress)
+        t_inv = time.perf_counter() - t_inv
+        n_solved, n_bridged = sink.n_solved, sink.n_bridged
+        sink.close()
+        if n_solved == 0:
+            _raise_if_all_nodata(stack)
+            raise InSARInputError(f"{stack.origin}: no pixel could be inverted (check the no-data masks)")
+        summary = _finish(tmp, stack, net, ref, options, n_solved, n_bridged)
+        summary.update({
+            "input": stack.origin, "input_kind": stack.kind, "network": net_info,
+            "shape": [L, W], "chunk_rows": chunk_rows, "blocks": len(blocks),
+            "scheduler": options.scheduler or f"dask threads x{workers}",
+            "seconds_inversion": round(t_inv, 3), "seconds_total": round(time.perf_counter() - t_start, 3),
+            "options": {k: v for k, v in asdict(options).items()},
+        })
+        (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+        _move_into_place(tmp, out_dir)
+        return summary
+    except BaseException:
+        if sink is not None:
+            sink.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _finish(tmp: Path, stack: IfgramStack, net: Network, ref: ReferenceChoice, options: TimeseriesOptions,
+            n_solved: int, n_bridged: int) -> dict[str, Any]:
+    import h5py
+
+    with h5py.File(tmp / "temporalCoherence.h5", "r") as f:
+        tcoh = f["temporalCoherence"][:]
+        attrs = dict(f.attrs)
+    keep = np.isfinite(tcoh) & (tcoh >= options.min_temporal_coherence)
+    mask_attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
+    mask_attrs.update({"FILE_TYPE": "mask", "UNIT": "1", "MIN_TEMPORAL_COHERENCE": repr(options.min_temporal_coherence)})
+    create_h5(tmp / "maskTempCoh.h5", {"mask": (np.bool_, keep.shape, keep)}, mask_attrs).close()
+    dates = [yyyymmdd(d) for d in net.dates]
+    if options.geotiff:
+        g = stack.grid
+        with h5py.File(tmp / "velocity.h5", "r") as f:
+            vel = f["velocity"][:]
+        with h5py.File(tmp / "timeseries.h5", "r") as f:
+            cum = f["timeseries"][-1]
+        with h5py.File(tmp / "bridged.h5", "r") as f:
+            br = f["bridged"][:]
+        span = f"{dates[0]}_{dates[-1]}"
+        write_geotiff(tmp / "velocity_los_m_per_yr.tif", np.where(keep, vel, np.nan).astype(np.float32), g,
+                      unit="m/year", kind="velocity", direction="los",
+                      description=f"LOS velocity {span}, positive toward the satellite; masked temporal coherence < "
+                                  f"{options.min_temporal_coherence}")
+        write_geotiff(tmp / "cumulative_los_m.tif", np.where(keep, cum, np.nan).astype(np.float32), g,
+                      unit="m", kind="cumulative", direction="los", dates=[dates[0], dates[-1]],
+                      description=f"LOS displacement {span}, positive toward the satellite")
+        write_geotiff(tmp / "temporal_coherence.tif", tcoh.astype(np.float32), g, unit="1",
+                      kind="temporal_coherence", description="temporal coherence (Pepe & Lanari 2006)")
+        write_geotiff(tmp / "bridged.tif", br.astype(np.uint8), g, unit="1", kind="flag", nodata=None,
+                      description="1 = NSBAS bridge used across a network gap")
+    return {
+        "dates": dates,
+        "wavelength_m": stack.wavelength_m,
+        "looks": stack.looks,
+        "reference": ref.as_dict(),
+        "pixels": int(tcoh.size), "pixels_solved": n_solved, "pixels_bridged": n_bridged,
+        "pixels_kept_temporal_coherence": int(keep.sum()),
+        "min_temporal_coherence": options.min_temporal_coherence,
+        "sign_convention": "LOS displacement positive toward the satellite (MintPy); subsidence = -LOS/cos(inc)",
+        "outputs": [name for name in OUTPUT_FILES if (tmp / name).exists() or name == "summary.json"],
+    }
+
+
+def _move_into_place(tmp: Path, out_dir: Path) -> None:
+    if not out_dir.exists():
+        os.replace(tmp, out_dir)
+        return
+    if not out_dir.is_dir():
+        raise InSARInputError(f"{out_dir}: exists and is not a folder")
+    for p in tmp.iterdir():
+        os.replace(p, out_dir / p.name)
+    tmp.rmdir()

@@ -1,0 +1,207 @@
+"""Monitoring data and the warning system's records: observations, ingest batches, households and their
+cards, alarms with their append-only history, and the notification outbox.
+
+Observations are the one big table (years of 1-minute data from hundreds of sensors): its primary key is
+``(sensor_id, time)`` — the unique constraint that makes re-ingest idempotent is also the clustered lookup
+path for every per-sensor time-range query. It has no surrogate id, no audit hook and no ORM relationship;
+it is written with Core batches (``services.ingest``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, SmallInteger, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from subsidence.db.base import Base, Timestamped, utcnow
+from subsidence.db.types import UTCDateTime
+from subsidence.models._cols import geom
+
+#: BIGINT on PostgreSQL, INTEGER (the rowid alias, auto-increment) on SQLite
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Observation(Base):
+    """One accepted sample: ``value`` in the sensor's canonical ``unit`` at ``time`` (UTC)."""
+
+    __tablename__ = "observation"
+
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensor.id", ondelete="CASCADE"), primary_key=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(Integer, doc="ingest_batch.id that stored it (no FK: bulk path)")
+
+
+class IngestBatch(Base):
+    """One ingest call (a CSV file or an HTTP batch) with its counts and the rejected rows (row, reason)."""
+
+    __tablename__ = "ingest_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(300), doc="file name or 'http:<client>'")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str | None] = mapped_column(String(120))
+    n_rows: Mapped[int] = mapped_column(Integer, default=0)
+    n_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    n_duplicate: Mapped[int] = mapped_column(Integer, default=0, doc="already stored with the same value")
+    n_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[list[Any] | None] = mapped_column(JSON, doc="[[row, sensor, reason], ...] (first 1000)")
+    warnings: Mapped[list[Any] | None] = mapped_column(JSON, doc="gaps etc.: accepted, but worth knowing")
+
+
+class Household(Timestamped, Base):
+    """A household threatened by a hazard point (受威胁户), by code, never by personal name."""
+
+    __tablename__ = "household"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    hazard_point_id: Mapped[int] = mapped_column(ForeignKey("hazard_point.id"), index=True)
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
+    village: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(300))
+    head_role: Mapped[str | None] = mapped_column(String(100), doc="户主, described by role/code only")
+    people: Mapped[int] = mapped_column(Integer, default=0)
+    property_10k_yuan: Mapped[float | None] = mapped_column(Float)
+    house_type: Mapped[str | None] = mapped_column(String(60), doc="砖混, 土木, 窑洞 ...")
+    phone: Mapped[str | None] = mapped_column(String(40))
+    to_relocate: Mapped[bool] = mapped_column(Boolean, default=False)
+    geometry = mapped_column(geom("POINT"), nullable=True)
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Card(Timestamped, Base):
+    """An issued card: 工作明白卡 (kind ``work``, per hazard point) or 避险明白卡 (kind ``household``).
+
+    A re-issue (changed route, new contact) supersedes the previous card of the same subject."""
+
+    __tablename__ = "card"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True, doc="card number, e.g. BX-<hazard>-<household>-v2")
+    kind: Mapped[str] = mapped_column(String(20), doc="work | household")
+    hazard_point_id: Mapped[int] = mapped_column(ForeignKey("hazard_point.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    issued_date: Mapped[date] = mapped_column(Date)
+    issuing_unit: Mapped[str] = mapped_column(String(200))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_path: Mapped[str | None] = mapped_column(String(500))
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    copies: Mapped[list["CardCopy"]] = relationship(back_populates="card", cascade="all, delete-orphan",
+                                                    order_by="CardCopy.id")
+
+
+class CardCopy(Timestamped, Base):
+    """One of the three copies of a household card (household, village, issuing unit) and its signed receipt."""
+
+    __tablename__ = "card_copy"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("card_id", "holder", name="uq_card_copy_card_holder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("card.id", ondelete="CASCADE"))
+    holder: Mapped[str] = mapped_column(String(20), doc="household | village | issuer")
+    receipt_signed_by: Mapped[str | None] = mapped_column(String(200), doc="signer by role")
+    receipt_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    receipt_reference: Mapped[str | None] = mapped_column(String(300), doc="scan / photo of the signed receipt")
+
+    card: Mapped[Card] = relationship(back_populates="copies")
+
+
+class AlarmTrack(Base):
+    """State of the alarm state machine for one (sensor, rule): consecutive counts, active level, timers.
+
+    Kept apart from :class:`Alarm` because a rule has state even when no alarm is open (samples counting up
+    towards confirmation)."""
+
+    __tablename__ = "alarm_track"
+    __table_args__ = (UniqueConstraint("sensor_id", "kind", name="uq_alarm_track_sensor_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensor.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    evaluated_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), doc="last sample time evaluated")
+    raw_level: Mapped[int] = mapped_column(SmallInteger, default=0, doc="latest unconfirmed level (corroboration)")
+
+
+class Alarm(Timestamped, Base):
+    """An alarm: raised when a level is confirmed, changed by up/downgrades, acknowledged, escalated, cleared.
+
+    ``open_key`` is ``"<sensor>:<kind>"`` while the alarm is open and NULL once cleared: its unique
+    constraint guarantees at most one open alarm per sensor and rule on both databases."""
+
+    __tablename__ = "alarm"
+    __audited__ = True
+    __table_args__ = (Index("ix_alarm_state_level", "state", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    open_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    sensor_id: Mapped[int | None] = mapped_column(ForeignKey("sensor.id"), index=True)
+    hazard_point_id: Mapped[int | None] = mapped_column(ForeignKey("hazard_point.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40), doc="subsidence.monitoring.levels.AlarmKind")
+    data_quality: Mapped[bool] = mapped_column(Boolean, default=False)
+    level: Mapped[int] = mapped_column(SmallInteger, doc="Level: 1 blue .. 4 red (data quality: 1)")
+    max_level: Mapped[int] = mapped_column(SmallInteger)
+    state: Mapped[str] = mapped_column(String(20), doc="open | acknowledged | cleared")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    level_since: Mapped[datetime] = mapped_column(UTCDateTime())
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalation_stage: Mapped[int] = mapped_column(SmallInteger, default=0, doc="0 responsible, 1 town, 2 bureau")
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    events: Mapped[list["AlarmEvent"]] = relationship(order_by="AlarmEvent.id", viewonly=True)
+
+
+class AlarmEvent(Base):
+    """Append-only history of an alarm (raised, upgraded, downgraded, acknowledged, escalated, cleared ...)."""
+
+    __tablename__ = "alarm_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarm.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    event: Mapped[str] = mapped_column(String(30))
+    level: Mapped[int] = mapped_column(SmallInteger)
+    actor: Mapped[str] = mapped_column(String(120))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class OutboxMessage(Base):
+    """A notification written in the same transaction as the alarm change it reports (transactional outbox).
+
+    The dispatcher claims due rows, delivers them with ``idempotency_key`` (gateways and the log channel
+    drop a key they have seen), then marks them sent. A crash between delivery and marking leaves the row
+    pending; the retry carries the same key, so nothing is lost and nothing arrives twice."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_state_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    alarm_id: Mapped[int | None] = mapped_column(ForeignKey("alarm.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20), doc="log | email | sms")
+    recipient: Mapped[str] = mapped_column(String(200))
+    recipient_role: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    state: Mapped[str] = mapped_column(String(20), default="pending", doc="pending | sent | dead")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), doc="lease of the dispatcher on it")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

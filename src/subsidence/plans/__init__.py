@@ -1,0 +1,1 @@
+"""Pure computation for mine treatment plans: remote-sensing verification of treated parcels and plan gaps."""

@@ -1,0 +1,236 @@
+"""The deadline rectification notice (限期整改通知书) as PDF (WeasyPrint, CJK font embedded) and DOCX.
+
+Both are rendered from the notice's frozen snapshot (plus its delivery record for the 送达回证 page),
+with fixed metadata, so they regenerate byte-for-byte (DOCX) / text-for-text (PDF).
+
+Also holds the small DOCX helpers the progress report shares: an A4 document with an East-Asian font
+set on every style, and a deterministic save (fixed core properties and ZIP timestamps).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from subsidence.models import RectificationNotice
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: East-Asian font named in DOCX files (Word on office PCs has it; LibreOffice substitutes a CJK face)
+DOCX_EAST_ASIAN_FONT = "宋体"
+DOCX_TITLE_FONT = "黑体"
+DOCX_LATIN_FONT = "Times New Roman"
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def date_zh(d: date | str | None) -> str:
+    """2024-09-20 → 2024年9月20日."""
+    if d is None or d == "":
+        return ""
+    if isinstance(d, str):
+        d = date.fromisoformat(d)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def jinja_env():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def notice_context(notice: RectificationNotice) -> dict[str, Any]:
+    """Template data: the snapshot with Chinese dates, and the deliveries."""
+    n = dict(notice.snapshot)
+    n["issued_date_zh"] = date_zh(n["issued_date"])
+    n["deadline_zh"] = date_zh(n["deadline"])
+    n["found_date_zh"] = date_zh(n["found_date"])
+    n["milestones"] = [{**m, "due_date_zh": date_zh(m["due_date"])} for m in n.get("milestones", [])]
+    deliveries = [{"date_zh": date_zh(d.delivered_date), "method_zh": d.method.label(),
+                   "receiving_role": d.receiving_role, "note": d.note} for d in notice.deliveries]
+    return {"n": n, "deliveries": deliveries}
+
+
+def notice_html(notice: RectificationNotice) -> str:
+    return jinja_env().get_template("notice.html").render(**notice_context(notice))
+
+
+def notice_pdf(notice: RectificationNotice, out: Path | str | None = None) -> bytes:
+    """The notice as PDF (A4, CJK font embedded); written to ``out`` when given."""
+    from subsidence.reports.pdf import html_to_pdf
+
+    return html_to_pdf(notice_html(notice), Path(out) if out is not None else None)
+
+
+# ------------------------------------------------------------------------------------------ DOCX helpers
+
+
+def _set_run_fonts(style_or_run, east_asian: str, latin: str = DOCX_LATIN_FONT) -> None:
+    from docx.oxml.ns import qn
+
+    font = style_or_run.font
+    font.name = latin
+    rpr = style_or_run.element.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(rfonts)
+    for attr in ("w:ascii", "w:hAnsi"):
+        rfonts.set(qn(attr), latin)
+    rfonts.set(qn("w:eastAsia"), east_asian)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = rpr.makeelement(qn("w:lang"), {})
+        rpr.append(lang)
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+
+def new_docx(title: str, *, author: str, when: date):
+    """An A4 document whose styles use the East-Asian font, with fixed core properties."""
+    from docx import Document
+    from docx.shared import Mm, Pt
+
+    doc = Document()
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.left_margin = sec.right_margin = Mm(26)
+    sec.top_margin, sec.bottom_margin = Mm(30), Mm(25)
+    for name in ("Normal", "Table Grid", "Title", "Heading 1", "Heading 2", "Heading 3"):
+        try:
+            style = doc.styles[name]
+        except KeyError:
+            continue
+        _set_run_fonts(style, DOCX_TITLE_FONT if name.startswith(("Heading", "Title")) else DOCX_EAST_ASIAN_FONT)
+        if name.startswith(("Heading", "Title")):
+            style.font.color.rgb = None
+    doc.styles["Normal"].font.size = Pt(12)
+    stamp = datetime(when.year, when.month, when.day, tzinfo=timezone.utc)
+    cp = doc.core_properties
+    cp.title, cp.author, cp.last_modified_by = title, author, author
+    cp.created = cp.modified = stamp
+    cp.last_printed = stamp
+    cp.revision = 1
+    cp.language = "zh-CN"
+    cp.comments = ""
+    return doc
+
+
+def deterministic_zip(data: bytes) -> bytes:
+    """Re-pack an OOXML zip with fixed timestamps and a stable order, so equal content gives equal bytes."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        names = src.namelist()
+        ordered = [n for n in names if n == "[Content_Types].xml"] + sorted(n for n in names
+                                                                            if n != "[Content_Types].xml")
+        for name in ordered:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, src.read(name))
+    return buf.getvalue()
+
+
+def save_docx(doc, out: Path | str | None = None) -> bytes:
+    buf = io.BytesIO()
+    doc.save(buf)
+    data = deterministic_zip(buf.getvalue())
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    return data
+
+
+def cjk_paragraph(doc, text: str = "", *, bold: bool = False, size: float | None = None, align: str | None = None,
+                  indent: bool = False, font: str | None = None):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    p = doc.add_paragraph()
+    if align:
+        p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
+                       "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}[align]
+    if indent:
+        p.paragraph_format.first_line_indent = Pt((size or 12) * 2)
+    if text:
+        run = p.add_run(text)
+        run.bold = bold
+        if size:
+            run.font.size = Pt(size)
+        _set_run_fonts(run, font or DOCX_EAST_ASIAN_FONT)
+    return p
+
+
+def cjk_table(doc, header: list[str], rows: list[list[Any]], widths_mm: list[float] | None = None):
+    from docx.shared import Mm, Pt
+
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, header):
+        cell.text = ""
+        run = cell.paragraphs[0].add_run(str(text))
+        run.bold = True
+        run.font.size = Pt(10)
+        _set_run_fonts(run, DOCX_EAST_ASIAN_FONT)
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, row):
+            run = cell.paragraphs[0].add_run("" if value is None else str(value))
+            run.font.size = Pt(10)
+            _set_run_fonts(run, DOCX_EAST_ASIAN_FONT)
+    if widths_mm:
+        for row in table.rows:
+            for cell, w in zip(row.cells, widths_mm):
+                cell.width = Mm(w)
+    return table
+
+
+# ------------------------------------------------------------------------------------------ notice DOCX
+
+
+def notice_docx(notice: RectificationNotice, out: Path | str | None = None) -> bytes:
+    """The notice as DOCX (same content as the PDF); written to ``out`` when given."""
+    ctx = notice_context(notice)
+    n = ctx["n"]
+    doc = new_docx(f"限期整改通知书 {n['code']}", author=n["issuer"], when=date.fromisoformat(n["issued_date"]))
+    cjk_paragraph(doc, n["issuer"], size=15, align="center", font=DOCX_TITLE_FONT)
+    cjk_paragraph(doc, "限期整改通知书", bold=True, size=20, align="center", font=DOCX_TITLE_FONT)
+    cjk_paragraph(doc, n["code"], align="right")
+    if n.get("illustrative"):
+        cjk_paragraph(doc, "（示例数据，仅供演示 / illustrative data）", size=9, align="center")
+    recipient = n["recipient"] + (f"（{n['enterprise']}）" if n.get("enterprise") and n["enterprise"] != n["recipient"]
+                                  else "")
+    cjk_paragraph(doc, f"{recipient}：")
+    licence = f"（采矿许可证号：{n['licence_no']}）" if n.get("licence_no") else ""
+    cjk_paragraph(doc, f"经{n['source_zh']}，{n['found_date_zh']}发现你单位{licence}存在以下问题（台账编号 "
+                       f"{n['problem_code']}，问题类别：{n['category_zh']}）：{n['problem_title']}。"
+                       f"{n.get('problem_description') or ''}", indent=True, align="justify")
+    cjk_paragraph(doc, f"依据{n['legal_basis']}，现责令你单位于{n['deadline_zh']}前（{n['workdays']}个工作日内）完成整改，"
+                       "具体要求如下：", indent=True, align="justify")
+    cjk_paragraph(doc, "一、整改要求", bold=True, font=DOCX_TITLE_FONT)
+    cjk_paragraph(doc, n["requirement"], indent=True, align="justify")
+    cjk_paragraph(doc, "二、时间节点", bold=True, font=DOCX_TITLE_FONT)
+    if n["milestones"]:
+        cjk_table(doc, ["序号", "节点内容", "完成时限"],
+                  [[m["seq"], m["description"], m["due_date_zh"] + "前"] for m in n["milestones"]], [16, 100, 42])
+    else:
+        cjk_paragraph(doc, f"于{n['deadline_zh']}前全部完成。", indent=True)
+    cjk_paragraph(doc, "三、有关要求", bold=True, font=DOCX_TITLE_FONT)
+    cjk_paragraph(doc, "整改完成后，请向领导小组办公室提交整改报告及照片、影像等佐证材料，申请验收。逾期未完成整改或整改不到位的，"
+                       "依照《土地复垦条例》第二十条，不予批准新的采矿许可证申请及采矿许可证延续、变更、注销申请，"
+                       "不予批准新的建设用地申请，并予以通报曝光。", indent=True, align="justify")
+    cjk_paragraph(doc)
+    cjk_paragraph(doc, n["issuer"], align="right")
+    cjk_paragraph(doc, n["issued_date_zh"], align="right")
+    doc.add_page_break()
+    cjk_paragraph(doc, "送达回证", bold=True, size=18, align="center", font=DOCX_TITLE_FONT)
+    d = ctx["deliveries"][0] if ctx["deliveries"] else {}
+    cjk_table(doc, ["项目", "内容"], [
+        ["文书名称及文号", f"限期整改通知书　{n['code']}"], ["受送达单位", n["recipient"]],
+        ["送达方式", d.get("method_zh", "")], ["送达日期", d.get("date_zh", "")],
+        ["签收人（职务）", d.get("receiving_role", "")], ["送达人", ""], ["备注", d.get("note") or ""],
+    ], [45, 113])
+    return save_docx(doc, out)

@@ -1,0 +1,216 @@
+"""The progress report (工作进展情况报告) as PDF and DOCX, and the ledger as Excel (问题台账).
+
+The report covers a period ``[start, end]``: the ledger as it stood at the end of ``end`` (states rebuilt
+from the audit trail), what happened in the period (new findings, notices, acceptances, every state
+change), tables and bar charts by task, town and lead department, and the overdue list. The same data
+give the same document: fixed metadata (dated ``end``), deterministic ordering, no wall-clock time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from subsidence.models import Problem, RectificationNotice
+from subsidence.models.enums import ProblemState
+from subsidence.reports.notice import cjk_paragraph, cjk_table, date_zh, jinja_env, new_docx, save_docx
+from subsidence.services.notices import ISSUER_NAME
+from subsidence.services.progress import Progress, ProgressRow, changes_between, compute_progress
+
+COUNT_HEADERS = ["发现", "已下达通知", "整改中", "待验收", "立行立改", "已验收销号", "逾期", "按期销号", "超期销号"]
+COUNT_KEYS = ["found", "noticed", "rectifying", "submitted", "fixed_at_once", "accepted", "overdue", "on_time", "late"]
+#: stacked-bar segments: (count key, label, colour)
+SEGMENTS = [("accepted", "已验收销号", "#2e7d32"), ("fixed_at_once", "立行立改", "#80cbc4"),
+            ("submitted", "待验收", "#1565c0"), ("rectifying", "整改中", "#ef6c00"), ("untreated", "未处置", "#9e9e9e")]
+
+
+@dataclass
+class ProgressReport:
+    start: date
+    end: date
+    progress: Progress
+    changes: list[dict]
+    new_found: int
+    notices_issued: int
+    accepted_in_period: int
+    illustrative: bool
+
+    @property
+    def title(self) -> str:
+        return "采煤沉陷区综合治理工作进展情况报告"
+
+    def as_dict(self) -> dict:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), **self.progress.as_dict(),
+                "period": {"new_found": self.new_found, "notices_issued": self.notices_issued,
+                           "accepted": self.accepted_in_period, "changes": len(self.changes)},
+                "changes": self.changes}
+
+
+def build_report(session: Session, start: date, end: date) -> ProgressReport:
+    """Collect everything the report shows (no rendering)."""
+    if end < start:
+        from subsidence.services.errors import ValidationFailed
+
+        raise ValidationFailed(f"report period ends ({end}) before it starts ({start})")
+    prog = compute_progress(session, end)
+    changes = changes_between(session, start, end)
+    new_found = session.scalar(select(func.count()).select_from(Problem)
+                               .where(Problem.found_date >= start, Problem.found_date <= end)) or 0
+    notices = session.scalar(select(func.count()).select_from(RectificationNotice)
+                             .where(RectificationNotice.issued_date >= start,
+                                    RectificationNotice.issued_date <= end)) or 0
+    accepted = sum(1 for c in changes if c["to"] == ProblemState.ACCEPTED.value)
+    illustrative = bool(session.scalar(select(func.count()).select_from(Problem).where(Problem.illustrative)))
+    return ProgressReport(start, end, prog, changes, new_found, notices, accepted, illustrative)
+
+
+def _untreated(row_counts) -> int:
+    c = row_counts
+    return max(c.found - c.accepted - c.fixed_at_once - c.submitted - c.rectifying, 0)
+
+
+def svg_bars(rows: list[ProgressRow], *, width: float = 170, row_h: float = 6.5, label_w: float = 48,
+             font_family: str = "sans-serif") -> str:
+    """A horizontal stacked bar per row (accepted / fixed at once / submitted / rectifying / untreated), in mm."""
+    if not rows:
+        return ""
+    top = max((r.counts.found for r in rows), default=0) or 1
+    bar_w = width - label_w - 14
+    h = row_h * len(rows) + 2
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}mm" height="{h}mm" '
+             f'viewBox="0 0 {width} {h}" font-family="{escape(font_family)}" font-size="3">']
+    for i, r in enumerate(rows):
+        y = 1 + i * row_h
+        label = r.label_zh if len(r.label_zh) <= 16 else r.label_zh[:15] + "…"
+        parts.append(f'<text x="{label_w - 1}" y="{y + row_h * 0.62:.2f}" text-anchor="end">{escape(label)}</text>')
+        x = label_w
+        values = {"untreated": _untreated(r.counts), **r.counts.as_dict()}
+        for key, _label, colour in SEGMENTS:
+            w = bar_w * values[key] / top
+            if w > 0:
+                parts.append(f'<rect x="{x:.2f}" y="{y + 0.8:.2f}" width="{w:.2f}" height="{row_h - 1.6:.2f}" '
+                             f'fill="{colour}"/>')
+                x += w
+        note = f"{r.counts.found}" + (f"（逾期{r.counts.overdue}）" if r.counts.overdue else "")
+        parts.append(f'<text x="{x + 1:.2f}" y="{y + row_h * 0.62:.2f}">{escape(note)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def row_label(r: ProgressRow) -> str:
+    """Task rows are numbered ("1. 地面塌陷…"); towns and units show their name."""
+    return f"{r.key}. {r.label_zh}" if r.key.isdigit() else r.label_zh
+
+
+def _state_zh(value: str | None) -> str:
+    return ProblemState(value).label() if value else ""
+
+
+def _context(rep: ProgressReport) -> dict[str, Any]:
+    from subsidence.reports.fonts import cjk_font
+
+    p = rep.progress
+    t = p.total
+    family = cjk_font().family
+    kpis = [("问题总数", t.found), ("本期新发现", rep.new_found), ("本期下达整改通知书", rep.notices_issued),
+            ("本期验收销号", rep.accepted_in_period), ("整改中", t.rectifying), ("待验收", t.submitted),
+            ("累计验收销号", t.accepted), ("逾期未整改", t.overdue)]
+    summary = (f"截至{date_zh(rep.end)}，台账共登记问题{t.found}个，已验收销号{t.accepted}个（销号率{t.accepted_pct}%），"
+               f"立行立改待验收{t.fixed_at_once}个，正在整改{t.rectifying}个，已申请验收{t.submitted}个，"
+               f"逾期未整改{t.overdue}个。本期（{date_zh(rep.start)}至{date_zh(rep.end)}）新发现问题{rep.new_found}个，"
+               f"下达限期整改通知书{rep.notices_issued}份，验收销号{rep.accepted_in_period}个。")
+
+    def section(title: str, key_label: str, rows: list[ProgressRow]) -> dict:
+        return {"title": title, "key_label": key_label, "svg": svg_bars(rows, font_family=family),
+                "rows": [{"label": row_label(r), "values": [getattr(r.counts, k) for k in COUNT_KEYS]}
+                         for r in rows]}
+
+    task_rows = [ProgressRow(r.key, row_label(r), r.label_en, r.counts) for r in p.by_task]
+    return {"r": {
+        "title": rep.title, "issuer": ISSUER_NAME, "start_zh": date_zh(rep.start), "end_zh": date_zh(rep.end),
+        "end": rep.end.isoformat(), "phase": p.phase.name_zh if p.phase else "",
+        "illustrative": rep.illustrative,
+        "kpis": [{"label": a, "value": b} for a, b in kpis], "summary_text": summary,
+        "count_headers": COUNT_HEADERS, "total_values": [getattr(t, k) for k in COUNT_KEYS],
+        "legend": [{"label": lbl, "color": c} for _, lbl, c in SEGMENTS],
+        "sections": [section("二、分任务进展", "重点任务", task_rows), section("三、分镇进展", "镇", p.by_town),
+                     section("四、分部门进展（牵头单位）", "牵头单位", p.by_department)],
+        "overdue": [{"code": o.code, "title": o.title, "mine": o.mine, "town": o.town, "lead_unit": o.lead_unit,
+                     "deadline": o.deadline.isoformat() if o.deadline else "", "workdays_overdue": o.workdays_overdue}
+                    for o in p.overdue],
+        "changes": [{"on": c["on"], "problem": c["problem"],
+                     "change": f"{_state_zh(c['from'])} → {_state_zh(c['to'])}", "actor": c["actor"],
+                     "note": " ".join(x for x in (c.get("notice") or "", c.get("reason") or "") if x)}
+                    for c in rep.changes],
+    }}
+
+
+def progress_html(rep: ProgressReport) -> str:
+    return jinja_env().get_template("progress.html").render(**_context(rep))
+
+
+def progress_pdf(rep: ProgressReport, out: Path | str | None = None) -> bytes:
+    from subsidence.reports.pdf import html_to_pdf
+
+    return html_to_pdf(progress_html(rep), Path(out) if out is not None else None)
+
+
+def _text_bar(n: int, top: int, width: int = 20) -> str:
+    return "█" * round(width * n / top) if top and n else ""
+
+
+def progress_docx(rep: ProgressReport, out: Path | str | None = None) -> bytes:
+    """The same report as DOCX (tables; bars drawn with block characters, no image library needed)."""
+    ctx = _context(rep)["r"]
+    doc = new_docx(ctx["title"], author=ISSUER_NAME, when=rep.end)
+    cjk_paragraph(doc, ctx["title"], bold=True, size=18, align="center", font="黑体")
+    cjk_paragraph(doc, f"统计期间：{ctx['start_zh']} 至 {ctx['end_zh']}"
+                       + (f"　当前阶段：{ctx['phase']}" if ctx["phase"] else ""), align="center")
+    if ctx["illustrative"]:
+        cjk_paragraph(doc, "（含示例数据，仅供演示 / contains illustrative data）", size=9, align="center")
+    cjk_paragraph(doc, "一、总体情况", bold=True, font="黑体")
+    cjk_table(doc, [k["label"] for k in ctx["kpis"][:4]], [[k["value"] for k in ctx["kpis"][:4]]])
+    cjk_table(doc, [k["label"] for k in ctx["kpis"][4:]], [[k["value"] for k in ctx["kpis"][4:]]])
+    cjk_paragraph(doc, ctx["summary_text"], indent=True, align="justify")
+    for sec, rows in zip(ctx["sections"], (rep.progress.by_task, rep.progress.by_town, rep.progress.by_department)):
+        cjk_paragraph(doc, sec["title"], bold=True, font="黑体")
+        top = max((r.counts.found for r in rows), default=0)
+        cjk_table(doc, [sec["key_label"], "发现", "已验收销号", "销号进度"],
+                  [[row_label(r), r.counts.found, r.counts.accepted,
+                    _text_bar(r.counts.accepted, top) + "░" * (round(20 * r.counts.found / top) -
+                                                              round(20 * r.counts.accepted / top) if top else 0)]
+                   for r in rows])
+        cjk_paragraph(doc)
+        cjk_table(doc, [sec["key_label"], *COUNT_HEADERS],
+                  [[row["label"], *row["values"]] for row in sec["rows"]] + [["合计", *ctx["total_values"]]])
+    cjk_paragraph(doc, "五、逾期未整改问题清单", bold=True, font="黑体")
+    if ctx["overdue"]:
+        cjk_table(doc, ["问题编号", "问题", "矿山", "镇", "牵头单位", "整改期限", "逾期（工作日）"],
+                  [[o["code"], o["title"], o["mine"], o["town"], o["lead_unit"], o["deadline"], o["workdays_overdue"]]
+                   for o in ctx["overdue"]])
+    else:
+        cjk_paragraph(doc, "无逾期问题。", indent=True)
+    cjk_paragraph(doc, "六、本期变化", bold=True, font="黑体")
+    if ctx["changes"]:
+        cjk_table(doc, ["日期", "问题编号", "变化", "办理人", "说明"],
+                  [[c["on"], c["problem"], c["change"], c["actor"], c["note"]] for c in ctx["changes"]])
+    else:
+        cjk_paragraph(doc, "本期无状态变化。", indent=True)
+    cjk_paragraph(doc)
+    cjk_paragraph(doc, ISSUER_NAME, align="right")
+    cjk_paragraph(doc, ctx["end_zh"], align="right")
+    return save_docx(doc, out)
+
+
+def ledger_xlsx(session: Session, out: Path | str, as_of: date | None = None) -> Path:
+    """The ledger in the layout offices exchange (written by :func:`subsidence.io.excel.write_ledger`)."""
+    from subsidence.io.excel import write_ledger
+    from subsidence.services.progress import ledger_problems
+
+    return write_ledger(ledger_problems(session, as_of), out, as_of=as_of)

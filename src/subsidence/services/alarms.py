@@ -1,0 +1,766 @@
+"""Alarm evaluation, acknowledgement, escalation and the transactional outbox.
+
+Flow: observations are stored (``services.ingest``) → :func:`evaluate` turns each sensor's new samples into a
+rule value per sample (tangent angle, threshold value/rate, rainfall, groundwater depth), steps the pure
+state machine (``monitoring.alarms``) and persists what changed — the :class:`Alarm`, an :class:`AlarmEvent`
+and the :class:`OutboxMessage` rows — **in the caller's transaction**. Nothing is sent from inside a
+transaction: :func:`dispatch` delivers the outbox afterwards with idempotency keys, so a committed alarm is
+always notified (even after a crash) and never twice.
+
+Rules per sensor come from :class:`SensorRules` (defaults per sensor kind, overridden by ``Sensor.config``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import smtplib
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, Callable, Iterable, Protocol
+
+import numpy as np
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.orm import Session
+
+from subsidence.db.base import utcnow
+from subsidence.models import (Alarm, AlarmEvent, AlarmTrack, HazardContact, HazardPoint, Observation,
+                               OutboxMessage, Sensor)
+from subsidence.models.enums import SensorKind
+from subsidence.monitoring import methods as M
+from subsidence.monitoring.alarms import AlarmPolicy, TrackState, escalation_due, no_data, step
+from subsidence.monitoring.levels import DATA_QUALITY_KINDS, AlarmKind, Level
+from subsidence.services.errors import Conflict, NotFound, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+DISPLACEMENT_KINDS = {SensorKind.GNSS, SensorKind.CRACK_METER, SensorKind.INCLINOMETER, SensorKind.INSAR_POINT}
+STAGE_ROLES = {0: ("responsible", "monitor", "warning"), 1: ("town",), 2: ("bureau",)}
+MIN_STEADY_DAYS = 3.0  #: history needed before the steady-creep velocity is learnt automatically
+STAGE_LABEL = {0: "群测群防责任人", 1: "镇人民政府", 2: "旗自然资源局"}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# rules
+
+
+@dataclass
+class SensorRules:
+    """Alarm rules of one sensor. ``Sensor.config`` keys override the defaults:
+
+    - ``bucket_s``: evaluation step (samples are averaged per bucket; default max(interval, 600 s))
+    - ``tangent``: ``{"steady_velocity_mm_d": v | null, "span_s": 86400, "smooth": 3, "tolerance_deg": 3}``
+      (displacement sensors; v is detected from the last 30 days when not given)
+    - ``threshold``: ``{"value": [b, y, o, r], "rate": [b, y, o, r]}`` in the sensor unit and unit/day
+    - ``rainfall``: ``{"hazard": "landslide" | "collapse", "k": 0.84}`` (rain gauges)
+    - ``groundwater``: ``{"depth": [b, y, o, r]}`` m below ground (default the ecological bands)
+    - ``confirm_samples``, ``clear_delay_s``, ``no_data_factor``, ``flat_line_samples``
+    """
+
+    kind: SensorKind
+    bucket_s: int
+    tangent: dict[str, Any] | None
+    threshold: dict[str, Any] | None
+    rainfall: dict[str, Any] | None
+    groundwater: dict[str, Any] | None
+    policy: AlarmPolicy
+    no_data_factor: float = 3.0
+    flat_line_samples: int = 60
+
+    @classmethod
+    def for_sensor(cls, sensor: Sensor) -> "SensorRules":
+        cfg = dict(sensor.config or {})
+        interval = sensor.expected_interval_s or 3600
+        bucket = int(cfg.get("bucket_s", max(interval, 600)))
+        kind = sensor.kind
+        tangent = threshold = rainfall = groundwater = None
+        if kind in DISPLACEMENT_KINDS and sensor.unit == "mm":
+            tangent = {"steady_velocity_mm_d": None, "span_s": max(86400, bucket), "smooth": 3,
+                       "tolerance_deg": 3.0, **(cfg.get("tangent") or {})}
+        if cfg.get("threshold"):
+            threshold = cfg["threshold"]
+        if kind == SensorKind.RAIN_GAUGE:
+            rainfall = {"hazard": "landslide", "k": M.EAR_DECAY, **(cfg.get("rainfall") or {})}
+        if kind == SensorKind.GROUNDWATER_WELL:
+            groundwater = {"depth": [None, *M.GW_BANDS_M[1:]], **(cfg.get("groundwater") or {})}
+        policy = AlarmPolicy(confirm_samples=int(cfg.get("confirm_samples", 3)),
+                             clear_delay=timedelta(seconds=float(cfg.get("clear_delay_s", 6 * 3600))))
+        return cls(kind, bucket, tangent, threshold, rainfall, groundwater, policy,
+                   float(cfg.get("no_data_factor", 3.0)), int(cfg.get("flat_line_samples", 60)))
+
+
+def _thr(vals: Any, what: str) -> M.Thresholds:
+    try:
+        return M.Thresholds(tuple(None if v is None else float(v) for v in vals))  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(f"sensor config {what}: {exc}") from exc
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# evaluation
+
+
+@dataclass
+class EvaluationReport:
+    sensors: int = 0
+    samples: int = 0
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+    escalated: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sensors": self.sensors, "samples": self.samples, "transitions": self.transitions,
+                "escalated": self.escalated, "notes": self.notes}
+
+
+def _bucket(t: np.ndarray, v: np.ndarray, bucket_s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean per bucket; returns (bucket end epoch seconds, mean)."""
+    sec = t.astype("datetime64[s]").astype(np.int64)
+    b = sec // bucket_s
+    uniq, inv = np.unique(b, return_inverse=True)
+    sums = np.bincount(inv, weights=v)
+    cnt = np.bincount(inv)
+    return (uniq + 1) * bucket_s, sums / cnt
+
+
+def _epoch(dt: datetime) -> float:
+    return dt.timestamp()
+
+
+def _dt(sec: float) -> datetime:
+    return datetime.fromtimestamp(float(sec), tz=timezone.utc)
+
+
+def _load(session: Session, sensor_id: int, start: datetime) -> tuple[np.ndarray, np.ndarray]:
+    rows = session.execute(select(Observation.time, Observation.value)
+                           .where(Observation.sensor_id == sensor_id, Observation.time >= start)
+                           .order_by(Observation.time)).all()
+    if not rows:
+        return np.array([], dtype="datetime64[ms]"), np.array([])
+    return (np.array([r[0].replace(tzinfo=None) for r in rows], dtype="datetime64[ms]"),
+            np.array([r[1] for r in rows], dtype=float))
+
+
+def _track(session: Session, cache: dict, sensor_id: int, kind: AlarmKind | str) -> AlarmTrack:
+    k = kind.value if isinstance(kind, AlarmKind) else kind
+    key = (sensor_id, k)
+    tr = cache.get(key)
+    if tr is None:
+        tr = AlarmTrack(sensor_id=sensor_id, kind=k, state=TrackState().to_json(), raw_level=0)
+        session.add(tr)
+        cache[key] = tr
+    return tr
+
+
+def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_state: dict[str, Any],
+                 since: datetime | None, now: datetime) -> list[tuple[AlarmKind, M.Thresholds, list[tuple[datetime, float, Level]], dict]]:
+    """For each rule of the sensor: thresholds and the new (time, value, cap) samples after ``since``."""
+    out = []
+    day = int(_epoch(now) // 86400)
+    relearn = bool(rules.tangent) and rules.tangent.get("steady_velocity_mm_d") is None and (
+        "steady_v" not in track_state or (track_state.get("steady_day", 0) < day and track_state.get("calm", True)))
+    hist_days = 30.0 if relearn else (20.0 if rules.rainfall else 3.0)
+    if rules.tangent:
+        hist_days = max(hist_days, 2 * float(track_state.get("span_days", 1.0)) + 1.0)
+    start = min(since or now, now - timedelta(days=hist_days)) - timedelta(days=1)
+    t, v = _load(session, sensor.id, start)
+    if t.size == 0:
+        return out
+    since_s = _epoch(since) if since else -np.inf
+    if rules.tangent:
+        tb, vb = _bucket(t, v, rules.bucket_s)
+        complete = tb <= _epoch(now) + 1e-6
+        tb, vb = tb[complete], vb[complete]
+        info: dict[str, Any] = {}
+        td = (tb - tb[0]) / 86400.0 if tb.size else tb
+        fixed_v = rules.tangent.get("steady_velocity_mm_d")
+        if relearn:
+            if tb.size >= 16 and td[-1] >= MIN_STEADY_DAYS:
+                try:
+                    w = M.detect_steady_window(td, vb)
+                    res_std = float(np.std(vb[w.start:w.stop] - np.polyval(
+                        np.polyfit(td[w.start:w.stop], vb[w.start:w.stop], 1), td[w.start:w.stop])))
+                    track_state.update(steady_v=w.velocity, steady_sigma=res_std, steady_day=day)
+                except M.MethodError as exc:
+                    info["note"] = str(exc)
+            else:
+                info["note"] = f"steady-creep velocity needs {MIN_STEADY_DAYS:g} days of data"
+        vel = fixed_v or track_state.get("steady_v")
+        if vel:
+            sigma = float(track_state.get("steady_sigma", 0.0)) if not fixed_v else 0.0
+            # velocity noise of a chord over `span` days is √2·σ/span: keep it ≤ 20 % of v (cap 7 days)
+            span_days = min(7.0, max(rules.tangent["span_s"] / 86400.0, 7.0 * sigma / float(vel)))
+            track_state["span_days"] = span_days
+            ratio_noise = 1.4142 * sigma / (float(vel) * span_days)
+            tol = min(30.0, max(float(rules.tangent.get("tolerance_deg", 3.0)),
+                      float(np.degrees(np.arctan(1.0 + 3.0 * ratio_noise))) - 45.0))
+            smooth = int(rules.tangent.get("smooth", 3))
+            new = tb > since_s
+            if td.size > smooth and td[-1] - td[0] >= span_days and new.any():
+                res = M.tangent_angle(td, vb, steady_velocity=float(vel), span_days=span_days, smooth=smooth,
+                                      steady_tolerance_deg=tol)
+                caps = _rain_caps(session, sensor, tb)
+                samples = [(_dt(tb[i]), float(res.alpha_deg[i]), caps[i]) for i in np.flatnonzero(new)
+                           if np.isfinite(res.alpha_deg[i])]
+                info.update({"steady_velocity_mm_d": round(float(vel), 4), "span_days": round(span_days, 3),
+                             "tolerance_deg": round(tol, 2), "bucket_s": rules.bucket_s})
+                out.append((AlarmKind.TANGENT_ANGLE, M.tangent_thresholds(tol), samples,
+                            {**info, "series": (td, vb, tb)}))
+    if rules.threshold:
+        new = np.array([(_epoch_ms(x) > since_s) for x in t]) if since else np.ones(t.size, bool)
+        if "value" in rules.threshold:
+            out.append((AlarmKind.THRESHOLD, _thr(rules.threshold["value"], "threshold.value"),
+                        [(_dt64(t[i]), float(v[i]), Level.RED) for i in np.flatnonzero(new)], {"what": "value"}))
+        if "rate" in rules.threshold and t.size >= 2:
+            td = (t - t[0]).astype("timedelta64[ms]").astype(float) / 86_400_000.0
+            rate = np.full(t.size, np.nan)
+            w = max(1, int(rules.threshold.get("rate_window", 1)))
+            if t.size > w:
+                idx, _, vv = M.chord_velocity(td, v, w)
+                rate[idx] = vv
+            out.append((AlarmKind.RATE, _thr(rules.threshold["rate"], "threshold.rate"),
+                        [(_dt64(t[i]), float(rate[i]), Level.RED) for i in np.flatnonzero(new) if np.isfinite(rate[i])],
+                        {"what": "rate"}))
+    if rules.rainfall:
+        tz = 8.0 / 24.0  # day boundary in Beijing time
+        td = t.astype("datetime64[s]").astype(np.int64) / 86400.0
+        days, daily = M.daily_totals(td, v, day_offset=tz)
+        lev, ear = M.rainfall_levels(daily, hazard=rules.rainfall.get("hazard", "landslide"),
+                                     k=float(rules.rainfall.get("k", M.EAR_DECAY)))
+        # value fed to the state machine: the level itself on a 1..4 scale (already thresholded)
+        last_t = td[-1]
+        samples = []
+        for i, d in enumerate(days):
+            t_end = min(d + 1.0, last_t + 1e-9)
+            if t_end * 86400.0 > since_s and (d <= last_t):
+                samples.append((_dt(t_end * 86400.0), float(lev[i]), Level.RED))
+        thr = rules.rainfall.get("hazard", "landslide")
+        out.append((AlarmKind.RAINFALL, M.Thresholds((1, 2, 3, 4), reset=(1, 2, 3, 4)), samples,
+                    {"hazard": thr, "daily_mm": float(daily[-1]), "ear_mm": float(ear[-1])}))
+    if rules.groundwater:
+        new = np.array([(_epoch_ms(x) > since_s) for x in t]) if since else np.ones(t.size, bool)
+        out.append((AlarmKind.GROUNDWATER, _thr(rules.groundwater["depth"], "groundwater.depth"),
+                    [(_dt64(t[i]), float(v[i]), Level.RED) for i in np.flatnonzero(new)], {"what": "depth_m"}))
+    return out
+
+
+def _epoch_ms(x: np.datetime64) -> float:
+    return x.astype("datetime64[ms]").astype(np.int64) / 1000.0
+
+
+def _dt64(x: np.datetime64) -> datetime:
+    return _dt(_epoch_ms(x))
+
+
+def _rain_caps(session: Session, sensor: Sensor, tb: np.ndarray) -> list[Level]:
+    """Cap at YELLOW the buckets of a displacement sensor that are rain-affected (heavy rain at a gauge of the
+    same hazard point that day or the two days before): a rain step is not failure acceleration."""
+    caps = [Level.RED] * tb.size
+    if sensor.hazard_point_id is None or tb.size == 0:
+        return caps
+    gauges = session.scalars(select(Sensor.id).where(Sensor.hazard_point_id == sensor.hazard_point_id,
+                                                     Sensor.kind == SensorKind.RAIN_GAUGE)).all()
+    if not gauges:
+        return caps
+    start = _dt(tb[0] - 4 * 86400)
+    for g in gauges:
+        t, v = _load(session, g, start)
+        if t.size == 0:
+            continue
+        td = t.astype("datetime64[s]").astype(np.int64) / 86400.0
+        days, daily = M.daily_totals(td, v, day_offset=8.0 / 24.0)
+        mask = M.rain_affected_mask(tb / 86400.0, days, daily)
+        caps = [Level.YELLOW if m else c for m, c in zip(mask, caps)]
+    return caps
+
+
+def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Iterable[int] | None = None,
+             actor: str = "system") -> EvaluationReport:
+    """Evaluate the new samples of the given (default: all active) sensors, then data quality and escalation.
+
+    Writes alarms, events and outbox rows in the caller's transaction (commit it, then :func:`dispatch`)."""
+    now = now or utcnow()
+    q = select(Sensor).where(Sensor.active.is_(True))
+    if sensor_ids is not None:
+        ids = list(sensor_ids)
+        q = q.where(Sensor.id.in_(ids))
+    sensors = list(session.scalars(q))
+    report = EvaluationReport(sensors=len(sensors))
+    ids = [s.id for s in sensors]
+    cache = {(tr.sensor_id, tr.kind): tr for tr in session.scalars(select(AlarmTrack).where(AlarmTrack.sensor_id.in_(ids)))} if ids else {}
+    for sensor in sensors:
+        rules = SensorRules.for_sensor(sensor)
+        meta = _track(session, cache, sensor.id, "_sensor")  # evaluated_until and cached steady velocity
+        since = meta.evaluated_until
+        meta_state = dict(meta.state or {})
+        try:
+            rule_values = _rule_values(session, sensor, rules, meta_state, since, now)
+        except M.MethodError as exc:
+            report.notes.append(f"{sensor.code}: {exc}")
+            rule_values = []
+        latest: datetime | None = since
+        for kind, thr, samples, info in rule_values:
+            tr = _track(session, cache, sensor.id, kind)
+            st = TrackState.from_json(tr.state)
+            for at, value, cap in samples:
+                corro = _corroborating(session, sensor, kind) if thr.level(value) > st.level else Level.NONE
+                st, tran = step(st, at=at, value=value, thresholds=thr, policy=rules.policy, corroborating=corro,
+                                cap=cap)
+                tr.raw_level = int(min(thr.level(value), cap))
+                report.samples += 1
+                if tran is not None:
+                    details = {k: v for k, v in info.items() if k != "series"}
+                    if kind == AlarmKind.TANGENT_ANGLE and tran.new >= Level.ORANGE and "series" in info:
+                        details["forecast"] = _forecast(info["series"], at)
+                    _apply(session, sensor, kind, tran, details, actor, rules.policy, now)
+                    report.transitions.append({"sensor": sensor.code, "kind": kind.value, "event": tran.event,
+                                               "from": tran.old.code, "to": tran.new.code,
+                                               "at": tran.at.isoformat(), "value": round(tran.value, 3)})
+                latest = at if latest is None or at > latest else latest
+            tr.state = st.to_json()
+            if kind == AlarmKind.TANGENT_ANGLE:
+                meta_state["calm"] = st.level <= Level.BLUE  # never re-learn v while the slope accelerates
+        # data quality
+        last_obs = session.scalar(select(Observation.time).where(Observation.sensor_id == sensor.id)
+                                  .order_by(Observation.time.desc()).limit(1))
+        interval = timedelta(seconds=sensor.expected_interval_s or 3600)
+        _dq(session, sensor, AlarmKind.NO_DATA, no_data(last_obs, now, interval, rules.no_data_factor),
+            f"超过 {interval * rules.no_data_factor} 未收到数据 / no data for {interval * rules.no_data_factor}",
+            actor, rules.policy, now, report)
+        if last_obs is not None and (since is None or last_obs > since):
+            vals = session.scalars(select(Observation.value).where(Observation.sensor_id == sensor.id)
+                                   .order_by(Observation.time.desc()).limit(rules.flat_line_samples)).all()
+            flat = M.is_flat_line(np.array(vals), n=rules.flat_line_samples, eps=0.0)
+            _dq(session, sensor, AlarmKind.FLAT_LINE, flat,
+                f"最近 {rules.flat_line_samples} 个数据完全相同（疑似传感器卡死）/ last "
+                f"{rules.flat_line_samples} values identical (stuck sensor?)", actor, rules.policy, now, report)
+        meta.state = meta_state
+        if last_obs is not None:
+            meta.evaluated_until = max(x for x in (last_obs, latest, since) if x is not None)
+    session.flush()
+    report.escalated = escalate_due(session, now=now)
+    return report
+
+
+def _corroborating(session: Session, sensor: Sensor, kind: AlarmKind) -> Level:
+    """Highest raw level of the same rule at another sensor of the same hazard point (two sensors agreeing)."""
+    if sensor.hazard_point_id is None:
+        return Level.NONE
+    lvl = session.scalar(
+        select(AlarmTrack.raw_level).join(Sensor, Sensor.id == AlarmTrack.sensor_id)
+        .where(Sensor.hazard_point_id == sensor.hazard_point_id, Sensor.id != sensor.id, AlarmTrack.kind == kind.value)
+        .order_by(AlarmTrack.raw_level.desc()).limit(1))
+    return Level(int(lvl or 0))
+
+
+def _forecast(series: tuple[np.ndarray, np.ndarray, np.ndarray], at: datetime) -> dict[str, Any]:
+    td, vb, tb = series
+    upto = tb <= _epoch(at) + 1e-6
+    try:
+        fc = M.inverse_velocity_forecast(td[upto], vb[upto])
+    except M.MethodError as exc:
+        return {"ok": False, "reason": str(exc)}
+    if not fc.ok:
+        return {"ok": False, "reason": fc.reason}
+    t0 = tb[0] - (td[0] * 86400.0)
+    f = lambda d: None if d is None else _dt(t0 + d * 86400.0).isoformat()  # noqa: E731
+    return {"ok": True, "failure_time": f(fc.failure_time),
+            "failure_window": [f(fc.failure_window[0]), f(fc.failure_window[1])],
+            "onset": f(fc.onset_time)}
+
+
+def _dq(session: Session, sensor: Sensor, kind: AlarmKind, bad: bool, text: str, actor: str,
+        policy: AlarmPolicy, now: datetime, report: EvaluationReport) -> None:
+    """Data-quality alarms: raised at once when the condition holds, cleared at once when it ends."""
+    key = f"{sensor.id}:{kind.value}"
+    alarm = session.scalar(select(Alarm).where(Alarm.open_key == key))
+    if bad and alarm is None:
+        _open(session, sensor, kind, Level.BLUE, now, text, {"data_quality": True}, actor, policy, "condition")
+        report.transitions.append({"sensor": sensor.code, "kind": kind.value, "event": "raised", "to": "blue",
+                                   "at": now.isoformat()})
+    elif not bad and alarm is not None:
+        _close(session, alarm, now, actor, "condition ended")
+        report.transitions.append({"sensor": sensor.code, "kind": kind.value, "event": "cleared",
+                                   "at": now.isoformat()})
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# persistence of transitions
+
+
+def _event(session: Session, alarm: Alarm, event: str, at: datetime, actor: str, details: dict | None = None) -> None:
+    session.add(AlarmEvent(alarm_id=alarm.id, at=at, event=event, level=alarm.level, actor=actor, details=details))
+
+
+def _message(sensor: Sensor, kind: AlarmKind, level: Level, event: str, details: dict[str, Any],
+             hp: HazardPoint | None) -> tuple[str, str]:
+    where = f"{hp.name}（{hp.code}）" if hp is not None else sensor.code
+    ev = {"raised": "发布", "upgraded": "升级为", "downgraded": "降级为", "cleared": "解除", "escalated": "未确认，升级通知",
+          "condition": "数据质量告警"}.get(event, event)
+    subject = f"【{level.label()}】{where} {kind.label()} {ev}"
+    lines = [f"{where} 监测点 {sensor.code}（{sensor.kind.label()}）：{kind.label()}，{level.label()}，{ev}。",
+             f"{kind.label('en')}: {level.label('en')} — {event}."]
+    fc = details.get("forecast")
+    if fc and fc.get("ok"):
+        w = fc["failure_window"]
+        lines.append(f"速度倒数法预测失稳时间窗口 / forecast failure window: {w[0]} — {w[1] or '未定 (open)'}")
+    if hp is not None and hp.evacuation_route_text:
+        lines.append(f"撤离路线：{hp.evacuation_route_text}；避险场所：{hp.shelter_name or '—'}")
+    return subject, "\n".join(lines)
+
+
+def _recipients(session: Session, hp_id: int | None, stage: int, data_quality: bool) -> list[tuple[str, str, str]]:
+    """(channel, address, role title) for an escalation stage; always at least one (log) entry."""
+    roles = ("monitor",) if data_quality else STAGE_ROLES[stage]
+    out: list[tuple[str, str, str]] = []
+    if hp_id is not None:
+        for c in session.scalars(select(HazardContact).where(HazardContact.hazard_point_id == hp_id,
+                                                             HazardContact.role.in_(roles)).order_by(HazardContact.id)):
+            if c.phone:
+                out.append(("sms", c.phone, c.title))
+            if c.email:
+                out.append(("email", c.email, c.title))
+    out.append(("log", f"stage{stage}:{'/'.join(roles)}", STAGE_LABEL.get(stage, "")))
+    return out
+
+
+def _notify(session: Session, alarm: Alarm, sensor: Sensor, event: str, stages: Iterable[int], details: dict,
+            seq: int) -> None:
+    hp = session.get(HazardPoint, sensor.hazard_point_id) if sensor.hazard_point_id else None
+    subject, body = _message(sensor, AlarmKind(alarm.kind), Level(alarm.level), event, details, hp)
+    for stage in stages:
+        for channel, addr, role in _recipients(session, sensor.hazard_point_id, stage, alarm.data_quality):
+            key = f"alarm{alarm.id}:{seq}:{event}:s{stage}:{channel}:{addr}"[:120]
+            session.add(OutboxMessage(idempotency_key=key, alarm_id=alarm.id, channel=channel, recipient=addr,
+                                      recipient_role=role, subject=subject[:300], body=body,
+                                      created_at=utcnow(), next_attempt_at=utcnow()))
+
+
+def _event_seq(session: Session, alarm: Alarm) -> int:
+    session.flush()
+    return len(session.scalars(select(AlarmEvent.id).where(AlarmEvent.alarm_id == alarm.id)).all())
+
+
+def _open(session: Session, sensor: Sensor, kind: AlarmKind, level: Level, at: datetime, text: str,
+          details: dict, actor: str, policy: AlarmPolicy, how: str) -> Alarm:
+    dq = kind in DATA_QUALITY_KINDS
+    alarm = Alarm(open_key=f"{sensor.id}:{kind.value}", sensor_id=sensor.id, hazard_point_id=sensor.hazard_point_id,
+                  kind=kind.value, data_quality=dq, level=int(level), max_level=int(level), state="open",
+                  opened_at=at, level_since=at, escalation_stage=0, message=text, details=details,
+                  next_escalation_at=None if dq else escalation_due(level, 0, at, policy))
+    session.add(alarm)
+    session.flush()
+    _event(session, alarm, "raised", at, actor, {"confirmed_by": how, **details})
+    _notify(session, alarm, sensor, "raised" if not dq else "condition", [0], details, 0)
+    _refresh_hazard_level(session, sensor.hazard_point_id)
+    return alarm
+
+
+def _close(session: Session, alarm: Alarm, at: datetime, actor: str, why: str) -> None:
+    sensor = session.get(Sensor, alarm.sensor_id)
+    seq = _event_seq(session, alarm)
+    alarm.state, alarm.open_key, alarm.cleared_at, alarm.next_escalation_at = "cleared", None, at, None
+    _event(session, alarm, "cleared", at, actor, {"why": why})
+    if sensor is not None:
+        _notify(session, alarm, sensor, "cleared", range(0, alarm.escalation_stage + 1), {}, seq)
+    _refresh_hazard_level(session, alarm.hazard_point_id)
+
+
+def _apply(session: Session, sensor: Sensor, kind: AlarmKind, tr, details: dict, actor: str,
+           policy: AlarmPolicy, now: datetime) -> None:
+    key = f"{sensor.id}:{kind.value}"
+    alarm = session.scalar(select(Alarm).where(Alarm.open_key == key))
+    text = f"{kind.label()}：{tr.new.label()}（{tr.value:.3g}）"
+    if alarm is None:
+        if tr.new > Level.NONE:
+            _open(session, sensor, kind, tr.new, tr.at, text, details, actor, policy, tr.confirmed_by)
+        return
+    if tr.new == Level.NONE:
+        _close(session, alarm, tr.at, actor, tr.confirmed_by)
+        return
+    seq = _event_seq(session, alarm)
+    up = tr.new > alarm.level
+    alarm.level, alarm.level_since, alarm.message = int(tr.new), tr.at, text
+    alarm.max_level = max(alarm.max_level, int(tr.new))
+    alarm.details = {**(alarm.details or {}), **details}
+    if up:
+        # a higher level needs a new acknowledgement and restarts escalation from the current stage
+        alarm.state, alarm.acknowledged_by, alarm.acknowledged_at = "open", None, None
+        alarm.next_escalation_at = escalation_due(tr.new, alarm.escalation_stage, tr.at, policy)
+    _event(session, alarm, tr.event, tr.at, actor, {"from": tr.old.code, "to": tr.new.code, **details})
+    _notify(session, alarm, sensor, tr.event, range(0, alarm.escalation_stage + 1), details, seq)
+    _refresh_hazard_level(session, alarm.hazard_point_id)
+
+
+def _refresh_hazard_level(session: Session, hp_id: int | None) -> None:
+    if hp_id is None:
+        return
+    session.flush()
+    lvl = session.scalar(select(Alarm.level).where(Alarm.hazard_point_id == hp_id, Alarm.open_key.is_not(None),
+                                                   Alarm.data_quality.is_(False)).order_by(Alarm.level.desc()).limit(1))
+    hp = session.get(HazardPoint, hp_id)
+    code = Level(int(lvl)).code if lvl else None
+    if hp is not None and hp.warning_level != code:
+        hp.warning_level = code
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# acknowledgement, escalation, listing
+
+
+def acknowledge(session: Session, alarm_id: int, *, actor: str, note: str | None = None,
+                now: datetime | None = None) -> Alarm:
+    """Acknowledge an open alarm (who and when are recorded); stops its escalation."""
+    now = now or utcnow()
+    if not actor or not actor.strip():
+        raise ValidationFailed("acknowledgement needs the acting person's role/account")
+    alarm = session.get(Alarm, alarm_id)
+    if alarm is None:
+        raise NotFound(f"alarm {alarm_id} does not exist")
+    if alarm.state == "cleared":
+        raise Conflict(f"alarm {alarm_id} is already cleared")
+    if alarm.state == "acknowledged":
+        raise Conflict(f"alarm {alarm_id} was already acknowledged by {alarm.acknowledged_by} at "
+                       f"{alarm.acknowledged_at.isoformat()}")
+    alarm.state, alarm.acknowledged_by, alarm.acknowledged_at, alarm.next_escalation_at = "acknowledged", actor, now, None
+    _event(session, alarm, "acknowledged", now, actor, {"note": note} if note else None)
+    session.flush()
+    return alarm
+
+
+def escalate_due(session: Session, *, now: datetime | None = None, policy: AlarmPolicy | None = None,
+                 actor: str = "system") -> int:
+    """Escalate every open, unacknowledged alarm whose escalation time has passed. Returns how many."""
+    now = now or utcnow()
+    policy = policy or AlarmPolicy()
+    n = 0
+    due = session.scalars(select(Alarm).where(Alarm.state == "open", Alarm.next_escalation_at.is_not(None),
+                                              Alarm.next_escalation_at <= now)).all()
+    for alarm in due:
+        sensor = session.get(Sensor, alarm.sensor_id)
+        seq = _event_seq(session, alarm)
+        alarm.escalation_stage += 1
+        alarm.next_escalation_at = escalation_due(Level(alarm.level), alarm.escalation_stage, now, policy)
+        _event(session, alarm, "escalated", now, actor, {"stage": alarm.escalation_stage,
+                                                         "to": STAGE_LABEL[alarm.escalation_stage]})
+        if sensor is not None:
+            _notify(session, alarm, sensor, "escalated", [alarm.escalation_stage], {}, seq)
+        n += 1
+    session.flush()
+    return n
+
+
+def list_alarms(session: Session, *, state: str | None = "active", hazard_point: str | None = None,
+                limit: int = 200) -> list[dict[str, Any]]:
+    q = select(Alarm, Sensor.code, HazardPoint.code).outerjoin(Sensor, Sensor.id == Alarm.sensor_id) \
+        .outerjoin(HazardPoint, HazardPoint.id == Alarm.hazard_point_id)
+    if state == "active":
+        q = q.where(Alarm.state.in_(("open", "acknowledged")))
+    elif state:
+        q = q.where(Alarm.state == state)
+    if hazard_point:
+        q = q.where(HazardPoint.code == hazard_point)
+    q = q.order_by(Alarm.level.desc(), Alarm.opened_at.desc()).limit(limit)
+    out = []
+    for a, scode, hcode in session.execute(q):
+        out.append({"id": a.id, "sensor": scode, "hazard_point": hcode, "kind": a.kind,
+                    "kind_zh": AlarmKind(a.kind).label(), "level": Level(a.level).code,
+                    "level_zh": Level(a.level).label(), "data_quality": a.data_quality, "state": a.state,
+                    "opened_at": a.opened_at, "level_since": a.level_since, "acknowledged_by": a.acknowledged_by,
+                    "acknowledged_at": a.acknowledged_at, "escalation_stage": a.escalation_stage,
+                    "next_escalation_at": a.next_escalation_at, "message": a.message})
+    return out
+
+
+def alarm_history(session: Session, alarm_id: int) -> list[dict[str, Any]]:
+    if session.get(Alarm, alarm_id) is None:
+        raise NotFound(f"alarm {alarm_id} does not exist")
+    return [{"at": e.at, "event": e.event, "level": Level(e.level).code, "actor": e.actor, "details": e.details}
+            for e in session.scalars(select(AlarmEvent).where(AlarmEvent.alarm_id == alarm_id).order_by(AlarmEvent.id))]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# outbox delivery
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, msg: OutboxMessage) -> None:
+        """Deliver ``msg``; must be idempotent on ``msg.idempotency_key`` (or pass it on to a gateway that is)."""
+
+
+class LogChannel:
+    """Appends one JSON line per message to a file (and the log). Idempotent: a key already in the file is
+    not written again, which is what makes redelivery after a crash harmless."""
+
+    name = "log"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._seen: set[str] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> set[str]:
+        if self._seen is None:
+            self._seen = set()
+            if self.path.exists():
+                for line in self.path.read_text(encoding="utf-8").splitlines():
+                    try:
+                        self._seen.add(json.loads(line)["key"])
+                    except (ValueError, KeyError):
+                        continue
+        return self._seen
+
+    def send(self, msg: OutboxMessage) -> None:
+        with self._lock:
+            seen = self._load()
+            if msg.idempotency_key in seen:
+                log.info("outbox: %s already delivered to the log, skipped", msg.idempotency_key)
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            rec = {"key": msg.idempotency_key, "to": msg.recipient, "role": msg.recipient_role,
+                   "subject": msg.subject, "body": msg.body, "at": utcnow().isoformat()}
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            seen.add(msg.idempotency_key)
+            log.warning("ALERT %s → %s: %s", msg.recipient_role or msg.recipient, msg.recipient, msg.subject)
+
+
+class EmailChannel:
+    """SMTP delivery; the Message-ID is derived from the idempotency key so a resent copy is recognisable
+    (mail clients and most servers collapse identical Message-IDs)."""
+
+    name = "email"
+
+    def __init__(self, host: str, port: int = 25, sender: str = "warning@localhost", username: str | None = None,
+                 password: str | None = None, starttls: bool = False, timeout: float = 20.0) -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.username, self.password, self.starttls, self.timeout = username, password, starttls, timeout
+
+    def send(self, msg: OutboxMessage) -> None:
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"] = self.sender, msg.recipient, msg.subject
+        m["Message-ID"] = f"<{msg.idempotency_key.replace(':', '.')}@subsidence>"
+        m.set_content(msg.body)
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(m)
+
+
+class SmsWebhookChannel:
+    """POSTs ``{"to", "text", "idempotency_key"}`` to an SMS gateway with an ``Idempotency-Key`` header;
+    the gateway drops keys it has seen. Any non-2xx answer is a failure (retried later)."""
+
+    name = "sms"
+
+    def __init__(self, url: str, token: str | None = None, client: Any | None = None, timeout: float = 10.0) -> None:
+        import httpx
+
+        self.url, self.token = url, token
+        self.client = client or httpx.Client(timeout=timeout)
+
+    def send(self, msg: OutboxMessage) -> None:
+        headers = {"Idempotency-Key": msg.idempotency_key}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        r = self.client.post(self.url, json={"to": msg.recipient, "text": f"{msg.subject}\n{msg.body}"[:600],
+                                             "idempotency_key": msg.idempotency_key}, headers=headers)
+        r.raise_for_status()
+
+
+def channels_from_settings() -> dict[str, Channel]:
+    """Channels configured by environment: the log always; e-mail with SUBSIDENCE_SMTP_HOST (PORT, SENDER,
+    USER, PASSWORD, STARTTLS); SMS with SUBSIDENCE_SMS_WEBHOOK_URL (and SUBSIDENCE_SMS_WEBHOOK_TOKEN)."""
+    from subsidence.settings import get_settings
+
+    env = os.environ
+    out: dict[str, Channel] = {"log": LogChannel(get_settings().data_dir / "alerts.log")}
+    if env.get("SUBSIDENCE_SMTP_HOST"):
+        out["email"] = EmailChannel(env["SUBSIDENCE_SMTP_HOST"], int(env.get("SUBSIDENCE_SMTP_PORT", "25")),
+                                    env.get("SUBSIDENCE_SMTP_SENDER", "warning@localhost"),
+                                    env.get("SUBSIDENCE_SMTP_USER"), env.get("SUBSIDENCE_SMTP_PASSWORD"),
+                                    env.get("SUBSIDENCE_SMTP_STARTTLS", "0") in ("1", "true", "yes"))
+    if env.get("SUBSIDENCE_SMS_WEBHOOK_URL"):
+        out["sms"] = SmsWebhookChannel(env["SUBSIDENCE_SMS_WEBHOOK_URL"], env.get("SUBSIDENCE_SMS_WEBHOOK_TOKEN"))
+    return out
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    failed: int = 0
+    skipped_no_channel: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "failed": self.failed, "no_channel": self.skipped_no_channel,
+                "errors": self.errors}
+
+
+def dispatch(engine: Engine, channels: dict[str, Channel], *, now: datetime | None = None, limit: int = 500,
+             lease: timedelta = timedelta(minutes=2),
+             after_send: Callable[[OutboxMessage], None] | None = None) -> DispatchReport:
+    """Deliver due outbox messages: claim (short transaction, lease), send, mark sent (short transaction).
+
+    A message whose channel is not configured falls back to the log channel, so it is never silently
+    dropped. A failed send is retried with exponential back-off (capped at 10 min), never abandoned.
+    ``after_send`` runs between delivery and marking (tests use it to kill the process there).
+    """
+    from subsidence.db.session import make_sessionmaker
+
+    now = now or utcnow()
+    factory = make_sessionmaker(engine)
+    report = DispatchReport()
+    with factory() as s:
+        q = (select(OutboxMessage).where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now,
+                                         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+             .order_by(OutboxMessage.id).limit(limit))
+        if engine.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        msgs = list(s.scalars(q))
+        for m in msgs:
+            m.claimed_until, m.attempts = now + lease, m.attempts + 1
+        s.commit()
+        for m in msgs:
+            channel = channels.get(m.channel)
+            if channel is None:
+                report.skipped_no_channel += 1
+                channel = channels.get("log")
+                if channel is None:
+                    raise ValidationFailed("outbox dispatch needs at least the 'log' channel")
+            try:
+                channel.send(m)
+            except Exception as exc:  # noqa: BLE001 - any channel failure is retried, and recorded
+                report.failed += 1
+                report.errors.append(f"{m.idempotency_key}: {exc}")
+                backoff = min(timedelta(seconds=30 * 2 ** min(m.attempts - 1, 8)), timedelta(minutes=10))
+                s.execute(update(OutboxMessage).where(OutboxMessage.id == m.id).values(
+                    last_error=str(exc)[:2000], next_attempt_at=now + backoff, claimed_until=None))
+                s.commit()
+                log.error("outbox: sending %s via %s failed (attempt %d): %s", m.idempotency_key, m.channel,
+                          m.attempts, exc)
+                continue
+            if after_send is not None:
+                after_send(m)
+            s.execute(update(OutboxMessage).where(OutboxMessage.id == m.id).values(
+                state="sent", sent_at=utcnow(), claimed_until=None, last_error=None))
+            s.commit()
+            report.sent += 1
+    return report
+
+
+def outbox_status(session: Session) -> dict[str, int]:
+    from sqlalchemy import func
+
+    return {state: n for state, n in session.execute(select(OutboxMessage.state, func.count())
+                                                     .group_by(OutboxMessage.state))}

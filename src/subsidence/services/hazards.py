@@ -1,0 +1,208 @@
+"""Hazard points, their contacts and threatened households, and the sensor registry.
+
+The danger grade is always derived (:func:`subsidence.monitoring.levels.danger_grade`), never typed in:
+:func:`refresh_hazard` recomputes it, and the threatened household/people counts, from the household rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from shapely.geometry import Point
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from subsidence.models import GroundwaterWell, HazardContact, HazardPoint, Household, Mine, Sensor
+from subsidence.models.enums import SensorKind
+from subsidence.monitoring.levels import danger_grade
+from subsidence.services.errors import Conflict, NotFound, ValidationFailed
+from subsidence.services.ingest import conversion_factor
+
+log = logging.getLogger(__name__)
+
+CONTACT_ROLES = {
+    "responsible": ("群测群防责任人", "mass-monitoring responsible person"),
+    "monitor": ("监测人", "monitor"),
+    "warning": ("预警信号发布人", "warning giver"),
+    "town": ("镇人民政府", "town government"),
+    "bureau": ("旗自然资源局", "natural resources bureau"),
+    "rescue": ("抢险救援单位", "rescue unit"),
+}
+
+#: canonical unit per sensor kind (values are stored in it; ingest converts)
+DEFAULT_UNIT = {
+    SensorKind.GNSS: "mm", SensorKind.CRACK_METER: "mm", SensorKind.INCLINOMETER: "mm",
+    SensorKind.RAIN_GAUGE: "mm", SensorKind.GROUNDWATER_WELL: "m", SensorKind.INSAR_POINT: "mm",
+}
+
+
+def hazard_by_code(session: Session, code: str) -> HazardPoint:
+    hp = session.scalar(select(HazardPoint).where(HazardPoint.code == code))
+    if hp is None:
+        raise NotFound(f"hazard point {code!r} does not exist")
+    return hp
+
+
+def refresh_hazard(session: Session, hp: HazardPoint) -> HazardPoint:
+    """Recompute threatened households/people from the household rows (when there are any) and the grade."""
+    session.flush()
+    n, people, prop = session.execute(
+        select(func.count(Household.id), func.coalesce(func.sum(Household.people), 0),
+               func.coalesce(func.sum(Household.property_10k_yuan), 0.0))
+        .where(Household.hazard_point_id == hp.id)).one()
+    if n:
+        hp.threatened_households, hp.threatened_people = int(n), int(people)
+        if prop and not hp.threatened_property_10k_yuan:
+            hp.threatened_property_10k_yuan = float(prop)
+    relocate = hp.people_to_relocate if hp.people_to_relocate is not None else hp.threatened_people
+    hp.danger_grade = danger_grade(relocate, hp.threatened_property_10k_yuan).value
+    return hp
+
+
+def upsert_hazard(session: Session, data: Mapping[str, Any]) -> HazardPoint:
+    """Create or update a hazard point by ``code``; unknown fields are refused; the grade is recomputed."""
+    code = data.get("code")
+    if not code:
+        raise ValidationFailed("hazard point: 'code' is required")
+    cols = {c.key for c in HazardPoint.__table__.columns} - {"id", "created_at", "updated_at", "danger_grade"}
+    unknown = set(data) - cols
+    if unknown:
+        raise ValidationFailed(f"hazard point {code}: unknown fields {sorted(unknown)}")
+    hp = session.scalar(select(HazardPoint).where(HazardPoint.code == code))
+    if hp is None:
+        hp = HazardPoint(code=code)
+        session.add(hp)
+    for k, v in data.items():
+        setattr(hp, k, v)
+    return refresh_hazard(session, hp)
+
+
+def set_contact(session: Session, hp: HazardPoint, role: str, title: str, phone: str | None = None,
+                email: str | None = None, unit_id: int | None = None) -> HazardContact:
+    if role not in CONTACT_ROLES:
+        raise ValidationFailed(f"contact role {role!r}: use one of {', '.join(CONTACT_ROLES)}")
+    c = HazardContact(hazard_point_id=hp.id, role=role, title=title, phone=phone, email=email, unit_id=unit_id)
+    session.add(c)
+    session.flush()
+    return c
+
+
+def add_household(session: Session, hp: HazardPoint, *, code: str, people: int, **kw: Any) -> Household:
+    if session.scalar(select(Household.id).where(Household.code == code)) is not None:
+        raise Conflict(f"household {code!r} already exists")
+    if people < 0:
+        raise ValidationFailed(f"household {code}: people must be ≥ 0")
+    h = Household(code=code, hazard_point_id=hp.id, people=people, town_id=kw.pop("town_id", hp.town_id),
+                  village=kw.pop("village", hp.village), **kw)
+    session.add(h)
+    session.flush()
+    refresh_hazard(session, hp)
+    return h
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# sensors
+
+
+SENSOR_FIELDS = ("code", "kind", "unit", "hazard_point", "mine", "well", "x", "y", "installed", "name",
+                 "expected_interval_s", "valid_min", "valid_max", "resolution")
+
+
+def add_sensor(session: Session, *, code: str, kind: str | SensorKind, unit: str | None = None,
+               hazard_point: str | None = None, mine: str | None = None, well: str | None = None,
+               x: float | None = None, y: float | None = None, installed: date | str | None = None,
+               name: str | None = None, expected_interval_s: int | None = None, valid_min: float | None = None,
+               valid_max: float | None = None, resolution: float | None = None,
+               config: dict[str, Any] | None = None) -> Sensor:
+    """Register a sensor tied to a hazard point (code) or a mine (licence no.) or a groundwater well (code).
+
+    x/y are in the storage CRS (EPSG:4546, metres). The unit must fit the kind (e.g. GNSS in a length unit)."""
+    try:
+        k = kind if isinstance(kind, SensorKind) else SensorKind.parse(str(kind))
+    except ValueError as exc:
+        raise ValidationFailed(f"sensor {code}: kind {exc}") from exc
+    unit = (unit or DEFAULT_UNIT[k]).strip()
+    try:
+        conversion_factor(unit, DEFAULT_UNIT[k])
+    except ValueError as exc:
+        if not (k == SensorKind.INCLINOMETER and unit in ("deg", "mm/m")):
+            raise ValidationFailed(f"sensor {code}: unit {unit!r} does not fit a {k.label('en')} "
+                                   f"(use {DEFAULT_UNIT[k]} or a convertible unit): {exc}") from exc
+    if session.scalar(select(Sensor.id).where(Sensor.code == code)) is not None:
+        raise Conflict(f"sensor {code!r} already exists")
+    if not (hazard_point or mine or well):
+        raise ValidationFailed(f"sensor {code}: tie it to a hazard point, a mine or a groundwater well")
+    s = Sensor(code=code, kind=k, unit=unit, name=name, expected_interval_s=expected_interval_s,
+               valid_min=valid_min, valid_max=valid_max, resolution=resolution, config=config)
+    if hazard_point:
+        s.hazard_point_id = hazard_by_code(session, hazard_point).id
+    if mine:
+        m = session.scalar(select(Mine).where(Mine.licence_no == mine))
+        if m is None:
+            raise NotFound(f"sensor {code}: mine with licence {mine!r} does not exist")
+        s.mine_id = m.id
+    if well:
+        w = session.scalar(select(GroundwaterWell).where(GroundwaterWell.code == well))
+        if w is None:
+            raise NotFound(f"sensor {code}: groundwater well {well!r} does not exist")
+        s.well_id = w.id
+    if (x is None) != (y is None):
+        raise ValidationFailed(f"sensor {code}: give both x and y (EPSG:4546 metres) or neither")
+    if x is not None:
+        s.geometry = Point(float(x), float(y))
+    if installed:
+        s.installed = installed if isinstance(installed, date) else date.fromisoformat(str(installed))
+    session.add(s)
+    session.flush()
+    return s
+
+
+def _num(v: Any, cast=float):
+    return None if v in (None, "") else cast(v)
+
+
+def import_sensors(session: Session, rows: Iterable[Mapping[str, Any]], source: str = "input") -> list[Sensor]:
+    """Register many sensors; any bad row aborts the whole import (the message names the row and field)."""
+    out = []
+    for i, r in enumerate(rows, start=2):
+        r = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in r.items() if k}
+        try:
+            out.append(add_sensor(
+                session, code=r.get("code") or "", kind=r.get("kind") or "", unit=r.get("unit") or None,
+                hazard_point=r.get("hazard_point") or None, mine=r.get("mine") or None, well=r.get("well") or None,
+                x=_num(r.get("x")), y=_num(r.get("y")), installed=r.get("installed") or None,
+                name=r.get("name") or None, expected_interval_s=_num(r.get("expected_interval_s"), int),
+                valid_min=_num(r.get("valid_min")), valid_max=_num(r.get("valid_max")),
+                resolution=_num(r.get("resolution"))))
+        except (ValueError, KeyError) as exc:
+            raise ValidationFailed(f"{source} row {i}: {exc}") from exc
+        except (ValidationFailed, NotFound, Conflict) as exc:
+            raise type(exc)(f"{source} row {i}: {exc.message}") from exc
+    return out
+
+
+def read_sensor_csv(path: Path | str) -> list[dict[str, Any]]:
+    text = Path(path).read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "code" not in [h.strip() for h in reader.fieldnames]:
+        raise ValidationFailed(f"{path}: header must include code,kind[,unit,hazard_point,mine,well,x,y,...]")
+    return list(reader)
+
+
+def list_sensors(session: Session, hazard_point: str | None = None) -> list[dict[str, Any]]:
+    from subsidence.services.ingest import latest_times
+
+    q = select(Sensor).order_by(Sensor.code)
+    if hazard_point:
+        q = q.where(Sensor.hazard_point_id == hazard_by_code(session, hazard_point).id)
+    sensors = list(session.scalars(q))
+    last = latest_times(session, [s.id for s in sensors]) if sensors else {}
+    hp_codes = dict(session.execute(select(HazardPoint.id, HazardPoint.code)).all())
+    return [{"code": s.code, "kind": s.kind.value, "kind_zh": s.kind.label(), "unit": s.unit,
+             "hazard_point": hp_codes.get(s.hazard_point_id), "active": s.active,
+             "last_observation": last.get(s.id)} for s in sensors]

@@ -1,0 +1,425 @@
+"""Ingest of sensor observations (CSV files, HTTP batches) with validation, and the time-series queries.
+
+Validation, per row (a rejected row is reported as ``(row, sensor, reason)`` and not stored):
+- unknown sensor code; time missing, unparsable, without a time zone (unless ``default_tz`` is given), or in
+  the future beyond ``future_tolerance``; value not a finite number; unit unknown or not convertible to the
+  sensor's unit (values are stored in the sensor's unit, e.g. ``m`` → ``mm``); value outside the sensor's
+  physical range (sensor fault); a second value for a time already stored or already in the batch (conflict);
+  an isolated spike (robust MAD test against its neighbours; the newest sample of a sensor is never called a
+  spike, because the start of real movement looks the same until the next sample arrives).
+- Re-sending identical rows is harmless: they count as duplicates and are not stored twice
+  (primary key (sensor_id, time), ``ON CONFLICT DO NOTHING``).
+- Out-of-order rows are sorted; rows older than what is stored are back-filled; gaps longer than
+  ``gap_factor`` × the sensor's interval are reported as warnings.
+
+All accepted rows of a batch are stored in one transaction (the caller's), in Core batches, or none are:
+with ``strict=True`` any rejected row aborts the whole batch with :class:`ValidationFailed`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import Integer, and_, cast, func, insert, select
+from sqlalchemy.orm import Session
+
+from subsidence.db.base import utcnow
+from subsidence.models import IngestBatch, Observation, Sensor
+from subsidence.services.errors import ValidationFailed
+
+log = logging.getLogger(__name__)
+
+# ----------------------------------------------------------------------------------------------------------------
+# units
+
+#: unit families: factor to the family's base unit (mm, deg, m/… handled as length)
+_LENGTH_MM = {"mm": 1.0, "毫米": 1.0, "cm": 10.0, "厘米": 10.0, "m": 1000.0, "米": 1000.0, "um": 1e-3, "µm": 1e-3,
+              "μm": 1e-3}
+_ANGLE_DEG = {"deg": 1.0, "°": 1.0, "degree": 1.0, "rad": 180.0 / math.pi, "mrad": 0.18 / math.pi,
+              "arcsec": 1.0 / 3600.0, '"': 1.0 / 3600.0}
+_TILT_MM_PER_M = {"mm/m": 1.0, "‰": 1.0, "permille": 1.0, "m/m": 1000.0}
+_FAMILIES = (_LENGTH_MM, _ANGLE_DEG, _TILT_MM_PER_M)
+
+
+def normalise_unit(unit: str) -> str:
+    return unit.strip().replace("（", "(").replace("）", ")")
+
+
+def conversion_factor(from_unit: str, to_unit: str) -> float:
+    """Factor f with value_in_to = value_in_from × f; raises ValueError for unknown or incompatible units."""
+    a, b = normalise_unit(from_unit), normalise_unit(to_unit)
+    if a == b:
+        return 1.0
+    for fam in _FAMILIES:
+        if a in fam and b in fam:
+            return fam[a] / fam[b]
+    known = sorted(set().union(*_FAMILIES))
+    if not any(a in fam for fam in _FAMILIES):
+        raise ValueError(f"unknown unit {from_unit!r} (known: {', '.join(known)})")
+    raise ValueError(f"unit {from_unit!r} cannot be converted to the sensor's unit {to_unit!r}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# time parsing
+
+
+def parse_time(text: Any, default_tz: ZoneInfo | None = None) -> datetime:
+    """ISO 8601 text or datetime → aware UTC datetime. Naive times need ``default_tz`` (else ValueError)."""
+    if isinstance(text, datetime):
+        dt = text
+    else:
+        s = str(text).strip()
+        if not s:
+            raise ValueError("time is empty")
+        try:
+            dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"time {s!r} is not ISO 8601 (e.g. 2025-07-01T08:00:00+08:00)") from exc
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        if default_tz is None:
+            raise ValueError(f"time {text!s} has no time zone; add +08:00 or Z, or pass a default time zone")
+        dt = dt.replace(tzinfo=default_tz)
+    return dt.astimezone(timezone.utc)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# report
+
+
+@dataclass
+class IngestPolicy:
+    future_tolerance: timedelta = timedelta(minutes=5)  #: allowed clock skew of loggers
+    gap_factor: float = 3.0  #: gap warning when a step exceeds this × the sensor's interval
+    spike_k: float = 8.0  #: spike when |x − median| > k · 1.4826 · MAD (and neighbours agree)
+    spike_context: int = 30  #: stored samples before the batch used as context
+    chunk: int = 5000  #: rows per INSERT executemany
+    max_reported: int = 1000  #: rejected rows kept in the batch record
+
+
+@dataclass
+class IngestReport:
+    batch_id: int | None
+    source: str
+    n_rows: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sensor_ids: list[int] = field(default_factory=list)
+    reordered: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"batch_id": self.batch_id, "source": self.source, "rows": self.n_rows, "accepted": self.accepted,
+                "duplicates": self.duplicates, "rejected": len(self.rejected),
+                "rejected_rows": [{"row": r, "sensor": s, "reason": why} for r, s, why in self.rejected],
+                "warnings": self.warnings, "reordered": self.reordered}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# ingest
+
+
+_FIELD_ALIASES = {
+    "sensor": ("sensor", "sensor_code", "code", "传感器", "测点", "测点编号"),
+    "time": ("time", "timestamp", "datetime", "时间", "观测时间"),
+    "value": ("value", "val", "观测值", "数值", "displacement_mm"),
+    "unit": ("unit", "单位"),
+}
+
+
+def _get(row: Mapping[str, Any], name: str) -> Any:
+    for key in _FIELD_ALIASES[name]:
+        if key in row and row[key] not in (None, ""):
+            return row[key]
+    return None
+
+
+def ingest_batch(session: Session, rows: Iterable[Mapping[str, Any]], source: str, *,
+                 now: datetime | None = None, default_tz: ZoneInfo | str | None = None,
+                 strict: bool = False, policy: IngestPolicy | None = None,
+                 first_row_number: int = 1) -> IngestReport:
+    """Validate and store observation rows ``{"sensor": code, "time": ISO, "value": x, "unit": "mm"?}``.
+
+    Rows are numbered from ``first_row_number`` (2 for a CSV with a header line, so numbers match the file).
+    Returns the report; writes an :class:`IngestBatch` record. Does not commit (the caller's transaction).
+    """
+    policy = policy or IngestPolicy()
+    now = now or utcnow()
+    tz = ZoneInfo(default_tz) if isinstance(default_tz, str) else default_tz
+    rows = list(rows)
+    report = IngestReport(batch_id=None, source=source, n_rows=len(rows))
+    codes = {str(c).strip() for c in (_get(r, "sensor") for r in rows) if c is not None}
+    sensors = {s.code: s for s in session.scalars(select(Sensor).where(Sensor.code.in_(codes)))} if codes else {}
+
+    def reject(rowno: int, code: str, why: str) -> None:
+        report.rejected.append((rowno, code, why))
+
+    # 1. per-row parsing
+    per_sensor: dict[int, list[tuple[datetime, float, int]]] = {}
+    for i, r in enumerate(rows):
+        rowno = first_row_number + i
+        code = _get(r, "sensor")
+        code = str(code).strip() if code is not None else ""
+        if not code:
+            reject(rowno, "", "sensor code is missing")
+            continue
+        sensor = sensors.get(code)
+        if sensor is None:
+            reject(rowno, code, f"unknown sensor {code!r}: register it first (`subsidence sensors add` / import)")
+            continue
+        try:
+            t = parse_time(_get(r, "time"), tz) if _get(r, "time") is not None else None
+        except ValueError as exc:
+            reject(rowno, code, str(exc))
+            continue
+        if t is None:
+            reject(rowno, code, "time is missing")
+            continue
+        if t > now + policy.future_tolerance:
+            reject(rowno, code, f"time {t.isoformat()} is in the future (clock of the logger wrong?)")
+            continue
+        raw = _get(r, "value")
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            reject(rowno, code, f"value {raw!r} is not a number")
+            continue
+        if not math.isfinite(value):
+            reject(rowno, code, f"value {raw!r} is not a finite number")
+            continue
+        unit = _get(r, "unit")
+        if unit is not None:
+            try:
+                value *= conversion_factor(str(unit), sensor.unit)
+            except ValueError as exc:
+                reject(rowno, code, str(exc))
+                continue
+        if (sensor.valid_min is not None and value < sensor.valid_min) or (
+                sensor.valid_max is not None and value > sensor.valid_max):
+            reject(rowno, code, f"value {value:g} {sensor.unit} outside the sensor's range "
+                                f"[{sensor.valid_min}, {sensor.valid_max}] (sensor fault?)")
+            continue
+        per_sensor.setdefault(sensor.id, []).append((t, value, rowno))
+
+    # 2. per-sensor checks against the batch itself and what is stored
+    to_store: list[dict[str, Any]] = []
+    by_id = {s.id: s for s in sensors.values()}
+    for sid, items in per_sensor.items():
+        sensor = by_id[sid]
+        if any(b[0] < a[0] for a, b in zip(items, items[1:])):
+            report.reordered += len(items)
+            items.sort(key=lambda x: (x[0], x[2]))
+        # duplicates inside the batch
+        uniq: list[tuple[datetime, float, int]] = []
+        for item in items:
+            if uniq and uniq[-1][0] == item[0]:
+                if uniq[-1][1] == item[1]:
+                    report.duplicates += 1
+                else:
+                    reject(item[2], sensor.code, f"second, different value for {item[0].isoformat()} in this "
+                                                 f"batch (row {uniq[-1][2]} has {uniq[-1][1]:g})")
+                continue
+            uniq.append(item)
+        t0, t1 = uniq[0][0], uniq[-1][0]
+        stored = dict(session.execute(
+            select(Observation.time, Observation.value)
+            .where(Observation.sensor_id == sid, Observation.time >= t0, Observation.time <= t1)).all())
+        fresh: list[tuple[datetime, float, int]] = []
+        for item in uniq:
+            old = stored.get(item[0])
+            if old is None:
+                fresh.append(item)
+            elif abs(old - item[1]) <= 1e-9 * max(1.0, abs(old)):
+                report.duplicates += 1
+            else:
+                reject(item[2], sensor.code, f"{item[0].isoformat()} is already stored with value {old:g}; "
+                                             f"a stored observation is never overwritten")
+        if not fresh:
+            continue
+        # context before the batch (spikes, gaps, back-fill)
+        ctx = session.execute(
+            select(Observation.time, Observation.value).where(Observation.sensor_id == sid,
+                                                              Observation.time < fresh[0][0])
+            .order_by(Observation.time.desc()).limit(policy.spike_context)).all()[::-1]
+        last_stored = session.scalar(select(func.max(Observation.time)).where(Observation.sensor_id == sid))
+        if last_stored is not None and fresh[0][0] < last_stored:
+            report.warnings.append(f"{sensor.code}: {sum(1 for f in fresh if f[0] < last_stored)} rows older "
+                                   f"than the newest stored sample were back-filled")
+        fresh = _drop_spikes(sensor, ctx, fresh, policy, reject)
+        _gap_warnings(sensor, ctx, fresh, policy, report)
+        for t, v, _ in fresh:
+            to_store.append({"sensor_id": sid, "time": t, "value": v})
+        report.sensor_ids.append(sid)
+
+    report.rejected.sort()
+    if strict and report.rejected:
+        first = report.rejected[0]
+        raise ValidationFailed(f"{source}: {len(report.rejected)} of {report.n_rows} rows rejected, nothing stored "
+                               f"(strict); first: row {first[0]} sensor {first[1]!r}: {first[2]}")
+    batch = IngestBatch(source=source[:300], received_at=now, actor=session.info.get("actor"),
+                        n_rows=report.n_rows, n_duplicate=report.duplicates, n_rejected=len(report.rejected),
+                        rejected=[list(x) for x in report.rejected[: policy.max_reported]],
+                        warnings=report.warnings[: policy.max_reported] or None)
+    session.add(batch)
+    session.flush()
+    report.batch_id = batch.id
+    report.accepted = store_observations(session, to_store, batch_id=batch.id, chunk=policy.chunk)
+    batch.n_accepted = report.accepted
+    log.info("ingest %s: %d rows, %d accepted, %d duplicates, %d rejected", source, report.n_rows,
+             report.accepted, report.duplicates, len(report.rejected))
+    return report
+
+
+def _drop_spikes(sensor: Sensor, ctx: Sequence, fresh: list, policy: IngestPolicy, reject) -> list:
+    """Remove isolated spikes (both neighbours agree with each other, the sample deviates from both)."""
+    if len(fresh) < 2:
+        return fresh
+    vals = np.array([v for _, v in ctx] + [v for _, v, _ in fresh], dtype=float)
+    off = len(ctx)
+    n = vals.size
+    if n < 7:
+        return fresh
+    res = sensor.resolution or 0.0
+    keep = []
+    for j, item in enumerate(fresh):
+        i = off + j
+        if i == 0 or i == n - 1:
+            keep.append(item)
+            continue
+        lo, hi = max(0, i - 10), min(n, i + 11)
+        win = np.delete(vals[lo:hi], i - lo)
+        med = float(np.median(win))
+        mad = 1.4826 * float(np.median(np.abs(win - med)))
+        scale = max(mad, res, 1e-12)
+        dev = abs(vals[i] - med)
+        neighbours_agree = abs(vals[i - 1] - vals[i + 1]) <= policy.spike_k * scale
+        if dev > policy.spike_k * scale and neighbours_agree and dev > 3 * abs(vals[i - 1] - vals[i + 1]):
+            reject(item[2], sensor.code, f"spike: {vals[i]:g} deviates {dev:.3g} {sensor.unit} from the running "
+                                         f"median {med:.4g} (> {policy.spike_k:g}·MAD) while its neighbours agree")
+            vals[i] = med  # do not let the spike poison the next tests
+            continue
+        keep.append(item)
+    return keep
+
+
+def _gap_warnings(sensor: Sensor, ctx: Sequence, fresh: list, policy: IngestPolicy, report: IngestReport) -> None:
+    if not sensor.expected_interval_s:
+        return
+    limit = timedelta(seconds=sensor.expected_interval_s * policy.gap_factor)
+    times = ([ctx[-1][0]] if ctx else []) + [t for t, _, _ in fresh]
+    gaps = [(a, b) for a, b in zip(times, times[1:]) if b - a > limit]
+    if gaps:
+        a, b = max(gaps, key=lambda g: g[1] - g[0])
+        report.warnings.append(f"{sensor.code}: {len(gaps)} gap(s) longer than {limit}; longest "
+                               f"{a.isoformat()} → {b.isoformat()}")
+
+
+def store_observations(session: Session, rows: list[dict[str, Any]], *, batch_id: int | None = None,
+                       chunk: int = 5000) -> int:
+    """Bulk insert (Core executemany / multi-values) with ON CONFLICT DO NOTHING; returns rows inserted."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(Observation.__table__).on_conflict_do_nothing(index_elements=["sensor_id", "time"])
+    n = 0
+    for k in range(0, len(rows), chunk):
+        part = rows[k:k + chunk]
+        if batch_id is not None:
+            for r in part:
+                r["batch_id"] = batch_id
+        res = session.execute(stmt, part)
+        n += res.rowcount if res.rowcount is not None and res.rowcount >= 0 else len(part)
+    return n
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# CSV
+
+
+def read_observation_csv(path: Path | str) -> tuple[list[dict[str, Any]], int]:
+    """Read an observation CSV (UTF-8 with or without BOM): header with sensor, time, value[, unit]
+    (Chinese headers 测点/时间/观测值/单位 accepted). Returns (rows, first data row number)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="gb18030")
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    for need in ("sensor", "time", "value"):
+        if not any(a in header for a in _FIELD_ALIASES[need]):
+            raise ValidationFailed(f"{path}: no {need!r} column (found {header}); expected columns "
+                                   f"sensor,time,value[,unit]")
+    return [dict(r) for r in reader], 2
+
+
+def ingest_csv(session: Session, path: Path | str, **kw) -> IngestReport:
+    rows, first = read_observation_csv(path)
+    return ingest_batch(session, rows, source=str(Path(path).name), first_row_number=first, **kw)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# queries
+
+
+def series(session: Session, sensor_id: int, start: datetime | None = None, end: datetime | None = None,
+           limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(times as datetime64[ms] UTC, values) of one sensor, oldest first; ``limit`` keeps the newest N."""
+    q = select(Observation.time, Observation.value).where(Observation.sensor_id == sensor_id)
+    if start is not None:
+        q = q.where(Observation.time >= start)
+    if end is not None:
+        q = q.where(Observation.time <= end)
+    if limit is not None:
+        rows = session.execute(q.order_by(Observation.time.desc()).limit(limit)).all()[::-1]
+    else:
+        rows = session.execute(q.order_by(Observation.time)).all()
+    if not rows:
+        return np.array([], dtype="datetime64[ms]"), np.array([], dtype=float)
+    t = np.array([r[0].replace(tzinfo=None) for r in rows], dtype="datetime64[ms]")
+    return t, np.array([r[1] for r in rows], dtype=float)
+
+
+def _bucket_expr(dialect: str, seconds: int):
+    if dialect == "postgresql":
+        return func.floor(func.extract("epoch", Observation.time) / seconds)
+    return cast(func.strftime("%s", Observation.time), Integer) // seconds
+
+
+def bucketed(session: Session, sensor_id: int, start: datetime, end: datetime, bucket_s: int) -> list[dict[str, Any]]:
+    """Time-bucket aggregates for charts: one row per bucket with start time, count, min, max and mean.
+
+    Done in SQL on the (sensor_id, time) key, so a year of 1-minute data returns a few hundred rows."""
+    if bucket_s <= 0:
+        raise ValidationFailed("bucket size must be > 0 seconds")
+    b = _bucket_expr(session.get_bind().dialect.name, bucket_s).label("b")
+    q = (select(b, func.count(), func.min(Observation.value), func.max(Observation.value), func.avg(Observation.value))
+         .where(and_(Observation.sensor_id == sensor_id, Observation.time >= start, Observation.time < end))
+         .group_by(b).order_by(b))
+    out = []
+    for bk, n, lo, hi, avg in session.execute(q):
+        out.append({"time": datetime.fromtimestamp(int(bk) * bucket_s, tz=timezone.utc), "n": int(n),
+                    "min": float(lo), "max": float(hi), "mean": float(avg)})
+    return out
+
+
+def latest_times(session: Session, sensor_ids: Sequence[int] | None = None) -> dict[int, datetime]:
+    """Newest observation time per sensor (index-only on the primary key)."""
+    q = select(Observation.sensor_id, func.max(Observation.time)).group_by(Observation.sensor_id)
+    if sensor_ids is not None:
+        q = q.where(Observation.sensor_id.in_(list(sensor_ids)))
+    return {sid: t for sid, t in session.execute(q)}

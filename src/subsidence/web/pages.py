@@ -1,0 +1,163 @@
+"""Server-rendered pages (Jinja2). Data comes from the same service functions as the API, scoped by the
+same policies; the small ES modules in ``static/js`` call the JSON API for actions and the map."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from subsidence.api.deps import LANG_COOKIE, Lang, OptionalUser, SessionDep, Today
+from subsidence.models import HazardPoint, Mine
+from subsidence.models.enums import HazardType, MovementStage, ReviewState
+from subsidence.services import authz
+from subsidence.web.i18n import catalogue, translate
+
+router = APIRouter(include_in_schema=False)
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+#: top navigation: (path, message key, policy resource whose read the link needs)
+NAV = [("/map", "nav.map", "mine"), ("/dashboard", "nav.dashboard", "dashboard"),
+       ("/problems", "nav.problems", "problem"), ("/gate", "nav.gate", "mine"),
+       ("/portal", "nav.portal", "enterprise_portal"), ("/field", "nav.field", "field"),
+       ("/public", "nav.public", "published")]
+
+
+def _nav(actor: authz.Actor) -> list[tuple[str, str]]:
+    out = []
+    for path, key, resource in NAV:
+        if resource == "enterprise_portal":
+            ok = actor.enterprise_id is not None and authz.policy("mine").allows_role(actor, "read") \
+                and not authz.policy("dashboard").allows_role(actor, "read")
+        elif resource == "field":
+            ok = authz.policy("hazard_point").allows_role(actor, "observe") and actor.user_id is not None
+        else:
+            ok = authz.policy(resource).allows_role(actor, "read") and (actor.user_id is not None
+                                                                        or resource == "published")
+        if ok:
+            out.append((path, key))
+    return out
+
+
+def render(request: Request, name: str, actor: authz.Actor, lang: str, **ctx: Any) -> HTMLResponse:
+    csrf = getattr(request.state, "csrf_token", None) or request.cookies.get("subsidence_csrf", "")
+    other = "en" if lang.startswith("zh") else "zh-CN"
+    base = dict(request=request, actor=actor, lang=lang, t=lambda k: translate(k, lang), nav=_nav(actor),
+                path=request.url.path, csrf=csrf, switch_lang=other,
+                messages_json=json.dumps(catalogue(lang), ensure_ascii=False))
+    base.update(ctx)
+    resp = TEMPLATES.TemplateResponse(request, name, base)
+    if request.query_params.get("lang"):
+        resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+@router.get("/")
+def home(actor: OptionalUser) -> Response:
+    if actor.user_id is None:
+        return RedirectResponse("/login", status_code=303)
+    first = _nav(actor)
+    return RedirectResponse(first[0][0] if first else "/public", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, actor: OptionalUser, lang: Lang) -> Response:
+    nxt = request.query_params.get("next", "/")
+    if not nxt.startswith("/") or nxt.startswith("//"):
+        nxt = "/"
+    return render(request, "login.html", actor, lang, next=nxt)
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(request: Request, actor: OptionalUser, lang: Lang) -> Response:
+    if actor.user_id is None:
+        return _login_redirect(request)
+    filters = {
+        "review_state": [(m.value, m.label(lang)) for m in ReviewState],
+        "stability": [(m.value, m.label(lang)) for m in MovementStage],
+        "hazard_type": [(m.value, m.label(lang)) for m in HazardType],
+    }
+    return render(request, "map.html", actor, lang, filters=filters)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard_page(request: Request, actor: OptionalUser, lang: Lang) -> Response:
+    if actor.user_id is None:
+        return _login_redirect(request)
+    return render(request, "dashboard.html", actor, lang,
+                  can_progress=authz.policy("dashboard").allows_role(actor, "read"))
+
+
+@router.get("/problems", response_class=HTMLResponse)
+def problems_page(request: Request, actor: OptionalUser, lang: Lang) -> Response:
+    if actor.user_id is None:
+        return _login_redirect(request)
+    return render(request, "problems.html", actor, lang)
+
+
+@router.get("/problems/{problem_id}", response_class=HTMLResponse)
+def problem_page(problem_id: int, request: Request, session: SessionDep, actor: OptionalUser, today: Today,
+                 lang: Lang) -> Response:
+    if actor.user_id is None:
+        return _login_redirect(request)
+    from subsidence.api.routes.problems import _detail
+
+    problem = authz.get_visible(session, actor, "problem", problem_id)
+    return render(request, "problem.html", actor, lang, p=_detail(session, actor, problem, today, lang))
+
+
+@router.get("/gate", response_class=HTMLResponse)
+def gate_page(request: Request, session: SessionDep, actor: OptionalUser, lang: Lang) -> Response:
+    if actor.user_id is None:
+        return _login_redirect(request)
+    from subsidence.services.gate import APPLICATION_LABELS
+
+    mines = [(m.licence_no, m.name_zh) for m in session.scalars(authz.visible(actor, "mine").order_by(Mine.licence_no))]
+    apps = [(a.value, zh if lang.startswith("zh") else en) for a, (zh, en) in APPLICATION_LABELS.items()]
+    return render(request, "gate.html", actor, lang, mines=mines, apps=apps)
+
+
+@router.get("/portal", response_class=HTMLResponse)
+def portal_page(request: Request, session: SessionDep, actor: OptionalUser, today: Today, lang: Lang) -> Response:
+    if actor.user_id is None:
+        return _login_redirect(request)
+    from subsidence.api.routes.mines import _fund_summary, _mine_rows
+    from subsidence.api.routes.problems import list_problems
+
+    mines = _mine_rows(session, actor, lang)
+    problems, total = list_problems(session, actor, today=today, lang=lang, limit=500, offset=0, order="deadline")
+    funds = []
+    for m in mines:
+        mine = session.get(Mine, m["id"])
+        f = _fund_summary(session, mine, today)
+        if f:
+            funds.append({"mine": m["name"], **f})
+    return render(request, "portal.html", actor, lang, mines=mines, problems=problems, total=total, funds=funds)
+
+
+@router.get("/field", response_class=HTMLResponse)
+def field_page(request: Request, session: SessionDep, actor: OptionalUser, lang: Lang) -> Response:
+    if actor.user_id is None:
+        return _login_redirect(request)
+    points = [(h.id, h.code, h.name) for h in session.scalars(
+        authz.visible(actor, "hazard_point", "observe").order_by(HazardPoint.code))]
+    return render(request, "field.html", actor, lang, points=points)
+
+
+@router.get("/public", response_class=HTMLResponse)
+def public_page(request: Request, session: SessionDep, actor: OptionalUser, today: Today, lang: Lang) -> Response:
+    from subsidence.api.routes.public import praise_exposure, published_results
+
+    return render(request, "public.html", actor, lang, results=published_results(session),
+                  lists=praise_exposure(session, today))

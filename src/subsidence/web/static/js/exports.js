@@ -1,0 +1,2 @@
+import { exportLinks } from './common.js';
+exportLinks();

@@ -1,0 +1,186 @@
+// The battle map (挂图作战): GeoJSON layers from /api/layers on a plain background (no tiles, no CDN).
+// Labels are HTML markers, so no glyph server is needed; CJK renders with the system font.
+import { api, esc, t, lang } from './common.js';
+import { seriesChart } from './chart.js';
+
+const REVIEW_COLOURS = ['match', ['get', 'review_state'], 'candidate', '#f28c28', 'confirmed', '#c8102e',
+  'rejected', '#9e9e9e', 'merged', '#7b4fa0', 'split', '#7b4fa0', '#f28c28'];
+const STABILITY_OPACITY = ['match', ['coalesce', ['get', 'stability'], 'none'], 'active', 0.65, 'declining', 0.45,
+  'stable', 0.22, 'not_started', 0.3, 0.4];
+const LEVEL_COLOURS = ['match', ['coalesce', ['get', 'warning_level'], 'none'], 'blue', '#1f6fd1', 'yellow', '#e0b000',
+  'orange', '#e86a10', 'red', '#c8102e', '#4a4a4a'];
+
+// layer id -> MapLibre style layers drawn for it
+const STYLES = {
+  towns: [
+    { type: 'fill', paint: { 'fill-color': '#fffdf6', 'fill-opacity': 0.4 } },
+    { type: 'line', paint: { 'line-color': '#6d5d4b', 'line-width': 1.5, 'line-dasharray': [3, 2] } }],
+  mining_rights: [
+    { type: 'fill', paint: { 'fill-color': '#2f6db5', 'fill-opacity': 0.10 } },
+    { type: 'line', paint: { 'line-color': '#2f6db5', 'line-width': 1.2 } }],
+  panels: [
+    { type: 'fill', paint: { 'fill-color': '#555', 'fill-opacity': 0.25 } },
+    { type: 'line', paint: { 'line-color': '#333', 'line-width': 0.6 } }],
+  subsidence_areas: [
+    { type: 'fill', paint: { 'fill-color': REVIEW_COLOURS, 'fill-opacity': STABILITY_OPACITY } },
+    { type: 'line', paint: { 'line-color': REVIEW_COLOURS, 'line-width': 1.2 } }],
+  vegetation: [
+    { type: 'fill', paint: { 'fill-color': ['match', ['coalesce', ['get', 'kind'], ['get', 'change'], 'loss'], 'recovery', '#3c9d3c', 'gain', '#3c9d3c', '#a0522d'], 'fill-opacity': 0.45 } }],
+  buildings: [
+    { type: 'fill', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#8d6e63', 'fill-opacity': 0.7 } },
+    { type: 'circle', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 4, 'circle-color': '#8d6e63', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } }],
+  wells: [
+    { type: 'circle', paint: { 'circle-radius': 4.5, 'circle-color': '#00897b', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } }],
+  hazard_points: [
+    { type: 'circle', paint: { 'circle-radius': 7, 'circle-color': LEVEL_COLOURS, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } }],
+};
+const ORDER = ['towns', 'mining_rights', 'panels', 'subsidence_areas', 'vegetation', 'buildings', 'wells', 'hazard_points'];
+const DETAIL = { mining_rights: (id) => `/api/mines/${id}`, subsidence_areas: (id) => `/api/subsidence-areas/${id}`,
+  hazard_points: (id) => `/api/hazard-points/${id}` };
+const HISTORY = { towns: 'town', panels: 'panel', wells: 'well', buildings: 'building', vegetation: null };
+const LEGEND = [
+  ['#c8102e', '沉陷区（专家确认）', 'subsidence area (confirmed)'], ['#f28c28', '沉陷区（待评审）', 'subsidence area (candidate)'],
+  ['#2f6db5', '采矿权范围', 'mining right'], ['#555', '工作面', 'panel'],
+  ['#1f6fd1', '蓝色预警', 'blue'], ['#e0b000', '黄色预警', 'yellow'], ['#e86a10', '橙色预警', 'orange'], ['#c8102e', '红色预警', 'red'],
+  ['#4a4a4a', '隐患点（无预警）', 'hazard point (no warning)'], ['#00897b', '地下水监测井', 'groundwater well'], ['#8d6e63', '已补偿建筑物', 'compensated building'],
+];
+
+window.__layerCounts = {};
+const styleLayers = {}; // layer id -> [style layer ids]
+const labelMarkers = [];
+
+function bboxOf(features) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => { if (typeof c[0] === 'number') { b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]); b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]); } else c.forEach(walk); };
+  features.forEach((f) => f.geometry && walk(f.geometry.coordinates));
+  return b;
+}
+
+function init() {
+  if (!window.maplibregl) { document.getElementById('map').textContent = t('map.no_webgl'); return; }
+  const map = new maplibregl.Map({
+    container: 'map',
+    style: { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#eef1ea' } }] },
+    center: [109.75, 39.4], zoom: 8.6, attributionControl: false,
+    localIdeographFontFamily: '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif',
+  });
+  window.__map = map;
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.on('load', () => loadLayers(map).catch((e) => console.error(e)));
+  map.on('error', (e) => console.warn('map error', e?.error?.message || e));
+}
+
+async function loadLayers(map) {
+  const { layers } = await api('/api/layers');
+  const byId = Object.fromEntries(layers.map((l) => [l.id, l]));
+  const list = document.getElementById('layer-list');
+  const all = [];
+  for (const id of ORDER.filter((x) => byId[x]).concat(layers.map((l) => l.id).filter((x) => !ORDER.includes(x)))) {
+    const meta = byId[id];
+    const fc = await api(`/api/layers/${id}`);
+    window.__layerCounts[id] = fc.features.length;
+    all.push(...fc.features);
+    map.addSource(id, { type: 'geojson', data: fc, promoteId: 'id' });
+    styleLayers[id] = [];
+    (STYLES[id] || [{ type: 'line', paint: { 'line-color': '#444' } }]).forEach((s, i) => {
+      const lid = `${id}-${i}`;
+      map.addLayer({ id: lid, source: id, type: s.type, paint: s.paint, ...(s.filter ? { filter: s.filter } : {}) });
+      styleLayers[id].push(lid);
+    });
+    const row = document.createElement('label');
+    row.className = 'layer';
+    row.innerHTML = `<input type="checkbox" checked data-layer="${esc(id)}"> ${esc(meta.title)} <span class="count">${fc.features.length}</span>` +
+      ` <a class="dl" href="${esc(meta.gpkg)}" title="${esc(t('map.download'))}">⤓</a>`;
+    list.appendChild(row);
+    if (id === 'towns' || id === 'mining_rights') addLabels(map, id, fc.features);
+  }
+  list.addEventListener('change', (ev) => {
+    const id = ev.target.dataset.layer;
+    if (!id) return;
+    const vis = ev.target.checked ? 'visible' : 'none';
+    styleLayers[id].forEach((lid) => map.setLayoutProperty(lid, 'visibility', vis));
+    labelMarkers.filter((m) => m.layer === id).forEach((m) => { m.el.style.display = ev.target.checked ? '' : 'none'; });
+  });
+  const b = bboxOf(all);
+  if (isFinite(b[0])) map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 30, duration: 0 });
+  legend();
+  filters(map);
+  const clickable = Object.values(styleLayers).flat();
+  map.on('click', (e) => {
+    const f = map.queryRenderedFeatures(e.point, { layers: clickable })
+      .sort((a, b) => ORDER.indexOf(b.source) - ORDER.indexOf(a.source))[0];
+    if (f) showRecord(f.source, f);
+  });
+  map.on('mousemove', (e) => { map.getCanvas().style.cursor = map.queryRenderedFeatures(e.point, { layers: clickable }).length ? 'pointer' : ''; });
+  map.once('idle', () => { window.__mapReady = true; document.body.dataset.mapReady = '1'; });
+  map.triggerRepaint();
+}
+
+function addLabels(map, layer, features) {
+  for (const f of features) {
+    const b = bboxOf([f]);
+    const el = document.createElement('div');
+    el.className = `maplabel ${layer}`;
+    el.textContent = f.properties.name;
+    const mk = new maplibregl.Marker({ element: el }).setLngLat([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]).addTo(map);
+    labelMarkers.push({ layer, el, mk });
+  }
+}
+
+function legend() {
+  document.getElementById('legend').innerHTML = LEGEND.map(([c, zh, en]) =>
+    `<div><span class="sw" style="background:${c}"></span>${esc(lang === 'en' ? en : zh)}</div>`).join('');
+}
+
+function filters(map) {
+  const state = {};
+  document.querySelectorAll('select[data-filter]').forEach((sel) => sel.addEventListener('change', () => {
+    state[sel.dataset.filter] = sel.value;
+    const area = ['all', ...['review_state', 'stability'].filter((k) => state[k]).map((k) => ['==', ['get', k], state[k]])];
+    (styleLayers.subsidence_areas || []).forEach((lid) => map.setFilter(lid, area.length > 1 ? area : null));
+    const hz = state.hazard_type ? ['==', ['get', 'hazard_type'], state.hazard_type] : null;
+    (styleLayers.hazard_points || []).forEach((lid) => map.setFilter(lid, hz));
+  }));
+}
+
+const HIDE = new Set(['id', 'illustrative', 'name_zh', 'history', 'series', 'sensors', 'problems', 'fund']);
+
+function factsTable(obj) {
+  return '<table class="facts">' + Object.entries(obj).filter(([k, v]) => !HIDE.has(k) && v !== null && v !== '' && typeof v !== 'object')
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v === true ? '✓' : v === false ? '✗' : v)}</td></tr>`).join('') + '</table>';
+}
+
+function historyList(items) {
+  if (!items || !items.length) return `<p class="hint">${esc(t('dash.none'))}</p>`;
+  return '<ol class="history">' + items.slice(-30).reverse().map((h) =>
+    `<li><time>${esc(h.at.slice(0, 16).replace('T', ' '))}</time> ${esc(h.actor)} · ${esc(h.action)}` +
+    `${h.reason ? ' · ' + esc(h.reason) : ''}</li>`).join('') + '</ol>';
+}
+
+async function showRecord(layer, feature) {
+  const panel = document.getElementById('record');
+  const id = feature.properties.id;
+  panel.innerHTML = `<p class="hint">${esc(t('common.loading'))}</p>`;
+  try {
+    let rec = { ...feature.properties };
+    let history = [];
+    if (DETAIL[layer]) { rec = await api(DETAIL[layer](id)); history = rec.history; }
+    else if (HISTORY[layer]) { history = (await api(`/api/history/${HISTORY[layer]}/${id}`)).items; }
+    panel.innerHTML = `<h2 data-testid="record-title">${esc(rec.name || rec.code || id)}</h2>` +
+      `<h3>${esc(t('map.record'))}</h3>${factsTable(rec)}<div class="charts"></div>` +
+      (rec.problems ? `<h3>${esc(t('nav.problems'))}</h3><ul class="plain">${rec.problems.slice(0, 20).map((p) =>
+        `<li><a href="/problems/${p.id}">${esc(p.code)}</a> ${esc(p.title)} · ${esc(p.state_label)}</li>`).join('')}</ul>` : '') +
+      `<h3>${esc(t('map.history'))}</h3>${historyList(history)}`;
+    const charts = panel.querySelector('.charts');
+    for (const s of rec.series && Array.isArray(rec.series) ? rec.series : []) {
+      charts.appendChild(seriesChart(s, { title: s.sensor }));
+    }
+    if (rec.series && !Array.isArray(rec.series) && rec.series.points) charts.appendChild(seriesChart(rec.series, { title: rec.code }));
+    if (rec.series && rec.series.profile) charts.appendChild(seriesChart({ points: rec.series.profile.map((p) => ({ t: p.t ?? p.x, v: p.v })) }, { title: 'profile' }));
+  } catch (err) {
+    panel.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+  }
+}
+
+init();

@@ -1,0 +1,149 @@
+"""Alarm engine end to end on both databases: ingest → evaluate → alarms, history, outbox, escalation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from subsidence.models import Alarm, AlarmEvent, OutboxMessage
+from subsidence.monitoring import methods as M
+from subsidence.monitoring.levels import Level
+from subsidence.services import alarms as A
+from subsidence.services import ingest as I
+from subsidence.services.errors import Conflict
+
+T0 = datetime(2025, 6, 1, tzinfo=timezone.utc)
+
+
+def series_rows(code, days, *, fn, step_min=60, sigma=0.05, seed=0, start_day=0.0):
+    rng = np.random.default_rng(seed)
+    n = int((days - start_day) * 24 * 60 / step_min)
+    td = start_day + np.arange(n) * step_min / 1440.0
+    vals = fn(td) + rng.normal(0, sigma, n)
+    return [{"sensor": code, "time": (T0 + timedelta(days=float(d))).isoformat(), "value": float(v)}
+            for d, v in zip(td, vals)], td
+
+
+def feed(session, code, fn, days, *, sigma, step_min=60, chunk_days=1.0, seed=0, sensor_ids=None):
+    """Ingest day by day and evaluate after each day, as the live system does. Returns transitions."""
+    out = []
+    d = 0.0
+    rng_seed = seed
+    while d < days - 1e-9:
+        e = min(days, d + chunk_days)
+        rows, _ = series_rows(code, e, fn=fn, step_min=step_min, sigma=sigma, seed=rng_seed, start_day=d)
+        rng_seed += 1
+        now = T0 + timedelta(days=e)
+        I.ingest_batch(session, rows, f"day{d}", now=now)
+        rep = A.evaluate(session, now=now, sensor_ids=sensor_ids)
+        out.extend(rep.transitions)
+        session.commit()
+        d = e
+    return out
+
+
+TF, TON, V0 = 30.0, 18.0, 0.5
+
+
+def voight(td):
+    return M.voight_series(np.minimum(td, TF - 1e-3), t_failure=TF, t_onset=TON, v0=V0)
+
+
+def test_accelerating_slope_raises_red_before_failure_with_forecast(session, sensors):
+    code = "CRK-01"
+    trans = feed(session, code, voight, 29.0, sigma=0.05, step_min=60, sensor_ids=[sensors["crack"].id])
+    tang = [t for t in trans if t["kind"] == "tangent_angle"]
+    assert tang, trans
+    print(tang); print(session.scalar(select(Alarm).where(Alarm.kind == "tangent_angle")).details)
+    first_red = next(t for t in tang if t["to"] == "red")
+    t_red = datetime.fromisoformat(first_red["at"])
+    lead = (T0 + timedelta(days=TF) - t_red).total_seconds() / 86400
+    assert 0.5 < lead < 8, lead                      # red comes before failure, not weeks early
+    assert all(datetime.fromisoformat(t["at"]) > T0 + timedelta(days=TON) for t in tang if t["to"] in ("orange", "red"))
+    alarm = session.scalar(select(Alarm).where(Alarm.kind == "tangent_angle", Alarm.open_key.is_not(None)))
+    assert alarm.level == Level.RED and alarm.state == "open"
+    fc = alarm.details.get("forecast")
+    assert fc and fc["ok"], alarm.details
+    lo, hi = (datetime.fromisoformat(x) if x else None for x in fc["failure_window"])
+    assert lo <= T0 + timedelta(days=TF + 0.5) and (hi is None or hi >= T0 + timedelta(days=TF - 0.5))
+    # history and outbox rows are written with the alarm
+    events = session.scalars(select(AlarmEvent.event).where(AlarmEvent.alarm_id == alarm.id)).all()
+    assert events[0] == "raised" and "upgraded" in events
+    msgs = session.scalars(select(OutboxMessage).where(OutboxMessage.alarm_id == alarm.id)).all()
+    assert {m.channel for m in msgs} >= {"sms", "log"}
+    assert any("13800000001" == m.recipient for m in msgs)
+    assert alarm.hazard_point_id and session.get(type(sensors["crack"].hazard_point), alarm.hazard_point_id).warning_level == "red"
+
+
+def test_steady_noisy_series_never_red(session, sensors):
+    trans = feed(session, "GNSS-02", lambda td: 0.8 * td, 20.0, sigma=1.0, step_min=10, chunk_days=2.0,
+                 sensor_ids=[sensors["gnss2"].id])
+    assert not [t for t in trans if t.get("to") in ("orange", "red")], trans
+
+
+def test_rain_step_with_rain_gauge_no_false_red(session, sensors):
+    def creep_with_step(td):
+        return 0.5 * td + 6.0 * np.clip(td - 12.0, 0, 1.0)  # 6 mm step over day 12 (heavy rain)
+
+    def rain(td):
+        return np.where((td >= 11.7) & (td < 12.5), 4.0, 0.0)  # ≈ 4 mm/h for 19 h ≈ 76 mm
+
+    rng_rows, _ = series_rows("RAIN-01", 20.0, fn=rain, step_min=60, sigma=0.0)
+    for r in rng_rows:
+        r["value"] = max(0.0, r["value"])
+    I.ingest_batch(session, rng_rows, "rain", now=T0 + timedelta(days=20))
+    session.commit()
+    trans = feed(session, "CRK-01", creep_with_step, 20.0, sigma=0.03, step_min=60,
+                 sensor_ids=[sensors["crack"].id])
+    assert not [t for t in trans if t["kind"] == "tangent_angle" and t["to"] == "red"], trans
+
+
+def test_acknowledge_escalate_and_history(session, sensors):
+    sensors["gnss"].config = {"threshold": {"value": [10, 20, 30, 40]}}
+    session.flush()
+    rows = [{"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": 45.0 + i * 0.1}
+            for i in range(4)]
+    I.ingest_batch(session, rows, "x", now=T0 + timedelta(hours=1))
+    A.evaluate(session, now=T0 + timedelta(hours=1), sensor_ids=[sensors["gnss"].id])
+    alarm = session.scalar(select(Alarm).where(Alarm.kind == "threshold"))
+    assert alarm.level == Level.RED and alarm.escalation_stage == 0
+    # not acknowledged: after 10 min the town, after 30 min the bureau
+    assert A.escalate_due(session, now=alarm.opened_at + timedelta(minutes=11)) == 1
+    assert alarm.escalation_stage == 1
+    town = session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.idempotency_key.like("%escalated:s1%"))).all()
+    assert "0477-0000001" in town
+    assert A.escalate_due(session, now=alarm.opened_at + timedelta(minutes=12)) == 0
+    assert A.escalate_due(session, now=alarm.opened_at + timedelta(minutes=40)) == 1
+    assert any("nrb@example.org" == r for r in session.scalars(select(OutboxMessage.recipient)))
+    A.acknowledge(session, alarm.id, actor="town:duty-officer", note="已电话通知撤离", now=T0 + timedelta(hours=2))
+    with pytest.raises(Conflict):
+        A.acknowledge(session, alarm.id, actor="x")
+    assert alarm.state == "acknowledged" and alarm.next_escalation_at is None
+    hist = A.alarm_history(session, alarm.id)
+    assert [h["event"] for h in hist] == ["raised", "escalated", "escalated", "acknowledged"]
+    assert hist[-1]["actor"] == "town:duty-officer"
+    listed = A.list_alarms(session)
+    assert listed[0]["id"] == alarm.id and listed[0]["level_zh"].startswith("红色")
+
+
+def test_data_quality_alarms_no_data_and_flat_line(session, sensors):
+    sid = sensors["gnss"].id
+    rows = [{"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": 3.0}
+            for i in range(70)]
+    I.ingest_batch(session, rows, "flat", now=T0 + timedelta(hours=12))
+    rep = A.evaluate(session, now=T0 + timedelta(hours=12), sensor_ids=[sid])
+    kinds = {(t["kind"], t["event"]) for t in rep.transitions}
+    assert ("flat_line", "raised") in kinds
+    rep = A.evaluate(session, now=T0 + timedelta(hours=20), sensor_ids=[sid])
+    dq = session.scalars(select(Alarm).where(Alarm.data_quality.is_(True), Alarm.open_key.is_not(None))).all()
+    assert {a.kind for a in dq} == {"flat_line", "no_data"}
+    assert all(a.level == Level.BLUE and a.next_escalation_at is None for a in dq)
+    # data comes back (and moves): both clear
+    rows = [{"sensor": "GNSS-01", "time": (T0 + timedelta(hours=20, minutes=i)).isoformat(), "value": 3.0 + i}
+            for i in range(61)]
+    I.ingest_batch(session, rows, "back", now=T0 + timedelta(hours=21, minutes=1))
+    A.evaluate(session, now=T0 + timedelta(hours=21, minutes=1), sensor_ids=[sid])
+    assert session.scalar(select(func.count()).select_from(Alarm).where(Alarm.open_key.is_not(None))) == 0

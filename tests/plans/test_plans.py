@@ -1,0 +1,161 @@
+"""Mine treatment plans: revisions, annual plans, reports, remote-sensing verification, gap, problem, gate."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+from rasterio.transform import from_origin
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import func, select
+
+from subsidence.census.grid import Grid
+from subsidence.models import Mine, Problem, SubsidenceArea
+from subsidence.models.enums import MovementStage, ProblemCategory, SubsidenceSource
+from subsidence.models.plans import AnnualPlan, ParcelState, ReclamationPlan, TreatedParcel
+from subsidence.services.errors import Conflict, ValidationFailed
+from subsidence.services.gate import evaluate_gate
+from subsidence.services.plans import (
+    ParcelInput, field_acceptance, open_shortfall_problems, plan_gap, plan_revisions, register_plan,
+    report_treated, set_annual_plan, verify_by_remote_sensing,
+)
+
+X0, Y0 = 600_000.0, 4_370_000.0  # lower-left of the mining right, EPSG:4546 metres
+
+
+@pytest.fixture
+def mine(session):
+    m = Mine(licence_no="C-PLAN-1", name_zh="方案测试煤矿", geometry=MultiPolygon([box(X0, Y0, X0 + 2000, Y0 + 2000)]))
+    other = Mine(licence_no="C-PLAN-2", name_zh="无方案煤矿", geometry=MultiPolygon([box(X0 + 5000, Y0, X0 + 7000, Y0 + 2000)]))
+    session.add_all([m, other])
+    session.commit()
+    return m
+
+
+def sq(x: float, y: float, size: float = 100.0):
+    """A size x size m square, offset (x, y) m from the mining right's lower-left corner (1 ha at 100 m)."""
+    return box(X0 + x, Y0 + y, X0 + x + size, Y0 + y + size)
+
+
+def _plan(session, mine, **kw):
+    args = dict(doc_no="伊自然资复垦〔2023〕12号", approval_date=date(2023, 3, 1), valid_from=date(2023, 3, 1),
+                valid_to=date(2028, 3, 1), cost_estimate_yuan=12_000_000,
+                schedule={"2024": {"treat_ha": 3, "reclaim_ha": 2, "cost_yuan": 2_000_000}},
+                parcels=[ParcelInput("P1", "grassland", sq(0, 0, 500), purpose="reclaim", planned_year=2024),
+                         ParcelInput("D1", "grassland", sq(0, 0, 800), purpose="damaged")])
+    args.update(kw)
+    return register_plan(session, mine, **args)
+
+
+def test_plan_parcel_outside_licence_is_refused_and_nothing_changes(session, mine):
+    with pytest.raises(ValidationFailed, match="outside the mining right of C-PLAN-1"):
+        _plan(session, mine, parcels=[ParcelInput("P9", "forest", sq(1950, 0, 200))])
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(ReclamationPlan)) == 0
+
+
+def test_revision_keeps_history(session, mine):
+    first = _plan(session, mine)
+    with pytest.raises(ValidationFailed, match="revision needs a reason"):
+        _plan(session, mine, doc_no="伊自然资复垦〔2025〕3号")
+    second = _plan(session, mine, doc_no="伊自然资复垦〔2025〕3号", revision_reason="开采接续调整")
+    session.commit()
+    revs = plan_revisions(session, mine)
+    assert [r.revision for r in revs] == [1, 2]
+    assert revs[0].id == first.id and not revs[0].current and revs[0].doc_no == "伊自然资复垦〔2023〕12号"
+    assert revs[1].current and revs[1].supersedes_id == first.id and len(revs[0].parcels) == 2
+    assert second.parcels[0].area_ha == pytest.approx(25.0)
+
+
+def test_negative_targets_are_refused(session, mine):
+    with pytest.raises(ValidationFailed, match="target_treat_ha = -1"):
+        set_annual_plan(session, mine, 2024, target_treat_ha=-1, target_reclaim_ha=2)
+    with pytest.raises(ValidationFailed, match="forest = -3"):
+        set_annual_plan(session, mine, 2024, target_treat_ha=1, target_reclaim_ha=2, targets_by_land_type={"林地": -3})
+    assert session.scalar(select(func.count()).select_from(AnnualPlan)) == 0
+
+
+def test_report_needs_an_annual_plan_and_no_double_counting(session, mine):
+    with pytest.raises(ValidationFailed, match="no annual plan for 2024"):
+        report_treated(session, mine, 2024, [ParcelInput("T1", "grassland", sq(0, 0))], reported_date=date(2024, 11, 1))
+    set_annual_plan(session, mine, 2024, target_treat_ha=2, target_reclaim_ha=1)
+    with pytest.raises(ValidationFailed, match="counted twice"):
+        report_treated(session, mine, 2024, [ParcelInput("T1", "grassland", sq(0, 0)),
+                                             ParcelInput("T2", "grassland", sq(50, 50))],
+                       reported_date=date(2024, 11, 1))
+    assert session.scalar(select(func.count()).select_from(TreatedParcel)) == 0
+    report_treated(session, mine, 2024, [ParcelInput("T1", "grassland", sq(0, 0))], reported_date=date(2024, 11, 1))
+    with pytest.raises(ValidationFailed, match="overlaps T1"):
+        report_treated(session, mine, 2024, [ParcelInput("T3", "grassland", sq(10, 10))],
+                       reported_date=date(2024, 11, 2))
+    assert session.scalar(select(func.count()).select_from(TreatedParcel)) == 1
+
+
+def _ndvi_grid():
+    """10 m grid over the mining right; NDVI 0.10 before everywhere; after: recovered in the west half."""
+    grid = Grid.make(from_origin(X0, Y0 + 2000, 10, 10), "EPSG:4546", (200, 200))
+    before = np.full((200, 200), 0.10)
+    after = np.full((200, 200), 0.11)
+    after[:, :100] = 0.38  # columns 0..99 = x in [X0, X0+1000)
+    rng = np.random.default_rng(7)
+    return grid, before + rng.normal(0, 0.01, before.shape), after + rng.normal(0, 0.01, after.shape)
+
+
+def test_remote_sensing_verifies_a_recovered_parcel_and_rejects_one_that_did_not(session, mine):
+    set_annual_plan(session, mine, 2024, target_treat_ha=0, target_reclaim_ha=3)
+    parcels = report_treated(session, mine, 2024, [
+        ParcelInput("OK", "grassland", sq(200, 200), spending_yuan=300_000),      # west: recovered
+        ParcelInput("BARE", "grassland", sq(1500, 200), spending_yuan=250_000),   # east: did not recover
+        ParcelInput("MOVING", "forest", sq(200, 1500), spending_yuan=280_000),    # recovered but on active ground
+    ], reported_date=date(2024, 10, 20))
+    session.add(SubsidenceArea(code="SA-ACTIVE", source=SubsidenceSource.REMOTE_SENSING,
+                               stability=MovementStage.ACTIVE,
+                               geometry=MultiPolygon([sq(100, 1400, 400)])))
+    session.flush()
+    grid, before, after = _ndvi_grid()
+    results = {r["parcel"]: r for r in verify_by_remote_sensing(session, parcels, ndvi_before=before,
+                                                                  ndvi_after=after, grid=grid, on=date(2025, 1, 10))}
+    assert results["OK"]["state"] == "verified_rs" and results["OK"]["ndvi_after"] == pytest.approx(0.38, abs=0.01)
+    assert results["BARE"]["state"] == "rejected"
+    assert any("植被未恢复" in r for r in results["BARE"]["reasons"])
+    assert results["MOVING"]["state"] == "rejected" and results["MOVING"]["stable_fraction"] == 0.0
+    assert any("未稳定" in r for r in results["MOVING"]["reasons"])
+    with pytest.raises(Conflict):
+        verify_by_remote_sensing(session, parcels[:1], ndvi_before=before, ndvi_after=after, grid=grid,
+                                 on=date(2025, 1, 11))
+    accepted = field_acceptance(session, parcels[0], passed=True, on=date(2025, 2, 1), inspectors=["NRB-1", "NRB-2"])
+    assert accepted.state == ParcelState.ACCEPTED
+
+
+def test_gap_opens_one_problem_and_a_gate_reason(session, mine):
+    _plan(session, mine)
+    set_annual_plan(session, mine, 2024, target_treat_ha=2, target_reclaim_ha=2, budget_yuan=800_000,
+                    targets_by_land_type={"grassland": 4})
+    parcels = report_treated(session, mine, 2024, [ParcelInput("G1", "grassland", sq(200, 200), spending_yuan=200_000)],
+                             reported_date=date(2024, 12, 1))
+    grid, before, after = _ndvi_grid()
+    verify_by_remote_sensing(session, parcels, ndvi_before=before, ndvi_after=after, grid=grid, on=date(2025, 1, 5))
+    (row,) = plan_gap(session, 2024)
+    assert row.planned_ha == 4 and row.achieved_ha == pytest.approx(1.0) and row.gap_ha == pytest.approx(3.0)
+    assert row.as_dict()["on_time"] and row.spent_yuan == 200_000
+    assert row.by_land_type["grassland"] == {"planned_ha": 4.0, "achieved_ha": pytest.approx(1.0)}
+    assert open_shortfall_problems(session, 2024, date(2024, 12, 31)) == []  # the year is not over yet
+    opened = open_shortfall_problems(session, 2024, date(2025, 1, 15))
+    assert len(opened) == 1 and open_shortfall_problems(session, 2024, date(2025, 2, 1)) == []
+    problem = session.scalar(select(Problem).where(Problem.code == opened[0]))
+    assert problem.category == ProblemCategory.SUBSIDENCE_CRACKS and problem.mine_id == mine.id
+    decision = evaluate_gate(session, mine, "extension", today=date(2025, 3, 1))
+    assert not decision.allowed
+    assert "annual_plan_shortfall" in {r.rule for r in decision.reasons}
+    by_town = plan_gap(session, 2024, by="town")
+    assert sum(r.planned_ha for r in by_town) == 4
+
+
+def test_mine_without_plan_gets_a_gate_reason(session, mine):
+    other = session.scalar(select(Mine).where(Mine.licence_no == "C-PLAN-2"))
+    decision = evaluate_gate(session, other, "new_licence", today=date(2025, 3, 1))
+    assert "missing_plan" in {r.rule for r in decision.reasons}
+    _plan(session, mine)
+    ok = evaluate_gate(session, mine, "new_licence", today=date(2025, 3, 1))
+    assert "missing_plan" not in {r.rule for r in ok.reasons}
