@@ -33,9 +33,10 @@ def test_filled_centre_within_tolerance_of_truth():
     assert not b.max_is_lower_bound and b.filled_geometry is not None
     filled = res.subsidence_mm[dead]
     err = filled - w[dead]
-    # stated tolerance: maximum within 3 % of the true maximum, RMS of the filled centre within 3 % of it
-    assert b.max_subsidence_mm == pytest.approx(w.max(), rel=0.03)
-    assert np.sqrt(np.mean(err ** 2)) < 0.03 * w.max()
+    # stated tolerance: maximum within 1 % of the true maximum, RMS of the filled centre within 1 % of it
+    # (2 mm noise on the edges, start values 25 % off)
+    assert b.max_subsidence_mm == pytest.approx(w.max(), rel=0.01)
+    assert np.sqrt(np.mean(err ** 2)) < 0.01 * w.max()
     truth_volume = w[w >= 10].sum() / 1000 * g.pixel_area_m2
     assert b.volume_m3 == pytest.approx(truth_volume, rel=0.03)
 

@@ -33,9 +33,10 @@ def test_design_matrix_rows_are_interval_indicators():
     assert A.tolist() == [[1, 1, 0], [0, 1, 1], [1, 1, 1]]
 
 
-def test_batched_solution_equals_per_pixel_weighted_lstsq():
+@pytest.mark.parametrize("links", [4, 14], ids=["banded", "dense"])
+def test_batched_solution_equals_per_pixel_weighted_lstsq(links):
     rng = np.random.default_rng(0)
-    net = _net(15, 4)
+    net = _net(15, links)
     P = 300
     truth = np.cumsum(rng.normal(0, 1, (net.n_dates, P)), axis=0)
     y = truth[net.idx2] - truth[net.idx1] + rng.normal(0, 0.2, (net.n_ifgs, P))
@@ -51,7 +52,7 @@ def test_batched_solution_equals_per_pixel_weighted_lstsq():
         x = np.linalg.lstsq(net.A[v] * sw[:, None], y[v, p] * sw, rcond=None)[0]
         np.testing.assert_allclose(sol.phase_ts[1:, p], np.cumsum(x), atol=1e-9)
         checked += 1
-    assert checked > 250
+    assert checked > 200
     assert (sol.n_valid == (y != 0).sum(axis=0)).all()
 
 

@@ -144,7 +144,8 @@ def test_invert_los_geotiff_fixes_b(files):
     write_geotiff(tif, {"los_m": los}, transform=transform_from_axes(x, y), crs="EPSG:4546", units={"los_m": "m"})
     out = tmp / "fit.json"
     res = runner.invoke(app, ["invert", str(tif), "--panels", str(panels), "--out", str(out), "--incidence-deg", "39",
-                              "--heading-deg", "190", "--los-scale", "1000", "--fit", "q,tan_beta,b", "--starts", "2"])
+                              "--heading-deg", "190", "--los-scale", "1000", "--fit", "q,tan_beta,b", "--starts", "2",
+                              "--initial", str(params)])
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text())
     assert "b" in data["inversion"]["fixed"] and "cannot resolve b" in res.output

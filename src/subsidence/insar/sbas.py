@@ -170,57 +170,81 @@ class SbasSolution:
     bridged: np.ndarray  # (P,) bool, True where the NSBAS velocity model bridged a gap
 
 
-def _laplacian(w: np.ndarray, net: Network) -> np.ndarray:
-    """Reduced weighted graph Laplacian, pixels last: (n-1, n-1, P) = A_r^T diag(w_p) A_r with
-    A_r the incidence matrix (-1 at date1, +1 at date2) without the first date's column (phi(t_0) = 0)."""
-    n = net.n_dates
+#: Above this half-bandwidth the band Cholesky does as much work as a dense one: use LAPACK instead.
+MAX_BAND_FOR_BANDED_SOLVE = 16
+
+
+def _laplacian_band(w: np.ndarray, net: Network, bw: int) -> np.ndarray:
+    """Reduced weighted graph Laplacian in lower band storage, pixels last: (bw+1, n-1, P) with
+    ``Nb[d, j] = N[j + d, j]``; N = A_r^T diag(w_p) A_r, A_r the incidence matrix (-1 at date1, +1 at date2) without
+    the first date's column (phi(t_0) = 0). Row i of A_r touches only dates idx1..idx2, so N is banded."""
+    k = net.n_dates - 1
     P = w.shape[1]
-    L = np.zeros((n, n, P))
+    Nb = np.zeros((bw + 1, k, P))
     for i in range(net.n_ifgs):
-        a, b = net.idx1[i], net.idx2[i]
+        a, b = int(net.idx1[i]), int(net.idx2[i])
         wi = w[i]
-        L[a, a] += wi
-        L[b, b] += wi
-        L[a, b] -= wi
-        L[b, a] -= wi
-    return L[1:, 1:]
+        Nb[0, b - 1] += wi
+        if a >= 1:
+            Nb[0, a - 1] += wi
+            Nb[b - a, a - 1] -= wi
+    return Nb
 
 
-def _banded_cholesky_solve(N: np.ndarray, r: np.ndarray, bw: int, rtol: float = 1e-10):
-    """Solve N x = r for a stack of SPD band matrices, pixels last: N (k, k, P) (overwritten), r (k, P).
+def _band_to_full(Nb: np.ndarray) -> np.ndarray:
+    """(bw+1, k, P) lower band storage -> (P, k, k) symmetric matrices."""
+    bw1, k, P = Nb.shape
+    N = np.zeros((P, k, k))
+    for d in range(bw1):
+        j = np.arange(k - d)
+        N[:, j + d, j] = Nb[d, : k - d].T
+        if d:
+            N[:, j, j + d] = Nb[d, : k - d].T
+    return N
 
-    Right-looking Cholesky touching only the band (half-bandwidth ``bw``): O(k bw^2) per pixel, every step
-    vectorised over pixels. A pivot <= rtol * its original diagonal marks the pixel singular (for a graph
-    Laplacian: the network is disconnected; the number of such pivots is components - 1); returns (x, n_zero).
+
+def _banded_cholesky_solve(Nb: np.ndarray, r: np.ndarray, rtol: float = 1e-10):
+    """Solve N x = r for a stack of SPD band matrices in lower band storage (bw+1, k, P) (overwritten), r (k, P).
+
+    Right-looking Cholesky inside the band: O(k bw^2) per pixel, every step vectorised over pixels. A pivot <=
+    rtol * its original diagonal marks the pixel singular (for a graph Laplacian: the network is disconnected; the
+    number of such pivots is components - 1). Returns (x, n_zero_pivots).
     """
-    k, _, P = N.shape
+    bw = Nb.shape[0] - 1
+    k, P = Nb.shape[1], Nb.shape[2]
     d = np.empty((k, P))
     nzero = np.zeros(P, dtype=np.int16)
-    diag0 = np.einsum("iip->ip", N).copy()
+    diag0 = Nb[0].copy()
+    # trailing update pairs (d1 >= d2 >= 1): N[j+d1, j+d2] -> Nb[d1 - d2, j + d2]
+    d1s, d2s = np.tril_indices(bw)
+    d1s, d2s = d1s + 1, d2s + 1
     for j in range(k):
-        piv = N[j, j]
+        piv = Nb[0, j]
         bad = ~(piv > rtol * diag0[j])
+        e = min(bw, k - 1 - j)  # entries below the diagonal in this column
         if bad.any():
             nzero += bad
             piv = np.where(bad, 1.0, piv)
-            N[j + 1:, j][:, bad] = 0.0
+            if e:
+                Nb[1:e + 1, j][:, bad] = 0.0
         dj = np.sqrt(piv)
         d[j] = dj
-        e = min(k, j + 1 + bw)
-        if e > j + 1:
-            c = N[j + 1:e, j] / dj
-            N[j + 1:e, j] = c
-            N[j + 1:e, j + 1:e] -= c[:, None, :] * c[None, :, :]
+        if e:
+            c = Nb[1:e + 1, j] / dj
+            Nb[1:e + 1, j] = c
+            sel = d1s <= e
+            a1, a2 = d1s[sel], d2s[sel]
+            Nb[a1 - a2, j + a2] -= c[a1 - 1] * c[a2 - 1]
     z = np.array(r, dtype=np.float64, copy=True)
     for j in range(k):
         z[j] /= d[j]
-        e = min(k, j + 1 + bw)
-        if e > j + 1:
-            z[j + 1:e] -= N[j + 1:e, j] * z[j]
+        e = min(bw, k - 1 - j)
+        if e:
+            z[j + 1:j + 1 + e] -= Nb[1:e + 1, j] * z[j]
     for j in range(k - 1, -1, -1):
-        e = min(k, j + 1 + bw)
-        if e > j + 1:
-            z[j] -= np.einsum("ip,ip->p", N[j + 1:e, j], z[j + 1:e])
+        e = min(bw, k - 1 - j)
+        if e:
+            z[j] -= np.einsum("ip,ip->p", Nb[1:e + 1, j], z[j + 1:j + 1 + e])
         z[j] /= d[j]
     return z, nzero
 
@@ -266,6 +290,11 @@ def invert_pixels(
     Ar[np.arange(m), net.idx2] += 1.0
     Ar[np.arange(m), net.idx1] -= 1.0
     Ar = Ar[:, 1:]
+    # sparse products (2 non-zeros per row) instead of BLAS: no thread oversubscription under Dask workers
+    from scipy import sparse
+
+    Ar_s = sparse.csr_matrix(Ar)
+    ArT_s = sparse.csr_matrix(Ar.T)
     # NSBAS weak rows G z = 0, z = [phi_1..phi_{n-1}, v, c]: phi_k - v t_k - c for k = 0..n-1
     G = np.zeros((n, n + 1))
     G[1:, :k] = np.eye(k)
@@ -284,23 +313,22 @@ def invert_pixels(
             w = np.where(v, np.asarray(weight[:, sl], dtype=np.float64), 0.0)
         nv = v.sum(axis=0)
         ok = nv > 0
-        N = _laplacian(w, net)  # (k, k, p)
-        rhs = Ar.T @ (w * y)  # (k, p)
-        if bw < k:
-            phi, nzero = _banded_cholesky_solve(N.copy() if gap_mode != "none" else N, rhs, bw)
+        Nb = _laplacian_band(w, net, bw)  # (bw+1, k, p)
+        rhs = np.asarray(ArT_s @ (w * y))  # (k, p)
+        if bw <= MAX_BAND_FOR_BANDED_SOLVE:
+            phi, nzero = _banded_cholesky_solve(Nb.copy(), rhs)
             ncomp = (nzero + 1).astype(np.int16)
         else:
             ncomp = connected_components(v.T, net.idx1, net.idx2, n).astype(np.int16)
             phi = np.full((k, v.shape[1]), np.nan)
             conn = ok & (ncomp == 1)
             if conn.any():
-                phi[:, conn] = np.linalg.solve(np.moveaxis(N[:, :, conn], 2, 0),
-                                               rhs[:, conn].T[..., None])[..., 0].T
+                phi[:, conn] = np.linalg.solve(_band_to_full(Nb[:, :, conn]), rhs[:, conn].T[..., None])[..., 0].T
         phi[:, ~(ok & (ncomp == 1))] = np.nan
         disc = ok & (ncomp > 1)
         bridged = np.zeros_like(ok)
         if disc.any() and gap_mode == "nsbas":
-            Nd = np.moveaxis(N[:, :, disc], 2, 0)
+            Nd = _band_to_full(Nb[:, :, disc])
             cnt = Nd.shape[0]
             Na = np.zeros((cnt, k + 2, k + 2))
             Na[:, :k, :k] = Nd
@@ -311,15 +339,15 @@ def invert_pixels(
             phi[:, disc] = np.linalg.solve(Na, ba[..., None])[..., 0][:, :k].T
             bridged = disc
         elif disc.any() and gap_mode == "min-norm":
-            Nd = np.moveaxis(N[:, :, disc], 2, 0)
+            Nd = _band_to_full(Nb[:, :, disc])
             Ni = C.T @ Nd @ C  # normal matrix of the increments
             eps = 1e-10 * np.trace(Ni, axis1=1, axis2=2) / k
             inc = np.linalg.solve(Ni + eps[:, None, None] * np.eye(k), (C.T @ rhs[:, disc]).T[..., None])[..., 0]
             phi[:, disc] = (inc @ C.T).T
         solved = np.isfinite(phi).all(axis=0)
-        r = y - Ar @ np.nan_to_num(phi)
-        cs = np.where(v, np.cos(r), 0.0).sum(axis=0)
-        sn = np.where(v, np.sin(r), 0.0).sum(axis=0)
+        r = (y - np.asarray(Ar_s @ np.nan_to_num(phi))).astype(np.float32)
+        cs = np.where(v, np.cos(r), 0.0).sum(axis=0, dtype=np.float64)
+        sn = np.where(v, np.sin(r), 0.0).sum(axis=0, dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             tc = np.hypot(cs, sn) / nv
         ts = np.zeros((n, v.shape[1]))
@@ -345,19 +373,24 @@ class LinearFit:
 
 
 def linear_fit(ts: np.ndarray, t_years: np.ndarray) -> LinearFit:
-    """Least-squares line through each column of ``ts`` (n, P); std from the residual (n - 2 dof)."""
+    """Least-squares line through each column of ``ts`` (n, P); std from the residual (n - 2 dof).
+
+    Closed form with centred time (no BLAS call, so no thread oversubscription inside Dask workers).
+    """
     n = ts.shape[0]
-    G = np.column_stack([t_years, np.ones(n)])
-    Ginv = np.linalg.pinv(G)
-    cov = np.linalg.inv(G.T @ G)
-    coef = Ginv @ ts
-    res = ts - G @ coef
-    e2 = np.sum(res * res, axis=0)
-    dof = max(n - 2, 1)
-    sigma2 = e2 / dof
+    t = np.asarray(t_years, dtype=np.float64)
+    tm = t.mean()
+    tc = t - tm
+    stt = float(tc @ tc)
+    ymean = ts.mean(axis=0)
+    vel = np.einsum("i,ip->p", tc, ts) / stt
+    icp = ymean - vel * tm
+    res = ts - (vel[None, :] * t[:, None] + icp[None, :])
+    e2 = np.einsum("ip,ip->p", res, res)
+    sigma2 = e2 / max(n - 2, 1)
     return LinearFit(
-        velocity=coef[0], velocity_std=np.sqrt(sigma2 * cov[0, 0]),
-        intercept=coef[1], intercept_std=np.sqrt(sigma2 * cov[1, 1]), residue=np.sqrt(e2),
+        velocity=vel, velocity_std=np.sqrt(sigma2 / stt),
+        intercept=icp, intercept_std=np.sqrt(sigma2 * (1.0 / n + tm * tm / stt)), residue=np.sqrt(e2),
     )
 
 

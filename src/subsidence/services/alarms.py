@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 DISPLACEMENT_KINDS = {SensorKind.GNSS, SensorKind.CRACK_METER, SensorKind.INCLINOMETER, SensorKind.INSAR_POINT}
 STAGE_ROLES = {0: ("responsible", "monitor", "warning"), 1: ("town",), 2: ("bureau",)}
+FORECAST_BUCKETS = 6  #: newest accelerating buckets that get an inverse-velocity forecast per evaluation
 MIN_STEADY_DAYS = 3.0  #: history needed before the steady-creep velocity is learnt automatically
 STAGE_LABEL = {0: "群测群防责任人", 1: "镇人民政府", 2: "旗自然资源局"}
 
@@ -163,7 +164,7 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
     day = int(_epoch(now) // 86400)
     relearn = bool(rules.tangent) and rules.tangent.get("steady_velocity_mm_d") is None and (
         "steady_v" not in track_state or (track_state.get("steady_day", 0) < day and track_state.get("calm", True)))
-    hist_days = 30.0 if relearn else (20.0 if rules.rainfall else 3.0)
+    hist_days = 30.0 if relearn else (20.0 if rules.rainfall else (3.0 if track_state.get("calm", True) else 10.0))
     if rules.tangent:
         hist_days = max(hist_days, 2 * float(track_state.get("span_days", 1.0)) + 1.0)
     start = min(since or now, now - timedelta(days=hist_days)) - timedelta(days=1)
@@ -210,6 +211,15 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
                              "tolerance_deg": round(tol, 2), "bucket_s": rules.bucket_s})
                 out.append((AlarmKind.TANGENT_ANGLE, M.tangent_thresholds(tol), samples,
                             {**info, "series": (td, vb, tb)}))
+                # inverse-velocity forecast on the newest accelerating buckets (its own alarm: lead time → level)
+                acc = [i for i in np.flatnonzero(new) if res.level[i] >= Level.YELLOW][-FORECAST_BUCKETS:]
+                fsamples = []
+                for i in acc:
+                    fc = _forecast((td, vb, tb), _dt(tb[i]))
+                    fsamples.append((_dt(tb[i]), float(fc.get("level", 0)), Level.RED, {"forecast": fc}))
+                if fsamples:
+                    out.append((AlarmKind.INVERSE_VELOCITY, M.Thresholds((1, 2, 3, 4), reset=(1, 2, 3, 4)),
+                                fsamples, {}))
     if rules.threshold:
         new = np.array([(_epoch_ms(x) > since_s) for x in t]) if since else np.ones(t.size, bool)
         if "value" in rules.threshold:
@@ -306,7 +316,7 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
         for kind, thr, samples, info in rule_values:
             tr = _track(session, cache, sensor.id, kind)
             st = TrackState.from_json(tr.state)
-            for at, value, cap in samples:
+            for at, value, cap, *extra in samples:
                 corro = _corroborating(session, sensor, kind) if thr.level(value) > st.level else Level.NONE
                 st, tran = step(st, at=at, value=value, thresholds=thr, policy=rules.policy, corroborating=corro,
                                 cap=cap)
@@ -314,12 +324,16 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
                 report.samples += 1
                 if tran is not None:
                     details = {k: v for k, v in info.items() if k != "series"}
+                    if extra:
+                        details.update(extra[0])
                     if kind == AlarmKind.TANGENT_ANGLE and tran.new >= Level.ORANGE and "series" in info:
                         details["forecast"] = _forecast(info["series"], at)
                     _apply(session, sensor, kind, tran, details, actor, rules.policy, now)
                     report.transitions.append({"sensor": sensor.code, "kind": kind.value, "event": tran.event,
                                                "from": tran.old.code, "to": tran.new.code,
                                                "at": tran.at.isoformat(), "value": round(tran.value, 3)})
+                elif extra and extra[0].get("forecast", {}).get("ok"):
+                    _update_forecast(session, sensor, kind, extra[0]["forecast"])  # refit on every sample
                 latest = at if latest is None or at > latest else latest
             tr.state = st.to_json()
             if kind == AlarmKind.TANGENT_ANGLE:
@@ -346,6 +360,12 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
     return report
 
 
+def _update_forecast(session: Session, sensor: Sensor, kind: AlarmKind, fc: dict[str, Any]) -> None:
+    alarm = session.scalar(select(Alarm).where(Alarm.open_key == f"{sensor.id}:{kind.value}"))
+    if alarm is not None:
+        alarm.details = {**(alarm.details or {}), "forecast": fc}
+
+
 def _corroborating(session: Session, sensor: Sensor, kind: AlarmKind) -> Level:
     """Highest raw level of the same rule at another sensor of the same hazard point (two sensors agreeing)."""
     if sensor.hazard_point_id is None:
@@ -370,7 +390,8 @@ def _forecast(series: tuple[np.ndarray, np.ndarray, np.ndarray], at: datetime) -
     f = lambda d: None if d is None else _dt(t0 + d * 86400.0).isoformat()  # noqa: E731
     return {"ok": True, "failure_time": f(fc.failure_time),
             "failure_window": [f(fc.failure_window[0]), f(fc.failure_window[1])],
-            "onset": f(fc.onset_time)}
+            "onset": f(fc.onset_time), "level": int(M.forecast_level(fc)),
+            "lead_days": round(fc.failure_window[0] - fc.last_time, 3)}
 
 
 def _dq(session: Session, sensor: Sensor, kind: AlarmKind, bad: bool, text: str, actor: str,
@@ -446,12 +467,13 @@ def _event_seq(session: Session, alarm: Alarm) -> int:
 
 
 def _open(session: Session, sensor: Sensor, kind: AlarmKind, level: Level, at: datetime, text: str,
-          details: dict, actor: str, policy: AlarmPolicy, how: str) -> Alarm:
+          details: dict, actor: str, policy: AlarmPolicy, how: str, notified_at: datetime | None = None) -> Alarm:
+    """Open an alarm at sample time ``at``; escalation counts from ``notified_at`` (when people are told)."""
     dq = kind in DATA_QUALITY_KINDS
     alarm = Alarm(open_key=f"{sensor.id}:{kind.value}", sensor_id=sensor.id, hazard_point_id=sensor.hazard_point_id,
                   kind=kind.value, data_quality=dq, level=int(level), max_level=int(level), state="open",
                   opened_at=at, level_since=at, escalation_stage=0, message=text, details=details,
-                  next_escalation_at=None if dq else escalation_due(level, 0, at, policy))
+                  next_escalation_at=None if dq else escalation_due(level, 0, max(at, notified_at or at), policy))
     session.add(alarm)
     session.flush()
     _event(session, alarm, "raised", at, actor, {"confirmed_by": how, **details})
@@ -477,7 +499,7 @@ def _apply(session: Session, sensor: Sensor, kind: AlarmKind, tr, details: dict,
     text = f"{kind.label()}：{tr.new.label()}（{tr.value:.3g}）"
     if alarm is None:
         if tr.new > Level.NONE:
-            _open(session, sensor, kind, tr.new, tr.at, text, details, actor, policy, tr.confirmed_by)
+            _open(session, sensor, kind, tr.new, tr.at, text, details, actor, policy, tr.confirmed_by, now)
         return
     if tr.new == Level.NONE:
         _close(session, alarm, tr.at, actor, tr.confirmed_by)
@@ -490,7 +512,7 @@ def _apply(session: Session, sensor: Sensor, kind: AlarmKind, tr, details: dict,
     if up:
         # a higher level needs a new acknowledgement and restarts escalation from the current stage
         alarm.state, alarm.acknowledged_by, alarm.acknowledged_at = "open", None, None
-        alarm.next_escalation_at = escalation_due(tr.new, alarm.escalation_stage, tr.at, policy)
+        alarm.next_escalation_at = escalation_due(tr.new, alarm.escalation_stage, max(tr.at, now), policy)
     _event(session, alarm, tr.event, tr.at, actor, {"from": tr.old.code, "to": tr.new.code, **details})
     _notify(session, alarm, sensor, tr.event, range(0, alarm.escalation_stage + 1), details, seq)
     _refresh_hazard_level(session, alarm.hazard_point_id)

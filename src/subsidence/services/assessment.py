@@ -231,7 +231,7 @@ def run_assessment(session: Session, year: int, today: date, cfg: AssessmentConf
         row.score, row.rank, row.listing, row.indicators, row.computed_on = score, rank, listing, parts, today
         out.append(row)
     session.flush()
-    log.info("assessed %d mines for %d (%d praised, %d exposed)", len(out), year,
+    log.debug("assessed %d mines for %d (%d praised, %d exposed)", len(out), year,
              sum(r.listing == "praise" for r in out), sum(r.listing == "exposure" for r in out))
     return out
 

@@ -189,7 +189,7 @@ def publish_draw(session: Session, item_code: str, *, seed_source: str, seed_not
     for r in pool["recusals"]:
         record_event(session, entity="draw_record", entity_id=rec.id, entity_key=code, action="recusal",
                      after=r, reason=r["reason"])
-    log.info("published draw %s (pool %s, %d objects, %d inspectors, %d recusals)", code, rec.pool_sha256,
+    log.debug("published draw %s (pool %s, %d objects, %d inspectors, %d recusals)", code, rec.pool_sha256,
              len(pool["objects"]), len(pool["inspectors"]), len(pool["recusals"]))
     return rec
 

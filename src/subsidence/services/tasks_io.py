@@ -574,6 +574,6 @@ def import_table(session: Session, name: str, path: str | Path) -> ImportResult:
         raise ValidationFailed(f"{p}: {len(res.errors)} error(s), nothing imported:\n" + "\n".join(res.errors[:200]))
     savepoint.commit()
     session.flush()
-    log.info("imported %s from %s: %d created, %d updated, %d unchanged", t.name, p, res.created, res.updated,
+    log.debug("imported %s from %s: %d created, %d updated, %d unchanged", t.name, p, res.created, res.updated,
              res.unchanged)
     return res

@@ -1,0 +1,88 @@
+"""Census from InSAR products in the community layouts (MintPy timeseries.h5, LiCSBAS cum.h5 in lon/lat)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from subsidence.census.basins import CensusInputError
+from subsidence.census.inputs import load_deformation
+from subsidence.census.pipeline import run_census
+from subsidence.models.enums import MovementStage
+from tests.census.synth import X0, Y0, bowl, grid
+
+h5py = pytest.importorskip("h5py")
+pytest.importorskip("subsidence.insar")
+
+INC = 38.0
+
+
+def _dates(n):
+    return [date(2023, 1, 1) + timedelta(days=12 * k) for k in range(n)]
+
+
+def _mintpy_timeseries(path, los_m, dates, g, epsg=4546, incidence=None):
+    with h5py.File(path, "w") as f:
+        f.create_dataset("date", data=np.array([d.strftime("%Y%m%d").encode() for d in dates], dtype="S8"))
+        f.create_dataset("bperp", data=np.zeros(len(dates), dtype="float32"))
+        f.create_dataset("timeseries", data=los_m.astype("float32"))
+        t = g.transform
+        attrs = dict(FILE_TYPE="timeseries", UNIT="m", LENGTH=str(g.shape[0]), WIDTH=str(g.shape[1]),
+                     X_FIRST=str(t.c), Y_FIRST=str(t.f), X_STEP=str(t.a), Y_STEP=str(t.e), EPSG=str(epsg),
+                     X_UNIT="meters", Y_UNIT="meters", REF_DATE=dates[0].strftime("%Y%m%d"), REF_Y="0", REF_X="0",
+                     WAVELENGTH="0.05546576")
+        if incidence is not None:
+            attrs["CENTER_INCIDENCE_ANGLE"] = str(incidence)
+        for k, v in attrs.items():
+            f.attrs[k] = v
+
+
+def test_mintpy_timeseries_census_with_stage(tmp_path):
+    g = grid(120)
+    final = bowl(g, X0 + 1000, Y0 - 2000, 900, 400, 900, 100)
+    dates = _dates(40)  # 16 months at 12 days; movement ends after 6 months
+    frac = np.minimum(np.arange(40) / 15.0, 1.0)
+    sub = final[None] * frac[:, None, None]
+    los_m = -sub * np.cos(np.deg2rad(INC)) / 1000.0  # subsidence moves away from the satellite
+    p = tmp_path / "timeseries.h5"
+    _mintpy_timeseries(p, los_m, dates, g)
+    with pytest.raises(CensusInputError, match="incidence"):
+        load_deformation(p)
+    d = load_deformation(p, incidence_deg=INC)
+    assert d.series_mm.shape == (40, 120, 120) and d.dates[-1] == dates[-1]
+    c = run_census(d)
+    assert len(c.areas) == 1
+    b = c.areas[0].basin
+    assert b.max_subsidence_mm == pytest.approx(final.max(), rel=1e-3)
+    assert b.stage == MovementStage.STABLE
+    assert b.first_seen == dates[1] and b.last_seen == dates[-1]
+
+
+def test_licsbas_cum_lonlat_is_reprojected(tmp_path):
+    # a 0.0003° grid (~30 m) around 39.45 N 109.9 E, vertical-only bowl in LOS mm
+    n = 120
+    lon0, lat0, step = 109.88, 39.47, 0.0003
+    lon = lon0 + step * np.arange(n)
+    lat = lat0 - step * np.arange(n)
+    LON, LAT = np.meshgrid(lon, lat)
+    dx = (LON - lon.mean()) * 111_320 * np.cos(np.deg2rad(39.45))
+    dy = (LAT - lat.mean()) * 110_950
+    sub = 600 * np.exp(-(dx ** 2 + dy ** 2) / 300.0 ** 2)
+    dates = _dates(6)
+    cum = -sub[None] * np.linspace(0, 1, 6)[:, None, None] * np.cos(np.deg2rad(INC))  # LOS mm toward satellite
+    p = tmp_path / "cum.h5"
+    with h5py.File(p, "w") as f:
+        f["imdates"] = np.array([int(d.strftime("%Y%m%d")) for d in dates], dtype="int32")
+        f["cum"] = cum.astype("float32")
+        f["vel"] = (cum[-1] / ((dates[-1] - dates[0]).days / 365.25)).astype("float32")
+        f["corner_lat"], f["corner_lon"] = lat0, lon0
+        f["post_lat"], f["post_lon"] = -step, step
+    d = load_deformation(p, incidence_deg=INC)
+    assert d.grid.crs.is_projected and "reprojected" in " ".join(d.notes)
+    b = run_census(d).areas[0].basin
+    # analytic area of {600·exp(−ρ²/300²) ≥ 10}: π·300²·ln(60)
+    truth_ha = np.pi * 300 ** 2 * np.log(60) / 1e4
+    assert b.area_ha == pytest.approx(truth_ha, rel=0.03)
+    assert b.max_subsidence_mm == pytest.approx(600, rel=0.03)
