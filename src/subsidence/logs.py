@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from rich.console import Console
 from rich.logging import RichHandler
 
 
@@ -12,7 +13,8 @@ def configure_logging(level: str = "INFO") -> None:
     if any(isinstance(h, RichHandler) for h in root.handlers):
         root.setLevel(level.upper())
         return
-    handler = RichHandler(rich_tracebacks=False, show_path=False, markup=False)
+    # logs go to stderr so that --json output on stdout stays machine-readable
+    handler = RichHandler(console=Console(stderr=True), rich_tracebacks=False, show_path=False, markup=False)
     handler.setFormatter(logging.Formatter("%(message)s"))
     root.addHandler(handler)
     root.setLevel(level.upper())

@@ -9,7 +9,6 @@ from datetime import date
 import numpy as np
 import pytest
 import rasterio
-from affine import Affine
 from shapely.geometry import box, mapping, shape
 from typer.testing import CliRunner
 

@@ -10,12 +10,11 @@ import pytest
 from shapely.geometry import LineString, MultiPolygon, box
 from sqlalchemy import func, select
 
-from subsidence.census.basins import BasinParams
 from subsidence.census.inputs import Deformation
 from subsidence.census.pipeline import run_census
 from subsidence.census.vegetation import vegetation_change
 from subsidence.db.audit import acting_as
-from subsidence.models import AdminArea, AuditEvent, Mine, Panel, Problem, SubsidenceArea, Unit
+from subsidence.models import AdminArea, AuditEvent, Mine, Panel, Problem, Unit
 from subsidence.models.census_runs import ReviewDecision, SubsidenceAreaMine, SubsidenceAreaTown, VegetationChange
 from subsidence.models.enums import AreaLevel, MovementStage, ProblemCategory, ReviewState, UnitKind
 from subsidence.services import census as svc

@@ -33,8 +33,18 @@ ROLES = ["office", "department", "town", "enterprise_a", "enterprise_b", "monito
 X0, Y0 = 437_000.0, 4_383_000.0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_argon2():
+    """Argon2id with small parameters in tests (production: t=3, m=64 MiB; see test_accounts)."""
+    from argon2 import PasswordHasher
+
+    accounts.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    yield
+    accounts.use_hasher(accounts.PRODUCTION_HASHER)
+
+
 @pytest.fixture(scope="session")
-def password_hash() -> str:
+def password_hash(_fast_argon2) -> str:
     return accounts.hash_password(PASSWORD)
 
 

@@ -16,6 +16,8 @@ from tests.web.conftest import PASSWORD, auth
 
 def test_argon2id_hash_and_verify(password_hash):
     assert password_hash.startswith("$argon2id$")
+    prod = accounts.PRODUCTION_HASHER
+    assert (prod.time_cost, prod.memory_cost, prod.parallelism) == (3, 65536, 4)  # RFC 9106 second option
     assert accounts.verify_password(password_hash, PASSWORD)
     assert not accounts.verify_password(password_hash, PASSWORD + "x")
     assert not accounts.verify_password(None, PASSWORD)

@@ -63,7 +63,7 @@ class TimeseriesOptions:
     """Options of :func:`run_timeseries` (CLI flags of ``subsidence timeseries``)."""
 
     min_temporal_coherence: float = 0.7  # MintPy's default mask threshold
-    chunk_rows: int | None = None  # rows per Dask block; default: ~4 blocks per worker, <= 131072 pixels
+    chunk_rows: int | None = None  # rows per Dask block; default: ~32k pixels, >= one block per worker
     scheduler: str | None = None  # dask.distributed scheduler address; None = local threads
     workers: int | None = None  # local threads (default: CPU count)
     ref_yx: tuple[int, int] | str | None = None  # (row, col), "auto", or None = the file's REF_Y/REF_X else auto
@@ -72,7 +72,7 @@ class TimeseriesOptions:
     max_gap_fraction: float = 0.5  # refuse to bridge when gaps cover more of the time span than this
     bridge_weight: float = DEFAULT_BRIDGE_WEIGHT
     geotiff: bool = True
-    batch_pixels: int = 4096
+    batch_pixels: int = 16384
 
 
 @dataclass
@@ -327,9 +327,10 @@ def _raise_if_all_nodata(stack: IfgramStack) -> None:
 
 
 def default_chunk_rows(shape: tuple[int, int], workers: int) -> int:
+    """Rows per block: about 32k pixels (amortises per-call overhead), but at least one block per worker."""
     L, W = shape
-    cap = max(1, 131072 // max(W, 1))
-    return int(max(1, min(cap, math.ceil(L / (4 * max(workers, 1))))))
+    target = max(1, 32768 // max(W, 1))
+    return int(max(1, min(target, math.ceil(L / max(workers, 1)))))
 
 
 def _run_blocks_threaded(stack, blocks, params, sink, workers, progress):

@@ -102,11 +102,10 @@ def design_matrix(idx1: np.ndarray, idx2: np.ndarray, n_dates: int) -> np.ndarra
 
 def fisher_weights(coherence, looks: float = 1.0) -> np.ndarray:
     """Fisher-information weight 2 L gamma^2 / (1 - gamma^2) (1/rad^2); gamma clipped to [0.05, 0.999], NaN -> 0.05."""
-    g = np.asarray(coherence, dtype=np.float64)
-    g = np.where(np.isfinite(g), g, MIN_COHERENCE_FOR_WEIGHT)
-    g = np.clip(g, MIN_COHERENCE_FOR_WEIGHT, MAX_COHERENCE_FOR_WEIGHT)
-    g2 = g * g
-    return 2.0 * max(float(looks), 1.0) * g2 / (1.0 - g2)
+    g = np.fmax(np.asarray(coherence, dtype=np.float64), MIN_COHERENCE_FOR_WEIGHT)  # fmax: NaN -> the minimum
+    np.minimum(g, MAX_COHERENCE_FOR_WEIGHT, out=g)
+    g *= g
+    return (2.0 * max(float(looks), 1.0)) * g / (1.0 - g)
 
 
 def valid_mask(phase: np.ndarray) -> np.ndarray:

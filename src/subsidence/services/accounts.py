@@ -43,9 +43,23 @@ TOKEN_PREFIX = "sbt_"
 MIN_PASSWORD_LENGTH = 10
 
 # RFC 9106 second recommended option (memory-constrained): Argon2id, t=3, m=64 MiB, p=4.
-_HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
-# Verified against when the user does not exist, so that timing does not reveal valid user names.
-_DUMMY_HASH = _HASHER.hash("timing-equaliser-not-a-password")
+PRODUCTION_HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+_HASHER = PRODUCTION_HASHER
+_DUMMY: dict[str, str] = {}
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Replace the Argon2id parameters (tests use cheaper ones; existing hashes keep verifying)."""
+    global _HASHER
+    _HASHER = hasher
+    _DUMMY.clear()
+
+
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that timing does not reveal valid user names."""
+    if "h" not in _DUMMY:
+        _DUMMY["h"] = _HASHER.hash("timing-equaliser-not-a-password")
+    return _DUMMY["h"]
 
 
 class NotAuthenticated(ServiceError):
@@ -67,7 +81,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when ``password`` matches ``stored_hash`` (constant work also for a missing hash)."""
     try:
-        return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _HASHER.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -450,7 +450,9 @@ def _recipients(session: Session, hp_id: int | None, stage: int, data_quality: b
 
 
 def _notify(session: Session, alarm: Alarm, sensor: Sensor, event: str, stages: Iterable[int], details: dict,
-            seq: int) -> None:
+            seq: int, now: datetime | None = None) -> None:
+    """Queue one outbox row per recipient and channel (same transaction as the alarm change)."""
+    now = now or utcnow()
     hp = session.get(HazardPoint, sensor.hazard_point_id) if sensor.hazard_point_id else None
     subject, body = _message(sensor, AlarmKind(alarm.kind), Level(alarm.level), event, details, hp)
     for stage in stages:
@@ -458,7 +460,7 @@ def _notify(session: Session, alarm: Alarm, sensor: Sensor, event: str, stages: 
             key = f"alarm{alarm.id}:{seq}:{event}:s{stage}:{channel}:{addr}"[:120]
             session.add(OutboxMessage(idempotency_key=key, alarm_id=alarm.id, channel=channel, recipient=addr,
                                       recipient_role=role, subject=subject[:300], body=body,
-                                      created_at=utcnow(), next_attempt_at=utcnow()))
+                                      created_at=now, next_attempt_at=now))
 
 
 def _event_seq(session: Session, alarm: Alarm) -> int:
@@ -477,7 +479,7 @@ def _open(session: Session, sensor: Sensor, kind: AlarmKind, level: Level, at: d
     session.add(alarm)
     session.flush()
     _event(session, alarm, "raised", at, actor, {"confirmed_by": how, **details})
-    _notify(session, alarm, sensor, "raised" if not dq else "condition", [0], details, 0)
+    _notify(session, alarm, sensor, "raised" if not dq else "condition", [0], details, 0, max(at, notified_at or at))
     _refresh_hazard_level(session, sensor.hazard_point_id)
     return alarm
 
@@ -488,7 +490,7 @@ def _close(session: Session, alarm: Alarm, at: datetime, actor: str, why: str) -
     alarm.state, alarm.open_key, alarm.cleared_at, alarm.next_escalation_at = "cleared", None, at, None
     _event(session, alarm, "cleared", at, actor, {"why": why})
     if sensor is not None:
-        _notify(session, alarm, sensor, "cleared", range(0, alarm.escalation_stage + 1), {}, seq)
+        _notify(session, alarm, sensor, "cleared", range(0, alarm.escalation_stage + 1), {}, seq, at)
     _refresh_hazard_level(session, alarm.hazard_point_id)
 
 
@@ -514,7 +516,7 @@ def _apply(session: Session, sensor: Sensor, kind: AlarmKind, tr, details: dict,
         alarm.state, alarm.acknowledged_by, alarm.acknowledged_at = "open", None, None
         alarm.next_escalation_at = escalation_due(tr.new, alarm.escalation_stage, max(tr.at, now), policy)
     _event(session, alarm, tr.event, tr.at, actor, {"from": tr.old.code, "to": tr.new.code, **details})
-    _notify(session, alarm, sensor, tr.event, range(0, alarm.escalation_stage + 1), details, seq)
+    _notify(session, alarm, sensor, tr.event, range(0, alarm.escalation_stage + 1), details, seq, max(tr.at, now))
     _refresh_hazard_level(session, alarm.hazard_point_id)
 
 
@@ -570,7 +572,7 @@ def escalate_due(session: Session, *, now: datetime | None = None, policy: Alarm
         _event(session, alarm, "escalated", now, actor, {"stage": alarm.escalation_stage,
                                                          "to": STAGE_LABEL[alarm.escalation_stage]})
         if sensor is not None:
-            _notify(session, alarm, sensor, "escalated", [alarm.escalation_stage], {}, seq)
+            _notify(session, alarm, sensor, "escalated", [alarm.escalation_stage], {}, seq, now)
         n += 1
     session.flush()
     return n

@@ -24,12 +24,14 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+from functools import lru_cache
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, select
@@ -327,8 +329,8 @@ def _prepare_geometry(spec: KindSpec, row: _Row, crs: CRS | None, report: Import
                                         "(e.g. EPSG:4546 for CGCS2000 GK CM 111E)")
         return None
     try:
-        ll = transform_geometry(g, crs, CGCS2000)
-        out = transform_geometry(g, crs, STORAGE_CRS)
+        ll = _reproject(g, crs, CGCS2000)
+        out = _reproject(g, crs, STORAGE_CRS)
     except Exception as exc:  # pyproj errors on impossible coordinates
         report.error(where, "geometry", f"cannot reproject from {_crs_name(crs)}: {exc}")
         return None
@@ -351,6 +353,19 @@ def _prepare_geometry(spec: KindSpec, row: _Row, crs: CRS | None, report: Import
                                         f"({shapely.is_valid_reason(out)}); densify or fix it")
         return None
     return out
+
+
+@lru_cache(maxsize=16)
+def _transformer(src: CRS, dst: str) -> Transformer:
+    return Transformer.from_crs(src, CRS.from_user_input(dst), always_xy=True)
+
+
+def _reproject(g: BaseGeometry, src: CRS, dst: str) -> BaseGeometry:
+    """Like :func:`subsidence.geo.transform_geometry`, with the transformer built once per file CRS."""
+    if src.to_epsg() == CRS.from_user_input(dst).to_epsg() and src.to_epsg() is not None:
+        return g
+    tr = _transformer(src, dst)
+    return shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
 def _lonlat_point(row: _Row, headers: dict[str, str], report: ImportReport) -> BaseGeometry | None:
@@ -571,7 +586,9 @@ def run_import(
             if f.ref.relationship and f.ref.model is spec.model and values[fname] in file_keys:
                 values[fname] = ("pending", values[fname])
                 continue
-            lk = lookups.setdefault(id(f.ref), _Lookup(session, f.ref))
+            lk = lookups.get(id(f.ref))
+            if lk is None:
+                lk = lookups[id(f.ref)] = _Lookup(session, f.ref)
             try:
                 if f.type == "ref":
                     values[fname] = lk.find(values[fname])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from subsidence.models import Mine, Problem, Unit
@@ -29,9 +29,9 @@ TASK_LEAD_UNIT = {
 def next_problem_code(session: Session, year: int) -> str:
     """Ledger numbers ``TZ-YYYY-NNNN``, sequential per year."""
     prefix = f"TZ-{year}-"
-    last = session.scalar(select(func.max(Problem.code)).where(Problem.code.like(prefix + "%")))
-    n = int(last.removeprefix(prefix)) + 1 if last else 1
-    return f"{prefix}{n:04d}"
+    codes = session.scalars(select(Problem.code).where(Problem.code.like(prefix + "%")))
+    numbers = [int(c.removeprefix(prefix)) for c in codes if c.removeprefix(prefix).isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"
 
 
 def lead_unit_for(session: Session, category: ProblemCategory, town_id: int | None) -> Unit | None:

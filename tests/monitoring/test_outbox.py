@@ -1,0 +1,142 @@
+"""Transactional outbox: a dispatcher killed between send and mark loses nothing and sends nothing twice."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from subsidence.models import OutboxMessage
+from subsidence.services import alarms as A
+from subsidence.services import ingest as I
+
+T0 = datetime(2025, 6, 1, tzinfo=timezone.utc)
+
+
+class Gateway:
+    """A stand-in SMS gateway over real HTTP: it honours Idempotency-Key like real gateways do."""
+
+    def __init__(self) -> None:
+        self.delivered: dict[str, dict] = {}
+        self.requests: list[str] = []
+        self.fail_next = 0
+        gw = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                key = self.headers["Idempotency-Key"]
+                gw.requests.append(key)
+                if gw.fail_next:
+                    gw.fail_next -= 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                gw.delivered.setdefault(key, body)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/sms"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def gateway():
+    g = Gateway()
+    yield g
+    g.close()
+
+
+def raise_red(session, sensors):
+    sensors["gnss"].config = {"threshold": {"value": [10, 20, 30, 40]}}
+    rows = [{"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": 50.0 + i}
+            for i in range(4)]
+    I.ingest_batch(session, rows, "x", now=T0 + timedelta(hours=1))
+    A.evaluate(session, now=T0 + timedelta(hours=1), sensor_ids=[sensors["gnss"].id])
+    session.commit()
+
+
+CHILD = """
+import os, sys
+from datetime import datetime
+from pathlib import Path
+from subsidence.db.session import make_engine
+from subsidence.services.alarms import LogChannel, SmsWebhookChannel, dispatch
+url, log_path, gw, now = sys.argv[1:5]
+eng = make_engine(url)
+channels = {"log": LogChannel(Path(log_path)), "sms": SmsWebhookChannel(gw)}
+def crash(msg):
+    os._exit(137)  # killed after the gateway accepted the message, before the outbox row is marked sent
+dispatch(eng, channels, now=datetime.fromisoformat(now), after_send=crash)
+"""
+
+
+def test_dispatcher_killed_between_send_and_mark(engine, session, sensors, gateway, tmp_path, db_url):
+    raise_red(session, sensors)
+    pending = session.scalars(select(OutboxMessage).where(OutboxMessage.state == "pending")).all()
+    assert len(pending) >= 3  # two SMS to responsible + monitor, an e-mail, the log line
+    log_path = tmp_path / "alerts.log"
+    now = T0 + timedelta(hours=1, minutes=1)
+    proc = subprocess.run([sys.executable, "-c", CHILD, db_url, str(log_path), gateway.url, now.isoformat()],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 137, proc.stderr
+    first_key = pending[0].idempotency_key
+    session.expire_all()
+    row = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == first_key))
+    assert row.state == "pending" and row.attempts == 1  # sent but not marked: the crash window
+    # a restarted dispatcher (after the lease expired) finishes the job; e-mail is not configured → log
+    channels = {"log": A.LogChannel(log_path), "sms": A.SmsWebhookChannel(gateway.url)}
+    rep = A.dispatch(engine, channels, now=now + timedelta(minutes=5))
+    assert rep.failed == 0
+    session.expire_all()
+    states = session.scalars(select(OutboxMessage.state)).all()
+    assert set(states) == {"sent"}
+    sms_keys = [m.idempotency_key for m in pending if m.channel == "sms"]
+    assert sorted(gateway.delivered) == sorted(sms_keys)  # every SMS delivered exactly once …
+    assert len(gateway.requests) == len(set(gateway.requests)) + (1 if pending[0].channel == "sms" else 0)
+    logged = [json.loads(x)["key"] for x in log_path.read_text(encoding="utf-8").splitlines()]
+    assert len(logged) == len(set(logged))  # … and no log line twice
+    # nothing is sent again by later runs
+    assert A.dispatch(engine, channels, now=now + timedelta(hours=1)).sent == 0
+
+
+def test_failed_delivery_is_retried_not_lost(engine, session, sensors, gateway, tmp_path):
+    raise_red(session, sensors)
+    gateway.fail_next = 100
+    channels = {"log": A.LogChannel(tmp_path / "a.log"), "sms": A.SmsWebhookChannel(gateway.url)}
+    now = T0 + timedelta(hours=2)
+    rep = A.dispatch(engine, channels, now=now)
+    assert rep.failed >= 2 and rep.sent >= 1
+    session.expire_all()
+    failing = session.scalars(select(OutboxMessage).where(OutboxMessage.state == "pending")).all()
+    assert failing and all(m.last_error and m.next_attempt_at > now for m in failing)
+    assert A.dispatch(engine, channels, now=now + timedelta(seconds=1)).sent == 0  # back-off respected
+    gateway.fail_next = 0
+    rep = A.dispatch(engine, channels, now=now + timedelta(minutes=15))
+    assert rep.sent == len(failing)
+    session.expire_all()
+    assert set(session.scalars(select(OutboxMessage.state)).all()) == {"sent"}
+
+
+def test_alarm_and_outbox_roll_back_together(engine, session, sensors):
+    sensors["gnss"].config = {"threshold": {"value": [10, 20, 30, 40]}}
+    rows = [{"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": 50.0}
+            for i in range(4)]
+    I.ingest_batch(session, rows, "x", now=T0 + timedelta(hours=1))
+    A.evaluate(session, now=T0 + timedelta(hours=1), sensor_ids=[sensors["gnss"].id])
+    assert session.scalars(select(OutboxMessage)).all()
+    session.rollback()  # the transaction fails after evaluation: no alarm, no message, no orphan
+    assert session.scalars(select(OutboxMessage)).all() == []
