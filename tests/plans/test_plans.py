@@ -159,3 +159,19 @@ def test_mine_without_plan_gets_a_gate_reason(session, mine):
     _plan(session, mine)
     ok = evaluate_gate(session, mine, "new_licence", today=date(2025, 3, 1))
     assert "missing_plan" not in {r.rule for r in ok.reasons}
+
+
+def test_reimport_is_idempotent(session, mine):
+    first = _plan(session, mine)
+    assert _plan(session, mine) is first  # same document again: unchanged, no revision
+    with pytest.raises(Conflict, match="already registered with other content"):
+        _plan(session, mine, valid_to=date(2029, 1, 1))
+    set_annual_plan(session, mine, 2024, target_treat_ha=1, target_reclaim_ha=1)
+    set_annual_plan(session, mine, 2024, target_treat_ha=2, target_reclaim_ha=1)  # update, not a second row
+    assert session.scalar(select(func.count()).select_from(AnnualPlan)) == 1
+    items = [ParcelInput("T1", "grassland", sq(0, 0))]
+    assert len(report_treated(session, mine, 2024, items, reported_date=date(2024, 11, 1))) == 1
+    assert report_treated(session, mine, 2024, items, reported_date=date(2024, 11, 1)) == []
+    with pytest.raises(ValidationFailed, match="already reported with other content"):
+        report_treated(session, mine, 2024, [ParcelInput("T1", "grassland", sq(300, 0))], reported_date=date(2024, 11, 1))
+    assert session.scalar(select(func.count()).select_from(TreatedParcel)) == 1

@@ -536,15 +536,21 @@ def _refresh_hazard_level(session: Session, hp_id: int | None) -> None:
 # acknowledgement, escalation, listing
 
 
-def acknowledge(session: Session, alarm_id: int, *, actor: str, note: str | None = None,
+def get_alarm(session: Session, alarm_id: int) -> Alarm:
+    alarm = session.get(Alarm, alarm_id)
+    if alarm is None:
+        raise NotFound(f"alarm {alarm_id} does not exist")
+    return alarm
+
+
+def acknowledge(session: Session, alarm: int | Alarm, *, actor: str, note: str | None = None,
                 now: datetime | None = None) -> Alarm:
     """Acknowledge an open alarm (who and when are recorded); stops its escalation."""
     now = now or utcnow()
     if not actor or not actor.strip():
         raise ValidationFailed("acknowledgement needs the acting person's role/account")
-    alarm = session.get(Alarm, alarm_id)
-    if alarm is None:
-        raise NotFound(f"alarm {alarm_id} does not exist")
+    alarm = alarm if isinstance(alarm, Alarm) else get_alarm(session, alarm)
+    alarm_id = alarm.id
     if alarm.state == "cleared":
         raise Conflict(f"alarm {alarm_id} is already cleared")
     if alarm.state == "acknowledged":
@@ -597,6 +603,44 @@ def list_alarms(session: Session, *, state: str | None = "active", hazard_point:
                     "opened_at": a.opened_at, "level_since": a.level_since, "acknowledged_by": a.acknowledged_by,
                     "acknowledged_at": a.acknowledged_at, "escalation_stage": a.escalation_stage,
                     "next_escalation_at": a.next_escalation_at, "message": a.message})
+    return out
+
+
+def feed(session: Session, limit: int = 100) -> list[dict[str, Any]]:
+    """Newest alarms first (open and recently cleared), as plain dicts for the web feed."""
+    q = (select(Alarm, Sensor.code, HazardPoint.code).outerjoin(Sensor, Sensor.id == Alarm.sensor_id)
+         .outerjoin(HazardPoint, HazardPoint.id == Alarm.hazard_point_id)
+         .order_by(Alarm.open_key.is_(None), Alarm.level.desc(), Alarm.opened_at.desc()).limit(limit))
+    return [{"id": a.id, "level": Level(a.level).code, "level_label": Level(a.level).label(),
+             "kind": a.kind, "kind_label": AlarmKind(a.kind).label(), "data_quality": a.data_quality,
+             "state": a.state, "hazard_point_id": a.hazard_point_id, "hazard_point": hcode, "sensor_id": a.sensor_id,
+             "sensor": scode, "raised_at": a.opened_at.isoformat(), "message": a.message,
+             "acknowledged_by": a.acknowledged_by, "escalation_stage": a.escalation_stage,
+             "forecast": (a.details or {}).get("forecast")} for a, scode, hcode in session.execute(q)]
+
+
+def current_levels(session: Session, hazard_ids: Iterable[int]) -> dict[int, str]:
+    """Highest open ground-movement alarm level per hazard point (data-quality alarms excluded)."""
+    ids = list(hazard_ids)
+    if not ids:
+        return {}
+    from sqlalchemy import func
+
+    q = (select(Alarm.hazard_point_id, func.max(Alarm.level))
+         .where(Alarm.hazard_point_id.in_(ids), Alarm.open_key.is_not(None), Alarm.data_quality.is_(False))
+         .group_by(Alarm.hazard_point_id))
+    return {hp: Level(int(lvl)).code for hp, lvl in session.execute(q) if lvl}
+
+
+def thresholds_for(session: Session, sensor: Sensor) -> list[dict[str, Any]]:
+    """The value thresholds of a sensor in its unit (for drawing on its chart)."""
+    rules = SensorRules.for_sensor(sensor)
+    out = []
+    spec = (rules.threshold or {}).get("value") or (rules.groundwater or {}).get("depth")
+    if spec:
+        for lvl, v in zip((Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED), spec):
+            if v is not None:
+                out.append({"level": lvl.code, "label": lvl.label(), "value": float(v), "unit": sensor.unit})
     return out
 
 

@@ -131,6 +131,11 @@ def register_plan(session: Session, mine: Mine, *, doc_no: str, approval_date: d
         raise ValidationFailed("; ".join(errors))
     previous = session.scalar(select(ReclamationPlan).where(ReclamationPlan.mine_id == mine.id,
                                                             ReclamationPlan.current.is_(True)))
+    if previous is not None and previous.doc_no == doc_no:
+        if _same_plan(previous, approval_date, valid_from, valid_to, parcels):
+            return previous  # re-importing the same plan changes nothing
+        raise Conflict(f"plan {doc_no} of {mine.licence_no} is already registered with other content; a revised "
+                       "plan needs its own document number and a revision reason")
     revision = 1 if previous is None else previous.revision + 1
     if previous is not None:
         if not revision_reason:
@@ -150,6 +155,16 @@ def register_plan(session: Session, mine: Mine, *, doc_no: str, approval_date: d
     session.add(plan)
     session.flush()
     return plan
+
+
+def _same_plan(plan: ReclamationPlan, approval_date: date, valid_from: date, valid_to: date,
+               parcels: list[ParcelInput]) -> bool:
+    if (plan.approval_date, plan.valid_from, plan.valid_to) != (approval_date, valid_from, valid_to):
+        return False
+    stored = {p.code: p for p in plan.parcels}
+    if set(stored) != {p.code for p in parcels}:
+        return False
+    return all(stored[p.code].geometry.equals_exact(_multi(p.geometry), 0.01) for p in parcels)
 
 
 def current_plan(session: Session, mine: Mine) -> ReclamationPlan | None:
@@ -206,17 +221,29 @@ def set_annual_plan(session: Session, mine: Mine, year: int, *, target_treat_ha:
 def report_treated(session: Session, mine: Mine, year: int, parcels: list[ParcelInput], *, reported_date: date,
                    illustrative: bool = False) -> list[TreatedParcel]:
     """The enterprise reports treated parcels for ``year``. Refused (nothing stored) when no annual plan exists
-    for that year, a parcel lies outside the licence, or it overlaps a parcel already reported (counted twice)."""
+    for that year, a parcel lies outside the licence, or it overlaps a parcel already reported (counted twice).
+    A parcel reported again unchanged (same code, mine, year, polygon) is skipped: re-importing is idempotent.
+    Returns the newly stored parcels."""
     ap = session.scalar(select(AnnualPlan).where(AnnualPlan.mine_id == mine.id, AnnualPlan.year == year))
     if ap is None:
         raise ValidationFailed(f"mine {mine.licence_no} has no annual plan for {year}: enter the annual plan "
                                "before reporting achievement (无年度计划，不能上报完成情况)")
+    already = {t.code: t for t in session.scalars(select(TreatedParcel).where(
+        TreatedParcel.code.in_([p.code for p in parcels])))}
+    errors = []
+    fresh = []
+    for p in parcels:
+        old = already.get(p.code)
+        if old is None:
+            fresh.append(p)
+        elif old.mine_id == mine.id and old.year == year and old.geometry.equals_exact(_multi(p.geometry), 0.01):
+            continue  # the same parcel reported again (re-import): unchanged
+        else:
+            errors.append(f"parcel {p.code}: already reported with other content (mine, year or polygon differ)")
+    parcels = fresh
     existing = [(t.code, t.geometry) for t in session.scalars(
         select(TreatedParcel).where(TreatedParcel.mine_id == mine.id,
                                     TreatedParcel.state != ParcelState.REJECTED))]
-    taken = {t.code for t in session.scalars(select(TreatedParcel).where(
-        TreatedParcel.code.in_([p.code for p in parcels])))}
-    errors = [f"parcel {c}: code already reported" for c in sorted(taken)]
     errors += _check_parcels(mine, parcels, what=f"report {mine.licence_no} {year}", existing=existing)
     if errors:
         raise ValidationFailed("; ".join(errors))
