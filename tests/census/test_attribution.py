@@ -82,3 +82,9 @@ def test_overlap_table_per_town():
     polys = [box(X0 + 1000, Y0 - 500, X0 + 3000, Y0 - 100)]
     t = overlap_table(polys, [TOWN_W, TOWN_E])
     assert t == pytest.approx({"T-WEST": 1000 * 400 / 1e4, "T-EAST": 1000 * 400 / 1e4})
+
+
+def test_without_mining_rights_licence_flags_are_not_assessed():
+    a = Attributor([], [], [TOWN_W]).attribute(box(X0, Y0 - 500, X0 + 500, Y0))
+    assert not a.rights_checked and not a.outside_mining_right and not a.beyond_licence
+    assert a.properties()["mining_rights_checked"] is False and a.towns[0].key == "T-WEST"

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from subsidence.census.basins import (BasinParams, CensusInputError, detect_basins,
                                       subsidence_from_los, subsidence_from_vertical)
@@ -166,3 +168,28 @@ def test_bad_input_messages():
     with pytest.raises(CRSError, match="geographic"):
         Grid.make(Affine(0.0003, 0, 109.9, 0, -0.0003, 39.5), "EPSG:4490", (10, 10))
     assert detect_basins(np.zeros(g.shape), g).basins == []
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), px=st.sampled_from([10.0, 30.0, 90.0]))
+def test_polygons_are_pixel_exact_for_random_scenes(seed, px):
+    """Property: every basin's polygon area equals its pixel count × pixel area, basins are disjoint, and
+    all above-threshold pixels of kept basins are covered."""
+    rng = np.random.default_rng(seed)
+    g = grid(40, px=px)
+    w = np.where(rng.random(g.shape) < 0.45, 50.0, 0.0)
+    w[rng.random(g.shape) < 0.05] = np.nan
+    res = detect_basins(w, g, params=BasinParams(min_area_ha=0.0, min_pixels=1))
+    for b in res.basins:
+        assert b.geometry.is_valid
+        assert b.geometry.area == pytest.approx(b.n_pixels * g.pixel_area_m2)
+    total = sum(b.n_pixels for b in res.basins)
+    assert total == int((res.labels > 0).sum())
+    assert np.all(res.labels[np.nan_to_num(w) >= 10] > 0)
+
+
+def test_mean_rate_from_observation_period():
+    g = grid(120)
+    b = detect_basins(_panel_bowl(g), g, observed=(date(2023, 1, 1), date(2025, 1, 1))).basins[0]
+    assert b.mean_rate_mm_per_yr == pytest.approx(b.mean_subsidence_mm / (731 / 365.25))
+    assert b.first_seen == b.last_seen == date(2025, 1, 1)

@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pytest
 import rasterio
-from shapely.geometry import box, mapping, shape
+from shapely.geometry import LineString, box, mapping, shape
 from typer.testing import CliRunner
 
 from subsidence.cli.main import app
@@ -221,3 +221,49 @@ def test_vegetation_cli(tmp_path, scene):
     assert f["kind"] == "loss" and f["mean_delta_ndvi"] == pytest.approx((0.12 - .05) / .17 - 0.3 / 0.4, abs=1e-3)
     r = _run("vegetation", paths[2], paths[3], paths[0], paths[1], "--out", tmp_path / "v2.geojson")
     assert r.exit_code == 2 and "earlier" in r.output and not (tmp_path / "v2.geojson").exists()
+
+
+def test_census_fills_decorrelated_centre_from_panel_file(tmp_path):
+    pim = pytest.importorskip("subsidence.science.pim")
+    g = grid(140)
+    outline = box(X0 + 1500, Y0 - 2250, X0 + 2700, Y0 - 1950)
+    panel = pim.PanelGeometry(outline=outline, thickness_m=4.0, depth_dip_m=220.0, name="P1")
+    x, y = g.centres()
+    w = pim.predict_points([panel], pim.PIMParams(q=0.7, tan_beta=2.4), x, y,
+                           components=("subsidence_mm",)).component("subsidence_mm")
+    obs = np.where(w > 0.4 * w.max(), np.nan, w)
+    tif = _tif(tmp_path / "cum.tif", obs, g, tags={"UNIT": "mm"}, nodata=np.nan)
+    panels = _geojson(tmp_path / "panels.geojson", [(outline, {"code": "P1", "thickness_m": 4.0, "depth_m": 220.0})])
+    out = tmp_path / "a.geojson"
+    r = _run("census", tif, "--quantity", "subsidence", "--panels", panels, "--out", out, "--json")
+    assert r.exit_code == 0, r.output
+    assert _json(r)["filled"] == 1
+    p = json.loads(out.read_text())["features"][0]["properties"]
+    assert p["filled_fraction"] > 0.2 and p["max_is_lower_bound"] is False
+    assert p["max_subsidence_mm"] == pytest.approx(w.max(), rel=0.02)
+    r = _run("census", tif, "--quantity", "subsidence", "--no-fill", "--out", out, "--json")
+    p = json.loads(out.read_text())["features"][0]["properties"]
+    assert p["filled_fraction"] == 0 and p["max_is_lower_bound"] is True
+
+
+def test_review_merge_and_split_via_cli(tmp_path):
+    g = grid(200)
+    w = bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1200, 100) + bowl(g, X0 + 600, Y0 - 2900, 900, 400, 1000, 100)
+    tif = _tif(tmp_path / "cum_20240601.tif", w, g, tags={"UNIT": "mm"})
+    r = _run("census", tif, "--quantity", "subsidence", "--out", tmp_path / "a.geojson", "--save", "--json")
+    assert r.exit_code == 0, r.output
+    rows = _json(_run("review", "list", "--state", "待评审", "--json"))
+    assert len(rows) == 2
+    r = _run("review", "merge", rows[0]["code"], rows[1]["code"], "--reviewer", "专家组", "--reason", "同一采区")
+    assert r.exit_code == 0, r.output
+    merged = _json(r)["areas"][0]
+    assert merged["parents"] == [rows[0]["code"], rows[1]["code"]]
+    line = _geojson(tmp_path / "line.geojson", [(LineString([(X0, Y0 - 2250), (X0 + 3000, Y0 - 2250)]), {})])
+    r = _run("review", "split", merged["code"], "--by", line, "--reviewer", "专家组", "--reason", "分别治理")
+    assert r.exit_code == 0, r.output
+    parts = _json(r)["areas"]
+    assert len(parts) == 2 and sum(p["area_ha"] for p in parts) == pytest.approx(merged["area_ha"])
+    states = {x["code"]: x["state"] for x in _json(_run("review", "list", "--json"))}
+    assert states[merged["code"]] == "split" and states[rows[0]["code"]] == "merged"
+    r = _run("review", "list", "--state", "nonsense")
+    assert r.exit_code == 2 and "is not one of" in r.output

@@ -86,3 +86,23 @@ def test_licsbas_cum_lonlat_is_reprojected(tmp_path):
     truth_ha = np.pi * 300 ** 2 * np.log(60) / 1e4
     assert b.area_ha == pytest.approx(truth_ha, rel=0.03)
     assert b.max_subsidence_mm == pytest.approx(600, rel=0.03)
+
+
+def test_multiband_geotiff_series(tmp_path):
+    import rasterio
+
+    g = grid(100)
+    final = bowl(g, X0 + 1000, Y0 - 2000, 900, 400, 600, 100)
+    dates = _dates(4)
+    up_m = -final[None] * np.linspace(0, 1, 4)[:, None, None] / 1000.0  # vertical, positive up, metres
+    p = tmp_path / "series.tif"
+    with rasterio.open(p, "w", driver="GTiff", width=100, height=100, count=4, dtype="float32",
+                       crs=g.crs.to_wkt(), transform=g.transform) as ds:
+        ds.write(up_m.astype("float32"))
+        ds.descriptions = tuple(d.strftime("%Y%m%d") for d in dates)
+        ds.update_tags(UNIT="m")
+    d = load_deformation(p, quantity="vertical")
+    assert d.dates == dates and d.series_mm.shape == (4, 100, 100)
+    b = run_census(d).areas[0].basin
+    assert b.max_subsidence_mm == pytest.approx(final.max(), rel=1e-3)
+    assert b.last_seen == dates[-1]

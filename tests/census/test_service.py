@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import LineString, MultiPolygon, box
 from sqlalchemy import func, select
 
-from subsidence.census.inputs import Deformation
+from subsidence.census.inputs import SubsidenceInput
 from subsidence.census.pipeline import run_census
 from subsidence.census.vegetation import vegetation_change
 from subsidence.db.audit import acting_as
@@ -50,7 +50,7 @@ def _county(session):
 
 
 def _deformation(w, g, observed=(date(2023, 10, 1), TODAY)):
-    return Deformation(grid=g, kind="cumulative", subsidence_mm=w, source="synthetic.tif", observed=observed)
+    return SubsidenceInput(grid=g, kind="cumulative", subsidence_mm=w, source="synthetic.tif", observed=observed)
 
 
 def _census(session, w=None, when=TODAY):
@@ -192,11 +192,14 @@ def test_vegetation_loss_over_goaf_opens_town_problem_once(session):
     assert out.loss_over_goaf_by_town_ha == pytest.approx({"T-WEST": 4.0})
     assert len(out.problems) == 1 and out.problems[0].category == ProblemCategory.VEGETATION
     assert out.problems[0].lead_unit.code == "TU-WEST"
+    with pytest.raises(Conflict):
+        svc.save_vegetation(session, res, date_before=date(2023, 8, 1), date_after=date(2024, 8, 1), actor="林草局",
+                            today=TODAY)
     again = svc.save_vegetation(session, res, date_before=date(2023, 8, 1), date_after=date(2024, 8, 1), actor="林草局",
-                                today=TODAY)
-    assert again.problems[0].id == out.problems[0].id
+                                today=TODAY, replace=True)
+    assert again.problems[0].id == out.problems[0].id and again.rows[0].problem_id == out.problems[0].id
     assert session.scalar(select(func.count()).select_from(Problem)) == 1
-    assert session.scalar(select(func.count()).select_from(VegetationChange)) == 2
+    assert session.scalar(select(func.count()).select_from(VegetationChange)) == 1
     session.commit()
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-from subsidence.census.vegetation import (VegetationInputError, VegetationParams, intersect_patches, ndvi,
-                                          reflectance, vegetation_change)
+from subsidence.census.vegetation import (VegetationInputError, VegetationParams, cloud_mask, intersect_patches,
+                                          ndvi, reflectance, vegetation_change)
 from tests.census.synth import X0, Y0, grid
 
 
@@ -50,3 +50,11 @@ def test_nothing_valid_refused():
     g = grid(10)
     with pytest.raises(VegetationInputError, match="no pixel"):
         vegetation_change(np.full(g.shape, np.nan), np.zeros(g.shape), g)
+
+
+def test_cloud_masks_binary_and_sentinel2_scl():
+    scl = np.array([4, 5, 8, 9, 10, 3, 6, 0])  # vegetation, bare, cloud med/high, cirrus, shadow, water, no data
+    assert cloud_mask(scl, kind="scl").tolist() == [False, False, True, True, True, True, False, True]
+    assert cloud_mask(np.array([0, 1, 255]), kind="binary").tolist() == [False, True, True]
+    with pytest.raises(VegetationInputError):
+        cloud_mask(scl, kind="fmask")

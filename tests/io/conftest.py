@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from iokit import seed_county
+from tests.io.iokit import seed_county
 
 
 @pytest.fixture

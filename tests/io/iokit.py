@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import shapely
 from pyproj import Transformer
 from shapely.geometry import box

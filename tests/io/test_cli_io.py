@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
 
 import pytest
-from iokit import DATA, panel_rows, seed_county, write_xlsx
+from tests.io.iokit import DATA, panel_rows, seed_county, write_xlsx
 from typer.testing import CliRunner
 
 from subsidence.cli.main import app

@@ -16,7 +16,7 @@ from subsidence.io.excel import read_sheet, write_table, Column
 from subsidence.io.sniff import FormatError, sniff
 from subsidence.io.vector import read_vector, shapefile_encoding
 
-from iokit import DATA
+from tests.io.iokit import DATA
 
 TOWN_NAMES = ["乌兰木伦镇", "纳林陶亥镇", "札萨克镇"]
 

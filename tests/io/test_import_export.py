@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 import shapely
-from iokit import DATA, LICENCE, OTHER_LICENCE, panel_rows, snapshot, write_xlsx
+from tests.io.iokit import DATA, LICENCE, OTHER_LICENCE, panel_rows, snapshot, write_xlsx
 from sqlalchemy import select
 
 from subsidence.db.session import make_sessionmaker
@@ -110,6 +110,9 @@ def test_ledger_import_round_trip_and_byte_identical_export(county, tmp_path):
         assert p1.lead_unit.code == "NRB" and sorted(u.code for u in p1.cooperating_units) == ["EMB", "T-WLML"]
         assert [(m.seq, m.due_date, m.description, m.done_date) for m in p1.milestones] == [
             (1, date(2024, 10, 15), "完成治理方案", date(2024, 10, 12)), (2, date(2024, 12, 30), "完成裂缝充填", None)]
+        links = s.scalars(select(AuditEvent).where(AuditEvent.entity == "problem", AuditEvent.action == "update")).all()
+        assert [(e.entity_key, e.before, e.after) for e in links] == [
+            ("TZ-2024-0001", {"cooperating_units": []}, {"cooperating_units": ["EMB", "T-WLML"]})]
         p2 = s.scalar(select(Problem).where(Problem.code == "TZ-2024-0002"))
         assert p2.lead_unit.code == "AWB"  # default lead unit of task 5
         assert p2.mine.licence_no == OTHER_LICENCE and p2.found_date == date(2024, 9, 20)
@@ -215,3 +218,31 @@ def test_every_kind_has_template_and_exports(county, tmp_path, kind):
         rep = export_kind(s, kind, tmp_path / f"{kind}-out.xlsx")
     again = import_file(county["engine"], kind, tmp_path / f"{kind}-out.xlsx")
     assert again.created == 0 and again.updated == 0 and again.unchanged == rep.count
+
+
+def test_layer_choice_in_multi_layer_geopackage(county, tmp_path):
+    import pyogrio
+
+    from subsidence.services.imports import ImportFailed
+
+    out = tmp_path / "county.gpkg"
+    with make_sessionmaker(county["engine"])() as s:
+        export_kind(s, "mines", out)
+        export_kind(s, "towns", tmp_path / "towns.gpkg")
+    meta, _, wkb, cols = pyogrio.raw.read(str(tmp_path / "towns.gpkg"))
+    pyogrio.raw.write(str(out), wkb, cols, meta["fields"], layer="towns", driver="GPKG", crs=meta["crs"],
+                      geometry_type="MultiPolygon", append=True)
+    assert import_file(county["engine"], "mines", out).unchanged == 2  # the layer named like the kind
+    assert import_file(county["engine"], "towns", out).unchanged == 2
+    with pytest.raises(ImportFailed, match="several layers"):
+        import_file(county["engine"], "panels", out)
+    assert import_file(county["engine"], "towns", out, layer="towns").unchanged == 2
+
+
+def test_chinese_field_names_in_geojson(county, tmp_path):
+    out = tmp_path / "mines_zh.geojson"
+    with make_sessionmaker(county["engine"])() as s:
+        export_kind(s, "mines", out, field_names="zh")
+    props = json.loads(out.read_text(encoding="utf-8"))["features"][0]["properties"]
+    assert props["采矿许可证号"] == LICENCE and props["所在镇"] == "乌兰木伦镇" and props["矿山状态"] == "生产"
+    assert import_file(county["engine"], "mines", out).unchanged == 2

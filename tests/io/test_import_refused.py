@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from iokit import (
+from tests.io.iokit import (
     DATA,
     LICENCE,
     PANEL_HEADERS,
@@ -205,3 +205,16 @@ def test_state_change_by_import_is_refused(county, tmp_path):
     [msg] = refused(county["engine"], "problems", write_xlsx(tmp_path / "b.xlsx", rows))
     assert "row 2, field 整改状态 (state): the ledger says 'rectifying', the file 'accepted'" in msg
     assert "ledger workflow" in msg
+
+
+def test_errors_are_capped_but_counted(county, tmp_path):
+    from subsidence.services.imports import MAX_ERRORS
+
+    rows = [PANEL_HEADERS] + [[f"P-{i}", LICENCE, "", 4, 200, 190, "bad", None] for i in range(MAX_ERRORS + 50)]
+    p = write_xlsx(tmp_path / "panels.xlsx", rows)
+    with pytest.raises(ImportFailed) as exc:
+        import_file(county["engine"], "panels", p)
+    rep = exc.value.report
+    assert len(rep.errors) == MAX_ERRORS and rep.more_errors == 50
+    assert "... and 50 more error(s)" in exc.value.message
+    assert f"{MAX_ERRORS + 50} error(s)" in rep.summary()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from subsidence.db.session import make_sessionmaker
-from subsidence.models import AuditEvent, Milestone, NoticeCounter, Problem, RectificationNotice
+from subsidence.models import NoticeCounter, Problem, RectificationNotice
 from subsidence.models.enums import ProblemState
 from subsidence.services.errors import Conflict, Forbidden, ValidationFailed
 from subsidence.services.evidence import record_acceptance

@@ -155,3 +155,23 @@ def test_data_quality_alarms_no_data_and_flat_line(session, sensors):
     I.ingest_batch(session, rows, "back", now=T0 + timedelta(hours=21, minutes=1))
     A.evaluate(session, now=T0 + timedelta(hours=21, minutes=1), sensor_ids=[sid])
     assert session.scalar(select(func.count()).select_from(Alarm).where(Alarm.open_key.is_not(None))) == 0
+
+
+def test_web_adapters_feed_levels_thresholds_series(session, sensors):
+    from subsidence.monitoring.store import series
+
+    sensors["gnss"].config = {"threshold": {"value": [10, 20, 30, 40]}}
+    rows = [{"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": 25.0}
+            for i in range(5)]
+    I.ingest_batch(session, rows, "x", now=T0 + timedelta(hours=1))
+    A.evaluate(session, now=T0 + timedelta(hours=1), sensor_ids=[sensors["gnss"].id])
+    hp_id = sensors["gnss"].hazard_point_id
+    assert A.current_levels(session, [hp_id]) == {hp_id: "yellow"}
+    f = A.feed(session)
+    assert f[0]["level"] == "yellow" and f[0]["hazard_point_id"] == hp_id
+    assert [t["value"] for t in A.thresholds_for(session, sensors["gnss"])] == [10, 20, 30, 40]
+    pts = series(session, sensors["gnss"])["points"]
+    assert len(pts) == 5 and pts[0]["v"] == 25.0
+    alarm = A.get_alarm(session, f[0]["id"])
+    A.acknowledge(session, alarm, actor="monitor:a")  # the web passes the object
+    assert alarm.acknowledged_by == "monitor:a"

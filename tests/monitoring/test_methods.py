@@ -228,3 +228,15 @@ def test_mad_spikes_and_flat_line():
     assert np.flatnonzero(M.mad_spikes(y)).tolist() == [25]
     assert M.is_flat_line(np.r_[np.arange(10.0), np.full(30, 3.0)], n=30)
     assert not M.is_flat_line(np.arange(40.0), n=30)
+
+
+def test_isolated_spikes_on_random_walk():
+    """No false spikes on a long random walk with drift; injected isolated spikes are all found."""
+    rng = np.random.default_rng(3)
+    y = np.cumsum(rng.normal(0.01, 0.05, 20_000))
+    assert M.isolated_spikes(y).sum() == 0
+    idx = [100, 5000, 12345, 19990]
+    y[idx] += 3.0
+    assert np.flatnonzero(M.isolated_spikes(y)).tolist() == idx
+    step = np.r_[np.zeros(50), np.full(50, 5.0)]  # a step (real movement) is not a spike
+    assert not M.isolated_spikes(step + rng.normal(0, 0.01, 100)).any()

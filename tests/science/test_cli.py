@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 
 import numpy as np
 import pytest
@@ -81,7 +80,9 @@ def test_predict_at_date_is_smaller(files):
     assert r.exit_code == 0, r.output
     wa, wb = read_geotiff(a).band("subsidence_mm"), read_geotiff(b).band("subsidence_mm")
     assert wb.shape == wa.shape and np.nanmax(wb) < np.nanmax(wa) and np.nanmax(wb) > 0
-    assert read_geotiff(b).names == ["subsidence_mm"]
+    assert read_geotiff(b).names == ["subsidence_mm", "subsidence_rate_mm_per_day"]
+    rate = read_geotiff(b).band("subsidence_rate_mm_per_day")
+    assert np.nanmax(rate) > 1.0 and np.nanmin(rate) >= 0.0
 
 
 @pytest.mark.parametrize("case,match", [
@@ -224,3 +225,23 @@ def test_raster_refuses_geographic(tmp_path):
     with pytest.raises(RasterError, match="geographic"):
         read_geotiff(p, require_metric=True)
     assert read_geotiff(p).crs.to_epsg() == 4490
+
+
+def test_stability_long_csv_and_bad_date(tmp_path, files):
+    series = tmp_path / "long.csv"
+    with series.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["point_id", "date", "subsidence_mm", "x", "y"])
+        for m in range(1, 13):
+            w.writerow(["P", f"2024-{m:02d}-15", 120.0 * m, 10, 20])
+            w.writerow(["Q", f"2024-{m:02d}-15", 1.0, 30, 40])
+    out = tmp_path / "o.csv"
+    res = runner.invoke(app, ["stability", str(series), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = {r["point_id"]: r for r in csv.DictReader(out.open())}
+    assert rows["P"]["stage"] == "active" and float(rows["P"]["last_rate_mm_per_day"]) == pytest.approx(4.0, rel=0.1)
+    assert rows["Q"]["stage"] == "not_started" and rows["Q"]["x"] == "30.000"
+    _, panels, params, _ = files
+    bad = runner.invoke(app, ["predict", str(panels), "--params", str(params), "--out", str(tmp_path / "z.tif"),
+                              "--at", "2024-13-01"])
+    assert bad.exit_code == 2 and "ISO date" in bad.output

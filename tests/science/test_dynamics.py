@@ -140,3 +140,18 @@ def test_fit_time_function_recovers_c():
     fit = dynamics.fit_time_function(t, w, 2000.0, "improved_knothe")
     assert fit.c_per_day == pytest.approx(0.012, rel=0.05)
     assert fit.k == pytest.approx(2.5, rel=0.1)
+
+
+def test_predicted_series_feeds_stability():
+    from subsidence.science import stability
+
+    p = panel()
+    dates = np.arange(np.datetime64("2023-10-01"), np.datetime64("2027-01-01"), np.timedelta64(15, "D"))
+    x = np.array([-300.0, 0.0, 300.0, 3000.0])
+    s = dynamics.subsidence_series(p, PARAMS, x, np.zeros_like(x), dates, TimeFunction("improved_knothe"))
+    assert s.shape == (len(dates), 4)
+    res = stability.classify(dates, s)
+    assert list(res.stage_names()) == ["stable", "stable", "stable", "not_started"]
+    # the face reaches x = -300 first (advancing east), so movement starts there first
+    assert res.started_on[0] < res.started_on[1] < res.started_on[2]
+    assert np.all(res.active_from[:3] < res.stable_from[:3])

@@ -96,3 +96,23 @@ def test_unresolvable_parameter_is_flagged():
 def test_too_few_observations_refused():
     with pytest.raises(ScienceInputError, match="cannot determine"):
         inversion.invert(PANELS, inversion.PointObservations([0.0, 1.0], [0.0, 1.0], [1.0, 2.0]))
+
+
+def test_dynamic_inversion_at_date():
+    """Levelling during mining (face half-way): the dynamic model recovers q and tanβ (noise 3 mm; 3 %)."""
+    from datetime import date
+
+    from subsidence.science.dynamics import TimeFunction
+
+    p = [PanelGeometry.rectangle(0.0, 0.0, 1600.0, 300.0, azimuth_deg=90.0, thickness_m=4.0, depth_dip_m=200.0,
+                                 start_date=date(2024, 1, 1), advance_m_per_day=10.0)]
+    tf = TimeFunction("improved_knothe", c_per_day=0.02, k=2.0)
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(-1200, 1200, 200), rng.uniform(-500, 500, 200)
+    at = date(2024, 4, 1)
+    truth = PIMParams(q=0.68, tan_beta=2.3, b=0.3, s_m=10.0)
+    w = predict_points(p, truth, x, y, at=at, time_function=tf).W + rng.normal(0, 3, x.size)
+    res = inversion.invert(p, inversion.PointObservations(x, y, w), fit=("q", "tan_beta"),
+                           initial=PIMParams(q=0.5, tan_beta=3.0, s_m=10.0), at=at, time_function=tf, n_starts=2)
+    assert res.params.q == pytest.approx(0.68, rel=0.03)
+    assert res.params.tan_beta == pytest.approx(2.3, rel=0.03)

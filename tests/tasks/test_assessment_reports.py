@@ -94,3 +94,14 @@ def test_documents(session, county, tmp_path, artifacts_dir):
     assert any("曝光名单" in p.text for p in d.paragraphs)
     ws = openpyxl.load_workbook(tmp_path / "lists.xlsx").active
     assert ws.cell(row=1, column=1).value.startswith("2025年度")
+
+
+def test_published_lists(session, county):
+    good, bad, mid = _setup(session, county)
+    assert a.published_lists(session, date(2026, 1, 1)) == {"year": None, "praise": [], "exposure": []}
+    a.run_assessment(session, 2025, date(2026, 1, 15))
+    lists = a.published_lists(session, date(2026, 2, 1))
+    assert lists["year"] == 2025
+    assert [r["mine"] for r in lists["praise"]] == [good.licence_no]
+    assert [r["mine"] for r in lists["exposure"]] == [bad.licence_no]
+    assert "indicators" not in lists["praise"][0]

@@ -187,6 +187,7 @@ def test_service_stages_and_refusals(session, county):
     assert "NRB-00" not in objs[county.mines[0].licence_no]
     exported = svc.export_record(session, rec.code)
     assert d.verify_record(json.loads(json.dumps(exported))) == []
+    assert [r["code"] for r in svc.public_draws(session)] == [rec.code]
 
 
 def test_too_few_inspectors_refused_at_publication(session, county):
@@ -207,6 +208,9 @@ def test_redo_is_a_new_record(session, county):
     b = svc.publish_draw(session, "RECL", seed_source=SOURCE, seed_not_before=T0 + timedelta(days=1),
                          now=T0 + timedelta(hours=1), supersedes=a.code, redo_reason="检查人员名录更新")
     assert a.code != b.code and b.pool["supersedes"]["draw"] == a.code
+    with pytest.raises(ValidationFailed, match="1× a year"):  # frequency: one draw a year unless a redo
+        svc.publish_draw(session, "RECL", seed_source=SOURCE, seed_not_before=T0 + timedelta(days=2),
+                         now=T0 + timedelta(days=1))
     assert svc.export_record(session, a.code)["superseded_by"] == [b.code]
     assert session.scalar(select(func.count(DrawRecord.id))) == 2
 
@@ -238,5 +242,46 @@ def test_results_deadline_problem_and_public_view(session, county):
     with pytest.raises(ValidationFailed, match="not drawn"):
         other = county.mines[2]
         svc.set_object(session, other, "low", active=False)
-        svc.record_result(session, "DR-2026-0001", type(other)(licence_no="X", name_zh="x"), inspected=date(2026, 12, 3),
+        svc.record_result(session, "DR-2026-0001", type(other)(licence_no="X", name_zh="x"),
+                          inspected=date(2026, 12, 3),
                           outcome="compliant")
+
+
+def test_public_sees_only_published_results_via_policy(session, county):
+    from subsidence.models.enums import Role
+    from subsidence.services.authz import ANONYMOUS, Actor, visible
+
+    _directories(session, county)
+    with pytest.raises(Exception, match="may not|无权"):
+        svc.publish_draw(session, "RECL", seed_source=SOURCE, seed_not_before=T0 + timedelta(hours=1), now=T0,
+                         actor=Actor("ent", Role.ENTERPRISE, enterprise_id=county.mines[0].enterprise_id))
+    rec = svc.publish_draw(session, "RECL", seed_source=SOURCE, seed_not_before=T0 + timedelta(hours=1), now=T0,
+                           actor=Actor("office", Role.OFFICE))
+    svc.enter_seed(session, rec.code, source=SOURCE, value="9", source_time=T0 + timedelta(hours=2),
+                   now=T0 + timedelta(hours=3))
+    svc.run_draw(session, rec.code, now=T0 + timedelta(hours=3))
+    for m in county.mines:
+        svc.record_result(session, rec.code, m, inspected=date(2026, 12, 3), outcome="compliant")
+    svc.publish_result(session, rec.code, county.mines[0], date(2026, 12, 5))
+    seen = session.scalars(visible(ANONYMOUS, "inspection_result")).all()
+    assert [r.mine_id for r in seen] == [county.mines[0].id]
+    assert len(session.scalars(visible(Actor("o", Role.OFFICE), "inspection_result")).all()) == 3
+
+
+def test_records_are_append_only(session, county):
+    from subsidence.models.tasks import DrawSeed
+
+    _directories(session, county)
+    rec = svc.publish_draw(session, "RECL", seed_source=SOURCE, seed_not_before=T0 + timedelta(hours=1), now=T0)
+    svc.enter_seed(session, rec.code, source=SOURCE, value="9", source_time=T0 + timedelta(hours=2),
+                   now=T0 + timedelta(hours=3))
+    session.commit()
+    rec.pool_sha256 = "0" * 64
+    with pytest.raises(PermissionError, match="append-only"):
+        session.flush()
+    session.rollback()
+    seed = session.scalar(select(DrawSeed))
+    session.delete(seed)
+    with pytest.raises(PermissionError, match="append-only"):
+        session.flush()
+    session.rollback()

@@ -98,9 +98,11 @@ def test_bad_entries_change_nothing(session, county):
 def test_spending_linked_to_problem_and_reversal(session, county):
     mine, other = county.mines[0], county.mines[1]
     fund.open_account(session, mine)
-    p, _ = open_problem(session, category=ProblemCategory.SUBSIDENCE_CRACKS, title="裂缝", source=ProblemSource.FIELD_SURVEY,
+    p, _ = open_problem(session, category=ProblemCategory.SUBSIDENCE_CRACKS, title="裂缝",
+                        source=ProblemSource.FIELD_SURVEY,
                         found_date=date(2025, 1, 1), mine=mine)
-    q, _ = open_problem(session, category=ProblemCategory.SUBSIDENCE_CRACKS, title="裂缝", source=ProblemSource.FIELD_SURVEY,
+    q, _ = open_problem(session, category=ProblemCategory.SUBSIDENCE_CRACKS, title="裂缝",
+                        source=ProblemSource.FIELD_SURVEY,
                         found_date=date(2025, 1, 1), mine=other)
     fund.add_entry(session, mine, "deposit", 1_000_00, date(2025, 1, 10))
     e = fund.add_entry(session, mine, "spending", 400_00, date(2025, 2, 1), problem=p)
@@ -151,3 +153,29 @@ def test_unused_fund_against_open_problems(session, county, gate_rules_hit):
     # spending 40 % of it on the problem clears the finding
     fund.add_entry(session, mine, "spending", 4_000_000_00, date(2025, 8, 1), works="补植")
     assert fund.fund_findings(session, mine, today) == []
+
+
+def test_plan_requirement_from_annual_plan(session, county):
+    """Never less than what the mine's annual plan requires (plans ledger)."""
+    from subsidence.services.plans import set_annual_plan
+
+    mine = county.mines[1]  # backfill: 1 Mt × 5.5 × 0.5 × 0.8 (other land) = 2.2 M yuan
+    fund.open_account(session, mine)
+    set_annual_plan(session, mine, 2025, target_treat_ha=10, target_reclaim_ha=5, required_fund_accrual_yuan=3_000_000)
+    ob = fund.compute_obligation(session, mine, 2025, 1_000_000)
+    assert ob.formula_fen == 2_200_000_00 and ob.plan_required_fen == 3_000_000_00
+    assert ob.required_fen == 3_000_000_00
+
+
+def test_backdated_spending_cannot_overdraw_later(session, county):
+    """Jan +100, Apr −90, Jun +100: a spending of 50 dated March would leave −40 in April → refused."""
+    mine = county.mines[0]
+    fund.open_account(session, mine)
+    fund.add_entry(session, mine, "deposit", 100_00, date(2025, 1, 1))
+    fund.add_entry(session, mine, "spending", 90_00, date(2025, 4, 1), works="x")
+    fund.add_entry(session, mine, "deposit", 100_00, date(2025, 6, 1))
+    with pytest.raises(ValidationFailed, match="exceeds"):
+        fund.add_entry(session, mine, "spending", 50_00, date(2025, 3, 1), works="y")
+    fund.add_entry(session, mine, "spending", 10_00, date(2025, 3, 1), works="y")
+    fund.add_entry(session, mine, "spending", 100_00, date(2025, 7, 1), works="z")
+    assert fund.balance_fen(session, mine) == 0

@@ -44,3 +44,25 @@ def test_factor_plan_review_and_gate(session, county, gate_rules_hit):
     mh.complete_plan(session, "RP-001", date(2025, 3, 20))
     c = mh.census(session, mine, date(2025, 4, 1))
     assert c["overdue"] == [] and c["by_type"] == {"采空区积水": 1, "断层": 1}
+
+
+def test_review_policy(session, county):
+    from sqlalchemy import select
+
+    from subsidence.models.enums import Role
+    from subsidence.services.authz import Actor, visible
+
+    mine = county.mines[0]
+    mh.register_factor(session, mine, "HF-P", "fire_zone", census_year=2024, surveyed=date(2024, 10, 1))
+    mh.submit_plan(session, "HF-P", "RP-P", measures="注浆灭火", submitted=date(2024, 10, 5))
+    ent = Actor("ent", Role.ENTERPRISE, enterprise_id=mine.enterprise_id)
+    nrb = Actor("nrb", Role.DEPARTMENT, unit_id=county.units["NRB"].id)
+    emb = Actor("emb", Role.DEPARTMENT, unit_id=county.units["EMB"].id)
+    for who in (ent, nrb):
+        with pytest.raises(Forbidden):
+            mh.review_plan(session, "RP-P", reviewer_unit="EMB", approve=True, result="同意", reviewed=date(2024, 10, 9),
+                           actor=who)
+    mh.review_plan(session, "RP-P", reviewer_unit="EMB", approve=True, result="同意", reviewed=date(2024, 10, 9),
+                   actor=emb)
+    other = Actor("other", Role.ENTERPRISE, enterprise_id=-1)
+    assert session.scalars(visible(ent, "hidden_factor")).all() and not session.scalars(visible(other, "hidden_factor")).all()

@@ -112,3 +112,11 @@ def get_today(request: Request) -> date:
 
 
 Today = Annotated[date, Depends(get_today)]
+
+#: database ids in paths and filters: positive 32-bit integers (larger values are refused with 422, never
+#: passed to the database driver)
+MAX_ID = 2_147_483_647
+from fastapi import Path as _Path, Query as _Query  # noqa: E402
+
+IdPath = Annotated[int, _Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, _Query(ge=1, le=MAX_ID)]

@@ -96,6 +96,8 @@ class Attribution:
     outside_causing_licence: bool = False
     beyond_licence_geometry: BaseGeometry | None = None
     panels_outside_own_licence: list[str] = field(default_factory=list)
+    #: False when no mining rights were given: the licence flags are then not assessed (all False)
+    rights_checked: bool = True
 
     @property
     def beyond_licence(self) -> bool:
@@ -134,6 +136,7 @@ class Attribution:
             "beyond_licence": self.beyond_licence,
             "beyond_licence_ha": round(self.beyond_licence_ha, 4),
             "panels_outside_own_licence": list(self.panels_outside_own_licence),
+            "mining_rights_checked": self.rights_checked,
         }
 
 
@@ -191,10 +194,9 @@ class Attributor:
         a.causing_mines = sorted(weight, key=lambda k: (-weight[k], k))
         a.panels_outside_own_licence = [o.key for o in a.panels if o.key in self.panels_outside_own_licence]
 
-        if self._rights is None:
-            a.outside_all_rights_ha = area.area / SQM_PER_HA
-            a.outside_all_rights_beyond_margin_ha = a.outside_all_rights_ha
-            outside_beyond = area
+        if self._rights is None:  # no mining rights given: nothing can be said about licences
+            a.rights_checked = False
+            return a
         else:
             a.outside_all_rights_ha = shapely.difference(area, self._rights).area / SQM_PER_HA
             outside_beyond = shapely.difference(area, self._rights_margin)

@@ -274,7 +274,8 @@ def detect_basins(
     Give cumulative subsidence ``subsidence_mm`` (mm, positive down; NaN = no data) or, with
     ``subsidence_mm=None``, a subsidence rate ``rate_mm_per_yr`` (mm/yr, positive down). A time series
     ``series_mm`` (n_dates, rows, cols; mm positive down, relative to ``dates[0]``) gives the stage per
-    pixel, the mean rate and first/last dates seen; without it ``observed=(start, end)`` dates the raster.
+    pixel, the mean rate and first/last dates seen; without it ``observed=(start, end)`` dates the raster
+    (first = last seen = end; the mean rate is the mean subsidence over the period).
     ``coherence`` (0–1) below ``params.min_coherence`` counts as no data. ``progress(i, n)`` is called
     per basin.
     """
@@ -361,7 +362,8 @@ def detect_basins(
             mean_rate_mm_per_yr=None,
             stage=None,
             stage_fractions={},
-            first_seen=observed[0] if observed else None,
+            # one raster: the area is seen in the product dated by its end date (the series refines this below)
+            first_seen=observed[1] if observed else None,
             last_seen=observed[1] if observed else None,
             source=source,
             decorrelated_ha=n_holes * pix_ha,
@@ -381,6 +383,10 @@ def detect_basins(
             basin.mean_rate_mm_per_yr = float(np.nanmean(r)) if np.isfinite(r).any() else None
         if series_mm is not None:
             _series_stats(basin, series_mm[:, rr, cc][:, ~holes], dates, params, stage_fn)
+        elif (kind == "cumulative" and basin.mean_rate_mm_per_yr is None and observed and observed[0] and observed[1]
+              and observed[1] > observed[0] and v.size):
+            # one cumulative raster over a known period: the average rate over that period
+            basin.mean_rate_mm_per_yr = basin.mean_subsidence_mm / ((observed[1] - observed[0]).days / DAYS_PER_YEAR)
         basins.append(basin)
         if progress is not None:
             progress(k, n)

@@ -36,7 +36,7 @@ _UNIT_FACTOR = {"mm": 1.0, "m": 1000.0, "cm": 10.0}
 
 
 @dataclass
-class Deformation:
+class SubsidenceInput:
     """A deformation input converted to subsidence (mm or mm/yr, positive down) on a metric grid."""
 
     grid: Grid
@@ -158,7 +158,7 @@ def _is_rate(tags: dict[str, Any], path: Path) -> bool:
 def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, kind: str = "auto",
                              units: str = "auto", incidence_deg: float | None = None,
                              incidence_path: str | Path | None = None,
-                             coherence_path: str | Path | None = None) -> Deformation:
+                             coherence_path: str | Path | None = None) -> SubsidenceInput:
     """A deformation GeoTIFF as subsidence (mm or mm/yr, positive down). See the module docstring."""
     p = Path(path)
     if quantity is None:
@@ -167,6 +167,13 @@ def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, k
         raise CensusInputError(f"quantity {quantity!r}: use one of {', '.join(QUANTITIES)}")
     if kind not in KINDS or units not in UNITS:
         raise CensusInputError(f"kind must be one of {KINDS}, units one of {UNITS}")
+    with _open_raster(p) as ds:
+        n_bands = ds.count
+    if n_bands > 1:  # a multi-band cumulative series (one band per date): the InSAR reader knows the layout
+        return load_insar_product(p, incidence_deg=incidence_deg, quantity=quantity,
+                                  geotiff={"kind": "velocity" if kind == "rate" else "cumulative",
+                                           "unit": None if units == "auto" else units,
+                                           "direction": {"los": "los", "vertical": "up", "subsidence": "up"}.get(quantity)})
     arr, grid, tags = read_band(p)
     notes: list[str] = []
     if "_reprojected_from" in tags:
@@ -206,7 +213,7 @@ def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, k
     if coherence_path is not None:
         coh, _, _ = read_band(coherence_path, target=grid)
     start, end = _dates_from_name(p)
-    d = Deformation(grid=grid, kind=kind, coherence=coh, source=str(p), observed=(start, end), notes=notes)
+    d = SubsidenceInput(grid=grid, kind=kind, coherence=coh, source=str(p), observed=(start, end), notes=notes)
     if kind == "rate":
         d.rate_mm_per_yr = w
     else:
@@ -214,7 +221,7 @@ def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, k
     return d
 
 
-def load_deformation(path: str | Path, **kw: Any) -> Deformation:
+def load_deformation(path: str | Path, **kw: Any) -> SubsidenceInput:
     """GeoTIFF, MintPy ``timeseries.h5``/``velocity.h5``, LiCSBAS ``cum.h5`` or a ``subsidence timeseries`` folder."""
     p = Path(path)
     if not p.exists():
@@ -225,18 +232,20 @@ def load_deformation(path: str | Path, **kw: Any) -> Deformation:
     return load_geotiff_deformation(p, **kw)
 
 
-def load_insar_product(p: Path, *, incidence_deg: float | None = None, quantity: str | None = None) -> Deformation:
+def load_insar_product(p: Path, *, incidence_deg: float | None = None, quantity: str | None = None,
+                       geotiff: dict[str, Any] | None = None) -> SubsidenceInput:
     """HDF5 stacks via :func:`subsidence.insar.read_deformation`, converted to subsidence mm (positive down).
 
     LOS products need the incidence angle (from the product when it states one, else ``incidence_deg``);
-    lon/lat products (LiCSBAS) are reprojected to the local Gauss–Krüger zone.
+    lon/lat products (LiCSBAS) are reprojected to the local Gauss–Krüger zone. ``geotiff``: kind/unit/direction
+    for a multi-band GeoTIFF series (band descriptions or a DATES tag give the dates).
     """
     try:
         from subsidence.insar import InSARInputError, read_deformation
     except Exception as exc:  # pragma: no cover - the InSAR package ships with the product
         raise CensusInputError(f"{p}: reading InSAR products needs subsidence.insar ({exc})") from exc
     try:
-        prod = read_deformation(p)
+        prod = read_deformation(p, **(geotiff or {}))
     except InSARInputError as exc:
         raise CensusInputError(str(exc)) from exc
     except OSError as exc:
@@ -244,15 +253,17 @@ def load_insar_product(p: Path, *, incidence_deg: float | None = None, quantity:
     if prod.grid.crs is None:
         raise CRSError(f"{p}: radar coordinates (no geocoding); geocode the product first")
     inc = incidence_deg if incidence_deg is not None else prod.incidence_deg
-    if quantity == "subsidence":
+    if quantity == "subsidence" and geotiff is None:
         raise CensusInputError(f"{p}: InSAR products are LOS or vertical displacement, not subsidence; "
                                "drop --quantity")
-    direction = "up" if quantity == "vertical" else prod.direction
+    direction = "up" if quantity in ("vertical", "subsidence") else prod.direction
     if direction == "los" and inc is None:
         raise CensusInputError(f"{p}: LOS product; give the incidence angle (--incidence-deg, degrees; "
                                "Sentinel-1 IW ≈ 39° mid-swath)")
 
     def conv(a_mm: np.ndarray) -> np.ndarray:
+        if quantity == "subsidence":  # a multi-band GeoTIFF already in subsidence (positive down)
+            return a_mm
         return subsidence_from_los(a_mm, inc) if direction == "los" else subsidence_from_vertical(a_mm)
 
     notes = [f"read with subsidence.insar ({'LOS, incidence %.2f°' % inc if direction == 'los' else 'vertical'})"]
@@ -267,7 +278,7 @@ def load_insar_product(p: Path, *, incidence_deg: float | None = None, quantity:
         grid = Grid.make(tf, crs, shape, source=str(p))
     if series is not None and not np.isfinite(series[-1]).any():
         raise CensusInputError(f"{p}: every pixel of the last date is no data; nothing to census")
-    d = Deformation(grid=grid, kind="cumulative" if series is not None else "rate", rate_mm_per_yr=rate,
+    d = SubsidenceInput(grid=grid, kind="cumulative" if series is not None else "rate", rate_mm_per_yr=rate,
                     coherence=coh, source=str(p), notes=notes)
     if series is not None:
         dates = list(prod.dates)

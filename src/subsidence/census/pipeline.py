@@ -11,7 +11,7 @@ from shapely.geometry.base import BaseGeometry
 from subsidence.census.attribution import (Attribution, AttributionParams, Attributor, MineRight, PanelFootprint,
                                            Town)
 from subsidence.census.basins import Basin, BasinParams, BasinResult, Filler, StageFn, detect_basins
-from subsidence.census.inputs import Deformation
+from subsidence.census.inputs import SubsidenceInput
 from subsidence.geo import STORAGE_CRS, transform_geometry
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class CensusArea:
 class Census:
     areas: list[CensusArea]
     basins: BasinResult
-    deformation: Deformation
+    deformation: SubsidenceInput
     params: BasinParams
     attribution_params: AttributionParams
     notes: list[str] = field(default_factory=list)
@@ -45,7 +45,7 @@ class Census:
                                 for k in self.attribution_params.__dataclass_fields__}}
 
 
-def run_census(deformation: Deformation, *, mines: Sequence[MineRight] = (), panels: Sequence[PanelFootprint] = (),
+def run_census(deformation: SubsidenceInput, *, mines: Sequence[MineRight] = (), panels: Sequence[PanelFootprint] = (),
                towns: Sequence[Town] = (), params: BasinParams = BasinParams(),
                attribution_params: AttributionParams = AttributionParams(), filler: Filler | None = None,
                stage_fn: StageFn | None = None, progress: Callable[[int, int], None] | None = None) -> Census:
@@ -64,6 +64,8 @@ def run_census(deformation: Deformation, *, mines: Sequence[MineRight] = (), pan
             notes.append(f"no subsidence above threshold, but {int(opposite)} pixels exceed it with the opposite sign: "
                          "is the sign convention right (--quantity los|vertical|subsidence)?")
             log.warning(notes[-1])
+    if not mines:
+        notes.append("no mining rights given (--mines): licence flags not assessed")
     at = Attributor(mines, panels, towns, attribution_params)
     areas: list[CensusArea] = []
     src_crs = d.grid.crs

@@ -46,6 +46,21 @@ def reflectance(dn: np.ndarray, *, scale: float = 1e-4, offset: float = 0.0, nod
     return np.where(bad, np.nan, r)
 
 
+#: Sentinel-2 L2A scene classification (SCL) classes masked for NDVI: no data, saturated/defective, dark/shadow,
+#: cloud shadow, cloud medium/high probability, thin cirrus, snow
+SCL_MASKED = (0, 1, 2, 3, 8, 9, 10, 11)
+
+
+def cloud_mask(mask: np.ndarray, *, kind: str = "binary") -> np.ndarray:
+    """True where a pixel must be masked: ``kind="binary"`` (non-zero = cloud) or ``"scl"`` (Sentinel-2 SCL band)."""
+    m = np.asarray(mask)
+    if kind == "scl":
+        return np.isin(np.nan_to_num(m, nan=0).astype(int), SCL_MASKED)
+    if kind != "binary":
+        raise VegetationInputError(f"mask kind {kind!r}: use binary or scl")
+    return np.nan_to_num(m, nan=1) != 0
+
+
 def ndvi(red: np.ndarray, nir: np.ndarray, cloud_mask: np.ndarray | None = None) -> np.ndarray:
     """NDVI = (NIR − red)/(NIR + red) from reflectances; NaN where either is NaN, the sum is 0, or cloud."""
     red = np.asarray(red, dtype=float)

@@ -56,9 +56,12 @@ def _layers(mines: str | None, panels: str | None, towns: str | None):
 
 
 def _progress(label: str):
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+    # on stderr, so that --json output on stdout stays machine-readable
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True,
+                    console=Console(stderr=True))
 
 
 def census_cmd(
@@ -105,7 +108,7 @@ def census_cmd(
         d = load_deformation(deformation, quantity=quantity, kind=kind, units=units, incidence_deg=incidence_deg,
                              incidence_path=incidence_file, coherence_path=coherence)
         m, p, t = _layers(mines, panels, towns)
-        filler = _filler(d, panels) if fill and panels == "db" else None
+        filler = _filler(d, panels) if fill and panels else None
         with _progress("沉陷区统计 areas") as bar:
             task = bar.add_task("areas", total=None)
             census = run_census(d, mines=m, panels=p, towns=t, params=params,
@@ -140,13 +143,25 @@ def census_cmd(
 
 
 def _filler(d, panels_arg):
-    """PIM fusion from the database panels (in the raster's CRS), or None when the science package is missing."""
+    """PIM fusion from the panels (database, or a file with thickness/depth fields) in the raster's CRS.
+
+    None (centres left unfilled, maxima reported as lower bounds) when the panels lack what the PIM needs.
+    """
     try:
         from subsidence.census.fusion import pim_filler
         from subsidence.science.pim import PanelGeometry  # noqa: F401
     except Exception as exc:
         log.info("centre filling unavailable (%s)", exc)
         return None
+    if panels_arg != "db":
+        from subsidence.services.prediction import load_panels_file
+
+        try:
+            pset = load_panels_file(panels_arg, to_crs=d.grid.crs)
+        except Exception as exc:  # no thickness/depth in the file: detection still runs, centres stay unfilled
+            log.info("decorrelated centres not filled: %s", exc)
+            return None
+        return pim_filler(pset.panels)
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import make_sessionmaker
     from subsidence.geo import transform_geometry
@@ -331,6 +346,8 @@ def vegetation_cmd(
     panels: Optional[str] = typer.Option(None, "--panels", help=f"Panels (goaf): {LAYER_HELP}."),
     cloud1: Optional[Path] = typer.Option(None, "--cloud1", help="Cloud mask (non-zero = cloud), earlier date."),
     cloud2: Optional[Path] = typer.Option(None, "--cloud2", help="Cloud mask, later date."),
+    mask_kind: str = typer.Option("binary", "--mask-kind", help="binary (non-zero = cloud) or scl (Sentinel-2 "
+                                  "scene classification: shadow, cloud, cirrus, snow masked)."),
     loss_delta: float = typer.Option(-0.10, "--loss-delta", help="NDVI change at or below = loss."),
     recovery_delta: float = typer.Option(0.10, "--recovery-delta", help="NDVI change at or above = recovery."),
     min_area_ha: float = typer.Option(0.5, "--min-area-ha", help="Minimum polygon area, ha."),
@@ -340,6 +357,8 @@ def vegetation_cmd(
     date1: Optional[str] = typer.Option(None, "--date1", help="Earlier date (default: from the file name)."),
     date2: Optional[str] = typer.Option(None, "--date2", help="Later date (default: from the file name)."),
     save: bool = typer.Option(False, "--save", help="Store polygons; loss over goaf opens category-3 problems."),
+    replace: bool = typer.Option(False, "--replace", help="With --save: replace polygons saved before for the "
+                                                          "same two dates."),
     actor: str = typer.Option("cli", "--actor", help="Who runs it (role/unit)."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
@@ -348,9 +367,9 @@ def vegetation_cmd(
     import shapely
 
     from subsidence.census.attribution import overlap_table
-    from subsidence.census.inputs import _dates_from_name, load_reflectance, read_band
+    from subsidence.census.inputs import _dates_from_name, load_reflectance
     from subsidence.census.output import write_geojson
-    from subsidence.census.vegetation import VegetationParams, ndvi, vegetation_change
+    from subsidence.census.vegetation import VegetationParams, cloud_mask, ndvi, vegetation_change
     from subsidence.geo import STORAGE_CRS, transform_geometry
 
     try:
@@ -358,8 +377,8 @@ def vegetation_cmd(
         n1, _ = load_reflectance(nir1, target=grid, scale=scale, offset=offset)
         r2, _ = load_reflectance(red2, target=grid, scale=scale, offset=offset)
         n2, _ = load_reflectance(nir2, target=grid, scale=scale, offset=offset)
-        c1 = read_band(cloud1, target=grid)[0] > 0 if cloud1 else None
-        c2 = read_band(cloud2, target=grid)[0] > 0 if cloud2 else None
+        c1 = cloud_mask(_nearest(cloud1, grid), kind=mask_kind) if cloud1 else None
+        c2 = cloud_mask(_nearest(cloud2, grid), kind=mask_kind) if cloud2 else None
         d1 = _parse_date(date1) if date1 else _dates_from_name(red1)[1]
         d2 = _parse_date(date2) if date2 else _dates_from_name(red2)[1]
         if d1 is None or d2 is None:
@@ -388,7 +407,7 @@ def vegetation_cmd(
 
             with transaction(ready_engine(), actor, "vegetation") as s:
                 o = save_vegetation(s, res, date_before=d1, date_after=d2, actor=actor, today=date.today(),
-                                    sources=[str(red1), str(nir1), str(red2), str(nir2)])
+                                    sources=[str(red1), str(nir1), str(red2), str(nir2)], replace=replace)
                 problems = [pr.code for pr in o.problems]
         write_geojson(out, items, name="vegetation_change",
                       metadata={"date_before": d1.isoformat(), "date_after": d2.isoformat(),
@@ -412,6 +431,25 @@ def vegetation_cmd(
     else:
         typer.echo(f"植被退化 loss {summary['loss_ha']} ha ({summary['loss_polygons']}), 植被恢复 recovery "
                    f"{summary['recovery_ha']} ha ({summary['recovery_polygons']}) → {out}")
+
+
+def _nearest(path: Path, grid):
+    """A class/mask band on ``grid`` by nearest-neighbour resampling (never interpolate class codes)."""
+    import numpy as np
+    from rasterio.warp import Resampling, reproject
+
+    from subsidence.census.inputs import _open_raster
+
+    from subsidence.census.basins import CensusInputError
+
+    with _open_raster(Path(path)) as ds:
+        if ds.crs is None:
+            raise CensusInputError(f"{path}: the mask has no CRS; give a georeferenced mask (e.g. the L2A SCL band)")
+        src = ds.read(1).astype("float64")
+        out = np.full(grid.shape, np.nan)
+        reproject(src, out, src_transform=ds.transform, src_crs=ds.crs, dst_transform=grid.transform,
+                  dst_crs=grid.crs.to_wkt(), resampling=Resampling.nearest, dst_nodata=np.nan)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ PV land

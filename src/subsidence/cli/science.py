@@ -105,6 +105,9 @@ def invert_cmd(
     starts: int = typer.Option(8, "--starts", help="Number of starts."),
     seed: int = typer.Option(0, "--seed", help="Seed of the multi-start draw."),
     to_crs: Optional[str] = typer.Option(None, "--to-crs", help="Reproject the panels first."),
+    at: Optional[str] = typer.Option(None, "--at", help="Date the observations refer to while mining advances "
+                                                        "(dynamic model; time function from --initial); default: "
+                                                        "final static basin."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Fit PIM parameters to observed displacement; b is fixed (and said so) when the data cannot resolve it."""
@@ -113,9 +116,10 @@ def invert_cmd(
     from subsidence.services.errors import ServiceError
     from subsidence.services.prediction import load_params, observations_from_csv, observations_from_los_raster
 
+    when = _parse_date(at, "--at")
     try:
         pset = _panels(panels, to_crs, None)
-        init = load_params(initial)[0] if initial else None
+        init, tf = load_params(initial) if initial else (None, None)
         if observed.suffix.lower() in (".tif", ".tiff"):
             obs = [observations_from_los_raster(observed, crs=pset.crs, incidence_deg=incidence_deg,
                                                 heading_deg=heading_deg, unit_rasters=[str(p) for p in los_unit] or None,
@@ -123,7 +127,7 @@ def invert_cmd(
         else:
             obs = observations_from_csv(observed, incidence_deg=incidence_deg, heading_deg=heading_deg)
         res = inversion.invert(pset.panels, obs, initial=init, fit=[f.strip() for f in fit.split(",") if f.strip()],
-                               loss=loss, n_starts=starts, seed=seed)
+                               loss=loss, n_starts=starts, seed=seed, at=when, time_function=tf)
     except ServiceError as exc:
         fail(exc.message)
         return

@@ -17,6 +17,9 @@ import typer
 from subsidence.cli._common import emit_json, fail
 
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
+MINE = typer.Argument(..., help="Mine: licence number (采矿许可证号) or name.")
+YEAR = typer.Argument(..., help="Year, e.g. 2025.")
+CODE = typer.Argument(..., help="Code of the record (entry, building, plan, inspector, item or draw).")
 
 fund_app = typer.Typer(help="Restoration fund (矿山地质环境治理恢复基金, task 2).", no_args_is_help=True)
 buildings_app = typer.Typer(help="Compensated buildings ledger (已补偿搬迁建筑物, task 4).", no_args_is_help=True)
@@ -144,7 +147,8 @@ def fund_open(mine: str = typer.Argument(..., help="Licence number or name."),
 
 
 @fund_app.command("accrue")
-def fund_accrue(mine: str, year: int, output_t: str = typer.Option(..., "--output-t", help="Year-1 output, t."),
+def fund_accrue(mine: str = MINE, year: int = YEAR,
+                output_t: str = typer.Option(..., "--output-t", help="Year-1 output, t."),
                 price: str = typer.Option("default", "--price"),
                 plan_required: Optional[str] = typer.Option(None, "--plan-required", help="Yuan; default from plans."),
                 as_json: bool = JSON) -> None:
@@ -161,7 +165,7 @@ def fund_accrue(mine: str, year: int, output_t: str = typer.Option(..., "--outpu
 
 
 def _entry_cmd(kind: str, help_text: str):
-    def cmd(mine: str, amount: str = typer.Argument(..., help="Yuan, > 0, at most 2 decimals."),
+    def cmd(mine: str = MINE, amount: str = typer.Argument(..., help="Yuan, > 0, at most 2 decimals."),
             on: str = typer.Option(..., "--date", help="Entry date YYYY-MM-DD."),
             year: Optional[int] = typer.Option(None, "--year", help="Accrual year a deposit counts for."),
             problem: Optional[str] = typer.Option(None, "--problem", help="Ledger problem code (spending)."),
@@ -196,7 +200,7 @@ fund_app.command("withdraw")(_entry_cmd("withdrawal", "Record another withdrawal
 
 
 @fund_app.command("reverse")
-def fund_reverse(code: str, reason: str = typer.Option(..., "--reason"),
+def fund_reverse(code: str = CODE, reason: str = typer.Option(..., "--reason"),
                  on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """Reverse (冲正) an entry with a new entry; the original stays."""
     from subsidence.services import fund
@@ -207,7 +211,7 @@ def fund_reverse(code: str, reason: str = typer.Option(..., "--reason"),
 
 
 @fund_app.command("summary")
-def fund_summary(mine: str, year: int, as_json: bool = JSON) -> None:
+def fund_summary(mine: str = MINE, year: int = YEAR, as_json: bool = JSON) -> None:
     """Balance, deposits, spending, required accrual, accrual ratio and utilisation for YEAR."""
     from subsidence.services import fund
 
@@ -237,7 +241,7 @@ def fund_check(today: Optional[str] = typer.Option(None, "--today"),
 
 
 @fund_app.command("report")
-def fund_report(mine: str, year: int, out: Path = typer.Option(Path("."), "--out", help="Output folder."),
+def fund_report(mine: str = MINE, year: int = YEAR, out: Path = typer.Option(Path("."), "--out", help="Output folder."),
                 issued: Optional[str] = typer.Option(None, "--date"), as_json: bool = JSON) -> None:
     """The 31 December annual report of MINE for YEAR: PDF and xlsx."""
     from subsidence.reports.tasks import fund_report_pdf, fund_report_xlsx
@@ -257,7 +261,8 @@ def fund_report(mine: str, year: int, out: Path = typer.Option(Path("."), "--out
 
 
 @buildings_app.command("demolish")
-def b_demolish(code: str, status: str = typer.Option("demolished", "--status", help="not_started|in_progress|demolished"),
+def b_demolish(code: str = CODE,
+               status: str = typer.Option("demolished", "--status", help="not_started|in_progress|demolished"),
                on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """Record demolition progress of a building."""
     from subsidence.services import buildings as bl
@@ -268,7 +273,7 @@ def b_demolish(code: str, status: str = typer.Option("demolished", "--status", h
 
 
 @buildings_app.command("reoccupy")
-def b_reoccupy(code: str, on: str = typer.Option(..., "--date"),
+def b_reoccupy(code: str = CODE, on: str = typer.Option(..., "--date"),
                left: bool = typer.Option(False, "--left", help="Residents left again."),
                note: Optional[str] = typer.Option(None, "--note"), as_json: bool = JSON) -> None:
     """Record re-occupation by returned residents (opens a category-4 problem once)."""
@@ -304,7 +309,8 @@ def b_reoccupied(as_json: bool = JSON) -> None:
 
 
 @buildings_app.command("geojson")
-def b_geojson(town: Optional[str] = typer.Option(None, "--town"), out: Optional[Path] = typer.Option(None, "--out")) -> None:
+def b_geojson(town: Optional[str] = typer.Option(None, "--town"),
+              out: Optional[Path] = typer.Option(None, "--out")) -> None:
     """The map layer (GeoJSON, WGS84)."""
     from subsidence.services import buildings as bl
 
@@ -331,7 +337,8 @@ def b_check(today: Optional[str] = typer.Option(None, "--today"), as_json: bool 
 
 
 @water_app.command("require")
-def w_require(mine: str, reason: str = typer.Option(..., "--reason"), due: Optional[str] = typer.Option(None, "--due"),
+def w_require(mine: str = MINE, reason: str = typer.Option(..., "--reason"),
+              due: Optional[str] = typer.Option(None, "--due"),
               as_json: bool = JSON) -> None:
     """Mark that MINE must write a water-preserving mining plan."""
     from subsidence.services import water
@@ -342,7 +349,7 @@ def w_require(mine: str, reason: str = typer.Option(..., "--reason"), due: Optio
 
 
 @water_app.command("submit")
-def w_submit(code: str, on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
+def w_submit(code: str = CODE, on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """The enterprise submitted the plan."""
     from subsidence.services import water
 
@@ -352,7 +359,8 @@ def w_submit(code: str, on: str = typer.Option(..., "--date"), as_json: bool = J
 
 
 @water_app.command("review")
-def w_review(code: str, on: str = typer.Option(..., "--date"), approve: bool = typer.Option(True, "--approve/--return"),
+def w_review(code: str = CODE, on: str = typer.Option(..., "--date"),
+             approve: bool = typer.Option(True, "--approve/--return"),
              approval_no: Optional[str] = typer.Option(None, "--approval-no"),
              note: Optional[str] = typer.Option(None, "--note"), unit: str = typer.Option("AWB", "--unit"),
              as_json: bool = JSON) -> None:
@@ -366,7 +374,7 @@ def w_review(code: str, on: str = typer.Option(..., "--date"), approve: bool = t
 
 
 @water_app.command("implemented")
-def w_implemented(code: str, on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
+def w_implemented(code: str = CODE, on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """The approved plan has been carried out."""
     from subsidence.services import water
 
@@ -376,7 +384,7 @@ def w_implemented(code: str, on: str = typer.Option(..., "--date"), as_json: boo
 
 
 @water_app.command("link")
-def w_link(code: str, wells: List[str] = typer.Argument(..., help="Well codes."), as_json: bool = JSON) -> None:
+def w_link(code: str = CODE, wells: List[str] = typer.Argument(..., help="Well codes."), as_json: bool = JSON) -> None:
     """Link groundwater wells to a plan."""
     from subsidence.services import water
 
@@ -420,7 +428,7 @@ def w_assess(well: Optional[str] = typer.Option(None, "--well", help="One well (
 
 
 @water_app.command("status")
-def w_status(mine: str, today: Optional[str] = typer.Option(None, "--today"), as_json: bool = JSON) -> None:
+def w_status(mine: str = MINE, today: Optional[str] = typer.Option(None, "--today"), as_json: bool = JSON) -> None:
     """Plan state, wells and findings of MINE."""
     from subsidence.services import water
 
@@ -444,8 +452,10 @@ def w_check(today: Optional[str] = typer.Option(None, "--today"), as_json: bool 
 
 
 @mh_app.command("add")
-def mh_add(mine: str, code: str, factor_type: str = typer.Option(..., "--type", help="goaf_water|gas|fire_zone|fault|"
-                                                                                   "old_workings|... or 采空区积水"),
+def mh_add(mine: str = MINE, code: str = typer.Argument(..., help="Factor code."),
+           factor_type: str = typer.Option(..., "--type", help="goaf_water, gas, fire_zone, fault, "
+                                                               "old_workings, collapse_column, aquifer, unsealed_borehole, "
+                                                               "other — or the Chinese label (采空区积水 …)"),
            year: int = typer.Option(..., "--year", help="Census year."),
            surveyed: str = typer.Option(..., "--surveyed"), location: Optional[str] = typer.Option(None, "--location"),
            description: Optional[str] = typer.Option(None, "--description"),
@@ -464,7 +474,8 @@ def mh_add(mine: str, code: str, factor_type: str = typer.Option(..., "--type", 
 
 
 @mh_app.command("plan")
-def mh_plan(factor: str, plan: str, measures: str = typer.Option(..., "--measures"),
+def mh_plan(factor: str = typer.Argument(..., help="Factor code."), plan: str = typer.Argument(..., help="Plan code."),
+            measures: str = typer.Option(..., "--measures"),
             on: str = typer.Option(..., "--date"), deadline: Optional[str] = typer.Option(None, "--deadline"),
             responsible: Optional[str] = typer.Option(None, "--responsible"), as_json: bool = JSON) -> None:
     """Submit (or resubmit) the one rectification plan of FACTOR."""
@@ -477,7 +488,7 @@ def mh_plan(factor: str, plan: str, measures: str = typer.Option(..., "--measure
 
 
 @mh_app.command("review")
-def mh_review(plan: str, unit: str = typer.Option("EMB", "--unit"),
+def mh_review(plan: str = typer.Argument(..., help="Plan code."), unit: str = typer.Option("EMB", "--unit"),
               approve: bool = typer.Option(True, "--approve/--return"), result: str = typer.Option(..., "--result"),
               on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """Review by the mine-safety supervisor (EMB), with the result recorded."""
@@ -489,7 +500,8 @@ def mh_review(plan: str, unit: str = typer.Option("EMB", "--unit"),
 
 
 @mh_app.command("complete")
-def mh_complete(plan: str, on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
+def mh_complete(plan: str = typer.Argument(..., help="Plan code."), on: str = typer.Option(..., "--date"),
+                as_json: bool = JSON) -> None:
     """Rectification by the approved plan completed."""
     from subsidence.services import minehazards as mh
 
@@ -499,7 +511,7 @@ def mh_complete(plan: str, on: str = typer.Option(..., "--date"), as_json: bool 
 
 
 @mh_app.command("census")
-def mh_census(mine: str, today: Optional[str] = typer.Option(None, "--today"), as_json: bool = JSON) -> None:
+def mh_census(mine: str = MINE, today: Optional[str] = typer.Option(None, "--today"), as_json: bool = JSON) -> None:
     """The mine's census: factors, plans and what is overdue."""
     from subsidence.services import minehazards as mh
 
@@ -512,18 +524,20 @@ def mh_census(mine: str, today: Optional[str] = typer.Option(None, "--today"), a
 
 
 @draw_app.command("object")
-def d_object(mine: str, grade: str = typer.Option(..., "--grade", help="high|medium|low"),
+def d_object(mine: str = MINE, grade: str = typer.Option(..., "--grade", help="high|medium|low"),
              inactive: bool = typer.Option(False, "--inactive"), as_json: bool = JSON) -> None:
     """Add a mine to the object directory (or change its risk grade)."""
     from subsidence.services import inspections as svc
 
     with _session("检查对象名录") as s:
         o = svc.set_object(s, _mine(s, mine), grade, active=not inactive)
-        _out({"mine": o.mine.licence_no, "grade": o.risk_grade.value}, as_json, f"{o.mine.licence_no}: {o.risk_grade.label()}")
+        _out({"mine": o.mine.licence_no, "grade": o.risk_grade.value}, as_json,
+             f"{o.mine.licence_no}: {o.risk_grade.label()}")
 
 
 @draw_app.command("inspector")
-def d_inspector(code: str, unit: str = typer.Option(..., "--unit"), role: Optional[str] = typer.Option(None, "--role"),
+def d_inspector(code: str = CODE, unit: str = typer.Option(..., "--unit"),
+                role: Optional[str] = typer.Option(None, "--role"),
                 inactive: bool = typer.Option(False, "--inactive"), as_json: bool = JSON) -> None:
     """Add an inspector to the directory."""
     from subsidence.services import inspections as svc
@@ -534,18 +548,20 @@ def d_inspector(code: str, unit: str = typer.Option(..., "--unit"), role: Option
 
 
 @draw_app.command("conflict")
-def d_conflict(inspector: str, mine: str, reason: str = typer.Option(..., "--reason"),
+def d_conflict(inspector: str = typer.Argument(..., help="Inspector code."), mine: str = MINE,
+               reason: str = typer.Option(..., "--reason"),
                on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """Record an inspector's declared conflict with a mine (recusal in every later draw)."""
     from subsidence.services import inspections as svc
 
     with _session(reason) as s:
         c = svc.declare_conflict(s, inspector, _mine(s, mine), reason, _date(on, "--date"))
-        _out({"inspector": inspector, "mine": c.mine.licence_no}, as_json, f"{inspector} recused from {c.mine.licence_no}")
+        _out({"inspector": inspector, "mine": c.mine.licence_no}, as_json,
+             f"{inspector} recused from {c.mine.licence_no}")
 
 
 @draw_app.command("item")
-def d_item(code: str, name: str = typer.Option(..., "--name"), high: int = typer.Option(100, "--high"),
+def d_item(code: str = CODE, name: str = typer.Option(..., "--name"), high: int = typer.Option(100, "--high"),
            medium: int = typer.Option(70, "--medium"), low: int = typer.Option(50, "--low"),
            per_year: int = typer.Option(1, "--per-year"), inspectors: int = typer.Option(2, "--inspectors"),
            lead: Optional[str] = typer.Option(None, "--lead"), as_json: bool = JSON) -> None:
@@ -569,7 +585,8 @@ def d_publish(item: str, seed_source: str = typer.Option(..., "--seed-source", h
     from subsidence.services import inspections as svc
 
     with _session(reason or "公布抽取名单") as s:
-        r = svc.publish_draw(s, item, seed_source=seed_source, seed_not_before=_when(seed_not_before, "--seed-not-before"),
+        r = svc.publish_draw(s, item, seed_source=seed_source,
+                             seed_not_before=_when(seed_not_before, "--seed-not-before"),
                              supersedes=supersedes, redo_reason=reason)
         rec = svc.export_record(s, r.code)
     if out:
@@ -579,7 +596,7 @@ def d_publish(item: str, seed_source: str = typer.Option(..., "--seed-source", h
 
 
 @draw_app.command("seed")
-def d_seed(code: str, source: str = typer.Option(..., "--source"), value: str = typer.Option(..., "--value"),
+def d_seed(code: str = CODE, source: str = typer.Option(..., "--source"), value: str = typer.Option(..., "--value"),
            source_time: str = typer.Option(..., "--source-time", help="When the source produced the value."),
            as_json: bool = JSON) -> None:
     """Enter the public seed (only after the pool was published)."""
@@ -592,7 +609,7 @@ def d_seed(code: str, source: str = typer.Option(..., "--source"), value: str = 
 
 
 @draw_app.command("run")
-def d_run(code: str, out: Optional[Path] = typer.Option(None, "--out", help="Write the full record JSON here."),
+def d_run(code: str = CODE, out: Optional[Path] = typer.Option(None, "--out", help="Write the full record JSON here."),
           as_json: bool = JSON) -> None:
     """Derive the picks from pool and seed, and store them."""
     from subsidence.services import inspections as svc
@@ -608,7 +625,7 @@ def d_run(code: str, out: Optional[Path] = typer.Option(None, "--out", help="Wri
 
 
 @draw_app.command("export")
-def d_export(code: str, out: Path = typer.Option(..., "--out")) -> None:
+def d_export(code: str = CODE, out: Path = typer.Option(..., "--out")) -> None:
     """Write the draw record (pool, seed, result) as JSON for publication and verification."""
     from subsidence.services import inspections as svc
 
@@ -653,7 +670,8 @@ def d_verify(record: Path = typer.Argument(..., help="RECORD.json exported by `d
 
 
 @draw_app.command("result")
-def d_result(code: str, mine: str, on: str = typer.Option(..., "--date", help="Inspection date."),
+def d_result(code: str = typer.Argument(..., help="Draw code."), mine: str = MINE,
+             on: str = typer.Option(..., "--date", help="Inspection date."),
              outcome: str = typer.Option(..., "--outcome", help="compliant|problems|not_inspected"),
              findings: Optional[str] = typer.Option(None, "--findings"),
              summary: Optional[str] = typer.Option(None, "--summary", help="Text the public sees."),
@@ -670,7 +688,8 @@ def d_result(code: str, mine: str, on: str = typer.Option(..., "--date", help="I
 
 
 @draw_app.command("announce")
-def d_announce(code: str, mine: str, on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
+def d_announce(code: str = typer.Argument(..., help="Draw code."), mine: str = MINE,
+               on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """Publish a result (it becomes visible to the public)."""
     from subsidence.services import inspections as svc
 
@@ -703,7 +722,7 @@ def d_results(code: Optional[str] = typer.Argument(None), public: bool = typer.O
 
 
 @assess_app.command("run")
-def a_run(year: int, today: Optional[str] = typer.Option(None, "--today"),
+def a_run(year: int = YEAR, today: Optional[str] = typer.Option(None, "--today"),
           config: Optional[Path] = typer.Option(None, "--config", help="JSON weights/thresholds."),
           as_json: bool = JSON) -> None:
     """Score every mine for YEAR, rank and list (re-running replaces the year's scores)."""
@@ -712,11 +731,12 @@ def a_run(year: int, today: Optional[str] = typer.Option(None, "--today"),
     with _session(f"{year}年度评估") as s:
         a.run_assessment(s, year, _today(today), a.AssessmentConfig.load(config))
         rows = a.ranking(s, year)
-    _out(rows, as_json, "\n".join(f"{r['rank']:>3} {r['score']:6.2f} {r['mine_name']} {r['listing'] or ''}" for r in rows))
+    _out(rows, as_json,
+         "\n".join(f"{r['rank']:>3} {r['score']:6.2f} {r['mine_name']} {r['listing'] or ''}" for r in rows))
 
 
 @assess_app.command("show")
-def a_show(year: int, as_json: bool = JSON) -> None:
+def a_show(year: int = YEAR, as_json: bool = JSON) -> None:
     """The stored ranking of YEAR with each indicator's contribution."""
     from subsidence.services import assessment as a
 
@@ -728,7 +748,8 @@ def a_show(year: int, as_json: bool = JSON) -> None:
 
 
 @assess_app.command("lists")
-def a_lists(year: int, out: Path = typer.Option(Path("."), "--out"), issued: Optional[str] = typer.Option(None, "--date"),
+def a_lists(year: int = YEAR, out: Path = typer.Option(Path("."), "--out"),
+            issued: Optional[str] = typer.Option(None, "--date"),
             as_json: bool = JSON) -> None:
     """The praise and exposure lists, ready to publish: PDF, DOCX and xlsx."""
     from subsidence.reports import tasks as rep

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Iterator
 
@@ -41,6 +42,8 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, BaseGeometry):
         return shapely.to_wkt(value, rounding_precision=2)
+    if isinstance(value, Decimal):
+        return str(value)
     if isinstance(value, (bytes, memoryview)):
         return None
     return value

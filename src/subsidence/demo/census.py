@@ -1,6 +1,6 @@
 """Demo census (illustrative): subsidence areas over the demo panels from the PIM forward model, reviewed.
 
-For each mine a 30 m grid around its panels gets the PIM prediction (science package) at three dates (six
+For each mine a 60 m grid around its panels gets the PIM prediction (science package) at three dates (six
 months ago, a month ago, today; cumulative since before mining, as a long InSAR/DEM record would give) plus
 3 mm noise; the centres of basins over panels still being mined are
 blanked as InSAR would lose them (the physics limit) and filled by PIM fusion. One extra basin lies just
@@ -24,7 +24,7 @@ from subsidence.census.attribution import AttributionParams, Attributor
 from subsidence.census.basins import BasinParams, detect_basins
 from subsidence.census.fusion import FusionParams, pim_filler
 from subsidence.census.grid import Grid
-from subsidence.census.inputs import Deformation
+from subsidence.census.inputs import SubsidenceInput
 from subsidence.census.pipeline import Census, CensusArea
 from subsidence.geo import STORAGE_CRS
 from subsidence.models import Mine, Panel, SubsidenceArea
@@ -33,7 +33,7 @@ from subsidence.services import census as svc
 
 log = logging.getLogger(__name__)
 
-PX = 30.0
+PX = 60.0  # coarse enough to keep the demo build quick; areas are illustrative
 REVIEWER = "旗自然资源局 专家评审组（示例）"
 
 
@@ -58,7 +58,7 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
     attributor = Attributor(mines, panels_all, towns, AttributionParams())
     bparams = BasinParams()
     areas: list[CensusArea] = []
-    first_d: Deformation | None = None
+    first_d: SubsidenceInput | None = None
     first_res = None
     for mine in session.scalars(select(Mine).where(Mine.geometry.is_not(None)).order_by(Mine.licence_no)):
         rows = list(session.scalars(select(Panel).where(Panel.mine_id == mine.id, Panel.geometry.is_not(None),
@@ -90,8 +90,8 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
         lost = rate > 2.0  # fast-moving centres decorrelate (physics limit, ≈ λ/4 per 12 days between pixels)
         last[lost] = np.nan
         filler = pim_filler(sci, initial=pim.PIMParams(q=0.6, tan_beta=2.0),
-                            params=FusionParams(n_starts=2, max_edge_pixels=1500)) if lost.any() else None
-        d = Deformation(grid=grid, kind="cumulative", subsidence_mm=last, series_mm=series, dates=dates,
+                            params=FusionParams(n_starts=1, max_edge_pixels=800)) if lost.any() else None
+        d = SubsidenceInput(grid=grid, kind="cumulative", subsidence_mm=last, series_mm=series, dates=dates,
                         source="demo: PIM forward model (illustrative)", observed=(dates[0], today))
         res = detect_basins(last, grid, params=bparams, series_mm=series, dates=dates, observed=(dates[0], today),
                             filler=filler, source=d.source)

@@ -22,12 +22,17 @@ API for consumers (census, basins, reports)
       - ``grid: Grid`` with ``transform`` (rasterio ``Affine``, pixel corners), ``crs`` (pyproj ``CRS``),
         ``shape``; NaN = no data.
     ``Deformation.subsidence_mm(incidence_deg)`` and ``subsidence_rate_mm_per_yr(incidence_deg)`` give
-    mm positive downward (vertical-only assumption), the unit the mining literature uses.
+    mm positive downward (vertical-only assumption), the unit the mining literature uses; ``incidence_deg`` is
+    taken from the product when it states one (MintPy CENTER_INCIDENCE_ANGLE), else it must be given.
+    Conveniences: ``.transform``, ``.crs``, ``.timeseries_mm`` / ``.velocity_mm_per_yr`` (same direction as the
+    product — LOS toward the satellite is NOT subsidence); ``readers.read_product`` is an alias of
+    ``read_deformation``.
 ``dem_difference(before_tif, after_tif) -> Deformation`` (``direction="up"``, velocity None).
 
 Solver (pure numpy, in :mod:`subsidence.insar.sbas`): ``Network.from_pairs(pairs)``,
-``invert_pixels(network, phase, coherence, ...)`` -> ``SbasSolution``; orchestration with Dask over row blocks
-and MintPy-compatible output in :mod:`subsidence.insar.pipeline` (``run_timeseries``).
+``invert_pixels(network, phase, weight, ...)`` -> ``SbasSolution``; orchestration with Dask over row blocks
+and MintPy-compatible output in :mod:`subsidence.insar.pipeline` (``run_timeseries``); synthetic stacks with a
+known truth in :mod:`subsidence.insar.synthetic` (tests, benchmarks, demos).
 Readers in :mod:`subsidence.insar.readers` (``open_ifgram_stack`` for MintPy ``ifgramStack.h5``, LiCSBAS ``GEOC/``
 and plain ``YYYYMMDD_YYYYMMDD`` unw/cc GeoTIFF folders); writers in :mod:`subsidence.insar.writers`.
 """

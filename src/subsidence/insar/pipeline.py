@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -276,22 +276,29 @@ def choose_reference(stack: IfgramStack, net: Network, options: TimeseriesOption
                 "(--ref-yx ROW,COL) or let the program choose one (--ref-yx auto)")
         x, y = stack.grid.xy(r, c)
         return ReferenceChoice(r, c, method, f"given by {origin}; data in all {len(ph)} interferograms "
-                                                f"(map x={x:.6g}, y={y:.6g})")
+                                                f"({_fmt_xy(stack, x, y)})")
     # automatic: invert a regular sample of pixels without a reference and pick a stable, coherent, complete one
     n_rows = min(L, 48)
     rows = np.unique(np.linspace(0, L - 1, n_rows).round().astype(int))
     cstep = max(1, W // 400)
     cols = np.arange(0, W, cstep)
     progress.start("choosing reference point / 选择参考点", len(rows))
-    phs, cohs = [], []
-    for r in rows:
-        bd = stack.source.read_rows(int(r), int(r) + 1)
-        phs.append(bd.phase[:, 0, cols])
-        if bd.coherence is not None:
-            cohs.append(bd.coherence[:, 0, cols])
-        progress.advance(1)
-    ph = np.concatenate(phs, axis=1)
-    coh = np.concatenate(cohs, axis=1) if cohs else None
+    reader = getattr(stack.source, "read_sample", None)
+    if reader is not None:
+        bd = reader(rows)
+        progress.advance(len(rows))
+        ph = bd.phase[:, :, cols].reshape(bd.phase.shape[0], -1)
+        coh = None if bd.coherence is None else bd.coherence[:, :, cols].reshape(ph.shape)
+    else:
+        phs, cohs = [], []
+        for r in rows:
+            bd = stack.source.read_rows(int(r), int(r) + 1)
+            phs.append(bd.phase[:, 0, cols])
+            if bd.coherence is not None:
+                cohs.append(bd.coherence[:, 0, cols])
+            progress.advance(1)
+        ph = np.concatenate(phs, axis=1)
+        coh = np.concatenate(cohs, axis=1) if cohs else None
     valid = valid_mask(ph)
     if coh is not None:
         valid &= np.isfinite(coh)
@@ -311,8 +318,16 @@ def choose_reference(stack: IfgramStack, net: Network, options: TimeseriesOption
     cc = np.tile(cols, len(rows))
     choice = select_reference(rr, cc, sol.temporal_coherence, full, fit.velocity, mean_coh)
     x, y = stack.grid.xy(choice.row, choice.col)
-    choice.reason += f"; sampled {ph.shape[1]} pixels; map x={x:.6g}, y={y:.6g}"
+    choice.reason += f"; sampled {ph.shape[1]} pixels; {_fmt_xy(stack, x, y)}"
     return choice
+
+
+def _fmt_xy(stack: IfgramStack, x: float, y: float) -> str:
+    crs = stack.grid.crs
+    name = crs.to_string()
+    if crs.is_geographic:
+        return f"lon {x:.6f}, lat {y:.6f} ({name})"
+    return f"x {x:.1f} m, y {y:.1f} m ({name})"
 
 
 def _raise_if_all_nodata(stack: IfgramStack) -> None:
@@ -326,10 +341,11 @@ def _raise_if_all_nodata(stack: IfgramStack) -> None:
                           "interferogram; nothing to invert (check the unwrapping step or the no-data value)")
 
 
-def default_chunk_rows(shape: tuple[int, int], workers: int) -> int:
-    """Rows per block: about 32k pixels (amortises per-call overhead), but at least one block per worker."""
+def default_chunk_rows(shape: tuple[int, int], workers: int, block_pixels: int = 32768) -> int:
+    """Rows per block: about ``block_pixels`` (amortises per-call overhead; sources that open one file per
+    interferogram ask for more), but at least one block per worker."""
     L, W = shape
-    target = max(1, 32768 // max(W, 1))
+    target = max(1, block_pixels // max(W, 1))
     return int(max(1, min(target, math.ceil(L / max(workers, 1)))))
 
 
@@ -382,13 +398,16 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
     progress = progress or _NoProgress()
     t_start = time.perf_counter()
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InSARInputError(f"{out_dir}: exists and is not a folder; choose another --out")
     net = Network.from_pairs(stack.pairs)
     net_info = check_network(net, options)
     L, W = stack.shape
     if not stack.has_coherence and options.weighting:
         log.warning("%s: no coherence; inverting without weights", stack.origin)
     workers = options.workers or os.cpu_count() or 1
-    chunk_rows = options.chunk_rows or default_chunk_rows(stack.shape, workers)
+    chunk_rows = options.chunk_rows or default_chunk_rows(
+        stack.shape, workers, getattr(stack.source, "preferred_block_pixels", 32768))
     if chunk_rows < 1:
         raise InSARInputError("--chunk-rows must be at least 1")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -396,7 +415,7 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
     sink = None
     try:
         ref = choose_reference(stack, net, options, progress)
-        log.info("reference pixel row %d col %d (%s): %s", ref.row, ref.col, ref.method, ref.reason)
+        log.debug("reference pixel row %d col %d (%s): %s", ref.row, ref.col, ref.method, ref.reason)
         ref_phase, _ = _read_pixel(stack, ref.row, ref.col)
         params = BlockParams(net=net, ref_phase=np.asarray(ref_phase, np.float64), ref_yx=(ref.row, ref.col),
                              wavelength_m=stack.wavelength_m, looks=stack.looks,
@@ -455,16 +474,16 @@ def _finish(tmp: Path, stack: IfgramStack, net: Network, ref: ReferenceChoice, o
         with h5py.File(tmp / "bridged.h5", "r") as f:
             br = f["bridged"][:]
         span = f"{dates[0]}_{dates[-1]}"
-        write_geotiff(tmp / "velocity_los_m_per_yr.tif", np.where(keep, vel, np.nan).astype(np.float32), g,
-                      unit="m/year", kind="velocity", direction="los",
+        write_geotiff(tmp / "velocity_los_m_per_yr.tif", np.where(keep, vel, np.nan), g,
+                      name="velocity_los_m_per_yr", unit="m/year", kind="velocity", direction="los",
                       description=f"LOS velocity {span}, positive toward the satellite; masked temporal coherence < "
                                   f"{options.min_temporal_coherence}")
-        write_geotiff(tmp / "cumulative_los_m.tif", np.where(keep, cum, np.nan).astype(np.float32), g,
+        write_geotiff(tmp / "cumulative_los_m.tif", np.where(keep, cum, np.nan), g, name="cumulative_los_m",
                       unit="m", kind="cumulative", direction="los", dates=[dates[0], dates[-1]],
                       description=f"LOS displacement {span}, positive toward the satellite")
-        write_geotiff(tmp / "temporal_coherence.tif", tcoh.astype(np.float32), g, unit="1",
+        write_geotiff(tmp / "temporal_coherence.tif", tcoh, g, name="temporal_coherence", unit="1",
                       kind="temporal_coherence", description="temporal coherence (Pepe & Lanari 2006)")
-        write_geotiff(tmp / "bridged.tif", br.astype(np.uint8), g, unit="1", kind="flag", nodata=None,
+        write_geotiff(tmp / "bridged.tif", br, g, name="bridged", unit="1", kind="flag", dtype="uint8",
                       description="1 = NSBAS bridge used across a network gap")
     return {
         "dates": dates,

@@ -130,6 +130,20 @@ class MintPyStackSource:
             coh = np.asarray(f["coherence"][sel, r0:r1, :], dtype=np.float32) if self.has_coherence else None
         return BlockData(ph, coh)
 
+    def read_sample(self, rows) -> BlockData:
+        """Rows ``rows`` (increasing), all columns: (m, len(rows), cols)."""
+        import h5py
+
+        rows = [int(r) for r in rows]
+        with h5py.File(self.path, "r") as f:
+            ph = np.asarray(f["unwrapPhase"][:, rows, :], dtype=np.float32)
+            coh = np.asarray(f["coherence"][:, rows, :], dtype=np.float32) if self.has_coherence else None
+        if len(self.keep) != self.n_total:
+            keep = list(self.keep)
+            ph = ph[keep]
+            coh = None if coh is None else coh[keep]
+        return BlockData(ph, coh)
+
 
 def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, looks: float | None = None) -> IfgramStack:
     """Open a MintPy ``ifgramStack.h5`` (geocoded). Interferograms with ``dropIfgram`` False are left out."""
@@ -204,6 +218,7 @@ class GeoTiffPairsSource:
 
     unw_paths: tuple[str, ...]
     cc_paths: tuple[str, ...] | None
+    preferred_block_pixels: int = 262144  # one open per file per block: fewer, larger blocks
 
     def read_rows(self, r0: int, r1: int) -> BlockData:
         ph = np.stack([_read_band_rows(p, r0, r1, phase=True) for p in self.unw_paths])
@@ -211,6 +226,35 @@ class GeoTiffPairsSource:
         if self.cc_paths is not None:
             coh = np.stack([_read_band_rows(p, r0, r1, phase=False) for p in self.cc_paths])
         return BlockData(ph, coh)
+
+    def read_sample(self, rows) -> BlockData:
+        """Rows ``rows``, all columns, opening each file once: (m, len(rows), cols)."""
+        rows = [int(r) for r in rows]
+        ph = np.stack([_read_rows_list(p, rows, phase=True) for p in self.unw_paths])
+        coh = None
+        if self.cc_paths is not None:
+            coh = np.stack([_read_rows_list(p, rows, phase=False) for p in self.cc_paths])
+        return BlockData(ph, coh)
+
+
+def _read_rows_list(path: str, rows: list[int], *, phase: bool) -> np.ndarray:
+    import rasterio
+    from rasterio.windows import Window
+
+    with rasterio.open(path) as ds:
+        a = np.stack([ds.read(1, window=Window(0, r, ds.width, 1))[0] for r in rows])
+        nodata = ds.nodata
+    return _to_float(a, nodata, phase)
+
+
+def _to_float(a: np.ndarray, nodata, phase: bool) -> np.ndarray:
+    integer = np.issubdtype(a.dtype, np.integer)
+    out = a.astype(np.float32)
+    if nodata is not None and not np.isnan(nodata):
+        out[a == nodata] = np.nan
+    if not phase and integer and a.dtype == np.uint8:
+        out /= 255.0  # LiCSAR stores coherence as uint8 0..255
+    return out
 
 
 def _read_band_rows(path: str, r0: int, r1: int, *, phase: bool) -> np.ndarray:
@@ -220,13 +264,7 @@ def _read_band_rows(path: str, r0: int, r1: int, *, phase: bool) -> np.ndarray:
     with rasterio.open(path) as ds:
         a = ds.read(1, window=Window(0, r0, ds.width, r1 - r0))
         nodata = ds.nodata
-    integer = np.issubdtype(a.dtype, np.integer)
-    out = a.astype(np.float32)
-    if nodata is not None and not np.isnan(nodata):
-        out[a == nodata] = np.nan
-    if not phase and integer:
-        out /= 255.0 if a.dtype == np.uint8 else 1.0  # LiCSAR stores coherence as uint8 0..255
-    return out
+    return _to_float(a, nodata, phase)
 
 
 def _find_wavelength(folder: Path) -> float | None:
@@ -355,7 +393,19 @@ def _read_mintpy_timeseries(path: Path) -> Deformation:
     grid = grid_from_mintpy_attrs(attrs, source=str(path))
     ts = ts - ts[0:1]  # first date = 0 (MintPy REF_DATE may be another date)
     ref = _ref_yx(attrs)
-    return Deformation(grid=grid, dates=dates, cumulative_m=ts, source=str(path), ref_yx=ref, meta=attrs)
+    return Deformation(grid=grid, dates=dates, cumulative_m=ts, source=str(path), ref_yx=ref, meta=attrs,
+                       incidence_deg=_incidence(attrs))
+
+
+def _incidence(attrs) -> float | None:
+    for key in ("CENTER_INCIDENCE_ANGLE", "INCIDENCE_ANGLE"):
+        try:
+            v = float(attrs[key])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if 0 < v < 90:
+            return v
+    return None
 
 
 def _ref_yx(attrs):
@@ -466,7 +516,7 @@ def read_deformation(path: str | Path, *, kind: str | None = None, unit: str | N
             v, attrs = _read_mintpy_2d(path, "velocity")
             v = v * _unit_factor(attrs.get("UNIT", "m/year"), str(path))
             return Deformation(grid=grid_from_mintpy_attrs(attrs, source=str(path)), velocity_m_per_yr=v,
-                               source=str(path), ref_yx=_ref_yx(attrs), meta=attrs)
+                               source=str(path), ref_yx=_ref_yx(attrs), meta=attrs, incidence_deg=_incidence(attrs))
         if {"cum", "imdates"} <= names:
             return _read_licsbas_cum(path)
         raise InSARInputError(f"{path}: not a MintPy timeseries/velocity file nor a LiCSBAS cum.h5 "

@@ -32,6 +32,7 @@ class SyntheticSpec:
     interval_days: int = 12
     links: int = 3  # each date paired with the next `links` dates
     gap_after: int | None = None  # index of the date after which no interferogram crosses (a network gap)
+    gap_extra_days: int = 0  # extra days without acquisitions after ``gap_after`` (e.g. a winter outage)
     nodata_fraction: float = 0.05
     looks: int = 20
     coherence_range: tuple[float, float] = (0.35, 0.95)
@@ -45,7 +46,9 @@ class SyntheticSpec:
 
     @property
     def dates(self) -> list[date]:
-        return [self.start + timedelta(days=self.interval_days * k) for k in range(self.n_dates)]
+        extra = [self.gap_extra_days if (self.gap_after is not None and k > self.gap_after) else 0
+                 for k in range(self.n_dates)]
+        return [self.start + timedelta(days=self.interval_days * k + extra[k]) for k in range(self.n_dates)]
 
     @property
     def pairs(self) -> list[tuple[date, date]]:

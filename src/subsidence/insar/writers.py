@@ -59,35 +59,20 @@ def base_attrs(grid: Grid, source_attrs: dict | None = None) -> dict[str, str]:
     return a
 
 
-def write_geotiff(path: Path, array: np.ndarray, grid: Grid, *, unit: str = "", kind: str = "",
+def write_geotiff(path: Path, array: np.ndarray, grid: Grid, *, name: str, unit: str = "", kind: str = "",
                   direction: str = "", description: str = "", dates: list[str] | None = None,
-                  nodata: float | None = np.nan) -> Path:
-    """Write a single- or multi-band GeoTIFF (tiled, deflate) with UNIT/KIND/DIRECTION tags for round-tripping.
+                  dtype: str = "float32") -> Path:
+    """One-band GeoTIFF through :func:`subsidence.io.raster.write_geotiff` (atomic, CRS always written), with
+    dataset tags UNIT / KIND / DIRECTION / DATES so that :func:`~subsidence.insar.readers.read_deformation` reads it
+    back without being told the unit or the sign convention."""
+    from subsidence.io.raster import write_geotiff as _write
 
-    Uses :mod:`subsidence.io.raster` when it provides ``write_raster``; rasterio directly otherwise.
-    """
-    import rasterio
-
-    a = np.asarray(array)
-    if a.ndim == 2:
-        a = a[None]
-    profile = dict(driver="GTiff", height=a.shape[1], width=a.shape[2], count=a.shape[0], dtype=a.dtype.name,
-                   crs=grid.crs.to_wkt(), transform=grid.transform, compress="deflate",
-                   tiled=a.shape[1] >= 256 and a.shape[2] >= 256, BIGTIFF="IF_SAFER")
-    if nodata is not None and np.issubdtype(a.dtype, np.floating):
-        profile["nodata"] = nodata
     tags = {k: v for k, v in dict(UNIT=unit, KIND=kind, DIRECTION=direction, DESCRIPTION=description).items() if v}
     if dates:
         tags["DATES"] = ",".join(dates)
-    with rasterio.open(path, "w", **profile) as ds:
-        ds.write(a)
-        ds.update_tags(**tags)
-        if dates and len(dates) == a.shape[0]:
-            for i, d in enumerate(dates, start=1):
-                ds.set_band_description(i, d)
-        elif description:
-            ds.set_band_description(1, description)
-    return path
+    return _write(path, {name: np.asarray(array)}, transform=grid.transform, crs=grid.crs,
+                  units={name: unit} if unit else None, descriptions={name: description} if description else None,
+                  dtype=dtype, tags=tags)
 
 
 def write_ifgram_stack_h5(path: Path, stack, *, chunk_rows: int = 64, ref_yx: tuple[int, int] | None = None,

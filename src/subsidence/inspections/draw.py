@@ -10,9 +10,10 @@ The procedure
    low) sorted by key, the inspectors (``key`` = certificate code, ``unit``) sorted by key, the recusals
    (inspector, object, reason) declared before the draw, and the *pre-announced* public seed source
    (``seed_source``, e.g. "中国福利彩票双色球第2026140期开奖号码") with the earliest time its value may come from
-   (``seed_not_before``) and the publication time (``published_at``).  The pool is serialised canonically — JSON with keys sorted, no spaces
-   (separators ``,`` and ``:``), UTF-8 without escaping Chinese — and its SHA-256 (``pool_sha256``, lowercase
-   hex) is published with a timestamp.
+   (``seed_not_before``), and the publication time (``published_at``). The pool is serialised canonically —
+   JSON with keys sorted, no spaces (separators ``,`` and ``:``), UTF-8 without escaping Chinese — and its
+   SHA-256 (``pool_sha256``, lowercase hex) is published. The item code and the draw code name the record;
+   a redo names the draw it supersedes and why (``supersedes``), so an old draw is never silently replaced.
 
 2. **Seed.** After publication, the value of the announced public source is entered as a string ``SEED``
    (leading and trailing blanks removed, nothing else changed). A value produced before the publication is
@@ -36,6 +37,11 @@ The procedure
 6. **Inspectors.** For each chosen object, in the order of the object keys: the candidates are the pool's
    inspectors sorted by key *minus those recused for that object*; ``inspectors_per_object`` (≥ 2) of them
    are chosen by step 4. The counter continues from step 5 — one stream for the whole draw.
+
+7. **Verification.** :func:`verify_record` checks the pool hash, that ``published_at`` is the one frozen in the
+   pool, that the seed came from the announced source after publication, that the result follows from pool and
+   seed step by step, that every object has ≥ 2 distinct inspectors none of whom is recused for it, and the
+   result's hash. Each failure names the field (``pool``, ``pool_sha256``, ``seed.value`` …).
 
 The result lists every step (counter, 12 hex digits, X, n, index, rejected or chosen) so that the hand check can
 follow it line by line; :func:`verify_record` re-derives everything from the record alone.

@@ -128,7 +128,12 @@ def sniff(path: str | Path) -> str:
         if missing:
             raise FormatError(f"{p}: shapefile incomplete: {' and '.join(missing)} missing next to it")
         return fmt
-    # GeoJSON: must parse as JSON with a GeoJSON type
+    # GeoJSON: must parse as JSON with a GeoJSON type (large files: a cheap look at the start only)
+    if p.stat().st_size > 50_000_000:
+        start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not start.startswith(b"{") or b'"type"' not in _head(p, 1 << 16):
+            raise FormatError(f"{p}: not a valid {expected}: the file is {_what_is_it(head)}")
+        return fmt
     try:
         text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -306,6 +306,8 @@ def geometry_type_name(geoms: Sequence[BaseGeometry | None], declared: str) -> s
     if declared in mapping:
         return mapping[declared]
     kinds = {g.geom_type for g in geoms if g is not None}
+    if not kinds:
+        return "Point"  # no geometry at all: any declared type will do (Shapefiles need one)
     if len(kinds) == 1:
         return kinds.pop()
     if kinds <= {"Polygon", "MultiPolygon"}:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -487,3 +488,28 @@ class AssessmentScore(Timestamped, Base):
     computed_on: Mapped[date] = mapped_column(Date)
 
     mine: Mapped[Mine] = relationship()
+
+
+# ---------------------------------------------------------------------------------- insert-only guard
+
+#: tables whose rows never change once written (a correction is a new row referencing the old one)
+INSERT_ONLY = (FundEntry, DrawRecord, DrawSeed, DrawResult)
+
+
+def _refuse_change(mapper, connection, target) -> None:
+    from sqlalchemy.orm import object_session
+
+    session = object_session(target)
+    if session is None or session.is_modified(target, include_collections=False):
+        raise PermissionError(f"{target.__tablename__} is append-only: record a reversal / a redo instead of "
+                              f"changing or deleting {getattr(target, 'code', target.id)}")
+
+
+def _refuse_delete(mapper, connection, target) -> None:
+    raise PermissionError(f"{target.__tablename__} is append-only: {getattr(target, 'code', target.id)} "
+                          "cannot be deleted")
+
+
+for _cls in INSERT_ONLY:
+    event.listen(_cls, "before_update", _refuse_change)
+    event.listen(_cls, "before_delete", _refuse_delete)

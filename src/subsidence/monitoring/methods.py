@@ -233,6 +233,14 @@ def tangent_level(alpha_deg: float, steady_tolerance_deg: float = 3.0) -> Level:
     return Level.NONE
 
 
+def tangent_levels(alpha_deg: np.ndarray, steady_tolerance_deg: float = 3.0) -> np.ndarray:
+    """Vectorised :func:`tangent_level` (int8 per sample; NaN → NONE)."""
+    a = np.nan_to_num(np.asarray(alpha_deg, dtype=float), nan=-np.inf)
+    tol = steady_tolerance_deg
+    return np.select([a >= TANGENT_RED_DEG, a >= TANGENT_ORANGE_DEG, a > TANGENT_YELLOW_DEG + tol,
+                      a >= TANGENT_YELLOW_DEG - tol], [4, 3, 2, 1], 0).astype(np.int8)
+
+
 def tangent_thresholds(steady_tolerance_deg: float = 3.0) -> Thresholds:
     """The tangent-angle levels as :class:`Thresholds` on α (deg), with hysteresis for the alarm engine."""
     tol = steady_tolerance_deg
@@ -261,22 +269,38 @@ def detect_steady_window(t: np.ndarray, s: np.ndarray, *, min_points: int = 8,
     last_start = max(0, int(n * search_fraction) - w)
     if n < w:
         raise MethodError(f"steady-creep window: {n} points, need at least {w}; give --steady-velocity or more data")
+    # every window's linear and quadratic least squares from prefix sums (O(n) for all windows)
+    x = t - t[0]
+    xs = x / max(x[-1], 1e-12)  # scaled to [0, 1] for conditioning
+    P = [np.concatenate([[0.0], np.cumsum(a)]) for a in (np.ones(n), xs, xs ** 2, xs ** 3, xs ** 4, s, xs * s,
+                                                         xs ** 2 * s, s * s)]
+    starts = np.arange(0, last_start + 1)
+    S = [p_[starts + w] - p_[starts] for p_ in P]
+    m, sx, sx2, sx3, sx4, sy, sxy, sx2y, syy = S
     best: tuple[float, int, float] | None = None
-    step = max(1, (last_start + 1) // 50)
-    for a in range(0, last_start + 1, step):
-        tt, ss = t[a:a + w] - t[a], s[a:a + w]
-        span = tt[-1]
-        if span <= 0:
-            continue
-        b1 = np.polyfit(tt, ss, 1)
-        c2 = np.polyfit(tt, ss, 2)
-        v = b1[0]
-        if v <= 0:
-            continue
-        resid = ss - np.polyval(b1, tt)
-        score = abs(2 * c2[0] * span) / v + float(np.sqrt(np.mean(resid ** 2))) / (v * span)
-        if best is None or score < best[0]:
-            best = (score, a, v)
+    # linear fit
+    vxx = sx2 - sx * sx / m
+    vxy = sxy - sx * sy / m
+    b1 = vxy / np.where(vxx > 0, vxx, np.nan)
+    sse1 = np.maximum((syy - sy * sy / m) - b1 * vxy, 0.0)
+    # quadratic fit: solve the 3×3 normal equations per window
+    A = np.stack([np.stack([m, sx, sx2], -1), np.stack([sx, sx2, sx3], -1), np.stack([sx2, sx3, sx4], -1)], -2)
+    rhs = np.stack([sy, sxy, sx2y], -1)[..., None]
+    with np.errstate(all="ignore"):
+        try:
+            c = np.linalg.solve(A, rhs)[..., 0]
+        except np.linalg.LinAlgError:
+            c = np.full((starts.size, 3), np.nan)
+    scale = max(x[-1], 1e-12)
+    v = b1 / scale  # mm/d
+    span = (x[starts + w - 1] - x[starts])
+    curv = c[:, 2] / scale ** 2  # mm/d² / 2
+    with np.errstate(all="ignore"):
+        score = np.abs(2 * curv * span) / v + np.sqrt(sse1 / m) / (v * span)
+    ok = np.isfinite(score) & (v > 0) & (span > 0)
+    if ok.any():
+        k = int(np.flatnonzero(ok)[np.argmin(score[ok])])
+        best = (float(score[k]), int(starts[k]), float(v[k]))
     if best is None:
         raise MethodError("no steady-creep window with positive velocity found; the series does not move in the "
                           "positive direction (check the sign) or give --steady-velocity")
@@ -340,7 +364,7 @@ def tangent_angle(t: np.ndarray, s: np.ndarray, *, steady_velocity: float | None
         raw[span:] = np.degrees(np.arctan((T[span:] - T[:-span]) / (t[span:] - t[:-span])))
         alpha = rolling_median(raw, smooth)
         alpha[:span] = np.nan
-    lev = np.array([int(tangent_level(a, steady_tolerance_deg)) for a in alpha], dtype=np.int8)
+    lev = tangent_levels(alpha, steady_tolerance_deg)
     capped = np.zeros(t.size, dtype=bool)
     if rain_affected is not None:
         rain_affected = np.asarray(rain_affected, dtype=bool)
@@ -516,16 +540,17 @@ def voight_window(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
     last = float(t[-1])
     span = float(t[-1] - t[0])
     horizon = horizon_days if horizon_days is not None else 20.0 * span
-    grid = last + np.concatenate([np.geomspace(1e-4 * span, horizon, 600)])
-    sse = np.full(grid.size, np.inf)
-    ones = np.ones(n)
-    for j, tf in enumerate(grid):
-        x = -np.log(tf - t)
-        G = np.column_stack([ones, x])
-        coef, res, *_ = np.linalg.lstsq(G, s, rcond=None)
-        if coef[1] <= 0:
-            continue
-        sse[j] = float(res[0]) if res.size else float(((s - G @ coef) ** 2).sum())
+    grid = last + np.geomspace(1e-4 * span, horizon, 600)
+    # closed-form simple regression of s on x = −ln(t_f − t), vectorised over the grid of t_f
+    X = -np.log(grid[:, None] - t[None, :])
+    xm = X.mean(axis=1, keepdims=True)
+    ym = float(s.mean())
+    dx = X - xm
+    sxx = (dx * dx).sum(axis=1)
+    sxy = (dx * (s - ym)[None, :]).sum(axis=1)
+    c = sxy / sxx
+    syy = float(((s - ym) ** 2).sum())
+    sse = np.where(c > 0, syy - c * sxy, np.inf)
     if not np.isfinite(sse).any():
         return None
     jbest = int(np.argmin(sse))
@@ -836,6 +861,37 @@ def mad_spikes(y: np.ndarray, *, window: int = 11, k: float = 6.0, min_scale: fl
     scale = np.maximum(1.4826 * mad, min_scale)
     dev = np.abs(y - med)
     return (scale > 0) & (dev > k * scale)
+
+
+def isolated_spikes(y: np.ndarray, *, k: float = 8.0, window: int = 41, min_scale: float = 0.0) -> np.ndarray:
+    """Flag isolated spikes robustly on trending data: d_i = y_i − (y_{i−1} + y_{i+1})/2 (the second difference
+    removes trends and random-walk drift); a sample is a spike when |d_i| > k · 1.4826 · MAD(d) over a centred
+    window and both neighbours lie on the same side of it. End samples are never flagged (no second
+    neighbour: the newest sample may be the start of real movement)."""
+    y = np.asarray(y, dtype=float)
+    n = y.size
+    out = np.zeros(n, dtype=bool)
+    if n < 5:
+        return out
+    d = np.full(n, np.nan)
+    d[1:-1] = y[1:-1] - 0.5 * (y[:-2] + y[2:])
+    h = window // 2
+    pad = np.concatenate([np.full(h, np.nan), d, np.full(h, np.nan)])
+    win = np.lib.stride_tricks.sliding_window_view(pad, 2 * h + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(win, axis=1)
+        mad = np.nanmedian(np.abs(win - med[:, None]), axis=1)
+    scale = np.maximum(1.4826 * mad, min_scale)
+    same_side = np.zeros(n, dtype=bool)
+    same_side[1:-1] = (y[1:-1] - y[:-2]) * (y[1:-1] - y[2:]) > 0
+    dev = np.abs(d - med)
+    # a spike also disturbs its neighbours' second differences by half as much: keep only the local maximum
+    local_max = np.zeros(n, dtype=bool)
+    dn = np.nan_to_num(dev, nan=0.0)
+    local_max[1:-1] = (dn[1:-1] > dn[:-2]) & (dn[1:-1] > dn[2:])
+    out[1:-1] = same_side[1:-1] & local_max[1:-1] & (scale[1:-1] > 0) & (dev[1:-1] > k * scale[1:-1])
+    return out
 
 
 def is_flat_line(y: np.ndarray, *, n: int = 30, eps: float = 0.0) -> bool:

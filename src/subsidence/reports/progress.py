@@ -76,19 +76,20 @@ def _untreated(row_counts) -> int:
 
 
 def svg_bars(rows: list[ProgressRow], *, width: float = 170, row_h: float = 6.5, label_w: float = 48,
-             font_family: str = "sans-serif") -> str:
+             font_family: str = "sans-serif", label=lambda r: r.label_zh) -> str:
     """A horizontal stacked bar per row (accepted / fixed at once / submitted / rectifying / untreated), in mm."""
     if not rows:
         return ""
     top = max((r.counts.found for r in rows), default=0) or 1
-    bar_w = width - label_w - 14
+    bar_w = width - label_w - 26  # room for the "N（逾期M）" note after the longest bar
     h = row_h * len(rows) + 2
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}mm" height="{h}mm" '
              f'viewBox="0 0 {width} {h}" font-family="{escape(font_family)}" font-size="3">']
     for i, r in enumerate(rows):
         y = 1 + i * row_h
-        label = r.label_zh if len(r.label_zh) <= 16 else r.label_zh[:15] + "…"
-        parts.append(f'<text x="{label_w - 1}" y="{y + row_h * 0.62:.2f}" text-anchor="end">{escape(label)}</text>')
+        text = label(r)
+        text = text if len(text) <= 17 else text[:16] + "…"
+        parts.append(f'<text x="{label_w - 1}" y="{y + row_h * 0.62:.2f}" text-anchor="end">{escape(text)}</text>')
         x = label_w
         values = {"untreated": _untreated(r.counts), **r.counts.as_dict()}
         for key, _label, colour in SEGMENTS:
@@ -127,11 +128,11 @@ def _context(rep: ProgressReport) -> dict[str, Any]:
                f"下达限期整改通知书{rep.notices_issued}份，验收销号{rep.accepted_in_period}个。")
 
     def section(title: str, key_label: str, rows: list[ProgressRow]) -> dict:
-        return {"title": title, "key_label": key_label, "svg": svg_bars(rows, font_family=family),
-                "rows": [{"label": row_label(r), "values": [getattr(r.counts, k) for k in COUNT_KEYS]}
+        return {"title": title, "key_label": key_label, "svg": svg_bars(rows, font_family=family, label=row_label),
+                "rows": [{"label": row_label(r), "cells": [getattr(r.counts, k) for k in COUNT_KEYS]}
                          for r in rows]}
 
-    task_rows = [ProgressRow(r.key, row_label(r), r.label_en, r.counts) for r in p.by_task]
+    task_rows = p.by_task
     return {"r": {
         "title": rep.title, "issuer": ISSUER_NAME, "start_zh": date_zh(rep.start), "end_zh": date_zh(rep.end),
         "end": rep.end.isoformat(), "phase": p.phase.name_zh if p.phase else "",
@@ -188,7 +189,7 @@ def progress_docx(rep: ProgressReport, out: Path | str | None = None) -> bytes:
                    for r in rows])
         cjk_paragraph(doc)
         cjk_table(doc, [sec["key_label"], *COUNT_HEADERS],
-                  [[row["label"], *row["values"]] for row in sec["rows"]] + [["合计", *ctx["total_values"]]])
+                  [[row["label"], *row["cells"]] for row in sec["rows"]] + [["合计", *ctx["total_values"]]])
     cjk_paragraph(doc, "五、逾期未整改问题清单", bold=True, font="黑体")
     if ctx["overdue"]:
         cjk_table(doc, ["问题编号", "问题", "矿山", "镇", "牵头单位", "整改期限", "逾期（工作日）"],

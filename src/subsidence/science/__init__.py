@@ -17,8 +17,11 @@ Public API (stable; other modules code against it)
         ``outline``: (n, 2) array of plan-view vertices in metres (or a shapely Polygon); rectangles at any
         orientation use the exact separable formula, any other polygon the boundary-integral quadrature.
         ``PanelGeometry.rectangle(cx, cy, length_m, width_m, azimuth_deg, ...)`` builds one.
-    predict_points(panels, params, x, y, *, at=None, components=None) -> Field
-    predict_grid(panels, params, x, y, *, at=None, components=None, memory_budget_mb=...) -> Field
+    predict_points(panels, params, x, y, *, at=None, time_function=None, components=None) -> Field
+    predict_grid(panels, params, x, y, *, at=None, time_function=None, components=None,
+                 memory_budget_mb=3072) -> Field     (ScienceInputError before any work when over budget)
+    grid_axes(bounds, spacing) -> (x, y) ; influence_bounds(panels, params, margin_r=3) -> bounds
+    ScienceInputError(ValueError): impossible input (q, tanβ, thickness, depth, offsets, grid size ...)
         ``x`` (nx,), ``y`` (ny,) cell-centre coordinates; arrays in the Field have shape (ny, nx).
         ``at``: a date -> dynamic prediction (face advance + time function, see ``dynamics``); None -> final
         (static) basin.
@@ -28,22 +31,34 @@ Public API (stable; other modules code against it)
         directional tilt/curvature/displacement/strain.
 ``dynamics`` — time functions and face advance
     TimeFunction(kind="knothe"|"improved_knothe"|"segmented_knothe", c_per_day=None, duration_days=None, k=2.0)
-    time_constant_from_duration(T_days, kind, k) ; movement_duration_days(H0_m) (T ~ 2.5 H0, [verify])
-    fit_time_function(t_days, w_mm, w_final_mm, kind) ; mined_fraction(panel, at)
-    subsidence_at(panels, params, x, y, at, tf) / rate_at(...) (mm/d)  — grid or points
+        c from the movement duration T (98 % complete at T) when not given; T = 2.5 H0 days by default [verify].
+    time_constant_from_duration(T_days, kind, k) ; movement_duration_days(H0_m) ; mined_fraction(panel, at)
+    fit_time_function(age_days, w_mm, w_final_mm, kind) -> TimeFunction (c, k fitted)
+    subsidence_at(panels, params, x, y, at, tf, grid=False) -> Field ; rate_at(...) -> ndarray (mm/d)
+    (``pim.predict_points/predict_grid(..., at=date, time_function=tf)`` do the same for every component.)
 ``inversion`` — PIM parameters from observations
-    PointObservations(x, y, subsidence_mm=None, east_mm=None, north_mm=None, sigma_*_mm=...)
-    LOSObservations(x, y, los_mm, unit_enu (3,) or (n, 3), sigma_mm)   (LOS positive toward the satellite)
+    PointObservations(x, y, subsidence_mm=None, east_mm=None, north_mm=None, sigma_vertical_mm=5,
+                      sigma_horizontal_mm=10)
+    LOSObservations(x, y, los_mm, unit_enu (3,) or (n, 3), sigma_mm=5)   (LOS positive toward the satellite)
+    LOSObservations.from_geometry(x, y, los_mm, incidence_deg, heading_deg) ; los_unit_vector(inc, heading)
     invert(panels, observations, *, initial=PIMParams(...), fit=("q","tan_beta","b","theta0_deg","s_m"),
-           fixed=None, bounds=None, loss="soft_l1", n_starts=8, seed=0) -> InversionResult
-        InversionResult: params, std (dict), correlation, residuals per observation set, rms_mm, warnings,
-        fixed (dict with reasons), ``to_json()``.
+           fixed=None, bounds=None, loss="soft_l1", n_starts=8, seed=0, at=None, time_function=None)
+        -> InversionResult: params (PIMParams), std (dict), resolved (dict), correlation, fixed (name -> reason),
+           warnings (list), residuals (set name -> predicted - observed, mm), rms_mm (float, all values),
+           rms_mm_by_set, ``to_json()`` (PARAMS.json readable by ``PIMParams.from_dict``).
+        b is fixed (and said so) with vertical-only data or one LOS geometry; θ0 is fixed for flat seams.
 ``stability`` — movement stages from a displacement time series (vectorised over cells)
-    StabilityCriteria(start_mm=10, active_rate_mm_per_day=1.67, stable_window_days=183, stable_max_mm=30)
-    classify(dates, series_mm[T, ...], criteria) -> StabilityResult (stage codes + change dates per cell)
+    StabilityCriteria(start_mm=10, active_rate_mm_per_day=1.67, stable_window_days=183, stable_max_mm=30,
+                      rate_window_days=30)
+    classify(dates, series_mm[T, ...], criteria) -> StabilityResult: stage (codes NO_DATA -1, NOT_STARTED 0,
+        INITIAL 1, ACTIVE 2, DECLINING 3, STABLE 4), stage_series, rate_mm_per_day, stage_since, started_on,
+        active_from, declining_from, stable_from (datetime64[D], NaT = never), stage_names()
+    classify_series(series_mm[T, N], dates) -> object array of ledger stages ("not_started" | "active" |
+        "declining" | "stable"; initial -> active), for ``models.enums.MovementStage``
 ``damage`` — building damage grade I..IV (brick-concrete)
     DamageThresholds (SCIENCE.md section 3 defaults) ; grade(tilt, curvature, strain) -> int array 1..4
-    footprint_grades(field_rasters, transform, footprints) -> per-building max indicators + grade
+    footprint_damage(tilt, curvature, strain, transform, footprints) -> BuildingDamage (per-building maxima
+        over the footprint, grade 0 = outside the raster, governing indicator)
 
 Thin I/O lives elsewhere: ``subsidence.io.raster`` (GeoTIFF), ``subsidence.services.prediction`` (panels from
 a vector file or the database), CLI ``subsidence predict|invert|stability|damage``.

@@ -373,3 +373,20 @@ def rate_at(panels: "PanelGeometry | Iterable[PanelGeometry]", params: "PIMParam
     """Subsidence rate dW/dt (mm/d, positive = sinking) at date ``at``."""
     tf = (time_function or TimeFunction()).as_rate()
     return subsidence_at(panels, params, x, y, at, tf, grid=grid).W
+
+
+def subsidence_series(panels: "PanelGeometry | Iterable[PanelGeometry]", params: "PIMParams", x: Any, y: Any,
+                      dates: Sequence[Any], time_function: TimeFunction | None = None) -> np.ndarray:
+    """Predicted cumulative subsidence (mm, positive down) at points ``x, y`` for each date: shape (T, N).
+
+    Feed it to :func:`subsidence.science.stability.classify` for the predicted movement stages.
+    """
+    from subsidence.science import pim
+
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    out = np.empty((len(dates), x.size))
+    for k, d in enumerate(dates):
+        out[k] = pim.predict_points(panels, params, x, y, at=d, time_function=time_function or TimeFunction(),
+                                    components=("subsidence_mm",)).W
+    return out

@@ -187,9 +187,10 @@ def _default_bounds(panels: Sequence[PanelGeometry]) -> dict[str, tuple[float, f
             "s_m": (0.0, s_max)}
 
 
-def _predict_obs(panels: Sequence[PanelGeometry], params: PIMParams, obs: Sequence[Observation]
-                 ) -> list[np.ndarray]:
+def _predict_obs(panels: Sequence[PanelGeometry], params: PIMParams, obs: Sequence[Observation],
+                 at: Any = None, time_function: Any = None) -> list[np.ndarray]:
     out = []
+    kw = {"at": at, "time_function": time_function}
     for o in obs:
         if isinstance(o, PointObservations):
             comps = []
@@ -199,7 +200,7 @@ def _predict_obs(panels: Sequence[PanelGeometry], params: PIMParams, obs: Sequen
                 comps.append("displacement_x_mm")
             if o.north_mm is not None:
                 comps.append("displacement_y_mm")
-            f = predict_points(panels, params, o.x, o.y, components=comps)
+            f = predict_points(panels, params, o.x, o.y, components=comps, **kw)
             vals = []
             if o.subsidence_mm is not None:
                 vals.append(f.component("subsidence_mm"))
@@ -210,7 +211,7 @@ def _predict_obs(panels: Sequence[PanelGeometry], params: PIMParams, obs: Sequen
             out.append(np.concatenate(vals))
         else:
             f = predict_points(panels, params, o.x, o.y,
-                               components=("subsidence_mm", "displacement_x_mm", "displacement_y_mm"))
+                               components=("subsidence_mm", "displacement_x_mm", "displacement_y_mm"), **kw)
             u = o.unit_enu
             out.append(f.base["ux"] * u[:, 0] + f.base["uy"] * u[:, 1] - f.base["W"] * u[:, 2])
     return out
@@ -243,7 +244,8 @@ def _observed_and_sigma(obs: Sequence[Observation]) -> tuple[list[np.ndarray], l
 def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observation | Sequence[Observation], *,
            initial: PIMParams | None = None, fit: Sequence[str] = FITTABLE, fixed: dict[str, float] | None = None,
            bounds: dict[str, tuple[float, float]] | None = None, loss: str = "soft_l1",
-           f_scale: float = 2.0, n_starts: int = 8, seed: int = 0, max_obs: int = 20000) -> InversionResult:
+           f_scale: float = 2.0, n_starts: int = 8, seed: int = 0, max_obs: int = 20000,
+           at: Any = None, time_function: Any = None) -> InversionResult:
     """Fit PIM parameters to observations; see the module docstring for method and resolvability rules.
 
     panels: the panels whose mining caused the observed (final or current) displacement; observations: one or
@@ -251,7 +253,9 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
     values and values of the fixed parameters (default q=0.7, tanβ=2.2, b=0.3, θ0=90, s=0); fit: names to fit;
     fixed: name -> value to hold; bounds: name -> (low, high); loss: ``soft_l1`` | ``huber`` | ``linear``;
     f_scale: robust-loss scale in units of sigma; n_starts: starts (initial guess + n_starts-1 Latin hypercube);
-    max_obs: larger observation sets are subsampled (seeded) to this many values per set.
+    max_obs: larger observation sets are subsampled (seeded) to this many values per set; at /
+    time_function: observations taken on date ``at`` while mining advances (dynamic model, see
+    :mod:`subsidence.science.dynamics`); None -> the final static basin.
     """
     from scipy.optimize import least_squares
     from scipy.stats import qmc
@@ -271,7 +275,9 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
     if unknown:
         raise ScienceInputError(f"cannot fit {sorted(unknown)}; fittable: {', '.join(FITTABLE)}")
     fixed_reason: dict[str, str] = {}
-    warnings: list[str] = []
+    from subsidence.science.pim import dip_axis_warnings
+
+    warnings: list[str] = list(dip_axis_warnings(plist))
     fixed = dict(fixed or {})
     for k, v in fixed.items():
         fixed_reason[k] = f"fixed by the user at {v}"
@@ -320,7 +326,7 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
 
     def resid(p: np.ndarray) -> np.ndarray:
         try:
-            pred = np.concatenate(_predict_obs(plist, params_of(p), obs))
+            pred = np.concatenate(_predict_obs(plist, params_of(p), obs, at, time_function))
         except ScienceInputError:
             return np.full(n_obs, 1e6)
         return (pred - y_obs) / y_sig
@@ -378,7 +384,7 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
             np.isclose(val, hi[i], rtol=0, atol=1e-6 * scale[i])
         if at_bound and k != "s_m" and not (k == "theta0_deg" and val >= 90.0 - 1e-6):
             warnings.append(f"{k} = {val:.4g} lies on its bound [{lo[i]:.4g}, {hi[i]:.4g}]")
-    pred_sets = _predict_obs(plist, fitted, obs)
+    pred_sets = _predict_obs(plist, fitted, obs, at, time_function)
     residuals = {o.name: p - v for o, p, v in zip(obs, pred_sets, observed)}
     rms = {k: float(np.sqrt(np.mean(v**2))) for k, v in residuals.items()}
     allres = np.concatenate(list(residuals.values()))

@@ -136,14 +136,25 @@ def _dt(sec: float) -> datetime:
     return datetime.fromtimestamp(float(sec), tz=timezone.utc)
 
 
+def _epoch_expr(session: Session):
+    """Observation time as float epoch seconds, computed in SQL (no per-row datetime objects in Python)."""
+    from sqlalchemy import Float, cast, func
+
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.extract("epoch", Observation.time), Float)
+    return (func.julianday(Observation.time) - 2440587.5) * 86400.0
+
+
 def _load(session: Session, sensor_id: int, start: datetime) -> tuple[np.ndarray, np.ndarray]:
-    rows = session.execute(select(Observation.time, Observation.value)
+    """(times datetime64[ms] UTC, values) of one sensor from ``start`` on, oldest first."""
+    rows = session.execute(select(_epoch_expr(session), Observation.value)
                            .where(Observation.sensor_id == sensor_id, Observation.time >= start)
                            .order_by(Observation.time)).all()
     if not rows:
         return np.array([], dtype="datetime64[ms]"), np.array([])
-    return (np.array([r[0].replace(tzinfo=None) for r in rows], dtype="datetime64[ms]"),
-            np.array([r[1] for r in rows], dtype=float))
+    ep = np.fromiter((r[0] for r in rows), dtype=float, count=len(rows))
+    val = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
+    return np.round(ep * 1000.0).astype("int64").astype("datetime64[ms]"), val
 
 
 def _track(session: Session, cache: dict, sensor_id: int, kind: AlarmKind | str) -> AlarmTrack:
@@ -164,11 +175,19 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
     day = int(_epoch(now) // 86400)
     relearn = bool(rules.tangent) and rules.tangent.get("steady_velocity_mm_d") is None and (
         "steady_v" not in track_state or (track_state.get("steady_day", 0) < day and track_state.get("calm", True)))
-    hist_days = 30.0 if relearn else (20.0 if rules.rainfall else (3.0 if track_state.get("calm", True) else 10.0))
-    if rules.tangent:
-        hist_days = max(hist_days, 2 * float(track_state.get("span_days", 1.0)) + 1.0)
-    start = min(since or now, now - timedelta(days=hist_days)) - timedelta(days=1)
+    if relearn:
+        back = 30.0
+    elif rules.rainfall:
+        back = 20.0  # effective antecedent rainfall looks 15 days back
+    elif rules.tangent and not track_state.get("calm", True):
+        back = 10.0  # accelerating: enough history for the inverse-velocity forecast
+    elif rules.tangent:
+        back = float(track_state.get("span_days", 1.0)) + 0.5  # one chord + smoothing before the new samples
+    else:
+        back = 1.0
+    start = min(since or now, now) - timedelta(days=back)
     t, v = _load(session, sensor.id, start)
+    track_state["_loaded"] = (t, v)
     if t.size == 0:
         return out
     since_s = _epoch(since) if since else -np.inf
@@ -221,7 +240,7 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
                     out.append((AlarmKind.INVERSE_VELOCITY, M.Thresholds((1, 2, 3, 4), reset=(1, 2, 3, 4)),
                                 fsamples, {}))
     if rules.threshold:
-        new = np.array([(_epoch_ms(x) > since_s) for x in t]) if since else np.ones(t.size, bool)
+        new = _epoch_ms_arr(t) > since_s
         if "value" in rules.threshold:
             out.append((AlarmKind.THRESHOLD, _thr(rules.threshold["value"], "threshold.value"),
                         [(_dt64(t[i]), float(v[i]), Level.RED) for i in np.flatnonzero(new)], {"what": "value"}))
@@ -252,7 +271,7 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
         out.append((AlarmKind.RAINFALL, M.Thresholds((1, 2, 3, 4), reset=(1, 2, 3, 4)), samples,
                     {"hazard": thr, "daily_mm": float(daily[-1]), "ear_mm": float(ear[-1])}))
     if rules.groundwater:
-        new = np.array([(_epoch_ms(x) > since_s) for x in t]) if since else np.ones(t.size, bool)
+        new = _epoch_ms_arr(t) > since_s
         out.append((AlarmKind.GROUNDWATER, _thr(rules.groundwater["depth"], "groundwater.depth"),
                     [(_dt64(t[i]), float(v[i]), Level.RED) for i in np.flatnonzero(new)], {"what": "depth_m"}))
     return out
@@ -260,6 +279,10 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
 
 def _epoch_ms(x: np.datetime64) -> float:
     return x.astype("datetime64[ms]").astype(np.int64) / 1000.0
+
+
+def _epoch_ms_arr(t: np.ndarray) -> np.ndarray:
+    return t.astype("datetime64[ms]").astype(np.int64) / 1000.0
 
 
 def _dt64(x: np.datetime64) -> datetime:
@@ -272,8 +295,11 @@ def _rain_caps(session: Session, sensor: Sensor, tb: np.ndarray) -> list[Level]:
     caps = [Level.RED] * tb.size
     if sensor.hazard_point_id is None or tb.size == 0:
         return caps
-    gauges = session.scalars(select(Sensor.id).where(Sensor.hazard_point_id == sensor.hazard_point_id,
-                                                     Sensor.kind == SensorKind.RAIN_GAUGE)).all()
+    memo = session.info.setdefault("_gauges", {})
+    if sensor.hazard_point_id not in memo:
+        memo[sensor.hazard_point_id] = session.scalars(select(Sensor.id).where(
+            Sensor.hazard_point_id == sensor.hazard_point_id, Sensor.kind == SensorKind.RAIN_GAUGE)).all()
+    gauges = memo[sensor.hazard_point_id]
     if not gauges:
         return caps
     start = _dt(tb[0] - 4 * 86400)
@@ -301,7 +327,33 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
     sensors = list(session.scalars(q))
     report = EvaluationReport(sensors=len(sensors))
     ids = [s.id for s in sensors]
-    cache = {(tr.sensor_id, tr.kind): tr for tr in session.scalars(select(AlarmTrack).where(AlarmTrack.sensor_id.in_(ids)))} if ids else {}
+    # tracks of these sensors and of their neighbours at the same hazard points (for corroboration)
+    hp_ids = {s.hazard_point_id for s in sensors if s.hazard_point_id is not None}
+    peers: dict[int, list[int]] = {}
+    if hp_ids:
+        for sid, hp in session.execute(select(Sensor.id, Sensor.hazard_point_id)
+                                       .where(Sensor.hazard_point_id.in_(hp_ids))):
+            peers.setdefault(hp, []).append(sid)
+    track_ids = set(ids) | {sid for lst in peers.values() for sid in lst}
+    cache = {(tr.sensor_id, tr.kind): tr for tr in session.scalars(
+        select(AlarmTrack).where(AlarmTrack.sensor_id.in_(track_ids)))} if track_ids else {}
+    session.info["_peers"] = peers
+    session.info["_open_alarms"] = {a.open_key: a for a in session.scalars(
+        select(Alarm).where(Alarm.open_key.is_not(None), Alarm.sensor_id.in_(ids)))} if ids else {}
+    try:
+        with session.no_autoflush:
+            _evaluate_sensors(session, sensors, cache, now, actor, report)
+    finally:
+        session.info.pop("_open_alarms", None)
+        session.info.pop("_peers", None)
+        session.info.pop("_gauges", None)
+    session.flush()
+    report.escalated = escalate_due(session, now=now)
+    return report
+
+
+def _evaluate_sensors(session: Session, sensors: list[Sensor], cache: dict, now: datetime, actor: str,
+                      report: EvaluationReport) -> None:
     for sensor in sensors:
         rules = SensorRules.for_sensor(sensor)
         meta = _track(session, cache, sensor.id, "_sensor")  # evaluated_until and cached steady velocity
@@ -317,7 +369,7 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
             tr = _track(session, cache, sensor.id, kind)
             st = TrackState.from_json(tr.state)
             for at, value, cap, *extra in samples:
-                corro = _corroborating(session, sensor, kind) if thr.level(value) > st.level else Level.NONE
+                corro = _corroborating(session, cache, sensor, kind) if thr.level(value) > st.level else Level.NONE
                 st, tran = step(st, at=at, value=value, thresholds=thr, policy=rules.policy, corroborating=corro,
                                 cap=cap)
                 tr.raw_level = int(min(thr.level(value), cap))
@@ -338,16 +390,19 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
             tr.state = st.to_json()
             if kind == AlarmKind.TANGENT_ANGLE:
                 meta_state["calm"] = st.level <= Level.BLUE  # never re-learn v while the slope accelerates
-        # data quality
-        last_obs = session.scalar(select(Observation.time).where(Observation.sensor_id == sensor.id)
-                                  .order_by(Observation.time.desc()).limit(1))
+        # data quality (from the samples already loaded when there are enough)
+        loaded_t, loaded_v = meta_state.pop("_loaded", (np.array([], dtype="datetime64[ms]"), np.array([])))
+        last_obs = _dt64(loaded_t[-1]) if loaded_t.size else session.scalar(
+            select(Observation.time).where(Observation.sensor_id == sensor.id)
+            .order_by(Observation.time.desc()).limit(1))
         interval = timedelta(seconds=sensor.expected_interval_s or 3600)
         _dq(session, sensor, AlarmKind.NO_DATA, no_data(last_obs, now, interval, rules.no_data_factor),
             f"超过 {interval * rules.no_data_factor} 未收到数据 / no data for {interval * rules.no_data_factor}",
             actor, rules.policy, now, report)
         if last_obs is not None and (since is None or last_obs > since):
-            vals = session.scalars(select(Observation.value).where(Observation.sensor_id == sensor.id)
-                                   .order_by(Observation.time.desc()).limit(rules.flat_line_samples)).all()
+            vals = loaded_v[-rules.flat_line_samples:] if loaded_v.size >= rules.flat_line_samples else \
+                session.scalars(select(Observation.value).where(Observation.sensor_id == sensor.id)
+                                .order_by(Observation.time.desc()).limit(rules.flat_line_samples)).all()
             flat = M.is_flat_line(np.array(vals), n=rules.flat_line_samples, eps=0.0)
             _dq(session, sensor, AlarmKind.FLAT_LINE, flat,
                 f"最近 {rules.flat_line_samples} 个数据完全相同（疑似传感器卡死）/ last "
@@ -355,26 +410,27 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
         meta.state = meta_state
         if last_obs is not None:
             meta.evaluated_until = max(x for x in (last_obs, latest, since) if x is not None)
-    session.flush()
-    report.escalated = escalate_due(session, now=now)
-    return report
 
 
 def _update_forecast(session: Session, sensor: Sensor, kind: AlarmKind, fc: dict[str, Any]) -> None:
-    alarm = session.scalar(select(Alarm).where(Alarm.open_key == f"{sensor.id}:{kind.value}"))
+    alarm = _open_alarm(session, f"{sensor.id}:{kind.value}")
     if alarm is not None:
         alarm.details = {**(alarm.details or {}), "forecast": fc}
 
 
-def _corroborating(session: Session, sensor: Sensor, kind: AlarmKind) -> Level:
-    """Highest raw level of the same rule at another sensor of the same hazard point (two sensors agreeing)."""
+def _corroborating(session: Session, cache: dict, sensor: Sensor, kind: AlarmKind) -> Level:
+    """Highest raw level of the same rule at another sensor of the same hazard point (two sensors agreeing),
+    from the in-memory tracks of this evaluation (so sensors evaluated earlier in the batch count)."""
     if sensor.hazard_point_id is None:
         return Level.NONE
-    lvl = session.scalar(
-        select(AlarmTrack.raw_level).join(Sensor, Sensor.id == AlarmTrack.sensor_id)
-        .where(Sensor.hazard_point_id == sensor.hazard_point_id, Sensor.id != sensor.id, AlarmTrack.kind == kind.value)
-        .order_by(AlarmTrack.raw_level.desc()).limit(1))
-    return Level(int(lvl or 0))
+    peers = (session.info.get("_peers") or {}).get(sensor.hazard_point_id, [])
+    best = 0
+    for sid in peers:
+        if sid != sensor.id:
+            tr = cache.get((sid, kind.value))
+            if tr is not None:
+                best = max(best, int(tr.raw_level or 0))
+    return Level(best)
 
 
 def _forecast(series: tuple[np.ndarray, np.ndarray, np.ndarray], at: datetime) -> dict[str, Any]:
@@ -394,11 +450,19 @@ def _forecast(series: tuple[np.ndarray, np.ndarray, np.ndarray], at: datetime) -
             "lead_days": round(fc.failure_window[0] - fc.last_time, 3)}
 
 
+def _open_alarm(session: Session, key: str) -> Alarm | None:
+    """The open alarm with this key (from the evaluation's prefetched map when there is one)."""
+    cache = session.info.get("_open_alarms")
+    if cache is not None:
+        return cache.get(key)
+    return session.scalar(select(Alarm).where(Alarm.open_key == key))
+
+
 def _dq(session: Session, sensor: Sensor, kind: AlarmKind, bad: bool, text: str, actor: str,
         policy: AlarmPolicy, now: datetime, report: EvaluationReport) -> None:
     """Data-quality alarms: raised at once when the condition holds, cleared at once when it ends."""
     key = f"{sensor.id}:{kind.value}"
-    alarm = session.scalar(select(Alarm).where(Alarm.open_key == key))
+    alarm = _open_alarm(session, key)
     if bad and alarm is None:
         _open(session, sensor, kind, Level.BLUE, now, text, {"data_quality": True}, actor, policy, "condition")
         report.transitions.append({"sensor": sensor.code, "kind": kind.value, "event": "raised", "to": "blue",
@@ -478,6 +542,8 @@ def _open(session: Session, sensor: Sensor, kind: AlarmKind, level: Level, at: d
                   next_escalation_at=None if dq else escalation_due(level, 0, max(at, notified_at or at), policy))
     session.add(alarm)
     session.flush()
+    if session.info.get("_open_alarms") is not None:
+        session.info["_open_alarms"][alarm.open_key] = alarm
     _event(session, alarm, "raised", at, actor, {"confirmed_by": how, **details})
     _notify(session, alarm, sensor, "raised" if not dq else "condition", [0], details, 0, max(at, notified_at or at))
     _refresh_hazard_level(session, sensor.hazard_point_id)
@@ -487,6 +553,8 @@ def _open(session: Session, sensor: Sensor, kind: AlarmKind, level: Level, at: d
 def _close(session: Session, alarm: Alarm, at: datetime, actor: str, why: str) -> None:
     sensor = session.get(Sensor, alarm.sensor_id)
     seq = _event_seq(session, alarm)
+    if session.info.get("_open_alarms") is not None:
+        session.info["_open_alarms"].pop(alarm.open_key, None)
     alarm.state, alarm.open_key, alarm.cleared_at, alarm.next_escalation_at = "cleared", None, at, None
     _event(session, alarm, "cleared", at, actor, {"why": why})
     if sensor is not None:
@@ -497,7 +565,7 @@ def _close(session: Session, alarm: Alarm, at: datetime, actor: str, why: str) -
 def _apply(session: Session, sensor: Sensor, kind: AlarmKind, tr, details: dict, actor: str,
            policy: AlarmPolicy, now: datetime) -> None:
     key = f"{sensor.id}:{kind.value}"
-    alarm = session.scalar(select(Alarm).where(Alarm.open_key == key))
+    alarm = _open_alarm(session, key)
     text = f"{kind.label()}：{tr.new.label()}（{tr.value:.3g}）"
     if alarm is None:
         if tr.new > Level.NONE:
@@ -832,3 +900,94 @@ def outbox_status(session: Session) -> dict[str, int]:
 
     return {state: n for state, n in session.execute(select(OutboxMessage.state, func.count())
                                                      .group_by(OutboxMessage.state))}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# offline analysis of one series (``subsidence warn``)
+
+
+def _iso(t64: np.datetime64) -> str:
+    return f"{np.datetime_as_string(t64.astype('datetime64[s]'), unit='s')}Z"
+
+
+def warn_series(t64: np.ndarray, s: np.ndarray, method: str, *, per_sample: bool = False,
+                steady_velocity: float | None = None, steady_window: tuple[int, int] | None = None,
+                span_days: float | None = None, smooth: int = 3, tolerance_deg: float = 3.0,
+                short: int = 3, long: int = 7, confidence: float = 0.95, onset: np.datetime64 | None = None,
+                value: M.Thresholds | None = None, rate: M.Thresholds | None = None,
+                acceleration: M.Thresholds | None = None, rain: tuple[np.ndarray, np.ndarray] | None = None,
+                confirm_samples: int = 1) -> dict[str, Any]:
+    """Apply one method to a displacement series (times datetime64 UTC, mm) and describe the result.
+
+    Levels are those of the method per sample; ``level`` is the final one after ``confirm_samples``
+    confirmation (1 = raw). Raises MethodError for input the method cannot use."""
+    td, origin = M.to_days(t64)
+    to_iso = lambda d: None if d is None else _iso(origin + np.timedelta64(int(round(d * 86_400_000)), "ms"))  # noqa: E731
+    out: dict[str, Any] = {"method": method, "samples": int(td.size), "first": _iso(t64[0]), "last": _iso(t64[-1])}
+    if method == "threshold":
+        r = M.threshold_levels(td, s, value=value, rate=rate, acceleration=acceleration)
+        levels, extra = r.level, [{"rate_mm_d": _f(r.rate[i]), "acceleration_mm_d2": _f(r.acceleration[i]),
+                                   "reason": r.reason[i]} for i in range(td.size)]
+    elif method == "tangent-angle":
+        mask = None
+        if rain is not None:
+            rd, rmm = M.to_days(rain[0], origin)[0], rain[1]
+            days, daily = M.daily_totals(rd, rmm, day_offset=8.0 / 24.0)
+            mask = M.rain_affected_mask(td, days, daily)
+        r = M.tangent_angle(td, s, steady_velocity=steady_velocity, steady_window=steady_window,
+                            span=1, span_days=span_days, smooth=smooth, steady_tolerance_deg=tolerance_deg,
+                            rain_affected=mask)
+        out["steady_velocity_mm_d"] = round(r.steady.velocity, 6)
+        if r.steady.detected:
+            out["steady_window"] = [_iso(t64[r.steady.start]), _iso(t64[r.steady.stop - 1])]
+        levels = r.level
+        extra = [{"alpha_deg": _f(r.alpha_deg[i]), "rain_capped": bool(r.rain_capped[i])} for i in range(td.size)]
+    elif method == "inverse-velocity":
+        onset_d = None if onset is None else float(M.to_days(np.array([onset]), origin)[0][0])
+        fc = M.inverse_velocity_forecast(td, s, short=short, long=long, confidence=confidence, onset_time=onset_d)
+        out.update({"forecast": fc.ok, "reason": fc.reason or None, "failure_time": to_iso(fc.failure_time),
+                    "failure_window": None if fc.failure_window is None else
+                    [to_iso(fc.failure_window[0]), to_iso(fc.failure_window[1])],
+                    "onset": to_iso(fc.onset_time), "slope": fc.slope, "r2": fc.r2, "n_fit": fc.n_fit,
+                    "confidence": confidence,
+                    "failure_time_short": to_iso(fc.failure_time_short),
+                    "lead_days": None if fc.lead_days is None else round(fc.lead_days, 3)})
+        if fc.ok and fc.failure_window[1] is None:
+            out["note"] = "the late end of the window is open: the data do not yet bound it"
+        level = M.forecast_level(fc)
+        out.update({"level": level.code, "level_zh": level.label()})
+        if per_sample:
+            track = M.inverse_velocity_track(td, s, short=short, long=long, confidence=confidence)
+            first = td.size - len(track)
+            out["per_sample"] = [{"time": _iso(t64[first + k]), "level": M.forecast_level(f).code,
+                                  "failure_time": to_iso(f.failure_time),
+                                  "failure_window": None if f.failure_window is None else
+                                  [to_iso(f.failure_window[0]), to_iso(f.failure_window[1])],
+                                  "reason": f.reason or None} for k, f in enumerate(track)]
+        return out
+    else:
+        raise M.MethodError(f"unknown method {method!r}: use inverse-velocity, tangent-angle or threshold")
+    confirmed = _confirm(levels, confirm_samples)
+    final = Level(int(confirmed[-1]))
+    out.update({"level": final.code, "level_zh": final.label(), "max_level": Level(int(confirmed.max())).code,
+                "confirm_samples": confirm_samples})
+    if per_sample:
+        out["per_sample"] = [{"time": _iso(t64[i]), "value_mm": round(float(s[i]), 4),
+                              "raw_level": Level(int(levels[i])).code, "level": Level(int(confirmed[i])).code,
+                              **extra[i]} for i in range(td.size)]
+    return out
+
+
+def _f(x: float) -> float | None:
+    return None if not np.isfinite(x) else round(float(x), 4)
+
+
+def _confirm(levels: np.ndarray, n: int) -> np.ndarray:
+    """Level confirmed by ``n`` consecutive samples at or above it (no hysteresis: a file, not a live feed)."""
+    if n <= 1:
+        return levels.astype(np.int8)
+    out = np.zeros_like(levels, dtype=np.int8)
+    for i in range(levels.size):
+        if i + 1 >= n:
+            out[i] = int(levels[i + 1 - n:i + 1].min())
+    return out

@@ -128,7 +128,8 @@ def _fund_use(session: Session, mine: Mine, year: int, today: date, cfg: Assessm
     s = year_summary(session, mine, year)
     if s["utilisation"] is None:
         return None, "基金无可用余额"
-    return min(s["utilisation"] / cfg.target_utilisation, 1.0), f"使用率 {s['utilisation']:.0%}（目标 {cfg.target_utilisation:.0%}）"
+    return min(s["utilisation"] / cfg.target_utilisation,
+               1.0), f"使用率 {s['utilisation']:.0%}（目标 {cfg.target_utilisation:.0%}）"
 
 
 def _closed_share(session: Session, mine: Mine, year: int, cats: tuple[ProblemCategory, ...]) -> tuple[int, int]:
@@ -209,7 +210,8 @@ def score_mine(session: Session, mine: Mine, year: int, today: date, cfg: Assess
     return round(total if applied else 0.0, 2), parts
 
 
-def run_assessment(session: Session, year: int, today: date, cfg: AssessmentConfig | None = None) -> list[AssessmentScore]:
+def run_assessment(session: Session, year: int, today: date,
+                   cfg: AssessmentConfig | None = None) -> list[AssessmentScore]:
     """Score every mine (not closed) for ``year``, rank, list, and store (re-running replaces the year's scores)."""
     cfg = cfg or AssessmentConfig()
     mines = list(session.scalars(select(Mine).where(Mine.status != MineStatus.CLOSED).order_by(Mine.licence_no)))
@@ -244,5 +246,44 @@ def ranking(session: Session, year: int) -> list[dict[str, Any]]:
             for r in rows]
 
 
+def published_lists(session: Session, today: date | None = None, year: int | None = None) -> dict[str, Any]:
+    """The praise (表扬) and exposure (曝光) lists the public sees: the newest assessed year (≤ today's year),
+    with each listed mine's score and the indicators behind it (no other mine's score)."""
+    from sqlalchemy import func
+
+    if year is None:
+        q = select(func.max(AssessmentScore.year))
+        if today is not None:
+            q = q.where(AssessmentScore.year <= today.year)
+        year = session.scalar(q)
+    if year is None:
+        return {"year": None, "praise": [], "exposure": []}
+    rows = ranking(session, year)
+
+    def public(r: dict[str, Any]) -> dict[str, Any]:
+        return {"rank": r["rank"], "mine": r["mine"], "mine_name": r["mine_name"], "enterprise": r["enterprise"],
+                "score": r["score"],
+                "basis": "；".join(f"{i['zh']}：{i['basis']}" for i in r["indicators"] if i["sub_score"] is not None)}
+
+    return {"year": year, "praise": [public(r) for r in rows if r["listing"] == "praise"],
+            "exposure": [public(r) for r in rows if r["listing"] == "exposure"]}
+
+
 def config_dict(cfg: AssessmentConfig) -> dict[str, Any]:
     return asdict(cfg)
+
+
+def _register_policies() -> None:
+    """Scores are internal; the praise and exposure lists are public."""
+    from subsidence.models.enums import Role as R
+    from subsidence.services.authz import ALL, Policy, mine_scoped, register_policy
+
+    listed = lambda a: AssessmentScore.listing.is_not(None)  # noqa: E731
+    register_policy(Policy("assessment", AssessmentScore, label_zh="年度评估", rules={
+        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.TOWN: ALL, R.PUBLIC: listed,
+                 R.ENTERPRISE: mine_scoped(AssessmentScore.mine_id)},
+        "run": {R.OFFICE: ALL},
+    }))
+
+
+_register_policies()

@@ -92,7 +92,6 @@ def save_census(session: Session, census: Census, *, census_date: date, actor: s
         panel_ids = _ids(session, Panel, Panel.code, sorted({o.key for a in census.areas for o in a.attribution.panels}))
         for k, a in enumerate(census.areas, start=1):
             b, at = a.basin, a.attribution
-            props = b.properties()
             area = SubsidenceArea(
                 code=f"{run.code}-A{k:03d}", source=source, review_state=ReviewState.CANDIDATE, stability=b.stage,
                 area_ha=b.area_ha, max_subsidence_mm=_num(b.max_subsidence_mm),
@@ -108,8 +107,8 @@ def save_census(session: Session, census: Census, *, census_date: date, actor: s
                 attributes={"stage_fractions": b.stage_fractions, "peak_xy_storage": _peak(b, d),
                             "panels_outside_own_licence": at.panels_outside_own_licence,
                             "causing_mines": at.causing_mines, **b.extra,
-                            "outside_causing_licence_ha": props.get("outside_causing_licence_ha",
-                                                                    round(at.outside_causing_licence_ha, 4))},
+                            "outside_causing_licence_ha": round(at.outside_causing_licence_ha, 4),
+                            "mining_rights_checked": at.rights_checked},
                 illustrative=illustrative)
             session.add(area)
             session.flush()
@@ -459,15 +458,26 @@ class VegetationOutcome:
 
 def save_vegetation(session: Session, result: VegetationChangeResult, *, date_before: date, date_after: date,
                     actor: str, today: date, sources: Sequence[str] = (), open_problems: bool = True,
-                    min_goaf_loss_ha: float | None = None) -> VegetationOutcome:
-    """Store loss/recovery polygons (transformed to the storage CRS) and open cat-3 problems for loss over goaf."""
+                    min_goaf_loss_ha: float | None = None, replace: bool = False) -> VegetationOutcome:
+    """Store loss/recovery polygons (transformed to the storage CRS) and open cat-3 problems for loss over goaf.
+
+    One set of polygons per image pair: saving the same pair again is refused unless ``replace`` (the old
+    polygons are deleted, with audit rows; problems already opened are kept and reused).
+    """
     mines, panels, towns = reference_layers(session)
     goaf = shapely.union_all([p.geometry for p in panels]) if panels else None
     at = Attributor(mines, [], towns)
     min_goaf = result.params.min_area_ha if min_goaf_loss_ha is None else min_goaf_loss_ha
     tag = f"VEG-{date_before:%Y%m%d}-{date_after:%Y%m%d}"
-    n0 = session.scalar(select(func.count()).select_from(VegetationChange)
-                        .where(VegetationChange.code.like(tag + "-%"))) or 0
+    old_rows = list(session.scalars(select(VegetationChange).where(VegetationChange.code.like(tag + "-%"))))
+    if old_rows and not replace:
+        raise Conflict(f"{date_before}～{date_after} 的植被变化已入库（{len(old_rows)} 个图斑）/ vegetation change "
+                       f"{date_before}..{date_after} already saved ({len(old_rows)} polygons); use replace to redo it")
+    with acting_as(session, actor, f"vegetation change {date_before}..{date_after} recomputed"):
+        for r in old_rows:
+            session.delete(r)
+        session.flush()
+    n0 = 0
     rows: list[VegetationChange] = []
     loss_by_town: dict[str, float] = {}
     loss_geom: dict[str, list[BaseGeometry]] = {}

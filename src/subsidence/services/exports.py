@@ -125,7 +125,7 @@ def _column(f) -> Column:
         lines.append("computed on export; ignored on import")
     return Column(f.zh, width=f.width, kind=kind, wrap=f.type in ("milestones",) or f.width >= 24,
                   required=f.required, comment="\n".join(lines),
-                  choices=enum_choices(f.enum) if f.enum is not None else ())
+                  choices=enum_choices(f.enum) if f.enum is not None else (("是", "否") if f.type == "bool" else ()))
 
 
 def ledger_sheet(problems: Sequence[Problem]) -> tuple[list[Column], list[list[Any]], str]:

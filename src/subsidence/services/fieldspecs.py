@@ -11,7 +11,7 @@ user (what is wrong and how to write it), which the importer prefixes with file,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 

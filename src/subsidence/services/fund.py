@@ -277,16 +277,14 @@ def open_account(session: Session, mine: Mine, *, land_type: str = "other", regi
 
 
 def plan_required_fen_for(session: Session, mine: Mine, year: int) -> int:
-    """The accrual the mine's annual plan requires (from the plans ledger when present, else 0)."""
-    try:  # the treatment-plans ledger (issue 9) may expose this; optional dependency
-        from subsidence.services import plans  # type: ignore[attr-defined]
-
-        getter = getattr(plans, "required_fund_fen", None)
-        if getter is not None:
-            return int(getter(session, mine, year) or 0)
-    except ImportError:
-        pass
-    return 0
+    """The accrual the mine's annual treatment plan requires (plans ledger, issue 9), in fen; 0 without a plan."""
+    try:
+        from subsidence.models.plans import AnnualPlan
+    except ImportError:  # pragma: no cover - the plans ledger is part of the product
+        return 0
+    yuan = session.scalar(select(AnnualPlan.required_fund_accrual_yuan).where(AnnualPlan.mine_id == mine.id,
+                                                                             AnnualPlan.year == year))
+    return yuan_to_fen(yuan) if yuan else 0
 
 
 def compute_obligation(session: Session, mine: Mine, year: int, output_t: Decimal | int | str, *,
@@ -349,6 +347,19 @@ def balance_fen(session: Session, mine: Mine, as_of: date | None = None) -> int:
     return sum(s for _, _, s in _effects(session, _entries(session, acct, as_of)))
 
 
+def available_fen(session: Session, acct: FundAccount, on: date) -> int:
+    """The most that can leave the fund on ``on`` without the balance going negative on any later date
+    (the minimum running balance from the end of ``on`` onwards; backdated entries are checked too)."""
+    effects = _effects(session, _entries(session, acct))
+    running = sum(sgn for e, _, sgn in effects if e.entry_date <= on)
+    lowest = running
+    for e, _, sgn in effects:
+        if e.entry_date > on:
+            running += sgn
+            lowest = min(lowest, running)
+    return lowest
+
+
 def _next_entry_code(session: Session, acct: FundAccount) -> str:
     n = session.scalar(select(func.count(FundEntry.id)).where(FundEntry.account_id == acct.id)) or 0
     return f"FE-{acct.code}-{n + 1:05d}"
@@ -356,7 +367,8 @@ def _next_entry_code(session: Session, acct: FundAccount) -> str:
 
 def add_entry(session: Session, mine: Mine, kind: FundEntryKind | str, amount_fen: int, entry_date: date, *,
               year: int | None = None, problem: Problem | None = None, works: str | None = None,
-              reference: str | None = None, note: str | None = None, code: str | None = None) -> FundEntry:
+              reference: str | None = None, note: str | None = None, code: str | None = None,
+              actor: Any = None) -> FundEntry:
     """Record a deposit, spending or withdrawal. Refuses non-positive amounts and overdrafts; changes nothing then.
 
     Spending must name the problem it treats or the works it paid for; a problem must be the mine's own.
@@ -370,14 +382,16 @@ def add_entry(session: Session, mine: Mine, kind: FundEntryKind | str, amount_fe
         raise ValidationFailed(f"amount must be positive (got {format_yuan(amount_fen)} yuan); "
                                "to correct an entry, reverse it (冲正)")
     acct = get_account(session, mine)
+    if actor is not None:
+        from subsidence.services.authz import authorize
+
+        authorize(session, actor, "enter", acct, "fund_account")
     if kind == FundEntryKind.SPENDING and problem is None and not (works or "").strip():
         raise ValidationFailed("spending must name the problem (--problem) or the works (--works) it paid for")
     if problem is not None and problem.mine_id not in (None, mine.id):
         raise ValidationFailed(f"problem {problem.code} belongs to another mine; spending must be the mine's own")
     if kind in (FundEntryKind.SPENDING, FundEntryKind.WITHDRAWAL):
-        bal = balance_fen(session, mine)
-        bal_then = balance_fen(session, mine, entry_date)
-        avail = min(bal, bal_then)
+        avail = available_fen(session, acct, entry_date)
         if amount_fen > avail:
             raise ValidationFailed(
                 f"{kind.label()} of {format_yuan(amount_fen)} yuan exceeds the fund balance of "
@@ -404,7 +418,7 @@ def reverse_entry(session: Session, code: str, entry_date: date, reason: str) ->
         raise Conflict(f"{code} has already been reversed")
     acct = session.get(FundAccount, orig.account_id)
     mine = session.get(Mine, acct.mine_id)
-    if orig.kind == FundEntryKind.DEPOSIT and balance_fen(session, mine) < orig.amount_fen:
+    if orig.kind == FundEntryKind.DEPOSIT and available_fen(session, acct, entry_date) < orig.amount_fen:
         raise ValidationFailed(f"reversing deposit {code} would make the balance negative; nothing recorded")
     entry = FundEntry(code=_next_entry_code(session, acct), account_id=acct.id, kind=FundEntryKind.REVERSAL,
                       amount_fen=orig.amount_fen, entry_date=entry_date, year=orig.year, reverses_id=orig.id,
@@ -554,7 +568,8 @@ def sync_fund_problems(session: Session, today: date, rules: FundRules = FundRul
 
 
 @gate_rule("fund_under_accrued")
-def gate_fund_under_accrued(session: Session, mine: Mine, application: ApplicationType, today: date) -> list[GateReason]:
+def gate_fund_under_accrued(session: Session, mine: Mine, application: ApplicationType,
+                            today: date) -> list[GateReason]:
     """A mine that has not accrued its fund for an ended year may not have applications accepted."""
     return [GateReason("fund_under_accrued", f.message, LEGAL_BASIS, record=f.origin_key, details=f.details)
             for f in fund_findings(session, mine, today) if f.kind == "under_accrued"]
@@ -565,3 +580,29 @@ def gate_fund_unused(session: Session, mine: Mine, application: ApplicationType,
     """A mine sitting on an unused fund while its treatment problems stay open."""
     return [GateReason("fund_unused", f.message, LEGAL_BASIS, record=f.origin_key, details=f.details)
             for f in fund_findings(session, mine, today) if f.kind == "unused"]
+
+
+# ------------------------------------------------------------------------------------------ authorization
+
+
+def _register_policies() -> None:
+    """Who may read and write the fund ledger (applied by the API through ``services.authz``)."""
+    from subsidence.models.enums import Role as R
+    from subsidence.services.authz import ALL, Policy, mine_scoped, register_policy
+
+    enterprise_own = mine_scoped(select(FundAccount.mine_id).where(FundAccount.id == FundEntry.account_id)
+                                 .scalar_subquery())
+    register_policy(Policy("fund_account", FundAccount, label_zh="治理恢复基金账户", rules={
+        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(FundAccount.mine_id)},
+        "open": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
+        "accrue": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
+        "enter": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(FundAccount.mine_id)},
+        "report": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(FundAccount.mine_id)},
+    }))
+    register_policy(Policy("fund_entry", FundEntry, label_zh="基金收支", rules={
+        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: enterprise_own},
+        "reverse": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
+    }))
+
+
+_register_policies()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Callable
+from typing import Callable, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -131,11 +131,12 @@ def parse_application(text: str | ApplicationType) -> ApplicationType:
 
 
 def evaluate_gate(session: Session, mine: Mine, application: ApplicationType | str = ApplicationType.NEW_LICENCE,
-                  today: date | None = None, actor=None) -> GateDecision:
+                  today: date | None = None, actor=None, only: "Sequence[str] | None" = None) -> GateDecision:
     """Run every registered rule for ``mine``; refuse when any gives a reason. The query is logged.
 
     A rule that fails raises (the gate never answers "allowed" because a rule could not run).
-    ``actor`` is an :class:`subsidence.services.authz.Actor` or a plain name for the log.
+    ``actor`` is an :class:`subsidence.services.authz.Actor` or a plain name for the log. ``only`` limits
+    the evaluation to the named rules (a partial answer, e.g. for one ledger's page; logged as such).
     """
     from subsidence.db.audit import acting_as
     from subsidence.models import GateQuery
@@ -150,6 +151,11 @@ def evaluate_gate(session: Session, mine: Mine, application: ApplicationType | s
 
         today = today_local()
     rules = load_rules()
+    if only is not None:
+        unknown = sorted(set(only) - set(rules))
+        if unknown:
+            raise ValidationFailed(f"unknown gate rule(s) {', '.join(unknown)}; registered: {', '.join(sorted(rules))}")
+        rules = {k: v for k, v in rules.items() if k in set(only)}
     reasons: list[GateReason] = []
     for name in sorted(rules):
         reasons.extend(rules[name](session, mine, app, today))

@@ -24,7 +24,6 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from functools import lru_cache
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -32,13 +31,13 @@ from typing import Any, Callable
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
-from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon
+from shapely.geometry import MultiPolygon, Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from subsidence.db.audit import acting_as, jsonable
+from subsidence.db.audit import acting_as, jsonable, record_event
 from subsidence.geo import CGCS2000, STORAGE_CRS, CRSError, parse_crs, transform_geometry
 from subsidence.io.excel import normalize_header, read_sheet
 from subsidence.io.sniff import FormatError, sniff
@@ -295,7 +294,8 @@ def _coerce(g: BaseGeometry, column: str) -> BaseGeometry:
     return g
 
 
-def _prepare_geometry(spec: KindSpec, row: _Row, crs: CRS | None, report: ImportReport) -> BaseGeometry | None:
+def _prepare_geometry(spec: KindSpec, row: _Row, crs: CRS | None, report: ImportReport,
+                      reproject: _Reprojector | None) -> BaseGeometry | None:
     """Validate, reproject and shape one feature's geometry; errors go to ``report``. Returns storage-CRS geometry."""
     g = row.geometry
     where = row.where
@@ -306,7 +306,7 @@ def _prepare_geometry(spec: KindSpec, row: _Row, crs: CRS | None, report: Import
         if spec.geometry_required:
             report.error(where, "geometry", "the feature has no geometry")
         return None
-    if crs is None:
+    if crs is None or reproject is None:
         return None  # reported once for the file
     want = {"MULTIPOLYGON": "polygon", "POLYGON": "polygon", "POINT": "point"}.get(spec.geometry or "")
     if want and _family(g) != want:
@@ -329,8 +329,8 @@ def _prepare_geometry(spec: KindSpec, row: _Row, crs: CRS | None, report: Import
                                         "(e.g. EPSG:4546 for CGCS2000 GK CM 111E)")
         return None
     try:
-        ll = _reproject(g, crs, CGCS2000)
-        out = _reproject(g, crs, STORAGE_CRS)
+        ll = reproject(g, CGCS2000)
+        out = reproject(g, STORAGE_CRS)
     except Exception as exc:  # pyproj errors on impossible coordinates
         report.error(where, "geometry", f"cannot reproject from {_crs_name(crs)}: {exc}")
         return None
@@ -355,17 +355,21 @@ def _prepare_geometry(spec: KindSpec, row: _Row, crs: CRS | None, report: Import
     return out
 
 
-@lru_cache(maxsize=16)
-def _transformer(src: CRS, dst: str) -> Transformer:
-    return Transformer.from_crs(src, CRS.from_user_input(dst), always_xy=True)
+class _Reprojector:
+    """Coordinates from one source CRS to CGCS2000 lon/lat (for checks) and to the storage CRS, built once."""
 
+    def __init__(self, src: CRS) -> None:
+        self.src = src
+        self._tr: dict[str, Transformer | None] = {}
+        for dst in (CGCS2000, STORAGE_CRS):
+            target = CRS.from_user_input(dst)
+            self._tr[dst] = None if src == target else Transformer.from_crs(src, target, always_xy=True)
 
-def _reproject(g: BaseGeometry, src: CRS, dst: str) -> BaseGeometry:
-    """Like :func:`subsidence.geo.transform_geometry`, with the transformer built once per file CRS."""
-    if src.to_epsg() == CRS.from_user_input(dst).to_epsg() and src.to_epsg() is not None:
-        return g
-    tr = _transformer(src, dst)
-    return shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    def __call__(self, g: BaseGeometry, dst: str) -> BaseGeometry:
+        tr = self._tr[dst]
+        if tr is None:
+            return g
+        return shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
 def _lonlat_point(row: _Row, headers: dict[str, str], report: ImportReport) -> BaseGeometry | None:
@@ -526,8 +530,11 @@ def run_import(
     key_field = spec.key
     parsed: list[tuple[_Row, dict[str, Any], BaseGeometry | None, bool]] = []
     seen: dict[str, str] = {}
+    reproject = _Reprojector(src_crs) if src_crs is not None else None
     banner = _banner_geometry(session) if spec.name == "mines" and src.spatial else None
     banner_zone = banner.buffer(BANNER_TOLERANCE_M) if banner is not None else None
+    if banner_zone is not None:
+        shapely.prepare(banner_zone)
     for row in src.rows:
         values: dict[str, Any] = {}
         for header, f in mapping.items():
@@ -563,7 +570,7 @@ def run_import(
         geom, has_geom = None, False
         if src.spatial and spec.geometry:
             has_geom = True
-            geom = _prepare_geometry(spec, row, src_crs, report)
+            geom = _prepare_geometry(spec, row, src_crs, report, reproject)
             if geom is not None and banner_zone is not None and not banner_zone.contains(geom):
                 outside = geom.difference(banner)
                 report.error(row.where, "geometry",
@@ -662,6 +669,7 @@ def run_import(
         except IntegrityError as exc:
             report.error(None, None, f"the database refused the rows: {getattr(exc, 'orig', exc)}")
             raise ImportFailed(report) from exc
+        _audit_link_changes(session, spec, report, by_key)
     log.debug("%s", report.summary())
     return report
 
@@ -718,10 +726,22 @@ def _apply(spec: KindSpec, obj: Any, values: dict[str, Any], geom: BaseGeometry 
         if lead is not None:
             obj.lead_unit_id = lead.id
             changed["lead_unit"] = [None, lead.code]
-    if new:
-        # creation: report what was set, not the blank 'before'
-        changed = {k: v for k, v in changed.items()}
     return changed
+
+
+def _audit_link_changes(session: Session, spec: KindSpec, report: ImportReport, by_key: dict[str, Any]) -> None:
+    """Many-to-many links (a problem's cooperating units) are not columns, so the flush hook does not see them:
+    append their before/after to the audit trail explicitly."""
+    multi = [f.name for f in spec.fields if f.type == "refs"]
+    if not multi:
+        return
+    for change in report.changes:
+        fields = {k: v for k, v in change.fields.items() if k in multi}
+        if not fields:
+            continue
+        obj = by_key.get(change.key)
+        record_event(session, entity=spec.model.__tablename__, entity_id=obj.id, action="update", entity_key=change.key,
+                     before={k: v[0] for k, v in fields.items()}, after={k: v[1] for k, v in fields.items()})
 
 
 #: problem fields that only the ledger workflow changes once a problem exists (services.lifecycle)

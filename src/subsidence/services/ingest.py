@@ -280,34 +280,23 @@ def ingest_batch(session: Session, rows: Iterable[Mapping[str, Any]], source: st
 
 
 def _drop_spikes(sensor: Sensor, ctx: Sequence, fresh: list, policy: IngestPolicy, reject) -> list:
-    """Remove isolated spikes (both neighbours agree with each other, the sample deviates from both)."""
+    """Remove isolated spikes (second-difference MAD test, :func:`methods.isolated_spikes`); the newest sample
+    of the sensor is never removed because it has no later neighbour yet."""
+    from subsidence.monitoring.methods import isolated_spikes
+
     if len(fresh) < 2:
         return fresh
     vals = np.array([v for _, v in ctx] + [v for _, v, _ in fresh], dtype=float)
-    off = len(ctx)
-    n = vals.size
-    if n < 7:
+    if vals.size < 7:
         return fresh
-    res = sensor.resolution or 0.0
+    flags = isolated_spikes(vals, k=policy.spike_k, min_scale=sensor.resolution or 0.0)[len(ctx):]
     keep = []
-    for j, item in enumerate(fresh):
-        i = off + j
-        if i == 0 or i == n - 1:
+    for item, bad in zip(fresh, flags):
+        if bad:
+            reject(item[2], sensor.code, f"spike: {item[1]:g} {sensor.unit} jumps away from both neighbours by more "
+                                         f"than {policy.spike_k:g}× the robust noise (MAD of 2nd differences)")
+        else:
             keep.append(item)
-            continue
-        lo, hi = max(0, i - 10), min(n, i + 11)
-        win = np.delete(vals[lo:hi], i - lo)
-        med = float(np.median(win))
-        mad = 1.4826 * float(np.median(np.abs(win - med)))
-        scale = max(mad, res, 1e-12)
-        dev = abs(vals[i] - med)
-        neighbours_agree = abs(vals[i - 1] - vals[i + 1]) <= policy.spike_k * scale
-        if dev > policy.spike_k * scale and neighbours_agree and dev > 3 * abs(vals[i - 1] - vals[i + 1]):
-            reject(item[2], sensor.code, f"spike: {vals[i]:g} deviates {dev:.3g} {sensor.unit} from the running "
-                                         f"median {med:.4g} (> {policy.spike_k:g}·MAD) while its neighbours agree")
-            vals[i] = med  # do not let the spike poison the next tests
-            continue
-        keep.append(item)
     return keep
 
 
@@ -423,3 +412,65 @@ def latest_times(session: Session, sensor_ids: Sequence[int] | None = None) -> d
     if sensor_ids is not None:
         q = q.where(Observation.sensor_id.in_(list(sensor_ids)))
     return {sid: t for sid, t in session.execute(q)}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# a single displacement series (``subsidence warn``)
+
+
+def read_series_csv(path: Path | str, *, default_tz: ZoneInfo | None = None, value_column: str | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray, str]:
+    """Read ``time,displacement_mm`` (or ``time,displacement,unit``, or ``time,<value_column>``) into
+    (datetime64[ms] UTC, values in mm, note). Refuses mixed units, duplicate and decreasing times, naming rows."""
+    path = Path(path)
+    if not path.exists():
+        raise ValidationFailed(f"{path}: no such file")
+    text = path.read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    if "time" not in header:
+        raise ValidationFailed(f"{path}: no 'time' column (found {header}); expected time,displacement_mm")
+    col = value_column or next((c for c in ("displacement_mm", "displacement", "value") if c in header), None)
+    if col is None or col not in header:
+        raise ValidationFailed(f"{path}: no displacement column (found {header}); expected displacement_mm")
+    unit_col = "unit" if "unit" in header else None
+    times: list[datetime] = []
+    vals: list[float] = []
+    units: dict[str, int] = {}
+    for i, r in enumerate(reader, start=2):
+        try:
+            t = parse_time(r.get("time"), default_tz)
+        except ValueError as exc:
+            raise ValidationFailed(f"{path} row {i}, column time: {exc}") from None
+        raw = (r.get(col) or "").strip()
+        try:
+            v = float(raw)
+        except ValueError:
+            raise ValidationFailed(f"{path} row {i}, column {col}: {raw!r} is not a number") from None
+        if not math.isfinite(v):
+            raise ValidationFailed(f"{path} row {i}, column {col}: {raw!r} is not a finite number")
+        u = (r.get(unit_col) or "").strip() if unit_col else ("mm" if col.endswith("_mm") else "mm")
+        units.setdefault(u or "mm", i)
+        if u and u != "mm":
+            try:
+                v *= conversion_factor(u, "mm")
+            except ValueError as exc:
+                raise ValidationFailed(f"{path} row {i}, column unit: {exc}") from None
+        times.append(t)
+        vals.append(v)
+    if len(units) > 1:
+        desc = ", ".join(f"{u!r} first at row {row}" for u, row in units.items())
+        raise ValidationFailed(f"{path}: mixed units ({desc}); give every row in one unit (mm)")
+    if not times:
+        raise ValidationFailed(f"{path}: no data rows")
+    for k in range(1, len(times)):
+        if times[k] == times[k - 1]:
+            raise ValidationFailed(f"{path} rows {k + 1} and {k + 2}: duplicate time {times[k].isoformat()}; "
+                                   f"keep one value per time")
+        if times[k] < times[k - 1]:
+            raise ValidationFailed(f"{path} row {k + 2}: time {times[k].isoformat()} is before the previous row; "
+                                   f"sort the file by time")
+    t64 = np.array([t.replace(tzinfo=None) for t in times], dtype="datetime64[ms]")
+    note = f"units: {next(iter(units))}"
+    return t64, np.array(vals, dtype=float), note

@@ -77,8 +77,12 @@ def add_inspector(session: Session, code: str, unit_code: str, *, role_title: st
     return ins
 
 
-def declare_conflict(session: Session, inspector_code: str, mine: Mine, reason: str, declared: date) -> InspectorConflict:
-    """Record an inspector's declared conflict with a mine; it excludes him from that mine in every later draw."""
+def declare_conflict(session: Session, inspector_code: str, mine: Mine, reason: str,
+                     declared: date) -> InspectorConflict:
+    """Record an inspector's declared conflict with a mine; it excludes him from that mine in every later draw.
+
+    The reason is published with the pool (verifiability): write its category, not personal details.
+    """
     if not (reason or "").strip():
         raise ValidationFailed("a declared conflict needs its reason (回避事由)")
     ins = session.scalar(select(Inspector).where(Inspector.code == inspector_code))
@@ -160,8 +164,13 @@ def build_pool(session: Session, item: InspectionItem, code: str, seed_source: s
 
 
 def publish_draw(session: Session, item_code: str, *, seed_source: str, seed_not_before: datetime,
-                 now: datetime | None = None, supersedes: str | None = None, redo_reason: str | None = None) -> DrawRecord:
+                 now: datetime | None = None, supersedes: str | None = None, redo_reason: str | None = None,
+                 actor: Any = None) -> DrawRecord:
     """Freeze and publish the pool with its SHA-256 (step 1). A redo names the draw it supersedes and why."""
+    if actor is not None:
+        from subsidence.services.authz import authorize_action
+
+        authorize_action(actor, "publish", "draw")
     now = _aware(now or utcnow(), "now")
     seed_not_before = _aware(seed_not_before, "seed_not_before")
     if seed_not_before < now:
@@ -179,9 +188,18 @@ def publish_draw(session: Session, item_code: str, *, seed_source: str, seed_not
         sup = {"draw": old.code, "pool_sha256": old.pool_sha256, "reason": redo_reason.strip()}
     elif redo_reason:
         raise ValidationFailed("redo_reason given without the draw it supersedes")
+    if old is None:
+        this_year = [r for r in session.scalars(select(DrawRecord).where(DrawRecord.item_id == item.id))
+                     if r.published_at.astimezone(timezone.utc).year == now.year]
+        superseded = {r.supersedes_id for r in this_year if r.supersedes_id is not None}
+        live = [r.code for r in this_year if r.id not in superseded]
+        if len(live) >= item.per_year:
+            raise ValidationFailed(f"item {item.code} is drawn {item.per_year}× a year and {now.year} already has "
+                                   f"{', '.join(live)}; a repeat must be a redo (--supersedes with a reason)")
     code = _next_draw_code(session, now.year)
     pool = build_pool(session, item, code, seed_source, seed_not_before, now, sup)
-    rec = DrawRecord(code=code, item_id=item.id, pool=pool, pool_sha256=drawlib.sha256_hex(drawlib.canonical_json(pool)),
+    rec = DrawRecord(code=code, item_id=item.id, pool=pool,
+                     pool_sha256=drawlib.sha256_hex(drawlib.canonical_json(pool)),
                      published_at=now, supersedes_id=old.id if old is not None else None,
                      redo_reason=sup["reason"] if sup else None)
     session.add(rec)
@@ -270,6 +288,15 @@ def export_record(session: Session, code: str) -> dict[str, Any]:
     superseded_by = session.scalars(select(DrawRecord.code).where(DrawRecord.supersedes_id == rec.id)).all()
     out["superseded_by"] = list(superseded_by)
     return out
+
+
+def public_draws(session: Session) -> list[dict[str, Any]]:
+    """Every draw's full record (pool, hash, seed, result) for public verification — old and redone ones too.
+
+    The pool holds the recusal pairs with their reasons (so anyone can check no conflicted inspector was
+    drawn): record reasons as categories (亲属关系、曾在该矿任职 …), never personal details.
+    """
+    return [export_record(session, code) for code in session.scalars(select(DrawRecord.code).order_by(DrawRecord.code))]
 
 
 def list_draws(session: Session) -> list[dict[str, Any]]:
@@ -390,3 +417,28 @@ def overdue_publications(session: Session, today: date) -> list[dict[str, Any]]:
 
 def resolve(session: Session, key: str) -> Mine:
     return resolve_mine(session, key)
+
+
+def _register_policies() -> None:
+    """Government roles see draws and results; the public sees published results only."""
+    from sqlalchemy import true
+
+    from subsidence.models.enums import Role as R
+    from subsidence.services.authz import ALL, Policy, mine_scoped, register_policy
+
+    register_policy(Policy("draw", DrawRecord, label_zh="双随机抽取", rules={
+        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.TOWN: ALL, R.PUBLIC: lambda a: true(), R.ENTERPRISE: ALL},
+        "publish": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
+        "seed": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
+        "run": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
+    }))
+    published = lambda a: InspectionResult.published_date.is_not(None)  # noqa: E731
+    register_policy(Policy("inspection_result", InspectionResult, label_zh="抽查结果", rules={
+        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.TOWN: published, R.PUBLIC: published,
+                 R.ENTERPRISE: mine_scoped(InspectionResult.mine_id)},
+        "record": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
+        "publish": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
+    }))
+
+
+_register_policies()

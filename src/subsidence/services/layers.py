@@ -212,31 +212,27 @@ register_layer(LayerDef("buildings", "已补偿建筑物", "Compensated building
 
 
 def _maybe_vegetation_layer() -> None:
-    """The census issue's vegetation-change polygons, when its model exists."""
+    """The census issue's vegetation-change polygons (loss / recovery), when its model exists."""
     if "vegetation" in LAYERS:
         return
-    try:
-        from subsidence.models import census as census_models
-    except ImportError:  # pragma: no cover
-        return
-    model = getattr(census_models, "VegetationChange", None)
+    import subsidence.models as models
+
+    model = getattr(models, "VegetationChange", None)
     if model is None or not hasattr(model, "geometry"):
         return
 
     def props(o: Any, lang: str) -> dict[str, Any]:
-        out = {"code": getattr(o, "code", o.id), "name": getattr(o, "code", str(o.id))}
-        for k in ("kind", "change", "area_ha", "ndvi_change", "town_id", "mine_id", "date_from", "date_to"):
-            if hasattr(o, k):
-                out[k] = _v(getattr(o, k))
-        return out
+        return {"code": o.code, "name": o.code, "kind": _v(o.kind), "kind_label": _lbl(o.kind, lang),
+                "area_ha": o.area_ha, "over_goaf_ha": o.over_goaf_ha, "mean_delta_ndvi": o.mean_delta_ndvi,
+                "date_before": _v(o.date_before), "date_after": _v(o.date_after), "town_id": o.town_id,
+                "mine_id": o.mine_id}
 
     authz.register_policy(authz.Policy("vegetation", model, label_zh="植被变化", rules={
         "read": {authz.R.OFFICE: authz.ALL, authz.R.DEPARTMENT: authz.ALL,
-                 **({authz.R.TOWN: authz.town_scoped(model.town_id)} if hasattr(model, "town_id") else {}),
-                 **({authz.R.ENTERPRISE: authz.mine_scoped(model.mine_id)} if hasattr(model, "mine_id") else {})},
+                 authz.R.TOWN: authz.town_scoped(model.town_id), authz.R.ENTERPRISE: authz.mine_scoped(model.mine_id)},
     }))
     register_layer(LayerDef("vegetation", "植被变化", "Vegetation change", "vegetation", model, "geometry", props,
-                            geometry_type="MultiPolygon"))
+                            filters=("kind", "town_id", "mine_id"), geometry_type="MultiPolygon"))
 
 
 def layer_defs() -> dict[str, LayerDef]:
@@ -266,9 +262,12 @@ def _filter_clause(layer: LayerDef, name: str, value: str):
         pass
     if python_type is int:
         try:
-            return col == int(value)
+            number = int(value)
         except ValueError:
             raise ValidationFailed(f"filter {name}={value!r}: give a whole number") from None
+        if not 0 <= number <= 2_147_483_647:
+            raise ValidationFailed(f"filter {name}={value!r}: out of range")
+        return col == number
     return col == value
 
 

@@ -108,8 +108,12 @@ def submit_plan(session: Session, factor_code: str, plan_code: str, *, measures:
 
 
 def review_plan(session: Session, plan_code: str, *, reviewer_unit: str, approve: bool, result: str,
-                reviewed: date) -> RectificationPlan:
-    """The mine-safety supervisor's review, recorded with its result. Only EMB may review."""
+                reviewed: date, actor: Any = None) -> RectificationPlan:
+    """The mine-safety supervisor's review, recorded with its result. Only EMB may review.
+
+    ``actor`` (a :class:`subsidence.services.authz.Actor`) is checked against the ``rectification_plan`` policy
+    when given (the API passes it; the CLI acts as the office).
+    """
     if reviewer_unit != SUPERVISOR_UNIT:
         raise Forbidden(f"plans are reviewed by the mine-safety supervisor ({SUPERVISOR_UNIT}, 应急管理局), "
                         f"not by {reviewer_unit}")
@@ -117,6 +121,10 @@ def review_plan(session: Session, plan_code: str, *, reviewer_unit: str, approve
     if unit is None:
         raise NotFound(f"unit {reviewer_unit} not found")
     plan = get_plan(session, plan_code)
+    if actor is not None:
+        from subsidence.services.authz import authorize
+
+        authorize(session, actor, "review", plan, "rectification_plan")
     if plan.state != PlanReviewState.SUBMITTED:
         raise ValidationFailed(f"plan {plan_code} is {plan.state.label()}; only a submitted plan can be reviewed")
     if not (result or "").strip():
@@ -168,7 +176,8 @@ def findings(session: Session, mine: Mine, today: date) -> list[GateReason]:
                 "minehazard_plan_unapproved",
                 f"{mine.name_zh}隐蔽致灾因素 {f.code}（{f.factor_type.label()}）整改方案应于 {f.plan_due} 前经应急管理局"
                 f"审查批准，现为“{state}” / hidden-factor plan not approved by its due date",
-                LEGAL_BASIS, record=f.code, details={"plan": plan.code if plan else None, "due": f.plan_due.isoformat()}))
+                LEGAL_BASIS, record=f.code, details={"plan": plan.code if plan else None,
+                                                     "due": f.plan_due.isoformat()}))
         elif (plan is not None and plan.state == PlanReviewState.APPROVED and plan.rectify_deadline is not None
               and plan.rectify_deadline < today):
             out.append(GateReason(
@@ -183,3 +192,31 @@ def findings(session: Session, mine: Mine, today: date) -> list[GateReason]:
 def gate_minehazards(session: Session, mine: Mine, application: ApplicationType, today: date) -> list[GateReason]:
     """Unapproved hidden-factor plans past due, approved plans past their rectification deadline."""
     return findings(session, mine, today)
+
+
+def _register_policies() -> None:
+    """Plans are reviewed only by the mine-safety supervisor's staff (department role of unit EMB) or the office."""
+    from sqlalchemy import exists, false
+
+    from subsidence.models.enums import Role as R
+    from subsidence.services.authz import ALL, Policy, mine_scoped, register_policy
+
+    def supervisor(actor) -> Any:
+        if actor.unit_id is None:
+            return false()
+        return exists().where(Unit.id == actor.unit_id, Unit.code == SUPERVISOR_UNIT)
+
+    factor_mine = select(HiddenFactor.mine_id).where(HiddenFactor.id == RectificationPlan.factor_id).scalar_subquery()
+    register_policy(Policy("hidden_factor", HiddenFactor, label_zh="隐蔽致灾因素", rules={
+        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(HiddenFactor.mine_id)},
+        "register": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(HiddenFactor.mine_id)},
+    }))
+    register_policy(Policy("rectification_plan", RectificationPlan, label_zh="一患一方案", rules={
+        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(factor_mine)},
+        "submit": {R.OFFICE: ALL, R.ENTERPRISE: mine_scoped(factor_mine)},
+        "review": {R.DEPARTMENT: supervisor},
+        "complete": {R.OFFICE: ALL, R.DEPARTMENT: supervisor, R.ENTERPRISE: mine_scoped(factor_mine)},
+    }))
+
+
+_register_policies()

@@ -133,6 +133,31 @@ def _resolve_milestones(milestones: Sequence[MilestoneInput], issued: date, dead
     return out
 
 
+def build_snapshot(problem: Problem, *, code: str, issued_date: date, deadline: date, recipient: str,
+                   requirement: str, legal_basis: str, milestones: Sequence[tuple[str, date]],
+                   cal: WorkCalendar | None = None) -> dict:
+    """Everything printed on the notice, frozen at issue time."""
+    cal = cal or default_calendar()
+    mine = problem.mine
+    return {
+        "code": code, "issuer": ISSUER_NAME, "issued_date": issued_date.isoformat(),
+        "deadline": deadline.isoformat(), "workdays": cal.workdays_between(issued_date, deadline),
+        "recipient": recipient,
+        "enterprise": mine.enterprise.name_zh if mine is not None and mine.enterprise is not None else None,
+        "mine": mine.name_zh if mine is not None else None,
+        "licence_no": mine.licence_no if mine is not None else None,
+        "problem_code": problem.code, "problem_title": problem.title,
+        "problem_description": problem.description or "",
+        "category": problem.category.value, "category_zh": problem.category.label(),
+        "found_date": problem.found_date.isoformat(), "source_zh": problem.source.label(),
+        "town": problem.town.name_zh if problem.town is not None else None,
+        "requirement": requirement, "legal_basis": legal_basis,
+        "milestones": [{"seq": i, "description": d, "due_date": dd.isoformat()}
+                       for i, (d, dd) in enumerate(milestones, start=1)],
+        "illustrative": bool(problem.illustrative or (mine is not None and mine.illustrative)),
+    }
+
+
 def issue_notice(session: Session, problem: Problem, actor: Actor, *, issued_date: date | None = None,
                  deadline: date | None = None, workdays: int | None = None, requirement: str | None = None,
                  legal_basis: str | None = None, milestones: Sequence[MilestoneInput] = (),
@@ -182,23 +207,8 @@ def issue_notice(session: Session, problem: Problem, actor: Actor, *, issued_dat
         raise Conflict(f"problem {problem.code} changed to {problem.state.value} meanwhile; no notice issued")
     code = format_notice_number(issued_date.year, seq, prefix)
     issuer_unit_id = actor.unit_id
-    snapshot = {
-        "code": code, "issuer": ISSUER_NAME, "issued_date": issued_date.isoformat(),
-        "deadline": deadline.isoformat(), "workdays": cal.workdays_between(issued_date, deadline),
-        "recipient": recipient,
-        "enterprise": mine.enterprise.name_zh if mine is not None and mine.enterprise is not None else None,
-        "mine": mine.name_zh if mine is not None else None,
-        "licence_no": mine.licence_no if mine is not None else None,
-        "problem_code": problem.code, "problem_title": problem.title,
-        "problem_description": problem.description or "",
-        "category": problem.category.value, "category_zh": problem.category.label(),
-        "found_date": problem.found_date.isoformat(), "source_zh": problem.source.label(),
-        "town": problem.town.name_zh if problem.town is not None else None,
-        "requirement": requirement, "legal_basis": legal_basis,
-        "milestones": [{"seq": i, "description": d, "due_date": dd.isoformat()}
-                       for i, (d, dd) in enumerate(resolved, start=1)],
-        "illustrative": bool(problem.illustrative or (mine is not None and mine.illustrative)),
-    }
+    snapshot = build_snapshot(problem, code=code, issued_date=issued_date, deadline=deadline, recipient=recipient,
+                              requirement=requirement, legal_basis=legal_basis, milestones=resolved, cal=cal)
     reason = f"下达限期整改通知书 {code}"
     with acting_as(session, actor.audit_name, reason):
         notice = RectificationNotice(

@@ -29,6 +29,8 @@ from subsidence.services.errors import ValidationFailed
 log = logging.getLogger(__name__)
 
 PANEL_LAYER_HINTS = ("panels", "panel", "working_faces", "工作面")
+#: Extra band / column of a dynamic prediction (``--at``).
+RATE_BAND = "subsidence_rate_mm_per_day"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -221,6 +223,8 @@ def predict_to_geotiff(pset: PanelSet, params: Any, out: str | Path, *, spacing:
         raise ValidationFailed(str(exc)) from None
     comps = tuple(components or pim.DEFAULT_COMPONENTS)
     x, y = prediction_grid(pset, params, spacing, bounds)
+    for msg in pim.dip_axis_warnings(pset.panels):
+        log.warning("%s: %s", pset.source, msg)
     budget = memory_budget_mb or pim.DEFAULT_MEMORY_BUDGET_MB
     try:
         field = pim.predict_grid(pset.panels, params, x, y, at=at, time_function=time_function,
@@ -230,6 +234,12 @@ def predict_to_geotiff(pset: PanelSet, params: Any, out: str | Path, *, spacing:
     bands = field.components(comps)
     units = {k: pim.COMPONENTS[k][1] for k in comps}
     descr = {k: pim.COMPONENTS[k][0] for k in comps}
+    if at is not None:
+        from subsidence.science.dynamics import TimeFunction, rate_at
+
+        bands[RATE_BAND] = rate_at(pset.panels, params, x, y, at, time_function or TimeFunction(), grid=True)
+        units[RATE_BAND] = "mm/d"
+        descr[RATE_BAND] = "下沉速度 subsidence rate on the date (positive = sinking)"
     tags = {"model": "probability integral method (概率积分法)", "params": json.dumps(params.to_dict()),
             "at": at.isoformat() if at else "final (static)", "panels": len(pset.panels),
             "sign_convention": "subsidence positive down; displacement +x east, +y north; strain + extension"}
@@ -305,6 +315,10 @@ def predict_points_csv(pset: PanelSet, params: Any, points_csv: str | Path, out_
     except pim.ScienceInputError as exc:
         raise ValidationFailed(str(exc)) from None
     values = field.components(comps)
+    if at is not None:
+        from subsidence.science.dynamics import TimeFunction, rate_at
+
+        values[RATE_BAND] = rate_at(pset.panels, params, x, y, at, time_function or TimeFunction())
     for az in azimuths:
         values.update(field.along(az))
     keep = [c for c in cols if c.lower() not in ("x", "y")]

@@ -94,7 +94,11 @@ COUNT_KEYS = ("found", "noticed", "rectifying", "submitted", "fixed_at_once", "a
 
 
 def states_as_of(session: Session, problems: Iterable[Problem], as_of: date) -> dict[int, ProblemState]:
-    """Each problem's state at the end of ``as_of`` (from its transition events; current state if it has none)."""
+    """Each problem's state at the end of ``as_of``, rebuilt from its transition events.
+
+    A problem without transition events (imported, demo) counts in its current state, except that one
+    closed after ``as_of`` counts as still open (rectifying when it has a deadline, else found).
+    """
     problems = list(problems)
     ids = [p.id for p in problems]
     events: dict[int, list[AuditEvent]] = defaultdict(list)
@@ -107,14 +111,21 @@ def states_as_of(session: Session, problems: Iterable[Problem], as_of: date) -> 
     out = {}
     for p in problems:
         evs = events.get(p.id)
-        if not evs:
-            out[p.id] = p.state
+        if not evs:  # no recorded transitions (imported or demo data): current state, unless closed later
+            if p.state in (S.ACCEPTED, S.WITHDRAWN) and p.closed_date is not None and p.closed_date > as_of:
+                out[p.id] = S.RECTIFYING if p.deadline is not None else S.FOUND
+            else:
+                out[p.id] = p.state
             continue
         state = ProblemState((evs[0].before or {}).get("state", "found"))
+        after_all = True
         for ev in evs:
-            on = date.fromisoformat((ev.after or {}).get("on", "9999-12-31"))
-            if on <= as_of:
+            if date.fromisoformat((ev.after or {}).get("on", "9999-12-31")) <= as_of:
                 state = ProblemState((ev.after or {})["state"])
+            else:
+                after_all = False
+        if after_all and state != p.state:
+            state = p.state  # changed outside the lifecycle (import, data fix) after its last transition
         out[p.id] = state
     return out
 

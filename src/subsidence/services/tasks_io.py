@@ -185,7 +185,8 @@ def _apply_water_plan(s: Session, v: dict[str, Any]) -> str:
     mine = _mine(s, v["mine"])
     plan = s.scalar(select(WaterPlan).where(WaterPlan.code == v["code"]))
     state = v["state"]
-    if state in (WaterPlanState.APPROVED, WaterPlanState.IMPLEMENTED) and not (v.get("approval_no") and v.get("approved_date")):
+    if state in (WaterPlanState.APPROVED,
+                 WaterPlanState.IMPLEMENTED) and not (v.get("approval_no") and v.get("approved_date")):
         raise ValidationFailed("已批复/已实施的方案须填写批复日期和批复文号")
     if state == WaterPlanState.IMPLEMENTED and not v.get("implemented_date"):
         raise ValidationFailed("已实施的方案须填写实施日期")

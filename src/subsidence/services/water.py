@@ -236,9 +236,13 @@ def submit_plan(session: Session, code: str, submitted: date) -> WaterPlan:
 
 
 def review_plan(session: Session, code: str, *, approve: bool, reviewed: date, unit_code: str = "AWB",
-                approval_no: str | None = None, note: str | None = None) -> WaterPlan:
+                approval_no: str | None = None, note: str | None = None, actor: Any = None) -> WaterPlan:
     """Approve (with the approval document number) or return (with the reason) a submitted plan."""
     plan = get_plan(session, code)
+    if actor is not None:
+        from subsidence.services.authz import authorize
+
+        authorize(session, actor, "review", plan, "water_plan")
     unit = session.scalar(select(Unit).where(Unit.code == unit_code))
     if unit is None:
         raise NotFound(f"unit {unit_code!r} not found")
@@ -392,3 +396,21 @@ def parse_series_csv(path, well_code: str | None = None) -> dict[str, tuple[np.n
         rows.sort()
         out[code] = (np.array([r[0] for r in rows], dtype="datetime64[D]"), np.array([r[1] for r in rows]))
     return out
+
+
+def _register_policies() -> None:
+    from subsidence.models.enums import Role as R
+    from subsidence.services.authz import ALL, Policy, mine_scoped, register_policy, town_scoped
+
+    own = mine_scoped(WaterPlan.mine_id)
+    in_town = town_scoped(select(Mine.town_id).where(Mine.id == WaterPlan.mine_id).scalar_subquery())
+    register_policy(Policy("water_plan", WaterPlan, label_zh="保水开采方案", rules={
+        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.TOWN: in_town, R.ENTERPRISE: own},
+        "require": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
+        "submit": {R.OFFICE: ALL, R.ENTERPRISE: own},
+        "review": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
+        "implemented": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: own},
+    }))
+
+
+_register_policies()

@@ -34,6 +34,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.illustrative": ("示意数据（坐标±5–10公里）", "Illustrative data (±5–10 km)"),
     "map.no_webgl": ("浏览器不支持 WebGL，无法显示地图", "This browser has no WebGL; the map cannot be shown"),
     "map.download": ("下载 GeoPackage", "Download GeoPackage"),
+    "map.series_pim": ("峰值点下沉过程（概率积分法预计，毫米）", "Subsidence at the peak over time (PIM prediction, mm)"),
+    "map.profile_pim": ("沿长轴下沉剖面（概率积分法预计，毫米）", "Profile along the long axis (PIM prediction, mm)"),
     "dash.summary": ("总体情况", "Summary"),
     "dash.progress": ("整治进度", "Progress"),
     "dash.by_task": ("按任务", "By task"),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from subsidence.api.deps import CurrentUser, SessionDep
+from subsidence.api.deps import IdPath, IdQuery, CurrentUser, SessionDep
 from subsidence.api.routes.problems import _history
 from subsidence.models import MonitorAssignment, User
 from subsidence.models.enums import Role
@@ -24,7 +24,7 @@ class UserIn(BaseModel):
     unit_code: Annotated[str | None, Field(max_length=40)] = None
     enterprise_credit_code: Annotated[str | None, Field(max_length=40)] = None
     display_name: Annotated[str | None, Field(max_length=200)] = None
-    hazard_point_ids: Annotated[list[int], Field(max_length=500)] = []
+    hazard_point_ids: Annotated[list[Annotated[int, Field(ge=1, le=2_147_483_647)]], Field(max_length=500)] = []
 
 
 def _user_dict(u: User) -> dict:
@@ -59,7 +59,7 @@ ENTITY = {"problem": "problem", "mine": "mine", "subsidence_area": "subsidence_a
 
 
 @router.get("/api/history/{resource}/{record_id}", summary="任一记录的审计记录 / audit trail of a record")
-def record_history(resource: str, record_id: int,
+def record_history(resource: str, record_id: IdPath,
                    session: SessionDep, actor: CurrentUser) -> dict:
     """Who changed what and when, for any record the caller may read (404 otherwise)."""
     if resource not in ENTITY:

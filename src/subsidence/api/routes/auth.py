@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from subsidence.api.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, SessionDep
+from subsidence.api.deps import IdPath, IdQuery, CSRF_COOKIE, SESSION_COOKIE, CurrentUser, SessionDep
 from subsidence.services import accounts, authz
 from subsidence.models import User
 
@@ -72,7 +72,7 @@ def issue_token(body: TokenIn, session: SessionDep) -> dict:
 
 
 @router.delete("/token/{token_id}", summary="吊销令牌 / revoke one of your tokens")
-def revoke_token(token_id: int, session: SessionDep, actor: CurrentUser) -> dict:
+def revoke_token(token_id: IdPath, session: SessionDep, actor: CurrentUser) -> dict:
     user = session.get(User, actor.user_id)
     accounts.revoke_token(session, user, token_id)
     return {"ok": True}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from subsidence.api.deps import CurrentUser, Lang, SessionDep
+from subsidence.api.deps import IdPath, IdQuery, CurrentUser, Lang, SessionDep
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import _history
 from subsidence.models import SubsidenceArea
@@ -44,7 +43,7 @@ def area_dict(a: SubsidenceArea, lang: str) -> dict[str, Any]:
 def list_areas(session: SessionDep, actor: CurrentUser, lang: Lang,
                review_state: Annotated[str | None, Query(max_length=40)] = None,
                stability: Annotated[str | None, Query(max_length=40)] = None,
-               town_id: int | None = None, mine_id: int | None = None,
+               town_id: IdQuery = None, mine_id: IdQuery = None,
                limit: Annotated[int, Query(ge=1, le=5000)] = 500,
                offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json") -> Response:
@@ -65,24 +64,83 @@ def list_areas(session: SessionDep, actor: CurrentUser, lang: Lang,
     return table_response(rows, AREA_COLUMNS, fmt, "subsidence-areas", lang, envelope={"count": len(rows)})
 
 
+#: PIM parameters for the illustrative predicted profile (Shendong practice, SCIENCE.md): q, tanβ
+PROFILE_PARAMS = {"q": 0.65, "tan_beta": 2.2}
+
+
 def area_series(session, area: SubsidenceArea) -> dict[str, Any] | None:
-    """Time series and profile of an area from the census service, when it provides them."""
-    for modname in ("subsidence.services.census", "subsidence.census.service", "subsidence.census.store"):
-        try:
-            mod = importlib.import_module(modname)
-        except ImportError:
-            continue
-        fn = getattr(mod, "area_series", None)
-        if fn is not None:
+    """Series and profile of an area (see :func:`_area_series`); PIM's per-panel geometry notes are muted
+    here (they are reported when panels are imported, not on every map click)."""
+    import logging
+
+    pim_log = logging.getLogger("subsidence.science.pim")
+    quiet = pim_log.level
+    pim_log.setLevel(logging.ERROR)
+    try:
+        return _area_series(session, area)
+    finally:
+        pim_log.setLevel(quiet)
+
+
+def _area_series(session, area: SubsidenceArea) -> dict[str, Any] | None:
+    """A predicted subsidence profile across the area (PIM from its mine's panels, mm, positive down) along
+    the long axis through its peak, and the predicted subsidence at the peak over time, when panels exist."""
+    if area.geometry is None or area.mine_id is None:
+        return None
+    try:
+        import numpy as np
+        import shapely
+
+        from subsidence.science.pim import PIMParams, predict_points
+        from subsidence.services.prediction import load_panels_db
+
+        pset = load_panels_db(session, mine_id=area.mine_id)
+    except Exception:  # noqa: BLE001 - no panels, no prediction: the record shows without charts
+        return None
+    rect = shapely.minimum_rotated_rectangle(area.geometry)
+    xy = np.asarray(rect.exterior.coords)[:4]
+    edges = [(xy[i], xy[(i + 1) % 4]) for i in range(4)]
+    a, b = max(edges, key=lambda e: float(np.hypot(*(e[1] - e[0]))))
+    axis = (b - a) / max(float(np.hypot(*(b - a))), 1e-9)
+    peak = (area.attributes or {}).get("peak_xy_storage") if hasattr(area, "attributes") else None
+    c = np.asarray(peak if peak else area.geometry.centroid.coords[0], dtype=float)
+    half = float(np.hypot(*(b - a))) * 0.75
+    d = np.linspace(-half, half, 121)
+    px, py = c[0] + d * axis[0], c[1] + d * axis[1]
+    params = PIMParams(**PROFILE_PARAMS)
+    return _predict(pset, params, area, c, d, half, px, py, predict_points)
+
+
+def _predict(pset, params, area, c, d, half, px, py, predict_points) -> dict[str, Any] | None:
+    try:
+        w = predict_points(pset.panels, params, px, py, components=["subsidence_mm"]).W
+    except Exception:  # noqa: BLE001
+        return None
+    out: dict[str, Any] = {
+        "kind": "pim_prediction", "unit": "mm", "params": PROFILE_PARAMS,
+        "profile": [{"x": round(float(di + half), 1), "v": round(float(wi), 1)} for di, wi in zip(d, w)],
+        "points": [],
+    }
+    starts = [p for p in (getattr(x, "start_date", None) for x in pset.panels) if p is not None]
+    if starts:
+        from datetime import timedelta
+
+        t0 = min(starts)
+        dates = [t0 + timedelta(days=30 * k) for k in range(0, 61, 5)]
+        vals = []
+        for day in dates:
             try:
-                return fn(session, area)
-            except Exception:  # noqa: BLE001 - a missing series must not break the record view
-                return None
-    return None
+                vals.append(float(predict_points(pset.panels, params, c[:1], c[1:2], at=day,
+                                                 components=["subsidence_mm"]).W[0]))
+            except Exception:  # noqa: BLE001 - static panels without advance data
+                vals = []
+                break
+        out["points"] = [{"t": day.isoformat(), "v": round(v, 1)} for day, v in zip(dates, vals)]
+    return out
 
 
 @router.get("/{area_id}", summary="沉陷区详情（记录、历史、时序）/ one area with record, history, series")
-def get_area(area_id: int, session: SessionDep, actor: CurrentUser, lang: Lang) -> dict:
+def get_area(area_id: IdPath, session: SessionDep, actor: CurrentUser, lang: Lang) -> dict:
     area = authz.get_visible(session, actor, "subsidence_area", area_id)
     out = area_dict(area, lang)
     out["history"] = _history(session, "subsidence_area", area.id)

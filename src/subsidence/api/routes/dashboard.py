@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from subsidence.api.deps import CurrentUser, Lang, SessionDep, Today
 from subsidence.api.exports import Column, table_response
-from subsidence.api.routes.problems import PROBLEM_COLUMNS, WORKING_STATES, list_problems, list_query
+from subsidence.api.routes.problems import PROBLEM_COLUMNS, WORKING_STATES, list_problems, problem_filters
 from subsidence.models import Problem
 from subsidence.models.enums import ProblemCategory, ProblemState
 from subsidence.services import authz
@@ -67,14 +67,24 @@ def get_timeline(actor: CurrentUser, today: Today, lang: Lang) -> dict:
 @router.get("/summary", summary="总览数字 / headline numbers within your scope")
 def summary(session: SessionDep, actor: CurrentUser, today: Today, lang: Lang) -> dict:
     authz.authorize_action(actor, "read", "problem")
-    base = list_query(actor, today=today).subquery()
-    by_state = dict(session.execute(select(base.c.state, func.count()).group_by(base.c.state)).all())
-    by_cat = dict(session.execute(select(base.c.category, func.count()).group_by(base.c.category)).all())
+    p = Problem.__table__
+    where = problem_filters(actor, today=today)
     working = sorted(WORKING_STATES, key=lambda s: s.value)
-    overdue = session.scalar(select(func.count()).select_from(base).where(base.c.state.in_(working),
-                                                                          base.c.deadline < today))
-    soon = session.scalar(select(func.count()).select_from(base).where(
-        base.c.state.in_(working), base.c.deadline >= today, base.c.deadline <= today + timedelta(days=due_soon_days())))
+    soon_end = today + timedelta(days=due_soon_days())
+    n = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    groups = session.execute(
+        select(p.c.state, p.c.category, func.count(),
+               n(and_(p.c.state.in_(working), p.c.deadline < today)),
+               n(and_(p.c.state.in_(working), p.c.deadline >= today, p.c.deadline <= soon_end)))
+        .where(*where).group_by(p.c.state, p.c.category)).all()
+    by_state: dict = {}
+    by_cat: dict = {}
+    overdue = soon = 0
+    for st, cat, cnt, od, ds in groups:
+        by_state[st] = by_state.get(st, 0) + cnt
+        by_cat[cat] = by_cat.get(cat, 0) + cnt
+        overdue += int(od or 0)
+        soon += int(ds or 0)
     return {
         "today": today.isoformat(), "problems": sum(by_state.values()), "overdue": overdue, "due_soon": soon,
         "by_state": [{"state": ProblemState(s).value, "label": ProblemState(s).label(lang), "count": n}
@@ -91,15 +101,15 @@ def progress(session: SessionDep, actor: CurrentUser, today: Today, lang: Lang,
     """Counts as of today from the ledger's progress service (found, noticed, rectifying, accepted,
     overdue; on time vs late). County-wide aggregates: for the office, departments and towns."""
     authz.authorize_action(actor, "read", "dashboard")
-    from subsidence.services.progress import compute_progress
+    from subsidence.api.progress_today import progress_today
 
-    prog = compute_progress(session, today)
-    rows = [{**r.as_dict(), "label": r.label_zh if lang.startswith("zh") else r.label_en}
-            for r in {"task": prog.by_task, "town": prog.by_town, "department": prog.by_department}[by]]
-    total = {**prog.total.as_dict(), "accepted_pct": prog.total.accepted_pct}
+    prog = progress_today(session, today)
+    key = {"task": "by_task", "town": "by_town", "department": "by_department"}[by]
+    rows = [{**r, "label": r["label_zh"] if lang.startswith("zh") else r["label_en"]} for r in prog[key]]
+    tl = timeline(today, lang)
+    phase = next((p for p in tl["phases"] if p["state"] == "current"), None)
     return table_response(rows, PROGRESS_COLUMNS, fmt, f"progress-by-{by}", lang,
-                          envelope={"as_of": today.isoformat(), "by": by, "total": total,
-                                    "phase": prog.phase.as_dict() if prog.phase else None})
+                          envelope={"as_of": today.isoformat(), "by": by, "total": prog["total"], "phase": phase})
 
 
 @router.get("/overdue", summary="逾期问题清单 / overdue problems (exportable)")

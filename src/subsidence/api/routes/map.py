@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from subsidence.api.deps import CurrentUser, Lang, SessionDep
+from subsidence.api.deps import IdPath, IdQuery, CurrentUser, Lang, SessionDep
 from subsidence.services import authz, layers
 
 router = APIRouter(prefix="/api/layers", tags=["map"])
@@ -52,7 +52,7 @@ def layer_geojson(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     review_state: Annotated[str | None, Query(max_length=40)] = None,
     stability: Annotated[str | None, Query(max_length=40)] = None,
-    town_id: int | None = None, mine_id: int | None = None,
+    town_id: IdQuery = None, mine_id: IdQuery = None,
     hazard_type: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict:
     """Filters apply where the layer has them (see the layer list); others are ignored."""

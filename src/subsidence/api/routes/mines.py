@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from subsidence.api.deps import CurrentUser, Lang, SessionDep, Today
+from subsidence.api.deps import IdPath, IdQuery, CurrentUser, Lang, SessionDep, Today
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import _history, list_problems
 from subsidence.models import AdminArea, Enterprise, Mine, Problem
@@ -51,8 +51,8 @@ def _mine_rows(session, actor, lang, town_id=None, enterprise_id=None):
 
 
 @router.get("/api/mines", summary="矿山列表 / mines (mining rights) you may see")
-def list_mines(session: SessionDep, actor: CurrentUser, lang: Lang, town_id: int | None = None,
-               enterprise_id: int | None = None,
+def list_mines(session: SessionDep, actor: CurrentUser, lang: Lang, town_id: IdQuery = None,
+               enterprise_id: IdQuery = None,
                fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json") -> Response:
     authz.authorize_action(actor, "read", "mine")
     rows = _mine_rows(session, actor, lang, town_id, enterprise_id)
@@ -60,7 +60,7 @@ def list_mines(session: SessionDep, actor: CurrentUser, lang: Lang, town_id: int
 
 
 @router.get("/api/mines/{mine_id}", summary="矿山详情 / a mine with its problems and history")
-def get_mine(mine_id: int, session: SessionDep, actor: CurrentUser, lang: Lang, today: Today) -> dict:
+def get_mine(mine_id: IdPath, session: SessionDep, actor: CurrentUser, lang: Lang, today: Today) -> dict:
     mine = authz.get_visible(session, actor, "mine", mine_id)
     rows = [r for r in _mine_rows(session, actor, lang) if r["id"] == mine.id]
     problems, total = list_problems(session, actor, today=today, lang=lang, limit=200, offset=0, mine_id=mine.id)
@@ -111,7 +111,7 @@ def gate_lookup(session: SessionDep, actor: CurrentUser, today: Today,
 
     key = mine.strip()
     target = None
-    if key.isdigit():
+    if key.isdigit() and len(key) <= 9:
         target = session.scalar(authz.visible(actor, "mine").where(Mine.id == int(key)))
     if target is None:
         target = session.scalar(authz.visible(actor, "mine").where(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from subsidence.api.deps import CurrentUser, Lang, SessionDep, Today
+from subsidence.api.deps import IdPath, IdQuery, CurrentUser, Lang, SessionDep, Today
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import _call_flex, _history
 from subsidence.models import AdminArea, HazardPoint, Sensor
@@ -68,7 +68,7 @@ def _levels(session, ids: list[int]) -> dict[int, Any]:
 @router.get("/api/hazard-points", summary="隐患点列表 / hazard points (filter, export)")
 def list_hazard_points(session: SessionDep, actor: CurrentUser, lang: Lang,
                        hazard_type: Annotated[str | None, Query(max_length=40)] = None,
-                       town_id: int | None = None,
+                       town_id: IdQuery = None,
                        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
                        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                        fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json") -> Response:
@@ -93,32 +93,25 @@ def list_hazard_points(session: SessionDep, actor: CurrentUser, lang: Lang,
 
 
 def sensor_series(session, sensor: Sensor, limit: int = 2000) -> dict[str, Any]:
-    """The sensor's recent observations and its alarm thresholds, from the monitoring service."""
-    obs = _svc("subsidence.services.observations", "subsidence.monitoring.store")
+    """The sensor's newest observations (≤ ``limit``) and its alarm thresholds, from the monitoring service."""
     out: dict[str, Any] = {"sensor": sensor.code, "kind": sensor.kind.value, "unit": sensor.unit,
                            "points": [], "thresholds": []}
-    fn = getattr(obs, "series", None) if obs else None
-    if fn is not None:
-        try:
-            data = _call_flex(fn, session, sensor, limit=limit)
-        except Exception:  # noqa: BLE001
-            data = None
-        if isinstance(data, dict):
-            out.update(data)
-        elif data is not None:
-            out["points"] = [{"t": (t.isoformat() if hasattr(t, "isoformat") else t), "v": v} for t, v in data]
+    ingest = _svc("subsidence.services.ingest")
+    if ingest is not None and hasattr(ingest, "series"):
+        t, v = ingest.series(session, sensor.id, limit=limit)
+        out["points"] = [{"t": f"{str(ti)}Z", "v": float(vi)} for ti, vi in zip(t, v)]
     alarms = _svc("subsidence.services.alarms")
     thr = getattr(alarms, "thresholds_for", None) if alarms else None
     if thr is not None:
         try:
             out["thresholds"] = thr(session, sensor)
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception:  # noqa: BLE001 - a sensor without rules simply has no lines
+            out["thresholds"] = []
     return out
 
 
 @router.get("/api/hazard-points/{hp_id}", summary="隐患点详情（记录、历史、监测曲线）/ a hazard point")
-def get_hazard_point(hp_id: int, session: SessionDep, actor: CurrentUser, lang: Lang) -> dict:
+def get_hazard_point(hp_id: IdPath, session: SessionDep, actor: CurrentUser, lang: Lang) -> dict:
     hp = authz.get_visible(session, actor, "hazard_point", hp_id)
     town = session.get(AdminArea, hp.town_id).name_zh if hp.town_id else None
     out = hazard_dict(hp, town, lang)
@@ -134,7 +127,7 @@ def get_hazard_point(hp_id: int, session: SessionDep, actor: CurrentUser, lang: 
 
 
 @router.get("/api/sensors/{sensor_id}/series", summary="监测曲线与预警阈值 / sensor series with alarm levels")
-def get_sensor_series(sensor_id: int, session: SessionDep, actor: CurrentUser,
+def get_sensor_series(sensor_id: IdPath, session: SessionDep, actor: CurrentUser,
                       limit: Annotated[int, Query(ge=1, le=100_000)] = 2000) -> dict:
     sensor = authz.get_visible(session, actor, "sensor", sensor_id)
     return sensor_series(session, sensor, limit)
@@ -143,7 +136,7 @@ def get_sensor_series(sensor_id: int, session: SessionDep, actor: CurrentUser,
 @router.post("/api/hazard-points/{hp_id}/observations", status_code=201,
              summary="现场巡查记录（监测员）/ field observation with photo and location")
 async def post_observation(
-    hp_id: int, session: SessionDep, actor: CurrentUser, today: Today,
+    hp_id: IdPath, session: SessionDep, actor: CurrentUser, today: Today,
     note: Annotated[str, Form(min_length=1, max_length=2000, description="what was seen")],
     lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
@@ -227,7 +220,7 @@ def list_alarms(session: SessionDep, actor: CurrentUser, lang: Lang,
 
 
 @router.post("/api/alarms/{alarm_id}/ack", summary="确认预警 / acknowledge an alarm")
-def ack_alarm(alarm_id: int, session: SessionDep, actor: CurrentUser,
+def ack_alarm(alarm_id: IdPath, session: SessionDep, actor: CurrentUser,
               note: Annotated[str | None, Query(max_length=500)] = None) -> dict:
     alarms = _svc("subsidence.services.alarms")
     fn = getattr(alarms, "acknowledge", None) if alarms else None

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from subsidence.api.deps import CurrentUser, Lang, SessionDep
+from subsidence.api.deps import IdPath, IdQuery, CurrentUser, Lang, SessionDep
 from subsidence.services import authz, layers
 from subsidence.services.errors import NotFound
 
@@ -123,7 +123,7 @@ def items(collection_id: str, request: Request, session: SessionDep, actor: Curr
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="单个要素 / one feature")
-def item(collection_id: str, feature_id: int, request: Request, session: SessionDep, actor: CurrentUser,
+def item(collection_id: str, feature_id: IdPath, request: Request, session: SessionDep, actor: CurrentUser,
          lang: Lang):
     layer = _layer_for(actor, collection_id)
     obj = authz.get_visible(session, actor, layer.resource, feature_id)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from subsidence.api.deps import CurrentUser, Lang, SessionDep, SettingsDep, Today
+from subsidence.api.deps import MAX_ID, IdPath, IdQuery, CurrentUser, Lang, SessionDep, SettingsDep, Today
 from subsidence.api.exports import Column, table_response
 from subsidence.models import AdminArea, AuditEvent, Mine, Problem, Unit
 from subsidence.models.enums import CLOSED_STATES, ProblemCategory, ProblemSource, ProblemState
@@ -52,13 +52,46 @@ def _service(name: str):
         return None
 
 
-def list_query(actor: authz.Actor, *, today: date, state: list[str] | None = None, category: str | None = None,
-               mine_id: int | None = None, town_id: int | None = None, lead_unit_id: int | None = None,
-               overdue: bool | None = None, due_within_days: int | None = None, q: str | None = None):
-    """The filtered, actor-scoped problem rows as a Core select of plain columns (fast to serialise)."""
+def problem_filters(actor: authz.Actor, *, today: date, state: list[str] | None = None, category: str | None = None,
+                    mine_id: int | None = None, town_id: int | None = None, lead_unit_id: int | None = None,
+                    overdue: bool | None = None, due_within_days: int | None = None,
+                    q: str | None = None) -> list[Any]:
+    """WHERE clauses on the problem table alone: the actor's scope plus the user's filters."""
+    p = Problem.__table__
+    where: list[Any] = [authz.scope_clause(actor, "problem")]
+    if state:
+        try:
+            where.append(p.c.state.in_([ProblemState.parse(s) for s in state]))
+        except ValueError as exc:
+            raise ValidationFailed(f"state: {exc}") from None
+    if category:
+        try:
+            where.append(p.c.category == ProblemCategory.parse(category))
+        except ValueError as exc:
+            raise ValidationFailed(f"category: {exc}") from None
+    if mine_id is not None:
+        where.append(p.c.mine_id == mine_id)
+    if town_id is not None:
+        where.append(p.c.town_id == town_id)
+    if lead_unit_id is not None:
+        where.append(p.c.lead_unit_id == lead_unit_id)
+    working = sorted(WORKING_STATES, key=lambda s: s.value)
+    if overdue is True:
+        where += [p.c.state.in_(working), p.c.deadline < today]
+    elif overdue is False:
+        where.append(~and_(p.c.state.in_(working), p.c.deadline < today))
+    if due_within_days is not None:
+        where += [p.c.state.in_(working), p.c.deadline >= today,
+                  p.c.deadline <= today + timedelta(days=due_within_days)]
+    if q:
+        where.append(p.c.title.contains(q.strip()) | (p.c.code == q.strip()))
+    return where
+
+
+def _columns_select():
     mine_t, town_t, unit_t = Mine.__table__, AdminArea.__table__, Unit.__table__
     p = Problem.__table__
-    stmt = (
+    return (
         select(p.c.id, p.c.code, p.c.category, p.c.title, p.c.state, p.c.source, p.c.found_date, p.c.deadline,
                p.c.mine_id, p.c.town_id, p.c.lead_unit_id, mine_t.c.name_zh.label("mine_name"),
                mine_t.c.licence_no.label("mine_licence"), town_t.c.name_zh.label("town_name"),
@@ -66,35 +99,12 @@ def list_query(actor: authz.Actor, *, today: date, state: list[str] | None = Non
         .select_from(p.outerjoin(mine_t, mine_t.c.id == p.c.mine_id)
                      .outerjoin(town_t, town_t.c.id == p.c.town_id)
                      .outerjoin(unit_t, unit_t.c.id == p.c.lead_unit_id))
-        .where(authz.scope_clause(actor, "problem"))
     )
-    if state:
-        try:
-            stmt = stmt.where(p.c.state.in_([ProblemState.parse(s) for s in state]))
-        except ValueError as exc:
-            raise ValidationFailed(f"state: {exc}") from None
-    if category:
-        try:
-            stmt = stmt.where(p.c.category == ProblemCategory.parse(category))
-        except ValueError as exc:
-            raise ValidationFailed(f"category: {exc}") from None
-    if mine_id is not None:
-        stmt = stmt.where(p.c.mine_id == mine_id)
-    if town_id is not None:
-        stmt = stmt.where(p.c.town_id == town_id)
-    if lead_unit_id is not None:
-        stmt = stmt.where(p.c.lead_unit_id == lead_unit_id)
-    working = sorted(WORKING_STATES, key=lambda s: s.value)
-    if overdue is True:
-        stmt = stmt.where(p.c.state.in_(working), p.c.deadline < today)
-    elif overdue is False:
-        stmt = stmt.where(~and_(p.c.state.in_(working), p.c.deadline < today))
-    if due_within_days is not None:
-        stmt = stmt.where(p.c.state.in_(working), p.c.deadline >= today,
-                          p.c.deadline <= today + timedelta(days=due_within_days))
-    if q:
-        stmt = stmt.where(p.c.title.contains(q.strip()) | (p.c.code == q.strip()))
-    return stmt
+
+
+def list_query(actor: authz.Actor, *, today: date, **filters):
+    """The filtered, actor-scoped problem rows as a Core select of plain columns (fast to serialise)."""
+    return _columns_select().where(*problem_filters(actor, today=today, **filters))
 
 
 def row_dict(r: Any, today: date, lang: str) -> dict[str, Any]:
@@ -113,11 +123,18 @@ def row_dict(r: Any, today: date, lang: str) -> dict[str, Any]:
 
 def list_problems(session: Session, actor: authz.Actor, *, today: date, lang: str, limit: int, offset: int,
                   with_total: bool = True, order: str = "id", **filters) -> tuple[list[dict], int | None]:
-    stmt = list_query(actor, today=today, **filters)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) if with_total else None
+    """One page of problems and the number matching. The count and the page's ids come from the problem
+    table alone (indexed filters, no joins); only the page's rows are joined to mine, town and unit names."""
     p = Problem.__table__
+    where = problem_filters(actor, today=today, **filters)
+    total = session.scalar(select(func.count()).select_from(p).where(*where)) if with_total else None
     order_by = {"id": [p.c.id], "deadline": [p.c.deadline, p.c.id], "-id": [p.c.id.desc()]}[order]
-    rows = session.execute(stmt.order_by(*order_by).offset(offset).limit(limit)).all()
+    page_ids = select(p.c.id).where(*where).order_by(*order_by).offset(offset).limit(limit)
+    if limit >= 10_000:  # exports: one pass with the joins
+        stmt = _columns_select().where(*where).order_by(*order_by).offset(offset).limit(limit)
+    else:
+        stmt = _columns_select().where(p.c.id.in_(page_ids.scalar_subquery())).order_by(*order_by)
+    rows = session.execute(stmt).all()
     return [row_dict(r, today, lang) for r in rows], total
 
 
@@ -129,7 +146,7 @@ def get_problems(
     session: SessionDep, actor: CurrentUser, today: Today, lang: Lang,
     state: Annotated[list[str] | None, Query(description="state code or label; repeatable")] = None,
     category: Annotated[str | None, Query(max_length=40, description="task 1–7")] = None,
-    mine_id: int | None = None, town_id: int | None = None, lead_unit_id: int | None = None,
+    mine_id: IdQuery = None, town_id: IdQuery = None, lead_unit_id: IdQuery = None,
     overdue: bool | None = None,
     due_within_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
@@ -165,8 +182,8 @@ class ProblemIn(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=300)]
     found_date: date
     source: Annotated[str, Field(max_length=40)] = "field_survey"
-    mine_id: int | None = None
-    town_id: int | None = None
+    mine_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None
+    town_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None
     deadline: date | None = None
     description: Annotated[str | None, Field(max_length=5000)] = None
     requirement: Annotated[str | None, Field(max_length=5000)] = None
@@ -238,7 +255,7 @@ def _history(session: Session, entity: str, entity_id: int) -> list[dict[str, An
 
 
 @router.get("/{problem_id}", summary="问题详情与全过程记录 / a problem with its record and history")
-def get_problem(problem_id: int, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang) -> dict:
+def get_problem(problem_id: IdPath, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id)
     return _detail(session, actor, problem, today, lang)
 
@@ -268,7 +285,7 @@ def create_problem(body: ProblemIn, session: SessionDep, actor: CurrentUser, tod
 
 
 @router.post("/{problem_id}/transitions", summary="状态流转 / move a problem (start, submit, resume, withdraw ...)")
-def post_transition(problem_id: int, body: TransitionIn, session: SessionDep, actor: CurrentUser, today: Today,
+def post_transition(problem_id: IdPath, body: TransitionIn, session: SessionDep, actor: CurrentUser, today: Today,
                     lang: Lang) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id, action="transition")
     lifecycle = _service("lifecycle")
@@ -279,7 +296,7 @@ def post_transition(problem_id: int, body: TransitionIn, session: SessionDep, ac
 
 
 @router.post("/{problem_id}/notices", status_code=201, summary="下达限期整改通知书 / issue a deadline notice")
-def post_notice(problem_id: int, body: NoticeIn, session: SessionDep, actor: CurrentUser, today: Today,
+def post_notice(problem_id: IdPath, body: NoticeIn, session: SessionDep, actor: CurrentUser, today: Today,
                 lang: Lang) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id, action="issue_notice")
     notices = _service("notices")
@@ -293,7 +310,7 @@ def post_notice(problem_id: int, body: NoticeIn, session: SessionDep, actor: Cur
 
 
 @router.get("/{problem_id}/notices/{notice_id}/document", summary="通知书文档（PDF/DOCX）/ notice document")
-def get_notice_document(problem_id: int, notice_id: int, session: SessionDep, actor: CurrentUser,
+def get_notice_document(problem_id: IdPath, notice_id: IdPath, session: SessionDep, actor: CurrentUser,
                         settings: SettingsDep, fmt: Annotated[Literal["pdf", "docx"], Query(alias="format")] = "pdf"):
     problem = authz.get_visible(session, actor, "problem", problem_id)
     from subsidence.models.ledger import RectificationNotice
@@ -320,7 +337,7 @@ def get_notice_document(problem_id: int, notice_id: int, session: SessionDep, ac
 
 
 @router.post("/{problem_id}/acceptance", summary="验收（通过/退回）/ record the acceptance decision")
-def post_acceptance(problem_id: int, body: AcceptanceIn, session: SessionDep, actor: CurrentUser, today: Today,
+def post_acceptance(problem_id: IdPath, body: AcceptanceIn, session: SessionDep, actor: CurrentUser, today: Today,
                     lang: Lang) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id, action="accept")
     evidence = _service("evidence")
@@ -343,7 +360,7 @@ def _call_flex(fn, *args, **kwargs):
 
 @router.post("/{problem_id}/evidence", status_code=201, summary="上传整改佐证材料 / upload evidence")
 async def post_evidence(
-    problem_id: int, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang,
+    problem_id: IdPath, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang,
     file: Annotated[UploadFile, File(description="photo (JPEG/PNG) or document (PDF), ≤ 20 MiB")],
     note: Annotated[str | None, Form(max_length=2000)] = None,
     lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
@@ -371,7 +388,7 @@ async def post_evidence(
 
 
 @router.get("/{problem_id}/evidence/{evidence_id}", summary="下载佐证材料 / download evidence")
-def get_evidence(problem_id: int, evidence_id: int, session: SessionDep, actor: CurrentUser, settings: SettingsDep):
+def get_evidence(problem_id: IdPath, evidence_id: IdPath, session: SessionDep, actor: CurrentUser, settings: SettingsDep):
     problem = authz.get_visible(session, actor, "problem", problem_id)
     from subsidence.models.ledger import Evidence
 
@@ -385,6 +402,6 @@ def get_evidence(problem_id: int, evidence_id: int, session: SessionDep, actor: 
 
 
 @router.get("/{problem_id}/history", summary="审计记录 / audit trail of the problem")
-def get_problem_history(problem_id: int, session: SessionDep, actor: CurrentUser) -> dict:
+def get_problem_history(problem_id: IdPath, session: SessionDep, actor: CurrentUser) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id)
     return {"code": problem.code, "items": _history(session, "problem", problem.id)}

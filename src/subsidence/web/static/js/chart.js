@@ -1,8 +1,10 @@
 // A small inline-SVG time-series chart with horizontal alarm-level lines (no chart library needed).
 const LEVEL_COLOURS = { blue: '#1f6fd1', yellow: '#d4a300', orange: '#e86a10', red: '#c8102e' };
 
-export function seriesChart(series, { width = 340, height = 180, title = '' } = {}) {
-  const pts = (series.points || []).map((p) => [new Date(p.t).getTime(), Number(p.v)]).filter((p) => isFinite(p[0]) && isFinite(p[1]));
+export function seriesChart(series, { width = 340, height = 180, title = '', numeric = false, xunit = 'm', invert = false } = {}) {
+  const xval = (p) => (numeric ? Number(p.x) : new Date(p.t).getTime());
+  const pts = (series.points || []).map((p) => [xval(p), invert ? -Number(p.v) : Number(p.v)]).filter((p) => isFinite(p[0]) && isFinite(p[1]));
+  const xfmt = (x) => (numeric ? `${Math.round(x)} ${xunit}` : new Date(x).toISOString().slice(0, 10));
   const thr = (series.thresholds || []).filter((x) => isFinite(Number(x.value)));
   const ns = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(ns, 'svg');
@@ -31,8 +33,8 @@ export function seriesChart(series, { width = 340, height = 180, title = '' } = 
   add('line', { x1: m.l, y1: m.t, x2: m.l, y2: height - m.b, class: 'axis' });
   add('text', { x: m.l - 4, y: sy(y1) + 4, 'text-anchor': 'end', class: 'tick' }, y1.toFixed(1));
   add('text', { x: m.l - 4, y: sy(y0), 'text-anchor': 'end', class: 'tick' }, y0.toFixed(1));
-  add('text', { x: m.l, y: height - 6, class: 'tick' }, new Date(x0).toISOString().slice(0, 10));
-  add('text', { x: width - m.r, y: height - 6, 'text-anchor': 'end', class: 'tick' }, new Date(x1).toISOString().slice(0, 10));
+  add('text', { x: m.l, y: height - 6, class: 'tick' }, xfmt(x0));
+  add('text', { x: width - m.r, y: height - 6, 'text-anchor': 'end', class: 'tick' }, xfmt(x1));
   for (const th of thr) {
     const y = sy(Number(th.value));
     const c = LEVEL_COLOURS[th.level] || '#888';

@@ -144,11 +144,35 @@ function filters(map) {
   }));
 }
 
-const HIDE = new Set(['id', 'illustrative', 'name_zh', 'history', 'series', 'sensors', 'problems', 'fund']);
+const HIDE = new Set(['id', 'illustrative', 'name_zh', 'history', 'series', 'sensors', 'problems', 'fund', 'can_observe',
+  'town_id', 'mine_id', 'enterprise_id', 'hazard_type', 'review_state', 'stability', 'source', 'status', 'kind',
+  'demolition_status', 'mining_method', 'problems_total']);
+const LABELS = {
+  code: ['编号', 'Code'], name: ['名称', 'Name'], licence_no: ['许可证号', 'Licence'], enterprise_name: ['企业', 'Enterprise'],
+  town_name: ['镇', 'Town'], status_label: ['状态', 'Status'], capacity_mt_per_yr: ['产能 Mt/a', 'Capacity Mt/yr'],
+  licence_valid_to: ['许可证有效期至', 'Licence valid to'], open_problems: ['未销号问题', 'Open problems'],
+  hazard_type_label: ['隐患类型', 'Type'], village: ['村', 'Village'], scale: ['规模', 'Scale'],
+  threatened_households: ['威胁户数', 'Households'], threatened_people: ['威胁人数', 'People'],
+  threatened_property_10k_yuan: ['威胁财产（万元）', 'Property (10k yuan)'], monitoring_method: ['监测方法', 'Monitoring'],
+  monitoring_frequency: ['监测频率', 'Frequency'], responsible_role: ['群测群防责任人', 'Responsible'],
+  monitor_role: ['监测人', 'Monitor'], warning_signal: ['预警信号', 'Warning signal'], rescue_unit: ['抢险单位', 'Rescue unit'],
+  warning_level: ['预警级别', 'Warning level'], source_label: ['来源', 'Source'], review_state_label: ['评审状态', 'Review'],
+  stability_label: ['稳定性', 'Stability'], area_ha: ['面积（公顷）', 'Area (ha)'], max_subsidence_mm: ['最大下沉（毫米）', 'Max subsidence (mm)'],
+  mean_subsidence_mm: ['平均下沉（毫米）', 'Mean subsidence (mm)'], volume_m3: ['下沉体积（立方米）', 'Volume (m³)'],
+  mean_rate_mm_per_yr: ['平均速率（毫米/年）', 'Mean rate (mm/yr)'], treated: ['已治理', 'Treated'], first_seen: ['首次发现', 'First seen'],
+  last_seen: ['最近监测', 'Last seen'], notes: ['备注', 'Notes'], seam: ['煤层', 'Seam'], thickness_m: ['采厚（米）', 'Thickness (m)'],
+  depth_dip_m: ['采深（米）', 'Depth (m)'], start_date: ['开采开始', 'Start'], end_date: ['开采结束', 'End'],
+  aquifer: ['含水层', 'Aquifer'], baseline_depth_to_water_m: ['基准水位埋深（米）', 'Baseline depth to water (m)'],
+  reoccupied: ['返迁居住', 'Re-occupied'], demolition_status_label: ['拆除状态', 'Demolition'], kind_label: ['类型', 'Kind'],
+  over_goaf_ha: ['采空区上方（公顷）', 'Over goaf (ha)'], mean_delta_ndvi: ['NDVI 变化', 'ΔNDVI'], date_before: ['前时相', 'Before'],
+  date_after: ['后时相', 'After'], stability: ['稳定性', 'Stability'],
+};
+const label = (k) => (LABELS[k] ? LABELS[k][lang === 'en' ? 1 : 0] : k);
+const fmt = (v) => (typeof v === 'number' && !Number.isInteger(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : v);
 
 function factsTable(obj) {
   return '<table class="facts">' + Object.entries(obj).filter(([k, v]) => !HIDE.has(k) && v !== null && v !== '' && typeof v !== 'object')
-    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v === true ? '✓' : v === false ? '✗' : v)}</td></tr>`).join('') + '</table>';
+    .map(([k, v]) => `<tr><th>${esc(label(k))}</th><td>${esc(v === true ? '✓' : v === false ? '✗' : fmt(v))}</td></tr>`).join('') + '</table>';
 }
 
 function historyList(items) {
@@ -176,8 +200,11 @@ async function showRecord(layer, feature) {
     for (const s of rec.series && Array.isArray(rec.series) ? rec.series : []) {
       charts.appendChild(seriesChart(s, { title: s.sensor }));
     }
-    if (rec.series && !Array.isArray(rec.series) && rec.series.points) charts.appendChild(seriesChart(rec.series, { title: rec.code }));
-    if (rec.series && rec.series.profile) charts.appendChild(seriesChart({ points: rec.series.profile.map((p) => ({ t: p.t ?? p.x, v: p.v })) }, { title: 'profile' }));
+    if (rec.series && !Array.isArray(rec.series)) {
+      const s = rec.series;
+      if (s.points && s.points.length) charts.appendChild(seriesChart({ ...s, points: s.points.map((p) => ({ ...p, v: -p.v })) }, { title: t('map.series_pim') }));
+      if (s.profile && s.profile.length) charts.appendChild(seriesChart({ unit: s.unit, points: s.profile.map((p) => ({ x: p.x, v: -p.v })) }, { title: t('map.profile_pim'), numeric: true }));
+    }
   } catch (err) {
     panel.innerHTML = `<p class="error">${esc(err.message)}</p>`;
   }

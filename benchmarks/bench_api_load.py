@@ -1,0 +1,296 @@
+"""Load benchmark of the web API: 100,000 problems and 1,000 hazard points, 50 concurrent clients on loopback.
+
+What it measures (one run, same database, same server):
+
+* p50/p95/p99 latency and throughput of the list/filter endpoints (``/api/problems`` with and without
+  filters, as the office and as an enterprise whose scope filter applies, ``/api/hazard-points``);
+* the **baseline** in the same run: the same problem page served by naive ORM serialisation
+  (``select(Problem)`` objects, lazy-loaded mine/town/lead unit per row: the N+1 pattern) from a route that
+  exists only in this benchmark;
+* the dashboard's first load: the HTML page plus every API call its script makes, in parallel as a browser
+  does, on a cold server (first request after start) and warm.
+
+Usage::
+
+    . .venv/bin/activate && python benchmarks/bench_api_load.py            # 100k problems, SQLite
+    python benchmarks/bench_api_load.py --problems 20000 --requests 400     # quicker
+    python benchmarks/bench_api_load.py --db-url postgresql+psycopg://...   # an empty PostgreSQL database
+
+The server is uvicorn in a subprocess (``--workers``, default 2 = the cores of the standard machine).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+
+TODAY = date(2024, 11, 15)
+
+
+def build_database(url: str, n_problems: int, n_hazards: int, seed: int = 1) -> dict[str, str]:
+    """Migrate and bulk-insert the load data; returns bearer tokens for an office and an enterprise account."""
+    from shapely.geometry import MultiPolygon, Point, box
+    from sqlalchemy import insert
+
+    from subsidence.db.migrate import upgrade
+    from subsidence.db.session import make_engine, make_sessionmaker
+    from subsidence.models import (AdminArea, Enterprise, HazardPoint, Mine, Problem, TaskAssignment, Unit, User)
+    from subsidence.models.enums import (AreaLevel, HazardType, ProblemCategory, ProblemSource, ProblemState, Role,
+                                         TaskRole, UnitKind)
+    from subsidence.services import accounts
+
+    rng = np.random.default_rng(seed)
+    engine = make_engine(url)
+    upgrade(engine)
+    x0, y0 = 420_000.0, 4_330_000.0
+    with make_sessionmaker(engine)() as s:
+        s.info["actor"] = "bench"
+        towns = [AdminArea(code=f"T{i}", name_zh=f"镇{i}", level=AreaLevel.TOWN,
+                           geometry=MultiPolygon([box(x0 + i * 20_000, y0, x0 + (i + 1) * 20_000, y0 + 60_000)]))
+                 for i in range(7)]
+        s.add_all(towns)
+        ents = [Enterprise(credit_code=f"E{i:03d}", name_zh=f"企业{i}") for i in range(50)]
+        s.add_all(ents)
+        s.flush()
+        units = [Unit(code="LGO", name_zh="办公室", kind=UnitKind.OFFICE), Unit(code="NRB", name_zh="自然资源局",
+                                                                               kind=UnitKind.BUREAU),
+                 Unit(code="AWB", name_zh="农牧和水利局", kind=UnitKind.BUREAU),
+                 Unit(code="EMB", name_zh="应急管理局", kind=UnitKind.BUREAU)]
+        units += [Unit(code=f"U-T{i}", name_zh=f"镇{i}政府", kind=UnitKind.TOWN, town_id=t.id) for i, t in enumerate(towns)]
+        units += [Unit(code=f"U-E{i}", name_zh=e.name_zh, kind=UnitKind.ENTERPRISE, enterprise_id=e.id)
+                  for i, e in enumerate(ents)]
+        s.add_all(units)
+        s.flush()
+        for no, code in ((1, "NRB"), (5, "AWB"), (7, "EMB")):
+            s.add(TaskAssignment(unit_id=next(u.id for u in units if u.code == code), task_no=no, role=TaskRole.LEAD))
+        mines = []
+        for i in range(200):
+            t = towns[i % 7]
+            cx, cy = x0 + (i % 7) * 20_000 + 10_000, y0 + 5_000 + (i // 7) * 1_800
+            mines.append(Mine(licence_no=f"C{i:05d}", name_zh=f"煤矿{i}", enterprise_id=ents[i % 50].id, town_id=t.id,
+                              geometry=MultiPolygon([box(cx - 700, cy - 700, cx + 700, cy + 700)])))
+        s.add_all(mines)
+        s.flush()
+        lead = {c: next(u.id for u in units if u.code == code) for c, code in
+                ((ProblemCategory.SUBSIDENCE_CRACKS, "NRB"), (ProblemCategory.FUNDS, "NRB"),
+                 (ProblemCategory.GROUNDWATER, "AWB"), (ProblemCategory.GEOHAZARDS, "NRB"),
+                 (ProblemCategory.MINE_HAZARDS, "EMB"))}
+        town_unit = {t.id: next(u.id for u in units if u.town_id == t.id) for t in towns}
+        cats = list(ProblemCategory)
+        states = [ProblemState.FOUND, ProblemState.NOTICE_ISSUED, ProblemState.RECTIFYING, ProblemState.SUBMITTED,
+                  ProblemState.ACCEPTED, ProblemState.RETURNED]
+        sources = list(ProblemSource)
+        rows = []
+        for i in range(n_problems):
+            m = mines[int(rng.integers(len(mines)))]
+            cat = cats[int(rng.integers(len(cats)))]
+            found = date(2024, 9, 10) + timedelta(days=int(rng.integers(0, 60)))
+            st = states[int(rng.integers(len(states)))]
+            rows.append(dict(code=f"TZ-2024-{i + 1:06d}", category=cat, title=f"问题{i}：{cat.label()}",
+                             source=sources[int(rng.integers(len(sources)))], found_date=found,
+                             deadline=found + timedelta(days=int(rng.integers(10, 120))), state=st,
+                             mine_id=m.id, town_id=m.town_id, lead_unit_id=lead.get(cat, town_unit[m.town_id]),
+                             closed_date=found + timedelta(days=30) if st is ProblemState.ACCEPTED else None,
+                             illustrative=True))
+            if len(rows) == 10_000:
+                s.execute(insert(Problem), rows)
+                rows = []
+        if rows:
+            s.execute(insert(Problem), rows)
+        hps = [dict(code=f"YH-{i:05d}", name=f"隐患点{i}", hazard_type=list(HazardType)[i % 6],
+                    town_id=towns[i % 7].id, mine_id=mines[i % 200].id, threatened_people=int(rng.integers(0, 200)),
+                    threatened_households=int(rng.integers(0, 60)), threatened_property_10k_yuan=0.0,
+                    geometry=Point(x0 + rng.uniform(0, 140_000), y0 + rng.uniform(0, 60_000)), illustrative=True)
+               for i in range(n_hazards)]
+        s.execute(insert(HazardPoint), hps)
+        pw = accounts.hash_password("bench-password-1")
+        office = User(username="office", role=Role.OFFICE, unit_id=units[0].id, password_hash=pw, active=True)
+        ent_unit = next(u for u in units if u.enterprise_id == ents[0].id)
+        ent = User(username="ent", role=Role.ENTERPRISE, unit_id=ent_unit.id, enterprise_id=ents[0].id,
+                   password_hash=pw, active=True)
+        s.add_all([office, ent])
+        s.flush()
+        tokens = {"office": accounts.issue_token(s, office, "bench")[0], "enterprise": accounts.issue_token(s, ent, "bench")[0]}
+        s.commit()
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as c:
+            c.exec_driver_sql("ANALYZE")
+    else:
+        with engine.begin() as c:
+            c.exec_driver_sql("ANALYZE")
+    engine.dispose()
+    return tokens
+
+
+# ------------------------------------------------------------------------------------------- server side
+
+
+def make_bench_app():
+    """The product app plus one baseline route (naive ORM serialisation), for ``uvicorn --factory``."""
+    from fastapi import Query
+
+    from subsidence.api import create_app
+    from subsidence.api.deps import CurrentUser, SessionDep
+    from subsidence.models import Problem
+    from subsidence.services import authz
+
+    app = create_app(today=TODAY)
+
+    @app.get("/bench/naive-problems", include_in_schema=False)
+    def naive(session: SessionDep, actor: CurrentUser, limit: int = Query(50), offset: int = Query(0),
+              state: str | None = None):
+        stmt = authz.visible(actor, "problem").order_by(Problem.id)
+        if state:
+            stmt = stmt.where(Problem.state == state)
+        total = len(session.scalars(stmt).all())  # count by loading the rows, as naive code does
+        items = []
+        for p in session.scalars(stmt.offset(offset).limit(limit)):
+            items.append({"id": p.id, "code": p.code, "category": p.category.value, "title": p.title,
+                          "state": p.state.value, "mine_name": p.mine.name_zh if p.mine else None,
+                          "town_name": p.town.name_zh if p.town else None,
+                          "lead_unit_name": p.lead_unit.name_zh if p.lead_unit else None,
+                          "deadline": p.deadline.isoformat() if p.deadline else None})
+        return {"total": total, "items": items}
+
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "SUBSIDENCE_DATABASE_URL": url, "SUBSIDENCE_DATA_DIR": str(data_dir),
+           "SUBSIDENCE_LOG_LEVEL": "WARNING", "PYTHONPATH": str(Path(__file__).resolve().parent)}
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "bench_api_load:make_bench_app", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    proc = subprocess.Popen(cmd, env=env)
+    base = f"http://127.0.0.1:{port}"
+    import httpx
+
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/ogc/conformance", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+# ------------------------------------------------------------------------------------------- client side
+
+
+async def load(base: str, path: str, token: str, n_requests: int, concurrency: int) -> dict[str, float]:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    queue = asyncio.Queue()
+    for _ in range(n_requests):
+        queue.put_nowait(None)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits,
+                                 timeout=60) as client:
+        async def worker():
+            nonlocal errors
+            while True:
+                try:
+                    queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                t = time.perf_counter()
+                r = await client.get(path)
+                latencies.append((time.perf_counter() - t) * 1000)
+                if r.status_code != 200:
+                    errors += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - t0
+    q = np.percentile(latencies, [50, 95, 99])
+    return {"p50_ms": round(float(q[0]), 1), "p95_ms": round(float(q[1]), 1), "p99_ms": round(float(q[2]), 1),
+            "rps": round(n_requests / wall, 1), "errors": errors, "n": n_requests}
+
+
+DASHBOARD_CALLS = ["/dashboard", "/api/dashboard/timeline", "/api/dashboard/summary", "/api/dashboard/progress?by=task",
+                   "/api/dashboard/overdue?limit=100", "/api/dashboard/due-soon?limit=100", "/api/alarms?limit=30"]
+
+
+async def dashboard_first_load(base: str, token: str) -> float:
+    """Wall time of the dashboard page and every call its script makes (the script's calls run in parallel)."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as c:
+        t = time.perf_counter()
+        r = await c.get(DASHBOARD_CALLS[0])
+        assert r.status_code == 200, r.status_code
+        rs = await asyncio.gather(*(c.get(p) for p in DASHBOARD_CALLS[1:]))
+        assert all(x.status_code == 200 for x in rs), [x.status_code for x in rs]
+        return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--problems", type=int, default=100_000)
+    ap.add_argument("--hazards", type=int, default=1_000)
+    ap.add_argument("--requests", type=int, default=1_000, help="requests per endpoint")
+    ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--db-url", default=None, help="empty database to fill (default: a temporary SQLite file)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    url = args.db_url or f"sqlite:///{tmp / 'bench.sqlite'}"
+    os.environ["SUBSIDENCE_DATA_DIR"] = str(tmp)
+    t = time.perf_counter()
+    tokens = build_database(url, args.problems, args.hazards)
+    build_s = time.perf_counter() - t
+    print(f"database: {args.problems} problems, {args.hazards} hazard points in {build_s:.1f} s ({url.split(':')[0]})",
+          flush=True)
+    proc, base = start_server(url, tmp, args.workers)
+    try:
+        cold = asyncio.run(dashboard_first_load(base, tokens["office"]))
+        warm = statistics.median(asyncio.run(dashboard_first_load(base, tokens["office"])) for _ in range(3))
+        endpoints = [
+            ("problems page (office)", "/api/problems?limit=50&offset=5000", "office"),
+            ("problems filter state+category", "/api/problems?state=rectifying&category=1&limit=50", "office"),
+            ("problems overdue, by deadline", "/api/problems?overdue=true&order=deadline&limit=50", "office"),
+            ("problems (enterprise scope)", "/api/problems?limit=50", "enterprise"),
+            ("hazard points (filter town)", "/api/hazard-points?limit=50&town_id=3", "office"),
+            ("BASELINE naive ORM problems page", "/bench/naive-problems?limit=50&offset=5000", "office"),
+            ("BASELINE naive ORM state filter", "/bench/naive-problems?state=rectifying&limit=50", "office"),
+        ]
+        results = {}
+        for name, path, who in endpoints:
+            n = args.requests if not name.startswith("BASELINE") else max(50, args.requests // 10)
+            results[name] = asyncio.run(load(base, path, tokens[who], n, args.concurrency))
+            print(f"{name:36s} {json.dumps(results[name])}", flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    out = {"problems": args.problems, "hazards": args.hazards, "concurrency": args.concurrency,
+           "workers": args.workers, "dashboard_first_load_s": round(cold, 2),
+           "dashboard_warm_load_s": round(warm, 2), "endpoints": results}
+    print(f"dashboard first load (cold server): {cold:.2f} s; warm: {warm:.2f} s")
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""The ledger CLI end to end: problem add/list/show/transitions, notice issue/deliver, gate --json, reports."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from subsidence.cli.main import app
+from subsidence.settings import get_settings
+
+
+@pytest.fixture
+def cli(db_url, county, monkeypatch):
+    monkeypatch.setenv("SUBSIDENCE_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args, ok=True):
+        res = runner.invoke(app, [str(a) for a in args])
+        if ok:
+            assert res.exit_code == 0, (args, res.output, res.exception)
+        return res
+
+    return run
+
+
+def test_cli_workflow(cli, county, tmp_path):
+    mine = county.mine1.licence_no
+    out = json.loads(cli("problem", "add", "--category", "1", "--title", "采空区塌陷坑未治理", "--found", "2024-09-12",
+                         "--mine", mine, "--json").stdout)
+    code = out["code"]
+    assert out["state"] == "found" and out["lead_unit"] == "NRB" and out["town"] == "T-TEST"
+
+    res = cli("notice", "issue", code, "--date", "2024-09-20", "--workdays", "20", "--milestone", "制定方案@10wd",
+              "--milestone", "完成治理@2024-10-15", "--out-dir", tmp_path, "--json")
+    notice = json.loads(res.stdout)
+    assert notice["code"] == "伊自然资整改〔2024〕第001号" and notice["deadline"] == "2024-10-23"
+    assert [m["due_date"] for m in notice["milestones"]] == ["2024-10-10", "2024-10-15"]
+    assert all((tmp_path / f).exists() for f in ("限期整改通知书_2024_001.pdf", "限期整改通知书_2024_001.docx"))
+    cli("notice", "deliver", notice["code"], "--date", "2024-09-23", "--method", "直接送达", "--receiver", "矿长")
+
+    # the enterprise of another mine may not start it; the right one may
+    bad = cli("problem", "start", code, "--on", "2024-09-24", "--as", "enterprise:E-2", ok=False)
+    assert bad.exit_code == 3 and "may be done only by" in bad.output
+    cli("problem", "start", code, "--on", "2024-09-24", "--as", "enterprise:E-1")
+    cli("problem", "submit", code, "--on", "2024-10-21", "--as", f"enterprise:{'91150600TEST00001X'}")
+    bad = cli("problem", "accept", code, "--inspector", "甲", "--on", "2024-10-25", ok=False)
+    assert "at least 2" in bad.output
+    cli("problem", "return", code, "--reason", "裂缝未充填", "--inspector", "甲", "--inspector", "乙",
+        "--on", "2024-10-25")
+    shown = json.loads(cli("problem", "show", code, "--as", "enterprise:E-1", "--json").stdout)
+    assert shown["state"] == "returned" and shown["allowed_transitions"] == ["resume"]
+    assert [h["to"] for h in shown["history"]] == ["notice_issued", "rectifying", "submitted", "returned"]
+    assert shown["notices"][0]["deliveries"][0]["method"] == "in_person"
+
+    gate = json.loads(cli("gate", county.mine1.name_zh, "--application", "extension", "--today", "2024-10-28",
+                          "--json").stdout)
+    assert gate["mine"] == mine and gate["application"] == "extension" and gate["allowed"] is False
+    assert any(r["rule"] == "returned_problem" and r["record"] == code for r in gate["reasons"])
+    assert set(gate) >= {"mine", "application", "allowed", "reasons"}
+
+    listed = json.loads(cli("problem", "list", "--state", "returned", "--today", "2024-10-28", "--json").stdout)
+    assert [r["code"] for r in listed] == [code] and listed[0]["overdue"] is True
+
+    watch = json.loads(cli("calendar", "watch", "--today", "2024-11-12", "--escalate", "--json").stdout)
+    assert [e["level"] for e in watch["escalated"]] == ["lead_unit", "office"]
+    assert json.loads(cli("calendar", "watch", "--today", "2024-11-13", "--escalate", "--json").stdout)["escalated"] == []
+
+    rep = json.loads(cli("report", "progress", "--from", "2024-09-01", "--to", "2024-10-31", "--out",
+                         tmp_path / "进展.docx", "--json").stdout)  # (the PDF path is tested in test_progress)
+    assert rep["total"]["found"] == 1 and rep["files"] == [str(tmp_path / "进展.docx")]
+    cli("report", "ledger", tmp_path / "台账.xlsx")
+    assert (tmp_path / "台账.xlsx").stat().st_size > 0
+
+
+def test_cli_bad_input(cli, county):
+    res = cli("gate", "没有这个矿", "--json", ok=False)
+    assert res.exit_code == 3 and "unknown mine" in res.output
+    res = cli("problem", "add", "--category", "1", "--title", "x", "--found", "2024-09-12", "--deadline", "2024-09-01",
+              ok=False)
+    assert res.exit_code == 2 and "before the found date" in res.output
+    res = cli("problem", "submit", "TZ-2099-0001", ok=False)
+    assert "TZ-2099-0001" in res.output
+    res = cli("gate", county.mine1.licence_no, "--application", "demolition", ok=False)
+    assert "unknown application type" in res.output
+    res = cli("problem", "add", "--category", "1", "--title", "x", "--found", "2024-13-01", ok=False)
+    assert "YYYY-MM-DD" in res.output
+
+
+def test_cli_calendar(cli):
+    assert cli("calendar", "add", "2024-09-30", "1").stdout.strip() == "2024-10-08"
+    assert cli("calendar", "between", "2024-09-30", "2024-10-08").stdout.strip() == "1"
+    info = json.loads(cli("calendar", "info", "2024-10-12", "--json").stdout)
+    assert info["workday"] is True and info["kind"] == "workday"
+    rows = json.loads(cli("calendar", "schedule", "2024-10-10", "--milestone", "方案@10", "--milestone", "验收准备@0",
+                          "--json").stdout)
+    assert [r["latest_date"] for r in rows] == ["2024-09-20", "2024-10-10"]
+    table = json.loads(cli("problem", "transitions", "--json").stdout)
+    assert {r["name"] for r in table} >= {"fix_at_once", "issue_notice", "submit", "accept", "return", "withdraw"}

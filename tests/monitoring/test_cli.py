@@ -1,0 +1,130 @@
+"""``subsidence warn`` and the monitoring command groups, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from subsidence.cli.main import app
+from subsidence.monitoring import methods as M
+
+T0 = datetime(2025, 7, 1, tzinfo=timezone.utc)
+runner = CliRunner()
+
+
+def write_series(path, t_days, s, unit=None):
+    lines = ["time,displacement_mm" + (",unit" if unit else "")]
+    for i, (d, v) in enumerate(zip(t_days, s)):
+        u = f",{unit[i] if isinstance(unit, list) else unit}" if unit else ""
+        lines.append(f"{(T0 + timedelta(days=float(d))).isoformat()},{v:.4f}{u}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_warn_inverse_velocity_json(tmp_path):
+    t = np.arange(58.0)
+    s = M.voight_series(t, t_failure=62.0, t_onset=30.0, v0=0.5) + np.random.default_rng(2).normal(0, 0.3, t.size)
+    f = write_series(tmp_path / "s.csv", t, s)
+    r = invoke("warn", f, "--method", "inverse-velocity", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    lo, hi = (datetime.fromisoformat(x.replace("Z", "+00:00")) for x in out["failure_window"])
+    truth = T0 + timedelta(days=62)
+    assert lo <= truth <= hi
+    assert out["onset"] and out["failure_time"] and out["level"] in ("orange", "red", "yellow")
+
+
+def test_warn_inverse_velocity_says_why_no_forecast(tmp_path):
+    t = np.arange(40.0)
+    f = write_series(tmp_path / "s.csv", t, 0.5 * t + np.random.default_rng(1).normal(0, 0.2, t.size))
+    r = invoke("warn", f, "--method", "inverse-velocity", "--json")
+    out = json.loads(r.stdout)
+    assert out["forecast"] is False and out["reason"] and out["failure_time"] is None and out["level"] == "none"
+
+
+def test_warn_tangent_per_sample_and_threshold(tmp_path):
+    t = np.arange(62.0)
+    s = M.voight_series(t, t_failure=62.2, t_onset=30.0, v0=0.5)
+    f = write_series(tmp_path / "s.csv", t, s)
+    r = invoke("warn", f, "--method", "tangent-angle", "--steady-velocity", "0.5", "--per-sample", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["level"] == "red" and len(out["per_sample"]) == 62
+    assert out["per_sample"][10]["level"] == "blue"
+    r = invoke("warn", f, "--method", "threshold", "--rate", "1,2,4,5.5", "--confirm", "2", "--json")
+    assert json.loads(r.stdout)["level"] == "red"
+    r = invoke("warn", f, "--method", "threshold")
+    assert r.exit_code == 2 and "give --value" in r.output
+
+
+@pytest.mark.parametrize("case,message", [
+    ("few", "needs at least"),
+    ("dup", "duplicate time"),
+    ("order", "sort the file by time"),
+    ("mixed", "mixed units"),
+    ("nan", "not a number"),
+])
+def test_warn_bad_input(tmp_path, case, message):
+    t = np.arange(30.0)
+    s = 0.5 * t
+    unit = None
+    if case == "few":
+        t, s = t[:5], s[:5]
+    elif case == "dup":
+        t[10] = t[9]
+    elif case == "order":
+        t[10], t[11] = t[11], t[10]
+    elif case == "mixed":
+        unit = ["mm"] * 29 + ["m"]
+    f = write_series(tmp_path / "s.csv", t, s, unit)
+    if case == "nan":
+        f.write_text(f.read_text().replace("0.5000", "abc", 1))
+    r = invoke("warn", f, "--method", "inverse-velocity", "--json")
+    assert r.exit_code == 2 and message in r.output, r.output
+
+
+def test_sensor_and_observation_commands(tmp_path, session, hazard):
+    """Uses the CLI's own database (SUBSIDENCE_DATA_DIR of this test) — not the fixture's engine."""
+    from subsidence.cli._common import ready_engine
+    from subsidence.db.session import make_sessionmaker
+    from subsidence.services import hazards as H
+
+    with make_sessionmaker(ready_engine())() as s:  # the hazard point in the CLI's database
+        H.upsert_hazard(s, {"code": "HP-CLI", "name": "CLI 测试点", "hazard_type": "landslide"})
+        s.commit()
+    sensors = tmp_path / "sensors.csv"
+    sensors.write_text("code,kind,hazard_point,expected_interval_s\nG1,gnss,HP-CLI,600\nR1,雨量计,HP-CLI,3600\n")
+    r = invoke("sensors", "import", sensors, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["imported"] == 2, r.output
+    bad = tmp_path / "bad_sensors.csv"
+    bad.write_text("code,kind,hazard_point\nG2,gnss,HP-CLI\nG3,gnss,HP-NOPE\n")
+    r = invoke("sensors", "import", bad)
+    assert r.exit_code == 2 and "row 3" in r.output and "HP-NOPE" in r.output
+    r = invoke("sensors", "list", "--json")
+    assert [x["code"] for x in json.loads(r.stdout)] == ["G1", "R1"]  # G2 was not half-stored
+    obs = tmp_path / "obs.csv"
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    rows = ["sensor,time,value"] + [f"G1,{(now - timedelta(minutes=10 * (20 - i))).isoformat()},{i * 0.1}"
+                                    for i in range(20)] + [f"NOPE,{now.isoformat()},1"]
+    obs.write_text("\n".join(rows))
+    r = invoke("observations", "import", obs, "--json")
+    out = json.loads(r.stdout)
+    assert out["accepted"] == 20 and out["rejected_rows"][0]["row"] == 22
+    r = invoke("observations", "import", obs, "--strict")
+    assert r.exit_code == 2 and "nothing stored" in r.output
+    r = invoke("alarms", "list", "--json")
+    assert r.exit_code == 0
+    r = invoke("alarms", "ack", "999", "--actor", "x")
+    assert r.exit_code == 2 and "does not exist" in r.output
+    r = invoke("outbox", "dispatch", "--json")
+    assert r.exit_code == 0
+    r = invoke("cards", "missing", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout) == []
