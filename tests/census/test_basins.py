@@ -193,3 +193,14 @@ def test_mean_rate_from_observation_period():
     b = detect_basins(_panel_bowl(g), g, observed=(date(2023, 1, 1), date(2025, 1, 1))).basins[0]
     assert b.mean_rate_mm_per_yr == pytest.approx(b.mean_subsidence_mm / (731 / 365.25))
     assert b.first_seen == b.last_seen == date(2025, 1, 1)
+
+
+@pytest.mark.parametrize("peak_rate, stage", [(1000.0, MovementStage.ACTIVE), (120.0, MovementStage.DECLINING),
+                                              (45.0, MovementStage.STABLE)])
+def test_stage_from_velocity_map(peak_rate, stage):
+    """Code criteria under a constant rate: > 1.67 mm/d active; ≤ 30 mm per 6 months (≤ ~60 mm/yr) stable."""
+    g = grid(120)
+    shape_ = _panel_bowl(g) / W0
+    rate = np.where(shape_ > 0.9, peak_rate, 0.0)  # a flat-topped rate map
+    b = detect_basins(None, g, rate_mm_per_yr=rate, observed=(None, date(2024, 6, 30))).basins[0]
+    assert b.stage == stage and b.extra["stage_basis"] == "rate"

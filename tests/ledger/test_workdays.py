@@ -67,6 +67,26 @@ def test_add_then_count_is_inverse(d, n):
         assert CAL.is_workday(target)
 
 
+def _slow_add(d, n):
+    step, cur, left = (1 if n >= 0 else -1), d, abs(n)
+    while left:
+        cur += timedelta(days=step)
+        left -= CAL.is_workday(cur)
+    return cur
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(date(2023, 11, 1), date(2027, 2, 1)), st.integers(-300, 300), st.dates(date(2023, 11, 1), date(2027, 2, 1)))
+def test_indexed_arithmetic_matches_day_by_day(d, n, e):
+    """The bisect fast path agrees with counting day by day, also across the covered range's edges."""
+    assert CAL.add_workdays(d, n) == _slow_add(d, n)
+    lo, hi = min(d, e), max(d, e)
+    count = sum(CAL.is_workday(lo + timedelta(i + 1)) for i in range((hi - lo).days))
+    assert CAL.workdays_between(lo, hi) == count
+    back = sum(CAL.is_workday(lo + timedelta(i)) for i in range((hi - lo).days))
+    assert CAL.workdays_between(hi, lo) == -back
+
+
 def test_deadline_status_overdue_and_due_soon():
     st_ = deadline_status(date(2024, 9, 30), date(2024, 10, 8), CAL)
     assert st_.overdue and st_.workdays_overdue == 1  # only Oct 8 is a working day after Sep 30

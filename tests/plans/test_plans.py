@@ -175,3 +175,16 @@ def test_reimport_is_idempotent(session, mine):
     with pytest.raises(ValidationFailed, match="already reported with other content"):
         report_treated(session, mine, 2024, [ParcelInput("T1", "grassland", sq(300, 0))], reported_date=date(2024, 11, 1))
     assert session.scalar(select(func.count()).select_from(TreatedParcel)) == 1
+
+
+def test_plan_gap_is_an_assessment_indicator(session, mine):
+    from subsidence.services.assessment import AssessmentConfig, score_mine
+
+    set_annual_plan(session, mine, 2024, target_treat_ha=2, target_reclaim_ha=2)
+    parcels = report_treated(session, mine, 2024, [ParcelInput("A1", "grassland", sq(200, 200))],
+                             reported_date=date(2024, 12, 1))
+    grid, before, after = _ndvi_grid()
+    verify_by_remote_sensing(session, parcels, ndvi_before=before, ndvi_after=after, grid=grid, on=date(2025, 1, 5))
+    _, parts = score_mine(session, mine, 2024, date(2025, 2, 1), AssessmentConfig())
+    (part,) = [p for p in parts if p["key"] == "plan_achievement"]
+    assert part["sub_score"] == pytest.approx(0.25)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 from scipy import ndimage
@@ -375,14 +375,20 @@ def detect_basins(
             fmask = np.zeros(grid.shape, dtype=bool)
             fmask[rr[holes], cc[holes]] = np.isfinite(work[rr[holes], cc[holes]])
             basin.filled_geometry = polygonize_mask(fmask, grid)
+        rate_px = None
         if kind == "rate":
             basin.mean_rate_mm_per_yr = basin.mean_subsidence_mm
             basin.extra["max_rate_mm_per_yr"] = wm
+            rate_px = vals
         elif rate_mm_per_yr is not None:
             r = np.asarray(rate_mm_per_yr, dtype=float)[rr, cc]
             basin.mean_rate_mm_per_yr = float(np.nanmean(r)) if np.isfinite(r).any() else None
+            rate_px = r
         if series_mm is not None:
             _series_stats(basin, series_mm[:, rr, cc][:, ~holes], dates, params, stage_fn)
+        elif rate_px is not None and (stage_fn or _science_stage_available()):
+            _rate_stage(basin, rate_px, vals if kind == "cumulative" else None, observed, params,
+                        stage_fn or default_stage_fn())
         elif (kind == "cumulative" and basin.mean_rate_mm_per_yr is None and observed and observed[0] and observed[1]
               and observed[1] > observed[0] and v.size):
             # one cumulative raster over a known period: the average rate over that period
@@ -411,6 +417,33 @@ def _series_stats(basin: Basin, s: np.ndarray, dates: Sequence[date], params: Ba
         if ok.any():
             basin.stage, basin.stage_fractions = aggregate_stage(
                 np.asarray(stage_fn(s[:, ok], dates)), params.stage_min_fraction)
+            basin.extra["stage_basis"] = "series"
+
+
+def _science_stage_available() -> bool:
+    try:
+        default_stage_fn()
+        return True
+    except Exception:
+        return False
+
+
+def _rate_stage(basin: Basin, rate: np.ndarray, cum: np.ndarray | None, observed, params: BasinParams,
+                stage_fn: StageFn) -> None:
+    """Stage from a velocity map under a constant-rate assumption: the code's criteria applied to the linear
+    series W(t) = W_now − v·(t_now − t) over the last six months (W_now: the cumulative value, or for a
+    velocity-only product the threshold plus six months of motion). Marked ``stage_basis = "rate"``."""
+    ok = np.isfinite(rate) & (np.isfinite(cum) if cum is not None else True)
+    if not ok.any():
+        return
+    v = rate[ok] / DAYS_PER_YEAR  # mm/d
+    end = (observed[1] if observed and observed[1] else date.today())
+    lags = np.array([183.0, 30.0, 0.0])
+    dates = [end - timedelta(days=int(d)) for d in lags]
+    w_now = cum[ok] if cum is not None else params.threshold_mm + v * 183.0
+    series = w_now[None, :] - v[None, :] * lags[:, None]
+    basin.stage, basin.stage_fractions = aggregate_stage(np.asarray(stage_fn(series, dates)), params.stage_min_fraction)
+    basin.extra["stage_basis"] = "rate"
 
 
 def _fill_basin(k: int, rr: np.ndarray, cc: np.ndarray, holes: np.ndarray, work: np.ndarray, valid: np.ndarray,

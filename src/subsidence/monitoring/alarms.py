@@ -15,7 +15,7 @@ Rules (SCIENCE.md §4, what monitoring professionals expect):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,11 +51,10 @@ class TrackState:
     last_value: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["level"] = int(self.level)
-        d["below_since"] = self.below_since.isoformat() if self.below_since else None
-        d["last_time"] = self.last_time.isoformat() if self.last_time else None
-        return d
+        return {"level": int(self.level), "counts": list(self.counts),
+                "below_since": self.below_since.isoformat() if self.below_since else None,
+                "last_time": self.last_time.isoformat() if self.last_time else None,
+                "last_value": self.last_value}
 
     @classmethod
     def from_json(cls, d: dict[str, Any] | None) -> "TrackState":

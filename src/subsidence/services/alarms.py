@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 DISPLACEMENT_KINDS = {SensorKind.GNSS, SensorKind.CRACK_METER, SensorKind.INCLINOMETER, SensorKind.INSAR_POINT}
 STAGE_ROLES = {0: ("responsible", "monitor", "warning"), 1: ("town",), 2: ("bureau",)}
 FORECAST_BUCKETS = 6  #: newest accelerating buckets that get an inverse-velocity forecast per evaluation
-MIN_STEADY_DAYS = 3.0  #: history needed before the steady-creep velocity is learnt automatically
+MIN_STEADY_DAYS = 3.0
+PREFETCH_DAYS = 2.5  #: history fetched in one query for recently evaluated sensors
+RELEARN_PER_EVALUATION = 50  #: sensors whose steady velocity is re-learnt (daily) per evaluation call  #: history needed before the steady-creep velocity is learnt automatically
 STAGE_LABEL = {0: "群测群防责任人", 1: "镇人民政府", 2: "旗自然资源局"}
 
 
@@ -157,6 +159,26 @@ def _load(session: Session, sensor_id: int, start: datetime) -> tuple[np.ndarray
     return np.round(ep * 1000.0).astype("int64").astype("datetime64[ms]"), val
 
 
+def _prefetch(session: Session, sensor_ids: list[int], start: datetime) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Observations of many sensors from ``start`` on in one query, split per sensor (oldest first)."""
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for k in range(0, len(sensor_ids), 500):
+        part = sensor_ids[k:k + 500]
+        rows = session.execute(select(Observation.sensor_id, _epoch_expr(session), Observation.value)
+                               .where(Observation.sensor_id.in_(part), Observation.time >= start)
+                               .order_by(Observation.sensor_id, Observation.time)).all()
+        if not rows:
+            continue
+        sid = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        ep = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
+        val = np.fromiter((r[2] for r in rows), dtype=float, count=len(rows))
+        t = np.round(ep * 1000.0).astype("int64").astype("datetime64[ms]")
+        bounds = np.flatnonzero(np.diff(sid)) + 1
+        for a, b in zip(np.r_[0, bounds], np.r_[bounds, sid.size]):
+            out[int(sid[a])] = (t[a:b], val[a:b])
+    return out
+
+
 def _track(session: Session, cache: dict, sensor_id: int, kind: AlarmKind | str) -> AlarmTrack:
     k = kind.value if isinstance(kind, AlarmKind) else kind
     key = (sensor_id, k)
@@ -172,9 +194,13 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
                  since: datetime | None, now: datetime) -> list[tuple[AlarmKind, M.Thresholds, list[tuple[datetime, float, Level]], dict]]:
     """For each rule of the sensor: thresholds and the new (time, value, cap) samples after ``since``."""
     out = []
-    day = int(_epoch(now) // 86400)
+    day = _epoch(now) / 86400.0
+    budget = session.info.get("_relearn_budget")
     relearn = bool(rules.tangent) and rules.tangent.get("steady_velocity_mm_d") is None and (
-        "steady_v" not in track_state or (track_state.get("steady_day", 0) < day and track_state.get("calm", True)))
+        "steady_v" not in track_state or (day - float(track_state.get("steady_day", 0)) >= 1.0
+                                          and track_state.get("calm", True) and (budget is None or budget[0] > 0)))
+    if relearn and "steady_v" in track_state and budget is not None:
+        budget[0] -= 1  # daily re-learning is spread over evaluations so that no tick is slow
     if relearn:
         back = 30.0
     elif rules.rainfall:
@@ -186,7 +212,13 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
     else:
         back = 1.0
     start = min(since or now, now) - timedelta(days=back)
-    t, v = _load(session, sensor.id, start)
+    pre = (session.info.get("_prefetched") or {})
+    if pre and pre["start"] <= start and sensor.id in pre["ids"]:
+        t, v = pre["data"].get(sensor.id, (np.array([], dtype="datetime64[ms]"), np.array([])))
+        keep = t >= np.datetime64(start.replace(tzinfo=None), "ms")
+        t, v = t[keep], v[keep]
+    else:
+        t, v = _load(session, sensor.id, start)
     track_state["_loaded"] = (t, v)
     if t.size == 0:
         return out
@@ -204,7 +236,7 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
                     w = M.detect_steady_window(td, vb)
                     res_std = float(np.std(vb[w.start:w.stop] - np.polyval(
                         np.polyfit(td[w.start:w.stop], vb[w.start:w.stop], 1), td[w.start:w.stop])))
-                    track_state.update(steady_v=w.velocity, steady_sigma=res_std, steady_day=day)
+                    track_state.update(steady_v=w.velocity, steady_sigma=res_std, steady_day=round(day, 4))
                 except M.MethodError as exc:
                     info["note"] = str(exc)
             else:
@@ -338,6 +370,13 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
     cache = {(tr.sensor_id, tr.kind): tr for tr in session.scalars(
         select(AlarmTrack).where(AlarmTrack.sensor_id.in_(track_ids)))} if track_ids else {}
     session.info["_peers"] = peers
+    session.info["_relearn_budget"] = [RELEARN_PER_EVALUATION]
+    # one query for the recent data of every sensor that was evaluated lately (the steady, frequent case)
+    recent = now - timedelta(days=PREFETCH_DAYS)
+    fresh = [s.id for s in sensors if (tr := cache.get((s.id, "_sensor"))) is not None
+             and tr.evaluated_until is not None and tr.evaluated_until >= recent + timedelta(days=1)]
+    if len(fresh) > 1:
+        session.info["_prefetched"] = {"start": recent, "ids": set(fresh), "data": _prefetch(session, fresh, recent)}
     session.info["_open_alarms"] = {a.open_key: a for a in session.scalars(
         select(Alarm).where(Alarm.open_key.is_not(None), Alarm.sensor_id.in_(ids)))} if ids else {}
     try:
@@ -347,6 +386,8 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
         session.info.pop("_open_alarms", None)
         session.info.pop("_peers", None)
         session.info.pop("_gauges", None)
+        session.info.pop("_relearn_budget", None)
+        session.info.pop("_prefetched", None)
     session.flush()
     report.escalated = escalate_due(session, now=now)
     return report

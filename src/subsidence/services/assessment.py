@@ -13,7 +13,9 @@ Indicators (default weights, editable with a JSON file ``{"weights": {...}, "pra
 * ``vegetation`` 15 — share of the mine's vegetation problems (category 3) found by year end that are closed;
 * ``hazards`` 15 — share of hidden-factor plans approved by their due date (and geohazard problems closed);
 * ``water_plan`` 10 — water-preserving plan: not required or approved/carried out 1, submitted 0.5, missing 0;
-* ``inspections`` 10 — double-random results of the year: compliant 1, problems found ``problems_score``.
+* ``inspections`` 10 — double-random results of the year: compliant 1, problems found ``problems_score``;
+* ``plan_achievement`` 15 — hectares verified by remote sensing or accepted / hectares of the annual treatment
+  and reclamation plan (capped at 1; not applicable without an annual plan) — the plan gap of issue 9.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from subsidence.services.errors import ValidationFailed
 log = logging.getLogger(__name__)
 
 DEFAULT_WEIGHTS = {"problems_on_time": 30.0, "fund_accrual": 10.0, "fund_use": 10.0, "vegetation": 15.0,
-                   "hazards": 15.0, "water_plan": 10.0, "inspections": 10.0}
+                   "hazards": 15.0, "water_plan": 10.0, "inspections": 10.0, "plan_achievement": 15.0}
 INDICATOR_LABELS = {
     "problems_on_time": ("问题按期整改", "problems rectified on time"),
     "fund_accrual": ("基金足额计提", "fund accrued in full"),
@@ -54,6 +56,7 @@ INDICATOR_LABELS = {
     "hazards": ("致灾因素与地灾隐患治理", "hazards treated"),
     "water_plan": ("保水开采方案", "water-preserving plan"),
     "inspections": ("双随机抽查结果", "inspection results"),
+    "plan_achievement": ("年度治理复垦计划完成", "annual treatment plan achieved"),
 }
 
 
@@ -185,9 +188,20 @@ def _inspections(session: Session, mine: Mine, year: int, today: date, cfg: Asse
     return sum(subs) / len(subs), f"抽查 {len(rs)} 次，发现问题 {bad} 次"
 
 
+def _plan_achievement(session: Session, mine: Mine, year: int, today: date, cfg: AssessmentConfig):
+    from subsidence.services.plans import plan_gap
+
+    row = next((r for r in plan_gap(session, year, by="mine") if r.key == mine.licence_no), None)
+    if row is None or row.planned_ha <= 0:
+        return None, "无年度治理复垦计划"
+    return min(1.0, row.achieved_ha / row.planned_ha), (
+        f"计划 {row.planned_ha:.1f} 公顷，核查完成 {row.achieved_ha:.1f} 公顷")
+
+
 INDICATORS: dict[str, Indicator] = {
     "problems_on_time": _problems_on_time, "fund_accrual": _fund_accrual, "fund_use": _fund_use,
     "vegetation": _vegetation, "hazards": _hazards, "water_plan": _water, "inspections": _inspections,
+    "plan_achievement": _plan_achievement,
 }
 
 

@@ -18,6 +18,7 @@ Everything here is pure computation on dates (no DB).
 
 from __future__ import annotations
 
+import bisect
 import csv
 import logging
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ class WorkCalendar:
     covers: frozenset[int] = frozenset()
     source: str = "<memory>"
     _warned: set[int] = field(default_factory=set, repr=False, compare=False)
+    _ords: list[int] | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -120,11 +122,7 @@ class WorkCalendar:
     def is_workday(self, d: date) -> bool:
         """True when ``d`` is a working day."""
         self._check_year(d)
-        if d in self.workdays:
-            return True
-        if d in self.holidays:
-            return False
-        return d.weekday() < 5
+        return self._is_workday_raw(d)
 
     def describe(self, d: date) -> dict:
         """What kind of day ``d`` is, with the holiday name (for the CLI and the UI)."""
@@ -139,8 +137,32 @@ class WorkCalendar:
             "covered": d.year in self.covers,
         }
 
+    def _index(self) -> tuple[list[int], int, int]:
+        """Ordinals of every working day in the covered years (built once), with the covered range."""
+        if not self.covers:
+            return [], 1, 0
+        lo, hi = date(min(self.covers), 1, 1).toordinal(), date(max(self.covers), 12, 31).toordinal()
+        if self._ords is None:
+            self._ords = [o for o in range(lo, hi + 1) if self._is_workday_raw(date.fromordinal(o))]
+        return self._ords, lo, hi
+
+    def _is_workday_raw(self, d: date) -> bool:
+        if d in self.workdays:
+            return True
+        if d in self.holidays:
+            return False
+        return d.weekday() < 5
+
     def add_workdays(self, d: date, n: int) -> date:
         """The ``n``-th working day after ``d`` (before it when ``n < 0``); ``d`` itself never counts."""
+        ords, lo, hi = self._index()
+        o = d.toordinal()
+        if lo <= o <= hi and ords and len(self.covers) == max(self.covers) - min(self.covers) + 1:
+            k = bisect.bisect_right(ords, o) + n - 1 if n > 0 else bisect.bisect_left(ords, o) + n
+            if n == 0:
+                return d
+            if 0 <= k < len(ords):
+                return date.fromordinal(ords[k])
         step = 1 if n >= 0 else -1
         remaining = abs(n)
         cur = d
@@ -155,6 +177,12 @@ class WorkCalendar:
 
         Either way ``workdays_between(d, add_workdays(d, n)) == n``.
         """
+        ords, lo, hi = self._index()
+        if ords and lo <= min(a, b).toordinal() and max(a, b).toordinal() <= hi \
+                and len(self.covers) == max(self.covers) - min(self.covers) + 1:
+            if b >= a:
+                return bisect.bisect_right(ords, b.toordinal()) - bisect.bisect_right(ords, a.toordinal())
+            return -(bisect.bisect_left(ords, a.toordinal()) - bisect.bisect_left(ords, b.toordinal()))
         if b < a:
             return -sum(self.is_workday(x) for x in self._days(b, a - timedelta(days=1)))
         count = 0
