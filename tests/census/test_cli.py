@@ -267,3 +267,18 @@ def test_review_merge_and_split_via_cli(tmp_path):
     assert states[merged["code"]] == "split" and states[rows[0]["code"]] == "merged"
     r = _run("review", "list", "--state", "nonsense")
     assert r.exit_code == 2 and "is not one of" in r.output
+
+
+def test_census_with_rate_map_gives_stage(tmp_path):
+    g = grid(120)
+    w = bowl(g, X0 + 600, Y0 - 2000, 900, 400, 600, 100)
+    cum = _tif(tmp_path / "cum_20230101_20240101.tif", w, g, tags={"UNIT": "mm"})
+    vel = _tif(tmp_path / "vel.tif", np.where(w > 10, 40.0, 0.0), g, tags={"UNIT": "mm/year"})
+    out = tmp_path / "a.geojson"
+    r = _run("census", cum, "--quantity", "subsidence", "--rate", vel, "--out", out)
+    assert r.exit_code == 0, r.output
+    p = json.loads(out.read_text())["features"][0]["properties"]
+    assert p["stability"] == "stable" and p["mean_rate_mm_per_yr"] == pytest.approx(40.0)
+    small = _tif(tmp_path / "vel_small.tif", np.zeros((50, 50)), grid(50), tags={"UNIT": "mm/year"})
+    r = _run("census", cum, "--quantity", "subsidence", "--rate", small, "--out", tmp_path / "b.geojson")
+    assert r.exit_code == 2 and "not on the grid" in r.output and not (tmp_path / "b.geojson").exists()

@@ -206,6 +206,9 @@ def test_reference_point_in_nodata(tmp_path):
     _no_output(tmp_path, tmp_path / "o")
     res = CliRunner().invoke(app, ["timeseries", str(h5), "--out", str(tmp_path / "o"), "--ref-yx", "5,6"])
     assert res.exit_code == 2 and "--ref-yx auto" in res.output
+    res = CliRunner().invoke(app, ["timeseries", str(h5), "--out", str(tmp_path / "o"), "--ref-yx", "auto"])
+    assert res.exit_code == 0, res.output
+    assert "参考点" in res.output and "(auto)" in res.output and "stable ground" in res.output
 
 
 def test_wavelength_missing_and_radar_coordinates(tmp_path):

@@ -85,3 +85,15 @@ def test_geotiff_velocity_needs_a_unit_and_dem_difference(tmp_path):
     write_tif(tmp_path / "nocrs.tif", z0, SPEC, crs=False)
     with pytest.raises(InSARInputError, match="CRS"):
         dem_difference(tmp_path / "nocrs.tif", tmp_path / "dem2024.tif")
+
+
+def test_geocoding_from_regular_lat_lon_datasets():
+    from subsidence.insar.readers import grid_from_mintpy_attrs
+
+    lat = np.repeat(np.linspace(39.50, 39.43, 8)[:, None], 10, axis=1)
+    lon = np.repeat(np.linspace(109.70, 109.79, 10)[None, :], 8, axis=0)
+    g = grid_from_mintpy_attrs({"LENGTH": "8", "WIDTH": "10"}, source="x.h5", lat=lat, lon=lon)
+    assert g.crs.to_epsg() == 4326
+    assert g.xy(0, 0) == pytest.approx((109.70, 39.50)) and g.xy(7, 9) == pytest.approx((109.79, 39.43))
+    with pytest.raises(InSARInputError, match="radar coordinates"):
+        grid_from_mintpy_attrs({"LENGTH": "8", "WIDTH": "10"}, source="x.h5", lat=lat + lon * 0.01, lon=lon)

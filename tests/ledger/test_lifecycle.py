@@ -112,6 +112,7 @@ def test_refused_transition_changes_nothing(session, county):
     before = session.scalar(select(func.count()).select_from(AuditEvent))
     with pytest.raises(Conflict, match="TZ-2024-0001.*found"):
         transition(session, p, county.ent1, "submit", on=date(2024, 9, 20))
+    assert p.submitted_date is None and p.acceptance_due is None and not session.dirty
     with pytest.raises(Forbidden, match="only be done by|may be done only"):
         transition(session, p, county.ent2, "fix_at_once", on=date(2024, 9, 20))
     with pytest.raises(ValidationFailed, match="needs its document"):

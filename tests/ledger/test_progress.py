@@ -100,6 +100,23 @@ def test_escalation_once_per_level(session, county, ledger):
     assert session.scalar(select(func.count()).select_from(Escalation)) == 2
 
 
+def test_deadline_watch_acceptance_window(session, county, ledger):
+    from subsidence.services.progress import deadline_watch
+
+    p = county.problem(session, title="待验收超时")
+    issue_notice(session, p, county.office, issued_date=date(2024, 9, 20), deadline=date(2024, 12, 31))
+    transition(session, p, county.ent1, "start", on=date(2024, 9, 23))
+    transition(session, p, county.ent1, "submit", on=date(2024, 9, 27))
+    assert p.acceptance_due == date(2024, 12, 25)  # 60 working days: Sep 29, 30, Oct 8-12 (Sat), ...
+    assert deadline_watch(session, date(2024, 12, 25))["acceptance_overdue"] == []
+    w = deadline_watch(session, date(2024, 12, 26))
+    assert [a["code"] for a in w["acceptance_overdue"]] == [p.code]
+    assert [o["code"] for o in w["overdue"]] == [ledger["overdue"].code]
+    soon = deadline_watch(session, date(2024, 10, 9))
+    # as of Oct 9 "late" (Oct 10) was still rectifying, and Oct 15 is 4 working days away
+    assert [o["code"] for o in soon["due_soon"]] == [ledger["late"].code, ledger["overdue"].code]
+
+
 def _pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
 
@@ -150,3 +167,26 @@ def test_ledger_excel_deterministic(session, county, ledger, tmp_path):
     ws = load_workbook(a).active
     values = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
     assert all(p.code in values for p in ledger.values())
+
+
+def test_demo_populate(session, county):
+    """The demo extension numbers notices for problems whose state was set directly, without gaps."""
+    import numpy as np
+
+    from subsidence.demo.ledger import populate
+    from subsidence.models import RectificationNotice
+
+    a = county.problem(session, title="甲")
+    a.state, a.deadline = S.RECTIFYING, date(2024, 12, 31)
+    b = county.problem(session, title="乙")
+    b.state, b.deadline, b.closed_date = S.ACCEPTED, date(2024, 11, 30), date(2024, 11, 20)
+    c = county.problem(session, title="丙")  # found: no notice
+    session.flush()
+    counts = populate(session, np.random.default_rng(7), date(2025, 3, 1))
+    assert counts["notices"] == 2 and counts["acceptance_records"] == 1 and counts["escalations"] == 2
+    seqs = sorted(session.scalars(select(RectificationNotice.seq)))
+    assert seqs == [1, 2]
+    assert c.state == S.FOUND
+    # rebuilt progress for a date before b was closed counts b as still rectifying
+    assert compute_progress(session, date(2024, 11, 1)).total.accepted == 0
+    assert compute_progress(session, date(2024, 11, 25)).total.accepted == 1

@@ -158,3 +158,24 @@ def test_unit_conversion_table():
     assert I.conversion_factor("rad", "deg") == pytest.approx(57.2957795)
     with pytest.raises(ValueError, match="unknown unit"):
         I.conversion_factor("furlong", "mm")
+
+
+def test_many_sensor_batch_uses_the_same_rules(session, hazard):
+    """The bulk path (≥ 20 sensors, one tick each) applies the same checks as the per-sensor path."""
+    for i in range(25):
+        H.add_sensor(session, code=f"B{i:02d}", kind="crack_meter", hazard_point="HP-T-001", expected_interval_s=600)
+    start = NOW - timedelta(hours=8)
+    hist = [r for i in range(25) for r in rows(f"B{i:02d}", start, 40, f=lambda k: 0.01 * k)]
+    assert I.ingest_batch(session, hist, "hist", now=NOW).accepted == 1000
+    t_new = start + timedelta(minutes=400)
+    tick = [{"sensor": f"B{i:02d}", "time": t_new.isoformat(), "value": 0.4} for i in range(4, 25)]
+    tick.append({"sensor": "B00", "time": start.isoformat(), "value": 0.0})           # exact duplicate
+    tick.append({"sensor": "B01", "time": start.isoformat(), "value": 9.0})           # conflicts with stored
+    tick += [{"sensor": "B02", "time": (t_new + timedelta(minutes=10 * k)).isoformat(), "value": v}
+             for k, v in enumerate([0.40, 25.0, 0.42])]                                  # isolated spike
+    tick.append({"sensor": "B03", "time": (t_new + timedelta(hours=5)).isoformat(), "value": 0.5})  # gap
+    r = I.ingest_batch(session, tick, "tick", now=NOW)
+    reasons = {s: why for _, s, why in r.rejected}
+    assert r.duplicates == 1 and "never overwritten" in reasons["B01"] and "spike" in reasons["B02"]
+    assert any(w.startswith("B03") and "gap" in w for w in r.warnings)
+    assert r.accepted == 21 + 2 + 1

@@ -195,3 +195,16 @@ def test_openapi_documented(client):
     spec = client.get("/openapi.json").json()
     assert "/api/problems" in spec["paths"] and "/ogc/collections/{collection_id}/items" in spec["paths"]
     assert all(op.get("summary") for path in spec["paths"].values() for op in path.values())
+
+
+def test_report_downloads(client, world):
+    r = client.get("/api/reports/progress?format=pdf", headers=auth(world, "office"))
+    assert r.status_code == 200 and r.content[:4] == b"%PDF"
+    r = client.get("/api/reports/progress?format=docx", headers=auth(world, "town"))
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    assert client.get("/api/reports/progress", headers=auth(world, "enterprise_a")).status_code == 403
+    r = client.get("/api/reports/ledger.xlsx", headers=auth(world, "office"))
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    assert client.get("/api/reports/ledger.xlsx", headers=auth(world, "department")).status_code == 403
+    r = client.get("/api/reports/progress?start=2024-12-01&end=2024-11-01", headers=auth(world, "office"))
+    assert r.status_code == 422

@@ -84,6 +84,8 @@ def census_cmd(
     kind: str = typer.Option("auto", "--kind", help="cumulative | rate | auto (from unit tag / file name)."),
     units: str = typer.Option("auto", "--units", help="mm | cm | m | auto (from the file's unit tag)."),
     coherence: Optional[Path] = typer.Option(None, "--coherence", help="Temporal coherence GeoTIFF (0–1)."),
+    rate_file: Optional[Path] = typer.Option(None, "--rate", help="Velocity GeoTIFF on the same grid (same quantity "
+                                             "and incidence), for the mean rate and the stage of a cumulative map."),
     min_coherence: float = typer.Option(0.7, "--min-coherence", help="Pixels below are no data."),
     margin_m: float = typer.Option(100.0, "--margin-m", help="Spill-over tolerated beyond a licence before "
                                                               "'beyond licence' is flagged, m."),
@@ -107,6 +109,9 @@ def census_cmd(
                              min_area_ha=min_area_ha, min_coherence=min_coherence)
         d = load_deformation(deformation, quantity=quantity, kind=kind, units=units, incidence_deg=incidence_deg,
                              incidence_path=incidence_file, coherence_path=coherence)
+        if rate_file is not None:
+            _attach_rate(d, rate_file, quantity=quantity, units=units, incidence_deg=incidence_deg,
+                         incidence_path=incidence_file)
         m, p, t = _layers(mines, panels, towns)
         filler = _filler(d, panels) if fill and panels else None
         with _progress("沉陷区统计 areas") as bar:
@@ -140,6 +145,21 @@ def census_cmd(
                    f"矿权外 outside mining rights: {summary['outside_mining_right']}; "
                    f"疑似越界 beyond licence: {summary['beyond_licence']} → {out}"
                    + (f"; saved as census {run_code}" if run_code else ""))
+
+
+def _attach_rate(d, rate_file: Path, **kw) -> None:
+    """A velocity map for a cumulative census (must share the grid)."""
+    from subsidence.census.basins import CensusInputError
+    from subsidence.census.inputs import load_geotiff_deformation
+
+    if d.kind != "cumulative":
+        raise CensusInputError("--rate goes with a cumulative deformation map")
+    r = load_geotiff_deformation(rate_file, kind="rate", **kw)
+    if r.grid.shape != d.grid.shape or not r.grid.transform.almost_equals(d.grid.transform) or r.grid.crs != d.grid.crs:
+        raise CensusInputError(f"{rate_file}: not on the grid of the deformation map (shape {r.grid.shape} vs "
+                               f"{d.grid.shape}); resample it first (gdalwarp -tr/-te to match)")
+    d.rate_mm_per_yr = r.rate_mm_per_yr
+    d.notes.append(f"rate from {rate_file}")
 
 
 def _filler(d, panels_arg):

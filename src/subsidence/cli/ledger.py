@@ -616,6 +616,8 @@ def calendar_watch(
         typer.echo(f"  逾期 {o['code']}  deadline {o['deadline']}  +{o['workdays_overdue']} wd  {o['title']}")
     for o in out["due_soon"]:
         typer.echo(f"  临期 {o['code']}  deadline {o['deadline']}  {o['title']}")
+    for a in out["acceptance_overdue"]:
+        typer.echo(f"  验收超时 {a['code']}  submitted {a['submitted_date']}, window ended {a['acceptance_due']}")
     for e in out.get("escalated", []):
         typer.echo(f"  督办 {e['problem']} -> {e['level']}")
 

@@ -111,8 +111,8 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
         area = svc.get_area(session, code)
         if i % 7 == 6:
             continue  # still a candidate
-        if i % 11 == 5:
-            svc.reject(session, code, reviewer=REVIEWER, reason="疑为大气延迟伪影，现场核查无沉陷（示例）")
+        if (area.area_ha or 0) < 10 and (area.max_subsidence_mm or 0) < 300 and i % 2 == 1:
+            svc.reject(session, code, reviewer=REVIEWER, reason="面积小、下沉量接近噪声水平，现场核查未见沉陷（示例）")
             continue
         if area.stability == MovementStage.STABLE and i % 3 == 0:
             svc.mark_treated(session, code, actor=REVIEWER, reason="已按复垦方案治理并验收（示例）")

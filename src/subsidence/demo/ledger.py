@@ -13,7 +13,7 @@ from subsidence.models import AcceptanceRecord, NoticeDelivery, Problem, Rectifi
 from subsidence.models.enums import ProblemState, UnitKind
 from subsidence.models.ledger import AcceptanceResult, DeliveryMethod
 from subsidence.services.notices import (DEFAULT_REQUIREMENT, LEGAL_BASIS, allocate_notice_seq, build_snapshot,
-                                         format_notice_number)
+                                         format_notice_number, issuer_name)
 from subsidence.services.progress import escalate_overdue
 from subsidence.services.workdays import default_calendar
 
@@ -25,6 +25,7 @@ INSPECTORS = ["领导小组办公室检查员1（示例）", "旗自然资源局
 
 def populate(session: Session, rng: np.random.Generator, today: date) -> dict[str, int]:
     cal = default_calendar()
+    issuer = issuer_name(session)
     counts = {"notices": 0, "notice_deliveries": 0, "acceptance_records": 0, "escalations": 0}
     office = session.scalar(select(Unit).where(Unit.kind == UnitKind.OFFICE).order_by(Unit.code).limit(1))
     problems = session.scalars(select(Problem).where(Problem.state.in_(sorted(NOTICED)),
@@ -40,7 +41,8 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
         milestones = [(m.description, m.due_date) for m in p.milestones if issued < m.due_date <= p.deadline]
         snap = build_snapshot(p, code=code, issued_date=issued, deadline=p.deadline, recipient=recipient,
                               requirement=p.requirement or DEFAULT_REQUIREMENT[p.category],
-                              legal_basis=LEGAL_BASIS[p.category], milestones=milestones, cal=cal)
+                              legal_basis=LEGAL_BASIS[p.category], milestones=milestones, cal=cal,
+                              issuer=issuer)
         n = RectificationNotice(code=code, year=issued.year, seq=seq, problem_id=p.id, mine_id=p.mine_id,
                                 issuer_unit_id=office.id if office else None, issued_by=ACTOR, issued_date=issued,
                                 deadline=p.deadline, recipient=recipient, requirement=snap["requirement"],

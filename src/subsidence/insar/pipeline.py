@@ -99,9 +99,9 @@ def process_block(source: BlockSource, r0: int, r1: int, p: BlockParams) -> dict
     if bd.coherence is not None:
         coh = bd.coherence.reshape(m, -1)
         valid &= np.isfinite(coh)
-    phr = np.where(valid, ph.astype(np.float64) - p.ref_phase[:, None], 0.0)
-    w = fisher_weights(coh, p.looks) if (p.weighting and coh is not None) else None
-    sol = invert_pixels(p.net, phr, w, valid, gap_mode=p.gap_mode, bridge_weight=p.bridge_weight,
+    # float32 block in, float64 only per pixel batch inside the solver: memory ~ 9 bytes x ifgs x pixels per block
+    sol = invert_pixels(p.net, ph, None, valid, coherence=coh if p.weighting else None, looks=p.looks,
+                        phase_offset=p.ref_phase, gap_mode=p.gap_mode, bridge_weight=p.bridge_weight,
                         batch_pixels=p.batch_pixels)
     ts = phase_rad_to_los_m(sol.phase_ts, p.wavelength_m)
     ry, rx = p.ref_yx
@@ -341,12 +341,17 @@ def _raise_if_all_nodata(stack: IfgramStack) -> None:
                           "interferogram; nothing to invert (check the unwrapping step or the no-data value)")
 
 
-def default_chunk_rows(shape: tuple[int, int], workers: int, block_pixels: int = 32768) -> int:
+def default_chunk_rows(shape: tuple[int, int], workers: int, block_pixels: int = 32768,
+                       row_chunk: int | None = None) -> int:
     """Rows per block: about ``block_pixels`` (amortises per-call overhead; sources that open one file per
-    interferogram ask for more), but at least one block per worker."""
+    interferogram ask for more), but at least one block per worker; a multiple of the file's row chunk when that
+    chunk is not much larger than the block (no chunk read twice)."""
     L, W = shape
     target = max(1, block_pixels // max(W, 1))
-    return int(max(1, min(target, math.ceil(L / max(workers, 1)))))
+    rows = int(max(1, min(target, math.ceil(L / max(workers, 1)))))
+    if row_chunk and 1 < row_chunk <= 4 * target:
+        rows = max(row_chunk, rows // row_chunk * row_chunk)
+    return rows
 
 
 def _run_blocks_threaded(stack, blocks, params, sink, workers, progress):
@@ -407,7 +412,8 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
         log.warning("%s: no coherence; inverting without weights", stack.origin)
     workers = options.workers or os.cpu_count() or 1
     chunk_rows = options.chunk_rows or default_chunk_rows(
-        stack.shape, workers, getattr(stack.source, "preferred_block_pixels", 32768))
+        stack.shape, workers, getattr(stack.source, "preferred_block_pixels", 32768),
+        getattr(stack.source, "row_chunk", None))
     if chunk_rows < 1:
         raise InSARInputError("--chunk-rows must be at least 1")
     out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -115,6 +115,7 @@ class MintPyStackSource:
     keep: tuple[int, ...]
     n_total: int
     has_coherence: bool
+    row_chunk: int | None = None  # HDF5 chunk height of unwrapPhase (blocks are aligned to it)
 
     def _sel(self):
         if len(self.keep) == self.n_total:
@@ -172,6 +173,8 @@ def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, lo
             raise InSARInputError(f"{src}: unwrapPhase has shape {ushape}, expected ({m}, LENGTH, WIDTH)")
         keep = np.ones(m, bool) if "dropIfgram" not in f else np.asarray(f["dropIfgram"][:], bool)
         has_coh = "coherence" in f and f["coherence"].shape == ushape
+        chunks = f["unwrapPhase"].chunks
+        row_chunk = int(chunks[1]) if chunks else None
         bperp = np.asarray(f["bperp"][:], float) if "bperp" in f else None
         lat = f["latitude"][:] if "latitude" in f and "X_FIRST" not in attrs else None
         lon = f["longitude"][:] if "longitude" in f and "X_FIRST" not in attrs else None
@@ -204,7 +207,7 @@ def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, lo
         looks = max(float(np.rint(looks)), 1.0)
     return IfgramStack(
         pairs=[pairs[i] for i in kept], wavelength_m=float(wl), grid=grid,
-        source=MintPyStackSource(src, kept, m, has_coh), has_coherence=has_coh, looks=looks, ref_yx=ref_yx,
+        source=MintPyStackSource(src, kept, m, has_coh, row_chunk), has_coherence=has_coh, looks=looks, ref_yx=ref_yx,
         bperp_m=None if bperp is None else bperp[list(kept)], origin=src, kind="mintpy", attrs=attrs,
     )
 

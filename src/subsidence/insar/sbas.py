@@ -286,6 +286,9 @@ def invert_pixels(
     weight: np.ndarray | None = None,
     valid: np.ndarray | None = None,
     *,
+    coherence: np.ndarray | None = None,
+    looks: float = 1.0,
+    phase_offset: np.ndarray | None = None,
     gap_mode: GapMode = "nsbas",
     bridge_weight: float = DEFAULT_BRIDGE_WEIGHT,
     batch_pixels: int = 4096,
@@ -294,6 +297,8 @@ def invert_pixels(
 
     ``weight`` (m, P): per-pixel row weights (e.g. :func:`fisher_weights`), None for unweighted.
     ``valid`` (m, P): usable rows; default :func:`valid_mask` of ``phase``.
+    ``coherence`` (m, P) with ``looks``: instead of ``weight``, Fisher weights computed batch by batch (bounded memory).
+    ``phase_offset`` (m,): subtracted from every pixel's valid rows (the reference pixel's phase), batch by batch.
     ``gap_mode``: "nsbas" bridges disconnected pixels with the velocity model (flagged); "min-norm" reproduces
     MintPy's minimum-norm answer (the motion across a gap is set to zero); "none" leaves such pixels NaN.
 
@@ -337,11 +342,16 @@ def invert_pixels(
     for s in range(0, P, batch_pixels):
         sl = slice(s, min(s + batch_pixels, P))
         v = np.asarray(valid[:, sl])
-        y = np.where(v, np.asarray(phase[:, sl], dtype=np.float64), 0.0)  # (m, p)
-        if weight is None:
-            w = v.astype(np.float64)
-        else:
+        yb = np.asarray(phase[:, sl], dtype=np.float64)
+        if phase_offset is not None:
+            yb = yb - np.asarray(phase_offset, dtype=np.float64)[:, None]
+        y = np.where(v, yb, 0.0)  # (m, p)
+        if weight is not None:
             w = np.where(v, np.asarray(weight[:, sl], dtype=np.float64), 0.0)
+        elif coherence is not None:
+            w = np.where(v, fisher_weights(coherence[:, sl], looks), 0.0)
+        else:
+            w = v.astype(np.float64)
         nv = v.sum(axis=0)
         ok = nv > 0
         Nb = _laplacian_band(w, net, bw)  # (bw+1, k, p)

@@ -74,6 +74,7 @@ def _read_path_indexes() -> None:
 
     p = Problem.__table__.c
     Index("ix_web_problem_state_deadline", p.state, p.deadline)
+    Index("ix_web_problem_state_category", p.state, p.category, p.deadline)
     Index("ix_web_problem_mine", p.mine_id, p.id)
     Index("ix_web_problem_town", p.town_id, p.id)
     Index("ix_web_problem_category", p.category, p.id)

@@ -75,11 +75,14 @@ def rolling_median(x: np.ndarray, k: int) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if k <= 1 or x.size == 0:
         return x.copy()
-    if k == 3 and x.size >= 3 and np.isfinite(x).all():  # fast path: median of three without sorting
+    fin = np.isfinite(x)
+    first = int(np.argmax(fin)) if fin.any() else x.size
+    if k == 3 and x.size - first >= 3 and fin[first:].all():  # fast path: median of three, NaN only leading
         out = x.copy()
-        a, b, c = x[:-2], x[1:-1], x[2:]
-        out[2:] = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
-        out[1] = 0.5 * (x[0] + x[1])
+        y = x[first:]
+        a, b, c = y[:-2], y[1:-1], y[2:]
+        out[first + 2:] = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+        out[first + 1] = 0.5 * (y[0] + y[1])
         return out
     pad = np.concatenate([np.full(k - 1, np.nan), x])
     win = np.lib.stride_tricks.sliding_window_view(pad, k)

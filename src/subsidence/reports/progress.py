@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from subsidence.models import Problem, RectificationNotice
 from subsidence.models.enums import ProblemState
 from subsidence.reports.notice import cjk_paragraph, cjk_table, date_zh, jinja_env, new_docx, save_docx
-from subsidence.services.notices import ISSUER_NAME
+from subsidence.services.notices import ISSUER_NAME, issuer_name
 from subsidence.services.progress import Progress, ProgressRow, changes_between, compute_progress
 
 COUNT_HEADERS = ["发现", "已下达通知", "整改中", "待验收", "立行立改", "已验收销号", "逾期", "按期销号", "超期销号"]
@@ -40,6 +40,7 @@ class ProgressReport:
     notices_issued: int
     accepted_in_period: int
     illustrative: bool
+    issuer: str = ISSUER_NAME
 
     @property
     def title(self) -> str:
@@ -67,7 +68,8 @@ def build_report(session: Session, start: date, end: date) -> ProgressReport:
                                     RectificationNotice.issued_date <= end)) or 0
     accepted = sum(1 for c in changes if c["to"] == ProblemState.ACCEPTED.value)
     illustrative = bool(session.scalar(select(func.count()).select_from(Problem).where(Problem.illustrative)))
-    return ProgressReport(start, end, prog, changes, new_found, notices, accepted, illustrative)
+    return ProgressReport(start, end, prog, changes, new_found, notices, accepted, illustrative,
+                          issuer_name(session))
 
 
 def _untreated(row_counts) -> int:
@@ -134,7 +136,7 @@ def _context(rep: ProgressReport) -> dict[str, Any]:
 
     task_rows = p.by_task
     return {"r": {
-        "title": rep.title, "issuer": ISSUER_NAME, "start_zh": date_zh(rep.start), "end_zh": date_zh(rep.end),
+        "title": rep.title, "issuer": rep.issuer, "start_zh": date_zh(rep.start), "end_zh": date_zh(rep.end),
         "end": rep.end.isoformat(), "phase": p.phase.name_zh if p.phase else "",
         "illustrative": rep.illustrative,
         "kpis": [{"label": a, "value": b} for a, b in kpis], "summary_text": summary,
@@ -169,7 +171,7 @@ def _text_bar(n: int, top: int, width: int = 20) -> str:
 def progress_docx(rep: ProgressReport, out: Path | str | None = None) -> bytes:
     """The same report as DOCX (tables; bars drawn with block characters, no image library needed)."""
     ctx = _context(rep)["r"]
-    doc = new_docx(ctx["title"], author=ISSUER_NAME, when=rep.end)
+    doc = new_docx(ctx["title"], author=rep.issuer, when=rep.end)
     cjk_paragraph(doc, ctx["title"], bold=True, size=18, align="center", font="黑体")
     cjk_paragraph(doc, f"统计期间：{ctx['start_zh']} 至 {ctx['end_zh']}"
                        + (f"　当前阶段：{ctx['phase']}" if ctx["phase"] else ""), align="center")
@@ -204,7 +206,7 @@ def progress_docx(rep: ProgressReport, out: Path | str | None = None) -> bytes:
     else:
         cjk_paragraph(doc, "本期无状态变化。", indent=True)
     cjk_paragraph(doc)
-    cjk_paragraph(doc, ISSUER_NAME, align="right")
+    cjk_paragraph(doc, rep.issuer, align="right")
     cjk_paragraph(doc, ctx["end_zh"], align="right")
     return save_docx(doc, out)
 

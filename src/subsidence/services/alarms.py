@@ -42,7 +42,7 @@ DISPLACEMENT_KINDS = {SensorKind.GNSS, SensorKind.CRACK_METER, SensorKind.INCLIN
 STAGE_ROLES = {0: ("responsible", "monitor", "warning"), 1: ("town",), 2: ("bureau",)}
 FORECAST_BUCKETS = 6  #: newest accelerating buckets that get an inverse-velocity forecast per evaluation
 MIN_STEADY_DAYS = 3.0
-PREFETCH_DAYS = 2.5  #: history fetched in one query for recently evaluated sensors
+PREFETCH_DAYS = 3.0  #: at most this much history is fetched in one query for recently evaluated sensors
 RELEARN_PER_EVALUATION = 50  #: sensors whose steady velocity is re-learnt (daily) per evaluation call  #: history needed before the steady-creep velocity is learnt automatically
 STAGE_LABEL = {0: "群测群防责任人", 1: "镇人民政府", 2: "旗自然资源局"}
 
@@ -372,11 +372,18 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
     session.info["_peers"] = peers
     session.info["_relearn_budget"] = [RELEARN_PER_EVALUATION]
     # one query for the recent data of every sensor that was evaluated lately (the steady, frequent case)
-    recent = now - timedelta(days=PREFETCH_DAYS)
-    fresh = [s.id for s in sensors if (tr := cache.get((s.id, "_sensor"))) is not None
-             and tr.evaluated_until is not None and tr.evaluated_until >= recent + timedelta(days=1)]
-    if len(fresh) > 1:
-        session.info["_prefetched"] = {"start": recent, "ids": set(fresh), "data": _prefetch(session, fresh, recent)}
+    need: dict[int, datetime] = {}
+    for s in sensors:
+        tr = cache.get((s.id, "_sensor"))
+        st = (tr.state or {}) if tr is not None else {}
+        if tr is None or tr.evaluated_until is None or not st.get("calm", True) or "steady_v" not in st:
+            continue
+        start = tr.evaluated_until - timedelta(days=float(st.get("span_days", 1.0)) + 0.5)
+        if start >= now - timedelta(days=PREFETCH_DAYS):
+            need[s.id] = start
+    if len(need) > 1:
+        start = min(need.values())
+        session.info["_prefetched"] = {"start": start, "ids": set(need), "data": _prefetch(session, list(need), start)}
     session.info["_open_alarms"] = {a.open_key: a for a in session.scalars(
         select(Alarm).where(Alarm.open_key.is_not(None), Alarm.sensor_id.in_(ids)))} if ids else {}
     try:
@@ -440,7 +447,8 @@ def _evaluate_sensors(session: Session, sensors: list[Sensor], cache: dict, now:
         _dq(session, sensor, AlarmKind.NO_DATA, no_data(last_obs, now, interval, rules.no_data_factor),
             f"超过 {interval * rules.no_data_factor} 未收到数据 / no data for {interval * rules.no_data_factor}",
             actor, rules.policy, now, report)
-        if last_obs is not None and (since is None or last_obs > since):
+        # a rain gauge reads 0 for weeks in the dry season: a flat line is normal there
+        if sensor.kind != SensorKind.RAIN_GAUGE and last_obs is not None and (since is None or last_obs > since):
             vals = loaded_v[-rules.flat_line_samples:] if loaded_v.size >= rules.flat_line_samples else \
                 session.scalars(select(Observation.value).where(Observation.sensor_id == sensor.id)
                                 .order_by(Observation.time.desc()).limit(rules.flat_line_samples)).all()

@@ -273,6 +273,11 @@ register_policy(Policy("dashboard", Problem, label_zh="进度统计", rules={
     "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.TOWN: ALL},
 }))
 
+#: county-wide documents (the ledger workbook in the exchange layout): the office
+register_policy(Policy("report", Problem, label_zh="报表", rules={
+    "export_all": {R.OFFICE: ALL},
+}))
+
 register_policy(Policy("user", User, label_zh="账户", rules={
     "read": {R.OFFICE: ALL},
     "create": {R.OFFICE: ALL},

@@ -183,6 +183,7 @@ def transition(session: Session, problem: Problem, actor: Actor, name: str, *, o
         raise ValidationFailed(f"“{t.label_zh}”须随文书办理 / '{name}' needs its document: use {cmd}")
     if on < problem.found_date:
         raise ValidationFailed(f"date {on} is before the problem's found date {problem.found_date}")
+    check_transition(problem, actor, name, reason)  # before touching anything
     extra = {}
     if name == "submit":
         from subsidence.services.workdays import default_calendar

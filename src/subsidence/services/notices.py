@@ -78,6 +78,21 @@ class MilestoneInput:
     workdays_before: int | None = None
 
 
+def issuer_name(session: Session) -> str:
+    """The issuing office as printed: the banner's name + the office unit's name (default :data:`ISSUER_NAME`)."""
+    from subsidence.models import AdminArea, Unit
+    from subsidence.models.enums import AreaLevel, UnitKind
+
+    office = session.scalar(select(Unit).where(Unit.kind == UnitKind.OFFICE).order_by(Unit.code).limit(1))
+    if office is None:
+        return ISSUER_NAME
+    banner = session.scalar(select(AdminArea).where(AdminArea.level == AreaLevel.BANNER).order_by(AdminArea.code)
+                            .limit(1))
+    if banner is not None and not office.name_zh.startswith(banner.name_zh):
+        return banner.name_zh + office.name_zh
+    return office.name_zh
+
+
 def format_notice_number(year: int, seq: int, prefix: str = NOTICE_PREFIX) -> str:
     return f"{prefix}〔{year}〕第{seq:03d}号"
 
@@ -135,12 +150,12 @@ def _resolve_milestones(milestones: Sequence[MilestoneInput], issued: date, dead
 
 def build_snapshot(problem: Problem, *, code: str, issued_date: date, deadline: date, recipient: str,
                    requirement: str, legal_basis: str, milestones: Sequence[tuple[str, date]],
-                   cal: WorkCalendar | None = None) -> dict:
+                   cal: WorkCalendar | None = None, issuer: str = ISSUER_NAME) -> dict:
     """Everything printed on the notice, frozen at issue time."""
     cal = cal or default_calendar()
     mine = problem.mine
     return {
-        "code": code, "issuer": ISSUER_NAME, "issued_date": issued_date.isoformat(),
+        "code": code, "issuer": issuer, "issued_date": issued_date.isoformat(),
         "deadline": deadline.isoformat(), "workdays": cal.workdays_between(issued_date, deadline),
         "recipient": recipient,
         "enterprise": mine.enterprise.name_zh if mine is not None and mine.enterprise is not None else None,
@@ -208,7 +223,8 @@ def issue_notice(session: Session, problem: Problem, actor: Actor, *, issued_dat
     code = format_notice_number(issued_date.year, seq, prefix)
     issuer_unit_id = actor.unit_id
     snapshot = build_snapshot(problem, code=code, issued_date=issued_date, deadline=deadline, recipient=recipient,
-                              requirement=requirement, legal_basis=legal_basis, milestones=resolved, cal=cal)
+                              requirement=requirement, legal_basis=legal_basis, milestones=resolved, cal=cal,
+                              issuer=issuer_name(session))
     reason = f"下达限期整改通知书 {code}"
     with acting_as(session, actor.audit_name, reason):
         notice = RectificationNotice(

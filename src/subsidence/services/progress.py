@@ -336,9 +336,15 @@ def escalate_overdue(session: Session, today: date, *, actor_name: str = "system
 
 
 def deadline_watch(session: Session, today: date, cal: WorkCalendar | None = None) -> dict:
-    """Overdue and due-soon problems on ``today`` (current states)."""
-    prog = compute_progress(session, today, cal)
-    return {"today": today.isoformat(), "overdue": prog.as_dict()["overdue"], "due_soon": prog.as_dict()["due_soon"]}
+    """On ``today``: overdue and due-soon problems, and submissions the office has not decided within the
+    60-working-day acceptance window (``acceptance_overdue``: the office's own deadline)."""
+    prog = compute_progress(session, today, cal).as_dict()
+    waiting = session.scalars(select(Problem).where(Problem.state == S.SUBMITTED, Problem.acceptance_due.is_not(None),
+                                                    Problem.acceptance_due < today).order_by(Problem.code)).all()
+    return {"today": today.isoformat(), "overdue": prog["overdue"], "due_soon": prog["due_soon"],
+            "acceptance_overdue": [{"code": p.code, "title": p.title, "submitted_date": p.submitted_date.isoformat()
+                                    if p.submitted_date else None, "acceptance_due": p.acceptance_due.isoformat()}
+                                   for p in waiting]}
 
 
 def towns(session: Session) -> list[AdminArea]:

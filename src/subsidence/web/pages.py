@@ -96,7 +96,8 @@ def dashboard_page(request: Request, actor: OptionalUser, lang: Lang) -> Respons
     if actor.user_id is None:
         return _login_redirect(request)
     return render(request, "dashboard.html", actor, lang,
-                  can_progress=authz.policy("dashboard").allows_role(actor, "read"))
+                  can_progress=authz.policy("dashboard").allows_role(actor, "read"),
+                  can_ledger=authz.policy("report").allows_role(actor, "export_all"))
 
 
 @router.get("/problems", response_class=HTMLResponse)

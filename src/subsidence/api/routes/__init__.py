@@ -1,6 +1,7 @@
 """One router module per resource; :data:`ROUTERS` lists them in the order the OpenAPI document shows."""
 
-from subsidence.api.routes import admin, auth, census, dashboard, map, mines, monitoring, ogc, problems, public
+from subsidence.api.routes import (admin, auth, census, dashboard, map, mines, monitoring, ogc, problems, public,
+                                   reports)
 
 ROUTERS = [auth.router, problems.router, mines.router, monitoring.router, census.router, map.router,
-           dashboard.router, public.router, admin.router, ogc.router]
+           dashboard.router, reports.router, public.router, admin.router, ogc.router]

@@ -613,6 +613,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_web_problem_category', ['category', 'id'], unique=False)
         batch_op.create_index('ix_web_problem_lead_unit', ['lead_unit_id', 'id'], unique=False)
         batch_op.create_index('ix_web_problem_mine', ['mine_id', 'id'], unique=False)
+        batch_op.create_index('ix_web_problem_state_category', ['state', 'category', 'deadline'], unique=False)
         batch_op.create_index('ix_web_problem_state_deadline', ['state', 'deadline'], unique=False)
         batch_op.create_index('ix_web_problem_town', ['town_id', 'id'], unique=False)
 
@@ -1179,6 +1180,7 @@ def downgrade() -> None:
     with op.batch_alter_table('problem', schema=None) as batch_op:
         batch_op.drop_index('ix_web_problem_town')
         batch_op.drop_index('ix_web_problem_state_deadline')
+        batch_op.drop_index('ix_web_problem_state_category')
         batch_op.drop_index('ix_web_problem_mine')
         batch_op.drop_index('ix_web_problem_lead_unit')
         batch_op.drop_index('ix_web_problem_category')

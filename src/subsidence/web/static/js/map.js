@@ -95,15 +95,26 @@ async function loadLayers(map) {
     list.appendChild(row);
     if (id === 'towns' || id === 'mining_rights') addLabels(map, id, fc.features);
   }
+  const hidden = new Set();
+  const labelsByZoom = () => {
+    const z = map.getZoom();
+    labelMarkers.forEach((m) => {
+      const show = !hidden.has(m.layer) && (m.layer !== 'mining_rights' || z >= 10);
+      m.el.style.display = show ? '' : 'none';
+    });
+  };
   list.addEventListener('change', (ev) => {
     const id = ev.target.dataset.layer;
     if (!id) return;
     const vis = ev.target.checked ? 'visible' : 'none';
     styleLayers[id].forEach((lid) => map.setLayoutProperty(lid, 'visibility', vis));
-    labelMarkers.filter((m) => m.layer === id).forEach((m) => { m.el.style.display = ev.target.checked ? '' : 'none'; });
+    if (ev.target.checked) hidden.delete(id); else hidden.add(id);
+    labelsByZoom();
   });
+  map.on('zoomend', labelsByZoom);
   const b = bboxOf(all);
   if (isFinite(b[0])) map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 30, duration: 0 });
+  labelsByZoom();
   legend();
   filters(map);
   const clickable = Object.values(styleLayers).flat();
