@@ -150,11 +150,45 @@ def bench_alarms(pg_url, tmp, n_sensors=1000, days=4.0, naive_sensors=100):
             "naive_per_sensor_ms": (t4 - t3) / naive_sensors * 1000}
 
 
+def bench_queries(pg_url, tmp, days=365, n_sensors=3):
+    """Years-of-data queries: ``days`` of 1-minute data for a few sensors, then the chart and engine queries."""
+    eng = fresh_engine(pg_url, tmp, "query")
+    sm = make_sessionmaker(eng)
+    with sm() as s:
+        sensors = setup_sensors(s, n_sensors, 60)
+        s.commit()
+        ids = [x.id for x in sensors]
+        per = int(days * 1440)
+        t = time.perf_counter()
+        for sid in ids:
+            for k in range(0, per, 100_000):
+                m = min(100_000, per - k)
+                vals = np.cumsum(np.full(m, 0.0005))
+                I.store_observations(s, [{"sensor_id": sid, "time": T0 + timedelta(minutes=k + j), "value": float(v)}
+                                         for j, v in enumerate(vals)])
+            s.commit()
+        load = time.perf_counter() - t
+        end = T0 + timedelta(minutes=per)
+        out = {"rows": per * n_sensors, "load_s": load}
+        for name, fn in (
+            ("latest", lambda: I.latest_times(s, ids)),
+            ("last_day_raw", lambda: I.series(s, ids[0], start=end - timedelta(days=1))),
+            ("month_hourly", lambda: I.bucketed(s, ids[0], end - timedelta(days=30), end, 3600)),
+            ("year_daily", lambda: I.bucketed(s, ids[0], T0, end, 86400)),
+        ):
+            t = time.perf_counter()
+            res = fn()
+            out[name] = (time.perf_counter() - t, len(res) if not isinstance(res, tuple) else len(res[0]))
+    eng.dispose()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sensors", type=int, default=1000)
     ap.add_argument("--days", type=float, default=4.0)
     ap.add_argument("--ingest-sensors", type=int, default=100)
+    ap.add_argument("--query-days", type=float, default=0.0, help="also time queries on this many days of 1-min data")
     ap.add_argument("--pg", default=None, help="PostgreSQL admin URL (creates throw-away databases)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -171,6 +205,11 @@ def main() -> None:
               f"latency {al['latency_s']:.2f} s ({al['latency_s'] / al['sensors'] * 1000:.1f} ms/sensor); "
               f"naive per-sensor transaction {al['naive_per_sensor_ms']:.1f} ms/sensor; "
               f"first evaluation (learning) {al['prime_s']:.1f} s")
+        if args.query_days:
+            q = bench_queries(args.pg, tmp, days=args.query_days)
+            print(f"[{kind}] queries on {q['rows']:,} rows ({args.query_days:g} days of 1-min data × 3 sensors, "
+                  f"loaded in {q['load_s']:.0f} s): " + "; ".join(
+                      f"{k} {v[0] * 1000:.0f} ms ({v[1]} rows)" for k, v in q.items() if isinstance(v, tuple)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

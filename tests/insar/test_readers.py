@@ -97,3 +97,13 @@ def test_geocoding_from_regular_lat_lon_datasets():
     assert g.xy(0, 0) == pytest.approx((109.70, 39.50)) and g.xy(7, 9) == pytest.approx((109.79, 39.43))
     with pytest.raises(InSARInputError, match="radar coordinates"):
         grid_from_mintpy_attrs({"LENGTH": "8", "WIDTH": "10"}, source="x.h5", lat=lat + lon * 0.01, lon=lon)
+
+
+def test_incidence_from_mintpy_attributes_is_used(tmp_path):
+    with h5py.File(tmp_path / "velocity.h5", "w") as f:
+        f.create_dataset("velocity", data=np.full((8, 10), -0.02, np.float32))
+        for k, v in _mintpy_attrs(FILE_TYPE="velocity", UNIT="m/year", CENTER_INCIDENCE_ANGLE="39.0").items():
+            f.attrs[k] = v
+    v = read_deformation(tmp_path / "velocity.h5")
+    assert v.incidence_deg == 39.0
+    assert v.subsidence_rate_mm_per_yr()[0, 0] == pytest.approx(20.0 / np.cos(np.deg2rad(39.0)))

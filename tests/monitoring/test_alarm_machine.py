@@ -76,3 +76,20 @@ def test_escalation_schedule_and_no_data():
     assert no_data(None, T0, timedelta(minutes=1))
     assert no_data(T0, T0 + timedelta(hours=1), timedelta(minutes=1))
     assert not no_data(T0, T0 + timedelta(minutes=20), timedelta(minutes=1))
+
+
+def test_alarm_history_rows_are_append_only(session):
+    import pytest
+
+    from subsidence.models import Alarm, AlarmEvent
+
+    a = Alarm(kind="threshold", level=2, max_level=2, state="open", opened_at=T0, level_since=T0, message="x")
+    session.add(a)
+    session.flush()
+    ev = AlarmEvent(alarm_id=a.id, at=T0, event="raised", level=2, actor="t")
+    session.add(ev)
+    session.flush()
+    ev.event = "tampered"
+    with pytest.raises(ValueError, match="append-only"):
+        session.flush()
+    session.rollback()

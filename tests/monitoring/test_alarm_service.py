@@ -175,3 +175,19 @@ def test_web_adapters_feed_levels_thresholds_series(session, sensors):
     alarm = A.get_alarm(session, f[0]["id"])
     A.acknowledge(session, alarm, actor="monitor:a")  # the web passes the object
     assert alarm.acknowledged_by == "monitor:a"
+
+
+def test_sensor_fault_alarm_from_out_of_range_values(session, sensors):
+    sid = sensors["gnss"].id
+    bad = [{"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": 99999.0}
+           for i in range(3)]
+    rep = I.ingest_batch(session, bad, "bad", now=T0 + timedelta(hours=1))
+    assert rep.faults == {sid: 3} and rep.accepted == 0
+    A.evaluate(session, now=T0 + timedelta(hours=1), sensor_ids=[sid], faults=rep.faults)
+    fault = session.scalar(select(Alarm).where(Alarm.kind == "sensor_fault", Alarm.open_key.is_not(None)))
+    assert fault is not None and fault.data_quality and fault.next_escalation_at is None
+    good = [{"sensor": "GNSS-01", "time": (T0 + timedelta(hours=1, minutes=10 * i)).isoformat(), "value": 1.0 + i}
+            for i in range(3)]
+    rep = I.ingest_batch(session, good, "good", now=T0 + timedelta(hours=2))
+    A.evaluate(session, now=T0 + timedelta(hours=2), sensor_ids=[sid], faults=rep.faults)
+    assert fault.state == "cleared"

@@ -188,3 +188,22 @@ def test_plan_gap_is_an_assessment_indicator(session, mine):
     _, parts = score_mine(session, mine, 2024, date(2025, 2, 1), AssessmentConfig())
     (part,) = [p for p in parts if p["key"] == "plan_achievement"]
     assert part["sub_score"] == pytest.approx(0.25)
+
+
+def test_progress_report_has_the_plan_against_achievement_table(session, mine):
+    from subsidence.reports.progress import build_report, progress_docx, progress_html
+
+    set_annual_plan(session, mine, 2024, target_treat_ha=2, target_reclaim_ha=2, budget_yuan=900_000)
+    report_treated(session, mine, 2024, [ParcelInput("R1", "grassland", sq(200, 200), spending_yuan=120_000)],
+                   reported_date=date(2024, 12, 1))
+    rep = build_report(session, date(2024, 10, 1), date(2024, 12, 31))
+    (row,) = rep.as_dict()["plan_achievement"]["rows"]
+    assert row["key"] == "C-PLAN-1" and row["planned_ha"] == 4 and row["achieved_ha"] == 0  # reported, not verified
+    html = progress_html(rep)
+    assert "2024年度治理与复垦计划完成情况" in html and "方案测试煤矿" in html and "900000" in html
+    import io
+
+    from docx import Document
+
+    text = "\n".join(c.text for t in Document(io.BytesIO(progress_docx(rep))).tables for r in t.rows for c in r.cells)
+    assert "方案测试煤矿" in text

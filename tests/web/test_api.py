@@ -208,3 +208,22 @@ def test_report_downloads(client, world):
     assert client.get("/api/reports/ledger.xlsx", headers=auth(world, "department")).status_code == 403
     r = client.get("/api/reports/progress?start=2024-12-01&end=2024-11-01", headers=auth(world, "office"))
     assert r.status_code == 422
+
+
+def test_read_cache_hits_and_invalidation(client, world):
+    h = auth(world, "office")
+    first = client.get("/api/problems?limit=5", headers=h)
+    again = client.get("/api/problems?limit=5", headers=h)
+    assert first.headers["x-cache"] == "miss" and again.headers["x-cache"] == "hit"
+    assert first.json() == again.json()
+    # another actor never gets the office's cached page
+    other = client.get("/api/problems?limit=5", headers=auth(world, "enterprise_a"))
+    assert other.headers["x-cache"] == "miss" and other.json()["total"] == 1
+    # any audited write moves the data version: the next read is fresh
+    r = client.post(f"/api/problems/{world.ids['pb']}/transitions", headers=h, json={"name": "fix_at_once"})
+    assert r.status_code == 200
+    after = client.get("/api/problems?limit=5", headers=h)
+    assert after.headers["x-cache"] == "miss"
+    assert {i["id"]: i["state"] for i in after.json()["items"]}[world.ids["pb"]] == "fixed_at_once"
+    summary = client.get("/api/dashboard/summary", headers=h).json()
+    assert any(s["state"] == "fixed_at_once" for s in summary["by_state"])

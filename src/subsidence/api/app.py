@@ -178,10 +178,11 @@ def _wants_html(request: Request) -> bool:
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None, *,
-               today: date | None = None) -> FastAPI:
+               today: date | None = None, cache: bool = True) -> FastAPI:
     """Build the web application on ``engine`` (default: the settings' database).
 
     ``today`` pins the business date (tests, the demo county); default: today in the settings' zone.
+    ``cache``: the read caches keyed on the audit trail (see :mod:`subsidence.api.cache`).
     """
     from subsidence.db.session import make_engine, make_sessionmaker
 
@@ -199,6 +200,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.today = today
+    from subsidence.api.cache import LRU
+
+    app.state.actor_cache = LRU(max_entries=4096, max_bytes=4096) if cache else None
+    app.state.response_cache = LRU() if cache else None
 
     _install_error_handlers(app)
 

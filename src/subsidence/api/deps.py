@@ -8,6 +8,7 @@ or a bearer token to an :class:`~subsidence.services.authz.Actor`.
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Iterator
 
@@ -56,31 +57,59 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _ActorEntry:
+    version: int
+    actor: authz.Actor
+    csrf_token: str | None
+    expires_at: datetime | None
+
+
+def _resolve(request: Request, session: Session, token: str | None, cookie: str | None) -> _ActorEntry:
+    if token is not None:
+        user = accounts.resolve_token(session, token)
+        tok_exp = None
+        return _ActorEntry(0, authz.actor_for(session, user), None, tok_exp)
+    ws = accounts.resolve_session(session, cookie or "")
+    return _ActorEntry(0, authz.actor_for(session, ws.user), ws.csrf_token, ws.expires_at)
+
+
 def optional_actor(request: Request, session: SessionDep) -> authz.Actor:
-    """The signed-in actor, or the anonymous public actor (for pages the public may see)."""
+    """The signed-in actor, or the anonymous public actor (for pages the public may see).
+
+    Resolved credentials are cached (by digest) until the data version moves (any audited change, e.g. a
+    revoked token, a disabled account, a logout) or the session expires; see :mod:`subsidence.api.cache`.
+    """
     cached = getattr(request.state, "actor", None)
     if cached is not None:
         return cached
     token = _bearer(request)
-    if token is not None:
-        user = accounts.resolve_token(session, token)
-        actor = authz.actor_for(session, user)
-    else:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if not cookie:
-            request.state.actor = authz.ANONYMOUS
-            return authz.ANONYMOUS
-        ws = accounts.resolve_session(session, cookie)
+    cookie = None if token is not None else request.cookies.get(SESSION_COOKIE)
+    if token is None and not cookie:
+        request.state.actor = authz.ANONYMOUS
+        return authz.ANONYMOUS
+    from subsidence.api import cache as cache_mod
+    from subsidence.db.base import utcnow
+
+    lru = getattr(request.app.state, "actor_cache", None)
+    key = ("t", cache_mod.digest(token)) if token is not None else ("c", cache_mod.digest(cookie))
+    version = cache_mod._version(request, session)
+    entry = lru.get(key) if lru is not None else None
+    if entry is None or entry.version != version or (entry.expires_at is not None and entry.expires_at <= utcnow()):
+        entry = _resolve(request, session, token, cookie)
+        entry = _ActorEntry(version, entry.actor, entry.csrf_token, entry.expires_at)
+        if lru is not None:
+            lru.put(key, entry)
+    if cookie is not None:
         if request.method in UNSAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
-            if not sent or not hmac.compare_digest(sent, ws.csrf_token):
+            if not sent or not hmac.compare_digest(sent, entry.csrf_token or ""):
                 raise CSRFFailed("CSRF 校验失败：请刷新页面后重试 / CSRF check failed: missing or wrong "
                                  f"{CSRF_HEADER} header; reload the page and try again")
-        request.state.csrf_token = ws.csrf_token
-        actor = authz.actor_for(session, ws.user)
-    request.state.actor = actor
-    session.info["actor"] = actor.audit_name
-    return actor
+        request.state.csrf_token = entry.csrf_token
+    request.state.actor = entry.actor
+    session.info["actor"] = entry.actor.audit_name
+    return entry.actor
 
 
 def current_actor(actor: Annotated[authz.Actor, Depends(optional_actor)]) -> authz.Actor:

@@ -258,8 +258,9 @@ def observations_import(
     with _tx(actor, f"observations {file.name}") as s:
         rep = _run(ingest_csv, s, file, strict=strict, default_tz=timezone_name)
         out = rep.to_dict()
-        if evaluate and rep.sensor_ids:
-            out["alarms"] = evaluate_alarms(s, sensor_ids=rep.sensor_ids, actor=actor).to_dict()
+        if evaluate and (rep.sensor_ids or rep.faults):
+            out["alarms"] = evaluate_alarms(s, sensor_ids=sorted(set(rep.sensor_ids) | set(rep.faults)),
+                                            actor=actor, faults=rep.faults).to_dict()
     if json_out:
         emit_json(out)
         return

@@ -152,6 +152,8 @@ class Deformation:
         if self.direction == "up":
             return vertical_up_m_to_subsidence_mm(los_m)
         if incidence_deg is None:
+            incidence_deg = self.incidence_deg
+        if incidence_deg is None:
             raise InSARInputError(
                 f"{self.source or 'deformation'}: LOS product; give the incidence angle (degrees from vertical, "
                 "e.g. 39 for Sentinel-1 IW mid-swath) to convert LOS to vertical subsidence")

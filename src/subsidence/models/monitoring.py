@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, SmallInteger, String, Text,
     UniqueConstraint,
 )
+from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from subsidence.db.base import Base, Timestamped, utcnow
@@ -205,3 +206,12 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), doc="lease of the dispatcher on it")
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+def _append_only(mapper, connection, target) -> None:  # noqa: ARG001
+    raise ValueError(f"{target.__tablename__} is append-only: alarm history is never changed or deleted")
+
+
+# ORM-level guard for the alarm history (a database trigger like audit_event's is requested in ddl.py)
+event.listen(AlarmEvent, "before_update", _append_only)
+event.listen(AlarmEvent, "before_delete", _append_only)

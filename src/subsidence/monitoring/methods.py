@@ -891,7 +891,10 @@ def isolated_spikes(y: np.ndarray, *, k: float = 8.0, window: int = 41, min_scal
         warnings.simplefilter("ignore", RuntimeWarning)
         med = np.nanmedian(win, axis=1)
         mad = np.nanmedian(np.abs(win - med[:, None]), axis=1)
-    scale = np.maximum(1.4826 * mad, min_scale)
+        mean_abs = np.nanmean(np.abs(win - med[:, None]), axis=1)
+    # noise-free or quantised stretches have MAD = 0: fall back to the mean absolute deviation
+    # (set the sensor's resolution as ``min_scale`` so that one quantisation step is never a spike)
+    scale = np.maximum(np.where(mad > 0, 1.4826 * mad, mean_abs), min_scale)
     same_side = np.zeros(n, dtype=bool)
     same_side[1:-1] = (y[1:-1] - y[:-2]) * (y[1:-1] - y[2:]) > 0
     dev = np.abs(d - med)

@@ -8,7 +8,7 @@ give the same document: fixed metadata (dated ``end``), deterministic ordering, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from subsidence.reports.notice import cjk_paragraph, cjk_table, date_zh, jinja_e
 from subsidence.services.notices import ISSUER_NAME, issuer_name
 from subsidence.services.progress import Progress, ProgressRow, changes_between, compute_progress
 
+PLAN_HEADERS = ["矿山", "计划面积(公顷)", "核查完成(公顷)", "差额(公顷)", "完成率", "预算(元)", "投入(元)", "是否按期"]
 COUNT_HEADERS = ["发现", "已下达通知", "整改中", "待验收", "立行立改", "已验收销号", "逾期", "按期销号", "超期销号"]
 COUNT_KEYS = ["found", "noticed", "rectifying", "submitted", "fixed_at_once", "accepted", "overdue", "on_time", "late"]
 #: stacked-bar segments: (count key, label, colour)
@@ -41,6 +42,9 @@ class ProgressReport:
     accepted_in_period: int
     illustrative: bool
     issuer: str = ISSUER_NAME
+    #: plan against achievement per mine for the year the period ends in (issue 9); dicts of GapRow.as_dict()
+    plan_year: int | None = None
+    plan_rows: list[dict] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -50,7 +54,8 @@ class ProgressReport:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), **self.progress.as_dict(),
                 "period": {"new_found": self.new_found, "notices_issued": self.notices_issued,
                            "accepted": self.accepted_in_period, "changes": len(self.changes)},
-                "changes": self.changes}
+                "changes": self.changes,
+                "plan_achievement": {"year": self.plan_year, "rows": self.plan_rows}}
 
 
 def build_report(session: Session, start: date, end: date) -> ProgressReport:
@@ -68,8 +73,11 @@ def build_report(session: Session, start: date, end: date) -> ProgressReport:
                                     RectificationNotice.issued_date <= end)) or 0
     accepted = sum(1 for c in changes if c["to"] == ProblemState.ACCEPTED.value)
     illustrative = bool(session.scalar(select(func.count()).select_from(Problem).where(Problem.illustrative)))
+    from subsidence.services.plans import plan_gap
+
+    plan_rows = [r.as_dict() for r in plan_gap(session, end.year, by="mine")]
     return ProgressReport(start, end, prog, changes, new_found, notices, accepted, illustrative,
-                          issuer_name(session))
+                          issuer_name(session), plan_year=end.year, plan_rows=plan_rows)
 
 
 def _untreated(row_counts) -> int:
@@ -151,6 +159,11 @@ def _context(rep: ProgressReport) -> dict[str, Any]:
                      "change": f"{_state_zh(c['from'])} → {_state_zh(c['to'])}", "actor": c["actor"],
                      "note": " ".join(x for x in (c.get("notice") or "", c.get("reason") or "") if x)}
                     for c in rep.changes],
+        "plan_year": rep.plan_year,
+        "plan_headers": PLAN_HEADERS,
+        "plan_rows": [[r["name"], r["planned_ha"], r["achieved_ha"], r["gap_ha"],
+                       "—" if r["ratio"] is None else f"{100 * r['ratio']:.0f}%", r["budget_yuan"], r["spent_yuan"],
+                       "按期" if r["on_time"] else "滞后"] for r in rep.plan_rows],
     }}
 
 
@@ -205,6 +218,11 @@ def progress_docx(rep: ProgressReport, out: Path | str | None = None) -> bytes:
                   [[c["on"], c["problem"], c["change"], c["actor"], c["note"]] for c in ctx["changes"]])
     else:
         cjk_paragraph(doc, "本期无状态变化。", indent=True)
+    cjk_paragraph(doc, f"七、{ctx['plan_year']}年度治理与复垦计划完成情况", bold=True, font="黑体")
+    if ctx["plan_rows"]:
+        cjk_table(doc, ctx["plan_headers"], ctx["plan_rows"])
+    else:
+        cjk_paragraph(doc, "本年度未录入年度计划。", indent=True)
     cjk_paragraph(doc)
     cjk_paragraph(doc, rep.issuer, align="right")
     cjk_paragraph(doc, ctx["end_zh"], align="right")

@@ -347,8 +347,11 @@ def _rain_caps(session: Session, sensor: Sensor, tb: np.ndarray) -> list[Level]:
 
 
 def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Iterable[int] | None = None,
-             actor: str = "system") -> EvaluationReport:
+             actor: str = "system", faults: dict[int, int] | None = None) -> EvaluationReport:
     """Evaluate the new samples of the given (default: all active) sensors, then data quality and escalation.
+
+    ``faults`` (from :attr:`IngestReport.faults`) raises a sensor-fault alarm for sensors that sent values
+    outside their physical range; the alarm clears when the sensor next sends valid data without faults.
 
     Writes alarms, events and outbox rows in the caller's transaction (commit it, then :func:`dispatch`)."""
     now = now or utcnow()
@@ -371,6 +374,7 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
         select(AlarmTrack).where(AlarmTrack.sensor_id.in_(track_ids)))} if track_ids else {}
     session.info["_peers"] = peers
     session.info["_relearn_budget"] = [RELEARN_PER_EVALUATION]
+    session.info["_faults"] = dict(faults or {})
     # one query for the recent data of every sensor that was evaluated lately (the steady, frequent case)
     need: dict[int, datetime] = {}
     for s in sensors:
@@ -395,6 +399,7 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
         session.info.pop("_gauges", None)
         session.info.pop("_relearn_budget", None)
         session.info.pop("_prefetched", None)
+        session.info.pop("_faults", None)
     session.flush()
     report.escalated = escalate_due(session, now=now)
     return report
@@ -456,6 +461,13 @@ def _evaluate_sensors(session: Session, sensors: list[Sensor], cache: dict, now:
             _dq(session, sensor, AlarmKind.FLAT_LINE, flat,
                 f"最近 {rules.flat_line_samples} 个数据完全相同（疑似传感器卡死）/ last "
                 f"{rules.flat_line_samples} values identical (stuck sensor?)", actor, rules.policy, now, report)
+        n_faults = session.info.get("_faults", {}).get(sensor.id, 0)
+        if n_faults:
+            _dq(session, sensor, AlarmKind.SENSOR_FAULT, True,
+                f"{n_faults} 个数据超出量程（疑似传感器故障）/ {n_faults} values outside the sensor's range",
+                actor, rules.policy, now, report)
+        elif last_obs is not None and (since is None or last_obs > since):
+            _dq(session, sensor, AlarmKind.SENSOR_FAULT, False, "", actor, rules.policy, now, report)
         meta.state = meta_state
         if last_obs is not None:
             meta.evaluated_until = max(x for x in (last_obs, latest, since) if x is not None)

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Integer, and_, cast, func, insert, select
+from sqlalchemy import Integer, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from subsidence.db.base import utcnow
@@ -116,12 +116,14 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     sensor_ids: list[int] = field(default_factory=list)
     reordered: int = 0
+    faults: dict[int, int] = field(default_factory=dict)  #: sensor id → values outside its physical range
 
     def to_dict(self) -> dict[str, Any]:
         return {"batch_id": self.batch_id, "source": self.source, "rows": self.n_rows, "accepted": self.accepted,
                 "duplicates": self.duplicates, "rejected": len(self.rejected),
                 "rejected_rows": [{"row": r, "sensor": s, "reason": why} for r, s, why in self.rejected],
-                "warnings": self.warnings, "reordered": self.reordered}
+                "warnings": self.warnings, "reordered": self.reordered,
+                "sensor_faults": {str(k): v for k, v in self.faults.items()}}
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -207,6 +209,7 @@ def ingest_batch(session: Session, rows: Iterable[Mapping[str, Any]], source: st
                 sensor.valid_max is not None and value > sensor.valid_max):
             reject(rowno, code, f"value {value:g} {sensor.unit} outside the sensor's range "
                                 f"[{sensor.valid_min}, {sensor.valid_max}] (sensor fault?)")
+            report.faults[sensor.id] = report.faults.get(sensor.id, 0) + 1
             continue
         per_sensor.setdefault(sensor.id, []).append((t, value, rowno))
 

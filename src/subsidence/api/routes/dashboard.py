@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import and_, case, func, select
 
 from subsidence.api.deps import CurrentUser, Lang, SessionDep, Today
+from subsidence.api.cache import cached_response, store_response
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import PROBLEM_COLUMNS, WORKING_STATES, list_problems, problem_filters
 from subsidence.models import Problem
@@ -65,8 +66,10 @@ def get_timeline(actor: CurrentUser, today: Today, lang: Lang) -> dict:
 
 
 @router.get("/summary", summary="总览数字 / headline numbers within your scope")
-def summary(session: SessionDep, actor: CurrentUser, today: Today, lang: Lang) -> dict:
+def summary(request: Request, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang) -> Response:
     authz.authorize_action(actor, "read", "problem")
+    if (hit := cached_response(request, session, actor, lang, today)) is not None:
+        return hit
     p = Problem.__table__
     where = problem_filters(actor, today=today)
     working = sorted(WORKING_STATES, key=lambda s: s.value)
@@ -85,48 +88,57 @@ def summary(session: SessionDep, actor: CurrentUser, today: Today, lang: Lang) -
         by_cat[cat] = by_cat.get(cat, 0) + cnt
         overdue += int(od or 0)
         soon += int(ds or 0)
-    return {
+    return store_response(request, session, actor, lang, today, JSONResponse({
         "today": today.isoformat(), "problems": sum(by_state.values()), "overdue": overdue, "due_soon": soon,
         "by_state": [{"state": ProblemState(s).value, "label": ProblemState(s).label(lang), "count": n}
                      for s, n in sorted(by_state.items(), key=lambda kv: str(kv[0]))],
         "by_category": [{"category": ProblemCategory(c).value, "label": ProblemCategory(c).label(lang), "count": n}
                         for c, n in sorted(by_cat.items(), key=lambda kv: str(kv[0]))],
         "timeline": timeline(today, lang),
-    }
+    }))
 
 
 @router.get("/progress", summary="进度（按任务、镇、部门）/ progress by task, town and department")
-def progress(session: SessionDep, actor: CurrentUser, today: Today, lang: Lang,
+def progress(request: Request, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang,
              by: Literal["task", "town", "department"] = "task", fmt: Fmt = "json") -> Response:
     """Counts as of today from the ledger's progress service (found, noticed, rectifying, accepted,
     overdue; on time vs late). County-wide aggregates: for the office, departments and towns."""
     authz.authorize_action(actor, "read", "dashboard")
     from subsidence.api.progress_today import progress_today
 
+    if fmt == "json" and (hit := cached_response(request, session, actor, lang, today)) is not None:
+        return hit
     prog = progress_today(session, today)
     key = {"task": "by_task", "town": "by_town", "department": "by_department"}[by]
     rows = [{**r, "label": r["label_zh"] if lang.startswith("zh") else r["label_en"]} for r in prog[key]]
     tl = timeline(today, lang)
     phase = next((p for p in tl["phases"] if p["state"] == "current"), None)
-    return table_response(rows, PROGRESS_COLUMNS, fmt, f"progress-by-{by}", lang,
+    resp = table_response(rows, PROGRESS_COLUMNS, fmt, f"progress-by-{by}", lang,
                           envelope={"as_of": today.isoformat(), "by": by, "total": prog["total"], "phase": phase})
+    return store_response(request, session, actor, lang, today, resp) if fmt == "json" else resp
 
 
 @router.get("/overdue", summary="逾期问题清单 / overdue problems (exportable)")
-def overdue(session: SessionDep, actor: CurrentUser, today: Today, lang: Lang, fmt: Fmt = "json",
+def overdue(request: Request, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang, fmt: Fmt = "json",
             limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Response:
     authz.authorize_action(actor, "read", "problem")
+    if fmt == "json" and (hit := cached_response(request, session, actor, lang, today)) is not None:
+        return hit
     rows, total = list_problems(session, actor, today=today, lang=lang, limit=limit if fmt == "json" else 200_000,
                                 offset=0, overdue=True, order="deadline")
-    return table_response(rows, PROBLEM_COLUMNS, fmt, "overdue", lang, envelope={"total": total})
+    resp = table_response(rows, PROBLEM_COLUMNS, fmt, "overdue", lang, envelope={"total": total})
+    return store_response(request, session, actor, lang, today, resp) if fmt == "json" else resp
 
 
 @router.get("/due-soon", summary="即将到期问题清单 / problems due soon (exportable)")
-def due_soon(session: SessionDep, actor: CurrentUser, today: Today, lang: Lang, fmt: Fmt = "json",
+def due_soon(request: Request, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang, fmt: Fmt = "json",
              days: Annotated[int | None, Query(ge=0, le=365)] = None,
              limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Response:
     authz.authorize_action(actor, "read", "problem")
+    if fmt == "json" and (hit := cached_response(request, session, actor, lang, today)) is not None:
+        return hit
     rows, total = list_problems(session, actor, today=today, lang=lang, limit=limit if fmt == "json" else 200_000,
                                 offset=0, due_within_days=days if days is not None else due_soon_days(),
                                 order="deadline")
-    return table_response(rows, PROBLEM_COLUMNS, fmt, "due-soon", lang, envelope={"total": total})
+    resp = table_response(rows, PROBLEM_COLUMNS, fmt, "due-soon", lang, envelope={"total": total})
+    return store_response(request, session, actor, lang, today, resp) if fmt == "json" else resp

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
-from subsidence.api.deps import IdPath, IdQuery, CurrentUser, Lang, SessionDep
+from subsidence.api.cache import cached_response, store_response
+from subsidence.api.deps import Today, IdPath, IdQuery, CurrentUser, Lang, SessionDep
 from subsidence.services import authz, layers
 
 router = APIRouter(prefix="/api/layers", tags=["map"])
@@ -46,7 +47,7 @@ def layer_gpkg(layer_id: str, session: SessionDep, actor: CurrentUser, lang: Lan
 
 @router.get("/{layer_id}", summary="图层要素（GeoJSON，CRS84）/ layer features as GeoJSON")
 def layer_geojson(
-    layer_id: str, request: Request, session: SessionDep, actor: CurrentUser, lang: Lang,
+    layer_id: str, request: Request, session: SessionDep, actor: CurrentUser, lang: Lang, today: Today,
     bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
     limit: Annotated[int, Query(ge=1, le=layers.MAX_LIMIT)] = layers.MAX_LIMIT,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -54,9 +55,12 @@ def layer_geojson(
     stability: Annotated[str | None, Query(max_length=40)] = None,
     town_id: IdQuery = None, mine_id: IdQuery = None,
     hazard_type: Annotated[str | None, Query(max_length=40)] = None,
-) -> dict:
+) -> Response:
     """Filters apply where the layer has them (see the layer list); others are ignored."""
     layer = layers.get_layer(layer_id)
+    if (hit := cached_response(request, session, actor, lang, today)) is not None:
+        return hit
     page = layers.query_layer(session, actor, layer_id, bbox=layers.parse_bbox(bbox), limit=limit, offset=offset,
                               filters=layer_filters(request, layer), lang=lang)
-    return layers.feature_collection(page)
+    return store_response(request, session, actor, lang, today,
+                          JSONResponse(layers.feature_collection(page), media_type="application/geo+json"))

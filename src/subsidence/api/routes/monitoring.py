@@ -10,11 +10,12 @@ import importlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from subsidence.api.deps import IdPath, IdQuery, CurrentUser, Lang, SessionDep, Today
+from subsidence.api.cache import cached_response, store_response
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import _call_flex, _history
 from subsidence.models import AdminArea, HazardPoint, Sensor
@@ -66,13 +67,15 @@ def _levels(session, ids: list[int]) -> dict[int, Any]:
 
 
 @router.get("/api/hazard-points", summary="隐患点列表 / hazard points (filter, export)")
-def list_hazard_points(session: SessionDep, actor: CurrentUser, lang: Lang,
+def list_hazard_points(request: Request, session: SessionDep, actor: CurrentUser, lang: Lang, today: Today,
                        hazard_type: Annotated[str | None, Query(max_length=40)] = None,
                        town_id: IdQuery = None,
                        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
                        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                        fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json") -> Response:
     authz.authorize_action(actor, "read", "hazard_point")
+    if fmt == "json" and (hit := cached_response(request, session, actor, lang, today)) is not None:
+        return hit
     t = AdminArea.__table__
     stmt = (select(HazardPoint, t.c.name_zh).outerjoin(t, t.c.id == HazardPoint.town_id)
             .where(authz.scope_clause(actor, "hazard_point")).order_by(HazardPoint.id))
@@ -89,7 +92,8 @@ def list_hazard_points(session: SessionDep, actor: CurrentUser, lang: Lang,
     levels = _levels(session, [r["id"] for r in rows])
     for r in rows:
         r["warning_level"] = levels.get(r["id"])
-    return table_response(rows, HAZARD_COLUMNS, fmt, "hazard-points", lang, envelope={"count": len(rows)})
+    resp = table_response(rows, HAZARD_COLUMNS, fmt, "hazard-points", lang, envelope={"count": len(rows)})
+    return store_response(request, session, actor, lang, today, resp) if fmt == "json" else resp
 
 
 def sensor_series(session, sensor: Sensor, limit: int = 2000) -> dict[str, Any]:

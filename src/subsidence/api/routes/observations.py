@@ -56,8 +56,9 @@ def post_batch(batch: ObservationBatch, session: SessionDep, actor: CurrentUser)
     rep = ingest_batch(session, [r.model_dump() for r in batch.rows], f"http:{batch.source}:{actor.username}",
                        strict=batch.strict)
     out = rep.to_dict()
-    if rep.sensor_ids:
-        out["alarms"] = evaluate(session, sensor_ids=rep.sensor_ids, actor=actor.audit_name).to_dict()
+    if rep.sensor_ids or rep.faults:
+        out["alarms"] = evaluate(session, sensor_ids=sorted(set(rep.sensor_ids) | set(rep.faults)),
+                                 actor=actor.audit_name, faults=rep.faults).to_dict()
     return out
 
 

@@ -10,13 +10,14 @@ import importlib
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from subsidence.api.deps import MAX_ID, IdPath, IdQuery, CurrentUser, Lang, SessionDep, SettingsDep, Today
+from subsidence.api.cache import cached_response, store_response
 from subsidence.api.exports import Column, table_response
 from subsidence.models import AdminArea, AuditEvent, Mine, Problem, Unit
 from subsidence.models.enums import CLOSED_STATES, ProblemCategory, ProblemSource, ProblemState
@@ -143,7 +144,7 @@ Fmt = Annotated[Literal["json", "csv", "xlsx"], Query(alias="format", descriptio
 
 @router.get("", summary="问题台账列表（可筛选、导出）/ list, filter and export problems")
 def get_problems(
-    session: SessionDep, actor: CurrentUser, today: Today, lang: Lang,
+    request: Request, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang,
     state: Annotated[list[str] | None, Query(description="state code or label; repeatable")] = None,
     category: Annotated[str | None, Query(max_length=40, description="task 1–7")] = None,
     mine_id: IdQuery = None, town_id: IdQuery = None, lead_unit_id: IdQuery = None,
@@ -165,10 +166,12 @@ def get_problems(
         rows, _ = list_problems(session, actor, today=today, lang=lang, limit=200_000, offset=0,
                                 with_total=False, order=order, **filters)
         return table_response(rows, PROBLEM_COLUMNS, fmt, "problems", lang)
+    if (hit := cached_response(request, session, actor, lang, today)) is not None:
+        return hit
     rows, total = list_problems(session, actor, today=today, lang=lang, limit=limit, offset=offset, order=order,
                                 **filters)
-    return table_response(rows, PROBLEM_COLUMNS, "json", "problems", lang,
-                          envelope={"total": total, "limit": limit, "offset": offset})
+    return store_response(request, session, actor, lang, today, table_response(
+        rows, PROBLEM_COLUMNS, "json", "problems", lang, envelope={"total": total, "limit": limit, "offset": offset}))
 
 
 class MilestoneIn(BaseModel):

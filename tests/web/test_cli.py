@@ -1,0 +1,34 @@
+"""``subsidence user add|token`` and the server's port choice (``subsidence serve`` itself blocks)."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+from typer.testing import CliRunner
+
+from subsidence.cli.main import app
+from subsidence.cli.web import pick_port
+
+
+def test_user_add_and_token():
+    runner = CliRunner()
+    r = runner.invoke(app, ["user", "add", "ops1", "--role", "office", "--password", "long-enough-password"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["user", "add", "ops1", "--role", "office", "--password", "long-enough-password"])
+    assert r.exit_code == 2 and "taken" in r.output
+    r = runner.invoke(app, ["user", "add", "e1", "--role", "enterprise", "--password", "long-enough-password"])
+    assert r.exit_code == 2 and "enterprise" in r.output
+    r = runner.invoke(app, ["user", "add", "x", "--role", "office", "--password", "short"])
+    assert r.exit_code == 2 and "too short" in r.output
+    r = runner.invoke(app, ["user", "token", "ops1", "--name", "qgis", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["token"].startswith("sbt_")
+
+
+def test_pick_port_skips_a_busy_one():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        busy = s.getsockname()[1]
+        assert pick_port("127.0.0.1", busy) != busy
