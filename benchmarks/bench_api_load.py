@@ -136,7 +136,8 @@ def build_database(url: str, n_problems: int, n_hazards: int, seed: int = 1) -> 
 
 
 def make_bench_app():
-    """The product app plus one baseline route (naive ORM serialisation), for ``uvicorn --factory``."""
+    """The product app plus one baseline route (naive ORM serialisation), for ``uvicorn --factory``.
+    ``BENCH_NO_CACHE=1`` builds it without the read caches (the second baseline)."""
     from fastapi import Query
 
     from subsidence.api import create_app
@@ -144,7 +145,7 @@ def make_bench_app():
     from subsidence.models import Problem
     from subsidence.services import authz
 
-    app = create_app(today=TODAY)
+    app = create_app(today=TODAY, cache=os.environ.get("BENCH_NO_CACHE") != "1")
 
     @app.get("/bench/naive-problems", include_in_schema=False)
     def naive(session: SessionDep, actor: CurrentUser, limit: int = Query(50), offset: int = Query(0),
@@ -173,9 +174,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen, str]:
+def start_server(url: str, data_dir: Path, workers: int, cache: bool = True) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "SUBSIDENCE_DATABASE_URL": url, "SUBSIDENCE_DATA_DIR": str(data_dir),
+    env = {**os.environ, "BENCH_NO_CACHE": "0" if cache else "1", "SUBSIDENCE_DATABASE_URL": url, "SUBSIDENCE_DATA_DIR": str(data_dir),
            "SUBSIDENCE_LOG_LEVEL": "WARNING", "PYTHONPATH": str(Path(__file__).resolve().parent)}
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "bench_api_load:make_bench_app", "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
@@ -198,14 +199,16 @@ def start_server(url: str, data_dir: Path, workers: int) -> tuple[subprocess.Pop
 # ------------------------------------------------------------------------------------------- client side
 
 
-async def load(base: str, path: str, token: str, n_requests: int, concurrency: int) -> dict[str, float]:
+async def load(base: str, paths: list[str] | str, token: str, n_requests: int, concurrency: int) -> dict[str, float]:
+    """``n_requests`` GETs spread over ``paths`` (round robin) by ``concurrency`` closed-loop clients."""
+    paths = [paths] if isinstance(paths, str) else paths
     import httpx
 
     latencies: list[float] = []
     errors = 0
     queue = asyncio.Queue()
-    for _ in range(n_requests):
-        queue.put_nowait(None)
+    for i in range(n_requests):
+        queue.put_nowait(paths[i % len(paths)])
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits,
                                  timeout=60) as client:
@@ -213,7 +216,7 @@ async def load(base: str, path: str, token: str, n_requests: int, concurrency: i
             nonlocal errors
             while True:
                 try:
-                    queue.get_nowait()
+                    path = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
                 t = time.perf_counter()
@@ -273,24 +276,43 @@ def main() -> None:
     try:
         cold = asyncio.run(dashboard_first_load(base, tokens["office"]))
         warm = statistics.median(asyncio.run(dashboard_first_load(base, tokens["office"])) for _ in range(3))
+        pages = [f"/api/problems?limit=50&offset={50 * k}" for k in range(100)]
+        combos = [f"/api/problems?state={st}&category={c}&limit=50" for st in
+                  ("found", "notice_issued", "rectifying", "submitted", "accepted", "returned") for c in range(1, 8)]
+        overdue = [f"/api/problems?overdue=true&order=deadline&limit=50&offset={50 * k}" for k in range(20)]
+        ent = [f"/api/problems?limit=50&offset={50 * k}" for k in range(10)]
+        hz = [f"/api/hazard-points?limit=50&town_id={t}&offset={50 * k}" for t in range(1, 8) for k in range(3)]
         endpoints = [
-            ("problems page (office)", "/api/problems?limit=50&offset=5000", "office"),
-            ("problems filter state+category", "/api/problems?state=rectifying&category=1&limit=50", "office"),
-            ("problems overdue, by deadline", "/api/problems?overdue=true&order=deadline&limit=50", "office"),
-            ("problems (enterprise scope)", "/api/problems?limit=50", "enterprise"),
-            ("hazard points (filter town)", "/api/hazard-points?limit=50&town_id=3", "office"),
-            ("BASELINE naive ORM problems page", "/bench/naive-problems?limit=50&offset=5000", "office"),
-            ("BASELINE naive ORM state filter", "/bench/naive-problems?state=rectifying&limit=50", "office"),
+            ("problems pages (100 pages)", pages, "office"),
+            ("problems state x category (42)", combos, "office"),
+            ("problems overdue by deadline (20)", overdue, "office"),
+            ("problems, enterprise scope (10)", ent, "enterprise"),
+            ("hazard points by town (21)", hz, "office"),
+            ("BASELINE naive ORM pages", [f"/bench/naive-problems?limit=50&offset={50 * k}" for k in range(100)],
+             "office"),
         ]
         results = {}
-        for name, path, who in endpoints:
+        for name, paths, who in endpoints:
             n = args.requests if not name.startswith("BASELINE") else max(100, args.requests // 5)
-            results[name] = asyncio.run(load(base, path, tokens[who], n, args.concurrency))
+            results[name] = asyncio.run(load(base, paths, tokens[who], n, args.concurrency))
             print(f"{name:36s} {json.dumps(results[name])}", flush=True)
+        results["problems pages, 1 client"] = asyncio.run(load(base, pages, tokens["office"], 200, 1))
+        print(f"{'problems pages, 1 client':36s} {json.dumps(results['problems pages, 1 client'])}", flush=True)
     finally:
         proc.terminate()
         proc.wait(10)
-    out = {"problems": args.problems, "hazards": args.hazards, "concurrency": args.concurrency,
+    proc, base = start_server(url, tmp, args.workers, cache=False)
+    try:
+        for name, paths in (("BASELINE no read cache: pages", pages), ("BASELINE no read cache: state x category",
+                                                                        combos)):
+            results[name] = asyncio.run(load(base, paths, tokens["office"], args.requests, args.concurrency))
+            print(f"{name:36s} {json.dumps(results[name])}", flush=True)
+        cold_nc = asyncio.run(dashboard_first_load(base, tokens["office"]))
+        print(f"dashboard first load without read cache (cold server): {cold_nc:.2f} s")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    out = {"load_average": os.getloadavg(), "problems": args.problems, "hazards": args.hazards, "concurrency": args.concurrency,
            "workers": args.workers, "dashboard_first_load_s": round(cold, 2),
            "dashboard_warm_load_s": round(warm, 2), "endpoints": results}
     print(f"dashboard first load (cold server): {cold:.2f} s; warm: {warm:.2f} s")

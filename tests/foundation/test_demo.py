@@ -22,7 +22,7 @@ def test_demo_contents_and_summary(session):
     counts = build_demo(session, today=TODAY)
     session.commit()
     assert counts["towns"] == 7 and counts["mines"] == 12 and 55 <= counts["panels"] <= 65
-    assert 30 <= counts["problems"] <= 60
+    assert counts["problems"] >= 30  # the county's own, plus what other ledgers open on the demo data
     banner = session.scalar(select(AdminArea).where(AdminArea.level == AreaLevel.BANNER))
     for mine in session.scalars(select(Mine)):
         assert mine.illustrative and "示例" in mine.name_zh

@@ -41,8 +41,16 @@ def demo(
         if is_built(session):
             log.info("demo county already in %s (use --reset to rebuild)", eng.url.render_as_string(hide_password=True))
         else:
-            with acting_as(session, "demo", "illustrative demo county"):
-                counts = build_demo(session, seed=seed, today=as_of)
+            from rich.console import Console
+            from rich.progress import Progress
+
+            from subsidence.demo.county import DEMO_EXTENSIONS
+
+            with acting_as(session, "demo", "illustrative demo county"), \
+                    Progress(console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task("building the demo county", total=1 + len(DEMO_EXTENSIONS))
+                counts = build_demo(session, seed=seed, today=as_of,
+                                    on_step=lambda name: bar.update(task, advance=1, description=f"demo: {name}"))
                 session.commit()
             log.info("built demo county: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
         summary = county_summary(session, as_of)

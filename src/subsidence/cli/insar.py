@@ -72,6 +72,7 @@ def timeseries_cmd(
     metres), numInvIfgram.h5, maskTempCoh.h5, bridged.h5 (pixels where an NSBAS bridge was used), GeoTIFFs and
     summary.json (reference point and why). Nothing is left in --out if the run fails.
     """
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from subsidence.insar.pipeline import TimeseriesOptions, run_timeseries
@@ -90,7 +91,7 @@ def timeseries_cmd(
         log.info("%s: %d interferograms, %d dates, %d x %d pixels, wavelength %.5f m", stack.origin,
                  len(stack.pairs), len(stack.dates), stack.shape[0], stack.shape[1], stack.wavelength_m)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      transient=json_out) as bar:
+                      transient=json_out, console=Console(stderr=True)) as bar:  # stdout stays clean for --json
             summary = run_timeseries(stack, out, options, progress=_RichProgress(bar))
     except InSARInputError as exc:
         fail(str(exc))

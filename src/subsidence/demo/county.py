@@ -9,6 +9,7 @@ import importlib
 import logging
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 from datetime import date, timedelta
 
 import numpy as np
@@ -63,8 +64,13 @@ def is_built(session: Session) -> bool:
     return session.scalar(select(AdminArea.id).where(AdminArea.code == BANNER_CODE)) is not None
 
 
-def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = None) -> dict[str, int]:
-    """Create the demo county in ``session`` (caller commits). Returns counts of what was created."""
+def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = None,
+               on_step: "Callable[[str], None] | None" = None) -> dict[str, int]:
+    """Create the demo county in ``session`` (caller commits). Returns counts of what was created.
+
+    ``on_step(name)`` is called after each step (the county itself, then each extension) for progress display.
+    """
+    step = on_step or (lambda name: None)
     rng = np.random.default_rng(seed)
     today = today or date(2026, 11, 30)
     out = DemoCounts()
@@ -192,6 +198,7 @@ def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = 
     _problems(session, rng, today, mines, towns, units, out)
     _hazards_wells_buildings(session, rng, mines, panels, towns, out)
     session.flush()
+    step("county")
 
     for name in DEMO_EXTENSIONS:
         try:
@@ -204,6 +211,7 @@ def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = 
         for k, v in (counts or {}).items():
             out.add(k, v)
         session.flush()
+        step(name)
     return out.counts
 
 
