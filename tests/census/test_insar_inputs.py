@@ -106,3 +106,24 @@ def test_multiband_geotiff_series(tmp_path):
     b = run_census(d).areas[0].basin
     assert b.max_subsidence_mm == pytest.approx(final.max(), rel=1e-3)
     assert b.last_seen == dates[-1]
+
+
+def test_los_geotiff_tagged_by_our_writer_is_not_taken_as_vertical(tmp_path):
+    """A GeoTIFF whose DIRECTION tag says LOS needs the incidence angle; with it, subsidence = -d_LOS/cos(inc)."""
+    import numpy as np
+    import pytest
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from subsidence.census.inputs import CensusInputError, load_geotiff_deformation
+
+    path = tmp_path / "los.tif"
+    arr = np.full((20, 20), -50.0, dtype="float32")  # 50 mm away from the satellite
+    with rasterio.open(path, "w", driver="GTiff", height=20, width=20, count=1, dtype="float32", crs="EPSG:4546",
+                       transform=from_origin(600_000, 4_370_000, 30, 30)) as ds:
+        ds.write(arr, 1)
+        ds.update_tags(UNIT="mm", KIND="cumulative", DIRECTION="los")
+    with pytest.raises(CensusInputError, match="incidence"):
+        load_geotiff_deformation(path)
+    d = load_geotiff_deformation(path, incidence_deg=39.0)
+    assert float(np.nanmax(d.subsidence_mm)) == pytest.approx(50.0 / np.cos(np.radians(39.0)), rel=1e-4)

@@ -161,6 +161,7 @@ def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, k
                              coherence_path: str | Path | None = None) -> SubsidenceInput:
     """A deformation GeoTIFF as subsidence (mm or mm/yr, positive down). See the module docstring."""
     p = Path(path)
+    user_quantity = quantity
     if quantity is None:
         quantity = "los" if (incidence_deg is not None or incidence_path is not None) else "vertical"
     if quantity not in QUANTITIES:
@@ -173,8 +174,25 @@ def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, k
         return load_insar_product(p, incidence_deg=incidence_deg, quantity=quantity,
                                   geotiff={"kind": "velocity" if kind == "rate" else "cumulative",
                                            "unit": None if units == "auto" else units,
-                                           "direction": {"los": "los", "vertical": "up", "subsidence": "up"}.get(quantity)})
+                                           # without an explicit --quantity the file's DIRECTION tag decides
+                                           "direction": None if user_quantity is None and incidence_deg is None
+                                           else {"los": "los", "vertical": "up", "subsidence": "up"}.get(quantity)})
     arr, grid, tags = read_band(p)
+    if user_quantity is None:
+        # our own products say what they hold (tag DIRECTION=los|up, written by subsidence.insar.writers)
+        stated = str(tags.get("direction", "")).lower()
+        if stated == "los":
+            quantity = "los"
+        elif stated in ("up", "vertical"):
+            quantity = "vertical"
+    if quantity == "los" and incidence_deg is None and incidence_path is None:
+        for key in ("incidence_deg", "center_incidence_angle", "incidence_angle"):
+            if key in tags:
+                try:
+                    incidence_deg = float(tags[key])
+                    break
+                except (TypeError, ValueError):
+                    pass
     notes: list[str] = []
     if "_reprojected_from" in tags:
         notes.append(f"reprojected from {tags['_reprojected_from']} to {grid.crs.to_string()} for metric areas")
