@@ -30,6 +30,7 @@ from subsidence.services import alarms as A
 from subsidence.services import ingest as I
 
 T0 = datetime(2025, 6, 1, tzinfo=timezone.utc)
+_CREATED: list[tuple[str, str]] = []  #: (admin url, database) of throw-away PostgreSQL databases
 
 
 def fresh_engine(pg_url: str | None, tmp: Path, name: str):
@@ -43,6 +44,8 @@ def fresh_engine(pg_url: str | None, tmp: Path, name: str):
         admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
             c.execute(text(f'CREATE DATABASE "{db}"'))
+        admin.dispose()
+        _CREATED.append((pg_url, db))
         eng = make_engine(make_url(pg_url).set(database=db).render_as_string(hide_password=False))
     else:
         eng = make_engine(f"sqlite:///{tmp / (name + '.sqlite')}")
@@ -212,6 +215,17 @@ def main() -> None:
                       f"{k} {v[0] * 1000:.0f} ms ({v[1]} rows)" for k, v in q.items() if isinstance(v, tuple)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        _drop_created()
+
+
+def _drop_created() -> None:
+    from sqlalchemy import create_engine, text
+
+    for url, db in _CREATED:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
 
 
 if __name__ == "__main__":

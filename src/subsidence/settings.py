@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the web server binds to")
     port: int = Field(default=8000, ge=1, le=65535, description="Port of the web server")
     secret_key: str = Field(default="change-me-in-production", description="Signing key for sessions")
+    smtp_host: str | None = Field(default=None, description="SMTP server for alarm e-mail (unset: no e-mail channel)")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port")
+    smtp_sender: str = Field(default="warning@localhost", description="From address of alarm e-mail")
+    smtp_user: str | None = Field(default=None, description="SMTP login")
+    smtp_password: str | None = Field(default=None, description="SMTP password")
+    smtp_starttls: bool = Field(default=False, description="Use STARTTLS")
+    sms_webhook_url: str | None = Field(default=None, description="SMS gateway webhook (unset: no SMS channel)")
+    sms_webhook_token: str | None = Field(default=None, description="Bearer token for the SMS gateway")
 
     @field_validator("timezone")
     @classmethod

@@ -40,3 +40,11 @@ def test_every_command_has_help():
         result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0, (path, result.output)
         assert "Usage" in result.output
+
+
+def test_every_setting_is_documented_in_the_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in Settings.model_fields if f"SUBSIDENCE_{name.upper()}" not in readme]
+    assert missing == []

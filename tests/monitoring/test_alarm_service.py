@@ -191,3 +191,19 @@ def test_sensor_fault_alarm_from_out_of_range_values(session, sensors):
     rep = I.ingest_batch(session, good, "good", now=T0 + timedelta(hours=2))
     A.evaluate(session, now=T0 + timedelta(hours=2), sensor_ids=[sid], faults=rep.faults)
     assert fault.state == "cleared"
+
+
+def test_groundwater_bands_only_for_the_phreatic_table(session, hazard):
+    from subsidence.services import hazards as H
+
+    shallow = H.add_sensor(session, code="GW-S", kind="groundwater_well", hazard_point="HP-T-001",
+                           expected_interval_s=86400)
+    deep = H.add_sensor(session, code="GW-D", kind="groundwater_well", hazard_point="HP-T-001",
+                        expected_interval_s=86400)
+    rows = [{"sensor": c, "time": (T0 + timedelta(days=i)).isoformat(), "value": v}
+            for c, v in (("GW-S", 2.5), ("GW-D", 35.0)) for i in range(4)]
+    I.ingest_batch(session, rows, "gw", now=T0 + timedelta(days=4))
+    A.evaluate(session, now=T0 + timedelta(days=4), sensor_ids=[shallow.id, deep.id])
+    alarms = {a.sensor_id: a for a in session.scalars(select(Alarm).where(Alarm.kind == "groundwater"))}
+    assert alarms[shallow.id].level == Level.ORANGE  # 2.06–4.0 m: vegetation degradation
+    assert deep.id not in alarms  # a 35 m aquifer is not judged by the 4 m ecological limit

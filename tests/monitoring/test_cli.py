@@ -128,3 +128,32 @@ def test_sensor_and_observation_commands(tmp_path, session, hazard):
     assert r.exit_code == 0
     r = invoke("cards", "missing", "--json")
     assert r.exit_code == 0 and json.loads(r.stdout) == []
+
+
+def test_hazard_households_contacts_and_cards_commands(tmp_path):
+    from subsidence.cli._common import ready_engine
+    from subsidence.db.session import make_sessionmaker
+    from subsidence.services import hazards as H
+
+    with make_sessionmaker(ready_engine())() as s:
+        H.upsert_hazard(s, {"code": "HP-C", "name": "卡片测试点", "hazard_type": "collapse",
+                            "threatened_property_10k_yuan": 800.0})
+        s.commit()
+    hh = tmp_path / "hh.csv"
+    hh.write_text("code,hazard_point,people,village,to_relocate\nH1,HP-C,4,甲村,是\nH2,HP-C,3,甲村,否\n",
+                  encoding="utf-8")
+    r = invoke("hazards", "households", hh)
+    assert r.exit_code == 0 and "imported 2" in r.stdout, r.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,hazard_point,people\nH3,HP-C,2\nH4,HP-C,many\n")
+    r = invoke("hazards", "households", bad)
+    assert r.exit_code == 2 and "row 3" in r.output
+    ct = tmp_path / "ct.csv"
+    ct.write_text("hazard_point,role,title,phone\nHP-C,monitor,村监测员,13800000009\nHP-C,boss,x,1\n",
+                  encoding="utf-8")
+    r = invoke("hazards", "contacts", ct)
+    assert r.exit_code == 2 and "row 3" in r.output and "role" in r.output
+    out = json.loads(invoke("hazards", "list", "HP-C", "--json").stdout)
+    assert out[0]["households"] == 2 and out[0]["people"] == 7 and out[0]["danger_grade"] == "III"
+    missing = json.loads(invoke("cards", "missing", "--json").stdout)
+    assert [m["household"] for m in missing] == ["H1", "H2"]  # H3 was not half-imported

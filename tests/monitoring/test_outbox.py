@@ -140,3 +140,34 @@ def test_alarm_and_outbox_roll_back_together(engine, session, sensors):
     assert session.scalars(select(OutboxMessage)).all()
     session.rollback()  # the transaction fails after evaluation: no alarm, no message, no orphan
     assert session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_red_is_delivered_before_older_lower_levels(engine, session, sensors, tmp_path):
+    from subsidence.models import Alarm
+
+    a = Alarm(kind="threshold", level=1, max_level=4, state="open", opened_at=T0, level_since=T0, message="x")
+    session.add(a)
+    session.flush()
+    for key, prio in (("old-blue", 3), ("dq", 0), ("new-red", 9)):
+        session.add(OutboxMessage(idempotency_key=key, alarm_id=a.id, channel="log", recipient="r", subject=key,
+                                  body=key, priority=prio, created_at=T0, next_attempt_at=T0))
+    session.commit()
+    log = tmp_path / "order.log"
+    for _ in range(3):
+        A.dispatch(engine, {"log": A.LogChannel(log)}, now=T0 + timedelta(minutes=1), limit=1)
+    assert [json.loads(x)["key"] for x in log.read_text(encoding="utf-8").splitlines()] == ["new-red", "old-blue", "dq"]
+
+
+def test_blue_goes_to_the_monitor_only_yellow_to_the_responsible(session, sensors):
+    sensors["gnss"].config = {"threshold": {"value": [10, 20, 30, 40]}}
+    rows = [{"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": v}
+            for i, v in enumerate([12, 12, 12, 25, 25, 25])]
+    I.ingest_batch(session, rows[:3], "x", now=T0 + timedelta(hours=1))
+    A.evaluate(session, now=T0 + timedelta(hours=1), sensor_ids=[sensors["gnss"].id])
+    blue = {m.recipient for m in session.scalars(select(OutboxMessage)) if m.channel == "sms"}
+    assert blue == {"13800000002"}  # the monitor
+    I.ingest_batch(session, rows[3:], "y", now=T0 + timedelta(hours=2))
+    A.evaluate(session, now=T0 + timedelta(hours=2), sensor_ids=[sensors["gnss"].id])
+    sms = {m.recipient for m in session.scalars(select(OutboxMessage).where(OutboxMessage.subject.like("%黄色%")))
+           if m.channel == "sms"}
+    assert sms == {"13800000001", "13800000002"}

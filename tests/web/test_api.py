@@ -227,3 +227,37 @@ def test_read_cache_hits_and_invalidation(client, world):
     assert {i["id"]: i["state"] for i in after.json()["items"]}[world.ids["pb"]] == "fixed_at_once"
     summary = client.get("/api/dashboard/summary", headers=h).json()
     assert any(s["state"] == "fixed_at_once" for s in summary["by_state"])
+
+
+def test_cached_hits_keep_security_and_expiry(client, engine, world):
+    from datetime import timedelta as td
+
+    from subsidence.db.base import utcnow
+    from subsidence.models import ApiToken
+
+    h = auth(world, "office")
+    client.get("/api/problems?limit=3", headers=h)
+    hit = client.get("/api/problems?limit=3", headers=h)
+    assert hit.headers["x-cache"] == "hit" and "content-security-policy" in hit.headers
+    # a token whose lifetime ends is refused even though its answer is cached (expiry checked on every hit)
+    import time
+
+    from subsidence.models import User
+    from subsidence.services import accounts
+
+    with Session(engine) as s:
+        user = s.query(User).filter_by(username="office").one()
+        short, _ = accounts.issue_token(s, user, "short", ttl=td(seconds=1.5))
+        s.commit()
+    hs = {"Authorization": f"Bearer {short}"}
+    client.get("/api/problems?limit=2", headers=hs)
+    assert client.get("/api/problems?limit=2", headers=hs).headers["x-cache"] == "hit"
+    time.sleep(1.6)
+    assert client.get("/api/problems?limit=2", headers=hs).status_code == 401
+    # an audited change to a token (here: its expiry) moves the data version, so the cache is bypassed
+    with Session(engine) as s:
+        s.info["actor"] = "test"
+        for tok in s.query(ApiToken).all():
+            tok.expires_at = utcnow() - td(seconds=1)
+        s.commit()
+    assert client.get("/api/problems?limit=3", headers=h).status_code == 401

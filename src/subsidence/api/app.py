@@ -217,6 +217,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
+    if cache:
+        from subsidence.api.cache import ReadCacheMiddleware
+
+        app.add_middleware(ReadCacheMiddleware, fastapi_app=app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit)
     return app

@@ -67,8 +67,13 @@ class _ActorEntry:
 
 def _resolve(request: Request, session: Session, token: str | None, cookie: str | None) -> _ActorEntry:
     if token is not None:
+        from sqlalchemy import select
+
+        from subsidence.api.cache import digest
+        from subsidence.models import ApiToken
+
         user = accounts.resolve_token(session, token)
-        tok_exp = None
+        tok_exp = session.scalar(select(ApiToken.expires_at).where(ApiToken.secret_sha256 == digest(token)))
         return _ActorEntry(0, authz.actor_for(session, user), None, tok_exp)
     ws = accounts.resolve_session(session, cookie or "")
     return _ActorEntry(0, authz.actor_for(session, ws.user), ws.csrf_token, ws.expires_at)

@@ -17,6 +17,8 @@ sensors_app = typer.Typer(help="传感器登记 / sensor registry (GNSS, crack m
 obs_app = typer.Typer(help="监测数据 / observations: import with validation, chart aggregates.", no_args_is_help=True)
 alarms_app = typer.Typer(help="预警 / alarms: list, acknowledge, evaluate, history.", no_args_is_help=True)
 outbox_app = typer.Typer(help="通知发件箱 / notification outbox: deliver, status.", no_args_is_help=True)
+hazards_app = typer.Typer(help="隐患点 / hazard points: danger grade, threatened households, contacts.",
+                          no_args_is_help=True)
 cards_app = typer.Typer(help="明白卡 / work and evacuation cards (PDF), receipts, missing cards.",
                         no_args_is_help=True)
 
@@ -470,7 +472,46 @@ def cards_missing(hazard_point: Optional[str] = typer.Option(None, "--hazard"),
                "未持卡住户 / households without a signed card")
 
 
+@hazards_app.command("list")
+def hazards_list(code: Optional[str] = typer.Argument(None, help="One hazard point (default: all)."),
+                 json_out: bool = typer.Option(False, "--json")) -> None:
+    """Hazard points with threatened households/people, danger grade (I–IV, computed) and warning level."""
+    from subsidence.services.hazards import hazard_summary
+
+    with _tx("cli", "refresh danger grades") as s:
+        rows = _run(hazard_summary, s, code)
+    if json_out:
+        emit_json(rows)
+    else:
+        _table(rows, ["code", "name", "type", "households", "people", "property_10k_yuan", "danger_grade",
+                      "warning_level"], "隐患点 / hazard points")
+
+
+@hazards_app.command("households")
+def hazards_households(file: Path = typer.Argument(..., help="CSV code,hazard_point,people[,village,address,"
+                                                              "head_role,house_type,phone,property_10k_yuan,to_relocate]"),
+                       actor: str = typer.Option("cli")) -> None:
+    """Import threatened households (all rows or none); danger grades are recomputed."""
+    from subsidence.services.hazards import import_households
+
+    with _tx(actor, f"households {file.name}") as s:
+        n = _run(import_households, s, file)
+    typer.echo(f"imported {n} households from {file}")
+
+
+@hazards_app.command("contacts")
+def hazards_contacts(file: Path = typer.Argument(..., help="CSV hazard_point,role,title[,phone,email]"),
+                     actor: str = typer.Option("cli")) -> None:
+    """Import contacts by role (responsible, monitor, warning, town, bureau, rescue): cards and escalation."""
+    from subsidence.services.hazards import import_contacts
+
+    with _tx(actor, f"contacts {file.name}") as s:
+        n = _run(import_contacts, s, file)
+    typer.echo(f"imported {n} contacts from {file}")
+
+
 def register(app: typer.Typer) -> None:
+    app.add_typer(hazards_app, name="hazards")
     app.command("warn")(warn)
     app.add_typer(sensors_app, name="sensors")
     app.add_typer(obs_app, name="observations")

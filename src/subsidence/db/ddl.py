@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import op
 
-APPEND_ONLY_TABLES = ("audit_event", "fund_entry", "draw_record", "draw_seed", "draw_result")
+APPEND_ONLY_TABLES = ("audit_event", "fund_entry", "draw_record", "draw_seed", "draw_result", "alarm_event")
 
 
 def before_schema() -> None:

@@ -39,7 +39,9 @@ def _contacts(session: Session, hp: HazardPoint, k: int) -> int:
 def populate(session: Session, rng: np.random.Generator, today: date) -> dict[str, int]:
     counts = {"hazard_contacts": 0, "households": 0, "observations": 0}
     hps = session.scalars(select(HazardPoint).order_by(HazardPoint.code)).all()
-    end = datetime.combine(today, time(8, 0), tzinfo=timezone.utc)  # 16:00 Beijing time
+    # the series end at 16:00 Beijing time on ``today``, or at the last full hour when that is still ahead
+    end = min(datetime.combine(today, time(8, 0), tzinfo=timezone.utc),
+              datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0))
     start = end - timedelta(days=DAYS)
     hours = np.arange(DAYS * 24)
     t_days = hours / 24.0

@@ -195,6 +195,7 @@ class OutboxMessage(Base):
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     alarm_id: Mapped[int | None] = mapped_column(ForeignKey("alarm.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20), doc="log | email | sms")
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, doc="delivery order: alarm level, red first")
     recipient: Mapped[str] = mapped_column(String(200))
     recipient_role: Mapped[str | None] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(300))

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 DISPLACEMENT_KINDS = {SensorKind.GNSS, SensorKind.CRACK_METER, SensorKind.INCLINOMETER, SensorKind.INSAR_POINT}
 STAGE_ROLES = {0: ("responsible", "monitor", "warning"), 1: ("town",), 2: ("bureau",)}
+GW_BAND_MAX_MEDIAN_M = 8.0  #: wells deeper than this get no default ecological-band alarm (configure them)
 FORECAST_BUCKETS = 6  #: newest accelerating buckets that get an inverse-velocity forecast per evaluation
 MIN_STEADY_DAYS = 3.0
 PREFETCH_DAYS = 3.0  #: at most this much history is fetched in one query for recently evaluated sensors
@@ -89,7 +90,8 @@ class SensorRules:
         if kind == SensorKind.RAIN_GAUGE:
             rainfall = {"hazard": "landslide", "k": M.EAR_DECAY, **(cfg.get("rainfall") or {})}
         if kind == SensorKind.GROUNDWATER_WELL:
-            groundwater = {"depth": [None, *M.GW_BANDS_M[1:]], **(cfg.get("groundwater") or {})}
+            groundwater = {"depth": [None, *M.GW_BANDS_M[1:]], "explicit": bool(cfg.get("groundwater")),
+                           **(cfg.get("groundwater") or {})}
         policy = AlarmPolicy(confirm_samples=int(cfg.get("confirm_samples", 3)),
                              clear_delay=timedelta(seconds=float(cfg.get("clear_delay_s", 6 * 3600))))
         return cls(kind, bucket, tangent, threshold, rainfall, groundwater, policy,
@@ -211,6 +213,8 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
         back = float(track_state.get("span_days", 1.0)) + 0.5  # one chord + smoothing before the new samples
     else:
         back = 1.0
+    # enough samples before the new ones for confirmation and rates, whatever the sampling interval
+    back = max(back, (sensor.expected_interval_s or 3600) * (rules.policy.confirm_samples + 2) / 86400.0)
     start = min(since or now, now) - timedelta(days=back)
     pre = (session.info.get("_prefetched") or {})
     if pre and pre["start"] <= start and sensor.id in pre["ids"]:
@@ -302,7 +306,9 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
         thr = rules.rainfall.get("hazard", "landslide")
         out.append((AlarmKind.RAINFALL, M.Thresholds((1, 2, 3, 4), reset=(1, 2, 3, 4)), samples,
                     {"hazard": thr, "daily_mm": float(daily[-1]), "ear_mm": float(ear[-1])}))
-    if rules.groundwater:
+    # the ecological depth bands are for the phreatic water table of the sandy land (SCIENCE.md §4); a deep
+    # well (median depth > 8 m) would sit in "red" for ever, so it needs its own thresholds in Sensor.config
+    if rules.groundwater and (rules.groundwater.get("explicit") or float(np.median(v)) <= GW_BAND_MAX_MEDIAN_M):
         new = _epoch_ms_arr(t) > since_s
         out.append((AlarmKind.GROUNDWATER, _thr(rules.groundwater["depth"], "groundwater.depth"),
                     [(_dt64(t[i]), float(v[i]), Level.RED) for i in np.flatnonzero(new)], {"what": "depth_m"}))
@@ -559,9 +565,13 @@ def _message(sensor: Sensor, kind: AlarmKind, level: Level, event: str, details:
     return subject, "\n".join(lines)
 
 
-def _recipients(session: Session, hp_id: int | None, stage: int, data_quality: bool) -> list[tuple[str, str, str]]:
-    """(channel, address, role title) for an escalation stage; always at least one (log) entry."""
-    roles = ("monitor",) if data_quality else STAGE_ROLES[stage]
+def _recipients(session: Session, hp_id: int | None, stage: int, data_quality: bool,
+                level: Level = Level.RED) -> list[tuple[str, str, str]]:
+    """(channel, address, role title) for an escalation stage; always at least one (log) entry.
+
+    Data-quality alarms and blue (注意级: watch more closely) go to the monitor only; yellow and above to the
+    responsible person, the monitor and the warning giver, then up the escalation stages."""
+    roles = ("monitor",) if (data_quality or level <= Level.BLUE) else STAGE_ROLES[stage]
     out: list[tuple[str, str, str]] = []
     if hp_id is not None:
         for c in session.scalars(select(HazardContact).where(HazardContact.hazard_point_id == hp_id,
@@ -580,11 +590,13 @@ def _notify(session: Session, alarm: Alarm, sensor: Sensor, event: str, stages: 
     now = now or utcnow()
     hp = session.get(HazardPoint, sensor.hazard_point_id) if sensor.hazard_point_id else None
     subject, body = _message(sensor, AlarmKind(alarm.kind), Level(alarm.level), event, details, hp)
+    level = Level(alarm.level)
+    priority = 0 if alarm.data_quality else (int(level) * 2 + (0 if event in ("cleared", "downgraded") else 1))
     for stage in stages:
-        for channel, addr, role in _recipients(session, sensor.hazard_point_id, stage, alarm.data_quality):
+        for channel, addr, role in _recipients(session, sensor.hazard_point_id, stage, alarm.data_quality, level):
             key = f"alarm{alarm.id}:{seq}:{event}:s{stage}:{channel}:{addr}"[:120]
             session.add(OutboxMessage(idempotency_key=key, alarm_id=alarm.id, channel=channel, recipient=addr,
-                                      recipient_role=role, subject=subject[:300], body=body,
+                                      recipient_role=role, subject=subject[:300], body=body, priority=priority,
                                       created_at=now, next_attempt_at=now))
 
 
@@ -876,19 +888,17 @@ class SmsWebhookChannel:
 
 
 def channels_from_settings() -> dict[str, Channel]:
-    """Channels configured by environment: the log always; e-mail with SUBSIDENCE_SMTP_HOST (PORT, SENDER,
-    USER, PASSWORD, STARTTLS); SMS with SUBSIDENCE_SMS_WEBHOOK_URL (and SUBSIDENCE_SMS_WEBHOOK_TOKEN)."""
+    """Channels from the settings: the log always; e-mail when ``smtp_host`` is set (SUBSIDENCE_SMTP_HOST, PORT,
+    SENDER, USER, PASSWORD, STARTTLS); SMS when ``sms_webhook_url`` is set (SUBSIDENCE_SMS_WEBHOOK_URL, _TOKEN)."""
     from subsidence.settings import get_settings
 
-    env = os.environ
-    out: dict[str, Channel] = {"log": LogChannel(get_settings().data_dir / "alerts.log")}
-    if env.get("SUBSIDENCE_SMTP_HOST"):
-        out["email"] = EmailChannel(env["SUBSIDENCE_SMTP_HOST"], int(env.get("SUBSIDENCE_SMTP_PORT", "25")),
-                                    env.get("SUBSIDENCE_SMTP_SENDER", "warning@localhost"),
-                                    env.get("SUBSIDENCE_SMTP_USER"), env.get("SUBSIDENCE_SMTP_PASSWORD"),
-                                    env.get("SUBSIDENCE_SMTP_STARTTLS", "0") in ("1", "true", "yes"))
-    if env.get("SUBSIDENCE_SMS_WEBHOOK_URL"):
-        out["sms"] = SmsWebhookChannel(env["SUBSIDENCE_SMS_WEBHOOK_URL"], env.get("SUBSIDENCE_SMS_WEBHOOK_TOKEN"))
+    cfg = get_settings()
+    out: dict[str, Channel] = {"log": LogChannel(cfg.data_dir / "alerts.log")}
+    if cfg.smtp_host:
+        out["email"] = EmailChannel(cfg.smtp_host, cfg.smtp_port, cfg.smtp_sender, cfg.smtp_user, cfg.smtp_password,
+                                    cfg.smtp_starttls)
+    if cfg.sms_webhook_url:
+        out["sms"] = SmsWebhookChannel(cfg.sms_webhook_url, cfg.sms_webhook_token)
     return out
 
 
@@ -921,7 +931,7 @@ def dispatch(engine: Engine, channels: dict[str, Channel], *, now: datetime | No
     with factory() as s:
         q = (select(OutboxMessage).where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now,
                                          or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
-             .order_by(OutboxMessage.id).limit(limit))
+             .order_by(OutboxMessage.priority.desc(), OutboxMessage.id).limit(limit))
         if engine.dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
         msgs = list(s.scalars(q))
@@ -930,8 +940,10 @@ def dispatch(engine: Engine, channels: dict[str, Channel], *, now: datetime | No
         s.commit()
         for m in msgs:
             channel = channels.get(m.channel)
+            note = None
             if channel is None:
                 report.skipped_no_channel += 1
+                note = f"channel {m.channel!r} not configured: delivered to the log only"
                 channel = channels.get("log")
                 if channel is None:
                     raise ValidationFailed("outbox dispatch needs at least the 'log' channel")
@@ -950,7 +962,7 @@ def dispatch(engine: Engine, channels: dict[str, Channel], *, now: datetime | No
             if after_send is not None:
                 after_send(m)
             s.execute(update(OutboxMessage).where(OutboxMessage.id == m.id).values(
-                state="sent", sent_at=utcnow(), claimed_until=None, last_error=None))
+                state="sent", sent_at=utcnow(), claimed_until=None, last_error=note))
             s.commit()
             report.sent += 1
     return report

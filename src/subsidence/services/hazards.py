@@ -206,3 +206,73 @@ def list_sensors(session: Session, hazard_point: str | None = None) -> list[dict
     return [{"code": s.code, "kind": s.kind.value, "kind_zh": s.kind.label(), "unit": s.unit,
              "hazard_point": hp_codes.get(s.hazard_point_id), "active": s.active,
              "last_observation": last.get(s.id)} for s in sensors]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# bulk import of households and contacts (CSV from the town's survey)
+
+
+def _read_csv(path: Path | str, required: tuple[str, ...]) -> list[dict[str, Any]]:
+    text = Path(path).read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ValidationFailed(f"{path}: missing column(s) {missing}; found {header}")
+    return [{k: (v.strip() if isinstance(v, str) else v) for k, v in r.items() if k} for r in reader]
+
+
+def import_households(session: Session, path: Path | str) -> int:
+    """CSV code,hazard_point,people[,village,address,head_role,house_type,phone,property_10k_yuan,to_relocate].
+    All rows or none; the grade and counts of every hazard point touched are recomputed."""
+    touched: dict[int, HazardPoint] = {}
+    n = 0
+    for i, r in enumerate(_read_csv(path, ("code", "hazard_point", "people")), start=2):
+        try:
+            hp = hazard_by_code(session, r["hazard_point"])
+            people = int(r["people"])
+            prop = _num(r.get("property_10k_yuan"))
+            relocate = (r.get("to_relocate") or "").lower() in ("1", "true", "yes", "是", "y")
+            add_household(session, hp, code=r["code"], people=people, village=r.get("village") or hp.village,
+                          address=r.get("address") or None, head_role=r.get("head_role") or None,
+                          house_type=r.get("house_type") or None, phone=r.get("phone") or None,
+                          property_10k_yuan=prop, to_relocate=relocate)
+            touched[hp.id] = hp
+            n += 1
+        except ValueError as exc:
+            raise ValidationFailed(f"{path} row {i}: {exc}") from exc
+        except (ValidationFailed, NotFound, Conflict) as exc:
+            raise type(exc)(f"{path} row {i}: {exc.message}") from exc
+    for hp in touched.values():
+        refresh_hazard(session, hp)
+    return n
+
+
+def import_contacts(session: Session, path: Path | str) -> int:
+    """CSV hazard_point,role,title[,phone,email] (role: responsible, monitor, warning, town, bureau, rescue)."""
+    n = 0
+    for i, r in enumerate(_read_csv(path, ("hazard_point", "role", "title")), start=2):
+        try:
+            set_contact(session, hazard_by_code(session, r["hazard_point"]), r["role"], r["title"],
+                        phone=r.get("phone") or None, email=r.get("email") or None)
+        except (ValidationFailed, NotFound) as exc:
+            raise type(exc)(f"{path} row {i}: {exc.message}") from exc
+        n += 1
+    return n
+
+
+def hazard_summary(session: Session, code: str | None = None) -> list[dict[str, Any]]:
+    q = select(HazardPoint).order_by(HazardPoint.code)
+    if code:
+        q = q.where(HazardPoint.code == code)
+    out = []
+    for hp in session.scalars(q):
+        refresh_hazard(session, hp)
+        out.append({"code": hp.code, "name": hp.name, "type": hp.hazard_type.label(), "households":
+                    hp.threatened_households, "people": hp.threatened_people,
+                    "people_to_relocate": hp.people_to_relocate, "property_10k_yuan": hp.threatened_property_10k_yuan,
+                    "danger_grade": hp.danger_grade, "warning_level": hp.warning_level})
+    if code and not out:
+        raise NotFound(f"hazard point {code!r} does not exist")
+    return out

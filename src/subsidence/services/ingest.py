@@ -314,9 +314,7 @@ def _bulk_context(session: Session, per_sensor: dict[int, list], by_id: dict[int
             if t >= gmin:
                 out["stored"].setdefault(sid, []).append((t, v))
             out["ctx"].setdefault(sid, []).append((t, v))
-        out["last"].update(dict(session.execute(select(Observation.sensor_id, func.max(Observation.time))
-                                                .where(Observation.sensor_id.in_(part))
-                                                .group_by(Observation.sensor_id)).all()))
+        out["last"].update(latest_times(session, part))
     return out
 
 
@@ -448,11 +446,14 @@ def bucketed(session: Session, sensor_id: int, start: datetime, end: datetime, b
 
 
 def latest_times(session: Session, sensor_ids: Sequence[int] | None = None) -> dict[int, datetime]:
-    """Newest observation time per sensor (index-only on the primary key)."""
-    q = select(Observation.sensor_id, func.max(Observation.time)).group_by(Observation.sensor_id)
+    """Newest observation time per sensor: one index probe per sensor on the (sensor_id, time) key
+    (a GROUP BY would scan every row of every sensor)."""
+    newest = (select(func.max(Observation.time)).where(Observation.sensor_id == Sensor.id)
+              .correlate(Sensor).scalar_subquery())
+    q = select(Sensor.id, newest)
     if sensor_ids is not None:
-        q = q.where(Observation.sensor_id.in_(list(sensor_ids)))
-    return {sid: t for sid, t in session.execute(q)}
+        q = q.where(Sensor.id.in_(list(sensor_ids)))
+    return {sid: t for sid, t in session.execute(q) if t is not None}
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -491,9 +492,9 @@ def read_series_csv(path: Path | str, *, default_tz: ZoneInfo | None = None, val
             raise ValidationFailed(f"{path} row {i}, column {col}: {raw!r} is not a number") from None
         if not math.isfinite(v):
             raise ValidationFailed(f"{path} row {i}, column {col}: {raw!r} is not a finite number")
-        u = (r.get(unit_col) or "").strip() if unit_col else ("mm" if col.endswith("_mm") else "mm")
-        units.setdefault(u or "mm", i)
-        if u and u != "mm":
+        u = ((r.get(unit_col) or "").strip() if unit_col else "") or "mm"
+        units.setdefault(u, i)
+        if u != "mm":
             try:
                 v *= conversion_factor(u, "mm")
             except ValueError as exc:
@@ -513,5 +514,4 @@ def read_series_csv(path: Path | str, *, default_tz: ZoneInfo | None = None, val
             raise ValidationFailed(f"{path} row {k + 2}: time {times[k].isoformat()} is before the previous row; "
                                    f"sort the file by time")
     t64 = np.array([t.replace(tzinfo=None) for t in times], dtype="datetime64[ms]")
-    note = f"units: {next(iter(units))}"
-    return t64, np.array(vals, dtype=float), note
+    return t64, np.array(vals, dtype=float), f"units: {next(iter(units))}"

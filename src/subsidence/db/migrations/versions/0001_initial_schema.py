@@ -1073,6 +1073,7 @@ def upgrade() -> None:
     sa.Column('idempotency_key', sa.String(length=120), nullable=False),
     sa.Column('alarm_id', sa.Integer(), nullable=True),
     sa.Column('channel', sa.String(length=20), nullable=False),
+    sa.Column('priority', sa.SmallInteger(), nullable=False),
     sa.Column('recipient', sa.String(length=200), nullable=False),
     sa.Column('recipient_role', sa.String(length=200), nullable=True),
     sa.Column('subject', sa.String(length=300), nullable=False),
