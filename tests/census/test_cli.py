@@ -67,7 +67,8 @@ def _run(*args):
 
 def test_census_vertical_geotiff_with_layers(tmp_path, scene):
     g, w, mines, towns, panels = scene
-    tif = _tif(tmp_path / "cum_20230101_20241001.tif", -w, g, tags={"UNIT": "mm"})  # vertical, positive up
+    tif = _tif(tmp_path / "cum_20230101_20241001.tif", -w, g,
+               tags={"UNIT": "mm", "DIRECTION": "up"})  # vertical, positive up
     out = tmp_path / "areas.geojson"
     res = _run("census", tif, "--mines", mines, "--towns", towns, "--panels", panels, "--out", out, "--json")
     assert res.exit_code == 0, res.output
@@ -98,8 +99,12 @@ def test_census_los_and_lonlat_raster(tmp_path, scene):
     res = _run("census", los, "--incidence-deg", inc, "--out", out, "--json")
     assert res.exit_code == 0, res.output
     ref = {round(f["properties"]["area_ha"], 2) for f in json.loads(out.read_text())["features"]}
-    # without the incidence the LOS file would be read as vertical: smaller, different areas
+    # a plain GeoTIFF that states no direction is refused, never silently read as vertical (22 % low at 39°)
     res2 = _run("census", los, "--out", tmp_path / "b.geojson", "--json")
+    assert res2.exit_code == 2 and "--quantity los" in res2.output and "--incidence-deg" in res2.output
+    assert not (tmp_path / "b.geojson").exists()
+    # read as vertical on purpose: smaller, different areas
+    res2 = _run("census", los, "--quantity", "vertical", "--out", tmp_path / "b.geojson", "--json")
     assert _json(res2)["total_area_ha"] < sum(ref)
     # the same scene delivered in CGCS2000 lon/lat is reprojected to a metric CRS before measuring
     from rasterio.warp import Resampling, calculate_default_transform, reproject
@@ -113,7 +118,7 @@ def test_census_los_and_lonlat_raster(tmp_path, scene):
     with rasterio.open(lltif, "w", driver="GTiff", width=wd, height=ht, count=1, dtype="float32", crs="EPSG:4490",
                        transform=tf, nodata=np.nan) as ds:
         ds.write(ll, 1)
-        ds.update_tags(UNIT="mm")
+        ds.update_tags(UNIT="mm", DIRECTION="up")
     out3 = tmp_path / "c.geojson"
     res3 = _run("census", lltif, "--out", out3, "--json")
     assert res3.exit_code == 0, res3.output
@@ -134,9 +139,13 @@ def test_bad_inputs_leave_no_output(tmp_path, scene):
     bad.write_bytes(b"II*\x00garbage" * 10)
     r = _run("census", bad, "--out", out)
     assert r.exit_code == 2 and "corrupt.tif" in r.output and not out.exists()
-    metres = _tif(tmp_path / "metres.tif", -w / 1000.0, g)
+    metres = _tif(tmp_path / "metres.tif", -w / 1000.0, g, tags={"DIRECTION": "up"})
     r = _run("census", metres, "--out", out)
-    assert r.exit_code == 2 and "--units m" in r.output and not out.exists()
+    assert r.exit_code == 2 and "--units mm|cm|m" in r.output and "metres?" in r.output and not out.exists()
+    # no unit tag and values that look like mm: still refused (a cm file would be 10x too small), never guessed
+    cm = _tif(tmp_path / "cm.tif", -w / 10.0, g, tags={"DIRECTION": "up"})
+    r = _run("census", cm, "--out", out)
+    assert r.exit_code == 2 and "no UNIT tag" in r.output and "--units mm|cm|m" in r.output and not out.exists()
     r = _run("census", metres, "--units", "m", "--out", out)
     assert r.exit_code == 0 and out.exists()
     nocrs = tmp_path / "nocrs.tif"
@@ -167,7 +176,7 @@ def test_save_review_change_pv_via_cli(tmp_path, scene):
         s.add(Panel(code="A-101", mine_id=m.id, thickness_m=4, depth_dip_m=200, depth_rise_m=200,
                     start_date=date(2021, 1, 1), end_date=date(2022, 6, 1),
                     geometry=box(X0 + 600, Y0 - 2000, X0 + 1500, Y0 - 1600)))
-    tif = _tif(tmp_path / "cum_20240101.tif", -w, g, tags={"UNIT": "mm"})
+    tif = _tif(tmp_path / "cum_20240101.tif", -w, g, tags={"UNIT": "mm", "DIRECTION": "up"})
     r = _run("census", tif, "--mines", "db", "--towns", "db", "--panels", "db", "--out", tmp_path / "a.geojson",
              "--save", "--json", "--no-fill")
     assert r.exit_code == 0, r.output
@@ -187,7 +196,7 @@ def test_save_review_change_pv_via_cli(tmp_path, scene):
     r = _run("review", "reject", "NOPE", "--reviewer", "x", "--reason", "y")
     assert r.exit_code == 2 and "not found" in r.output
     # a second census, then the change
-    tif2 = _tif(tmp_path / "cum_20241001.tif", -(w * 1.5), g, tags={"UNIT": "mm"})
+    tif2 = _tif(tmp_path / "cum_20241001.tif", -(w * 1.5), g, tags={"UNIT": "mm", "DIRECTION": "up"})
     r = _run("census", tif2, "--out", tmp_path / "b.geojson", "--save", "--json", "--no-fill")
     code2 = _json(r)["census"]
     r = _run("census-change", code, code2, "--json", "--out", tmp_path / "change.geojson")

@@ -171,3 +171,66 @@ def test_blue_goes_to_the_monitor_only_yellow_to_the_responsible(session, sensor
     sms = {m.recipient for m in session.scalars(select(OutboxMessage).where(OutboxMessage.subject.like("%黄色%")))
            if m.channel == "sms"}
     assert sms == {"13800000001", "13800000002"}
+
+
+class RecordingChannel:
+    """Counts every delivery attempt per idempotency key (a channel without deduplication, like SMTP)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.calls: list[str] = []
+        self._lock = threading.Lock()
+
+    def send(self, msg) -> None:
+        with self._lock:
+            self.calls.append(msg.idempotency_key)
+
+
+def test_two_concurrent_dispatchers_send_each_message_once(engine, session, sensors):
+    """A ``--loop`` service and a manual run list the same due messages; each message is still sent once.
+
+    The interleaving is forced: both dispatchers must have run their candidate SELECT before either claims
+    anything (a barrier in the engine's ``after_cursor_execute`` hook), the worst case for a select-then-mark
+    claim."""
+    from sqlalchemy import event
+
+    raise_red(session, sensors)
+    pending = session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.state == "pending")).all()
+    assert len(pending) >= 3
+    barrier = threading.Barrier(2, timeout=30)
+    selects: list[int] = []
+
+    def both_listed(conn, cursor, statement, params, context, executemany):  # noqa: ARG001
+        s = statement.lstrip().upper()
+        if s.startswith("SELECT") and "FROM OUTBOX_MESSAGE" in s and "ORDER BY OUTBOX_MESSAGE.PRIORITY" in s:
+            selects.append(1)
+            barrier.wait()
+
+    channels = {name: RecordingChannel(name) for name in ("log", "sms", "email")}
+    reports: list = []
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            reports.append(A.dispatch(engine, channels, now=T0 + timedelta(hours=1, minutes=1)))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
+            errors.append(exc)
+
+    event.listen(engine, "after_cursor_execute", both_listed)
+    try:
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        event.remove(engine, "after_cursor_execute", both_listed)
+    assert not errors, errors
+    assert len(selects) == 2
+    sent = [k for ch in channels.values() for k in ch.calls]
+    assert sorted(sent) == sorted(pending)  # every message exactly once, none twice
+    assert sum(r.sent for r in reports) == len(pending)
+    assert sum(r.claimed_elsewhere for r in reports) == len(pending)  # both listed all, each lost the other's
+    session.expire_all()
+    rows = session.scalars(select(OutboxMessage)).all()
+    assert {m.state for m in rows} == {"sent"} and {m.attempts for m in rows} == {1}

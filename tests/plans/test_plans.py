@@ -140,12 +140,15 @@ def test_gap_opens_one_problem_and_a_gate_reason(session, mine):
     assert row.planned_ha == 4 and row.achieved_ha == pytest.approx(1.0) and row.gap_ha == pytest.approx(3.0)
     assert row.as_dict()["on_time"] and row.spent_yuan == 200_000
     assert row.by_land_type["grassland"] == {"planned_ha": 4.0, "achieved_ha": pytest.approx(1.0)}
-    assert open_shortfall_problems(session, 2024, date(2024, 12, 31)) == []  # the year is not over yet
-    opened = open_shortfall_problems(session, 2024, date(2025, 1, 15))
-    assert len(opened) == 1 and open_shortfall_problems(session, 2024, date(2025, 2, 1)) == []
+    # judged from 1 April of the next year, after reporting (31 Dec) and the first quarter's verification
+    assert open_shortfall_problems(session, 2024, date(2025, 3, 31)) == []
+    assert "annual_plan_shortfall" not in {r.rule for r in evaluate_gate(session, mine, "extension",
+                                                                         today=date(2025, 3, 1)).reasons}
+    opened = open_shortfall_problems(session, 2024, date(2025, 4, 1))
+    assert len(opened) == 1 and open_shortfall_problems(session, 2024, date(2025, 5, 1)) == []
     problem = session.scalar(select(Problem).where(Problem.code == opened[0]))
     assert problem.category == ProblemCategory.SUBSIDENCE_CRACKS and problem.mine_id == mine.id
-    decision = evaluate_gate(session, mine, "extension", today=date(2025, 3, 1))
+    decision = evaluate_gate(session, mine, "extension", today=date(2025, 4, 2))
     assert not decision.allowed
     assert "annual_plan_shortfall" in {r.rule for r in decision.reasons}
     by_town = plan_gap(session, 2024, by="town")
@@ -207,3 +210,47 @@ def test_progress_report_has_the_plan_against_achievement_table(session, mine):
 
     text = "\n".join(c.text for t in Document(io.BytesIO(progress_docx(rep))).tables for r in t.rows for c in r.cells)
     assert "方案测试煤矿" in text
+
+
+def test_treated_then_reclaimed_land_counts_for_both_targets(session, mine):
+    set_annual_plan(session, mine, 2024, target_treat_ha=1, target_reclaim_ha=1)
+    parcels = report_treated(session, mine, 2024, [ParcelInput("TR", "grassland", sq(200, 200), purpose="treat"),
+                                                   ParcelInput("RC", "grassland", sq(200, 200), purpose="reclaim")],
+                             reported_date=date(2024, 12, 1))
+    grid, before, after = _ndvi_grid()
+    verify_by_remote_sensing(session, parcels, ndvi_before=before, ndvi_after=after, grid=grid, on=date(2025, 1, 5))
+    (row,) = plan_gap(session, 2024)
+    assert row.achieved_ha == pytest.approx(2.0) and row.gap_ha == pytest.approx(0.0)
+    assert row.achieved_treat_ha == pytest.approx(1.0) and row.achieved_reclaim_ha == pytest.approx(1.0)
+    assert open_shortfall_problems(session, 2024, date(2025, 4, 2)) == []
+
+
+def test_enterprises_report_only_for_their_own_mines_and_cannot_accept(session, mine):
+    from subsidence.models import Enterprise
+    from subsidence.models.enums import Role
+    from subsidence.services.authz import Actor
+    from subsidence.services.errors import Forbidden
+
+    own, other = Enterprise(credit_code="E-OWN", name_zh="本企业"), Enterprise(credit_code="E-OTHER", name_zh="他企业")
+    session.add_all([own, other])
+    session.flush()
+    mine.enterprise_id = own.id
+    set_annual_plan(session, mine, 2024, target_treat_ha=1, target_reclaim_ha=1)
+    outsider = Actor(username="other", role=Role.ENTERPRISE, enterprise_id=other.id)
+    insider = Actor(username="own", role=Role.ENTERPRISE, enterprise_id=own.id)
+    item = [ParcelInput("E1", "grassland", sq(0, 0))]
+    with pytest.raises(Forbidden):
+        report_treated(session, mine, 2024, item, reported_date=date(2024, 11, 1), actor=outsider)
+    assert session.scalar(select(func.count()).select_from(TreatedParcel)) == 0
+    (parcel,) = report_treated(session, mine, 2024, item, reported_date=date(2024, 11, 1), actor=insider)
+    with pytest.raises(Forbidden):
+        register_plan(session, mine, doc_no="X", approval_date=date(2024, 1, 1), valid_from=date(2024, 1, 1),
+                      valid_to=date(2029, 1, 1), parcels=[], actor=insider)
+    parcel.state = ParcelState.VERIFIED_RS
+    with pytest.raises(Forbidden):
+        field_acceptance(session, parcel, passed=True, on=date(2025, 2, 1), inspectors=["a", "b"], actor=insider)
+    office = Actor(username="office", role=Role.OFFICE)
+    with pytest.raises(ValidationFailed, match="two inspectors"):
+        field_acceptance(session, parcel, passed=True, on=date(2025, 2, 1), inspectors=["a"], actor=office)
+    assert field_acceptance(session, parcel, passed=True, on=date(2025, 2, 1), inspectors=["a", "b"],
+                            actor=office).state == ParcelState.ACCEPTED

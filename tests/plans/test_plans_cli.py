@@ -91,10 +91,15 @@ def test_plan_workflow_from_files(tmp_path):
     states = {x["parcel"]: x["state"] for x in json.loads(r.output[r.output.index("["):])}
     assert states == {"T-GOOD": "verified_rs", "T-BARE": "rejected"}
 
+    r = runner.invoke(app, ["plan", "accept", "T-GOOD", "--inspector", "自然资源局-1", "--on", "2025-02-01"])
+    assert r.exit_code == 2 and "two inspectors" in r.output
+    r = runner.invoke(app, ["plan", "accept", "T-GOOD", "--inspector", "自然资源局-1", "--inspector", "自然资源局-2",
+                            "--on", "2025-02-01", "--json"])
+    assert r.exit_code == 0 and '"accepted"' in r.output, r.output
     r = runner.invoke(app, ["plan", "gap", "2024", "--json"])
     (row,) = json.loads(r.output[r.output.index("["):])
     assert row["planned_ha"] == 4 and row["achieved_ha"] == 1 and row["gap_ha"] == 3 and row["spent_yuan"] == 350000
-    r = runner.invoke(app, ["plan", "shortfalls", "2024", "--today", "2025-01-20", "--json"])
+    r = runner.invoke(app, ["plan", "shortfalls", "2024", "--today", "2025-04-20", "--json"])
     assert len(json.loads(r.output[r.output.index("{"):])["opened"]) == 1
-    r = runner.invoke(app, ["plan", "shortfalls", "2024", "--today", "2025-02-20", "--json"])
+    r = runner.invoke(app, ["plan", "shortfalls", "2024", "--today", "2025-05-20", "--json"])
     assert json.loads(r.output[r.output.index("{"):])["opened"] == []

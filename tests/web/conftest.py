@@ -7,6 +7,7 @@ watches only HA. Passwords share one precomputed Argon2id hash (hashing is delib
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -25,6 +26,9 @@ from subsidence.models.enums import (
 from subsidence.services import accounts
 from subsidence.services.problems import open_problem
 
+# FastAPI's TestClient still wraps httpx; the deprecation note is about a future replacement, not our code.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+
 TODAY = date(2024, 11, 15)
 PASSWORD = "correct-horse-battery"
 ROLES = ["office", "department", "town", "enterprise_a", "enterprise_b", "monitor", "public"]
@@ -41,6 +45,13 @@ def _fast_argon2():
     accounts.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     yield
     accounts.use_hasher(accounts.PRODUCTION_HASHER)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_throttle():
+    accounts._failures.clear()
+    yield
+    accounts._failures.clear()
 
 
 @pytest.fixture(scope="session")
@@ -160,3 +171,7 @@ def client(app, world):
 
 def auth(world: World, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {world.tokens[role]}"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("filterwarnings", "ignore:Using `httpx` with `starlette.testclient`")

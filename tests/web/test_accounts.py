@@ -142,3 +142,15 @@ def test_ensure_demo_accounts_idempotent(session, world):
     for a in first:
         u = session.scalar(select(User).where(User.username == a.username))
         assert u.password_hash.startswith("$argon2id$")
+
+
+def test_sign_in_throttled_after_repeated_failures(client, world):
+    accounts._failures.clear()
+    try:
+        for _ in range(accounts.MAX_FAILURES):
+            assert login(client, "town", "wrong-password").status_code == 401
+        r = login(client, "town")  # even the right password is refused during the lock-out
+        assert r.status_code == 429 and "15" in r.json()["message"]
+        assert login(client, "office").status_code == 200  # other accounts are unaffected
+    finally:
+        accounts._failures.clear()

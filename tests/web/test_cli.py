@@ -32,3 +32,14 @@ def test_pick_port_skips_a_busy_one():
         s.listen(1)
         busy = s.getsockname()[1]
         assert pick_port("127.0.0.1", busy) != busy
+
+
+def test_demo_banner_prints_whole_passwords(capsys):
+    from subsidence.cli.web import print_accounts
+    from subsidence.models.enums import Role
+    from subsidence.services.accounts import DemoAccount
+
+    accts = [DemoAccount("enterprise-a", "enterprise-a-demo-2024", Role.ENTERPRISE, "示例企业 自有矿山")]
+    print_accounts(accts, "http://127.0.0.1:8123")
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8123/map" in out and "enterprise-a-demo-2024" in out

@@ -3,12 +3,16 @@
 Everything here turns files into the arrays and geometries the kernels (:mod:`~subsidence.census.basins`,
 :mod:`~subsidence.census.vegetation`, ...) take, with units and signs made explicit:
 
-* GeoTIFF deformation: cumulative displacement or velocity, in mm or m (``units``: from the ``UNIT``/``units``
-  tag MintPy and most tools write, else given by the user; untagged values that look like metres
-  (all below 20) are refused rather than guessed), as LOS (positive toward the satellite; needs the
-  incidence angle), vertical (positive up) or subsidence (positive down).
-* A geographic CRS (lon/lat) is reprojected to the local CGCS2000 3° Gauss–Krüger zone before any area is
-  measured; a raster without CRS is refused.
+* GeoTIFF deformation: cumulative displacement or velocity, in mm, cm or m (``units``: from the ``UNIT``/
+  ``units`` tag or the GDAL band unit type, else given by the caller — an untagged file without ``units`` is
+  refused, never guessed: a cm file read as mm would be 10× too small), as LOS (positive toward the satellite;
+  needs the incidence angle), vertical (positive up) or subsidence (positive down): from the file's
+  ``DIRECTION`` tag (los|up, written by :mod:`subsidence.insar.writers`) or given by the caller (``quantity``,
+  or an incidence angle, which means LOS) — a plain GeoTIFF stating neither is refused (LOS from MintPy/
+  LiCSBAS read as vertical would come out ~22 % low at 39° incidence).
+* A geographic CRS (lon/lat) or any projection that is not Transverse Mercator (Gauss–Krüger/UTM) — e.g.
+  Web Mercator EPSG:3857 from web tools, whose pixels are ≈1.68× too large at 39.5°N — is reprojected to the
+  local CGCS2000 3° Gauss–Krüger zone before any area is measured; a raster without CRS is refused.
 * MintPy ``timeseries.h5``/``velocity.h5`` and LiCSBAS ``cum.h5`` go through :mod:`subsidence.insar` readers.
 """
 
@@ -24,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from subsidence.census.basins import CensusInputError, subsidence_from_los, subsidence_from_vertical
-from subsidence.census.grid import Grid
+from subsidence.census.grid import Grid, is_local_metric
 from subsidence.geo import CRSError, STORAGE_CRS
 
 log = logging.getLogger(__name__)
@@ -98,7 +102,10 @@ def _open_raster(path: Path):
 
 
 def read_band(path: str | Path, band: int = 1, *, target: Grid | None = None) -> tuple[np.ndarray, Grid, dict[str, Any]]:
-    """One band as float64 with nodata → NaN, on a metric grid (reprojected if geographic or if ``target``).
+    """One band as float64 with nodata → NaN, on a local metric grid.
+
+    Reprojected (bilinear) to ``target`` if given, else to the local Gauss–Krüger zone when the CRS is
+    geographic or not a Transverse Mercator projection (e.g. Web Mercator).
 
     Returns (array, grid, tags). Raises :class:`CensusInputError`/:class:`CRSError` with the file named.
     """
@@ -116,6 +123,8 @@ def read_band(path: str | Path, band: int = 1, *, target: Grid | None = None) ->
         except Exception as exc:  # truncated/corrupt tiles
             raise CensusInputError(f"{p}: cannot read band {band}: {exc}") from exc
         tags = {**{k.lower(): v for k, v in ds.tags().items()}, **{k.lower(): v for k, v in ds.tags(band).items()}}
+        if ds.units and ds.units[band - 1]:
+            tags.setdefault("unittype", ds.units[band - 1])
         if ds.descriptions and ds.descriptions[band - 1]:
             tags.setdefault("description", ds.descriptions[band - 1])
         if ds.scales and ds.scales[band - 1] not in (None, 1.0):
@@ -123,11 +132,10 @@ def read_band(path: str | Path, band: int = 1, *, target: Grid | None = None) ->
         if ds.offsets and ds.offsets[band - 1] not in (None, 0.0):
             tags["_offset"] = ds.offsets[band - 1]
         src_crs, src_tf = ds.crs, ds.transform
-        if target is None and src_crs.is_projected:
+        if target is None and is_local_metric(src_crs.to_wkt()):
             return arr, Grid.make(src_tf, src_crs.to_wkt(), arr.shape, source=str(p)), tags
         if target is None:
-            lon = (ds.bounds.left + ds.bounds.right) / 2
-            dst_crs = gk_zone_crs(lon)
+            dst_crs = gk_zone_crs(_centre_lon(src_crs, ds.bounds))
             tf, w, h = calculate_default_transform(src_crs, dst_crs, ds.width, ds.height, *ds.bounds)
             target = Grid.make(tf, dst_crs, (h, w), source=str(p))
             tags["_reprojected_from"] = src_crs.to_string()
@@ -136,6 +144,14 @@ def read_band(path: str | Path, band: int = 1, *, target: Grid | None = None) ->
                   dst_transform=target.transform, dst_crs=target.crs.to_wkt(), dst_nodata=np.nan,
                   resampling=Resampling.bilinear)
         return out, target, tags
+
+
+def _centre_lon(crs, bounds) -> float:
+    """Longitude (degrees) of the centre of ``bounds`` (west, south, east, north) given in ``crs``."""
+    from rasterio.warp import transform_bounds
+
+    w, _s, e, _n = transform_bounds(crs, "EPSG:4326", *bounds)
+    return (w + e) / 2
 
 
 def _units_from_tags(tags: dict[str, Any]) -> str | None:
@@ -170,10 +186,30 @@ def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, k
         raise CensusInputError(f"kind must be one of {KINDS}, units one of {UNITS}")
     with _open_raster(p) as ds:
         n_bands = ds.count
+        head_tags = {**{k.lower(): v for k, v in ds.tags().items()}, **{k.lower(): v for k, v in ds.tags(1).items()}}
+        if ds.units and ds.units[0]:
+            head_tags.setdefault("unittype", ds.units[0])
+    stated = str(head_tags.get("direction", "")).strip().lower()
+    if user_quantity is None and incidence_deg is None and incidence_path is None \
+            and stated not in ("los", "up", "vertical"):
+        raise CensusInputError(
+            f"{p}: the file does not say what it holds (no DIRECTION tag); pass --quantity los (line-of-sight, "
+            "positive toward the satellite, as MintPy/LiCSBAS export it; with --incidence-deg, degrees), "
+            "--quantity vertical (positive up) or --quantity subsidence (positive down)")
+    if units == "auto" and _units_from_tags(head_tags) is None:
+        try:
+            peak = float(np.nanmax(np.abs(read_band(p)[0]))) if n_bands == 1 else None
+        except (CensusInputError, CRSError, ValueError):
+            peak = None
+        hint = f" (values up to {peak:.3f}: metres?)" if peak is not None and peak < 20.0 else ""
+        raise CensusInputError(f"{p}: no UNIT tag in the file{hint}; pass --units mm|cm|m (the unit of the values, "
+                               "per year for a velocity)")
     if n_bands > 1:  # a multi-band cumulative series (one band per date): the InSAR reader knows the layout
         return load_insar_product(p, incidence_deg=incidence_deg, quantity=quantity,
                                   geotiff={"kind": "velocity" if kind == "rate" else "cumulative",
-                                           "unit": None if units == "auto" else units,
+                                           # the reader takes the UNIT tag itself; a units/unit-type tag is passed on
+                                           "unit": (units if units != "auto" else
+                                                    None if "unit" in head_tags else _units_from_tags(head_tags)),
                                            # without an explicit --quantity the file's DIRECTION tag decides
                                            "direction": None if user_quantity is None and incidence_deg is None
                                            else {"los": "los", "vertical": "up", "subsidence": "up"}.get(quantity)})
@@ -201,15 +237,9 @@ def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, k
     if "_scale" in tags or "_offset" in tags:
         arr = arr * float(tags.get("_scale", 1.0)) + float(tags.get("_offset", 0.0))
     if units == "auto":
-        units = _units_from_tags(tags) or ""
-        if not units:
-            vmax = float(np.nanmax(np.abs(arr)))
-            if vmax < 20.0:  # < 20 mm everywhere would be no census at all; as metres it is a mining scene
-                raise CensusInputError(
-                    f"{p}: no unit tag and values only up to {vmax:.3f}: metres? pass --units m (or --units mm "
-                    "if they really are millimetres)")
-            units = "mm"
-            notes.append("no unit tag in the file: values taken as mm")
+        units = _units_from_tags(tags) or _units_from_tags(head_tags) or ""
+        if not units:  # checked above; a band tag read differently must not fall back to a guess
+            raise CensusInputError(f"{p}: no UNIT tag in the file; pass --units mm|cm|m")
     arr = arr * _UNIT_FACTOR[units]
     if kind == "auto":
         kind = "rate" if _is_rate(tags, p) else "cumulative"
@@ -289,7 +319,7 @@ def load_insar_product(p: Path, *, incidence_deg: float | None = None, quantity:
     rate = conv(prod.velocity_m_per_yr.astype(float) * 1000.0) if prod.velocity_m_per_yr is not None else None
     coh = None if prod.temporal_coherence is None else prod.temporal_coherence.astype(float)
     tf, crs, shape = prod.grid.transform, prod.grid.crs, tuple(prod.grid.shape)
-    if not crs.is_projected:
+    if not is_local_metric(crs):
         grid, (series, rate, coh) = _reproject_layers(tf, crs, shape, [series, rate, coh])
         notes.append(f"reprojected from {crs.to_string()} to {grid.crs.to_string()} for metric areas")
     else:
@@ -307,12 +337,12 @@ def load_insar_product(p: Path, *, incidence_deg: float | None = None, quantity:
 
 
 def _reproject_layers(tf, crs, shape, layers):
-    """Reproject 2-D/3-D layers from a geographic grid to the local GK zone (bilinear, NaN kept)."""
+    """Reproject 2-D/3-D layers from a geographic (or non-TM projected) grid to the local GK zone (bilinear, NaN kept)."""
     from rasterio.transform import array_bounds
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     b = array_bounds(shape[0], shape[1], tf)  # (west, south, east, north)
-    dst_crs = gk_zone_crs((b[0] + b[2]) / 2)
+    dst_crs = gk_zone_crs(_centre_lon(crs.to_wkt(), b))
     dtf, w, h = calculate_default_transform(crs.to_wkt(), dst_crs, shape[1], shape[0], *b)
     grid = Grid.make(dtf, dst_crs, (h, w))
     out = []

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
-from typing import Any
+from typing import Any, Iterator
 
 import typer
 
@@ -39,3 +40,60 @@ def ready_engine():
     eng = engine()
     upgrade(eng)
     return eng
+
+
+@contextlib.contextmanager
+def unit_of_work(reason: str | None = None) -> Iterator:
+    """One transaction on the configured database (schema migrated first). Service errors become clean exits
+    with nothing committed: exit 3 for forbidden / not found / conflict, 2 for invalid input."""
+    from subsidence.db.session import transaction
+    from subsidence.services.errors import ServiceError
+
+    try:
+        with transaction(ready_engine(), actor="cli", reason=reason) as session:
+            yield session
+    except ServiceError as exc:
+        fail(exc.message, 3 if exc.http_status in (403, 404, 409) else 2)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def resolve_actor(session, spec: str, name: str):
+    """Build an :class:`Actor` from ``--as ROLE[:UNIT]`` (office, department:NRB, town:T-WLML, enterprise:E-SD ...)."""
+    from sqlalchemy import or_, select
+
+    from subsidence.models import AdminArea, Enterprise, TaskAssignment, Unit
+    from subsidence.models.enums import Role, UnitKind
+    from subsidence.services.authz import Actor
+    from subsidence.services.errors import NotFound, ValidationFailed
+
+    role_text, _, unit_text = spec.partition(":")
+    try:
+        role = Role.parse(role_text)
+    except ValueError as exc:
+        raise ValidationFailed(f"--as {spec!r}: {exc}") from exc
+    unit = None
+    enterprise_id = None
+    if unit_text:
+        unit = session.scalar(select(Unit).where(Unit.code == unit_text))
+        if unit is None and role == Role.TOWN:
+            area = session.scalar(select(AdminArea).where(or_(AdminArea.code == unit_text,
+                                                              AdminArea.name_zh == unit_text)))
+            if area is not None:
+                unit = session.scalar(select(Unit).where(Unit.town_id == area.id, Unit.kind == UnitKind.TOWN))
+        if unit is None and role == Role.ENTERPRISE:
+            ent = session.scalar(select(Enterprise).where(Enterprise.credit_code == unit_text))
+            if ent is not None:
+                enterprise_id = ent.id
+                unit = session.scalar(select(Unit).where(Unit.enterprise_id == ent.id))
+        if unit is None and enterprise_id is None:
+            raise NotFound(f"--as {spec!r}: no unit {unit_text!r} (units have codes like NRB, U-T-ALTX, E-...)")
+    elif role == Role.OFFICE:
+        unit = session.scalar(select(Unit).where(Unit.kind == UnitKind.OFFICE).order_by(Unit.code).limit(1))
+    elif role != Role.PUBLIC:
+        raise ValidationFailed(f"--as {spec!r}: name the unit, e.g. --as {role.value}:CODE")
+    tasks = frozenset(session.scalars(select(TaskAssignment.task_no).where(TaskAssignment.unit_id == unit.id))) \
+        if unit is not None else frozenset()
+    return Actor(username=name, role=role, unit_id=unit.id if unit else None,
+                 enterprise_id=enterprise_id or (unit.enterprise_id if unit else None),
+                 town_id=unit.town_id if unit else None, task_nos=tasks)

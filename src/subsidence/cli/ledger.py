@@ -7,14 +7,13 @@ recorded in the audit trail). The rules live in the services; this module only p
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import typer
 
-from subsidence.cli._common import emit_json, fail
+from subsidence.cli._common import resolve_actor, unit_of_work as _session, emit_json, fail
 
 problem_app = typer.Typer(help="Ledger problems (台账): add, list, show, move through the lifecycle.",
                           no_args_is_help=True)
@@ -35,63 +34,6 @@ def _date(value: Optional[str], field: str) -> Optional[date]:
     except ValueError:
         fail(f"{field}: {value!r} is not a date; use YYYY-MM-DD")
     return None
-
-
-@contextlib.contextmanager
-def _session(reason: str | None = None) -> Iterator:
-    """A unit of work on the configured database; service errors become clean exits (nothing committed)."""
-    from subsidence.cli._common import ready_engine
-    from subsidence.db.session import transaction
-    from subsidence.services.errors import ServiceError
-
-    try:
-        with transaction(ready_engine(), actor="cli", reason=reason) as session:
-            yield session
-    except ServiceError as exc:
-        fail(exc.message, 3 if exc.http_status in (403, 404, 409) else 2)
-    except ValueError as exc:
-        fail(str(exc))
-
-
-def resolve_actor(session, spec: str, name: str):
-    """Build an :class:`Actor` from ``ROLE[:UNIT]``."""
-    from sqlalchemy import or_, select
-
-    from subsidence.models import AdminArea, Enterprise, TaskAssignment, Unit
-    from subsidence.models.enums import Role, UnitKind
-    from subsidence.services.authz import Actor
-    from subsidence.services.errors import NotFound, ValidationFailed
-
-    role_text, _, unit_text = spec.partition(":")
-    try:
-        role = Role.parse(role_text)
-    except ValueError as exc:
-        raise ValidationFailed(f"--as {spec!r}: {exc}") from exc
-    unit = None
-    enterprise_id = None
-    if unit_text:
-        unit = session.scalar(select(Unit).where(Unit.code == unit_text))
-        if unit is None and role == Role.TOWN:
-            area = session.scalar(select(AdminArea).where(or_(AdminArea.code == unit_text,
-                                                              AdminArea.name_zh == unit_text)))
-            if area is not None:
-                unit = session.scalar(select(Unit).where(Unit.town_id == area.id, Unit.kind == UnitKind.TOWN))
-        if unit is None and role == Role.ENTERPRISE:
-            ent = session.scalar(select(Enterprise).where(Enterprise.credit_code == unit_text))
-            if ent is not None:
-                enterprise_id = ent.id
-                unit = session.scalar(select(Unit).where(Unit.enterprise_id == ent.id))
-        if unit is None and enterprise_id is None:
-            raise NotFound(f"--as {spec!r}: no unit {unit_text!r} (units have codes like NRB, U-T-ALTX, E-...)")
-    elif role == Role.OFFICE:
-        unit = session.scalar(select(Unit).where(Unit.kind == UnitKind.OFFICE).order_by(Unit.code).limit(1))
-    elif role != Role.PUBLIC:
-        raise ValidationFailed(f"--as {spec!r}: name the unit, e.g. --as {role.value}:CODE")
-    tasks = frozenset(session.scalars(select(TaskAssignment.task_no).where(TaskAssignment.unit_id == unit.id))) \
-        if unit is not None else frozenset()
-    return Actor(username=name, role=role, unit_id=unit.id if unit else None,
-                 enterprise_id=enterprise_id or (unit.enterprise_id if unit else None),
-                 town_id=unit.town_id if unit else None, task_nos=tasks)
 
 
 def _print_problem(d: dict) -> None:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import typer
 
-from subsidence.cli._common import emit_json, fail, ready_engine
+from subsidence.cli._common import emit_json, fail, ready_engine, resolve_actor
+
+AS_HELP = "Who acts: office | department:UNIT | enterprise:E-... (authorization applies)."
 
 plan_app = typer.Typer(help="Mine treatment plans (矿山地质环境保护与土地复垦方案) and their achievement.",
                        no_args_is_help=True)
@@ -94,6 +96,7 @@ def register_cmd(
     works: str = typer.Option(None, help="Works description."),
     revision_reason: str = typer.Option(None, help="Required when the mine already has a plan."),
     crs: str = typer.Option(None, help="CRS of the parcels when the file has none."),
+    as_: str = typer.Option("office", "--as", help=AS_HELP),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a plan (or a revision: the previous revision is kept)."""
@@ -107,7 +110,8 @@ def register_cmd(
                           approval_date=date.fromisoformat(approval_date),
                           valid_from=date.fromisoformat(valid_from or approval_date),
                           valid_to=date.fromisoformat(valid_to), parcels=items, works=works,
-                          cost_estimate_yuan=cost_yuan, revision_reason=revision_reason)
+                          cost_estimate_yuan=cost_yuan, revision_reason=revision_reason,
+                          actor=resolve_actor(session, as_, "cli"))
         return {"plan": p.code, "revision": p.revision, "parcels": len(p.parcels),
                 "area_ha": round(sum(x.area_ha for x in p.parcels), 2)}
 
@@ -130,6 +134,7 @@ def template_cmd(out: Path = typer.Argument(..., help="Where to write the annual
 @plan_app.command("annual")
 def annual_cmd(
     file: Path = typer.Argument(..., exists=True, help="Excel file of annual plans (see `plan template`)."),
+    as_: str = typer.Option("office", "--as", help=AS_HELP),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Import annual plans from Excel: all rows or nothing; re-importing updates (key: licence + year)."""
@@ -165,6 +170,7 @@ def annual_cmd(
     def go(session):
         done = []
         problems = []
+        actor = resolve_actor(session, as_, "cli")
         for excel_row, rec in rows:
             try:
                 m = find_mine(session, rec["licence_no"])
@@ -173,7 +179,8 @@ def annual_cmd(
                                      target_reclaim_ha=rec.get("target_reclaim_ha", 0.0),
                                      targets_by_land_type=by_type or None, works=rec.get("works"),
                                      budget_yuan=rec.get("budget_yuan", 0),
-                                     required_fund_accrual_yuan=rec.get("required_fund_accrual_yuan", 0))
+                                     required_fund_accrual_yuan=rec.get("required_fund_accrual_yuan", 0),
+                                     actor=actor)
                 done.append({"mine": m.licence_no, "year": ap.year})
             except Exception as exc:  # collect every row's problem, then refuse the whole file
                 problems.append(f"{file} row {excel_row}: {getattr(exc, 'message', exc)}")
@@ -194,16 +201,18 @@ def report_cmd(
     parcels: Path = typer.Argument(..., exists=True, help="GIS file of treated parcels (code, land_type, spending_yuan, works)."),
     reported_date: str = typer.Option(None, help="ISO date (default today)."),
     crs: str = typer.Option(None, help="CRS of the parcels when the file has none."),
+    as_: str = typer.Option("office", "--as", help=AS_HELP),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """The enterprise reports treated/reclaimed parcels for a year."""
+    """The enterprise reports treated/reclaimed parcels for a year (attribute purpose: treat/治理 or reclaim/复垦)."""
     from subsidence.services.lifecycle import find_mine, today_local
     from subsidence.services.plans import report_treated
 
     items = _parcels(parcels, crs)
     on = date.fromisoformat(reported_date) if reported_date else today_local()
     out = _run(lambda s: [{"parcel": t.code, "area_ha": t.area_ha} for t in
-                          report_treated(s, find_mine(s, mine), year, items, reported_date=on)])
+                          report_treated(s, find_mine(s, mine), year, items, reported_date=on,
+                                         actor=resolve_actor(s, as_, "cli"))])
     emit_json(out) if json_out else typer.echo(f"reported {len(out)} parcels")
 
 
@@ -213,6 +222,7 @@ def verify_cmd(
     ndvi_before: Path = typer.Option(..., exists=True, help="NDVI GeoTIFF before treatment (projected CRS)."),
     ndvi_after: Path = typer.Option(..., exists=True, help="NDVI GeoTIFF after treatment, same grid."),
     on: str = typer.Option(None, help="Verification date (default today)."),
+    as_: str = typer.Option("office", "--as", help=AS_HELP),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Check every reported parcel of YEAR against NDVI recovery and ground stability (from the census)."""
@@ -236,7 +246,8 @@ def verify_cmd(
         parcels = list(session.scalars(select(TreatedParcel).where(TreatedParcel.year == year,
                                                                    TreatedParcel.state == ParcelState.REPORTED)))
         return verify_by_remote_sensing(session, parcels, ndvi_before=np.asarray(b.array[0], float),
-                                        ndvi_after=np.asarray(a.array[0], float), grid=grid, on=day)
+                                        ndvi_after=np.asarray(a.array[0], float), grid=grid, on=day,
+                                        actor=resolve_actor(session, as_, "cli"))
 
     out = _run(go)
     if json_out:
@@ -244,6 +255,43 @@ def verify_cmd(
     else:
         for r in out:
             typer.echo(f"{r['parcel']}: {r['state']}" + (f" — {'; '.join(r['reasons'])}" if r["reasons"] else ""))
+
+
+def _field_acceptance(parcel: str, passed: bool, inspector: list[str], reason: str | None, on: str | None,
+                      as_: str, json_out: bool) -> None:
+    from subsidence.services.lifecycle import today_local
+    from subsidence.services.plans import field_acceptance, find_parcel
+
+    day = date.fromisoformat(on) if on else today_local()
+    out = _run(lambda s: field_acceptance(s, find_parcel(s, parcel), passed=passed, on=day, reason=reason,
+                                          inspectors=inspector, actor=resolve_actor(s, as_, "cli")).state.value)
+    emit_json({"parcel": parcel, "state": out}) if json_out else typer.echo(f"{parcel}: {out}")
+
+
+@plan_app.command("accept")
+def accept_cmd(
+    parcel: str = typer.Argument(..., help="Treated parcel code (already verified by remote sensing)."),
+    inspector: list[str] = typer.Option(..., "--inspector", help="Inspector present (repeat; at least two)."),
+    reason: str = typer.Option(None, help="Note."),
+    on: str = typer.Option(None, help="Acceptance date (default today)."),
+    as_: str = typer.Option("office", "--as", help=AS_HELP),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Field acceptance (现场验收) passed for a parcel verified by remote sensing."""
+    _field_acceptance(parcel, True, inspector, reason, on, as_, json_out)
+
+
+@plan_app.command("reject")
+def reject_cmd(
+    parcel: str = typer.Argument(..., help="Treated parcel code (already verified by remote sensing)."),
+    reason: str = typer.Option(..., help="Why it fails (required)."),
+    inspector: list[str] = typer.Option(..., "--inspector", help="Inspector present (repeat; at least two)."),
+    on: str = typer.Option(None, help="Date (default today)."),
+    as_: str = typer.Option("office", "--as", help=AS_HELP),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Field acceptance failed: the parcel is rejected with the reason."""
+    _field_acceptance(parcel, False, inspector, reason, on, as_, json_out)
 
 
 @plan_app.command("gap")

@@ -6,15 +6,14 @@ a refused operation exits non-zero with the reason and changes nothing.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import typer
 
-from subsidence.cli._common import emit_json, fail
+from subsidence.cli._common import emit_json, fail, unit_of_work as _session
 
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
 MINE = typer.Argument(..., help="Mine: licence number (采矿许可证号) or name.")
@@ -61,21 +60,6 @@ def _when(value: Optional[str], name: str) -> Optional[datetime]:
     except ValueError:
         fail(f"{name}: {value!r} is not a date-time; use e.g. 2026-12-03T21:30+08:00")
     return t if t.tzinfo else t.replace(tzinfo=get_settings().tz)
-
-
-@contextlib.contextmanager
-def _session(reason: str | None = None) -> Iterator:
-    from subsidence.cli._common import ready_engine
-    from subsidence.db.session import transaction
-    from subsidence.services.errors import ServiceError
-
-    try:
-        with transaction(ready_engine(), actor="cli", reason=reason) as session:
-            yield session
-    except ServiceError as exc:
-        fail(exc.message, 3 if exc.http_status in (403, 404, 409) else 2)
-    except ValueError as exc:
-        fail(str(exc))
 
 
 def _out(obj, as_json: bool, line: str) -> None:

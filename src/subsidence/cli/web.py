@@ -37,18 +37,20 @@ def pick_port(host: str, preferred: int) -> int:
 
 def print_accounts(accounts, url: str) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
-    console.print(f"\n[bold green]挂图作战平台已启动 / web platform running at[/] [bold]{url}[/]")
-    console.print(f"  地图 map: {url}/map   进度 dashboard: {url}/dashboard   接口 API: {url}/docs   "
-                  f"QGIS (OGC API – Features): {url}/ogc")
-    table = Table(title="演示账户（仅供演示）/ demo accounts (demo only)")
-    for col in ("用户名 username", "密码 password", "角色 role", "可见范围 scope"):
-        table.add_column(col)
-    for a in accounts:
-        table.add_row(a.username, a.password, f"{a.role.label('zh-CN')} / {a.role.label('en')}", a.scope)
-    console.print(table)
+    console.print(f"\n[bold green]挂图作战平台已启动 / web platform running at[/] [bold]{url}[/]", soft_wrap=True)
+    for label, path in (("挂图作战 map", "/map"), ("进度督办 dashboard", "/dashboard"), ("接口文档 API", "/docs"),
+                        ("QGIS: OGC API – Features", "/ogc")):
+        console.print(f"  {label}: {url}{path}", soft_wrap=True, highlight=False)
+    if accounts:
+        console.print("[bold]演示账户（仅供演示）/ demo accounts (demo only)[/]  用户名 username / 密码 password")
+        width = max(len(a.username) for a in accounts)
+        for a in accounts:
+            # plain lines, never truncated: the password must be readable in any terminal width
+            console.print(f"  {a.username:<{width}}  {a.password:<{width + 10}}  "
+                          f"{a.role.label('zh-CN')} / {a.role.label('en')}: {a.scope}", soft_wrap=True,
+                          highlight=False)
     console.print("按 Ctrl+C 停止 / press Ctrl+C to stop\n")
 
 

@@ -146,6 +146,8 @@ class TreatedParcel(Timestamped, Base):
     mine_id: Mapped[int] = mapped_column(ForeignKey("mine.id"))
     annual_plan_id: Mapped[int] = mapped_column(ForeignKey("annual_plan.id"))
     year: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[ParcelPurpose] = mapped_column(enum_col(ParcelPurpose), default=ParcelPurpose.RECLAIM,
+                                                   doc="treated (治理) or reclaimed (复垦): the same land may be both")
     land_type: Mapped[LandType] = mapped_column(enum_col(LandType))
     works: Mapped[str | None] = mapped_column(Text)
     spending_yuan: Mapped[int] = mapped_column(BigInteger, default=0)

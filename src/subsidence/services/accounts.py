@@ -140,12 +140,39 @@ def set_password(session: Session, user: User, password: str) -> None:
     session.flush()
 
 
+class TooManyAttempts(ServiceError):
+    http_status = 429
+
+
+#: sign-in throttle: at most this many failures per user name within the window (per process)
+MAX_FAILURES, FAILURE_WINDOW_S = 5, 900.0
+_failures: dict[str, list[float]] = {}
+
+
+def _recent_failures(username: str, now: float) -> list[float]:
+    times = [t for t in _failures.get(username, []) if now - t < FAILURE_WINDOW_S]
+    _failures[username] = times
+    return times
+
+
 def authenticate(session: Session, username: str, password: str) -> User:
-    """The active user with these credentials, or :class:`NotAuthenticated` (one message for every cause)."""
+    """The active user with these credentials, or :class:`NotAuthenticated` (one message for every cause).
+
+    After :data:`MAX_FAILURES` failed attempts for a user name within 15 minutes, further attempts are
+    refused with :class:`TooManyAttempts` (429) until the window passes, so passwords cannot be guessed online.
+    """
+    import time
+
+    key, now = username.strip().lower(), time.monotonic()
+    if len(_recent_failures(key, now)) >= MAX_FAILURES:
+        raise TooManyAttempts("登录失败次数过多，请 15 分钟后再试 / too many failed sign-ins for this user; "
+                              "try again in 15 minutes")
     user = session.scalar(select(User).where(User.username == username.strip()))
     ok = verify_password(user.password_hash if user is not None else None, password)
     if user is None or not ok or not user.active:
+        _failures.setdefault(key, []).append(now)
         raise NotAuthenticated("用户名或密码错误 / wrong username or password")
+    _failures.pop(key, None)
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
     return user

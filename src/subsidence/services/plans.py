@@ -26,6 +26,7 @@ from subsidence.models.plans import (
     AnnualPlan, LandType, ParcelPurpose, ParcelState, PlanParcel, ReclamationPlan, TreatedParcel,
 )
 from subsidence.plans.verify import ParcelEvidence, VerificationThresholds, judge, stable_fraction, zonal_ndvi
+from subsidence.services.authz import Actor, authorize, authorize_action
 from subsidence.services.errors import Conflict, NotFound, ValidationFailed
 from subsidence.services.gate import ApplicationType, GateReason, gate_rule
 from subsidence.services.gate_rules import BASIS, PlanStatus, register_plan_lookup
@@ -37,8 +38,21 @@ log = logging.getLogger(__name__)
 LICENCE_TOLERANCE_M = 5.0
 #: two parcels overlapping by more than this share of the smaller are "the same land counted twice"
 OVERLAP_TOLERANCE = 0.01
-#: achievement below this share of the annual target is a shortfall
-SHORTFALL_RATIO = 1.0
+#: achievement below this share of the annual target is a shortfall (rounding of reported areas tolerated)
+SHORTFALL_RATIO = 0.995
+#: a year's achievement is judged from this day of the next year (month, day): enterprises report by 31 December
+#: (SCIENCE.md §5), then remote sensing and field acceptance need the first quarter
+JUDGED_FROM = (4, 1)
+
+
+def judgement_date(year: int) -> date:
+    """The day from which ``year``'s plan achievement is judged (problems, licence gate)."""
+    return date(year + 1, *JUDGED_FROM)
+
+
+def last_judged_year(today: date) -> int:
+    """The latest plan year whose achievement can be judged on ``today``."""
+    return today.year - 1 if today >= judgement_date(today.year - 1) else today.year - 2
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,38 @@ class ParcelInput:
     planned_year: int | None = None
     works: str | None = None
     spending_yuan: int = 0
+
+
+def _may(session: Session, actor: Actor | None, action: str, resource: str, mine: Mine) -> None:
+    """Authorize ``action`` on a plan record of ``mine`` (None: trusted internal caller, e.g. the demo)."""
+    if actor is None:
+        return
+    authorize_action(actor, action, resource)
+    authorize(session, actor, "read", mine, "mine")  # the mine must be within the actor's scope
+
+
+def _register_policies() -> None:
+    """Who may read and change plans and parcels: enterprises report on their own mines, the bureau verifies."""
+    from subsidence.models.enums import Role as R
+    from subsidence.services.authz import ALL, Policy, mine_scoped, register_policy
+
+    for resource, model, label in (("reclamation_plan", ReclamationPlan, "复垦方案"),
+                                   ("annual_plan", AnnualPlan, "年度计划"),
+                                   ("treated_parcel", TreatedParcel, "治理复垦地块")):
+        read = {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(model.mine_id)}
+        rules = {"read": read}
+        if resource == "reclamation_plan":
+            rules["register"] = {R.OFFICE: ALL, R.DEPARTMENT: ALL}
+        elif resource == "annual_plan":
+            rules["set"] = {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(model.mine_id)}
+        else:
+            rules["report"] = {R.OFFICE: ALL, R.ENTERPRISE: mine_scoped(model.mine_id)}
+            rules["verify"] = {R.OFFICE: ALL, R.DEPARTMENT: ALL}
+            rules["accept"] = {R.OFFICE: ALL, R.DEPARTMENT: ALL}
+        register_policy(Policy(resource, model, label_zh=label, rules=rules))
+
+
+_register_policies()
 
 
 def _multi(g: BaseGeometry) -> MultiPolygon:
@@ -107,8 +153,9 @@ def _check_parcels(mine: Mine, parcels: list[ParcelInput], *, what: str,
 def register_plan(session: Session, mine: Mine, *, doc_no: str, approval_date: date, valid_from: date,
                   valid_to: date, parcels: list[ParcelInput], works: str | None = None, cost_estimate_yuan: int = 0,
                   schedule: dict[str, dict[str, float]] | None = None, revision_reason: str | None = None,
-                  illustrative: bool = False) -> ReclamationPlan:
+                  illustrative: bool = False, actor: Actor | None = None) -> ReclamationPlan:
     """Register a plan, or a revision of the mine's current plan (the old revision is kept, marked not current)."""
+    _may(session, actor, "register", "reclamation_plan", mine)
     errors: list[str] = []
     if valid_to <= valid_from:
         errors.append(f"plan {doc_no}: valid_to {valid_to} is not after valid_from {valid_from}")
@@ -181,8 +228,9 @@ def plan_revisions(session: Session, mine: Mine) -> list[ReclamationPlan]:
 def set_annual_plan(session: Session, mine: Mine, year: int, *, target_treat_ha: float, target_reclaim_ha: float,
                     targets_by_land_type: dict[str, float] | None = None, works: str | None = None,
                     budget_yuan: int = 0, required_fund_accrual_yuan: int = 0,
-                    illustrative: bool = False) -> AnnualPlan:
+                    illustrative: bool = False, actor: Actor | None = None) -> AnnualPlan:
     """Create or update (same mine and year) the annual plan; negative targets are refused."""
+    _may(session, actor, "set", "annual_plan", mine)
     errors = []
     for name, v in (("target_treat_ha", target_treat_ha), ("target_reclaim_ha", target_reclaim_ha),
                     ("budget_yuan", budget_yuan), ("required_fund_accrual_yuan", required_fund_accrual_yuan)):
@@ -219,11 +267,12 @@ def set_annual_plan(session: Session, mine: Mine, year: int, *, target_treat_ha:
 
 
 def report_treated(session: Session, mine: Mine, year: int, parcels: list[ParcelInput], *, reported_date: date,
-                   illustrative: bool = False) -> list[TreatedParcel]:
+                   illustrative: bool = False, actor: Actor | None = None) -> list[TreatedParcel]:
     """The enterprise reports treated parcels for ``year``. Refused (nothing stored) when no annual plan exists
     for that year, a parcel lies outside the licence, or it overlaps a parcel already reported (counted twice).
     A parcel reported again unchanged (same code, mine, year, polygon) is skipped: re-importing is idempotent.
     Returns the newly stored parcels."""
+    _may(session, actor, "report", "treated_parcel", mine)
     ap = session.scalar(select(AnnualPlan).where(AnnualPlan.mine_id == mine.id, AnnualPlan.year == year))
     if ap is None:
         raise ValidationFailed(f"mine {mine.licence_no} has no annual plan for {year}: enter the annual plan "
@@ -241,17 +290,26 @@ def report_treated(session: Session, mine: Mine, year: int, parcels: list[Parcel
         else:
             errors.append(f"parcel {p.code}: already reported with other content (mine, year or polygon differ)")
     parcels = fresh
-    existing = [(t.code, t.geometry) for t in session.scalars(
-        select(TreatedParcel).where(TreatedParcel.mine_id == mine.id,
-                                    TreatedParcel.state != ParcelState.REJECTED))]
-    errors += _check_parcels(mine, parcels, what=f"report {mine.licence_no} {year}", existing=existing)
+    # land may be treated and then reclaimed: overlaps count twice only within one purpose
+    groups: dict[ParcelPurpose, list[ParcelInput]] = defaultdict(list)
+    for p in parcels:
+        try:
+            groups[ParcelPurpose.parse(p.purpose)].append(p)
+        except ValueError as exc:
+            errors.append(f"parcel {p.code}: {exc}")
+    for purpose, group in groups.items():
+        existing = [(t.code, t.geometry) for t in session.scalars(
+            select(TreatedParcel).where(TreatedParcel.mine_id == mine.id, TreatedParcel.purpose == purpose,
+                                        TreatedParcel.state != ParcelState.REJECTED))]
+        errors += _check_parcels(mine, group, what=f"report {mine.licence_no} {year} {purpose.value}",
+                                 existing=existing)
     if errors:
         raise ValidationFailed("; ".join(errors))
     out = []
     for p in parcels:
         g = _multi(p.geometry)
         t = TreatedParcel(code=p.code, mine_id=mine.id, annual_plan_id=ap.id, year=year,
-                          land_type=LandType.parse(p.land_type), works=p.works, spending_yuan=int(p.spending_yuan),
+                          purpose=ParcelPurpose.parse(p.purpose), land_type=LandType.parse(p.land_type), works=p.works, spending_yuan=int(p.spending_yuan),
                           reported_date=reported_date, area_ha=round(area_ha(g), 4), geometry=g,
                           state=ParcelState.REPORTED, illustrative=illustrative)
         session.add(t)
@@ -269,12 +327,15 @@ def unstable_areas(session: Session) -> list[BaseGeometry]:
 
 def verify_by_remote_sensing(session: Session, parcels: list[TreatedParcel], *, ndvi_before: np.ndarray,
                              ndvi_after: np.ndarray, grid, on: date,
-                             thresholds: VerificationThresholds = VerificationThresholds()) -> list[dict[str, Any]]:
+                             thresholds: VerificationThresholds = VerificationThresholds(),
+                             actor: Actor | None = None) -> list[dict[str, Any]]:
     """Check reported parcels against NDVI before/after (same grid, storage CRS) and ground stability from the
     census; each parcel becomes verified_rs or rejected with its reasons. Returns one result dict per parcel."""
     unstable = unstable_areas(session)
     results = []
     for t in parcels:
+        if actor is not None:
+            authorize(session, actor, "verify", t, "treated_parcel")
         if t.state != ParcelState.REPORTED:
             raise Conflict(f"parcel {t.code} is {t.state.value}; only reported parcels are checked by remote sensing")
     for t in parcels:
@@ -298,8 +359,13 @@ def verify_by_remote_sensing(session: Session, parcels: list[TreatedParcel], *, 
 
 
 def field_acceptance(session: Session, parcel: TreatedParcel, *, passed: bool, on: date, reason: str | None = None,
-                     inspectors: list[str] | None = None) -> TreatedParcel:
-    """The bureau's field acceptance of a parcel already verified by remote sensing."""
+                     inspectors: list[str] | None = None, actor: Actor | None = None) -> TreatedParcel:
+    """The bureau's field acceptance of a parcel already verified by remote sensing (at least two inspectors)."""
+    if actor is not None:
+        authorize(session, actor, "accept", parcel, "treated_parcel")
+    if len(set(inspectors or [])) < 2:
+        raise ValidationFailed(f"parcel {parcel.code}: field acceptance needs at least two inspectors present "
+                               "(现场验收至少两名检查人员)")
     if parcel.state != ParcelState.VERIFIED_RS:
         raise Conflict(f"parcel {parcel.code} is {parcel.state.value}: field acceptance follows remote-sensing "
                        "verification")
@@ -335,6 +401,10 @@ class GapRow:
     budget_yuan: int = 0
     spent_yuan: int = 0
     late_ha: float = 0.0  #: achieved but reported after the year's end
+    planned_treat_ha: float = 0.0
+    planned_reclaim_ha: float = 0.0
+    achieved_treat_ha: float = 0.0
+    achieved_reclaim_ha: float = 0.0
     by_land_type: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
@@ -351,6 +421,10 @@ class GapRow:
                 "rejected_ha": round(self.rejected_ha, 2), "gap_ha": round(self.gap_ha, 2),
                 "ratio": None if self.ratio is None else round(self.ratio, 3), "budget_yuan": self.budget_yuan,
                 "spent_yuan": self.spent_yuan, "late_ha": round(self.late_ha, 2),
+                "planned_treat_ha": round(self.planned_treat_ha, 2),
+                "planned_reclaim_ha": round(self.planned_reclaim_ha, 2),
+                "achieved_treat_ha": round(self.achieved_treat_ha, 2),
+                "achieved_reclaim_ha": round(self.achieved_reclaim_ha, 2),
                 "on_time": self.late_ha == 0, "by_land_type": self.by_land_type}
 
 
@@ -373,6 +447,8 @@ def plan_gap(session: Session, year: int, *, by: str = "mine") -> list[GapRow]:
     for ap in session.scalars(select(AnnualPlan).where(AnnualPlan.year == year)):
         r = row_for(mines[ap.mine_id])
         r.planned_ha += ap.target_treat_ha + ap.target_reclaim_ha
+        r.planned_treat_ha += ap.target_treat_ha
+        r.planned_reclaim_ha += ap.target_reclaim_ha
         r.budget_yuan += ap.budget_yuan
         for lt, ha in (ap.targets_by_land_type or {}).items():
             r.by_land_type.setdefault(lt, {"planned_ha": 0.0, "achieved_ha": 0.0})["planned_ha"] += ha
@@ -383,6 +459,10 @@ def plan_gap(session: Session, year: int, *, by: str = "mine") -> list[GapRow]:
         r.spent_yuan += t.spending_yuan
         if t.state in COUNTED_STATES:
             r.achieved_ha += t.area_ha
+            if t.purpose == ParcelPurpose.TREAT:
+                r.achieved_treat_ha += t.area_ha
+            else:
+                r.achieved_reclaim_ha += t.area_ha
             r.by_land_type.setdefault(t.land_type.value, {"planned_ha": 0.0, "achieved_ha": 0.0})[
                 "achieved_ha"] += t.area_ha
             if t.reported_date > year_end:
@@ -393,9 +473,10 @@ def plan_gap(session: Session, year: int, *, by: str = "mine") -> list[GapRow]:
 
 
 def open_shortfall_problems(session: Session, year: int, today: date) -> list[str]:
-    """After ``year`` has ended, a mine whose achievement falls short of its annual plan gets one category-1
-    problem (never twice for the same mine and year). Returns the codes of problems opened now."""
-    if today <= date(year, 12, 31):
+    """From :func:`judgement_date` (1 April of the next year), a mine whose verified achievement falls short of
+    its annual plan gets one category-1 problem (never twice for the same mine and year). Returns the codes of
+    problems opened now."""
+    if today < judgement_date(year):
         return []
     opened = []
     mines = {m.licence_no: m for m in session.scalars(select(Mine))}
@@ -429,8 +510,8 @@ def _plan_status(session: Session, mine: Mine, today: date) -> PlanStatus:
 @gate_rule("annual_plan_shortfall")
 def annual_plan_shortfall(session: Session, mine: Mine, application: ApplicationType, today: date
                           ) -> list[GateReason]:
-    """Refuse while the last finished year's annual plan is not achieved (verified or accepted parcels)."""
-    year = today.year - 1
+    """Refuse while the last judged year's annual plan is not achieved (verified or accepted parcels)."""
+    year = last_judged_year(today)
     for row in plan_gap(session, year, by="mine"):
         if row.key != mine.licence_no or row.planned_ha <= 0 or row.achieved_ha >= SHORTFALL_RATIO * row.planned_ha:
             continue

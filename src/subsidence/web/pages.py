@@ -144,7 +144,15 @@ def portal_page(request: Request, session: SessionDep, actor: OptionalUser, toda
         f = _fund_summary(session, mine, today)
         if f:
             funds.append({"mine": m["name"], **f})
-    return render(request, "portal.html", actor, lang, mines=mines, problems=problems, total=total, funds=funds)
+    from subsidence.models.ledger import RectificationNotice
+    from subsidence.models import Problem
+
+    notices = [{"code": n.code, "problem_id": n.problem_id, "issued_date": n.issued_date.isoformat(),
+                "deadline": n.deadline.isoformat(), "delivered": bool(n.deliveries)}
+               for n in session.scalars(select(RectificationNotice).where(RectificationNotice.problem_id.in_(
+                   authz.visible(actor, "problem").with_only_columns(Problem.id))).order_by(RectificationNotice.deadline))]
+    return render(request, "portal.html", actor, lang, mines=mines, problems=problems, total=total, funds=funds,
+                  notices=notices)
 
 
 @router.get("/field", response_class=HTMLResponse)

@@ -961,6 +961,7 @@ def upgrade() -> None:
     sa.Column('mine_id', sa.Integer(), nullable=False),
     sa.Column('annual_plan_id', sa.Integer(), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.Enum('damaged', 'treat', 'reclaim', name='parcelpurpose', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('land_type', sa.Enum('cropland', 'forest', 'grassland', 'other', name='landtype', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('works', sa.Text(), nullable=True),
     sa.Column('spending_yuan', sa.BigInteger(), nullable=False),
