@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from subsidence.cli.main import app
 from subsidence.geo import transform_geometry
+from subsidence.science import pim
 from tests.census.synth import X0, Y0, bowl, grid
 
 runner = CliRunner()
@@ -132,7 +133,7 @@ def test_census_los_and_lonlat_raster(tmp_path, scene):
 def test_bad_inputs_leave_no_output(tmp_path, scene):
     g, w, *_ = scene
     out = tmp_path / "x.geojson"
-    nan = _tif(tmp_path / "nan.tif", np.full(g.shape, np.nan), g, tags={"UNIT": "mm"})
+    nan = _tif(tmp_path / "nan.tif", np.full(g.shape, np.nan), g, tags={"UNIT": "mm", "DIRECTION": "up"})
     r = _run("census", nan, "--out", out)
     assert r.exit_code == 2 and "no data" in r.output and not out.exists()
     bad = tmp_path / "corrupt.tif"
@@ -233,7 +234,6 @@ def test_vegetation_cli(tmp_path, scene):
 
 
 def test_census_fills_decorrelated_centre_from_panel_file(tmp_path):
-    pim = pytest.importorskip("subsidence.science.pim")
     g = grid(140)
     outline = box(X0 + 1500, Y0 - 2250, X0 + 2700, Y0 - 1950)
     panel = pim.PanelGeometry(outline=outline, thickness_m=4.0, depth_dip_m=220.0, name="P1")

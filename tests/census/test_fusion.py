@@ -7,9 +7,8 @@ import pytest
 
 from subsidence.census.basins import detect_basins
 from subsidence.census.fusion import FusionParams, gradient_limit_mm, pim_filler
+from subsidence.science import pim
 from tests.census.synth import X0, Y0, grid
-
-pim = pytest.importorskip("subsidence.science.pim")
 
 
 def test_filled_centre_within_tolerance_of_truth():

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import h5py
 import numpy as np
 import pytest
 
 from subsidence.census.basins import CensusInputError
 from subsidence.census.inputs import load_deformation
 from subsidence.census.pipeline import run_census
+from subsidence.insar import read_deformation
 from subsidence.models.enums import MovementStage
 from tests.census.synth import X0, Y0, bowl, grid
-
-h5py = pytest.importorskip("h5py")
-pytest.importorskip("subsidence.insar")
 
 INC = 38.0
 
@@ -52,6 +51,10 @@ def test_mintpy_timeseries_census_with_stage(tmp_path):
         load_deformation(p)
     d = load_deformation(p, incidence_deg=INC)
     assert d.series_mm.shape == (40, 120, 120) and d.dates[-1] == dates[-1]
+    # the census adapter agrees with the InSAR reader: subsidence = −d_LOS/cos(θ), mm
+    prod = read_deformation(p)
+    assert prod.direction == "los"
+    np.testing.assert_allclose(d.series_mm, -prod.cumulative_m * 1000.0 / np.cos(np.deg2rad(INC)), rtol=1e-5)
     c = run_census(d)
     assert len(c.areas) == 1
     b = c.areas[0].basin

@@ -217,3 +217,51 @@ def test_pv_land_from_confirmed_stable_baseline(session):
         assert c.geometry.intersection(blocked).area < 1e-6
     assert len(keys) == 2 and res.blocking_panels == ["C150000-A-102"]
     assert res.total_ha == pytest.approx(sum(res.per_town_ha.values()))
+
+
+def _by_mine(session, run):
+    areas = svc.list_areas(session, census=run.code)
+    return next(a for a in areas if a.mine_id is not None and not a.beyond_licence), \
+        next(a for a in areas if a.outside_mining_right)
+
+
+def test_same_basin_in_two_censuses_opens_one_problem(session):
+    """Area codes are per census: the same basin found again and confirmed links the open problem (never twice)."""
+    from subsidence.models.enums import ProblemState
+
+    _county(session)
+    run1 = _census(session, when=date(2024, 4, 1))
+    a1, lone1 = _by_mine(session, run1)
+    out1 = svc.confirm(session, a1.code, reviewer="专家组", reason="核实", today=date(2024, 4, 10))
+    lone_out1 = svc.confirm(session, lone1.code, reviewer="专家组", reason="核实", today=date(2024, 4, 10))
+    session.commit()
+    assert out1.problem_created and lone_out1.problem_created
+    # the next census: the basins have grown (deeper, wider), new codes
+    g = grid(200)
+    w = (bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1800, 100) + bowl(g, X0 + 2500, Y0 - 3300, 900, 400, 1200, 100)
+         + bowl(g, X0 + 4200, Y0 - 1500, 600, 400, 1200, 100))
+    run2 = _census(session, w=w, when=TODAY)
+    a2, lone2 = _by_mine(session, run2)
+    assert a2.code != a1.code and a2.geometry.intersection(a1.geometry).area > 0.3 * a1.geometry.area
+    out2 = svc.confirm(session, a2.code, reviewer="专家组", reason="复核，沉陷扩大", today=TODAY)
+    lone_out2 = svc.confirm(session, lone2.code, reviewer="专家组", reason="复核", today=TODAY)
+    session.commit()
+    assert not out2.problem_created and out2.problem_linked and out2.problem.id == out1.problem.id
+    assert not lone_out2.problem_created and lone_out2.problem.id == lone_out1.problem.id
+    cat1 = session.scalars(select(Problem).where(Problem.category == ProblemCategory.SUBSIDENCE_CRACKS)).all()
+    assert len(cat1) == 2  # one for the mine's basin, one for the town's basin outside every right
+    assert a2.attributes["problem_code"] == out1.problem.code and a2.attributes["problem_same_ground_overlap"] > 0.3
+    linked = session.scalars(select(AuditEvent).where(AuditEvent.entity == "problem",
+                                                      AuditEvent.action == "problem.linked")).all()
+    assert {e.after["subsidence_area"] for e in linked} == {a2.code, lone2.code}
+    confirm_events = session.scalars(select(AuditEvent).where(AuditEvent.action == "review.confirm.problem_linked",
+                                                              AuditEvent.entity_key == a2.code)).all()
+    assert len(confirm_events) == 1 and confirm_events[0].after["problem"] == out1.problem.code
+    # once accepted (closed), the same ground found subsiding again is a new problem
+    with acting_as(session, "自然资源局", "验收销号"):
+        out1.problem.state = ProblemState.ACCEPTED
+        session.flush()
+    run3 = _census(session, w=w * 1.2, when=date(2025, 4, 1))
+    a3, _ = _by_mine(session, run3)
+    out3 = svc.confirm(session, a3.code, reviewer="专家组", reason="复核", today=date(2025, 4, 10))
+    assert out3.problem_created and out3.problem.id != out1.problem.id

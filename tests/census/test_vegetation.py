@@ -58,3 +58,38 @@ def test_cloud_masks_binary_and_sentinel2_scl():
     assert cloud_mask(np.array([0, 1, 255]), kind="binary").tolist() == [False, True, True]
     with pytest.raises(VegetationInputError):
         cloud_mask(scl, kind="fmask")
+
+
+def test_integer_sentinel2_without_offset_warns_and_notes(tmp_path, caplog):
+    """No BOA_ADD_OFFSET and no explicit offset on integer DN: warn that the baseline-04.00 −1000 may be missing."""
+    import logging
+
+    import rasterio
+
+    from subsidence.census.inputs import load_reflectance
+
+    g = grid(30, px=10.0)
+    dn = np.full(g.shape, 1500, dtype="uint16")
+
+    def tif(name, tags=None):
+        with rasterio.open(tmp_path / name, "w", driver="GTiff", width=30, height=30, count=1, dtype="uint16",
+                           crs=g.crs.to_wkt(), transform=g.transform, nodata=0) as ds:
+            ds.write(dn, 1)
+            if tags:
+                ds.update_tags(**tags)
+        return tmp_path / name
+
+    notes: list[str] = []
+    with caplog.at_level(logging.WARNING, logger="subsidence.census.inputs"):
+        r, _ = load_reflectance(tif("B04_20220301.tif"), notes=notes)
+    assert np.nanmax(r) == pytest.approx(0.15)  # DN/10000, offset 0 as before — but flagged
+    assert len(notes) == 1 and "BOA_ADD_OFFSET" in notes[0] and "04.00" in notes[0] and "2022-01-25" in notes[0]
+    assert "B04_20220301.tif" in notes[0] and any("BOA_ADD_OFFSET" in m for m in caplog.messages)
+    caplog.clear()
+    quiet: list[str] = []
+    with caplog.at_level(logging.WARNING, logger="subsidence.census.inputs"):
+        r, _ = load_reflectance(tif("B04_tagged.tif", {"BOA_ADD_OFFSET": "-1000"}), notes=quiet)
+        load_reflectance(tmp_path / "B04_20220301.tif", offset=0.0, notes=quiet)  # explicit: the user decided
+    assert np.nanmax(r) == pytest.approx(0.05) and quiet == [] and not caplog.messages
+    res = vegetation_change(np.full(g.shape, 0.4), np.full(g.shape, 0.4), g, notes=notes)
+    assert res.notes == notes and res.patches == []

@@ -157,3 +157,69 @@ def test_hazard_households_contacts_and_cards_commands(tmp_path):
     assert out[0]["households"] == 2 and out[0]["people"] == 7 and out[0]["danger_grade"] == "III"
     missing = json.loads(invoke("cards", "missing", "--json").stdout)
     assert [m["household"] for m in missing] == ["H1", "H2"]  # H3 was not half-imported
+
+
+def _xlsx(path, rows):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(r)
+    wb.save(path)
+    return path
+
+
+def test_sensor_and_observation_import_accept_xlsx_and_refuse_bad_files(tmp_path):
+    from subsidence.cli._common import ready_engine
+    from subsidence.db.session import make_sessionmaker
+    from subsidence.services import hazards as H
+
+    with make_sessionmaker(ready_engine())() as s:
+        H.upsert_hazard(s, {"code": "HP-X", "name": "表格测试点", "hazard_type": "landslide"})
+        s.commit()
+    # a ledger as offices keep it: a title row above Chinese headers, numbers and dates as Excel cells
+    book = _xlsx(tmp_path / "传感器.xlsx", [
+        ["某隐患点监测设备登记表"],
+        ["编号", "类型", "隐患点编号", "采样间隔（s）", "安装日期", "东坐标(m)", "北坐标(m)"],
+        [1001, "GNSS", "HP-X", 600, datetime(2025, 5, 1), 37_500_000.5, 4_400_000.0],
+        ["RAIN-X", "雨量计", "HP-X", 3600.0, None, None, None],
+    ])
+    r = invoke("sensors", "import", book, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == {"imported": 2, "sensors": ["1001", "RAIN-X"]}
+    listed = {x["code"]: x for x in json.loads(invoke("sensors", "list", "--json").stdout)}
+    assert listed["1001"]["kind"] == "gnss" and listed["RAIN-X"]["hazard_point"] == "HP-X"
+    bad = _xlsx(tmp_path / "bad.xlsx", [["code", "kind", "hazard_point"], ["G9", "gnss", "HP-X"],
+                                        [], ["G10", "gnss", "HP-NOPE"]])
+    r = invoke("sensors", "import", bad)
+    assert r.exit_code == 2 and "row 4" in r.output and "HP-NOPE" in r.output  # Excel's row number
+    assert "G9" not in {x["code"] for x in json.loads(invoke("sensors", "list", "--json").stdout)}
+    # observations from a workbook: Excel times carry no zone → the configured zone (Asia/Shanghai)
+    now = datetime.now(timezone.utc).replace(microsecond=0, second=0)
+    local = (now + timedelta(hours=8)).replace(tzinfo=None)
+    obs = _xlsx(tmp_path / "obs.xlsx", [["测点", "时间", "观测值", "单位"]] +
+                [[1001, local - timedelta(minutes=10 * (5 - i)), 0.5 * i, "mm"] for i in range(5)] +
+                [["1001", "not a time", 1, "mm"]])
+    r = invoke("observations", "import", obs, "--json", "--no-evaluate")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["accepted"] == 5 and [x["row"] for x in out["rejected_rows"]] == [7]
+    assert any("Asia/Shanghai" in w for w in out["warnings"])
+    # missing files and other file types: one clear line naming the file, no traceback
+    for cmd in (("sensors", "import"), ("observations", "import")):
+        r = invoke(*cmd, tmp_path / "nope.csv")
+        assert r.exit_code == 2 and "nope.csv" in r.output and "not found" in r.output, r.output
+        assert r.exception is None or isinstance(r.exception, SystemExit)
+        pdf = tmp_path / "scan.pdf"
+        pdf.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+        r = invoke(*cmd, pdf)
+        assert r.exit_code == 2 and "scan.pdf" in r.output and "unsupported file type .pdf" in r.output
+        renamed = tmp_path / "renamed.csv"
+        renamed.write_bytes(book.read_bytes())
+        r = invoke(*cmd, renamed)
+        assert r.exit_code == 2 and "renamed.csv" in r.output and "not CSV text" in r.output
+        fake = tmp_path / "fake.xlsx"
+        fake.write_text("code,kind\n", encoding="utf-8")
+        r = invoke(*cmd, fake)
+        assert r.exit_code == 2 and "fake.xlsx" in r.output and "not a valid Excel workbook" in r.output

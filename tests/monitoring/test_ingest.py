@@ -179,3 +179,62 @@ def test_many_sensor_batch_uses_the_same_rules(session, hazard):
     assert r.duplicates == 1 and "never overwritten" in reasons["B01"] and "spike" in reasons["B02"]
     assert any(w.startswith("B03") and "gap" in w for w in r.warnings), (r.warnings, r.rejected)
     assert r.accepted == 21 + 2 + 1
+
+
+def test_gbk_csv_and_xlsx_observations(session, sensors, tmp_path):
+    import numpy as np
+    import openpyxl
+
+    p = tmp_path / "gbk.csv"
+    p.write_bytes(("测点,时间,观测值\nGNSS-01,2025-05-31T10:00:00+08:00,1.5\n").encode("gb18030"))
+    r = I.ingest_csv(session, p, now=NOW)
+    assert r.accepted == 1 and not r.rejected
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["监测数据"])  # title row above the header
+    ws.append(["测点", "时间", "观测值"])
+    ws.append(["GNSS-01", datetime(2025, 5, 31, 11, 0), 2.0])  # naive Excel time
+    ws.append(["GNSS-01", "2025-05-31T03:10:00Z", "x"])
+    wb.save(tmp_path / "obs.xlsx")
+    r = I.ingest_csv(session, tmp_path / "obs.xlsx", now=NOW, default_tz="UTC")
+    assert r.accepted == 1 and r.rejected == [(4, "GNSS-01", "value 'x' is not a number")]
+    t, _ = I.series(session, sensors["gnss"].id)
+    assert t[-1] == np.datetime64("2025-05-31T11:00")  # the explicit zone (UTC) was used
+    for name, content, message in (("none.csv", None, "file not found"),
+                                   ("obs.xls", b"\xd0\xcf\x11\xe0", "save it as .xlsx"),
+                                   ("obs.json", b"{}", "unsupported file type .json")):
+        if content is not None:
+            (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValidationFailed, match=message) as exc:
+            I.ingest_csv(session, tmp_path / name, now=NOW)
+        assert name in exc.value.message
+
+
+def test_ingest_applies_the_sensor_observe_policy_to_an_actor(session, sensors, hazard):
+    from subsidence.models.enums import Role
+    from subsidence.services.authz import Actor
+    from subsidence.services.errors import Forbidden
+
+    H.upsert_hazard(session, {"code": "HP-T-002", "name": "另一隐患点", "hazard_type": "collapse"})
+    H.add_sensor(session, code="GNSS-99", kind="gnss", hazard_point="HP-T-002", expected_interval_s=600)
+    session.flush()
+    t = (NOW - timedelta(hours=1)).isoformat()
+    mine = [{"sensor": "GNSS-01", "time": t, "value": 1.0}, {"sensor": "NOPE", "time": t, "value": 1.0}]
+    monitor = Actor(username="m1", role=Role.MONITOR, hazard_point_ids=frozenset({hazard.id}))
+    r = I.ingest_batch(session, mine, "m", now=NOW, actor=monitor)  # own hazard point: stored
+    assert r.accepted == 1 and [x[1] for x in r.rejected] == ["NOPE"]  # unknown codes: rejected rows, as ever
+    n = session.scalar(select(func.count()).select_from(Observation))
+    mixed = [{"sensor": "GNSS-01", "time": (NOW - timedelta(minutes=30)).isoformat(), "value": 2.0},
+             {"sensor": "GNSS-99", "time": t, "value": 1.0}]
+    with pytest.raises(Forbidden, match="GNSS-99") as exc:  # another point's sensor: the whole batch refused
+        I.ingest_batch(session, mixed, "m", now=NOW, actor=monitor)
+    assert exc.value.http_status == 403 and "GNSS-01" not in exc.value.message
+    assert session.scalar(select(func.count()).select_from(Observation)) == n  # nothing stored
+    with pytest.raises(Forbidden):  # a role without the observe action at all
+        I.ingest_batch(session, mine, "p", now=NOW, actor=Actor(username="p", role=Role.PUBLIC))
+    with pytest.raises(Forbidden):
+        I.ingest_batch(session, [], "p", now=NOW, actor=Actor(username="p", role=Role.PUBLIC))
+    office = Actor(username="o", role=Role.OFFICE)
+    assert I.ingest_batch(session, mixed, "o", now=NOW, actor=office).accepted == 2
+    assert I.ingest_batch(session, [{"sensor": "GNSS-99", "time": NOW.isoformat(), "value": 3.0}], "cli",
+                          now=NOW).accepted == 1  # no actor: the trusted operator (CLI)

@@ -61,3 +61,25 @@ def test_levels_on_the_map_and_series(client, world, alarms):
     assert series["sensor"] == "S-HA-1" and len(series["points"]) == 24
     assert series["points"][-1]["v"] == pytest.approx(34.5)
     assert isinstance(series["thresholds"], list)
+
+
+def test_bucket_aggregates_bad_input(client, world, alarms):
+    h = auth(world, "office")
+    sid = client.get(f"/api/hazard-points/{world.ids['ha']}", headers=h).json()["sensors"][0]["id"]
+    r = client.get(f"/api/sensors/{sid}/buckets?start=2024-11-13T00:00:00%2B00:00&end=2024-11-15T00:00:00%2B00:00",
+                   headers=h)
+    assert r.status_code == 200 and sum(b.get("n", b.get("count", 1)) for b in r.json()["buckets"]) >= 1
+    r = client.get(f"/api/sensors/{sid}/buckets?start=2024-01-01T00:00:00", headers=h)
+    assert r.status_code == 422 and "time zone" in r.json()["message"]
+    assert client.get("/api/sensors/99999999999999999999/buckets", headers=h).status_code == 422
+    # another tenant's sensor does not exist for this caller
+    assert client.get(f"/api/sensors/{sid}/buckets", headers=auth(world, "enterprise_b")).status_code == 404
+
+
+def test_batch_ingest_respects_scope(client, world):
+    row = {"sensor": "S-HB-1", "time": "2024-11-15T08:00:00+08:00", "value": 1.0}
+    r = client.post("/api/observations/batch", headers=auth(world, "monitor"), json={"rows": [row], "strict": True})
+    assert r.status_code == 403 and "S-HB-1" in r.json()["message"]  # not the monitor's point: nothing stored
+    own = {"sensor": "S-HA-1", "time": "2024-11-15T08:00:00+08:00", "value": 1.0}
+    r = client.post("/api/observations/batch", headers=auth(world, "monitor"), json={"rows": [own]})
+    assert r.status_code == 200 and r.json()["accepted"] == 1

@@ -101,3 +101,10 @@ def test_portal_shows_only_own_notices(client, world):
     login(client, "enterprise_a")
     html = client.get("/portal").text
     assert codes["pa"] in html and codes["pb"] not in html
+
+
+def test_api_docs_served_locally(client):
+    r = client.get("/docs")
+    assert r.status_code == 200 and "/api/problems" in r.text and "openapi.json" in r.text
+    assert not re.search(r"""(src|href)=["']https?://""", r.text)  # no Swagger UI from a CDN
+    assert client.get("/redoc").status_code == 404

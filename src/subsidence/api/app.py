@@ -195,6 +195,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
                      "`Authorization: Bearer <token>`（脚本、QGIS）。\n\nThe API of the battle map, the ledger and "
                      "the warning system. Errors are JSON `{error, message}`; messages are Chinese first."),
         openapi_tags=TAGS,
+        docs_url=None,  # the stock pages load Swagger UI / ReDoc from a CDN; /docs is served locally instead
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Iterator
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from subsidence.services import accounts, authz
@@ -151,7 +151,5 @@ Today = Annotated[date, Depends(get_today)]
 #: database ids in paths and filters: positive 32-bit integers (larger values are refused with 422, never
 #: passed to the database driver)
 MAX_ID = 2_147_483_647
-from fastapi import Path as _Path, Query as _Query  # noqa: E402
-
-IdPath = Annotated[int, _Path(ge=1, le=MAX_ID)]
-IdQuery = Annotated[int | None, _Query(ge=1, le=MAX_ID)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

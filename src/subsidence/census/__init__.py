@@ -7,7 +7,8 @@ toward the satellite and converted only by :func:`basins.subsidence_from_los` (W
 API for consumers (services, web, reports)
 ------------------------------------------
 ``grid.Grid.make(transform, crs, shape)``
-    Raster georeferencing; refuses a geographic CRS (areas are never computed in degrees).
+    Raster georeferencing; refuses a geographic CRS and any projection other than Transverse Mercator
+    (Gauss–Krüger/UTM): areas are never computed in degrees or Web Mercator metres (``grid.is_local_metric``).
 ``basins.detect_basins(subsidence_mm, grid, *, params=BasinParams(), rate_mm_per_yr=None, coherence=None,
 series_mm=None, dates=None, observed=None, filler=None) -> BasinResult``
     Areas as MultiPolygons (rasterio.features.shapes, 8-connected) with area_ha, max/mean subsidence, volume m³,
@@ -27,7 +28,8 @@ series_mm=None, dates=None, observed=None, filler=None) -> BasinResult``
 ``pipeline.run_census(SubsidenceInput, mines=..., panels=..., towns=...) -> Census``
     Detection + reprojection to the storage CRS + attribution in one call.
 ``inputs.load_deformation(path, quantity=, kind=, units=, incidence_deg=)``
-    GeoTIFF / MintPy / LiCSBAS / ``subsidence timeseries`` folder → ``SubsidenceInput`` on a metric grid;
+    GeoTIFF / MintPy / LiCSBAS / ``subsidence timeseries`` folder → ``SubsidenceInput`` on a local GK/UTM grid
+    (other CRSs reprojected); a GeoTIFF must state DIRECTION and UNIT by tags or by the caller, never guessed;
     ``inputs.read_layer(path, "mines"|"towns"|"panels")`` reference layers from vector files.
 Persistence and review rules: :mod:`subsidence.services.census`; CLI: ``subsidence census``, ``review``,
 ``census-change``, ``vegetation``, ``pv``.

@@ -101,6 +101,11 @@ def _open_raster(path: Path):
         raise CensusInputError(f"{path}: not a readable raster ({exc}); give a GeoTIFF or an HDF5 file") from exc
 
 
+def _no_crs(p: Path) -> CRSError:
+    return CRSError(f"{p}: the raster has no CRS (radar coordinates or missing georeferencing); "
+                    "geocode it first (MintPy geocode.py, LiCSBAS GEOC) or assign one with gdal_edit.py -a_srs")
+
+
 def read_band(path: str | Path, band: int = 1, *, target: Grid | None = None) -> tuple[np.ndarray, Grid, dict[str, Any]]:
     """One band as float64 with nodata → NaN, on a local metric grid.
 
@@ -114,8 +119,7 @@ def read_band(path: str | Path, band: int = 1, *, target: Grid | None = None) ->
     p = Path(path)
     with _open_raster(p) as ds:
         if ds.crs is None:
-            raise CRSError(f"{p}: the raster has no CRS (radar coordinates or missing georeferencing); "
-                           "geocode it first (MintPy geocode.py, LiCSBAS GEOC) or assign one with gdal_edit.py -a_srs")
+            raise _no_crs(p)
         if band > ds.count:
             raise CensusInputError(f"{p}: band {band} requested, the file has {ds.count}")
         try:
@@ -123,6 +127,7 @@ def read_band(path: str | Path, band: int = 1, *, target: Grid | None = None) ->
         except Exception as exc:  # truncated/corrupt tiles
             raise CensusInputError(f"{p}: cannot read band {band}: {exc}") from exc
         tags = {**{k.lower(): v for k, v in ds.tags().items()}, **{k.lower(): v for k, v in ds.tags(band).items()}}
+        tags["_dtype"] = ds.dtypes[band - 1]
         if ds.units and ds.units[band - 1]:
             tags.setdefault("unittype", ds.units[band - 1])
         if ds.descriptions and ds.descriptions[band - 1]:
@@ -185,13 +190,15 @@ def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, k
     if kind not in KINDS or units not in UNITS:
         raise CensusInputError(f"kind must be one of {KINDS}, units one of {UNITS}")
     with _open_raster(p) as ds:
+        if ds.crs is None:
+            raise _no_crs(p)
         n_bands = ds.count
         head_tags = {**{k.lower(): v for k, v in ds.tags().items()}, **{k.lower(): v for k, v in ds.tags(1).items()}}
         if ds.units and ds.units[0]:
             head_tags.setdefault("unittype", ds.units[0])
     stated = str(head_tags.get("direction", "")).strip().lower()
     if user_quantity is None and incidence_deg is None and incidence_path is None \
-            and stated not in ("los", "up", "vertical"):
+            and stated not in ("los", "up", "vertical", "down", "subsidence"):
         raise CensusInputError(
             f"{p}: the file does not say what it holds (no DIRECTION tag); pass --quantity los (line-of-sight, "
             "positive toward the satellite, as MintPy/LiCSBAS export it; with --incidence-deg, degrees), "
@@ -204,6 +211,8 @@ def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, k
         hint = f" (values up to {peak:.3f}: metres?)" if peak is not None and peak < 20.0 else ""
         raise CensusInputError(f"{p}: no UNIT tag in the file{hint}; pass --units mm|cm|m (the unit of the values, "
                                "per year for a velocity)")
+    if user_quantity is None and stated in ("down", "subsidence"):  # already subsidence, positive down
+        quantity = user_quantity = "subsidence"
     if n_bands > 1:  # a multi-band cumulative series (one band per date): the InSAR reader knows the layout
         return load_insar_product(p, incidence_deg=incidence_deg, quantity=quantity,
                                   geotiff={"kind": "velocity" if kind == "rate" else "cumulative",
@@ -216,7 +225,7 @@ def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, k
     arr, grid, tags = read_band(p)
     if user_quantity is None:
         # our own products say what they hold (tag DIRECTION=los|up, written by subsidence.insar.writers)
-        stated = str(tags.get("direction", "")).lower()
+        stated = str(tags.get("direction", stated)).strip().lower()
         if stated == "los":
             quantity = "los"
         elif stated in ("up", "vertical"):
@@ -337,7 +346,7 @@ def load_insar_product(p: Path, *, incidence_deg: float | None = None, quantity:
 
 
 def _reproject_layers(tf, crs, shape, layers):
-    """Reproject 2-D/3-D layers from a geographic (or non-TM projected) grid to the local GK zone (bilinear, NaN kept)."""
+    """Reproject 2-D/3-D layers from a geographic or non-TM projected grid to the local GK zone (bilinear, NaN kept)."""
     from rasterio.transform import array_bounds
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
@@ -363,13 +372,21 @@ def _reproject_layers(tf, crs, shape, layers):
 S2_SCALE = 1e-4
 
 
+S2_OFFSET_WARNING = (
+    "{path}: integer reflectance without an offset (no BOA_ADD_OFFSET tag, no band offset, no --offset): taken "
+    "as DN/10000 with offset 0. Sentinel-2 L2A from processing baseline 04.00 (2022-01-25) on needs "
+    "BOA_ADD_OFFSET = -1000; if it is missing, reflectance is 0.1 too high and NDVI change across that date "
+    "may be false. Pass --offset -1000 for such images (or --offset 0 to confirm older ones).")
+
+
 def load_reflectance(path: str | Path, *, target: Grid | None = None, scale: float | None = None,
-                     offset: float | None = None) -> tuple[np.ndarray, Grid]:
+                     offset: float | None = None, notes: list[str] | None = None) -> tuple[np.ndarray, Grid]:
     """Red or NIR band as reflectance 0..1 (NaN where nodata/out of range) on a metric grid.
 
     Scale/offset: explicit values win; else the GeoTIFF's band scale/offset; else the ``BOA_ADD_OFFSET`` /
     ``BOA_QUANTIFICATION_VALUE`` tags of Sentinel-2 L2A; else integer data is taken as DN/10000 and float
-    data ≤ 1.5 as reflectance already.
+    data ≤ 1.5 as reflectance already. Integer data with no offset from any source is logged as a warning
+    (the −1000 offset of baseline 04.00 may be missing) and the warning appended to ``notes``.
     """
     from subsidence.census.vegetation import reflectance
 
@@ -384,6 +401,11 @@ def load_reflectance(path: str | Path, *, target: Grid | None = None, scale: flo
         scale = 1.0 / float(tags["boa_quantification_value"])
     if offset is None and "boa_add_offset" in tags:
         offset = float(tags["boa_add_offset"])
+    if offset is None and np.issubdtype(np.dtype(tags.get("_dtype", "float64")), np.integer):
+        msg = S2_OFFSET_WARNING.format(path=path)
+        log.warning(msg)
+        if notes is not None and msg not in notes:
+            notes.append(msg)
     if scale is None:
         scale = 1.0 if float(np.nanmax(arr)) <= 1.5 else S2_SCALE
     return reflectance(arr, scale=scale, offset=offset or 0.0), grid

@@ -114,6 +114,8 @@ class VegetationChangeResult:
     grid: Grid
     params: VegetationParams
     valid_fraction: float
+    #: caveats of the inputs (e.g. a possibly missing Sentinel-2 BOA_ADD_OFFSET), for the report
+    notes: list[str] = field(default_factory=list)
 
     def of_kind(self, kind: str) -> list[ChangePatch]:
         return [p for p in self.patches if p.kind == kind]
@@ -121,8 +123,10 @@ class VegetationChangeResult:
 
 def vegetation_change(ndvi_before: np.ndarray, ndvi_after: np.ndarray, grid: Grid, *,
                       params: VegetationParams = VegetationParams(),
-                      within: BaseGeometry | None = None) -> VegetationChangeResult:
-    """Loss and recovery polygons between two NDVI rasters on the same grid (``within``: e.g. the goaf)."""
+                      within: BaseGeometry | None = None, notes: list[str] | tuple[str, ...] = ()
+                      ) -> VegetationChangeResult:
+    """Loss and recovery polygons between two NDVI rasters on the same grid (``within``: e.g. the goaf;
+    ``notes``: caveats of the inputs, carried into the result)."""
     a, b = np.asarray(ndvi_before, dtype=float), np.asarray(ndvi_after, dtype=float)
     if a.shape != b.shape or a.shape != grid.shape:
         raise VegetationInputError(f"NDVI rasters {a.shape} / {b.shape} are not on the grid {grid.shape}")
@@ -164,7 +168,7 @@ def vegetation_change(ndvi_before: np.ndarray, ndvi_after: np.ndarray, grid: Gri
                                        mean_delta_ndvi=sums["d"][k] / cnt[k], mean_ndvi_before=sums["a"][k] / cnt[k],
                                        mean_ndvi_after=sums["b"][k] / cnt[k]))
     return VegetationChangeResult(delta=d, patches=patches, grid=grid, params=params,
-                                  valid_fraction=float(ok.mean()))
+                                  valid_fraction=float(ok.mean()), notes=list(notes))
 
 
 def intersect_patches(patches: list[ChangePatch], region: BaseGeometry | None) -> float:

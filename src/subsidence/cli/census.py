@@ -75,14 +75,16 @@ def census_cmd(
                                                                      "starts at 10 mm)."),
     threshold_rate: float = typer.Option(10.0, "--threshold-rate", help="Threshold for velocity input, mm/yr."),
     min_area_ha: float = typer.Option(1.0, "--min-area-ha", help="Minimum area, ha (at least 9 pixels anyway)."),
-    quantity: Optional[str] = typer.Option(None, "--quantity", help="los (positive toward satellite), vertical "
-                                           "(positive up) or subsidence (positive down). Default: los when an "
-                                           "incidence is given, else vertical."),
+    quantity: Optional[str] = typer.Option(None, "--quantity", help="los (positive toward satellite; needs "
+                                           "--incidence-deg), vertical (positive up) or subsidence (positive "
+                                           "down). Default: the file's DIRECTION tag (los|up|down), else los "
+                                           "when an incidence is given; a GeoTIFF stating neither is refused."),
     incidence_deg: Optional[float] = typer.Option(None, "--incidence-deg", help="Incidence angle, degrees "
                                                   "(LOS input): subsidence = −d_LOS/cos(θ)."),
     incidence_file: Optional[Path] = typer.Option(None, "--incidence", help="Per-pixel incidence angle GeoTIFF, degrees."),
     kind: str = typer.Option("auto", "--kind", help="cumulative | rate | auto (from unit tag / file name)."),
-    units: str = typer.Option("auto", "--units", help="mm | cm | m | auto (from the file's unit tag)."),
+    units: str = typer.Option("auto", "--units", help="mm | cm | m | auto (from the file's UNIT tag; a file "
+                                                     "without one is refused unless --units is given)."),
     coherence: Optional[Path] = typer.Option(None, "--coherence", help="Temporal coherence GeoTIFF (0–1)."),
     rate_file: Optional[Path] = typer.Option(None, "--rate", help="Velocity GeoTIFF on the same grid (same quantity "
                                              "and incidence), for the mean rate and the stage of a cumulative map."),
@@ -269,7 +271,8 @@ def _run_review(fn, *args, **kw) -> None:
             res = fn(s, *args, **kw)
             out = {"decision": res.decision.action.value, "areas": [_area_row(a) for a in res.areas],
                    "problem": res.problem.code if res.problem is not None else None,
-                   "problem_created": res.problem_created}
+                   "problem_created": res.problem_created,
+                   "problem_linked": getattr(res, "problem_linked", False)}
     except _input_errors() as exc:
         fail(str(exc))
     emit_json(out)
@@ -393,10 +396,11 @@ def vegetation_cmd(
     from subsidence.geo import STORAGE_CRS, transform_geometry
 
     try:
-        r1, grid = load_reflectance(red1, scale=scale, offset=offset)
-        n1, _ = load_reflectance(nir1, target=grid, scale=scale, offset=offset)
-        r2, _ = load_reflectance(red2, target=grid, scale=scale, offset=offset)
-        n2, _ = load_reflectance(nir2, target=grid, scale=scale, offset=offset)
+        notes: list[str] = []  # e.g. a possibly missing Sentinel-2 BOA_ADD_OFFSET
+        r1, grid = load_reflectance(red1, scale=scale, offset=offset, notes=notes)
+        n1, _ = load_reflectance(nir1, target=grid, scale=scale, offset=offset, notes=notes)
+        r2, _ = load_reflectance(red2, target=grid, scale=scale, offset=offset, notes=notes)
+        n2, _ = load_reflectance(nir2, target=grid, scale=scale, offset=offset, notes=notes)
         c1 = cloud_mask(_nearest(cloud1, grid), kind=mask_kind) if cloud1 else None
         c2 = cloud_mask(_nearest(cloud2, grid), kind=mask_kind) if cloud2 else None
         d1 = _parse_date(date1) if date1 else _dates_from_name(red1)[1]
@@ -409,7 +413,8 @@ def vegetation_cmd(
         goaf = shapely.union_all([x.geometry for x in p]) if p else None
         within = transform_geometry(goaf, STORAGE_CRS, grid.crs) if goaf is not None and goaf_only else None
         params = VegetationParams(loss_delta=loss_delta, recovery_delta=recovery_delta, min_area_ha=min_area_ha)
-        res = vegetation_change(ndvi(r1, n1, c1), ndvi(r2, n2, c2), grid, params=params, within=within)
+        res = vegetation_change(ndvi(r1, n1, c1), ndvi(r2, n2, c2), grid, params=params, within=within,
+                                notes=notes)
         items = []
         for i, patch in enumerate(res.patches, start=1):
             g = transform_geometry(patch.geometry, grid.crs, STORAGE_CRS)
@@ -431,7 +436,8 @@ def vegetation_cmd(
                 problems = [pr.code for pr in o.problems]
         write_geojson(out, items, name="vegetation_change",
                       metadata={"date_before": d1.isoformat(), "date_after": d2.isoformat(),
-                                "valid_fraction": round(res.valid_fraction, 4), "problems": problems})
+                                "valid_fraction": round(res.valid_fraction, 4), "problems": problems,
+                                "notes": res.notes})
     except _input_errors() as exc:
         fail(str(exc))
     per_town: dict[str, dict[str, float]] = {}
@@ -445,6 +451,7 @@ def vegetation_cmd(
                "recovery_ha": round(sum(x.area_ha for x in res.of_kind("recovery")), 4),
                "loss_polygons": len(res.of_kind("loss")), "recovery_polygons": len(res.of_kind("recovery")),
                "per_town_ha": per_town, "per_mine_ha": per_mine, "problems": problems, "out": str(out),
+               "notes": res.notes,
                "mean_delta_ndvi": float(np.nanmean(res.delta)) if np.isfinite(res.delta).any() else None}
     if json_out:
         emit_json(summary)

@@ -206,16 +206,17 @@ def sensors_add(
 
 @sensors_app.command("import")
 def sensors_import(
-    file: Path = typer.Argument(..., help="CSV: code,kind[,unit,hazard_point,mine,well,x,y,installed,name,"
-                                          "expected_interval_s,valid_min,valid_max,resolution]"),
+    file: Path = typer.Argument(..., help="CSV or Excel .xlsx: code,kind[,unit,hazard_point,mine,well,x,y,installed,"
+                                          "name,expected_interval_s,valid_min,valid_max,resolution] "
+                                          "(or 编号,类型,单位,隐患点编号,东坐标,北坐标,安装日期,...)"),
     actor: str = typer.Option("cli", help="Who imports (audit trail)."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Register many sensors from a CSV; one bad row aborts the whole import (nothing half-stored)."""
-    from subsidence.services.hazards import import_sensors, read_sensor_csv
+    """Register many sensors from a CSV or .xlsx; one bad row aborts the whole import (nothing half-stored)."""
+    from subsidence.services.hazards import import_sensors, read_sensor_file
 
+    rows = _run(read_sensor_file, file)  # a missing or unreadable file is refused before the DB is opened
     with _tx(actor, f"sensor import {file.name}") as s:
-        rows = _run(read_sensor_csv, file)
         sensors = _run(import_sensors, s, rows, source=str(file))
         codes = [x.code for x in sensors]
     if json_out:
@@ -244,9 +245,10 @@ def sensors_list(hazard_point: Optional[str] = typer.Option(None, "--hazard"),
 
 @obs_app.command("import")
 def observations_import(
-    file: Path = typer.Argument(..., help="CSV: sensor,time,value[,unit] (or 测点,时间,观测值,单位)."),
+    file: Path = typer.Argument(..., help="CSV or Excel .xlsx: sensor,time,value[,unit] (or 测点,时间,观测值,单位)."),
     strict: bool = typer.Option(False, help="Store nothing if any row is rejected."),
-    timezone_name: Optional[str] = typer.Option(None, "--timezone", help="Zone for times without an offset."),
+    timezone_name: Optional[str] = typer.Option(None, "--timezone", help="Zone for times without an offset "
+                                                "(.xlsx: default the configured time zone)."),
     evaluate: bool = typer.Option(True, help="Evaluate alarms for the sensors touched, in the same transaction."),
     actor: str = typer.Option("cli", help="Who imports (audit trail)."),
     json_out: bool = typer.Option(False, "--json"),
@@ -255,8 +257,6 @@ def observations_import(
     from subsidence.services.alarms import evaluate as evaluate_alarms
     from subsidence.services.ingest import ingest_csv
 
-    if not file.exists():
-        fail(f"{file}: no such file")
     with _tx(actor, f"observations {file.name}") as s:
         rep = _run(ingest_csv, s, file, strict=strict, default_tz=timezone_name)
         out = rep.to_dict()

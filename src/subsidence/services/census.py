@@ -8,8 +8,13 @@ Rules that live here (shared by CLI and API):
 * **Confirmed** areas form the baseline (摸清底数).
 * Confirming an untreated area opens a category-1 problem (地面塌陷、裂缝治理不到位) in the ledger for its
   principal mine — the mine whose panels lie under it, else the mine with most overlap — with the origin
-  key ``subsidence-area:{code}``, so never twice. An area outside every mining right has no mine; its
-  problem is opened for the town and says that mining beyond a licence is suspected (疑似越界开采).
+  key ``subsidence-area:{code}``. Never twice for the same ground: area codes are per census, so before
+  opening, an open (not accepted/withdrawn) category-1 problem of an earlier census area of the same mine
+  (or, outside every right, the same town) whose geometry overlaps this area by more than
+  :data:`SAME_GROUND_OVERLAP` of the smaller one is looked for; if found, the area is linked to it (area
+  attribute ``problem_code``, audit event ``problem.linked``) and no new problem opens. An area outside every
+  mining right has no mine; its problem is opened for the town and says that mining beyond a licence is
+  suspected (疑似越界开采).
 * Vegetation loss over goaf opens one category-3 problem (植被恢复不到位) per town and image pair.
 """
 
@@ -38,7 +43,8 @@ from subsidence.models import AdminArea, Mine, Panel, Problem, SubsidenceArea
 from subsidence.models.census_runs import (CensusRun, ReviewAction, ReviewDecision, SubsidenceAreaMine,
                                            SubsidenceAreaPanel, SubsidenceAreaTown, VegetationChange,
                                            VegetationChangeKind)
-from subsidence.models.enums import AreaLevel, MovementStage, ProblemCategory, ProblemSource, ReviewState, SubsidenceSource
+from subsidence.models.enums import (CLOSED_STATES, AreaLevel, MovementStage, ProblemCategory, ProblemSource,
+                                     ReviewState, SubsidenceSource)
 from subsidence.services.errors import Conflict, NotFound, ValidationFailed
 from subsidence.services.problems import open_problem
 
@@ -203,17 +209,24 @@ def _decision(session: Session, action: ReviewAction, codes: list[str], reason: 
     return dec
 
 
+#: an earlier area "is the same ground" when the overlap exceeds this fraction of the smaller of the two
+SAME_GROUND_OVERLAP = 0.30
+
+
 @dataclass
 class ReviewOutcome:
     decision: ReviewDecision
     areas: list[SubsidenceArea]
     problem: Problem | None = None
     problem_created: bool = False
+    #: an open problem of the same ground (from an earlier census) was linked instead of opening one
+    problem_linked: bool = False
 
 
 def confirm(session: Session, code: str, *, reviewer: str, reason: str, today: date, meeting: str | None = None,
             actor=None) -> ReviewOutcome:
-    """Confirm a candidate; an untreated area opens its category-1 problem (once per area code)."""
+    """Confirm a candidate; an untreated area opens its category-1 problem, or is linked to the open one of
+    the same ground from an earlier census (never twice)."""
     _check(reason, reviewer)
     area = _candidate(session, code, actor)
     with acting_as(session, reviewer, reason):
@@ -221,16 +234,42 @@ def confirm(session: Session, code: str, *, reviewer: str, reason: str, today: d
         session.flush()
         dec = _decision(session, ReviewAction.CONFIRM, [code], reason, reviewer, meeting=meeting)
         problem, created = open_area_problem(session, area, today)
-    return ReviewOutcome(decision=dec, areas=[area], problem=problem, problem_created=created)
+        linked = problem is not None and not created and problem.subsidence_area_id != area.id
+        if problem is not None:
+            record_event(session, entity="review_decision", entity_id=dec.id, entity_key=code,
+                         action="review.confirm.problem_linked" if linked else "review.confirm.problem",
+                         after={"problem": problem.code, "created": created, "linked_existing": linked},
+                         reason=reason, actor=reviewer)
+    return ReviewOutcome(decision=dec, areas=[area], problem=problem, problem_created=created, problem_linked=linked)
 
 
 def open_area_problem(session: Session, area: SubsidenceArea, today: date) -> tuple[Problem | None, bool]:
-    """The category-1 problem of a confirmed, untreated area (``subsidence-area:{code}``; never twice)."""
+    """The category-1 problem of a confirmed, untreated area (never twice for the same ground).
+
+    Returns (problem, created): the area's own problem (``subsidence-area:{code}``), else an open problem of
+    the same ground from an earlier census (linked, not created), else a new one.
+    """
     if area.treated or area.review_state != ReviewState.CONFIRMED:
         return None, False
     mine = session.get(Mine, area.mine_id) if area.mine_id is not None else None
     if mine is None and not area.outside_mining_right:
         return None, False
+    own = session.scalar(select(Problem).where(Problem.origin_key == f"subsidence-area:{area.code}"))
+    if own is not None:
+        return own, False
+    same = same_ground_problem(session, area, mine)
+    if same is not None:
+        problem, overlap = same
+        area.attributes = {**(area.attributes or {}), "problem_code": problem.code,
+                           "problem_same_ground_overlap": round(overlap, 3)}
+        session.flush()
+        record_event(session, entity="problem", entity_id=problem.id, entity_key=problem.code,
+                     action="problem.linked",
+                     after={"subsidence_area": area.code, "overlap_of_smaller": round(overlap, 3)},
+                     reason=f"沉陷区 {area.code} 与已立案问题 {problem.code} 为同一沉陷（重叠 {overlap:.0%}），不重复立案 / "
+                            f"area {area.code} is the same ground as open problem {problem.code}; not opened twice")
+        log.info("area %s linked to open problem %s (overlap %.0f %%)", area.code, problem.code, overlap * 100)
+        return problem, False
     facts = (f"面积 {area.area_ha:.2f} 公顷（{area.area_ha * 15:.1f} 亩），最大下沉 {area.max_subsidence_mm or 0:.0f} mm"
              + ("（下限，中心失相干）" if area.max_is_lower_bound else ""))
     if area.beyond_licence:
@@ -246,6 +285,40 @@ def open_area_problem(session: Session, area: SubsidenceArea, today: date) -> tu
         problem.subsidence_area_id = area.id
         session.flush()
     return problem, created
+
+
+def same_ground_problem(session: Session, area: SubsidenceArea, mine: Mine | None) -> tuple[Problem, float] | None:
+    """An open category-1 problem opened from another subsidence area on the same ground, with its overlap.
+
+    Same mine (or, for an area outside every right, same town and no mine), geometry overlap above
+    :data:`SAME_GROUND_OVERLAP` of the smaller geometry; the largest overlap wins.
+    """
+    if area.geometry is None or area.geometry.is_empty:
+        return None
+    q = select(Problem).where(Problem.category == ProblemCategory.SUBSIDENCE_CRACKS,
+                              Problem.state.not_in(list(CLOSED_STATES)),
+                              Problem.origin_key.like("subsidence-area:%"))
+    if mine is not None:
+        q = q.where(Problem.mine_id == mine.id)
+    else:
+        q = q.where(Problem.mine_id.is_(None),
+                    Problem.town_id == area.town_id if area.town_id is not None else Problem.town_id.is_(None))
+    best: tuple[Problem, float] | None = None
+    for p in session.scalars(q.order_by(Problem.id)):
+        geom = p.geometry
+        if p.subsidence_area_id is not None:
+            src = session.get(SubsidenceArea, p.subsidence_area_id)
+            if src is not None and src.geometry is not None:
+                geom = src.geometry
+        if geom is None or geom.is_empty:
+            continue
+        smaller = min(geom.area, area.geometry.area)
+        if smaller <= 0:
+            continue
+        overlap = shapely.intersection(geom, area.geometry).area / smaller
+        if overlap > SAME_GROUND_OVERLAP and (best is None or overlap > best[1]):
+            best = (p, overlap)
+    return best
 
 
 def reject(session: Session, code: str, *, reviewer: str, reason: str, meeting: str | None = None,

@@ -6,8 +6,6 @@ The danger grade is always derived (:func:`subsidence.monitoring.levels.danger_g
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from datetime import date
 from pathlib import Path
@@ -21,7 +19,7 @@ from subsidence.models import GroundwaterWell, HazardContact, HazardPoint, House
 from subsidence.models.enums import SensorKind
 from subsidence.monitoring.levels import danger_grade
 from subsidence.services.errors import Conflict, NotFound, ValidationFailed
-from subsidence.services.ingest import conversion_factor
+from subsidence.services.ingest import ROW_KEY, conversion_factor
 
 log = logging.getLogger(__name__)
 
@@ -123,9 +121,12 @@ def add_sensor(session: Session, *, code: str, kind: str | SensorKind, unit: str
 
     x/y are in the storage CRS (EPSG:4546, metres). The unit must fit the kind (e.g. GNSS in a length unit)."""
     try:
-        k = kind if isinstance(kind, SensorKind) else SensorKind.parse(str(kind))
+        k = kind if isinstance(kind, SensorKind) else SensorKind.parse(str(kind).strip())
     except ValueError as exc:
-        raise ValidationFailed(f"sensor {code}: kind {exc}") from exc
+        try:  # "GNSS", "Rain_Gauge" as typed in spreadsheets
+            k = SensorKind.parse(str(kind).strip().lower())
+        except ValueError:
+            raise ValidationFailed(f"sensor {code}: kind {exc}") from exc
     unit = (unit or DEFAULT_UNIT[k]).strip()
     try:
         conversion_factor(unit, DEFAULT_UNIT[k])
@@ -169,7 +170,8 @@ def _num(v: Any, cast=float):
 def import_sensors(session: Session, rows: Iterable[Mapping[str, Any]], source: str = "input") -> list[Sensor]:
     """Register many sensors; any bad row aborts the whole import (the message names the row and field)."""
     out = []
-    for i, r in enumerate(rows, start=2):
+    for n, r in enumerate(rows, start=2):
+        i = r.get(ROW_KEY) or n
         r = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in r.items() if k}
         try:
             out.append(add_sensor(
@@ -186,12 +188,49 @@ def import_sensors(session: Session, rows: Iterable[Mapping[str, Any]], source: 
     return out
 
 
-def read_sensor_csv(path: Path | str) -> list[dict[str, Any]]:
-    text = Path(path).read_text(encoding="utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "code" not in [h.strip() for h in reader.fieldnames]:
-        raise ValidationFailed(f"{path}: header must include code,kind[,unit,hazard_point,mine,well,x,y,...]")
-    return list(reader)
+#: Chinese (and alternative English) column headers of a sensor list → field names (matched after
+#: :func:`subsidence.io.excel.normalize_header`: case, spaces, full-width brackets and "*" ignored)
+SENSOR_HEADERS: dict[str, str] = {
+    **{f: f for f in SENSOR_FIELDS},
+    "编号": "code", "传感器编号": "code", "设备编号": "code", "测点编号": "code", "sensor_code": "code",
+    "类型": "kind", "传感器类型": "kind", "监测类型": "kind", "设备类型": "kind", "type": "kind",
+    "单位": "unit",
+    "隐患点": "hazard_point", "隐患点编号": "hazard_point", "hazard": "hazard_point",
+    "矿山": "mine", "采矿许可证号": "mine", "许可证号": "mine",
+    "监测井": "well", "监测井编号": "well", "井号": "well",
+    "东坐标": "x", "东坐标(m)": "x", "easting": "x", "北坐标": "y", "北坐标(m)": "y", "northing": "y",
+    "安装日期": "installed", "installed_on": "installed",
+    "名称": "name", "传感器名称": "name",
+    "采样间隔": "expected_interval_s", "采样间隔(s)": "expected_interval_s", "采样间隔(秒)": "expected_interval_s",
+    "有效下限": "valid_min", "量程下限": "valid_min", "有效上限": "valid_max", "量程上限": "valid_max",
+    "分辨率": "resolution",
+}
+
+
+def read_sensor_file(path: Path | str) -> list[dict[str, Any]]:
+    """Rows of a sensor list: CSV (UTF-8/GBK) or Excel .xlsx with English field names or Chinese headers
+    (编号, 类型, 单位, 隐患点编号, 东坐标, 北坐标, 安装日期, 采样间隔(s) ..., see :data:`SENSOR_HEADERS`).
+
+    Raises :class:`ValidationFailed` naming the file when it is missing, of another type, or lacks the
+    code/kind columns. Rows carry their file row number under ``ROW_KEY`` (used in error messages)."""
+    from datetime import datetime
+
+    from subsidence.services.ingest import read_table
+
+    headers, rows = read_table(path, what="sensor list (code,kind[,unit,hazard_point,...])",
+                               known_headers=SENSOR_HEADERS, header_map=SENSOR_HEADERS)
+    missing = [f for f in ("code", "kind") if f not in headers]
+    if missing:
+        raise ValidationFailed(f"{path}: missing column(s) {', '.join(missing)} (found {[h for h in headers if h]}); "
+                               f"header must include code,kind[,unit,hazard_point,mine,well,x,y,...] "
+                               f"(or 编号,类型[,单位,隐患点编号,...])")
+    for r in rows:
+        if isinstance(r.get("installed"), datetime):
+            r["installed"] = r["installed"].date()
+    return rows
+
+
+read_sensor_csv = read_sensor_file  #: former name (CSV only then)
 
 
 def list_sensors(session: Session, hazard_point: str | None = None) -> list[dict[str, Any]]:
@@ -213,14 +252,14 @@ def list_sensors(session: Session, hazard_point: str | None = None) -> list[dict
 
 
 def _read_csv(path: Path | str, required: tuple[str, ...]) -> list[dict[str, Any]]:
-    text = Path(path).read_text(encoding="utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
-    missing = [c for c in required if c not in header]
+    """Rows of a .csv or .xlsx table that must hold the ``required`` columns (messages name the file)."""
+    from subsidence.services.ingest import read_table
+
+    headers, rows = read_table(path, what=f"table ({','.join(required)}[,...])", known_headers=required)
+    missing = [c for c in required if c not in headers]
     if missing:
-        raise ValidationFailed(f"{path}: missing column(s) {missing}; found {header}")
-    return [{k: (v.strip() if isinstance(v, str) else v) for k, v in r.items() if k} for r in reader]
+        raise ValidationFailed(f"{path}: missing column(s) {missing}; found {[h for h in headers if h]}")
+    return rows
 
 
 def import_households(session: Session, path: Path | str) -> int:
@@ -228,7 +267,8 @@ def import_households(session: Session, path: Path | str) -> int:
     All rows or none; the grade and counts of every hazard point touched are recomputed."""
     touched: dict[int, HazardPoint] = {}
     n = 0
-    for i, r in enumerate(_read_csv(path, ("code", "hazard_point", "people")), start=2):
+    for r in _read_csv(path, ("code", "hazard_point", "people")):
+        i = r[ROW_KEY]
         try:
             hp = hazard_by_code(session, r["hazard_point"])
             people = int(r["people"])
@@ -252,7 +292,8 @@ def import_households(session: Session, path: Path | str) -> int:
 def import_contacts(session: Session, path: Path | str) -> int:
     """CSV hazard_point,role,title[,phone,email] (role: responsible, monitor, warning, town, bureau, rescue)."""
     n = 0
-    for i, r in enumerate(_read_csv(path, ("hazard_point", "role", "title")), start=2):
+    for r in _read_csv(path, ("hazard_point", "role", "title")):
+        i = r[ROW_KEY]
         try:
             set_contact(session, hazard_by_code(session, r["hazard_point"]), r["role"], r["title"],
                         phone=r.get("phone") or None, email=r.get("email") or None)

@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -36,7 +36,12 @@ from subsidence.db.base import utcnow
 from subsidence.models import IngestBatch, Observation, Sensor
 from subsidence.services.errors import ValidationFailed
 
+if TYPE_CHECKING:
+    from subsidence.services.authz import Actor
+
 log = logging.getLogger(__name__)
+
+OBSERVE_ACTION = "observe"  #: authz action (sensor policy) for submitting observations
 
 # ----------------------------------------------------------------------------------------------------------------
 # units
@@ -148,11 +153,17 @@ def _get(row: Mapping[str, Any], name: str) -> Any:
 def ingest_batch(session: Session, rows: Iterable[Mapping[str, Any]], source: str, *,
                  now: datetime | None = None, default_tz: ZoneInfo | str | None = None,
                  strict: bool = False, policy: IngestPolicy | None = None,
-                 first_row_number: int = 1) -> IngestReport:
+                 first_row_number: int = 1, actor: "Actor | None" = None) -> IngestReport:
     """Validate and store observation rows ``{"sensor": code, "time": ISO, "value": x, "unit": "mm"?}``.
 
     Rows are numbered from ``first_row_number`` (2 for a CSV with a header line, so numbers match the file).
     Returns the report; writes an :class:`IngestBatch` record. Does not commit (the caller's transaction).
+
+    ``actor`` (an :class:`subsidence.services.authz.Actor`; ``None`` = trusted caller such as the CLI run by
+    the operator) is checked against the sensor policy's ``observe`` action: a role that may not submit
+    observations at all, or a batch naming any existing sensor outside the actor's scope (e.g. a monitor's
+    rows for another hazard point), raises :class:`Forbidden` and stores nothing. Unknown sensor codes are
+    rejected rows as for every caller.
     """
     policy = policy or IngestPolicy()
     now = now or utcnow()
@@ -161,6 +172,8 @@ def ingest_batch(session: Session, rows: Iterable[Mapping[str, Any]], source: st
     report = IngestReport(batch_id=None, source=source, n_rows=len(rows))
     codes = {str(c).strip() for c in (_get(r, "sensor") for r in rows) if c is not None}
     sensors = {s.code: s for s in session.scalars(select(Sensor).where(Sensor.code.in_(codes)))} if codes else {}
+    if actor is not None:
+        _authorize_observe(session, actor, sensors)
 
     def reject(rowno: int, code: str, why: str) -> None:
         report.rejected.append((rowno, code, why))
@@ -168,7 +181,7 @@ def ingest_batch(session: Session, rows: Iterable[Mapping[str, Any]], source: st
     # 1. per-row parsing
     per_sensor: dict[int, list[tuple[datetime, float, int]]] = {}
     for i, r in enumerate(rows):
-        rowno = first_row_number + i
+        rowno = int(r.get(ROW_KEY) or first_row_number + i)
         code = _get(r, "sensor")
         code = str(code).strip() if code is not None else ""
         if not code:
@@ -290,6 +303,24 @@ def ingest_batch(session: Session, rows: Iterable[Mapping[str, Any]], source: st
     return report
 
 
+def _authorize_observe(session: Session, actor: "Actor", sensors: Mapping[str, Sensor]) -> None:
+    """Raise :class:`Forbidden` unless ``actor`` may submit observations for every sensor in ``sensors``."""
+    from subsidence.services import authz
+    from subsidence.services.errors import Forbidden
+
+    authz.authorize_action(actor, OBSERVE_ACTION, "sensor")
+    if not sensors:
+        return
+    ids = sorted(s.id for s in sensors.values())
+    allowed = set(session.scalars(select(Sensor.id).where(Sensor.id.in_(ids),
+                                                          authz.scope_clause(actor, "sensor", OBSERVE_ACTION))))
+    denied = sorted(code for code, s in sensors.items() if s.id not in allowed)
+    if denied:
+        more = f" (+{len(denied) - 20})" if len(denied) > 20 else ""
+        raise Forbidden(f"无权上传以下设备的数据 / {actor.role.value} {actor.username} may not submit data for "
+                        f"sensors: {', '.join(denied[:20])}{more}; nothing stored")
+
+
 def _bulk_context(session: Session, per_sensor: dict[int, list], by_id: dict[int, Sensor],
                   policy: IngestPolicy) -> dict[str, dict] | None:
     """For a batch touching many sensors over a short span (the live case: one new sample each), fetch what
@@ -377,27 +408,128 @@ def store_observations(session: Session, rows: list[dict[str, Any]], *, batch_id
 # CSV
 
 
-def read_observation_csv(path: Path | str) -> tuple[list[dict[str, Any]], int]:
-    """Read an observation CSV (UTF-8 with or without BOM): header with sensor, time, value[, unit]
-    (Chinese headers 测点/时间/观测值/单位 accepted). Returns (rows, first data row number)."""
-    path = Path(path)
+#: file types the table importers read (CSV text; Excel workbooks through ``subsidence.io.excel``)
+CSV_SUFFIXES = (".csv", ".txt")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+ROW_KEY = "__row__"  #: key of a row's number as the user sees it (CSV line / Excel row) in table rows
+
+
+def _cell(v: Any) -> Any:
+    """An Excel cell as the CSV path would give it: text stripped, whole numbers without ``.0`` (codes,
+    counts), other numbers as text, dates kept as ``datetime`` (the services parse them)."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, (int, float)):
+        return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
+    return v  # datetime / date / time
+
+
+def read_table(path: Path | str, *, what: str, known_headers: Iterable[str] = (),
+               header_map: Mapping[str, str] | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+    """Rows of a table file: CSV (UTF-8 with or without BOM, or GB18030/GBK as saved by Chinese Excel/WPS)
+    or an Excel workbook (.xlsx, the data sheet; the header row is found among the first rows).
+
+    ``header_map`` maps normalised header text (:func:`subsidence.io.excel.normalize_header`, e.g. Chinese
+    labels) to field names; unmapped headers are kept as written. Each row carries its row number as the
+    user sees it under :data:`ROW_KEY`. Returns (headers after mapping, rows).
+
+    Raises :class:`ValidationFailed` naming the file when it is missing, a directory, not a CSV or
+    workbook (e.g. an old .xls, a PDF, a ZIP), or unreadable. ``what`` describes the expected content for
+    the message (e.g. "sensor list").
+    """
+    from subsidence.io.excel import normalize_header
+
+    p = Path(path)
+    hint = f"give the {what} as a CSV (.csv, UTF-8 or GBK) or an Excel workbook (.xlsx)"
+    if not p.exists():
+        raise ValidationFailed(f"{p}: file not found; check the path ({hint})")
+    if p.is_dir():
+        raise ValidationFailed(f"{p}: is a directory; {hint}")
+    hmap = {normalize_header(k): v for k, v in (header_map or {}).items()}
+
+    def field_name(h: Any) -> str:
+        text = "" if h is None else str(h).strip()
+        return hmap.get(normalize_header(text), text)
+
+    suffix = p.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        from subsidence.io.excel import read_sheet
+        from subsidence.io.sniff import FormatError
+
+        try:
+            table = read_sheet(p, known_headers=[*known_headers, *(header_map or {})])
+        except FormatError as exc:
+            raise ValidationFailed(f"{exc}; {hint}") from exc
+        headers = [field_name(h) for h in table.headers]
+        rows = [{**{h: _cell(v) for h, v in zip(headers, vals) if h}, ROW_KEY: rowno} for rowno, vals in table.rows]
+        return headers, rows
+    if suffix == ".xls":
+        raise ValidationFailed(f"{p}: old Excel .xls is not supported; open it in Excel/WPS and save it as .xlsx or CSV")
+    if suffix not in CSV_SUFFIXES:
+        raise ValidationFailed(f"{p}: unsupported file type {suffix or '(no extension)'}; {hint}")
+    data = p.read_bytes()
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF")) or b"\x00" in data[:4096]:
+        raise ValidationFailed(f"{p}: is binary (a workbook, archive or document renamed {suffix}), not CSV text; "
+                               f"{hint}")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = path.read_text(encoding="gb18030")
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise ValidationFailed(f"{p}: not readable as UTF-8 or GBK text (byte {exc.start}); {hint}") from exc
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
+    headers = [field_name(h) for h in (reader.fieldnames or [])]
+    reader.fieldnames = headers
+    rows = []
+    for r in reader:
+        row = {k: (v.strip() if isinstance(v, str) else v) for k, v in r.items() if k}
+        row[ROW_KEY] = reader.line_num
+        rows.append(row)
+    return headers, rows
+
+
+OBSERVATION_HEADERS = {alias: alias for aliases in _FIELD_ALIASES.values() for alias in aliases}
+
+
+def read_observation_file(path: Path | str) -> list[dict[str, Any]]:
+    """Read an observation table (.csv or .xlsx): header with sensor, time, value[, unit]
+    (Chinese headers 测点/时间/观测值/单位 accepted). Rows carry their file row number under :data:`ROW_KEY`."""
+    headers, rows = read_table(path, what="observations (sensor,time,value[,unit])",
+                               known_headers=OBSERVATION_HEADERS)
     for need in ("sensor", "time", "value"):
-        if not any(a in header for a in _FIELD_ALIASES[need]):
-            raise ValidationFailed(f"{path}: no {need!r} column (found {header}); expected columns "
-                                   f"sensor,time,value[,unit]")
-    return [dict(r) for r in reader], 2
+        if not any(a in headers for a in _FIELD_ALIASES[need]):
+            raise ValidationFailed(f"{path}: no {need!r} column (found {[h for h in headers if h]}); expected "
+                                   f"columns sensor,time,value[,unit] (or 测点,时间,观测值,单位)")
+    return rows
+
+
+def read_observation_csv(path: Path | str) -> tuple[list[dict[str, Any]], int]:
+    """Compatibility wrapper of :func:`read_observation_file`: (rows, first data row number)."""
+    return read_observation_file(path), 2
 
 
 def ingest_csv(session: Session, path: Path | str, **kw) -> IngestReport:
-    rows, first = read_observation_csv(path)
-    return ingest_batch(session, rows, source=str(Path(path).name), first_row_number=first, **kw)
+    """Validate and store an observation file (.csv or .xlsx; see :func:`read_observation_file`).
+
+    Excel cells carry no time zone: for a workbook, naive times are read in ``default_tz`` or, when that is
+    not given, in the configured time zone (settings ``timezone``), and the report says so."""
+    p = Path(path)
+    rows = read_observation_file(p)
+    note = None
+    if p.suffix.lower() in EXCEL_SUFFIXES and kw.get("default_tz") is None:
+        from subsidence.settings import get_settings
+
+        kw["default_tz"] = get_settings().timezone
+        note = f"times without an offset read in {kw['default_tz']} (Excel cells carry no time zone)"
+    report = ingest_batch(session, rows, source=str(p.name), first_row_number=2, **kw)
+    if note:
+        report.warnings.append(note)
+    return report
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -164,6 +164,32 @@ def field_page(request: Request, session: SessionDep, actor: OptionalUser, lang:
     return render(request, "field.html", actor, lang, points=points)
 
 
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request, actor: OptionalUser, lang: Lang) -> Response:
+    """The API reference rendered here from the OpenAPI document (no Swagger UI from a CDN)."""
+    spec = request.app.openapi()
+    ops = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            params = [{"name": p_["name"], "in": p_["in"], "required": p_.get("required", False),
+                       "type": _schema_type(p_.get("schema", {})), "description": p_.get("description", "")}
+                      for p_ in op.get("parameters", [])]
+            body = op.get("requestBody", {}).get("content", {})
+            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                        "description": op.get("description", ""), "tag": (op.get("tags") or ["other"])[0],
+                        "params": params, "body": ", ".join(body)})
+    tags = [(t["name"], t.get("description", "")) for t in spec.get("tags", [])]
+    return render(request, "apidocs.html", actor, lang, spec=spec, ops=ops, tags=tags)
+
+
+def _schema_type(schema: dict) -> str:
+    if "anyOf" in schema:
+        return " | ".join(_schema_type(x) for x in schema["anyOf"])
+    if schema.get("type") == "array":
+        return f"array[{_schema_type(schema.get('items', {}))}]"
+    return str(schema.get("type") or schema.get("$ref", "").rsplit("/", 1)[-1] or "any")
+
+
 @router.get("/public", response_class=HTMLResponse)
 def public_page(request: Request, session: SessionDep, actor: OptionalUser, today: Today, lang: Lang) -> Response:
     from subsidence.api.routes.public import praise_exposure, published_results

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from subsidence.api.deps import IdPath, IdQuery, CurrentUser, SessionDep
+from subsidence.api.deps import CurrentUser, IdPath, SessionDep
 from subsidence.api.routes.problems import _history
 from subsidence.models import MonitorAssignment, User
 from subsidence.models.enums import Role

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from subsidence.api.deps import IdPath, IdQuery, CSRF_COOKIE, SESSION_COOKIE, CurrentUser, SessionDep
+from subsidence.api.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, IdPath, SessionDep
 from subsidence.services import accounts, authz
 from subsidence.models import User
 

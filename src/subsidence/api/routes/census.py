@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from subsidence.api.deps import IdPath, IdQuery, CurrentUser, Lang, SessionDep
+from subsidence.api.deps import CurrentUser, IdPath, IdQuery, Lang, SessionDep
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import _history
 from subsidence.models import SubsidenceArea

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from subsidence.api.cache import cached_response, store_response
-from subsidence.api.deps import Today, IdPath, IdQuery, CurrentUser, Lang, SessionDep
+from subsidence.api.deps import CurrentUser, IdQuery, Lang, SessionDep, Today
 from subsidence.services import authz, layers
 
 router = APIRouter(prefix="/api/layers", tags=["map"])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from subsidence.api.deps import IdPath, IdQuery, CurrentUser, Lang, SessionDep, Today
+from subsidence.api.deps import CurrentUser, IdPath, IdQuery, Lang, SessionDep, Today
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import _history, list_problems
 from subsidence.models import AdminArea, Enterprise, Mine, Problem

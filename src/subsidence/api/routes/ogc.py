@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from subsidence.api.deps import IdPath, IdQuery, CurrentUser, Lang, SessionDep
+from subsidence.api.deps import CurrentUser, IdPath, Lang, SessionDep
 from subsidence.services import authz, layers
 from subsidence.services.errors import NotFound
 

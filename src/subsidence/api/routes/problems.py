@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from subsidence.api.deps import MAX_ID, IdPath, IdQuery, CurrentUser, Lang, SessionDep, SettingsDep, Today
+from subsidence.api.deps import MAX_ID, CurrentUser, IdPath, IdQuery, Lang, SessionDep, SettingsDep, Today
 from subsidence.api.cache import cached_response, store_response
 from subsidence.api.exports import Column, table_response
 from subsidence.models import AdminArea, AuditEvent, Mine, Problem, Unit
@@ -251,9 +251,12 @@ def _evidence_list(session: Session, problem: Problem) -> list[dict[str, Any]]:
 
 
 def _history(session: Session, entity: str, entity_id: int) -> list[dict[str, Any]]:
+    from subsidence.settings import get_settings
+
+    tz = get_settings().tz  # stored in UTC, shown in the office's time zone
     rows = session.scalars(select(AuditEvent).where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
                            .order_by(AuditEvent.id).limit(500))
-    return [{"at": r.at.isoformat(), "actor": r.actor, "action": r.action, "before": r.before, "after": r.after,
+    return [{"at": r.at.astimezone(tz).isoformat(), "actor": r.actor, "action": r.action, "before": r.before, "after": r.after,
              "reason": r.reason} for r in rows]
 
 
