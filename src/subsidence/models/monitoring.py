@@ -186,7 +186,9 @@ class OutboxMessage(Base):
 
     The dispatcher claims due rows, delivers them with ``idempotency_key`` (gateways and the log channel
     drop a key they have seen), then marks them sent. A crash between delivery and marking leaves the row
-    pending; the retry carries the same key, so nothing is lost; log and SMS deliveries are exactly-once by key, e-mail is at-least-once (SMTP has no idempotency key: after a crash between send and mark a mail may arrive twice)."""
+    pending; the retry carries the same key, so nothing is lost. Log and SMS deliveries are exactly-once by
+    key; e-mail is at-least-once (SMTP has no idempotency key: after a crash between send and mark a mail may
+    arrive twice)."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_message_state_due", "state", "next_attempt_at"),)
