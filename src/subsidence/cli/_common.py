@@ -97,3 +97,15 @@ def resolve_actor(session, spec: str, name: str):
     return Actor(username=name, role=role, unit_id=unit.id if unit else None,
                  enterprise_id=enterprise_id or (unit.enterprise_id if unit else None),
                  town_id=unit.town_id if unit else None, task_nos=tasks)
+
+
+@contextlib.contextmanager
+def working(description: str) -> Iterator[None]:
+    """A live progress line on stderr (spinner and elapsed time) while a long step runs; gone when it ends."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        bar.add_task(description, total=None)
+        yield

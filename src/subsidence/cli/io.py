@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from subsidence.cli._common import emit_json, fail
+from subsidence.cli._common import emit_json, fail, working
 
 KIND_HELP = ("towns (admin areas incl. villages), units, enterprises, mines, panels, problems (= ledger), "
              "hazard-points, wells, buildings, subsidence-areas")
@@ -44,8 +44,9 @@ def import_cmd(
     except ValueError as exc:
         fail(str(exc))
     try:
-        report = import_file(ready_engine(), spec, file, crs=crs, dry_run=dry_run, actor=_actor(actor),
-                             layer=layer, sheet=sheet)
+        with working(f"import {file.name}"):
+            report = import_file(ready_engine(), spec, file, crs=crs, dry_run=dry_run, actor=_actor(actor),
+                                 layer=layer, sheet=sheet)
     except ImportFailed as exc:
         if json_out:
             emit_json(exc.report.to_dict())

@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from subsidence.cli._common import emit_json, fail
+from subsidence.cli._common import emit_json, fail, working
 
 
 def _parse_date(value: Optional[str], option: str) -> Optional[date]:
@@ -71,8 +71,9 @@ def predict_cmd(
     try:
         pset = _panels(panels, to_crs, layer)
         prm, tf = load_params(params)
-        summary = predict_to_geotiff(pset, prm, out, spacing=spacing, at=when, time_function=tf,
-                                     components=component or None, memory_budget_mb=memory_mb)
+        with working("PIM prediction 概率积分法预计"):
+            summary = predict_to_geotiff(pset, prm, out, spacing=spacing, at=when, time_function=tf,
+                                         components=component or None, memory_budget_mb=memory_mb)
         if points is not None:
             summary["points"] = predict_points_csv(pset, prm, points, points_out, at=when, time_function=tf,
                                                    components=component or None, azimuths=azimuth)
@@ -126,8 +127,9 @@ def invert_cmd(
                                                 scale_to_mm=los_scale, seed=seed)]
         else:
             obs = observations_from_csv(observed, incidence_deg=incidence_deg, heading_deg=heading_deg)
-        res = inversion.invert(pset.panels, obs, initial=init, fit=[f.strip() for f in fit.split(",") if f.strip()],
-                               loss=loss, n_starts=starts, seed=seed, at=when, time_function=tf)
+        with working("PIM inversion 参数反演 (several starts)"):
+            res = inversion.invert(pset.panels, obs, initial=init, fit=[f.strip() for f in fit.split(",") if f.strip()],
+                                   loss=loss, n_starts=starts, seed=seed, at=when, time_function=tf)
     except ServiceError as exc:
         fail(exc.message)
         return
@@ -200,7 +202,8 @@ def damage_cmd(
     from subsidence.services.prediction import damage_assessment
 
     try:
-        counts = damage_assessment(buildings, prediction, out, layer=layer)
+        with working("building damage 建筑物损坏等级"):
+            counts = damage_assessment(buildings, prediction, out, layer=layer)
     except ServiceError as exc:
         fail(exc.message)
         return
