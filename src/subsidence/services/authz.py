@@ -197,7 +197,8 @@ register_policy(Policy("problem", Problem, label_zh="问题", rules={
              R.ENTERPRISE: mine_scoped(Problem.mine_id)},
     "create": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.TOWN: ALL},
     "update": {R.OFFICE: ALL, R.DEPARTMENT: _problem_lead, R.TOWN: _problem_lead},
-    "issue_notice": {R.OFFICE: ALL},
+    # the lead unit of a task issues notices for it too (services.lifecycle's transition table)
+    "issue_notice": {R.OFFICE: ALL, R.DEPARTMENT: _problem_lead, R.TOWN: _problem_lead},
     "transition": {R.OFFICE: ALL, R.DEPARTMENT: _problem_lead, R.TOWN: _problem_lead,
                    R.ENTERPRISE: mine_scoped(Problem.mine_id)},
     "accept": {R.OFFICE: ALL},

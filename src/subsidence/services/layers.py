@@ -211,6 +211,47 @@ register_layer(LayerDef("buildings", "已补偿建筑物", "Compensated building
                         geometry_type="Geometry"))
 
 
+def _plan_layers() -> None:
+    """Treatment plans (issue 9): planned parcels of current plans, reported and verified treated parcels."""
+    from sqlalchemy import select as _select
+
+    from subsidence.models.plans import ParcelState, PlanParcel, ReclamationPlan, TreatedParcel
+    from subsidence.services import plans as _plans  # noqa: F401  (registers the plan policies)
+
+    plan_mine = _select(ReclamationPlan.mine_id).where(ReclamationPlan.id == PlanParcel.plan_id).scalar_subquery()
+    authz.register_policy(authz.Policy("plan_parcel", PlanParcel, label_zh="方案地块", rules={
+        "read": {authz.R.OFFICE: authz.ALL, authz.R.DEPARTMENT: authz.ALL,
+                 authz.R.ENTERPRISE: authz.mine_scoped(plan_mine)},
+    }))
+
+    def planned(o: Any, lang: str) -> dict[str, Any]:
+        return {"code": o.code, "name": o.code, "purpose": _v(o.purpose), "purpose_label": _lbl(o.purpose, lang),
+                "land_type": _v(o.land_type), "land_type_label": _lbl(o.land_type, lang), "area_ha": o.area_ha,
+                "planned_year": o.planned_year, "plan_id": o.plan_id}
+
+    def treated(o: Any, lang: str) -> dict[str, Any]:
+        return {"code": o.code, "name": o.code, "year": o.year, "purpose": _v(o.purpose),
+                "land_type": _v(o.land_type), "land_type_label": _lbl(o.land_type, lang), "area_ha": o.area_ha,
+                "state": _v(o.state), "state_label": _lbl(o.state, lang), "reason": o.state_reason,
+                "spending_yuan": o.spending_yuan, "mine_id": o.mine_id}
+
+    current = _select(ReclamationPlan.id).where(ReclamationPlan.current.is_(True))
+    register_layer(LayerDef("planned_parcels", "方案治理复垦地块", "Planned parcels", "plan_parcel", PlanParcel,
+                            "geometry", planned, filters=("purpose", "land_type", "planned_year"),
+                            where=lambda: PlanParcel.plan_id.in_(current), geometry_type="MultiPolygon"))
+    register_layer(LayerDef("reported_parcels", "企业上报治理地块", "Reported parcels", "treated_parcel",
+                            TreatedParcel, "geometry", treated, filters=("year", "state", "mine_id"),
+                            where=lambda: TreatedParcel.state.in_([ParcelState.REPORTED, ParcelState.REJECTED]),
+                            geometry_type="MultiPolygon"))
+    register_layer(LayerDef("verified_parcels", "核查通过治理地块", "Verified parcels", "treated_parcel",
+                            TreatedParcel, "geometry", treated, filters=("year", "state", "mine_id"),
+                            where=lambda: TreatedParcel.state.in_([ParcelState.VERIFIED_RS, ParcelState.ACCEPTED]),
+                            geometry_type="MultiPolygon"))
+
+
+_plan_layers()
+
+
 def _maybe_vegetation_layer() -> None:
     """The census issue's vegetation-change polygons (loss / recovery), when its model exists."""
     if "vegetation" in LAYERS:

@@ -54,7 +54,8 @@ def create_user(body: UserIn, session: SessionDep, actor: CurrentUser) -> dict:
 #: audit entity (table) name per policy resource
 ENTITY = {"problem": "problem", "mine": "mine", "subsidence_area": "subsidence_area", "hazard_point": "hazard_point",
           "panel": "panel", "well": "groundwater_well", "building": "compensated_building", "town": "admin_area",
-          "enterprise": "enterprise", "sensor": "sensor"}
+          "enterprise": "enterprise", "sensor": "sensor", "treated_parcel": "treated_parcel",
+          "plan_parcel": "plan_parcel"}
 
 
 @router.get("/api/history/{resource}/{record_id}", summary="任一记录的审计记录 / audit trail of a record")

@@ -33,15 +33,25 @@ const STYLES = {
     { type: 'circle', paint: { 'circle-radius': 4.5, 'circle-color': '#00897b', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } }],
   hazard_points: [
     { type: 'circle', paint: { 'circle-radius': 7, 'circle-color': LEVEL_COLOURS, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } }],
+  planned_parcels: [
+    { type: 'line', paint: { 'line-color': '#6a1b9a', 'line-width': 1, 'line-dasharray': [2, 2] } }],
+  reported_parcels: [
+    { type: 'fill', paint: { 'fill-color': ['match', ['get', 'state'], 'rejected', '#b71c1c', '#ffb300'], 'fill-opacity': 0.5 } }],
+  verified_parcels: [
+    { type: 'fill', paint: { 'fill-color': '#2e7d32', 'fill-opacity': 0.55 } }],
 };
-const ORDER = ['towns', 'mining_rights', 'panels', 'subsidence_areas', 'vegetation', 'buildings', 'wells', 'hazard_points'];
+const ORDER = ['towns', 'mining_rights', 'panels', 'planned_parcels', 'subsidence_areas', 'vegetation', 'reported_parcels',
+  'verified_parcels', 'buildings', 'wells', 'hazard_points'];
 const DETAIL = { mining_rights: (id) => `/api/mines/${id}`, subsidence_areas: (id) => `/api/subsidence-areas/${id}`,
   hazard_points: (id) => `/api/hazard-points/${id}` };
-const HISTORY = { towns: 'town', panels: 'panel', wells: 'well', buildings: 'building', vegetation: null };
+const HISTORY = { towns: 'town', panels: 'panel', wells: 'well', buildings: 'building', vegetation: null,
+  reported_parcels: 'treated_parcel', verified_parcels: 'treated_parcel', planned_parcels: 'plan_parcel' };
 const LEGEND = [
   ['#c8102e', '沉陷区（专家确认）', 'subsidence area (confirmed)'], ['#f28c28', '沉陷区（待评审）', 'subsidence area (candidate)'],
   ['#2f6db5', '采矿权范围', 'mining right'], ['#555', '工作面', 'panel'],
   ['#1f6fd1', '蓝色预警', 'blue'], ['#e0b000', '黄色预警', 'yellow'], ['#e86a10', '橙色预警', 'orange'], ['#c8102e', '红色预警', 'red'],
+  ['#6a1b9a', '方案治理复垦地块', 'planned parcel'], ['#ffb300', '企业上报治理地块', 'reported parcel'],
+  ['#2e7d32', '核查通过地块', 'verified parcel'], ['#b71c1c', '核查不通过地块', 'rejected parcel'],
   ['#4a4a4a', '隐患点（无预警）', 'hazard point (no warning)'], ['#00897b', '地下水监测井', 'groundwater well'], ['#8d6e63', '已补偿建筑物', 'compensated building'],
 ];
 
