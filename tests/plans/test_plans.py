@@ -208,8 +208,12 @@ def test_progress_report_has_the_plan_against_achievement_table(session, mine):
 
     from docx import Document
 
-    text = "\n".join(c.text for t in Document(io.BytesIO(progress_docx(rep))).tables for r in t.rows for c in r.cells)
+    data = progress_docx(rep)
+    doc = Document(io.BytesIO(data))
+    text = "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
     assert "方案测试煤矿" in text
+    assert len(doc.inline_shapes) >= 1  # the progress charts are pictures in the DOCX
+    assert progress_docx(rep) == data  # regenerates byte-identically, charts included
 
 
 def test_treated_then_reclaimed_land_counts_for_both_targets(session, mine):

@@ -46,6 +46,17 @@ def _system_font_file() -> Path | None:
     return None
 
 
+def cjk_font_file() -> Path:
+    """A font file with CJK glyphs (for renderers that need a file, such as matplotlib)."""
+    font = cjk_font()
+    if font.path is not None:
+        return font.path
+    path = _system_font_file()
+    if path is None:
+        raise MissingFontError("the system CJK font disappeared; reinstall fonts-noto-cjk")
+    return path
+
+
 @lru_cache(maxsize=1)
 def cjk_font() -> CJKFont:
     """The CJK font documents use (cached)."""

@@ -8,6 +8,8 @@ give the same document: fixed metadata (dated ``end``), deterministic ordering, 
 
 from __future__ import annotations
 
+import io
+
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -177,12 +179,21 @@ def progress_pdf(rep: ProgressReport, out: Path | str | None = None) -> bytes:
     return html_to_pdf(progress_html(rep), Path(out) if out is not None else None)
 
 
-def _text_bar(n: int, top: int, width: int = 20) -> str:
-    return "█" * round(width * n / top) if top and n else ""
+def progress_chart_png(rows: list[ProgressRow]) -> bytes:
+    """The stacked bars of :func:`svg_bars` as a PNG for DOCX (same segments, colours and notes)."""
+    from subsidence.reports.charts import stacked_bars_png
+
+    values = [{"untreated": _untreated(r.counts), **r.counts.as_dict()} for r in rows]
+    return stacked_bars_png([row_label(r) for r in rows],
+                            [(label, colour, [v[key] for v in values]) for key, label, colour in SEGMENTS],
+                            notes=[f"{r.counts.found}" + (f"（逾期{r.counts.overdue}）" if r.counts.overdue else "")
+                                   for r in rows])
 
 
 def progress_docx(rep: ProgressReport, out: Path | str | None = None) -> bytes:
-    """The same report as DOCX (tables; bars drawn with block characters, no image library needed)."""
+    """The same report as DOCX: tables and the same stacked-bar charts (PNG, byte-identical on regeneration)."""
+    from docx.shared import Mm
+
     ctx = _context(rep)["r"]
     doc = new_docx(ctx["title"], author=rep.issuer, when=rep.end)
     cjk_paragraph(doc, ctx["title"], bold=True, size=18, align="center", font="黑体")
@@ -196,12 +207,8 @@ def progress_docx(rep: ProgressReport, out: Path | str | None = None) -> bytes:
     cjk_paragraph(doc, ctx["summary_text"], indent=True, align="justify")
     for sec, rows in zip(ctx["sections"], (rep.progress.by_task, rep.progress.by_town, rep.progress.by_department)):
         cjk_paragraph(doc, sec["title"], bold=True, font="黑体")
-        top = max((r.counts.found for r in rows), default=0)
-        cjk_table(doc, [sec["key_label"], "发现", "已验收销号", "销号进度"],
-                  [[row_label(r), r.counts.found, r.counts.accepted,
-                    _text_bar(r.counts.accepted, top) + "░" * (round(20 * r.counts.found / top) -
-                                                              round(20 * r.counts.accepted / top) if top else 0)]
-                   for r in rows])
+        if rows:
+            doc.add_picture(io.BytesIO(progress_chart_png(rows)), width=Mm(160))
         cjk_paragraph(doc)
         cjk_table(doc, [sec["key_label"], *COUNT_HEADERS],
                   [[row["label"], *row["cells"]] for row in sec["rows"]] + [["合计", *ctx["total_values"]]])
