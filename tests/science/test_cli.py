@@ -245,3 +245,17 @@ def test_stability_long_csv_and_bad_date(tmp_path, files):
     bad = runner.invoke(app, ["predict", str(panels), "--params", str(params), "--out", str(tmp_path / "z.tif"),
                               "--at", "2024-13-01"])
     assert bad.exit_code == 2 and "ISO date" in bad.output
+
+
+def test_dipping_panel_without_dip_direction_is_refused():
+    import pytest
+    from shapely.geometry import box
+
+    from subsidence.services.errors import ValidationFailed
+    from subsidence.services.prediction import panel_from_record
+
+    rec = {"code": "P1", "thickness_m": 4.0, "depth_m": 200.0, "dip_deg": 3.0}
+    with pytest.raises(ValidationFailed, match="panels.gpkg feature 1: dip_deg = 3.0 but dip_azimuth_deg is missing"):
+        panel_from_record(rec, box(0, 0, 300, 2000), "panels.gpkg feature 1")
+    flat = panel_from_record({**rec, "dip_deg": 0.0}, box(0, 0, 300, 2000), "panels.gpkg feature 1")
+    assert flat[0].dip_azimuth_deg == 0.0

@@ -92,13 +92,20 @@ def panel_from_record(rec: dict, geom: Any, where: str) -> list[Any]:
     if dip_depth is None:
         raise ValidationFailed(f"{where}: give depth_m, or depth_dip_m and depth_rise_m (metres below surface)")
     name = str(rec.get("code") or rec.get("name") or rec.get("id") or where)
+    dip = _num(rec, "dip_deg", where, default=0.0)
+    dip_azimuth = _num(rec, "dip_azimuth_deg", where)
+    if dip_azimuth is None:
+        if dip and abs(dip) > 0:
+            # a dipping seam without a dip direction would silently dip to grid north
+            raise ValidationFailed(f"{where}: dip_deg = {dip} but dip_azimuth_deg is missing; give the dip "
+                                   "direction in degrees clockwise from grid north")
+        dip_azimuth = 0.0
     out = []
     for k, part in enumerate(parts):
         try:
             out.append(PanelGeometry(
                 outline=part, thickness_m=thickness, depth_dip_m=dip_depth, depth_rise_m=rise_depth,
-                dip_deg=_num(rec, "dip_deg", where, default=0.0),
-                dip_azimuth_deg=_num(rec, "dip_azimuth_deg", where, default=0.0),
+                dip_deg=dip, dip_azimuth_deg=dip_azimuth,
                 start_date=_date(rec, "start_date", where), end_date=_date(rec, "end_date", where),
                 advance_m_per_day=_num(rec, "advance_m_per_day", where),
                 advance_azimuth_deg=_num(rec, "advance_azimuth_deg", where),
