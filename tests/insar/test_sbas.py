@@ -204,3 +204,35 @@ def test_banded_nsbas_equals_dense_bordered_system():
     ba[:, :k] = rhs.T
     dense = np.linalg.solve(Na, ba[..., None])[..., 0][:, :k].T
     np.testing.assert_allclose(fast, dense, rtol=1e-6, atol=1e-6 * np.abs(dense).max())
+
+
+def test_gap_with_nonlinear_knothe_growth_is_flagged_and_its_model_error_bounded():
+    """The bridge is exact only for linear motion. With Knothe-shaped growth (fast, then slowing, as over a
+    longwall panel) the bridged jump carries a model error: the pixels are flagged and each connected part stays
+    exact. Measured here: ~18 % of the final displacement when the gap falls in the slowing phase, where the true
+    jump is small — then minimum norm (which drops the jump, 4 % here) happens to be closer. That is why the
+    bridged pixels are flagged: their cumulative value is a model estimate, not a measurement."""
+    n, links, gap_after = 30, 3, 9
+    d = [date(2024, 1, 1) + timedelta(days=12 * k) for k in range(n)]
+    pairs = [(d[i], d[j]) for i in range(n) for j in range(i + 1, min(n, i + 1 + links))
+             if not (i <= gap_after < j)]
+    net = Network.from_pairs(pairs)
+    t = np.array([(x - d[0]).days for x in d], dtype=float)
+    w0_m = np.array([-0.02, -0.06])  # LOS, negative = away from the satellite (sinking)
+    truth = w0_m[None, :] * (1 - np.exp(-t / 120.0))[:, None]  # Knothe, c = 1/120 d
+    wavelength = 0.05546576
+    phase_ts = -4 * np.pi / wavelength * truth  # d = -λ/(4π)·φ  ⇒  φ = -4π/λ·d
+    y = phase_ts[net.idx2] - phase_ts[net.idx1]
+    ns = invert_pixels(net, y, gap_mode="nsbas")
+    mn = invert_pixels(net, y, gap_mode="min-norm")
+    assert ns.bridged.all()
+    d_ns = phase_rad_to_los_m(ns.phase_ts, wavelength)
+    d_mn = phase_rad_to_los_m(mn.phase_ts, wavelength)
+    inc_ns, inc_truth = np.diff(d_ns, axis=0), np.diff(truth, axis=0)
+    keep = np.arange(n - 1) != gap_after
+    # each side of the gap exact to < 0.001 mm (the weak bridge rows pull by micrometres)
+    assert np.max(np.abs(inc_ns[keep] - inc_truth[keep])) < 1e-6
+    err_ns = np.abs(d_ns[-1] - truth[-1])
+    err_mn = np.abs(d_mn[-1] - truth[-1])
+    assert np.all(err_ns < 0.25 * np.abs(w0_m))  # a bounded model error, stated in the docstring
+    assert np.all(err_mn > 0)  # minimum norm is not exact either: it drops the true jump

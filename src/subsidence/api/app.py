@@ -102,6 +102,51 @@ class _TooLarge(Exception):
     pass
 
 
+class AdmissionLimit:
+    """At most ``limit`` requests at a time past this point (the ones that may use the database); the rest
+    wait here, on the event loop.
+
+    Each request holds one pooled connection from its first query until its session closes, across several
+    hops between the event loop and the worker threads (the actor dependency, the handler, the commit). With
+    more requests in flight than the pool has connections, worker threads would block waiting for a
+    connection while the requests holding the connections wait for a free thread to finish: under 50
+    concurrent uncached requests that stalled the server until the pool's 30 s timeout and answered 500.
+    Keeping the number in flight below the pool size means a thread never waits for a connection. Cache
+    hits are answered before this point (see :class:`~subsidence.api.cache.ReadCacheMiddleware`); static
+    files do not count.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+        self._sems: dict[int, Any] = {}  # per event loop (test clients run one loop each)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        import asyncio
+
+        loop = id(asyncio.get_running_loop())
+        sem = self._sems.get(loop)
+        if sem is None:
+            if len(self._sems) > 8:
+                self._sems.clear()
+            sem = self._sems[loop] = asyncio.Semaphore(self.limit)
+        async with sem:
+            await self.app(scope, receive, send)
+
+
+def admission_limit(engine: Engine) -> int | None:
+    """Requests admitted at once for ``engine``'s connection pool (``None``: the pool does not bound it)."""
+    from sqlalchemy.pool import QueuePool
+
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return None
+    capacity = pool.size() + max(0, getattr(pool, "_max_overflow", 0))
+    return max(1, capacity * 2 // 3)  # headroom for a request that needs a second connection
+
+
 class SecurityHeaders:
     """Same-origin only: no CDN, no outside requests (MapLibre's worker is a blob: URL)."""
 
@@ -219,6 +264,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
+    if (limit := admission_limit(engine)) is not None:
+        app.add_middleware(AdmissionLimit, limit=limit)
     if cache:
         from subsidence.api.cache import ReadCacheMiddleware
 
