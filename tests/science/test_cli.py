@@ -259,3 +259,32 @@ def test_dipping_panel_without_dip_direction_is_refused():
         panel_from_record(rec, box(0, 0, 300, 2000), "panels.gpkg feature 1")
     flat = panel_from_record({**rec, "dip_deg": 0.0}, box(0, 0, 300, 2000), "panels.gpkg feature 1")
     assert flat[0].dip_azimuth_deg == 0.0
+
+
+def test_grid_bands_along_an_azimuth(tmp_path):
+    """--azimuth adds directional bands to the GeoTIFF; along 90° (east) they equal the x components."""
+    import json
+
+    import numpy as np
+    import rasterio
+    from shapely.geometry import box
+    from typer.testing import CliRunner
+
+    from subsidence.cli.main import app
+    from subsidence.io.vector import write_vector
+
+    write_vector(tmp_path / "p.gpkg", columns=["code", "thickness_m", "depth_m", "dip_deg", "dip_azimuth_deg"],
+                 kinds=["str", "float", "float", "float", "float"], rows=[["P1", 4.0, 200.0, 0.0, 0.0]],
+                 geometries=[box(500_000, 4_370_000, 500_300, 4_372_000)], crs="EPSG:4546",
+                 geometry_type="Polygon", layer="panels")
+    (tmp_path / "params.json").write_text(json.dumps({"q": 0.7, "tan_beta": 2.2, "b": 0.3, "theta0_deg": 89,
+                                                      "s_m": 20}))
+    r = CliRunner().invoke(app, ["predict", str(tmp_path / "p.gpkg"), "--params", str(tmp_path / "params.json"),
+                                 "--spacing", "50", "--out", str(tmp_path / "o.tif"), "--azimuth", "90"])
+    assert r.exit_code == 0, r.output
+    with rasterio.open(tmp_path / "o.tif") as ds:
+        bands = {d: ds.read(i + 1) for i, d in enumerate(ds.descriptions)}
+    names = {k.split(" ")[0]: v for k, v in bands.items()}
+    assert np.allclose(names["tilt_az90_mm_per_m"], names["tilt_x_mm_per_m"], atol=1e-9)
+    assert np.allclose(names["strain_az90_mm_per_m"], names["strain_x_mm_per_m"], atol=1e-9)
+    assert np.abs(names["tilt_x_mm_per_m"]).max() > 1  # not a trivial all-zero comparison

@@ -49,8 +49,8 @@ def predict_cmd(
     spacing: float = typer.Option(10.0, "--spacing", help="Grid spacing in metres."),
     points: Optional[Path] = typer.Option(None, "--points", help="CSV with x, y columns (panels' CRS) to predict at."),
     points_out: Optional[Path] = typer.Option(None, "--points-out", help="CSV written with the components per point."),
-    azimuth: list[float] = typer.Option([], "--azimuth", help="Also give directional components at the points along "
-                                                             "this azimuth (degrees from north); repeatable."),
+    azimuth: list[float] = typer.Option([], "--azimuth", help="Also give directional components (grid bands and points) "
+                                                             "along this azimuth (degrees from north); repeatable."),
     component: list[str] = typer.Option([], "--component", help="Only these components (repeatable), "
                                                                "e.g. subsidence_mm."),
     to_crs: Optional[str] = typer.Option(None, "--to-crs", help="Reproject the panels first (e.g. EPSG:4546)."),
@@ -73,7 +73,8 @@ def predict_cmd(
         prm, tf = load_params(params)
         with working("PIM prediction 概率积分法预计"):
             summary = predict_to_geotiff(pset, prm, out, spacing=spacing, at=when, time_function=tf,
-                                         components=component or None, memory_budget_mb=memory_mb)
+                                         components=component or None, memory_budget_mb=memory_mb,
+                                         azimuths=azimuth)
         if points is not None:
             summary["points"] = predict_points_csv(pset, prm, points, points_out, at=when, time_function=tf,
                                                    components=component or None, azimuths=azimuth)

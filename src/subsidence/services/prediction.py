@@ -215,8 +215,11 @@ def predict_to_geotiff(pset: PanelSet, params: Any, out: str | Path, *, spacing:
                        at: date | None = None, time_function: Any = None,
                        components: Sequence[str] | None = None,
                        bounds: tuple[float, float, float, float] | None = None,
-                       memory_budget_mb: float | None = None) -> dict[str, Any]:
+                       memory_budget_mb: float | None = None,
+                       azimuths: Sequence[float] = ()) -> dict[str, Any]:
     """Predict on a north-up grid covering the panels' influence and write a multi-band GeoTIFF.
+
+    ``azimuths`` (degrees clockwise from north) add directional tilt, curvature, displacement and strain bands.
 
     Returns a summary (grid size, maxima per component). Refuses a geographic CRS and a grid over the memory
     budget before any computation.
@@ -241,6 +244,12 @@ def predict_to_geotiff(pset: PanelSet, params: Any, out: str | Path, *, spacing:
     bands = field.components(comps)
     units = {k: pim.COMPONENTS[k][1] for k in comps}
     descr = {k: pim.COMPONENTS[k][0] for k in comps}
+    for az in azimuths:
+        for name, arr in field.along(float(az)).items():
+            bands[name] = arr
+            units[name] = name.rsplit("_", 1)[-1] if name.endswith("_mm") else \
+                {"tilt": "mm/m", "curvature": "1e-3/m", "strain": "mm/m"}[name.split("_", 1)[0]]
+            descr[name] = f"{name.split('_', 1)[0]} along azimuth {az:g} deg (clockwise from north)"
     if at is not None:
         from subsidence.science.dynamics import TimeFunction, rate_at
 
