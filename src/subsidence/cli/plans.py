@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from subsidence.cli._common import emit_json, fail, ready_engine, resolve_actor
+from subsidence.cli._common import emit_json, fail, resolve_actor, unit_of_work
 
 AS_HELP = "Who acts: office | department:UNIT | enterprise:E-... (authorization applies)."
 
@@ -24,12 +24,6 @@ ANNUAL_COLUMNS = [
 PARCEL_FIELDS = {"code": ("code", "编号", "地块编号"), "purpose": ("purpose", "类型", "用途"),
                  "land_type": ("land_type", "地类"), "planned_year": ("planned_year", "计划年度", "year"),
                  "works": ("works", "治理工程"), "spending_yuan": ("spending_yuan", "投入(元)", "spending")}
-
-
-def _session():
-    from subsidence.db.session import make_sessionmaker
-
-    return make_sessionmaker(ready_engine())()
 
 
 def _parcels(path: Path, crs: str | None, *, default_purpose: str = "reclaim"):
@@ -67,21 +61,9 @@ def _parcels(path: Path, crs: str | None, *, default_purpose: str = "reclaim"):
 
 
 def _run(fn):
-    """Run ``fn(session)`` in one transaction; service errors become a clear message and exit code 2."""
-    from subsidence.io.sniff import FormatError
-    from subsidence.services.errors import ServiceError
-
-    with _session() as session:
-        try:
-            result = fn(session)
-            session.commit()
-            return result
-        except ServiceError as exc:
-            session.rollback()
-            fail(exc.message)
-        except (FormatError, ValueError) as exc:
-            session.rollback()
-            fail(str(exc))
+    """Run ``fn(session)`` in one unit of work (shared CLI error handling: nothing committed on failure)."""
+    with unit_of_work() as session:
+        return fn(session)
 
 
 @plan_app.command("register")
