@@ -121,7 +121,9 @@ class FillRequest:
     footprint: BaseGeometry
 
 
-#: a filler returns predicted subsidence (mm) for the hole pixels, or None when it cannot fill this basin
+#: a filler returns predicted subsidence (mm) for the hole pixels, or None when it cannot fill this basin; it may
+#: return an object with ``values`` (that array) and ``info`` (a dict kept as ``Basin.extra["fusion"]``; with
+#: ``info["lower_bound"]`` True the filled maximum is marked as a lower bound), e.g. census.fusion.FillResult
 Filler = Callable[[FillRequest], "np.ndarray | None"]
 #: a stage function classifies per-pixel series (n_dates, n_pixels) of subsidence mm at dates
 StageFn = Callable[[np.ndarray, Sequence[date]], np.ndarray]
@@ -340,8 +342,9 @@ def detect_basins(
         holes = ~valid[rr, cc]
         n_holes = int(holes.sum())
         filled = 0
+        fill_info: dict = {}
         if n_holes and filler is not None:
-            filled = _fill_basin(k, rr, cc, holes, work, valid, labels, grid, geom, filler)
+            filled = _fill_basin(k, rr, cc, holes, work, valid, labels, grid, geom, filler, fill_info)
         vals = work[rr, cc]
         good = np.isfinite(vals)
         v = vals[good]
@@ -368,9 +371,11 @@ def detect_basins(
             source=source,
             decorrelated_ha=n_holes * pix_ha,
             filled_fraction=filled / rr.size,
-            max_is_lower_bound=n_holes > filled,
+            max_is_lower_bound=n_holes > filled or bool(fill_info.get("lower_bound")),
             peak_xy=peak,
         )
+        if fill_info:
+            basin.extra["fusion"] = fill_info
         if filled:
             fmask = np.zeros(grid.shape, dtype=bool)
             fmask[rr[holes], cc[holes]] = np.isfinite(work[rr[holes], cc[holes]])
@@ -447,8 +452,9 @@ def _rate_stage(basin: Basin, rate: np.ndarray, cum: np.ndarray | None, observed
 
 
 def _fill_basin(k: int, rr: np.ndarray, cc: np.ndarray, holes: np.ndarray, work: np.ndarray, valid: np.ndarray,
-                labels: np.ndarray, grid: Grid, geom: BaseGeometry, filler: Filler) -> int:
-    """Ask the filler for the hole pixels of basin ``k``; writes predictions into ``work``. Returns pixels filled."""
+                labels: np.ndarray, grid: Grid, geom: BaseGeometry, filler: Filler, info: dict | None = None) -> int:
+    """Ask the filler for the hole pixels of basin ``k``; writes predictions into ``work`` and the filler's
+    ``info`` (when it returns one) into ``info``. Returns pixels filled."""
     r0, r1 = max(rr.min() - 10, 0), min(rr.max() + 11, grid.shape[0])
     c0, c1 = max(cc.min() - 10, 0), min(cc.max() + 11, grid.shape[1])
     sub = labels[r0:r1, c0:c1] == k
@@ -467,6 +473,10 @@ def _fill_basin(k: int, rr: np.ndarray, cc: np.ndarray, holes: np.ndarray, work:
         return 0
     if pred is None:
         return 0
+    if hasattr(pred, "values") and hasattr(pred, "info"):
+        if info is not None:
+            info.update(pred.info or {})
+        pred = pred.values
     pred = np.asarray(pred, dtype=float)
     if pred.shape != hr.shape:
         raise ValueError(f"filler returned {pred.shape} values for {hr.shape} hole pixels")
