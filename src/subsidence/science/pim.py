@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.special import erf
@@ -48,6 +49,8 @@ SQRT_PI = math.sqrt(math.pi)
 WINDOW_R = 4.0
 #: Default memory budget for a prediction grid (MiB); see :func:`predict_grid`.
 DEFAULT_MEMORY_BUDGET_MB = 3072
+#: How the dip-side inflection offsets s1, s2 are measured on an inclined seam (see :class:`PIMParams`).
+OFFSET_CONVENTIONS = ("seam", "horizontal")
 
 
 class ScienceInputError(ValueError):
@@ -66,6 +69,12 @@ class PIMParams:
     s_m: inflection-point offset inward from the mined edge in metres (used for every side whose own
     s1_m (down-dip), s2_m (up-dip), s3_m (strike start, local u = 0), s4_m (strike end) is None).
     tan_beta_dip / tan_beta_rise: separate tanβ1 / tanβ2 for the down-dip and up-dip sides (default tan_beta).
+    offset_convention: how s1 (down-dip) and s2 (up-dip) are measured on an inclined seam (:data:`OFFSET_CONVENTIONS`;
+    docs/science/pim.md): ``"seam"`` (default, the textbook form) along the seam in the dip plane, so the
+    computational width is L = (D1 - s1 - s2) sin(θ0 + α)/sin θ0 and the down-dip edge moves in by s1 cos α in
+    plan; ``"horizontal"`` as plan-view (horizontal) distances, i.e. s/cos α along the seam. Strike offsets
+    s3, s4 and flat seams are the same under both. Polygon panels shrink their plan outline by the mean offset
+    (horizontal convention) under either setting.
     """
 
     q: float
@@ -79,10 +88,14 @@ class PIMParams:
     s4_m: float | None = None
     tan_beta_dip: float | None = None
     tan_beta_rise: float | None = None
+    offset_convention: str = "seam"
 
     def __post_init__(self) -> None:
         def bad(name: str, value: Any, rule: str) -> ScienceInputError:
             return ScienceInputError(f"PIM parameter {name}={value!r}: {rule}")
+
+        if self.offset_convention not in OFFSET_CONVENTIONS:
+            raise bad("offset_convention", self.offset_convention, f"choose from {', '.join(OFFSET_CONVENTIONS)}")
 
         for name in ("q", "tan_beta", "b", "theta0_deg", "s_m"):
             v = getattr(self, name)
@@ -115,7 +128,7 @@ class PIMParams:
         """(tanβ1 down-dip, tanβ2 up-dip)."""
         return (self.tan_beta_dip or self.tan_beta, self.tan_beta_rise or self.tan_beta)
 
-    def replace(self, **changes: Any) -> "PIMParams":
+    def replace(self, **changes: Any) -> PIMParams:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, float]:
@@ -123,10 +136,12 @@ class PIMParams:
         for k in ("s1_m", "s2_m", "s3_m", "s4_m", "tan_beta_dip", "tan_beta_rise"):
             if getattr(self, k) is not None:
                 out[k] = getattr(self, k)
+        if self.offset_convention != "seam":
+            out["offset_convention"] = self.offset_convention  # type: ignore[assignment]
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "PIMParams":
+    def from_dict(cls, data: Mapping[str, Any]) -> PIMParams:
         """Build from a PARAMS.json mapping; unknown keys (e.g. ``time_function``) are ignored here."""
         names = {"q", "tan_beta", "b", "theta0_deg", "s_m", "s1_m", "s2_m", "s3_m", "s4_m",
                  "tan_beta_dip", "tan_beta_rise"}
@@ -142,6 +157,8 @@ class PIMParams:
                 kw[k] = float(v)
             except (TypeError, ValueError):
                 raise ScienceInputError(f"PIM parameter {k}={v!r}: must be a number") from None
+        if data.get("offset_convention") is not None:
+            kw["offset_convention"] = str(data["offset_convention"])
         return cls(**kw)
 
 
@@ -154,7 +171,10 @@ class PanelGeometry:
 
     outline: (n, 2) vertices of the plan-view polygon (closing vertex optional) or a shapely Polygon;
     thickness_m: mining height m; depth_dip_m / depth_rise_m: depth H1 at the down-dip edge and H2 at the
-    up-dip edge (depth_rise_m defaults to depth_dip_m); dip_deg: seam dip alpha; dip_azimuth_deg: direction
+    up-dip edge. When depth_rise_m is not given it is derived from the panel geometry, H2 = H1 - D1 sin(alpha)
+    with D1 the inclined dip width (= plan width along the dip direction / cos alpha), a warning is logged and
+    ``depth_rise_derived`` is True (it used to default to H1 silently, which under-predicts the up-dip tilt by
+    ~29 % at 20 deg dip); dip_deg: seam dip alpha; dip_azimuth_deg: direction
     of dip (down-dip), clockwise from grid north; start_date / end_date / advance_m_per_day: face advance
     (any two define the third); advance_azimuth_deg: direction in which the face moves (default: along the
     panel's long axis, toward the half-plane of azimuths [0, 180)).
@@ -172,20 +192,34 @@ class PanelGeometry:
     advance_azimuth_deg: float | None = None
     name: str = ""
     holes: tuple = field(default=(), compare=False)
+    depth_rise_derived: bool = field(default=False, init=False, compare=False)
 
     def __post_init__(self) -> None:
         label = f"panel {self.name!r}" if self.name else "panel"
         ring, holes = _ring_and_holes(self.outline, self.holes, label)
         object.__setattr__(self, "outline", ring)
         object.__setattr__(self, "holes", holes)
-        if self.depth_rise_m is None:
-            object.__setattr__(self, "depth_rise_m", self.depth_dip_m)
-        for fname in ("thickness_m", "depth_dip_m", "depth_rise_m"):
+        for fname in ("thickness_m", "depth_dip_m"):
             v = getattr(self, fname)
             if v is None or not math.isfinite(float(v)) or float(v) <= 0.0:
                 raise ScienceInputError(f"{label}: {fname}={v!r} must be a positive number of metres")
         if not (0.0 <= self.dip_deg < 90.0):
             raise ScienceInputError(f"{label}: dip_deg={self.dip_deg!r} must be in [0, 90)")
+        if self.depth_rise_m is None:
+            h2 = rise_depth_from_geometry(ring, float(self.depth_dip_m), self.dip_deg, self.dip_azimuth_deg)
+            if not h2 > 0.05 * float(self.depth_dip_m):
+                raise ScienceInputError(
+                    f"{label}: the up-dip depth derived from the geometry, H2 = H1 - D1 sin(alpha) = {h2:.1f} m, is "
+                    f"not positive (H1 = {self.depth_dip_m} m, dip {self.dip_deg} deg): check dip_deg and "
+                    "dip_azimuth_deg, or give depth_rise_m")
+            if self.dip_deg > 0.0:
+                log.warning("%s: depth_rise_m not given; derived from the panel geometry H2 = H1 - D1 sin(alpha) = "
+                            "%.1f m (H1 = %.1f m, dip %.1f deg)", label, h2, float(self.depth_dip_m), self.dip_deg)
+            object.__setattr__(self, "depth_rise_m", h2)
+            object.__setattr__(self, "depth_rise_derived", self.dip_deg > 0.0)
+        v = self.depth_rise_m
+        if not math.isfinite(float(v)) or float(v) <= 0.0:
+            raise ScienceInputError(f"{label}: depth_rise_m={v!r} must be a positive number of metres")
         if self.advance_m_per_day is not None and not (self.advance_m_per_day > 0):
             raise ScienceInputError(f"{label}: advance_m_per_day={self.advance_m_per_day!r} must be > 0")
         if self.start_date and self.end_date and self.end_date < self.start_date:
@@ -196,7 +230,7 @@ class PanelGeometry:
     # -- convenience -------------------------------------------------------------------------------
     @classmethod
     def rectangle(cls, cx: float, cy: float, length_m: float, width_m: float, azimuth_deg: float = 90.0,
-                  **kw: Any) -> "PanelGeometry":
+                  **kw: Any) -> PanelGeometry:
         """A rectangle centred at (cx, cy) whose *length* runs along ``azimuth_deg`` (clockwise from north)."""
         a = math.radians(azimuth_deg)
         e_len = np.array([math.sin(a), math.cos(a)])
@@ -220,7 +254,7 @@ class PanelGeometry:
         """Maximum subsidence of a supercritical panel, W0 = m q cos(alpha), in mm."""
         return self.thickness_m * 1000.0 * params.q * math.cos(math.radians(self.dip_deg))
 
-    def as_rectangle(self, tol: float = 1e-4) -> "_Rect | None":
+    def as_rectangle(self, tol: float = 1e-4) -> _Rect | None:
         """The panel as a rectangle (local frame) when its outline is one (4 corners, right angles).
 
         Cached per panel (the panel is immutable), so repeated predictions (inversion) do not redo it.
@@ -230,7 +264,7 @@ class PanelGeometry:
             cache[tol] = self._as_rectangle(tol)
         return cache[tol]
 
-    def _as_rectangle(self, tol: float) -> "_Rect | None":
+    def _as_rectangle(self, tol: float) -> _Rect | None:
         if self.holes:
             return None
         pts = _dedupe_collinear(self.outline)
@@ -245,6 +279,17 @@ class PanelGeometry:
             if abs(float(eh[k] @ eh[(k + 1) % 4])) > tol:
                 return None
         return _Rect.from_corners(pts, self)
+
+
+def rise_depth_from_geometry(outline: Any, depth_dip_m: float, dip_deg: float, dip_azimuth_deg: float) -> float:
+    """Up-dip depth H2 (m) = H1 - D1 sin(alpha) = H1 - w tan(alpha), with w the plan extent (m) of ``outline``
+    ((n, 2) vertices) along the dip direction ``dip_azimuth_deg`` (clockwise from grid north, down-dip) and D1 =
+    w / cos(alpha) the inclined dip width. Flat seams give H2 = H1."""
+    if dip_deg <= 0.0:
+        return float(depth_dip_m)
+    ring = np.asarray(outline, dtype=float)[:, :2]
+    w = float(np.ptp(ring @ _unit(dip_azimuth_deg)))
+    return float(depth_dip_m) - w * math.tan(math.radians(dip_deg))
 
 
 def _ring_and_holes(outline: Any, holes: Any, label: str) -> tuple[np.ndarray, tuple]:
@@ -312,7 +357,7 @@ class _Rect:
     dip_offset_deg: float = 0.0
 
     @classmethod
-    def from_corners(cls, pts: np.ndarray, panel: PanelGeometry) -> "_Rect":
+    def from_corners(cls, pts: np.ndarray, panel: PanelGeometry) -> _Rect:
         a = pts[1] - pts[0]
         b = pts[2] - pts[1]
         axes = [a / np.linalg.norm(a), b / np.linalg.norm(b)]
@@ -390,7 +435,7 @@ class Profile:
         # error <= h^2/8 max|P''| = 1.52/(8 * 200^2) ~ 5e-6 of W0 (and similar relative errors for derivatives).
         lo, hi = self.span
         h = float(self.r.min()) / 200.0
-        n = int(math.ceil((hi - lo) / h)) + 2
+        n = math.ceil((hi - lo) / h) + 2
         if n > 2_000_000:
             return self._evaluate_exact(t, orders)
         grid = lo + h * np.arange(n)
@@ -410,6 +455,9 @@ def _panel_profiles(rect: _Rect, panel: PanelGeometry, params: PIMParams,
     """
     s1, s2, s3, s4 = params.offsets
     alpha = math.radians(panel.dip_deg)
+    if params.offset_convention == "horizontal" and alpha > 0.0:
+        # plan-view (horizontal) offsets: along the seam they are s / cos(alpha)
+        s1, s2 = s1 / math.cos(alpha), s2 / math.cos(alpha)
     theta0 = math.radians(params.theta0_deg)
     cot0 = math.cos(theta0) / math.sin(theta0)
     tb1, tb2 = params.tan_betas
@@ -550,7 +598,7 @@ class Field:
                                                + b["jyy"] * c * c)
         return out
 
-    def __add__(self, other: "Field") -> "Field":
+    def __add__(self, other: Field) -> Field:
         keys = self.base.keys() & other.base.keys()
         return Field({k: self.base[k] + other.base[k] for k in BASE if k in keys})
 
@@ -1092,8 +1140,8 @@ def dip_axis_warnings(panels: Iterable[PanelGeometry], limit_deg: float = 10.0) 
     if not bad:
         return []
     worst = max(bad, key=lambda t: t[1])
-    return [f"{len(bad)} inclined panel(s) have a dip direction more than {limit_deg:g} deg off their sides (up to "
-            f"{worst[1]:.0f} deg, panel {worst[0]}); the nearest side is used as the dip direction"]
+    return [(f"{len(bad)} inclined panel(s) have a dip direction more than {limit_deg:g} deg off their sides (up to "
+             f"{worst[1]:.0f} deg, panel {worst[0]}); the nearest side is used as the dip direction")]
 
 
 def grid_axes(bounds: tuple[float, float, float, float], spacing: float) -> tuple[np.ndarray, np.ndarray]:
@@ -1103,8 +1151,8 @@ def grid_axes(bounds: tuple[float, float, float, float], spacing: float) -> tupl
     minx, miny, maxx, maxy = bounds
     x0 = math.floor(minx / spacing) * spacing
     y1 = math.ceil(maxy / spacing) * spacing
-    nx = max(1, int(math.ceil((maxx - x0) / spacing)))
-    ny = max(1, int(math.ceil((y1 - miny) / spacing)))
+    nx = max(1, math.ceil((maxx - x0) / spacing))
+    ny = max(1, math.ceil((y1 - miny) / spacing))
     return x0 + spacing * (np.arange(nx) + 0.5), y1 - spacing * (np.arange(ny) + 0.5)
 
 
