@@ -44,7 +44,8 @@ def _parse_ref(value: str | None):
 
 
 def timeseries_cmd(
-    input: Path = typer.Argument(..., help="MintPy ifgramStack.h5, a LiCSBAS GEOC folder, or a folder of "
+    input: Path = typer.Argument(..., help="MintPy ifgramStack.h5 (map or radar coordinates), a LiCSBAS GEOC folder, "
+                                           "a folder of ASF HyP3 GAMMA InSAR products, or a folder of "
                                            "YYYYMMDD_YYYYMMDD unw/cc GeoTIFF pairs."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (created; existing outputs replaced)."),
     min_temporal_coherence: float = typer.Option(0.7, help="Mask pixels below this temporal coherence in the "
@@ -64,6 +65,15 @@ def timeseries_cmd(
                                                    "min-norm (MintPy: motion across the gap set to zero), none."),
     max_gap_fraction: float = typer.Option(0.5, help="Refuse to bridge gaps longer than this share of the span."),
     geotiff: bool = typer.Option(True, "--geotiff/--no-geotiff", help="Also write GeoTIFFs."),
+    geometry: Path = typer.Option(None, "--geometry", help="MintPy geometryRadar.h5 (lookup table) of a radar-"
+                                                           "coordinate stack; default: found beside the stack "
+                                                           "(same folder, inputs/ or ../inputs/)."),
+    geocode_spacing: float = typer.Option(None, "--geocode-spacing", min=0.1, help="Radar stacks: output pixel "
+                                                                                   "size in metres (default: the "
+                                                                                   "radar cell's ground area)."),
+    geocode_crs: str = typer.Option(None, "--geocode-crs", help="Radar stacks: output CRS (default: local CGCS2000 "
+                                                                "3-degree Gauss-Krueger zone, else UTM)."),
+    resample: str = typer.Option("linear", "--resample", help="Radar stacks: linear or nearest (masks: nearest)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
 ) -> None:
     """Invert an unwrapped interferogram stack into a LOS displacement time series (时序InSAR反演).
@@ -81,13 +91,15 @@ def timeseries_cmd(
 
     if gap not in ("nsbas", "min-norm", "none"):
         fail(f"--gap must be nsbas, min-norm or none, not {gap!r}")
+    if resample not in ("linear", "nearest"):
+        fail(f"--resample must be linear or nearest, not {resample!r}")
     options = TimeseriesOptions(
         min_temporal_coherence=min_temporal_coherence, chunk_rows=chunk_rows, scheduler=scheduler, workers=workers,
         ref_yx=_parse_ref(ref_yx), weighting=weights, gap_mode=gap, max_gap_fraction=max_gap_fraction,
-        geotiff=geotiff,
+        geotiff=geotiff, geocode_crs=geocode_crs, geocode_spacing_m=geocode_spacing, geocode_method=resample,
     )
     try:
-        stack = open_ifgram_stack(input, wavelength_m=wavelength, looks=looks)
+        stack = open_ifgram_stack(input, wavelength_m=wavelength, looks=looks, geometry=geometry)
         log.info("%s: %d interferograms, %d dates, %d x %d pixels, wavelength %.5f m", stack.origin,
                  len(stack.pairs), len(stack.dates), stack.shape[0], stack.shape[1], stack.wavelength_m)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -105,6 +117,11 @@ def timeseries_cmd(
     typer.echo(f"pixels solved / 已解算像元: {summary['pixels_solved']} of {summary['pixels']}; "
                f"temporal coherence >= {summary['min_temporal_coherence']}: {summary['pixels_kept_temporal_coherence']}; "
                f"bridged across gaps / 跨间隙桥接: {summary['pixels_bridged']}")
+    if "geocoding" in summary:
+        g = summary["geocoding"]
+        typer.echo(f"geocoded / 地理编码: {g['radar_shape'][0]} x {g['radar_shape'][1]} radar pixels -> "
+                   f"{g['shape'][0]} x {g['shape'][1]} pixels of {g['spacing_m']:g} m in {g['crs']} ({g['method']}; "
+                   f"lookup {g['lookup']})")
     typer.echo(f"time / 用时: {summary['seconds_total']:.1f} s ({summary['scheduler']})")
 
 

@@ -4,6 +4,11 @@ Flow: check the network -> choose or check the reference pixel -> invert row blo
 scheduler by default, ``dask.distributed`` when a scheduler address is given) streaming each block into the output
 HDF5 files -> mask, velocity GeoTIFFs, ``summary.json``. Everything is written into a temporary folder next to the
 output folder and moved into place only at the end, so a failed run leaves nothing behind.
+
+Radar-coordinate stacks (``stack.geometry`` set, ``stack.grid.crs`` None): the inversion runs on the radar grid into
+``radar/`` (MintPy products without X_FIRST/Y_FIRST), then every product is geocoded with the lookup table
+(:mod:`subsidence.insar.geocode`) into the output folder itself, with ``geometryGeo.h5`` (per-pixel incidence angle
+for LOS -> vertical) beside it; the lookup is built before the inversion so a bad geometry file fails fast.
 """
 
 from __future__ import annotations
@@ -73,6 +78,11 @@ class TimeseriesOptions:
     bridge_weight: float = DEFAULT_BRIDGE_WEIGHT
     geotiff: bool = True
     batch_pixels: int = 16384
+    #: radar-coordinate stacks: target CRS (None = local CGCS2000 GK / UTM zone), pixel size in metres (None = the
+    #: radar cell's ground area), resampling of continuous products ("linear" or "nearest"; masks always nearest)
+    geocode_crs: str | None = None
+    geocode_spacing_m: float | None = None
+    geocode_method: str = "linear"
 
 
 @dataclass
@@ -137,11 +147,12 @@ class _Sink:
         n = net.n_dates
         dates = [yyyymmdd(d) for d in net.dates]
         attrs = base_attrs(stack.grid, stack.attrs)
-        x, y = stack.grid.xy(ref.row, ref.col)
+        x, y = _ref_xy(stack, ref.row, ref.col)
+        geographic = stack.grid.crs is None or stack.grid.crs.is_geographic
         attrs.update({
             "WAVELENGTH": repr(stack.wavelength_m), "REF_Y": str(ref.row), "REF_X": str(ref.col),
-            ("REF_LAT" if stack.grid.crs.is_geographic else "REF_NORTHING"): repr(y),
-            ("REF_LON" if stack.grid.crs.is_geographic else "REF_EASTING"): repr(x),
+            ("REF_LAT" if geographic else "REF_NORTHING"): repr(y),
+            ("REF_LON" if geographic else "REF_EASTING"): repr(x),
             "PROCESSOR": stack.attrs.get("PROCESSOR", stack.kind or "unknown"),
             "subsidence.networkInversion.weightFunc": "fim" if options.weighting else "no",
             "subsidence.networkInversion.gapMode": options.gap_mode,
@@ -274,7 +285,7 @@ def choose_reference(stack: IfgramStack, net: Network, options: TimeseriesOption
                 f"reference pixel (row {r}, col {c}) from {origin} has no data in {int(bad.sum())} of {len(bad)} "
                 f"interferograms (e.g. {', '.join(first)}); choose a pixel with data in all of them "
                 "(--ref-yx ROW,COL) or let the program choose one (--ref-yx auto)")
-        x, y = stack.grid.xy(r, c)
+        x, y = _ref_xy(stack, r, c)
         return ReferenceChoice(r, c, method, f"given by {origin}; data in all {len(ph)} interferograms "
                                                 f"({_fmt_xy(stack, x, y)})")
     # automatic: invert a regular sample of pixels without a reference and pick a stable, coherent, complete one
@@ -317,13 +328,25 @@ def choose_reference(stack: IfgramStack, net: Network, options: TimeseriesOption
     rr = np.repeat(rows, len(cols))
     cc = np.tile(cols, len(rows))
     choice = select_reference(rr, cc, sol.temporal_coherence, full, fit.velocity, mean_coh)
-    x, y = stack.grid.xy(choice.row, choice.col)
+    x, y = _ref_xy(stack, choice.row, choice.col)
     choice.reason += f"; sampled {ph.shape[1]} pixels; {_fmt_xy(stack, x, y)}"
     return choice
 
 
+def _ref_xy(stack: IfgramStack, row: int, col: int) -> tuple[float, float]:
+    """Map x, y of a pixel centre; for a radar-coordinate stack lon, lat from its geometry file (NaN if none)."""
+    if stack.grid.crs is not None:
+        return stack.grid.xy(row, col)
+    if stack.geometry is None:
+        return float("nan"), float("nan")
+    lat, lon = stack.geometry.lat_lon()
+    return float(lon[row, col]), float(lat[row, col])
+
+
 def _fmt_xy(stack: IfgramStack, x: float, y: float) -> str:
     crs = stack.grid.crs
+    if crs is None:
+        return f"radar coordinates, lon {x:.6f}, lat {y:.6f} (WGS84, from the lookup table)"
     name = crs.to_string()
     if crs.is_geographic:
         return f"lon {x:.6f}, lat {y:.6f} ({name})"
@@ -416,8 +439,22 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
         getattr(stack.source, "row_chunk", None))
     if chunk_rows < 1:
         raise InSARInputError("--chunk-rows must be at least 1")
+    lookup = None
+    t_lookup = 0.0
+    if stack.grid.crs is None:
+        if stack.geometry is None:
+            raise InSARInputError(f"{stack.origin}: radar coordinates without a geometry file; give --geometry "
+                                  "geometryRadar.h5 (MintPy mintpy/inputs/) to geocode the results")
+        from subsidence.insar.geocode import lookup_for
+
+        t_lookup = time.perf_counter()
+        lookup = lookup_for(stack.geometry, crs=options.geocode_crs, spacing_m=options.geocode_spacing_m,
+                            method=options.geocode_method)
+        t_lookup = time.perf_counter() - t_lookup
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    work = tmp / "radar" if lookup is not None else tmp
+    work.mkdir(exist_ok=True)
     sink = None
     try:
         ref = choose_reference(stack, net, options, progress)
@@ -427,7 +464,7 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
                              wavelength_m=stack.wavelength_m, looks=stack.looks,
                              weighting=options.weighting and stack.has_coherence, gap_mode=options.gap_mode,
                              bridge_weight=options.bridge_weight, batch_pixels=options.batch_pixels)
-        sink = _Sink(tmp, stack, net, ref, chunk_rows, options)
+        sink = _Sink(work, stack, net, ref, chunk_rows, options)
         blocks = [(r0, min(L, r0 + chunk_rows)) for r0 in range(0, L, chunk_rows)]
         progress.start(f"SBAS inversion / 时序反演 ({len(blocks)} blocks of {chunk_rows} rows)", L)
         t_inv = time.perf_counter()
@@ -441,7 +478,28 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
         if n_solved == 0:
             _raise_if_all_nodata(stack)
             raise InSARInputError(f"{stack.origin}: no pixel could be inverted (check the no-data masks)")
-        summary = _finish(tmp, stack, net, ref, options, n_solved, n_bridged)
+        geocoding = None
+        if lookup is not None:
+            from subsidence.insar.geocode import geocode_products
+
+            _finish(work, stack, net, ref, options, n_solved, n_bridged, geotiff=False)
+            progress.start("geocoding / 地理编码", 1)
+            t_geo = time.perf_counter()
+            geocoding = geocode_products(work, tmp, lookup, stack.geometry, (ref.row, ref.col))
+            geocoding["seconds_lookup"] = round(t_lookup, 3)
+            geocoding["seconds_geocoding"] = round(time.perf_counter() - t_geo, 3)
+            progress.advance(1)
+        summary = _finish(tmp, stack, net, ref, options, n_solved, n_bridged,
+                          grid=lookup.grid if lookup is not None else None)
+        if geocoding is not None:
+            summary["geocoding"] = geocoding
+            summary["outputs"] += ["geometryGeo.h5", "incidence_angle_deg.tif", "radar/"]
+        elif stack.map_geometry:  # e.g. HyP3 lv_theta/lv_phi/dem on the stack's own grid
+            from subsidence.insar.geocode import write_map_geometry
+
+            write_map_geometry(tmp, stack.grid, stack.map_geometry, stack.attrs)
+            summary["outputs"] += ["geometryGeo.h5"] + (["incidence_angle_deg.tif"]
+                                                        if "incidenceAngle" in stack.map_geometry else [])
         summary.update({
             "input": stack.origin, "input_kind": stack.kind, "network": net_info,
             "shape": [L, W], "chunk_rows": chunk_rows, "blocks": len(blocks),
@@ -460,8 +518,11 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
 
 
 def _finish(tmp: Path, stack: IfgramStack, net: Network, ref: ReferenceChoice, options: TimeseriesOptions,
-            n_solved: int, n_bridged: int) -> dict[str, Any]:
+            n_solved: int, n_bridged: int, *, grid=None, geotiff: bool = True) -> dict[str, Any]:
+    """Mask (maskTempCoh.h5) and GeoTIFFs of the products in ``tmp`` on ``grid`` (default: the stack's grid)."""
     import h5py
+
+    grid = grid or stack.grid
 
     with h5py.File(tmp / "temporalCoherence.h5", "r") as f:
         tcoh = f["temporalCoherence"][:]
@@ -471,8 +532,8 @@ def _finish(tmp: Path, stack: IfgramStack, net: Network, ref: ReferenceChoice, o
     mask_attrs.update({"FILE_TYPE": "mask", "UNIT": "1", "MIN_TEMPORAL_COHERENCE": repr(options.min_temporal_coherence)})
     create_h5(tmp / "maskTempCoh.h5", {"mask": (np.bool_, keep.shape, keep)}, mask_attrs).close()
     dates = [yyyymmdd(d) for d in net.dates]
-    if options.geotiff:
-        g = stack.grid
+    if options.geotiff and geotiff and grid.crs is not None:
+        g = grid
         with h5py.File(tmp / "velocity.h5", "r") as f:
             vel = f["velocity"][:]
         with h5py.File(tmp / "timeseries.h5", "r") as f:
@@ -496,7 +557,7 @@ def _finish(tmp: Path, stack: IfgramStack, net: Network, ref: ReferenceChoice, o
         "wavelength_m": stack.wavelength_m,
         "looks": stack.looks,
         "reference": ref.as_dict(),
-        "pixels": int(tcoh.size), "pixels_solved": n_solved, "pixels_bridged": n_bridged,
+        "pixels": int(stack.shape[0] * stack.shape[1]), "pixels_solved": n_solved, "pixels_bridged": n_bridged,
         "pixels_kept_temporal_coherence": int(keep.sum()),
         "min_temporal_coherence": options.min_temporal_coherence,
         "sign_convention": "LOS displacement positive toward the satellite (MintPy); subsidence = -LOS/cos(inc)",
@@ -511,5 +572,8 @@ def _move_into_place(tmp: Path, out_dir: Path) -> None:
     if not out_dir.is_dir():
         raise InSARInputError(f"{out_dir}: exists and is not a folder")
     for p in tmp.iterdir():
-        os.replace(p, out_dir / p.name)
+        dest = out_dir / p.name
+        if p.is_dir() and dest.is_dir():  # radar/ of an earlier run: replaced as a whole
+            shutil.rmtree(dest)
+        os.replace(p, dest)
     tmp.rmdir()

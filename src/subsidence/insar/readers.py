@@ -2,7 +2,11 @@
 
 Stacks (:func:`open_ifgram_stack`) are opened lazily: metadata now, pixels block by block through a picklable
 source. Products (:func:`read_deformation`) are read whole (rows x cols per date, float32).
-Every input must be in map geometry with a CRS; radar-coordinate inputs are refused with the fix.
+Inputs are in map geometry with a CRS, or — MintPy stacks straight from ISCE/topsStack — in radar coordinates with
+their ``geometryRadar.h5`` (given, or found beside the stack): those are inverted in radar coordinates and geocoded
+with the lookup table (:mod:`subsidence.insar.geocode`). ASF HyP3 GAMMA products are read by
+:mod:`subsidence.insar.hyp3`. Every file that cannot be used is an :class:`InSARInputError` naming it, what was
+expected and the fix.
 """
 
 from __future__ import annotations
@@ -146,8 +150,14 @@ class MintPyStackSource:
         return BlockData(ph, coh)
 
 
-def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, looks: float | None = None) -> IfgramStack:
-    """Open a MintPy ``ifgramStack.h5`` (geocoded). Interferograms with ``dropIfgram`` False are left out."""
+def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, looks: float | None = None,
+                      geometry: str | Path | None = None) -> IfgramStack:
+    """Open a MintPy ``ifgramStack.h5``. Interferograms with ``dropIfgram`` False are left out.
+
+    Geocoded stacks (X_FIRST/Y_FIRST) are read as they are. A stack in radar coordinates needs its
+    ``geometryRadar.h5`` (``geometry``, else found beside the stack: same folder, ``inputs/`` or ``../inputs/``);
+    the stack's grid is then a radar grid (no CRS) and ``stack.geometry`` the checked geometry file.
+    """
     import h5py
 
     path = Path(path)
@@ -155,7 +165,8 @@ def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, lo
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
-        raise InSARInputError(f"{src}: not a readable HDF5 file ({exc})") from None
+        raise InSARInputError(f"{src}: not a readable HDF5 file ({exc}); expected MintPy's ifgramStack.h5 "
+                              "(mintpy/inputs/ifgramStack.h5 from load_data.py)") from None
     with f:
         attrs = {k: _attr(f.attrs, k) for k in f.attrs}
         ftype = attrs.get("FILE_TYPE")
@@ -183,7 +194,26 @@ def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, lo
     if (int(attrs["LENGTH"]), int(attrs["WIDTH"])) != tuple(ushape[1:]):
         raise InSARInputError(f"{src}: LENGTH/WIDTH attributes {attrs['LENGTH']}x{attrs['WIDTH']} disagree with "
                               f"unwrapPhase {ushape[1]}x{ushape[2]}")
-    grid = grid_from_mintpy_attrs(attrs, source=src, lat=lat, lon=lon)
+    geo = None
+    try:
+        grid = grid_from_mintpy_attrs(attrs, source=src, lat=lat, lon=lon)
+        if geometry is not None:
+            log.warning("%s: the stack is geocoded; --geometry %s is not needed and is ignored", src, geometry)
+    except InSARInputError:
+        if _attr(attrs, "X_FIRST") is not None:
+            raise
+        from subsidence.insar.geocode import find_geometry_file, open_radar_geometry
+
+        gpath = Path(geometry) if geometry is not None else find_geometry_file(path)
+        if gpath is None:
+            raise InSARInputError(
+                f"{src}: the stack is in radar coordinates (no X_FIRST/Y_FIRST attributes) and no geometryRadar.h5 "
+                f"was found beside it ({path.parent}, {path.parent / 'inputs'} or {path.parent.parent / 'inputs'}). "
+                "Give the lookup table with --geometry PATH/geometryRadar.h5 (MintPy load_data.py writes it to "
+                "mintpy/inputs/). Geocoded stacks need none (MintPy: geocode.py ifgramStack.h5 -l geometryRadar.h5)") from None
+        geo = open_radar_geometry(gpath, shape=(int(attrs["LENGTH"]), int(attrs["WIDTH"])), stack_origin=src)
+        grid = Grid.radar((int(attrs["LENGTH"]), int(attrs["WIDTH"])))
+        log.info("%s: radar coordinates; geocoding with %s", src, geo.path)
     if not keep.any():
         raise InSARInputError(f"{src}: every interferogram is marked dropped (dropIfgram all False)")
     pairs = [(parse_yyyymmdd(a, source=f"{src} date[{i}]"), parse_yyyymmdd(b, source=f"{src} date[{i}]"))
@@ -208,7 +238,7 @@ def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, lo
     return IfgramStack(
         pairs=[pairs[i] for i in kept], wavelength_m=float(wl), grid=grid,
         source=MintPyStackSource(src, kept, m, has_coh, row_chunk), has_coherence=has_coh, looks=looks, ref_yx=ref_yx,
-        bperp_m=None if bperp is None else bperp[list(kept)], origin=src, kind="mintpy", attrs=attrs,
+        bperp_m=None if bperp is None else bperp[list(kept)], origin=src, kind="mintpy", attrs=attrs, geometry=geo,
     )
 
 
@@ -217,37 +247,79 @@ def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, lo
 # ----------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GeoTiffPairsSource:
-    """Reads row bands of one unwrapped-phase GeoTIFF (and optional coherence GeoTIFF) per interferogram."""
+    """Reads row bands of one unwrapped-phase GeoTIFF (and optional coherence GeoTIFF) per interferogram.
+
+    ``windows``: per interferogram (row_off, col_off) of the common grid inside the unw and cc files, with ``cols``
+    the common width (HyP3 products of one frame share a pixel grid but not their extent); None = whole files.
+    """
 
     unw_paths: tuple[str, ...]
     cc_paths: tuple[str, ...] | None
     preferred_block_pixels: int = 262144  # one open per file per block: fewer, larger blocks
+    unw_windows: tuple[tuple[int, int], ...] | None = None
+    cc_windows: tuple[tuple[int, int], ...] | None = None
+    cols: int | None = None
+
+    def _win(self, which: str, i: int) -> tuple[int, int]:
+        w = self.unw_windows if which == "unw" else self.cc_windows
+        return (0, 0) if w is None else w[i]
 
     def read_rows(self, r0: int, r1: int) -> BlockData:
-        ph = np.stack([_read_band_rows(p, r0, r1, phase=True) for p in self.unw_paths])
+        ph = np.stack([_read_band_rows(p, r0, r1, phase=True, offset=self._win("unw", i), cols=self.cols)
+                       for i, p in enumerate(self.unw_paths)])
         coh = None
         if self.cc_paths is not None:
-            coh = np.stack([_read_band_rows(p, r0, r1, phase=False) for p in self.cc_paths])
+            coh = np.stack([_read_band_rows(p, r0, r1, phase=False, offset=self._win("cc", i), cols=self.cols)
+                            for i, p in enumerate(self.cc_paths)])
         return BlockData(ph, coh)
 
     def read_sample(self, rows) -> BlockData:
         """Rows ``rows``, all columns, opening each file once: (m, len(rows), cols)."""
         rows = [int(r) for r in rows]
-        ph = np.stack([_read_rows_list(p, rows, phase=True) for p in self.unw_paths])
+        ph = np.stack([_read_rows_list(p, rows, phase=True, offset=self._win("unw", i), cols=self.cols)
+                       for i, p in enumerate(self.unw_paths)])
         coh = None
         if self.cc_paths is not None:
-            coh = np.stack([_read_rows_list(p, rows, phase=False) for p in self.cc_paths])
+            coh = np.stack([_read_rows_list(p, rows, phase=False, offset=self._win("cc", i), cols=self.cols)
+                            for i, p in enumerate(self.cc_paths)])
         return BlockData(ph, coh)
 
 
-def _read_rows_list(path: str, rows: list[int], *, phase: bool) -> np.ndarray:
+def open_tif(path: str | Path, expected: str):
+    """``rasterio.open`` with an :class:`InSARInputError` naming the file, what was expected and the fix."""
     import rasterio
+    from rasterio.errors import RasterioError
+
+    try:
+        return rasterio.open(path)
+    except (RasterioError, OSError) as exc:
+        raise InSARInputError(
+            f"{path}: not a readable GeoTIFF ({exc}); expected {expected}. Replace it with the product's GeoTIFF "
+            "(download or export it again) or move it out of the folder") from None
+
+
+def _read_window(path: str, r0: int, r1: int, offset: tuple[int, int], cols: int | None):
+    from rasterio.errors import RasterioError
     from rasterio.windows import Window
 
-    with rasterio.open(path) as ds:
-        a = np.stack([ds.read(1, window=Window(0, r, ds.width, 1))[0] for r in rows])
-        nodata = ds.nodata
-    return _to_float(a, nodata, phase)
+    with open_tif(path, "an interferogram GeoTIFF") as ds:
+        width = ds.width if cols is None else cols
+        try:
+            a = ds.read(1, window=Window(offset[1], offset[0] + r0, width, r1 - r0))
+        except (RasterioError, OSError) as exc:
+            raise InSARInputError(f"{path}: cannot read rows {r0}..{r1 - 1} ({exc}); the file is truncated or "
+                                  "corrupt: download or export it again") from None
+        return a, ds.nodata
+
+
+def _read_rows_list(path: str, rows: list[int], *, phase: bool, offset: tuple[int, int] = (0, 0),
+                    cols: int | None = None) -> np.ndarray:
+    parts = []
+    nodata = None
+    for r in rows:
+        a, nodata = _read_window(path, r, r + 1, offset, cols)
+        parts.append(a[0])
+    return _to_float(np.stack(parts), nodata, phase)
 
 
 def _to_float(a: np.ndarray, nodata, phase: bool) -> np.ndarray:
@@ -260,13 +332,9 @@ def _to_float(a: np.ndarray, nodata, phase: bool) -> np.ndarray:
     return out
 
 
-def _read_band_rows(path: str, r0: int, r1: int, *, phase: bool) -> np.ndarray:
-    import rasterio
-    from rasterio.windows import Window
-
-    with rasterio.open(path) as ds:
-        a = ds.read(1, window=Window(0, r0, ds.width, r1 - r0))
-        nodata = ds.nodata
+def _read_band_rows(path: str, r0: int, r1: int, *, phase: bool, offset: tuple[int, int] = (0, 0),
+                    cols: int | None = None) -> np.ndarray:
+    a, nodata = _read_window(path, r0, r1, offset, cols)
     return _to_float(a, nodata, phase)
 
 
@@ -291,8 +359,6 @@ def _find_wavelength(folder: Path) -> float | None:
 def open_geotiff_pairs(folder: str | Path, *, wavelength_m: float | None = None, looks: float | None = None) -> IfgramStack:
     """Open a folder of interferogram GeoTIFFs named ``YYYYMMDD_YYYYMMDD``: LiCSBAS ``GEOC/`` (one sub-folder per pair
     with ``.geo.unw.tif`` and ``.geo.cc.tif``) or a flat folder of ``*unw*.tif`` / ``*cc*``/``*coh*`` pairs."""
-    import rasterio
-
     folder = Path(folder)
     if (folder / "GEOC").is_dir():
         folder = folder / "GEOC"
@@ -320,7 +386,11 @@ def open_geotiff_pairs(folder: str | Path, *, wavelength_m: float | None = None,
     first = None
     for k in keys:
         for p in [unw[k]] + ([cc[k]] if k in cc else []):
-            with rasterio.open(p) as ds:
+            what = ("the unwrapped phase of " if p == unw[k] else "the coherence of ") + f"interferogram {k}"
+            with open_tif(p, f"{what} (float32 GeoTIFF, radians)" if p == unw[k] else f"{what} (GeoTIFF, 0-1)") as ds:
+                if np.issubdtype(np.dtype(ds.dtypes[0]), np.complexfloating):
+                    raise InSARInputError(f"{p}: complex values (a wrapped interferogram?); expected {what} as real "
+                                          "numbers (unwrap it first, e.g. SNAPHU, and give the unwrapped phase)")
                 if ds.crs is None or ds.transform.is_identity:
                     raise InSARInputError(
                         f"{p}: no georeferencing (CRS/geotransform); radar-coordinate interferograms cannot be placed "
@@ -357,15 +427,23 @@ def open_geotiff_pairs(folder: str | Path, *, wavelength_m: float | None = None,
     )
 
 
-def open_ifgram_stack(path: str | Path, **kwargs) -> IfgramStack:
-    """Open what the user gave: an ifgramStack.h5, a LiCSBAS GEOC folder or a folder of unw/cc GeoTIFF pairs."""
+def open_ifgram_stack(path: str | Path, *, geometry: str | Path | None = None, **kwargs) -> IfgramStack:
+    """Open what the user gave: an ifgramStack.h5 (map or radar coordinates; ``geometry`` = its geometryRadar.h5),
+    a LiCSBAS GEOC folder, a folder of ASF HyP3 GAMMA InSAR products or a folder of unw/cc GeoTIFF pairs."""
     path = Path(path)
     if not path.exists():
         raise InSARInputError(f"{path}: no such file or folder")
     if path.is_dir():
+        if geometry is not None:
+            raise InSARInputError(f"--geometry {geometry}: only MintPy radar-coordinate stacks (ifgramStack.h5) take a "
+                                  f"geometry file; {path} is a folder of GeoTIFFs, which carry their own georeferencing")
+        from subsidence.insar.hyp3 import is_hyp3_folder, open_hyp3_stack
+
+        if is_hyp3_folder(path):
+            return open_hyp3_stack(path, **kwargs)
         return open_geotiff_pairs(path, **kwargs)
     if path.suffix.lower() in (".h5", ".he5", ".hdf5"):
-        return open_mintpy_stack(path, **kwargs)
+        return open_mintpy_stack(path, geometry=geometry, **kwargs)
     raise InSARInputError(f"{path}: expected a MintPy ifgramStack.h5, a LiCSBAS GEOC folder or a folder of "
                           "YYYYMMDD_YYYYMMDD unw/cc GeoTIFFs")
 
@@ -502,6 +580,13 @@ def read_deformation(path: str | Path, *, kind: str | None = None, unit: str | N
             d.temporal_coherence = _read_mintpy_2d(path / "temporalCoherence.h5", "temporalCoherence")[0]
         if (path / "bridged.h5").exists():
             d.bridged = _read_mintpy_2d(path / "bridged.h5", "bridged")[0] > 0
+        if (path / "geometryGeo.h5").exists():  # a radar-coordinate stack geocoded with its lookup table
+            try:
+                inc = _read_mintpy_2d(path / "geometryGeo.h5", "incidenceAngle")[0]
+            except InSARInputError:  # a geometry without incidence: the scalar one (or the user's) applies
+                inc = None
+            if inc is not None and inc.shape == d.grid.shape:
+                d.incidence_map_deg = np.where((inc > 0) & (inc < 90), inc, np.nan).astype(np.float32)
         if (path / "summary.json").exists():
             d.meta = {**d.meta, "summary": json.loads((path / "summary.json").read_text())}
         d.source = str(path)

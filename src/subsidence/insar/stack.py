@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from affine import Affine
@@ -37,11 +37,25 @@ def yyyymmdd(d: date) -> str:
 
 @dataclass(frozen=True)
 class Grid:
-    """A georeferenced raster grid: ``transform`` maps (col, row) of pixel *corners* to map x, y in ``crs``."""
+    """A georeferenced raster grid: ``transform`` maps (col, row) of pixel *corners* to map x, y in ``crs``.
+
+    ``crs`` is None only for a stack in radar coordinates (rows = azimuth lines, cols = range samples, identity
+    transform); such a grid is placed on a map by its lookup table (:mod:`subsidence.insar.geocode`), never by the
+    transform.
+    """
 
     transform: Affine
-    crs: CRS
+    crs: CRS | None
     shape: tuple[int, int]  # (rows, cols)
+
+    @classmethod
+    def radar(cls, shape: tuple[int, int]) -> Grid:
+        """The grid of a radar-coordinate stack (no CRS; pixel (row, col) = (azimuth line, range sample))."""
+        return cls(Affine.identity(), None, (int(shape[0]), int(shape[1])))
+
+    @property
+    def is_radar(self) -> bool:
+        return self.crs is None
 
     @property
     def rows(self) -> int:
@@ -62,6 +76,8 @@ class Grid:
 
     # --- MintPy attributes: X_FIRST/Y_FIRST are the upper-left *corner*, X_STEP/Y_STEP the pixel size ---
     def mintpy_attrs(self) -> dict[str, str]:
+        if self.crs is None:  # radar coordinates: MintPy writes no X_FIRST/Y_FIRST
+            return {"LENGTH": str(self.rows), "WIDTH": str(self.cols)}
         t = self.transform
         epsg = self.crs.to_epsg()
         unit = "degrees" if self.crs.is_geographic else "meters"
@@ -94,7 +110,7 @@ class BlockSource(Protocol):
 
 @dataclass
 class IfgramStack:
-    """An unwrapped interferogram stack in map geometry.
+    """An unwrapped interferogram stack in map geometry, or in radar geometry with its lookup table.
 
     ``pairs`` are (date1, date2) with date1 < date2, in the order of the source's first axis; phase of a pair is
     phase(date2) - phase(date1) in radians. ``looks`` is the number of independent looks L of the coherence
@@ -113,6 +129,13 @@ class IfgramStack:
     origin: str = ""  # file/folder it came from, for messages
     kind: str = ""  # "mintpy", "licsbas", "geotiff-pairs"
     attrs: dict[str, str] = field(default_factory=dict)  # source metadata carried into the outputs
+    #: radar-coordinate stacks (``grid.crs is None``): the geometry file with per-pixel latitude/longitude
+    #: (:class:`subsidence.insar.geocode.RadarGeometry`); the outputs are geocoded with it
+    geometry: Any = None
+    #: map-geometry stacks that come with per-pixel angles (ASF HyP3 lv_theta/lv_phi, DEM): name -> (rows, cols)
+    #: float32 in MintPy's conventions (``incidenceAngle`` degrees from vertical, ``azimuthAngle`` degrees from north
+    #: anti-clockwise, ``height`` m); written to ``geometryGeo.h5`` beside the products
+    map_geometry: dict[str, np.ndarray] | None = None
 
     @property
     def dates(self) -> list[date]:
@@ -144,6 +167,9 @@ class Deformation:
     source: str = ""
     ref_yx: tuple[int, int] | None = None
     incidence_deg: float | None = None  # when the product states it (e.g. MintPy CENTER_INCIDENCE_ANGLE)
+    #: per-pixel incidence angle (degrees from vertical, rows x cols), from the geometry file of a stack geocoded
+    #: with its lookup table; preferred over the scalar ``incidence_deg`` for LOS -> vertical
+    incidence_map_deg: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
 
     def _to_subsidence_mm(self, los_m, incidence_deg):
@@ -152,7 +178,7 @@ class Deformation:
         if self.direction == "up":
             return vertical_up_m_to_subsidence_mm(los_m)
         if incidence_deg is None:
-            incidence_deg = self.incidence_deg
+            incidence_deg = self.incidence_map_deg if self.incidence_map_deg is not None else self.incidence_deg
         if incidence_deg is None:
             raise InSARInputError(
                 f"{self.source or 'deformation'}: LOS product; give the incidence angle (degrees from vertical, "
