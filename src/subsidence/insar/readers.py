@@ -464,11 +464,24 @@ def _unit_factor(unit: str | None, source: str) -> float:
     return _UNIT_TO_M[u]
 
 
-def _read_mintpy_timeseries(path: Path) -> Deformation:
+def open_h5(path: str | Path, expected: str):
+    """``h5py.File(path, "r")`` with an :class:`InSARInputError` naming the file, what was expected and the fix."""
     import h5py
 
-    with h5py.File(path, "r") as f:
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise InSARInputError(f"{path}: not a readable HDF5 file ({exc}); expected {expected}. Replace it with the "
+                              "file the processor wrote (copy it again: it may be truncated)") from None
+
+
+def _read_mintpy_timeseries(path: Path) -> Deformation:
+    with open_h5(path, "MintPy timeseries.h5") as f:
         attrs = {k: _attr(f.attrs, k) for k in f.attrs}
+        for name in ("date", "timeseries"):
+            if name not in f:
+                raise InSARInputError(f"{path}: dataset {name!r} missing; expected a MintPy timeseries.h5 with 'date' "
+                                      "(n,) and 'timeseries' (n, rows, cols) in metres")
         dates = tuple(parse_yyyymmdd(d, source=f"{path} date") for d in f["date"][:])
         ts = np.asarray(f["timeseries"][:], dtype=np.float32) * _unit_factor(attrs.get("UNIT", "m"), str(path))
     grid = grid_from_mintpy_attrs(attrs, source=str(path))
@@ -497,9 +510,7 @@ def _ref_yx(attrs):
 
 
 def _read_mintpy_2d(path: Path, name: str) -> tuple[np.ndarray, dict]:
-    import h5py
-
-    with h5py.File(path, "r") as f:
+    with open_h5(path, f"a MintPy file with dataset {name!r}") as f:
         attrs = {k: _attr(f.attrs, k) for k in f.attrs}
         if name not in f:
             raise InSARInputError(f"{path}: dataset {name!r} missing")
@@ -507,9 +518,7 @@ def _read_mintpy_2d(path: Path, name: str) -> tuple[np.ndarray, dict]:
 
 
 def _read_licsbas_cum(path: Path) -> Deformation:
-    import h5py
-
-    with h5py.File(path, "r") as f:
+    with open_h5(path, "LiCSBAS cum.h5") as f:
         for name in ("imdates", "cum"):
             if name not in f:
                 raise InSARInputError(f"{path}: dataset {name!r} missing; not a LiCSBAS cum.h5")
@@ -528,13 +537,15 @@ def _read_licsbas_cum(path: Path) -> Deformation:
 
 
 def _read_geotiff(path: Path, kind: str | None, unit: str | None, direction: str | None) -> Deformation:
-    import rasterio
-
-    with rasterio.open(path) as ds:
+    with open_tif(path, "a deformation GeoTIFF (velocity or cumulative displacement)") as ds:
         if ds.crs is None:
             raise InSARInputError(f"{path}: no CRS; radar-coordinate rasters cannot be placed on a map")
         tags = ds.tags()
-        a = ds.read().astype(np.float32)
+        try:
+            a = ds.read().astype(np.float32)
+        except Exception as exc:  # noqa: BLE001 - GDAL raises several types for truncated/corrupt tiles
+            raise InSARInputError(f"{path}: cannot read the pixels ({exc}); the file is truncated or corrupt: "
+                                  "export it again") from None
         if ds.nodata is not None and not np.isnan(ds.nodata):
             a[a == ds.nodata] = np.nan
         grid = Grid(ds.transform, CRS.from_user_input(ds.crs.to_wkt()), (ds.height, ds.width))
@@ -593,9 +604,7 @@ def read_deformation(path: str | Path, *, kind: str | None = None, unit: str | N
         return d
     suffix = path.suffix.lower()
     if suffix in (".h5", ".he5", ".hdf5"):
-        import h5py
-
-        with h5py.File(path, "r") as f:
+        with open_h5(path, "a MintPy timeseries.h5/velocity.h5 or a LiCSBAS cum.h5") as f:
             ftype = _attr(f.attrs, "FILE_TYPE")
             names = set(f.keys())
         if ftype == "timeseries":
@@ -617,11 +626,10 @@ def read_deformation(path: str | Path, *, kind: str | None = None, unit: str | N
 def dem_difference(before: str | Path, after: str | Path, *, unit: str = "m") -> Deformation:
     """Vertical displacement (m, up positive) = DEM(after) - DEM(before), ``after`` resampled to ``before``'s grid
     if the grids differ (bilinear). Subsidence is then ``Deformation.subsidence_mm()`` (positive downward)."""
-    import rasterio
     from rasterio.warp import Resampling, reproject
 
     fac = _unit_factor(unit, str(before))
-    with rasterio.open(before) as b:
+    with open_tif(before, "a DEM GeoTIFF (heights in metres)") as b:
         if b.crs is None:
             raise InSARInputError(f"{before}: DEM without CRS")
         z0 = b.read(1).astype(np.float64)
@@ -629,7 +637,7 @@ def dem_difference(before: str | Path, after: str | Path, *, unit: str = "m") ->
             z0[z0 == b.nodata] = np.nan
         grid = Grid(b.transform, CRS.from_user_input(b.crs.to_wkt()), (b.height, b.width))
         b_crs, b_tr = b.crs, b.transform
-    with rasterio.open(after) as a:
+    with open_tif(after, "a DEM GeoTIFF (heights in metres)") as a:
         if a.crs is None:
             raise InSARInputError(f"{after}: DEM without CRS")
         z1 = np.full(z0.shape, np.nan)
