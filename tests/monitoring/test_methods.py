@@ -126,15 +126,16 @@ def test_rain_step_with_rain_data_gives_no_red():
 
 @pytest.mark.parametrize("lead_days,sigma", [(5, 0.3), (2, 1.0)])
 def test_inverse_velocity_window_covers_the_truth_over_many_seeds(lead_days, sigma):
-    """Voight α = 2 with known t_f and white noise: the 95 % failure window contains t_f.
+    """Voight α = 2, *known to the method* (``alpha=2``), white noise: the 95 % failure window contains t_f.
 
-    Measured coverage (seeds 0–199): 98.5 % at 5 days lead with σ = 0.3 mm, 99.5 % at 2 days with σ = 1 mm.
-    We assert ≥ 90 % on 120 seeds, and that the window is useful (median width < 5 days)."""
+    Issue 15: α is now estimated by default (tests/monitoring/test_voight_forecast.py); this test keeps the
+    α-known case, where the window is narrow. We assert ≥ 90 % coverage on 120 seeds and a useful window
+    (median width < 5 days)."""
     n = int(TF - lead_days) + 1
     hits, widths, made = 0, [], 0
     for seed in range(120):
         t, s = voight(seed, n, sigma)
-        fc = M.inverse_velocity_forecast(t, s)
+        fc = M.inverse_velocity_forecast(t, s, alpha=2.0)
         if not fc.ok:
             continue
         made += 1
@@ -193,7 +194,7 @@ def test_effective_antecedent_rainfall_and_levels():
 def test_daily_totals_respect_local_day_boundary():
     # readings at 20:00 UTC (= 04:00 next day in Beijing) belong to the next local day
     t = np.array([0.5, 20 / 24, 1.1])
-    days, tot = M.daily_totals(t, np.array([1.0, 2.0, 3.0]), day_offset=8 / 24)
+    _days, tot = M.daily_totals(t, np.array([1.0, 2.0, 3.0]), day_offset=8 / 24)
     assert tot.tolist() == [1.0, 5.0]
 
 

@@ -14,10 +14,11 @@ it when the input cannot support the method (too few points, duplicate or decrea
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -124,7 +125,7 @@ class Thresholds:
         vals = [v for v in self.raise_at if v is not None]
         if len(self.raise_at) != 4:
             raise MethodError("thresholds need four values: blue, yellow, orange, red (use None to skip one)")
-        if any(b <= a for a, b in zip(vals, vals[1:])):
+        if any(b <= a for a, b in itertools.pairwise(vals)):
             raise MethodError(f"thresholds must increase from blue to red, got {self.raise_at}")
         if self.reset is not None:
             for r, u in zip(self.reset, self.raise_at):
@@ -133,7 +134,7 @@ class Thresholds:
                                       f"for raise {self.raise_at}")
 
     @classmethod
-    def parse(cls, text: str, reset_fraction: float = 0.8) -> "Thresholds":
+    def parse(cls, text: str, reset_fraction: float = 0.8) -> Thresholds:
         """``"10,20,50,100"`` (blue, yellow, orange, red; ``-`` skips one)."""
         parts = [p.strip() for p in text.split(",")]
         if len(parts) != 4:
@@ -459,7 +460,7 @@ def detect_onset(tm: np.ndarray, inv_v: np.ndarray, *, min_fit: int = 5, min_bef
     S1, Sx, Sy, Sxx, Sxy, Syy = (rsum(np.ones(n)), rsum(x), rsum(y), rsum(x * x), rsum(x * y), rsum(y * y))
     P1, Py, Pyy = (np.concatenate([[0.0], np.cumsum(a)]) for a in (np.ones(n), y, y * y))
     best_k, best_sse = 0, math.inf
-    for k in range(0, n - min_fit + 1):
+    for k in range(n - min_fit + 1):
         if 0 < k < min_before:
             continue
         m = S1[k]
@@ -497,6 +498,8 @@ class Forecast:
     failure_time_short: float | None = None  #: point estimate of the short-smoothed fit
     last_time: float | None = None
     details: dict = field(default_factory=dict)
+    alpha: float | None = None  #: Voight α of the best fit (given or estimated)
+    alpha_window: tuple[float, float] | None = None  #: α values inside the same likelihood-ratio set
 
     @property
     def lead_days(self) -> float | None:
@@ -570,10 +573,103 @@ def voight_window(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
     return float(grid[jbest]), lo, hi
 
 
+#: p-value below which the acceleration (Voight model against a straight line) counts as real
+ACCELERATION_P = 1e-3
+
+
 def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, long: int = 7,
                               min_fit: int = 6, confidence: float = 0.95, onset_time: float | None = None,
-                              min_r2: float = 0.3) -> Forecast:
-    """Fukuzono/Voight inverse-velocity forecast with smoothing, automatic onset and a failure window.
+                              min_r2: float = 0.3, alpha: float | None = None) -> Forecast:
+    """Failure forecast for Voight's law with α estimated (α ≠ 2 allowed), the onset and a failure window.
+
+    1. Gate: the slope must be accelerating *now* — the newest long-smoothed (``long`` intervals, Carlà et al.
+       2017) velocity stays above the steady-creep baseline (:func:`detect_onset_velocity`), unless
+       ``onset_time`` is given.
+    2. Fit: steady creep then Voight acceleration, Ω̈ = A·Ω̇^α, is fitted to the *displacement* by profile
+       likelihood over α (1.1–3.5), the failure time t_f and the onset
+       (:func:`subsidence.monitoring.forecasting.voight_profile`); ``alpha`` fixes α instead (e.g. 2 for the
+       classic Fukuzono line, when a site's α is known).
+    3. The acceleration must be significant against a straight line (F test, p < :data:`ACCELERATION_P`).
+    4. The **failure window** is the ``confidence`` likelihood-ratio set of t_f with α, onset and creep profiled
+       out, never earlier than the last sample (failure is then due now). Its coverage for α = 1.3–2.8 is
+       measured by benchmarks/bench_forecast.py. :func:`forecast_level` takes the level from its early bound.
+
+    The 1/v lines of the α = 2 method (LLO and SLO after the onset) are still fitted for display and for the
+    legacy fields ``slope``, ``r2`` and ``failure_time_short`` (``min_r2`` is only reported against, no longer
+    a gate: 1/v is curved when α ≠ 2). :func:`inverse_velocity_forecast_alpha2` is the old α = 2 method, kept as
+    the named baseline.
+
+    Returns ``ok=False`` with a reason when no forecast can be made; raises :class:`MethodError` for unusable input.
+    """
+    from subsidence.monitoring.forecasting import ForecastInputError, voight_profile
+
+    t, s = check_series(t, s, min_points=long + min_fit, what="inverse-velocity series")
+    if not (1 <= short <= long):
+        raise MethodError(f"smoothing windows need 1 ≤ short ({short}) ≤ long ({long})")
+    if not (0.5 <= confidence < 1):
+        raise MethodError(f"confidence must be in [0.5, 1), got {confidence}")
+    if alpha is not None and not alpha > 1:
+        raise MethodError(f"Voight α must be > 1, got {alpha}")
+    last = float(t[-1])
+    out = Forecast(ok=False, last_time=last)
+    _, tm_l, v_l = chord_velocity(t, s, long)
+    if onset_time is None:
+        try:
+            detect_onset_velocity(tm_l, v_l, min_fit=min_fit)
+        except MethodError as exc:
+            out.reason = str(exc).removeprefix("inverse velocity: ")
+            return out
+    try:
+        prof = voight_profile(t, s, confidence=confidence, alphas=None if alpha is None else (float(alpha),),
+                              onset_time=onset_time, min_after=min_fit)
+    except ForecastInputError as exc:
+        raise MethodError(f"inverse-velocity series: {exc}") from exc
+    if prof is None:
+        out.reason = "no accelerating Voight curve with a positive creep velocity fits the displacement"
+        return out
+    out.onset_time = prof.onset_time
+    out.onset_index = int(np.searchsorted(t, prof.onset_time - 1e-9))
+    out.alpha, out.alpha_window = prof.alpha, prof.alpha_window
+    if prof.p_accelerating > ACCELERATION_P:
+        out.reason = (f"the acceleration is not significant (p = {prof.p_accelerating:.2g} against steady creep); "
+                      f"no forecast yet")
+        return out
+    # legacy α = 2 lines on 1/v after the onset (display and old fields)
+    fits: dict[str, LineFit] = {}
+    for name, w in (("long", long), ("short", short)):
+        _, tm, v = chord_velocity(t, s, w)
+        sel = (tm >= prof.onset_time) & (v > 0)
+        if sel.sum() >= 3:
+            fits[name] = fit_line(tm[sel], 1.0 / v[sel])
+    lf, sf = fits.get("long"), fits.get("short")
+    if lf is not None:
+        out.slope, out.r2, out.n_fit = lf.slope, lf.r2, lf.n
+    tf_l = lf.crossing() if lf is not None and lf.slope < 0 else None
+    tf_s = sf.crossing() if sf is not None and sf.slope < 0 else None
+    lo, hi = prof.window
+    lo = max(lo, last)  # failure cannot be forecast in the past: it is due now
+    if hi is not None:
+        hi = max(hi, lo)
+    out.ok = True
+    out.failure_time = max(prof.failure_time, last)
+    out.failure_time_short = tf_s
+    out.failure_window = (lo, hi)
+    out.details = {"method": "voight-profile", "alpha": prof.alpha, "alpha_window": list(prof.alpha_window),
+                   "alpha_fixed": alpha is not None, "voight_failure_time": prof.failure_time,
+                   "creep_velocity_mm_d": prof.v0, "sigma_mm": prof.sigma, "p_accelerating": prof.p_accelerating,
+                   "llo_failure_time": tf_l, "slo_failure_time": tf_s, "confidence": confidence,
+                   "r2_llo": None if lf is None else lf.r2, "min_r2": min_r2,
+                   "overdue": prof.failure_time < last}
+    return out
+
+
+def inverse_velocity_forecast_alpha2(t: np.ndarray, s: np.ndarray, *, short: int = 3, long: int = 7,
+                                     min_fit: int = 6, confidence: float = 0.95, onset_time: float | None = None,
+                                     min_r2: float = 0.3) -> Forecast:
+    """**Baseline (the method before issue 15), assumes Voight α = 2.** Kept for comparison in
+    benchmarks/bench_forecast.py; its window is late for α > 2 and excludes the truth for α < 2.
+
+    Fukuzono/Voight inverse-velocity forecast with smoothing, automatic onset and a failure window.
 
     1. Velocities are causal moving averages over ``short`` (SLO) and ``long`` (LLO) intervals (Carlà et al.
        2017), placed at the middle of their interval.
@@ -683,15 +779,19 @@ def forecast_level(fc: Forecast, *, red_days: float = 1.0, orange_days: float = 
 # Voight's law (for tests, demos and benchmarks)
 
 
-def voight_series(t: np.ndarray, *, t_failure: float, t_onset: float, v0: float) -> np.ndarray:
-    """Displacement (mm) of steady creep at ``v0`` mm/d until ``t_onset``, then Voight acceleration with α = 2
-    (1/v = A·(t_f − t), continuous velocity at the onset) until ``t_failure``. Undefined at/after t_f."""
-    t = np.asarray(t, dtype=float)
-    if np.any(t >= t_failure):
-        raise MethodError("voight_series: all times must be before the failure time")
-    A = 1.0 / (v0 * (t_failure - t_onset))
-    s = np.where(t <= t_onset, v0 * t, v0 * t_onset + np.log((t_failure - t_onset) / (t_failure - np.maximum(t, t_onset))) / A)
-    return s
+def voight_series(t: np.ndarray, *, t_failure: float, t_onset: float, v0: float, alpha: float = 2.0) -> np.ndarray:
+    """Displacement (mm) of steady creep at ``v0`` mm/d until ``t_onset``, then Voight acceleration with exponent
+    ``alpha`` (default 2: 1/v = A·(t_f − t)), continuous velocity at the onset, until ``t_failure``.
+    Undefined at/after t_f. See :func:`subsidence.monitoring.forecasting.voight_displacement`."""
+    from subsidence.monitoring.forecasting import (
+        ForecastInputError,
+        voight_displacement,
+    )
+
+    try:
+        return voight_displacement(t, alpha=alpha, t_failure=t_failure, t_onset=t_onset, v0=v0)
+    except ForecastInputError as exc:
+        raise MethodError(f"voight_series: {exc}".replace("voight_series: voight_displacement: ", "voight_series: ")) from exc
 
 
 # ----------------------------------------------------------------------------------------------------------------
