@@ -50,10 +50,12 @@ def build_database(url: str, n_problems: int, n_hazards: int, seed: int = 1) -> 
 
     from subsidence.db.migrate import upgrade
     from subsidence.db.session import make_engine, make_sessionmaker
-    from subsidence.models import (AdminArea, Enterprise, HazardPoint, Mine, Problem, TaskAssignment, Unit, User)
-    from subsidence.models.enums import (AreaLevel, HazardType, ProblemCategory, ProblemSource, ProblemState, Role,
-                                         TaskRole, UnitKind)
-    from subsidence.services import accounts
+    from subsidence.core.models import AdminArea, Enterprise, Mine, TaskAssignment, Unit
+    from subsidence.monitoring.models import HazardPoint
+    from subsidence.ledger.models import Problem
+    from subsidence.access.models import User
+    from subsidence.vocabulary import AreaLevel, HazardType, ProblemCategory, ProblemSource, ProblemState, Role, TaskRole, UnitKind
+    from subsidence.access import accounts
 
     rng = np.random.default_rng(seed)
     engine = make_engine(url)
@@ -148,8 +150,8 @@ def make_bench_app():
 
     from subsidence.api import create_app
     from subsidence.api.deps import CurrentUser, SessionDep
-    from subsidence.models import Problem
-    from subsidence.services import authz
+    from subsidence.ledger.models import Problem
+    from subsidence.access import policy as authz
 
     app = create_app(today=TODAY, cache=os.environ.get("BENCH_NO_CACHE") != "1")
 

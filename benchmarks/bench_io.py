@@ -26,8 +26,8 @@ def main(n: int = 2000) -> None:
     from subsidence.db.migrate import upgrade
     from subsidence.db.session import make_engine, make_sessionmaker
     from subsidence.io.excel import read_sheet
-    from subsidence.models import Mine, Panel
-    from subsidence.services.imports import import_file
+    from subsidence.core.models import Mine, Panel
+    from subsidence.interchange.imports import import_file
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-io-"))
     rng = np.random.default_rng(7)

@@ -19,7 +19,7 @@ import numpy as np
 
 
 def bench_workdays() -> None:
-    from subsidence.services.workdays import WorkCalendar
+    from subsidence.ledger.calendar import WorkCalendar
 
     cal = WorkCalendar.load()
     days = [date(2024, 1, 1) + timedelta(i) for i in range((date(2026, 10, 1) - date(2024, 1, 1)).days)]
@@ -50,10 +50,10 @@ def _db():
 
 def _county(eng, n_mines: int, n_problems: int):
     from subsidence.db.session import transaction
-    from subsidence.models import AdminArea, Enterprise, Mine, Unit
-    from subsidence.models.enums import AreaLevel, ProblemCategory, Role, UnitKind
-    from subsidence.services.authz import Actor
-    from subsidence.services.lifecycle import add_problem
+    from subsidence.core.models import AdminArea, Enterprise, Mine, Unit
+    from subsidence.vocabulary import AreaLevel, ProblemCategory, Role, UnitKind
+    from subsidence.access.policy import Actor
+    from subsidence.ledger.lifecycle import add_problem
 
     with transaction(eng, "bench") as s:
         town = AdminArea(code="T-B", name_zh="基准镇", level=AreaLevel.TOWN)
@@ -79,8 +79,8 @@ def bench_notices() -> None:
     from sqlalchemy import select
 
     from subsidence.db.session import make_sessionmaker
-    from subsidence.models import Problem, RectificationNotice
-    from subsidence.services.notices import issue_notice
+    from subsidence.ledger.models import Problem, RectificationNotice
+    from subsidence.ledger.notices import issue_notice
 
     eng = _db()
     actor, ids, _ = _county(eng, 10, 200)
@@ -116,8 +116,8 @@ def bench_notices() -> None:
 
 def bench_gate() -> None:
     from subsidence.db.session import make_sessionmaker
-    from subsidence.models import Mine
-    from subsidence.services.gate import evaluate_gate, load_rules
+    from subsidence.core.models import Mine
+    from subsidence.gate.service import evaluate_gate, load_rules
 
     eng = _db()
     _, _, mines = _county(eng, 60, 600)

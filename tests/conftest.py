@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import subsidence.schema  # noqa: F401  (every table and policy)
 from subsidence.db.migrate import upgrade
 from subsidence.db.session import make_engine, make_sessionmaker
 from subsidence.settings import get_settings

@@ -14,7 +14,7 @@ from subsidence.census.basins import (BasinParams, CensusInputError, detect_basi
                                       subsidence_from_los, subsidence_from_vertical)
 from subsidence.census.grid import Grid
 from subsidence.geo import CRSError
-from subsidence.models.enums import MovementStage
+from subsidence.vocabulary import MovementStage
 from tests.census.synth import X0, Y0, bowl, grid, profile
 
 W0, R, LX, LY = 1500.0, 120.0, 1500.0, 900.0

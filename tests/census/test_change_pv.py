@@ -10,7 +10,7 @@ from shapely.geometry import box
 from subsidence.census.attribution import PanelFootprint, Town
 from subsidence.census.change import AreaSnapshot, ChangeKind, compare
 from subsidence.census.pv import PVParams, StableArea, pv_candidates
-from subsidence.models.enums import MovementStage as S
+from subsidence.vocabulary import MovementStage as S
 
 
 def snap(key, geom, mx, stage=S.ACTIVE):

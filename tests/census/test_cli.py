@@ -163,8 +163,8 @@ def test_save_review_change_pv_via_cli(tmp_path, scene):
     g, w, mines, towns, panels = scene
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import transaction
-    from subsidence.models import AdminArea, Mine, Panel, Unit
-    from subsidence.models.enums import AreaLevel, UnitKind
+    from subsidence.core.models import AdminArea, Mine, Panel, Unit
+    from subsidence.vocabulary import AreaLevel, UnitKind
     from shapely.geometry import MultiPolygon
 
     with transaction(ready_engine(), "setup") as s:

@@ -12,7 +12,7 @@ from subsidence.census.basins import CensusInputError
 from subsidence.census.inputs import load_deformation
 from subsidence.census.pipeline import run_census
 from subsidence.insar import read_deformation
-from subsidence.models.enums import MovementStage
+from subsidence.vocabulary import MovementStage
 from tests.census.synth import X0, Y0, bowl, grid
 
 INC = 38.0

@@ -14,11 +14,12 @@ from subsidence.census.inputs import SubsidenceInput
 from subsidence.census.pipeline import run_census
 from subsidence.census.vegetation import vegetation_change
 from subsidence.db.audit import acting_as
-from subsidence.models import AdminArea, AuditEvent, Mine, Panel, Problem, Unit
-from subsidence.models.census_runs import ReviewDecision, SubsidenceAreaMine, SubsidenceAreaTown, VegetationChange
-from subsidence.models.enums import AreaLevel, MovementStage, ProblemCategory, ReviewState, UnitKind
-from subsidence.services import census as svc
-from subsidence.services.errors import Conflict, ValidationFailed
+from subsidence.core.models import AdminArea, AuditEvent, Mine, Panel, Unit
+from subsidence.ledger.models import Problem
+from subsidence.census.models import ReviewDecision, SubsidenceAreaMine, SubsidenceAreaTown, VegetationChange
+from subsidence.vocabulary import AreaLevel, MovementStage, ProblemCategory, ReviewState, UnitKind
+from subsidence.census import service as svc
+from subsidence.errors import Conflict, ValidationFailed
 from tests.census.synth import X0, Y0, bowl, grid
 
 TODAY = date(2024, 10, 15)
@@ -227,7 +228,7 @@ def _by_mine(session, run):
 
 def test_same_basin_in_two_censuses_opens_one_problem(session):
     """Area codes are per census: the same basin found again and confirmed links the open problem (never twice)."""
-    from subsidence.models.enums import ProblemState
+    from subsidence.vocabulary import ProblemState
 
     _county(session)
     run1 = _census(session, when=date(2024, 4, 1))

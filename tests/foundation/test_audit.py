@@ -8,8 +8,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from subsidence.db.audit import acting_as
-from subsidence.models import AuditEvent, Mine
-from subsidence.services.history import record_history
+from subsidence.core.models import AuditEvent, Mine
+from subsidence.core.history import record_history
 
 
 def _mine(session):

@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 from subsidence.cli.main import app
 from subsidence.demo.county import build_demo
 from subsidence.geo import area_ha
-from subsidence.models import AdminArea, Mine, Panel, Problem
-from subsidence.models.enums import AreaLevel
-from subsidence.services.summary import county_summary
+from subsidence.core.models import AdminArea, Mine, Panel
+from subsidence.ledger.models import Problem
+from subsidence.vocabulary import AreaLevel
+from subsidence.ledger.summary import county_summary
 
 TODAY = date(2026, 11, 30)
 

@@ -14,8 +14,9 @@ from shapely.geometry import box
 from sqlalchemy import func, select
 
 from subsidence.db.session import make_sessionmaker
-from subsidence.models import AdminArea, AuditEvent, Enterprise, Mine, Panel, Problem, Unit
-from subsidence.models.enums import AreaLevel, UnitKind
+from subsidence.core.models import AdminArea, AuditEvent, Enterprise, Mine, Panel, Unit
+from subsidence.ledger.models import Problem
+from subsidence.vocabulary import AreaLevel, UnitKind
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LICENCE = "C1500002009011120034567"
@@ -58,7 +59,9 @@ def seed_county(engine) -> dict[str, Any]:
 
 def snapshot(engine) -> dict[str, int]:
     """Row counts of every table an import can touch, plus the audit trail (to prove 'nothing changed')."""
-    from subsidence.models import CompensatedBuilding, GroundwaterWell, HazardPoint, Milestone
+    from subsidence.tasks.models import CompensatedBuilding, GroundwaterWell
+    from subsidence.monitoring.models import HazardPoint
+    from subsidence.ledger.models import Milestone
 
     with make_sessionmaker(engine)() as s:
         out = {m.__tablename__: s.scalar(select(func.count()).select_from(m))

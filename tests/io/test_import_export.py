@@ -12,10 +12,12 @@ from tests.io.iokit import DATA, LICENCE, OTHER_LICENCE, panel_rows, snapshot, w
 from sqlalchemy import select
 
 from subsidence.db.session import make_sessionmaker
-from subsidence.models import AdminArea, AuditEvent, GroundwaterWell, Mine, Panel, Problem
-from subsidence.models.enums import AreaLevel, ProblemCategory, ProblemState
-from subsidence.services.exports import export_kind, write_template
-from subsidence.services.imports import import_file
+from subsidence.core.models import AdminArea, AuditEvent, Mine, Panel
+from subsidence.tasks.models import GroundwaterWell
+from subsidence.ledger.models import Problem
+from subsidence.vocabulary import AreaLevel, ProblemCategory, ProblemState
+from subsidence.interchange.exports import export_kind, write_template
+from subsidence.interchange.imports import import_file
 
 
 def test_idempotent_reimport_and_update_with_audit(county, tmp_path):
@@ -223,7 +225,7 @@ def test_every_kind_has_template_and_exports(county, tmp_path, kind):
 def test_layer_choice_in_multi_layer_geopackage(county, tmp_path):
     import pyogrio
 
-    from subsidence.services.imports import ImportFailed
+    from subsidence.interchange.imports import ImportFailed
 
     out = tmp_path / "county.gpkg"
     with make_sessionmaker(county["engine"])() as s:

@@ -16,7 +16,7 @@ from tests.io.iokit import (
     write_xlsx,
 )
 
-from subsidence.services.imports import ImportFailed, import_file
+from subsidence.interchange.imports import ImportFailed, import_file
 
 
 def refused(engine, kind, path, **kw) -> list[str]:
@@ -142,7 +142,7 @@ def test_text_renamed_as_xlsx(county, tmp_path):
 
 
 def test_corrupt_geopackage(county, tmp_path):
-    from subsidence.services.exports import export_kind
+    from subsidence.interchange.exports import export_kind
     from subsidence.db.session import make_sessionmaker
 
     p = tmp_path / "mines.gpkg"
@@ -208,7 +208,7 @@ def test_state_change_by_import_is_refused(county, tmp_path):
 
 
 def test_errors_are_capped_but_counted(county, tmp_path):
-    from subsidence.services.imports import MAX_ERRORS
+    from subsidence.interchange.imports import MAX_ERRORS
 
     rows = [PANEL_HEADERS] + [[f"P-{i}", LICENCE, "", 4, 200, 190, "bad", None] for i in range(MAX_ERRORS + 50)]
     p = write_xlsx(tmp_path / "panels.xlsx", rows)

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from subsidence.models import AdminArea, Enterprise, Mine, Unit
-from subsidence.models.enums import AreaLevel, ProblemCategory, Role, UnitKind
-from subsidence.services.authz import Actor
-from subsidence.services.lifecycle import add_problem
+from subsidence.core.models import AdminArea, Enterprise, Mine, Unit
+from subsidence.vocabulary import AreaLevel, ProblemCategory, Role, UnitKind
+from subsidence.access.policy import Actor
+from subsidence.ledger.lifecycle import add_problem
 
 
 @dataclass

@@ -10,11 +10,11 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.models import AcceptanceRecord, Evidence
-from subsidence.services.errors import Conflict, Forbidden, ValidationFailed
-from subsidence.services.evidence import attach_evidence, record_acceptance, sniff
-from subsidence.services.lifecycle import transition
-from subsidence.services.notices import issue_notice
+from subsidence.ledger.models import AcceptanceRecord, Evidence
+from subsidence.errors import Conflict, Forbidden, ValidationFailed
+from subsidence.ledger.evidence import attach_evidence, record_acceptance, sniff
+from subsidence.ledger.lifecycle import transition
+from subsidence.ledger.notices import issue_notice
 from subsidence.settings import get_settings
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(50)

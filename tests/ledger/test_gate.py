@@ -7,12 +7,14 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.models import AuditEvent, GateQuery
-from subsidence.services.errors import ValidationFailed
-from subsidence.services.evidence import record_acceptance
-from subsidence.services.gate import ApplicationType, evaluate_gate
-from subsidence.services.lifecycle import transition
-from subsidence.services.notices import issue_notice
+from subsidence.core.models import AuditEvent
+from subsidence.ledger.models import GateQuery
+from subsidence.errors import ValidationFailed
+from subsidence.ledger.evidence import record_acceptance
+from subsidence.vocabulary import ApplicationType
+from subsidence.gate.service import evaluate_gate
+from subsidence.ledger.lifecycle import transition
+from subsidence.ledger.notices import issue_notice
 
 MINE_RULES = ["overdue_problem", "returned_problem", "unaccepted_past_deadline", "missing_plan"]
 
@@ -20,8 +22,8 @@ MINE_RULES = ["overdue_problem", "returned_problem", "unaccepted_past_deadline",
 @pytest.fixture(autouse=True)
 def _no_plan_ledger(request, monkeypatch):
     """These tests judge the rectification rules alone: the plan ledger's lookup (if loaded) is set aside."""
-    from subsidence.services import gate_rules
-    from subsidence.services.gate import load_rules
+    from subsidence.ledger import gate_rules
+    from subsidence.gate.service import load_rules
 
     load_rules()  # let every ledger register first, so restoring the list afterwards keeps them
     if "every_registered_rule" not in request.node.name:
@@ -88,7 +90,7 @@ def test_unaccepted_past_deadline_rule(session, county):
 
 
 def test_missing_plan_hook(session, county):
-    from subsidence.services import gate_rules
+    from subsidence.ledger import gate_rules
 
     def lookup(session_, mine, today):
         if mine.id == county.mine1.id:

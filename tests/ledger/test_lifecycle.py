@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.models import AuditEvent, Mine, Problem
-from subsidence.models.enums import ProblemCategory, ProblemSource, ProblemState, Role
-from subsidence.services.authz import Actor
-from subsidence.services.errors import Conflict, Forbidden, ValidationFailed
-from subsidence.services.lifecycle import (TRANSITIONS, Party, allowed_transitions, check_transition, history,
-                                           parties_of, transition)
+from subsidence.core.models import AuditEvent, Mine
+from subsidence.ledger.models import Problem
+from subsidence.vocabulary import ProblemCategory, ProblemSource, ProblemState, Role
+from subsidence.access.policy import Actor
+from subsidence.errors import Conflict, Forbidden, ValidationFailed
+from subsidence.ledger.lifecycle import TRANSITIONS, Party, allowed_transitions, check_transition, history, parties_of, transition
 
 S = ProblemState
 LEAD_UNIT_ID, ENTERPRISE_ID = 11, 21
@@ -80,8 +80,8 @@ def test_parties():
 def test_full_path_recorded(session, county):
     p = county.problem(session)
     assert p.lead_unit_id == county.units["NRB"].id
-    from subsidence.services.notices import issue_notice
-    from subsidence.services.evidence import record_acceptance
+    from subsidence.ledger.notices import issue_notice
+    from subsidence.ledger.evidence import record_acceptance
 
     issue_notice(session, p, county.nrb, issued_date=date(2024, 9, 20), workdays=20)
     transition(session, p, county.ent1, "start", on=date(2024, 9, 23))
@@ -133,7 +133,7 @@ def test_withdraw_with_reason(session, county):
 
 
 def test_fix_at_once_then_accept(session, county):
-    from subsidence.services.evidence import record_acceptance
+    from subsidence.ledger.evidence import record_acceptance
 
     p = county.problem(session)
     transition(session, p, county.ent1, "fix_at_once", on=date(2024, 9, 13))
@@ -142,7 +142,7 @@ def test_fix_at_once_then_accept(session, county):
 
 
 def test_add_problem_bad_input(session, county):
-    from subsidence.services.lifecycle import add_problem
+    from subsidence.ledger.lifecycle import add_problem
 
     with pytest.raises(ValidationFailed, match="before the found date"):
         add_problem(session, county.office, category="1", title="x", found_date=date(2024, 9, 12),

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from subsidence.db.session import make_sessionmaker
-from subsidence.models import NoticeCounter, Problem, RectificationNotice
-from subsidence.models.enums import ProblemState
-from subsidence.services.errors import Conflict, Forbidden, ValidationFailed
-from subsidence.services.evidence import record_acceptance
-from subsidence.services.lifecycle import transition
-from subsidence.services.notices import MilestoneInput, issue_notice, record_delivery
+from subsidence.ledger.models import NoticeCounter, Problem, RectificationNotice
+from subsidence.vocabulary import ProblemState
+from subsidence.errors import Conflict, Forbidden, ValidationFailed
+from subsidence.ledger.evidence import record_acceptance
+from subsidence.ledger.lifecycle import transition
+from subsidence.ledger.notices import MilestoneInput, issue_notice, record_delivery
 
 S = ProblemState
 

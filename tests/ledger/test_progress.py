@@ -10,13 +10,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.models import Escalation, Problem
-from subsidence.models.enums import ProblemCategory, ProblemState
-from subsidence.services.evidence import record_acceptance
-from subsidence.services.lifecycle import transition
-from subsidence.services.notices import issue_notice
-from subsidence.services.progress import (PHASES, TASKS, compute_progress, escalate_overdue, phase_on,
-                                          states_as_of)
+from subsidence.ledger.models import Escalation, Problem
+from subsidence.vocabulary import ProblemCategory, ProblemState
+from subsidence.ledger.evidence import record_acceptance
+from subsidence.ledger.lifecycle import transition
+from subsidence.ledger.notices import issue_notice
+from subsidence.ledger.progress import PHASES, TASKS, compute_progress, escalate_overdue, phase_on, states_as_of
 
 S = ProblemState
 
@@ -101,7 +100,7 @@ def test_escalation_once_per_level(session, county, ledger):
 
 
 def test_deadline_watch_acceptance_window(session, county, ledger):
-    from subsidence.services.progress import deadline_watch
+    from subsidence.ledger.progress import deadline_watch
 
     p = county.problem(session, title="待验收超时")
     issue_notice(session, p, county.office, issued_date=date(2024, 9, 20), deadline=date(2024, 12, 31))
@@ -174,7 +173,7 @@ def test_demo_populate(session, county):
     import numpy as np
 
     from subsidence.demo.ledger import populate
-    from subsidence.models import RectificationNotice
+    from subsidence.ledger.models import RectificationNotice
 
     a = county.problem(session, title="甲")
     a.state, a.deadline = S.RECTIFYING, date(2024, 12, 31)

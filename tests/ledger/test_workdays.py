@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subsidence.services.workdays import (CalendarError, MilestoneSpec, WorkCalendar, backward_schedule,
-                                          deadline_status, default_calendar)
+from subsidence.ledger.calendar import CalendarError, MilestoneSpec, WorkCalendar, backward_schedule, deadline_status, default_calendar
 
 CAL = default_calendar()
 

@@ -81,7 +81,7 @@ def test_escalation_schedule_and_no_data():
 def test_alarm_history_rows_are_append_only(session):
     import pytest
 
-    from subsidence.models import Alarm, AlarmEvent
+    from subsidence.monitoring.models import Alarm, AlarmEvent
 
     a = Alarm(kind="threshold", level=2, max_level=2, state="open", opened_at=T0, level_since=T0, message="x")
     session.add(a)

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.models import Alarm, AlarmEvent, OutboxMessage
+from subsidence.monitoring.models import Alarm, AlarmEvent, OutboxMessage
 from subsidence.monitoring import methods as M
 from subsidence.monitoring.levels import Level
-from subsidence.services import alarms as A
-from subsidence.services import ingest as I
-from subsidence.services.errors import Conflict
+from subsidence.monitoring import evaluation as A
+from subsidence.monitoring import queries
+from subsidence.monitoring import ingest as I
+from subsidence.errors import Conflict
 
 T0 = datetime(2025, 6, 1, tzinfo=timezone.utc)
 
@@ -130,10 +131,10 @@ def test_acknowledge_escalate_and_history(session, sensors):
     with pytest.raises(Conflict):
         A.acknowledge(session, alarm.id, actor="x")
     assert alarm.state == "acknowledged" and alarm.next_escalation_at is None
-    hist = A.alarm_history(session, alarm.id)
+    hist = queries.alarm_history(session, alarm.id)
     assert [h["event"] for h in hist] == ["raised", "escalated", "escalated", "acknowledged"]
     assert hist[-1]["actor"] == "town:duty-officer"
-    listed = A.list_alarms(session)
+    listed = queries.list_alarms(session)
     assert listed[0]["id"] == alarm.id and listed[0]["level_zh"].startswith("红色")
 
 
@@ -158,7 +159,7 @@ def test_data_quality_alarms_no_data_and_flat_line(session, sensors):
 
 
 def test_web_adapters_feed_levels_thresholds_series(session, sensors):
-    from subsidence.monitoring.store import series
+    from subsidence.monitoring.queries import series
 
     sensors["gnss"].config = {"threshold": {"value": [10, 20, 30, 40]}}
     rows = [{"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": 25.0}
@@ -166,10 +167,10 @@ def test_web_adapters_feed_levels_thresholds_series(session, sensors):
     I.ingest_batch(session, rows, "x", now=T0 + timedelta(hours=1))
     A.evaluate(session, now=T0 + timedelta(hours=1), sensor_ids=[sensors["gnss"].id])
     hp_id = sensors["gnss"].hazard_point_id
-    assert A.current_levels(session, [hp_id]) == {hp_id: "yellow"}
-    f = A.feed(session)
+    assert queries.current_levels(session, [hp_id]) == {hp_id: "yellow"}
+    f = queries.feed(session)
     assert f[0]["level"] == "yellow" and f[0]["hazard_point_id"] == hp_id
-    assert [t["value"] for t in A.thresholds_for(session, sensors["gnss"])] == [10, 20, 30, 40]
+    assert [t["value"] for t in queries.thresholds_for(session, sensors["gnss"])] == [10, 20, 30, 40]
     pts = series(session, sensors["gnss"])["points"]
     assert len(pts) == 5 and pts[0]["v"] == 25.0
     alarm = A.get_alarm(session, f[0]["id"])
@@ -194,7 +195,7 @@ def test_sensor_fault_alarm_from_out_of_range_values(session, sensors):
 
 
 def test_groundwater_bands_only_for_the_phreatic_table(session, hazard):
-    from subsidence.services import hazards as H
+    from subsidence.monitoring import hazards as H
 
     shallow = H.add_sensor(session, code="GW-S", kind="groundwater_well", hazard_point="HP-T-001",
                            expected_interval_s=86400)

@@ -95,7 +95,7 @@ def test_sensor_and_observation_commands(tmp_path, session, hazard):
     """Uses the CLI's own database (SUBSIDENCE_DATA_DIR of this test) — not the fixture's engine."""
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import make_sessionmaker
-    from subsidence.services import hazards as H
+    from subsidence.monitoring import hazards as H
 
     with make_sessionmaker(ready_engine())() as s:  # the hazard point in the CLI's database
         H.upsert_hazard(s, {"code": "HP-CLI", "name": "CLI 测试点", "hazard_type": "landslide"})
@@ -133,7 +133,7 @@ def test_sensor_and_observation_commands(tmp_path, session, hazard):
 def test_hazard_households_contacts_and_cards_commands(tmp_path):
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import make_sessionmaker
-    from subsidence.services import hazards as H
+    from subsidence.monitoring import hazards as H
 
     with make_sessionmaker(ready_engine())() as s:
         H.upsert_hazard(s, {"code": "HP-C", "name": "卡片测试点", "hazard_type": "collapse",
@@ -173,7 +173,7 @@ def _xlsx(path, rows):
 def test_sensor_and_observation_import_accept_xlsx_and_refuse_bad_files(tmp_path):
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import make_sessionmaker
-    from subsidence.services import hazards as H
+    from subsidence.monitoring import hazards as H
 
     with make_sessionmaker(ready_engine())() as s:
         H.upsert_hazard(s, {"code": "HP-X", "name": "表格测试点", "hazard_type": "landslide"})

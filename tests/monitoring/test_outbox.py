@@ -12,9 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from subsidence.models import OutboxMessage
-from subsidence.services import alarms as A
-from subsidence.services import ingest as I
+from subsidence.monitoring.models import OutboxMessage
+from subsidence.monitoring import evaluation as A
+from subsidence.monitoring import channels as ch
+from subsidence.monitoring import outbox
+from subsidence.monitoring import ingest as I
 
 T0 = datetime(2025, 6, 1, tzinfo=timezone.utc)
 
@@ -74,7 +76,8 @@ import os, sys
 from datetime import datetime
 from pathlib import Path
 from subsidence.db.session import make_engine
-from subsidence.services.alarms import LogChannel, SmsWebhookChannel, dispatch
+from subsidence.monitoring.channels import LogChannel, SmsWebhookChannel
+from subsidence.monitoring.outbox import dispatch
 url, log_path, gw, now = sys.argv[1:5]
 eng = make_engine(url)
 channels = {"log": LogChannel(Path(log_path)), "sms": SmsWebhookChannel(gw)}
@@ -98,8 +101,8 @@ def test_dispatcher_killed_between_send_and_mark(engine, session, sensors, gatew
     row = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == first_key))
     assert row.state == "pending" and row.attempts == 1  # sent but not marked: the crash window
     # a restarted dispatcher (after the lease expired) finishes the job; e-mail is not configured → log
-    channels = {"log": A.LogChannel(log_path), "sms": A.SmsWebhookChannel(gateway.url)}
-    rep = A.dispatch(engine, channels, now=now + timedelta(minutes=5))
+    channels = {"log": ch.LogChannel(log_path), "sms": ch.SmsWebhookChannel(gateway.url)}
+    rep = outbox.dispatch(engine, channels, now=now + timedelta(minutes=5))
     assert rep.failed == 0
     session.expire_all()
     states = session.scalars(select(OutboxMessage.state)).all()
@@ -110,22 +113,22 @@ def test_dispatcher_killed_between_send_and_mark(engine, session, sensors, gatew
     logged = [json.loads(x)["key"] for x in log_path.read_text(encoding="utf-8").splitlines()]
     assert len(logged) == len(set(logged))  # … and no log line twice
     # nothing is sent again by later runs
-    assert A.dispatch(engine, channels, now=now + timedelta(hours=1)).sent == 0
+    assert outbox.dispatch(engine, channels, now=now + timedelta(hours=1)).sent == 0
 
 
 def test_failed_delivery_is_retried_not_lost(engine, session, sensors, gateway, tmp_path):
     raise_red(session, sensors)
     gateway.fail_next = 100
-    channels = {"log": A.LogChannel(tmp_path / "a.log"), "sms": A.SmsWebhookChannel(gateway.url)}
+    channels = {"log": ch.LogChannel(tmp_path / "a.log"), "sms": ch.SmsWebhookChannel(gateway.url)}
     now = T0 + timedelta(hours=2)
-    rep = A.dispatch(engine, channels, now=now)
+    rep = outbox.dispatch(engine, channels, now=now)
     assert rep.failed >= 2 and rep.sent >= 1
     session.expire_all()
     failing = session.scalars(select(OutboxMessage).where(OutboxMessage.state == "pending")).all()
     assert failing and all(m.last_error and m.next_attempt_at > now for m in failing)
-    assert A.dispatch(engine, channels, now=now + timedelta(seconds=1)).sent == 0  # back-off respected
+    assert outbox.dispatch(engine, channels, now=now + timedelta(seconds=1)).sent == 0  # back-off respected
     gateway.fail_next = 0
-    rep = A.dispatch(engine, channels, now=now + timedelta(minutes=15))
+    rep = outbox.dispatch(engine, channels, now=now + timedelta(minutes=15))
     assert rep.sent == len(failing)
     session.expire_all()
     assert set(session.scalars(select(OutboxMessage.state)).all()) == {"sent"}
@@ -143,7 +146,7 @@ def test_alarm_and_outbox_roll_back_together(engine, session, sensors):
 
 
 def test_red_is_delivered_before_older_lower_levels(engine, session, sensors, tmp_path):
-    from subsidence.models import Alarm
+    from subsidence.monitoring.models import Alarm
 
     a = Alarm(kind="threshold", level=1, max_level=4, state="open", opened_at=T0, level_since=T0, message="x")
     session.add(a)
@@ -154,7 +157,7 @@ def test_red_is_delivered_before_older_lower_levels(engine, session, sensors, tm
     session.commit()
     log = tmp_path / "order.log"
     for _ in range(3):
-        A.dispatch(engine, {"log": A.LogChannel(log)}, now=T0 + timedelta(minutes=1), limit=1)
+        outbox.dispatch(engine, {"log": ch.LogChannel(log)}, now=T0 + timedelta(minutes=1), limit=1)
     assert [json.loads(x)["key"] for x in log.read_text(encoding="utf-8").splitlines()] == ["new-red", "old-blue", "dq"]
 
 
@@ -212,7 +215,7 @@ def test_two_concurrent_dispatchers_send_each_message_once(engine, session, sens
 
     def run():
         try:
-            reports.append(A.dispatch(engine, channels, now=T0 + timedelta(hours=1, minutes=1)))
+            reports.append(outbox.dispatch(engine, channels, now=T0 + timedelta(hours=1, minutes=1)))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
             errors.append(exc)
 

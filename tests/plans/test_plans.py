@@ -11,15 +11,15 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy import func, select
 
 from subsidence.census.grid import Grid
-from subsidence.models import Mine, Problem, SubsidenceArea
-from subsidence.models.enums import MovementStage, ProblemCategory, SubsidenceSource
-from subsidence.models.plans import AnnualPlan, ParcelState, ReclamationPlan, TreatedParcel
-from subsidence.services.errors import Conflict, ValidationFailed
-from subsidence.services.gate import evaluate_gate
-from subsidence.services.plans import (
-    ParcelInput, field_acceptance, open_shortfall_problems, plan_gap, plan_revisions, register_plan,
-    report_treated, set_annual_plan, verify_by_remote_sensing,
-)
+from subsidence.core.models import Mine
+from subsidence.ledger.models import Problem
+from subsidence.census.models import SubsidenceArea
+from subsidence.vocabulary import MovementStage, ProblemCategory, SubsidenceSource
+from subsidence.plans.models import AnnualPlan, ReclamationPlan, TreatedParcel
+from subsidence.vocabulary import ParcelState
+from subsidence.errors import Conflict, ValidationFailed
+from subsidence.gate.service import evaluate_gate
+from subsidence.plans.service import ParcelInput, field_acceptance, open_shortfall_problems, plan_gap, plan_revisions, register_plan, report_treated, set_annual_plan, verify_by_remote_sensing
 
 X0, Y0 = 600_000.0, 4_370_000.0  # lower-left of the mining right, EPSG:4546 metres
 
@@ -181,7 +181,7 @@ def test_reimport_is_idempotent(session, mine):
 
 
 def test_plan_gap_is_an_assessment_indicator(session, mine):
-    from subsidence.services.assessment import AssessmentConfig, score_mine
+    from subsidence.tasks.assessment import AssessmentConfig, score_mine
 
     set_annual_plan(session, mine, 2024, target_treat_ha=2, target_reclaim_ha=2)
     parcels = report_treated(session, mine, 2024, [ParcelInput("A1", "grassland", sq(200, 200))],
@@ -230,10 +230,10 @@ def test_treated_then_reclaimed_land_counts_for_both_targets(session, mine):
 
 
 def test_enterprises_report_only_for_their_own_mines_and_cannot_accept(session, mine):
-    from subsidence.models import Enterprise
-    from subsidence.models.enums import Role
-    from subsidence.services.authz import Actor
-    from subsidence.services.errors import Forbidden
+    from subsidence.core.models import Enterprise
+    from subsidence.vocabulary import Role
+    from subsidence.access.policy import Actor
+    from subsidence.errors import Forbidden
 
     own, other = Enterprise(credit_code="E-OWN", name_zh="本企业"), Enterprise(credit_code="E-OTHER", name_zh="他企业")
     session.add_all([own, other])

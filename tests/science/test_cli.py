@@ -131,7 +131,7 @@ def test_invert_points_csv_roundtrip(files):
 
 def test_invert_los_geotiff_fixes_b(files):
     from subsidence.science import inversion, pim
-    from subsidence.services.prediction import load_panels_file
+    from subsidence.prediction.service import load_panels_file
 
     tmp, panels, params, _ = files
     pset = load_panels_file(panels)
@@ -251,8 +251,8 @@ def test_dipping_panel_without_dip_direction_is_refused():
     import pytest
     from shapely.geometry import box
 
-    from subsidence.services.errors import ValidationFailed
-    from subsidence.services.prediction import panel_from_record
+    from subsidence.errors import ValidationFailed
+    from subsidence.prediction.service import panel_from_record
 
     rec = {"code": "P1", "thickness_m": 4.0, "depth_m": 200.0, "dip_deg": 3.0}
     with pytest.raises(ValidationFailed, match="panels.gpkg feature 1: dip_deg = 3.0 but dip_azimuth_deg is missing"):

@@ -10,9 +10,9 @@ import pytest
 from shapely.geometry import box
 from typer.testing import CliRunner
 
-from subsidence.models import Mine, Panel
-from subsidence.services.errors import ValidationFailed
-from subsidence.services.prediction import load_panels_db, predict_to_geotiff
+from subsidence.core.models import Mine, Panel
+from subsidence.errors import ValidationFailed
+from subsidence.prediction.service import load_panels_db, predict_to_geotiff
 
 
 def add_panels(session):

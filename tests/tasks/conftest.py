@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from subsidence.models import AdminArea, Enterprise, Mine, Unit
-from subsidence.models.enums import AreaLevel, MiningMethod, UnitKind
+from subsidence.core.models import AdminArea, Enterprise, Mine, Unit
+from subsidence.vocabulary import AreaLevel, MiningMethod, UnitKind
 
 
 @dataclass
@@ -51,7 +51,7 @@ def county(session) -> County:
 
 def _gate_reasons(session, mine, today: date) -> list:
     """The reasons the licence gate gives (through evaluate_gate when present, else the registered rules)."""
-    from subsidence.services import gate
+    from subsidence.gate import service as gate
 
     if hasattr(gate, "evaluate_gate"):
         return gate.evaluate_gate(session, mine, gate.ApplicationType.EXTENSION, today=today).reasons

@@ -9,12 +9,12 @@ from datetime import date
 
 import pytest
 
-from subsidence.models.enums import ProblemCategory, ProblemSource, ProblemState
+from subsidence.vocabulary import ProblemCategory, ProblemSource, ProblemState
 from subsidence.reports import tasks as rep
-from subsidence.services import assessment as a
-from subsidence.services import fund, minehazards as mh
-from subsidence.services.errors import ValidationFailed
-from subsidence.services.problems import open_problem
+from subsidence.tasks import assessment as a
+from subsidence.tasks import fund, minehazards as mh
+from subsidence.errors import ValidationFailed
+from subsidence.ledger.problems import open_problem
 
 
 def _setup(session, county):

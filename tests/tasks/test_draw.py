@@ -11,11 +11,12 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.inspections import draw as d
-from subsidence.models import Problem
-from subsidence.models.tasks import DrawRecord, InspectionOutcome
-from subsidence.services import inspections as svc
-from subsidence.services.errors import Conflict, ValidationFailed
+from subsidence.tasks import draw as d
+from subsidence.ledger.models import Problem
+from subsidence.tasks.models import DrawRecord
+from subsidence.vocabulary import InspectionOutcome
+from subsidence.tasks import inspections as svc
+from subsidence.errors import Conflict, ValidationFailed
 
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
 SOURCE = "中国福利彩票双色球第2026140期开奖号码"
@@ -248,8 +249,8 @@ def test_results_deadline_problem_and_public_view(session, county):
 
 
 def test_public_sees_only_published_results_via_policy(session, county):
-    from subsidence.models.enums import Role
-    from subsidence.services.authz import ANONYMOUS, Actor, visible
+    from subsidence.vocabulary import Role
+    from subsidence.access.policy import ANONYMOUS, Actor, visible
 
     _directories(session, county)
     with pytest.raises(Exception, match="may not|无权"):
@@ -269,7 +270,7 @@ def test_public_sees_only_published_results_via_policy(session, county):
 
 
 def test_records_are_append_only(session, county):
-    from subsidence.models.tasks import DrawSeed
+    from subsidence.tasks.models import DrawSeed
 
     _directories(session, county)
     rec = svc.publish_draw(session, "RECL", seed_source=SOURCE, seed_not_before=T0 + timedelta(hours=1), now=T0)

@@ -7,13 +7,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.models import Problem
-from subsidence.models.enums import ProblemCategory, ProblemSource, ProblemState
-from subsidence.models.tasks import FundEntry, FundEntryKind
-from subsidence.services import fund
-from subsidence.services.errors import Conflict, ValidationFailed
-from subsidence.services.gate import RULE_MODULES
-from subsidence.services.problems import open_problem
+from subsidence.ledger.models import Problem
+from subsidence.vocabulary import ProblemCategory, ProblemSource, ProblemState
+from subsidence.tasks.models import FundEntry
+from subsidence.vocabulary import FundEntryKind
+from subsidence.tasks import fund
+from subsidence.errors import Conflict, ValidationFailed
+from subsidence.gate.service import RULE_MODULES
+from subsidence.ledger.problems import open_problem
 
 
 MT = 10_000_000  # t
@@ -116,7 +117,7 @@ def test_spending_linked_to_problem_and_reversal(session, county):
 
 
 def test_under_accrued_opens_problem_once_and_gates(session, county, gate_rules_hit):
-    assert "subsidence.services.fund" in RULE_MODULES
+    assert "subsidence.tasks.fund" in RULE_MODULES
     mine = county.mines[0]
     fund.open_account(session, mine, land_type="grassland")
     fund.compute_obligation(session, mine, 2025, MT)
@@ -157,7 +158,7 @@ def test_unused_fund_against_open_problems(session, county, gate_rules_hit):
 
 def test_plan_requirement_from_annual_plan(session, county):
     """Never less than what the mine's annual plan requires (plans ledger)."""
-    from subsidence.services.plans import set_annual_plan
+    from subsidence.plans.service import set_annual_plan
 
     mine = county.mines[1]  # backfill: 1 Mt × 5.5 × 0.5 × 0.8 (other land) = 2.2 M yuan
     fund.open_account(session, mine)

@@ -5,11 +5,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.models import Problem
-from subsidence.models.enums import ProblemCategory
-from subsidence.models.tasks import PlanReviewState
-from subsidence.services import minehazards as mh
-from subsidence.services.errors import Conflict, Forbidden, ValidationFailed
+from subsidence.ledger.models import Problem
+from subsidence.vocabulary import ProblemCategory
+from subsidence.vocabulary import PlanReviewState
+from subsidence.tasks import minehazards as mh
+from subsidence.errors import Conflict, Forbidden, ValidationFailed
 
 
 def test_factor_plan_review_and_gate(session, county, gate_rules_hit):
@@ -49,8 +49,8 @@ def test_factor_plan_review_and_gate(session, county, gate_rules_hit):
 def test_review_policy(session, county):
     from sqlalchemy import select
 
-    from subsidence.models.enums import Role
-    from subsidence.services.authz import Actor, visible
+    from subsidence.vocabulary import Role
+    from subsidence.access.policy import Actor, visible
 
     mine = county.mines[0]
     mh.register_factor(session, mine, "HF-P", "fire_zone", census_year=2024, surveyed=date(2024, 10, 1))

@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.models.tasks import FundEntry, HiddenFactor, Inspector, WaterPlan
-from subsidence.services import fund, tasks_io
-from subsidence.services.errors import ValidationFailed
+from subsidence.tasks.models import FundEntry, HiddenFactor, Inspector, WaterPlan
+from subsidence.tasks import fund, excel as tasks_io
+from subsidence.errors import ValidationFailed
 
 
 def _fill(template, path, rows):

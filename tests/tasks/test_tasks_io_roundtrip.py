@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from subsidence.db.migrate import upgrade
 from subsidence.db.session import make_engine, make_sessionmaker
 from subsidence.demo.county import build_demo
-from subsidence.models import AuditEvent
-from subsidence.services import tasks_io
-from subsidence.services.errors import ValidationFailed
+from subsidence.core.models import AuditEvent
+from subsidence.tasks import excel as tasks_io
+from subsidence.errors import ValidationFailed
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.models import GroundwaterWell, Problem, Sensor
-from subsidence.models.enums import ProblemCategory, SensorKind
-from subsidence.models.tasks import WaterPlanState
-from subsidence.services import water
-from subsidence.services.errors import ValidationFailed
+from subsidence.tasks.models import GroundwaterWell
+from subsidence.ledger.models import Problem
+from subsidence.monitoring.models import Sensor
+from subsidence.vocabulary import ProblemCategory, SensorKind
+from subsidence.vocabulary import WaterPlanState
+from subsidence.tasks import water
+from subsidence.errors import ValidationFailed
 
 
 def _series(rate_m_per_month: float, months: int = 24, base: float = 1.5, seed: int = 1):
@@ -86,7 +88,7 @@ def test_required_plan_overdue_is_gate_reason(session, county, gate_rules_hit):
 
 
 def test_series_from_monitoring_observations(session, county):
-    from subsidence.models.monitoring import Observation
+    from subsidence.monitoring.models import Observation
 
     mine = county.mines[2]
     (well,) = _wells(session, mine, 1)

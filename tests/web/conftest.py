@@ -15,16 +15,13 @@ import pytest
 from shapely.geometry import MultiPolygon, Point, box
 
 from subsidence.db.audit import acting_as
-from subsidence.models import (
-    AdminArea, Enterprise, HazardPoint, Mine, MonitorAssignment, Panel, Sensor, SubsidenceArea, TaskAssignment, Unit,
-    User,
-)
-from subsidence.models.enums import (
-    AreaLevel, HazardType, MovementStage, ProblemCategory, ProblemSource, ReviewState, Role, SensorKind,
-    SubsidenceSource, TaskRole, UnitKind,
-)
-from subsidence.services import accounts
-from subsidence.services.problems import open_problem
+from subsidence.core.models import AdminArea, Enterprise, Mine, Panel, TaskAssignment, Unit
+from subsidence.monitoring.models import HazardPoint, Sensor
+from subsidence.access.models import MonitorAssignment, User
+from subsidence.census.models import SubsidenceArea
+from subsidence.vocabulary import AreaLevel, HazardType, MovementStage, ProblemCategory, ProblemSource, ReviewState, Role, SensorKind, SubsidenceSource, TaskRole, UnitKind
+from subsidence.access import accounts
+from subsidence.ledger.problems import open_problem
 
 # FastAPI's TestClient still wraps httpx; the deprecation note is about a future replacement, not our code.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")

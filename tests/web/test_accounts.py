@@ -8,9 +8,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from subsidence.db.base import utcnow
-from subsidence.models import ApiToken, AuditEvent, Problem, User, WebSession
-from subsidence.services import accounts
-from subsidence.services.errors import ValidationFailed
+from subsidence.access.models import ApiToken, User, WebSession
+from subsidence.core.models import AuditEvent
+from subsidence.ledger.models import Problem
+from subsidence.access import accounts
+from subsidence.demo.accounts import ensure_demo_accounts
+from subsidence.errors import ValidationFailed
 from tests.web.conftest import PASSWORD, auth
 
 
@@ -129,9 +132,9 @@ def test_disabled_account_refused(client, engine, world):
 
 
 def test_ensure_demo_accounts_idempotent(session, world):
-    first = accounts.ensure_demo_accounts(session)
+    first = ensure_demo_accounts(session)
     session.commit()
-    second = accounts.ensure_demo_accounts(session)
+    second = ensure_demo_accounts(session)
     assert [a.username for a in first] == [a.username for a in second]
     roles = {a.role.value for a in first}
     assert roles == {"office", "department", "town", "enterprise", "monitor", "public"}

@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from subsidence.models import AuditEvent, Evidence, Problem, RectificationNotice
+from subsidence.core.models import AuditEvent
+from subsidence.ledger.models import Evidence, Problem, RectificationNotice
 from tests.web.conftest import TODAY, auth
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200
@@ -233,7 +234,7 @@ def test_cached_hits_keep_security_and_expiry(client, engine, world):
     from datetime import timedelta as td
 
     from subsidence.db.base import utcnow
-    from subsidence.models import ApiToken
+    from subsidence.access.models import ApiToken
 
     h = auth(world, "office")
     client.get("/api/problems?limit=3", headers=h)
@@ -242,8 +243,8 @@ def test_cached_hits_keep_security_and_expiry(client, engine, world):
     # a token whose lifetime ends is refused even though its answer is cached (expiry checked on every hit)
     import time
 
-    from subsidence.models import User
-    from subsidence.services import accounts
+    from subsidence.access.models import User
+    from subsidence.access import accounts
 
     with Session(engine) as s:
         user = s.query(User).filter_by(username="office").one()

@@ -61,7 +61,7 @@ def demo_server(tmp_path_factory, _sqlite_template):
     with make_sessionmaker(engine)() as s:
         s.info["actor"] = "demo"
         build_demo(s, seed=7, today=TODAY)
-        from subsidence.services.accounts import ensure_demo_accounts
+        from subsidence.demo.accounts import ensure_demo_accounts
 
         ensure_demo_accounts(s)
         s.commit()

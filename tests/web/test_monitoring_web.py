@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 
 from tests.web.conftest import auth
 
-models = pytest.importorskip("subsidence.models.monitoring", reason="monitoring models not installed")
+models = pytest.importorskip("subsidence.monitoring.models", reason="monitoring models not installed")
 
 
 @pytest.fixture
 def alarms(engine, world):
     """An open orange alarm on HA's sensor and an open red one on HB's (as the alarm engine leaves them)."""
-    from subsidence.models import Sensor
+    from subsidence.monitoring.models import Sensor
 
     t0 = datetime(2024, 11, 14, 8, 0, tzinfo=timezone.utc)
     with Session(engine) as s:

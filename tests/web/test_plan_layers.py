@@ -7,9 +7,9 @@ from datetime import date
 from shapely.geometry import box
 from sqlalchemy import select
 
-from subsidence.models import Mine
-from subsidence.models.plans import ParcelState
-from subsidence.services.plans import ParcelInput, register_plan, report_treated, set_annual_plan
+from subsidence.core.models import Mine
+from subsidence.vocabulary import ParcelState
+from subsidence.plans.service import ParcelInput, register_plan, report_treated, set_annual_plan
 from tests.web.conftest import auth
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from subsidence.api.progress_today import KEYS, progress_today
-from subsidence.models import Problem
-from subsidence.services.authz import actor_for
-from subsidence.services.lifecycle import transition
-from subsidence.services.notices import issue_notice
-from subsidence.services.progress import compute_progress
-from subsidence.models import User
+from subsidence.ledger.today import KEYS, progress_today
+from subsidence.ledger.models import Problem
+from subsidence.access.policy import actor_for
+from subsidence.ledger.lifecycle import transition
+from subsidence.ledger.notices import issue_notice
+from subsidence.ledger.progress import compute_progress
+from subsidence.access.models import User
 from tests.web.conftest import TODAY
 
 

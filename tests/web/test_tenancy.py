@@ -8,8 +8,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.models import AuditEvent, Problem
-from subsidence.models.enums import ProblemState
+from subsidence.core.models import AuditEvent
+from subsidence.ledger.models import Problem
+from subsidence.vocabulary import ProblemState
 from tests.web.conftest import auth
 
 # role -> problems it sees (by world id key)

@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from subsidence.services.errors import ServiceError
+import subsidence.schema  # noqa: F401  (every table and policy, before the first request)
+from subsidence.errors import ServiceError
 from subsidence.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ Every committed change of an audited record appends to ``audit_event`` (same tra
 tokens or alarms change, whichever process made the change. Two caches use it:
 
 * the **actor cache**: a bearer token or session cookie (by SHA-256 digest) → its resolved
-  :class:`~subsidence.services.authz.Actor`, valid while the version is unchanged, the session unexpired
+  :class:`~subsidence.access.policy.Actor`, valid while the version is unchanged, the session unexpired
   and at most :data:`MAX_AGE_S` seconds;
 * the **response cache**: the JSON body of a read-only list/dashboard request, keyed by version, actor,
   path and query, language and the business date.
@@ -28,7 +28,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from subsidence.models import AuditEvent
+from subsidence.core.models import AuditEvent
 
 MAX_AGE_S = 30.0
 

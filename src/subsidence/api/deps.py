@@ -2,7 +2,7 @@
 
 ``SessionDep`` yields a session that commits after the handler returns and rolls back on any error, so a
 refused request changes nothing. ``CurrentUser`` resolves a session cookie (with CSRF on unsafe methods)
-or a bearer token to an :class:`~subsidence.services.authz.Actor`.
+or a bearer token to an :class:`~subsidence.access.policy.Actor`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Annotated, Iterator
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from subsidence.services import accounts, authz
-from subsidence.services.errors import Forbidden
+from subsidence.access import accounts, policy as authz
+from subsidence.errors import Forbidden
 from subsidence.settings import Settings
 
 SESSION_COOKIE = "subsidence_session"
@@ -70,7 +70,7 @@ def _resolve(request: Request, session: Session, token: str | None, cookie: str 
         from sqlalchemy import select
 
         from subsidence.api.cache import digest
-        from subsidence.models import ApiToken
+        from subsidence.access.models import ApiToken
 
         user = accounts.resolve_token(session, token)
         tok_exp = session.scalar(select(ApiToken.expires_at).where(ApiToken.secret_sha256 == digest(token)))

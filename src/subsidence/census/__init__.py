@@ -31,6 +31,6 @@ series_mm=None, dates=None, observed=None, filler=None) -> BasinResult``
     GeoTIFF / MintPy / LiCSBAS / ``subsidence timeseries`` folder → ``SubsidenceInput`` on a local GK/UTM grid
     (other CRSs reprojected); a GeoTIFF must state DIRECTION and UNIT by tags or by the caller, never guessed;
     ``inputs.read_layer(path, "mines"|"towns"|"panels")`` reference layers from vector files.
-Persistence and review rules: :mod:`subsidence.services.census`; CLI: ``subsidence census``, ``review``,
+Persistence and review rules: :mod:`subsidence.census.service`; CLI: ``subsidence census``, ``review``,
 ``census-change``, ``vegetation``, ``pv``.
 """

@@ -44,7 +44,7 @@ from shapely.geometry.base import BaseGeometry
 import shapely
 
 from subsidence.census.grid import Grid
-from subsidence.models.enums import MovementStage
+from subsidence.vocabulary import MovementStage
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from subsidence.models.enums import Labelled, MovementStage
+from subsidence.vocabulary import Labelled, MovementStage
 
 
 class ChangeKind(Labelled):

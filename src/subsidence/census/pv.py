@@ -22,7 +22,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from subsidence.census.attribution import PanelFootprint, Town, overlap_table
-from subsidence.models.enums import MovementStage
+from subsidence.vocabulary import MovementStage
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ def emit_json(obj: Any) -> None:
 
 def engine():
     """The engine for the configured database (migrations are not run here)."""
+    import subsidence.schema  # noqa: F401  (every table and policy; imported here to keep --help fast)
     from subsidence.db.session import make_engine
 
     return make_engine()
@@ -35,10 +36,13 @@ def engine():
 
 def ready_engine():
     """The engine, with the schema brought up to date first."""
-    from subsidence.db.migrate import upgrade
+    from subsidence.db.migrate import SchemaTooNew, upgrade
 
     eng = engine()
-    upgrade(eng)
+    try:
+        upgrade(eng)
+    except SchemaTooNew as exc:
+        fail(str(exc))
     return eng
 
 
@@ -47,7 +51,7 @@ def unit_of_work(reason: str | None = None) -> Iterator:
     """One transaction on the configured database (schema migrated first). Service errors become clean exits
     with nothing committed: exit 3 for forbidden / not found / conflict, 2 for invalid input."""
     from subsidence.db.session import transaction
-    from subsidence.services.errors import ServiceError
+    from subsidence.errors import ServiceError
 
     try:
         with transaction(ready_engine(), actor="cli", reason=reason) as session:
@@ -62,10 +66,10 @@ def resolve_actor(session, spec: str, name: str):
     """Build an :class:`Actor` from ``--as ROLE[:UNIT]`` (office, department:NRB, town:T-WLML, enterprise:E-SD ...)."""
     from sqlalchemy import or_, select
 
-    from subsidence.models import AdminArea, Enterprise, TaskAssignment, Unit
-    from subsidence.models.enums import Role, UnitKind
-    from subsidence.services.authz import Actor
-    from subsidence.services.errors import NotFound, ValidationFailed
+    from subsidence.core.models import AdminArea, Enterprise, TaskAssignment, Unit
+    from subsidence.vocabulary import Role, UnitKind
+    from subsidence.access.policy import Actor
+    from subsidence.errors import NotFound, ValidationFailed
 
     role_text, _, unit_text = spec.partition(":")
     try:

@@ -1,6 +1,6 @@
 """``subsidence census``, ``review``, ``census-change``, ``vegetation``, ``pv``: the remote-sensing census.
 
-Thin adapters: files → :mod:`subsidence.census` kernels → :mod:`subsidence.services.census`. Errors in
+Thin adapters: files → :mod:`subsidence.census` kernels → :mod:`subsidence.census.service`. Errors in
 the input end with a message naming the file and the fix (exit code 2) and leave no output file behind.
 """
 
@@ -28,7 +28,7 @@ def _input_errors():
     from subsidence.census.vegetation import VegetationInputError
     from subsidence.geo import CRSError
     from subsidence.io.sniff import FormatError
-    from subsidence.services.errors import ServiceError
+    from subsidence.errors import ServiceError
 
     return (CensusInputError, VegetationInputError, CRSError, FormatError, ServiceError, OSError)
 
@@ -42,7 +42,7 @@ def _layers(mines: str | None, panels: str | None, towns: str | None):
     if db_needed:
         from subsidence.cli._common import ready_engine
         from subsidence.db.session import make_sessionmaker
-        from subsidence.services.census import reference_layers
+        from subsidence.census.service import reference_layers
 
         with make_sessionmaker(ready_engine())() as s:
             m, p, t = reference_layers(s)
@@ -176,7 +176,7 @@ def _filler(d, panels_arg):
         log.info("centre filling unavailable (%s)", exc)
         return None
     if panels_arg != "db":
-        from subsidence.services.prediction import load_panels_file
+        from subsidence.prediction.service import load_panels_file
 
         try:
             pset = load_panels_file(panels_arg, to_crs=d.grid.crs)
@@ -187,7 +187,7 @@ def _filler(d, panels_arg):
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import make_sessionmaker
     from subsidence.geo import transform_geometry
-    from subsidence.models import Panel
+    from subsidence.core.models import Panel
     from subsidence.science.pim import PanelGeometry
     from sqlalchemy import select
 
@@ -205,7 +205,7 @@ def _filler(d, panels_arg):
 def _save(census, when: date, actor: str, items) -> str:
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import transaction
-    from subsidence.services.census import save_census
+    from subsidence.census.service import save_census
 
     with transaction(ready_engine(), actor, "census") as s:
         run = save_census(s, census, census_date=when, actor=actor)
@@ -246,8 +246,8 @@ def review_list(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """List subsidence areas with their review state."""
-    from subsidence.models.enums import ReviewState
-    from subsidence.services.census import list_areas
+    from subsidence.vocabulary import ReviewState
+    from subsidence.census.service import list_areas
 
     try:
         st = ReviewState.parse(state) if state else None
@@ -288,7 +288,7 @@ def review_confirm(code: str = typer.Argument(..., help="Area code."), reviewer:
                    meeting: Optional[str] = MEETING,
                    today: Optional[str] = typer.Option(None, "--date", help="Decision date (default today).")) -> None:
     """Confirm a candidate: it joins the baseline; if untreated, a category-1 problem opens for its mine."""
-    from subsidence.services.census import confirm
+    from subsidence.census.service import confirm
 
     _run_review(confirm, code, reviewer=reviewer, reason=reason, meeting=meeting,
                 today=_parse_date(today) if today else date.today())
@@ -298,7 +298,7 @@ def review_confirm(code: str = typer.Argument(..., help="Area code."), reviewer:
 def review_reject(code: str = typer.Argument(..., help="Area code."), reviewer: str = REVIEWER, reason: str = REASON,
                   meeting: Optional[str] = MEETING) -> None:
     """Reject a candidate (artefact, not mining subsidence ...)."""
-    from subsidence.services.census import reject
+    from subsidence.census.service import reject
 
     _run_review(reject, code, reviewer=reviewer, reason=reason, meeting=meeting)
 
@@ -307,7 +307,7 @@ def review_reject(code: str = typer.Argument(..., help="Area code."), reviewer: 
 def review_merge(codes: list[str] = typer.Argument(..., help="Two or more area codes."), reviewer: str = REVIEWER,
                  reason: str = REASON, meeting: Optional[str] = MEETING) -> None:
     """Merge candidates into one new candidate."""
-    from subsidence.services.census import merge
+    from subsidence.census.service import merge
 
     _run_review(merge, codes, reviewer=reviewer, reason=reason, meeting=meeting)
 
@@ -319,7 +319,7 @@ def review_split(code: str = typer.Argument(..., help="Area code."),
     """Split a candidate into new candidates along a line or by part polygons."""
     from subsidence.geo import parse_crs
     from subsidence.io.vector import read_vector
-    from subsidence.services.census import split
+    from subsidence.census.service import split
 
     try:
         t = read_vector(by)
@@ -339,7 +339,7 @@ def census_change_cmd(
 ) -> None:
     """普查变化 Compare two saved censuses: new, grown, became stable, vanished areas."""
     from subsidence.census.output import write_geojson
-    from subsidence.services.census import compare_censuses
+    from subsidence.census.service import compare_censuses
 
     try:
         with _session() as s:
@@ -428,7 +428,7 @@ def vegetation_cmd(
         if save:
             from subsidence.cli._common import ready_engine
             from subsidence.db.session import transaction
-            from subsidence.services.census import save_vegetation
+            from subsidence.census.service import save_vegetation
 
             with transaction(ready_engine(), actor, "vegetation") as s:
                 o = save_vegetation(s, res, date_before=d1, date_after=d2, actor=actor, today=date.today(),
@@ -493,7 +493,7 @@ def pv_cmd(
     """光伏用地 Solar PV candidate land: stable subsidence land ≥ 1 year past mining nearby, per town."""
     from subsidence.census.output import write_csv, write_geojson
     from subsidence.census.pv import PVParams
-    from subsidence.services.census import pv_land
+    from subsidence.census.service import pv_land
 
     when = _parse_date(as_of) if as_of else date.today()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from subsidence.cli._common import emit_json, engine
+from subsidence.cli._common import emit_json, engine, fail
 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 
@@ -12,10 +12,13 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 @db_app.command("upgrade")
 def upgrade_cmd(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Create or migrate the schema up to REVISION (default: newest)."""
-    from subsidence.db.migrate import current_revision, upgrade
+    from subsidence.db.migrate import SchemaTooNew, current_revision, upgrade
 
     eng = engine()
-    upgrade(eng, revision)
+    try:
+        upgrade(eng, revision)
+    except SchemaTooNew as exc:
+        fail(str(exc))
     typer.echo(f"database {eng.url.render_as_string(hide_password=True)} at revision {current_revision(eng)}")
 
 

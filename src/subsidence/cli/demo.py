@@ -27,7 +27,7 @@ def demo(
     from subsidence.db.migrate import downgrade, upgrade
     from subsidence.db.session import make_engine, make_sessionmaker
     from subsidence.demo.county import build_demo, is_built
-    from subsidence.services.summary import county_summary
+    from subsidence.ledger.summary import county_summary
     from subsidence.settings import get_settings
 
     log = logging.getLogger("subsidence.demo")
@@ -66,7 +66,7 @@ def _print_summary(s: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from subsidence.models.enums import ProblemCategory, ProblemState
+    from subsidence.vocabulary import ProblemCategory, ProblemState
 
     console = Console()
     console.print(f"[bold]伊金霍洛旗采煤沉陷区专项整治（示例数据） / Ejin Horo Banner demo (illustrative)[/] — as of {s['as_of']}")
@@ -92,11 +92,8 @@ def _print_summary(s: dict) -> None:
 
 
 def _serve_if_available(eng) -> None:
-    try:
-        from subsidence.cli.web import serve_demo  # the web platform, when installed
-    except ImportError:
-        typer.echo("web platform not available in this build; summary only")
-        return
+    from subsidence.cli.web import serve_demo
+
     serve_demo(eng)
 
 

@@ -14,7 +14,7 @@ def history(
 ) -> None:
     """Print who changed the record, when, and the values before and after."""
     from subsidence.db.session import make_sessionmaker
-    from subsidence.services.history import record_history
+    from subsidence.core.history import record_history
     from subsidence.settings import get_settings
 
     tz = get_settings().tz

@@ -36,8 +36,8 @@ def import_cmd(
 ) -> None:
     """Import KIND records from FILE; re-importing updates by stable key. A file with any error changes nothing."""
     from subsidence.cli._common import ready_engine
-    from subsidence.services.fieldspecs import get_kind
-    from subsidence.services.imports import ImportFailed, import_file
+    from subsidence.interchange.fieldspecs import get_kind
+    from subsidence.interchange.imports import ImportFailed, import_file
 
     try:
         spec = get_kind(kind)
@@ -83,7 +83,7 @@ def export_cmd(
     from subsidence.db.session import make_sessionmaker
     from subsidence.geo import CRSError
     from subsidence.io.sniff import FormatError
-    from subsidence.services.exports import export_kind
+    from subsidence.interchange.exports import export_kind
 
     if field_names not in ("en", "zh"):
         fail("--field-names must be en or zh")
@@ -103,7 +103,7 @@ def template_cmd(
     file: Path = typer.Argument(..., help="The .xlsx file to write."),
 ) -> None:
     """Write a blank Excel template for KIND: Chinese headers (required in red), dropdowns, instructions sheet."""
-    from subsidence.services.exports import write_template
+    from subsidence.interchange.exports import write_template
 
     if file.suffix.lower() != ".xlsx":
         fail(f"{file}: a template is an .xlsx workbook; name the file *.xlsx")

@@ -63,7 +63,7 @@ def problem_add(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Enter a problem in the ledger (登记问题)."""
-    from subsidence.services import lifecycle as lc
+    from subsidence.ledger import lifecycle as lc
 
     with _session("登记问题") as s:
         who = resolve_actor(s, as_, actor)
@@ -89,9 +89,9 @@ def problem_list(
     """List ledger problems (by ledger number)."""
     from sqlalchemy import select
 
-    from subsidence.models import Problem
-    from subsidence.models.enums import ProblemCategory
-    from subsidence.services import lifecycle as lc
+    from subsidence.ledger.models import Problem
+    from subsidence.vocabulary import ProblemCategory
+    from subsidence.ledger import lifecycle as lc
 
     with _session() as s:
         day = _date(today, "--today") or lc.today_local()
@@ -124,9 +124,9 @@ def problem_show(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Show a problem with its history, notices, evidence, acceptances and the next allowed steps."""
-    from subsidence.services import evidence as ev
-    from subsidence.services import lifecycle as lc
-    from subsidence.services import notices as nt
+    from subsidence.ledger import evidence as ev
+    from subsidence.ledger import lifecycle as lc
+    from subsidence.ledger import notices as nt
 
     with _session() as s:
         p = lc.find_problem(s, code)
@@ -151,7 +151,7 @@ def problem_show(
 
 def _move(code: str, name: str, on: Optional[str], reason: Optional[str], as_: str, actor: str,
           json_out: bool) -> None:
-    from subsidence.services import lifecycle as lc
+    from subsidence.ledger import lifecycle as lc
 
     with _session(reason) as s:
         p = lc.find_problem(s, code)
@@ -197,7 +197,7 @@ def problem_transition(
 @problem_app.command("transitions")
 def problem_transitions(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Print the lifecycle table: transition, from states, to state, who may do it."""
-    from subsidence.services.lifecycle import table_rows
+    from subsidence.ledger.lifecycle import table_rows
 
     rows = table_rows()
     if json_out:
@@ -209,8 +209,8 @@ def problem_transitions(json_out: bool = typer.Option(False, "--json", help=JSON
 
 
 def _acceptance(code, passed, inspectors, reason, on, as_, actor, json_out) -> None:
-    from subsidence.services import lifecycle as lc
-    from subsidence.services.evidence import record_acceptance
+    from subsidence.ledger import lifecycle as lc
+    from subsidence.ledger.evidence import record_acceptance
 
     with _session(reason) as s:
         p = lc.find_problem(s, code)
@@ -265,8 +265,8 @@ def problem_evidence(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Attach evidence to a problem (stored content-addressed, never overwritten)."""
-    from subsidence.services import lifecycle as lc
-    from subsidence.services.evidence import attach_evidence
+    from subsidence.ledger import lifecycle as lc
+    from subsidence.ledger.evidence import attach_evidence
 
     when = None
     if taken_at:
@@ -288,7 +288,7 @@ def problem_evidence(
 
 def _milestone(text: str):
     """``描述@2024-10-10`` (fixed date) or ``描述@-5`` / ``描述@5wd`` (working days before the deadline)."""
-    from subsidence.services.notices import MilestoneInput
+    from subsidence.ledger.notices import MilestoneInput
 
     desc, sep, when = text.rpartition("@")
     if not sep or not desc.strip():
@@ -315,8 +315,8 @@ def notice_issue(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Issue a numbered deadline rectification notice (moves the problem to notice_issued)."""
-    from subsidence.services import lifecycle as lc
-    from subsidence.services import notices as nt
+    from subsidence.ledger import lifecycle as lc
+    from subsidence.ledger import notices as nt
 
     ms = [_milestone(m) for m in milestone]
     with _session("下达限期整改通知书") as s:
@@ -332,7 +332,7 @@ def notice_issue(
 
 def _render_notice(code: str, out_dir: Path) -> list[str]:
     from subsidence.reports.notice import notice_docx, notice_pdf
-    from subsidence.services.notices import find_notice
+    from subsidence.ledger.notices import find_notice
 
     with _session() as s:
         n = find_notice(s, code)
@@ -365,7 +365,7 @@ def notice_deliver(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Record delivery (送达) of a notice."""
-    from subsidence.services import notices as nt
+    from subsidence.ledger import notices as nt
 
     with _session("送达") as s:
         n = nt.find_notice(s, notice)
@@ -380,8 +380,8 @@ def notice_list(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) 
     """List notices by number."""
     from sqlalchemy import select
 
-    from subsidence.models import RectificationNotice
-    from subsidence.services.notices import notice_summary
+    from subsidence.ledger.models import RectificationNotice
+    from subsidence.ledger.notices import notice_summary
 
     with _session() as s:
         rows = [notice_summary(n) for n in s.scalars(select(RectificationNotice)
@@ -407,8 +407,8 @@ def gate_cmd(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Licence gate: may this mine's application be accepted, and if not, why (logged)."""
-    from subsidence.services.gate import evaluate_gate
-    from subsidence.services.lifecycle import find_mine
+    from subsidence.gate.service import evaluate_gate
+    from subsidence.ledger.lifecycle import find_mine
 
     with _session("许可闸门查询") as s:
         m = find_mine(s, mine)
@@ -479,7 +479,7 @@ def calendar_add(start: str = typer.Argument(..., help="Start date."),
                  n: int = typer.Argument(..., help="Working days to add (negative: back)."),
                  json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """The N-th working day after (before) a date."""
-    from subsidence.services.workdays import default_calendar
+    from subsidence.ledger.calendar import default_calendar
 
     d = default_calendar().add_workdays(_date(start, "START"), n)
     emit_json({"start": start, "workdays": n, "date": d.isoformat()}) if json_out else typer.echo(d.isoformat())
@@ -489,7 +489,7 @@ def calendar_add(start: str = typer.Argument(..., help="Start date."),
 def calendar_between(a: str = typer.Argument(...), b: str = typer.Argument(...),
                      json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Working days in (A, B]."""
-    from subsidence.services.workdays import default_calendar
+    from subsidence.ledger.calendar import default_calendar
 
     n = default_calendar().workdays_between(_date(a, "A"), _date(b, "B"))
     emit_json({"from": a, "to": b, "workdays": n}) if json_out else typer.echo(str(n))
@@ -498,7 +498,7 @@ def calendar_between(a: str = typer.Argument(...), b: str = typer.Argument(...),
 @calendar_app.command("info")
 def calendar_info(day: str = typer.Argument(...), json_out: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Is DAY a working day, and which holiday is it."""
-    from subsidence.services.workdays import default_calendar
+    from subsidence.ledger.calendar import default_calendar
 
     info = default_calendar().describe(_date(day, "DAY"))
     emit_json(info) if json_out else typer.echo(
@@ -513,7 +513,7 @@ def calendar_schedule(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Backward scheduling (倒排工期): the latest date for each milestone."""
-    from subsidence.services.workdays import MilestoneSpec, backward_schedule
+    from subsidence.ledger.calendar import MilestoneSpec, backward_schedule
 
     specs = []
     for m in milestone:
@@ -541,8 +541,8 @@ def calendar_watch(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Overdue and due-soon problems; with --escalate, escalate overdue ones (once per level)."""
-    from subsidence.services.lifecycle import today_local
-    from subsidence.services.progress import deadline_watch, escalate_overdue
+    from subsidence.ledger.lifecycle import today_local
+    from subsidence.ledger.progress import deadline_watch, escalate_overdue
 
     with _session("逾期督办") as s:
         day = _date(today, "--today") or today_local()

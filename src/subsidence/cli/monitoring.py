@@ -25,7 +25,7 @@ cards_app = typer.Typer(help="明白卡 / work and evacuation cards (PDF), recei
 
 def _service_errors():
     from subsidence.monitoring.methods import MethodError
-    from subsidence.services.errors import ServiceError
+    from subsidence.errors import ServiceError
 
     return ServiceError, MethodError
 
@@ -51,7 +51,7 @@ def _tx(actor: str, reason: str | None = None):
 def _now(text: str | None) -> datetime | None:
     if not text:
         return None
-    from subsidence.services.ingest import parse_time
+    from subsidence.monitoring.ingest import parse_time
     from subsidence.settings import get_settings
 
     try:
@@ -110,8 +110,8 @@ def warn(
     import numpy as np
 
     from subsidence.monitoring import methods as M
-    from subsidence.services.alarms import warn_series
-    from subsidence.services.ingest import read_series_csv
+    from subsidence.monitoring.analysis import warn_series
+    from subsidence.monitoring.ingest import read_series_csv
     from subsidence.settings import get_settings
 
     if method not in ("inverse-velocity", "tangent-angle", "threshold"):
@@ -141,7 +141,7 @@ def warn(
     elif method == "inverse-velocity":
         kw.update(short=short, long=long, confidence=confidence)
         if onset:
-            from subsidence.services.ingest import parse_time
+            from subsidence.monitoring.ingest import parse_time
 
             try:
                 kw["onset"] = np.datetime64(parse_time(onset, tz).replace(tzinfo=None), "ms")
@@ -196,7 +196,7 @@ def sensors_add(
     actor: str = typer.Option("cli", help="Who registers it (audit trail)."),
 ) -> None:
     """Register one sensor."""
-    from subsidence.services.hazards import add_sensor
+    from subsidence.monitoring.hazards import add_sensor
 
     with _tx(actor, "sensor registration") as s:
         sensor = _run(add_sensor, s, code=code, kind=kind, unit=unit, hazard_point=hazard_point, mine=mine,
@@ -213,7 +213,7 @@ def sensors_import(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register many sensors from a CSV or .xlsx; one bad row aborts the whole import (nothing half-stored)."""
-    from subsidence.services.hazards import import_sensors, read_sensor_file
+    from subsidence.monitoring.hazards import import_sensors, read_sensor_file
 
     rows = _run(read_sensor_file, file)  # a missing or unreadable file is refused before the DB is opened
     with _tx(actor, f"sensor import {file.name}") as s:
@@ -229,7 +229,7 @@ def sensors_import(
 def sensors_list(hazard_point: Optional[str] = typer.Option(None, "--hazard"),
                  json_out: bool = typer.Option(False, "--json")) -> None:
     """List sensors with their latest observation time."""
-    from subsidence.services.hazards import list_sensors
+    from subsidence.monitoring.hazards import list_sensors
 
     with _tx("cli") as s:
         rows = _run(list_sensors, s, hazard_point)
@@ -254,8 +254,8 @@ def observations_import(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Validate and store observations; rejected rows are listed with row number and reason."""
-    from subsidence.services.alarms import evaluate as evaluate_alarms
-    from subsidence.services.ingest import ingest_csv
+    from subsidence.monitoring.evaluation import evaluate as evaluate_alarms
+    from subsidence.monitoring.ingest import ingest_csv
 
     with _tx(actor, f"observations {file.name}") as s:
         rep = _run(ingest_csv, s, file, strict=strict, default_tz=timezone_name)
@@ -286,8 +286,8 @@ def observations_chart(sensor: str = typer.Argument(...), days: float = typer.Op
     from sqlalchemy import select
 
     from subsidence.db.base import utcnow
-    from subsidence.models import Sensor
-    from subsidence.services.ingest import bucketed
+    from subsidence.monitoring.models import Sensor
+    from subsidence.monitoring.ingest import bucketed
 
     with _tx("cli") as s:
         sid = s.scalar(select(Sensor.id).where(Sensor.code == sensor))
@@ -310,7 +310,7 @@ def alarms_list(state: str = typer.Option("active", help="active | open | acknow
                 hazard_point: Optional[str] = typer.Option(None, "--hazard"),
                 json_out: bool = typer.Option(False, "--json")) -> None:
     """List alarms, highest level first."""
-    from subsidence.services.alarms import list_alarms
+    from subsidence.monitoring.queries import list_alarms
 
     with _tx("cli") as s:
         rows = list_alarms(s, state=None if state == "all" else state, hazard_point=hazard_point)
@@ -326,7 +326,7 @@ def alarms_ack(alarm_id: int = typer.Argument(...),
                actor: str = typer.Option(..., help="Who acknowledges (role/account); recorded with the time."),
                note: Optional[str] = typer.Option(None, help="What was done, e.g. 已通知撤离.")) -> None:
     """Acknowledge an alarm (stops escalation)."""
-    from subsidence.services.alarms import acknowledge
+    from subsidence.monitoring.evaluation import acknowledge
 
     with _tx(actor, "acknowledge alarm") as s:
         a = _run(acknowledge, s, alarm_id, actor=actor, note=note)
@@ -337,11 +337,13 @@ def alarms_ack(alarm_id: int = typer.Argument(...),
 def alarms_evaluate(now: Optional[str] = typer.Option(None, help="Evaluation time (ISO; default now)."),
                     json_out: bool = typer.Option(False, "--json")) -> None:
     """Evaluate new samples of all active sensors, data quality and escalation (run it every minute)."""
-    from subsidence.services.alarms import evaluate
+    from subsidence.monitoring.evaluation import evaluate
+    from subsidence.ops.heartbeat import beat
 
     with _tx("alarm-engine", "evaluation") as s:
         rep = _run(evaluate, s, now=_now(now), actor="alarm-engine")
-    out = rep.to_dict()
+        out = rep.to_dict()
+        beat(s, "sweep", detail={k: (len(v) if isinstance(v, list) else v) for k, v in out.items()})  # issue 17
     if json_out:
         emit_json(out)
     else:
@@ -354,7 +356,7 @@ def alarms_evaluate(now: Optional[str] = typer.Option(None, help="Evaluation tim
 @alarms_app.command("history")
 def alarms_history(alarm_id: int = typer.Argument(...), json_out: bool = typer.Option(False, "--json")) -> None:
     """Full history of one alarm."""
-    from subsidence.services.alarms import alarm_history
+    from subsidence.monitoring.queries import alarm_history
 
     with _tx("cli") as s:
         rows = _run(alarm_history, s, alarm_id)
@@ -372,12 +374,16 @@ def outbox_dispatch(loop: float = typer.Option(0.0, help="Repeat every N seconds
     import time
 
     from subsidence.cli._common import ready_engine
-    from subsidence.services.alarms import channels_from_settings, dispatch
+    from subsidence.monitoring.channels import channels_from_settings
+    from subsidence.monitoring.outbox import dispatch
+    from subsidence.ops.heartbeat import beat_now
 
     eng = ready_engine()
     channels = channels_from_settings()
     while True:
         rep = dispatch(eng, channels)
+        beat_now(eng, "dispatch", every_s=max(1, round(loop)) if loop > 0 else None,  # heartbeat (issue 17)
+                 detail=rep.to_dict() | {"errors": rep.errors[:5]})
         if json_out:
             emit_json(rep.to_dict())
         else:
@@ -390,7 +396,7 @@ def outbox_dispatch(loop: float = typer.Option(0.0, help="Repeat every N seconds
 @outbox_app.command("status")
 def outbox_status_cmd(json_out: bool = typer.Option(False, "--json")) -> None:
     """Count outbox messages per state."""
-    from subsidence.services.alarms import outbox_status
+    from subsidence.monitoring.queries import outbox_status
 
     with _tx("cli") as s:
         out = outbox_status(s)
@@ -414,7 +420,7 @@ def cards_hazard(code: str = typer.Argument(..., help="Hazard point code."),
                  issued: Optional[str] = typer.Option(None, help="Issue date (ISO, default today)."),
                  actor: str = typer.Option("cli")) -> None:
     """Issue the 工作明白卡 of a hazard point (PDF)."""
-    from subsidence.services.cards import issue_work_card
+    from subsidence.monitoring.cards import issue_work_card
 
     with _tx(actor, "issue work card") as s:
         card = _run(issue_work_card, s, code, issuing_unit=issuing_unit, out_dir=_out_dir(out),
@@ -430,7 +436,7 @@ def cards_household(code: Optional[str] = typer.Argument(None, help="Household c
                     out: Optional[Path] = typer.Option(None, help="Output folder (default DATA_DIR/cards)."),
                     actor: str = typer.Option("cli")) -> None:
     """Issue 避险明白卡 (three copies per household, one PDF each household)."""
-    from subsidence.services.cards import issue_household_card, issue_missing_household_cards
+    from subsidence.monitoring.cards import issue_household_card, issue_missing_household_cards
 
     if not code and not hazard_point:
         fail("give a household code or --hazard CODE")
@@ -450,7 +456,7 @@ def cards_receipt(card: str = typer.Argument(...), holder: str = typer.Argument(
                   reference: Optional[str] = typer.Option(None, help="Scan/photo of the signed receipt."),
                   actor: str = typer.Option("cli")) -> None:
     """Record the signed receipt of one copy of a card."""
-    from subsidence.services.cards import record_receipt
+    from subsidence.monitoring.cards import record_receipt
 
     with _tx(actor, "card receipt") as s:
         c = _run(record_receipt, s, card, holder, signed_by=signed_by, reference=reference)
@@ -461,7 +467,7 @@ def cards_receipt(card: str = typer.Argument(...), holder: str = typer.Argument(
 def cards_missing(hazard_point: Optional[str] = typer.Option(None, "--hazard"),
                   json_out: bool = typer.Option(False, "--json")) -> None:
     """Households that still lack a signed, current 避险明白卡."""
-    from subsidence.services.cards import households_missing_cards
+    from subsidence.monitoring.cards import households_missing_cards
 
     with _tx("cli") as s:
         rows = households_missing_cards(s, hazard_code=hazard_point)
@@ -476,7 +482,7 @@ def cards_missing(hazard_point: Optional[str] = typer.Option(None, "--hazard"),
 def hazards_list(code: Optional[str] = typer.Argument(None, help="One hazard point (default: all)."),
                  json_out: bool = typer.Option(False, "--json")) -> None:
     """Hazard points with threatened households/people, danger grade (I–IV, computed) and warning level."""
-    from subsidence.services.hazards import hazard_summary
+    from subsidence.monitoring.hazards import hazard_summary
 
     with _tx("cli", "refresh danger grades") as s:
         rows = _run(hazard_summary, s, code)
@@ -492,7 +498,7 @@ def hazards_households(file: Path = typer.Argument(..., help="CSV code,hazard_po
                                                               "head_role,house_type,phone,property_10k_yuan,to_relocate]"),
                        actor: str = typer.Option("cli")) -> None:
     """Import threatened households (all rows or none); danger grades are recomputed."""
-    from subsidence.services.hazards import import_households
+    from subsidence.monitoring.hazards import import_households
 
     with _tx(actor, f"households {file.name}") as s:
         n = _run(import_households, s, file)
@@ -503,7 +509,7 @@ def hazards_households(file: Path = typer.Argument(..., help="CSV code,hazard_po
 def hazards_contacts(file: Path = typer.Argument(..., help="CSV hazard_point,role,title[,phone,email]"),
                      actor: str = typer.Option("cli")) -> None:
     """Import contacts by role (responsible, monitor, warning, town, bureau, rescue): cards and escalation."""
-    from subsidence.services.hazards import import_contacts
+    from subsidence.monitoring.hazards import import_contacts
 
     with _tx(actor, f"contacts {file.name}") as s:
         n = _run(import_contacts, s, file)

@@ -30,7 +30,7 @@ def _parcels(path: Path, crs: str | None, *, default_purpose: str = "reclaim"):
     """ParcelInputs from a GIS file, reprojected to the storage CRS (CRS from the file or --crs)."""
     from subsidence.geo import STORAGE_CRS, parse_crs, transform_geometry
     from subsidence.io.vector import read_vector
-    from subsidence.services.plans import ParcelInput
+    from subsidence.plans.service import ParcelInput
 
     table = read_vector(path)
     src = parse_crs(crs, source=str(path)) if crs else table.crs
@@ -82,8 +82,8 @@ def register_cmd(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a plan (or a revision: the previous revision is kept)."""
-    from subsidence.services.lifecycle import find_mine
-    from subsidence.services.plans import register_plan
+    from subsidence.ledger.lifecycle import find_mine
+    from subsidence.plans.service import register_plan
 
     items = _parcels(parcels, crs)
 
@@ -123,8 +123,8 @@ def annual_cmd(
     import difflib
 
     from subsidence.io.excel import normalize_header, read_sheet
-    from subsidence.services.lifecycle import find_mine
-    from subsidence.services.plans import set_annual_plan
+    from subsidence.ledger.lifecycle import find_mine
+    from subsidence.plans.service import set_annual_plan
 
     table = read_sheet(file, known_headers=[h for h, _, _ in ANNUAL_COLUMNS])
     index = {normalize_header(h): j for j, h in enumerate(table.headers)}
@@ -167,7 +167,7 @@ def annual_cmd(
             except Exception as exc:  # collect every row's problem, then refuse the whole file
                 problems.append(f"{file} row {excel_row}: {getattr(exc, 'message', exc)}")
         if problems:
-            from subsidence.services.errors import ValidationFailed
+            from subsidence.errors import ValidationFailed
 
             raise ValidationFailed("; ".join(problems))
         return done
@@ -187,8 +187,8 @@ def report_cmd(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """The enterprise reports treated/reclaimed parcels for a year (attribute purpose: treat/治理 or reclaim/复垦)."""
-    from subsidence.services.lifecycle import find_mine, today_local
-    from subsidence.services.plans import report_treated
+    from subsidence.ledger.lifecycle import find_mine, today_local
+    from subsidence.plans.service import report_treated
 
     items = _parcels(parcels, crs)
     on = date.fromisoformat(reported_date) if reported_date else today_local()
@@ -213,9 +213,10 @@ def verify_cmd(
 
     from subsidence.census.grid import Grid
     from subsidence.io.raster import read_geotiff
-    from subsidence.models.plans import ParcelState, TreatedParcel
-    from subsidence.services.lifecycle import today_local
-    from subsidence.services.plans import verify_by_remote_sensing
+    from subsidence.vocabulary import ParcelState
+    from subsidence.plans.models import TreatedParcel
+    from subsidence.ledger.lifecycle import today_local
+    from subsidence.plans.service import verify_by_remote_sensing
 
     b = read_geotiff(ndvi_before, require_metric=True)
     a = read_geotiff(ndvi_after, require_metric=True)
@@ -241,8 +242,8 @@ def verify_cmd(
 
 def _field_acceptance(parcel: str, passed: bool, inspector: list[str], reason: str | None, on: str | None,
                       as_: str, json_out: bool) -> None:
-    from subsidence.services.lifecycle import today_local
-    from subsidence.services.plans import field_acceptance, find_parcel
+    from subsidence.ledger.lifecycle import today_local
+    from subsidence.plans.service import field_acceptance, find_parcel
 
     day = date.fromisoformat(on) if on else today_local()
     out = _run(lambda s: field_acceptance(s, find_parcel(s, parcel), passed=passed, on=day, reason=reason,
@@ -283,7 +284,7 @@ def gap_cmd(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Planned against achieved (verified or accepted) hectares and money, on time or late."""
-    from subsidence.services.plans import plan_gap
+    from subsidence.plans.service import plan_gap
 
     rows = _run(lambda s: [r.as_dict() for r in plan_gap(s, year, by=by)])
     if json_out:
@@ -301,8 +302,8 @@ def shortfalls_cmd(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Open a category-1 problem (once) for each mine that fell short of its annual plan."""
-    from subsidence.services.lifecycle import today_local
-    from subsidence.services.plans import open_shortfall_problems
+    from subsidence.ledger.lifecycle import today_local
+    from subsidence.plans.service import open_shortfall_problems
 
     day = date.fromisoformat(today) if today else today_local()
     opened = _run(lambda s: open_shortfall_problems(s, year, day))

@@ -1,6 +1,6 @@
 """``subsidence predict | invert | stability | damage``: the science core from the command line.
 
-Thin: argument parsing and output only; the work is in :mod:`subsidence.services.prediction`.
+Thin: argument parsing and output only; the work is in :mod:`subsidence.prediction.service`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _parse_date(value: Optional[str], option: str) -> Optional[date]:
 
 
 def _panels(panels: str, to_crs: Optional[str], layer: Optional[str]):
-    from subsidence.services.prediction import load_panels_db, load_panels_file
+    from subsidence.prediction.service import load_panels_db, load_panels_file
 
     if panels == "db":
         from subsidence.cli._common import ready_engine
@@ -62,8 +62,8 @@ def predict_cmd(
 
     Units: subsidence mm (positive down), tilt mm/m, curvature 1e-3/m, displacement mm, strain mm/m.
     """
-    from subsidence.services.errors import ServiceError
-    from subsidence.services.prediction import load_params, predict_points_csv, predict_to_geotiff
+    from subsidence.errors import ServiceError
+    from subsidence.prediction.service import load_params, predict_points_csv, predict_to_geotiff
 
     when = _parse_date(at, "--at")
     if (points is None) != (points_out is None):
@@ -115,8 +115,8 @@ def invert_cmd(
     """Fit PIM parameters to observed displacement; b is fixed (and said so) when the data cannot resolve it."""
     from subsidence.science import inversion
     from subsidence.science.pim import ScienceInputError
-    from subsidence.services.errors import ServiceError
-    from subsidence.services.prediction import load_params, observations_from_csv, observations_from_los_raster
+    from subsidence.errors import ServiceError
+    from subsidence.prediction.service import load_params, observations_from_csv, observations_from_los_raster
 
     when = _parse_date(at, "--at")
     try:
@@ -168,8 +168,8 @@ def stability_cmd(
 ) -> None:
     """Movement stage (not started / initial / active / declining / stable) and the dates it changed."""
     from subsidence.science.stability import StabilityCriteria
-    from subsidence.services.errors import ServiceError
-    from subsidence.services.prediction import stability_csv, stability_geotiff
+    from subsidence.errors import ServiceError
+    from subsidence.prediction.service import stability_csv, stability_geotiff
 
     try:
         crit = StabilityCriteria(start_mm=start_mm, active_rate_mm_per_day=active_rate, stable_max_mm=stable_mm,
@@ -199,8 +199,8 @@ def damage_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print counts per grade as JSON."),
 ) -> None:
     """Building damage grade I-IV (brick-concrete) from the maxima of tilt, curvature and strain over each footprint."""
-    from subsidence.services.errors import ServiceError
-    from subsidence.services.prediction import damage_assessment
+    from subsidence.errors import ServiceError
+    from subsidence.prediction.service import damage_assessment
 
     try:
         with working("building damage 建筑物损坏等级"):

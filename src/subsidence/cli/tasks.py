@@ -70,7 +70,7 @@ def _out(obj, as_json: bool, line: str) -> None:
 
 
 def _mine(s, key: str):
-    from subsidence.services.fund import resolve_mine
+    from subsidence.tasks.fund import resolve_mine
 
     return resolve_mine(s, key)
 
@@ -81,7 +81,7 @@ def _mine(s, key: str):
 @fund_app.command("coefficients")
 def fund_coefficients(as_json: bool = JSON) -> None:
     """List the coefficient table (subsidence/data/fund_coefficients.csv) with sources."""
-    from subsidence.services.fund import coefficient_table
+    from subsidence.tasks.fund import coefficient_table
 
     t = coefficient_table()
     rows = [c.as_dict() for c in t.rows.values()]
@@ -100,8 +100,8 @@ def fund_formula(output_t: str = typer.Option(..., "--output-t", help="Last year
                  plan_required: Optional[str] = typer.Option(None, "--plan-required", help="Yuan the plan requires."),
                  as_json: bool = JSON) -> None:
     """Compute the Ordos accrual without touching the database (e.g. 10 Mt → 66,000,000 yuan)."""
-    from subsidence.services import fund
-    from subsidence.services.errors import ServiceError
+    from subsidence.tasks import fund
+    from subsidence.errors import ServiceError
 
     try:
         t = fund.coefficient_table()
@@ -122,7 +122,7 @@ def fund_open(mine: str = typer.Argument(..., help="Licence number or name."),
               bank_account: Optional[str] = typer.Option(None, "--bank-account"),
               opened: Optional[str] = typer.Option(None, "--opened"), as_json: bool = JSON) -> None:
     """Open the mine's fund account."""
-    from subsidence.services import fund
+    from subsidence.tasks import fund
 
     with _session("开立基金账户") as s:
         a = fund.open_account(s, _mine(s, mine), land_type=land_type, region_key=region, method_key=method_key,
@@ -137,7 +137,7 @@ def fund_accrue(mine: str = MINE, year: int = YEAR,
                 plan_required: Optional[str] = typer.Option(None, "--plan-required", help="Yuan; default from plans."),
                 as_json: bool = JSON) -> None:
     """Compute and store the required accrual of MINE for YEAR."""
-    from subsidence.services import fund
+    from subsidence.tasks import fund
 
     with _session(f"核定{year}年度应计提额") as s:
         plan = fund.parse_yuan(plan_required, field_name="--plan-required") if plan_required else None
@@ -158,9 +158,9 @@ def _entry_cmd(kind: str, help_text: str):
             note: Optional[str] = typer.Option(None, "--note"), as_json: bool = JSON) -> None:
         from sqlalchemy import select
 
-        from subsidence.models import Problem
-        from subsidence.services import fund
-        from subsidence.services.errors import NotFound
+        from subsidence.ledger.models import Problem
+        from subsidence.tasks import fund
+        from subsidence.errors import NotFound
 
         with _session(help_text) as s:
             p = None
@@ -187,7 +187,7 @@ fund_app.command("withdraw")(_entry_cmd("withdrawal", "Record another withdrawal
 def fund_reverse(code: str = CODE, reason: str = typer.Option(..., "--reason"),
                  on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """Reverse (冲正) an entry with a new entry; the original stays."""
-    from subsidence.services import fund
+    from subsidence.tasks import fund
 
     with _session(reason) as s:
         e = fund.reverse_entry(s, code, _date(on, "--date"), reason)
@@ -197,7 +197,7 @@ def fund_reverse(code: str = CODE, reason: str = typer.Option(..., "--reason"),
 @fund_app.command("summary")
 def fund_summary(mine: str = MINE, year: int = YEAR, as_json: bool = JSON) -> None:
     """Balance, deposits, spending, required accrual, accrual ratio and utilisation for YEAR."""
-    from subsidence.services import fund
+    from subsidence.tasks import fund
 
     with _session() as s:
         out = fund.year_summary(s, _mine(s, mine), year)
@@ -212,8 +212,8 @@ def fund_check(today: Optional[str] = typer.Option(None, "--today"),
     """Findings for every mine: under-accrued, unused against open problems."""
     from sqlalchemy import select
 
-    from subsidence.models import Mine
-    from subsidence.services import fund
+    from subsidence.core.models import Mine
+    from subsidence.tasks import fund
 
     day = _today(today)
     with _session("基金检查") as s:
@@ -229,7 +229,7 @@ def fund_report(mine: str = MINE, year: int = YEAR, out: Path = typer.Option(Pat
                 issued: Optional[str] = typer.Option(None, "--date"), as_json: bool = JSON) -> None:
     """The 31 December annual report of MINE for YEAR: PDF and xlsx."""
     from subsidence.reports.tasks import fund_report_pdf, fund_report_xlsx
-    from subsidence.services import fund
+    from subsidence.tasks import fund
 
     with _session() as s:
         summ = fund.year_summary(s, _mine(s, mine), year)
@@ -249,7 +249,7 @@ def b_demolish(code: str = CODE,
                status: str = typer.Option("demolished", "--status", help="not_started|in_progress|demolished"),
                on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """Record demolition progress of a building."""
-    from subsidence.services import buildings as bl
+    from subsidence.tasks import buildings as bl
 
     with _session("拆除进度") as s:
         b = bl.record_demolition(s, code, status, on=_date(on, "--date"), today=_today(None))
@@ -261,7 +261,7 @@ def b_reoccupy(code: str = CODE, on: str = typer.Option(..., "--date"),
                left: bool = typer.Option(False, "--left", help="Residents left again."),
                note: Optional[str] = typer.Option(None, "--note"), as_json: bool = JSON) -> None:
     """Record re-occupation by returned residents (opens a category-4 problem once)."""
-    from subsidence.services import buildings as bl
+    from subsidence.tasks import buildings as bl
 
     with _session("回流居住") as s:
         b = bl.record_reoccupation(s, code, reoccupied=not left, observed=_date(on, "--date"), note=note)
@@ -272,7 +272,7 @@ def b_reoccupy(code: str = CODE, on: str = typer.Option(..., "--date"),
 def b_progress(year: Optional[int] = typer.Option(None, "--year"), today: Optional[str] = typer.Option(None, "--today"),
                as_json: bool = JSON) -> None:
     """Demolition progress per town against the year-end deadline."""
-    from subsidence.services import buildings as bl
+    from subsidence.tasks import buildings as bl
 
     with _session() as s:
         rows = bl.progress_by_town(s, _today(today), year)
@@ -284,7 +284,7 @@ def b_progress(year: Optional[int] = typer.Option(None, "--year"), today: Option
 @buildings_app.command("reoccupied")
 def b_reoccupied(as_json: bool = JSON) -> None:
     """Buildings re-occupied and not demolished."""
-    from subsidence.services import buildings as bl
+    from subsidence.tasks import buildings as bl
 
     with _session() as s:
         rows = bl.reoccupied_standing(s)
@@ -296,7 +296,7 @@ def b_reoccupied(as_json: bool = JSON) -> None:
 def b_geojson(town: Optional[str] = typer.Option(None, "--town"),
               out: Optional[Path] = typer.Option(None, "--out")) -> None:
     """The map layer (GeoJSON, WGS84)."""
-    from subsidence.services import buildings as bl
+    from subsidence.tasks import buildings as bl
 
     with _session() as s:
         fc = bl.geojson(s, town)
@@ -310,7 +310,7 @@ def b_geojson(town: Optional[str] = typer.Option(None, "--town"),
 @buildings_app.command("check")
 def b_check(today: Optional[str] = typer.Option(None, "--today"), as_json: bool = JSON) -> None:
     """Open category-4 problems for towns past the deadline (once)."""
-    from subsidence.services import buildings as bl
+    from subsidence.tasks import buildings as bl
 
     with _session("拆除期限检查") as s:
         res = [{"problem": p.code, "created": c} for p, c in bl.sync_building_problems(s, _today(today))]
@@ -325,7 +325,7 @@ def w_require(mine: str = MINE, reason: str = typer.Option(..., "--reason"),
               due: Optional[str] = typer.Option(None, "--due"),
               as_json: bool = JSON) -> None:
     """Mark that MINE must write a water-preserving mining plan."""
-    from subsidence.services import water
+    from subsidence.tasks import water
 
     with _session("应编制保水开采方案") as s:
         p = water.require_plan(s, _mine(s, mine), reason=reason, due=_date(due, "--due"))
@@ -335,7 +335,7 @@ def w_require(mine: str = MINE, reason: str = typer.Option(..., "--reason"),
 @water_app.command("submit")
 def w_submit(code: str = CODE, on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """The enterprise submitted the plan."""
-    from subsidence.services import water
+    from subsidence.tasks import water
 
     with _session("报送保水开采方案") as s:
         p = water.submit_plan(s, code, _date(on, "--date"))
@@ -349,7 +349,7 @@ def w_review(code: str = CODE, on: str = typer.Option(..., "--date"),
              note: Optional[str] = typer.Option(None, "--note"), unit: str = typer.Option("AWB", "--unit"),
              as_json: bool = JSON) -> None:
     """Approve (with the document number) or return (with the reason) a submitted plan."""
-    from subsidence.services import water
+    from subsidence.tasks import water
 
     with _session("审查保水开采方案") as s:
         p = water.review_plan(s, code, approve=approve, reviewed=_date(on, "--date"), unit_code=unit,
@@ -360,7 +360,7 @@ def w_review(code: str = CODE, on: str = typer.Option(..., "--date"),
 @water_app.command("implemented")
 def w_implemented(code: str = CODE, on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """The approved plan has been carried out."""
-    from subsidence.services import water
+    from subsidence.tasks import water
 
     with _session("保水开采方案实施") as s:
         p = water.record_implemented(s, code, _date(on, "--date"))
@@ -370,7 +370,7 @@ def w_implemented(code: str = CODE, on: str = typer.Option(..., "--date"), as_js
 @water_app.command("link")
 def w_link(code: str = CODE, wells: List[str] = typer.Argument(..., help="Well codes."), as_json: bool = JSON) -> None:
     """Link groundwater wells to a plan."""
-    from subsidence.services import water
+    from subsidence.tasks import water
 
     with _session() as s:
         p = water.link_wells(s, code, wells)
@@ -386,8 +386,8 @@ def w_assess(well: Optional[str] = typer.Option(None, "--well", help="One well (
     """Judge decline of wells (series from a CSV file, else from the monitoring observations)."""
     from sqlalchemy import select
 
-    from subsidence.models import GroundwaterWell
-    from subsidence.services import water
+    from subsidence.tasks.models import GroundwaterWell
+    from subsidence.tasks import water
 
     day = _today(today)
     with _session("地下水位评价") as s:
@@ -414,7 +414,7 @@ def w_assess(well: Optional[str] = typer.Option(None, "--well", help="One well (
 @water_app.command("status")
 def w_status(mine: str = MINE, today: Optional[str] = typer.Option(None, "--today"), as_json: bool = JSON) -> None:
     """Plan state, wells and findings of MINE."""
-    from subsidence.services import water
+    from subsidence.tasks import water
 
     with _session() as s:
         st = water.water_status(s, _mine(s, mine), _today(today))
@@ -425,7 +425,7 @@ def w_status(mine: str = MINE, today: Optional[str] = typer.Option(None, "--toda
 @water_app.command("check")
 def w_check(today: Optional[str] = typer.Option(None, "--today"), as_json: bool = JSON) -> None:
     """Open category-5 problems (once) for mines with declining wells and no approved plan."""
-    from subsidence.services import water
+    from subsidence.tasks import water
 
     with _session("保水开采检查") as s:
         res = [{"problem": p.code, "created": c} for p, c in water.sync_water_problems(s, _today(today))]
@@ -447,7 +447,7 @@ def mh_add(mine: str = MINE, code: str = typer.Argument(..., help="Factor code."
            not_problem: bool = typer.Option(False, "--not-problem", help="Recorded, needs no plan."),
            plan_due: Optional[str] = typer.Option(None, "--plan-due"), as_json: bool = JSON) -> None:
     """Record a hidden factor from the census (a problem opens a category-7 ledger problem)."""
-    from subsidence.services import minehazards as mh
+    from subsidence.tasks import minehazards as mh
 
     with _session("隐蔽致灾因素普查") as s:
         f = mh.register_factor(s, _mine(s, mine), code, factor_type, census_year=year,
@@ -463,7 +463,7 @@ def mh_plan(factor: str = typer.Argument(..., help="Factor code."), plan: str = 
             on: str = typer.Option(..., "--date"), deadline: Optional[str] = typer.Option(None, "--deadline"),
             responsible: Optional[str] = typer.Option(None, "--responsible"), as_json: bool = JSON) -> None:
     """Submit (or resubmit) the one rectification plan of FACTOR."""
-    from subsidence.services import minehazards as mh
+    from subsidence.tasks import minehazards as mh
 
     with _session("报审整改方案") as s:
         p = mh.submit_plan(s, factor, plan, measures=measures, submitted=_date(on, "--date"),
@@ -476,7 +476,7 @@ def mh_review(plan: str = typer.Argument(..., help="Plan code."), unit: str = ty
               approve: bool = typer.Option(True, "--approve/--return"), result: str = typer.Option(..., "--result"),
               on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """Review by the mine-safety supervisor (EMB), with the result recorded."""
-    from subsidence.services import minehazards as mh
+    from subsidence.tasks import minehazards as mh
 
     with _session("审查整改方案") as s:
         p = mh.review_plan(s, plan, reviewer_unit=unit, approve=approve, result=result, reviewed=_date(on, "--date"))
@@ -487,7 +487,7 @@ def mh_review(plan: str = typer.Argument(..., help="Plan code."), unit: str = ty
 def mh_complete(plan: str = typer.Argument(..., help="Plan code."), on: str = typer.Option(..., "--date"),
                 as_json: bool = JSON) -> None:
     """Rectification by the approved plan completed."""
-    from subsidence.services import minehazards as mh
+    from subsidence.tasks import minehazards as mh
 
     with _session("整改完成") as s:
         p = mh.complete_plan(s, plan, _date(on, "--date"))
@@ -497,7 +497,7 @@ def mh_complete(plan: str = typer.Argument(..., help="Plan code."), on: str = ty
 @mh_app.command("census")
 def mh_census(mine: str = MINE, today: Optional[str] = typer.Option(None, "--today"), as_json: bool = JSON) -> None:
     """The mine's census: factors, plans and what is overdue."""
-    from subsidence.services import minehazards as mh
+    from subsidence.tasks import minehazards as mh
 
     with _session() as s:
         c = mh.census(s, _mine(s, mine), _today(today))
@@ -511,7 +511,7 @@ def mh_census(mine: str = MINE, today: Optional[str] = typer.Option(None, "--tod
 def d_object(mine: str = MINE, grade: str = typer.Option(..., "--grade", help="high|medium|low"),
              inactive: bool = typer.Option(False, "--inactive"), as_json: bool = JSON) -> None:
     """Add a mine to the object directory (or change its risk grade)."""
-    from subsidence.services import inspections as svc
+    from subsidence.tasks import inspections as svc
 
     with _session("检查对象名录") as s:
         o = svc.set_object(s, _mine(s, mine), grade, active=not inactive)
@@ -524,7 +524,7 @@ def d_inspector(code: str = CODE, unit: str = typer.Option(..., "--unit"),
                 role: Optional[str] = typer.Option(None, "--role"),
                 inactive: bool = typer.Option(False, "--inactive"), as_json: bool = JSON) -> None:
     """Add an inspector to the directory."""
-    from subsidence.services import inspections as svc
+    from subsidence.tasks import inspections as svc
 
     with _session("检查人员名录") as s:
         i = svc.add_inspector(s, code, unit, role_title=role, active=not inactive)
@@ -536,7 +536,7 @@ def d_conflict(inspector: str = typer.Argument(..., help="Inspector code."), min
                reason: str = typer.Option(..., "--reason"),
                on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """Record an inspector's declared conflict with a mine (recusal in every later draw)."""
-    from subsidence.services import inspections as svc
+    from subsidence.tasks import inspections as svc
 
     with _session(reason) as s:
         c = svc.declare_conflict(s, inspector, _mine(s, mine), reason, _date(on, "--date"))
@@ -550,7 +550,7 @@ def d_item(code: str = CODE, name: str = typer.Option(..., "--name"), high: int 
            per_year: int = typer.Option(1, "--per-year"), inspectors: int = typer.Option(2, "--inspectors"),
            lead: Optional[str] = typer.Option(None, "--lead"), as_json: bool = JSON) -> None:
     """Create an inspection item with its ratios (%) per risk grade and frequency."""
-    from subsidence.services import inspections as svc
+    from subsidence.tasks import inspections as svc
 
     with _session("抽查事项") as s:
         i = svc.add_item(s, code, name, ratio_high_pct=high, ratio_medium_pct=medium, ratio_low_pct=low,
@@ -566,7 +566,7 @@ def d_publish(item: str, seed_source: str = typer.Option(..., "--seed-source", h
               out: Optional[Path] = typer.Option(None, "--out", help="Write the record JSON here."),
               as_json: bool = JSON) -> None:
     """Freeze the candidate pool and publish its SHA-256 (before the draw)."""
-    from subsidence.services import inspections as svc
+    from subsidence.tasks import inspections as svc
 
     with _session(reason or "公布抽取名单") as s:
         r = svc.publish_draw(s, item, seed_source=seed_source,
@@ -584,7 +584,7 @@ def d_seed(code: str = CODE, source: str = typer.Option(..., "--source"), value:
            source_time: str = typer.Option(..., "--source-time", help="When the source produced the value."),
            as_json: bool = JSON) -> None:
     """Enter the public seed (only after the pool was published)."""
-    from subsidence.services import inspections as svc
+    from subsidence.tasks import inspections as svc
 
     with _session("录入随机种子") as s:
         seed = svc.enter_seed(s, code, source=source, value=value, source_time=_when(source_time, "--source-time"))
@@ -596,7 +596,7 @@ def d_seed(code: str = CODE, source: str = typer.Option(..., "--source"), value:
 def d_run(code: str = CODE, out: Optional[Path] = typer.Option(None, "--out", help="Write the full record JSON here."),
           as_json: bool = JSON) -> None:
     """Derive the picks from pool and seed, and store them."""
-    from subsidence.services import inspections as svc
+    from subsidence.tasks import inspections as svc
 
     with _session("抽取") as s:
         svc.run_draw(s, code)
@@ -611,7 +611,7 @@ def d_run(code: str = CODE, out: Optional[Path] = typer.Option(None, "--out", he
 @draw_app.command("export")
 def d_export(code: str = CODE, out: Path = typer.Option(..., "--out")) -> None:
     """Write the draw record (pool, seed, result) as JSON for publication and verification."""
-    from subsidence.services import inspections as svc
+    from subsidence.tasks import inspections as svc
 
     with _session() as s:
         rec = svc.export_record(s, code)
@@ -622,7 +622,7 @@ def d_export(code: str = CODE, out: Path = typer.Option(..., "--out")) -> None:
 @draw_app.command("list")
 def d_list(as_json: bool = JSON) -> None:
     """All draws (old ones stay; a redo names the one it supersedes)."""
-    from subsidence.services import inspections as svc
+    from subsidence.tasks import inspections as svc
 
     with _session() as s:
         rows = svc.list_draws(s)
@@ -634,7 +634,7 @@ def d_list(as_json: bool = JSON) -> None:
 def d_verify(record: Path = typer.Argument(..., help="RECORD.json exported by `draw run/export`."),
              as_json: bool = JSON) -> None:
     """Re-derive the draw from the record alone; exit 1 naming the field if anything was changed."""
-    from subsidence.inspections.draw import verify_record
+    from subsidence.tasks.draw import verify_record
 
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
@@ -662,7 +662,7 @@ def d_result(code: str = typer.Argument(..., help="Draw code."), mine: str = MIN
              category: Optional[str] = typer.Option(None, "--category", help="Problem category 1-7 if problems."),
              as_json: bool = JSON) -> None:
     """Enter the result of inspecting a drawn mine (deadline to publish: 20 working days)."""
-    from subsidence.services import inspections as svc
+    from subsidence.tasks import inspections as svc
 
     with _session("录入抽查结果") as s:
         r = svc.record_result(s, code, _mine(s, mine), inspected=_date(on, "--date"), outcome=outcome,
@@ -675,7 +675,7 @@ def d_result(code: str = typer.Argument(..., help="Draw code."), mine: str = MIN
 def d_announce(code: str = typer.Argument(..., help="Draw code."), mine: str = MINE,
                on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
     """Publish a result (it becomes visible to the public)."""
-    from subsidence.services import inspections as svc
+    from subsidence.tasks import inspections as svc
 
     with _session("公开抽查结果") as s:
         r = svc.publish_result(s, code, _mine(s, mine), _date(on, "--date"))
@@ -689,7 +689,7 @@ def d_results(code: Optional[str] = typer.Argument(None), public: bool = typer.O
               overdue: bool = typer.Option(False, "--overdue", help="Unpublished past the deadline."),
               today: Optional[str] = typer.Option(None, "--today"), as_json: bool = JSON) -> None:
     """Inspection results (all, public, or overdue for publication)."""
-    from subsidence.services import inspections as svc
+    from subsidence.tasks import inspections as svc
 
     with _session() as s:
         if public:
@@ -710,7 +710,7 @@ def a_run(year: int = YEAR, today: Optional[str] = typer.Option(None, "--today")
           config: Optional[Path] = typer.Option(None, "--config", help="JSON weights/thresholds."),
           as_json: bool = JSON) -> None:
     """Score every mine for YEAR, rank and list (re-running replaces the year's scores)."""
-    from subsidence.services import assessment as a
+    from subsidence.tasks import assessment as a
 
     with _session(f"{year}年度评估") as s:
         a.run_assessment(s, year, _today(today), a.AssessmentConfig.load(config))
@@ -722,7 +722,7 @@ def a_run(year: int = YEAR, today: Optional[str] = typer.Option(None, "--today")
 @assess_app.command("show")
 def a_show(year: int = YEAR, as_json: bool = JSON) -> None:
     """The stored ranking of YEAR with each indicator's contribution."""
-    from subsidence.services import assessment as a
+    from subsidence.tasks import assessment as a
 
     with _session() as s:
         rows = a.ranking(s, year)
@@ -737,7 +737,7 @@ def a_lists(year: int = YEAR, out: Path = typer.Option(Path("."), "--out"),
             as_json: bool = JSON) -> None:
     """The praise and exposure lists, ready to publish: PDF, DOCX and xlsx."""
     from subsidence.reports import tasks as rep
-    from subsidence.services import assessment as a
+    from subsidence.tasks import assessment as a
 
     with _session() as s:
         rows = a.ranking(s, year)
@@ -761,7 +761,7 @@ tables_app = typer.Typer(help="Excel import/export/templates of the task ledgers
 @tables_app.command("list")
 def t_list(as_json: bool = JSON) -> None:
     """The tables: fund-entries, fund-obligations, water-plans, hidden-factors, inspectors, ... ."""
-    from subsidence.services.tasks_io import TABLES
+    from subsidence.tasks.excel import TABLES
 
     rows = [{"table": t.name, "zh": t.zh, "columns": [f.zh for f in t.fields]} for t in TABLES.values()]
     _out(rows, as_json, "\n".join(f"{r['table']:<20} {r['zh']}" for r in rows)
@@ -771,8 +771,8 @@ def t_list(as_json: bool = JSON) -> None:
 @tables_app.command("template")
 def t_template(table: str, out: Path) -> None:
     """Write a blank template for TABLE (headers, dropdowns, instructions)."""
-    from subsidence.services.tasks_io import write_template
-    from subsidence.services.errors import ServiceError
+    from subsidence.tasks.excel import write_template
+    from subsidence.errors import ServiceError
 
     try:
         write_template(table, out)
@@ -784,7 +784,7 @@ def t_template(table: str, out: Path) -> None:
 @tables_app.command("export")
 def t_export(table: str, out: Path, as_json: bool = JSON) -> None:
     """Export TABLE to an .xlsx file with Chinese headers."""
-    from subsidence.services.tasks_io import export_table
+    from subsidence.tasks.excel import export_table
 
     with _session() as s:
         n = export_table(s, table, out)
@@ -795,7 +795,7 @@ def t_export(table: str, out: Path, as_json: bool = JSON) -> None:
 def t_import(table: str, file: Path, dry_run: bool = typer.Option(False, "--dry-run", help="Validate only."),
              as_json: bool = JSON) -> None:
     """Import FILE into TABLE: all rows valid or nothing changes; re-importing changes nothing."""
-    from subsidence.services.tasks_io import import_table
+    from subsidence.tasks.excel import import_table
 
     with _session(f"import {file.name}") as s:
         res = import_table(s, table, file)

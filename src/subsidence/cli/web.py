@@ -61,7 +61,7 @@ def run_server(engine, *, host: str | None = None, port: int | None = None, toda
 
     from subsidence.api.app import create_app
     from subsidence.db.session import make_sessionmaker
-    from subsidence.services.accounts import ensure_demo_accounts
+    from subsidence.demo.accounts import ensure_demo_accounts
     from subsidence.settings import get_settings
 
     settings = get_settings()
@@ -116,8 +116,8 @@ def user_add(
     """Create an account tied to its unit (its scope follows from role and unit)."""
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import transaction
-    from subsidence.services.accounts import create_user
-    from subsidence.services.errors import ServiceError
+    from subsidence.access.accounts import create_user
+    from subsidence.errors import ServiceError
 
     try:
         with transaction(ready_engine(), actor="cli:user-add") as session:
@@ -142,8 +142,8 @@ def user_token(
 
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import transaction
-    from subsidence.models import User
-    from subsidence.services.accounts import issue_token
+    from subsidence.access.models import User
+    from subsidence.access.accounts import issue_token
 
     with transaction(ready_engine(), actor="cli:user-token") as session:
         user = session.scalar(select(User).where(User.username == username))

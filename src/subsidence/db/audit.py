@@ -18,7 +18,7 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from subsidence.db.base import utcnow
-from subsidence.models.audit import AuditEvent
+from subsidence.core.models import AuditEvent
 
 SYSTEM_ACTOR = "system"
 

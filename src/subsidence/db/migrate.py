@@ -19,8 +19,45 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+class SchemaTooNew(RuntimeError):
+    """The database is stamped with a revision this version of the code does not know (a newer release
+    migrated it): nothing is changed; install that release (or newer) instead."""
+
+
+def known_revisions() -> set[str]:
+    """Every revision id of this version's migrations."""
+    from alembic.script import ScriptDirectory
+
+    return {s.revision for s in ScriptDirectory.from_config(alembic_config_for_scripts()).walk_revisions()}
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config_for_scripts()).get_current_head()
+
+
+def alembic_config_for_scripts() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def check_not_newer(engine: Engine) -> str | None:
+    """The database's revision; :class:`SchemaTooNew` when this code does not know it (issue 17)."""
+    rev = current_revision(engine)
+    if rev is not None and rev not in known_revisions():
+        raise SchemaTooNew(
+            f"database {engine.url.render_as_string(hide_password=True)} is at schema revision {rev!r}, which this "
+            f"version of subsidence does not know (its newest is {head_revision()!r}): a newer release has migrated "
+            "it. Nothing was changed; install that release or a newer one (a downgrade needs the newer release's "
+            "`subsidence db downgrade`).")
+    return rev
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema up to ``revision`` (default: newest)."""
+    """Bring the database schema up to ``revision`` (default: newest); refuses a database newer than the code."""
+    check_not_newer(engine)
     command.upgrade(alembic_config(engine), revision)
 
 

@@ -27,9 +27,10 @@ from subsidence.census.grid import Grid
 from subsidence.census.inputs import SubsidenceInput
 from subsidence.census.pipeline import Census, CensusArea
 from subsidence.geo import STORAGE_CRS
-from subsidence.models import Mine, Panel, SubsidenceArea
-from subsidence.models.enums import MovementStage
-from subsidence.services import census as svc
+from subsidence.core.models import Mine, Panel
+from subsidence.census.models import SubsidenceArea
+from subsidence.vocabulary import MovementStage
+from subsidence.census import service as svc
 
 log = logging.getLogger(__name__)
 

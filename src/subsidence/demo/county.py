@@ -23,14 +23,11 @@ from subsidence.demo.geography import (
     BANNER_CODE, BANNER_OUTLINE_LONLAT, ENTERPRISES, MINES, TASKS, TOWNS, UNITS,
 )
 from subsidence.geo import CGCS2000, STORAGE_CRS, transform_geometry
-from subsidence.models import (
-    AdminArea, CompensatedBuilding, Enterprise, GroundwaterWell, HazardPoint, Milestone, Mine, Panel, Problem,
-    Sensor, TaskAssignment, Unit,
-)
-from subsidence.models.enums import (
-    AreaLevel, DemolitionStatus, HazardType, MineStatus, MiningMethod, ProblemCategory, ProblemSource, ProblemState,
-    SensorKind, TaskRole, UnitKind,
-)
+from subsidence.core.models import AdminArea, Enterprise, Mine, Panel, TaskAssignment, Unit
+from subsidence.tasks.models import CompensatedBuilding, GroundwaterWell
+from subsidence.monitoring.models import HazardPoint, Sensor
+from subsidence.ledger.models import Milestone, Problem
+from subsidence.vocabulary import AreaLevel, DemolitionStatus, HazardType, MineStatus, MiningMethod, ProblemCategory, ProblemSource, ProblemState, SensorKind, TaskRole, UnitKind
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from subsidence.models import AcceptanceRecord, NoticeDelivery, Problem, RectificationNotice, Unit
-from subsidence.models.enums import ProblemState, UnitKind
-from subsidence.models.ledger import AcceptanceResult, DeliveryMethod
-from subsidence.services.notices import (DEFAULT_REQUIREMENT, LEGAL_BASIS, allocate_notice_seq, build_snapshot,
-                                         format_notice_number, issuer_name)
-from subsidence.services.progress import escalate_overdue
-from subsidence.services.workdays import default_calendar
+from subsidence.ledger.models import AcceptanceRecord, NoticeDelivery, Problem, RectificationNotice
+from subsidence.core.models import Unit
+from subsidence.vocabulary import ProblemState, UnitKind
+from subsidence.vocabulary import AcceptanceResult, DeliveryMethod
+from subsidence.ledger.notices import DEFAULT_REQUIREMENT, LEGAL_BASIS, allocate_notice_seq, build_snapshot, format_notice_number, issuer_name
+from subsidence.ledger.progress import escalate_overdue
+from subsidence.ledger.calendar import default_calendar
 
 S = ProblemState
 NOTICED = {S.NOTICE_ISSUED, S.RECTIFYING, S.SUBMITTED, S.RETURNED, S.ACCEPTED}

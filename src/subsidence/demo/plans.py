@@ -10,9 +10,10 @@ from shapely.geometry import box
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from subsidence.models import Mine, Panel
-from subsidence.models.plans import LandType, ParcelState, TreatedParcel
-from subsidence.services.plans import ParcelInput, register_plan, set_annual_plan
+from subsidence.core.models import Mine, Panel
+from subsidence.vocabulary import LandType, ParcelState
+from subsidence.plans.models import TreatedParcel
+from subsidence.plans.service import ParcelInput, register_plan, set_annual_plan
 
 LAND_TYPES = [LandType.GRASSLAND, LandType.FOREST, LandType.GRASSLAND, LandType.CROPLAND]
 
@@ -48,7 +49,7 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
             counts["annual_plans"] += 1
         # achievement: a few parcels along the first panels, states spread
         session.flush()
-        from subsidence.models.plans import AnnualPlan
+        from subsidence.plans.models import AnnualPlan
 
         for year in (2024, 2025):
             ap = session.scalar(select(AnnualPlan).where(AnnualPlan.mine_id == mine.id, AnnualPlan.year == year))
@@ -68,7 +69,7 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
                     illustrative=True))
                 counts["treated_parcels"] += 1
     session.flush()
-    from subsidence.services.plans import open_shortfall_problems
+    from subsidence.plans.service import open_shortfall_problems
 
     counts["problems"] = len(open_shortfall_problems(session, 2024, today))
     return counts

@@ -9,9 +9,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from subsidence.models import GroundwaterWell, Mine, Problem, Unit
-from subsidence.models.enums import CLOSED_STATES, MiningMethod
-from subsidence.services import assessment, fund, inspections, minehazards, water
+from subsidence.tasks.models import GroundwaterWell
+from subsidence.core.models import Mine, Unit
+from subsidence.ledger.models import Problem
+from subsidence.vocabulary import CLOSED_STATES, MiningMethod
+from subsidence.tasks import assessment, fund, inspections, minehazards, water
 
 LAND = ["grassland", "grassland", "forest", "other", "cropland"]
 FACTOR_TYPES = ["goaf_water", "old_workings", "fire_zone", "fault", "gas", "collapse_column"]

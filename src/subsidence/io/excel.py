@@ -255,7 +255,7 @@ def write_ledger(problems: Sequence[Any], path: str | Path, *, title: str | None
     order; their mine, town, units and milestones must be loadable (pass ORM objects from an open session).
     The file imports back with ``subsidence import problems``.
     """
-    from subsidence.services.exports import ledger_sheet
+    from subsidence.interchange.exports import ledger_sheet
 
     columns, rows, default_title = ledger_sheet(problems)
     subtitle = f"截至 {as_of.isoformat()}" if as_of else None

@@ -1,7 +1,7 @@
 """Reading and writing vector files (GeoPackage, Shapefile, GeoJSON) with pyogrio and shapely.
 
 This module knows file formats and encodings, nothing about the domain: it returns attribute records,
-shapely geometries and the file's CRS; the service layer (:mod:`subsidence.services.imports`) validates
+shapely geometries and the file's CRS; the service layer (:mod:`subsidence.interchange.imports`) validates
 and reprojects. Shapefile attributes written by Chinese offices are often GBK without a ``.cpg``;
 :func:`shapefile_encoding` decides the encoding from the ``.cpg`` or, failing that, from the bytes.
 """

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from subsidence.models.enums import Labelled
+from subsidence.vocabulary import Labelled
 
 
 class Level(IntEnum):

@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from subsidence.models import RectificationNotice
+from subsidence.ledger.models import RectificationNotice
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: East-Asian font named in DOCX files (Word on office PCs has it; LibreOffice substitutes a CJK face)

@@ -19,11 +19,11 @@ from xml.sax.saxutils import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from subsidence.models import Problem, RectificationNotice
-from subsidence.models.enums import ProblemState
+from subsidence.ledger.models import Problem, RectificationNotice
+from subsidence.vocabulary import ProblemState
 from subsidence.reports.notice import cjk_paragraph, cjk_table, date_zh, jinja_env, new_docx, save_docx
-from subsidence.services.notices import ISSUER_NAME, issuer_name
-from subsidence.services.progress import Progress, ProgressRow, changes_between, compute_progress
+from subsidence.ledger.notices import ISSUER_NAME, issuer_name
+from subsidence.ledger.progress import Progress, ProgressRow, changes_between, compute_progress
 
 PLAN_HEADERS = ["矿山", "计划面积(公顷)", "核查完成(公顷)", "差额(公顷)", "完成率", "预算(元)", "投入(元)", "是否按期"]
 COUNT_HEADERS = ["发现", "已下达通知", "整改中", "待验收", "立行立改", "已验收销号", "逾期", "按期销号", "超期销号"]
@@ -63,7 +63,7 @@ class ProgressReport:
 def build_report(session: Session, start: date, end: date) -> ProgressReport:
     """Collect everything the report shows (no rendering)."""
     if end < start:
-        from subsidence.services.errors import ValidationFailed
+        from subsidence.errors import ValidationFailed
 
         raise ValidationFailed(f"report period ends ({end}) before it starts ({start})")
     prog = compute_progress(session, end)
@@ -75,7 +75,7 @@ def build_report(session: Session, start: date, end: date) -> ProgressReport:
                                     RectificationNotice.issued_date <= end)) or 0
     accepted = sum(1 for c in changes if c["to"] == ProblemState.ACCEPTED.value)
     illustrative = bool(session.scalar(select(func.count()).select_from(Problem).where(Problem.illustrative)))
-    from subsidence.services.plans import plan_gap
+    from subsidence.plans.service import plan_gap
 
     plan_rows = [r.as_dict() for r in plan_gap(session, end.year, by="mine")]
     return ProgressReport(start, end, prog, changes, new_found, notices, accepted, illustrative,
@@ -239,6 +239,6 @@ def progress_docx(rep: ProgressReport, out: Path | str | None = None) -> bytes:
 def ledger_xlsx(session: Session, out: Path | str, as_of: date | None = None) -> Path:
     """The ledger in the layout offices exchange (written by :func:`subsidence.io.excel.write_ledger`)."""
     from subsidence.io.excel import write_ledger
-    from subsidence.services.progress import ledger_problems
+    from subsidence.ledger.progress import ledger_problems
 
     return write_ledger(ledger_problems(session, as_of), out, as_of=as_of)

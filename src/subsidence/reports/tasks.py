@@ -16,7 +16,7 @@ ISSUER = "伊金霍洛旗采煤沉陷区专项整治领导小组办公室"
 
 
 def _yuan(fen: int | None) -> str:
-    from subsidence.services.fund import format_yuan
+    from subsidence.tasks.fund import format_yuan
 
     return "—" if fen is None else format_yuan(fen)
 
@@ -47,7 +47,7 @@ def _table(header: list[str], rows: list[list[Any]], *, cls: str = "", nowrap: t
 def fund_report_html(s: dict[str, Any], issued: date) -> str:
     ob = s.get("obligation") or {}
     coeffs = ob.get("coefficients") or {}
-    from subsidence.services.fund import FACTOR_LABELS
+    from subsidence.tasks.fund import FACTOR_LABELS
 
     coeff_rows = [[FACTOR_LABELS[f][0], c["key"], c["value"], c["source"]] for f, c in coeffs.items()]
     entries = [[e["date"], e["code"], e["kind_zh"], _yuan(e["amount_fen"]), e["problem"] or "", e["works"] or "",

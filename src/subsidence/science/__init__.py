@@ -60,6 +60,6 @@ Public API (stable; other modules code against it)
     footprint_damage(tilt, curvature, strain, transform, footprints) -> BuildingDamage (per-building maxima
         over the footprint, grade 0 = outside the raster, governing indicator)
 
-Thin I/O lives elsewhere: ``subsidence.io.raster`` (GeoTIFF), ``subsidence.services.prediction`` (panels from
+Thin I/O lives elsewhere: ``subsidence.io.raster`` (GeoTIFF), ``subsidence.prediction.service`` (panels from
 a vector file or the database), CLI ``subsidence predict|invert|stability|damage``.
 """

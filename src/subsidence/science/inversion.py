@@ -16,6 +16,22 @@ Resolvability (refuse or warn rather than report noise as a result):
 * θ0 only matters for inclined seams; with every panel flat (dip < 1 deg) it is fixed at the initial value.
 * After the fit, a parameter whose standard deviation exceeds half its value, or that lies in the null space
   of the Jacobian, is reported as not resolved (warning).
+
+Honest uncertainties (issue 15):
+* ``noise="independent"`` (default) treats every value's error as independent. Levelling lines and InSAR
+  share errors between neighbours (benchmark ties, atmosphere); then the Jacobian standard deviations are about
+  half the real spread. ``noise="correlated"`` fits an exponential covariance
+  C(d) = sigma_c^2 exp(-d / L) + sigma_n^2 [d = 0] to the residuals of the first fit (per observation set and
+  component; L fitted or given as ``correlation_length_m``), refits by generalised least squares on residuals
+  whitened with its Cholesky factor, and reports (J^T C^-1 J)^-1. Sets larger than ``max_gls`` values are
+  subsampled (seeded) for the GLS step. The fitted model is in ``InversionResult.noise``.
+* A parameter held fixed is not known exactly. ``fixed_sigma`` (name -> 1-sigma) propagates its error into the
+  fitted parameters: cov += g g^T with g half the change of the fitted parameters when the fixed one is moved
+  by +/- 1 sigma (two refits from the solution; under a robust loss this is smaller, and closer to the
+  Monte-Carlo spread, than the linearised -(J^T J)^-1 J^T dr/d(fixed) sigma). When b
+  is fixed because the data cannot resolve it (vertical only, one LOS geometry), its error is propagated with
+  :data:`B_SIGMA_WHEN_FIXED` unless ``fixed_sigma`` says otherwise; ``std_fit`` keeps the part from the noise
+  alone and ``fixed_sigma`` lists what was propagated.
 """
 
 from __future__ import annotations
@@ -32,6 +48,9 @@ from subsidence.science.pim import PanelGeometry, PIMParams, ScienceInputError, 
 log = logging.getLogger(__name__)
 
 FITTABLE = ("q", "tan_beta", "b", "theta0_deg", "s_m")
+NOISE_MODELS = ("independent", "correlated")
+#: 1-sigma of b propagated when b must be fixed (Shendong practice b ~ 0.3, published 0.2-0.4) [verify].
+B_SIGMA_WHEN_FIXED = 0.08
 
 
 @dataclass
@@ -151,6 +170,12 @@ class InversionResult:
     n_obs: int
     starts: list[dict[str, Any]] = field(default_factory=list)
     resolved: dict[str, bool] = field(default_factory=dict)
+    #: standard deviations from the observation noise alone (``std`` adds the propagated fixed-parameter error)
+    std_fit: dict[str, float] = field(default_factory=dict)
+    #: fixed parameters whose error was propagated: name -> 1-sigma
+    fixed_sigma: dict[str, float] = field(default_factory=dict)
+    #: the noise model: {"kind": "independent"} or the fitted correlated model per set
+    noise: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """PARAMS.json content: the parameters (readable by ``PIMParams.from_dict``) plus an ``inversion`` block."""
@@ -166,6 +191,9 @@ class InversionResult:
             "cost": self.cost,
             "correlation": self.correlation,
             "starts": self.starts,
+            "std_fit": self.std_fit,
+            "fixed_sigma": self.fixed_sigma,
+            "noise": self.noise,
         }
         return out
 
@@ -245,7 +273,9 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
            initial: PIMParams | None = None, fit: Sequence[str] = FITTABLE, fixed: dict[str, float] | None = None,
            bounds: dict[str, tuple[float, float]] | None = None, loss: str = "soft_l1",
            f_scale: float = 2.0, n_starts: int = 8, seed: int = 0, max_obs: int = 20000,
-           at: Any = None, time_function: Any = None) -> InversionResult:
+           at: Any = None, time_function: Any = None, noise: str = "independent",
+           correlation_length_m: float | None = None, fixed_sigma: dict[str, float] | None = None,
+           max_gls: int = 2500) -> InversionResult:
     """Fit PIM parameters to observations; see the module docstring for method and resolvability rules.
 
     panels: the panels whose mining caused the observed (final or current) displacement; observations: one or
@@ -255,7 +285,10 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
     f_scale: robust-loss scale in units of sigma; n_starts: starts (initial guess + n_starts-1 Latin hypercube);
     max_obs: larger observation sets are subsampled (seeded) to this many values per set; at /
     time_function: observations taken on date ``at`` while mining advances (dynamic model, see
-    :mod:`subsidence.science.dynamics`); None -> the final static basin.
+    :mod:`subsidence.science.dynamics`); None -> the final static basin. noise: ``independent`` |
+    ``correlated`` (fitted exponential covariance and GLS, ``correlation_length_m`` fixes L, sets above
+    ``max_gls`` values are subsampled); fixed_sigma: name -> 1-sigma of a fixed parameter, propagated into the
+    fitted ones (b fixed for lack of horizontal information gets :data:`B_SIGMA_WHEN_FIXED` by default).
     """
     from scipy.optimize import least_squares
     from scipy.stats import qmc
@@ -268,6 +301,15 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
         raise ScienceInputError("no observations")
     if loss not in ("soft_l1", "huber", "linear", "cauchy", "arctan"):
         raise ScienceInputError(f"loss {loss!r}: use soft_l1 or huber")
+    if noise not in NOISE_MODELS:
+        raise ScienceInputError(f"noise {noise!r}: choose from {', '.join(NOISE_MODELS)}")
+    if correlation_length_m is not None and not correlation_length_m > 0:
+        raise ScienceInputError(f"correlation_length_m={correlation_length_m!r} must be > 0 m")
+    fsig = {k: float(v) for k, v in (fixed_sigma or {}).items()}
+    for k, v in fsig.items():
+        if k not in FITTABLE or not (math.isfinite(v) and v >= 0):
+            raise ScienceInputError(f"fixed_sigma {k}={v!r}: give a parameter from {', '.join(FITTABLE)} and a "
+                                    "1-sigma >= 0")
     rng = np.random.default_rng(seed)
     obs = [_subsample(o, max_obs, rng) for o in obs]
     initial = initial or PIMParams(q=0.7, tan_beta=2.2, b=0.3, theta0_deg=90.0, s_m=0.0)
@@ -294,6 +336,11 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
         why = ("one LOS geometry cannot resolve b" if los_sets else "vertical-only observations cannot resolve b")
         fixed_reason["b"] = f"{why}: fixed at {initial.b}; add GNSS horizontal data or a second LOS geometry"
         warnings.append(f"b not fitted: {fixed_reason['b']}")
+        if los_sets and "b" not in fsig:
+            # b moves LOS values (the horizontal part), so its error matters: propagate a stated 1-sigma
+            fsig["b"] = B_SIGMA_WHEN_FIXED
+        if "b" in fsig:
+            fixed_reason["b"] += f" (its error, 1-sigma {fsig['b']:g}, is propagated into the fitted parameters)"
     if "theta0_deg" in free and all(p.dip_deg < 1.0 for p in plist):
         free.remove("theta0_deg")
         fixed_reason["theta0_deg"] = f"all panels are flat (dip < 1 deg): theta0 fixed at {initial.theta0_deg}"
@@ -321,15 +368,23 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
     if n_obs <= len(free):
         raise ScienceInputError(f"{n_obs} observed values cannot determine {len(free)} parameters {free}")
 
-    def params_of(p: np.ndarray) -> PIMParams:
-        return base.replace(**{k: float(v) for k, v in zip(free, p)})
+    def params_of(p: np.ndarray, extra: dict[str, float] | None = None) -> PIMParams:
+        return base.replace(**{k: float(v) for k, v in zip(free, p)}, **(extra or {}))
 
-    def resid(p: np.ndarray) -> np.ndarray:
+    whiten: dict[str, Any] = {"idx": None, "L": None}
+
+    def resid(p: np.ndarray, extra: dict[str, float] | None = None) -> np.ndarray:
+        n_out = n_obs if whiten["idx"] is None else len(whiten["idx"])
         try:
-            pred = np.concatenate(_predict_obs(plist, params_of(p), obs, at, time_function))
+            pred = np.concatenate(_predict_obs(plist, params_of(p, extra), obs, at, time_function))
         except ScienceInputError:
-            return np.full(n_obs, 1e6)
-        return (pred - y_obs) / y_sig
+            return np.full(n_out, 1e6)
+        if whiten["idx"] is None:
+            return (pred - y_obs) / y_sig
+        from scipy.linalg import solve_triangular
+
+        i = whiten["idx"]
+        return solve_triangular(whiten["L"], pred[i] - y_obs[i], lower=True)
 
     x0 = np.clip(np.array([getattr(base, k) for k in free], dtype=float), lo, hi)
     starts = [x0]
@@ -347,12 +402,22 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
         if best is None or res.cost < best.cost:
             best = res
     assert best is not None
+    noise_info: dict[str, Any] = {"kind": "independent"}
+    if noise == "correlated":
+        pos_x, pos_y, group, labels = _value_positions(obs)
+        r_mm = resid(best.x) * y_sig
+        idx, Lc, noise_info = _correlated_noise(r_mm, pos_x, pos_y, group, correlation_length_m, max_gls, rng,
+                                                 labels)
+        whiten["idx"], whiten["L"] = idx, Lc
+        best = least_squares(resid, best.x, bounds=(lo, hi), loss=loss, f_scale=f_scale, x_scale=scale,
+                             method="trf", max_nfev=200 * (len(free) + 1))
+        tried.append({"start": "gls", "end": dict(zip(free, map(float, best.x))), "cost": float(best.cost)})
     fitted = params_of(best.x)
 
     # uncertainties from the (loss-modified) Jacobian
     J = best.jac
     r = best.fun
-    dof = max(1, n_obs - len(free))
+    dof = max(1, len(r) - len(free))
     s2 = float(np.sum(r**2) / dof)
     Js = J * scale[None, :]
     U, sv, Vt = np.linalg.svd(Js, full_matrices=False)
@@ -360,6 +425,28 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
     inv_s = np.where(sv > tol, 1.0 / np.where(sv > 0, sv, 1.0), 0.0)
     cov_s = (Vt.T * inv_s**2) @ Vt * s2
     cov = cov_s * np.outer(scale, scale)
+    std_fit = np.sqrt(np.clip(np.diag(cov), 0, None))
+    propagated: dict[str, float] = {}
+    for name, sig in fsig.items():
+        if name in free or sig == 0.0:
+            continue
+        # the fitted parameters' response to the fixed one off by +/- 1 sigma: two refits from the solution
+        # (a linearised G = -(J^T J)^-1 J^T dr/d(fixed) overstates it under a robust loss, which down-weights
+        # the systematic misfit a wrong fixed value leaves)
+        v0 = float(getattr(base, name))
+        ends = []
+        for sgn in (1.0, -1.0):
+            extra = {name: v0 + sgn * sig}
+            try:
+                params_of(best.x, extra)
+            except ScienceInputError:
+                extra = {name: v0}
+            rr = least_squares(lambda p, e=extra: resid(p, e), best.x, bounds=(lo, hi), loss=loss, f_scale=f_scale,
+                               x_scale=scale, method="trf", max_nfev=100 * (len(free) + 1))
+            ends.append(rr.x)
+        g = 0.5 * (ends[0] - ends[1])
+        cov = cov + np.outer(g, g)
+        propagated[name] = sig
     std = np.sqrt(np.clip(np.diag(cov), 0, None))
     null = np.zeros(len(free), dtype=bool)
     for i, svi in enumerate(sv):
@@ -393,6 +480,9 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
     return InversionResult(
         params=fitted,
         std={k: float(v) for k, v in zip(free, std)},
+        std_fit={k: float(v) for k, v in zip(free, std_fit)},
+        fixed_sigma=propagated,
+        noise=noise_info,
         correlation=corr,
         fixed=fixed_reason,
         warnings=warnings,
@@ -404,6 +494,127 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
         starts=tried,
         resolved=resolved,
     )
+
+
+def _value_positions(obs: Sequence[Observation]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """x, y (m), a group id (observation set x component) for every observed value, in residual order, and the
+    groups' labels."""
+    xs, ys, gs, labels = [], [], [], []
+    for o in obs:
+        comps = ([("vertical", o.subsidence_mm), ("east", o.east_mm), ("north", o.north_mm)]
+                 if isinstance(o, PointObservations) else [("los", o.los_mm)])
+        for cname, comp in comps:
+            if comp is None:
+                continue
+            xs.append(o.x)
+            ys.append(o.y)
+            gs.append(np.full(len(o.x), len(labels)))
+            labels.append(f"{o.name}:{cname}")
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(gs), labels
+
+
+def fit_exponential_covariance(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, *,
+                               correlation_length_m: float | None = None, n_bins: int = 15,
+                               max_pairs: int = 400_000, rng: np.random.Generator | None = None,
+                               ml: bool = True, ml_max: int = 800) -> tuple[float, float, float]:
+    """(sigma_c mm, sigma_n mm, L m) of C(d) = sigma_c^2 exp(-d/L) + sigma_n^2 [d = 0] fitted to residuals.
+
+    Start: method of moments (mean products r_i r_j of mean-removed residuals binned by distance, fitted by
+    least squares in the bins, weights the pair counts; the nugget is what the total variance leaves over);
+    then, with ``ml``, maximum likelihood on at most ``ml_max`` values.
+    """
+    from scipy.optimize import least_squares
+
+    rng = rng or np.random.default_rng(0)
+    r = np.asarray(r_mm, dtype=float) - float(np.mean(r_mm))
+    n = len(r)
+    var = float(np.mean(r**2))
+    if n < 8 or var <= 0:
+        return math.sqrt(max(var, 0.0)), 0.0, float(correlation_length_m or 1.0)
+    if n * (n - 1) // 2 <= max_pairs:
+        i, j = np.triu_indices(n, k=1)
+    else:
+        i = rng.integers(0, n, max_pairs)
+        j = rng.integers(0, n, max_pairs)
+        keep = i != j
+        i, j = i[keep], j[keep]
+    d = np.hypot(x[i] - x[j], y[i] - y[j])
+    prod = r[i] * r[j]
+    dmax = float(np.quantile(d, 0.5))
+    edges = np.linspace(0.0, max(dmax, 1e-6), n_bins + 1)
+    b = np.clip(np.digitize(d, edges) - 1, 0, n_bins - 1)
+    sel = d <= dmax
+    cnt = np.bincount(b[sel], minlength=n_bins).astype(float)
+    ssum = np.bincount(b[sel], weights=prod[sel], minlength=n_bins)
+    dsum = np.bincount(b[sel], weights=d[sel], minlength=n_bins)
+    ok = cnt > 0
+    cb, db, wb = ssum[ok] / cnt[ok], dsum[ok] / cnt[ok], np.sqrt(cnt[ok])
+
+    def model(p: np.ndarray) -> np.ndarray:
+        c2 = p[0]
+        ell = correlation_length_m if correlation_length_m is not None else math.exp(p[1])
+        return c2 * np.exp(-db / ell)
+
+    ell0 = correlation_length_m or max(float(np.median(db)), 1.0)
+    p0 = np.array([max(float(cb[0]), 0.1 * var), math.log(ell0)])
+    res = least_squares(lambda p: (model(p) - cb) * wb, p0, bounds=([0.0, math.log(1e-3)], [var, math.log(1e7)]))
+    c2 = float(min(res.x[0], var))
+    ell = float(correlation_length_m if correlation_length_m is not None else math.exp(res.x[1]))
+    if not ml:
+        return math.sqrt(c2), math.sqrt(max(var - c2, 1e-6 * var)), ell
+    # refine by maximum likelihood (Gaussian, exponential covariance + nugget) on at most ml_max values: the
+    # binned moments alone are biased when L is not small against the extent of the data
+    from scipy.optimize import minimize
+
+    k = np.arange(n) if n <= ml_max else np.sort(rng.choice(n, ml_max, replace=False))
+    rk = r[k]
+    dk = np.hypot(x[k][:, None] - x[k][None, :], y[k][:, None] - y[k][None, :])
+    eye = np.eye(len(k))
+
+    def nll(p: np.ndarray) -> float:
+        sc2, sn2 = math.exp(p[0]), math.exp(p[1])
+        ell_ = correlation_length_m if correlation_length_m is not None else math.exp(p[2])
+        c = sc2 * np.exp(-dk / ell_) + sn2 * eye
+        try:
+            lc = np.linalg.cholesky(c)
+        except np.linalg.LinAlgError:
+            return 1e30
+        z = np.linalg.solve(lc, rk)
+        return float(np.sum(np.log(np.diag(lc))) + 0.5 * z @ z)
+
+    q0 = np.array([math.log(max(c2, 1e-3 * var)), math.log(max(var - c2, 0.05 * var)), math.log(ell)])
+    out = minimize(nll, q0, method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-4, "maxiter": 400})
+    sc2, sn2 = math.exp(out.x[0]), math.exp(out.x[1])
+    ell = float(correlation_length_m if correlation_length_m is not None else math.exp(out.x[2]))
+    return math.sqrt(sc2), math.sqrt(sn2), ell
+
+
+def _correlated_noise(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, group: np.ndarray,
+                      correlation_length_m: float | None, max_gls: int, rng: np.random.Generator,
+                      names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Indices used for the GLS step, the Cholesky factor of their covariance and the fitted model per group."""
+    idx_all = []
+    blocks = []
+    info: dict[str, Any] = {"kind": "correlated", "groups": []}
+    groups = np.unique(group)
+    per = max(50, max_gls // max(1, len(groups)))
+    for g in groups:
+        idx = np.flatnonzero(group == g)
+        sc, sn, ell = fit_exponential_covariance(r_mm[idx], x[idx], y[idx],
+                                                 correlation_length_m=correlation_length_m, rng=rng)
+        if len(idx) > per:
+            idx = np.sort(rng.choice(idx, per, replace=False))
+        d = np.hypot(x[idx][:, None] - x[idx][None, :], y[idx][:, None] - y[idx][None, :])
+        c = sc**2 * np.exp(-d / ell) + np.eye(len(idx)) * sn**2
+        idx_all.append(idx)
+        blocks.append(c)
+        info["groups"].append({"set": names[int(g)], "sigma_correlated_mm": round(sc, 3), "sigma_independent_mm": round(sn, 3),
+                               "correlation_length_m": round(ell, 1), "values_used": int(len(idx))})
+    from scipy.linalg import block_diag, cholesky
+
+    cov = block_diag(*blocks)
+    L = cholesky(cov + np.eye(len(cov)) * 1e-9 * float(np.mean(np.diag(cov))), lower=True)
+    return np.concatenate(idx_all), L, info
 
 
 def _subsample(o: Observation, max_obs: int, rng: np.random.Generator) -> Observation:

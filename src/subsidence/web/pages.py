@@ -14,9 +14,10 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from subsidence.api.deps import LANG_COOKIE, Lang, OptionalUser, SessionDep, Today
-from subsidence.models import HazardPoint, Mine
-from subsidence.models.enums import HazardType, MovementStage, ReviewState
-from subsidence.services import authz
+from subsidence.monitoring.models import HazardPoint
+from subsidence.core.models import Mine
+from subsidence.vocabulary import HazardType, MovementStage, ReviewState
+from subsidence.access import policy as authz
 from subsidence.web.i18n import catalogue, translate
 
 router = APIRouter(include_in_schema=False)
@@ -122,7 +123,7 @@ def problem_page(problem_id: int, request: Request, session: SessionDep, actor: 
 def gate_page(request: Request, session: SessionDep, actor: OptionalUser, lang: Lang) -> Response:
     if actor.user_id is None:
         return _login_redirect(request)
-    from subsidence.services.gate import APPLICATION_LABELS
+    from subsidence.vocabulary import APPLICATION_LABELS
 
     mines = [(m.licence_no, m.name_zh) for m in session.scalars(authz.visible(actor, "mine").order_by(Mine.licence_no))]
     apps = [(a.value, zh if lang.startswith("zh") else en) for a, (zh, en) in APPLICATION_LABELS.items()]
@@ -144,8 +145,8 @@ def portal_page(request: Request, session: SessionDep, actor: OptionalUser, toda
         f = _fund_summary(session, mine, today)
         if f:
             funds.append({"mine": m["name"], **f})
-    from subsidence.models.ledger import RectificationNotice
-    from subsidence.models import Problem
+    from subsidence.ledger.models import RectificationNotice
+    from subsidence.ledger.models import Problem
 
     notices = [{"code": n.code, "problem_id": n.problem_id, "issued_date": n.issued_date.isoformat(),
                 "deadline": n.deadline.isoformat(), "delivered": bool(n.deliveries)}

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from subsidence.api.deps import CurrentUser, IdPath, SessionDep
 from subsidence.api.routes.problems import _history
-from subsidence.models import MonitorAssignment, User
-from subsidence.models.enums import Role
-from subsidence.services import accounts, authz
+from subsidence.access.models import MonitorAssignment, User
+from subsidence.vocabulary import Role
+from subsidence.access import accounts, policy as authz
 
 router = APIRouter(tags=["admin"])
 
@@ -63,7 +63,7 @@ def record_history(resource: str, record_id: IdPath,
                    session: SessionDep, actor: CurrentUser) -> dict:
     """Who changed what and when, for any record the caller may read (404 otherwise)."""
     if resource not in ENTITY:
-        from subsidence.services.errors import NotFound
+        from subsidence.errors import NotFound
 
         raise NotFound(f"no history for {resource!r}; one of {sorted(ENTITY)}")
     obj = authz.get_visible(session, actor, resource, record_id)

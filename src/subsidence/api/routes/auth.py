@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from subsidence.api.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, IdPath, SessionDep
-from subsidence.services import accounts, authz
-from subsidence.models import User
+from subsidence.access import accounts, policy as authz
+from subsidence.access.models import User
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 

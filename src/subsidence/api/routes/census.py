@@ -10,10 +10,10 @@ from fastapi.responses import Response
 from subsidence.api.deps import CurrentUser, IdPath, IdQuery, Lang, SessionDep
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import _history
-from subsidence.models import SubsidenceArea
-from subsidence.models.enums import MovementStage, ReviewState
-from subsidence.services import authz
-from subsidence.services.errors import ValidationFailed
+from subsidence.census.models import SubsidenceArea
+from subsidence.vocabulary import MovementStage, ReviewState
+from subsidence.access import policy as authz
+from subsidence.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/subsidence-areas", tags=["census"])
 
@@ -92,7 +92,7 @@ def _area_series(session, area: SubsidenceArea) -> dict[str, Any] | None:
         import shapely
 
         from subsidence.science.pim import PIMParams, predict_points
-        from subsidence.services.prediction import load_panels_db
+        from subsidence.prediction.service import load_panels_db
 
         pset = load_panels_db(session, mine_id=area.mine_id)
     except Exception:  # noqa: BLE001 - no panels, no prediction: the record shows without charts

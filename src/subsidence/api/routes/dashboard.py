@@ -13,9 +13,9 @@ from subsidence.api.deps import CurrentUser, Lang, SessionDep, Today
 from subsidence.api.cache import cached_response, store_response
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import PROBLEM_COLUMNS, WORKING_STATES, list_problems, problem_filters
-from subsidence.models import Problem
-from subsidence.models.enums import ProblemCategory, ProblemState
-from subsidence.services import authz
+from subsidence.ledger.models import Problem
+from subsidence.vocabulary import ProblemCategory, ProblemState
+from subsidence.access import policy as authz
 
 router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
 
@@ -39,7 +39,7 @@ Fmt = Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")]
 
 def due_soon_days() -> int:
     try:
-        from subsidence.services.workdays import DUE_SOON_WORKDAYS
+        from subsidence.ledger.calendar import DUE_SOON_WORKDAYS
     except ImportError:  # pragma: no cover
         return 7
     return int(DUE_SOON_WORKDAYS) + 2  # working days → calendar days, with a weekend
@@ -47,7 +47,7 @@ def due_soon_days() -> int:
 
 def timeline(today: date, lang: str) -> dict:
     try:
-        from subsidence.services.progress import PHASES
+        from subsidence.ledger.progress import PHASES
 
         phases = [(p.no, p.name_zh, p.name_en, p.start, p.end) for p in PHASES]
     except ImportError:  # pragma: no cover
@@ -104,7 +104,7 @@ def progress(request: Request, session: SessionDep, actor: CurrentUser, today: T
     """Counts as of today from the ledger's progress service (found, noticed, rectifying, accepted,
     overdue; on time vs late). County-wide aggregates: for the office, departments and towns."""
     authz.authorize_action(actor, "read", "dashboard")
-    from subsidence.api.progress_today import progress_today
+    from subsidence.ledger.today import progress_today
 
     if fmt == "json" and (hit := cached_response(request, session, actor, lang, today)) is not None:
         return hit

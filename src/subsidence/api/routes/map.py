@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse, Response
 
 from subsidence.api.cache import cached_response, store_response
 from subsidence.api.deps import CurrentUser, IdQuery, Lang, SessionDep, Today
-from subsidence.services import authz, layers
+from subsidence.access import policy as authz
+from subsidence.mapping import layers
 
 router = APIRouter(prefix="/api/layers", tags=["map"])
 

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from subsidence.api.deps import CurrentUser, IdPath, IdQuery, Lang, SessionDep, Today
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import _history, list_problems
-from subsidence.models import AdminArea, Enterprise, Mine, Problem
-from subsidence.models.enums import CLOSED_STATES
-from subsidence.services import authz
-from subsidence.services.errors import NotFound, ValidationFailed
+from subsidence.core.models import AdminArea, Enterprise, Mine
+from subsidence.ledger.models import Problem
+from subsidence.vocabulary import CLOSED_STATES
+from subsidence.access import policy as authz
+from subsidence.errors import NotFound, ValidationFailed
 
 router = APIRouter(tags=["mines"])
 
@@ -73,7 +74,7 @@ def get_mine(mine_id: IdPath, session: SessionDep, actor: CurrentUser, lang: Lan
 def _fund_summary(session, mine, today):
     """The restoration-fund position of the mine (task ledger service, when installed)."""
     try:
-        from subsidence.services import fund
+        from subsidence.tasks import fund
     except ImportError:
         return None
     try:
@@ -107,7 +108,7 @@ def gate_lookup(session: SessionDep, actor: CurrentUser, today: Today,
                 application: Annotated[str, Query(max_length=60)] = "new_licence") -> dict:
     """Every query is logged by the gate service. Enterprises may ask only about their own mines."""
     authz.authorize_action(actor, "gate_query", "mine")
-    from subsidence.services import gate
+    from subsidence.gate import service as gate
 
     key = mine.strip()
     target = None

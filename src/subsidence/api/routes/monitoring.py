@@ -18,10 +18,11 @@ from subsidence.api.deps import CurrentUser, IdPath, IdQuery, Lang, SessionDep, 
 from subsidence.api.cache import cached_response, store_response
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import _call_flex, _history
-from subsidence.models import AdminArea, HazardPoint, Sensor
-from subsidence.models.enums import HazardType
-from subsidence.services import authz
-from subsidence.services.errors import NotFound, ValidationFailed
+from subsidence.core.models import AdminArea
+from subsidence.monitoring.models import HazardPoint, Sensor
+from subsidence.vocabulary import HazardType
+from subsidence.access import policy as authz
+from subsidence.errors import NotFound, ValidationFailed
 
 router = APIRouter(tags=["monitoring"])
 
@@ -56,7 +57,7 @@ def hazard_dict(h: HazardPoint, town: str | None, lang: str) -> dict[str, Any]:
 
 
 def _levels(session, ids: list[int]) -> dict[int, Any]:
-    alarms = _svc("subsidence.services.alarms")
+    alarms = _svc("subsidence.monitoring.queries")
     fn = getattr(alarms, "current_levels", None) if alarms else None
     if fn is None or not ids:
         return {}
@@ -100,11 +101,11 @@ def sensor_series(session, sensor: Sensor, limit: int = 2000) -> dict[str, Any]:
     """The sensor's newest observations (≤ ``limit``) and its alarm thresholds, from the monitoring service."""
     out: dict[str, Any] = {"sensor": sensor.code, "kind": sensor.kind.value, "unit": sensor.unit,
                            "points": [], "thresholds": []}
-    ingest = _svc("subsidence.services.ingest")
+    ingest = _svc("subsidence.monitoring.ingest")
     if ingest is not None and hasattr(ingest, "series"):
         t, v = ingest.series(session, sensor.id, limit=limit)
         out["points"] = [{"t": f"{str(ti)}Z", "v": float(vi)} for ti, vi in zip(t, v)]
-    alarms = _svc("subsidence.services.alarms")
+    alarms = _svc("subsidence.monitoring.queries")
     thr = getattr(alarms, "thresholds_for", None) if alarms else None
     if thr is not None:
         try:
@@ -204,7 +205,7 @@ def list_alarms(session: SessionDep, actor: CurrentUser, lang: Lang,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                 fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json") -> Response:
     authz.authorize_action(actor, "read", "hazard_point")
-    alarms = _svc("subsidence.services.alarms")
+    alarms = _svc("subsidence.monitoring.queries")
     feed = getattr(alarms, "feed", None) if alarms else None
     rows: list[dict[str, Any]] = []
     if feed is not None:
@@ -226,7 +227,7 @@ def list_alarms(session: SessionDep, actor: CurrentUser, lang: Lang,
 @router.post("/api/alarms/{alarm_id}/ack", summary="确认预警 / acknowledge an alarm")
 def ack_alarm(alarm_id: IdPath, session: SessionDep, actor: CurrentUser,
               note: Annotated[str | None, Query(max_length=500)] = None) -> dict:
-    alarms = _svc("subsidence.services.alarms")
+    alarms = _svc("subsidence.monitoring.evaluation")
     fn = getattr(alarms, "acknowledge", None) if alarms else None
     get = getattr(alarms, "get_alarm", None) if alarms else None
     if fn is None or get is None:

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from subsidence.api.deps import CurrentUser, IdPath, SessionDep
-from subsidence.services import authz
-from subsidence.services.errors import NotFound, ValidationFailed
+from subsidence.access import policy as authz
+from subsidence.errors import NotFound, ValidationFailed
 
 router = APIRouter(tags=["monitoring"])
 
@@ -39,8 +39,8 @@ class ObservationBatch(BaseModel):
 
 @router.post("/api/observations/batch", summary="批量上传监测数据 / ingest a batch of observations")
 def post_batch(batch: ObservationBatch, session: SessionDep, actor: CurrentUser) -> dict[str, Any]:
-    from subsidence.services.alarms import evaluate
-    from subsidence.services.ingest import ingest_batch
+    from subsidence.monitoring.evaluation import evaluate
+    from subsidence.monitoring.ingest import ingest_batch
 
     session.info["actor"] = actor.audit_name
     # the service decides what the actor may write (sensor policy, "observe"): Forbidden → 403, nothing stored
@@ -58,7 +58,7 @@ def get_buckets(sensor_id: IdPath, session: SessionDep, actor: CurrentUser,
                 start: datetime | None = None, end: datetime | None = None,
                 bucket_s: Annotated[int, Query(ge=60, le=31 * 86400)] = 3600) -> dict[str, Any]:
     from subsidence.db.base import utcnow
-    from subsidence.services.ingest import bucketed
+    from subsidence.monitoring.ingest import bucketed
 
     for name, t in (("start", start), ("end", end)):
         if t is not None and t.utcoffset() is None:

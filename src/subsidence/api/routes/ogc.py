@@ -13,8 +13,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from subsidence.api.deps import CurrentUser, IdPath, Lang, SessionDep
-from subsidence.services import authz, layers
-from subsidence.services.errors import NotFound
+from subsidence.access import policy as authz
+from subsidence.mapping import layers
+from subsidence.errors import NotFound
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 

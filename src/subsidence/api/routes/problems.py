@@ -1,6 +1,6 @@
 """The problem ledger over HTTP: list/filter/export, detail with history, add, transitions, notices, evidence.
 
-Every handler goes through :mod:`subsidence.services.authz` (scope of the list, 404 outside it, 403 for
+Every handler goes through :mod:`subsidence.access.policy` (scope of the list, 404 outside it, 403 for
 a forbidden action) and the ledger's services (lifecycle, notices, evidence) for the rules.
 """
 
@@ -19,16 +19,17 @@ from sqlalchemy.orm import Session
 from subsidence.api.deps import MAX_ID, CurrentUser, IdPath, IdQuery, Lang, SessionDep, SettingsDep, Today
 from subsidence.api.cache import cached_response, store_response
 from subsidence.api.exports import Column, table_response
-from subsidence.models import AdminArea, AuditEvent, Mine, Problem, Unit
-from subsidence.models.enums import CLOSED_STATES, ProblemCategory, ProblemSource, ProblemState
-from subsidence.services import authz
-from subsidence.services.errors import NotFound, ValidationFailed
+from subsidence.core.models import AdminArea, AuditEvent, Mine, Unit
+from subsidence.ledger.models import Problem
+from subsidence.vocabulary import CLOSED_STATES, ProblemCategory, ProblemSource, ProblemState
+from subsidence.access import policy as authz
+from subsidence.errors import NotFound, ValidationFailed
 
 router = APIRouter(prefix="/api/problems", tags=["problems"])
 
 #: states in which a passed deadline makes a problem overdue (the ledger's definition when installed)
 try:
-    from subsidence.services.lifecycle import WORKING_STATES
+    from subsidence.ledger.lifecycle import WORKING_STATES
 except ImportError:  # pragma: no cover - ledger not installed
     WORKING_STATES = frozenset(set(ProblemState) - CLOSED_STATES - {ProblemState.SUBMITTED})
 
@@ -48,7 +49,7 @@ PROBLEM_COLUMNS = [
 def _service(name: str):
     """A ledger service module when installed (the web grows as the other parts land)."""
     try:
-        return importlib.import_module(f"subsidence.services.{name}")
+        return importlib.import_module(f"subsidence.ledger.{name}")
     except ImportError:
         return None
 
@@ -240,7 +241,7 @@ def _detail(session: Session, actor: authz.Actor, problem: Problem, today: date,
 
 def _evidence_list(session: Session, problem: Problem) -> list[dict[str, Any]]:
     try:
-        from subsidence.models.ledger import Evidence
+        from subsidence.ledger.models import Evidence
     except ImportError:  # pragma: no cover
         return []
     rows = session.scalars(select(Evidence).where(Evidence.problem_id == problem.id).order_by(Evidence.id))
@@ -319,7 +320,7 @@ def post_notice(problem_id: IdPath, body: NoticeIn, session: SessionDep, actor: 
 def get_notice_document(problem_id: IdPath, notice_id: IdPath, session: SessionDep, actor: CurrentUser,
                         settings: SettingsDep, fmt: Annotated[Literal["pdf", "docx"], Query(alias="format")] = "pdf"):
     problem = authz.get_visible(session, actor, "problem", problem_id)
-    from subsidence.models.ledger import RectificationNotice
+    from subsidence.ledger.models import RectificationNotice
 
     notice = session.get(RectificationNotice, notice_id)
     if notice is None or notice.problem_id != problem.id:
@@ -396,7 +397,7 @@ async def post_evidence(
 @router.get("/{problem_id}/evidence/{evidence_id}", summary="下载佐证材料 / download evidence")
 def get_evidence(problem_id: IdPath, evidence_id: IdPath, session: SessionDep, actor: CurrentUser, settings: SettingsDep):
     problem = authz.get_visible(session, actor, "problem", problem_id)
-    from subsidence.models.ledger import Evidence
+    from subsidence.ledger.models import Evidence
 
     ev = session.get(Evidence, evidence_id)
     if ev is None or ev.problem_id != problem.id:

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from subsidence.api.deps import Lang, OptionalUser, SessionDep, Today
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import _call_flex
-from subsidence.services import authz
+from subsidence.access import policy as authz
 
 router = APIRouter(prefix="/api/public", tags=["public"])
 
@@ -24,7 +24,7 @@ RESULT_COLUMNS = [
 
 def published_results(session) -> list[dict[str, Any]]:
     try:
-        mod = importlib.import_module("subsidence.services.inspections")
+        mod = importlib.import_module("subsidence.tasks.inspections")
     except ImportError:
         return []
     return mod.public_results(session)
@@ -32,7 +32,7 @@ def published_results(session) -> list[dict[str, Any]]:
 
 def praise_exposure(session, today) -> dict[str, list[dict[str, Any]]]:
     """The published praise (表扬) and exposure (曝光) lists of the annual assessment, when installed."""
-    for name in ("subsidence.services.assessment", "subsidence.services.assessments"):
+    for name in ("subsidence.tasks.assessment", "subsidence.services.assessments"):
         try:
             mod = importlib.import_module(name)
         except ImportError:

@@ -13,8 +13,8 @@ from fastapi.responses import Response
 
 from subsidence.api.deps import CurrentUser, SessionDep, Today
 from subsidence.api.exports import _disposition
-from subsidence.services import authz
-from subsidence.services.errors import ValidationFailed
+from subsidence.access import policy as authz
+from subsidence.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/reports", tags=["dashboard"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import subsidence.models  # noqa: F401  (registers the tables)
+import subsidence.schema  # noqa: F401  (registers the tables)
 from subsidence.db.base import Base
 
 config = context.config

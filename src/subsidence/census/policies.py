@@ -1,0 +1,14 @@
+"""Who may read and review subsidence areas."""
+
+from __future__ import annotations
+
+from subsidence.access.policy import ALL, Policy, R, mine_scoped, register_policy, town_scoped
+from subsidence.census.models import SubsidenceArea
+
+_county = {R.OFFICE: ALL, R.DEPARTMENT: ALL}
+
+register_policy(Policy("subsidence_area", SubsidenceArea, label_zh="沉陷区", rules={
+    "read": {**_county, R.TOWN: town_scoped(SubsidenceArea.town_id),
+             R.ENTERPRISE: mine_scoped(SubsidenceArea.mine_id)},
+    "review": {R.OFFICE: ALL},
+}))

@@ -1,0 +1,16 @@
+"""A record's history, read from the append-only audit trail."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from subsidence.core.models import AuditEvent
+
+
+def record_history(session: Session, entity: str, key: str | int) -> list[AuditEvent]:
+    """Every audit event of one record, oldest first. ``key`` is the numeric id or the business key."""
+    cond = AuditEvent.entity_key == str(key)
+    if isinstance(key, int) or str(key).isdigit():
+        cond = or_(cond, AuditEvent.entity_id == int(key))
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.entity == entity, cond).order_by(AuditEvent.id)))

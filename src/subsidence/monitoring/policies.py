@@ -1,0 +1,28 @@
+"""Who may read, observe and acknowledge at hazard points and sensors."""
+
+from __future__ import annotations
+
+from sqlalchemy import false, or_, select
+
+from subsidence.access.policy import ALL, Policy, R, hazard_scoped, mine_scoped, register_policy, town_scoped
+from subsidence.core.models import Mine
+from subsidence.monitoring.models import HazardPoint, Sensor
+
+_county = {R.OFFICE: ALL, R.DEPARTMENT: ALL}
+
+register_policy(Policy("hazard_point", HazardPoint, label_zh="隐患点", rules={
+    "read": {**_county, R.TOWN: town_scoped(HazardPoint.town_id), R.ENTERPRISE: mine_scoped(HazardPoint.mine_id),
+             R.MONITOR: hazard_scoped(HazardPoint.id)},
+    "observe": {R.OFFICE: ALL, R.TOWN: town_scoped(HazardPoint.town_id), R.MONITOR: hazard_scoped(HazardPoint.id)},
+    "acknowledge": {**_county, R.TOWN: town_scoped(HazardPoint.town_id), R.MONITOR: hazard_scoped(HazardPoint.id)},
+}))
+
+register_policy(Policy("sensor", Sensor, label_zh="监测设备", rules={
+    "read": {**_county,
+             R.TOWN: lambda a: or_(Sensor.hazard_point_id.in_(select(HazardPoint.id).where(
+                 HazardPoint.town_id == a.town_id)), Sensor.mine_id.in_(select(Mine.id).where(
+                 Mine.town_id == a.town_id))) if a.town_id is not None else false(),
+             R.ENTERPRISE: mine_scoped(Sensor.mine_id),
+             R.MONITOR: hazard_scoped(Sensor.hazard_point_id)},
+    "observe": {R.OFFICE: ALL, R.MONITOR: hazard_scoped(Sensor.hazard_point_id)},
+}))

@@ -1,0 +1,221 @@
+"""Compensated buildings and infrastructure (task 4, 已补偿搬迁建筑物和基础设施台账).
+
+Buildings and facilities over goaf that were compensated and resettled must all be demolished by the year end
+(31 December of the campaign year, or of the year of compensation if later). Residents who return and live in
+them again (re-occupation, 回流居住) are the urgent case: each re-occupied building opens a category-4 problem
+once. After the deadline, a town with buildings still standing gets a category-4 problem once per year, and a
+mine whose compensated buildings still stand gets a licence-gate reason.
+
+The map layer is a GeoJSON FeatureCollection in WGS84 lon/lat (the storage CRS is projected metres).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from subsidence.core.models import AdminArea, Mine
+from subsidence.errors import NotFound, ValidationFailed
+from subsidence.gate.service import gate_rule
+from subsidence.tasks.models import CompensatedBuilding
+from subsidence.vocabulary import ApplicationType, DemolitionStatus, GateReason, ProblemCategory, ProblemSource
+
+log = logging.getLogger(__name__)
+
+#: the plan (伊政办发〔2024〕79号) was issued in 2024: "all demolished by year end"
+CAMPAIGN_YEAR = 2024
+LEGAL_BASIS = "伊政办发〔2024〕79号 任务四（已补偿搬迁建筑物年底前全部拆除）"
+STATUS_COLOURS = {DemolitionStatus.NOT_STARTED: "#d7301f", DemolitionStatus.IN_PROGRESS: "#fc8d59",
+                  DemolitionStatus.DEMOLISHED: "#1a9850"}
+
+
+def deadline_for(b: CompensatedBuilding) -> date:
+    year = max(b.compensation_date.year if b.compensation_date else CAMPAIGN_YEAR, CAMPAIGN_YEAR)
+    return date(year, 12, 31)
+
+
+def get_building(session: Session, code: str) -> CompensatedBuilding:
+    b = session.scalar(select(CompensatedBuilding).where(CompensatedBuilding.code == code))
+    if b is None:
+        raise NotFound(f"compensated building {code!r} not found")
+    return b
+
+
+def register_building(session: Session, code: str, *, kind: str, town: AdminArea, household_code: str | None = None,
+                      village: str | None = None, mine: Mine | None = None, compensation_date: date | None = None,
+                      compensation_yuan: float | None = None, compensation_record: str | None = None,
+                      geometry=None, notes: str | None = None) -> CompensatedBuilding:
+    """Add (or update) a building in the ledger. Owner households by code, never by name."""
+    if compensation_yuan is not None and compensation_yuan < 0:
+        raise ValidationFailed(f"building {code}: compensation amount must not be negative")
+    b = session.scalar(select(CompensatedBuilding).where(CompensatedBuilding.code == code))
+    if b is None:
+        b = CompensatedBuilding(code=code, kind=kind)
+        session.add(b)
+    b.kind, b.town_id, b.household_code, b.village = kind, town.id, household_code, village
+    b.mine_id = mine.id if mine is not None else None
+    b.compensation_date, b.compensation_yuan, b.compensation_record = compensation_date, compensation_yuan, \
+        compensation_record
+    b.compensated, b.resettled = True, True
+    if geometry is not None:
+        b.geometry = geometry
+    b.notes = notes
+    session.flush()
+    return b
+
+
+def record_demolition(session: Session, code: str, status: DemolitionStatus | str, *, on: date,
+                      today: date | None = None) -> CompensatedBuilding:
+    """Record demolition progress. A demolished building needs its date; it cannot be un-demolished."""
+    status = status if isinstance(status, DemolitionStatus) else DemolitionStatus.parse(status)
+    b = get_building(session, code)
+    if today is not None and on > today:
+        raise ValidationFailed(f"building {code}: demolition date {on} is in the future")
+    if b.demolition_status == DemolitionStatus.DEMOLISHED and status != DemolitionStatus.DEMOLISHED:
+        raise ValidationFailed(f"building {code} was recorded demolished on {b.demolished_date}; "
+                               "correct it with a note and the office's approval, not by un-demolishing")
+    b.demolition_status = status
+    if status == DemolitionStatus.DEMOLISHED:
+        b.demolished_date = on
+        b.reoccupied = False
+    session.flush()
+    return b
+
+
+def record_reoccupation(session: Session, code: str, *, reoccupied: bool, observed: date,
+                        note: str | None = None) -> CompensatedBuilding:
+    """Residents returned (or left again). Re-occupation opens one category-4 problem for the building."""
+    from subsidence.ledger.problems import open_problem
+
+    b = get_building(session, code)
+    if reoccupied and b.demolition_status == DemolitionStatus.DEMOLISHED:
+        raise ValidationFailed(f"building {code} is demolished; it cannot be re-occupied")
+    b.reoccupied = reoccupied
+    if note:
+        b.notes = ((b.notes + "\n") if b.notes else "") + f"{observed.isoformat()} {note}"
+    session.flush()
+    if reoccupied:
+        town = session.get(AdminArea, b.town_id) if b.town_id else None
+        problem, _ = open_problem(
+            session, category=ProblemCategory.BUILDINGS,
+            title=f"已补偿搬迁建筑物 {b.code} 回流居住（{town.name_zh if town else ''}{b.village or ''}）",
+            source=ProblemSource.FIELD_SURVEY, found_date=observed, origin_key=f"building-reoccupied:{b.code}",
+            town_id=b.town_id, mine=session.get(Mine, b.mine_id) if b.mine_id else None, description=note,
+            requirement="劝离回流人员，年底前拆除", deadline=max(deadline_for(b), observed), geometry=b.geometry)
+    return b
+
+
+def progress_by_town(session: Session, today: date, year: int | None = None) -> list[dict[str, Any]]:
+    """Per town: total, demolished, in progress, not started, re-occupied and standing; against the deadline."""
+    year = year or max(today.year, CAMPAIGN_YEAR)
+    deadline = date(year, 12, 31)
+    start = date(year, 1, 1)
+    elapsed = min(max((today - start).days / ((deadline - start).days or 1), 0.0), 1.0)
+    rows: dict[int | None, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    for b in session.scalars(select(CompensatedBuilding).where(CompensatedBuilding.compensated.is_(True))):
+        if deadline_for(b) != deadline:
+            continue
+        r = rows[b.town_id]
+        r["total"] += 1
+        r[b.demolition_status.value] += 1
+        if b.reoccupied and b.demolition_status != DemolitionStatus.DEMOLISHED:
+            r["reoccupied_standing"] += 1
+    out = []
+    for town_id, r in rows.items():
+        town = session.get(AdminArea, town_id) if town_id else None
+        done = r[DemolitionStatus.DEMOLISHED.value]
+        pct = done / r["total"] if r["total"] else 1.0
+        out.append({
+            "town": town.code if town else None, "town_name": town.name_zh if town else "（未指定镇）",
+            "total": r["total"], "demolished": done, "in_progress": r[DemolitionStatus.IN_PROGRESS.value],
+            "not_started": r[DemolitionStatus.NOT_STARTED.value], "reoccupied_standing": r["reoccupied_standing"],
+            "remaining": r["total"] - done, "percent_demolished": round(100 * pct, 1),
+            "deadline": deadline.isoformat(), "days_left": (deadline - today).days,
+            "expected_percent_by_now": round(100 * elapsed, 1),
+            "behind_schedule": pct < elapsed and done < r["total"],
+            "overdue": today > deadline and done < r["total"],
+        })
+    return sorted(out, key=lambda r: (r["town"] or ""))
+
+
+def reoccupied_standing(session: Session) -> list[dict[str, Any]]:
+    q = select(CompensatedBuilding).where(CompensatedBuilding.reoccupied.is_(True),
+                                          CompensatedBuilding.demolition_status != DemolitionStatus.DEMOLISHED)
+    return [_props(session, b) for b in session.scalars(q.order_by(CompensatedBuilding.code))]
+
+
+def _props(session: Session, b: CompensatedBuilding) -> dict[str, Any]:
+    town = session.get(AdminArea, b.town_id) if b.town_id else None
+    mine = session.get(Mine, b.mine_id) if b.mine_id else None
+    return {"code": b.code, "kind": b.kind, "household": b.household_code,
+            "town": town.code if town else None, "town_name": town.name_zh if town else None, "village": b.village,
+            "mine": mine.licence_no if mine else None, "compensation_record": b.compensation_record,
+            "compensation_date": b.compensation_date.isoformat() if b.compensation_date else None,
+            "reoccupied": b.reoccupied, "status": b.demolition_status.value,
+            "status_zh": b.demolition_status.label(), "demolished_date": b.demolished_date.isoformat()
+            if b.demolished_date else None, "deadline": deadline_for(b).isoformat(),
+            "colour": STATUS_COLOURS[b.demolition_status]}
+
+
+def geojson(session: Session, town_code: str | None = None) -> dict[str, Any]:
+    """The map layer: a FeatureCollection (WGS84 lon/lat) of the ledger's buildings; ones without a location are
+    listed in ``unlocated``."""
+    from shapely.geometry import mapping
+
+    from subsidence.geo import to_lonlat
+
+    q = select(CompensatedBuilding).order_by(CompensatedBuilding.code)
+    if town_code:
+        town = session.scalar(select(AdminArea).where(AdminArea.code == town_code))
+        if town is None:
+            raise NotFound(f"town {town_code!r} not found")
+        q = q.where(CompensatedBuilding.town_id == town.id)
+    features, unlocated = [], []
+    for b in session.scalars(q):
+        if b.geometry is None:
+            unlocated.append(b.code)
+            continue
+        features.append({"type": "Feature", "id": b.code, "geometry": mapping(to_lonlat(b.geometry)),
+                         "properties": _props(session, b)})
+    return {"type": "FeatureCollection", "name": "compensated_buildings", "features": features,
+            "unlocated": unlocated}
+
+
+def sync_building_problems(session: Session, today: date) -> list[tuple[Any, bool]]:
+    """After the deadline, one category-4 problem per town (and year) with buildings still standing."""
+    from subsidence.ledger.problems import open_problem
+
+    out = []
+    years = sorted({deadline_for(b).year for b in session.scalars(select(CompensatedBuilding))})
+    rows = [r for y in years if date(y, 12, 31) < today for r in progress_by_town(session, today, year=y)]
+    for r in rows:
+        if not r["overdue"] or r["town"] is None:
+            continue
+        town = session.scalar(select(AdminArea).where(AdminArea.code == r["town"]))
+        year = int(r["deadline"][:4])
+        out.append(open_problem(
+            session, category=ProblemCategory.BUILDINGS,
+            title=f"{town.name_zh}已补偿搬迁建筑物未按期拆除（{r['remaining']}/{r['total']}，期限 {r['deadline']}）",
+            source=ProblemSource.FIELD_SURVEY, found_date=today, origin_key=f"buildings-deadline:{town.code}:{year}",
+            town_id=town.id, requirement="尽快完成拆除并报送拆除台账"))
+    return out
+
+
+@gate_rule("buildings_not_demolished")
+def gate_buildings(session: Session, mine: Mine, application: ApplicationType, today: date) -> list[GateReason]:
+    """Buildings the mine's subsidence damaged, compensated but still standing after their deadline."""
+    q = select(CompensatedBuilding).where(CompensatedBuilding.mine_id == mine.id,
+                                          CompensatedBuilding.demolition_status != DemolitionStatus.DEMOLISHED)
+    late = [b for b in session.scalars(q.order_by(CompensatedBuilding.code)) if deadline_for(b) < today]
+    if not late:
+        return []
+    codes = [b.code for b in late]
+    return [GateReason("buildings_not_demolished",
+                       f"{mine.name_zh}采空区已补偿搬迁建筑物 {len(codes)} 处逾期未拆除（{'、'.join(codes[:10])}"
+                       f"{'等' if len(codes) > 10 else ''}） / compensated buildings not demolished by the deadline",
+                       LEGAL_BASIS, record=codes[0], details={"buildings": codes})]
