@@ -38,12 +38,18 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from subsidence.science.pim import PanelGeometry, PIMParams, ScienceInputError, predict_points
+from subsidence.science.pim import (
+    PanelGeometry,
+    PIMParams,
+    ScienceInputError,
+    predict_points,
+)
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +144,7 @@ class LOSObservations:
 
     @classmethod
     def from_geometry(cls, x: Any, y: Any, los_mm: Any, incidence_deg: Any, heading_deg: Any, **kw: Any
-                      ) -> "LOSObservations":
+                      ) -> LOSObservations:
         return cls(x, y, los_mm, los_unit_vector(incidence_deg, heading_deg), **kw)
 
     def geometries(self, tol_deg: float = 5.0) -> int:
@@ -339,7 +345,7 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
         if los_sets and "b" not in fsig:
             # b moves LOS values (the horizontal part), so its error matters: propagate a stated 1-sigma
             fsig["b"] = B_SIGMA_WHEN_FIXED
-        if "b" in fsig:
+        if fsig.get("b", 0.0) > 0.0:
             fixed_reason["b"] += f" (its error, 1-sigma {fsig['b']:g}, is propagated into the fitted parameters)"
     if "theta0_deg" in free and all(p.dip_deg < 1.0 for p in plist):
         free.remove("theta0_deg")
@@ -420,7 +426,7 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
     dof = max(1, len(r) - len(free))
     s2 = float(np.sum(r**2) / dof)
     Js = J * scale[None, :]
-    U, sv, Vt = np.linalg.svd(Js, full_matrices=False)
+    _, sv, Vt = np.linalg.svd(Js, full_matrices=False)
     tol = sv.max() * 1e-8 if sv.size else 0.0
     inv_s = np.where(sv > tol, 1.0 / np.where(sv > 0, sv, 1.0), 0.0)
     cov_s = (Vt.T * inv_s**2) @ Vt * s2
@@ -609,7 +615,7 @@ def _correlated_noise(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, group: np.
         idx_all.append(idx)
         blocks.append(c)
         info["groups"].append({"set": names[int(g)], "sigma_correlated_mm": round(sc, 3), "sigma_independent_mm": round(sn, 3),
-                               "correlation_length_m": round(ell, 1), "values_used": int(len(idx))})
+                               "correlation_length_m": round(ell, 1), "values_used": len(idx)})
     from scipy.linalg import block_diag, cholesky
 
     cov = block_diag(*blocks)
@@ -627,7 +633,7 @@ def _subsample(o: Observation, max_obs: int, rng: np.random.Generator) -> Observ
         sig = np.asarray(o.sigma_mm)
         return LOSObservations(o.x[idx], o.y[idx], o.los_mm[idx], o.unit_enu[idx],
                                sig[idx] if sig.ndim else sig, name=o.name)
-    pick = lambda v: None if v is None else v[idx]  # noqa: E731
+    pick = lambda v: None if v is None else v[idx]
     sv, sh = np.asarray(o.sigma_vertical_mm), np.asarray(o.sigma_horizontal_mm)
     return PointObservations(o.x[idx], o.y[idx], pick(o.subsidence_mm), pick(o.east_mm), pick(o.north_mm),
                              sv[idx] if sv.ndim else sv, sh[idx] if sh.ndim else sh, name=o.name)
