@@ -110,13 +110,24 @@ def invert_cmd(
     at: Optional[str] = typer.Option(None, "--at", help="Date the observations refer to while mining advances "
                                                         "(dynamic model; time function from --initial); default: "
                                                         "final static basin."),
+    noise: str = typer.Option("independent", "--noise", help="Observation errors: independent, or correlated "
+                                                             "(fitted spatial covariance, GLS; honest sd for "
+                                                             "levelling lines and InSAR)."),
+    series: Optional[Path] = typer.Option(None, "--series", help="Subsidence series CSV (point_id, x, y, date, "
+                                                                 "subsidence_mm) to fit the time constant c and k "
+                                                                 "into PARAMS.json's time_function."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Fit PIM parameters to observed displacement; b is fixed (and said so) when the data cannot resolve it."""
     from subsidence.science import inversion
     from subsidence.science.pim import ScienceInputError
     from subsidence.errors import ServiceError
-    from subsidence.prediction.service import load_params, observations_from_csv, observations_from_los_raster
+    from subsidence.prediction.service import (
+        load_params,
+        observations_from_csv,
+        observations_from_los_raster,
+        time_function_from_series,
+    )
 
     when = _parse_date(at, "--at")
     try:
@@ -130,7 +141,11 @@ def invert_cmd(
             obs = observations_from_csv(observed, incidence_deg=incidence_deg, heading_deg=heading_deg)
         with working("PIM inversion 参数反演 (several starts)"):
             res = inversion.invert(pset.panels, obs, initial=init, fit=[f.strip() for f in fit.split(",") if f.strip()],
-                                   loss=loss, n_starts=starts, seed=seed, at=when, time_function=tf)
+                                   loss=loss, n_starts=starts, seed=seed, at=when, time_function=tf, noise=noise)
+        tfit = None
+        if series is not None:
+            with working("time constant c from the series 时间函数拟合"):
+                tfit = time_function_from_series(pset, res.params, series)
     except ServiceError as exc:
         fail(exc.message)
         return
@@ -138,6 +153,8 @@ def invert_cmd(
         fail(str(exc))
         return
     data = res.to_json()
+    if tfit is not None:
+        data["time_function"] = tfit.to_dict()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if json_out:

@@ -545,6 +545,25 @@ def read_series_csv(path: str | Path) -> tuple[list[str], np.ndarray, np.ndarray
     return ids, x, y, np.array([d for d, _ in date_cols], dtype="datetime64[D]"), series
 
 
+def time_function_from_series(pset: PanelSet, params: Any, series_csv: str | Path, *, kind: str = "improved_knothe",
+                              fit: Sequence[str] = ("c_per_day", "k"), sigma_mm: float = 5.0) -> Any:
+    """Fit the time constant c (and k) to observed subsidence series (levelling or InSAR, CSV as for
+    ``stability``, with x, y in the panels' CRS; values relative to the first date) under the face-advance
+    model of ``pset`` (panels need start dates): :func:`subsidence.science.dynamics.fit_time_function_series`.
+    Returns its :class:`~subsidence.science.dynamics.TimeFunctionFit`; ``.to_dict()`` is PARAMS.json's
+    ``time_function``."""
+    from subsidence.science.dynamics import fit_time_function_series
+
+    _, x, y, dates, series = read_series_csv(series_csv)
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ValidationFailed(f"{series_csv}: every point needs x and y (metres, the panels' CRS) to fit c")
+    try:
+        return fit_time_function_series(pset.panels, params, x, y, [d.astype(object) for d in dates], series,
+                                        kind=kind, fit=fit, sigma_mm=sigma_mm)
+    except ValueError as exc:
+        raise ValidationFailed(f"{series_csv}: {exc}") from None
+
+
 def _read_csv(p: Path) -> tuple[list[str], list[dict[str, str]]]:
     try:
         with p.open(newline="", encoding="utf-8-sig") as fh:
