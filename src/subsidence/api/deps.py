@@ -8,14 +8,16 @@ or a bearer token to an :class:`~subsidence.access.policy.Actor`.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Iterator
+from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from subsidence.access import accounts, policy as authz
+from subsidence.access import accounts
+from subsidence.access import policy as authz
 from subsidence.errors import Forbidden
 from subsidence.settings import Settings
 
@@ -69,8 +71,8 @@ def _resolve(request: Request, session: Session, token: str | None, cookie: str 
     if token is not None:
         from sqlalchemy import select
 
-        from subsidence.api.cache import digest
         from subsidence.access.models import ApiToken
+        from subsidence.api.cache import digest
 
         user = accounts.resolve_token(session, token)
         tok_exp = session.scalar(select(ApiToken.expires_at).where(ApiToken.secret_sha256 == digest(token)))

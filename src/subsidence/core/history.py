@@ -14,3 +14,14 @@ def record_history(session: Session, entity: str, key: str | int) -> list[AuditE
     if isinstance(key, int) or str(key).isdigit():
         cond = or_(cond, AuditEvent.entity_id == int(key))
     return list(session.scalars(select(AuditEvent).where(AuditEvent.entity == entity, cond).order_by(AuditEvent.id)))
+
+
+def audit_trail(session: Session, entity: str, entity_id: int, *, limit: int = 500) -> list[dict]:
+    """One record's audit events as plain dicts, oldest first, times in the office's time zone (stored in UTC)."""
+    from subsidence.settings import get_settings
+
+    tz = get_settings().tz
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+                           .order_by(AuditEvent.id).limit(limit))
+    return [{"at": r.at.astimezone(tz).isoformat(), "actor": r.actor, "action": r.action, "before": r.before,
+             "after": r.after, "reason": r.reason} for r in rows]

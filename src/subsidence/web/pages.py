@@ -13,11 +13,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from subsidence.api.deps import LANG_COOKIE, Lang, OptionalUser, SessionDep, Today
-from subsidence.monitoring.models import HazardPoint
-from subsidence.core.models import Mine
-from subsidence.vocabulary import HazardType, MovementStage, ReviewState
 from subsidence.access import policy as authz
+from subsidence.api.deps import LANG_COOKIE, Lang, OptionalUser, SessionDep, Today
+from subsidence.core.models import Mine
+from subsidence.monitoring.models import HazardPoint
+from subsidence.vocabulary import HazardType, MovementStage, ReviewState
 from subsidence.web.i18n import catalogue, translate
 
 router = APIRouter(include_in_schema=False)
@@ -113,10 +113,10 @@ def problem_page(problem_id: int, request: Request, session: SessionDep, actor: 
                  lang: Lang) -> Response:
     if actor.user_id is None:
         return _login_redirect(request)
-    from subsidence.api.routes.problems import _detail
+    from subsidence.ledger.queries import problem_detail
 
     problem = authz.get_visible(session, actor, "problem", problem_id)
-    return render(request, "problem.html", actor, lang, p=_detail(session, actor, problem, today, lang))
+    return render(request, "problem.html", actor, lang, p=problem_detail(session, actor, problem, today, lang))
 
 
 @router.get("/gate", response_class=HTMLResponse)
@@ -135,7 +135,7 @@ def portal_page(request: Request, session: SessionDep, actor: OptionalUser, toda
     if actor.user_id is None:
         return _login_redirect(request)
     from subsidence.api.routes.mines import _fund_summary, _mine_rows
-    from subsidence.api.routes.problems import list_problems
+    from subsidence.ledger.queries import list_problems
 
     mines = _mine_rows(session, actor, lang)
     problems, total = list_problems(session, actor, today=today, lang=lang, limit=500, offset=0, order="deadline")
@@ -145,8 +145,7 @@ def portal_page(request: Request, session: SessionDep, actor: OptionalUser, toda
         f = _fund_summary(session, mine, today)
         if f:
             funds.append({"mine": m["name"], **f})
-    from subsidence.ledger.models import RectificationNotice
-    from subsidence.ledger.models import Problem
+    from subsidence.ledger.models import Problem, RectificationNotice
 
     notices = [{"code": n.code, "problem_id": n.problem_id, "issued_date": n.issued_date.isoformat(),
                 "deadline": n.deadline.isoformat(), "delivered": bool(n.deliveries)}

@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from subsidence.api.deps import CurrentUser, IdPath, SessionDep
-from subsidence.api.routes.problems import _history
+from subsidence.access import accounts
+from subsidence.access import policy as authz
 from subsidence.access.models import MonitorAssignment, User
+from subsidence.api.deps import CurrentUser, IdPath, SessionDep
+from subsidence.core.history import audit_trail
 from subsidence.vocabulary import Role
-from subsidence.access import accounts, policy as authz
 
 router = APIRouter(tags=["admin"])
 
@@ -67,4 +68,4 @@ def record_history(resource: str, record_id: IdPath,
 
         raise NotFound(f"no history for {resource!r}; one of {sorted(ENTITY)}")
     obj = authz.get_visible(session, actor, resource, record_id)
-    return {"resource": resource, "id": obj.id, "items": _history(session, ENTITY[resource], obj.id)}
+    return {"resource": resource, "id": obj.id, "items": audit_trail(session, ENTITY[resource], obj.id)}

@@ -8,9 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from subsidence.api.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, IdPath, SessionDep
-from subsidence.access import accounts, policy as authz
+from subsidence.access import accounts
+from subsidence.access import policy as authz
 from subsidence.access.models import User
+from subsidence.api.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CurrentUser,
+    IdPath,
+    SessionDep,
+)
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 

@@ -7,13 +7,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from subsidence.access import policy as authz
 from subsidence.api.deps import CurrentUser, IdPath, IdQuery, Lang, SessionDep
 from subsidence.api.exports import Column, table_response
-from subsidence.api.routes.problems import _history
 from subsidence.census.models import SubsidenceArea
-from subsidence.vocabulary import MovementStage, ReviewState
-from subsidence.access import policy as authz
+from subsidence.core.history import audit_trail
 from subsidence.errors import ValidationFailed
+from subsidence.vocabulary import MovementStage, ReviewState
 
 router = APIRouter(prefix="/api/subsidence-areas", tags=["census"])
 
@@ -27,7 +27,7 @@ AREA_COLUMNS = [
 
 
 def area_dict(a: SubsidenceArea, lang: str) -> dict[str, Any]:
-    lbl = lambda v: v.label(lang) if v is not None else None  # noqa: E731
+    lbl = lambda v: v.label(lang) if v is not None else None
     return {"id": a.id, "code": a.code, "source": a.source.value, "source_label": lbl(a.source),
             "review_state": a.review_state.value, "review_state_label": lbl(a.review_state),
             "stability": a.stability.value if a.stability else None, "stability_label": lbl(a.stability),
@@ -91,8 +91,8 @@ def _area_series(session, area: SubsidenceArea) -> dict[str, Any] | None:
         import numpy as np
         import shapely
 
-        from subsidence.science.pim import PIMParams, predict_points
         from subsidence.prediction.service import load_panels_db
+        from subsidence.science.pim import PIMParams, predict_points
 
         pset = load_panels_db(session, mine_id=area.mine_id)
     except Exception:  # noqa: BLE001 - no panels, no prediction: the record shows without charts
@@ -143,6 +143,6 @@ def _predict(pset, params, area, c, d, half, px, py, predict_points) -> dict[str
 def get_area(area_id: IdPath, session: SessionDep, actor: CurrentUser, lang: Lang) -> dict:
     area = authz.get_visible(session, actor, "subsidence_area", area_id)
     out = area_dict(area, lang)
-    out["history"] = _history(session, "subsidence_area", area.id)
+    out["history"] = audit_trail(session, "subsidence_area", area.id)
     out["series"] = area_series(session, area)
     return out

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import and_, case, func, select
 
-from subsidence.api.deps import CurrentUser, Lang, SessionDep, Today
-from subsidence.api.cache import cached_response, store_response
-from subsidence.api.exports import Column, table_response
-from subsidence.api.routes.problems import PROBLEM_COLUMNS, WORKING_STATES, list_problems, problem_filters
-from subsidence.ledger.models import Problem
-from subsidence.vocabulary import ProblemCategory, ProblemState
 from subsidence.access import policy as authz
+from subsidence.api.cache import cached_response, store_response
+from subsidence.api.deps import CurrentUser, Lang, SessionDep, Today
+from subsidence.api.exports import Column, table_response
+from subsidence.api.routes.problems import PROBLEM_COLUMNS
+from subsidence.ledger.models import Problem
+from subsidence.ledger.queries import WORKING_STATES, list_problems, problem_filters
+from subsidence.vocabulary import ProblemCategory, ProblemState
 
 router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
 
@@ -74,7 +75,7 @@ def summary(request: Request, session: SessionDep, actor: CurrentUser, today: To
     where = problem_filters(actor, today=today)
     working = sorted(WORKING_STATES, key=lambda s: s.value)
     soon_end = today + timedelta(days=due_soon_days())
-    n = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    n = lambda cond: func.sum(case((cond, 1), else_=0))
     groups = session.execute(
         select(p.c.state, p.c.category, func.count(),
                n(and_(p.c.state.in_(working), p.c.deadline < today)),

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from subsidence.access import policy as authz
 from subsidence.api.cache import cached_response, store_response
 from subsidence.api.deps import CurrentUser, IdQuery, Lang, SessionDep, Today
-from subsidence.access import policy as authz
 from subsidence.mapping import layers
 
 router = APIRouter(prefix="/api/layers", tags=["map"])

@@ -8,14 +8,15 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from subsidence.access import policy as authz
 from subsidence.api.deps import CurrentUser, IdPath, IdQuery, Lang, SessionDep, Today
 from subsidence.api.exports import Column, table_response
-from subsidence.api.routes.problems import _history, list_problems
+from subsidence.core.history import audit_trail
 from subsidence.core.models import AdminArea, Enterprise, Mine
-from subsidence.ledger.models import Problem
-from subsidence.vocabulary import CLOSED_STATES
-from subsidence.access import policy as authz
 from subsidence.errors import NotFound, ValidationFailed
+from subsidence.ledger.models import Problem
+from subsidence.ledger.queries import list_problems
+from subsidence.vocabulary import CLOSED_STATES
 
 router = APIRouter(tags=["mines"])
 
@@ -66,7 +67,7 @@ def get_mine(mine_id: IdPath, session: SessionDep, actor: CurrentUser, lang: Lan
     rows = [r for r in _mine_rows(session, actor, lang) if r["id"] == mine.id]
     problems, total = list_problems(session, actor, today=today, lang=lang, limit=200, offset=0, mine_id=mine.id)
     out = rows[0] if rows else {"id": mine.id, "licence_no": mine.licence_no, "name": mine.name_zh}
-    out.update(problems=problems, problems_total=total, history=_history(session, "mine", mine.id),
+    out.update(problems=problems, problems_total=total, history=audit_trail(session, "mine", mine.id),
                fund=_fund_summary(session, mine, today))
     return out
 

@@ -14,15 +14,15 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from subsidence.api.deps import CurrentUser, IdPath, IdQuery, Lang, SessionDep, Today
+from subsidence.access import policy as authz
 from subsidence.api.cache import cached_response, store_response
+from subsidence.api.deps import CurrentUser, IdPath, IdQuery, Lang, SessionDep, Today
 from subsidence.api.exports import Column, table_response
-from subsidence.api.routes.problems import _call_flex, _history
+from subsidence.core.history import audit_trail
 from subsidence.core.models import AdminArea
+from subsidence.errors import NotFound, ValidationFailed
 from subsidence.monitoring.models import HazardPoint, Sensor
 from subsidence.vocabulary import HazardType
-from subsidence.access import policy as authz
-from subsidence.errors import NotFound, ValidationFailed
 
 router = APIRouter(tags=["monitoring"])
 
@@ -104,7 +104,7 @@ def sensor_series(session, sensor: Sensor, limit: int = 2000) -> dict[str, Any]:
     ingest = _svc("subsidence.monitoring.ingest")
     if ingest is not None and hasattr(ingest, "series"):
         t, v = ingest.series(session, sensor.id, limit=limit)
-        out["points"] = [{"t": f"{str(ti)}Z", "v": float(vi)} for ti, vi in zip(t, v)]
+        out["points"] = [{"t": f"{ti!s}Z", "v": float(vi)} for ti, vi in zip(t, v)]
     alarms = _svc("subsidence.monitoring.queries")
     thr = getattr(alarms, "thresholds_for", None) if alarms else None
     if thr is not None:
@@ -126,7 +126,7 @@ def get_hazard_point(hp_id: IdPath, session: SessionDep, actor: CurrentUser, lan
     out["sensors"] = [{"id": s.id, "code": s.code, "kind": s.kind.value, "kind_label": s.kind.label(lang),
                        "unit": s.unit, "active": s.active} for s in sensors]
     out["series"] = [sensor_series(session, s) for s in sensors[:6]]
-    out["history"] = _history(session, "hazard_point", hp.id)
+    out["history"] = audit_trail(session, "hazard_point", hp.id)
     out["can_observe"] = authz.can(session, actor, "observe", hp, "hazard_point")
     return out
 
@@ -211,7 +211,7 @@ def list_alarms(session: SessionDep, actor: CurrentUser, lang: Lang,
     if feed is not None:
         visible_hp = set(session.scalars(authz.visible(actor, "hazard_point").with_only_columns(HazardPoint.id)))
         visible_sensors = set(session.scalars(authz.visible(actor, "sensor").with_only_columns(Sensor.id)))
-        for a in _call_flex(feed, session, limit=limit * 5):
+        for a in feed(session, limit=limit * 5):
             hp_id, s_id = a.get("hazard_point_id"), a.get("sensor_id")
             if (hp_id is not None and hp_id in visible_hp) or (s_id is not None and s_id in visible_sensors):
                 rows.append(a)
@@ -239,5 +239,5 @@ def ack_alarm(alarm_id: IdPath, session: SessionDep, actor: CurrentUser,
     if hp_id is None:
         raise NotFound(f"alarm {alarm_id} is not tied to a hazard point you may see")
     hp = authz.get_visible(session, actor, "hazard_point", hp_id, action="acknowledge")
-    _call_flex(fn, session, alarm, actor=actor.audit_name, note=note)
+    fn(session, alarm, actor=actor.audit_name, note=note)
     return {"ok": True, "alarm": alarm_id, "hazard_point": hp.code}

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from subsidence.api.deps import CurrentUser, IdPath, SessionDep
 from subsidence.access import policy as authz
+from subsidence.api.deps import CurrentUser, IdPath, SessionDep
 from subsidence.errors import NotFound, ValidationFailed
 
 router = APIRouter(tags=["monitoring"])

@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from subsidence.api.deps import CurrentUser, IdPath, Lang, SessionDep
 from subsidence.access import policy as authz
-from subsidence.mapping import layers
+from subsidence.api.deps import CurrentUser, IdPath, Lang, SessionDep
 from subsidence.errors import NotFound
+from subsidence.mapping import layers
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from subsidence.access import policy as authz
 from subsidence.api.deps import Lang, OptionalUser, SessionDep, Today
 from subsidence.api.exports import Column, table_response
-from subsidence.api.routes.problems import _call_flex
-from subsidence.access import policy as authz
+from subsidence.tasks import assessment, inspections
 
 router = APIRouter(prefix="/api/public", tags=["public"])
 
@@ -23,24 +22,13 @@ RESULT_COLUMNS = [
 
 
 def published_results(session) -> list[dict[str, Any]]:
-    try:
-        mod = importlib.import_module("subsidence.tasks.inspections")
-    except ImportError:
-        return []
-    return mod.public_results(session)
+    """The published double-random inspection results (internal findings left out)."""
+    return inspections.public_results(session)
 
 
-def praise_exposure(session, today) -> dict[str, list[dict[str, Any]]]:
-    """The published praise (表扬) and exposure (曝光) lists of the annual assessment, when installed."""
-    for name in ("subsidence.tasks.assessment", "subsidence.services.assessments"):
-        try:
-            mod = importlib.import_module(name)
-        except ImportError:
-            continue
-        fn = getattr(mod, "published_lists", None) or getattr(mod, "public_lists", None)
-        if fn is not None:
-            return _call_flex(fn, session, today=today)
-    return {"praise": [], "exposure": []}
+def praise_exposure(session, today) -> dict[str, Any]:
+    """The published praise (表扬) and exposure (曝光) lists of the annual assessment."""
+    return assessment.published_lists(session, today=today)
 
 
 @router.get("/inspection-results", summary="双随机检查结果（已公开）/ published inspection results")

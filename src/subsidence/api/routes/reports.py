@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from subsidence.access import policy as authz
 from subsidence.api.deps import CurrentUser, SessionDep, Today
 from subsidence.api.exports import _disposition
-from subsidence.access import policy as authz
 from subsidence.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/reports", tags=["dashboard"])

@@ -1,0 +1,140 @@
+"""The ledger's reading side: filtered, actor-scoped problem lists, one problem's detail and its history.
+
+Routes, web pages and exports call these; they never write. Scope comes from :mod:`subsidence.access.policy`
+(the office sees all, a department its tasks, a town its territory, an enterprise its own mines).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from subsidence.access import policy as authz
+from subsidence.core.history import audit_trail
+from subsidence.core.models import AdminArea, Mine, Unit
+from subsidence.errors import ValidationFailed
+from subsidence.ledger import lifecycle, notices
+from subsidence.ledger.lifecycle import WORKING_STATES
+from subsidence.ledger.models import Evidence, Problem
+from subsidence.vocabulary import ProblemCategory, ProblemSource, ProblemState
+
+
+def problem_filters(actor: authz.Actor, *, today: date, state: list[str] | None = None, category: str | None = None,
+                    mine_id: int | None = None, town_id: int | None = None, lead_unit_id: int | None = None,
+                    overdue: bool | None = None, due_within_days: int | None = None,
+                    q: str | None = None) -> list[Any]:
+    """WHERE clauses on the problem table alone: the actor's scope plus the user's filters."""
+    p = Problem.__table__
+    where: list[Any] = [authz.scope_clause(actor, "problem")]
+    if state:
+        try:
+            where.append(p.c.state.in_([ProblemState.parse(s) for s in state]))
+        except ValueError as exc:
+            raise ValidationFailed(f"state: {exc}") from None
+    if category:
+        try:
+            where.append(p.c.category == ProblemCategory.parse(category))
+        except ValueError as exc:
+            raise ValidationFailed(f"category: {exc}") from None
+    if mine_id is not None:
+        where.append(p.c.mine_id == mine_id)
+    if town_id is not None:
+        where.append(p.c.town_id == town_id)
+    if lead_unit_id is not None:
+        where.append(p.c.lead_unit_id == lead_unit_id)
+    working = sorted(WORKING_STATES, key=lambda s: s.value)
+    if overdue is True:
+        where += [p.c.state.in_(working), p.c.deadline < today]
+    elif overdue is False:
+        where.append(~and_(p.c.state.in_(working), p.c.deadline < today))
+    if due_within_days is not None:
+        where += [p.c.state.in_(working), p.c.deadline >= today,
+                  p.c.deadline <= today + timedelta(days=due_within_days)]
+    if q:
+        where.append(p.c.title.contains(q.strip()) | (p.c.code == q.strip()))
+    return where
+
+
+def _columns_select():
+    mine_t, town_t, unit_t = Mine.__table__, AdminArea.__table__, Unit.__table__
+    p = Problem.__table__
+    return (
+        select(p.c.id, p.c.code, p.c.category, p.c.title, p.c.state, p.c.source, p.c.found_date, p.c.deadline,
+               p.c.mine_id, p.c.town_id, p.c.lead_unit_id, mine_t.c.name_zh.label("mine_name"),
+               mine_t.c.licence_no.label("mine_licence"), town_t.c.name_zh.label("town_name"),
+               unit_t.c.name_zh.label("lead_unit_name"))
+        .select_from(p.outerjoin(mine_t, mine_t.c.id == p.c.mine_id)
+                     .outerjoin(town_t, town_t.c.id == p.c.town_id)
+                     .outerjoin(unit_t, unit_t.c.id == p.c.lead_unit_id))
+    )
+
+
+def list_query(actor: authz.Actor, *, today: date, **filters):
+    """The filtered, actor-scoped problem rows as a Core select of plain columns (fast to serialise)."""
+    return _columns_select().where(*problem_filters(actor, today=today, **filters))
+
+
+def row_dict(r: Any, today: date, lang: str) -> dict[str, Any]:
+    """One list row as the API shows it; ``days_left`` in calendar days, negative when past the deadline."""
+    cat, st, src = ProblemCategory(r.category), ProblemState(r.state), ProblemSource(r.source)
+    working = st in WORKING_STATES
+    return {
+        "id": r.id, "code": r.code, "category": cat.value, "category_label": cat.label(lang), "title": r.title,
+        "state": st.value, "state_label": st.label(lang), "source": src.value, "source_label": src.label(lang),
+        "found_date": r.found_date.isoformat(), "deadline": r.deadline.isoformat() if r.deadline else None,
+        "mine_id": r.mine_id, "mine_name": r.mine_name, "mine_licence": r.mine_licence, "town_id": r.town_id,
+        "town_name": r.town_name, "lead_unit_id": r.lead_unit_id, "lead_unit_name": r.lead_unit_name,
+        "overdue": bool(working and r.deadline is not None and r.deadline < today),
+        "days_left": (r.deadline - today).days if (working and r.deadline is not None) else None,
+    }
+
+
+def list_problems(session: Session, actor: authz.Actor, *, today: date, lang: str, limit: int, offset: int,
+                  with_total: bool = True, order: str = "id", **filters) -> tuple[list[dict], int | None]:
+    """One page of problems and the number matching. The count and the page's ids come from the problem
+    table alone (indexed filters, no joins); only the page's rows are joined to mine, town and unit names."""
+    p = Problem.__table__
+    where = problem_filters(actor, today=today, **filters)
+    total = session.scalar(select(func.count()).select_from(p).where(*where)) if with_total else None
+    order_by = {"id": [p.c.id], "deadline": [p.c.deadline, p.c.id], "-id": [p.c.id.desc()]}[order]
+    page_ids = select(p.c.id).where(*where).order_by(*order_by).offset(offset).limit(limit)
+    if limit >= 10_000:  # exports: one pass with the joins
+        stmt = _columns_select().where(*where).order_by(*order_by).offset(offset).limit(limit)
+    else:
+        stmt = _columns_select().where(p.c.id.in_(page_ids.scalar_subquery())).order_by(*order_by)
+    rows = session.execute(stmt).all()
+    return [row_dict(r, today, lang) for r in rows], total
+
+
+def evidence_list(session: Session, problem: Problem) -> list[dict[str, Any]]:
+    """The problem's evidence files, oldest first, each with its download URL."""
+    rows = session.scalars(select(Evidence).where(Evidence.problem_id == problem.id).order_by(Evidence.id))
+    return [{"id": e.id, "filename": e.filename, "kind": e.kind, "media_type": e.media_type,
+             "size_bytes": e.size_bytes, "sha256": e.sha256, "uploaded_by": e.uploaded_by,
+             "uploaded_at": e.created_at.isoformat() if e.created_at else None, "note": e.note,
+             "url": f"/api/problems/{problem.id}/evidence/{e.id}"} for e in rows]
+
+
+def problem_detail(session: Session, actor: authz.Actor, problem: Problem, today: date, lang: str) -> dict[str, Any]:
+    """One problem as its page shows it: the list row plus description, requirement, milestones, the actions
+    the actor may take, notices, evidence and the audit history."""
+    base = list_query(actor, today=today).where(Problem.__table__.c.id == problem.id)
+    row = session.execute(base).one()
+    out = row_dict(row, today, lang)
+    out.update(description=problem.description, requirement=problem.requirement,
+               closed_date=problem.closed_date.isoformat() if problem.closed_date else None,
+               milestones=[{"seq": m.seq, "description": m.description, "due_date": m.due_date.isoformat(),
+                            "done_date": m.done_date.isoformat() if m.done_date else None}
+                           for m in problem.milestones],
+               cooperating_units=[u.name_zh for u in problem.cooperating_units])
+    out["actions"] = [{"name": t.name, "label": t.label_zh if lang.startswith("zh") else t.label_en,
+                       "via": t.via, "reason_required": t.reason_required}
+                      for t in lifecycle.allowed_transitions(problem, actor)]
+    out["can_upload_evidence"] = authz.can(session, actor, "upload_evidence", problem, "problem")
+    out["notices"] = [notices.notice_summary(n) for n in notices.notices_of(session, problem)]
+    out["evidence"] = evidence_list(session, problem)
+    out["history"] = audit_trail(session, "problem", problem.id)
+    return out
