@@ -59,7 +59,8 @@ def seed_county(engine) -> dict[str, Any]:
 
 def snapshot(engine) -> dict[str, int]:
     """Row counts of every table an import can touch, plus the audit trail (to prove 'nothing changed')."""
-    from subsidence.tasks.models import CompensatedBuilding, GroundwaterWell
+    from subsidence.monitoring.models import GroundwaterWell
+    from subsidence.tasks.models import CompensatedBuilding
     from subsidence.monitoring.models import HazardPoint
     from subsidence.ledger.models import Milestone
 

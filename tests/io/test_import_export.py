@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from subsidence.db.session import make_sessionmaker
 from subsidence.core.models import AdminArea, AuditEvent, Mine, Panel
-from subsidence.tasks.models import GroundwaterWell
+from subsidence.monitoring.models import GroundwaterWell
 from subsidence.ledger.models import Problem
 from subsidence.vocabulary import AreaLevel, ProblemCategory, ProblemState
 from subsidence.interchange.exports import export_kind, write_template
@@ -121,7 +121,7 @@ def test_ledger_import_round_trip_and_byte_identical_export(county, tmp_path):
         a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
         export_kind(s, "problems", a)
     with make_sessionmaker(eng)() as s:
-        from subsidence.io.excel import write_ledger
+        from subsidence.interchange.exports import write_ledger
 
         write_ledger(list(s.scalars(select(Problem))), b)
     assert a.read_bytes() == b.read_bytes()  # byte-identical for the same data

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.tasks.models import GroundwaterWell
+from subsidence.monitoring.models import GroundwaterWell
 from subsidence.ledger.models import Problem
 from subsidence.monitoring.models import Sensor
 from subsidence.vocabulary import ProblemCategory, SensorKind

@@ -83,24 +83,3 @@ class MonitorAssignment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     hazard_point_id: Mapped[int] = mapped_column(ForeignKey("hazard_point.id", ondelete="CASCADE"))
-
-
-# Read-path indexes for the web lists and filters (the API pages by id within a filter; see
-# benchmarks/bench_api_load.py). Declared here, next to the queries' owner, on the ledger's tables.
-def _read_path_indexes() -> None:
-    from subsidence.core.models import Mine
-    from subsidence.ledger.models import Problem
-    from subsidence.monitoring.models import HazardPoint
-
-    p = Problem.__table__.c
-    Index("ix_web_problem_state_deadline", p.state, p.deadline)
-    Index("ix_web_problem_state_category", p.state, p.category, p.deadline)
-    Index("ix_web_problem_mine", p.mine_id, p.id)
-    Index("ix_web_problem_town", p.town_id, p.id)
-    Index("ix_web_problem_category", p.category, p.id)
-    Index("ix_web_problem_lead_unit", p.lead_unit_id, p.id)
-    Index("ix_web_mine_enterprise", Mine.__table__.c.enterprise_id)
-    Index("ix_web_hazard_point_town", HazardPoint.__table__.c.town_id)
-
-
-_read_path_indexes()

@@ -386,7 +386,7 @@ def w_assess(well: Optional[str] = typer.Option(None, "--well", help="One well (
     """Judge decline of wells (series from a CSV file, else from the monitoring observations)."""
     from sqlalchemy import select
 
-    from subsidence.tasks.models import GroundwaterWell
+    from subsidence.monitoring.models import GroundwaterWell
     from subsidence.tasks import water
 
     day = _today(today)

@@ -5,15 +5,14 @@ Also: Enterprises, mines (mining rights) and longwall panels (working faces). Th
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from subsidence.db.base import Base, Timestamped, utcnow
+from subsidence.db.audit import AuditEvent  # noqa: F401  (the audit table lives with its hook in db.audit)
+from subsidence.db.base import Base, Timestamped
 from subsidence.db.columns import enum_col, geom
-from subsidence.db.types import UTCDateTime
 from subsidence.vocabulary import AreaLevel, MineStatus, MiningMethod, TaskRole, UnitKind
 
 
@@ -140,17 +139,5 @@ class Panel(Timestamped, Base):
     mine: Mapped[Mine] = relationship(back_populates="panels")
 
 
-class AuditEvent(Base):
-    __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    actor: Mapped[str] = mapped_column(String(120))
-    action: Mapped[str] = mapped_column(String(40), doc="insert, update, delete, or a domain verb (transition ...)")
-    entity: Mapped[str] = mapped_column(String(60), doc="table name")
-    entity_id: Mapped[int | None] = mapped_column(Integer)
-    entity_key: Mapped[str | None] = mapped_column(String(120), doc="business key (code, licence number)")
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    reason: Mapped[str | None] = mapped_column(Text)
+#: read path of the enterprise's own-mines scope (every enterprise query filters on it)
+Index("ix_web_mine_enterprise", Mine.__table__.c.enterprise_id)

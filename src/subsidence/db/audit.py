@@ -14,11 +14,28 @@ from typing import Any, Iterator
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import event, insert, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import JSON, Index, Integer, String, Text, event, insert, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from subsidence.db.base import utcnow
-from subsidence.core.models import AuditEvent
+from subsidence.db.base import Base, utcnow
+from subsidence.db.types import UTCDateTime
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40), doc="insert, update, delete, or a domain verb (transition ...)")
+    entity: Mapped[str] = mapped_column(String(60), doc="table name")
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    entity_key: Mapped[str | None] = mapped_column(String(120), doc="business key (code, licence number)")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+
 
 SYSTEM_ACTOR = "system"
 

@@ -24,7 +24,8 @@ from subsidence.demo.geography import (
 )
 from subsidence.geo import CGCS2000, STORAGE_CRS, transform_geometry
 from subsidence.core.models import AdminArea, Enterprise, Mine, Panel, TaskAssignment, Unit
-from subsidence.tasks.models import CompensatedBuilding, GroundwaterWell
+from subsidence.monitoring.models import GroundwaterWell
+from subsidence.tasks.models import CompensatedBuilding
 from subsidence.monitoring.models import HazardPoint, Sensor
 from subsidence.ledger.models import Milestone, Problem
 from subsidence.vocabulary import AreaLevel, DemolitionStatus, HazardType, MineStatus, MiningMethod, ProblemCategory, ProblemSource, ProblemState, SensorKind, TaskRole, UnitKind

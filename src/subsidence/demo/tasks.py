@@ -9,7 +9,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from subsidence.tasks.models import GroundwaterWell
+from subsidence.monitoring.models import GroundwaterWell
 from subsidence.core.models import Mine, Unit
 from subsidence.ledger.models import Problem
 from subsidence.vocabulary import CLOSED_STATES, MiningMethod

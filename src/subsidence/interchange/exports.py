@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, object_session, selectinload
 
 from subsidence.geo import STORAGE_CRS, WGS84, area_ha, parse_crs, transform_geometry
 from subsidence.interchange.fieldspecs import DATE_HELP, PROBLEMS, KindSpec, enum_choices, format_milestones, get_kind
+from subsidence.io import excel
 from subsidence.io.excel import Column, write_table
 from subsidence.io.sniff import FormatError
 from subsidence.io.vector import geometry_type_name, write_vector
@@ -144,8 +145,6 @@ def export_kind(
     objs = _load(session, spec)
     if suffix == ".xlsx":
         if spec is PROBLEMS:
-            from subsidence.io.excel import write_ledger
-
             write_ledger(objs, p, as_of=as_of)
         else:
             columns, rows = excel_sheet(spec, objs)
@@ -209,3 +208,17 @@ def write_template(kind: str | KindSpec, path: str | Path) -> Path:
                                              f"{spec.name} 文件.xlsx（先用 --dry-run 检查）"])
     return write_table(path, columns, [], sheet_title=spec.zh, title=f"{spec.zh}（{spec.en}）",
                        instructions=instructions)
+
+
+def write_ledger(problems: Sequence[Any], path: str | Path, *, title: str | None = None,
+                 as_of: date | None = None) -> Path:
+    """Write problems as THE ledger workbook that offices exchange (问题台账), byte-identical for the same data.
+
+    Columns: 序号, 问题编号, 问题类别, 问题名称, 问题描述, 整改要求, 矿山名称, 矿山/采矿许可证号, 所在镇, 牵头单位,
+    配合单位, 发现方式, 发现日期, 整改时限, 时间节点, 整改状态, 销号日期, 备注. Problems are written in ledger-number
+    order; their mine, town, units and milestones must be loadable (pass ORM objects from an open session).
+    The file imports back with ``subsidence import problems``.
+    """
+    columns, rows, default_title = ledger_sheet(problems)
+    subtitle = f"截至 {as_of.isoformat()}" if as_of else None
+    return excel.write_table(path, columns, rows, sheet_title="问题台账", title=title or default_title, subtitle=subtitle)

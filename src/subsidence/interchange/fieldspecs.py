@@ -19,7 +19,8 @@ from subsidence.census.models import SubsidenceArea
 from subsidence.core.models import AdminArea, Enterprise, Mine, Panel, Unit
 from subsidence.ledger.models import Problem
 from subsidence.monitoring.models import HazardPoint
-from subsidence.tasks.models import CompensatedBuilding, GroundwaterWell
+from subsidence.monitoring.models import GroundwaterWell
+from subsidence.tasks.models import CompensatedBuilding
 from subsidence.vocabulary import (
     AreaLevel,
     DemolitionStatus,

@@ -186,6 +186,7 @@ def write_table(
                 c.number_format = "yyyy-mm-dd"
             c.alignment = Alignment(vertical="top", wrap_text=col.wrap)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    print_setup(ws, header_row=header_row, ncol=ncol, nrows=len(rows), total_width=sum(c.width for c in columns))
     choice_cols = [(j, col) for j, col in enumerate(columns, start=1) if col.choices]
     if choice_cols:
         opts = wb.create_sheet("选项")
@@ -213,6 +214,30 @@ def write_table(
         for j, w in enumerate((18, 26, 10, 8, 70), start=1):
             doc.column_dimensions[get_column_letter(j)].width = w
     return save_deterministic(wb, path, timestamp=timestamp)
+
+
+#: column-width units (≈ characters) that still print legibly across a landscape A4 page fitted to width;
+#: wider tables go on landscape A3 (the ledger's 18 columns are ~330 units)
+A4_LANDSCAPE_MAX_WIDTH = 180.0
+
+
+def print_setup(ws, *, header_row: int, ncol: int, nrows: int, total_width: float) -> None:
+    """Make a sheet print as a table: landscape A4 (A3 when wider than :data:`A4_LANDSCAPE_MAX_WIDTH`), all
+    columns on one page width (any number of pages down), the title and header rows repeated on every page,
+    centred, with "第 N 页 共 M 页" in the footer."""
+    from openpyxl.utils import get_column_letter
+
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3 if total_width > A4_LANDSCAPE_MAX_WIDTH else ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.print_title_rows = f"1:{header_row}"
+    ws.print_area = f"A1:{get_column_letter(max(ncol, 1))}{header_row + max(nrows, 1)}"
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
 
 
 def save_deterministic(wb, path: str | Path, *, timestamp: datetime = FIXED_TIMESTAMP) -> Path:
@@ -244,19 +269,3 @@ def save_deterministic(wb, path: str | Path, *, timestamp: datetime = FIXED_TIME
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_bytes(out.getvalue())
     return p
-
-
-def write_ledger(problems: Sequence[Any], path: str | Path, *, title: str | None = None,
-                 as_of: date | None = None) -> Path:
-    """Write problems as THE ledger workbook that offices exchange (问题台账), byte-identical for the same data.
-
-    Columns: 序号, 问题编号, 问题类别, 问题名称, 问题描述, 整改要求, 矿山名称, 矿山/采矿许可证号, 所在镇, 牵头单位,
-    配合单位, 发现方式, 发现日期, 整改时限, 时间节点, 整改状态, 销号日期, 备注. Problems are written in ledger-number
-    order; their mine, town, units and milestones must be loadable (pass ORM objects from an open session).
-    The file imports back with ``subsidence import problems``.
-    """
-    from subsidence.interchange.exports import ledger_sheet
-
-    columns, rows, default_title = ledger_sheet(problems)
-    subtitle = f"截至 {as_of.isoformat()}" if as_of else None
-    return write_table(path, columns, rows, sheet_title="问题台账", title=title or default_title, subtitle=subtitle)

@@ -101,6 +101,8 @@ class Milestone(Base):
     description: Mapped[str] = mapped_column(String(300))
     due_date: Mapped[date] = mapped_column(Date)
     done_date: Mapped[date | None] = mapped_column(Date)
+    evidence_ids: Mapped[list[int] | None] = mapped_column(JSON, doc="evidence that shows it done")
+    completed_by: Mapped[str | None] = mapped_column(String(120))
 
     problem: Mapped[Problem] = relationship(back_populates="milestones")
 
@@ -184,6 +186,9 @@ class Evidence(Timestamped, Base):
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     location = mapped_column(geom("POINT"), nullable=True)
     note: Mapped[str | None] = mapped_column(Text)
+    exif: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="time and GPS position read from the photo")
+    flags: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON, doc="what the inspector must look at: position far from the problem, taken before it was found")
 
     problem: Mapped[Problem] = relationship()
 
@@ -203,27 +208,98 @@ class AcceptanceRecord(Timestamped, Base):
     site_visit: Mapped[bool] = mapped_column(Boolean, default=True)
     decided_by: Mapped[str] = mapped_column(String(120))
     within_window: Mapped[bool | None] = mapped_column(Boolean, doc="decided inside the 60-working-day window")
+    flag_note: Mapped[str | None] = mapped_column(Text, doc="the inspector's note on flagged photo evidence")
 
     problem: Mapped[Problem] = relationship()
 
 
 class Escalation(Timestamped, Base):
-    """An overdue problem escalated (督办) to its lead unit or to the office; once per problem per level."""
+    """A missed date escalated (督办) to the responsible unit with a numbered 督办通知: a problem's deadline
+    (to its lead unit, then the office), a milestone's due date (to the lead unit), or the office's own
+    acceptance window (to the office). Once per problem, subject and level."""
 
     __tablename__ = "escalation"
     __audited__ = True
-    __table_args__ = (UniqueConstraint("problem_id", "level", name="uq_escalation_problem_level"),)
+    __table_args__ = (UniqueConstraint("problem_id", "subject", "level", name="uq_escalation_problem_subject_level"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id"))
     level: Mapped[EscalationLevel] = mapped_column(enum_col(EscalationLevel))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     escalated_date: Mapped[date] = mapped_column(Date)
-    deadline: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date, doc="the date that was missed")
     workdays_overdue: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default="deadline", server_default="deadline",
+                                      doc="deadline | milestone | acceptance")
+    subject: Mapped[str] = mapped_column(String(40), default="deadline", server_default="deadline",
+                                         doc="deadline | milestone:<seq> | acceptance (the uniqueness key)")
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="SET NULL"))
+    code: Mapped[str | None] = mapped_column(String(60), unique=True, doc="督办通知 number")
+    year: Mapped[int | None] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    reply_due: Mapped[date | None] = mapped_column(Date, doc="the unit reports back by this date")
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="everything printed on the 督办通知")
+    outbox_key: Mapped[str | None] = mapped_column(String(120), doc="idempotency key of its outbox notification")
 
     problem: Mapped[Problem] = relationship()
     unit: Mapped[Unit | None] = relationship()
+
+
+class DocumentCounter(Base):
+    """Last number used per document series, issuing authority and year (督办通知, 不予受理告知书 ...);
+    incremented in the issuing transaction like :class:`NoticeCounter`."""
+
+    __tablename__ = "document_counter"
+
+    series: Mapped[str] = mapped_column(String(40), primary_key=True)
+    authority: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DeadlineExtension(Timestamped, Base):
+    """A request to extend a rectification deadline (申请延期) and its decision. The gate, the overdue query
+    and escalation use the problem's deadline, which an approved extension moves (``previous_deadline``
+    keeps the one it replaced)."""
+
+    __tablename__ = "deadline_extension"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("problem_id", "seq", name="uq_deadline_extension_problem_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="pending", doc="pending | approved | rejected")
+    requested_date: Mapped[date] = mapped_column(Date, doc="server date of the request")
+    requested_by: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text)
+    previous_deadline: Mapped[date] = mapped_column(Date)
+    requested_deadline: Mapped[date] = mapped_column(Date)
+    decided_date: Mapped[date | None] = mapped_column(Date)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    granted_deadline: Mapped[date | None] = mapped_column(Date)
+
+    problem: Mapped[Problem] = relationship()
+
+
+class RefusalNotice(Timestamped, Base):
+    """A numbered 不予受理告知书 for one refused gate query; its content frozen in ``snapshot``."""
+
+    __tablename__ = "refusal_notice"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("authority", "year", "seq", name="uq_refusal_notice_authority_year_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    authority: Mapped[str] = mapped_column(String(40), doc="issuing unit code")
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    gate_query_id: Mapped[int] = mapped_column(ForeignKey("gate_query.id"), unique=True)
+    mine_id: Mapped[int] = mapped_column(ForeignKey("mine.id"))
+    issued_date: Mapped[date] = mapped_column(Date)
+    issued_by: Mapped[str] = mapped_column(String(120))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class GateQuery(Base):
@@ -239,7 +315,21 @@ class GateQuery(Base):
     application: Mapped[str] = mapped_column(String(40))
     as_of: Mapped[date] = mapped_column(Date, doc="the 'today' the rules were evaluated for")
     allowed: Mapped[bool] = mapped_column(Boolean)
-    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, doc="the refusals (each with a passed deadline)")
     actor: Mapped[str] = mapped_column(String(120))
+    outcome: Mapped[str | None] = mapped_column(String(20), doc="allowed | refused | not_evaluable")
+    warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    not_evaluable: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     mine: Mapped[Mine] = relationship()
+
+
+# Read-path indexes for the web lists and filters (the API pages by id within a filter; see
+# benchmarks/bench_api_load.py).
+_p = Problem.__table__.c
+Index("ix_web_problem_state_deadline", _p.state, _p.deadline)
+Index("ix_web_problem_state_category", _p.state, _p.category, _p.deadline)
+Index("ix_web_problem_mine", _p.mine_id, _p.id)
+Index("ix_web_problem_town", _p.town_id, _p.id)
+Index("ix_web_problem_category", _p.category, _p.id)
+Index("ix_web_problem_lead_unit", _p.lead_unit_id, _p.id)

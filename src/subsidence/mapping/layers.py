@@ -26,7 +26,8 @@ from subsidence.core.models import AdminArea, Mine, Panel
 from subsidence.errors import NotFound, ValidationFailed
 from subsidence.geo import STORAGE_CRS
 from subsidence.monitoring.models import HazardPoint
-from subsidence.tasks.models import CompensatedBuilding, GroundwaterWell
+from subsidence.monitoring.models import GroundwaterWell
+from subsidence.tasks.models import CompensatedBuilding
 from subsidence.vocabulary import AreaLevel, Labelled
 
 log = logging.getLogger(__name__)

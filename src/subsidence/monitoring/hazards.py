@@ -20,7 +20,7 @@ from subsidence.errors import Conflict, NotFound, ValidationFailed
 from subsidence.monitoring.ingest import ROW_KEY, conversion_factor
 from subsidence.monitoring.levels import danger_grade
 from subsidence.monitoring.models import HazardContact, HazardPoint, Household, Sensor
-from subsidence.tasks.models import GroundwaterWell
+from subsidence.monitoring.models import GroundwaterWell
 from subsidence.vocabulary import SensorKind
 
 log = logging.getLogger(__name__)

@@ -302,6 +302,24 @@ class HazardContact(Timestamped, Base):
     hazard_point: Mapped[HazardPoint] = relationship(back_populates="contacts")
 
 
+class GroundwaterWell(Timestamped, Base):
+    """A groundwater observation well; depths to water in metres below ground (positive down)."""
+
+    __tablename__ = "groundwater_well"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
+    mine_id: Mapped[int | None] = mapped_column(ForeignKey("mine.id"))
+    aquifer: Mapped[str | None] = mapped_column(String(100))
+    well_depth_m: Mapped[float | None] = mapped_column(Float)
+    baseline_depth_to_water_m: Mapped[float | None] = mapped_column(Float, doc="pre-mining, m below ground")
+    geometry = mapped_column(geom("POINT"), nullable=True)
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class Sensor(Timestamped, Base):
     """A monitoring sensor tied to a hazard point or a mine; ``unit`` is the unit of its values."""
 
@@ -331,3 +349,7 @@ class Sensor(Timestamped, Base):
 
     hazard_point: Mapped[HazardPoint | None] = relationship()
     mine: Mapped[Mine | None] = relationship()
+
+
+#: read path of the town scope of hazard points
+Index("ix_web_hazard_point_town", HazardPoint.__table__.c.town_id)

@@ -1,4 +1,4 @@
-"""Who may read, observe and acknowledge at hazard points and sensors."""
+"""Who may read, observe and acknowledge at hazard points, sensors and groundwater wells."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from sqlalchemy import false, or_, select
 
 from subsidence.access.policy import ALL, Policy, R, hazard_scoped, mine_scoped, register_policy, town_scoped
 from subsidence.core.models import Mine
-from subsidence.monitoring.models import HazardPoint, Sensor
+from subsidence.monitoring.models import GroundwaterWell, HazardPoint, Sensor
 
 _county = {R.OFFICE: ALL, R.DEPARTMENT: ALL}
 
@@ -25,4 +25,9 @@ register_policy(Policy("sensor", Sensor, label_zh="监测设备", rules={
              R.ENTERPRISE: mine_scoped(Sensor.mine_id),
              R.MONITOR: hazard_scoped(Sensor.hazard_point_id)},
     "observe": {R.OFFICE: ALL, R.MONITOR: hazard_scoped(Sensor.hazard_point_id)},
+}))
+
+register_policy(Policy("well", GroundwaterWell, label_zh="地下水监测井", rules={
+    "read": {**_county, R.TOWN: town_scoped(GroundwaterWell.town_id),
+             R.ENTERPRISE: mine_scoped(GroundwaterWell.mine_id)},
 }))

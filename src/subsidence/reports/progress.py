@@ -60,24 +60,33 @@ class ProgressReport:
                 "plan_achievement": {"year": self.plan_year, "rows": self.plan_rows}}
 
 
-def build_report(session: Session, start: date, end: date) -> ProgressReport:
-    """Collect everything the report shows (no rendering)."""
+def build_report(session: Session, start: date, end: date, *, scope: Any = None,
+                 mine_licences: set[str] | None = None) -> ProgressReport:
+    """Collect everything the report shows (no rendering).
+
+    ``scope``: a clause on the problem table (the caller's scope); ``mine_licences``: the mines whose plan
+    figures the caller may read. Both None: the whole county (the office's report).
+    """
     if end < start:
         from subsidence.errors import ValidationFailed
 
         raise ValidationFailed(f"report period ends ({end}) before it starts ({start})")
-    prog = compute_progress(session, end)
-    changes = changes_between(session, start, end)
+    in_scope = [] if scope is None else [scope]
+    prog = compute_progress(session, end, where=scope)
+    ids = None if scope is None else set(session.scalars(select(Problem.id).where(scope)))
+    changes = changes_between(session, start, end, ids)
     new_found = session.scalar(select(func.count()).select_from(Problem)
-                               .where(Problem.found_date >= start, Problem.found_date <= end)) or 0
+                               .where(Problem.found_date >= start, Problem.found_date <= end, *in_scope)) or 0
     notices = session.scalar(select(func.count()).select_from(RectificationNotice)
+                             .join(Problem, Problem.id == RectificationNotice.problem_id)
                              .where(RectificationNotice.issued_date >= start,
-                                    RectificationNotice.issued_date <= end)) or 0
+                                    RectificationNotice.issued_date <= end, *in_scope)) or 0
     accepted = sum(1 for c in changes if c["to"] == ProblemState.ACCEPTED.value)
     illustrative = bool(session.scalar(select(func.count()).select_from(Problem).where(Problem.illustrative)))
     from subsidence.plans.service import plan_gap
 
-    plan_rows = [r.as_dict() for r in plan_gap(session, end.year, by="mine")]
+    plan_rows = [r.as_dict() for r in plan_gap(session, end.year, by="mine")
+                 if mine_licences is None or r.key in mine_licences]
     return ProgressReport(start, end, prog, changes, new_found, notices, accepted, illustrative,
                           issuer_name(session), plan_year=end.year, plan_rows=plan_rows)
 
@@ -237,8 +246,8 @@ def progress_docx(rep: ProgressReport, out: Path | str | None = None) -> bytes:
 
 
 def ledger_xlsx(session: Session, out: Path | str, as_of: date | None = None) -> Path:
-    """The ledger in the layout offices exchange (written by :func:`subsidence.io.excel.write_ledger`)."""
-    from subsidence.io.excel import write_ledger
+    """The ledger in the layout offices exchange (written by :func:`subsidence.interchange.exports.write_ledger`)."""
+    from subsidence.interchange.exports import write_ledger
     from subsidence.ledger.progress import ledger_problems
 
     return write_ledger(ledger_problems(session, as_of), out, as_of=as_of)

@@ -35,6 +35,7 @@ from subsidence.db.base import Base, Timestamped, utcnow
 from subsidence.db.columns import enum_col, geom
 from subsidence.db.types import UTCDateTime
 from subsidence.ledger.models import Problem
+from subsidence.monitoring.models import GroundwaterWell
 from subsidence.vocabulary import (
     DemolitionStatus,
     FundEntryKind,
@@ -420,24 +421,6 @@ def _refuse_delete(mapper, connection, target) -> None:
 for _cls in INSERT_ONLY:
     event.listen(_cls, "before_update", _refuse_change)
     event.listen(_cls, "before_delete", _refuse_delete)
-
-
-class GroundwaterWell(Timestamped, Base):
-    """A groundwater observation well; depths to water in metres below ground (positive down)."""
-
-    __tablename__ = "groundwater_well"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(60), unique=True)
-    name: Mapped[str | None] = mapped_column(String(200))
-    town_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
-    mine_id: Mapped[int | None] = mapped_column(ForeignKey("mine.id"))
-    aquifer: Mapped[str | None] = mapped_column(String(100))
-    well_depth_m: Mapped[float | None] = mapped_column(Float)
-    baseline_depth_to_water_m: Mapped[float | None] = mapped_column(Float, doc="pre-mining, m below ground")
-    geometry = mapped_column(geom("POINT"), nullable=True)
-    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class CompensatedBuilding(Timestamped, Base):

@@ -26,7 +26,8 @@ from subsidence.core.models import Mine, Unit
 from subsidence.errors import NotFound, ValidationFailed
 from subsidence.gate.service import gate_rule
 from subsidence.monitoring.models import Sensor
-from subsidence.tasks.models import GroundwaterWell, WaterPlan, WellAssessment
+from subsidence.monitoring.models import GroundwaterWell
+from subsidence.tasks.models import WaterPlan, WellAssessment
 from subsidence.vocabulary import (
     ApplicationType,
     GateReason,
