@@ -2,9 +2,19 @@
 
 Deadlines in rectification notices, the 60-working-day acceptance window and backward scheduling
 (倒排工期) count *working days*: Monday to Friday, minus the public holidays, plus the weekend days the
-State Council turns into working days. The data live in an editable CSV (``subsidence/data/cn_holidays.csv``,
-one row per date); the years it ``covers`` are exact, other years fall back to Monday–Friday with a
-logged warning.
+State Council turns into working days.
+
+Sources, in order of precedence (``default_calendar()``):
+
+1. **The office's overrides**: ``subsidence/data/cn_holidays.csv`` (one row per date, editable). A row there
+   wins over the package for that date; ``# covers: YYYY`` makes a year known even beyond the package.
+2. **The ``holidays`` package** (pinned in pyproject.toml; ``holidays.China``), which carries every State
+   Council holiday notice (国务院办公厅关于部分节假日安排的通知) from 2001 up to its latest year, with the
+   adjusted working days. The year after its latest notice is **provisional**: the statutory holidays of the
+   《全国年节及纪念日放假办法》 (2024 revision, art. 2) and the weekday in lieu when one falls on a weekend
+   (art. 6) are known, the 调休 are not yet; it is usable, flagged ``provisional`` and logged once.
+3. Nothing else: a date in a year neither source knows raises :class:`CalendarYearUnknown` naming the year and
+   how to add it. No year silently falls back to Monday–Friday.
 
 Conventions (the way offices count "N 个工作日内"):
 
@@ -21,11 +31,11 @@ from __future__ import annotations
 import bisect
 import csv
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +47,26 @@ ACCEPTANCE_WINDOW_WORKDAYS = 60
 DUE_SOON_WORKDAYS = 5
 
 
+#: the first year whose notices the ``holidays`` package was checked against (its China class docstring)
+PACKAGE_FIRST_YEAR = 2001
+
+
 class CalendarError(ValueError):
     """The calendar file is malformed (message names the file, line and fix)."""
+
+
+class CalendarYearUnknown(CalendarError):
+    """A date falls in a year no calendar source knows (message names the year and how to add it)."""
+
+    def __init__(self, year: int, cal: WorkCalendar) -> None:
+        self.year = year
+        known = sorted(cal.covers)
+        span = f"{known[0]}–{known[-1]}" if known else "none"
+        super().__init__(
+            f"工作日历没有 {year} 年的节假日安排 / the working-day calendar has no holidays for {year} "
+            f"(known years: {span}; sources: {cal.source}). Add the State Council's {year} holiday notice to "
+            f"{DEFAULT_CALENDAR} (rows 'date,kind,name_zh,name_en' and a line '# covers: {year}'), or upgrade the "
+            f"pinned 'holidays' package once it carries {year}.")
 
 
 @dataclass(frozen=True)
@@ -57,12 +85,14 @@ class WorkCalendar:
     workdays: dict[date, DayInfo] = field(default_factory=dict)
     covers: frozenset[int] = frozenset()
     source: str = "<memory>"
+    #: years whose holidays are statutory only (the State Council's 调休 for them are not yet known)
+    provisional: frozenset[int] = frozenset()
     _warned: set[int] = field(default_factory=set, repr=False, compare=False)
     _ords: list[int] | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, path: Path | str | None = None) -> "WorkCalendar":
+    def load(cls, path: Path | str | None = None) -> WorkCalendar:
         """Read a calendar CSV (``date,kind,name_zh,name_en``; ``#`` comments; ``# covers: 2024,2025``)."""
         path = Path(path) if path is not None else DEFAULT_CALENDAR
         try:
@@ -112,12 +142,35 @@ class WorkCalendar:
         cal.covers = frozenset(covers or {d.year for d in [*cal.holidays, *cal.workdays]})
         return cal
 
+    @classmethod
+    def from_sources(cls, overrides: Path | str | None = None, *, package: bool = True) -> WorkCalendar:
+        """The product calendar: the ``holidays`` package (China) with the office's file as per-date overrides.
+
+        Years known: the package's notice years (:data:`PACKAGE_FIRST_YEAR` to its latest notice), the year
+        after that (provisional, statutory holidays only) and every year the override file ``covers``.
+        """
+        office = cls.load(overrides)
+        if not package:
+            return office
+        pkg = package_calendar()
+        cal = cls(holidays=dict(pkg.holidays), workdays=dict(pkg.workdays), source=f"{office.source} over {pkg.source}")
+        for d, info in [*office.holidays.items(), *office.workdays.items()]:
+            cal.holidays.pop(d, None)
+            cal.workdays.pop(d, None)
+            (cal.holidays if info.kind == "holiday" else cal.workdays)[d] = info
+        cal.covers = pkg.covers | office.covers
+        cal.provisional = pkg.provisional - office.covers
+        return cal
+
     # ------------------------------------------------------------------ queries
     def _check_year(self, d: date) -> None:
-        if d.year not in self.covers and d.year not in self._warned:
+        if d.year not in self.covers:
+            raise CalendarYearUnknown(d.year, self)
+        if d.year in self.provisional and d.year not in self._warned:
             self._warned.add(d.year)
-            log.warning("working-day calendar %s does not cover %d: counting Monday-Friday only; add that "
-                        "year's holidays and adjusted working days to the file", self.source, d.year)
+            log.warning("working-day calendar: %d is provisional (statutory holidays only, the State Council's "
+                        "adjusted working days for %d are not yet in %s); add them to %s when the notice appears",
+                        d.year, d.year, self.source, DEFAULT_CALENDAR)
 
     def is_workday(self, d: date) -> bool:
         """True when ``d`` is a working day."""
@@ -135,6 +188,7 @@ class WorkCalendar:
             "name_zh": info.name_zh if info else "",
             "name_en": info.name_en if info else "",
             "covered": d.year in self.covers,
+            "provisional": d.year in self.provisional,
         }
 
     def _index(self) -> tuple[list[int], int, int]:
@@ -162,7 +216,9 @@ class WorkCalendar:
             if n == 0:
                 return d
             if 0 <= k < len(ords):
-                return date.fromordinal(ords[k])
+                out = date.fromordinal(ords[k])
+                self._check_year(out)
+                return out
         step = 1 if n >= 0 else -1
         remaining = abs(n)
         cur = d
@@ -180,6 +236,8 @@ class WorkCalendar:
         ords, lo, hi = self._index()
         if ords and lo <= min(a, b).toordinal() and max(a, b).toordinal() <= hi \
                 and len(self.covers) == max(self.covers) - min(self.covers) + 1:
+            self._check_year(a)
+            self._check_year(b)
             if b >= a:
                 return bisect.bisect_right(ords, b.toordinal()) - bisect.bisect_right(ords, a.toordinal())
             return -(bisect.bisect_left(ords, a.toordinal()) - bisect.bisect_left(ords, b.toordinal()))
@@ -221,13 +279,40 @@ class WorkCalendar:
         return out
 
 
+def _package_version() -> str:
+    import holidays
+
+    return getattr(holidays, "__version__", "?")
+
+
+@lru_cache(maxsize=1)
+def package_calendar() -> WorkCalendar:
+    """China's calendar from the ``holidays`` package alone: notice years plus the next (provisional) year."""
+    import holidays
+    from holidays.countries.china import ChinaStaticHolidays
+
+    latest = max(ChinaStaticHolidays.special_public_holidays)
+    years = range(PACKAGE_FIRST_YEAR, latest + 2)
+    zh = holidays.China(years=years, language="zh_CN")
+    en = holidays.China(years=years, language="en_US")
+    cal = WorkCalendar(source=f"holidays {_package_version()} (China)")
+    for d, name in zh.items():
+        cal.holidays[d] = DayInfo(d, "holiday", name, en.get(d) or "")
+    for d in zh.weekend_workdays:
+        if d.year in years:
+            cal.workdays[d] = DayInfo(d, "workday", "调休上班", "adjusted working day")
+    cal.covers = frozenset(years)
+    cal.provisional = frozenset({latest + 1})
+    return cal
+
+
 @lru_cache(maxsize=4)
 def _cached(path: str) -> WorkCalendar:
-    return WorkCalendar.load(path)
+    return WorkCalendar.from_sources(path)
 
 
 def default_calendar() -> WorkCalendar:
-    """The product's calendar (the bundled CSV; cached per process)."""
+    """The product's calendar: the ``holidays`` package with the office's overrides (cached per process)."""
     return _cached(str(DEFAULT_CALENDAR))
 
 
@@ -238,6 +323,8 @@ class DeadlineStatus:
 
     ``workdays_left`` > 0: that many working days remain after today (0: due today);
     ``workdays_overdue`` > 0: that many working days have passed since the deadline.
+    ``lower_bound``: the deadline lies in a year the calendar does not know yet, ``workdays_left`` counts only
+    to the end of the last known year (so the deadline is at least that far away; never due soon).
     """
 
     deadline: date
@@ -246,11 +333,12 @@ class DeadlineStatus:
     due_soon: bool
     workdays_left: int
     workdays_overdue: int
+    lower_bound: bool = False
 
     def as_dict(self) -> dict:
         return {"deadline": self.deadline.isoformat(), "today": self.today.isoformat(), "overdue": self.overdue,
                 "due_soon": self.due_soon, "workdays_left": self.workdays_left,
-                "workdays_overdue": self.workdays_overdue}
+                "workdays_overdue": self.workdays_overdue, "lower_bound": self.lower_bound}
 
 
 def deadline_status(deadline: date, today: date, cal: WorkCalendar | None = None,
@@ -260,6 +348,15 @@ def deadline_status(deadline: date, today: date, cal: WorkCalendar | None = None
     if today > deadline:
         late = max(cal.workdays_between(deadline, today), 1)
         return DeadlineStatus(deadline, today, True, False, 0, late)
+    if deadline.year not in cal.covers and today.year in cal.covers and cal.covers:
+        # a far deadline (e.g. a plan's 2029 date): count to the end of the known years, a lower bound; when even
+        # that is within the due-soon window the unknown year matters and the error says how to add it
+        last = max(y for y in cal.covers if y < deadline.year) if any(y < deadline.year for y in cal.covers) else None
+        if last is not None and all(y in cal.covers for y in range(today.year, last + 1)):
+            left = cal.workdays_between(today, date(last, 12, 31))
+            if left > due_soon_workdays:
+                return DeadlineStatus(deadline, today, False, False, left, 0, lower_bound=True)
+        raise CalendarYearUnknown(deadline.year, cal)
     left = cal.workdays_between(today, deadline)
     return DeadlineStatus(deadline, today, False, left <= due_soon_workdays, left, 0)
 
