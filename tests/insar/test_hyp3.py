@@ -26,8 +26,8 @@ PHI = np.deg2rad(-168.0)  # lv_phi: from east, anti-clockwise (ascending Sentine
 
 
 def _tif(path: Path, a: np.ndarray, transform, *, nodata=None):
-    prof = dict(driver="GTiff", height=a.shape[0], width=a.shape[1], count=1, dtype=a.dtype.name,
-                transform=transform, crs="EPSG:32649", nodata=nodata)
+    prof = {"driver": "GTiff", "height": a.shape[0], "width": a.shape[1], "count": 1, "dtype": a.dtype.name,
+                "transform": transform, "crs": "EPSG:32649", "nodata": nodata}
     with rasterio.open(path, "w", **prof) as ds:
         ds.write(a, 1)
 

@@ -22,6 +22,11 @@ Defaults (:class:`BasinParams`) and why:
   no data.
 * ``close_px = 2`` — gaps of up to two pixels in the ring around a decorrelated centre are closed
   before the centre is recognised as enclosed.
+* ``relevel = True`` and ``noise_edge = True`` — the map's zero level is the median of the stable ground (not the
+  InSAR reference pixel, whose own 3-5 mm of noise shifts every contour), and on a noisy map the edge is drawn at
+  the level whose area is unbiased (a per-pixel threshold overestimates the area by sigma^2/2 A''(T)); see
+  :mod:`subsidence.census.levels` (issue 15). Noise-free maps are unchanged; the result reports both
+  (``BasinResult.level``).
 
 Decorrelated centres (the physics limit, ≈ λ/4 of differential motion per interferogram between
 neighbouring pixels): no-data or low-coherence pixels enclosed by a basin ring belong to the basin.
@@ -44,6 +49,7 @@ from shapely.geometry.base import BaseGeometry
 import shapely
 
 from subsidence.census.grid import Grid
+from subsidence.census.levels import MapLevel, level_map
 from subsidence.vocabulary import MovementStage
 
 log = logging.getLogger(__name__)
@@ -94,6 +100,11 @@ class BasinParams:
     close_px: int = 2
     #: fraction of a basin's pixels that must be in a stage for the basin to take it (most active first)
     stage_min_fraction: float = 0.10
+    #: zero level = median of the stable ground (pixels farther than ``stable_margin_px`` from candidate areas)
+    relevel: bool = True
+    #: edge at the noise-unbiased level (census.levels.unbiased_edge_threshold) when the map is noisy
+    noise_edge: bool = True
+    stable_margin_px: int = 5
 
     def min_area_for(self, grid: Grid) -> float:
         """Effective minimum area (ha) on this grid: max(min_area_ha, min_pixels × pixel area)."""
@@ -184,6 +195,8 @@ class BasinResult:
     params: BasinParams
     min_area_ha: float
     kind: str
+    #: zero level, noise and edge threshold of the map (census.levels); None when neither step ran
+    level: MapLevel | None = None
 
 
 # ----------------------------------------------------------------------------------------- kernel
@@ -306,7 +319,23 @@ def detect_basins(
     if not valid.any():
         raise CensusInputError("the deformation raster has no valid pixel (all NaN / no data / low coherence)")
     threshold = params.threshold_mm if kind == "cumulative" else params.threshold_rate_mm_per_yr
-    above = valid & (np.where(valid, value, -np.inf) >= threshold)
+    level = None
+    edge = threshold
+    if params.relevel or params.noise_edge:
+        level, stable = level_map(value, valid, threshold, relevel=params.relevel, noise_edge=params.noise_edge,
+                                  margin_px=params.stable_margin_px, min_pixels=params.min_pixels)
+        edge = level.edge_threshold
+        if level.offset and stable is not None:
+            value = value - level.offset
+            if series_mm is not None:  # every date has its own reference-pixel offset
+                s = np.asarray(series_mm, dtype=float)
+                series_mm = s - np.nanmedian(s[:, stable], axis=1)[:, None, None]
+            if rate_mm_per_yr is not None and kind == "cumulative":
+                r = np.asarray(rate_mm_per_yr, dtype=float)
+                rate_mm_per_yr = r - float(np.nanmedian(r[stable]))
+        log.debug("map level: offset %.2f, noise %.2f, edge at %.2f (threshold %.2f)", level.offset, level.sigma,
+                  edge, threshold)
+    above = valid & (np.where(valid, value, -np.inf) >= edge)
 
     # Decorrelated centres: invalid pixels enclosed by a (closed) ring of above-threshold pixels.
     closed = ndimage.binary_closing(above, structure=EIGHT, iterations=params.close_px) if params.close_px else above
@@ -402,7 +431,7 @@ def detect_basins(
         if progress is not None:
             progress(k, n)
     return BasinResult(basins=basins, labels=labels, subsidence_mm=work, grid=grid, params=params,
-                       min_area_ha=min_area, kind=kind)
+                       min_area_ha=min_area, kind=kind, level=level)
 
 
 def _series_stats(basin: Basin, s: np.ndarray, dates: Sequence[date], params: BasinParams,

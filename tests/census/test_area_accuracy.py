@@ -1,0 +1,90 @@
+"""Census areas within 5 % of truth at 3-5 mm of noise (issue 15: they ran +6.6 % / +8.7 % over truth).
+
+Truth: the area where the true subsidence at the last date is >= 10 mm. The noisy maps come from our SBAS inversion
+of synthetic stacks with coherence-driven decorrelation noise (~3 mm in the final map) and a spatially correlated
+turbulent atmosphere per date, or from a bowl plus 5 mm white noise and a reference-pixel offset. Before the fix
+the area depended on the noise of the single reference pixel (-15 % .. +27 % on these stacks) and a per-pixel
+threshold overestimated it; see :mod:`subsidence.census.levels`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from subsidence.census.basins import BasinParams, detect_basins
+from subsidence.census.grid import Grid
+from subsidence.census.inputs import load_deformation
+from subsidence.insar.pipeline import TimeseriesOptions, run_timeseries
+from subsidence.insar.synthetic import (
+    SyntheticSpec,
+    bowl_shape,
+    synthetic_stack,
+    truth_los_m,
+)
+
+INC = 39.0
+PX_HA = 30.0 * 30.0 / 1e4
+
+
+def _no_stage(series, dates):
+    return np.array(["not_started"] * series.shape[1], dtype=object)
+
+
+def _area_error(res, truth_ha):
+    return max(b.area_ha for b in res.basins) / truth_ha - 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("max_los_m", [-0.06, -0.2])  # 77 mm and 257 mm of subsidence at the centre
+@pytest.mark.parametrize("atmosphere_m", [0.001, 0.0015])  # per date; 3.2-3.7 mm noise in the final map
+def test_sbas_stack_with_correlated_atmosphere(tmp_path, max_los_m, atmosphere_m):
+    errors, sigmas = [], []
+    for seed in range(4):
+        spec = SyntheticSpec(rows=100, cols=100, n_dates=30, links=3, nodata_fraction=0.05, seed=seed,
+                             atmosphere_m=atmosphere_m, coherence_range=(0.25, 0.9), max_los_m=max_los_m)
+        out = tmp_path / f"ts{seed}"
+        run_timeseries(synthetic_stack(spec), out, TimeseriesOptions(workers=2, geotiff=False))
+        d = load_deformation(out, incidence_deg=INC)
+        truth = -truth_los_m(spec)[-1] * 1000.0 / np.cos(np.deg2rad(INC))
+        truth_ha = float((truth >= 10.0).sum()) * PX_HA
+        res = detect_basins(None, d.grid, series_mm=d.series_mm, dates=d.dates, coherence=d.coherence,
+                            stage_fn=_no_stage)
+        errors.append(_area_error(res, truth_ha))
+        sigmas.append(res.level.sigma)
+        # the noise the fix measured is the noise there is (stable ground of the product minus the truth)
+        far = truth < 0.5
+        assert res.level.sigma == pytest.approx(np.nanstd((d.subsidence_mm - truth)[far]), rel=0.25)
+    assert 2.5 < np.mean(sigmas) < 5.0
+    assert max(abs(e) for e in errors) < 0.05, errors
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_white_noise_5mm_and_reference_offset(seed):
+    """A bowl (PIM-like, 77 mm) + 5 mm white noise + the reference pixel's own error as a map-wide offset."""
+    n = 100
+    g = Grid.make(Affine(30, 0, 400_000, 0, -30, 4_370_000), "EPSG:4546", (n, n))
+    w = 77.0 * bowl_shape(np.arange(n, dtype=float), np.arange(n, dtype=float), SyntheticSpec(rows=n, cols=n))
+    rng = np.random.default_rng(seed)
+    offset = rng.choice([-4.0, 4.0])
+    noisy = w + rng.normal(0.0, 5.0, w.shape) + offset
+    truth_ha = float((w >= 10.0).sum()) * PX_HA
+    res = detect_basins(noisy, g)
+    assert abs(_area_error(res, truth_ha)) < 0.05
+    assert res.level.offset == pytest.approx(offset, abs=0.5) and res.level.sigma == pytest.approx(5.0, rel=0.1)
+    assert res.level.edge_threshold > 10.0  # a noisy map's edge is raised to unbias the area
+    # the old behaviour: the offset moves the 10 mm contour far out or in
+    old = detect_basins(noisy, g, params=BasinParams(relevel=False, noise_edge=False))
+    assert abs(_area_error(old, truth_ha)) > 0.08
+
+
+def test_noise_free_map_is_unchanged():
+    n = 80
+    g = Grid.make(Affine(30, 0, 400_000, 0, -30, 4_370_000), "EPSG:4546", (n, n))
+    w = 120.0 * bowl_shape(np.arange(n, dtype=float), np.arange(n, dtype=float), SyntheticSpec(rows=n, cols=n))
+    new = detect_basins(w, g)
+    old = detect_basins(w, g, params=BasinParams(relevel=False, noise_edge=False))
+    assert new.level.offset == pytest.approx(0.0, abs=1e-6) and new.level.edge_threshold == 10.0
+    assert [b.n_pixels for b in new.basins] == [b.n_pixels for b in old.basins]
+    assert new.basins[0].max_subsidence_mm == pytest.approx(old.basins[0].max_subsidence_mm)
