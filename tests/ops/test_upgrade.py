@@ -13,7 +13,12 @@ from typer.testing import CliRunner
 import subsidence.schema  # noqa: F401  (every table on the metadata)
 from subsidence.cli.main import app as cli
 from subsidence.db.base import Base
-from subsidence.db.migrate import alembic_config_for_scripts, current_revision, downgrade, head_revision
+from subsidence.db.migrate import (
+    alembic_config_for_scripts,
+    current_revision,
+    downgrade,
+    head_revision,
+)
 from subsidence.ops.backup import table_counts
 from subsidence.settings import get_settings
 
