@@ -1,4 +1,4 @@
-"""The ``subsidence`` command. Each module in this package with a ``register(app)`` adds its commands.
+"""The ``subsidence`` command. Each module named in :data:`COMMAND_MODULES` adds its commands with ``register(app)``.
 
 Command modules import heavy libraries (rasterio, scipy, weasyprint) inside the command functions so
 that ``subsidence --help`` stays fast.
@@ -7,7 +7,6 @@ that ``subsidence --help`` stays fast.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 
 import typer
 
@@ -31,16 +30,34 @@ def _root(
     configure_logging("DEBUG" if verbose else get_settings().log_level)
 
 
-def _register_all() -> None:
-    import subsidence.cli as pkg
+#: the command modules, each with ``register(app)``; a new command group is one module and one line here
+COMMAND_MODULES = (
+    "assess",
+    "backup",
+    "buildings",
+    "census",
+    "db",
+    "demo",
+    "draw",
+    "fund",
+    "health",
+    "history",
+    "insar",
+    "io",
+    "ledger",
+    "minehazards",
+    "monitoring",
+    "plans",
+    "science",
+    "tasks",
+    "water",
+    "web",
+)
 
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name in ("main",) or info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"subsidence.cli.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app)
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"subsidence.cli.{name}").register(app)
 
 
 _register_all()
