@@ -149,3 +149,20 @@ def test_bad_geometry_files_are_clear_errors_and_leave_nothing(tmp_path):
     with pytest.raises(InSARInputError, match="no-data everywhere"):
         run_timeseries(stack, tmp_path / "out")
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_census_uses_the_per_pixel_incidence_of_the_geocoded_stack(tmp_path):
+    from subsidence.census.inputs import load_deformation
+
+    stack_path, _ = write_mintpy_radar_inputs(tmp_path / "mintpy", SCENE)
+    out = tmp_path / "ts"
+    run_timeseries(open_ifgram_stack(stack_path), out, TimeseriesOptions(workers=2, geotiff=False))
+    prod = read_deformation(out)
+    d = load_deformation(out)  # no --incidence-deg needed: the geometry file gives it per pixel
+    expected = -prod.cumulative_m[-1] * 1000.0 / np.cos(np.deg2rad(prod.incidence_map_deg))
+    np.testing.assert_allclose(d.subsidence_mm, expected, rtol=1e-5)
+    assert any("per-pixel incidence" in n for n in d.notes)
+    # an explicit scalar still wins (the user's word)
+    d39 = load_deformation(out, incidence_deg=39.0)
+    np.testing.assert_allclose(d39.subsidence_mm, -prod.cumulative_m[-1] * 1000.0 / np.cos(np.deg2rad(39.0)),
+                               rtol=1e-5)

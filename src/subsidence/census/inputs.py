@@ -310,20 +310,31 @@ def load_insar_product(p: Path, *, incidence_deg: float | None = None, quantity:
     if prod.grid.crs is None:
         raise CRSError(f"{p}: radar coordinates (no geocoding); geocode the product first")
     inc = incidence_deg if incidence_deg is not None else prod.incidence_deg
+    inc_map = prod.incidence_map_deg if incidence_deg is None else None  # per pixel (geometry file), preferred
     if quantity == "subsidence" and geotiff is None:
         raise CensusInputError(f"{p}: InSAR products are LOS or vertical displacement, not subsidence; "
                                "drop --quantity")
     direction = "up" if quantity in ("vertical", "subsidence") else prod.direction
-    if direction == "los" and inc is None:
+    if direction == "los" and inc is None and inc_map is None:
         raise CensusInputError(f"{p}: LOS product; give the incidence angle (--incidence-deg, degrees; "
                                "Sentinel-1 IW ≈ 39° mid-swath)")
+
+    if direction == "los" and inc_map is not None:
+        inc = inc_map.astype(float)
 
     def conv(a_mm: np.ndarray) -> np.ndarray:
         if quantity == "subsidence":  # a multi-band GeoTIFF already in subsidence (positive down)
             return a_mm
         return subsidence_from_los(a_mm, inc) if direction == "los" else subsidence_from_vertical(a_mm)
 
-    notes = [f"read with subsidence.insar ({'LOS, incidence %.2f°' % inc if direction == 'los' else 'vertical'})"]
+    if direction != "los":
+        how = "vertical"
+    elif np.ndim(inc):
+        how = (f"LOS, per-pixel incidence {np.nanmin(inc):.2f}–{np.nanmax(inc):.2f}° from the product's "
+               "geometry file")
+    else:
+        how = f"LOS, incidence {inc:.2f}°"
+    notes = [f"read with subsidence.insar ({how})"]
     series = conv(prod.cumulative_m.astype(float) * 1000.0) if prod.cumulative_m is not None else None
     rate = conv(prod.velocity_m_per_yr.astype(float) * 1000.0) if prod.velocity_m_per_yr is not None else None
     coh = None if prod.temporal_coherence is None else prod.temporal_coherence.astype(float)
