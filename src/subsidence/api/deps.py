@@ -39,6 +39,8 @@ async def get_settings_dep(request: Request) -> Settings:
 def get_session(request: Request) -> Iterator[Session]:
     factory = request.app.state.sessionmaker
     with factory() as session:
+        if getattr(request.app.state, "today", None) is not None:  # the server's date, pinned (tests, demo)
+            session.info["server_today"] = request.app.state.today
         try:
             yield session
             session.commit()
