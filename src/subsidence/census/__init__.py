@@ -15,7 +15,10 @@ series_mm=None, dates=None, observed=None, filler=None) -> BasinResult``
     mean rate, stability stage (science ``stability.classify_series`` per pixel, aggregated), first/last date
     seen, decorrelated_ha, filled_fraction/filled_geometry, max_is_lower_bound. Defaults justified in the module.
 ``fusion.pim_filler(panels, initial=None, params=FusionParams()) -> Filler``
-    Fills decorrelated centres by fitting the PIM (science ``inversion.invert``) to the reliable edge pixels.
+    Fills decorrelated centres by fitting the PIM (science ``inversion.invert``) to the reliable edge pixels:
+    nested models (q, tanβ; + inflection offset; + θ0 when inclined) chosen by BIC/AIC, the centre maximum with a
+    95 % interval, a lower bound when the edges do not identify it (``Basin.extra["fusion"]``);
+    ``fusion.fit_centre(...)`` is the same on plain arrays.
 ``attribution.Attributor(mines, panels, towns, params).attribute(geom) -> Attribution``
     Overlaps (ha) with mining rights, panels, towns; ``outside_mining_right``, ``outside_causing_licence``,
     ``beyond_licence`` (疑似越界开采) with areas; ``overlap_table(polygons, targets)`` per-target totals.
