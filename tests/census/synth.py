@@ -1,4 +1,4 @@
-"""Synthetic truth for the census tests: PIM-like bowls over rectangular panels (erf profiles, SCIENCE.md §1)."""
+"""Synthetic truth for the census tests: PIM-like bowls over rectangular panels (erf profiles, docs/science.md §1)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 - ``towns_gbk_nocpg.shp`` the same without ``.cpg`` (as many Chinese desktop GIS write them): GBK must be detected
 - ``mines_cgcs2000.geojson`` two mines in CGCS2000 lon/lat (EPSG:4490, old-style ``crs`` member)
 
-Geometry is illustrative: squares around the approximate town seats of DOMAIN.md.
+Geometry is illustrative: squares around the approximate town seats of docs/domain.md.
 """
 
 from __future__ import annotations

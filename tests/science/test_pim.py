@@ -16,7 +16,7 @@ EXACT_K = math.sqrt(2 * math.pi) * math.exp(-0.5)  # 1.5203
 
 
 def exam():
-    """SCIENCE.md: m = 15 m, alpha = 0, H = 120 m, tanβ = tan 60°, q = 0.9, b = 0.3."""
+    """docs/science.md §1: m = 15 m, alpha = 0, H = 120 m, tanβ = tan 60°, q = 0.9, b = 0.3."""
     params = PIMParams(q=0.9, tan_beta=math.tan(math.radians(60.0)), b=0.3)
     # a panel far wider than the basin: its west edge behaves as a semi-infinite edge
     panel = PanelGeometry.rectangle(0.0, 0.0, 6000.0, 6000.0, azimuth_deg=90.0, thickness_m=15.0, depth_dip_m=120.0)

@@ -2,7 +2,7 @@
 
 Published: over the Bulianta 32301 longwall the peak subsidence rate over the goaf was 490 mm/d, 61 m behind
 the face, with q = 0.78 (Coal Science and Technology, "补连塔矿复杂条件下大采高开采地表沉陷实测"); Shendong
-shallow-seam longwalls show 430-700 mm/d (SCIENCE.md section 1). The old default (c from T = 2.5 H0) predicted
+shallow-seam longwalls show 430-700 mm/d (docs/science.md §1). The old default (c from T = 2.5 H0) predicted
 tens of mm/d and an improved-Knothe peak about a kilometre behind the face.
 """
 

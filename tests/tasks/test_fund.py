@@ -21,7 +21,7 @@ MT = 10_000_000  # t
 
 
 def test_worked_example_pure():
-    """SCIENCE.md §5: 10 Mt × 5.5 × 1.2 × 1.0 (other two coefficients 1) = 66 million yuan/yr."""
+    """docs/science.md §5: 10 Mt × 5.5 × 1.2 × 1.0 (other two coefficients 1) = 66 million yuan/yr."""
     t = fund.coefficient_table()
     factors = [t.get("category_base", "coal"), t.get("mining_method", "underground_subsidence"),
                t.get("land_type", "grassland"), t.get("regional", "default"), t.get("coal_price", "default")]

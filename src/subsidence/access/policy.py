@@ -6,7 +6,7 @@ lists (``visible(...)`` adds it to the query), single records (``get_visible`` a
 outside the read scope, so a tenant cannot even learn it exists) and writes (``authorize`` answers 403
 when the record is readable but the action is not allowed on it).
 
-Roles and their read scopes (DOMAIN.md §2):
+Roles and their read scopes (docs/domain.md §2):
 
 =============  ===========================================================================
 office         everything

@@ -1,6 +1,6 @@
 """Subsidence areas (沉陷区) as polygons from a deformation raster.
 
-Sign conventions (SCIENCE.md): subsidence W is in **mm, positive downward**. InSAR gives line-of-sight
+Sign conventions (docs/science.md §0): subsidence W is in **mm, positive downward**. InSAR gives line-of-sight
 displacement positive toward the satellite; :func:`subsidence_from_los` converts it under the
 vertical-only assumption, W = −d_LOS / cos(incidence). A vertical displacement (positive up, as MintPy
 and LiCSBAS write it) becomes W = −d_v (:func:`subsidence_from_vertical`). The conversion is explicit

@@ -1,6 +1,6 @@
 """Solar PV candidate land (生态光伏+, consolidation phase) on subsidence ground.
 
-Rule (SCIENCE.md §3, practice per GB 51044-2014 **[verify]**): a PV array goes only on subsidence land that is
+Rule (docs/science.md §3, practice per GB 51044-2014 **[verify]**): a PV array goes only on subsidence land that is
 
 1. **stable** (the code's criterion: ≤ 30 mm of subsidence over 6 consecutive months), and
 2. **at least a year past the end of mining** of every panel nearby: land within ``buffer_m`` of a panel

@@ -53,7 +53,7 @@ class Unit(Timestamped, Base):
 
 
 class TaskAssignment(Base):
-    """Which unit leads or cooperates on which of the seven key tasks (DOMAIN.md §3)."""
+    """Which unit leads or cooperates on which of the seven key tasks (docs/domain.md §3)."""
 
     __tablename__ = "task_assignment"
     __table_args__ = (UniqueConstraint("unit_id", "task_no", name="uq_task_assignment_unit_task"),)

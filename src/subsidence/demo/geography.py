@@ -68,7 +68,7 @@ ENTERPRISES = {
     "CH": ("91150627DEMO00005E", "示例察哈素煤业公司（示例）", "Illustrative Chahasu Coal Co."),
 }
 
-#: banner departments and the office (DOMAIN.md §2); the office sits in the Natural Resources Bureau
+#: banner departments and the office (docs/domain.md §2); the office sits in the Natural Resources Bureau
 UNITS = [
     ("LGO", "采煤沉陷区专项整治行动领导小组办公室", "Leading-group office", "office"),
     ("NRB", "旗自然资源局", "Natural Resources Bureau", "bureau"),

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CALENDAR = Path(__file__).resolve().parent.parent / "data" / "cn_holidays.csv"
 
-#: working days the office has to decide on an acceptance request (SCIENCE.md §5)
+#: working days the office has to decide on an acceptance request (docs/science.md §5)
 ACCEPTANCE_WINDOW_WORKDAYS = 60
 #: a deadline this many working days ahead (or fewer) is "due soon"
 DUE_SOON_WORKDAYS = 5

@@ -15,7 +15,7 @@ from subsidence.core.models import Mine, Unit
 from subsidence.ledger.models import Problem
 from subsidence.vocabulary import ProblemCategory, ProblemSource, ProblemState
 
-#: lead unit code per task (DOMAIN.md §3); the demo and imports create units with these codes
+#: lead unit code per task (docs/domain.md §3); the demo and imports create units with these codes
 TASK_LEAD_UNIT = {
     ProblemCategory.SUBSIDENCE_CRACKS: "NRB",
     ProblemCategory.FUNDS: "NRB",

@@ -1,7 +1,7 @@
 """The alarm state machine, pure: given the state of one (sensor, rule) track and a new sample, return the new
 state and the transitions (raise, upgrade, downgrade, clear). Persistence is in ``services.alarms``.
 
-Rules (SCIENCE.md §4, what monitoring professionals expect):
+Rules (docs/science.md §4, what monitoring professionals expect):
 - **Confirmation**: a level is confirmed after ``confirm_samples`` consecutive samples at or above it, or at
   once when another sensor of the same hazard point is at or above it too (two sensors agreeing). A single
   outlier never raises an alarm; a real exceedance is confirmed within N samples.

@@ -1,6 +1,6 @@
 """Failure forecasting with Voight's law for any α: the model, a seeded generator and a profile-likelihood window.
 
-Pure numpy/scipy (SCIENCE.md §4, docs/science/failure-forecast.md). No files, no database, no clocks.
+Pure numpy/scipy (docs/science.md §4, docs/science/failure-forecast.md). No files, no database, no clocks.
 
 Model
 -----
@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 #: α grid of the profile (Voight's exponent). Published slope and landslide cases lie in ≈1.5–2.5
-#: (SCIENCE.md §4); the grid reaches beyond so that the truth is never on its edge.
+#: (docs/science.md §4); the grid reaches beyond so that the truth is never on its edge.
 ALPHA_GRID: tuple[float, ...] = tuple(float(a) for a in np.round(np.arange(1.10, 3.5001, 0.05), 4))
 #: largest velocity increase from the onset to the newest sample a candidate may imply (guards the numerics and
 #: excludes physically absurd fits; 10⁶ × creep velocity is far beyond any published pre-failure record)

@@ -64,7 +64,7 @@ DangerGrade._LABELS = {
     "IV": ("小型（IV级）", "grade IV (small)"),
 }
 
-#: SCIENCE.md §4: (min people to relocate, min potential loss in 10⁴ yuan) for grades I, II, III; else IV.
+#: docs/science.md §4: (min people to relocate, min potential loss in 10⁴ yuan) for grades I, II, III; else IV.
 #: I ≥ 1000 people / ≥ 100 M yuan; II 500–1000 / 50–100 M; III 100–500 / 5–50 M; IV < 100 / < 5 M.
 DANGER_GRADE_BOUNDS: tuple[tuple[DangerGrade, int, float], ...] = (
     (DangerGrade.I, 1000, 10_000.0),

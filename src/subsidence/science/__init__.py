@@ -1,6 +1,6 @@
 """Subsidence science core: pure computation, numpy in / numpy out (no files, no database).
 
-Units and signs (SCIENCE.md, one convention everywhere)
+Units and signs (docs/science.md §0, one convention everywhere)
 -------------------------------------------------------
 Coordinates x (east), y (north) in metres of a projected CRS; subsidence W in mm, **positive downward**;
 tilt i in mm/m; curvature K in 10^-3/m (= mm/m^2 = 1/km); horizontal displacement U in mm (positive toward
@@ -65,7 +65,7 @@ Public API (stable; other modules code against it)
     classify_series(series_mm[T, N], dates) -> object array of ledger stages ("not_started" | "active" |
         "declining" | "stable"; initial -> active), for ``models.enums.MovementStage``
 ``damage`` — building damage grade I..IV (brick-concrete)
-    DamageThresholds (SCIENCE.md section 3 defaults) ; grade(tilt, curvature, strain) -> int array 1..4
+    DamageThresholds (docs/science.md §3 defaults) ; grade(tilt, curvature, strain) -> int array 1..4
     footprint_damage(tilt, curvature, strain, transform, footprints) -> BuildingDamage (per-building maxima
         over the footprint, grade 0 = outside the raster, governing indicator)
 

@@ -1,6 +1,6 @@
 """Building damage grade (brick-concrete, I..IV) from tilt, curvature and horizontal strain.
 
-The grade is the highest reached by any indicator (SCIENCE.md section 3, *Coal pillar and pressed-coal mining
+The grade is the highest reached by any indicator (docs/science.md §3, *Coal pillar and pressed-coal mining
 code* 2017 [verify]); a value exactly on a limit belongs to the lower grade (``<=`` in the table)::
 
     grade  strain eps (mm/m)  curvature K (1e-3/m)  tilt i (mm/m)
@@ -30,7 +30,7 @@ INDICATORS = ("tilt", "curvature", "strain")
 
 @dataclass(frozen=True)
 class DamageThresholds:
-    """Upper limits of grades I, II, III per indicator. Source: SCIENCE.md section 3 (code 2017) [verify]."""
+    """Upper limits of grades I, II, III per indicator. Source: docs/science.md §3 (code 2017) [verify]."""
 
     tilt_mm_per_m: tuple[float, float, float] = (3.0, 6.0, 10.0)
     curvature_1e3_per_m: tuple[float, float, float] = (0.2, 0.4, 0.6)

@@ -15,7 +15,7 @@ duration T so that the movement is 98 % complete at T (Knothe: c = -ln(0.02)/T),
 exponent :data:`SHENDONG_K`). The calibration reproduces the peak subsidence rate (490 mm/d) and its lag behind
 the face (61 m) measured over the Bulianta 32301 longwall (docs/science/dynamics.md gives the source, the
 calibration case and the defaults that are still unverified). The older default, c from T = 2.5 H0 days (the
-movement *duration* of the 2017 code, SCIENCE.md section 3), is available as ``c_basis="code_duration"``: over
+movement *duration* of the 2017 code, docs/science.md §3), is available as ``c_basis="code_duration"``: over
 Shendong shallow seams it predicts peak rates of 10-40 mm/d against 430-700 mm/d measured, and an improved-Knothe
 peak 0.5-1.4 km behind the face, so it is not the default any more.
 
@@ -53,7 +53,7 @@ C_BASES = ("shendong", "code_duration")
 SHENDONG_KAPPA_M_PER_DAY = {"knothe": 41.0, "improved_knothe": 55.0, "segmented_knothe": 69.0}
 #: improved-Knothe exponent of the Shendong calibration [verify].
 SHENDONG_K = 2.0
-#: Movement duration factor: T ~ 2.5 * H0 days for H0 <= 400 m (SCIENCE.md section 3) [verify].
+#: Movement duration factor: T ~ 2.5 * H0 days for H0 <= 400 m (docs/science.md §3) [verify].
 DURATION_DAYS_PER_M_DEPTH = 2.5
 #: Fraction of movement complete at the movement duration T, used to derive c from T.
 COMPLETE_AT_T = 0.98
@@ -62,7 +62,7 @@ COMPLETE_AT_T = 0.98
 def movement_duration_days(h0_m: float, factor: float = DURATION_DAYS_PER_M_DEPTH) -> float:
     """Duration of surface movement T (days) above a panel at mean depth ``h0_m`` (m): T = factor * H0.
 
-    Source: SCIENCE.md section 3 (code 2017, valid for H0 <= 400 m) [verify]; beyond 400 m it is extrapolated.
+    Source: docs/science.md §3 (code 2017, valid for H0 <= 400 m) [verify]; beyond 400 m it is extrapolated.
     """
     if not h0_m > 0:
         raise ValueError(f"depth H0={h0_m!r} must be > 0 m")
@@ -89,7 +89,7 @@ def time_constant_from_duration(duration_days: float, kind: str = "knothe", k: f
 class TimeFunction:
     """A time function f(age_days) in [0, 1] (or its derivative f' in 1/day when ``rate`` is True).
 
-    kind: ``improved_knothe`` (default, SCIENCE.md: the plain Knothe rate peaks at t = 0), ``knothe`` or
+    kind: ``improved_knothe`` (default, docs/science.md §1: the plain Knothe rate peaks at t = 0), ``knothe`` or
     ``segmented_knothe``. c_per_day: time constant (1/day); when None it comes from ``duration_days`` (98 %
     complete at T) or, per panel at mean depth H0, from ``c_basis``: ``"shendong"`` (default) c = kappa / H0 with
     the Shendong calibration :data:`SHENDONG_KAPPA_M_PER_DAY`, or ``"code_duration"`` T = 2.5 H0

@@ -1,13 +1,13 @@
 """Probability integral method (概率积分法): surface movement above mined longwall panels.
 
-Conventions (SCIENCE.md): x east, y north in metres; W in mm positive downward; tilt i = dW/ds in mm/m;
+Conventions (docs/science.md §0): x east, y north in metres; W in mm positive downward; tilt i = dW/ds in mm/m;
 curvature K = d2W/ds2 in 10^-3/m; horizontal displacement U in mm (positive toward +x / +y, i.e. toward the
 basin for the goaf side); strain eps = dU/ds in mm/m (positive = extension).
 
 Model
 -----
 Each panel is described in a *local frame* (u along strike, v pointing up-dip, origin at the panel's down-dip /
-start corner). For a rectangle the basin is separable (SCIENCE.md section 1)::
+start corner). For a rectangle the basin is separable (docs/science.md §1)::
 
     W(u, v)  = W0 * C(u) * D(v),   W0 = m * q * cos(alpha)   [mm, m in mm]
     C(u)     = 1/2 [erf(sqrt(pi) (u - a0)/r)  - erf(sqrt(pi) (u - a1)/r)],          l = D3 - s3 - s4

@@ -1,6 +1,6 @@
 """Movement stage of the ground surface from a subsidence time series (per cell or per point, vectorised).
 
-Stages (*Coal pillar and pressed-coal mining code* 2017, SCIENCE.md section 3 [verify]):
+Stages (*Coal pillar and pressed-coal mining code* 2017, docs/science.md §3 [verify]):
 
 ==  ===========  ======  ==========================================================================
 0   not_started  未开始  cumulative subsidence has never reached ``start_mm`` (10 mm)
@@ -36,7 +36,7 @@ STAGES = {
 
 @dataclass(frozen=True)
 class StabilityCriteria:
-    """Criteria of the 2017 code (SCIENCE.md section 3, [verify]); all configurable.
+    """Criteria of the 2017 code (docs/science.md §3, [verify]); all configurable.
 
     start_mm: subsidence at which movement starts (mm); active_rate_mm_per_day: rate above which the surface
     is active (mm/d); stable_window_days / stable_max_mm: stable when subsidence over the window is at most

@@ -34,7 +34,7 @@ from subsidence.vocabulary import InspectionOutcome, ProblemCategory, ProblemSou
 
 log = logging.getLogger(__name__)
 
-#: results must be made public within this many working days of the inspection (SCIENCE.md §5)
+#: results must be made public within this many working days of the inspection (docs/science.md §5)
 PUBLICATION_WORKDAYS = 20
 
 

@@ -1,4 +1,4 @@
-"""Task ledgers (DOMAIN.md §3 tasks 2, 4, 5, 7 and goal 2): restoration fund, water-preserving mining plans,
+"""Task ledgers (docs/domain.md §3 tasks 2, 4, 5, 7 and goal 2): restoration fund, water-preserving mining plans,
 hidden disaster-causing factors with their rectification plans, double-random inspections, annual assessment.
 
 Money is stored as integer fen (1 yuan = 100 fen), never as float. Tables whose rows must never change

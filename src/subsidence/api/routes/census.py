@@ -64,7 +64,7 @@ def list_areas(session: SessionDep, actor: CurrentUser, lang: Lang,
     return table_response(rows, AREA_COLUMNS, fmt, "subsidence-areas", lang, envelope={"count": len(rows)})
 
 
-#: PIM parameters for the illustrative predicted profile (Shendong practice, SCIENCE.md): q, tanβ
+#: PIM parameters for the illustrative predicted profile (Shendong practice, docs/science.md §1): q, tanβ
 PROFILE_PARAMS = {"q": 0.65, "tan_beta": 2.2}
 
 

@@ -20,7 +20,7 @@ from subsidence.vocabulary import ProblemCategory, ProblemState
 
 router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
 
-#: the plan's phases (DOMAIN.md §4), used when the ledger's progress service is not installed
+#: the plan's phases (docs/domain.md §4), used when the ledger's progress service is not installed
 _PHASES = [
     (1, "前期准备", "preparation", date(2024, 8, 24), date(2024, 9, 9)),
     (2, "排查整治", "investigation and rectification", date(2024, 9, 10), date(2024, 12, 30)),
