@@ -123,3 +123,11 @@ def test_clipped_products_and_bad_products(tmp_path):
     (meta / names[0] / f"{names[0]}.txt").write_text("Baseline: about forty\n")
     with pytest.raises(InSARInputError, match="'Baseline: about forty' is not a number"):
         open_ifgram_stack(meta)
+
+
+def test_zipped_products_say_unzip_them(tmp_path):
+    root = tmp_path / "dl"
+    root.mkdir()
+    (root / "S1AA_20230103T104012_20230115T104013_VVP012_INT80_G_ueF_A000.zip").write_bytes(b"PK\x03\x04")
+    with pytest.raises(InSARInputError, match="still zipped .* unzip them in place"):
+        open_ifgram_stack(root)

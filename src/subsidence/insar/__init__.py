@@ -33,8 +33,12 @@ Solver (pure numpy, in :mod:`subsidence.insar.sbas`): ``Network.from_pairs(pairs
 ``invert_pixels(network, phase, weight, ...)`` -> ``SbasSolution``; orchestration with Dask over row blocks
 and MintPy-compatible output in :mod:`subsidence.insar.pipeline` (``run_timeseries``); synthetic stacks with a
 known truth in :mod:`subsidence.insar.synthetic` (tests, benchmarks, demos).
-Readers in :mod:`subsidence.insar.readers` (``open_ifgram_stack`` for MintPy ``ifgramStack.h5``, LiCSBAS ``GEOC/``
-and plain ``YYYYMMDD_YYYYMMDD`` unw/cc GeoTIFF folders); writers in :mod:`subsidence.insar.writers`.
+Readers in :mod:`subsidence.insar.readers` (``open_ifgram_stack`` for MintPy ``ifgramStack.h5``, LiCSBAS ``GEOC/``,
+ASF HyP3 GAMMA product folders (:mod:`subsidence.insar.hyp3`) and plain ``YYYYMMDD_YYYYMMDD`` unw/cc GeoTIFF folders);
+writers in :mod:`subsidence.insar.writers`. A MintPy stack in radar coordinates (ISCE/topsStack) is opened with its
+``geometryRadar.h5`` (``geometry=`` / ``--geometry``, or found beside it), inverted on the radar grid and geocoded with
+the lookup table (:mod:`subsidence.insar.geocode`); the output folder then also holds ``geometryGeo.h5``, whose
+per-pixel incidence angle ``read_deformation`` puts in ``Deformation.incidence_map_deg`` for LOS -> vertical.
 """
 
 from __future__ import annotations

@@ -70,6 +70,11 @@ def is_hyp3_folder(folder: str | Path) -> bool:
     return False
 
 
+def zipped_products(folder: str | Path) -> list[Path]:
+    """HyP3 product zips (``<product name>.zip``) directly in ``folder``."""
+    return [p for p in sorted(Path(folder).glob("*.zip")) if PRODUCT_RE.match(p.stem)]
+
+
 def read_hyp3_metadata(path: Path) -> dict[str, str]:
     """The ``Key: value`` lines of a HyP3 ``<name>.txt`` parameter file (keys as written, e.g. ``Baseline``)."""
     try:

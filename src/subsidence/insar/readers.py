@@ -437,10 +437,15 @@ def open_ifgram_stack(path: str | Path, *, geometry: str | Path | None = None, *
         if geometry is not None:
             raise InSARInputError(f"--geometry {geometry}: only MintPy radar-coordinate stacks (ifgramStack.h5) take a "
                                   f"geometry file; {path} is a folder of GeoTIFFs, which carry their own georeferencing")
-        from subsidence.insar.hyp3 import is_hyp3_folder, open_hyp3_stack
+        from subsidence.insar.hyp3 import is_hyp3_folder, open_hyp3_stack, zipped_products
 
         if is_hyp3_folder(path):
             return open_hyp3_stack(path, **kwargs)
+        zips = zipped_products(path)
+        if zips:
+            raise InSARInputError(
+                f"{path}: {len(zips)} HyP3 products are still zipped (e.g. {zips[0].name}); unzip them in place "
+                f"(one folder per product, e.g. `cd {path} && for z in *.zip; do unzip -q \"$z\"; done`) and run again")
         return open_geotiff_pairs(path, **kwargs)
     if path.suffix.lower() in (".h5", ".he5", ".hdf5"):
         return open_mintpy_stack(path, geometry=geometry, **kwargs)
