@@ -10,16 +10,24 @@ the storage CRS (CGCS2000 GK CM 111E) unless asked.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from subsidence.geo import STORAGE_CRS, WGS84, area_ha, parse_crs, transform_geometry
-from subsidence.interchange.fieldspecs import DATE_HELP, PROBLEMS, KindSpec, enum_choices, format_milestones, get_kind
+from subsidence.interchange.fieldspecs import (
+    DATE_HELP,
+    PROBLEMS,
+    KindSpec,
+    enum_choices,
+    format_milestones,
+    get_kind,
+)
 from subsidence.io import excel
 from subsidence.io.excel import Column, write_table
 from subsidence.io.sniff import FormatError
@@ -204,8 +212,11 @@ def write_template(kind: str | KindSpec, path: str | Path) -> Path:
     if spec.lonlat:
         instructions.append(["经度 / 纬度", "lon / lat", "", "float", "CGCS2000 经纬度（十进制度）"])
     instructions.append([])
-    instructions.append(["说明", "", "", "", f"红色列为必填。首行标题可保留；序号列导入时忽略。导入：subsidence import "
-                                             f"{spec.name} 文件.xlsx（先用 --dry-run 检查）"])
+    instructions.append(["空白单元格", "blank cell", "", "", ("空白单元格表示“保持不变”：再次导入时不修改已有的值（新建记录时取默认值）。"
+                         "要清空一个非必填的值，在单元格中填写“（清空）”。同一文件重复导入不产生任何修改和历史记录。 / "
+                         "A blank cell leaves the stored value unchanged; write （清空） to clear an optional value.")])
+    instructions.append(["说明", "", "", "", (f"红色列为必填。首行标题可保留；序号列导入时忽略。导入：subsidence import "
+                                             f"{spec.name} 文件.xlsx（先用 --dry-run 检查）")])
     return write_table(path, columns, [], sheet_title=spec.zh, title=f"{spec.zh}（{spec.en}）",
                        instructions=instructions)
 

@@ -11,15 +11,15 @@ user (what is wrong and how to write it), which the importer prefixes with file,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 from subsidence.census.models import SubsidenceArea
 from subsidence.core.models import AdminArea, Enterprise, Mine, Panel, Unit
 from subsidence.ledger.models import Problem
-from subsidence.monitoring.models import HazardPoint
-from subsidence.monitoring.models import GroundwaterWell
+from subsidence.monitoring.models import GroundwaterWell, HazardPoint
 from subsidence.tasks.models import CompensatedBuilding
 from subsidence.vocabulary import (
     AreaLevel,
@@ -201,7 +201,7 @@ def as_text(raw: Any) -> str:
 
 def parse_number(raw: Any, kind: str) -> int | float:
     if isinstance(raw, bool):
-        raise ValueError(f"{raw!r} is not a number")
+        raise ValueError(f"{raw!r} is not a number")  # noqa: TRY004  (callers report ValueError per cell)
     if isinstance(raw, (int, float)):
         value = raw
     else:
@@ -308,6 +308,7 @@ def _order(a: str, b: str, what: str) -> Callable[[dict[str, Any]], list[tuple[s
 _TOWN = Ref(AdminArea, ("code", "name_zh"), display="name_zh")
 _PARENT = Ref(AdminArea, ("code", "name_zh"), display="code", relationship="parent")
 _MINE = Ref(Mine, ("licence_no", "name_zh"), display="licence_no")
+_MINE_BY_NAME = Ref(Mine, ("name_zh",), display="name_zh")
 _ENTERPRISE = Ref(Enterprise, ("credit_code", "name_zh"), display="credit_code")
 _UNIT = Ref(Unit, ("code", "name_zh"), display="name_zh")
 
@@ -408,12 +409,13 @@ PROBLEMS = KindSpec(
         _F("title", "问题名称", width=24, aliases=("问题标题",), help="blank: the first line of 问题描述"),
         _F("description", "问题描述", shp="descr", width=36),
         _F("requirement", "整改要求", shp="require", width=30),
-        _F("mine_name", "矿山名称", export_only=True, width=18),
+        _F("mine_name", "矿山名称", "ref", attr="mine_id", ref=_MINE_BY_NAME, width=18,
+           help="exact name; or give 矿山/采矿许可证号 (both given, they must name the same mine)"),
         _F("mine", "矿山/采矿许可证号", "ref", attr="mine_id", ref=_MINE, shp="licence", width=24,
            aliases=("采矿许可证号", "矿山", "mine_licence")),
         _F("town", "所在镇", "ref", attr="town_id", ref=_TOWN, shp="town", width=12),
         _F("lead_unit", "牵头单位", "ref", attr="lead_unit_id", ref=_UNIT, shp="lead_unit", width=16,
-           help="blank: the task's lead unit (DOMAIN.md §3)"),
+           help="blank: the task's lead unit (docs/domain.md §3)"),
         _F("cooperating_units", "配合单位", "refs", attr="cooperating_units", ref=_UNIT, shp="coop_units",
            width=20, help="several separated by 、"),
         _F("source", "发现方式", "enum", enum=ProblemSource, required=True, width=14, aliases=("问题来源",)),

@@ -14,7 +14,13 @@ The rules, in the order a file goes through them:
 5. Every error of the file is collected (up to :data:`MAX_ERRORS`); if there is any, nothing is written.
 6. Otherwise rows are matched by their stable key and created, updated or left unchanged, in one transaction,
    attributed to the actor with reason ``import FILE`` (the audit trail records before/after). Columns absent
-   from the file leave their attributes alone; a blank cell in a present column clears an optional value.
+   from the file leave their attributes alone, and so does a **blank cell** (or a feature without geometry): blank
+   means "leave unchanged", always, so that re-importing a file changes only what the file changes and the same file
+   twice adds no history. To clear an optional value write :data:`CLEAR_MARK` (``（清空）``) in the cell; a
+   required value cannot be cleared. The warnings count the blank cells that kept a stored value.
+7. A mine is referenced by licence number or by its exact name (``矿山/采矿许可证号`` or ``矿山名称``; both given,
+   they must name the same mine); an unknown one refuses the row, naming row and value. Names that references use
+   (mine, enterprise and unit names) must stay unique: a new record may not take another one's name.
 
 ``--dry-run`` runs all of it, including the database flush, and rolls back.
 """
@@ -23,10 +29,12 @@ from __future__ import annotations
 
 import difflib
 import logging
+import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import shapely
@@ -40,7 +48,13 @@ from sqlalchemy.orm import Session
 from subsidence.core.models import AdminArea
 from subsidence.db.audit import acting_as, jsonable, record_event
 from subsidence.errors import ValidationFailed
-from subsidence.geo import CGCS2000, STORAGE_CRS, CRSError, parse_crs, transform_geometry
+from subsidence.geo import (
+    CGCS2000,
+    STORAGE_CRS,
+    CRSError,
+    parse_crs,
+    transform_geometry,
+)
 from subsidence.interchange.fieldspecs import (
     IGNORED_HEADERS,
     LAT_HEADERS,
@@ -60,6 +74,10 @@ from subsidence.vocabulary import AreaLevel
 log = logging.getLogger(__name__)
 
 MAX_ERRORS = 200
+#: a cell holding this clears an optional value; a blank cell leaves the stored value unchanged
+CLEAR_MARK = "（清空）"
+#: the accepted spellings of the clear mark (full-width and ASCII brackets, English)
+CLEAR_MARKS = frozenset({CLEAR_MARK, "(清空)", "<清空>", "<clear>"})
 #: geometries closer than this (Hausdorff distance, m) count as unchanged on re-import
 GEOMETRY_TOLERANCE_M = 0.01
 #: how far (m) a mine polygon may reach beyond the banner boundary (digitising differences)
@@ -162,6 +180,8 @@ class _Row:
     values: dict[str, Any]
     geometry: BaseGeometry | None = None
     geometry_error: str | None = None
+    #: fields whose cell was blank (left unchanged)
+    blank: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -332,12 +352,12 @@ def _prepare_geometry(spec: KindSpec, row: _Row, crs: CRS | None, report: Import
     try:
         ll = reproject(g, CGCS2000)
         out = reproject(g, STORAGE_CRS)
-    except Exception as exc:  # pyproj errors on impossible coordinates
+    except Exception as exc:  # noqa: BLE001  pyproj raises several types on impossible coordinates
         report.error(where, "geometry", f"cannot reproject from {_crs_name(crs)}: {exc}")
         return None
     lx0, ly0, lx1, ly1 = ll.bounds
     bx0, by0, bx1, by1 = CHINA_LONLAT
-    if not all(map(lambda v: v == v and abs(v) != float("inf"), ll.bounds)) or lx0 < bx0 or lx1 > bx1 \
+    if not all(math.isfinite(v) for v in ll.bounds) or lx0 < bx0 or lx1 > bx1 \
             or ly0 < by0 or ly1 > by1:
         report.error(where, "geometry",
                      f"lies at lon {lx0:.3f}..{lx1:.3f}, lat {ly0:.3f}..{ly1:.3f}, outside China, after "
@@ -378,7 +398,7 @@ def _lonlat_point(row: _Row, headers: dict[str, str], report: ImportReport) -> B
     lon_h, lat_h = headers.get("lon"), headers.get("lat")
     raw_lon = row.values.get(lon_h) if lon_h else None
     raw_lat = row.values.get(lat_h) if lat_h else None
-    blank = lambda v: v is None or (isinstance(v, str) and not v.strip())  # noqa: E731
+    blank = lambda v: v is None or (isinstance(v, str) and not v.strip())
     if blank(raw_lon) and blank(raw_lat):
         return None
     vals = {}
@@ -545,6 +565,12 @@ def run_import(
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 if f.required:
                     report.error(row.where, f.label, "required, but the cell is empty")
+                row.blank.add(f.name)  # blank = leave unchanged
+                continue
+            if isinstance(raw, str) and raw.strip() in CLEAR_MARKS:
+                if f.required or f.key:
+                    report.error(row.where, f.label, f"{raw.strip()}: a required value cannot be cleared")
+                    continue
                 values[f.name] = [] if f.type in ("refs", "milestones") else None
                 continue
             try:
@@ -570,7 +596,8 @@ def run_import(
                 report.error(row.where, spec.field(fname).label, msg)
         geom, has_geom = None, False
         if src.spatial and spec.geometry:
-            has_geom = True
+            # a feature without geometry leaves the stored geometry unchanged (like a blank cell)
+            has_geom = row.geometry is not None and not row.geometry.is_empty
             geom = _prepare_geometry(spec, row, src_crs, report, reproject)
             if geom is not None and banner_zone is not None and not banner_zone.contains(geom):
                 outside = geom.difference(banner)
@@ -604,6 +631,8 @@ def run_import(
                     values[fname] = [lk.find(t) for t in values[fname]]
             except ValueError as exc:
                 report.error(row.where, f.label, str(exc))
+        _same_target(spec, row, values, report)
+    _unique_names(session, spec, parsed, report)
     if not report.ok:
         raise ImportFailed(report)
     if not parsed:
@@ -619,6 +648,7 @@ def run_import(
         for obj in session.scalars(select(spec.model).where(key_col.in_(keys[i:i + 500]))):
             existing[getattr(obj, key_attr)] = obj
     by_key: dict[str, Any] = {}
+    kept: dict[str, int] = {}
     with acting_as(session, actor, reason=f"import {p.name}"):
         with session.no_autoflush:
             for row, values, geom, has_geom in parsed:
@@ -631,6 +661,10 @@ def run_import(
                 else:
                     by_key[key] = obj
                 changed = _apply(spec, obj, values, geom, has_geom, new, session)
+                if not new:
+                    for fname in row.blank:
+                        if _has_value(obj, spec.field(fname)):
+                            kept[fname] = kept.get(fname, 0) + 1
                 if spec.name == "problems":
                     _problem_rules(spec, obj, new, changed, row, report)
                 if new:
@@ -663,6 +697,10 @@ def run_import(
                             ch.fields[fname] = [None, v[1]]
             if spec.name == "panels":
                 _warn_panels_outside_mine(parsed, by_key, report)
+            for fname, n in sorted(kept.items()):
+                report.warn(None, spec.field(fname).label,
+                            f"{n} blank cell(s) kept the stored value (blank = leave unchanged); write {CLEAR_MARK} "
+                            "in a cell to clear it")
         if not report.ok:
             raise ImportFailed(report)
         try:
@@ -690,7 +728,9 @@ def _apply(spec: KindSpec, obj: Any, values: dict[str, Any], geom: BaseGeometry 
             after = value.id if value is not None else None
             if new or before != after:
                 if not (new and after is None):
-                    changed[fname] = [before, getattr(value, f.ref.key) if value is not None else None]
+                    old = session.get(f.ref.model, before) if before is not None else None
+                    changed[fname] = [getattr(old, f.ref.key) if old is not None else None,
+                                      getattr(value, f.ref.key) if value is not None else None]
                 setattr(obj, attr, after)
             continue
         if f.type == "refs":
@@ -728,6 +768,64 @@ def _apply(spec: KindSpec, obj: Any, values: dict[str, Any], geom: BaseGeometry 
             obj.lead_unit_id = lead.id
             changed["lead_unit"] = [None, lead.code]
     return changed
+
+
+def _has_value(obj: Any, f: FieldSpec) -> bool:
+    v = getattr(obj, f.model_attr, None)
+    return v not in (None, "", []) and v != ()
+
+
+def _same_target(spec: KindSpec, row: _Row, values: dict[str, Any], report: ImportReport) -> None:
+    """Two columns naming the same reference (矿山名称 and 矿山/采矿许可证号) must agree; then one is kept."""
+    by_attr: dict[str, list[FieldSpec]] = {}
+    for fname in values:
+        f = spec.field(fname)
+        if f.type == "ref":
+            by_attr.setdefault(f.model_attr, []).append(f)
+    for fs in by_attr.values():
+        if len(fs) < 2:
+            continue
+        targets = [(f, values[f.name]) for f in fs if values[f.name] is not None and not isinstance(values[f.name], tuple)]
+        ids = {id(t) for _, t in targets}
+        if len(ids) > 1:
+            (f1, t1), (f2, t2) = targets[0], targets[1]
+            report.error(row.where, f2.label,
+                         f"{f1.zh} names {getattr(t1, f1.ref.display)!r} ({getattr(t1, f1.ref.key)}) but {f2.zh} names "
+                         f"{getattr(t2, f2.ref.display)!r} ({getattr(t2, f2.ref.key)}); correct one of them")
+            continue
+        for f in fs[1:]:
+            values.pop(f.name, None)
+
+
+#: names that references resolve by, per kind: they must stay unique across records
+UNIQUE_NAMES = {"mines": "name_zh", "enterprises": "name_zh", "units": "name_zh"}
+
+
+def _unique_names(session: Session, spec: KindSpec, parsed, report: ImportReport) -> None:
+    """A record may not take a name another record (in the file or the database) already has."""
+    name_field = UNIQUE_NAMES.get(spec.name)
+    if name_field is None:
+        return
+    key_f, name_f = spec.key, spec.field(name_field)
+    col_key, col_name = getattr(spec.model, key_f.model_attr), getattr(spec.model, name_f.model_attr)
+    in_file: dict[str, tuple[str, Any]] = {}
+    names = [v.get(name_field) for _, v, _, _ in parsed if v.get(name_field)]
+    stored: dict[str, list[Any]] = {}
+    for i in range(0, len(names), 500):
+        for k, n in session.execute(select(col_key, col_name).where(col_name.in_(names[i:i + 500]))):
+            stored.setdefault(n, []).append(k)
+    for row, values, _, _ in parsed:
+        name, key = values.get(name_field), values.get(key_f.name)
+        if not name or key is None:
+            continue
+        if name in in_file and in_file[name][1] != key:
+            report.error(row.where, name_f.label, f"{name!r} is also the name of {in_file[name][1]} "
+                                                  f"(at {in_file[name][0]}); names must be unique")
+        in_file.setdefault(name, (row.where, key))
+        others = [k for k in stored.get(name, []) if k != key]
+        if others:
+            report.error(row.where, name_f.label, f"{name!r} is already the name of {others[0]} in the database; "
+                                                  "references by name must stay unambiguous: choose another name")
 
 
 def _audit_link_changes(session: Session, spec: KindSpec, report: ImportReport, by_key: dict[str, Any]) -> None:

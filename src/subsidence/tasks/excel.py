@@ -8,15 +8,17 @@ is refused exactly as on the command line). The compensated-buildings ledger is 
 
 Rules: every row is validated and applied inside one savepoint; any error (all are collected, with the Excel row
 and the field) rolls the whole file back — nothing changes. Rows are keyed (voucher number, plan code,
-inspector code …): importing the same file twice changes nothing the second time (idempotent).
+inspector code …): importing the same file twice changes nothing the second time (idempotent), and a key that
+appears twice in one file is refused, naming both rows (a mine in a key is the mine, by licence number or name).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -495,8 +497,8 @@ def write_template(name: str, path: str | Path) -> Path:
         if f.export_only:
             notes.append("导出时计算，导入时忽略")
         instr.append([f.zh, f.name, "是" if f.required else "", f.type, "；".join(notes)])
-    instr += [[], ["说明", "", "", "", f"导入：subsidence tasks import {t.name} 文件.xlsx（整表校验，有错误则不导入；"
-                                           "重复导入不重复登记）"]]
+    instr += [[], ["说明", "", "", "", (f"导入：subsidence tasks import {t.name} 文件.xlsx（整表校验，有错误则不导入；"
+                                           "重复导入不重复登记）")]]
     from subsidence.io.excel import write_table
 
     return write_table(path, _columns(t), [], sheet_title=t.zh, title=t.zh, instructions=instr)
@@ -510,6 +512,22 @@ def export_table(session: Session, name: str, path: str | Path) -> int:
     rows = [[d.get(f.name) for f in t.fields] for d in data]
     write_table(path, _columns(t), rows, sheet_title=t.zh, title=t.zh)
     return len(rows)
+
+
+def _row_key(session: Session, key_fields: list[FieldSpec], values: dict[str, Any]) -> tuple | None:
+    """The row's key; a mine compares as the mine (licence number and name of one mine are the same key)."""
+    if not key_fields or any(values.get(f.name) is None for f in key_fields):
+        return None
+    out = []
+    for f in key_fields:
+        v = values[f.name]
+        if f.name == "mine":
+            try:
+                v = ("mine", _mine(session, v).id)
+            except ServiceError:
+                pass  # the row's own apply reports the unknown mine
+        out.append(v)
+    return tuple(out)
 
 
 def import_table(session: Session, name: str, path: str | Path) -> ImportResult:
@@ -535,6 +553,8 @@ def import_table(session: Session, name: str, path: str | Path) -> ImportResult:
     if missing:
         raise ValidationFailed(f"{p}: missing required column(s) {missing} (headers found: {sheet.headers}); "
                                f"start from the template: subsidence tasks template {t.name} FILE.xlsx")
+    key_fields = [f for f in fields if f.key]
+    seen_keys: dict[tuple, int] = {}
     savepoint = session.begin_nested()
     for excel_row, cells in sheet.rows:
         res.rows += 1
@@ -548,12 +568,20 @@ def import_table(session: Session, name: str, path: str | Path) -> ImportResult:
                     bad = True
                 continue
             try:
-                values[f.name] = parse_value(f, raw) if f.type != "refs" else parse_value(f, raw)
+                values[f.name] = parse_value(f, raw)
             except ValueError as exc:
                 res.errors.append(f"{p.name} row {excel_row}, {f.label}: {exc}")
                 bad = True
         if bad:
             continue
+        key = _row_key(session, key_fields, values)
+        if key is not None:
+            if key in seen_keys:
+                res.errors.append(f"{p.name} row {excel_row}, {' + '.join(f.label for f in key_fields)}: duplicate key "
+                                  f"{' + '.join(str(values.get(f.name)) for f in key_fields)} in the file (first at row "
+                                  f"{seen_keys[key]}); keep one row per key")
+                continue
+            seen_keys[key] = excel_row
         row_sp = session.begin_nested()
         try:
             outcome = t.apply(session, values)
