@@ -65,13 +65,13 @@ __all__ = [
 ]
 
 
-def read_deformation(path, **kwargs):  # noqa: D103 - documented above; lazy import keeps numpy-only users light
+def read_deformation(path, **kwargs):  # documented above; the lazy import keeps numpy-only users light
     from subsidence.insar.readers import read_deformation as _read
 
     return _read(path, **kwargs)
 
 
-def dem_difference(before, after, **kwargs):  # noqa: D103
+def dem_difference(before, after, **kwargs):
     from subsidence.insar.readers import dem_difference as _dd
 
     return _dd(before, after, **kwargs)

@@ -217,8 +217,8 @@ class _Sink:
         for f in self.files.values():
             try:
                 f.close()
-            except Exception:  # pragma: no cover - closing after an error
-                pass
+            except Exception as exc:  # noqa: BLE001 - pragma: no cover; closing after an error must not mask it
+                log.debug("closing %s after an error: %s", getattr(f, "filename", "?"), exc)
 
 
 def _bperp_per_date(stack: IfgramStack, net: Network) -> np.ndarray:
@@ -397,7 +397,7 @@ def _run_blocks_distributed(stack, blocks, params, sink, address, progress):
         raise InSARInputError("--scheduler needs the 'distributed' package (pip install distributed)") from None
     try:
         client = Client(address, timeout="20s")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - distributed raises OSError, TimeoutError, ValueError ... for bad addresses
         raise InSARInputError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
     try:
         nthreads = max(1, sum(client.nthreads().values()))
@@ -482,7 +482,7 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
         if lookup is not None:
             from subsidence.insar.geocode import geocode_products
 
-            _finish(work, stack, net, ref, options, n_solved, n_bridged, geotiff=False)
+            radar_summary = _finish(work, stack, net, ref, options, n_solved, n_bridged, geotiff=False)
             progress.start("geocoding / 地理编码", 1)
             t_geo = time.perf_counter()
             geocoding = geocode_products(work, tmp, lookup, stack.geometry, (ref.row, ref.col))
@@ -492,6 +492,9 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
         summary = _finish(tmp, stack, net, ref, options, n_solved, n_bridged,
                           grid=lookup.grid if lookup is not None else None)
         if geocoding is not None:
+            # pixel counts stay in radar pixels (like pixels/pixels_solved); the map grid's count is in geocoding
+            geocoding["pixels_kept_temporal_coherence"] = summary["pixels_kept_temporal_coherence"]
+            summary["pixels_kept_temporal_coherence"] = radar_summary["pixels_kept_temporal_coherence"]
             summary["geocoding"] = geocoding
             summary["outputs"] += ["geometryGeo.h5", "incidence_angle_deg.tif", "radar/"]
         elif stack.map_geometry:  # e.g. HyP3 lv_theta/lv_phi/dem on the stack's own grid

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from affine import Affine
 from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from subsidence.insar.convention import SENTINEL1_WAVELENGTH_M
 from subsidence.insar.stack import (
@@ -90,7 +91,7 @@ def _crs_from_mintpy(attrs, source: str) -> CRS:
     if epsg not in (None, "", "None"):
         try:
             return CRS.from_epsg(int(float(epsg)))
-        except Exception:
+        except (ValueError, TypeError, CRSError):
             raise InSARInputError(f"{source}: attribute EPSG={epsg!r} is not a known EPSG code") from None
     wkt = _attr(attrs, "CRS_WKT")
     if wkt:
@@ -437,7 +438,11 @@ def open_ifgram_stack(path: str | Path, *, geometry: str | Path | None = None, *
         if geometry is not None:
             raise InSARInputError(f"--geometry {geometry}: only MintPy radar-coordinate stacks (ifgramStack.h5) take a "
                                   f"geometry file; {path} is a folder of GeoTIFFs, which carry their own georeferencing")
-        from subsidence.insar.hyp3 import is_hyp3_folder, open_hyp3_stack, zipped_products
+        from subsidence.insar.hyp3 import (
+            is_hyp3_folder,
+            open_hyp3_stack,
+            zipped_products,
+        )
 
         if is_hyp3_folder(path):
             return open_hyp3_stack(path, **kwargs)

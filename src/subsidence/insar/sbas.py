@@ -58,7 +58,7 @@ class Network:
     A: np.ndarray = field(repr=False)
 
     @classmethod
-    def from_pairs(cls, pairs) -> "Network":
+    def from_pairs(cls, pairs) -> Network:
         pairs = tuple((a, b) for a, b in pairs)
         if not pairs:
             raise InSARInputError("the stack has no interferograms")

@@ -70,7 +70,7 @@ class Grid:
         x, y = self.transform @ (col + 0.5, row + 0.5)
         return float(x), float(y)
 
-    def same_as(self, other: "Grid", tol: float = 1e-6) -> bool:
+    def same_as(self, other: Grid, tol: float = 1e-6) -> bool:
         return (self.shape == other.shape and self.crs == other.crs
                 and self.transform.almost_equals(other.transform, precision=tol))
 
@@ -173,7 +173,10 @@ class Deformation:
     meta: dict = field(default_factory=dict)
 
     def _to_subsidence_mm(self, los_m, incidence_deg):
-        from subsidence.insar.convention import los_m_to_subsidence_mm, vertical_up_m_to_subsidence_mm
+        from subsidence.insar.convention import (
+            los_m_to_subsidence_mm,
+            vertical_up_m_to_subsidence_mm,
+        )
 
         if self.direction == "up":
             return vertical_up_m_to_subsidence_mm(los_m)
@@ -216,5 +219,5 @@ class Deformation:
         """``velocity_m_per_yr`` in mm/yr along ``direction`` (LOS: positive toward the satellite)."""
         return None if self.velocity_m_per_yr is None else self.velocity_m_per_yr * 1000.0
 
-    def replace(self, **changes) -> "Deformation":
+    def replace(self, **changes) -> Deformation:
         return dataclasses.replace(self, **changes)

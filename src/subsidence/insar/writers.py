@@ -67,7 +67,7 @@ def write_geotiff(path: Path, array: np.ndarray, grid: Grid, *, name: str, unit:
     back without being told the unit or the sign convention."""
     from subsidence.io.raster import write_geotiff as _write
 
-    tags = {k: v for k, v in dict(UNIT=unit, KIND=kind, DIRECTION=direction, DESCRIPTION=description).items() if v}
+    tags = {k: v for k, v in {"UNIT": unit, "KIND": kind, "DIRECTION": direction, "DESCRIPTION": description}.items() if v}
     if dates:
         tags["DATES"] = ",".join(dates)
     return _write(path, {name: np.asarray(array)}, transform=grid.transform, crs=grid.crs,
