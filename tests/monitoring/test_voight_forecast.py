@@ -194,3 +194,17 @@ def test_long_hourly_series_is_binned_fast_and_agrees():
     assert fh.ok, fh.reason
     assert fh.failure_window[0] <= TF <= (fh.failure_window[1] or math.inf)
     assert elapsed < 1.5
+
+
+def test_alpha_range_bounds_the_search_and_moves_the_early_bound():
+    t, s = series(1, 2.5, sigma=0.3, lead=8.0)
+    wide = M.inverse_velocity_forecast(t, s, alpha_range=(1.1, 3.5))
+    default = M.inverse_velocity_forecast(t, s)
+    site = M.inverse_velocity_forecast(t, s, alpha_range=(2.0, 2.8))  # a site that knows its α
+    for fc in (wide, default, site):
+        assert fc.ok and fc.failure_window[0] <= TF <= (fc.failure_window[1] or math.inf)
+    assert wide.failure_window[0] <= default.failure_window[0] <= site.failure_window[0]
+    assert 2.0 <= site.alpha_window[0] <= site.alpha_window[1] <= 2.8
+    assert default.details["alpha_range"] == list(F.ALPHA_RANGE)
+    with pytest.raises(M.MethodError, match="alpha_range"):
+        M.inverse_velocity_forecast(t, s, alpha_range=(2.5, 1.5))

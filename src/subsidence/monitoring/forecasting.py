@@ -41,9 +41,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: α grid of the profile (Voight's exponent). Published slope and landslide cases lie in ≈1.5–2.5
-#: (docs/science.md §4); the grid reaches beyond so that the truth is never on its edge.
-ALPHA_GRID: tuple[float, ...] = tuple(float(a) for a in np.round(np.arange(1.10, 3.5001, 0.05), 4))
+#: default range of Voight's exponent α searched by the profile. Published slope and landslide cases lie in
+#: ≈1.5–2.5 (docs/science.md §4); the range reaches beyond so that the truth is never on its edge. Its upper end
+#: governs the window's early bound (a high α allows an abrupt end to a gentle acceleration): a site that knows
+#: its α range from past events should give it (``alpha_range``). [verify against the coalfield's own failures]
+ALPHA_RANGE: tuple[float, float] = (1.1, 3.0)
+#: grid step of α in the first pass (refined later)
+ALPHA_STEP = 0.05
 #: largest velocity increase from the onset to the newest sample a candidate may imply (guards the numerics and
 #: excludes physically absurd fits; 10⁶ × creep velocity is far beyond any published pre-failure record)
 MAX_VELOCITY_RATIO = 1e6
@@ -220,12 +224,13 @@ def _merge(x: np.ndarray, fx: np.ndarray, x2: np.ndarray, f2: np.ndarray) -> tup
 
 
 def voight_profile(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
-                   alphas: tuple[float, ...] | np.ndarray | None = None, onset_time: float | None = None,
+                   alphas: tuple[float, ...] | np.ndarray | None = None,
+                   alpha_range: tuple[float, float] = ALPHA_RANGE, onset_time: float | None = None,
                    horizon_days: float | None = None, min_after: int = 6, n_tf: int = 220) -> VoightProfile | None:
     """Profile likelihood of (t_f, α, t_on) for steady creep followed by Voight acceleration.
 
-    ``t`` (days, strictly increasing) and ``s`` (mm) are assumed checked. For every α in ``alphas`` (default
-    :data:`ALPHA_GRID`), every t_f on a geometric grid after the last sample (up to ``horizon_days`` after it,
+    ``t`` (days, strictly increasing) and ``s`` (mm) are assumed checked. For every α in ``alphas`` (default: a
+    grid over ``alpha_range``, refined around the optimum), every t_f on a geometric grid after the last sample (up to ``horizon_days`` after it,
     default 20 × the series span) and every onset at a sample with at least ``min_after`` samples after it (or the
     given ``onset_time``), (s0, v0) are fitted by (weighted) least squares with v0 > 0. The window holds every t_f
     whose profile SSE passes SSE ≤ SSE_min·(1 + ν·F(conf; ν, n−5)/(n−5)) with ν = :data:`WINDOW_DF`
@@ -258,7 +263,13 @@ def voight_profile(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
         if not 0 <= k <= n - 3:
             raise ForecastInputError(f"onset {onset_time} leaves fewer than 3 samples after it")
         K = np.array([k])
-    alist = np.asarray(ALPHA_GRID if alphas is None else alphas, dtype=float)
+    if alphas is None:
+        a0, a1 = (float(x) for x in alpha_range)
+        if not 1.0 < a0 < a1:
+            raise ForecastInputError(f"alpha_range {alpha_range}: need 1 < low < high")
+        alist = np.unique(np.round(np.r_[np.arange(a0, a1, ALPHA_STEP), a1], 6))
+    else:
+        alist = np.asarray(alphas, dtype=float)
     if not (alist > 1.0).all():
         raise ForecastInputError(f"Voight α must be > 1, got {alist[~(alist > 1.0)][0]}")
     scan = _Scan(tb, y, wt, K, span)

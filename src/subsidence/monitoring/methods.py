@@ -1,4 +1,4 @@
-"""Early-warning methods as pure numpy functions (SCIENCE.md §4). No files, no database, no clocks.
+"""Early-warning methods as pure numpy functions (docs/science.md §4). No files, no database, no clocks.
 
 Conventions
 -----------
@@ -221,37 +221,40 @@ def threshold_levels(t: np.ndarray, s: np.ndarray, *, value: Thresholds | None =
 # ----------------------------------------------------------------------------------------------------------------
 # improved tangent angle (Xu Qiang et al. 2009)
 
-#: α boundaries (deg) of the four levels; α ≈ 45° is steady creep. SCIENCE.md §4.
+#: α boundaries (deg) of the levels, Xu Qiang et al. (2009): α < 45° decelerating, α = 45° steady (constant
+#: velocity; blue, 注意级), 45° < α < 80° initial acceleration (yellow, 警示级), 80° ≤ α < 85° medium acceleration
+#: (orange, 警戒级), α ≥ 85° imminent failure (red, 警报级). docs/science.md §4.
 TANGENT_YELLOW_DEG = 45.0
 TANGENT_ORANGE_DEG = 80.0
 TANGENT_RED_DEG = 85.0
+#: default width of a fixed "≈45°" band (deg). Xu et al. (2009) define none, so it is off unless configured;
+#: noise is handled by :func:`tangent_angle`'s noise margin instead (zero on noise-free data).
+TANGENT_STEADY_TOLERANCE_DEG = 0.0
 
 
-def tangent_level(alpha_deg: float, steady_tolerance_deg: float = 3.0) -> Level:
-    """Level from an improved tangent angle: < 45−tol decelerating (none); ≈45 (±tol) steady, blue;
-    45+tol..80 yellow; 80..85 orange; ≥ 85 red. ``steady_tolerance_deg`` is how wide "≈45°" is."""
-    if not np.isfinite(alpha_deg):
-        return Level.NONE
-    if alpha_deg >= TANGENT_RED_DEG:
-        return Level.RED
-    if alpha_deg >= TANGENT_ORANGE_DEG:
-        return Level.ORANGE
-    if alpha_deg > TANGENT_YELLOW_DEG + steady_tolerance_deg:
-        return Level.YELLOW
-    if alpha_deg >= TANGENT_YELLOW_DEG - steady_tolerance_deg:
-        return Level.BLUE
-    return Level.NONE
+def tangent_level(alpha_deg: float, steady_tolerance_deg: float = TANGENT_STEADY_TOLERANCE_DEG) -> Level:
+    """Level from an improved tangent angle (Xu et al. 2009): < 45 decelerating (none); 45 steady, blue;
+    45..80 yellow; 80..85 orange; ≥ 85 red. ``steady_tolerance_deg`` (default 0, off) widens "45°" to a band
+    45 ± tol that counts as steady."""
+    return Level(int(tangent_levels(np.array([alpha_deg]), steady_tolerance_deg)[0]))
 
 
-def tangent_levels(alpha_deg: np.ndarray, steady_tolerance_deg: float = 3.0) -> np.ndarray:
-    """Vectorised :func:`tangent_level` (int8 per sample; NaN → NONE)."""
+def tangent_levels(alpha_deg: np.ndarray, steady_tolerance_deg: float | np.ndarray = TANGENT_STEADY_TOLERANCE_DEG,
+                   lower_tolerance_deg: float | np.ndarray | None = None) -> np.ndarray:
+    """Vectorised :func:`tangent_level` (int8 per sample; NaN → NONE). The tolerances may be per-sample arrays:
+    α above 45 + ``steady_tolerance_deg`` is yellow, α from 45 − ``lower_tolerance_deg`` (default the same) up to
+    there is blue (steady). Orange and red boundaries are never moved."""
     a = np.nan_to_num(np.asarray(alpha_deg, dtype=float), nan=-np.inf)
-    tol = steady_tolerance_deg
-    return np.select([a >= TANGENT_RED_DEG, a >= TANGENT_ORANGE_DEG, a > TANGENT_YELLOW_DEG + tol,
-                      a >= TANGENT_YELLOW_DEG - tol], [4, 3, 2, 1], 0).astype(np.int8)
+    up = np.asarray(steady_tolerance_deg, dtype=float)
+    down = up if lower_tolerance_deg is None else np.asarray(lower_tolerance_deg, dtype=float)
+    if (up < 0).any() or (down < 0).any():
+        raise MethodError("tangent-angle tolerance must be ≥ 0 degrees")
+    eps = 1e-9  # degrees: T = S/v in floating point puts exact steady creep a hair off 45°
+    return np.select([a >= TANGENT_RED_DEG, a >= TANGENT_ORANGE_DEG, a > TANGENT_YELLOW_DEG + up + eps,
+                      a >= TANGENT_YELLOW_DEG - down - eps], [4, 3, 2, 1], 0).astype(np.int8)
 
 
-def tangent_thresholds(steady_tolerance_deg: float = 3.0) -> Thresholds:
+def tangent_thresholds(steady_tolerance_deg: float = TANGENT_STEADY_TOLERANCE_DEG) -> Thresholds:
     """The tangent-angle levels as :class:`Thresholds` on α (deg), with hysteresis for the alarm engine."""
     tol = steady_tolerance_deg
     return Thresholds((45.0 - tol, 45.0 + tol + 1e-9, TANGENT_ORANGE_DEG, TANGENT_RED_DEG),
@@ -320,28 +323,91 @@ def detect_steady_window(t: np.ndarray, s: np.ndarray, *, min_points: int = 8,
 @dataclass(frozen=True)
 class TangentResult:
     t: np.ndarray
-    alpha_deg: np.ndarray  #: smoothed α per sample (NaN for the first ``span`` samples)
+    alpha_deg: np.ndarray  #: smoothed α per sample (NaN where the chord reaches before the first sample)
     alpha_raw_deg: np.ndarray  #: unsmoothed α
     level: np.ndarray  #: int8 Level per sample
     steady: SteadyWindow
     rain_capped: np.ndarray  #: bool, level lowered because the sample is rain-affected
+    noise_mm: float = 0.0  #: displacement noise σ used for the margin and the automatic chord (mm)
+    span_days: float | None = None  #: chord length in days (None: ``span`` samples)
+    margin_deg: np.ndarray | None = None  #: per sample, how far above 45° α must be for yellow (noise + band)
+
+
+#: default factor k of the noise margin: yellow needs the chord's velocity ratio to exceed 1 + k·σ_ratio
+TANGENT_NOISE_K = 3.0
+#: automatic chord: long enough that the velocity-ratio noise σ_ratio = √2·σ/(v·Δt) stays ≤ this ...
+TANGENT_MAX_RATIO_NOISE = 0.25
+#: ... but never longer than this many days (a longer chord lags a real acceleration too much)
+TANGENT_MAX_SPAN_DAYS = 7.0
+
+
+def displacement_noise(s: np.ndarray) -> float:
+    """Robust white-noise σ (mm) of a displacement series: 1.4826·MAD(Δ²s)/√6 (the second difference removes
+    trends; Var(Δ²e) = 6σ² for white noise e). Assumes roughly even sampling."""
+    s = np.asarray(s, dtype=float)
+    if s.size < 5:
+        return 0.0
+    d2 = np.diff(s, 2)
+    return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / math.sqrt(6.0))
+
+
+def _centred_median(x: np.ndarray, k: int) -> np.ndarray:
+    """Centred median over ``k`` samples where the whole window exists; samples without ``k//2`` successors (the
+    newest ones) keep their raw value, so the newest sample is never delayed."""
+    h = k // 2
+    if k <= 1 or x.size < k or h == 0:
+        return x.copy()
+    out = x.copy()
+    win = np.lib.stride_tricks.sliding_window_view(x, 2 * h + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(win, axis=1)
+    core = np.arange(h, x.size - h)
+    out[core] = np.where(np.isfinite(x[core]), med, np.nan)
+    return out
 
 
 def tangent_angle(t: np.ndarray, s: np.ndarray, *, steady_velocity: float | None = None,
-                  steady_window: tuple[int, int] | None = None, span: int = 1, span_days: float | None = None,
-                  smooth: int = 3,
-                  steady_tolerance_deg: float = 3.0, rain_affected: np.ndarray | None = None,
+                  steady_window: tuple[int, int] | None = None, span: int | None = None,
+                  span_days: float | None = None, smooth: int = 3, smooth_mode: str = "centred",
+                  steady_tolerance_deg: float = TANGENT_STEADY_TOLERANCE_DEG, noise_k: float = TANGENT_NOISE_K,
+                  noise_mm: float | None = None, rain_affected: np.ndarray | None = None,
                   rain_cap: Level = Level.YELLOW) -> TangentResult:
-    """Improved tangent angle: T(i) = S(i)/v, α_i = arctan((T(i) − T(i−span))/(t_i − t_{i−span})) in degrees.
+    """Improved tangent angle (Xu Qiang et al. 2009): T(i) = S(i)/v, α_i = arctan((T(i) − T(j))/(t_i − t_j)) in
+    degrees, j the start of the chord; levels by Xu's boundaries (45°, 80°, 85°; :func:`tangent_levels`).
 
     v (mm/d) is ``steady_velocity`` if given, else the slope over ``steady_window`` (sample indices), else an
-    automatically detected steady-creep window. With ``span_days`` the chord reaches back that much *time*
-    (the latest sample at least ``span_days`` older), which is right for irregular sampling. Against flicker, α is the trailing median over ``smooth``
-    samples (a single noisy or stepped sample cannot raise the level). Samples flagged in ``rain_affected``
-    (a step during/after heavy rain, see :func:`rain_affected_mask`) are capped at ``rain_cap``: a rain step
-    looks like acceleration for a moment, a real acceleration persists after the rain window.
+    automatically detected steady-creep window.
+
+    Chord: ``span_days`` (the latest sample at least that much older; right for irregular sampling), else
+    ``span`` samples, else automatic: long enough that the noise of the velocity ratio √2·σ/(v·Δt) is at most
+    :data:`TANGENT_MAX_RATIO_NOISE` (at most :data:`TANGENT_MAX_SPAN_DAYS`, at least one sample), σ being
+    ``noise_mm`` or :func:`displacement_noise`. On noise-free data that is one sample.
+
+    Noise margin: yellow needs α above 45° by more than the noise can explain, i.e. the ratio above
+    1 + ``noise_k``·σ_ratio (and steady, blue, extends as far below 45°). This is zero on noise-free data, so
+    Xu's thresholds apply unchanged there; orange (80°) and red (85°) are never moved. A fixed band
+    ``steady_tolerance_deg`` (off by default: Xu et al. define none) is added on top when configured; the margin
+    used is the larger of the two.
+
+    Smoothing against flicker (``smooth`` samples): ``"centred"`` (default) takes the median over samples
+    before *and after*, so a past single-sample jump is removed once the next sample is in, while the newest
+    sample keeps its raw value — red is never delayed by smoothing. A jump in the newest sample cannot be told
+    from the start of failure; the alarm engine's confirmation (N consecutive samples) is what stops it from
+    raising an alarm. ``"trailing"`` is the old causal median, which delays every rise by ``smooth // 2`` samples.
+
+    Samples flagged in ``rain_affected`` (a step during/after heavy rain, see :func:`rain_affected_mask`) are
+    capped at ``rain_cap``: a rain step looks like acceleration for a moment, a real acceleration persists.
     """
-    t, s = check_series(t, s, min_points=max(4, span + smooth), what="tangent-angle series")
+    t, s = check_series(t, s, min_points=max(4, (span or 1) + smooth), what="tangent-angle series")
+    if smooth_mode not in ("centred", "trailing"):
+        raise MethodError(f"smooth_mode {smooth_mode!r}: use 'centred' or 'trailing'")
+    if smooth < 1:
+        raise MethodError(f"smooth must be ≥ 1 sample, got {smooth}")
+    if noise_k < 0 or steady_tolerance_deg < 0:
+        raise MethodError("noise_k and steady_tolerance_deg must be ≥ 0")
+    if span is not None and span < 1:
+        raise MethodError(f"span must be ≥ 1 sample, got {span}")
     if steady_velocity is not None:
         if not steady_velocity > 0:
             raise MethodError(f"steady velocity must be > 0 mm/d, got {steady_velocity}")
@@ -359,22 +425,53 @@ def tangent_angle(t: np.ndarray, s: np.ndarray, *, steady_velocity: float | None
     else:
         _check_direction(t, s, "tangent-angle series")
         steady = detect_steady_window(t, s)
-    T = s / steady.velocity  # days
+    if noise_mm is not None and not noise_mm >= 0:
+        raise MethodError(f"noise_mm must be ≥ 0, got {noise_mm}")
+    sigma = float(noise_mm) if noise_mm is not None else displacement_noise(s)
+    vel = steady.velocity
+    auto = span_days is None and span is None
+    if auto:  # automatic chord from the noise
+        dt_med = float(np.median(np.diff(t)))
+        need = math.sqrt(2.0) * sigma / (vel * TANGENT_MAX_RATIO_NOISE)
+        span_days = min(max(need, dt_med), max(TANGENT_MAX_SPAN_DAYS, dt_med))
+        if span_days <= dt_med * (1 + 1e-9):
+            span_days, span = None, 1
+    T = s / vel  # days
     raw = np.full(t.size, np.nan)
+    dt_chord = np.full(t.size, np.nan)
     if span_days is not None:
         if not span_days > 0:
             raise MethodError(f"span_days must be > 0, got {span_days}")
         j = np.searchsorted(t, t - span_days * (1 - 1e-9), side="right") - 1
         ok = j >= 0
         i = np.flatnonzero(ok)
-        raw[i] = np.degrees(np.arctan((T[i] - T[j[ok]]) / (t[i] - t[j[ok]])))
-        alpha = rolling_median(raw, smooth)
-        alpha[~ok] = np.nan
+        dt_chord[i] = t[i] - t[j[ok]]
+        raw[i] = np.degrees(np.arctan((T[i] - T[j[ok]]) / dt_chord[i]))
     else:
-        raw[span:] = np.degrees(np.arctan((T[span:] - T[:-span]) / (t[span:] - t[:-span])))
-        alpha = rolling_median(raw, smooth)
-        alpha[:span] = np.nan
-    lev = tangent_levels(alpha, steady_tolerance_deg)
+        k = int(span)
+        dt_chord[k:] = t[k:] - t[:-k]
+        raw[k:] = np.degrees(np.arctan((T[k:] - T[:-k]) / dt_chord[k:]))
+    alpha = rolling_median(raw, smooth) if smooth_mode == "trailing" else _centred_median(raw, smooth)
+    alpha[~np.isfinite(raw)] = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio_noise = math.sqrt(2.0) * sigma / (vel * dt_chord)
+    up = np.nan_to_num(np.degrees(np.arctan(1.0 + noise_k * ratio_noise)) - 45.0, nan=0.0)
+    down = np.nan_to_num(45.0 - np.degrees(np.arctan(np.maximum(1.0 - noise_k * ratio_noise, 0.0))), nan=0.0)
+    up, down = np.maximum(up, steady_tolerance_deg), np.maximum(down, steady_tolerance_deg)
+    lev = tangent_levels(alpha, up, down)
+    if auto and span_days is not None and noise_k > 0:
+        # a long chord lags a fast acceleration: orange and red may also come from the one-sample chord when
+        # its ratio exceeds the boundary by k noise standard deviations (never on steady creep: that needs a
+        # ratio of 5.7 + k·σ_ratio)
+        r1 = np.full(t.size, np.nan)
+        r1[1:] = np.diff(T) / np.diff(t)
+        r1 = rolling_median(r1, smooth) if smooth_mode == "trailing" else _centred_median(r1, smooth)
+        noise1 = np.full(t.size, np.inf)
+        noise1[1:] = math.sqrt(2.0) * sigma / (vel * np.diff(t))
+        with np.errstate(invalid="ignore"):
+            lo1 = np.degrees(np.arctan(np.maximum(r1 - noise_k * noise1, 0.0)))
+        l1 = tangent_levels(np.where(np.isfinite(lo1), lo1, np.nan))
+        lev = np.maximum(lev, np.where(l1 >= int(Level.ORANGE), l1, 0)).astype(np.int8)
     capped = np.zeros(t.size, dtype=bool)
     if rain_affected is not None:
         rain_affected = np.asarray(rain_affected, dtype=bool)
@@ -382,7 +479,7 @@ def tangent_angle(t: np.ndarray, s: np.ndarray, *, steady_velocity: float | None
             raise MethodError("rain_affected mask must have one flag per sample")
         capped = rain_affected & (lev > int(rain_cap))
         lev[capped] = int(rain_cap)
-    return TangentResult(t, alpha, raw, lev, steady, capped)
+    return TangentResult(t, alpha, raw, lev, steady, capped, sigma, span_days, up)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -579,16 +676,18 @@ ACCELERATION_P = 1e-3
 
 def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, long: int = 7,
                               min_fit: int = 6, confidence: float = 0.95, onset_time: float | None = None,
-                              min_r2: float = 0.3, alpha: float | None = None) -> Forecast:
+                              min_r2: float = 0.3, alpha: float | None = None,
+                              alpha_range: tuple[float, float] | None = None) -> Forecast:
     """Failure forecast for Voight's law with α estimated (α ≠ 2 allowed), the onset and a failure window.
 
     1. Gate: the slope must be accelerating *now* — the newest long-smoothed (``long`` intervals, Carlà et al.
        2017) velocity stays above the steady-creep baseline (:func:`detect_onset_velocity`), unless
        ``onset_time`` is given.
     2. Fit: steady creep then Voight acceleration, Ω̈ = A·Ω̇^α, is fitted to the *displacement* by profile
-       likelihood over α (1.1–3.5), the failure time t_f and the onset
-       (:func:`subsidence.monitoring.forecasting.voight_profile`); ``alpha`` fixes α instead (e.g. 2 for the
-       classic Fukuzono line, when a site's α is known).
+       likelihood over α (``alpha_range``, default :data:`~subsidence.monitoring.forecasting.ALPHA_RANGE`
+       = 1.1–3.0), the failure time t_f and the onset (:func:`subsidence.monitoring.forecasting.voight_profile`);
+       ``alpha`` fixes α instead (e.g. 2 for the classic Fukuzono line, when a site's α is known). The upper
+       end of the α range governs how early the window can start.
     3. The acceleration must be significant against a straight line (F test, p < :data:`ACCELERATION_P`).
     4. The **failure window** is the ``confidence`` likelihood-ratio set of t_f with α, onset and creep profiled
        out, never earlier than the last sample (failure is then due now). Its coverage for α = 1.3–2.8 is
@@ -601,7 +700,11 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
 
     Returns ``ok=False`` with a reason when no forecast can be made; raises :class:`MethodError` for unusable input.
     """
-    from subsidence.monitoring.forecasting import ForecastInputError, voight_profile
+    from subsidence.monitoring.forecasting import (
+        ALPHA_RANGE,
+        ForecastInputError,
+        voight_profile,
+    )
 
     t, s = check_series(t, s, min_points=long + min_fit, what="inverse-velocity series")
     if not (1 <= short <= long):
@@ -620,8 +723,9 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
             out.reason = str(exc).removeprefix("inverse velocity: ")
             return out
     try:
+        kw = {} if alpha_range is None else {"alpha_range": alpha_range}
         prof = voight_profile(t, s, confidence=confidence, alphas=None if alpha is None else (float(alpha),),
-                              onset_time=onset_time, min_after=min_fit)
+                              onset_time=onset_time, min_after=min_fit, **kw)
     except ForecastInputError as exc:
         raise MethodError(f"inverse-velocity series: {exc}") from exc
     if prof is None:
@@ -655,6 +759,7 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
     out.failure_time_short = tf_s
     out.failure_window = (lo, hi)
     out.details = {"method": "voight-profile", "alpha": prof.alpha, "alpha_window": list(prof.alpha_window),
+                   "alpha_range": list(alpha_range) if alpha_range is not None else list(ALPHA_RANGE),
                    "alpha_fixed": alpha is not None, "voight_failure_time": prof.failure_time,
                    "creep_velocity_mm_d": prof.v0, "sigma_mm": prof.sigma, "p_accelerating": prof.p_accelerating,
                    "llo_failure_time": tf_l, "slo_failure_time": tf_s, "confidence": confidence,
@@ -798,7 +903,7 @@ def voight_series(t: np.ndarray, *, t_failure: float, t_onset: float, v0: float,
 # rainfall
 
 
-#: Shaanxi loess daily-rainfall thresholds, mm (starting / accelerating / imminent), SCIENCE.md §4 [verify]
+#: Shaanxi loess daily-rainfall thresholds, mm (starting / accelerating / imminent), docs/science.md §4 [verify]
 RAIN_THRESHOLDS_MM = {"landslide": (25.0, 35.0, 65.0), "collapse": (15.0, 30.0, 50.0)}
 #: decay factor of effective antecedent rainfall (a common choice in the literature is 0.8–0.9) [verify]
 EAR_DECAY = 0.84
@@ -857,7 +962,7 @@ def rain_affected_mask(t: np.ndarray, rain_day_start: np.ndarray, rain_daily_mm:
 # ----------------------------------------------------------------------------------------------------------------
 # groundwater (Mu Us sandy land, water-preserving mining)
 
-#: depth to water table (m below ground) band edges, SCIENCE.md §4 [verify]
+#: depth to water table (m below ground) band edges, docs/science.md §4 [verify]
 GW_BANDS_M = (0.5, 1.24, 2.06, 4.0)
 GW_BAND_LABELS = (
     ("盐渍化风险（≤0.5 m）", "salinisation risk (≤ 0.5 m)"),
