@@ -79,6 +79,12 @@ fi
 install -d -m 0750 "${OWNER[@]}" "$VAR" "$VAR/data" "$BACKUPS"
 install -d -m 0755 "$ETC" "$UNITS" "$BIN" "$(dirname "$VENV")"
 
+if system && systemctl is-active --quiet subsidence.target 2>/dev/null; then
+  step "stopping the running services for the upgrade (they start again at the end)"
+  systemctl stop subsidence.target subsidence-web.service subsidence-dispatch.service subsidence-sweep.timer \
+    subsidence-health.timer subsidence-backup.timer
+fi
+
 step "3/7 Python environment $VENV"
 if [ -n "${SUBSIDENCE_INSTALL_VENV:-}" ]; then
   ln -sfn "$(cd "$SUBSIDENCE_INSTALL_VENV" && pwd)" "$VENV"

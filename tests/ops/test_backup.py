@@ -173,3 +173,44 @@ def test_backup_while_writes_continue_is_consistent(engine, target, tmp_path):
     assert live > in_manifest  # writes went on after the snapshot
     restore_backup(result.path, target.settings, target.engine)
     assert table_counts(target.engine) == result.manifest["database"]["tables"]
+
+
+@pytest.mark.slow
+def test_postgres_restore_as_the_database_owner_without_superuser(engine, populated, tmp_path):
+    """Production: the service role owns its database but is no superuser; PostGIS was created by the
+    administrator. The restore keeps the extension (the role could not create it again) and loads the rest."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from subsidence.db.migrate import upgrade
+    from subsidence.db.session import make_engine
+    from subsidence.settings import Settings
+    from tests.ops.conftest import PG_URL
+
+    archive = create_backup(tmp_path / "owner.tar.gz", populated, engine).path
+    role, name = f"subs_owner_{uuid.uuid4().hex[:8]}", f"subsidence_o_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER PASSWORD 'owner-pw'"))
+        c.execute(text(f'CREATE DATABASE "{name}" OWNER {role}'))
+    ext = create_engine(make_url(PG_URL).set(database=name), isolation_level="AUTOCOMMIT")
+    with ext.connect() as c:
+        c.execute(text("CREATE EXTENSION postgis"))
+    ext.dispose()
+    url = make_url(PG_URL).set(database=name, username=role, password="owner-pw")
+    eng = make_engine(url.render_as_string(hide_password=False))
+    try:
+        upgrade(eng)  # the web unit migrated the empty database before the restore: still "empty"
+        restore_backup(archive, Settings(data_dir=tmp_path / "owner-data",
+                                         database_url=url.render_as_string(hide_password=False)), eng)
+        assert table_counts(eng) == table_counts(engine)
+    finally:
+        eng.dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            c.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        admin.dispose()

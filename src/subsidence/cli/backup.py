@@ -26,6 +26,8 @@ def backup_create(
 ) -> None:
     """Write a consistent database snapshot (pg_dump custom format / SQLite online backup), every file of the data
     directory and a manifest (row counts, SHA-256 of every file). Safe while the platform runs."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from subsidence.cli._common import engine
     from subsidence.ops.backup import BackupError, create_backup, prune
     from subsidence.ops.heartbeat import beat_now
@@ -38,6 +40,9 @@ def backup_create(
     except BackupError as exc:
         _beat(beat_now, eng, ok=False, error=str(exc))
         fail(str(exc))
+    except SQLAlchemyError as exc:
+        fail(f"cannot read the database {eng.url.render_as_string(hide_password=True)}: "
+             f"{str(exc.__cause__ or exc).splitlines()[0]}; is it running? (`subsidence health`)")
     pruned = prune(result.path.parent, keep) if folder and keep else []
     out = result.to_dict() | {"pruned": [str(p) for p in pruned]}
     _beat(beat_now, eng, ok=True, detail=out)
@@ -93,14 +98,20 @@ def backup_restore(
     """Restore into the configured (empty) database and data directory; stop the services first.
 
     Everything is checked before anything is changed; a failed restore changes nothing."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from subsidence.cli._common import engine
     from subsidence.ops.backup import BackupError, restore_backup
     from subsidence.settings import get_settings
 
+    eng = engine()
     try:
-        result = restore_backup(path, get_settings(), engine(), force=force)
+        result = restore_backup(path, get_settings(), eng, force=force)
     except BackupError as exc:
         fail(str(exc))
+    except SQLAlchemyError as exc:
+        fail(f"cannot reach the database {eng.url.render_as_string(hide_password=True)}: "
+             f"{str(exc.__cause__ or exc).splitlines()[0]}; nothing was restored")
     out = result.to_dict()
     if json_out:
         emit_json(out)
