@@ -166,3 +166,12 @@ def test_census_uses_the_per_pixel_incidence_of_the_geocoded_stack(tmp_path):
     d39 = load_deformation(out, incidence_deg=39.0)
     np.testing.assert_allclose(d39.subsidence_mm, -prod.cumulative_m[-1] * 1000.0 / np.cos(np.deg2rad(39.0)),
                                rtol=1e-5)
+
+
+def test_reading_the_radar_folder_points_to_the_geocoded_products(tmp_path):
+    stack_path, _ = write_mintpy_radar_inputs(tmp_path / "mintpy", SCENE)
+    out = tmp_path / "ts"
+    run_timeseries(open_ifgram_stack(stack_path), out, TimeseriesOptions(workers=1, geotiff=False))
+    with pytest.raises(InSARInputError, match=r"radar-coordinate product of `subsidence timeseries`.* folder above"):
+        read_deformation(out / "radar" / "timeseries.h5")
+    assert read_deformation(out).grid.crs.to_epsg() == 4546

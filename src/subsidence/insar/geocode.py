@@ -76,6 +76,7 @@ class RadarGeometry:
     shape: tuple[int, int]
     attrs: dict = field(default_factory=dict)
     datasets: tuple[str, ...] = ()
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def read(self, name: str) -> np.ndarray | None:
         """Dataset ``name`` as float64 (masks as bool), or None if the file lacks it."""
@@ -91,7 +92,9 @@ class RadarGeometry:
 
     def lat_lon(self) -> tuple[np.ndarray, np.ndarray]:
         """Latitude, longitude (degrees) with no-data (NaN, 0/0 as ISCE writes outside the DEM, out of range, shadow)
-        as NaN."""
+        as NaN (read once, then cached)."""
+        if "latlon" in self._cache:
+            return self._cache["latlon"]
         lat, lon = self.read("latitude"), self.read("longitude")
         bad = ~np.isfinite(lat) | ~np.isfinite(lon) | ((lat == 0) & (lon == 0)) | (np.abs(lat) > 90) | \
             (np.abs(lon) > 360)
@@ -100,6 +103,7 @@ class RadarGeometry:
             bad |= shadow
         lat = np.where(bad, np.nan, lat)
         lon = np.where(bad, np.nan, lon)
+        self._cache["latlon"] = (lat, lon)
         return lat, lon
 
     def incidence_deg(self) -> np.ndarray | None:
@@ -190,8 +194,8 @@ class Lookup:
 
     grid: Grid
     radar_shape: tuple[int, int]
-    vertices: np.ndarray  # (rows*cols, 3) int64, -1 where no triangle
-    weights: np.ndarray  # (rows*cols, 3) float64
+    vertices: np.ndarray  # (rows*cols, 3) int32/int64, -1 where no triangle
+    weights: np.ndarray  # (rows*cols, 3) float32
     method: str = "nearest"
     radar_spacing_m: tuple[float, float] = (float("nan"), float("nan"))  # along rows (azimuth), along cols (range)
 
@@ -295,8 +299,9 @@ def build_lookup(lat: np.ndarray, lon: np.ndarray, *, crs: CRS | str | int | Non
     if rows * cols > 400_000_000:
         raise InSARInputError(f"geocoding at {sp} m gives {rows} x {cols} pixels; give a coarser --spacing")
     grid = Grid(Affine(sp, 0.0, x0, 0.0, -sp, y1), crs, (rows, cols))
-    verts = np.full((rows * cols, 3), -1, dtype=np.int64)
-    wts = np.zeros((rows * cols, 3))
+    # int32 indices and float32 weights: 24 bytes per output pixel (a 3000 x 3000 grid: 216 MB)
+    verts = np.full((rows * cols, 3), -1, dtype=np.int32 if L * W < 2**31 - 1 else np.int64)
+    wts = np.zeros((rows * cols, 3), dtype=np.float32)
     max_edge = max_edge_factor * max(ds_row, ds_col)
     idx = np.arange(L * W, dtype=np.int64).reshape(L, W)
     # the two triangles of every radar cell: (r,c)(r,c+1)(r+1,c) and (r+1,c+1)(r+1,c)(r,c+1)

@@ -80,6 +80,10 @@ def grid_from_mintpy_attrs(attrs, *, source: str, lat=None, lon=None) -> Grid:
             if regular and dx != 0 and dy != 0:
                 return Grid(Affine(dx, 0, lon[0, 0] - dx / 2, 0, dy, lat[0, 0] - dy / 2), CRS.from_epsg(4326),
                             (length, width))
+    if any(str(k).startswith("subsidence.") for k in attrs):  # our own radar/ products
+        raise InSARInputError(
+            f"{source}: radar-coordinate product of `subsidence timeseries` (its radar/ folder); use the geocoded "
+            f"products in the folder above ({Path(source).parent.parent})")
     raise InSARInputError(
         f"{source}: the data are in radar coordinates (no X_FIRST/Y_FIRST geocoding attributes), so they cannot "
         "be placed on a map. Geocode the stack first (MintPy: `geocode.py inputs/ifgramStack.h5 -l "
