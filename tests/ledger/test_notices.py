@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.ledger.conftest import at, proof  # noqa: F401
+
 import io
 import shutil
 import subprocess
@@ -25,10 +27,10 @@ S = ProblemState
 def test_issue_notice_numbers_and_content(session, county):
     p1 = county.problem(session, title="一号塌陷坑未治理")
     p2 = county.problem(session, title="二号地裂缝未治理")
-    n1 = issue_notice(session, p1, county.office, issued_date=date(2024, 9, 25), workdays=10,
+    n1 = issue_notice(session, p1, county.office, issued_date=at(session, date(2024, 9, 25)), workdays=10,
                       milestones=[MilestoneInput("制定整改方案", workdays_before=7),
                                   MilestoneInput("完成充填平整", due_date=date(2024, 10, 10))])
-    n2 = issue_notice(session, p2, county.nrb, issued_date=date(2024, 9, 26), deadline=date(2024, 12, 31))
+    n2 = issue_notice(session, p2, county.nrb, issued_date=at(session, date(2024, 9, 26)), deadline=date(2024, 12, 31))
     session.commit()
     assert n1.code == "伊自然资整改〔2024〕第001号" and n2.code == "伊自然资整改〔2024〕第002号"
     # 10 working days after Sep 25 across National Day: 26, 27, 29 (Sun), 30, Oct 8, 9, 10, 11, 12 (Sat), 14
@@ -41,7 +43,7 @@ def test_issue_notice_numbers_and_content(session, county):
     assert n1.snapshot["workdays"] == 10
     assert session.get(NoticeCounter, 2024).last_seq == 2
     # next year restarts
-    p3 = county.problem(session, found=date(2025, 1, 6))
+    p3 = county.problem(session, found=at(session, date(2025, 1, 6)))
     n3 = issue_notice(session, p3, county.office, issued_date=date(2025, 1, 6), workdays=30)
     assert n3.code.endswith("〔2025〕第001号")
 
@@ -52,16 +54,16 @@ def test_notice_refused_cases_change_nothing(session, county):
     with pytest.raises(Forbidden):
         issue_notice(session, p, county.ent1, issued_date=date(2024, 9, 20), workdays=10)
     with pytest.raises(ValidationFailed, match="must be after"):
-        issue_notice(session, p, county.office, issued_date=date(2024, 9, 20), deadline=date(2024, 9, 20))
+        issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 20)), deadline=date(2024, 9, 20))
     with pytest.raises(ValidationFailed, match="exactly one"):
-        issue_notice(session, p, county.office, issued_date=date(2024, 9, 20))
+        issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 20)))
     with pytest.raises(ValidationFailed, match="before the problem's found date"):
-        issue_notice(session, p, county.office, issued_date=date(2024, 9, 1), workdays=5)
+        issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 1)), workdays=5)
     with pytest.raises(ValidationFailed, match="move the deadline"):
-        issue_notice(session, p, county.office, issued_date=date(2024, 9, 20), workdays=5,
+        issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 20)), workdays=5,
                      milestones=[MilestoneInput("方案", workdays_before=8)])
     with pytest.raises(ValidationFailed, match="must fall after"):
-        issue_notice(session, p, county.office, issued_date=date(2024, 9, 20), workdays=5,
+        issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 20)), workdays=5,
                      milestones=[MilestoneInput("方案", due_date=date(2024, 12, 1))])
     session.rollback()
     assert session.scalar(select(func.count()).select_from(RectificationNotice)) == 0
@@ -71,8 +73,8 @@ def test_notice_refused_cases_change_nothing(session, county):
 
 def test_notice_for_accepted_problem_refused(session, county):
     p = county.problem(session)
-    transition(session, p, county.ent1, "fix_at_once", on=date(2024, 9, 13))
-    record_acceptance(session, p, county.office, passed=True, inspectors=["A", "B"], decided_date=date(2024, 9, 14))
+    transition(session, p, county.ent1, "fix_at_once", on=at(session, date(2024, 9, 13)))
+    record_acceptance(session, p, county.office, passed=True, inspectors=["A", "B"], decided_date=at(session, date(2024, 9, 14)))
     session.commit()
     with pytest.raises(Conflict, match="accepted"):
         issue_notice(session, p, county.office, issued_date=date(2024, 9, 20), workdays=10)
@@ -142,29 +144,52 @@ def test_concurrent_notices_for_same_problem_only_one_wins(engine, session, coun
 
 def test_delivery(session, county):
     p = county.problem(session)
-    n = issue_notice(session, p, county.office, issued_date=date(2024, 9, 20), workdays=10)
+    n = issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 20)), workdays=10)
     with pytest.raises(ValidationFailed, match="before the notice date"):
-        record_delivery(session, n, county.office, delivered_date=date(2024, 9, 19), method="in_person",
+        record_delivery(session, n, county.office, delivered_date=at(session, date(2024, 9, 19)), method="in_person",
                         receiving_role="矿长")
     with pytest.raises(ValueError):
-        record_delivery(session, n, county.office, delivered_date=date(2024, 9, 21), method="pigeon",
+        record_delivery(session, n, county.office, delivered_date=at(session, date(2024, 9, 21)), method="pigeon",
                         receiving_role="矿长")
     with pytest.raises(Forbidden):
-        record_delivery(session, n, county.ent1, delivered_date=date(2024, 9, 21), method="in_person",
+        record_delivery(session, n, county.ent1, delivered_date=at(session, date(2024, 9, 21)), method="in_person",
                         receiving_role="矿长")
-    d = record_delivery(session, n, county.office, delivered_date=date(2024, 9, 23), method="直接送达",
+    d = record_delivery(session, n, county.office, delivered_date=at(session, date(2024, 9, 23)), method="直接送达",
                         receiving_role="矿长（安全环保部负责人代收）")
     session.commit()
     assert d.method.value == "in_person" and n.deliveries == [d]
 
 
+def test_delivery_date_is_the_servers(session, county):
+    """A receipt is dated by the server; only the office records an earlier date, with a reason, not before
+    the notice, never in the future; the correction shows in the record and the audit trail."""
+    p = county.problem(session)
+    n = issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 20)), workdays=10)
+    at(session, date(2024, 9, 25))
+    lead = county.nrb  # the lead unit (NRB) may record deliveries, dated today only
+    with pytest.raises(Forbidden, match="only the office may record an earlier date"):
+        record_delivery(session, n, lead, delivered_date=date(2024, 9, 23), method="in_person", receiving_role="矿长")
+    with pytest.raises(ValidationFailed, match="needs a reason"):
+        record_delivery(session, n, county.office, delivered_date=date(2024, 9, 23), method="in_person",
+                        receiving_role="矿长")
+    with pytest.raises(ValidationFailed, match="in the future"):
+        record_delivery(session, n, county.office, delivered_date=date(2024, 9, 26), method="in_person",
+                        receiving_role="矿长", date_reason="x")
+    today = record_delivery(session, n, lead, method="post", receiving_role="矿长")
+    assert today.delivered_date == date(2024, 9, 25)
+    late = record_delivery(session, n, county.office, delivered_date=date(2024, 9, 23), method="in_person",
+                           receiving_role="安全科", date_reason="送达回证9月23日签收，9月25日补录")
+    session.commit()
+    assert late.delivered_date == date(2024, 9, 23) and "补录送达日期" in late.note and "9月23日签收" in late.note
+
+
 @pytest.fixture
 def issued(session, county):
     p = county.problem(session, title="采空区地面塌陷坑、地裂缝未按方案治理")
-    n = issue_notice(session, p, county.office, issued_date=date(2024, 9, 25), workdays=30,
+    n = issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 25)), workdays=30,
                      milestones=[MilestoneInput("制定整改方案并报备", workdays_before=20),
                                  MilestoneInput("完成裂缝充填和土地平整", workdays_before=5)])
-    record_delivery(session, n, county.office, delivered_date=date(2024, 9, 26), method="in_person",
+    record_delivery(session, n, county.office, delivered_date=at(session, date(2024, 9, 26)), method="in_person",
                     receiving_role="矿长")
     session.commit()
     return n
@@ -213,4 +238,4 @@ def test_notice_docx(issued, tmp_path, artifacts_dir):
     cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
     assert "制定整改方案并报备" in cells and "直接送达" in cells
     xml = doc.styles.element.xml
-    assert 'w:eastAsia="宋体"' in xml
+    assert 'w:eastAsia="仿宋_GB2312"' in xml

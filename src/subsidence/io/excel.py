@@ -12,10 +12,11 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from subsidence.io.sniff import FormatError, sniff
 
@@ -181,6 +182,8 @@ def write_table(
             if isinstance(v, datetime):
                 v = v.replace(tzinfo=None)
             c = ws.cell(row=i, column=j, value=v)
+            if c.data_type == "f":  # a value such as "=HYPERLINK(...)" is text, never a live formula
+                c.data_type = "s"
             c.border = border
             if col.kind == "date" or isinstance(v, date):
                 c.number_format = "yyyy-mm-dd"

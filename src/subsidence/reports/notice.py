@@ -10,18 +10,20 @@ set on every style, and a deterministic save (fixed core properties and ZIP time
 from __future__ import annotations
 
 import io
+import re
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from subsidence.ledger.models import RectificationNotice
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-#: East-Asian font named in DOCX files (Word on office PCs has it; LibreOffice substitutes a CJK face)
-DOCX_EAST_ASIAN_FONT = "宋体"
+#: fonts named in DOCX files: the GB/T 9704 faces (WPS on office PCs has them; reports.fonts.fontconfig_aliases
+#: maps them onto free faces for LibreOffice); digits and Latin letters use the same face
+DOCX_EAST_ASIAN_FONT = "仿宋_GB2312"
 DOCX_TITLE_FONT = "黑体"
-DOCX_LATIN_FONT = "Times New Roman"
+DOCX_LATIN_FONT = "仿宋_GB2312"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -54,14 +56,107 @@ def notice_context(notice: RectificationNotice) -> dict[str, Any]:
 
 
 def notice_html(notice: RectificationNotice) -> str:
-    return jinja_env().get_template("notice.html").render(**notice_context(notice))
+    """The notice as HTML (the 公文 layout of :mod:`subsidence.reports.gongwen`)."""
+    from subsidence.reports.gongwen import render_html
+
+    return render_html(notice_document(notice))
 
 
 def notice_pdf(notice: RectificationNotice, out: Path | str | None = None) -> bytes:
-    """The notice as PDF (A4, CJK font embedded); written to ``out`` when given."""
-    from subsidence.reports.pdf import html_to_pdf
+    """The notice as PDF (GB/T 9704-2012 layout, fonts embedded); written to ``out`` when given."""
+    from subsidence.reports.gongwen import render_pdf
 
-    return html_to_pdf(notice_html(notice), Path(out) if out is not None else None)
+    return render_pdf(notice_document(notice), out)
+
+
+def render_pdf(notice: RectificationNotice, path: Path | str | None = None) -> bytes:
+    """Alias of :func:`notice_pdf` (the name the web layer uses)."""
+    return notice_pdf(notice, path)
+
+
+def render_docx(notice: RectificationNotice, path: Path | str | None = None) -> bytes:
+    """Alias of :func:`notice_docx`."""
+    return notice_docx(notice, path)
+
+
+_LAW_REF = re.compile(r"《[^》]+》(?:第[一二三四五六七八九十百零]+条)?")
+
+
+def cite_short(legal_basis: str) -> str:
+    """The law titles and articles of a legal-basis text, for the body ("依据《土地复垦条例》第二十条的规定")."""
+    seen: list[str] = []
+    for m in _LAW_REF.findall(legal_basis or ""):
+        if m not in seen:
+            seen.append(m)
+    return "".join(seen) if seen else "有关法律法规"  # no 顿号 between titles in 书名号 (GB/T 15834-2011 §5.3.3)
+
+
+def sentence(text: str | None) -> str:
+    """A text as one sentence: trimmed, ending in exactly one full stop (no "。。" or "。，")."""
+    t = (text or "").strip().rstrip("。；;，,.")
+    return t + "。" if t else ""
+
+
+def notice_authority(notice: RectificationNotice) -> str:
+    """The competent authority the notice is issued in the name of (frozen in the snapshot when the ledger
+    records it, else the problem's lead unit / the task's lead unit — never the leading-group office)."""
+    from subsidence.reports.authority import competent_authority
+
+    snap = notice.snapshot or {}
+    if snap.get("authority_name"):
+        return str(snap["authority_name"])
+    problem = notice.problem
+    unit = problem.lead_unit if problem is not None else None
+    return competent_authority(snap.get("category"), unit.name_zh if unit is not None else None,
+                               unit.kind.value if unit is not None else None,
+                               problem.town.name_zh if problem is not None and problem.town is not None else None)
+
+
+def notice_document(notice: RectificationNotice):
+    """The notice as an :class:`~subsidence.reports.gongwen.OfficialDocument` (from its frozen snapshot)."""
+    from subsidence.reports.authority import full_name
+    from subsidence.reports.gongwen import (
+        Heading,
+        OfficialDocument,
+        Para,
+        Receipt,
+        Table,
+        review_rights,
+    )
+
+    ctx = notice_context(notice)
+    n = ctx["n"]
+    authority = notice_authority(notice)
+    recipient = n["recipient"] + (f"（{n['enterprise']}）" if n.get("enterprise") and n["enterprise"] != n["recipient"]
+                                  else "")
+    licence = f"（采矿许可证号：{n['licence_no']}）" if n.get("licence_no") else ""
+    found = (f"经{n['source_zh']}，{n['found_date_zh']}发现你单位{licence}存在以下问题（台账编号：{n['problem_code']}；"
+             f"问题类别：{n['category_zh']}）：{sentence(n['problem_title'])}{sentence(n.get('problem_description'))}")
+    order = (f"依据{cite_short(n['legal_basis'])}的规定，现责令你单位于{n['deadline_zh']}前（{n['workdays']}个工作日内）"
+             "完成整改，具体要求如下：")
+    body = [Para(found), Para(order), Heading("一、整改要求"), Para(sentence(n["requirement"])), Heading("二、时间节点")]
+    if n["milestones"]:
+        body.append(Table(["序号", "节点内容", "完成时限"],
+                          [[m["seq"], m["description"], m["due_date_zh"] + "前"] for m in n["milestones"]],
+                          widths=[10, 62, 28], font_pt=12, numeric=(0,)))
+    else:
+        body.append(Para(f"于{n['deadline_zh']}前全部完成。"))
+    office = n.get("issuer") or "伊金霍洛旗采煤沉陷区综合治理工作领导小组办公室"
+    body += [Heading("三、有关要求"),
+             Para(f"整改完成后，请向本机关提交整改报告及照片、影像等佐证材料，申请验收（验收由{office}组织）。"
+                  "逾期未完成整改或者整改不到位的，依照《土地复垦条例》第二十条，不予批准新的采矿许可证申请及采矿许可证延续、"
+                  "变更、注销申请，不予批准新的建设用地申请，并予以通报。"),
+             Heading("四、权利告知"), Para(review_rights("通知书")),
+             Heading("五、法律依据"), Para(sentence(n["legal_basis"]))]
+    d = ctx["deliveries"][0] if ctx["deliveries"] else {}
+    cc = [office] + ([full_name(n["town"]) + "人民政府"] if n.get("town") else [])
+    return OfficialDocument(
+        authority=authority, mark=authority, number=n["code"], title="限期整改通知书", recipient=recipient,
+        body=body, issued=date.fromisoformat(n["issued_date"]), cc=cc, printer=f"{authority}办公室",
+        receipt=Receipt(issuer=authority, document=f"限期整改通知书（{n['code']}）", recipient=recipient,
+                        method=d.get("method_zh", ""), delivered=d.get("date_zh", ""),
+                        receiver=d.get("receiving_role", ""), note=d.get("note") or ""),
+        illustrative=bool(n.get("illustrative")), meta={"subject": f"{n['problem_code']} 限期整改"})
 
 
 # ------------------------------------------------------------------------------------------ DOCX helpers
@@ -106,7 +201,7 @@ def new_docx(title: str, *, author: str, when: date):
         if name.startswith(("Heading", "Title")):
             style.font.color.rgb = None
     doc.styles["Normal"].font.size = Pt(12)
-    stamp = datetime(when.year, when.month, when.day, tzinfo=timezone.utc)
+    stamp = datetime(when.year, when.month, when.day, tzinfo=UTC)
     cp = doc.core_properties
     cp.title, cp.author, cp.last_modified_by = title, author, author
     cp.created = cp.modified = stamp
@@ -192,45 +287,7 @@ def cjk_table(doc, header: list[str], rows: list[list[Any]], widths_mm: list[flo
 
 
 def notice_docx(notice: RectificationNotice, out: Path | str | None = None) -> bytes:
-    """The notice as DOCX (same content as the PDF); written to ``out`` when given."""
-    ctx = notice_context(notice)
-    n = ctx["n"]
-    doc = new_docx(f"限期整改通知书 {n['code']}", author=n["issuer"], when=date.fromisoformat(n["issued_date"]))
-    cjk_paragraph(doc, n["issuer"], size=15, align="center", font=DOCX_TITLE_FONT)
-    cjk_paragraph(doc, "限期整改通知书", bold=True, size=20, align="center", font=DOCX_TITLE_FONT)
-    cjk_paragraph(doc, n["code"], align="right")
-    if n.get("illustrative"):
-        cjk_paragraph(doc, "（示例数据，仅供演示 / illustrative data）", size=9, align="center")
-    recipient = n["recipient"] + (f"（{n['enterprise']}）" if n.get("enterprise") and n["enterprise"] != n["recipient"]
-                                  else "")
-    cjk_paragraph(doc, f"{recipient}：")
-    licence = f"（采矿许可证号：{n['licence_no']}）" if n.get("licence_no") else ""
-    cjk_paragraph(doc, f"经{n['source_zh']}，{n['found_date_zh']}发现你单位{licence}存在以下问题（台账编号 "
-                       f"{n['problem_code']}，问题类别：{n['category_zh']}）：{n['problem_title']}。"
-                       f"{n.get('problem_description') or ''}", indent=True, align="justify")
-    cjk_paragraph(doc, f"依据{n['legal_basis']}，现责令你单位于{n['deadline_zh']}前（{n['workdays']}个工作日内）完成整改，"
-                       "具体要求如下：", indent=True, align="justify")
-    cjk_paragraph(doc, "一、整改要求", bold=True, font=DOCX_TITLE_FONT)
-    cjk_paragraph(doc, n["requirement"], indent=True, align="justify")
-    cjk_paragraph(doc, "二、时间节点", bold=True, font=DOCX_TITLE_FONT)
-    if n["milestones"]:
-        cjk_table(doc, ["序号", "节点内容", "完成时限"],
-                  [[m["seq"], m["description"], m["due_date_zh"] + "前"] for m in n["milestones"]], [16, 100, 42])
-    else:
-        cjk_paragraph(doc, f"于{n['deadline_zh']}前全部完成。", indent=True)
-    cjk_paragraph(doc, "三、有关要求", bold=True, font=DOCX_TITLE_FONT)
-    cjk_paragraph(doc, "整改完成后，请向领导小组办公室提交整改报告及照片、影像等佐证材料，申请验收。逾期未完成整改或整改不到位的，"
-                       "依照《土地复垦条例》第二十条，不予批准新的采矿许可证申请及采矿许可证延续、变更、注销申请，"
-                       "不予批准新的建设用地申请，并予以通报曝光。", indent=True, align="justify")
-    cjk_paragraph(doc)
-    cjk_paragraph(doc, n["issuer"], align="right")
-    cjk_paragraph(doc, n["issued_date_zh"], align="right")
-    doc.add_page_break()
-    cjk_paragraph(doc, "送达回证", bold=True, size=18, align="center", font=DOCX_TITLE_FONT)
-    d = ctx["deliveries"][0] if ctx["deliveries"] else {}
-    cjk_table(doc, ["项目", "内容"], [
-        ["文书名称及文号", f"限期整改通知书　{n['code']}"], ["受送达单位", n["recipient"]],
-        ["送达方式", d.get("method_zh", "")], ["送达日期", d.get("date_zh", "")],
-        ["签收人（职务）", d.get("receiving_role", "")], ["送达人", ""], ["备注", d.get("note") or ""],
-    ], [45, 113])
-    return save_docx(doc, out)
+    """The notice as DOCX (same content and layout as the PDF, standard face names); written to ``out``."""
+    from subsidence.reports.gongwen import render_docx as gw_docx
+
+    return gw_docx(notice_document(notice), out)

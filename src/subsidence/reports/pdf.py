@@ -36,8 +36,11 @@ def base_css() -> str:
 def html_to_pdf(html: str, out: Path | None = None) -> bytes:
     """Render an HTML document (should declare ``<html lang="zh-CN">``) to PDF bytes; write to ``out`` if given."""
     from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
 
-    pdf = HTML(string=html, base_url=str(Path.cwd())).write_pdf(stylesheets=[CSS(string=base_css())])
+    fc = FontConfiguration()  # an @font-face of a user stylesheet only loads with the same FontConfiguration
+    pdf = HTML(string=html, base_url=str(Path.cwd())).write_pdf(stylesheets=[CSS(string=base_css(), font_config=fc)],
+                                                                font_config=fc)
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)

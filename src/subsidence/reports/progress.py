@@ -9,7 +9,6 @@ give the same document: fixed metadata (dated ``end``), deterministic ordering, 
 from __future__ import annotations
 
 import io
-
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,10 +19,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from subsidence.ledger.models import Problem, RectificationNotice
-from subsidence.vocabulary import ProblemState
-from subsidence.reports.notice import cjk_paragraph, cjk_table, date_zh, jinja_env, new_docx, save_docx
 from subsidence.ledger.notices import ISSUER_NAME, issuer_name
-from subsidence.ledger.progress import Progress, ProgressRow, changes_between, compute_progress
+from subsidence.ledger.progress import (
+    Progress,
+    ProgressRow,
+    changes_between,
+    compute_progress,
+)
+from subsidence.reports.notice import (
+    cjk_paragraph,
+    cjk_table,
+    date_zh,
+    jinja_env,
+    new_docx,
+    save_docx,
+)
+from subsidence.vocabulary import ProblemState
 
 PLAN_HEADERS = ["矿山", "计划面积(公顷)", "核查完成(公顷)", "差额(公顷)", "完成率", "预算(元)", "投入(元)", "是否按期"]
 COUNT_HEADERS = ["发现", "已下达通知", "整改中", "待验收", "立行立改", "已验收销号", "逾期", "按期销号", "超期销号"]
@@ -104,8 +115,8 @@ def svg_bars(rows: list[ProgressRow], *, width: float = 170, row_h: float = 6.5,
     top = max((r.counts.found for r in rows), default=0) or 1
     bar_w = width - label_w - 26  # room for the "N（逾期M）" note after the longest bar
     h = row_h * len(rows) + 2
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}mm" height="{h}mm" '
-             f'viewBox="0 0 {width} {h}" font-family="{escape(font_family)}" font-size="3">']
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}mm" height="{h}mm" '
+             f'viewBox="0 0 {width} {h}" font-family="{escape(font_family)}" font-size="3">')]
     for i, r in enumerate(rows):
         y = 1 + i * row_h
         text = label(r)

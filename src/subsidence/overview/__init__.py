@@ -1,0 +1,1 @@
+"""Cross-domain read models: the plan's core numbers (above the domains, below the reports)."""
