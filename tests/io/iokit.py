@@ -13,10 +13,11 @@ from pyproj import Transformer
 from shapely.geometry import box
 from sqlalchemy import func, select
 
-from subsidence.db.session import make_sessionmaker
 from subsidence.core.models import AdminArea, AuditEvent, Enterprise, Mine, Panel, Unit
+from subsidence.db.session import make_sessionmaker
 from subsidence.ledger.models import Problem
-from subsidence.vocabulary import AreaLevel, UnitKind
+from subsidence.vocabulary import AreaLevel
+from tests.builders import CountyBuilder
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LICENCE = "C1500002009011120034567"
@@ -31,38 +32,27 @@ def ll2gk(g):
 def seed_county(engine) -> dict[str, Any]:
     """Banner (with boundary), one town, three units, one enterprise, two mines with mining rights."""
     with make_sessionmaker(engine)() as s:
-        s.info["actor"] = "seed"
-        banner = AdminArea(code="150627", name_zh="伊金霍洛旗", level=AreaLevel.BANNER,
-                           geometry=shapely.MultiPolygon([ll2gk(box(109.0, 38.8, 110.6, 39.9))]))
-        town = AdminArea(code="150627101", name_zh="乌兰木伦镇", level=AreaLevel.TOWN, parent=banner,
-                         geometry=shapely.MultiPolygon([ll2gk(box(109.9, 39.3, 110.2, 39.6))]))
-        s.add_all([banner, town])
-        s.flush()
-        ent = Enterprise(credit_code="91150627MA0N000001", name_zh="示例能源有限公司")
-        s.add(ent)
-        s.flush()
-        s.add_all([
-            Unit(code="NRB", name_zh="旗自然资源局", kind=UnitKind.BUREAU),
-            Unit(code="EMB", name_zh="旗应急管理局", kind=UnitKind.BUREAU),
-            Unit(code="AWB", name_zh="旗农牧和水利局", kind=UnitKind.BUREAU),
-            Unit(code="T-WLML", name_zh="乌兰木伦镇人民政府", kind=UnitKind.TOWN, town_id=town.id),
-        ])
-        s.add_all([
-            Mine(licence_no=LICENCE, name_zh="示例补连塔煤矿", enterprise_id=ent.id, town_id=town.id,
-                 geometry=shapely.MultiPolygon([ll2gk(box(110.0, 39.4, 110.06, 39.46))])),
-            Mine(licence_no=OTHER_LICENCE, name_zh="示例上湾煤矿", town_id=town.id,
-                 geometry=shapely.MultiPolygon([ll2gk(box(110.07, 39.46, 110.1, 39.5))])),
-        ])
+        b = CountyBuilder(s, actor="seed")
+        banner = b.area("150627", "伊金霍洛旗", AreaLevel.BANNER,
+                        geometry=shapely.MultiPolygon([ll2gk(box(109.0, 38.8, 110.6, 39.9))]))
+        town = b.town("150627101", "乌兰木伦镇", parent=banner,
+                      geometry=shapely.MultiPolygon([ll2gk(box(109.9, 39.3, 110.2, 39.6))]))
+        ent = b.enterprise("91150627MA0N000001", "示例能源有限公司")
+        b.bureaus("NRB", "EMB", "AWB")
+        b.town_government("T-WLML", town)
+        b.mine(LICENCE, "示例补连塔煤矿", enterprise=ent, town=town,
+               geometry=shapely.MultiPolygon([ll2gk(box(110.0, 39.4, 110.06, 39.46))]))
+        b.mine(OTHER_LICENCE, "示例上湾煤矿", town=town,
+               geometry=shapely.MultiPolygon([ll2gk(box(110.07, 39.46, 110.1, 39.5))]))
         s.commit()
     return {"engine": engine, "town": "150627101"}
 
 
 def snapshot(engine) -> dict[str, int]:
     """Row counts of every table an import can touch, plus the audit trail (to prove 'nothing changed')."""
-    from subsidence.monitoring.models import GroundwaterWell
-    from subsidence.tasks.models import CompensatedBuilding
-    from subsidence.monitoring.models import HazardPoint
     from subsidence.ledger.models import Milestone
+    from subsidence.monitoring.models import GroundwaterWell, HazardPoint
+    from subsidence.tasks.models import CompensatedBuilding
 
     with make_sessionmaker(engine)() as s:
         out = {m.__tablename__: s.scalar(select(func.count()).select_from(m))

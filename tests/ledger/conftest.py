@@ -7,10 +7,11 @@ from datetime import date
 
 import pytest
 
-from subsidence.core.models import AdminArea, Enterprise, Mine, Unit
-from subsidence.vocabulary import AreaLevel, ProblemCategory, Role, UnitKind
 from subsidence.access.policy import Actor
+from subsidence.core.models import AdminArea, Mine, Unit
 from subsidence.ledger.lifecycle import add_problem
+from subsidence.vocabulary import ProblemCategory, Role, UnitKind
+from tests.builders import CountyBuilder
 
 
 @dataclass
@@ -33,44 +34,48 @@ class County:
 
 
 def build_county(session) -> County:
-    town = AdminArea(code="T-TEST", name_zh="测试镇", name_en="Test town", level=AreaLevel.TOWN)
-    session.add(town)
-    session.flush()
-    e1 = Enterprise(credit_code="91150600TEST00001X", name_zh="示例一号煤业有限公司", name_en="Example Coal 1")
-    e2 = Enterprise(credit_code="91150600TEST00002X", name_zh="示例二号煤业有限公司", name_en="Example Coal 2")
-    session.add_all([e1, e2])
-    session.flush()
-    units = {}
-    for code, zh, kind, extra in [
-        ("LGO", "采煤沉陷区专项整治行动领导小组办公室", UnitKind.OFFICE, {}),
-        ("NRB", "旗自然资源局", UnitKind.BUREAU, {}),
-        ("AWB", "旗农牧和水利局", UnitKind.BUREAU, {}),
-        ("EMB", "旗应急管理局", UnitKind.BUREAU, {}),
-        ("U-T-TEST", "测试镇人民政府", UnitKind.TOWN, {"town_id": town.id}),
-        ("E-1", e1.name_zh, UnitKind.ENTERPRISE, {"enterprise_id": e1.id}),
-        ("E-2", e2.name_zh, UnitKind.ENTERPRISE, {"enterprise_id": e2.id}),
-    ]:
-        units[code] = Unit(code=code, name_zh=zh, name_en=code, kind=kind, **extra)
-        session.add(units[code])
-    m1 = Mine(licence_no="C1500002009031120000001", name_zh="示例一号煤矿", name_en="Example mine 1",
-              enterprise_id=e1.id, town_id=town.id)
-    m2 = Mine(licence_no="C1500002009031120000002", name_zh="示例二号煤矿", name_en="Example mine 2",
-              enterprise_id=e2.id, town_id=town.id)
-    session.add_all([m1, m2])
-    session.flush()
+    b = CountyBuilder(session)
+    town = b.town("T-TEST", "测试镇", name_en="Test town")
+    e1 = b.enterprise("91150600TEST00001X", "示例一号煤业有限公司", name_en="Example Coal 1")
+    e2 = b.enterprise("91150600TEST00002X", "示例二号煤业有限公司", name_en="Example Coal 2")
+    b.office()
+    b.bureaus("NRB", "AWB", "EMB")
+    b.town_government("U-T-TEST", town)
+    b.unit("E-1", e1.name_zh, UnitKind.ENTERPRISE, enterprise=e1)
+    b.unit("E-2", e2.name_zh, UnitKind.ENTERPRISE, enterprise=e2)
+    m1 = b.mine("C1500002009031120000001", "示例一号煤矿", name_en="Example mine 1", enterprise=e1, town=town)
+    m2 = b.mine("C1500002009031120000002", "示例二号煤矿", name_en="Example mine 2", enterprise=e2, town=town)
     session.commit()
-    u = units
+    u = b.units
     return County(
-        town=town, units=units, mine1=m1, mine2=m2,
-        office=Actor("office1", Role.OFFICE, unit_id=u["LGO"].id),
-        nrb=Actor("nrb1", Role.DEPARTMENT, unit_id=u["NRB"].id, task_nos=frozenset({1, 2, 6})),
-        awb=Actor("awb1", Role.DEPARTMENT, unit_id=u["AWB"].id, task_nos=frozenset({5})),
-        town_actor=Actor("town1", Role.TOWN, unit_id=u["U-T-TEST"].id, town_id=town.id),
-        ent1=Actor("ent1", Role.ENTERPRISE, unit_id=u["E-1"].id, enterprise_id=e1.id),
-        ent2=Actor("ent2", Role.ENTERPRISE, unit_id=u["E-2"].id, enterprise_id=e2.id),
+        town=town, units=u, mine1=m1, mine2=m2,
+        office=b.actor("office1", Role.OFFICE, u["LGO"]),
+        nrb=b.actor("nrb1", Role.DEPARTMENT, u["NRB"], tasks={1, 2, 6}),
+        awb=b.actor("awb1", Role.DEPARTMENT, u["AWB"], tasks={5}),
+        town_actor=b.actor("town1", Role.TOWN, u["U-T-TEST"], town=town),
+        ent1=b.actor("ent1", Role.ENTERPRISE, u["E-1"], enterprise=e1),
+        ent2=b.actor("ent2", Role.ENTERPRISE, u["E-2"], enterprise=e2),
     )
 
 
 @pytest.fixture
 def county(session) -> County:
     return build_county(session)
+
+
+def at(session, day: date) -> date:
+    """Pin the server's date for ``session`` to ``day`` (the services date every step with it) and return it."""
+    session.info["server_today"] = day
+    return day
+
+
+_N = iter(range(1, 10**6))
+
+
+def proof(session, problem, actor, name: str = "整改佐证.pdf"):
+    """Attach a small, unique PDF as evidence (a submission for acceptance needs evidence)."""
+    from subsidence.ledger.evidence import attach_evidence
+
+    data = b"%PDF-1.4\n% evidence " + str(next(_N)).encode() + b"\n%%EOF\n"
+    return attach_evidence(session, problem, actor, data=data, filename=name)
+

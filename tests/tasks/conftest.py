@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
-from subsidence.core.models import AdminArea, Enterprise, Mine, Unit
-from subsidence.vocabulary import AreaLevel, MiningMethod, UnitKind
+from subsidence.core.models import AdminArea, Mine, Unit
+from subsidence.vocabulary import MiningMethod
+from tests.builders import CountyBuilder
 
 
 @dataclass
@@ -20,49 +21,38 @@ class County:
 
 @pytest.fixture
 def county(session) -> County:
-    towns = [AdminArea(code="T-ALTX", name_zh="阿勒腾席热镇", name_en="Altan Xire", level=AreaLevel.TOWN),
-             AdminArea(code="T-WLML", name_zh="乌兰木伦镇", name_en="Wulanmulun", level=AreaLevel.TOWN)]
-    session.add_all(towns)
-    session.flush()
-    units = {}
-    for code, zh, kind in [("NRB", "自然资源局", UnitKind.BUREAU), ("AWB", "农牧和水利局", UnitKind.BUREAU),
-                           ("EMB", "应急管理局", UnitKind.BUREAU), ("EEB", "生态环境分局", UnitKind.BUREAU),
-                           ("FIN", "财政局", UnitKind.BUREAU)]:
-        units[code] = Unit(code=code, name_zh=zh, kind=kind)
-    units["TOWN-ALTX"] = Unit(code="TOWN-ALTX", name_zh="阿勒腾席热镇人民政府", kind=UnitKind.TOWN, town_id=towns[0].id)
-    units["TOWN-WLML"] = Unit(code="TOWN-WLML", name_zh="乌兰木伦镇人民政府", kind=UnitKind.TOWN, town_id=towns[1].id)
-    session.add_all(units.values())
-    ent = Enterprise(credit_code="91150000TEST0001", name_zh="示例煤业有限公司")
-    session.add(ent)
-    session.flush()
+    b = CountyBuilder(session)
+    towns = [b.town("T-ALTX", "阿勒腾席热镇", name_en="Altan Xire"), b.town("T-WLML", "乌兰木伦镇", name_en="Wulanmulun")]
+    for code, zh in [("NRB", "自然资源局"), ("AWB", "农牧和水利局"), ("EMB", "应急管理局"), ("EEB", "生态环境分局"),
+                     ("FIN", "财政局")]:
+        b.unit(code, zh)
+    b.town_government("TOWN-ALTX", towns[0])
+    b.town_government("TOWN-WLML", towns[1])
+    ent = b.enterprise("91150000TEST0001", "示例煤业有限公司")
     mines = [
-        Mine(licence_no="C1500002010001", name_zh="示例一号煤矿", enterprise_id=ent.id, town_id=towns[1].id,
-             mining_method=MiningMethod.UNDERGROUND_SUBSIDENCE, capacity_mt_per_yr=10.0,
-             licence_valid_from=date(2010, 1, 1)),
-        Mine(licence_no="C1500002010002", name_zh="示例二号煤矿", enterprise_id=ent.id, town_id=towns[1].id,
-             mining_method=MiningMethod.UNDERGROUND_BACKFILL, capacity_mt_per_yr=3.0),
-        Mine(licence_no="C1500002010003", name_zh="示例露天煤矿", enterprise_id=ent.id, town_id=towns[0].id,
-             mining_method=MiningMethod.SURFACE, capacity_mt_per_yr=5.0),
+        b.mine("C1500002010001", "示例一号煤矿", enterprise=ent, town=towns[1],
+               mining_method=MiningMethod.UNDERGROUND_SUBSIDENCE, capacity_mt_per_yr=10.0,
+               licence_valid_from=date(2010, 1, 1)),
+        b.mine("C1500002010002", "示例二号煤矿", enterprise=ent, town=towns[1],
+               mining_method=MiningMethod.UNDERGROUND_BACKFILL, capacity_mt_per_yr=3.0),
+        b.mine("C1500002010003", "示例露天煤矿", enterprise=ent, town=towns[0],
+               mining_method=MiningMethod.SURFACE, capacity_mt_per_yr=5.0),
     ]
-    session.add_all(mines)
-    session.flush()
-    return County(towns, units, mines)
+    return County(towns, b.units, mines)
 
 
-def _gate_reasons(session, mine, today: date) -> list:
-    """The reasons the licence gate gives (through evaluate_gate when present, else the registered rules)."""
-    from subsidence.gate import service as gate
+def _gate_findings(session, mine, today: date, severity: str = "refusal") -> list:
+    """The licence gate's findings of one severity (refusal | warning | not_evaluable) for an extension."""
+    from subsidence.gate.service import evaluate_gate
+    from subsidence.vocabulary import ApplicationType
 
-    if hasattr(gate, "evaluate_gate"):
-        return gate.evaluate_gate(session, mine, gate.ApplicationType.EXTENSION, today=today).reasons
-    rules = gate.load_rules()
-    out = []
-    for name in sorted(rules):
-        out.extend(rules[name](session, mine, gate.ApplicationType.EXTENSION, today))
-    return out
+    d = evaluate_gate(session, mine, ApplicationType.EXTENSION, today=today)
+    return {"refusal": d.reasons, "warning": d.warnings, "not_evaluable": d.not_evaluated}[severity]
 
 
 @pytest.fixture
 def gate_rules_hit():
-    """``gate_rules_hit(session, mine, today)`` -> the set of rule names that refuse."""
-    return lambda session, mine, today: {r.rule for r in _gate_reasons(session, mine, today)}
+    """``gate_rules_hit(session, mine, today, severity="refusal")`` -> the set of rule names with a finding of
+    that severity (the gate refuses only for a passed deadline; findings inside theirs are warnings)."""
+    return lambda session, mine, today, severity="refusal": {r.rule for r in _gate_findings(session, mine, today,
+                                                                                             severity)}

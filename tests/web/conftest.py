@@ -14,14 +14,24 @@ from datetime import date, timedelta
 import pytest
 from shapely.geometry import MultiPolygon, Point, box
 
-from subsidence.db.audit import acting_as
-from subsidence.core.models import AdminArea, Enterprise, Mine, Panel, TaskAssignment, Unit
-from subsidence.monitoring.models import HazardPoint, Sensor
-from subsidence.access.models import MonitorAssignment, User
-from subsidence.census.models import SubsidenceArea
-from subsidence.vocabulary import AreaLevel, HazardType, MovementStage, ProblemCategory, ProblemSource, ReviewState, Role, SensorKind, SubsidenceSource, TaskRole, UnitKind
 from subsidence.access import accounts
+from subsidence.access.models import MonitorAssignment
+from subsidence.census.models import SubsidenceArea
+from subsidence.db.audit import acting_as
 from subsidence.ledger.problems import open_problem
+from subsidence.vocabulary import (
+    HazardType,
+    MovementStage,
+    ProblemCategory,
+    ProblemSource,
+    ReviewState,
+    Role,
+    SensorKind,
+    SubsidenceSource,
+    TaskRole,
+    UnitKind,
+)
+from tests.builders import CountyBuilder
 
 # FastAPI's TestClient still wraps httpx; the deprecation note is about a future replacement, not our code.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
@@ -64,36 +74,29 @@ class World:
 
 def build_world(session, password_hash: str) -> World:
     w = World()
+    b = CountyBuilder(session)
     with acting_as(session, "test:setup"):
-        t1 = AdminArea(code="T1", name_zh="一号镇", name_en="Town One", level=AreaLevel.TOWN,
-                       geometry=MultiPolygon([box(X0, Y0, X0 + 20_000, Y0 + 20_000)]))
-        t2 = AdminArea(code="T2", name_zh="二号镇", name_en="Town Two", level=AreaLevel.TOWN,
-                       geometry=MultiPolygon([box(X0 + 20_000, Y0, X0 + 40_000, Y0 + 20_000)]))
-        ea = Enterprise(credit_code="91A", name_zh="甲煤业", name_en="Coal A")
-        eb = Enterprise(credit_code="91B", name_zh="乙煤业", name_en="Coal B")
-        session.add_all([t1, t2, ea, eb])
-        session.flush()
-        lgo = Unit(code="LGO", name_zh="领导小组办公室", kind=UnitKind.OFFICE)
-        nrb = Unit(code="NRB", name_zh="自然资源局", kind=UnitKind.BUREAU)
-        awb = Unit(code="AWB", name_zh="农牧和水利局", kind=UnitKind.BUREAU)
-        u1 = Unit(code="TOWN-T1", name_zh="一号镇人民政府", kind=UnitKind.TOWN, town_id=t1.id)
-        u2 = Unit(code="TOWN-T2", name_zh="二号镇人民政府", kind=UnitKind.TOWN, town_id=t2.id)
-        ua = Unit(code="ENT-A", name_zh="甲煤业", kind=UnitKind.ENTERPRISE, enterprise_id=ea.id)
-        ub = Unit(code="ENT-B", name_zh="乙煤业", kind=UnitKind.ENTERPRISE, enterprise_id=eb.id)
-        session.add_all([lgo, nrb, awb, u1, u2, ua, ub])
-        session.flush()
-        session.add(TaskAssignment(unit_id=awb.id, task_no=5, role=TaskRole.LEAD))
-        ma = Mine(licence_no="C-A-001", name_zh="甲一矿", name_en="Mine A", enterprise_id=ea.id, town_id=t1.id,
-                  geometry=MultiPolygon([box(X0 + 2_000, Y0 + 2_000, X0 + 8_000, Y0 + 8_000)]))
-        mb = Mine(licence_no="C-B-001", name_zh="乙一矿", name_en="Mine B", enterprise_id=eb.id, town_id=t2.id,
-                  geometry=MultiPolygon([box(X0 + 22_000, Y0 + 2_000, X0 + 28_000, Y0 + 8_000)]))
-        session.add_all([ma, mb])
-        session.flush()
+        t1 = b.town("T1", "一号镇", name_en="Town One", geometry=MultiPolygon([box(X0, Y0, X0 + 20_000, Y0 + 20_000)]))
+        t2 = b.town("T2", "二号镇", name_en="Town Two",
+                    geometry=MultiPolygon([box(X0 + 20_000, Y0, X0 + 40_000, Y0 + 20_000)]))
+        ea = b.enterprise("91A", "甲煤业", name_en="Coal A")
+        eb = b.enterprise("91B", "乙煤业", name_en="Coal B")
+        lgo = b.office("LGO", "领导小组办公室")
+        nrb = b.unit("NRB", "自然资源局")
+        awb = b.unit("AWB", "农牧和水利局", tasks={5: TaskRole.LEAD})
+        u1 = b.town_government("TOWN-T1", t1)
+        b.town_government("TOWN-T2", t2)
+        ua = b.unit("ENT-A", "甲煤业", UnitKind.ENTERPRISE, enterprise=ea)
+        ub = b.unit("ENT-B", "乙煤业", UnitKind.ENTERPRISE, enterprise=eb)
+        ma = b.mine("C-A-001", "甲一矿", name_en="Mine A", enterprise=ea, town=t1,
+                    geometry=MultiPolygon([box(X0 + 2_000, Y0 + 2_000, X0 + 8_000, Y0 + 8_000)]))
+        mb = b.mine("C-B-001", "乙一矿", name_en="Mine B", enterprise=eb, town=t2,
+                    geometry=MultiPolygon([box(X0 + 22_000, Y0 + 2_000, X0 + 28_000, Y0 + 8_000)]))
+        b.panel("C-A-001-P1", ma, thickness_m=4, depth_dip_m=200, depth_rise_m=180,
+                geometry=box(X0 + 3_000, Y0 + 3_000, X0 + 3_300, Y0 + 6_000))
+        b.panel("C-B-001-P1", mb, thickness_m=4, depth_dip_m=200, depth_rise_m=180,
+                geometry=box(X0 + 23_000, Y0 + 3_000, X0 + 23_300, Y0 + 6_000))
         session.add_all([
-            Panel(code="C-A-001-P1", mine_id=ma.id, thickness_m=4, depth_dip_m=200, depth_rise_m=180,
-                  geometry=box(X0 + 3_000, Y0 + 3_000, X0 + 3_300, Y0 + 6_000)),
-            Panel(code="C-B-001-P1", mine_id=mb.id, thickness_m=4, depth_dip_m=200, depth_rise_m=180,
-                  geometry=box(X0 + 23_000, Y0 + 3_000, X0 + 23_300, Y0 + 6_000)),
             SubsidenceArea(code="SA-A", source=SubsidenceSource.REMOTE_SENSING, review_state=ReviewState.CONFIRMED,
                            stability=MovementStage.ACTIVE, area_ha=80, max_subsidence_mm=1500, mine_id=ma.id,
                            town_id=t1.id, geometry=MultiPolygon([box(X0 + 2_800, Y0 + 2_800, X0 + 3_600, Y0 + 6_200)])),
@@ -101,15 +104,12 @@ def build_world(session, password_hash: str) -> World:
                            stability=MovementStage.STABLE, area_ha=60, mine_id=mb.id, town_id=t2.id,
                            geometry=MultiPolygon([box(X0 + 22_800, Y0 + 2_800, X0 + 23_600, Y0 + 6_200)])),
         ])
-        ha = HazardPoint(code="HA", name="甲滑坡", hazard_type=HazardType.LANDSLIDE, town_id=t1.id, mine_id=ma.id,
-                         threatened_people=12, geometry=Point(X0 + 5_000, Y0 + 10_000))
-        hb = HazardPoint(code="HB", name="乙崩塌", hazard_type=HazardType.COLLAPSE, town_id=t2.id, mine_id=mb.id,
-                         threatened_people=5, geometry=Point(X0 + 25_000, Y0 + 10_000))
-        session.add_all([ha, hb])
-        session.flush()
-        session.add_all([Sensor(code="S-HA-1", kind=SensorKind.GNSS, unit="mm", hazard_point_id=ha.id,
-                                geometry=Point(X0 + 5_010, Y0 + 10_010)),
-                         Sensor(code="S-HB-1", kind=SensorKind.CRACK_METER, unit="mm", hazard_point_id=hb.id)])
+        ha = b.hazard_point("HA", "甲滑坡", HazardType.LANDSLIDE, town=t1, mine=ma, threatened_people=12,
+                            geometry=Point(X0 + 5_000, Y0 + 10_000))
+        hb = b.hazard_point("HB", "乙崩塌", HazardType.COLLAPSE, town=t2, mine=mb, threatened_people=5,
+                            geometry=Point(X0 + 25_000, Y0 + 10_000))
+        b.sensor("S-HA-1", SensorKind.GNSS, unit="mm", hazard_point=ha, geometry=Point(X0 + 5_010, Y0 + 10_010))
+        b.sensor("S-HB-1", SensorKind.CRACK_METER, unit="mm", hazard_point=hb)
         found = TODAY - timedelta(days=45)
         pa, _ = open_problem(session, category=ProblemCategory.SUBSIDENCE_CRACKS, title="甲一矿地裂缝未充填",
                              source=ProblemSource.REMOTE_SENSING, found_date=found, mine=ma,
@@ -121,18 +121,16 @@ def build_world(session, password_hash: str) -> World:
                              source=ProblemSource.FIELD_SURVEY, found_date=found, mine=mb,
                              deadline=TODAY + timedelta(days=60))
         users = {
-            "office": User(username="office", role=Role.OFFICE, unit_id=lgo.id),
-            "department": User(username="department", role=Role.DEPARTMENT, unit_id=awb.id),
-            "town": User(username="town", role=Role.TOWN, unit_id=u1.id),
-            "enterprise_a": User(username="enterprise_a", role=Role.ENTERPRISE, unit_id=ua.id, enterprise_id=ea.id),
-            "enterprise_b": User(username="enterprise_b", role=Role.ENTERPRISE, unit_id=ub.id, enterprise_id=eb.id),
-            "monitor": User(username="monitor", role=Role.MONITOR, unit_id=u1.id),
-            "public": User(username="public", role=Role.PUBLIC),
+            "office": b.user("office", Role.OFFICE, unit=lgo, password_hash=password_hash),
+            "department": b.user("department", Role.DEPARTMENT, unit=awb, password_hash=password_hash),
+            "town": b.user("town", Role.TOWN, unit=u1, password_hash=password_hash),
+            "enterprise_a": b.user("enterprise_a", Role.ENTERPRISE, unit=ua, enterprise=ea,
+                                   password_hash=password_hash),
+            "enterprise_b": b.user("enterprise_b", Role.ENTERPRISE, unit=ub, enterprise=eb,
+                                   password_hash=password_hash),
+            "monitor": b.user("monitor", Role.MONITOR, unit=u1, password_hash=password_hash),
+            "public": b.user("public", Role.PUBLIC, password_hash=password_hash),
         }
-        for u in users.values():
-            u.password_hash = password_hash
-            u.active = True
-            session.add(u)
         session.flush()
         session.add(MonitorAssignment(user_id=users["monitor"].id, hazard_point_id=ha.id))
         for name, u in users.items():
