@@ -93,6 +93,22 @@ def populated(engine) -> Settings:
     return settings
 
 
+@pytest.fixture
+def small(engine) -> Settings:
+    """A small installation (a few ledger rows and the same kinds of files) for the tests that need no county."""
+    from subsidence.core.models import Unit
+    from subsidence.db.audit import acting_as
+    from subsidence.db.session import make_sessionmaker
+    from subsidence.vocabulary import UnitKind
+
+    with make_sessionmaker(engine)() as s, acting_as(s, "test"):
+        s.add_all([Unit(code=f"U{i}", name_zh=f"单位{i}", kind=UnitKind.BUREAU) for i in range(3)])
+        s.commit()
+    settings = get_settings()
+    populate_files(Path(settings.data_dir), engine)
+    return settings
+
+
 @dataclass
 class Target:
     settings: Settings

@@ -65,8 +65,8 @@ def test_restore_drill(engine, populated, target, tmp_path, artifacts_dir):
     (artifacts_dir / f"ops-restore-drill-{engine.dialect.name}.json").write_text(json.dumps(figures, indent=1))
 
 
-def test_restore_refuses_a_non_empty_installation_and_changes_nothing(engine, populated, target, tmp_path):
-    archive = create_backup(tmp_path / "a.tar", populated, engine).path
+def test_restore_refuses_a_non_empty_installation_and_changes_nothing(engine, small, target, tmp_path):
+    archive = create_backup(tmp_path / "a.tar", small, engine).path
     restore_backup(archive, target.settings, target.engine)
     before_rows, before_files = table_counts(target.engine), file_hashes(Path(target.settings.data_dir))
     with pytest.raises(BackupError, match="holds .* rows.*--force"):
@@ -81,8 +81,8 @@ def test_restore_refuses_a_non_empty_installation_and_changes_nothing(engine, po
     assert not stray.exists() and (again.moved_aside / "outputs" / "stray.txt").read_text() == "written after the restore"
 
 
-def test_damaged_archive_is_detected_and_restores_nothing(engine, populated, target, tmp_path):
-    archive = create_backup(tmp_path / "b.tar", populated, engine).path
+def test_damaged_archive_is_detected_and_restores_nothing(engine, small, target, tmp_path):
+    archive = create_backup(tmp_path / "b.tar", small, engine).path
     damaged = tmp_path / "damaged.tar"
     shutil.copy(archive, damaged)
     data = bytearray(damaged.read_bytes())
@@ -101,22 +101,22 @@ def test_damaged_archive_is_detected_and_restores_nothing(engine, populated, tar
     assert not verify_backup(truncated).ok
 
 
-def test_backup_is_never_overwritten_and_leaves_nothing_on_failure(engine, populated, tmp_path):
-    archive = create_backup(tmp_path / "c.tar.gz", populated, engine).path
+def test_backup_is_never_overwritten_and_leaves_nothing_on_failure(engine, small, tmp_path):
+    archive = create_backup(tmp_path / "c.tar.gz", small, engine).path
     with pytest.raises(BackupError, match="never overwritten"):
-        create_backup(archive, populated, engine)
+        create_backup(archive, small, engine)
     with pytest.raises(BackupError, match=r"\.tar, \.tar\.gz or \.tar\.zst"):
-        create_backup(tmp_path / "c.zip", populated, engine)
+        create_backup(tmp_path / "c.zip", small, engine)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("c.", ".partial"))) == ["c.tar.gz"]
 
 
 @pytest.mark.skipif(shutil.which("zstd") is None, reason="zstd not installed (Debian: apt-get install zstd)")
-def test_zstd_archive_into_a_folder_with_retention(engine, populated, tmp_path):
+def test_zstd_archive_into_a_folder_with_retention(engine, small, tmp_path):
     from subsidence.ops.backup import prune
 
     folder = tmp_path / "nightly"
     folder.mkdir()
-    made = [create_backup(folder, populated, engine).path]
+    made = [create_backup(folder, small, engine).path]
     assert made[0].name.startswith("subsidence-") and made[0].name.endswith(".tar.zst")
     assert verify_backup(made[0]).ok
     for i in range(3):  # older archives of earlier nights
@@ -176,7 +176,7 @@ def test_backup_while_writes_continue_is_consistent(engine, target, tmp_path):
 
 
 @pytest.mark.slow
-def test_postgres_restore_as_the_database_owner_without_superuser(engine, populated, tmp_path):
+def test_postgres_restore_as_the_database_owner_without_superuser(engine, request, tmp_path):
     """Production: the service role owns its database but is no superuser; PostGIS was created by the
     administrator. The restore keeps the extension (the role could not create it again) and loads the rest."""
     if engine.dialect.name != "postgresql":
@@ -191,6 +191,7 @@ def test_postgres_restore_as_the_database_owner_without_superuser(engine, popula
     from subsidence.settings import Settings
     from tests.ops.conftest import PG_URL
 
+    populated = request.getfixturevalue("populated")  # the demo county, built only on PostgreSQL here
     archive = create_backup(tmp_path / "owner.tar.gz", populated, engine).path
     role, name = f"subs_owner_{uuid.uuid4().hex[:8]}", f"subsidence_o_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
