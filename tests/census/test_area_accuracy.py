@@ -88,3 +88,14 @@ def test_noise_free_map_is_unchanged():
     assert new.level.offset == pytest.approx(0.0, abs=1e-6) and new.level.edge_threshold == 10.0
     assert [b.n_pixels for b in new.basins] == [b.n_pixels for b in old.basins]
     assert new.basins[0].max_subsidence_mm == pytest.approx(old.basins[0].max_subsidence_mm)
+
+
+def test_noise_larger_than_the_threshold_is_not_corrected_but_warned(caplog):
+    n = 80
+    g = Grid.make(Affine(30, 0, 400_000, 0, -30, 4_370_000), "EPSG:4546", (n, n))
+    w = 200.0 * bowl_shape(np.arange(n, dtype=float), np.arange(n, dtype=float), SyntheticSpec(rows=n, cols=n))
+    noisy = w + np.random.default_rng(1).normal(0.0, 8.0, w.shape)  # 8 mm noise, 10 mm threshold
+    with caplog.at_level("WARNING", logger="subsidence.census.levels"):
+        res = detect_basins(noisy, g)
+    assert res.level.edge_threshold == 10.0
+    assert "dominated by noise" in caplog.text

@@ -23,10 +23,13 @@ A noise-free map (sigma and offset both < 5 % of the threshold) is left exactly 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+
+log = logging.getLogger(__name__)
 
 EIGHT = np.ones((3, 3), dtype=bool)
 
@@ -92,8 +95,10 @@ def estimate_level(value: np.ndarray, valid: np.ndarray, threshold: float, *, ma
 def unbiased_edge_threshold(value: np.ndarray, valid: np.ndarray, threshold: float, sigma: float, *,
                             margin_px: int = 5, min_pixels: int = 9) -> float:
     """The level T' whose area near the candidate areas equals A_obs(T) - sigma^2/2 A_obs''(T) (see the module
-    docstring); ``threshold`` itself when sigma is below 5 % of it or nothing is above it."""
-    if not (np.isfinite(sigma) and sigma > 0.05 * abs(threshold)):
+    docstring); ``threshold`` itself when sigma is below 5 % of it, when the fit window T +- 1.5 sigma would reach
+    into the stable ground (sigma > T / 1.5: the noise is too large for this threshold; the caller warns) or when
+    nothing is above it."""
+    if not (np.isfinite(sigma) and 0.05 * abs(threshold) < sigma <= abs(threshold) / 1.5):
         return threshold
     v = np.where(valid, value, -np.inf)
     cand = _large(valid & (v >= threshold), min_pixels)
@@ -117,12 +122,18 @@ def level_map(value: np.ndarray, valid: np.ndarray, threshold: float, *, relevel
     The edge threshold refers to the re-levelled map."""
     offset, sigma, n = estimate_level(value, valid, threshold, margin_px=margin_px, min_pixels=min_pixels)
     if not np.isfinite(sigma):
+        log.warning("too little stable ground (%d pixels away from candidate areas) to level the map or measure its "
+                    "noise; the zero level stays the product's reference and the edge the threshold itself", n)
         return MapLevel(0.0, float("nan"), n, threshold), None
     stable = stable_ground(value - offset, valid, threshold, margin_px=margin_px, min_pixels=min_pixels)
     small = 0.05 * abs(threshold)
     if not relevel or (abs(offset) < small and sigma < small):  # flat, noise-free ground: leave the map alone
         offset = 0.0
     edge = threshold
+    if sigma > abs(threshold) / 1.5:
+        log.warning("map noise %.2f (robust s.d. of the stable ground) is more than two thirds of the threshold %.2f: "
+                    "areas at this threshold are dominated by noise; raise the threshold or filter the map", sigma,
+                    threshold)
     if noise_edge:
         edge = unbiased_edge_threshold(value - offset, valid, threshold, sigma, margin_px=margin_px,
                                        min_pixels=min_pixels)
