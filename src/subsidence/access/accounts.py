@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,8 +36,16 @@ TOKEN_TTL = timedelta(days=90)
 TOKEN_PREFIX = "sbt_"
 MIN_PASSWORD_LENGTH = 10
 
-# RFC 9106 second recommended option (memory-constrained): Argon2id, t=3, m=64 MiB, p=4.
-PRODUCTION_HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+# OWASP Password Storage Cheat Sheet, Argon2id minimum configuration: m=19 MiB, t=2, p=1. RFC 9106's
+# 64 MiB option cost ~64 MiB and ~1.7 s of server time per failed sign-in; with the bounded slots below
+# at most HASH_SLOTS * 19 MiB are ever in use for hashing. Hashes made with the old parameters keep
+# verifying and are re-hashed at the next successful sign-in.
+PRODUCTION_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+#: password hashes computed at once (each holds memory_cost KiB); further sign-ins wait for a slot
+HASH_SLOTS = 2
+#: longest wait for a hashing slot before the sign-in is answered "busy, try again" (seconds)
+HASH_SLOT_WAIT_S = 10.0
+_hash_slots = threading.BoundedSemaphore(HASH_SLOTS)
 _HASHER = PRODUCTION_HASHER
 _DUMMY: dict[str, str] = {}
 
@@ -72,10 +82,15 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when ``password`` matches ``stored_hash`` (constant work also for a missing hash)."""
+    target = stored_hash or _dummy_hash()
+    if not _hash_slots.acquire(timeout=HASH_SLOT_WAIT_S):
+        raise TooManyAttempts("登录繁忙，请稍后再试 / sign-in is busy; try again in a few seconds", retry_after=5)
     try:
-        return _HASHER.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
+        return _HASHER.verify(target, password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+    finally:
+        _hash_slots.release()
 
 
 def _digest(secret: str) -> str:
@@ -133,38 +148,94 @@ def set_password(session: Session, user: User, password: str) -> None:
 
 
 class TooManyAttempts(ServiceError):
+    """Sign-in refused for now (429); ``retry_after``: seconds until the next attempt is looked at."""
+
     http_status = 429
 
-
-#: sign-in throttle: at most this many failures per user name within the window (per process)
-MAX_FAILURES, FAILURE_WINDOW_S = 5, 900.0
-_failures: dict[str, list[float]] = {}
-
-
-def _recent_failures(username: str, now: float) -> list[float]:
-    times = [t for t in _failures.get(username, []) if now - t < FAILURE_WINDOW_S]
-    _failures[username] = times
-    return times
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+#: sign-in throttle (per process). Failures count per (account, client) and per client: the first
+#: FREE_FAILURES are free, then each further attempt waits BACKOFF_BASE_S * 2**(n - FREE_FAILURES) seconds
+#: after the previous failure (at most BACKOFF_MAX_S). An attempt inside the wait is answered 429 without
+#: looking at the password. A wrong password typed elsewhere never blocks the owner's own client, and an
+#: office account can clear an account's failures (:func:`unlock`). Failures older than FAILURE_WINDOW_S
+#: are forgotten. Per client across accounts (password spraying): SPRAY_FREE_FAILURES free, then the same
+#: backoff.
+FREE_FAILURES = 3
+SPRAY_FREE_FAILURES = 10
+BACKOFF_BASE_S, BACKOFF_MAX_S = 1.0, 300.0
+FAILURE_WINDOW_S = 900.0
+#: the most (account, client) and client entries kept (oldest forgotten first), so the table stays small
+MAX_TRACKED = 100_000
+_failures: dict[tuple[str, str], tuple[int, float]] = {}
+_lock = threading.Lock()
+
+
+def _wait_s(count: int, free: int) -> float:
+    return 0.0 if count < free else min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (count - free))
+
+
+def _state(key: tuple[str, str], now: float) -> tuple[int, float]:
+    count, last = _failures.get(key, (0, 0.0))
+    if count and now - last > FAILURE_WINDOW_S:
+        _failures.pop(key, None)
+        return 0, 0.0
+    return count, last
+
+
+def _note_failure(key: tuple[str, str], now: float) -> None:
+    count, _ = _state(key, now)
+    _failures.pop(key, None)
+    _failures[key] = (count + 1, now)
+    while len(_failures) > MAX_TRACKED:
+        _failures.pop(next(iter(_failures)))
+
+
+def sign_in_wait(username: str, client: str = "-", *, now: float | None = None) -> float:
+    """Seconds before ``client`` may try ``username`` again (0: now)."""
+    now = time.monotonic() if now is None else now
+    key = username.strip().lower()
+    with _lock:
+        n_acc, last_acc = _state((key, client), now)
+        n_cli, last_cli = _state(("*", client), now)
+    return max(0.0, last_acc + _wait_s(n_acc, FREE_FAILURES) - now if n_acc else 0.0,
+               last_cli + _wait_s(n_cli, SPRAY_FREE_FAILURES) - now if n_cli else 0.0)
+
+
+def unlock(username: str) -> int:
+    """Forget every client's failed sign-ins for ``username`` (the office's unlock); the number forgotten."""
+    key = username.strip().lower()
+    with _lock:
+        gone = [k for k in _failures if k[0] == key]
+        for k in gone:
+            del _failures[k]
+    return len(gone)
+
+
+def authenticate(session: Session, username: str, password: str, *, client: str = "-") -> User:
     """The active user with these credentials, or :class:`NotAuthenticated` (one message for every cause).
 
-    After :data:`MAX_FAILURES` failed attempts for a user name within 15 minutes, further attempts are
-    refused with :class:`TooManyAttempts` (429) until the window passes, so passwords cannot be guessed online.
+    ``client``: the caller's address. Repeated failures from one client slow that client down (exponential
+    backoff, see :data:`FREE_FAILURES`), for this account and, when spraying, for every account; other
+    clients, and the owner's own, are unaffected. Raises :class:`TooManyAttempts` (429, ``Retry-After``).
     """
-    import time
-
     key, now = username.strip().lower(), time.monotonic()
-    if len(_recent_failures(key, now)) >= MAX_FAILURES:
-        raise TooManyAttempts("登录失败次数过多，请 15 分钟后再试 / too many failed sign-ins for this user; "
-                              "try again in 15 minutes")
+    wait = sign_in_wait(username, client, now=now)
+    if wait > 0:
+        raise TooManyAttempts(f"登录失败次数过多，请 {int(wait) + 1} 秒后再试 / too many failed sign-ins from "
+                              f"here; try again in {int(wait) + 1} s", retry_after=int(wait) + 1)
     user = session.scalar(select(User).where(User.username == username.strip()))
     ok = verify_password(user.password_hash if user is not None else None, password)
     if user is None or not ok or not user.active:
-        _failures.setdefault(key, []).append(now)
+        with _lock:
+            _note_failure((key, client), now)
+            _note_failure(("*", client), now)
         raise NotAuthenticated("用户名或密码错误 / wrong username or password")
-    _failures.pop(key, None)
+    with _lock:
+        _failures.pop((key, client), None)
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
     return user

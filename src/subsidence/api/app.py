@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 #: largest JSON/form body (bytes) and largest upload (multipart) accepted
 MAX_JSON_BYTES = 1 * 1024 * 1024
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: larger JSON bodies where a route documents them: a batch of 20,000 observations is about 2 MB
+PATH_LIMITS = {"/api/observations/batch": 8 * 1024 * 1024}
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -48,8 +50,10 @@ TAGS = [
 class BodySizeLimit:
     """Refuse request bodies over the limit with 413 before the handler reads them (also when chunked)."""
 
-    def __init__(self, app: ASGIApp, json_limit: int = MAX_JSON_BYTES, upload_limit: int = MAX_UPLOAD_BYTES):
+    def __init__(self, app: ASGIApp, json_limit: int = MAX_JSON_BYTES, upload_limit: int = MAX_UPLOAD_BYTES,
+                 path_limits: dict[str, int] | None = None):
         self.app, self.json_limit, self.upload_limit = app, json_limit, upload_limit
+        self.path_limits = PATH_LIMITS if path_limits is None else path_limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,25 +61,34 @@ class BodySizeLimit:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         ctype = headers.get("content-type", "")
-        limit = self.upload_limit if ctype.startswith("multipart/") else self.json_limit
+        limit = self.upload_limit if ctype.startswith("multipart/") else \
+            self.path_limits.get(scope["path"], self.json_limit)
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await self._too_large(send, limit)
             return
         seen = 0
-        responded = False
+        responded = exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > limit:
+                    exceeded = True
                     raise _TooLarge()
             return msg
 
         async def guarded_send(message: Message) -> None:
+            # a body parser that catches the exception answers 400 ("error parsing the body"): past the
+            # limit the answer is 413, whatever the handler made of it
             nonlocal responded
+            if exceeded:
+                if not responded:
+                    responded = True
+                    await self._too_large(send, limit)
+                return
             if message["type"] == "http.response.start":
                 responded = True
             await send(message)
@@ -186,6 +199,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         if exc.http_status == 401 and _wants_html(request):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        if getattr(exc, "retry_after", None):
+            headers = {"Retry-After": str(exc.retry_after)}
         resp = _error(exc.http_status, type(exc).__name__, exc.message)
         if headers:
             resp.headers.update(headers)

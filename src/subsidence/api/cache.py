@@ -16,6 +16,7 @@ not audited (none of the cached views read such tables). Size-bounded LRU per pr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -25,17 +26,25 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from subsidence.core.models import AuditEvent
 
 MAX_AGE_S = 30.0
 
+#: audit entities that are logs of reads, not changes of what a cached view shows: a licence-gate lookup
+#: (a GET) records its query and answer, and must not empty every caller's cache
+READ_LOG_ENTITIES = ("gate_query",)
+
 
 def data_version(session: Session) -> int:
-    """The audit trail's high-water mark (0 for an empty database)."""
-    return int(session.scalar(select(func.max(AuditEvent.id))) or 0)
+    """The audit trail's high-water mark, read logs left out (0 for an empty database).
+
+    ``ORDER BY id DESC LIMIT 1`` walks the primary key from the newest row and stops at the first change,
+    on SQLite and PostgreSQL alike."""
+    return int(session.scalar(select(AuditEvent.id).where(AuditEvent.entity.not_in(READ_LOG_ENTITIES))
+                              .order_by(AuditEvent.id.desc()).limit(1)) or 0)
 
 
 def digest(secret: str) -> str:
@@ -135,7 +144,8 @@ class ReadCacheMiddleware:
         await send({"type": "http.response.body", "body": hit.body})
 
     _raw = None  # a DBAPI connection owned by the event-loop thread
-    _version_sql = f"SELECT max(id) FROM {AuditEvent.__tablename__}"
+    _version_sql = (f"SELECT id FROM {AuditEvent.__tablename__} WHERE entity NOT IN "
+                    f"({', '.join(repr(e) for e in READ_LOG_ENTITIES)}) ORDER BY id DESC LIMIT 1")
 
     def _version(self, state) -> int | None:
         """The data version through one connection owned by the event-loop thread (never the shared pool,
@@ -165,14 +175,12 @@ class ReadCacheMiddleware:
                 cur.close()
             if getattr(dbapi, "in_transaction", False):
                 dbapi.rollback()
-            return int(row[0] or 0)
+            return int(row[0] or 0) if row else 0
         except Exception:  # noqa: BLE001 - no version, no cache: the request takes the normal path
             raw, self._raw = self._raw, None
             if raw is not None:
-                try:
+                with contextlib.suppress(Exception):  # a broken connection: dropped either way
                     raw.invalidate()
-                except Exception:  # noqa: BLE001
-                    pass
             return None
 
     def _lookup(self, scope, state, rc: LRU, ac: LRU) -> CachedResponse | None:

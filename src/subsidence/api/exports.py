@@ -24,6 +24,17 @@ class Column:
         return self.zh if lang.startswith("zh") else self.en
 
 
+#: a cell starting with one of these is a formula to Excel, LibreOffice and Sheets (CSV injection, OWASP)
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_safe(v: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, quoted with a leading apostrophe (shown as text)."""
+    if isinstance(v, str) and v.startswith(FORMULA_LEADS):
+        return "'" + v
+    return v
+
+
 def _cell(v: Any) -> Any:
     if isinstance(v, bool):
         return "是" if v else "否"
@@ -43,7 +54,7 @@ def table_response(rows: Sequence[dict[str, Any]], columns: Sequence[Column], fm
         w = csv.writer(buf)
         w.writerow([c.head(lang) for c in columns])
         for r in rows:
-            w.writerow([_cell(r.get(c.key)) for c in columns])
+            w.writerow([csv_safe(_cell(r.get(c.key))) for c in columns])
         return Response(buf.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
                         headers=_disposition(f"{name}.csv"))
     from openpyxl import Workbook
@@ -55,8 +66,11 @@ def table_response(rows: Sequence[dict[str, Any]], columns: Sequence[Column], fm
     ws.append([c.head(lang) for c in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for r in rows:
+    for i, r in enumerate(rows, start=2):
         ws.append([_cell(r.get(c.key)) for c in columns])
+        for cell in ws[i]:
+            if cell.data_type == "f":  # text that looks like a formula stays text
+                cell.data_type = "s"
     ws.freeze_panes = "A2"
     for i, c in enumerate(columns, start=1):
         ws.column_dimensions[ws.cell(1, i).column_letter].width = max(10, min(40, len(c.head(lang)) * 2 + 4))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import shapely
@@ -25,8 +26,7 @@ from subsidence.census.models import SubsidenceArea
 from subsidence.core.models import AdminArea, Mine, Panel
 from subsidence.errors import NotFound, ValidationFailed
 from subsidence.geo import STORAGE_CRS
-from subsidence.monitoring.models import HazardPoint
-from subsidence.monitoring.models import GroundwaterWell
+from subsidence.monitoring.models import GroundwaterWell, HazardPoint
 from subsidence.tasks.models import CompensatedBuilding
 from subsidence.vocabulary import AreaLevel, Labelled
 
@@ -166,7 +166,7 @@ def _hazard_levels(session: Session, rows: list[Any], props: list[dict[str, Any]
 
     try:
         levels = current_levels(session, [r.id for r in rows])
-    except Exception:  # noqa: BLE001 - a monitoring failure must not blank the map
+    except Exception:
         log.exception("current warning levels unavailable")
         return
     for r, p in zip(rows, props):
@@ -343,6 +343,24 @@ def query_layer(session: Session, actor: authz.Actor, layer_id: str, *, bbox=Non
     if layer.extra is not None and rows:
         layer.extra(session, rows, props)
     return LayerPage(layer, rows, geoms, matched, props)
+
+
+def get_feature(session: Session, actor: authz.Actor, layer_id: str, feature_id: int,
+                lang: str = "zh-CN") -> LayerPage:
+    """One feature of ``layer_id`` as a one-row page: only when it is in the layer (its ``where``, e.g. towns
+    only in ``towns``), visible to ``actor`` and has a geometry; :class:`NotFound` otherwise, alike for all."""
+    layer = get_layer(layer_id)
+    gcol = getattr(layer.model, layer.geom_attr)
+    stmt = authz.visible(actor, layer.resource).where(layer.model.id == feature_id, gcol.is_not(None))
+    if layer.where is not None:
+        stmt = stmt.where(layer.where())
+    obj = session.scalar(stmt)
+    if obj is None:
+        raise NotFound(f"要素 {feature_id} 不在图层 {layer.title_zh} 中 / feature {feature_id} not found in {layer_id}")
+    page = LayerPage(layer, [obj], [getattr(obj, layer.geom_attr)], 1, [layer.props(obj, lang)])
+    if layer.extra is not None:
+        layer.extra(session, page.rows, page.props)
+    return page
 
 
 def to_lonlat_geoms(geoms: list[Any]) -> np.ndarray:

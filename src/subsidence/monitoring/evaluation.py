@@ -66,6 +66,8 @@ class SensorRules:
     - ``rainfall``: ``{"hazard": "landslide" | "collapse", "k": 0.84}`` (rain gauges)
     - ``groundwater``: ``{"depth": [b, y, o, r]}`` m below ground (default the ecological bands)
     - ``confirm_samples``, ``clear_delay_s``, ``no_data_factor``, ``flat_line_samples``
+    - ``manual``: readings a person takes (群测群防 field reports, :mod:`subsidence.monitoring.field`): no
+      tangent-angle rule and no data-quality alarms (a patrol is not a sampling interval)
     """
 
     kind: SensorKind
@@ -77,6 +79,7 @@ class SensorRules:
     policy: AlarmPolicy
     no_data_factor: float = 3.0
     flat_line_samples: int = 60
+    manual: bool = False
 
     @classmethod
     def for_sensor(cls, sensor: Sensor) -> "SensorRules":
@@ -85,7 +88,8 @@ class SensorRules:
         bucket = int(cfg.get("bucket_s", max(interval, 600)))
         kind = sensor.kind
         tangent = threshold = rainfall = groundwater = None
-        if kind in DISPLACEMENT_KINDS and sensor.unit == "mm":
+        manual = bool(cfg.get("manual", False))
+        if kind in DISPLACEMENT_KINDS and sensor.unit == "mm" and not manual:
             tangent = {"steady_velocity_mm_d": None, "span_s": max(86400, bucket), "smooth": 3,
                        "tolerance_deg": 3.0, **(cfg.get("tangent") or {})}
         if cfg.get("threshold"):
@@ -98,7 +102,7 @@ class SensorRules:
         policy = AlarmPolicy(confirm_samples=int(cfg.get("confirm_samples", 3)),
                              clear_delay=timedelta(seconds=float(cfg.get("clear_delay_s", 6 * 3600))))
         return cls(kind, bucket, tangent, threshold, rainfall, groundwater, policy,
-                   float(cfg.get("no_data_factor", 3.0)), int(cfg.get("flat_line_samples", 60)))
+                   float(cfg.get("no_data_factor", 3.0)), int(cfg.get("flat_line_samples", 60)), manual)
 
 
 def _thr(vals: Any, what: str) -> M.Thresholds:
@@ -309,7 +313,7 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
         thr = rules.rainfall.get("hazard", "landslide")
         out.append((AlarmKind.RAINFALL, M.Thresholds((1, 2, 3, 4), reset=(1, 2, 3, 4)), samples,
                     {"hazard": thr, "daily_mm": float(daily[-1]), "ear_mm": float(ear[-1])}))
-    # the ecological depth bands are for the phreatic water table of the sandy land (SCIENCE.md §4); a deep
+    # the ecological depth bands are for the phreatic water table of the sandy land (docs/science.md §4); a deep
     # well (median depth > 8 m) would sit in "red" for ever, so it needs its own thresholds in Sensor.config
     if rules.groundwater and (rules.groundwater.get("explicit") or float(np.median(v)) <= GW_BAND_MAX_MEDIAN_M):
         new = _epoch_ms_arr(t) > since_s
@@ -454,6 +458,12 @@ def _evaluate_sensors(session: Session, sensors: list[Sensor], cache: dict, now:
                 meta_state["calm"] = st.level <= Level.BLUE  # never re-learn v while the slope accelerates
         # data quality (from the samples already loaded when there are enough)
         loaded_t, loaded_v = meta_state.pop("_loaded", (np.array([], dtype="datetime64[ms]"), np.array([])))
+        if rules.manual:  # a person's readings: no sampling interval, no stuck sensor
+            meta.state = meta_state
+            if loaded_t.size or latest is not None:
+                meta.evaluated_until = max(x for x in (_dt64(loaded_t[-1]) if loaded_t.size else None, latest, since)
+                                           if x is not None)
+            continue
         last_obs = _dt64(loaded_t[-1]) if loaded_t.size else session.scalar(
             select(Observation.time).where(Observation.sensor_id == sensor.id)
             .order_by(Observation.time.desc()).limit(1))

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -117,3 +118,57 @@ def series(session, sensor: Sensor, limit: int = 2000) -> dict[str, Any]:
     rows = bucketed(session, sensor.id, last - timedelta(days=30), last + timedelta(seconds=1), bucket)
     return {"points": [{"t": r["time"].isoformat(), "v": r["mean"], "min": r["min"], "max": r["max"]} for r in rows],
             "bucket_s": bucket}
+
+
+# ------------------------------------------------------------------------------- the caller's view
+
+
+def _alarm_scope(actor: Any, action: str = "read") -> Any:
+    """Alarms of the hazard points and sensors ``actor`` may ``action`` (read or acknowledge)."""
+    from sqlalchemy import or_
+
+    from subsidence.access import policy as authz
+
+    hp = authz.visible(actor, "hazard_point", action).with_only_columns(HazardPoint.id)
+    sensors = authz.visible(actor, "sensor", action).with_only_columns(Sensor.id)
+    return or_(Alarm.hazard_point_id.in_(hp),
+               Alarm.hazard_point_id.is_(None) & Alarm.sensor_id.in_(sensors))
+
+
+def feed_for(session: Session, actor: Any, limit: int = 100) -> list[dict[str, Any]]:
+    """The warning feed within ``actor``'s scope, newest and highest first; ``can_ack`` tells whether the
+    actor may acknowledge each one (an alarm of a hazard point by the hazard point's rule, else by the
+    sensor's)."""
+    from subsidence.access import policy as authz
+
+    roles_may = authz.policy("hazard_point").allows_role(actor, "acknowledge") or \
+        authz.policy("sensor").allows_role(actor, "acknowledge")
+    q = (select(Alarm, Sensor.code, HazardPoint.code).outerjoin(Sensor, Sensor.id == Alarm.sensor_id)
+         .outerjoin(HazardPoint, HazardPoint.id == Alarm.hazard_point_id).where(_alarm_scope(actor))
+         .order_by(Alarm.open_key.is_(None), Alarm.level.desc(), Alarm.opened_at.desc()).limit(limit))
+    rows = session.execute(q).all()
+    ackable: set[int] = set()
+    if roles_may and rows:
+        ids = [a.id for a, _, _ in rows]
+        ackable = set(session.scalars(select(Alarm.id).where(Alarm.id.in_(ids), _alarm_scope(actor, "acknowledge"))))
+    return [{"id": a.id, "level": Level(a.level).code, "level_label": Level(a.level).label(),
+             "kind": a.kind, "kind_label": AlarmKind(a.kind).label(), "data_quality": a.data_quality,
+             "state": a.state, "state_label": ALARM_STATE_ZH.get(a.state, a.state),
+             "hazard_point_id": a.hazard_point_id, "hazard_point": hcode,
+             "sensor_id": a.sensor_id, "sensor": scode, "raised_at": a.opened_at.isoformat(), "message": a.message,
+             "acknowledged_by": a.acknowledged_by, "escalation_stage": a.escalation_stage,
+             "forecast": (a.details or {}).get("forecast"),
+             "can_ack": a.id in ackable and a.state == "open"} for a, scode, hcode in rows]
+
+
+#: alarm states in words
+ALARM_STATE_ZH = {"open": "未确认", "acknowledged": "已确认", "cleared": "已解除"}
+
+
+def alarm_to_acknowledge(session: Session, actor: Any, alarm_id: int) -> Alarm:
+    """The alarm ``alarm_id`` if ``actor`` may acknowledge it; otherwise :class:`NotFound` with one message for
+    every cause (missing, outside the scope, not allowed), so an error never tells whose alarm it is."""
+    alarm = session.scalar(select(Alarm).where(Alarm.id == alarm_id, _alarm_scope(actor, "acknowledge")))
+    if alarm is None:
+        raise NotFound(f"预警 {alarm_id} 不存在或不在您的权限范围内 / alarm {alarm_id} not found")
+    return alarm

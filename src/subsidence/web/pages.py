@@ -74,10 +74,23 @@ def home(actor: OptionalUser) -> Response:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, actor: OptionalUser, lang: Lang) -> Response:
-    nxt = request.query_params.get("next", "/")
-    if not nxt.startswith("/") or nxt.startswith("//"):
-        nxt = "/"
-    return render(request, "login.html", actor, lang, next=nxt)
+    return render(request, "login.html", actor, lang, next=safe_next(request.query_params.get("next")))
+
+
+def safe_next(nxt: str | None) -> str:
+    """``nxt`` when it is a path on this site, else ``/``.
+
+    Browsers read ``\\`` as ``/`` and drop tabs and newlines, so ``/\\evil.example`` and ``/\t/evil.example``
+    leave the site like ``//evil.example``: only a plain absolute path without a scheme or host passes.
+    """
+    from urllib.parse import urlsplit
+
+    if not nxt or not nxt.startswith("/") or "\\" in nxt or any(ord(c) < 0x21 or ord(c) == 0x7F for c in nxt):
+        return "/"
+    parts = urlsplit(nxt)
+    if parts.scheme or parts.netloc or nxt.startswith("//"):
+        return "/"
+    return nxt
 
 
 @router.get("/map", response_class=HTMLResponse)

@@ -52,6 +52,14 @@ def create_user(body: UserIn, session: SessionDep, actor: CurrentUser) -> dict:
     return _user_dict(user)
 
 
+@router.post("/api/users/{user_id}/unlock", summary="解除登录限制（办公室）/ clear an account's failed sign-ins")
+def unlock_user(user_id: IdPath, session: SessionDep, actor: CurrentUser) -> dict:
+    """Forget the failed sign-ins of the account from every client (the office's unlock)."""
+    authz.authorize_action(actor, "create", "user")
+    user = authz.get_visible(session, actor, "user", user_id)
+    return {"ok": True, "username": user.username, "cleared": accounts.unlock(user.username)}
+
+
 #: audit entity (table) name per policy resource
 ENTITY = {"problem": "problem", "mine": "mine", "subsidence_area": "subsidence_area", "hazard_point": "hazard_point",
           "panel": "panel", "well": "groundwater_well", "building": "compensated_building", "town": "admin_area",

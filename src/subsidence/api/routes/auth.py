@@ -38,11 +38,17 @@ def actor_dict(actor: authz.Actor) -> dict:
             "town_id": actor.town_id, "display_name": actor.display_name}
 
 
+def _client(request: Request) -> str:
+    """The caller's address as the server sees it (behind a reverse proxy: run uvicorn with
+    ``--proxy-headers --forwarded-allow-ips`` so that this is the browser's address)."""
+    return request.client.host if request.client else "-"
+
+
 @router.post("/login", summary="登录（浏览器会话）/ sign in with a cookie session")
 def login(body: LoginIn, request: Request, response: Response, session: SessionDep) -> dict:
     """Checks the password (Argon2id) and sets an HttpOnly, SameSite=Lax session cookie plus a readable
     CSRF cookie; send the CSRF token back in ``X-CSRF-Token`` on every POST/PUT/PATCH/DELETE."""
-    user = accounts.authenticate(session, body.username, body.password)
+    user = accounts.authenticate(session, body.username, body.password, client=_client(request))
     issued = accounts.start_session(session, user, user_agent=request.headers.get("user-agent"))
     secure = request.url.scheme == "https"
     max_age = int(accounts.SESSION_TTL.total_seconds())
@@ -70,9 +76,9 @@ def me(actor: CurrentUser, request: Request) -> dict:
 
 
 @router.post("/token", summary="签发访问令牌（脚本、QGIS）/ issue a bearer token")
-def issue_token(body: TokenIn, session: SessionDep) -> dict:
+def issue_token(body: TokenIn, request: Request, session: SessionDep) -> dict:
     """Exchange username and password for a bearer token (shown once; only its digest is stored)."""
-    user = accounts.authenticate(session, body.username, body.password)
+    user = accounts.authenticate(session, body.username, body.password, client=_client(request))
     secret, tok = accounts.issue_token(session, user, body.name, ttl=timedelta(days=body.days))
     return {"token": secret, "id": tok.id, "name": tok.name,
             "expires_at": tok.expires_at.isoformat() if tok.expires_at else None}

@@ -1,26 +1,35 @@
-"""Hazard points, sensors and their series, field observations, the warning feed with acknowledgement.
+"""Hazard points, sensors and their series, field reports, the warning feed with acknowledgement.
 
-The monitoring issue's services (observations, alarms) are used when installed; the routes answer a
-clear 404 ("not installed") otherwise.
+Thin adapters over :mod:`subsidence.monitoring.queries` (reading), :mod:`subsidence.monitoring.evaluation`
+(acknowledging) and :mod:`subsidence.monitoring.field` (a monitor's report, which enters the alarm engine).
 """
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
 from subsidence.access import policy as authz
 from subsidence.api.cache import cached_response, store_response
-from subsidence.api.deps import CurrentUser, IdPath, IdQuery, Lang, SessionDep, Today
+from subsidence.api.deps import (
+    CurrentUser,
+    IdPath,
+    IdQuery,
+    Lang,
+    SessionDep,
+    SettingsDep,
+    Today,
+)
 from subsidence.api.exports import Column, table_response
 from subsidence.core.history import audit_trail
 from subsidence.core.models import AdminArea
-from subsidence.errors import NotFound, ValidationFailed
+from subsidence.errors import ValidationFailed
+from subsidence.monitoring import evaluation, field, ingest
+from subsidence.monitoring import queries as mq
 from subsidence.monitoring.models import HazardPoint, Sensor
 from subsidence.vocabulary import HazardType
 
@@ -33,15 +42,6 @@ HAZARD_COLUMNS = [
     Column("threatened_property_10k_yuan", "威胁财产（万元）", "property (10k yuan)"),
     Column("warning_level", "预警级别", "warning level"),
 ]
-
-
-def _svc(*names: str):
-    for n in names:
-        try:
-            return importlib.import_module(n)
-        except ImportError:
-            continue
-    return None
 
 
 def hazard_dict(h: HazardPoint, town: str | None, lang: str) -> dict[str, Any]:
@@ -57,14 +57,7 @@ def hazard_dict(h: HazardPoint, town: str | None, lang: str) -> dict[str, Any]:
 
 
 def _levels(session, ids: list[int]) -> dict[int, Any]:
-    alarms = _svc("subsidence.monitoring.queries")
-    fn = getattr(alarms, "current_levels", None) if alarms else None
-    if fn is None or not ids:
-        return {}
-    try:
-        return {k: getattr(v, "value", v) for k, v in fn(session, ids).items()}
-    except Exception:  # noqa: BLE001
-        return {}
+    return mq.current_levels(session, ids)
 
 
 @router.get("/api/hazard-points", summary="隐患点列表 / hazard points (filter, export)")
@@ -101,17 +94,9 @@ def sensor_series(session, sensor: Sensor, limit: int = 2000) -> dict[str, Any]:
     """The sensor's newest observations (≤ ``limit``) and its alarm thresholds, from the monitoring service."""
     out: dict[str, Any] = {"sensor": sensor.code, "kind": sensor.kind.value, "unit": sensor.unit,
                            "points": [], "thresholds": []}
-    ingest = _svc("subsidence.monitoring.ingest")
-    if ingest is not None and hasattr(ingest, "series"):
-        t, v = ingest.series(session, sensor.id, limit=limit)
-        out["points"] = [{"t": f"{ti!s}Z", "v": float(vi)} for ti, vi in zip(t, v)]
-    alarms = _svc("subsidence.monitoring.queries")
-    thr = getattr(alarms, "thresholds_for", None) if alarms else None
-    if thr is not None:
-        try:
-            out["thresholds"] = thr(session, sensor)
-        except Exception:  # noqa: BLE001 - a sensor without rules simply has no lines
-            out["thresholds"] = []
+    t, v = ingest.series(session, sensor.id, limit=limit)
+    out["points"] = [{"t": f"{ti!s}Z", "v": float(vi)} for ti, vi in zip(t, v)]
+    out["thresholds"] = mq.thresholds_for(session, sensor)
     return out
 
 
@@ -138,20 +123,26 @@ def get_sensor_series(sensor_id: IdPath, session: SessionDep, actor: CurrentUser
     return sensor_series(session, sensor, limit)
 
 
+#: the macro signs of :data:`subsidence.monitoring.field.SIGNS`
+SignName = Literal["new_cracks", "bulging", "seepage", "sounds", "tilting"]
+
+
 @router.post("/api/hazard-points/{hp_id}/observations", status_code=201,
-             summary="现场巡查记录（监测员）/ field observation with photo and location")
+             summary="群测群防巡查报告（进入预警）/ field report: note, crack width, macro signs, photo, location")
 async def post_observation(
-    hp_id: IdPath, session: SessionDep, actor: CurrentUser, today: Today,
+    hp_id: IdPath, session: SessionDep, actor: CurrentUser, settings: SettingsDep,
     note: Annotated[str, Form(min_length=1, max_length=2000, description="what was seen")],
     lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     accuracy_m: Annotated[float | None, Form(ge=0, le=100_000)] = None,
     observed_at: Annotated[datetime | None, Form()] = None,
     crack_width_mm: Annotated[float | None, Form(ge=0, le=10_000)] = None,
+    signs: Annotated[list[SignName] | None, Form(description="macro signs seen; repeatable")] = None,
     photo: Annotated[UploadFile | None, File(description="JPEG or PNG, ≤ 20 MiB")] = None,
 ) -> dict:
-    """A monitor's patrol record: note, optional measurement, photo and the phone's location. Stored in the
-    audit trail of the hazard point (and as an observation when the monitoring service is installed)."""
+    """A monitor's patrol report. The crack width and the macro signs enter the alarm engine as readings of
+    the hazard point (levels, confirmation, escalation as for a sensor); the report, its photo and the alarms
+    it raised are one event in the hazard point's history."""
     hp = authz.get_visible(session, actor, "hazard_point", hp_id, action="observe")
     if (lon is None) != (lat is None):
         raise ValidationFailed("give both lon and lat, or neither (位置需同时包含经度和纬度)")
@@ -159,85 +150,49 @@ async def post_observation(
         raise ValidationFailed("observed_at needs a time zone, e.g. 2024-10-01T09:30:00+08:00")
     photo_info = None
     if photo is not None and photo.filename:
-        data = await photo.read()
-        photo_info = _store_photo(data, photo.filename)
-    from subsidence.db.audit import record_event
-    from subsidence.db.base import utcnow
-
-    after = {"note": note, "lon": lon, "lat": lat, "accuracy_m": accuracy_m,
-             "observed_at": (observed_at or utcnow()).isoformat(), "crack_width_mm": crack_width_mm,
-             "photo": photo_info}
-    record_event(session, entity="hazard_point", entity_id=hp.id, entity_key=hp.code, action="field_observation",
-                 after=after, actor=actor.audit_name, reason="现场巡查 / field patrol")
-    return {"ok": True, "hazard_point": hp.code, "observation": after}
+        photo_info = field.store_photo(await photo.read(), photo.filename, settings.data_dir)
+    out = field.record_report(session, hp, actor=actor.audit_name, note=note, observed_at=observed_at,
+                              crack_width_mm=crack_width_mm, signs=signs or (), lon=lon, lat=lat,
+                              accuracy_m=accuracy_m, photo=photo_info)
+    return {"ok": True, "hazard_point": hp.code, "observation": out}
 
 
-PHOTO_TYPES = {b"\xff\xd8\xff": ("image/jpeg", "jpg"), b"\x89PNG\r\n\x1a\n": ("image/png", "png")}
-MAX_PHOTO_BYTES = 20 * 1024 * 1024
+@router.get("/api/field-reports/mine", summary="我的巡查报告 / the caller's own field reports")
+def my_field_reports(session: SessionDep, actor: CurrentUser,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict:
+    authz.authorize_action(actor, "observe", "hazard_point")
+    return {"items": field.reports_by(session, actor.audit_name, limit=limit)}
 
 
-def _store_photo(data: bytes, filename: str) -> dict[str, Any]:
-    """Content-addressed photo store under data_dir/field-photos (type sniffed from the bytes)."""
-    import hashlib
+@router.get("/api/field-photos/{sha256}", summary="巡查照片 / a field report's photo")
+def field_photo(sha256: Annotated[str, Path(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")],
+                session: SessionDep, actor: CurrentUser, settings: SettingsDep) -> FileResponse:
+    """The photo of a field report at a hazard point the caller may read (404 otherwise)."""
+    visible = authz.visible(actor, "hazard_point").with_only_columns(HazardPoint.id)
+    path, media = field.photo_file(session, visible, sha256, settings.data_dir)
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=86400"})
 
-    from subsidence.settings import get_settings
 
-    if not data:
-        raise ValidationFailed(f"photo {filename!r} is empty")
-    if len(data) > MAX_PHOTO_BYTES:
-        raise ValidationFailed(f"photo {filename!r} is over {MAX_PHOTO_BYTES // 2**20} MiB")
-    kind = next((v for k, v in PHOTO_TYPES.items() if data.startswith(k)), None)
-    if kind is None:
-        raise ValidationFailed(f"photo {filename!r} is not a JPEG or PNG image (照片须为 JPEG 或 PNG)")
-    digest = hashlib.sha256(data).hexdigest()
-    root = get_settings().data_dir / "field-photos" / digest[:2]
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / f"{digest}.{kind[1]}"
-    if not path.exists():
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    return {"sha256": digest, "media_type": kind[0], "size_bytes": len(data), "filename": filename[:200]}
+ALARM_COLUMNS = [Column("id", "编号", "id"), Column("level_label", "级别", "level"), Column("kind_label", "类别", "kind"),
+                 Column("state_label", "状态", "state"), Column("hazard_point", "隐患点", "hazard point"),
+                 Column("sensor", "设备", "sensor"), Column("raised_at", "时间", "raised"),
+                 Column("message", "内容", "message"), Column("acknowledged_by", "确认人", "acknowledged by")]
 
 
 @router.get("/api/alarms", summary="预警信息流 / the warning feed (your scope)")
 def list_alarms(session: SessionDep, actor: CurrentUser, lang: Lang,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                 fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json") -> Response:
+    """Alarms of the hazard points and sensors the caller may read; ``can_ack``: whether it may acknowledge."""
     authz.authorize_action(actor, "read", "hazard_point")
-    alarms = _svc("subsidence.monitoring.queries")
-    feed = getattr(alarms, "feed", None) if alarms else None
-    rows: list[dict[str, Any]] = []
-    if feed is not None:
-        visible_hp = set(session.scalars(authz.visible(actor, "hazard_point").with_only_columns(HazardPoint.id)))
-        visible_sensors = set(session.scalars(authz.visible(actor, "sensor").with_only_columns(Sensor.id)))
-        for a in feed(session, limit=limit * 5):
-            hp_id, s_id = a.get("hazard_point_id"), a.get("sensor_id")
-            if (hp_id is not None and hp_id in visible_hp) or (s_id is not None and s_id in visible_sensors):
-                rows.append(a)
-            if len(rows) >= limit:
-                break
-    cols = [Column("id", "编号", "id"), Column("level", "级别", "level"), Column("kind", "类别", "kind"),
-            Column("hazard_point", "隐患点", "hazard point"), Column("sensor", "设备", "sensor"),
-            Column("raised_at", "时间", "raised"), Column("message", "内容", "message"),
-            Column("acknowledged_by", "确认人", "acknowledged by")]
-    return table_response(rows, cols, fmt, "alarms", lang, envelope={"installed": feed is not None})
+    rows = mq.feed_for(session, actor, limit=limit)
+    return table_response(rows, ALARM_COLUMNS, fmt, "alarms", lang, envelope={"count": len(rows)})
 
 
 @router.post("/api/alarms/{alarm_id}/ack", summary="确认预警 / acknowledge an alarm")
 def ack_alarm(alarm_id: IdPath, session: SessionDep, actor: CurrentUser,
               note: Annotated[str | None, Query(max_length=500)] = None) -> dict:
-    alarms = _svc("subsidence.monitoring.evaluation")
-    fn = getattr(alarms, "acknowledge", None) if alarms else None
-    get = getattr(alarms, "get_alarm", None) if alarms else None
-    if fn is None or get is None:
-        raise NotFound("the alarm service is not installed yet")
-    alarm = get(session, alarm_id)
-    hp_id = getattr(alarm, "hazard_point_id", None)
-    if hp_id is None and getattr(alarm, "sensor_id", None) is not None:
-        hp_id = session.scalar(select(Sensor.hazard_point_id).where(Sensor.id == alarm.sensor_id))
-    if hp_id is None:
-        raise NotFound(f"alarm {alarm_id} is not tied to a hazard point you may see")
-    hp = authz.get_visible(session, actor, "hazard_point", hp_id, action="acknowledge")
-    fn(session, alarm, actor=actor.audit_name, note=note)
-    return {"ok": True, "alarm": alarm_id, "hazard_point": hp.code}
+    """Acknowledge an open alarm of a hazard point or sensor the caller is on duty for (404 for any other)."""
+    alarm = mq.alarm_to_acknowledge(session, actor, alarm_id)
+    evaluation.acknowledge(session, alarm, actor=actor.audit_name, note=note)
+    return {"ok": True, "alarm": alarm.id, "state": alarm.state}

@@ -127,14 +127,7 @@ def items(collection_id: str, request: Request, session: SessionDep, actor: Curr
 def item(collection_id: str, feature_id: IdPath, request: Request, session: SessionDep, actor: CurrentUser,
          lang: Lang):
     layer = _layer_for(actor, collection_id)
-    obj = authz.get_visible(session, actor, layer.resource, feature_id)
-    geom = getattr(obj, layer.geom_attr)
-    if geom is None:
-        raise NotFound(f"feature {feature_id} has no geometry")
-    page = layers.LayerPage(layer, [obj], [geom], 1, [layer.props(obj, lang)])
-    if layer.extra is not None:
-        layer.extra(session, page.rows, page.props)
-    feat = layers.feature_collection(page)["features"][0]
+    feat = layers.feature_collection(layers.get_feature(session, actor, layer.id, feature_id, lang))["features"][0]
     base = _base(request)
     feat["links"] = [{"href": f"{base}/ogc/collections/{layer.id}/items/{feature_id}", "rel": "self",
                       "type": GEOJSON},

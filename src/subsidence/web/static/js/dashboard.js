@@ -50,7 +50,7 @@ async function warnings() {
   if (!w.items.length) { el.innerHTML = `<p class="hint">${esc(t('dash.none'))}</p>`; return; }
   el.innerHTML = '<ul class="feed">' + w.items.map((a) => `<li class="lvl-${esc(a.level)}"><b>${esc(a.level_label || a.level)}</b> ` +
     `${esc(a.hazard_point || '')} ${esc(a.sensor || '')} ${esc(a.message || '')} <time>${esc((a.raised_at || '').slice(0, 16).replace('T', ' '))}</time>` +
-    (a.acknowledged_by ? ` ✓ ${esc(a.acknowledged_by)}` : ` <button data-ack="${a.id}">${esc(t('dash.ack'))}</button>`) + '</li>').join('') + '</ul>';
+    (a.acknowledged_by ? ` ✓ ${esc(a.acknowledged_by)}` : (a.can_ack ? ` <button data-ack="${a.id}">${esc(t('dash.ack'))}</button>` : ` <span class="muted">${esc(a.state_label || '')}</span>`)) + '</li>').join('') + '</ul>';
   el.querySelectorAll('button[data-ack]').forEach((b) => b.addEventListener('click', async () => {
     b.disabled = true;
     try { await api(`/api/alarms/${b.dataset.ack}/ack`, { method: 'POST' }); await warnings(); } catch (e) { b.disabled = false; alert(e.message); }

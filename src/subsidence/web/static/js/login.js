@@ -6,6 +6,13 @@ form.addEventListener('submit', async (ev) => {
   const fd = new FormData(form);
   try {
     await api('/api/auth/login', { method: 'POST', json: { username: fd.get('username'), password: fd.get('password') } });
-    location.href = form.dataset.next || '/';
+    location.href = sameSite(form.dataset.next);
   } catch (err) { showError(form.querySelector('.error'), err); }
 });
+
+/** Only a path on this site: "//host", "/\\host" and anything with a scheme go to "/". */
+function sameSite(next) {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || /[\\\s]/.test(next)) return '/';
+  const url = new URL(next, location.origin);
+  return url.origin === location.origin ? url.pathname + url.search + url.hash : '/';
+}
