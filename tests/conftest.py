@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -64,17 +65,16 @@ def _pg_template() -> str | None:
     admin.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def engine(request, tmp_path, _sqlite_template):
-    """A fresh, migrated database engine (parametrized: sqlite, and postgresql when configured)."""
+def _copy_engine(request, tmp_path: Path, sqlite_template: Path, pg_template_fixture: str):
+    """A fresh engine on a copy of a template database (file copy on SQLite, TEMPLATE on PostgreSQL)."""
     if request.param == "sqlite":
         db = tmp_path / "test.sqlite"
-        shutil.copy(_sqlite_template, db)
+        shutil.copy(sqlite_template, db)
         eng = make_engine(f"sqlite:///{db}")
         yield eng
         eng.dispose()
         return
-    template = request.getfixturevalue("_pg_template")
+    template = request.getfixturevalue(pg_template_fixture)
     name = f"subsidence_t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
@@ -86,6 +86,67 @@ def engine(request, tmp_path, _sqlite_template):
     with admin.connect() as c:
         c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request, tmp_path, _sqlite_template):
+    """A fresh, migrated database engine (parametrized: sqlite, and postgresql when configured)."""
+    yield from _copy_engine(request, tmp_path, _sqlite_template, "_pg_template")
+
+
+#: the demo county's "today" in the tests (its deadlines, states and reports are relative to it)
+DEMO_TODAY = date(2026, 11, 30)
+
+
+def _build_demo(eng) -> None:
+    from subsidence.db.audit import acting_as
+    from subsidence.demo.county import build_demo
+
+    with make_sessionmaker(eng)() as s, acting_as(s, "demo"):
+        build_demo(s, today=DEMO_TODAY)
+        s.commit()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_demo_template(tmp_path_factory, _sqlite_template) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    shutil.copy(_sqlite_template, path)
+    eng = make_engine(f"sqlite:///{path}")
+    _build_demo(eng)
+    with eng.connect() as c:
+        c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    eng.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_demo_template(_pg_template) -> str | None:
+    if not PG_URL:
+        return None
+    name = f"subsidence_demo_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_pg_template}"'))
+    eng = make_engine(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    _build_demo(eng)
+    eng.dispose()
+    yield name
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def demo_engine(request, tmp_path, _sqlite_demo_template):
+    """A fresh copy of the demo county (built once per test session and backend, as of :data:`DEMO_TODAY`)."""
+    yield from _copy_engine(request, tmp_path, _sqlite_demo_template, "_pg_demo_template")
+
+
+@pytest.fixture
+def demo_session(demo_engine):
+    with make_sessionmaker(demo_engine)() as s:
+        s.info["actor"] = "test"
+        yield s
 
 
 @pytest.fixture

@@ -1,30 +1,17 @@
-"""Every task-ledger table: export from the demo county, re-import unchanged, and a bad row changes nothing."""
+"""Every task-ledger table: export from the demo county, re-import unchanged, and a bad row changes nothing.
+
+The demo comes from the session-wide ``demo_engine`` fixture (built once per backend, copied per test)."""
 
 from __future__ import annotations
-
-from datetime import date
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.db.migrate import upgrade
-from subsidence.db.session import make_engine, make_sessionmaker
-from subsidence.demo.county import build_demo
 from subsidence.core.models import AuditEvent
-from subsidence.tasks import excel as tasks_io
+from subsidence.db.session import make_sessionmaker
 from subsidence.errors import ValidationFailed
-
-
-@pytest.fixture(scope="module")
-def demo_engine(tmp_path_factory):
-    eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('tasks-demo') / 'demo.sqlite'}")
-    upgrade(eng)
-    with make_sessionmaker(eng)() as s:
-        build_demo(s, today=date(2026, 11, 30))
-        s.commit()
-    yield eng
-    eng.dispose()
+from subsidence.tasks import excel as tasks_io
 
 
 @pytest.mark.parametrize("table", sorted(tasks_io.TABLES))
