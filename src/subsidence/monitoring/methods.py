@@ -764,6 +764,7 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
                    "creep_velocity_mm_d": prof.v0, "sigma_mm": prof.sigma, "p_accelerating": prof.p_accelerating,
                    "llo_failure_time": tf_l, "slo_failure_time": tf_s, "confidence": confidence,
                    "r2_llo": None if lf is None else lf.r2, "min_r2": min_r2,
+                   "r2_short": None if sf is None else sf.r2, "n_fit_short": None if sf is None else sf.n,
                    "overdue": prof.failure_time < last}
     return out
 
