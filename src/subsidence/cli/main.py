@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "census",
     "db",
     "demo",
+    "documents",
     "draw",
     "fund",
     "health",
