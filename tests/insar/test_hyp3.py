@@ -32,18 +32,21 @@ def _tif(path: Path, a: np.ndarray, transform, *, nodata=None):
         ds.write(a, 1)
 
 
-def _name(a, b, k):
+def _name(a, b, k, naming="gamma"):
+    if naming == "burst":  # HyP3 INSAR_ISCE_BURST
+        return f"S1_136231_IW2_{yyyymmdd(a)}_{yyyymmdd(b)}_VV_INT80_{k:04X}"
     return f"S1AA_{yyyymmdd(a)}T104012_{yyyymmdd(b)}T104013_VVP012_INT80_G_ueF_{k:04X}"
 
 
-def write_hyp3_products(root: Path, spec: SyntheticSpec = BIG, *, clip: bool = False) -> list[str]:
+def write_hyp3_products(root: Path, spec: SyntheticSpec = BIG, *, clip: bool = False,
+                        naming: str = "gamma") -> list[str]:
     """What ASF HyP3 delivers for INSAR_GAMMA jobs (unzipped): one folder per pair named after the product."""
     bd = SyntheticSource(spec).read_rows(0, spec.rows)
     t = spec.grid.transform
     names = []
     suffix = "_clip" if clip else ""
     for i, (a, b) in enumerate(spec.pairs):
-        name = _name(a, b, 0xA000 + i)
+        name = _name(a, b, 0xA000 + i, naming)
         names.append(name)
         d = root / name
         d.mkdir(parents=True)
@@ -131,3 +134,11 @@ def test_zipped_products_say_unzip_them(tmp_path):
     (root / "S1AA_20230103T104012_20230115T104013_VVP012_INT80_G_ueF_A000.zip").write_bytes(b"PK\x03\x04")
     with pytest.raises(InSARInputError, match="still zipped .* unzip them in place"):
         open_ifgram_stack(root)
+
+
+def test_isce_burst_products_are_read_the_same_way(tmp_path):
+    root = tmp_path / "burst"
+    write_hyp3_products(root, naming="burst")
+    stack = open_ifgram_stack(root)
+    assert stack.kind == "hyp3" and stack.dates == BIG.dates and stack.grid.shape == (R, C)
+    assert np.allclose(stack.map_geometry["incidenceAngle"], 39.0, atol=1e-4)

@@ -76,12 +76,14 @@ def test_radar_stack_is_inverted_and_geocoded_with_the_geometry_found_beside_it(
     assert ok.sum() <= json.loads((out / "summary.json").read_text())["geocoding"]["covered_pixels"]
 
 
-def test_lookup_table_geocoding_error_against_the_map_truth():
+@pytest.mark.parametrize("heading", [-12.0, -168.0])  # ascending (first line south) and descending (north)
+def test_lookup_table_geocoding_error_against_the_map_truth(heading):
     """Geocoding the noise-free radar truth: linear << nearest, both far below the bowl's 114 mm."""
-    geo = SCENE.geometry()
-    w = SCENE.subsidence_mm(geo["x"], geo["y"])
+    scene = RadarSceneSpec(stack=SCENE.stack, heading_deg=heading)
+    geo = scene.geometry()
+    w = scene.subsidence_mm(geo["x"], geo["y"])
     lk = build_lookup(geo["latitude"].astype(float), geo["longitude"].astype(float), method="linear")
-    truth = _map_truth(SCENE, lk.grid)
+    truth = _map_truth(scene, lk.grid)
     rms = {}
     for method in ("nearest", "linear"):
         out = lk.apply(w, method=method)

@@ -5,6 +5,9 @@ Product name (MintPy ``prep_hyp3.py``; HyP3 product guide)::
     S1AA_20200101T104012_20200113T104013_VVP012_INT80_G_ueF_1A2B
     {SAT}_{DATE1}T{TIME1}_{DATE2}T{TIME2}_{POL}{ORBIT}{DAYS}_{INT40|INT80}_{G = GAMMA}_{u|w e|c F|N}_{ID}
 
+or, for INSAR_ISCE_BURST jobs (same layers and conventions), ``S1_136231_IW2_20240101_20240113_VV_INT80_ABCD``
+({SAT}_{BURST ID}_{SWATH}_{DATE1}_{DATE2}_{POL}_{RES}_{ID}; multi-burst products are not recognised),
+
 with files ``<name>_unw_phase.tif`` (unwrapped phase, radians, float32, 0 = no data), ``<name>_corr.tif``
 (coherence 0-1), ``<name>_lv_theta.tif`` (look-vector elevation: angle from the horizontal to the vector from the
 ground to the satellite, radians), ``<name>_lv_phi.tif`` (look-vector orientation, radians, from east,
@@ -36,9 +39,25 @@ from subsidence.insar.stack import Grid, IfgramStack, InSARInputError, parse_yyy
 log = logging.getLogger(__name__)
 
 #: a HyP3 GAMMA product name (MintPy prep_hyp3: 8 underscore-separated parts, the first 4 characters long)
-PRODUCT_RE = re.compile(
+GAMMA_RE = re.compile(
     r"^(?P<sat>S1[A-D_][A-D_])_(?P<d1>\d{8})T(?P<t1>\d{6})_(?P<d2>\d{8})T(?P<t2>\d{6})_(?P<pol>[VH]{2}[A-Z]\d{3})_"
     r"(?P<res>INT\d+)_(?P<soft>[A-Z])_(?P<proc>[a-zA-Z]{3})_(?P<id>[0-9A-Fa-f]{4})$")
+#: a HyP3 INSAR_ISCE_BURST product name (MintPy prep_hyp3: the second part is the 6-digit burst id), e.g.
+#: S1_136231_IW2_20240101_20240113_VV_INT80_ABCD; same layers and conventions as the GAMMA products
+BURST_RE = re.compile(
+    r"^(?P<sat>S1[A-D]?)_(?P<burst>\d{6})_(?P<swath>IW[1-3])_(?P<d1>\d{8})_(?P<d2>\d{8})_(?P<pol>[VH]{2})_"
+    r"(?P<res>INT\d+)_(?P<id>[0-9A-Fa-f]{4})$")
+
+
+class _ProductRe:
+    """Either naming (GAMMA scene or ISCE burst); ``match`` returns the match with groups d1, d2."""
+
+    @staticmethod
+    def match(name: str):
+        return GAMMA_RE.match(name) or BURST_RE.match(name)
+
+
+PRODUCT_RE = _ProductRe()
 _UNW_RE = re.compile(r"^(?P<name>.+)_unw_phase(?P<clip>_clip)?\.tif{1,2}$", re.IGNORECASE)
 
 
