@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from enum import StrEnum
 
 
@@ -67,7 +68,7 @@ TaskRole._LABELS = {"lead": ("牵头", "lead"), "cooperate": ("配合", "coopera
 
 
 class MiningMethod(Labelled):
-    """Mining method; drives the restoration-fund coefficient (SCIENCE.md §5)."""
+    """Mining method; drives the restoration-fund coefficient (docs/science.md §5)."""
 
     UNDERGROUND_BACKFILL = "underground_backfill"
     UNDERGROUND_NO_SUBSIDENCE = "underground_no_subsidence"
@@ -99,7 +100,7 @@ MineStatus._LABELS = {
 
 
 class ProblemCategory(Labelled):
-    """The seven key tasks of the plan (DOMAIN.md §3); each is a category of problem."""
+    """The seven key tasks of the plan (docs/domain.md §3); each is a category of problem."""
 
     SUBSIDENCE_CRACKS = "1"
     FUNDS = "2"
@@ -512,14 +513,97 @@ APPLICATION_LABELS = {
 
 
 @dataclass(frozen=True)
+class DeadlineSource:
+    """What set a deadline: a notice (限期整改通知书), an approved extension, a rule of the plan, or an approved
+    plan of the mine. Only such a deadline, once passed, lets the licence gate refuse."""
+
+    kind: str  #: notice | extension | rule | plan
+    code: str  #: notice number, extension key, rule id, plan code
+    date: date | None = None  #: when it was set (issued / approved)
+    title: str = ""  #: e.g. 限期整改通知书
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "code": self.code, "date": self.date.isoformat() if self.date else None,
+                "title": self.title}
+
+
+#: severities of a licence-gate finding
+REFUSAL, WARNING, NOT_EVALUABLE = "refusal", "warning", "not_evaluable"
+
+
+@dataclass(frozen=True)
 class GateReason:
-    """One reason to refuse, with the record it rests on and its legal basis."""
+    """One licence-gate finding with the record it rests on, its deadline and legal basis.
+
+    Domain rules report facts (``deadline``, ``deadline_set_by``, ``pending``, ``enter``); the gate sets
+    ``severity``: a refusal only for a deadline set by a notice, rule or plan that has passed, nothing pending.
+    """
 
     rule: str  #: machine name of the rule, e.g. "overdue_problem"
     message: str  #: Chinese-first human text naming the record
     legal_basis: str
     record: str | None = None  #: business key of the record (problem code, plan number ...)
     details: dict = field(default_factory=dict)
+    record_kind: str | None = None  #: problem | fund_account | water_plan | rectification_plan | building | ...
+    problem: str | None = None  #: the ledger problem the finding is tracked as
+    deadline: date | None = None  #: the deadline that applies (extended, when an extension was granted)
+    deadline_set_by: DeadlineSource | None = None
+    remedy: str = ""  #: what lifts it (Chinese first)
+    pending: str | None = None  #: "acceptance": submitted in time, waiting for the office (never a refusal)
+    enter: str | None = None  #: set when the rule cannot judge: what must be entered first
+    severity: str | None = None  #: refusal | warning | not_evaluable (set by the gate)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["deadline"] = self.deadline.isoformat() if self.deadline else None
+        d["deadline_set_by"] = self.deadline_set_by.as_dict() if self.deadline_set_by else None
+        return d
+
+
+# ---------------------------------------------------------------------------- organisation (组织机构, issue 13)
+class OrgBody(Labelled):
+    """The body a position belongs to (伊政办发〔2024〕79号 §2 组织机构)."""
+
+    LEADING_GROUP = "leading_group"
+    OFFICE = "office"
+
+
+OrgBody._LABELS = {"leading_group": ("领导小组", "leading group"),
+                   "office": ("领导小组办公室", "leading-group office")}
+
+
+class PositionRank(Labelled):
+    LEADER = "leader"
+    DEPUTY = "deputy"
+    MEMBER = "member"
+    OFFICE_HEAD = "office_head"
+    OFFICE_STAFF = "office_staff"
+
+
+PositionRank._LABELS = {"leader": ("组长", "group leader"), "deputy": ("副组长", "deputy leader"),
+                        "member": ("成员", "member"), "office_head": ("办公室主任", "office head"),
+                        "office_staff": ("办公室工作人员", "office staff")}
+
+
+class PositionPower(Labelled):
+    """A responsibility or power that attaches to a position (and follows it from holder to holder)."""
+
+    LEAD = "lead"
+    COOPERATE = "cooperate"
+    DIRECT = "direct"
+    SCHEDULE = "schedule"
+    AGGREGATE = "aggregate"
+    REPORT = "report"
+    LIAISE = "liaise"
+    SUPERVISE = "supervise"
+    REVIEW = "review"
+    ACCEPT = "accept"
+
+
+PositionPower._LABELS = {
+    "lead": ("牵头", "lead"), "cooperate": ("配合", "cooperate"),
+    "direct": ("组织领导、安排部署", "direct and deploy"), "schedule": ("统筹安排、工作调度", "arrange and schedule"),
+    "aggregate": ("数据汇总", "aggregate data"), "report": ("工作上报", "report upward"),
+    "liaise": ("部门联络", "liaise between departments"), "supervise": ("督查指导", "supervise and guide"),
+    "review": ("审查", "review"), "accept": ("整治验收", "accept rectification"),
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from typer.testing import CliRunner
@@ -26,46 +27,82 @@ def cli(db_url, county, monkeypatch):
     return run
 
 
-def test_cli_workflow(cli, county, tmp_path):
+@pytest.fixture
+def clock(monkeypatch):
+    """Set the server's date the CLI commands run on (the services date every step with it)."""
+    from subsidence.ledger import lifecycle
+
+    def set_(day: str):
+        monkeypatch.setattr(lifecycle, "today_local", lambda: date.fromisoformat(day))
+
+    set_("2024-09-12")
+    return set_
+
+
+def test_cli_workflow(cli, county, tmp_path, clock):
     mine = county.mine1.licence_no
     out = json.loads(cli("problem", "add", "--category", "1", "--title", "采空区塌陷坑未治理", "--found", "2024-09-12",
                          "--mine", mine, "--json").stdout)
     code = out["code"]
     assert out["state"] == "found" and out["lead_unit"] == "NRB" and out["town"] == "T-TEST"
 
+    clock("2024-09-20")
     res = cli("notice", "issue", code, "--date", "2024-09-20", "--workdays", "20", "--milestone", "制定方案@10wd",
               "--milestone", "完成治理@2024-10-15", "--out-dir", tmp_path, "--json")
     notice = json.loads(res.stdout)
     assert notice["code"] == "伊自然资整改〔2024〕第001号" and notice["deadline"] == "2024-10-23"
     assert [m["due_date"] for m in notice["milestones"]] == ["2024-10-10", "2024-10-15"]
     assert all((tmp_path / f).exists() for f in ("限期整改通知书_2024_001.pdf", "限期整改通知书_2024_001.docx"))
-    cli("notice", "deliver", notice["code"], "--date", "2024-09-23", "--method", "直接送达", "--receiver", "矿长")
+    clock("2024-09-25")
+    bad = cli("notice", "deliver", notice["code"], "--date", "2024-09-23", "--method", "直接送达", "--receiver", "矿长",
+              ok=False)
+    assert "needs a reason" in bad.output
+    cli("notice", "deliver", notice["code"], "--date", "2024-09-23", "--method", "直接送达", "--receiver", "矿长",
+        "--date-reason", "送达回证9月23日签收")
 
-    # the enterprise of another mine may not start it; the right one may
-    bad = cli("problem", "start", code, "--on", "2024-09-24", "--as", "enterprise:E-2", ok=False)
+    # the enterprise of another mine may not start it; the right one may, dated by the server
+    bad = cli("problem", "start", code, "--as", "enterprise:E-2", ok=False)
     assert bad.exit_code == 3 and "may be done only by" in bad.output
-    cli("problem", "start", code, "--on", "2024-09-24", "--as", "enterprise:E-1")
-    cli("problem", "submit", code, "--on", "2024-10-21", "--as", f"enterprise:{'91150600TEST00001X'}")
-    bad = cli("problem", "accept", code, "--inspector", "甲", "--on", "2024-10-25", ok=False)
+    bad = cli("problem", "start", code, "--on", "2024-09-24", "--as", "enterprise:E-1", ok=False)
+    assert "only the office may record an earlier date" in bad.output
+    cli("problem", "start", code, "--as", "enterprise:E-1")
+    clock("2024-10-21")
+    bad = cli("problem", "submit", code, "--as", "enterprise:E-1", ok=False)
+    assert "needs evidence" in bad.output
+    photo = tmp_path / "整改后.pdf"
+    photo.write_bytes(b"%PDF-1.4\n% after\n%%EOF\n")
+    ev = json.loads(cli("problem", "evidence", code, photo, "--as", "enterprise:E-1", "--json").stdout)
+    for seq in (1, 2):
+        cli("problem", "milestone", code, seq, "--evidence", ev["id"], "--as", "enterprise:E-1")
+    cli("problem", "submit", code, "--as", f"enterprise:{'91150600TEST00001X'}")
+    clock("2024-10-25")
+    bad = cli("problem", "accept", code, "--inspector", "甲", ok=False)
     assert "at least 2" in bad.output
-    cli("problem", "return", code, "--reason", "裂缝未充填", "--inspector", "甲", "--inspector", "乙",
-        "--on", "2024-10-25")
+    cli("problem", "return", code, "--reason", "裂缝未充填", "--inspector", "甲", "--inspector", "乙")
     shown = json.loads(cli("problem", "show", code, "--as", "enterprise:E-1", "--json").stdout)
     assert shown["state"] == "returned" and shown["allowed_transitions"] == ["resume"]
     assert [h["to"] for h in shown["history"]] == ["notice_issued", "rectifying", "submitted", "returned"]
     assert shown["notices"][0]["deliveries"][0]["method"] == "in_person"
 
+    clock("2024-10-28")
     gate = json.loads(cli("gate", county.mine1.name_zh, "--application", "extension", "--today", "2024-10-28",
                           "--json").stdout)
+    # returned, deadline (10-23) passed: refused, with the notice that set it; the mine has no plan or fund data
     assert gate["mine"] == mine and gate["application"] == "extension" and gate["allowed"] is False
-    assert any(r["rule"] == "returned_problem" and r["record"] == code for r in gate["reasons"])
-    assert set(gate) >= {"mine", "application", "allowed", "reasons"}
+    (r,) = [r for r in gate["reasons"] if r["rule"] == "returned_problem" and r["record"] == code]
+    assert r["deadline"] == "2024-10-23" and r["deadline_set_by"]["code"] == notice["code"]
+    assert gate["outcome"] == "refused" and {f["rule"] for f in gate["not_evaluable"]} == {"missing_plan",
+                                                                                           "fund_account_missing"}
+    assert set(gate) >= {"mine", "application", "allowed", "outcome", "reasons", "warnings", "not_evaluable"}
+    refusal = json.loads(cli("gate-refuse", gate["query_id"], "--json").stdout)
+    assert refusal["code"] == "伊自然资不予受理〔2024〕第001号" and refusal["reasons"][0]["deadline"] == "2024-10-23"
 
     listed = json.loads(cli("problem", "list", "--state", "returned", "--today", "2024-10-28", "--json").stdout)
     assert [r["code"] for r in listed] == [code] and listed[0]["overdue"] is True
 
     watch = json.loads(cli("calendar", "watch", "--today", "2024-11-12", "--escalate", "--json").stdout)
-    assert [e["level"] for e in watch["escalated"]] == ["lead_unit", "office"]
+    assert [(e["kind"], e["level"]) for e in watch["escalated"]] == [("deadline", "lead_unit"), ("deadline", "office")]
+    assert [e["code"] for e in watch["escalated"]] == ["伊采沉办督〔2024〕第001号", "伊采沉办督〔2024〕第002号"]
     assert json.loads(cli("calendar", "watch", "--today", "2024-11-13", "--escalate", "--json").stdout)["escalated"] == []
 
     rep = json.loads(cli("report", "progress", "--from", "2024-09-01", "--to", "2024-10-31", "--out",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.ledger.conftest import at, proof  # noqa: F401
+
 import io
 import os
 import zipfile
@@ -44,8 +46,8 @@ def test_sniff_by_content():
 @pytest.fixture
 def rectifying(session, county):
     p = county.problem(session)
-    issue_notice(session, p, county.office, issued_date=date(2024, 9, 20), workdays=20)
-    transition(session, p, county.ent1, "start", on=date(2024, 9, 23))
+    issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 20)), workdays=20)
+    transition(session, p, county.ent1, "start", on=at(session, date(2024, 9, 23)))
     session.commit()
     return p
 
@@ -100,18 +102,20 @@ def test_size_limit_and_permissions(session, county, rectifying):
 
 
 def test_acceptance_records(session, county, rectifying):
-    transition(session, rectifying, county.ent1, "submit", on=date(2024, 10, 15))
+    at(session, date(2024, 10, 15))
+    proof(session, rectifying, county.ent1)
+    transition(session, rectifying, county.ent1, "submit")
     with pytest.raises(ValidationFailed, match="at least 2"):
         record_acceptance(session, rectifying, county.office, passed=True, inspectors=["甲", "甲"],
-                          decided_date=date(2024, 10, 20))
+                          decided_date=at(session, date(2024, 10, 20)))
     with pytest.raises(ValidationFailed, match="reason"):
         record_acceptance(session, rectifying, county.office, passed=False, inspectors=["甲", "乙"],
-                          decided_date=date(2024, 10, 20))
+                          decided_date=at(session, date(2024, 10, 20)))
     with pytest.raises(Forbidden):
         record_acceptance(session, rectifying, county.nrb, passed=True, inspectors=["甲", "乙"],
-                          decided_date=date(2024, 10, 20))
+                          decided_date=at(session, date(2024, 10, 20)))
     rec = record_acceptance(session, rectifying, county.office, passed=False, inspectors=["检查员甲", "专家乙"],
-                            reasons="植被成活率不足85%", decided_date=date(2024, 10, 20))
+                            reasons="植被成活率不足85%", decided_date=at(session, date(2024, 10, 20)))
     session.commit()
     assert rec.result.value == "returned" and rec.within_window is True
     assert rectifying.state.value == "returned"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.ledger.conftest import at, proof  # noqa: F401
+
 from datetime import date
 
 import pytest
@@ -83,16 +85,18 @@ def test_full_path_recorded(session, county):
     from subsidence.ledger.notices import issue_notice
     from subsidence.ledger.evidence import record_acceptance
 
-    issue_notice(session, p, county.nrb, issued_date=date(2024, 9, 20), workdays=20)
-    transition(session, p, county.ent1, "start", on=date(2024, 9, 23))
-    transition(session, p, county.ent1, "submit", on=date(2024, 10, 15))
+    issue_notice(session, p, county.nrb, issued_date=at(session, date(2024, 9, 20)), workdays=20)
+    transition(session, p, county.ent1, "start", on=at(session, date(2024, 9, 23)))
+    proof(session, p, county.ent1)
+    transition(session, p, county.ent1, "submit", on=at(session, date(2024, 10, 15)))
     assert p.acceptance_due == date(2025, 1, 8)
     record_acceptance(session, p, county.office, passed=False, inspectors=["检查员甲", "检查员乙"],
-                      reasons="裂缝未充填完毕", decided_date=date(2024, 10, 20))
-    transition(session, p, county.ent1, "resume", on=date(2024, 10, 21))
-    transition(session, p, county.ent1, "submit", on=date(2024, 10, 25))
+                      reasons="裂缝未充填完毕", decided_date=at(session, date(2024, 10, 20)))
+    transition(session, p, county.ent1, "resume", on=at(session, date(2024, 10, 21)))
+    proof(session, p, county.ent1, "退回后再次整改.pdf")
+    transition(session, p, county.ent1, "submit", on=at(session, date(2024, 10, 25)))
     record_acceptance(session, p, county.office, passed=True, inspectors=["检查员甲", "检查员丙"],
-                      decided_date=date(2024, 10, 30))
+                      decided_date=at(session, date(2024, 10, 30)))
     session.commit()
     assert p.state == S.ACCEPTED and p.closed_date == date(2024, 10, 30)
     h = history(session, p)
@@ -111,14 +115,17 @@ def test_refused_transition_changes_nothing(session, county):
     session.commit()
     before = session.scalar(select(func.count()).select_from(AuditEvent))
     with pytest.raises(Conflict, match="TZ-2024-0001.*found"):
-        transition(session, p, county.ent1, "submit", on=date(2024, 9, 20))
+        transition(session, p, county.ent1, "submit", on=at(session, date(2024, 9, 20)))
     assert p.submitted_date is None and p.acceptance_due is None and not session.dirty
     with pytest.raises(Forbidden, match="only be done by|may be done only"):
-        transition(session, p, county.ent2, "fix_at_once", on=date(2024, 9, 20))
+        transition(session, p, county.ent2, "fix_at_once", on=at(session, date(2024, 9, 20)))
     with pytest.raises(ValidationFailed, match="needs its document"):
-        transition(session, p, county.office, "issue_notice", on=date(2024, 9, 20))
-    with pytest.raises(ValidationFailed, match="before the problem's found date"):
-        transition(session, p, county.ent1, "fix_at_once", on=date(2024, 9, 1))
+        transition(session, p, county.office, "issue_notice", on=at(session, date(2024, 9, 20)))
+    at(session, date(2024, 9, 20))
+    with pytest.raises(Forbidden, match="only the office may record an earlier date"):
+        transition(session, p, county.ent1, "fix_at_once", on=date(2024, 9, 19))
+    with pytest.raises(ValidationFailed, match="before the previous step"):
+        transition(session, p, county.office, "fix_at_once", on=date(2024, 9, 1), date_reason="补录")
     session.rollback()
     assert session.get(Problem, p.id).state == S.FOUND
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == before
@@ -126,7 +133,7 @@ def test_refused_transition_changes_nothing(session, county):
 
 def test_withdraw_with_reason(session, county):
     p = county.problem(session)
-    transition(session, p, county.office, "withdraw", on=date(2024, 9, 13), reason="重复登记，与TZ-2024-0002为同一问题")
+    transition(session, p, county.office, "withdraw", on=at(session, date(2024, 9, 13)), reason="重复登记，与TZ-2024-0002为同一问题")
     session.commit()
     assert p.state == S.WITHDRAWN and p.closed_date == date(2024, 9, 13)
     assert history(session, p)[0]["reason"].startswith("重复登记")
@@ -136,8 +143,8 @@ def test_fix_at_once_then_accept(session, county):
     from subsidence.ledger.evidence import record_acceptance
 
     p = county.problem(session)
-    transition(session, p, county.ent1, "fix_at_once", on=date(2024, 9, 13))
-    record_acceptance(session, p, county.office, passed=True, inspectors=["A", "B"], decided_date=date(2024, 9, 14))
+    transition(session, p, county.ent1, "fix_at_once", on=at(session, date(2024, 9, 13)))
+    record_acceptance(session, p, county.office, passed=True, inspectors=["A", "B"], decided_date=at(session, date(2024, 9, 14)))
     assert p.state == S.ACCEPTED
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.ledger.conftest import at, proof  # noqa: F401
+
 import io
 import shutil
 import subprocess
@@ -35,25 +37,27 @@ def ledger(session, county):
     """Six problems in various states (dates in autumn 2024)."""
     P = {}
     P["accepted_on_time"] = county.problem(session, title="按期销号")
-    issue_notice(session, P["accepted_on_time"], county.office, issued_date=date(2024, 9, 20),
+    issue_notice(session, P["accepted_on_time"], county.office, issued_date=at(session, date(2024, 9, 20)),
                  deadline=date(2024, 10, 31))
-    transition(session, P["accepted_on_time"], county.ent1, "start", on=date(2024, 9, 23))
-    transition(session, P["accepted_on_time"], county.ent1, "submit", on=date(2024, 10, 20))
+    transition(session, P["accepted_on_time"], county.ent1, "start", on=at(session, date(2024, 9, 23)))
+    proof(session, P["accepted_on_time"], county.ent1)
+    transition(session, P["accepted_on_time"], county.ent1, "submit", on=at(session, date(2024, 10, 20)))
     record_acceptance(session, P["accepted_on_time"], county.office, passed=True, inspectors=["甲", "乙"],
-                      decided_date=date(2024, 10, 25))
+                      decided_date=at(session, date(2024, 10, 25)))
     P["overdue"] = county.problem(session, title="逾期未整改")
-    issue_notice(session, P["overdue"], county.office, issued_date=date(2024, 9, 20), deadline=date(2024, 10, 15))
+    issue_notice(session, P["overdue"], county.office, issued_date=at(session, date(2024, 9, 20)), deadline=date(2024, 10, 15))
     P["found"] = county.problem(session, category=ProblemCategory.GROUNDWATER, title="地下水位下降", mine=county.mine2)
     P["withdrawn"] = county.problem(session, title="重复登记")
-    transition(session, P["withdrawn"], county.office, "withdraw", on=date(2024, 9, 13), reason="重复")
+    transition(session, P["withdrawn"], county.office, "withdraw", on=at(session, date(2024, 9, 13)), reason="重复")
     P["fixed"] = county.problem(session, category=ProblemCategory.MINE_HAZARDS, title="立行立改")
-    transition(session, P["fixed"], county.ent1, "fix_at_once", on=date(2024, 9, 14))
+    transition(session, P["fixed"], county.ent1, "fix_at_once", on=at(session, date(2024, 9, 14)))
     P["late"] = county.problem(session, title="超期销号")
-    issue_notice(session, P["late"], county.office, issued_date=date(2024, 9, 20), deadline=date(2024, 10, 10))
-    transition(session, P["late"], county.ent1, "start", on=date(2024, 9, 23))
-    transition(session, P["late"], county.ent1, "submit", on=date(2024, 10, 28))
+    issue_notice(session, P["late"], county.office, issued_date=at(session, date(2024, 9, 20)), deadline=date(2024, 10, 10))
+    transition(session, P["late"], county.ent1, "start", on=at(session, date(2024, 9, 23)))
+    proof(session, P["late"], county.ent1)
+    transition(session, P["late"], county.ent1, "submit", on=at(session, date(2024, 10, 28)))
     record_acceptance(session, P["late"], county.office, passed=True, inspectors=["甲", "乙"],
-                      decided_date=date(2024, 11, 5))
+                      decided_date=at(session, date(2024, 11, 5)))
     session.commit()
     return P
 
@@ -103,9 +107,10 @@ def test_deadline_watch_acceptance_window(session, county, ledger):
     from subsidence.ledger.progress import deadline_watch
 
     p = county.problem(session, title="待验收超时")
-    issue_notice(session, p, county.office, issued_date=date(2024, 9, 20), deadline=date(2024, 12, 31))
-    transition(session, p, county.ent1, "start", on=date(2024, 9, 23))
-    transition(session, p, county.ent1, "submit", on=date(2024, 9, 27))
+    issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 20)), deadline=date(2024, 12, 31))
+    transition(session, p, county.ent1, "start", on=at(session, date(2024, 9, 23)))
+    proof(session, p, county.ent1)
+    transition(session, p, county.ent1, "submit", on=at(session, date(2024, 9, 27)))
     assert p.acceptance_due == date(2024, 12, 25)  # 60 working days: Sep 29, 30, Oct 8-12 (Sat), ...
     assert deadline_watch(session, date(2024, 12, 25))["acceptance_overdue"] == []
     w = deadline_watch(session, date(2024, 12, 26))

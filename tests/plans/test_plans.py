@@ -148,9 +148,20 @@ def test_gap_opens_one_problem_and_a_gate_reason(session, mine):
     assert len(opened) == 1 and open_shortfall_problems(session, 2024, date(2025, 5, 1)) == []
     problem = session.scalar(select(Problem).where(Problem.code == opened[0]))
     assert problem.category == ProblemCategory.SUBSIDENCE_CRACKS and problem.mine_id == mine.id
+    # the shortfall is a warning until a rectification notice sets its deadline, a refusal once that passed
+    # (issue 13: the gate refuses only what is overdue)
     decision = evaluate_gate(session, mine, "extension", today=date(2025, 4, 2))
-    assert not decision.allowed
-    assert "annual_plan_shortfall" in {r.rule for r in decision.reasons}
+    assert "annual_plan_shortfall" in {r.rule for r in decision.warnings} and decision.reasons == []
+    from subsidence.access.policy import Actor
+    from subsidence.ledger.notices import issue_notice
+    from subsidence.vocabulary import Role
+
+    session.info["server_today"] = date(2025, 4, 2)
+    issue_notice(session, problem, Actor("office", Role.OFFICE), issued_date=date(2025, 4, 2),
+                 deadline=date(2025, 6, 30))
+    late = evaluate_gate(session, mine, "extension", today=date(2025, 7, 1))
+    (r,) = [r for r in late.reasons if r.rule == "annual_plan_shortfall"]
+    assert r.deadline == date(2025, 6, 30) and r.deadline_set_by.kind == "notice" and r.problem == problem.code
     by_town = plan_gap(session, 2024, by="town")
     assert sum(r.planned_ha for r in by_town) == 4
 
@@ -158,10 +169,24 @@ def test_gap_opens_one_problem_and_a_gate_reason(session, mine):
 def test_mine_without_plan_gets_a_gate_reason(session, mine):
     other = session.scalar(select(Mine).where(Mine.licence_no == "C-PLAN-2"))
     decision = evaluate_gate(session, other, "new_licence", today=date(2025, 3, 1))
-    assert "missing_plan" in {r.rule for r in decision.reasons}
+    # no plan entered: the gate cannot judge the mine ("enter the plan"), distinct from refused and allowed
+    assert "missing_plan" in {r.rule for r in decision.not_evaluated} and decision.outcome == "not_evaluable"
     _plan(session, mine)
     ok = evaluate_gate(session, mine, "new_licence", today=date(2025, 3, 1))
-    assert "missing_plan" not in {r.rule for r in ok.reasons}
+    assert "missing_plan" not in {r.rule for r in ok.reasons + ok.not_evaluated}
+
+
+def test_unverified_parcels_count_as_pending_not_zero(session, mine):
+    _plan(session, mine)
+    set_annual_plan(session, mine, 2024, target_treat_ha=2, target_reclaim_ha=2)
+    report_treated(session, mine, 2024, [ParcelInput("U1", "grassland", sq(200, 200, 200))],
+                   reported_date=date(2024, 12, 1))  # 4 ha reported, not yet verified
+    (row,) = plan_gap(session, 2024)
+    assert row.achieved_ha == 0 and row.reported_ha == pytest.approx(4.0)
+    d = evaluate_gate(session, mine, "extension", today=date(2025, 4, 2), only=["annual_plan"])
+    (w,) = d.warnings
+    assert d.reasons == [] and w.pending == "verification" and w.details["pending_ha"] == pytest.approx(4.0)
+    assert "待核查" in w.message
 
 
 def test_reimport_is_idempotent(session, mine):

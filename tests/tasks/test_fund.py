@@ -13,7 +13,6 @@ from subsidence.tasks.models import FundEntry
 from subsidence.vocabulary import FundEntryKind
 from subsidence.tasks import fund
 from subsidence.errors import Conflict, ValidationFailed
-from subsidence.gate.service import RULE_MODULES
 from subsidence.ledger.problems import open_problem
 
 
@@ -117,7 +116,9 @@ def test_spending_linked_to_problem_and_reversal(session, county):
 
 
 def test_under_accrued_opens_problem_once_and_gates(session, county, gate_rules_hit):
-    assert "subsidence.tasks.fund" in RULE_MODULES
+    from subsidence.gate.rules import RULES
+
+    assert "fund" in dict(RULES)
     mine = county.mines[0]
     fund.open_account(session, mine, land_type="grassland")
     fund.compute_obligation(session, mine, 2025, MT)
@@ -132,10 +133,26 @@ def test_under_accrued_opens_problem_once_and_gates(session, county, gate_rules_
     assert [c for _, c in created] == [True] and [c for _, c in again] == [False]
     probs = session.scalars(select(Problem).where(Problem.category == ProblemCategory.FUNDS)).all()
     assert len(probs) == 1 and probs[0].mine_id == mine.id
-    assert "fund_under_accrued" in gate_rules_hit(session, mine, today)
-    # topping up removes the gate reason
+    # no rectification deadline yet: a warning, not a refusal (issue 13: the gate refuses only what is overdue)
+    assert "fund_under_accrued" in gate_rules_hit(session, mine, today, "warning")
+    assert "fund_under_accrued" not in gate_rules_hit(session, mine, today)
+    _notice(session, probs[0], date(2026, 1, 12), date(2026, 2, 27))
+    assert "fund_under_accrued" in gate_rules_hit(session, mine, date(2026, 2, 27), "warning")
+    assert "fund_under_accrued" in gate_rules_hit(session, mine, date(2026, 3, 2))  # the notice's deadline passed
+    # topping up removes the finding
     fund.add_entry(session, mine, "deposit", 1_600_000_000, date(2026, 1, 11), year=2025)
-    assert "fund_under_accrued" not in gate_rules_hit(session, mine, date(2026, 1, 12))
+    assert "fund_under_accrued" not in gate_rules_hit(session, mine, date(2026, 3, 2))
+
+
+def _notice(session, problem, issued, deadline):
+    """Issue the rectification notice that makes a finding enforceable (the office, server date ``issued``)."""
+    from subsidence.access.policy import Actor
+    from subsidence.ledger.notices import issue_notice
+    from subsidence.vocabulary import Role
+
+    session.info["server_today"] = issued
+    return issue_notice(session, problem, Actor("office", Role.OFFICE), issued_date=issued, deadline=deadline,
+                        recipient=problem.mine.name_zh)
 
 
 def test_unused_fund_against_open_problems(session, county, gate_rules_hit):
@@ -147,7 +164,7 @@ def test_unused_fund_against_open_problems(session, county, gate_rules_hit):
     today = date(2025, 9, 1)
     kinds = [f.kind for f in fund.fund_findings(session, mine, today)]
     assert kinds == ["unused"]
-    assert "fund_unused" in gate_rules_hit(session, mine, today)
+    assert "fund_unused" in gate_rules_hit(session, mine, today, "warning")
     fund.sync_fund_problems(session, today)
     fund.sync_fund_problems(session, today)
     assert session.scalar(select(func.count(Problem.id)).where(Problem.origin_key.like("fund-unused:%"))) == 1

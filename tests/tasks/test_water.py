@@ -60,7 +60,7 @@ def test_declining_without_plan_problem_once_and_gate(session, county, gate_rule
     today = date(2026, 1, 10)
     kinds = [f.kind for f in water.water_findings(session, mine, today)]
     assert kinds == ["declining_no_plan"]
-    assert "water_plan_missing" in gate_rules_hit(session, mine, today)
+    assert "water_plan_missing" in gate_rules_hit(session, mine, today, "warning")  # no notified deadline yet
     water.sync_water_problems(session, today)
     water.sync_water_problems(session, today)
     probs = session.scalars(select(Problem).where(Problem.category == ProblemCategory.GROUNDWATER)).all()
@@ -75,7 +75,7 @@ def test_declining_without_plan_problem_once_and_gate(session, county, gate_rule
     with pytest.raises(ValidationFailed, match="document number"):
         water.review_plan(session, plan.code, approve=True, reviewed=date(2026, 2, 20))
     water.review_plan(session, plan.code, approve=True, reviewed=date(2026, 2, 20), approval_no="伊农水发〔2026〕12号")
-    assert "water_plan_missing" not in gate_rules_hit(session, mine, date(2026, 3, 1))
+    assert "water_plan_missing" not in gate_rules_hit(session, mine, date(2026, 3, 1), "warning")
     status = water.water_status(session, mine, date(2026, 3, 1))
     assert status["plan"]["state"] == "approved" and status["plan"]["wells"] == [w0.code, w1.code]
 
@@ -84,6 +84,7 @@ def test_required_plan_overdue_is_gate_reason(session, county, gate_rules_hit):
     mine = county.mines[1]
     water.require_plan(session, mine, reason="位于保水开采重点区", due=date(2026, 3, 31))
     assert "water_plan_overdue" not in gate_rules_hit(session, mine, date(2026, 3, 31))
+    assert "water_plan_overdue" in gate_rules_hit(session, mine, date(2026, 3, 31), "warning")  # due, not yet late
     assert "water_plan_overdue" in gate_rules_hit(session, mine, date(2026, 4, 1))
 
 

@@ -149,25 +149,31 @@ def problem_show(
     typer.echo(f"  next ({as_}): {', '.join(out['allowed_transitions']) or '-'}")
 
 
+DATE_HELP = "Business date: default the server's date; only the office may give an earlier one (with --date-reason)."
+DATE_REASON_HELP = "Why an earlier date is recorded (office only; kept in the history)."
+
+
 def _move(code: str, name: str, on: Optional[str], reason: Optional[str], as_: str, actor: str,
-          json_out: bool) -> None:
+          json_out: bool, date_reason: Optional[str] = None) -> None:
     from subsidence.ledger import lifecycle as lc
 
     with _session(reason) as s:
         p = lc.find_problem(s, code)
-        lc.transition(s, p, resolve_actor(s, as_, actor), name, on=_date(on, "--on"), reason=reason)
+        lc.transition(s, p, resolve_actor(s, as_, actor), name, on=_date(on, "--on"), reason=reason,
+                      date_reason=date_reason)
         out = lc.problem_summary(p)
     emit_json(out) if json_out else typer.echo(f"{out['code']}: {out['state_zh']} ({out['state']})")
 
 
 def _simple(name: str, doc: str, default_as: str = "office"):
     def cmd(code: str = typer.Argument(..., help="Ledger number or id."),
-            on: Optional[str] = typer.Option(None, "--on", help="Business date (default today)."),
+            on: Optional[str] = typer.Option(None, "--on", help=DATE_HELP),
+            date_reason: Optional[str] = typer.Option(None, "--date-reason", help=DATE_REASON_HELP),
             reason: Optional[str] = typer.Option(None, "--reason", help="Reason / note for the record."),
             as_: str = typer.Option(default_as, "--as", help=AS_HELP),
             actor: str = typer.Option("cli", "--actor"),
             json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
-        _move(code, name, on, reason, as_, actor, json_out)
+        _move(code, name, on, reason, as_, actor, json_out, date_reason)
 
     cmd.__doc__ = doc
     return cmd
@@ -184,14 +190,15 @@ problem_app.command("withdraw")(_simple("withdraw", "Withdraw the problem (撤�
 def problem_transition(
     code: str = typer.Argument(..., help="Ledger number or id."),
     name: str = typer.Argument(..., help="Transition name (see `subsidence problem transitions`)."),
-    on: Optional[str] = typer.Option(None, "--on"),
+    on: Optional[str] = typer.Option(None, "--on", help=DATE_HELP),
+    date_reason: Optional[str] = typer.Option(None, "--date-reason", help=DATE_REASON_HELP),
     reason: Optional[str] = typer.Option(None, "--reason"),
     as_: str = typer.Option("office", "--as", help=AS_HELP),
     actor: str = typer.Option("cli", "--actor"),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Perform any transition of the lifecycle table by name."""
-    _move(code, name, on, reason, as_, actor, json_out)
+    _move(code, name, on, reason, as_, actor, json_out, date_reason)
 
 
 @problem_app.command("transitions")
@@ -208,14 +215,15 @@ def problem_transitions(json_out: bool = typer.Option(False, "--json", help=JSON
                    f"{'  (reason required)' if r['reason_required'] else ''}")
 
 
-def _acceptance(code, passed, inspectors, reason, on, as_, actor, json_out) -> None:
+def _acceptance(code, passed, inspectors, reason, on, as_, actor, json_out, flag_note=None, date_reason=None) -> None:
     from subsidence.ledger import lifecycle as lc
     from subsidence.ledger.evidence import record_acceptance
 
     with _session(reason) as s:
         p = lc.find_problem(s, code)
         rec = record_acceptance(s, p, resolve_actor(s, as_, actor), passed=passed, inspectors=inspectors,
-                                reasons=reason, decided_date=_date(on, "--on"))
+                                reasons=reason, decided_date=_date(on, "--on"), flag_note=flag_note,
+                                date_reason=date_reason)
         out = {**lc.problem_summary(p), "acceptance": {"id": rec.id, "result": rec.result.value,
                                                        "inspectors": rec.inspectors, "reasons": rec.reasons,
                                                        "within_window": rec.within_window}}
@@ -227,13 +235,15 @@ def problem_accept(
     code: str = typer.Argument(...),
     inspector: list[str] = typer.Option([], "--inspector", help="Inspector present (role/number; repeat, >= 2)."),
     reason: Optional[str] = typer.Option(None, "--reason", help="Note on the acceptance."),
-    on: Optional[str] = typer.Option(None, "--on"),
+    flag_note: Optional[str] = typer.Option(None, "--flag-note", help="Inspector's note on flagged photo evidence."),
+    on: Optional[str] = typer.Option(None, "--on", help=DATE_HELP),
+    date_reason: Optional[str] = typer.Option(None, "--date-reason", help=DATE_REASON_HELP),
     as_: str = typer.Option("office", "--as", help=AS_HELP),
     actor: str = typer.Option("cli", "--actor"),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Accept the rectification (验收通过，销号)."""
-    _acceptance(code, True, inspector, reason, on, as_, actor, json_out)
+    _acceptance(code, True, inspector, reason, on, as_, actor, json_out, flag_note, date_reason)
 
 
 @problem_app.command("return")
@@ -241,13 +251,14 @@ def problem_return(
     code: str = typer.Argument(...),
     reason: str = typer.Option(..., "--reason", help="Why it is not accepted (required)."),
     inspector: list[str] = typer.Option([], "--inspector", help="Inspector present (repeat, >= 2)."),
-    on: Optional[str] = typer.Option(None, "--on"),
+    on: Optional[str] = typer.Option(None, "--on", help=DATE_HELP),
+    date_reason: Optional[str] = typer.Option(None, "--date-reason", help=DATE_REASON_HELP),
     as_: str = typer.Option("office", "--as", help=AS_HELP),
     actor: str = typer.Option("cli", "--actor"),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Return the rectification as not accepted (验收退回)."""
-    _acceptance(code, False, inspector, reason, on, as_, actor, json_out)
+    _acceptance(code, False, inspector, reason, on, as_, actor, json_out, None, date_reason)
 
 
 @problem_app.command("evidence")
@@ -279,8 +290,80 @@ def problem_evidence(
         e = attach_evidence(s, p, resolve_actor(s, as_, actor), data=file.read_bytes(), filename=file.name,
                             claimed_type=claimed_type, taken_at=when, lon=lon, lat=lat, note=note)
         out = {"id": e.id, "problem": p.code, "sha256": e.sha256, "media_type": e.media_type,
-               "size_bytes": e.size_bytes, "storage_path": e.storage_path}
-    emit_json(out) if json_out else typer.echo(f"evidence #{out['id']} {out['media_type']} sha256={out['sha256']}")
+               "size_bytes": e.size_bytes, "storage_path": e.storage_path, "exif": e.exif, "flags": e.flags or []}
+    if json_out:
+        emit_json(out)
+        return
+    typer.echo(f"evidence #{out['id']} {out['media_type']} sha256={out['sha256']}")
+    for f in out["flags"]:
+        typer.echo(f"  ⚠ {f['message']}")
+
+
+@problem_app.command("milestone")
+def problem_milestone(
+    code: str = typer.Argument(..., help="Ledger number or id."),
+    seq: int = typer.Argument(..., help="Milestone number."),
+    evidence: list[int] = typer.Option([], "--evidence", help="Evidence id showing it done (repeat; required)."),
+    on: Optional[str] = typer.Option(None, "--on", help=DATE_HELP),
+    date_reason: Optional[str] = typer.Option(None, "--date-reason", help=DATE_REASON_HELP),
+    as_: str = typer.Option("office", "--as", help=AS_HELP),
+    actor: str = typer.Option("cli", "--actor"),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Complete a milestone (时间节点) with its evidence."""
+    from subsidence.ledger import lifecycle as lc
+    from subsidence.ledger.milestones import complete_milestone
+
+    with _session("完成时间节点") as s:
+        p = lc.find_problem(s, code)
+        m = complete_milestone(s, p, resolve_actor(s, as_, actor), seq, evidence_ids=evidence,
+                               done_date=_date(on, "--on"), date_reason=date_reason)
+        out = {"problem": p.code, "seq": m.seq, "description": m.description, "due_date": m.due_date.isoformat(),
+               "done_date": m.done_date.isoformat(), "evidence": m.evidence_ids}
+    emit_json(out) if json_out else typer.echo(f"{out['problem']} milestone {seq} done {out['done_date']}")
+
+
+@problem_app.command("extend")
+def problem_extend(
+    code: str = typer.Argument(..., help="Ledger number or id."),
+    until: str = typer.Option(..., "--until", help="Requested new deadline (YYYY-MM-DD)."),
+    reason: str = typer.Option(..., "--reason", help="Why the mine needs more time (required)."),
+    as_: str = typer.Option("office", "--as", help=AS_HELP),
+    actor: str = typer.Option("cli", "--actor"),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Request a deadline extension (申请延期) for the mine (before the deadline expires)."""
+    from subsidence.ledger import lifecycle as lc
+    from subsidence.ledger.extensions import extension_dict, request_extension
+
+    with _session("申请延期") as s:
+        p = lc.find_problem(s, code)
+        out = extension_dict(request_extension(s, p, resolve_actor(s, as_, actor),
+                                               requested_deadline=_date(until, "--until"), reason=reason))
+    emit_json(out) if json_out else typer.echo(f"{code}: extension {out['seq']} requested to {out['requested_deadline']}")
+
+
+@problem_app.command("extension")
+def problem_extension_decide(
+    code: str = typer.Argument(..., help="Ledger number or id."),
+    approve: bool = typer.Option(..., "--approve/--reject", help="Approve or reject the open request."),
+    reason: str = typer.Option(..., "--reason", help="The decision's reason (required)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Granted deadline (default: as requested)."),
+    as_: str = typer.Option("office", "--as", help=AS_HELP),
+    actor: str = typer.Option("cli", "--actor"),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Decide the open extension request (lead unit or office)."""
+    from subsidence.ledger import lifecycle as lc
+    from subsidence.ledger.extensions import decide_extension, extension_dict, find_extension
+
+    with _session("延期审批") as s:
+        p = lc.find_problem(s, code)
+        x = decide_extension(s, find_extension(s, p), resolve_actor(s, as_, actor), approve=approve, reason=reason,
+                             granted_deadline=_date(until, "--until"))
+        out = extension_dict(x)
+    emit_json(out) if json_out else typer.echo(f"{code}: extension {out['seq']} {out['state']}"
+                                               f"{' to ' + out['granted_deadline'] if out['granted_deadline'] else ''}")
 
 
 # ---------------------------------------------------------------------------------------------- notice
@@ -356,7 +439,8 @@ def notice_render(
 @notice_app.command("deliver")
 def notice_deliver(
     notice: str = typer.Argument(..., help="Notice number, id, or problem code."),
-    on: str = typer.Option(..., "--date", help="Delivery date."),
+    on: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+    date_reason: Optional[str] = typer.Option(None, "--date-reason", help=DATE_REASON_HELP),
     method: str = typer.Option("in_person", "--method", help="in_person|post|electronic|left_at_premises|..."),
     receiver: str = typer.Option(..., "--receiver", help="Receiving role (e.g. 矿长), not a personal name."),
     note: Optional[str] = typer.Option(None, "--note"),
@@ -369,10 +453,11 @@ def notice_deliver(
 
     with _session("送达") as s:
         n = nt.find_notice(s, notice)
-        nt.record_delivery(s, n, resolve_actor(s, as_, actor), delivered_date=_date(on, "--date"), method=method,
-                           receiving_role=receiver, note=note)
+        d = nt.record_delivery(s, n, resolve_actor(s, as_, actor), delivered_date=_date(on, "--date"), method=method,
+                               receiving_role=receiver, note=note, date_reason=date_reason)
         out = nt.notice_summary(n)
-    emit_json(out) if json_out else typer.echo(f"{out['code']}: delivered {on} ({method}) to {receiver}")
+        when = d.delivered_date.isoformat()
+    emit_json(out) if json_out else typer.echo(f"{out['code']}: delivered {when} ({method}) to {receiver}")
 
 
 @notice_app.command("list")
@@ -417,10 +502,33 @@ def gate_cmd(
     if json_out:
         emit_json(out)
         return
-    verdict = "允许受理 / ALLOWED" if out["allowed"] else "不予受理 / REFUSED"
-    typer.echo(f"{out['mine']} {out['mine_name']} — {out['application_label']} on {out['today']}: {verdict}")
+    verdict = {"allowed": "允许受理 / ALLOWED", "refused": "不予受理 / REFUSED",
+               "not_evaluable": "无法判定 / CANNOT BE EVALUATED"}[out["outcome"]]
+    typer.echo(f"{out['mine']} {out['mine_name']} — {out['application_label']} on {out['today']}: {verdict}"
+               f"  (query {out['query_id']})")
     for r in out["reasons"]:
-        typer.echo(f"  - [{r['rule']}] {r['message']}\n      依据: {r['legal_basis']}")
+        typer.echo(f"  ✗ [{r['rule']}] {r['message']}\n      依据: {r['legal_basis']}\n      解除: {r['remedy']}")
+    for r in out["not_evaluable"]:
+        typer.echo(f"  ? [{r['rule']}] {r['message']}")
+    for r in out["warnings"]:
+        typer.echo(f"  ! [{r['rule']}] {r['message']}")
+
+
+def gate_refuse_cmd(
+    query_id: int = typer.Argument(..., help="Gate query id (printed by `subsidence gate`)."),
+    authority: Optional[str] = typer.Option(None, "--authority", help="Issuing unit code (default NRB)."),
+    as_: str = typer.Option("office", "--as", help=AS_HELP),
+    actor: str = typer.Option("cli", "--actor"),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Issue the numbered 不予受理告知书 of a refused gate query (once)."""
+    from subsidence.gate.service import issue_refusal_notice
+
+    with _session("不予受理告知书") as s:
+        n = issue_refusal_notice(s, query_id, resolve_actor(s, as_, actor), authority=authority)
+        out = dict(n.snapshot)
+    emit_json(out) if json_out else typer.echo(f"{out['code']}  {out['mine']}  {out['application_label']}  "
+                                               f"{len(out['reasons'])} reason(s)")
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -540,16 +648,15 @@ def calendar_watch(
     escalate: bool = typer.Option(False, "--escalate", help="Record escalations (督办) of overdue problems."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Overdue and due-soon problems; with --escalate, escalate overdue ones (once per level)."""
-    from subsidence.ledger.lifecycle import today_local
-    from subsidence.ledger.progress import deadline_watch, escalate_overdue
+    """Overdue and due-soon problems, overdue milestones, acceptance past the office's window; with --escalate,
+    issue the 督办通知 of each missed date (once per problem, subject and level) and queue its notification."""
+    from subsidence.gate.watch import run_deadline_watch
+    from subsidence.ledger.lifecycle import server_today
+    from subsidence.ledger.progress import deadline_watch
 
     with _session("逾期督办") as s:
-        day = _date(today, "--today") or today_local()
-        out = deadline_watch(s, day)
-        if escalate:
-            out["escalated"] = [{"problem": e.problem.code, "level": e.level.value,
-                                 "workdays_overdue": e.workdays_overdue} for e in escalate_overdue(s, day)]
+        day = _date(today, "--today") or server_today(s)
+        out = run_deadline_watch(s, day) if escalate else deadline_watch(s, day)
     if json_out:
         emit_json(out)
         return
@@ -560,8 +667,10 @@ def calendar_watch(
         typer.echo(f"  临期 {o['code']}  deadline {o['deadline']}  {o['title']}")
     for a in out["acceptance_overdue"]:
         typer.echo(f"  验收超时 {a['code']}  submitted {a['submitted_date']}, window ended {a['acceptance_due']}")
+    for m in out.get("milestones_overdue", []):
+        typer.echo(f"  节点逾期 {m['problem']} #{m['seq']}  due {m['due_date']}  {m['description']}")
     for e in out.get("escalated", []):
-        typer.echo(f"  督办 {e['problem']} -> {e['level']}")
+        typer.echo(f"  督办 {e['code']} {e['problem']} ({e['kind']}) -> {e['unit'] or e['level']}")
 
 
 def register(app: typer.Typer) -> None:
@@ -570,3 +679,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(report_app, name="report")
     app.add_typer(calendar_app, name="calendar")
     app.command("gate")(gate_cmd)
+    app.command("gate-refuse")(gate_refuse_cmd)

@@ -27,10 +27,10 @@ business date) with :func:`subsidence.db.audit.record_event`, besides the automa
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Iterable, Sequence
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -40,7 +40,13 @@ from subsidence.core.models import AdminArea, Mine, Unit
 from subsidence.db.audit import acting_as, record_event
 from subsidence.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from subsidence.ledger.models import Problem
-from subsidence.vocabulary import CLOSED_STATES, ProblemCategory, ProblemSource, ProblemState, Role
+from subsidence.vocabulary import (
+    CLOSED_STATES,
+    ProblemCategory,
+    ProblemSource,
+    ProblemState,
+    Role,
+)
 
 log = logging.getLogger(__name__)
 
@@ -169,31 +175,101 @@ def apply_transition(session: Session, problem: Problem, actor: Actor, name: str
 
 
 def transition(session: Session, problem: Problem, actor: Actor, name: str, *, on: date | None = None,
-               reason: str | None = None) -> Problem:
+               reason: str | None = None, date_reason: str | None = None) -> Problem:
     """Move ``problem`` by transition ``name`` (see :data:`TRANSITIONS`); nothing changes when refused.
 
-    ``on`` is the business date (default: today in the configured time zone). ``submit`` opens the
-    office's 60-working-day acceptance window (``problem.acceptance_due``).
+    ``on`` is the business date: the server's date (:func:`server_today`) unless the office records an
+    earlier one with ``date_reason`` (:func:`business_date`). ``submit`` needs evidence attached since the
+    notice (or since the last return) and every milestone done, and opens the office's 60-working-day
+    acceptance window (``problem.acceptance_due``).
     """
-    on = on or today_local()
     t = TRANSITIONS.get(name)
     if t is not None and t.via is not None:
         check_transition(problem, actor, name, reason)  # the state/party error first, if any
         cmd = {"notice": "subsidence notice issue / notices.issue_notice",
                "acceptance": "subsidence problem accept|return / evidence.record_acceptance"}[t.via]
         raise ValidationFailed(f"“{t.label_zh}”须随文书办理 / '{name}' needs its document: use {cmd}")
-    if on < problem.found_date:
-        raise ValidationFailed(f"date {on} is before the problem's found date {problem.found_date}")
     check_transition(problem, actor, name, reason)  # before touching anything
-    extra = {}
+    on, correction = business_date(session, problem, actor, on, date_reason, what=t.label_zh)
+    extra: dict = dict(correction)
     if name == "submit":
         from subsidence.ledger.calendar import default_calendar
 
+        _check_submission(session, problem)
         problem.submitted_date = on
         problem.acceptance_due = default_calendar().acceptance_due(on)
-        extra = {"acceptance_due": problem.acceptance_due.isoformat()}
+        extra["acceptance_due"] = problem.acceptance_due.isoformat()
     apply_transition(session, problem, actor, name, on=on, reason=reason, extra=extra)
     return problem
+
+
+def _check_submission(session: Session, problem: Problem) -> None:
+    """A submission for acceptance shows the work: evidence attached since the notice (after a return: since
+    the return) and every milestone completed."""
+    from subsidence.ledger.models import AcceptanceRecord, Evidence, RectificationNotice
+
+    since = session.scalar(select(AcceptanceRecord.created_at).where(AcceptanceRecord.problem_id == problem.id)
+                           .order_by(AcceptanceRecord.id.desc()).limit(1))
+    if since is None:
+        since = session.scalar(select(RectificationNotice.created_at).where(
+            RectificationNotice.problem_id == problem.id).order_by(RectificationNotice.id.desc()).limit(1))
+    q = select(Evidence.id).where(Evidence.problem_id == problem.id)
+    if since is not None:
+        q = q.where(Evidence.created_at >= since)
+    if session.scalar(q.limit(1)) is None:
+        raise ValidationFailed(
+            f"申请验收须附整改佐证材料（通知书下达或上次退回之后上传的照片或文件） / submitting {problem.code} for acceptance needs evidence "
+            "uploaded since the notice (or since the last return): attach photos or documents first")
+    open_ms = [m for m in problem.milestones if m.done_date is None]
+    if open_ms:
+        raise ValidationFailed(
+            f"时间节点未全部完成：{'、'.join(f'{m.seq}.{m.description}' for m in open_ms)} / milestones not completed: "
+            f"{', '.join(str(m.seq) for m in open_ms)} (complete them with their evidence first)")
+
+
+def server_today(session: Session | None = None) -> date:
+    """The server's business date: what counts as "today" for every date the law relies on. A test or the
+    demo may pin it for a session (``session.info["server_today"]``), never a request's input."""
+    if session is not None and session.info.get("server_today") is not None:
+        return session.info["server_today"]
+    return today_local()
+
+
+def last_step_date(session: Session, problem: Problem) -> date:
+    """The business date of the problem's latest recorded step (transition), else its found date."""
+    from subsidence.core.models import AuditEvent
+
+    rows = session.scalars(select(AuditEvent.after).where(
+        AuditEvent.entity == "problem", AuditEvent.entity_id == problem.id, AuditEvent.action == "transition")
+        .order_by(AuditEvent.id.desc()).limit(1)).all()
+    on = (rows[0] or {}).get("on") if rows else None
+    return max(date.fromisoformat(on), problem.found_date) if on else problem.found_date
+
+
+def business_date(session: Session, problem: Problem | None, actor: Actor, on: date | None,
+                  date_reason: str | None, *, what: str = "", previous: date | None = None) -> tuple[date, dict]:
+    """The date to record for a step and, when it is not the server's date, the correction to show.
+
+    Enterprises, lead units and towns get the server's date (:func:`server_today`); only the office may
+    record an earlier date, with a reason, never in the future and never before the previous step
+    (``previous``, default the problem's last step). Returns ``(date, extra)``; ``extra`` goes into the
+    step's history event (``recorded_on`` always; ``date_corrected``/``date_reason`` for an earlier date).
+    """
+    server = server_today(session)
+    if on is None or on == server:
+        return server, {"recorded_on": server.isoformat()}
+    if on > server:
+        raise ValidationFailed(f"日期 {on} 晚于今天 {server} / {what or 'the'} date {on} is in the future (today is {server})")
+    if actor.role != Role.OFFICE:
+        raise Forbidden(f"“{what}”的日期以服务器日期 {server} 为准，只有领导小组办公室可以补录更早的日期 / the date of "
+                        f"this step is the server's date {server}; only the office may record an earlier date")
+    if not (date_reason and date_reason.strip()):
+        raise ValidationFailed(f"补录更早的日期 {on} 须写明理由 / recording the earlier date {on} needs a reason "
+                               "(--date-reason)")
+    prev = previous if previous is not None else (last_step_date(session, problem) if problem is not None else None)
+    if prev is not None and on < prev:
+        raise ValidationFailed(f"日期 {on} 早于上一步的日期 {prev} / {on} is before the previous step ({prev})")
+    return on, {"recorded_on": server.isoformat(), "date_corrected": True, "date_reason": date_reason.strip()}
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -266,7 +342,7 @@ def add_problem(session: Session, actor: Actor, *, category: ProblemCategory | s
     if deadline is not None and deadline < found_date:
         raise ValidationFailed(f"整改期限 {deadline} 早于发现日期 {found_date} / deadline {deadline} is before the "
                                f"found date {found_date}: give a later deadline")
-    if found_date > today_local():
+    if found_date > server_today(session):
         raise ValidationFailed(f"found date {found_date} is in the future")
     with acting_as(session, actor.audit_name, "登记问题 / problem added"):
         problem, created = open_problem(session, category=category, title=title.strip(), source=source,
@@ -312,8 +388,11 @@ WORKING_STATES = frozenset({S.FOUND, S.NOTICE_ISSUED, S.RECTIFYING, S.RETURNED})
 
 
 def is_overdue(problem: Problem, today: date) -> bool:
-    """Overdue: still being worked on (not submitted, not closed) and its deadline has passed."""
-    return problem.deadline is not None and problem.state in WORKING_STATES and today > problem.deadline
+    """Overdue: still being worked on (not submitted, not closed) and its deadline has passed (the rule of
+    :func:`subsidence.ledger.queries.overdue_clause`)."""
+    from subsidence.ledger.queries import is_overdue_on
+
+    return is_overdue_on(problem.state, problem.deadline, today)
 
 
 def history(session: Session, problem: Problem) -> list[dict]:
@@ -326,7 +405,10 @@ def history(session: Session, problem: Problem) -> list[dict]:
                            .order_by(AuditEvent.id)).all()
     return [{"at": r.at.isoformat(), "actor": r.actor, "from": (r.before or {}).get("state"),
              "to": (r.after or {}).get("state"), "transition": (r.after or {}).get("transition"),
-             "on": (r.after or {}).get("on"), "reason": r.reason} for r in rows]
+             "on": (r.after or {}).get("on"), "reason": r.reason,
+             "recorded_on": (r.after or {}).get("recorded_on"),
+             "date_corrected": bool((r.after or {}).get("date_corrected")),
+             "date_reason": (r.after or {}).get("date_reason")} for r in rows]
 
 
 def table_rows() -> list[dict]:

@@ -84,7 +84,7 @@ class Problem(Timestamped, Base):
     town: Mapped[AdminArea | None] = relationship()
     lead_unit: Mapped[Unit | None] = relationship()
     cooperating_units: Mapped[list[Unit]] = relationship(secondary=problem_cooperating_unit)
-    milestones: Mapped[list["Milestone"]] = relationship(
+    milestones: Mapped[list[Milestone]] = relationship(
         back_populates="problem", cascade="all, delete-orphan", order_by="Milestone.seq"
     )
 
@@ -146,7 +146,7 @@ class RectificationNotice(Timestamped, Base):
     problem: Mapped[Problem] = relationship()
     mine: Mapped[Mine | None] = relationship()
     issuer_unit: Mapped[Unit | None] = relationship()
-    deliveries: Mapped[list["NoticeDelivery"]] = relationship(
+    deliveries: Mapped[list[NoticeDelivery]] = relationship(
         back_populates="notice", order_by="NoticeDelivery.id", cascade="all, delete-orphan")
 
 

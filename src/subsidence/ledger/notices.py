@@ -16,9 +16,9 @@ outside the transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -26,16 +26,27 @@ from sqlalchemy.orm import Session
 from subsidence.access.policy import Actor
 from subsidence.db.audit import acting_as
 from subsidence.errors import Conflict, Forbidden, ValidationFailed
-from subsidence.ledger.calendar import MilestoneSpec, WorkCalendar, backward_schedule, default_calendar
+from subsidence.ledger.calendar import (
+    MilestoneSpec,
+    WorkCalendar,
+    backward_schedule,
+    default_calendar,
+)
 from subsidence.ledger.lifecycle import (
     NOTICE_STATES,
     Party,
     apply_transition,
     check_transition,
     parties_of,
-    today_local,
+    server_today,
 )
-from subsidence.ledger.models import Milestone, NoticeCounter, NoticeDelivery, Problem, RectificationNotice
+from subsidence.ledger.models import (
+    Milestone,
+    NoticeCounter,
+    NoticeDelivery,
+    Problem,
+    RectificationNotice,
+)
 from subsidence.vocabulary import DeliveryMethod, ProblemCategory, Role
 
 log = logging.getLogger(__name__)
@@ -191,12 +202,14 @@ def issue_notice(session: Session, problem: Problem, actor: Actor, *, issued_dat
     who is neither the office nor the lead unit, or with inconsistent dates.
     """
     cal = cal or default_calendar()
-    issued_date = issued_date or today_local()
+    issued_date = issued_date or server_today(session)
     if problem.state not in NOTICE_STATES:
         raise Conflict(
             f"问题 {problem.code} 当前状态为“{problem.state.label()}”，不能下达整改通知书 / cannot issue a notice for "
             f"problem {problem.code} in state {problem.state.value} (only when {', '.join(sorted(NOTICE_STATES))})")
     check_transition(problem, actor, "issue_notice")
+    if issued_date > server_today(session):
+        raise ValidationFailed(f"notice date {issued_date} is in the future (today is {server_today(session)})")
     if issued_date < problem.found_date:
         raise ValidationFailed(f"notice date {issued_date} is before the problem's found date {problem.found_date}")
     if (deadline is None) == (workdays is None):
@@ -274,20 +287,31 @@ def notices_of(session: Session, problem: Problem) -> list[RectificationNotice]:
                                 .order_by(RectificationNotice.id)))
 
 
-def record_delivery(session: Session, notice: RectificationNotice, actor: Actor, *, delivered_date: date,
-                    method: DeliveryMethod | str, receiving_role: str, note: str | None = None) -> NoticeDelivery:
-    """Record service of a notice (送达): date, method and the receiving role (office or lead unit records it)."""
+def record_delivery(session: Session, notice: RectificationNotice, actor: Actor, *,
+                    delivered_date: date | None = None, method: DeliveryMethod | str, receiving_role: str,
+                    note: str | None = None, date_reason: str | None = None) -> NoticeDelivery:
+    """Record service of a notice (送达): date, method and the receiving role (office or lead unit records it).
+
+    The receipt date is the server's date; only the office may record an earlier one, with ``date_reason``,
+    not before the notice date (:func:`subsidence.ledger.lifecycle.business_date`); the correction is kept
+    in the delivery's note and in the audit trail.
+    """
+    from subsidence.ledger.lifecycle import business_date
+
     method = method if isinstance(method, DeliveryMethod) else DeliveryMethod.parse(str(method))
     if not (parties_of(notice.problem, actor) & {Party.OFFICE, Party.LEAD_UNIT}) and actor.role != Role.OFFICE:
         raise Forbidden(f"only the office or the lead unit records the delivery of {notice.code}")
-    if delivered_date < notice.issued_date:
+    if delivered_date is not None and delivered_date < notice.issued_date:
         raise ValidationFailed(f"送达日期 {delivered_date} 早于发文日期 {notice.issued_date} / delivery date "
                                f"{delivered_date} is before the notice date {notice.issued_date}")
-    if delivered_date > today_local():
-        raise ValidationFailed(f"delivery date {delivered_date} is in the future")
     if not receiving_role or not receiving_role.strip():
         raise ValidationFailed("name the receiving role (e.g. 矿长 / mine manager) with --receiver")
-    with acting_as(session, actor.audit_name, f"送达 {notice.code}"):
+    delivered_date, correction = business_date(session, None, actor, delivered_date, date_reason, what="送达",
+                                               previous=notice.issued_date)
+    if correction.get("date_corrected"):
+        note = "；".join(x for x in (note, f"补录送达日期（记录于 {correction['recorded_on']}）：{date_reason}") if x)
+    with acting_as(session, actor.audit_name, f"送达 {notice.code}" + (f"（补录日期：{date_reason}）"
+                                                                     if correction.get("date_corrected") else "")):
         delivery = NoticeDelivery(notice=notice, delivered_date=delivered_date, method=method,
                                   receiving_role=receiving_role.strip(), recorded_by=actor.audit_name, note=note)
         session.add(delivery)

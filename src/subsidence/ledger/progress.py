@@ -19,18 +19,23 @@ Counts per group (a problem counts once in each of these, as of the date):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from subsidence.core.models import AdminArea, AuditEvent, Unit
-from subsidence.db.audit import acting_as
-from subsidence.ledger.calendar import DUE_SOON_WORKDAYS, WorkCalendar, default_calendar
+from subsidence.core.models import AdminArea, AuditEvent
+from subsidence.ledger.calendar import WorkCalendar, default_calendar
+from subsidence.ledger.lifecycle import WORKING_STATES
 from subsidence.ledger.models import Escalation, Problem, RectificationNotice
-from subsidence.vocabulary import EscalationLevel, ProblemCategory, ProblemState, UnitKind
+from subsidence.ledger.queries import due_soon_until, is_due_soon_on, is_overdue_on
+from subsidence.vocabulary import (
+    ProblemCategory,
+    ProblemState,
+)
 
 S = ProblemState
 
@@ -51,7 +56,7 @@ class Phase:
                 "end": self.end.isoformat() if self.end else None}
 
 
-#: the plan's time plan (DOMAIN.md §4)
+#: the plan's time plan (docs/domain.md §4)
 PHASES: tuple[Phase, ...] = (
     Phase(1, "前期准备", "preparation", date(2024, 8, 24), date(2024, 9, 9)),
     Phase(2, "排查整治", "investigation and rectification", date(2024, 9, 10), date(2024, 12, 30)),
@@ -78,7 +83,7 @@ class Task:
 
 
 TOWNS = "TOWNS"
-#: the seven key tasks with lead and cooperating units (DOMAIN.md §3)
+#: the seven key tasks with lead and cooperating units (docs/domain.md §3)
 TASKS: tuple[Task, ...] = (
     Task(1, ProblemCategory.SUBSIDENCE_CRACKS, ("NRB",), (TOWNS, "EMB", "EEB"), "边开采、边治理，限期整改"),
     Task(2, ProblemCategory.FUNDS, ("NRB",), ("FIN", "EEB"), "足额使用矿山地质环境治理恢复基金"),
@@ -208,7 +213,7 @@ class Progress:
                 "overdue": [pv(v) for v in self.overdue], "due_soon": [pv(v) for v in self.due_soon]}
 
 
-WORKING = {S.FOUND, S.NOTICE_ISSUED, S.RECTIFYING, S.RETURNED}
+WORKING = WORKING_STATES
 
 
 def _count(c: Counts, p: Problem, state: ProblemState, noticed: bool, as_of: date) -> None:
@@ -227,24 +232,29 @@ def _count(c: Counts, p: Problem, state: ProblemState, noticed: bool, as_of: dat
             c.on_time += 1
         else:
             c.late += 1
-    if state in WORKING and p.deadline is not None and as_of > p.deadline:
+    if is_overdue_on(state, p.deadline, as_of):
         c.overdue += 1
 
 
-def ledger_problems(session: Session, as_of: date | None = None) -> list[Problem]:
-    """Problems found by ``as_of`` (all when None), deterministic order (by code), relations loaded."""
+def ledger_problems(session: Session, as_of: date | None = None, where: Any = None) -> list[Problem]:
+    """Problems found by ``as_of`` (all when None), deterministic order (by code), relations loaded.
+
+    ``where``: an extra clause on the problem table (a caller's scope, :func:`subsidence.access.policy.scope_clause`).
+    """
     q = (select(Problem).options(selectinload(Problem.mine), selectinload(Problem.town),
                                  selectinload(Problem.lead_unit), selectinload(Problem.milestones))
          .order_by(Problem.code))
     if as_of is not None:
         q = q.where(Problem.found_date <= as_of)
+    if where is not None:
+        q = q.where(where)
     return list(session.scalars(q))
 
 
-def compute_progress(session: Session, as_of: date, cal: WorkCalendar | None = None) -> Progress:
-    """Progress of the ledger as of the end of ``as_of``."""
+def compute_progress(session: Session, as_of: date, cal: WorkCalendar | None = None, where: Any = None) -> Progress:
+    """Progress of the ledger as of the end of ``as_of`` (only the problems matching ``where`` when given)."""
     cal = cal or default_calendar()
-    problems = ledger_problems(session, as_of)
+    problems = ledger_problems(session, as_of, where)
     states = states_as_of(session, problems, as_of)
     noticed = noticed_ids(session, as_of)
     total = Counts()
@@ -253,6 +263,7 @@ def compute_progress(session: Session, as_of: date, cal: WorkCalendar | None = N
     by_dept: dict[str, ProgressRow] = {}
     overdue: list[ProblemView] = []
     due_soon: list[ProblemView] = []
+    soon_until = due_soon_until(as_of, cal)
     for p in problems:
         state = states[p.id]
         if state == S.WITHDRAWN:
@@ -269,15 +280,15 @@ def compute_progress(session: Session, as_of: date, cal: WorkCalendar | None = N
                                                       (p.lead_unit.name_en or p.lead_unit.code) if p.lead_unit
                                                       else "(none)"))
         _count(dept_row.counts, p, state, n, as_of)
-        if state in WORKING and p.deadline is not None:
+        if is_overdue_on(state, p.deadline, as_of) or is_due_soon_on(state, p.deadline, as_of, soon_until):
             view = ProblemView(p.code, p.category.value, p.title, p.mine.name_zh if p.mine else "",
                                p.town.name_zh if p.town else "", p.lead_unit.name_zh if p.lead_unit else "",
                                state, p.found_date, p.deadline)
-            if as_of > p.deadline:
+            if is_overdue_on(state, p.deadline, as_of):
                 view.workdays_overdue = cal.workdays_between(p.deadline, as_of)
                 view.days_overdue = (as_of - p.deadline).days
                 overdue.append(view)
-            elif cal.workdays_between(as_of, p.deadline) <= DUE_SOON_WORKDAYS:
+            else:
                 due_soon.append(view)
     overdue.sort(key=lambda v: (-v.days_overdue, v.code))
     due_soon.sort(key=lambda v: (v.deadline, v.code))
@@ -285,10 +296,13 @@ def compute_progress(session: Session, as_of: date, cal: WorkCalendar | None = N
                     sorted(by_dept.values(), key=lambda r: r.key), overdue, due_soon, phase_on(as_of))
 
 
-def changes_between(session: Session, start: date, end: date) -> list[dict]:
-    """Transitions with a business date in ``[start, end]`` (the period's changes, from the audit trail)."""
+def changes_between(session: Session, start: date, end: date, problem_ids: set[int] | None = None) -> list[dict]:
+    """Transitions with a business date in ``[start, end]`` (the period's changes, from the audit trail);
+    only those of ``problem_ids`` when given."""
     rows = session.scalars(select(AuditEvent).where(AuditEvent.entity == "problem",
                                                     AuditEvent.action == "transition").order_by(AuditEvent.id)).all()
+    if problem_ids is not None:
+        rows = [r for r in rows if r.entity_id in problem_ids]
     out = []
     for r in rows:
         on = (r.after or {}).get("on")
@@ -303,45 +317,30 @@ def changes_between(session: Session, start: date, end: date) -> list[dict]:
 
 # ------------------------------------------------------------------------------------------ escalation
 
-#: working days past the deadline after which an overdue problem goes to the lead unit / the office
-ESCALATE_LEAD_AFTER = 1
-ESCALATE_OFFICE_AFTER = 10
+#: kept for callers of the old name; escalation lives in :mod:`subsidence.ledger.escalation`
+from subsidence.ledger.escalation import ESCALATE_LEAD_AFTER, ESCALATE_OFFICE_AFTER  # noqa: F401
 
 
 def escalate_overdue(session: Session, today: date, *, actor_name: str = "system:deadline-watch",
                      cal: WorkCalendar | None = None) -> list[Escalation]:
-    """Escalate overdue problems (督办): to the lead unit after ``ESCALATE_LEAD_AFTER`` working days past the
-    deadline, to the office after ``ESCALATE_OFFICE_AFTER``. Once per problem per level (idempotent: run it
-    every day). Returns the escalations created now."""
-    cal = cal or default_calendar()
-    office = session.scalar(select(Unit).where(Unit.kind == UnitKind.OFFICE).order_by(Unit.code).limit(1))
-    existing = {(e.problem_id, e.level) for e in session.scalars(select(Escalation))}
-    created = []
-    problems = session.scalars(select(Problem).where(Problem.state.in_(sorted(WORKING)),
-                                                     Problem.deadline.is_not(None), Problem.deadline < today)
-                               .order_by(Problem.code)).all()
-    with acting_as(session, actor_name, "逾期督办 / overdue escalation"):
-        for p in problems:
-            late = cal.workdays_between(p.deadline, today)
-            for level, after, unit in ((EscalationLevel.LEAD_UNIT, ESCALATE_LEAD_AFTER, p.lead_unit),
-                                       (EscalationLevel.OFFICE, ESCALATE_OFFICE_AFTER, office)):
-                if late >= after and (p.id, level) not in existing:
-                    esc = Escalation(problem_id=p.id, level=level, unit_id=unit.id if unit else None,
-                                     escalated_date=today, deadline=p.deadline, workdays_overdue=late)
-                    session.add(esc)
-                    created.append(esc)
-                    existing.add((p.id, level))
-        session.flush()
-    return created
+    """The escalations due on ``today`` (:func:`subsidence.ledger.escalation.escalate_due`) without the
+    outbox; the deadline watch (:func:`subsidence.gate.watch.run_deadline_watch`) also notifies."""
+    from subsidence.ledger.escalation import escalate_due
+
+    return escalate_due(session, today, actor_name=actor_name, cal=cal)
 
 
 def deadline_watch(session: Session, today: date, cal: WorkCalendar | None = None) -> dict:
     """On ``today``: overdue and due-soon problems, and submissions the office has not decided within the
     60-working-day acceptance window (``acceptance_overdue``: the office's own deadline)."""
     prog = compute_progress(session, today, cal).as_dict()
+    from subsidence.ledger.milestones import overdue_milestones
+
     waiting = session.scalars(select(Problem).where(Problem.state == S.SUBMITTED, Problem.acceptance_due.is_not(None),
                                                     Problem.acceptance_due < today).order_by(Problem.code)).all()
     return {"today": today.isoformat(), "overdue": prog["overdue"], "due_soon": prog["due_soon"],
+            "milestones_overdue": [{"problem": m.problem.code, "seq": m.seq, "description": m.description,
+                                    "due_date": m.due_date.isoformat()} for m in overdue_milestones(session, today)],
             "acceptance_overdue": [{"code": p.code, "title": p.title, "submitted_date": p.submitted_date.isoformat()
                                     if p.submitted_date else None, "acceptance_due": p.acceptance_due.isoformat()}
                                    for p in waiting]}

@@ -7,9 +7,10 @@ Routes, web pages and exports call these; they never write. Scope comes from :mo
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from subsidence.access import policy as authz
@@ -21,11 +22,69 @@ from subsidence.ledger.lifecycle import WORKING_STATES
 from subsidence.ledger.models import Evidence, Problem
 from subsidence.vocabulary import ProblemCategory, ProblemSource, ProblemState
 
+# ---------------------------------------------------------------- the one overdue / due-soon definition
+#
+# Overdue: still owed by the responsible party (WORKING_STATES: found, notice issued, rectifying, returned)
+# and the deadline (as extended) is before today; the deadline day itself is not overdue. A submission
+# waiting for acceptance is not overdue (the office's own window is ``acceptance_overdue``).
+# Due soon: working, not overdue, deadline within DUE_SOON_WORKDAYS working days (working-day calendar).
+# The summary, the dashboard, the progress report, ``calendar watch`` and the API all use these.
+
+
+def overdue_clause(today: date, table: Any = None) -> Any:
+    """SQL condition (on the problem table, or ``table``'s columns): overdue on ``today``."""
+    c = (table if table is not None else Problem.__table__).c
+    return and_(c.state.in_(sorted(WORKING_STATES, key=lambda s: s.value)), c.deadline < today)
+
+
+def due_soon_until(today: date, cal: Any = None) -> date:
+    """The last deadline that is "due soon" on ``today``: ``DUE_SOON_WORKDAYS`` working days ahead."""
+    from subsidence.ledger.calendar import DUE_SOON_WORKDAYS, default_calendar
+
+    return (cal or default_calendar()).add_workdays(today, DUE_SOON_WORKDAYS)
+
+
+@lru_cache(maxsize=16)
+def _until(today: date) -> date:
+    """:func:`due_soon_until` on the default calendar, once per day (list rows call it per row)."""
+    return due_soon_until(today)
+
+
+def due_soon_clause(today: date, cal: Any = None, table: Any = None) -> Any:
+    """SQL condition: working and the deadline falls in ``[today, due_soon_until(today)]``."""
+    c = (table if table is not None else Problem.__table__).c
+    return and_(c.state.in_(sorted(WORKING_STATES, key=lambda s: s.value)), c.deadline >= today,
+                c.deadline <= due_soon_until(today, cal))
+
+
+def is_overdue_on(state: ProblemState, deadline: date | None, today: date) -> bool:
+    """The same rule as :func:`overdue_clause` for one problem's (state, deadline)."""
+    return deadline is not None and state in WORKING_STATES and deadline < today
+
+
+def is_due_soon_on(state: ProblemState, deadline: date | None, today: date, until: date) -> bool:
+    """The same rule as :func:`due_soon_clause`; ``until`` is :func:`due_soon_until` of ``today``."""
+    return deadline is not None and state in WORKING_STATES and today <= deadline <= until
+
+
+def deadline_counts(session: Session, today: date, where: Any = None, cal: Any = None) -> dict[str, int]:
+    """``{"overdue", "due_soon", "acceptance_overdue"}`` problem counts on ``today`` (optionally within
+    ``where``, e.g. an actor's scope). Withdrawn/accepted problems never count; neither do problems found
+    after ``today``."""
+    p = Problem.__table__
+    n = lambda cond: func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+    acc = and_(p.c.state == ProblemState.SUBMITTED, p.c.acceptance_due < today)
+    stmt = select(n(overdue_clause(today)), n(due_soon_clause(today, cal)), n(acc)).where(p.c.found_date <= today)
+    if where is not None:
+        stmt = stmt.where(where)
+    od, ds, ao = session.execute(stmt).one()
+    return {"overdue": int(od), "due_soon": int(ds), "acceptance_overdue": int(ao)}
+
 
 def problem_filters(actor: authz.Actor, *, today: date, state: list[str] | None = None, category: str | None = None,
                     mine_id: int | None = None, town_id: int | None = None, lead_unit_id: int | None = None,
                     overdue: bool | None = None, due_within_days: int | None = None,
-                    q: str | None = None) -> list[Any]:
+                    q: str | None = None, due_soon: bool | None = None) -> list[Any]:
     """WHERE clauses on the problem table alone: the actor's scope plus the user's filters."""
     p = Problem.__table__
     where: list[Any] = [authz.scope_clause(actor, "problem")]
@@ -47,14 +106,20 @@ def problem_filters(actor: authz.Actor, *, today: date, state: list[str] | None 
         where.append(p.c.lead_unit_id == lead_unit_id)
     working = sorted(WORKING_STATES, key=lambda s: s.value)
     if overdue is True:
-        where += [p.c.state.in_(working), p.c.deadline < today]
+        where.append(overdue_clause(today))
     elif overdue is False:
-        where.append(~and_(p.c.state.in_(working), p.c.deadline < today))
+        where.append(~overdue_clause(today))
+    if due_soon is True:
+        where.append(due_soon_clause(today))
     if due_within_days is not None:
         where += [p.c.state.in_(working), p.c.deadline >= today,
                   p.c.deadline <= today + timedelta(days=due_within_days)]
     if q:
-        where.append(p.c.title.contains(q.strip()) | (p.c.code == q.strip()))
+        text = q.strip()
+        if any(ord(c) < 0x20 for c in text):  # NUL ends the string in PostgreSQL; no control characters
+            raise ValidationFailed("q: control characters (e.g. NUL) are not allowed in the search text")
+        # LIKE wildcards in the search text are plain characters: "%" finds titles containing "%"
+        where.append(p.c.title.contains(text, autoescape=True) | (p.c.code == text))
     return where
 
 
@@ -81,13 +146,15 @@ def row_dict(r: Any, today: date, lang: str) -> dict[str, Any]:
     """One list row as the API shows it; ``days_left`` in calendar days, negative when past the deadline."""
     cat, st, src = ProblemCategory(r.category), ProblemState(r.state), ProblemSource(r.source)
     working = st in WORKING_STATES
+    until = _until(today)
     return {
         "id": r.id, "code": r.code, "category": cat.value, "category_label": cat.label(lang), "title": r.title,
         "state": st.value, "state_label": st.label(lang), "source": src.value, "source_label": src.label(lang),
         "found_date": r.found_date.isoformat(), "deadline": r.deadline.isoformat() if r.deadline else None,
         "mine_id": r.mine_id, "mine_name": r.mine_name, "mine_licence": r.mine_licence, "town_id": r.town_id,
         "town_name": r.town_name, "lead_unit_id": r.lead_unit_id, "lead_unit_name": r.lead_unit_name,
-        "overdue": bool(working and r.deadline is not None and r.deadline < today),
+        "overdue": is_overdue_on(st, r.deadline, today),
+        "due_soon": is_due_soon_on(st, r.deadline, today, until),
         "days_left": (r.deadline - today).days if (working and r.deadline is not None) else None,
     }
 
@@ -137,4 +204,33 @@ def problem_detail(session: Session, actor: authz.Actor, problem: Problem, today
     out["notices"] = [notices.notice_summary(n) for n in notices.notices_of(session, problem)]
     out["evidence"] = evidence_list(session, problem)
     out["history"] = audit_trail(session, "problem", problem.id)
+    return out
+
+
+def mine_rows(session: Session, actor: authz.Actor, lang: str, town_id: int | None = None,
+              enterprise_id: int | None = None) -> list[dict[str, Any]]:
+    """The mines ``actor`` may see, by licence number, each with its number of problems not yet closed."""
+    from subsidence.core.models import Enterprise
+    from subsidence.vocabulary import CLOSED_STATES
+
+    m, e, t, p = Mine.__table__, Enterprise.__table__, AdminArea.__table__, Problem.__table__
+    open_count = (select(p.c.mine_id, func.count().label("n")).where(p.c.state.not_in(sorted(CLOSED_STATES)))
+                  .group_by(p.c.mine_id).subquery())
+    stmt = (select(Mine, e.c.name_zh.label("ent"), t.c.name_zh.label("town"), open_count.c.n)
+            .select_from(m.outerjoin(e, e.c.id == m.c.enterprise_id).outerjoin(t, t.c.id == m.c.town_id)
+                         .outerjoin(open_count, open_count.c.mine_id == m.c.id))
+            .where(authz.scope_clause(actor, "mine")).order_by(m.c.licence_no))
+    if town_id is not None:
+        stmt = stmt.where(m.c.town_id == town_id)
+    if enterprise_id is not None:
+        stmt = stmt.where(m.c.enterprise_id == enterprise_id)
+    out = []
+    for mine, ent, town, n in session.execute(stmt):
+        out.append({"id": mine.id, "licence_no": mine.licence_no,
+                    "name": mine.name_zh if lang.startswith("zh") else (mine.name_en or mine.name_zh),
+                    "enterprise_id": mine.enterprise_id, "enterprise_name": ent, "town_id": mine.town_id,
+                    "town_name": town, "status": mine.status.value, "status_label": mine.status.label(lang),
+                    "mining_method": mine.mining_method.value, "capacity_mt_per_yr": mine.capacity_mt_per_yr,
+                    "licence_valid_to": mine.licence_valid_to.isoformat() if mine.licence_valid_to else None,
+                    "open_problems": int(n or 0), "illustrative": mine.illustrative})
     return out

@@ -11,19 +11,13 @@ from sqlalchemy.orm import Session
 from subsidence.core.models import AdminArea, Mine, Panel
 from subsidence.geo import area_ha
 from subsidence.ledger.models import Problem
-from subsidence.vocabulary import CLOSED_STATES, AreaLevel, ProblemState
-
-#: states in which no deadline runs any more
-FINISHED_STATES = frozenset(CLOSED_STATES | {ProblemState.FIXED_AT_ONCE})
-
-
-def open_overdue_filter(today: date):
-    """SQL condition: an unfinished problem whose deadline has passed (deadline day itself is not overdue)."""
-    return (Problem.deadline < today) & Problem.state.not_in([s.value for s in FINISHED_STATES])
+from subsidence.ledger.queries import deadline_counts
+from subsidence.vocabulary import AreaLevel
 
 
 def county_summary(session: Session, today: date) -> dict:
-    """Counts of mines, panels, problems by category and state, overdue count, mining-right area per town (ha)."""
+    """Counts of mines, panels, problems by category and state, overdue / due-soon / acceptance-overdue counts
+    (:func:`subsidence.ledger.queries.deadline_counts`), mining-right area per town (ha)."""
     by_cat = Counter()
     by_state = Counter()
     for cat, state, n in session.execute(
@@ -31,7 +25,7 @@ def county_summary(session: Session, today: date) -> dict:
     ):
         by_cat[cat.value] += n
         by_state[state.value] += n
-    overdue = session.scalar(select(func.count()).select_from(Problem).where(open_overdue_filter(today)))
+    deadlines = deadline_counts(session, today)  # the ledger's one overdue / due-soon definition
     towns = session.scalars(select(AdminArea).where(AdminArea.level == AreaLevel.TOWN).order_by(AdminArea.code)).all()
     rights = [m.geometry for m in session.scalars(select(Mine)) if m.geometry is not None]
     per_town = {}
@@ -51,6 +45,8 @@ def county_summary(session: Session, today: date) -> dict:
         "problems": sum(by_cat.values()),
         "problems_by_category": dict(sorted(by_cat.items())),
         "problems_by_state": dict(sorted(by_state.items())),
-        "overdue": overdue,
+        "overdue": deadlines["overdue"],
+        "due_soon": deadlines["due_soon"],
+        "acceptance_overdue": deadlines["acceptance_overdue"],
         "mining_right_area_by_town": per_town,
     }

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from subsidence.core.models import AdminArea, Unit
 from subsidence.ledger.models import Problem
+from subsidence.ledger.queries import overdue_clause
 from subsidence.vocabulary import ProblemCategory, ProblemState
 
 S = ProblemState
 KEYS = ("found", "noticed", "rectifying", "submitted", "fixed_at_once", "accepted", "overdue", "on_time", "late")
-WORKING = (S.FOUND, S.NOTICE_ISSUED, S.RECTIFYING, S.RETURNED)
 
 
 def _row(key: str, zh: str, en: str) -> dict[str, Any]:
@@ -40,14 +40,14 @@ def progress_today(session: Session, today: date) -> dict[str, Any]:
     noticed = exists().where(RectificationNotice.problem_id == p.c.id, RectificationNotice.issued_date <= today)
     closed = func.coalesce(p.c.closed_date, today)
     accepted = p.c.state == S.ACCEPTED
-    n = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    n = lambda cond: func.sum(case((cond, 1), else_=0))
     stmt = (
         select(p.c.category, p.c.town_id, p.c.lead_unit_id, func.count().label("found"),
                n(noticed).label("noticed"),
                n(p.c.state.in_([S.NOTICE_ISSUED, S.RECTIFYING, S.RETURNED])).label("rectifying"),
                n(p.c.state == S.SUBMITTED).label("submitted"), n(p.c.state == S.FIXED_AT_ONCE).label("fixed_at_once"),
                n(accepted).label("accepted"),
-               n(and_(p.c.state.in_(WORKING), p.c.deadline < today)).label("overdue"),
+               n(overdue_clause(today, p)).label("overdue"),
                n(and_(accepted, or_(p.c.deadline.is_(None), closed <= p.c.deadline))).label("on_time"),
                n(and_(accepted, p.c.deadline.is_not(None), closed > p.c.deadline)).label("late"))
         .where(p.c.found_date <= today, p.c.state != S.WITHDRAWN)

@@ -23,9 +23,8 @@ from subsidence.census.models import SubsidenceArea
 from subsidence.core.models import AdminArea, Mine
 from subsidence.db.audit import record_event
 from subsidence.errors import Conflict, NotFound, ValidationFailed
-from subsidence.gate.service import gate_rule
 from subsidence.geo import STORAGE_CRS, area_ha, transform_geometry
-from subsidence.ledger.gate_rules import BASIS, PlanStatus, register_plan_lookup
+from subsidence.ledger.gate_rules import BASIS, PLAN_BASIS
 from subsidence.ledger.problems import open_problem
 from subsidence.plans.models import AnnualPlan, PlanParcel, ReclamationPlan, TreatedParcel
 from subsidence.plans.rules import ParcelEvidence, VerificationThresholds, judge, stable_fraction, zonal_ndvi
@@ -48,8 +47,10 @@ LICENCE_TOLERANCE_M = 5.0
 OVERLAP_TOLERANCE = 0.01
 #: achievement below this share of the annual target is a shortfall (rounding of reported areas tolerated)
 SHORTFALL_RATIO = 0.995
+#: days before a plan's validity ends from which the gate warns (unverified default: one quarter)
+PLAN_EXPIRY_WARNING_DAYS = 90
 #: a year's achievement is judged from this day of the next year (month, day): enterprises report by 31 December
-#: (SCIENCE.md §5), then remote sensing and field acceptance need the first quarter
+#: (docs/science.md §5), then remote sensing and field acceptance need the first quarter
 JUDGED_FROM = (4, 1)
 
 
@@ -507,27 +508,55 @@ def open_shortfall_problems(session: Session, year: int, today: date) -> list[st
 # ------------------------------------------------------------------------------------- gate integration
 
 
-@register_plan_lookup
-def _plan_status(session: Session, mine: Mine, today: date) -> PlanStatus:
+def gate_plan(session: Session, mine: Mine, application: ApplicationType, today: date) -> list[GateReason]:
+    """The mine's protection and reclamation plan (矿山地质环境保护与土地复垦方案): none entered → the gate
+    cannot judge the mine ("enter the plan"); a current plan whose validity ended → refused from the day
+    after ``valid_to`` (the date the approved plan set), a warning within 90 days before it."""
+    from subsidence.vocabulary import DeadlineSource
+
     plan = current_plan(session, mine)
     if plan is None:
-        return PlanStatus(present=False, note="未录入方案 / no plan registered")
-    return PlanStatus(present=True, record=plan.code, valid_to=plan.valid_to)
+        return [GateReason(
+            rule="missing_plan", record=mine.licence_no, record_kind="mine", legal_basis=PLAN_BASIS,
+            message=f"矿山 {mine.name_zh} 未录入矿山地质环境保护与土地复垦方案 / no protection and reclamation plan entered",
+            enter="录入矿山地质环境保护与土地复垦方案（文号、批复日期、适用期限、年度计划） / enter the mine's plan")]
+    if (plan.valid_to - today).days > PLAN_EXPIRY_WARNING_DAYS:
+        return []
+    return [GateReason(
+        rule="missing_plan", record=plan.code, record_kind="reclamation_plan", legal_basis=PLAN_BASIS,
+        details={"valid_to": plan.valid_to.isoformat(), "doc_no": plan.doc_no},
+        message=f"矿山地质环境保护与土地复垦方案 {plan.code} 适用期至 {plan.valid_to} / the plan is valid to {plan.valid_to}",
+        deadline=plan.valid_to, deadline_set_by=DeadlineSource("plan", plan.doc_no, plan.approval_date,
+                                                              "矿山地质环境保护与土地复垦方案批复"),
+        remedy="修编方案并经批准后录入新版本 / revise the plan and enter the approved revision")]
 
 
-@gate_rule("annual_plan_shortfall")
-def annual_plan_shortfall(session: Session, mine: Mine, application: ApplicationType, today: date
-                          ) -> list[GateReason]:
-    """Refuse while the last judged year's annual plan is not achieved (verified or accepted parcels)."""
+def gate_annual_plan(session: Session, mine: Mine, application: ApplicationType, today: date) -> list[GateReason]:
+    """The last judged year's annual plan against achievement. Reported parcels still awaiting verification
+    count as pending, not as 0: if they would close the gap the finding waits for verification. A real
+    shortfall is judged by the problem opened for it (``plan-gap:<licence>:<year>``; its notice sets the
+    deadline)."""
+    from dataclasses import replace
+
+    from subsidence.ledger.enforcement import tracked_finding
+
     year = last_judged_year(today)
     for row in plan_gap(session, year, by="mine"):
         if row.key != mine.licence_no or row.planned_ha <= 0 or row.achieved_ha >= SHORTFALL_RATIO * row.planned_ha:
             continue
-        return [GateReason(
-            rule="annual_plan_shortfall", record=f"{mine.licence_no}:{year}", legal_basis=BASIS,
-            details=row.as_dict(),
-            message=(f"{year}年度治理与复垦计划完成 {row.achieved_ha:.1f}/{row.planned_ha:.1f} 公顷，未按方案履行治理复垦义务 / "
-                     f"{year} annual plan achieved {row.achieved_ha:.1f} of {row.planned_ha:.1f} ha"))]
+        pending_ha = max(0.0, row.reported_ha - row.achieved_ha - row.rejected_ha)
+        details = {**row.as_dict(), "pending_ha": round(pending_ha, 4)}
+        base = GateReason(
+            rule="annual_plan_shortfall", record=f"{mine.licence_no}:{year}", record_kind="annual_plan",
+            legal_basis=BASIS, details=details,
+            message=(f"{year}年度治理与复垦计划经核查完成 {row.achieved_ha:.1f}/{row.planned_ha:.1f} 公顷，"
+                     f"另有 {pending_ha:.1f} 公顷已上报待核查 / {year} annual plan: {row.achieved_ha:.1f} of "
+                     f"{row.planned_ha:.1f} ha verified, {pending_ha:.1f} ha reported and awaiting verification"))
+        if row.achieved_ha + pending_ha >= SHORTFALL_RATIO * row.planned_ha:
+            return [replace(base, pending="verification",
+                            remedy="待遥感核查和验收确认已上报的地块 / verify the reported parcels")]
+        finding = tracked_finding(session, f"plan-gap:{mine.licence_no}:{year}", base)
+        return [finding] if finding is not None else []
     return []
 
 

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from subsidence.core.models import AdminArea, Mine
 from subsidence.errors import NotFound, ValidationFailed
-from subsidence.gate.service import gate_rule
 from subsidence.tasks.models import CompensatedBuilding
 from subsidence.vocabulary import ApplicationType, DemolitionStatus, GateReason, ProblemCategory, ProblemSource
 
@@ -206,16 +205,24 @@ def sync_building_problems(session: Session, today: date) -> list[tuple[Any, boo
     return out
 
 
-@gate_rule("buildings_not_demolished")
 def gate_buildings(session: Session, mine: Mine, application: ApplicationType, today: date) -> list[GateReason]:
-    """Buildings the mine's subsidence damaged, compensated but still standing after their deadline."""
+    """Buildings the mine's subsidence damaged, compensated but still standing: due by the year's end the
+    plan sets (《实施方案》：已补偿建筑物年底前全部拆除). One finding per deadline year."""
+    from subsidence.vocabulary import DeadlineSource
+
     q = select(CompensatedBuilding).where(CompensatedBuilding.mine_id == mine.id,
                                           CompensatedBuilding.demolition_status != DemolitionStatus.DEMOLISHED)
-    late = [b for b in session.scalars(q.order_by(CompensatedBuilding.code)) if deadline_for(b) < today]
-    if not late:
-        return []
-    codes = [b.code for b in late]
-    return [GateReason("buildings_not_demolished",
-                       f"{mine.name_zh}采空区已补偿搬迁建筑物 {len(codes)} 处逾期未拆除（{'、'.join(codes[:10])}"
-                       f"{'等' if len(codes) > 10 else ''}） / compensated buildings not demolished by the deadline",
-                       LEGAL_BASIS, record=codes[0], details={"buildings": codes})]
+    by_deadline: dict[date, list[str]] = {}
+    for b in session.scalars(q.order_by(CompensatedBuilding.code)):
+        by_deadline.setdefault(deadline_for(b), []).append(b.code)
+    out = []
+    for due, codes in sorted(by_deadline.items()):
+        out.append(GateReason(
+            "buildings_not_demolished",
+            f"{mine.name_zh}采空区已补偿搬迁建筑物 {len(codes)} 处未拆除（{'、'.join(codes[:10])}"
+            f"{'等' if len(codes) > 10 else ''}），应于 {due} 前拆除 / compensated buildings to be demolished by {due}",
+            LEGAL_BASIS, record=codes[0], record_kind="building", details={"buildings": codes},
+            deadline=due, deadline_set_by=DeadlineSource("rule", f"实施方案·任务4·{due.year}", None,
+                                                         "采煤沉陷区综合治理实施方案：已补偿建筑物、基础设施年底前全部拆除"),
+            remedy="完成拆除并报送拆除台账（镇人民政府核实）后解除 / lifted when demolition is recorded"))
+    return out

@@ -4,7 +4,7 @@ Money is integer **fen** (1 yuan = 100 fen) everywhere below the user interface;
 coefficients is done in :class:`~decimal.Decimal` and rounded half-up to the fen once, at the end.
 Float never touches money.
 
-The annual accrual (SCIENCE.md §5, Ordos 2025 rule)::
+The annual accrual (docs/science.md §5, Ordos 2025 rule)::
 
     accrual (yuan/yr) = category base (yuan/t) × mining-method coeff × land-type coeff
                         × regional coeff × coal-price coeff × last year's output (t)
@@ -40,7 +40,6 @@ from sqlalchemy.orm import Session
 
 from subsidence.core.models import Mine
 from subsidence.errors import Conflict, NotFound, ValidationFailed
-from subsidence.gate.service import gate_rule
 from subsidence.ledger.models import Problem
 from subsidence.tasks.models import FundAccount, FundEntry, FundObligation
 from subsidence.vocabulary import (
@@ -574,19 +573,24 @@ def sync_fund_problems(session: Session, today: date, rules: FundRules = FundRul
     return out
 
 
-@gate_rule("fund_under_accrued")
-def gate_fund_under_accrued(session: Session, mine: Mine, application: ApplicationType,
-                            today: date) -> list[GateReason]:
-    """A mine that has not accrued its fund for an ended year may not have applications accepted."""
-    return [GateReason("fund_under_accrued", f.message, LEGAL_BASIS, record=f.origin_key, details=f.details)
-            for f in fund_findings(session, mine, today) if f.kind == "under_accrued"]
+def gate_fund(session: Session, mine: Mine, application: ApplicationType, today: date) -> list[GateReason]:
+    """Licence-gate findings of the fund ledger: an under-accrued ended year, an unused fund against open
+    problems. Each is judged by the ledger problem opened for it (its notice sets the deadline); a mine with
+    no fund account cannot be judged."""
+    from subsidence.ledger.enforcement import tracked_finding
 
-
-@gate_rule("fund_unused")
-def gate_fund_unused(session: Session, mine: Mine, application: ApplicationType, today: date) -> list[GateReason]:
-    """A mine sitting on an unused fund while its treatment problems stay open."""
-    return [GateReason("fund_unused", f.message, LEGAL_BASIS, record=f.origin_key, details=f.details)
-            for f in fund_findings(session, mine, today) if f.kind == "unused"]
+    if session.scalar(select(FundAccount.id).where(FundAccount.mine_id == mine.id)) is None:
+        return [GateReason("fund_account_missing", f"{mine.name_zh}未录入矿山地质环境治理恢复基金账户 / no fund account",
+                           LEGAL_BASIS, record=mine.licence_no, record_kind="mine",
+                           enter="录入治理恢复基金账户及年度计提义务 / enter the fund account and its yearly obligations")]
+    out = []
+    for f in fund_findings(session, mine, today):
+        rule = "fund_under_accrued" if f.kind == "under_accrued" else "fund_unused"
+        finding = tracked_finding(session, f.origin_key, GateReason(
+            rule, f.message, LEGAL_BASIS, record=f.origin_key, record_kind="fund_account", details=f.details))
+        if finding is not None:
+            out.append(finding)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ authorization

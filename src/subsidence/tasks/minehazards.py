@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from subsidence.core.models import Mine, Unit
 from subsidence.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from subsidence.gate.service import gate_rule
 from subsidence.tasks.models import HiddenFactor, RectificationPlan
 from subsidence.vocabulary import (
     ApplicationType,
@@ -173,32 +172,44 @@ def census(session: Session, mine: Mine, today: date) -> dict[str, Any]:
 
 
 def findings(session: Session, mine: Mine, today: date) -> list[GateReason]:
+    """Hidden-factor plans due or past due (overdue ones only: what the status page lists)."""
+    return [f for f in gate_minehazards(session, mine, ApplicationType.NEW_LICENCE, today)
+            if f.deadline is not None and f.deadline < today]
+
+
+def gate_minehazards(session: Session, mine: Mine, application: ApplicationType, today: date) -> list[GateReason]:
+    """Licence-gate findings: a hidden-factor plan not yet approved (due ``plan_due``, set by the census
+    rule), an approved plan not yet completed (due its ``rectify_deadline``, set by the approved plan)."""
+    from subsidence.vocabulary import DeadlineSource
+
     out = []
     for f in session.scalars(select(HiddenFactor).where(HiddenFactor.mine_id == mine.id,
                                                         HiddenFactor.is_problem.is_(True)).order_by(HiddenFactor.code)):
         plan = f.plan
-        if (plan is None or plan.state not in DONE_STATES) and f.plan_due is not None and f.plan_due < today:
+        if (plan is None or plan.state not in DONE_STATES) and f.plan_due is not None:
             state = plan.state.label() if plan else "未报送方案"
             out.append(GateReason(
                 "minehazard_plan_unapproved",
                 f"{mine.name_zh}隐蔽致灾因素 {f.code}（{f.factor_type.label()}）整改方案应于 {f.plan_due} 前经应急管理局"
-                f"审查批准，现为“{state}” / hidden-factor plan not approved by its due date",
-                LEGAL_BASIS, record=f.code, details={"plan": plan.code if plan else None,
-                                                     "due": f.plan_due.isoformat()}))
+                f"审查批准，现为“{state}” / hidden-factor plan due {f.plan_due}",
+                LEGAL_BASIS, record=f.code, record_kind="hidden_factor",
+                details={"plan": plan.code if plan else None, "due": f.plan_due.isoformat()},
+                deadline=f.plan_due,
+                deadline_set_by=DeadlineSource("rule", f"隐蔽致灾因素普查 {f.census_year}", f.surveyed_date,
+                                               "隐蔽致灾因素普查：一问题一方案，限期报审"),
+                remedy="报送整改方案并经应急管理局审查批准后解除 / lifted when the plan is approved"))
         elif (plan is not None and plan.state == PlanReviewState.APPROVED and plan.rectify_deadline is not None
-              and plan.rectify_deadline < today):
+              and plan.completed_date is None):
             out.append(GateReason(
                 "minehazard_rectification_overdue",
-                f"{mine.name_zh}隐蔽致灾因素 {f.code} 按方案 {plan.code} 应于 {plan.rectify_deadline} 前完成整改，尚未完成 / "
-                "rectification past its deadline",
-                LEGAL_BASIS, record=f.code, details={"plan": plan.code, "deadline": plan.rectify_deadline.isoformat()}))
+                f"{mine.name_zh}隐蔽致灾因素 {f.code} 按方案 {plan.code} 应于 {plan.rectify_deadline} 前完成整改 / "
+                f"rectification due {plan.rectify_deadline}",
+                LEGAL_BASIS, record=f.code, record_kind="rectification_plan",
+                details={"plan": plan.code, "deadline": plan.rectify_deadline.isoformat()},
+                deadline=plan.rectify_deadline,
+                deadline_set_by=DeadlineSource("plan", plan.code, plan.reviewed_date, "经审查批准的隐蔽致灾因素整改方案"),
+                remedy="按方案完成整改并报完成情况后解除 / lifted when the plan is reported completed"))
     return out
-
-
-@gate_rule("minehazard_plans")
-def gate_minehazards(session: Session, mine: Mine, application: ApplicationType, today: date) -> list[GateReason]:
-    """Unapproved hidden-factor plans past due, approved plans past their rectification deadline."""
-    return findings(session, mine, today)
 
 
 def _register_policies() -> None:

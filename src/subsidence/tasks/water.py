@@ -3,7 +3,7 @@
 A well *declines* when, over the last ``window_months`` of its record, its depth to water (m below ground,
 positive down) deseasonalised against the pre-mining baseline (the well's ``baseline_depth_to_water_m`` or a
 12-month seasonal baseline) falls at ``min_rate_m_per_month`` or faster **and** the recent drawdown is at least
-``min_drawdown_m`` (SCIENCE.md §4: track drawdown against a seasonal pre-mining baseline and the monthly rate).
+``min_drawdown_m`` (docs/science.md §4: track drawdown against a seasonal pre-mining baseline and the monthly rate).
 The thresholds are working defaults **[verify]** kept in :class:`DeclineCriteria`.
 
 A mine with a declining well and no approved (or carried-out) plan gets a category-5 problem once, a plan
@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from subsidence.core.models import Mine, Unit
 from subsidence.errors import NotFound, ValidationFailed
-from subsidence.gate.service import gate_rule
 from subsidence.monitoring.models import Sensor
 from subsidence.monitoring.models import GroundwaterWell
 from subsidence.tasks.models import WaterPlan, WellAssessment
@@ -367,12 +366,34 @@ def water_status(session: Session, mine: Mine, today: date) -> dict[str, Any]:
     }
 
 
-@gate_rule("water_plan_missing")
 def gate_water(session: Session, mine: Mine, application: ApplicationType, today: date) -> list[GateReason]:
-    """Declining wells without an approved water-preserving plan, or a required plan past its due date."""
-    return [GateReason(f"water_{f.kind}" if f.kind == "plan_overdue" else "water_plan_missing", f.message,
-                       LEGAL_BASIS, record=f.origin_key, details=f.details)
-            for f in water_findings(session, mine, today)]
+    """Licence-gate findings of the water ledger. Declining wells without an approved plan are judged by the
+    problem opened for them (its notice sets the deadline); a required plan is due on the date the
+    requirement set (``due_date``): before it a warning, after it (not approved) a refusal."""
+    from subsidence.ledger.enforcement import tracked_finding
+    from subsidence.vocabulary import DeadlineSource
+
+    out = []
+    for f in water_findings(session, mine, today):
+        if f.kind == "declining_no_plan":
+            finding = tracked_finding(session, f.origin_key, GateReason(
+                "water_plan_missing", f.message, LEGAL_BASIS, record=f.origin_key, record_kind="mine",
+                details=f.details))
+            if finding is not None:
+                out.append(finding)
+    plan = current_plan(session, mine)
+    if plan is not None and plan.state not in APPROVED_STATES and plan.due_date is not None:
+        out.append(GateReason(
+            "water_plan_overdue",
+            f"{mine.name_zh}（{mine.licence_no}）保水开采方案 {plan.code} 应于 {plan.due_date} 前批复，现为"
+            f"“{plan.state.label()}” / water-preserving plan {plan.code} due {plan.due_date} ({plan.state.value})",
+            LEGAL_BASIS, record=plan.code, record_kind="water_plan",
+            details={"plan": plan.code, "due": plan.due_date.isoformat(), "state": plan.state.value},
+            deadline=plan.due_date,
+            deadline_set_by=DeadlineSource("plan", plan.code, plan.created_at.date() if plan.created_at else None,
+                                           f"保水开采方案编制要求：{plan.required_reason or ''}"[:200]),
+            remedy="报送保水开采方案并经水利部门批复后解除 / lifted when the plan is approved"))
+    return out
 
 
 def parse_series_csv(path, well_code: str | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -1,0 +1,42 @@
+"""Gap-free document numbers per series, issuing authority and year (督办通知, 不予受理告知书).
+
+Same locking as the rectification-notice counter (:func:`subsidence.ledger.notices.allocate_notice_seq`):
+PostgreSQL row lock through ``UPDATE .. RETURNING``, SQLite ``BEGIN IMMEDIATE``; a rolled-back transaction
+rolls its number back, so numbers never repeat and never skip.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from subsidence.ledger.models import DocumentCounter
+from subsidence.ledger.notices import _begin_immediate
+
+#: document series: (prefix printed before 〔year〕, title)
+SERIES = {
+    "supervision": ("伊采沉办督", "督办通知"),
+    "refusal": ("伊自然资不予受理", "不予受理告知书"),
+}
+
+
+def allocate_seq(session: Session, series: str, authority: str, year: int) -> int:
+    """The next number of ``series`` for ``authority`` in ``year``, inside the caller's transaction."""
+    if series not in SERIES:
+        raise ValueError(f"unknown document series {series!r}; one of {', '.join(SERIES)}")
+    _begin_immediate(session)
+    conn = session.connection()
+    tbl = DocumentCounter.__table__
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    conn.execute(insert(tbl).values(series=series, authority=authority, year=year, last_seq=0)
+                 .on_conflict_do_nothing(index_elements=["series", "authority", "year"]))
+    key = (tbl.c.series == series) & (tbl.c.authority == authority) & (tbl.c.year == year)
+    return int(conn.execute(update(tbl).where(key).values(last_seq=tbl.c.last_seq + 1)
+                            .returning(tbl.c.last_seq)).scalar_one())
+
+
+def format_number(series: str, year: int, seq: int, prefix: str | None = None) -> str:
+    return f"{prefix or SERIES[series][0]}〔{year}〕第{seq:03d}号"
