@@ -155,6 +155,14 @@ def db_url(engine) -> str:
 
 
 @pytest.fixture
+def cli_database(db_url, monkeypatch) -> str:
+    """Point the ``subsidence`` command at the test's database, so CLI tests run on both backends too."""
+    monkeypatch.setenv("SUBSIDENCE_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    return db_url
+
+
+@pytest.fixture
 def session(engine):
     """A session on the fresh database (tests commit explicitly when they mean to)."""
     with make_sessionmaker(engine)() as s:

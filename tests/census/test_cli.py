@@ -159,7 +159,7 @@ def test_bad_inputs_leave_no_output(tmp_path, scene):
     assert r.exit_code == 2 and "not found" in r.output
 
 
-def test_save_review_change_pv_via_cli(tmp_path, scene):
+def test_save_review_change_pv_via_cli(tmp_path, scene, cli_database):
     g, w, mines, towns, panels = scene
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import transaction
@@ -255,7 +255,7 @@ def test_census_fills_decorrelated_centre_from_panel_file(tmp_path):
     assert p["filled_fraction"] == 0 and p["max_is_lower_bound"] is True
 
 
-def test_review_merge_and_split_via_cli(tmp_path):
+def test_review_merge_and_split_via_cli(tmp_path, cli_database):
     g = grid(200)
     w = bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1200, 100) + bowl(g, X0 + 600, Y0 - 2900, 900, 400, 1000, 100)
     tif = _tif(tmp_path / "cum_20240601.tif", w, g, tags={"UNIT": "mm"})

@@ -6,24 +6,17 @@ import json
 import zipfile
 
 import pytest
-from tests.io.iokit import DATA, panel_rows, seed_county, write_xlsx
 from typer.testing import CliRunner
 
 from subsidence.cli.main import app
-from subsidence.db.session import make_engine
-from subsidence.db.migrate import upgrade
-from subsidence.settings import get_settings
+from tests.io.iokit import DATA, panel_rows, seed_county, write_xlsx
 
 
 @pytest.fixture
-def cli_db(tmp_path, monkeypatch):
-    """The CLI's default embedded database (in the test's data dir), migrated and seeded."""
-    get_settings.cache_clear()
-    eng = make_engine()
-    upgrade(eng)
-    seed_county(eng)
-    yield eng
-    eng.dispose()
+def cli_db(engine, cli_database):
+    """The test's database (both backends), seeded; the CLI is pointed at it."""
+    seed_county(engine)
+    return engine
 
 
 def run(*args: str):

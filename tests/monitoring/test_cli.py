@@ -91,8 +91,7 @@ def test_warn_bad_input(tmp_path, case, message):
     assert r.exit_code == 2 and message in r.output, r.output
 
 
-def test_sensor_and_observation_commands(tmp_path, session, hazard):
-    """Uses the CLI's own database (SUBSIDENCE_DATA_DIR of this test) — not the fixture's engine."""
+def test_sensor_and_observation_commands(tmp_path, cli_database):
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import make_sessionmaker
     from subsidence.monitoring import hazards as H
@@ -130,7 +129,7 @@ def test_sensor_and_observation_commands(tmp_path, session, hazard):
     assert r.exit_code == 0 and json.loads(r.stdout) == []
 
 
-def test_hazard_households_contacts_and_cards_commands(tmp_path):
+def test_hazard_households_contacts_and_cards_commands(tmp_path, cli_database):
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import make_sessionmaker
     from subsidence.monitoring import hazards as H
@@ -170,7 +169,7 @@ def _xlsx(path, rows):
     return path
 
 
-def test_sensor_and_observation_import_accept_xlsx_and_refuse_bad_files(tmp_path):
+def test_sensor_and_observation_import_accept_xlsx_and_refuse_bad_files(tmp_path, cli_database):
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import make_sessionmaker
     from subsidence.monitoring import hazards as H

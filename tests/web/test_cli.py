@@ -11,7 +11,7 @@ from subsidence.cli.main import app
 from subsidence.cli.web import pick_port
 
 
-def test_user_add_and_token():
+def test_user_add_and_token(cli_database):
     runner = CliRunner()
     r = runner.invoke(app, ["user", "add", "ops1", "--role", "office", "--password", "long-enough-password"])
     assert r.exit_code == 0, r.output
