@@ -10,16 +10,27 @@ import pytest
 from shapely.geometry import LineString, MultiPolygon, box
 from sqlalchemy import func, select
 
+from subsidence.census import service as svc
 from subsidence.census.inputs import SubsidenceInput
+from subsidence.census.models import (
+    ReviewDecision,
+    SubsidenceAreaMine,
+    SubsidenceAreaTown,
+    VegetationChange,
+)
 from subsidence.census.pipeline import run_census
 from subsidence.census.vegetation import vegetation_change
-from subsidence.db.audit import acting_as
 from subsidence.core.models import AdminArea, AuditEvent, Mine, Panel, Unit
-from subsidence.ledger.models import Problem
-from subsidence.census.models import ReviewDecision, SubsidenceAreaMine, SubsidenceAreaTown, VegetationChange
-from subsidence.vocabulary import AreaLevel, MovementStage, ProblemCategory, ReviewState, UnitKind
-from subsidence.census import service as svc
+from subsidence.db.audit import acting_as
 from subsidence.errors import Conflict, ValidationFailed
+from subsidence.ledger.models import Problem
+from subsidence.vocabulary import (
+    AreaLevel,
+    MovementStage,
+    ProblemCategory,
+    ReviewState,
+    UnitKind,
+)
 from tests.census.synth import X0, Y0, bowl, grid
 
 TODAY = date(2024, 10, 15)
@@ -244,9 +255,13 @@ def test_same_basin_in_two_censuses_opens_one_problem(session):
     run2 = _census(session, w=w, when=TODAY)
     a2, lone2 = _by_mine(session, run2)
     assert a2.code != a1.code and a2.geometry.intersection(a1.geometry).area > 0.3 * a1.geometry.area
-    out2 = svc.confirm(session, a2.code, reviewer="专家组", reason="复核，沉陷扩大", today=TODAY)
-    lone_out2 = svc.confirm(session, lone2.code, reviewer="专家组", reason="复核", today=TODAY)
+    # the same ground is never counted twice: confirming it plainly is refused, merged it replaces the earlier area
+    with pytest.raises(svc.OverlapRefused, match=a1.code):
+        svc.confirm(session, a2.code, reviewer="专家组", reason="复核，沉陷扩大", today=TODAY)
+    out2 = svc.confirm(session, a2.code, reviewer="专家组", reason="复核，沉陷扩大", today=TODAY, merge_overlapping=True)
+    lone_out2 = svc.confirm(session, lone2.code, reviewer="专家组", reason="复核", today=TODAY, merge_overlapping=True)
     session.commit()
+    a2, lone2 = out2.areas[0], lone_out2.areas[0]  # the merged confirmed areas
     assert not out2.problem_created and out2.problem_linked and out2.problem.id == out1.problem.id
     assert not lone_out2.problem_created and lone_out2.problem.id == lone_out1.problem.id
     cat1 = session.scalars(select(Problem).where(Problem.category == ProblemCategory.SUBSIDENCE_CRACKS)).all()
@@ -264,5 +279,5 @@ def test_same_basin_in_two_censuses_opens_one_problem(session):
         session.flush()
     run3 = _census(session, w=w * 1.2, when=date(2025, 4, 1))
     a3, _ = _by_mine(session, run3)
-    out3 = svc.confirm(session, a3.code, reviewer="专家组", reason="复核", today=date(2025, 4, 10))
+    out3 = svc.confirm(session, a3.code, reviewer="专家组", reason="复核", today=date(2025, 4, 10), merge_overlapping=True)
     assert out3.problem_created and out3.problem.id != out1.problem.id

@@ -5,7 +5,9 @@ Rules that live here (shared by CLI and API):
 * A saved census's areas are **candidates** (待评审). Reviewers confirm, reject, merge or split candidates,
   always with a reason and a reviewer (by role/unit); every decision is a :class:`ReviewDecision` row and
   every area change goes to the audit trail with the reviewer as actor and the reason.
-* **Confirmed** areas form the baseline (摸清底数).
+* **Confirmed** areas form the baseline (摸清底数), and never count the same ground twice: a confirmation that
+  overlaps a confirmed area is refused with the overlap named (ha, 亩), or, when asked, merged into one new
+  confirmed area (:func:`confirm` ``merge_overlapping``). The numbers are :func:`subsidence.census.queries.baseline_summary`.
 * Confirming an untreated area opens a category-1 problem (地面塌陷、裂缝治理不到位) in the ledger for its
   principal mine — the mine whose panels lie under it, else the mine with most overlap — with the origin
   key ``subsidence-area:{code}``. Never twice for the same ground: area codes are per census, so before
@@ -21,6 +23,7 @@ Rules that live here (shared by CLI and API):
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +34,13 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from subsidence.census.attribution import AttributionParams, Attributor, MineRight, PanelFootprint, Town
+from subsidence.census.attribution import (
+    AttributionParams,
+    Attributor,
+    MineRight,
+    PanelFootprint,
+    Town,
+)
 from subsidence.census.basins import _as_multipolygon
 from subsidence.census.change import AreaChange, AreaSnapshot, ChangeParams, compare
 from subsidence.census.models import (
@@ -154,7 +163,7 @@ def save_census(session: Session, census: Census, *, census_date: date, actor: s
 
 
 def _num(v: float | None) -> float | None:
-    return None if v is None or v != v else float(v)
+    return None if v is None or math.isnan(v) else float(v)
 
 
 def _peak(b, d) -> list[float] | None:
@@ -185,7 +194,7 @@ def list_areas(session: Session, *, state: ReviewState | None = None, census: st
 
 
 def baseline(session: Session) -> list[SubsidenceArea]:
-    """The reviewed baseline: all confirmed areas."""
+    """The reviewed baseline: all confirmed areas (the areas; the numbers: :func:`census.queries.baseline_summary`)."""
     return list_areas(session, state=ReviewState.CONFIRMED)
 
 
@@ -239,12 +248,49 @@ class ReviewOutcome:
     problem_linked: bool = False
 
 
+class OverlapRefused(Conflict):
+    """A confirmation would count confirmed ground twice; ``overlaps`` names each area and its overlap (ha)."""
+
+    def __init__(self, code: str, overlaps: list, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.overlaps = overlaps
+
+
+def _overlap_text(overlaps) -> str:
+    return "、".join(f"{o.code}（{o.overlap_ha:.2f} 公顷 / {o.overlap_mu:.1f} 亩）" for o in overlaps)
+
+
 def confirm(session: Session, code: str, *, reviewer: str, reason: str, today: date, meeting: str | None = None,
-            actor=None) -> ReviewOutcome:
+            actor=None, merge_overlapping: bool = False) -> ReviewOutcome:
     """Confirm a candidate; an untreated area opens its category-1 problem, or is linked to the open one of
-    the same ground from an earlier census (never twice)."""
+    the same ground from an earlier census (never twice).
+
+    The baseline never counts the same ground twice: when the candidate overlaps an already confirmed area by more
+    than :data:`~subsidence.census.queries.OVERLAP_TOLERANCE_HA`, the confirmation is refused
+    (:class:`OverlapRefused`, naming each area and the overlap in ha and 亩) unless ``merge_overlapping``: then a new
+    confirmed area (``{code}-M1``) covers the union, the candidate and the overlapped areas become 已合并 (merged),
+    and the new area carries the candidate's (the later census's) measurements. A treated area is never merged
+    into: split the candidate to leave the treated ground out, or reject it.
+    """
+    from subsidence.census.queries import confirmed_overlaps
+
     _check(reason, reviewer)
     area = _candidate(session, code, actor)
+    overlaps = confirmed_overlaps(session, area.geometry, exclude=[area.id])
+    if overlaps:
+        text = _overlap_text(overlaps)
+        treated = [o for o in overlaps if o.treated]
+        if treated or not merge_overlapping:
+            fix = ("已治理区域不能合并：请拆分该沉陷区以排除已治理部分，或予以否定 / treated ground is never merged into: split "
+                   "the candidate to leave it out, or reject it") if treated else \
+                  ("请选择合并确认（--merge），或拆分/否定该沉陷区 / confirm with merge (--merge) to replace them by the "
+                   "union, or split or reject the candidate")
+            raise OverlapRefused(code, overlaps,
+                                 f"沉陷区 {code} 与已确认的沉陷区重叠：{text}，同一地面不能重复计入底数。{fix} / area {code} "
+                                 f"overlaps confirmed area(s) {', '.join(f'{o.code} by {o.overlap_ha:.2f} ha' for o in overlaps)}")
+        return _confirm_merged(session, area, overlaps, reviewer=reviewer, reason=reason, today=today,
+                               meeting=meeting)
     with acting_as(session, reviewer, reason):
         area.review_state = ReviewState.CONFIRMED
         session.flush()
@@ -257,6 +303,50 @@ def confirm(session: Session, code: str, *, reviewer: str, reason: str, today: d
                          after={"problem": problem.code, "created": created, "linked_existing": linked},
                          reason=reason, actor=reviewer)
     return ReviewOutcome(decision=dec, areas=[area], problem=problem, problem_created=created, problem_linked=linked)
+
+
+def _confirm_merged(session: Session, area: SubsidenceArea, overlaps, *, reviewer: str, reason: str, today: date,
+                    meeting: str | None) -> ReviewOutcome:
+    """Confirm ``area`` merged with the confirmed areas it overlaps: one new confirmed area covers the union."""
+    olds = [get_area(session, o.code) for o in overlaps]
+    census = session.get(CensusRun, area.census_id) if area.census_id is not None else None
+    with acting_as(session, reviewer, reason):
+        geom = shapely.union_all([area.geometry, *[a.geometry for a in olds]])
+        codes = [area.code, *[a.code for a in olds]]
+        new = _child(session, area, _next_child_code(session, area.code, "M"), geom, codes,
+                     max_subsidence_mm=max((a.max_subsidence_mm for a in [area, *olds]
+                                            if a.max_subsidence_mm is not None), default=None),
+                     mean_subsidence_mm=area.mean_subsidence_mm, mean_rate_mm_per_yr=area.mean_rate_mm_per_yr,
+                     max_is_lower_bound=area.max_is_lower_bound, filled_fraction=area.filled_fraction,
+                     notes=f"确认时与已确认沉陷区 {'、'.join(a.code for a in olds)} 合并（重叠 {_overlap_text(overlaps)}）；"
+                           f"量测值取 {area.code}（较新一期普查） / merged on confirmation with the confirmed area(s) "
+                           f"it overlaps; measurements are those of {area.code}")
+        new.stability = area.stability
+        new.first_seen = min((a.first_seen for a in [area, *olds] if a.first_seen), default=None)
+        new.last_seen = max((a.last_seen for a in [area, *olds] if a.last_seen), default=None)
+        new.review_state = ReviewState.CONFIRMED
+        new.attributes = {"merged_on_confirmation": [{"code": o.code, "overlap_ha": round(o.overlap_ha, 4)}
+                                                     for o in overlaps]}
+        superseded_on = (census.census_date if census is not None else today).isoformat()
+        area.review_state = ReviewState.MERGED
+        for a in olds:
+            a.review_state = ReviewState.MERGED
+            a.attributes = {**(a.attributes or {}), "superseded_by": new.code, "superseded_on": superseded_on}
+        session.flush()
+        _reattribute(session, new, None)
+        dec = _decision(session, ReviewAction.MERGE, codes, reason, reviewer, results=[new.code], meeting=meeting)
+        record_event(session, entity="subsidence_area", entity_id=new.id, entity_key=new.code,
+                     action="review.confirm.merged",
+                     after={"from": codes, "overlaps_ha": {o.code: round(o.overlap_ha, 4) for o in overlaps}},
+                     reason=reason, actor=reviewer)
+        problem, created = open_area_problem(session, new, today)
+        linked = problem is not None and not created
+        if problem is not None:
+            record_event(session, entity="review_decision", entity_id=dec.id, entity_key=new.code,
+                         action="review.confirm.problem_linked" if linked else "review.confirm.problem",
+                         after={"problem": problem.code, "created": created, "linked_existing": linked},
+                         reason=reason, actor=reviewer)
+    return ReviewOutcome(decision=dec, areas=[new], problem=problem, problem_created=created, problem_linked=linked)
 
 
 def open_area_problem(session: Session, area: SubsidenceArea, today: date) -> tuple[Problem | None, bool]:
@@ -478,8 +568,8 @@ def split(session: Session, code: str, parts: Sequence[BaseGeometry], *, reviewe
                                volume_m3=None if area.volume_m3 is None else area.volume_m3 * f,
                                mean_rate_mm_per_yr=area.mean_rate_mm_per_yr, max_is_lower_bound=area.max_is_lower_bound,
                                filled_fraction=area.filled_fraction,
-                               notes="拆分自 {}：体积按面积分摊，最大下沉为上限 / split from {}: volume apportioned by "
-                                     "area, maximum is an upper bound".format(code, code)))
+                               notes=f"拆分自 {code}：体积按面积分摊，最大下沉为上限 / split from {code}: volume apportioned by "
+                                     "area, maximum is an upper bound"))
             session.flush()
         area.review_state = ReviewState.SPLIT
         session.flush()
@@ -532,7 +622,7 @@ def snapshots(session: Session, census_code: str, *, include_rejected: bool = Fa
             and (include_rejected or a.review_state in (ReviewState.CANDIDATE, ReviewState.CONFIRMED))]
 
 
-def compare_censuses(session: Session, before: str, after: str, params: ChangeParams = ChangeParams()) -> list[AreaChange]:
+def compare_censuses(session: Session, before: str, after: str, params: ChangeParams = ChangeParams()) -> list[AreaChange]:  # noqa: B008 (frozen)
     """Change between two saved censuses (rejected, merged-away and split-away areas left out)."""
     return compare(snapshots(session, before), snapshots(session, after), params)
 
@@ -616,7 +706,7 @@ def save_vegetation(session: Session, result: VegetationChangeResult, *, date_be
 
 
 # ------------------------------------------------------------------------------------------ PV land
-def pv_land(session: Session, as_of: date, params: PVParams = PVParams(), *, confirmed_only: bool = True) -> PVResult:
+def pv_land(session: Session, as_of: date, params: PVParams = PVParams(), *, confirmed_only: bool = True) -> PVResult:  # noqa: B008
     """Candidate PV land on the (confirmed) stable subsidence areas, per town."""
     _mines, panels, towns = reference_layers(session)
     areas = baseline(session) if confirmed_only else list_areas(session)

@@ -286,12 +286,37 @@ MEETING = typer.Option(None, "--meeting", help="Review meeting / minutes referen
 @review_app.command("confirm")
 def review_confirm(code: str = typer.Argument(..., help="Area code."), reviewer: str = REVIEWER, reason: str = REASON,
                    meeting: Optional[str] = MEETING,
-                   today: Optional[str] = typer.Option(None, "--date", help="Decision date (default today).")) -> None:
+                   today: Optional[str] = typer.Option(None, "--date", help="Decision date (default today)."),
+                   merge: bool = typer.Option(False, "--merge", help="If it overlaps confirmed areas, confirm the "
+                                                                     "union as one new area (else refused).")) -> None:
     """Confirm a candidate: it joins the baseline; if untreated, a category-1 problem opens for its mine."""
     from subsidence.census.service import confirm
 
     _run_review(confirm, code, reviewer=reviewer, reason=reason, meeting=meeting,
-                today=_parse_date(today) if today else date.today())
+                today=_parse_date(today) if today else date.today(), merge_overlapping=merge)
+
+
+@review_app.command("baseline")
+def review_baseline(as_of: Optional[str] = typer.Option(None, "--as-of", help="Only censuses up to this date."),
+                    json_out: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
+    """The baseline (摸清底数): area found, confirmed, treated, by town and by mine (ha and 亩), per census."""
+    from subsidence.census.queries import baseline_summary
+
+    with _session() as s:
+        b = baseline_summary(s, _parse_date(as_of) if as_of else None)
+    if json_out:
+        emit_json(b.as_dict())
+        return
+    t = b.total
+    typer.echo(f"确认沉陷区 {t.confirmed_ha:.2f} 公顷（{t.confirmed_mu:.1f} 亩），已治理 {t.treated_ha:.2f} 公顷，"
+               f"未治理 {t.untreated_ha:.2f} 公顷；普查发现 {t.found_ha:.2f} 公顷，待评审 {t.pending_ha:.2f} 公顷")
+    for title, rows in (("按镇", b.by_town), ("按矿山", b.by_mine)):
+        typer.echo(title)
+        for r in rows:
+            typer.echo(f"  {r.name_zh:<16} {r.confirmed_ha:10.2f} ha {r.confirmed_mu:10.1f} 亩  治理 {r.treated_ha:.2f} ha")
+    for h in b.history:
+        typer.echo(f"{h.code} {h.census_date}: 发现 {h.found_ha:.2f} ha，确认 {h.confirmed_ha:.2f} ha，"
+                   f"底数 {h.baseline_ha:.2f} ha")
 
 
 @review_app.command("reject")

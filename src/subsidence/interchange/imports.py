@@ -708,6 +708,10 @@ def run_import(
         except IntegrityError as exc:
             report.error(None, None, f"the database refused the rows: {getattr(exc, 'orig', exc)}")
             raise ImportFailed(report) from exc
+        if spec.name == "subsidence-areas":
+            _confirmed_ground_once(session, parsed, by_key, report)
+            if not report.ok:
+                raise ImportFailed(report)
         _audit_link_changes(session, spec, report, by_key)
     log.debug("%s", report.summary())
     return report
@@ -768,6 +772,23 @@ def _apply(spec: KindSpec, obj: Any, values: dict[str, Any], geom: BaseGeometry 
             obj.lead_unit_id = lead.id
             changed["lead_unit"] = [None, lead.code]
     return changed
+
+
+def _confirmed_ground_once(session: Session, parsed, by_key: dict[str, Any], report: ImportReport) -> None:
+    """Confirmed subsidence areas never count the same ground twice (the baseline, census.queries)."""
+    from subsidence.census.queries import confirmed_overlaps
+    from subsidence.vocabulary import ReviewState
+
+    for row, values, _, _ in parsed:
+        obj = by_key.get(values.get("code"))
+        if obj is None or obj.review_state != ReviewState.CONFIRMED or obj.geometry is None:
+            continue
+        hits = confirmed_overlaps(session, obj.geometry, exclude=[obj.id])
+        if hits:
+            report.error(row.where, "geometry", "confirmed area overlaps confirmed area(s) " + ", ".join(
+                f"{o.code} by {o.overlap_ha:.2f} ha ({o.overlap_mu:.1f} 亩)" for o in hits)
+                + ": the baseline would count that ground twice; import it as a candidate (待评审) and confirm it with "
+                  "merge (subsidence review confirm --merge), or correct the polygons")
 
 
 def _has_value(obj: Any, f: FieldSpec) -> bool:
