@@ -15,6 +15,7 @@ from subsidence.db.base import Base
 from subsidence.ledger import models as ledger  # noqa: F401
 from subsidence.monitoring import models as monitoring  # noqa: F401
 from subsidence.ops import models as ops  # noqa: F401  (heartbeats, issue 17)
+from subsidence.organisation import models as organisation  # noqa: F401  (positions, issue 13)
 from subsidence.plans import models as plans  # noqa: F401
 from subsidence.tasks import models as tasks  # noqa: F401
 from subsidence.census import policies as _census_policies  # noqa: F401

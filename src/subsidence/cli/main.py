@@ -49,6 +49,7 @@ COMMAND_MODULES = (
     "minehazards",
     "monitoring",
     "plans",
+    "positions",
     "science",
     "tasks",
     "water",

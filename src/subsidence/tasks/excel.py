@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from subsidence.errors import ServiceError, ValidationFailed
-from subsidence.interchange.fieldspecs import FieldSpec, enum_choices, parse_value
+from subsidence.io.fields import FieldSpec, enum_choices, parse_value
 from subsidence.tasks.models import FundEntry, InspectorConflict, WaterPlan
 from subsidence.vocabulary import (
     FundEntryKind,
