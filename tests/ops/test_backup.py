@@ -40,6 +40,7 @@ def test_restore_drill(engine, populated, target, tmp_path, artifacts_dir):
     assert m["database"]["tables"] == source_counts  # nothing wrote meanwhile: the manifest is the source
     assert {f["path"]: f["sha256"] for f in m["files"]} == source_files
     assert m["database"]["revision"] is not None
+    assert result.path.stat().st_mode & 0o777 == 0o640  # personal data: not world-readable
 
     t0 = time.perf_counter()
     verified = verify_backup(result.path)

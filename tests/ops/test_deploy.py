@@ -106,6 +106,16 @@ def test_scripts_are_valid_shell():
             assert r.returncode == 0, r.stdout
 
 
+WORKERS = 2
+
+
+def _pgid(proc: Path) -> int | None:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -140,7 +150,7 @@ def test_install_then_the_units_commands_serve_sweep_dispatch_back_up(tmp_path):
     assert sorted(p.name for p in (root / "etc/systemd/system").iterdir()) == sorted(p.name for p in
                                                                                      UNITS.glob("subsidence*"))
     port = _free_port()
-    run_env = env | settings | {"SUBSIDENCE_HOST": "127.0.0.1", "SUBSIDENCE_PORT": str(port), "WEB_CONCURRENCY": "2"}
+    run_env = env | settings | {"SUBSIDENCE_HOST": "127.0.0.1", "SUBSIDENCE_PORT": str(port), "WEB_CONCURRENCY": str(WORKERS)}
     u = {n: parse_unit(root / "etc/systemd/system" / n) for n in (p.name for p in UNITS.glob("*.service"))}
 
     def execute(unit: str, key: str = "ExecStart", ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
@@ -184,9 +194,10 @@ def test_install_then_the_units_commands_serve_sweep_dispatch_back_up(tmp_path):
         assert not rep["sweep"]["overdue"] and not rep["dispatch"]["overdue"] and not rep["backup"]["overdue"]
         assert rep["dispatch"]["every_s"] == 10
         execute("subsidence-health.service")  # exit 0: nothing to raise
-        workers = subprocess.run(["pgrep", "-g", str(os.getpgid(web.pid))], capture_output=True, text=True,
-                                 check=False).stdout.split()
-        assert len(workers) >= 3, workers  # the supervisor and its two workers
+        group = os.getpgid(web.pid)
+        members = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _pgid(p) == group]
+        names = [(p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace") for p in members]
+        assert sum("multiprocessing" in n for n in names) >= WORKERS, names  # the supervisor's two workers
     finally:
         for proc in (web, dispatcher):
             os.killpg(proc.pid, signal.SIGTERM)

@@ -63,6 +63,8 @@ BOOKKEEPING_TABLES = frozenset({"alembic_version", "ops_heartbeat"}) | FOREIGN_T
 #: file names (prefixes) in the data directory that are work in progress, never backed up
 TEMP_PREFIXES = (".upload-", ".restore-", ".partial-")
 CHUNK = 1 << 20
+#: archives are readable by their owner and group only (the service user and the administrators)
+ARCHIVE_MODE = 0o640
 
 
 class BackupError(Exception):
@@ -399,6 +401,7 @@ def create_backup(dest: Path | str, settings: Settings, engine: Engine) -> Backu
                              "temporary files (" + ", ".join(TEMP_PREFIXES) + "*)"],
             }
             _add_bytes(tar, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"), MANIFEST)
+        os.chmod(partial, ARCHIVE_MODE)  # the county's records, households' phone numbers among them
         with partial.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(partial, dest)
@@ -582,8 +585,8 @@ def verify_backup(path: Path) -> VerifyResult:
     PostgreSQL: ``pg_restore --list`` reads the dump and finds the data of every table in the manifest)."""
     t0 = time.monotonic()
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix=".restore-verify-", dir=path.parent if path.parent.exists() else None) \
-            as tmp:
+    scratch = path.parent if path.parent.is_dir() and os.access(path.parent, os.W_OK) else None  # else $TMPDIR
+    with tempfile.TemporaryDirectory(prefix=".restore-verify-", dir=scratch) as tmp:
         try:
             found = _read(path, extract_to=Path(tmp))
         except BackupError as exc:
