@@ -182,6 +182,9 @@ class InversionResult:
     fixed_sigma: dict[str, float] = field(default_factory=dict)
     #: the noise model: {"kind": "independent"} or the fitted correlated model per set
     noise: dict[str, Any] = field(default_factory=dict)
+    #: sum of squared residuals in the fit's own metric (divided by sigma, or whitened), and how many values
+    chi2: float = float("nan")
+    n_fit: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """PARAMS.json content: the parameters (readable by ``PIMParams.from_dict``) plus an ``inversion`` block."""
@@ -281,7 +284,7 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
            f_scale: float = 2.0, n_starts: int = 8, seed: int = 0, max_obs: int = 20000,
            at: Any = None, time_function: Any = None, noise: str = "independent",
            correlation_length_m: float | None = None, fixed_sigma: dict[str, float] | None = None,
-           max_gls: int = 2500) -> InversionResult:
+           max_gls: int = 2500, covariance: tuple[float, float, float] | None = None) -> InversionResult:
     """Fit PIM parameters to observations; see the module docstring for method and resolvability rules.
 
     panels: the panels whose mining caused the observed (final or current) displacement; observations: one or
@@ -294,7 +297,9 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
     :mod:`subsidence.science.dynamics`); None -> the final static basin. noise: ``independent`` |
     ``correlated`` (fitted exponential covariance and GLS, ``correlation_length_m`` fixes L, sets above
     ``max_gls`` values are subsampled); fixed_sigma: name -> 1-sigma of a fixed parameter, propagated into the
-    fitted ones (b fixed for lack of horizontal information gets :data:`B_SIGMA_WHEN_FIXED` by default).
+    fitted ones (b fixed for lack of horizontal information gets :data:`B_SIGMA_WHEN_FIXED` by default);
+    covariance: (sigma_c mm, sigma_n mm, L m) to use with ``noise="correlated"`` instead of fitting one (the same
+    noise model for several candidate fits makes their ``chi2`` comparable).
     """
     from scipy.optimize import least_squares
     from scipy.stats import qmc
@@ -311,6 +316,8 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
         raise ScienceInputError(f"noise {noise!r}: choose from {', '.join(NOISE_MODELS)}")
     if correlation_length_m is not None and not correlation_length_m > 0:
         raise ScienceInputError(f"correlation_length_m={correlation_length_m!r} must be > 0 m")
+    if covariance is not None and (len(covariance) != 3 or not all(math.isfinite(v) and v > 0 for v in covariance)):
+        raise ScienceInputError(f"covariance={covariance!r}: give (sigma_c mm, sigma_n mm, L m), all > 0")
     fsig = {k: float(v) for k, v in (fixed_sigma or {}).items()}
     for k, v in fsig.items():
         if k not in FITTABLE or not (math.isfinite(v) and v >= 0):
@@ -413,7 +420,7 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
         pos_x, pos_y, group, labels = _value_positions(obs)
         r_mm = resid(best.x) * y_sig
         idx, Lc, noise_info = _correlated_noise(r_mm, pos_x, pos_y, group, correlation_length_m, max_gls, rng,
-                                                 labels)
+                                                 labels, covariance)
         whiten["idx"], whiten["L"] = idx, Lc
         best = least_squares(resid, best.x, bounds=(lo, hi), loss=loss, f_scale=f_scale, x_scale=scale,
                              method="trf", max_nfev=200 * (len(free) + 1))
@@ -487,6 +494,8 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
         params=fitted,
         std={k: float(v) for k, v in zip(free, std)},
         std_fit={k: float(v) for k, v in zip(free, std_fit)},
+        chi2=float(np.sum(best.fun**2)),
+        n_fit=len(best.fun),
         fixed_sigma=propagated,
         noise=noise_info,
         correlation=corr,
@@ -522,12 +531,12 @@ def _value_positions(obs: Sequence[Observation]) -> tuple[np.ndarray, np.ndarray
 def fit_exponential_covariance(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, *,
                                correlation_length_m: float | None = None, n_bins: int = 15,
                                max_pairs: int = 400_000, rng: np.random.Generator | None = None,
-                               ml: bool = True, ml_max: int = 800) -> tuple[float, float, float]:
+                               ml: bool = True, ml_max: int = 300) -> tuple[float, float, float]:
     """(sigma_c mm, sigma_n mm, L m) of C(d) = sigma_c^2 exp(-d/L) + sigma_n^2 [d = 0] fitted to residuals.
 
     Start: method of moments (mean products r_i r_j of mean-removed residuals binned by distance, fitted by
     least squares in the bins, weights the pair counts; the nugget is what the total variance leaves over);
-    then, with ``ml``, maximum likelihood on at most ``ml_max`` values.
+    then, with ``ml``, maximum likelihood (Nelder-Mead, at most 200 evaluations) on at most ``ml_max`` values.
     """
     from scipy.optimize import least_squares
 
@@ -562,7 +571,7 @@ def fit_exponential_covariance(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, *
         return c2 * np.exp(-db / ell)
 
     ell0 = correlation_length_m or max(float(np.median(db)), 1.0)
-    p0 = np.array([max(float(cb[0]), 0.1 * var), math.log(ell0)])
+    p0 = np.array([min(max(float(cb[0]), 0.1 * var), 0.999 * var), float(np.clip(math.log(ell0), -6.9, 16.1))])
     res = least_squares(lambda p: (model(p) - cb) * wb, p0, bounds=([0.0, math.log(1e-3)], [var, math.log(1e7)]))
     c2 = float(min(res.x[0], var))
     ell = float(correlation_length_m if correlation_length_m is not None else math.exp(res.x[1]))
@@ -570,6 +579,7 @@ def fit_exponential_covariance(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, *
         return math.sqrt(c2), math.sqrt(max(var - c2, 1e-6 * var)), ell
     # refine by maximum likelihood (Gaussian, exponential covariance + nugget) on at most ml_max values: the
     # binned moments alone are biased when L is not small against the extent of the data
+    from scipy.linalg import cholesky, solve_triangular
     from scipy.optimize import minimize
 
     k = np.arange(n) if n <= ml_max else np.sort(rng.choice(n, ml_max, replace=False))
@@ -582,14 +592,14 @@ def fit_exponential_covariance(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, *
         ell_ = correlation_length_m if correlation_length_m is not None else math.exp(p[2])
         c = sc2 * np.exp(-dk / ell_) + sn2 * eye
         try:
-            lc = np.linalg.cholesky(c)
+            lc = cholesky(c, lower=True, check_finite=False)
         except np.linalg.LinAlgError:
             return 1e30
-        z = np.linalg.solve(lc, rk)
+        z = solve_triangular(lc, rk, lower=True, check_finite=False)
         return float(np.sum(np.log(np.diag(lc))) + 0.5 * z @ z)
 
     q0 = np.array([math.log(max(c2, 1e-3 * var)), math.log(max(var - c2, 0.05 * var)), math.log(ell)])
-    out = minimize(nll, q0, method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-4, "maxiter": 400})
+    out = minimize(nll, q0, method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-4, "maxiter": 200})
     sc2, sn2 = math.exp(out.x[0]), math.exp(out.x[1])
     ell = float(correlation_length_m if correlation_length_m is not None else math.exp(out.x[2]))
     return math.sqrt(sc2), math.sqrt(sn2), ell
@@ -597,8 +607,10 @@ def fit_exponential_covariance(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, *
 
 def _correlated_noise(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, group: np.ndarray,
                       correlation_length_m: float | None, max_gls: int, rng: np.random.Generator,
-                      names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """Indices used for the GLS step, the Cholesky factor of their covariance and the fitted model per group."""
+                      names: Sequence[str], covariance: tuple[float, float, float] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Indices used for the GLS step, the Cholesky factor of their covariance and the model per group (fitted,
+    or ``covariance`` = (sigma_c mm, sigma_n mm, L m) for every group when given)."""
     idx_all = []
     blocks = []
     info: dict[str, Any] = {"kind": "correlated", "groups": []}
@@ -606,8 +618,11 @@ def _correlated_noise(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, group: np.
     per = max(50, max_gls // max(1, len(groups)))
     for g in groups:
         idx = np.flatnonzero(group == g)
-        sc, sn, ell = fit_exponential_covariance(r_mm[idx], x[idx], y[idx],
-                                                 correlation_length_m=correlation_length_m, rng=rng)
+        if covariance is not None:
+            sc, sn, ell = (float(v) for v in covariance)
+        else:
+            sc, sn, ell = fit_exponential_covariance(r_mm[idx], x[idx], y[idx],
+                                                     correlation_length_m=correlation_length_m, rng=rng)
         if len(idx) > per:
             idx = np.sort(rng.choice(idx, per, replace=False))
         d = np.hypot(x[idx][:, None] - x[idx][None, :], y[idx][:, None] - y[idx][None, :])
