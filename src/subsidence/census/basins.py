@@ -38,15 +38,16 @@ pixels) they are predicted, counted, and marked (``filled_fraction`` and ``fille
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
+import shapely
 from scipy import ndimage
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
-import shapely
 
 from subsidence.census.grid import Grid
 from subsidence.census.levels import MapLevel, level_map
@@ -329,10 +330,14 @@ def detect_basins(
             value = value - level.offset
             if series_mm is not None:  # every date has its own reference-pixel offset
                 s = np.asarray(series_mm, dtype=float)
-                series_mm = s - np.nanmedian(s[:, stable], axis=1)[:, None, None]
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # a date with no data on the stable ground
+                    per_date = np.nan_to_num(np.nanmedian(s[:, stable], axis=1), nan=0.0)
+                series_mm = s - per_date[:, None, None]
             if rate_mm_per_yr is not None and kind == "cumulative":
                 r = np.asarray(rate_mm_per_yr, dtype=float)
-                rate_mm_per_yr = r - float(np.nanmedian(r[stable]))
+                if np.isfinite(r[stable]).any():
+                    rate_mm_per_yr = r - float(np.nanmedian(r[stable]))
         log.debug("map level: offset %.2f, noise %.2f, edge at %.2f (threshold %.2f)", level.offset, level.sigma,
                   edge, threshold)
     above = valid & (np.where(valid, value, -np.inf) >= edge)
