@@ -239,15 +239,6 @@ class Lookup:
         out[..., inside] = res
         return out.reshape(lead + (rows, cols))
 
-    def map_xy_to_radar(self, x: float, y: float) -> tuple[int, int] | None:
-        """Radar (row, col) of the output pixel containing map point (x, y), or None outside the lookup."""
-        col, row = ~self.grid.transform @ (x, y)
-        r, c = math.floor(row), math.floor(col)
-        if not (0 <= r < self.grid.rows and 0 <= c < self.grid.cols):
-            return None
-        idx = int(self.nearest_index()[r * self.grid.cols + c])
-        return None if idx < 0 else divmod(idx, self.radar_shape[1])
-
 
 def build_lookup(lat: np.ndarray, lon: np.ndarray, *, crs: CRS | str | int | None = None,
                  spacing_m: float | None = None, method: str = "nearest", max_edge_factor: float = 3.0,
