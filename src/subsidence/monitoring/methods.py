@@ -334,6 +334,7 @@ class TangentResult:
 
 
 #: default factor k of the noise margin: yellow needs the chord's velocity ratio to exceed 1 + k·σ_ratio
+#: [verify: docs/defaults.md]
 TANGENT_NOISE_K = 3.0
 #: automatic chord: long enough that the velocity-ratio noise σ_ratio = √2·σ/(v·Δt) stays ≤ this ...
 TANGENT_MAX_RATIO_NOISE = 0.25
@@ -533,50 +534,8 @@ def fit_line(x: np.ndarray, y: np.ndarray) -> LineFit:
     return LineFit(slope, icpt, n, xm, sxx, s, r2)
 
 
-def _t_quantile(confidence: float, dof: int) -> float:
-    from scipy.stats import t as student_t
-
-    return float(student_t.ppf(0.5 + confidence / 2.0, max(dof, 1)))
 
 
-def detect_onset(tm: np.ndarray, inv_v: np.ndarray, *, min_fit: int = 5, min_before: int = 3) -> int:
-    """Onset of acceleration on an inverse-velocity series by two-phase regression.
-
-    Phase 1 is steady creep (1/v constant), phase 2 a straight decreasing line (Voight α = 2). The split
-    index k minimising the total squared error, with a negative phase-2 slope, is returned; 0 when the whole
-    series is one decreasing line fits as well (acceleration from the start). O(n) via cumulative sums.
-    """
-    n = tm.size
-    if n < min_fit:
-        raise MethodError(f"inverse velocity: {n} velocity samples, need at least {min_fit} after smoothing")
-    x, y = tm - tm[0], inv_v
-    # suffix sums for the line on [k, n)
-    def rsum(a: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.cumsum(a[::-1])[::-1], [0.0]])
-
-    S1, Sx, Sy, Sxx, Sxy, Syy = (rsum(np.ones(n)), rsum(x), rsum(y), rsum(x * x), rsum(x * y), rsum(y * y))
-    P1, Py, Pyy = (np.concatenate([[0.0], np.cumsum(a)]) for a in (np.ones(n), y, y * y))
-    best_k, best_sse = 0, math.inf
-    for k in range(n - min_fit + 1):
-        if 0 < k < min_before:
-            continue
-        m = S1[k]
-        vxx = Sxx[k] - Sx[k] ** 2 / m
-        if vxx <= 0:
-            continue
-        vxy = Sxy[k] - Sx[k] * Sy[k] / m
-        slope = vxy / vxx
-        if slope >= 0:
-            continue
-        sse2 = (Syy[k] - Sy[k] ** 2 / m) - vxy * slope
-        sse1 = (Pyy[k] - Py[k] ** 2 / P1[k]) if k > 0 else 0.0
-        # penalise the extra parameter (one level for phase 1) like BIC so noise does not pick a split
-        sse = sse1 + sse2
-        if sse < best_sse * (1 - 1e-9):
-            best_k, best_sse = k, sse
-    if not math.isfinite(best_sse):
-        raise MethodError("inverse velocity: no decreasing trend in 1/v — the slope is not accelerating")
-    return best_k
 
 
 @dataclass
@@ -670,7 +629,7 @@ def voight_window(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
     return float(grid[jbest]), lo, hi
 
 
-#: p-value below which the acceleration (Voight model against a straight line) counts as real
+#: p-value below which the acceleration (Voight model against a straight line) counts as real [verify: docs/defaults.md]
 ACCELERATION_P = 1e-3
 
 
