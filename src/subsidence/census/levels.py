@@ -1,7 +1,7 @@
 """The zero level and the noise of a deformation map, and an edge threshold whose area is unbiased under noise.
 
 Why (issue 15: census areas ran +6.6 % / +8.7 % over truth on stacks with 3-5 mm noise). Two causes, measured on
-SBAS-inverted synthetic stacks with spatially correlated atmosphere (``benchmarks``/closing note of issue 15):
+SBAS-inverted synthetic stacks with spatially correlated atmosphere (``benchmarks/bench_census_area.py``, numbers in benchmarks/README.md):
 
 1. **The zero level is one noisy pixel.** An InSAR product is relative to its reference pixel (MintPy REF_Y/REF_X);
    that pixel carries its own decorrelation noise and atmosphere (3-5 mm), which shifts the whole map. Near a
