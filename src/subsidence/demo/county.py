@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 DEMO_SEED = 20240912  # the plan's issue date, 2024-09-12
 #: optional modules of other parts of the product that add their demo data: each has populate(session, rng, today)
-DEMO_EXTENSIONS = ["ledger", "census", "monitoring", "tasks", "plans", "accounts"]
+DEMO_EXTENSIONS = ["ledger", "census", "monitoring", "tasks", "plans", "accounts", "organisation"]
 
 
 @dataclass
