@@ -58,3 +58,40 @@ def test_duplicate_mine_year_by_licence_and_by_name_refused(county, tmp_path):
         bad = _fill(tpl, tmp_path / "dup.xlsx", [r(LICENCE, 1_000_000), r("示例补连塔煤矿", 2_000_000)])
         with pytest.raises(ValidationFailed, match=r"row 4.*duplicate.*row 3"):
             tasks_io.import_table(s, "fund-obligations", bad)
+
+
+def test_task_ledger_blank_cell_keeps_value_and_clear_mark_clears(county, tmp_path):
+    """The task ledgers follow the same rule as the problem ledger: blank = leave unchanged, （清空） clears."""
+    from subsidence.io.fields import CLEAR_MARK
+    from subsidence.tasks.models import WaterPlan
+
+    eng = county["engine"]
+    with make_sessionmaker(eng)() as s:
+        s.info["actor"] = "test"
+        tpl = tasks_io.write_template("water-plans", tmp_path / "tpl.xlsx")
+        headers = [c.value for c in openpyxl.load_workbook(tpl).worksheets[0][2]]
+
+        def r(**kw):
+            vals = {"方案编号": "BS-1", "采矿许可证号": LICENCE, "方案状态": "已批复", "应编制原因": "地下水位下降",
+                    "批复期限": "2025-06-30", "报送日期": "2025-03-01", "批复日期": "2025-04-01", "批复文号": "伊水批〔2025〕1号"}
+            vals.update(kw)
+            return [vals.get(h) for h in headers]
+
+        full = _fill(tpl, tmp_path / "full.xlsx", [r()])
+        assert tasks_io.import_table(s, "water-plans", full).created == 1
+        s.commit()
+        events = s.scalar(select(func.count()).select_from(AuditEvent))
+        partial = _fill(tpl, tmp_path / "partial.xlsx", [r(**{"报送日期": None, "批复文号": None, "应编制原因": None})])
+        res = tasks_io.import_table(s, "water-plans", partial)
+        assert (res.updated, res.unchanged) == (0, 1)
+        s.commit()
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == events
+        plan = s.scalar(select(WaterPlan).where(WaterPlan.code == "BS-1"))
+        assert plan.approval_no == "伊水批〔2025〕1号" and str(plan.submitted_date) == "2025-03-01"
+        cleared = _fill(tpl, tmp_path / "cleared.xlsx", [r(**{"应编制原因": CLEAR_MARK})])
+        assert tasks_io.import_table(s, "water-plans", cleared).updated == 1
+        s.commit()
+        assert s.scalar(select(WaterPlan.required_reason).where(WaterPlan.code == "BS-1")) is None
+        bad = _fill(tpl, tmp_path / "bad.xlsx", [r(**{"方案状态": CLEAR_MARK})])
+        with pytest.raises(ValidationFailed, match="cannot be cleared"):
+            tasks_io.import_table(s, "water-plans", bad)

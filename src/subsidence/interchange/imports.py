@@ -66,6 +66,7 @@ from subsidence.interchange.fieldspecs import (
     parse_value,
 )
 from subsidence.io.excel import normalize_header, read_sheet
+from subsidence.io.fields import CLEAR_MARK, CLEAR_MARKS
 from subsidence.io.sniff import FormatError, sniff
 from subsidence.io.vector import read_vector
 from subsidence.ledger.models import Milestone
@@ -74,10 +75,6 @@ from subsidence.vocabulary import AreaLevel
 log = logging.getLogger(__name__)
 
 MAX_ERRORS = 200
-#: a cell holding this clears an optional value; a blank cell leaves the stored value unchanged
-CLEAR_MARK = "（清空）"
-#: the accepted spellings of the clear mark (full-width and ASCII brackets, English)
-CLEAR_MARKS = frozenset({CLEAR_MARK, "(清空)", "<清空>", "<clear>"})
 #: geometries closer than this (Hausdorff distance, m) count as unchanged on re-import
 GEOMETRY_TOLERANCE_M = 0.01
 #: how far (m) a mine polygon may reach beyond the banner boundary (digitising differences)

@@ -18,6 +18,11 @@ from typing import Any
 
 from subsidence.vocabulary import Labelled
 
+#: a cell holding this clears an optional value; a blank cell leaves the stored value unchanged (every import)
+CLEAR_MARK = "（清空）"
+#: the accepted spellings of the clear mark (full-width and ASCII brackets, English)
+CLEAR_MARKS = frozenset({CLEAR_MARK, "(清空)", "<清空>", "<clear>"})
+
 DATE_HELP = "日期写作 2024-09-12、2024/9/12 或 2024年9月12日 (or an Excel date cell)"
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from subsidence.errors import ServiceError, ValidationFailed
-from subsidence.io.fields import FieldSpec, enum_choices, parse_value
+from subsidence.io.fields import CLEAR_MARK, CLEAR_MARKS, FieldSpec, enum_choices, parse_value
 from subsidence.tasks.models import FundEntry, InspectorConflict, WaterPlan
 from subsidence.vocabulary import (
     FundEntryKind,
@@ -177,12 +177,18 @@ FUND_OBLIGATIONS = Table(
 # ------------------------------------------------------------------------------------------ water plans
 
 
+_WATER_PLAN_FIELDS = ("required_reason", "due_date", "submitted_date", "approved_date", "approval_no",
+                      "implemented_date")
+
+
 def _apply_water_plan(s: Session, v: dict[str, Any]) -> str:
     from subsidence.core.models import Unit
     from subsidence.tasks import water
 
     mine = _mine(s, v["mine"])
     plan = s.scalar(select(WaterPlan).where(WaterPlan.code == v["code"]))
+    if plan is not None:  # a blank cell leaves the stored value unchanged (（清空） clears it)
+        v = {**{k: getattr(plan, k) for k in _WATER_PLAN_FIELDS}, **v}
     state = v["state"]
     if state in (WaterPlanState.APPROVED,
                  WaterPlanState.IMPLEMENTED) and not (v.get("approval_no") and v.get("approved_date")):
@@ -243,6 +249,9 @@ WATER_PLANS = Table(
 # ------------------------------------------------------------------------------------------ hidden factors
 
 
+_PLAN_FIELDS = ("submitted_date", "reviewed_date", "review_result", "rectify_deadline", "completed_date")
+
+
 def _apply_factor(s: Session, v: dict[str, Any]) -> str:
     from subsidence.core.models import Unit
     from subsidence.tasks import minehazards as mh
@@ -265,6 +274,8 @@ def _apply_factor(s: Session, v: dict[str, Any]) -> str:
                 setattr(f, k, v[k])
                 status = "updated"
     if v.get("plan_code"):
+        if f.plan is not None and f.plan.code == v["plan_code"]:  # blank = leave unchanged (（清空） clears)
+            v = {**{k: getattr(f.plan, k) for k in _PLAN_FIELDS}, "plan_state": f.plan.state, **v}
         state = v.get("plan_state") or PlanReviewState.SUBMITTED
         if state in (PlanReviewState.APPROVED, PlanReviewState.RETURNED, PlanReviewState.COMPLETED) and not (
                 v.get("reviewed_date") and v.get("review_result")):
@@ -497,7 +508,9 @@ def write_template(name: str, path: str | Path) -> Path:
         if f.export_only:
             notes.append("导出时计算，导入时忽略")
         instr.append([f.zh, f.name, "是" if f.required else "", f.type, "；".join(notes)])
-    instr += [[], ["说明", "", "", "", (f"导入：subsidence tasks import {t.name} 文件.xlsx（整表校验，有错误则不导入；"
+    instr += [[], ["空白单元格", "blank cell", "", "", f"空白单元格表示“保持不变”；要清空非必填的值，请填写“{CLEAR_MARK}”。"
+                                                      "/ a blank cell leaves the stored value unchanged"],
+              ["说明", "", "", "", (f"导入：subsidence tasks import {t.name} 文件.xlsx（整表校验，有错误则不导入；"
                                            "重复导入不重复登记）")]]
     from subsidence.io.excel import write_table
 
@@ -566,6 +579,13 @@ def import_table(session: Session, name: str, path: str | Path) -> ImportResult:
                 if f.required:
                     res.errors.append(f"{p.name} row {excel_row}, {f.label}: required, empty")
                     bad = True
+                continue  # blank = leave unchanged (the row's apply keeps the stored value)
+            if isinstance(raw, str) and raw.strip() in CLEAR_MARKS:
+                if f.required or f.key:
+                    res.errors.append(f"{p.name} row {excel_row}, {f.label}: a required value cannot be cleared")
+                    bad = True
+                    continue
+                values[f.name] = [] if f.type == "refs" else None
                 continue
             try:
                 values[f.name] = parse_value(f, raw)
