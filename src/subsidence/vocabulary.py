@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import ClassVar
 
 
 class Labelled(StrEnum):
-    """A string enum whose members carry ``zh`` and ``en`` labels in ``_labels``."""
+    """A string enum whose members carry ``zh`` and ``en`` labels in ``_LABELS`` (and Excel spellings in
+    ``_ALIASES``), set after each class body."""
+
+    _LABELS: ClassVar[dict[str, tuple[str, str]]]
+    _ALIASES: ClassVar[dict[str, str]]
 
     @classmethod
     def labels(cls) -> dict[str, tuple[str, str]]:

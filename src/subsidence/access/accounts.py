@@ -141,10 +141,6 @@ def create_user(
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    user.password_hash = hash_password(password)
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
-    session.flush()
 
 
 class TooManyAttempts(ServiceError):

@@ -254,9 +254,3 @@ def get_visible(session: Session, actor: Actor, resource: str, ident: int, actio
     return obj
 
 
-def get_visible_by_key(session: Session, actor: Actor, resource: str, column, key: Any) -> Any:
-    pol = policy(resource)
-    obj = session.scalar(select(pol.model).where(column == key, pol.scope(actor, "read")))
-    if obj is None:
-        raise NotFound(f"{pol.label_zh} {key} 不存在或不在您的权限范围内 / {resource} {key!s} not found")
-    return obj

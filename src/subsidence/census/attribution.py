@@ -222,12 +222,6 @@ class Attributor:
         return a
 
 
-def attribute_areas(areas: Sequence[BaseGeometry], mines: Sequence[MineRight] = (),
-                    panels: Sequence[PanelFootprint] = (), towns: Sequence[Town] = (),
-                    params: AttributionParams = AttributionParams()) -> list[Attribution]:
-    """Attribute each area (same order as given)."""
-    at = Attributor(mines, panels, towns, params)
-    return [at.attribute(g) for g in areas]
 
 
 def overlap_table(polygons: Sequence[BaseGeometry], targets: Sequence, min_ha: float = 0.0001) -> dict[str, float]:

@@ -141,23 +141,6 @@ def connected_components(valid: np.ndarray, idx1: np.ndarray, idx2: np.ndarray, 
     return (lab == np.arange(n_dates, dtype=np.int32)).sum(axis=1)
 
 
-def _normal_matrices(w: np.ndarray, net: Network, pair_cols: np.ndarray | None) -> np.ndarray:
-    """A^T diag(w_p) A for every pixel: w (P, m) -> (P, n-1, n-1), via 2-D cumulative sums of pair weights."""
-    P = w.shape[0]
-    n = net.n_dates
-    M = np.zeros((P, n * n), dtype=np.float64)
-    if pair_cols is not None:  # unique pairs: one scatter
-        M[:, pair_cols] = w
-    else:
-        for i in range(net.n_ifgs):
-            M[:, net.idx1[i] * n + net.idx2[i]] += w[:, i]
-    M = M.reshape(P, n, n)
-    np.cumsum(M, axis=1, out=M)  # sum over idx1 <= j
-    M = np.flip(np.cumsum(np.flip(M, axis=2), axis=2), axis=2)  # sum over idx2 >= e
-    j = np.arange(n - 1)
-    J = np.minimum(j[:, None], j[None, :])
-    K = np.maximum(j[:, None], j[None, :]) + 1
-    return M[:, J, K]
 
 
 @dataclass

@@ -27,7 +27,7 @@ business date) with :func:`subsidence.db.audit.record_event`, besides the automa
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -416,5 +416,3 @@ def table_rows() -> list[dict]:
     return [t.as_dict() for t in TRANSITIONS.values()]
 
 
-def states_in(values: Iterable[str]) -> list[ProblemState]:
-    return [ProblemState.parse(v) for v in values]

@@ -508,9 +508,6 @@ def read_observation_file(path: Path | str) -> list[dict[str, Any]]:
     return rows
 
 
-def read_observation_csv(path: Path | str) -> tuple[list[dict[str, Any]], int]:
-    """Compatibility wrapper of :func:`read_observation_file`: (rows, first data row number)."""
-    return read_observation_file(path), 2
 
 
 def ingest_csv(session: Session, path: Path | str, **kw) -> IngestReport:

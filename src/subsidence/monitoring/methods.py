@@ -636,7 +636,8 @@ ACCELERATION_P = 1e-3
 def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, long: int = 7,
                               min_fit: int = 6, confidence: float = 0.95, onset_time: float | None = None,
                               min_r2: float = 0.3, alpha: float | None = None,
-                              alpha_range: tuple[float, float] | None = None) -> Forecast:
+                              alpha_range: tuple[float, float] | None = None,
+                              correlated_noise: bool = True) -> Forecast:
     """Failure forecast for Voight's law with α estimated (α ≠ 2 allowed), the onset and a failure window.
 
     1. Gate: the slope must be accelerating *now* — the newest long-smoothed (``long`` intervals, Carlà et al.
@@ -646,7 +647,9 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
        likelihood over α (``alpha_range``, default :data:`~subsidence.monitoring.forecasting.ALPHA_RANGE`
        = 1.1–3.0), the failure time t_f and the onset (:func:`subsidence.monitoring.forecasting.voight_profile`);
        ``alpha`` fixes α instead (e.g. 2 for the classic Fukuzono line, when a site's α is known). The upper
-       end of the α range governs how early the window can start.
+       end of the α range governs how early the window can start. With ``correlated_noise`` (default) the
+       window and the test in 3. are widened by the AR(1) variance inflation of the fit's residuals, so that
+       correlated measurement noise does not make the window over-confident.
     3. The acceleration must be significant against a straight line (F test, p < :data:`ACCELERATION_P`).
     4. The **failure window** is the ``confidence`` likelihood-ratio set of t_f with α, onset and creep profiled
        out, never earlier than the last sample (failure is then due now). Its coverage for α = 1.3–2.8 is
@@ -684,7 +687,7 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
     try:
         kw = {} if alpha_range is None else {"alpha_range": alpha_range}
         prof = voight_profile(t, s, confidence=confidence, alphas=None if alpha is None else (float(alpha),),
-                              onset_time=onset_time, min_after=min_fit, **kw)
+                              onset_time=onset_time, min_after=min_fit, correlated=correlated_noise, **kw)
     except ForecastInputError as exc:
         raise MethodError(f"inverse-velocity series: {exc}") from exc
     if prof is None:
@@ -721,6 +724,7 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
                    "alpha_range": list(alpha_range) if alpha_range is not None else list(ALPHA_RANGE),
                    "alpha_fixed": alpha is not None, "voight_failure_time": prof.failure_time,
                    "creep_velocity_mm_d": prof.v0, "sigma_mm": prof.sigma, "p_accelerating": prof.p_accelerating,
+                   "variance_inflation": prof.variance_inflation,
                    "llo_failure_time": tf_l, "slo_failure_time": tf_s, "confidence": confidence,
                    "r2_llo": None if lf is None else lf.r2, "min_r2": min_r2,
                    "r2_short": None if sf is None else sf.r2, "n_fit_short": None if sf is None else sf.n,

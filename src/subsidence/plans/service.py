@@ -567,19 +567,3 @@ def find_parcel(session: Session, code: str) -> TreatedParcel:
     return t
 
 
-def parcel_layers(session: Session, mine_ids: set[int] | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Map layers (storage-CRS geometries + properties): planned, reported and verified parcels."""
-    planned, reported, verified = [], [], []
-    for plan in session.scalars(select(ReclamationPlan).where(ReclamationPlan.current.is_(True))):
-        if mine_ids is not None and plan.mine_id not in mine_ids:
-            continue
-        for p in plan.parcels:
-            planned.append({"geometry": p.geometry, "code": p.code, "plan": plan.code, "purpose": p.purpose.value,
-                            "land_type": p.land_type.value, "area_ha": p.area_ha, "planned_year": p.planned_year})
-    for t in session.scalars(select(TreatedParcel)):
-        if mine_ids is not None and t.mine_id not in mine_ids:
-            continue
-        props = {"geometry": t.geometry, "code": t.code, "year": t.year, "land_type": t.land_type.value,
-                 "area_ha": t.area_ha, "state": t.state.value, "reason": t.state_reason}
-        (verified if t.state in COUNTED_STATES else reported).append(props)
-    return {"planned_parcels": planned, "reported_parcels": reported, "verified_parcels": verified}

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
@@ -283,8 +283,6 @@ def published_lists(session: Session, today: date | None = None, year: int | Non
             "exposure": [public(r) for r in rows if r["listing"] == "exposure"]}
 
 
-def config_dict(cfg: AssessmentConfig) -> dict[str, Any]:
-    return asdict(cfg)
 
 
 def _register_policies() -> None:
