@@ -9,8 +9,8 @@ import h5py
 import numpy as np
 import rasterio
 
-from subsidence.insar.synthetic import SyntheticSource, SyntheticSpec
 from subsidence.insar.stack import yyyymmdd
+from subsidence.insar.synthetic import SyntheticSource, SyntheticSpec
 
 
 def synthetic_arrays(spec: SyntheticSpec):

@@ -130,7 +130,7 @@ def test_gap_bridged_by_velocity_model_and_flagged_min_norm_loses_it():
     # min-norm loses the motion of the gap interval (12 days of a 60 mm/yr-ish bowl ~ 2 mm) and more:
     # the second part is shifted by the lost increment
     lost = (truth[15, centre] - truth[14, centre])
-    assert abs((d_mn[15, centre] - d_mn[14, centre])) < 1e-6
+    assert abs(d_mn[15, centre] - d_mn[14, centre]) < 1e-6
     assert abs((d_mn[-1, centre] - truth[-1, centre]) - (-lost)) < 0.0015
 
 
