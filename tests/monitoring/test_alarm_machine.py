@@ -90,6 +90,6 @@ def test_alarm_history_rows_are_append_only(session):
     session.add(ev)
     session.flush()
     ev.event = "tampered"
-    with pytest.raises(ValueError, match="append-only"):
+    with pytest.raises(PermissionError, match="append-only"):
         session.flush()
     session.rollback()

@@ -25,11 +25,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from subsidence.core.models import AdminArea, Mine
+from subsidence.db import append_only
 from subsidence.db.base import Base, Timestamped, utcnow
 from subsidence.db.columns import enum_col, geom
 from subsidence.db.types import UTCDateTime
@@ -223,13 +223,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-def _append_only(mapper, connection, target) -> None:  # noqa: ARG001
-    raise ValueError(f"{target.__tablename__} is append-only: alarm history is never changed or deleted")
-
-
-# ORM-level guard for the alarm history (a database trigger like audit_event's is requested in ddl.py)
-event.listen(AlarmEvent, "before_update", _append_only)
-event.listen(AlarmEvent, "before_delete", _append_only)
+#: alarm history is never changed or deleted (triggers in the migrations; the ORM refuses it too)
+append_only.guard(AlarmEvent)
 
 
 class HazardPoint(Timestamped, Base):

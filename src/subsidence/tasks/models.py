@@ -26,11 +26,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from subsidence.core.models import Mine, Unit
+from subsidence.db import append_only
 from subsidence.db.base import Base, Timestamped, utcnow
 from subsidence.db.columns import enum_col, geom
 from subsidence.db.types import UTCDateTime
@@ -404,23 +404,7 @@ class AssessmentScore(Timestamped, Base):
 INSERT_ONLY = (FundEntry, DrawRecord, DrawSeed, DrawResult)
 
 
-def _refuse_change(mapper, connection, target) -> None:
-    from sqlalchemy.orm import object_session
-
-    session = object_session(target)
-    if session is None or session.is_modified(target, include_collections=False):
-        raise PermissionError(f"{target.__tablename__} is append-only: record a reversal / a redo instead of "
-                              f"changing or deleting {getattr(target, 'code', target.id)}")
-
-
-def _refuse_delete(mapper, connection, target) -> None:
-    raise PermissionError(f"{target.__tablename__} is append-only: {getattr(target, 'code', target.id)} "
-                          "cannot be deleted")
-
-
-for _cls in INSERT_ONLY:
-    event.listen(_cls, "before_update", _refuse_change)
-    event.listen(_cls, "before_delete", _refuse_delete)
+append_only.guard(*INSERT_ONLY)
 
 
 class CompensatedBuilding(Timestamped, Base):
