@@ -587,9 +587,12 @@ def calendar_add(start: str = typer.Argument(..., help="Start date."),
                  n: int = typer.Argument(..., help="Working days to add (negative: back)."),
                  json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """The N-th working day after (before) a date."""
-    from subsidence.ledger.calendar import default_calendar
+    from subsidence.ledger.calendar import CalendarError, default_calendar
 
-    d = default_calendar().add_workdays(_date(start, "START"), n)
+    try:
+        d = default_calendar().add_workdays(_date(start, "START"), n)
+    except CalendarError as exc:
+        fail(str(exc))
     emit_json({"start": start, "workdays": n, "date": d.isoformat()}) if json_out else typer.echo(d.isoformat())
 
 
@@ -597,18 +600,24 @@ def calendar_add(start: str = typer.Argument(..., help="Start date."),
 def calendar_between(a: str = typer.Argument(...), b: str = typer.Argument(...),
                      json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Working days in (A, B]."""
-    from subsidence.ledger.calendar import default_calendar
+    from subsidence.ledger.calendar import CalendarError, default_calendar
 
-    n = default_calendar().workdays_between(_date(a, "A"), _date(b, "B"))
+    try:
+        n = default_calendar().workdays_between(_date(a, "A"), _date(b, "B"))
+    except CalendarError as exc:
+        fail(str(exc))
     emit_json({"from": a, "to": b, "workdays": n}) if json_out else typer.echo(str(n))
 
 
 @calendar_app.command("info")
 def calendar_info(day: str = typer.Argument(...), json_out: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Is DAY a working day, and which holiday is it."""
-    from subsidence.ledger.calendar import default_calendar
+    from subsidence.ledger.calendar import CalendarError, default_calendar
 
-    info = default_calendar().describe(_date(day, "DAY"))
+    try:
+        info = default_calendar().describe(_date(day, "DAY"))
+    except CalendarError as exc:
+        fail(str(exc))
     emit_json(info) if json_out else typer.echo(
         f"{info['date']}: {'working day' if info['workday'] else 'day off'} ({info['kind']}) {info['name_zh']}")
 

@@ -168,9 +168,8 @@ class WorkCalendar:
             raise CalendarYearUnknown(d.year, self)
         if d.year in self.provisional and d.year not in self._warned:
             self._warned.add(d.year)
-            log.warning("working-day calendar: %d is provisional (statutory holidays only, the State Council's "
-                        "adjusted working days for %d are not yet in %s); add them to %s when the notice appears",
-                        d.year, d.year, self.source, DEFAULT_CALENDAR)
+            log.warning("working-day calendar: %d is provisional (statutory holidays only; add the State Council's "
+                        "调休 for %d to %s when its notice appears)", d.year, d.year, DEFAULT_CALENDAR.name)
 
     def is_workday(self, d: date) -> bool:
         """True when ``d`` is a working day."""
