@@ -234,30 +234,30 @@ class PositionSeed:
 _GROUP = (PositionPower.DIRECT, None), (PositionPower.SUPERVISE, None)
 _OFFICE = tuple((p, None) for p in (PositionPower.SCHEDULE, PositionPower.AGGREGATE, PositionPower.REPORT,
                                     PositionPower.LIAISE, PositionPower.SUPERVISE, PositionPower.ACCEPT))
-G, O = OrgBody.LEADING_GROUP, OrgBody.OFFICE
-L, D, M = PositionRank.LEADER, PositionRank.DEPUTY, PositionRank.MEMBER
+_G, _O = OrgBody.LEADING_GROUP, OrgBody.OFFICE
+_L, _D, _M = PositionRank.LEADER, PositionRank.DEPUTY, PositionRank.MEMBER
 
 #: 伊政办发〔2024〕79号 §2, in the plan's order; persons are not recorded, only the posts (DOMAIN.md: by role and unit).
 #: Powers are the plan's words: the group 组织领导、安排部署、任务落实、督查指导; the office 统筹安排、工作调度、数据汇总、
 #: 工作上报、部门联络、督查指导、整治验收. Lead/co-operating roles per task belong to the units (core TaskAssignment, §3)
 #: and show on each member's row through its unit.
 PLAN_COMPOSITION: tuple[PositionSeed, ...] = (
-    PositionSeed("LG-LEADER", G, L, "组长", "旗人民政府副旗长", ("GOV", "旗人民政府"), _GROUP),
-    PositionSeed("LG-DEPUTY-GOVOFFICE", G, D, "副组长", "旗人民政府办公室副主任", ("GOVO", "旗人民政府办公室"), _GROUP),
-    PositionSeed("LG-DEPUTY-NRB", G, D, "副组长", "旗自然资源局局长", ("NRB", "旗自然资源局"), _GROUP),
-    PositionSeed("LG-M-WLML", G, M, "成员", "乌兰木伦镇镇长", ("U-T-WLML", "乌兰木伦镇人民政府")),
-    PositionSeed("LG-M-AWB", G, M, "成员", "旗农牧和水利局局长", ("AWB", "旗农牧和水利局")),
-    PositionSeed("LG-M-ENB", G, M, "成员", "旗能源局局长", ("ENB", "旗能源局")),
-    PositionSeed("LG-M-EEB", G, M, "成员", "鄂尔多斯市生态环境局伊金霍洛旗生态环境分局局长",
+    PositionSeed("LG-LEADER", _G, _L, "组长", "旗人民政府副旗长", ("GOV", "旗人民政府"), _GROUP),
+    PositionSeed("LG-DEPUTY-GOVOFFICE", _G, _D, "副组长", "旗人民政府办公室副主任", ("GOVO", "旗人民政府办公室"), _GROUP),
+    PositionSeed("LG-DEPUTY-NRB", _G, _D, "副组长", "旗自然资源局局长", ("NRB", "旗自然资源局"), _GROUP),
+    PositionSeed("LG-M-WLML", _G, _M, "成员", "乌兰木伦镇镇长", ("U-T-WLML", "乌兰木伦镇人民政府")),
+    PositionSeed("LG-M-AWB", _G, _M, "成员", "旗农牧和水利局局长", ("AWB", "旗农牧和水利局")),
+    PositionSeed("LG-M-ENB", _G, _M, "成员", "旗能源局局长", ("ENB", "旗能源局")),
+    PositionSeed("LG-M-EEB", _G, _M, "成员", "鄂尔多斯市生态环境局伊金霍洛旗生态环境分局局长",
                  ("EEB", "市生态环境局伊金霍洛旗分局")),
-    PositionSeed("LG-M-FGB", G, M, "成员", "旗林业和草原局局长", ("FGB", "旗林业和草原局")),
-    PositionSeed("LG-M-ZSK", G, M, "成员", "札萨克镇镇长", ("U-T-ZSK", "札萨克镇人民政府")),
-    PositionSeed("LG-M-NLTH", G, M, "成员", "纳林陶亥镇镇长", ("U-T-NLTH", "纳林陶亥镇人民政府")),
-    PositionSeed("LG-M-ALTX", G, M, "成员", "阿勒腾席热镇镇长", ("U-T-ALTX", "阿勒腾席热镇人民政府")),
-    PositionSeed("LG-M-NRB-DEPUTY", G, M, "成员", "旗自然资源局副局长", ("NRB", "旗自然资源局")),
+    PositionSeed("LG-M-FGB", _G, _M, "成员", "旗林业和草原局局长", ("FGB", "旗林业和草原局")),
+    PositionSeed("LG-M-ZSK", _G, _M, "成员", "札萨克镇镇长", ("U-T-ZSK", "札萨克镇人民政府")),
+    PositionSeed("LG-M-NLTH", _G, _M, "成员", "纳林陶亥镇镇长", ("U-T-NLTH", "纳林陶亥镇人民政府")),
+    PositionSeed("LG-M-ALTX", _G, _M, "成员", "阿勒腾席热镇镇长", ("U-T-ALTX", "阿勒腾席热镇人民政府")),
+    PositionSeed("LG-M-NRB-DEPUTY", _G, _M, "成员", "旗自然资源局副局长", ("NRB", "旗自然资源局")),
     # the office sits in the Natural Resources Bureau; the plan names its duties, not its head: the head's post is a
     # default to confirm (listed in the closing note)
-    PositionSeed("LGO-HEAD", O, PositionRank.OFFICE_HEAD, "办公室主任", "旗自然资源局副局长（兼）", ("LGO", "NRB"), _OFFICE),
+    PositionSeed("LGO-HEAD", _O, PositionRank.OFFICE_HEAD, "办公室主任", "旗自然资源局副局长（兼）", ("LGO", "NRB"), _OFFICE),
 )
 
 
