@@ -10,6 +10,7 @@ The importable KINDS themselves live in :mod:`subsidence.interchange.fieldspecs`
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ class FieldSpec:
     attr: str | None = None
     required: bool = False
     key: bool = False
-    enum: type[Labelled] | None = None
+    enum: builtins.type[Labelled] | None = None
     ref: Ref | None = None
     shp: str | None = None
     min: float | None = None
@@ -262,6 +263,8 @@ def parse_value(f: FieldSpec, raw: Any) -> Any:
     if t == "bool":
         return parse_bool(raw)
     if t == "enum":
+        if f.enum is None:
+            raise ValueError(f"field {f.name} has no enumeration")
         return parse_enum(f.enum, raw)
     if t == "ref":
         return as_text(raw)
