@@ -35,6 +35,11 @@ register_policy(Policy("problem", Problem, label_zh="问题", rules={
     "transition": {R.OFFICE: ALL, R.DEPARTMENT: _problem_lead, R.TOWN: _problem_lead,
                    R.ENTERPRISE: mine_scoped(Problem.mine_id)},
     "accept": {R.OFFICE: ALL},
+    # deadline extensions (申请延期): the mine asks (or the office for it); the lead unit or the office decides
+    "request_extension": {R.OFFICE: ALL, R.ENTERPRISE: mine_scoped(Problem.mine_id)},
+    "decide_extension": {R.OFFICE: ALL, R.DEPARTMENT: _problem_lead, R.TOWN: _problem_lead},
+    "complete_milestone": {R.OFFICE: ALL, R.DEPARTMENT: _problem_lead, R.TOWN: _problem_lead,
+                           R.ENTERPRISE: mine_scoped(Problem.mine_id)},
     "upload_evidence": {R.OFFICE: ALL, R.DEPARTMENT: _problem_lead, R.TOWN: _problem_lead,
                         R.ENTERPRISE: mine_scoped(Problem.mine_id)},
     "export": {R.OFFICE: ALL, R.DEPARTMENT: _problem_department, R.TOWN: town_scoped(Problem.town_id),

@@ -14,8 +14,9 @@ from subsidence.api.routes import (
                                    problems,
                                    public,
                                    reports,
+                                   workflow,
 )
 
 ROUTERS = [auth.router, problems.router, mines.router, monitoring.router, observations.router, census.router, map.router,
            dashboard.router, reports.router, public.router, admin.router, ogc.router,
-           health.router]
+           health.router, workflow.router]
