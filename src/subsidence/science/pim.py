@@ -959,7 +959,7 @@ class _Part:
 
 
 def _panel_parts(panel: PanelGeometry, params: PIMParams, at: Any, time_function: Any) -> list[_Part]:
-    from subsidence.science import dynamics
+    from subsidence.science import advance
 
     rect = panel.as_rectangle()
     theta0 = math.radians(params.theta0_deg)
@@ -968,7 +968,7 @@ def _panel_parts(panel: PanelGeometry, params: PIMParams, at: Any, time_function
     if rect is not None:
         uw = vw = None
         if at is not None:
-            axis, weights = dynamics.rectangle_strip_weights(panel, rect, params, at, time_function)
+            axis, weights = advance.rectangle_strip_weights(panel, rect, params, at, time_function)
             if weights is None:
                 return []
             if axis == "u":
@@ -978,7 +978,7 @@ def _panel_parts(panel: PanelGeometry, params: PIMParams, at: Any, time_function
         pu, pv, cot0 = _panel_profiles(rect, panel, params, uw, vw)
         return [_Part("rect", w0, params.b, cot0, rect=rect, pu=pu, pv=pv)]
     poly, r, w0, ev = _computational_polygon(panel, params)
-    pieces = [(poly, 1.0)] if at is None else dynamics.polygon_strips(panel, poly, params, at, time_function)
+    pieces = [(poly, 1.0)] if at is None else advance.polygon_strips(panel, poly, params, at, time_function)
     parts = []
     for geom, weight in pieces:
         if weight == 0.0 or geom.is_empty:
