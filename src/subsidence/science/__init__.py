@@ -32,7 +32,7 @@ Public API (stable; other modules code against it)
         ``Field.components(names)`` give the named, unit-suffixed outputs listed in ``pim.COMPONENTS``
         ("subsidence_mm", "tilt_x_mm_per_m", ..., "strain_max_mm_per_m"), ``Field.along(azimuth_deg)`` the
         directional tilt/curvature/displacement/strain.
-``dynamics`` — time functions and face advance
+``dynamics`` — time functions and face advance (kernels in ``advance``, re-exported by ``dynamics``)
     TimeFunction(kind="improved_knothe"|"knothe"|"segmented_knothe", c_per_day=None, duration_days=None, k=2.0,
                  c_basis="shendong"|"code_duration")
         c when not given: from duration_days (98 % complete at T), else c = kappa / H0 (Shendong calibration on
