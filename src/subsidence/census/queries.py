@@ -220,12 +220,12 @@ def baseline_summary(session: Session, as_of: date | None = None) -> Baseline:
     for a in areas:
         found = not a.parent_codes
         _add(total, a, _ha(a), found=found, as_of=as_of)
-        for tid, ha in _split(a, sorted(town_ov.get(a.id, [])), a.town_id):
-            towns.setdefault(tid, BaselineRow("", TOWN_REMAINDER))
-            _add(towns[tid], a, ha, found=found, as_of=as_of)
-        for mid, ha in _split(a, sorted(mine_ov.get(a.id, [])), a.mine_id):
-            mines.setdefault(mid, BaselineRow("", MINE_REMAINDER))
-            _add(mines[mid], a, ha, found=found, as_of=as_of)
+        for town, ha in _split(a, sorted(town_ov.get(a.id, [])), a.town_id):
+            towns.setdefault(town, BaselineRow("", TOWN_REMAINDER))
+            _add(towns[town], a, ha, found=found, as_of=as_of)
+        for mine, ha in _split(a, sorted(mine_ov.get(a.id, [])), a.mine_id):
+            mines.setdefault(mine, BaselineRow("", MINE_REMAINDER))
+            _add(mines[mine], a, ha, found=found, as_of=as_of)
     _name(session, AdminArea, AdminArea.code, towns)
     _name(session, Mine, Mine.licence_no, mines)
 

@@ -26,6 +26,13 @@ def _date(text: str | None, what: str) -> date | None:
     return None
 
 
+def _need(text: str, what: str) -> date:
+    d = _date(text, what)
+    if d is None:
+        raise typer.Exit(2)
+    return d
+
+
 @positions_app.command("seed")
 def seed_cmd(on: str = typer.Option("2024-09-12", "--on", help="Date the group was set up (the plan's date)."),
              actor: str = ACTOR, json_out: bool = JSON) -> None:
@@ -33,7 +40,7 @@ def seed_cmd(on: str = typer.Option("2024-09-12", "--on", help="Date the group w
     from subsidence.organisation.service import seed_plan_composition
 
     with unit_of_work("seed leading group") as s:
-        out = [p.code for p in seed_plan_composition(s, actor=actor, on=_date(on, "--on"))]
+        out = [p.code for p in seed_plan_composition(s, actor=actor, on=_need(on, "--on"))]
     emit_json({"positions": out}) if json_out else typer.echo(f"{len(out)} positions")
 
 
@@ -72,8 +79,8 @@ def handover_cmd(code: str = typer.Argument(..., help="Position code, e.g. LG-M-
             uid = s.scalar(select(User.id).where(User.username == user))
             if uid is None:
                 fail(f"--user: no account {user!r}")
-        h = handover(s, code, holder, on=_date(on, "--on"), actor=actor, reason=reason, user_id=uid, document=document)
-        out = {"position": code, "outgoing": h.outgoing.holder, "until": h.outgoing.end_date.isoformat(),
+        h = handover(s, code, holder, on=_need(on, "--on"), actor=actor, reason=reason, user_id=uid, document=document)
+        out = {"position": code, "outgoing": h.outgoing.holder, "until": str(h.outgoing.end_date),
                "incoming": h.incoming.holder, "from": h.incoming.start_date.isoformat(),
                "duties": [d.power.label() + (f"（任务{d.task_no}）" if d.task_no else "") for d in h.duties]}
     emit_json(out) if json_out else typer.echo(f"{code}: {out['outgoing']} → {out['incoming']} from {out['from']}")

@@ -113,7 +113,8 @@ def responsible_for(session: Session, task_no: int, on: date | None = None) -> d
     units: dict[str, list[str]] = {"lead": [], "cooperate": []}
     for ta in session.scalars(select(TaskAssignment).where(TaskAssignment.task_no == task_no)):
         u = session.get(Unit, ta.unit_id)
-        units["lead" if ta.role == TaskRole.LEAD else "cooperate"].append(u.code)
+        if u is not None:
+            units["lead" if ta.role == TaskRole.LEAD else "cooperate"].append(u.code)
     positions = []
     q = (select(PositionDuty).where((PositionDuty.task_no == task_no) | PositionDuty.task_no.is_(None))
          .order_by(PositionDuty.id))
