@@ -50,8 +50,9 @@ def test_work_card_pdf_has_chinese_and_embedded_font(session, hazard, households
     text = pdf_text(card.pdf_path)
     for needle in ("地质灾害防灾工作明白卡", "测试村北侧滑坡", "滑坡", "降雨、采动", "3 户 12 人", "村委会主任",
                    "13800000001", "鸣锣", "沿村道向南撤至村委会广场", "村委会广场", "旗应急管理局救援队",
-                   "GNSS-01", "险情等级"):
+                   "险情等级"):
         assert needle in text, needle
+    assert "GNSS-01" not in text, "sensor numbers stay in the register (issue 16: no internal codes on cards)"
     fonts = pdf_fonts(card.pdf_path)
     assert "CJK" in fonts and " yes " in fonts  # embedded
     assert "\ufffd" not in text and "□" not in text
@@ -66,8 +67,9 @@ def test_household_cards_three_copies_receipts_and_missing_query(session, hazard
                                             issued=date(2025, 6, 1))
     assert len(cards) == 3 and all(len(c.copies) == 3 for c in cards)
     text = pdf_text(cards[0].pdf_path)
-    for needle in ("地质灾害防灾避险明白卡", "住户留存", "村委会留存", "发卡单位留存", "HH-001", "家庭人数", "签收", "鸣锣"):
+    for needle in ("地质灾害防灾避险明白卡", "住户留存", "村委会留存", "发卡单位留存", "户主姓名", "家庭人数", "签收", "鸣锣"):
         assert needle in text, needle
+    assert "HH-001" not in text and "HP-T-001" not in text, "no internal codes on the household's card (issue 16)"
     assert "CJK" in pdf_fonts(cards[0].pdf_path)
     assert text.count("\f") == 3  # one page per copy
     assert {m["status"] for m in C.households_missing_cards(session)} == {"not_signed"}

@@ -112,7 +112,7 @@ HOUSEHOLD_CARD = _ENV.from_string("""<!DOCTYPE html>
 </table>
 <table class="receipt"><tr><td class="k">签收（{{ copy }}）</td><td>签字：＿＿＿＿＿＿＿＿　　日期：＿＿＿＿年＿＿月＿＿日</td></tr></table>
 <p class="sign">发卡单位（盖章）：{{ issuing_unit }}　　发卡日期：{{ issued_cn }}</p>
-<p class="small">本卡一式三份：住户、村委会、发卡单位各执一份。请把本卡贴在家中显眼处。卡片编号：{{ card_code }}</p>
+<p class="small">本卡一式三份：住户、村委会、发卡单位各执一份。请把本卡贴在家中显眼处。</p>
 </div>{% endfor %}</body></html>""")
 
 #: plain-language consequences per hazard type (what a householder should picture)

@@ -33,6 +33,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,7 @@ class Table:
     font_pt: float = 10.5  #: 5号
     numeric: Sequence[int] = ()  #: right-aligned columns
     total_row: bool = False  #: the last row is a 合计 row (bold)
+    nowrap: Sequence[int] = ()  #: columns never broken across lines (codes, dates)
 
 
 @dataclass(frozen=True)
@@ -176,14 +178,30 @@ def _mark_size_pt(text: str) -> float:
     return round(min(36.0, TYPE_W * 0.96 / max(len(text), 1) / 25.4 * 72), 1)
 
 
+@lru_cache(maxsize=1)
+def _watermark_png() -> bytes:
+    """A faint diagonal 示例数据 as a picture (a picture, not text: it must not mix into the document's text)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from subsidence.reports.fonts import cjk_font_file
+
+    w, h = 1050, 1485  # 5 px per mm
+    img = Image.new("RGBA", (w, h), (255, 255, 255, 0))
+    font = ImageFont.truetype(str(cjk_font_file()), 150)
+    text_img = Image.new("RGBA", (900, 220), (255, 255, 255, 0))
+    ImageDraw.Draw(text_img).text((450, 110), "示例数据", font=font, fill=(0, 0, 0, 16), anchor="mm")
+    rotated = text_img.rotate(35, expand=True)
+    img.alpha_composite(rotated, ((w - rotated.width) // 2, (h - rotated.height) // 2))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
 def _watermark_css() -> str:
-    """A faint diagonal 示例数据 on every page (demo data), as a page background so it takes no room."""
+    """The 示例数据 picture on every page (demo data), as a page background so it takes no room."""
     import base64
 
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="210mm" height="297mm" viewBox="0 0 210 297">'
-           '<text x="105" y="160" font-size="30" text-anchor="middle" fill="#000" fill-opacity="0.06" '
-           'font-family="Noto Sans CJK SC, sans-serif" transform="rotate(-35 105 150)">示例数据</text></svg>')
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    uri = "data:image/png;base64," + base64.b64encode(_watermark_png()).decode()
     return f"@page {{ background: url('{uri}') no-repeat center; background-size: 210mm 297mm; }}\n"
 
 
@@ -238,10 +256,11 @@ table.grid th, table.grid td {{ border: 0.5pt solid #000; padding: 0.6mm 1.2mm; 
                                vertical-align: middle; }}
 table.grid th {{ font-family: {fs['hei']}; font-weight: 400; text-align: center; }}
 table.grid td.n, table.grid th.n {{ text-align: right; white-space: nowrap; }}
+table.grid td.nw, table.grid th.nw {{ white-space: nowrap; }}
 table.grid tr.total td {{ font-family: {fs['hei']}; }}
 table.grid thead {{ display: table-header-group; }}
-table.grid tr {{ page-break-inside: avoid; }}
-.caption {{ text-align: center; font-family: {fs['hei']}; font-size: 12pt; line-height: 1.6; letter-spacing: 0; }}
+.caption {{ text-align: center; font-family: {fs['hei']}; font-size: 12pt; line-height: 1.6; letter-spacing: 0;
+             margin-bottom: 1mm; }}
 .figure {{ text-align: center; margin: 1mm 0; page-break-inside: avoid; }}
 .attachment {{ page-break-before: always; }}
 .attachment.wide {{ page: wide; }}
@@ -289,12 +308,15 @@ def _table_html(t: Table) -> str:
     if t.widths:
         total = sum(t.widths)
         cols = "<colgroup>" + "".join(f'<col style="width:{100 * w / total:.1f}%">' for w in t.widths) + "</colgroup>"
-    num = ' class="n"'
-    head = "".join(f'<th{num if j in numeric else ""}>{_esc(h)}</th>' for j, h in enumerate(t.header))
+    def cls(j: int) -> str:
+        names = (["n"] if j in numeric else []) + (["nw"] if j in t.nowrap else [])
+        return f' class="{" ".join(names)}"' if names else ""
+
+    head = "".join(f'<th{cls(j)}>{_esc(h)}</th>' for j, h in enumerate(t.header))
     body = []
     for i, r in enumerate(t.rows):
-        cls = ' class="total"' if t.total_row and i == len(t.rows) - 1 else ""
-        body.append(f"<tr{cls}>" + "".join(f'<td{num if j in numeric else ""}>{_esc(_fmt(v))}</td>'
+        tr = ' class="total"' if t.total_row and i == len(t.rows) - 1 else ""
+        body.append(f"<tr{tr}>" + "".join(f'<td{cls(j)}>{_esc(_fmt(v))}</td>'
                                            for j, v in enumerate(r)) + "</tr>")
     cap = f'<p class="caption">{_esc(t.caption)}</p>' if t.caption else ""
     return (f'{cap}<table class="grid" style="font-size:{t.font_pt}pt">{cols}<thead><tr>{head}</tr></thead>'

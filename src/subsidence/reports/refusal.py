@@ -36,8 +36,13 @@ TITLE = "不予受理告知书"
 
 
 def zh(text: Any) -> str:
-    """The Chinese half of a "中文 / English" text."""
-    return str(text or "").split(" / ")[0].strip()
+    """The Chinese half of a "中文 / English" text (each "；"-separated part of it; parts without Chinese go)."""
+    parts = []
+    for part in str(text or "").split("；"):
+        head = part.split(" / ")[0].strip()
+        if head and any("\u4e00" <= ch <= "\u9fff" for ch in head):
+            parts.append(head)
+    return "；".join(parts)
 
 
 def _deadline_text(r: dict) -> str:
@@ -63,15 +68,15 @@ def document(data: dict) -> OfficialDocument:
         Para(f"依据{cite_short(data.get('legal_basis') or '《土地复垦条例》第二十条')}的规定，本机关决定对你单位的上述申请"
              "不予受理。"),
         Heading("一、整改和重新申请"),
-        Para(sentence(data.get("remedy_summary")) + "上述情形消除并经验收通过后，你单位可以重新提出申请。"),
+        Para(sentence(zh(data.get("remedy_summary"))) + "上述情形消除并经验收通过后，你单位可以重新提出申请。"),
         Heading("二、权利告知"),
         Para(review_rights("告知书", review_body=data.get("review_body") or "伊金霍洛旗人民政府",
                            court=data.get("court") or "有管辖权的人民法院")),
-        Heading("三、法律依据"), Para(sentence(data.get("legal_basis"))),
+        Heading("三、法律依据"), Para(sentence(zh(data.get("legal_basis")))),
     ]
     warnings = data.get("warnings") or []
     if warnings:
-        body.insert(4, Para("另提示：" + "；".join(zh(w.get("message")) for w in warnings) + "。请一并按期整改。"))
+        body.insert(3, Para("另提示：" + "；".join(zh(w.get("message")) for w in warnings) + "。请一并按期整改。"))
     recipient = data.get("applicant") or data.get("mine") or ""
     return OfficialDocument(
         authority=authority, mark=authority, number=data.get("code") or "", title=TITLE, recipient=recipient,

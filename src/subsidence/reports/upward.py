@@ -252,11 +252,13 @@ def document(rep: UpwardReport) -> OfficialDocument:
         Attachment("核心指标统计表", [Table(["指标", "单位", "本期", "累计"], _metric_rows(rep), widths=[46, 18, 18, 18],
                                          numeric=(2, 3))]),
         Attachment("逾期未整改问题清单（按责任单位）",
-                   [Table(OVERDUE_HEADERS, overdue_rows, widths=[22, 20, 60, 24, 16, 22, 14], font_pt=10.5)]
+                   [Table(OVERDUE_HEADERS, overdue_rows, widths=[22, 20, 60, 24, 16, 22, 14], font_pt=10.5,
+                          nowrap=(1, 5))]
                    if overdue_rows else [Para("无。")], landscape=True),
         Attachment("本期变化明细",
                    [Table(CHANGE_HEADERS, [[c.code, c.title, c.lead_unit, c.what, c.before or "—", c.after, c.on]
-                                           for c in rep.changes], widths=[20, 62, 22, 16, 16, 16, 18], font_pt=10.5)]
+                                           for c in rep.changes], widths=[20, 62, 22, 16, 16, 16, 18], font_pt=10.5,
+                          nowrap=(0, 6))]
                    if rep.changes else [Para("本期无变化。")], landscape=True),
         Attachment(f"{rep.end.year}年度治理计划完成情况",
                    [Table(PLAN_HEADERS, _plan_rows(rep.plan_by_mine), caption="（一）按矿山", total_row=True,
