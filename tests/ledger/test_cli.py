@@ -50,7 +50,7 @@ def test_cli_workflow(cli, county, tmp_path, clock):
     res = cli("notice", "issue", code, "--date", "2024-09-20", "--workdays", "20", "--milestone", "制定方案@10wd",
               "--milestone", "完成治理@2024-10-15", "--out-dir", tmp_path, "--json")
     notice = json.loads(res.stdout)
-    assert notice["code"] == "伊自然资整改〔2024〕第001号" and notice["deadline"] == "2024-10-23"
+    assert notice["code"] == "伊自然资整改〔2024〕1号" and notice["deadline"] == "2024-10-23"
     assert [m["due_date"] for m in notice["milestones"]] == ["2024-10-10", "2024-10-15"]
     assert all((tmp_path / f).exists() for f in ("限期整改通知书_2024_001.pdf", "限期整改通知书_2024_001.docx"))
     clock("2024-09-25")
@@ -95,14 +95,14 @@ def test_cli_workflow(cli, county, tmp_path, clock):
                                                                                            "fund_account_missing"}
     assert set(gate) >= {"mine", "application", "allowed", "outcome", "reasons", "warnings", "not_evaluable"}
     refusal = json.loads(cli("gate-refuse", gate["query_id"], "--json").stdout)
-    assert refusal["code"] == "伊自然资不予受理〔2024〕第001号" and refusal["reasons"][0]["deadline"] == "2024-10-23"
+    assert refusal["code"] == "伊自然资不予受理〔2024〕1号" and refusal["reasons"][0]["deadline"] == "2024-10-23"
 
     listed = json.loads(cli("problem", "list", "--state", "returned", "--today", "2024-10-28", "--json").stdout)
     assert [r["code"] for r in listed] == [code] and listed[0]["overdue"] is True
 
     watch = json.loads(cli("calendar", "watch", "--today", "2024-11-12", "--escalate", "--json").stdout)
     assert [(e["kind"], e["level"]) for e in watch["escalated"]] == [("deadline", "lead_unit"), ("deadline", "office")]
-    assert [e["code"] for e in watch["escalated"]] == ["伊采沉办督〔2024〕第001号", "伊采沉办督〔2024〕第002号"]
+    assert [e["code"] for e in watch["escalated"]] == ["伊采沉办督〔2024〕1号", "伊采沉办督〔2024〕2号"]
     assert json.loads(cli("calendar", "watch", "--today", "2024-11-13", "--escalate", "--json").stdout)["escalated"] == []
 
     rep = json.loads(cli("report", "progress", "--from", "2024-09-01", "--to", "2024-10-31", "--out",

@@ -58,12 +58,12 @@ def test_noticed_problem_before_and_after_its_deadline(session, county):
     assert d.outcome == "refused" and _by_rule(d.reasons) == [("overdue_problem", p.code)] and d.warnings == []
     r = d.reasons[0]
     assert r.severity == "refusal" and r.deadline == date(2024, 10, 31) and r.deadline < d.today
-    assert r.deadline_set_by.kind == "notice" and r.deadline_set_by.code == "伊自然资整改〔2024〕第001号"
+    assert r.deadline_set_by.kind == "notice" and r.deadline_set_by.code == "伊自然资整改〔2024〕1号"
     assert r.deadline_set_by.date == date(2024, 9, 20) and r.record == p.code and r.problem == p.code
     assert "土地复垦条例" in r.legal_basis and "第二十条" in r.legal_basis and "矿山地质环境保护规定" in r.legal_basis
     assert "验收" in r.remedy and "延期" in r.remedy
     assert r.details["workdays_overdue"] == 2 and r.details["days_overdue"] == 4  # Nov 1 (Fri), Nov 4 (Mon)
-    assert p.code in r.message and "2024-10-31" in r.message and "第001号" in r.message
+    assert p.code in r.message and "2024-10-31" in r.message and "〔2024〕1号" in r.message
     j = d.as_dict()["reasons"][0]
     assert j["deadline"] == "2024-10-31" and j["deadline_set_by"]["kind"] == "notice" and j["severity"] == "refusal"
     assert evaluate_gate(session, county.mine2, "new_licence", date(2024, 11, 4), only=LEDGER).allowed
@@ -168,13 +168,13 @@ def test_refusal_notice_numbered_per_authority_and_year(session, county):
     n3 = issue_refusal_notice(session, evaluate_gate(session, county.mine1, "change", date(2024, 11, 4),
                                                      only=LEDGER).query_id, county.office, authority="EMB")
     session.commit()
-    assert (n1.code, n2.code) == ("伊自然资不予受理〔2024〕第001号", "伊自然资不予受理〔2024〕第002号")
-    assert n3.code == "EMB不予受理〔2024〕第001号"  # another authority counts on its own
+    assert (n1.code, n2.code) == ("伊自然资不予受理〔2024〕1号", "伊自然资不予受理〔2024〕2号")
+    assert n3.code == "EMB不予受理〔2024〕1号"  # another authority counts on its own
     data = refusal_document_data(session, d1.query_id)
     assert data["code"] == n1.code and data["applicant"] == "示例一号煤业有限公司" and data["mine"] == "示例一号煤矿"
     assert data["application_label"].startswith("新立采矿权申请") and data["query_date"] == "2024-11-04"
     r = data["reasons"][0]
-    assert r["deadline"] == "2024-10-31" and r["deadline_set_by"]["code"] == "伊自然资整改〔2024〕第001号"
+    assert r["deadline"] == "2024-10-31" and r["deadline_set_by"]["code"] == "伊自然资整改〔2024〕1号"
     assert r["legal_basis"] and r["remedy"] and data["remedy_summary"]
     assert "行政复议" in data["review_rights"] and "行政诉讼" in data["review_rights"]
     with pytest.raises(ValidationFailed, match="between the query date"):

@@ -32,7 +32,7 @@ def test_issue_notice_numbers_and_content(session, county):
                                   MilestoneInput("完成充填平整", due_date=date(2024, 10, 10))])
     n2 = issue_notice(session, p2, county.nrb, issued_date=at(session, date(2024, 9, 26)), deadline=date(2024, 12, 31))
     session.commit()
-    assert n1.code == "伊自然资整改〔2024〕第001号" and n2.code == "伊自然资整改〔2024〕第002号"
+    assert n1.code == "伊自然资整改〔2024〕1号" and n2.code == "伊自然资整改〔2024〕2号"
     # 10 working days after Sep 25 across National Day: 26, 27, 29 (Sun), 30, Oct 8, 9, 10, 11, 12 (Sat), 14
     assert n1.deadline == date(2024, 10, 14)
     assert p1.state == S.NOTICE_ISSUED and p1.deadline == date(2024, 10, 14)
@@ -45,7 +45,7 @@ def test_issue_notice_numbers_and_content(session, county):
     # next year restarts
     p3 = county.problem(session, found=at(session, date(2025, 1, 6)))
     n3 = issue_notice(session, p3, county.office, issued_date=date(2025, 1, 6), workdays=30)
-    assert n3.code.endswith("〔2025〕第001号")
+    assert n3.code.endswith("〔2025〕1号")
 
 
 def test_notice_refused_cases_change_nothing(session, county):
@@ -206,7 +206,7 @@ def test_notice_pdf_chinese_text_and_embedded_font(issued, tmp_path, artifacts_d
 
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     flat = text.replace(" ", "").replace("\n", "")
-    for needle in ["限期整改通知书", "伊自然资整改〔2024〕第001号", "示例一号煤矿", "土地复垦条例", "第二十条",
+    for needle in ["限期整改通知书", "伊自然资整改〔2024〕1号", "示例一号煤矿", "土地复垦条例", "第二十条",
                    "制定整改方案并报备", "2024年11月11日", "送达回证", "矿长"]:
         assert needle in flat, needle
     assert "\ufffd" not in text and "□" not in text
@@ -234,7 +234,7 @@ def test_notice_docx(issued, tmp_path, artifacts_dir):
     assert notice_docx(issued) == data, "byte-identical regeneration"
     doc = Document(io.BytesIO(data))
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "限期整改通知书" in text and "伊自然资整改〔2024〕第001号" in text
+    assert "限期整改通知书" in text and "伊自然资整改〔2024〕1号" in text
     cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
     assert "制定整改方案并报备" in cells and "直接送达" in cells
     xml = doc.styles.element.xml

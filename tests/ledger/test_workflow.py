@@ -112,7 +112,7 @@ def test_milestone_needs_evidence_and_overdue_one_is_escalated(session, county, 
     (e,) = out["escalated"]
     assert (e["kind"], e["level"], e["unit"]) == ("milestone", "lead_unit", "NRB")
     esc = session.get(Escalation, e["id"])
-    assert esc.subject == "milestone:2" and esc.deadline == date(2024, 10, 25) and esc.code == "伊采沉办督〔2024〕第001号"
+    assert esc.subject == "milestone:2" and esc.deadline == date(2024, 10, 25) and esc.code == "伊采沉办督〔2024〕1号"
     data = supervision_data(session, esc.id)
     assert data["milestone"] == {"seq": 2, "description": "完成充填平整", "due_date": "2024-10-25"}
     assert data["recipient_unit"] == "NRB" and data["kind_zh"] == "时间节点逾期督办" and data["reply_due"]
@@ -204,7 +204,7 @@ def test_photo_exif_flags_and_acceptance_record(session, county, noticed):
     session.commit()
     data = acceptance_data(session, rec.id)
     assert data["code"] == f"验收-{p.code}-1" and data["closed"] and data["closed_date"] == "2024-10-20"
-    assert data["notice"]["code"] == "伊自然资整改〔2024〕第001号" and data["within_window"] is True
+    assert data["notice"]["code"] == "伊自然资整改〔2024〕1号" and data["within_window"] is True
     assert data["flag_note"].startswith("远处照片") and data["submitted_date"] == "2024-10-15"
     assert {e["filename"]: [f["code"] for f in e["flags"]] for e in data["evidence"]}["远处.jpg"] == ["far_from_problem"]
     assert [m["evidence"] for m in data["milestones"]] == [[good.id], [good.id]]

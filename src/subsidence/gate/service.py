@@ -41,6 +41,10 @@ OUTCOME_LABELS = {ALLOWED: ("准予受理", "may be accepted"), REFUSED: ("不�
 
 #: statement of the applicant's rights printed on a refusal (《行政复议法》第二十条: 60 days;
 #: 《行政诉讼法》第四十六条: six months from knowing of the act)
+#: where a review is applied for (the banner government, for a decision of its bureau) and which court hears a
+#: suit; unverified defaults printed on the refusal (settle with the county's legal office)
+REVIEW_BODY = "伊金霍洛旗人民政府"
+COURT = "有管辖权的人民法院"
 REVIEW_RIGHTS = ("如不服本告知，可以自收到本告知书之日起六十日内依法申请行政复议，或者在六个月内依法向人民法院提起行政诉讼。"
                  "（《中华人民共和国行政复议法》第二十条；《中华人民共和国行政诉讼法》第四十六条）")
 
@@ -246,6 +250,7 @@ def issue_refusal_notice(session: Session, gate_query_id: int, actor, *, issued_
 
 def _refusal_snapshot(session: Session, q, *, code: str, unit, year: int, seq: int, issued: date) -> dict:
     from subsidence.ledger.gate_rules import BASIS
+    from subsidence.ledger.notices import authority_name
 
     mine = session.get(Mine, q.mine_id)
     app = ApplicationType(q.application)
@@ -255,13 +260,14 @@ def _refusal_snapshot(session: Session, q, *, code: str, unit, year: int, seq: i
         if r.get("remedy") and r["remedy"] not in remedies:
             remedies.append(r["remedy"])
     return {
-        "code": code, "authority": unit.code, "authority_name": unit.name_zh, "year": year, "seq": seq,
+        "code": code, "authority": unit.code, "authority_name": authority_name(session, unit), "year": year, "seq": seq,
         "issued_date": issued.isoformat(),
         "applicant": mine.enterprise.name_zh if mine.enterprise is not None else mine.name_zh,
         "mine": mine.name_zh, "licence_no": mine.licence_no, "application": app.value,
         "application_label": f"{zh} / {en}", "query_date": q.as_of.isoformat(), "gate_query_id": q.id,
         "reasons": list(q.reasons), "warnings": list(q.warnings or []), "legal_basis": BASIS,
-        "remedy_summary": "；".join(remedies), "review_rights": REVIEW_RIGHTS,
+        "remedy_summary": "；".join(remedies), "review_rights": REVIEW_RIGHTS, "review_body": REVIEW_BODY,
+        "court": COURT,
         "illustrative": bool(mine.illustrative),
     }
 

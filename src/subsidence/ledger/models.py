@@ -129,7 +129,7 @@ class RectificationNotice(Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(60), unique=True, doc="document number, e.g. 伊自然资整改〔2024〕第007号")
+    code: Mapped[str] = mapped_column(String(60), unique=True, doc="document number, e.g. 伊自然资整改〔2024〕7号")
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
     problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id"))

@@ -1,6 +1,6 @@
 """Deadline rectification notices (限期整改通知书): numbering, issuing, delivery.
 
-Numbers run per year without gaps: ``伊自然资整改〔2024〕第007号``. The per-year counter row
+Numbers run per year without gaps: ``伊自然资整改〔2024〕7号`` (GB/T 9704-2012 §7.2.4: 机关代字〔年份〕序号, no 第, no leading zeros). The per-year counter row
 (:class:`NoticeCounter`) is incremented inside the issuing transaction:
 
 * PostgreSQL: ``INSERT .. ON CONFLICT DO NOTHING`` then ``UPDATE .. RETURNING`` — the UPDATE takes the row
@@ -109,8 +109,31 @@ def issuer_name(session: Session) -> str:
     return office.name_zh
 
 
+def authority_name(session: Session, unit) -> str:
+    """A unit's name as printed on a document: prefixed with the banner's name (自然资源局 → 伊金霍洛旗自然资源局)."""
+    from subsidence.core.models import AdminArea
+    from subsidence.vocabulary import AreaLevel
+
+    banner = session.scalar(select(AdminArea).where(AdminArea.level == AreaLevel.BANNER).order_by(AdminArea.code)
+                            .limit(1))
+    if banner is not None and not unit.name_zh.startswith(banner.name_zh):
+        return banner.name_zh + unit.name_zh
+    return unit.name_zh
+
+
+def competent_authority(session: Session, problem: Problem) -> tuple[str | None, str]:
+    """(unit code, printed name) of the authority that orders the rectification: the problem's lead unit when
+    it is a bureau or a town government, else the office."""
+    from subsidence.vocabulary import UnitKind
+
+    unit = problem.lead_unit
+    if unit is not None and unit.kind != UnitKind.OFFICE and unit.kind != UnitKind.ENTERPRISE:
+        return unit.code, authority_name(session, unit)
+    return None, issuer_name(session)
+
+
 def format_notice_number(year: int, seq: int, prefix: str = NOTICE_PREFIX) -> str:
-    return f"{prefix}〔{year}〕第{seq:03d}号"
+    return f"{prefix}〔{year}〕{seq}号"
 
 
 def _begin_immediate(session: Session) -> None:
@@ -243,6 +266,7 @@ def issue_notice(session: Session, problem: Problem, actor: Actor, *, issued_dat
     snapshot = build_snapshot(problem, code=code, issued_date=issued_date, deadline=deadline, recipient=recipient,
                               requirement=requirement, legal_basis=legal_basis, milestones=resolved, cal=cal,
                               issuer=issuer_name(session))
+    snapshot["authority"], snapshot["authority_name"] = competent_authority(session, problem)
     reason = f"下达限期整改通知书 {code}"
     with acting_as(session, actor.audit_name, reason):
         notice = RectificationNotice(

@@ -17,6 +17,7 @@ from subsidence.ledger.notices import _begin_immediate
 SERIES = {
     "supervision": ("伊采沉办督", "督办通知"),
     "refusal": ("伊自然资不予受理", "不予受理告知书"),
+    "report": ("伊采沉办", "工作报告"),
 }
 
 
@@ -38,5 +39,10 @@ def allocate_seq(session: Session, series: str, authority: str, year: int) -> in
                             .returning(tbl.c.last_seq)).scalar_one())
 
 
+#: the name the documents helper asked for (contract_16_docs.md)
+allocate_document_seq = allocate_seq
+
+
 def format_number(series: str, year: int, seq: int, prefix: str | None = None) -> str:
-    return f"{prefix or SERIES[series][0]}〔{year}〕第{seq:03d}号"
+    """``机关代字〔年份〕序号``: GB/T 9704-2012 §7.2.4 (no 第, no leading zeros)."""
+    return f"{prefix or SERIES[series][0]}〔{year}〕{seq}号"
