@@ -209,11 +209,6 @@ def _plan_layers() -> None:
     from subsidence.plans.models import PlanParcel, ReclamationPlan, TreatedParcel
     from subsidence.vocabulary import ParcelState
 
-    plan_mine = _select(ReclamationPlan.mine_id).where(ReclamationPlan.id == PlanParcel.plan_id).scalar_subquery()
-    authz.register_policy(authz.Policy("plan_parcel", PlanParcel, label_zh="方案地块", rules={
-        "read": {authz.R.OFFICE: authz.ALL, authz.R.DEPARTMENT: authz.ALL,
-                 authz.R.ENTERPRISE: authz.mine_scoped(plan_mine)},
-    }))
 
     def planned(o: Any, lang: str) -> dict[str, Any]:
         return {"code": o.code, "name": o.code, "purpose": _v(o.purpose), "purpose_label": _lbl(o.purpose, lang),
@@ -243,10 +238,8 @@ def _plan_layers() -> None:
 _plan_layers()
 
 
-def _maybe_vegetation_layer() -> None:
-    """The census issue's vegetation-change polygons (loss / recovery), when its model exists."""
-    if "vegetation" in LAYERS:
-        return
+def _vegetation_layer() -> None:
+    """Vegetation-change polygons of the census (loss / recovery)."""
     from subsidence.census.models import VegetationChange as model
 
     def props(o: Any, lang: str) -> dict[str, Any]:
@@ -255,16 +248,12 @@ def _maybe_vegetation_layer() -> None:
                 "date_before": _v(o.date_before), "date_after": _v(o.date_after), "town_id": o.town_id,
                 "mine_id": o.mine_id}
 
-    authz.register_policy(authz.Policy("vegetation", model, label_zh="植被变化", rules={
-        "read": {authz.R.OFFICE: authz.ALL, authz.R.DEPARTMENT: authz.ALL,
-                 authz.R.TOWN: authz.town_scoped(model.town_id), authz.R.ENTERPRISE: authz.mine_scoped(model.mine_id)},
-    }))
     register_layer(LayerDef("vegetation", "植被变化", "Vegetation change", "vegetation", model, "geometry", props,
                             filters=("kind", "town_id", "mine_id"), geometry_type="MultiPolygon"))
 
 
 def layer_defs() -> dict[str, LayerDef]:
-    _maybe_vegetation_layer()
+    _vegetation_layer()
     return dict(LAYERS)
 
 

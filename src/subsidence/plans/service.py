@@ -85,28 +85,8 @@ def _may(session: Session, actor: Actor | None, action: str, resource: str, mine
     authorize(session, actor, "read", mine, "mine")  # the mine must be within the actor's scope
 
 
-def _register_policies() -> None:
-    """Who may read and change plans and parcels: enterprises report on their own mines, the bureau verifies."""
-    from subsidence.access.policy import ALL, Policy, mine_scoped, register_policy
-    from subsidence.vocabulary import Role as R
-
-    for resource, model, label in (("reclamation_plan", ReclamationPlan, "复垦方案"),
-                                   ("annual_plan", AnnualPlan, "年度计划"),
-                                   ("treated_parcel", TreatedParcel, "治理复垦地块")):
-        read = {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(model.mine_id)}
-        rules = {"read": read}
-        if resource == "reclamation_plan":
-            rules["register"] = {R.OFFICE: ALL, R.DEPARTMENT: ALL}
-        elif resource == "annual_plan":
-            rules["set"] = {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(model.mine_id)}
-        else:
-            rules["report"] = {R.OFFICE: ALL, R.ENTERPRISE: mine_scoped(model.mine_id)}
-            rules["verify"] = {R.OFFICE: ALL, R.DEPARTMENT: ALL}
-            rules["accept"] = {R.OFFICE: ALL, R.DEPARTMENT: ALL}
-        register_policy(Policy(resource, model, label_zh=label, rules=rules))
 
 
-_register_policies()
 
 
 def _multi(g: BaseGeometry) -> MultiPolygon:

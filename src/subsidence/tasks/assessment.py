@@ -285,17 +285,5 @@ def published_lists(session: Session, today: date | None = None, year: int | Non
 
 
 
-def _register_policies() -> None:
-    """Scores are internal; the praise and exposure lists are public."""
-    from subsidence.access.policy import ALL, Policy, mine_scoped, register_policy
-    from subsidence.vocabulary import Role as R
-
-    listed = lambda a: AssessmentScore.listing.is_not(None)  # noqa: E731
-    register_policy(Policy("assessment", AssessmentScore, label_zh="年度评估", rules={
-        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.TOWN: ALL, R.PUBLIC: listed,
-                 R.ENTERPRISE: mine_scoped(AssessmentScore.mine_id)},
-        "run": {R.OFFICE: ALL},
-    }))
 
 
-_register_policies()

@@ -596,24 +596,5 @@ def gate_fund(session: Session, mine: Mine, application: ApplicationType, today:
 # ------------------------------------------------------------------------------------------ authorization
 
 
-def _register_policies() -> None:
-    """Who may read and write the fund ledger (applied by the API through ``services.authz``)."""
-    from subsidence.access.policy import ALL, Policy, mine_scoped, register_policy
-    from subsidence.vocabulary import Role as R
-
-    enterprise_own = mine_scoped(select(FundAccount.mine_id).where(FundAccount.id == FundEntry.account_id)
-                                 .scalar_subquery())
-    register_policy(Policy("fund_account", FundAccount, label_zh="治理恢复基金账户", rules={
-        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(FundAccount.mine_id)},
-        "open": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
-        "accrue": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
-        "enter": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(FundAccount.mine_id)},
-        "report": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(FundAccount.mine_id)},
-    }))
-    register_policy(Policy("fund_entry", FundEntry, label_zh="基金收支", rules={
-        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: enterprise_own},
-        "reverse": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
-    }))
 
 
-_register_policies()

@@ -408,26 +408,5 @@ def resolve(session: Session, key: str) -> Mine:
     return resolve_mine(session, key)
 
 
-def _register_policies() -> None:
-    """Government roles see draws and results; the public sees published results only."""
-    from sqlalchemy import true
-
-    from subsidence.access.policy import ALL, Policy, mine_scoped, register_policy
-    from subsidence.vocabulary import Role as R
-
-    register_policy(Policy("draw", DrawRecord, label_zh="双随机抽取", rules={
-        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.TOWN: ALL, R.PUBLIC: lambda a: true(), R.ENTERPRISE: ALL},
-        "publish": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
-        "seed": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
-        "run": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
-    }))
-    published = lambda a: InspectionResult.published_date.is_not(None)  # noqa: E731
-    register_policy(Policy("inspection_result", InspectionResult, label_zh="抽查结果", rules={
-        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.TOWN: published, R.PUBLIC: published,
-                 R.ENTERPRISE: mine_scoped(InspectionResult.mine_id)},
-        "record": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
-        "publish": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
-    }))
 
 
-_register_policies()

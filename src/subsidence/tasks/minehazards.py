@@ -212,29 +212,5 @@ def gate_minehazards(session: Session, mine: Mine, application: ApplicationType,
     return out
 
 
-def _register_policies() -> None:
-    """Plans are reviewed only by the mine-safety supervisor's staff (department role of unit EMB) or the office."""
-    from sqlalchemy import exists, false
-
-    from subsidence.access.policy import ALL, Policy, mine_scoped, register_policy
-    from subsidence.vocabulary import Role as R
-
-    def supervisor(actor) -> Any:
-        if actor.unit_id is None:
-            return false()
-        return exists().where(Unit.id == actor.unit_id, Unit.code == SUPERVISOR_UNIT)
-
-    factor_mine = select(HiddenFactor.mine_id).where(HiddenFactor.id == RectificationPlan.factor_id).scalar_subquery()
-    register_policy(Policy("hidden_factor", HiddenFactor, label_zh="隐蔽致灾因素", rules={
-        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(HiddenFactor.mine_id)},
-        "register": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(HiddenFactor.mine_id)},
-    }))
-    register_policy(Policy("rectification_plan", RectificationPlan, label_zh="一患一方案", rules={
-        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(factor_mine)},
-        "submit": {R.OFFICE: ALL, R.ENTERPRISE: mine_scoped(factor_mine)},
-        "review": {R.DEPARTMENT: supervisor},
-        "complete": {R.OFFICE: ALL, R.DEPARTMENT: supervisor, R.ENTERPRISE: mine_scoped(factor_mine)},
-    }))
 
 
-_register_policies()

@@ -24,8 +24,7 @@ from sqlalchemy.orm import Session
 
 from subsidence.core.models import Mine, Unit
 from subsidence.errors import NotFound, ValidationFailed
-from subsidence.monitoring.models import Sensor
-from subsidence.monitoring.models import GroundwaterWell
+from subsidence.monitoring.models import GroundwaterWell, Sensor
 from subsidence.tasks.models import WaterPlan, WellAssessment
 from subsidence.vocabulary import (
     ApplicationType,
@@ -426,19 +425,5 @@ def parse_series_csv(path, well_code: str | None = None) -> dict[str, tuple[np.n
     return out
 
 
-def _register_policies() -> None:
-    from subsidence.access.policy import ALL, Policy, mine_scoped, register_policy, town_scoped
-    from subsidence.vocabulary import Role as R
-
-    own = mine_scoped(WaterPlan.mine_id)
-    in_town = town_scoped(select(Mine.town_id).where(Mine.id == WaterPlan.mine_id).scalar_subquery())
-    register_policy(Policy("water_plan", WaterPlan, label_zh="保水开采方案", rules={
-        "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.TOWN: in_town, R.ENTERPRISE: own},
-        "require": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
-        "submit": {R.OFFICE: ALL, R.ENTERPRISE: own},
-        "review": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
-        "implemented": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: own},
-    }))
 
 
-_register_policies()
