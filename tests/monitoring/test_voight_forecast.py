@@ -208,3 +208,39 @@ def test_alpha_range_bounds_the_search_and_moves_the_early_bound():
     assert default.details["alpha_range"] == list(F.ALPHA_RANGE)
     with pytest.raises(M.MethodError, match="alpha_range"):
         M.inverse_velocity_forecast(t, s, alpha_range=(2.5, 1.5))
+
+
+def _ar1_series(seed: int, alpha: float, phi: float, sigma: float = 0.3, lead: float = 5.0):
+    rng = np.random.default_rng(500 + seed)
+    t = np.arange(0.0, TF - lead + 1e-9, 1.0)
+    e = np.empty(t.size)
+    e[0] = rng.normal(0.0, sigma)
+    z = rng.normal(0.0, sigma * math.sqrt(1 - phi * phi), t.size)
+    for i in range(1, t.size):
+        e[i] = phi * e[i - 1] + z[i]
+    return t, F.voight_displacement(t, alpha=alpha, t_failure=TF, t_onset=TON, v0=V0) + e
+
+
+def test_variance_inflation_reads_the_residual_correlation():
+    white = F.voight_profile(*series(3, 2.0, sigma=0.3))
+    red = F.voight_profile(*_ar1_series(3, 2.0, 0.8))
+    assert white.variance_inflation < 1.8
+    assert red.variance_inflation > 3.0
+    assert F.voight_profile(*_ar1_series(3, 2.0, 0.8), correlated=False).variance_inflation == 1.0
+
+
+@pytest.mark.parametrize("alpha", [1.5, 2.2])
+def test_window_keeps_coverage_under_correlated_noise(alpha):
+    """AR(1) noise with lag-one correlation 0.8: the inflated window covers, the white-noise one less often."""
+    ours = plain = made = 0
+    for seed in range(10):
+        t, s = _ar1_series(seed, alpha, 0.8)
+        a = M.inverse_velocity_forecast(t, s)
+        b = M.inverse_velocity_forecast(t, s, correlated_noise=False)
+        if not (a.ok and b.ok):
+            continue
+        made += 1
+        ours += a.failure_window[0] <= TF <= (a.failure_window[1] or math.inf)
+        plain += b.failure_window[0] <= TF <= (b.failure_window[1] or math.inf)
+    assert made >= 8
+    assert ours >= made - 1 and ours >= plain

@@ -55,6 +55,8 @@ MAX_VELOCITY_RATIO = 1e6
 #: newest KEEP_RAW samples always enter one by one (the curve bends most there)
 MAX_FIT_POINTS = 160
 KEEP_RAW = 60
+#: cap of the correlated-noise variance inflation of the window (an AR(1) lag-one correlation of ≈ 0.9)
+MAX_INFLATION = 20.0
 #: degrees of freedom of the likelihood-ratio threshold. 1 would be the textbook profile interval of t_f; it
 #: under-covers when α < 2 (the profile is far from quadratic there: measured 91–92 % at α = 1.3–1.5 for a nominal
 #: 95 %, docs/science/failure-forecast.md). 2 is the projection of the joint (t_f, α) region onto t_f, conservative
@@ -132,6 +134,7 @@ class VoightProfile:
     tf_grid: np.ndarray
     profile_sse: np.ndarray  #: profile residual sum of squares per t_f (weighted, mm²)
     limit_sse: float  #: the window's threshold on ``profile_sse``
+    variance_inflation: float = 1.0  #: (1 + φ)/(1 − φ) from the residuals' lag-one correlation φ (≥ 1)
 
 
 def _bin(t: np.ndarray, s: np.ndarray, max_points: int, keep_raw: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -213,6 +216,26 @@ class _Scan:
         return table.min(axis=0), best_alpha, arg_best
 
 
+def _inflation(tb: np.ndarray, y: np.ndarray, wt: np.ndarray, alpha: float, tf: float, ton: float) -> float:
+    """AR(1) variance inflation (1 + φ)/(1 − φ) ≥ 1 from the lag-one correlation φ of the residuals at a fit."""
+    h = voight_displacement(tb, alpha=alpha, t_failure=tf, t_onset=ton, v0=1.0)
+    W = float(wt.sum())
+    hm = float((wt * h).sum() / W)
+    den = float((wt * (h - hm) ** 2).sum())
+    if den <= 0:
+        return 1.0
+    v0 = float((wt * (h - hm) * y).sum() / den)
+    r = y - v0 * (h - hm)
+    r = r - float((wt * r).sum() / W)
+    rr = float((r * r).sum())
+    if rr <= 0 or r.size < 8:
+        return 1.0
+    phi = float((r[1:] * r[:-1]).sum() / rr)
+    if phi <= 0:
+        return 1.0
+    return float(min((1.0 + phi) / (1.0 - min(phi, 0.99)), MAX_INFLATION))
+
+
 def _merge(x: np.ndarray, fx: np.ndarray, x2: np.ndarray, f2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Union of two sampled profiles (sorted abscissae; the lower value where they coincide)."""
     xa = np.r_[x, x2]
@@ -226,7 +249,8 @@ def _merge(x: np.ndarray, fx: np.ndarray, x2: np.ndarray, f2: np.ndarray) -> tup
 def voight_profile(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
                    alphas: tuple[float, ...] | np.ndarray | None = None,
                    alpha_range: tuple[float, float] = ALPHA_RANGE, onset_time: float | None = None,
-                   horizon_days: float | None = None, min_after: int = 6, n_tf: int = 220) -> VoightProfile | None:
+                   horizon_days: float | None = None, min_after: int = 6, n_tf: int = 220,
+                   correlated: bool = True) -> VoightProfile | None:
     """Profile likelihood of (t_f, α, t_on) for steady creep followed by Voight acceleration.
 
     ``t`` (days, strictly increasing) and ``s`` (mm) are assumed checked. For every α in ``alphas`` (default: a
@@ -235,6 +259,11 @@ def voight_profile(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
     given ``onset_time``), (s0, v0) are fitted by (weighted) least squares with v0 > 0. The window holds every t_f
     whose profile SSE passes SSE ≤ SSE_min·(1 + ν·F(conf; ν, n−5)/(n−5)) with ν = :data:`WINDOW_DF`
     (the joint (t_f, α) region projected onto t_f); α's interval likewise.
+
+    Correlated noise (``correlated``, default on): the likelihood is that of white noise; when the residuals at
+    the optimum have a positive lag-one correlation φ, the threshold's F term and the acceleration test are
+    scaled by the AR(1) variance inflation (1 + φ)/(1 − φ) (capped at :data:`MAX_INFLATION`), which widens the
+    window instead of letting it under-cover (measured in benchmarks/bench_forecast.py, part 1b).
 
     Returns None when no candidate fits with a positive creep velocity.
     """
@@ -281,6 +310,8 @@ def voight_profile(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
     fq = df * float(f_dist.ppf(confidence, df, dof)) / dof
     floor = 1e-12 * max(syy, 1e-12)
     best = (arg_best[0], float(alist[arg_best[1]]), float(grid[arg_best[2]]), arg_best[3])
+    infl = _inflation(tb, y, wt, best[1], best[2], float(tb[K[best[3]]])) if correlated else 1.0
+    fq *= infl
     # refinement passes: a fresh grid of t_f and α just around the current window, so that a sharp profile
     # (a strongly accelerating series) is not limited by the grid step; merged with what was scanned before
     fixed_alpha = alphas is not None and alist.size == 1
@@ -307,6 +338,10 @@ def voight_profile(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
     n_tf = grid.size
     arg_best = (sse_min, ia, j, kk)
     sse_min, ia, j, kk = arg_best
+    if correlated:  # re-estimate at the refined optimum
+        infl2 = _inflation(tb, y, wt, alpha_b, tf_b, float(tb[K[kk]]))
+        fq *= infl2 / infl
+        infl = infl2
     sse_floor = max(sse_min, 1e-12 * max(syy, 1e-12))
     limit = sse_floor * (1.0 + fq)
     inside = np.flatnonzero(best_tf <= limit)
@@ -334,11 +369,11 @@ def voight_profile(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
     sxx = float((wt * (tb - xm) ** 2).sum())
     sxy = float((wt * (tb - xm) * y).sum())
     sse_lin = syy - sxy * sxy / sxx if sxx > 0 else syy
-    fstat = ((sse_lin - sse_floor) / 3.0) / (sse_floor / dof)
+    fstat = ((sse_lin - sse_floor) / 3.0) / (sse_floor / dof) / infl
     p_acc = float(f_dist.sf(max(fstat, 0.0), 3, dof))
     return VoightProfile(
         failure_time=tf_b + float(t[0]), window=(lo + float(t[0]), None if hi is None else hi + float(t[0])),
         alpha=alpha_b, alpha_window=(float(alist[a_in.min()]), float(alist[a_in.max()])),
         onset_time=ton_b + float(t[0]), v0=v0_b, sigma=math.sqrt(sse_min / dof),
         n=n, p_accelerating=p_acc, confidence=confidence, tf_grid=grid + float(t[0]), profile_sse=best_tf,
-        limit_sse=limit)
+        limit_sse=limit, variance_inflation=infl)
