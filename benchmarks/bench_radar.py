@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' MintP
 from subsidence.insar import read_deformation
 from subsidence.insar.geocode import build_lookup
 from subsidence.insar.pipeline import TimeseriesOptions, run_timeseries
-from subsidence.insar.readers import open_ifgram_stack
+from subsidence.insar.sources import open_ifgram_stack
 from subsidence.insar.synthetic import RadarSceneSpec, SyntheticSpec
 from tests.insar.radar_helpers import write_mintpy_radar_inputs
 

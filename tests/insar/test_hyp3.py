@@ -13,7 +13,7 @@ from affine import Affine
 from subsidence.insar import read_deformation
 from subsidence.insar.hyp3 import is_hyp3_folder
 from subsidence.insar.pipeline import TimeseriesOptions, run_timeseries
-from subsidence.insar.readers import open_ifgram_stack
+from subsidence.insar.sources import open_ifgram_stack
 from subsidence.insar.stack import InSARInputError, yyyymmdd
 from subsidence.insar.synthetic import SyntheticSource, SyntheticSpec, truth_los_m
 

@@ -19,7 +19,7 @@ from subsidence.cli.main import app
 from subsidence.insar import read_deformation
 from subsidence.insar.geocode import build_lookup, find_geometry_file
 from subsidence.insar.pipeline import TimeseriesOptions, run_timeseries
-from subsidence.insar.readers import open_ifgram_stack
+from subsidence.insar.sources import open_ifgram_stack
 from subsidence.insar.stack import InSARInputError
 from subsidence.insar.synthetic import RadarSceneSpec, SyntheticSpec
 

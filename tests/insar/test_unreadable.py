@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from subsidence.cli.main import app
 from subsidence.insar import dem_difference, read_deformation
 from subsidence.insar.pipeline import TimeseriesOptions, run_timeseries
-from subsidence.insar.readers import open_ifgram_stack
+from subsidence.insar.sources import open_ifgram_stack
 from subsidence.insar.stack import InSARInputError
 from subsidence.insar.synthetic import SyntheticSpec
 

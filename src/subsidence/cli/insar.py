@@ -86,7 +86,7 @@ def timeseries_cmd(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from subsidence.insar.pipeline import TimeseriesOptions, run_timeseries
-    from subsidence.insar.readers import open_ifgram_stack
+    from subsidence.insar.sources import open_ifgram_stack
     from subsidence.insar.stack import InSARInputError
 
     if gap not in ("nsbas", "min-norm", "none"):

@@ -34,6 +34,7 @@ import numpy as np
 from pyproj import CRS
 
 from subsidence.insar.convention import SENTINEL1_WAVELENGTH_M
+from subsidence.insar.readers import GeoTiffPairsSource, open_tif
 from subsidence.insar.stack import Grid, IfgramStack, InSARInputError, parse_yyyymmdd
 
 log = logging.getLogger(__name__)
@@ -126,8 +127,6 @@ def find_products(folder: Path) -> list[Hyp3Product]:
 
 
 def _header(path: Path, what: str):
-    from subsidence.insar.readers import open_tif
-
     with open_tif(path, what) as ds:
         if ds.crs is None or ds.transform.is_identity:
             raise InSARInputError(f"{path}: no georeferencing; HyP3 products are UTM GeoTIFFs (download it again)")
@@ -139,8 +138,6 @@ def _header(path: Path, what: str):
 def open_hyp3_stack(folder: str | Path, *, wavelength_m: float | None = None, looks: float | None = None) -> IfgramStack:
     """Open a folder of HyP3 GAMMA InSAR products as one stack on their common overlap (see the module docstring)."""
     from affine import Affine
-
-    from subsidence.insar.readers import GeoTiffPairsSource
 
     folder = Path(folder)
     prods = find_products(folder)
@@ -233,8 +230,6 @@ def open_hyp3_stack(folder: str | Path, *, wavelength_m: float | None = None, lo
 def _angles(pr: Hyp3Product, grid: Grid, top: float, left: float, px: float, py: float) -> dict[str, np.ndarray]:
     """Incidence/azimuth (MintPy conventions, degrees) and DEM height on the stack grid, from the first product."""
     from rasterio.windows import Window
-
-    from subsidence.insar.readers import open_tif
 
     out: dict[str, np.ndarray] = {}
     for kind, name in (("lv_theta", "incidenceAngle"), ("lv_phi", "azimuthAngle"), ("dem", "height")):
