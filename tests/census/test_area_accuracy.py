@@ -99,3 +99,17 @@ def test_noise_larger_than_the_threshold_is_not_corrected_but_warned(caplog):
         res = detect_basins(noisy, g)
     assert res.level.edge_threshold == 10.0
     assert "dominated by noise" in caplog.text
+
+
+def test_census_output_records_the_map_level():
+    """The zero level, noise and edge level the census used travel with its parameters (output and saved run)."""
+    from subsidence.census.inputs import SubsidenceInput
+    from subsidence.census.pipeline import run_census
+
+    n = 100
+    g = Grid.make(Affine(30, 0, 400_000, 0, -30, 4_370_000), "EPSG:4546", (n, n))
+    w = 77.0 * bowl_shape(np.arange(n, dtype=float), np.arange(n, dtype=float), SyntheticSpec(rows=n, cols=n))
+    noisy = w + np.random.default_rng(3).normal(0.0, 3.0, w.shape) + 4.0
+    census = run_census(SubsidenceInput(grid=g, kind="cumulative", subsidence_mm=noisy))
+    level = census.parameters()["level"]
+    assert level["offset"] == pytest.approx(4.0, abs=0.5) and level["sigma"] == pytest.approx(3.0, rel=0.15)

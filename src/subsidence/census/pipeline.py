@@ -41,6 +41,8 @@ class Census:
 
     def parameters(self) -> dict:
         return {"basins": self.params.as_dict(), "effective_min_area_ha": self.basins.min_area_ha,
+                # the map's zero level, noise and the level the edges were drawn at (census.levels)
+                "level": self.basins.level.as_dict() if self.basins.level is not None else None,
                 "attribution": {k: getattr(self.attribution_params, k)
                                 for k in self.attribution_params.__dataclass_fields__}}
 
