@@ -227,9 +227,9 @@ def fit_centre(panels: Sequence[Any], edge_x: np.ndarray, edge_y: np.ndarray, ed
         big = inversion.invert(panels, obs, initial=start, fit=models[-1], n_starts=params.n_starts,
                                seed=params.seed)
         r = np.concatenate(list(big.residuals.values()))
-        covariance = inversion.fit_exponential_covariance(r, np.asarray(edge_x, float), np.asarray(edge_y, float),
-                                                          rng=np.random.default_rng(params.seed))
-        covariance = tuple(max(v, 1e-3) for v in covariance)
+        sc, sn, ell = inversion.fit_exponential_covariance(r, np.asarray(edge_x, float), np.asarray(edge_y, float),
+                                                           rng=np.random.default_rng(params.seed))
+        covariance = (max(sc, 1e-3), max(sn, 1e-3), max(ell, 1e-3))
     for model in models:
         try:
             res = inversion.invert(panels, obs, initial=start, fit=model, n_starts=params.n_starts,
@@ -245,7 +245,7 @@ def fit_centre(panels: Sequence[Any], edge_x: np.ndarray, edge_y: np.ndarray, ed
             ic[model] = _ic(rss, res.n_obs, len(res.std), params.criterion)
     if not fits:
         raise pim.ScienceInputError(f"area {label}: no PIM model could be fitted to the edge pixels")
-    best = min(ic, key=ic.get)
+    best = min(ic, key=lambda m: ic[m])
     res = fits[best]
     ic_min = ic[best]
     weights = {m: math.exp(-0.5 * (v - ic_min)) for m, v in ic.items()}
@@ -312,7 +312,7 @@ def pim_filler(panels: Sequence[Any], *, initial: Any | None = None, params: Fus
                     for p in panels]
     rng = np.random.default_rng(params.seed)
 
-    def fill(req: FillRequest) -> FillResult | None:
+    def fill(req: FillRequest) -> Any:  # FillResult | None (basins.Filler also accepts a plain array)
         zone = req.footprint.buffer(params.search_m)
         sel = [p for p, o in zip(panels, outlines) if o.intersects(zone)]
         if not sel:

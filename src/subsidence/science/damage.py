@@ -92,10 +92,15 @@ def footprint_damage(tilt: np.ndarray, curvature: np.ndarray, strain: np.ndarray
     rows, cols = tilt.shape
     inv = _inverse_affine(transform)
     a, b, c, d, e, f = (float(v) for v in transform[:6])
-    tmax, kmax, smax, n = [], [], [], []
+    tmax: list[float] = []
+    kmax: list[float] = []
+    smax: list[float] = []
+    n: list[int] = []
     for fp in footprints:
         if fp is None or fp.is_empty:
-            tmax.append(np.nan), kmax.append(np.nan), smax.append(np.nan), n.append(0)
+            for acc in (tmax, kmax, smax):
+                acc.append(np.nan)
+            n.append(0)
             continue
         minx, miny, maxx, maxy = fp.bounds
         corners = np.array([[minx, miny, 1], [minx, maxy, 1], [maxx, miny, 1], [maxx, maxy, 1]]).T
@@ -123,7 +128,9 @@ def footprint_damage(tilt: np.ndarray, curvature: np.ndarray, strain: np.ndarray
         rr_all = np.concatenate(picks_r)
         cc_all = np.concatenate(picks_c)
         if len(rr_all) == 0:
-            tmax.append(np.nan), kmax.append(np.nan), smax.append(np.nan), n.append(0)
+            for acc in (tmax, kmax, smax):
+                acc.append(np.nan)
+            n.append(0)
             continue
         cells = np.unique(np.stack([rr_all, cc_all]), axis=1)
         n.append(cells.shape[1])

@@ -138,7 +138,7 @@ def fit_time_function_series(panels: PanelGeometry | Iterable[PanelGeometry], pa
 
     from subsidence.science import pim
 
-    plist = [panels] if not isinstance(panels, (list, tuple)) else list(panels)
+    plist: list[Any] = [panels] if not isinstance(panels, (list, tuple)) else list(panels)
     x = np.asarray(x, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()
     w = np.asarray(w_mm, dtype=float)
@@ -160,7 +160,7 @@ def fit_time_function_series(panels: PanelGeometry | Iterable[PanelGeometry], pa
     n_obs = int(ok.sum())
     if n_obs <= len(names):
         raise ValueError(f"{n_obs} observed values cannot determine {names}")
-    h0 = float(np.mean([p.mean_depth_m for p in plist]))
+    h0 = float(np.mean([float(getattr(p, "mean_depth_m", 200.0)) for p in plist]))
     start = initial or TimeFunction(kind)
     c0, _ = start.constants(h0)
     k0 = start.k if kind == "improved_knothe" else SHENDONG_K

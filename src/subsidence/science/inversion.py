@@ -272,8 +272,8 @@ def _observed_and_sigma(obs: Sequence[Observation]) -> tuple[list[np.ndarray], l
         else:
             vals.append(o.los_mm)
             sig.append(np.broadcast_to(np.asarray(o.sigma_mm, dtype=float), o.los_mm.shape))
-    for s in sig:
-        if np.any(~(s > 0)):
+    for sg in sig:
+        if np.any(~(sg > 0)):
             raise ScienceInputError("observation sigmas must be > 0 mm")
     return vals, sig
 
@@ -514,7 +514,10 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
 def _value_positions(obs: Sequence[Observation]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """x, y (m), a group id (observation set x component) for every observed value, in residual order, and the
     groups' labels."""
-    xs, ys, gs, labels = [], [], [], []
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    gs: list[np.ndarray] = []
+    labels: list[str] = []
     for o in obs:
         comps = ([("vertical", o.subsidence_mm), ("east", o.east_mm), ("north", o.north_mm)]
                  if isinstance(o, PointObservations) else [("los", o.los_mm)])

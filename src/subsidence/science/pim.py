@@ -131,13 +131,13 @@ class PIMParams:
     def replace(self, **changes: Any) -> PIMParams:
         return replace(self, **changes)
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in ("q", "tan_beta", "b", "theta0_deg", "s_m")}
         for k in ("s1_m", "s2_m", "s3_m", "s4_m", "tan_beta_dip", "tan_beta_rise"):
             if getattr(self, k) is not None:
                 out[k] = getattr(self, k)
         if self.offset_convention != "seam":
-            out["offset_convention"] = self.offset_convention  # type: ignore[assignment]
+            out["offset_convention"] = self.offset_convention
         return out
 
     @classmethod
@@ -148,7 +148,7 @@ class PIMParams:
         missing = {"q", "tan_beta"} - set(data)
         if missing:
             raise ScienceInputError(f"PIM parameters: missing {sorted(missing)} (e.g. q=0.7, tan_beta=2.2)")
-        kw = {}
+        kw: dict[str, Any] = {}
         for k in names & set(data):
             v = data[k]
             if v is None:
@@ -218,7 +218,7 @@ class PanelGeometry:
             object.__setattr__(self, "depth_rise_m", h2)
             object.__setattr__(self, "depth_rise_derived", self.dip_deg > 0.0)
         v = self.depth_rise_m
-        if not math.isfinite(float(v)) or float(v) <= 0.0:
+        if v is None or not math.isfinite(float(v)) or float(v) <= 0.0:
             raise ScienceInputError(f"{label}: depth_rise_m={v!r} must be a positive number of metres")
         if self.advance_m_per_day is not None and not (self.advance_m_per_day > 0):
             raise ScienceInputError(f"{label}: advance_m_per_day={self.advance_m_per_day!r} must be > 0")
@@ -242,9 +242,16 @@ class PanelGeometry:
         return cls(outline=np.array(pts), **kw)
 
     @property
+    def rise_depth_m(self) -> float:
+        """H2 in metres (given, or derived in ``__post_init__``; never None after construction)."""
+        h2 = self.depth_rise_m
+        assert h2 is not None
+        return float(h2)
+
+    @property
     def mean_depth_m(self) -> float:
         """H0 = (H1 + H2) / 2 in metres."""
-        return 0.5 * (float(self.depth_dip_m) + float(self.depth_rise_m))
+        return 0.5 * (float(self.depth_dip_m) + self.rise_depth_m)
 
     @property
     def area_m2(self) -> float:
@@ -326,8 +333,7 @@ def _signed_area(ring: np.ndarray) -> float:
 
 
 def _dedupe_collinear(ring: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    pts = [p for i, p in enumerate(ring) if i == 0 or not np.allclose(p, ring[i - 1])]
-    pts = np.array(pts)
+    pts = np.array([p for i, p in enumerate(ring) if i == 0 or not np.allclose(p, ring[i - 1])])
     keep = []
     n = len(pts)
     scale = float(np.ptp(pts, axis=0).max()) or 1.0
@@ -461,7 +467,7 @@ def _panel_profiles(rect: _Rect, panel: PanelGeometry, params: PIMParams,
     theta0 = math.radians(params.theta0_deg)
     cot0 = math.cos(theta0) / math.sin(theta0)
     tb1, tb2 = params.tan_betas
-    h1, h2 = float(panel.depth_dip_m), float(panel.depth_rise_m)
+    h1, h2 = float(panel.depth_dip_m), panel.rise_depth_m
     r = panel.mean_depth_m / params.tan_beta
     r1, r2 = h1 / tb1, h2 / tb2
     l_u = rect.len_u - s3 - s4
@@ -657,7 +663,8 @@ _LOCAL_FOR = {
 
 def _profile_orders(local_need: set[str]) -> tuple[set[str], set[str]]:
     """Which profile quantities (P, dP, d2P, E, dE) are needed along u and along v."""
-    ou, ov = set(), set()
+    ou: set[str] = set()
+    ov: set[str] = set()
     table = {
         "W": (("P",), ("P",)), "Wu": (("dP",), ("P",)), "Wv": (("P",), ("dP",)),
         "Wuu": (("d2P",), ("P",)), "Wuv": (("dP",), ("dP",)), "Wvv": (("P",), ("d2P",)),
@@ -755,7 +762,7 @@ def _computational_polygon(panel: PanelGeometry, params: PIMParams) -> tuple[Any
 
         poly = shapely.transform(poly, f)
     tb1, tb2 = params.tan_betas
-    r = 0.5 * (float(panel.depth_dip_m) / tb1 + float(panel.depth_rise_m) / tb2)
+    r = 0.5 * (float(panel.depth_dip_m) / tb1 + panel.rise_depth_m / tb2)
     return poly, r, panel.w0_mm(params), ev
 
 
@@ -929,7 +936,7 @@ def predict_grid(panels: PanelGeometry | Iterable[PanelGeometry], params: PIMPar
     for p in plist:
         for part in _panel_parts(p, params, at, time_function):
             if part.kind == "rect":
-                axis = _grid_axis(part.rect.eu, part.rect.ev)
+                axis = _grid_axis(part.R.eu, part.R.ev)
                 if axis is not None:
                     groups.setdefault(axis, []).append(part)
                     continue
@@ -956,6 +963,38 @@ class _Part:
     ev: np.ndarray | None = None
     weight: float = 1.0
     bbox: tuple[float, float, float, float] | None = None
+
+    # typed views of the fields a part of each kind always has (a "rect" part: rect, pu, pv; a "poly" part:
+    # nodes, ev, bbox)
+    @property
+    def R(self) -> _Rect:
+        assert self.rect is not None
+        return self.rect
+
+    @property
+    def PU(self) -> Profile:
+        assert self.pu is not None
+        return self.pu
+
+    @property
+    def PV(self) -> Profile:
+        assert self.pv is not None
+        return self.pv
+
+    @property
+    def NODES(self) -> tuple:
+        assert self.nodes is not None
+        return self.nodes
+
+    @property
+    def EV(self) -> np.ndarray:
+        assert self.ev is not None
+        return self.ev
+
+    @property
+    def BBOX(self) -> tuple[float, float, float, float]:
+        assert self.bbox is not None
+        return self.bbox
 
 
 def _panel_parts(panel: PanelGeometry, params: PIMParams, at: Any, time_function: Any) -> list[_Part]:
@@ -1001,29 +1040,29 @@ def _local_need(need_base: Sequence[str]) -> set[str]:
 def _add_part_points(part: _Part, params: PIMParams, x: np.ndarray, y: np.ndarray,
                      need_base: Sequence[str], acc: dict[str, np.ndarray]) -> None:
     if part.kind == "poly":
-        x0, y0, x1, y1 = part.bbox
+        x0, y0, x1, y1 = part.BBOX
         inside = np.nonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))[0]
         if len(inside) == 0:
             return
         sub = {k: np.zeros(len(inside)) for k in need_base}
-        _polygon_field(part.nodes, part.r, part.w0, part.b, part.cot0, part.ev, x[inside], y[inside],
+        _polygon_field(part.NODES, part.r, part.w0, part.b, part.cot0, part.EV, x[inside], y[inside],
                        need_base, sub, weight=part.weight)
         for k in need_base:
             acc[k][inside] += sub[k]
         return
-    u, v = part.rect.to_local(x, y)
-    lo_u, hi_u = part.pu.span
-    lo_v, hi_v = part.pv.span
+    u, v = part.R.to_local(x, y)
+    lo_u, hi_u = part.PU.span
+    lo_v, hi_v = part.PV.span
     # W (and U_v through cot0 W) vanish outside the window; the cot0 term is carried by W itself.
     m = np.nonzero((u >= lo_u) & (u <= hi_u) & (v >= lo_v) & (v <= hi_v))[0]
     if len(m) == 0:
         return
     need_local = _local_need(need_base)
     ou, ov = _profile_orders(need_local)
-    pu_vals = part.pu.evaluate(u[m], ou)
-    pv_vals = part.pv.evaluate(v[m], ov)
+    pu_vals = part.PU.evaluate(u[m], ou)
+    pv_vals = part.PV.evaluate(v[m], ov)
     q = _local_quantities(pu_vals, pv_vals, part.w0, part.b, 0.0, part.cot0, need_local, outer=False)
-    _rotate_into(acc, q, part.rect.eu, part.rect.ev, need_base, index=m)
+    _rotate_into(acc, q, part.R.eu, part.R.ev, need_base, index=m)
 
 
 def _grid_axis(eu: np.ndarray, ev: np.ndarray, tol: float = 1e-12) -> tuple | None:
@@ -1053,12 +1092,12 @@ def _add_group_aligned(parts: list[_Part], axis: tuple, x: np.ndarray, y: np.nda
     # evaluate each part's profiles along the grid's 1-D axes, with windows
     ev_u, ev_v = [], []
     for part in parts:
-        u_coord = (x - part.rect.origin[0]) * part.rect.eu[0] if u_along_x else \
-            (y - part.rect.origin[1]) * part.rect.eu[1]
-        v_coord = (y - part.rect.origin[1]) * part.rect.ev[1] if u_along_x else \
-            (x - part.rect.origin[0]) * part.rect.ev[0]
-        ev_u.append(_windowed(part.pu, u_coord, ou))
-        ev_v.append(_windowed(part.pv, v_coord, ov))
+        u_coord = (x - part.R.origin[0]) * part.R.eu[0] if u_along_x else \
+            (y - part.R.origin[1]) * part.R.eu[1]
+        v_coord = (y - part.R.origin[1]) * part.R.ev[1] if u_along_x else \
+            (x - part.R.origin[0]) * part.R.ev[0]
+        ev_u.append(_windowed(part.PU, u_coord, ou))
+        ev_v.append(_windowed(part.PV, v_coord, ov))
     q: dict[str, np.ndarray] = {}
     for name in need_local:
         total = None
@@ -1076,7 +1115,7 @@ def _add_group_aligned(parts: list[_Part], axis: tuple, x: np.ndarray, y: np.nda
             total = np.zeros((n_v, n_u))
         q[name] = total if u_along_x else total.T
         del total
-    eu, ev = parts[0].rect.eu, parts[0].rect.ev
+    eu, ev = parts[0].R.eu, parts[0].R.ev
     _rotate_into(acc, q, eu, ev, need_base)
 
 
@@ -1095,14 +1134,14 @@ def _add_part_grid_window(part: _Part, params: PIMParams, x: np.ndarray, y: np.n
                           need_base: Sequence[str], acc: dict[str, np.ndarray]) -> None:
     """A rotated rectangle or a polygon: evaluate only the grid cells inside its influence window."""
     if part.kind == "rect":
-        lo_u, hi_u = part.pu.span
-        lo_v, hi_v = part.pv.span
-        corners = np.array([part.rect.origin + a * part.rect.eu + b * part.rect.ev
+        lo_u, hi_u = part.PU.span
+        lo_v, hi_v = part.PV.span
+        corners = np.array([part.R.origin + a * part.R.eu + b * part.R.ev
                             for a in (lo_u, hi_u) for b in (lo_v, hi_v)])
         bx0, by0 = corners.min(axis=0)
         bx1, by1 = corners.max(axis=0)
     else:
-        bx0, by0, bx1, by1 = part.bbox
+        bx0, by0, bx1, by1 = part.BBOX
     ix = np.nonzero((x >= bx0) & (x <= bx1))[0]
     iy = np.nonzero((y >= by0) & (y <= by1))[0]
     if len(ix) == 0 or len(iy) == 0:
@@ -1112,13 +1151,13 @@ def _add_part_grid_window(part: _Part, params: PIMParams, x: np.ndarray, y: np.n
     if part.kind == "rect" and len(need_base) > 3:
         # many quantities: evaluate on the whole bounding box (profiles are exactly 0 outside the window)
         # and add through slices, which beats masking + scattering a dozen arrays
-        r = part.rect
+        r = part.R
         xs, ys = x[sx] - r.origin[0], y[sy] - r.origin[1]
         u = ys[:, None] * r.eu[1] + xs[None, :] * r.eu[0]
         v = ys[:, None] * r.ev[1] + xs[None, :] * r.ev[0]
         need_local = _local_need(need_base)
         ou, ov = _profile_orders(need_local)
-        q = _local_quantities(part.pu.evaluate(u, ou), part.pv.evaluate(v, ov), part.w0, part.b, 0.0, part.cot0,
+        q = _local_quantities(part.PU.evaluate(u, ou), part.PV.evaluate(v, ov), part.w0, part.b, 0.0, part.cot0,
                               need_local, outer=False)
         _rotate_into(acc, q, r.eu, r.ev, need_base, index=(sy, sx))
         return
@@ -1163,8 +1202,8 @@ def influence_bounds(panels: Iterable[PanelGeometry], params: PIMParams, margin_
     theta0 = math.radians(params.theta0_deg)
     cot0 = math.cos(theta0) / math.sin(theta0)
     for p in _as_panels(panels):
-        r = max(p.depth_dip_m / params.tan_betas[0], p.depth_rise_m / params.tan_betas[1])
-        pad = margin_r * r + max(p.depth_dip_m, p.depth_rise_m) * cot0
+        r = max(p.depth_dip_m / params.tan_betas[0], p.rise_depth_m / params.tan_betas[1])
+        pad = margin_r * r + max(p.depth_dip_m, p.rise_depth_m) * cot0
         xs0.append(p.outline[:, 0].min() - pad)
         ys0.append(p.outline[:, 1].min() - pad)
         xs1.append(p.outline[:, 0].max() + pad)
