@@ -219,24 +219,28 @@ def write_table(
     return save_deterministic(wb, path, timestamp=timestamp)
 
 
-#: column-width units (≈ characters) that still print legibly across a landscape A4 page fitted to width;
+#: column-width units (≈ characters) that still print legibly across a landscape A4 page;
 #: wider tables go on landscape A3 (the ledger's 18 columns are ~330 units)
 A4_LANDSCAPE_MAX_WIDTH = 180.0
 
 
 def print_setup(ws, *, header_row: int, ncol: int, nrows: int, total_width: float) -> None:
     """Make a sheet print as a table: landscape A4 (A3 when wider than :data:`A4_LANDSCAPE_MAX_WIDTH`), all
-    columns on one page width (any number of pages down), the title and header rows repeated on every page,
-    centred, with "第 N 页 共 M 页" in the footer."""
+    columns on one page width, the title and header rows repeated on every page, centred, with
+    "第 N 页 共 M 页" in the footer.
+
+    "Fit to 1 page wide" is paired with a page-height bound that never binds (one page per 5 rows) instead of
+    Excel's "automatic" 0: LibreOffice reads ``fitToHeight=0`` as one page tall and shrinks a long ledger onto
+    a single sheet."""
     from openpyxl.utils import get_column_letter
 
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A3 if total_width > A4_LANDSCAPE_MAX_WIDTH else ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    ws.page_setup.fitToHeight = max(1, nrows // 5 + 1)
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.left = ws.page_margins.right = 0.4  # inch
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.print_title_rows = f"1:{header_row}"
     ws.print_area = f"A1:{get_column_letter(max(ncol, 1))}{header_row + max(nrows, 1)}"

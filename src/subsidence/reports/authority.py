@@ -46,6 +46,8 @@ OFFICE_WORDS = ("领导小组办公室", "领导小组")
 def full_name(name: str, banner: str = BANNER) -> str:
     """"旗自然资源局" → "伊金霍洛旗自然资源局"; names that already carry the banner (or a city) are kept."""
     name = name.strip()
+    if name.startswith(banner + "旗"):  # "伊金霍洛旗" + "旗自然资源局" joined naively
+        return banner + name[len(banner) + 1:]
     if name.startswith((banner, "市")):
         return name
     if name.startswith("旗"):

@@ -159,7 +159,7 @@ def _listing_rows(rank: list[dict[str, Any]], listing: str) -> list[list[Any]]:
 
 
 #: column widths (%) of the praise / exposure lists: the situation text gets the room
-LIST_WIDTHS = (6.0, 15.0, 19.0, 15.0, 7.0, 38.0)
+LIST_WIDTHS = (5.0, 14.0, 22.0, 14.0, 7.0, 38.0)
 
 
 def assessment_html(year: int, rank: list[dict[str, Any]], issued: date) -> str:
