@@ -34,6 +34,7 @@ def _root(
 COMMAND_MODULES = (
     "assess",
     "backup",
+    "basemap",
     "buildings",
     "census",
     "db",

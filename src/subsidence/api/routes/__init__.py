@@ -3,6 +3,7 @@
 from subsidence.api.routes import (
                                    admin,
                                    auth,
+                                   basemap,
                                    census,
                                    dashboard,
                                    health,
@@ -19,4 +20,4 @@ from subsidence.api.routes import (
 
 ROUTERS = [auth.router, problems.router, mines.router, monitoring.router, observations.router, census.router, map.router,
            dashboard.router, reports.router, public.router, admin.router, ogc.router,
-           health.router, workflow.router]
+           health.router, workflow.router, basemap.router]

@@ -10,6 +10,9 @@ const STABILITY_OPACITY = ['match', ['coalesce', ['get', 'stability'], 'none'], 
 const LEVEL_COLOURS = ['match', ['coalesce', ['get', 'warning_level'], 'none'], 'blue', '#1f6fd1', 'yellow', '#e0b000',
   'orange', '#e86a10', 'red', '#c8102e', '#4a4a4a'];
 
+const STATE_COLOURS = ['match', ['get', 'state'], 'found', '#9e9e9e', 'notice_issued', '#f28c28', 'rectifying', '#2f6db5',
+  'returned', '#7b4fa0', 'fixed_at_once', '#26a69a', 'submitted', '#00897b', 'accepted', '#2e7d32', '#666'];
+
 // layer id -> MapLibre style layers drawn for it
 const STYLES = {
   towns: [
@@ -39,11 +42,15 @@ const STYLES = {
     { type: 'fill', paint: { 'fill-color': ['match', ['get', 'state'], 'rejected', '#b71c1c', '#ffb300'], 'fill-opacity': 0.5 } }],
   verified_parcels: [
     { type: 'fill', paint: { 'fill-color': '#2e7d32', 'fill-opacity': 0.55 } }],
+  // problems: fill by state, a thick red ring when overdue
+  problems: [
+    { type: 'circle', paint: { 'circle-radius': ['case', ['get', 'overdue'], 7, 5.5], 'circle-color': STATE_COLOURS,
+      'circle-stroke-color': ['case', ['get', 'overdue'], '#c8102e', '#ffffff'], 'circle-stroke-width': ['case', ['get', 'overdue'], 3, 1] } }],
 };
 const ORDER = ['towns', 'mining_rights', 'panels', 'planned_parcels', 'subsidence_areas', 'vegetation', 'reported_parcels',
-  'verified_parcels', 'buildings', 'wells', 'hazard_points'];
+  'verified_parcels', 'buildings', 'wells', 'hazard_points', 'problems'];
 const DETAIL = { mining_rights: (id) => `/api/mines/${id}`, subsidence_areas: (id) => `/api/subsidence-areas/${id}`,
-  hazard_points: (id) => `/api/hazard-points/${id}` };
+  hazard_points: (id) => `/api/hazard-points/${id}`, problems: (id) => `/api/problems/${id}` };
 const HISTORY = { towns: 'town', panels: 'panel', wells: 'well', buildings: 'building', vegetation: null,
   reported_parcels: 'treated_parcel', verified_parcels: 'treated_parcel', planned_parcels: 'plan_parcel' };
 const LEGEND = [
@@ -52,6 +59,9 @@ const LEGEND = [
   ['#1f6fd1', '蓝色预警', 'blue'], ['#e0b000', '黄色预警', 'yellow'], ['#e86a10', '橙色预警', 'orange'], ['#c8102e', '红色预警', 'red'],
   ['#6a1b9a', '方案治理复垦地块', 'planned parcel'], ['#ffb300', '企业上报治理地块', 'reported parcel'],
   ['#2e7d32', '核查通过地块', 'verified parcel'], ['#b71c1c', '核查不通过地块', 'rejected parcel'],
+  ['#9e9e9e', '问题：已发现', 'problem: found'], ['#f28c28', '问题：已下达整改通知', 'problem: notice issued'],
+  ['#2f6db5', '问题：整改中', 'problem: rectifying'], ['#00897b', '问题：待验收', 'problem: awaiting acceptance'],
+  ['#2e7d32', '问题：已验收销号', 'problem: accepted'], ['#ffffff;border:3px solid #c8102e', '问题：逾期（红圈）', 'problem: overdue (red ring)'],
   ['#4a4a4a', '隐患点（无预警）', 'hazard point (no warning)'], ['#00897b', '地下水监测井', 'groundwater well'], ['#8d6e63', '已补偿建筑物', 'compensated building'],
 ];
 
@@ -77,8 +87,19 @@ function init() {
   window.__map = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
-  map.on('load', () => loadLayers(map).catch((e) => console.error(e)));
+  map.on('load', () => addBasemap(map).catch((e) => console.warn('basemap', e))
+    .then(() => loadLayers(map)).catch((e) => console.error(e)));
   map.on('error', (e) => console.warn('map error', e?.error?.message || e));
+}
+
+// The office's own basemap (imagery / topographic map) when one is imported; none: the plain background.
+async function addBasemap(map) {
+  const { basemap } = await api('/api/basemap');
+  window.__basemap = basemap;
+  if (!basemap) return;
+  map.addSource('basemap', { type: 'raster', tiles: [location.origin + basemap.tiles], tileSize: basemap.tile_size,
+    minzoom: basemap.minzoom, maxzoom: basemap.maxzoom, bounds: basemap.bounds, attribution: basemap.attribution || '' });
+  map.addLayer({ id: 'basemap', type: 'raster', source: 'basemap' });
 }
 
 async function loadLayers(map) {
@@ -165,13 +186,14 @@ function filters(map) {
   }));
 }
 
-const HIDE = new Set(['id', 'illustrative', 'name_zh', 'history', 'series', 'sensors', 'problems', 'fund', 'can_observe',
+const HIDE = new Set(['link', 'id', 'illustrative', 'name_zh', 'history', 'series', 'sensors', 'problems', 'fund', 'can_observe',
   'town_id', 'mine_id', 'enterprise_id', 'hazard_type', 'review_state', 'stability', 'source', 'status', 'kind',
   'demolition_status', 'mining_method', 'problems_total']);
 const LABELS = {
   code: ['编号', 'Code'], name: ['名称', 'Name'], licence_no: ['许可证号', 'Licence'], enterprise_name: ['企业', 'Enterprise'],
   town_name: ['镇', 'Town'], status_label: ['状态', 'Status'], capacity_mt_per_yr: ['产能 Mt/a', 'Capacity Mt/yr'],
-  licence_valid_to: ['许可证有效期至', 'Licence valid to'], open_problems: ['未销号问题', 'Open problems'],
+  licence_valid_to: ['许可证有效期至', 'Licence valid to'], title: ['问题', 'Problem'], state_label: ['状态', 'State'],
+  deadline: ['整改期限', 'Deadline'], overdue: ['逾期', 'Overdue'], mine_name: ['矿山', 'Mine'], lead_unit_name: ['牵头单位', 'Lead unit'], open_problems: ['未销号问题', 'Open problems'],
   hazard_type_label: ['隐患类型', 'Type'], village: ['村', 'Village'], scale: ['规模', 'Scale'],
   threatened_households: ['威胁户数', 'Households'], threatened_people: ['威胁人数', 'People'],
   threatened_property_10k_yuan: ['威胁财产（万元）', 'Property (10k yuan)'], monitoring_method: ['监测方法', 'Monitoring'],
@@ -196,11 +218,32 @@ function factsTable(obj) {
     .map(([k, v]) => `<tr><th>${esc(label(k))}</th><td>${esc(v === true ? '✓' : v === false ? '✗' : fmt(v))}</td></tr>`).join('') + '</table>';
 }
 
+const ACTION_WORDS = { insert: ['登记', 'recorded'], update: ['修改', 'changed'], delete: ['删除', 'deleted'],
+  field_observation: ['群测群防巡查报告', 'field report'], transition: ['状态变更', 'state change'] };
+const SIGN_WORDS = { new_cracks: ['新增裂缝', 'new cracks'], bulging: ['地面鼓胀', 'bulging'], seepage: ['渗水、泉水浑浊', 'seepage'],
+  sounds: ['异响', 'sounds'], tilting: ['树木、墙体倾斜', 'tilting'] };
+const LEVEL_WORDS = { 1: ['蓝色预警', 'blue'], 2: ['黄色预警', 'yellow'], 3: ['橙色预警', 'orange'], 4: ['红色预警', 'red'] };
+const w = (pair) => (pair ? pair[lang === 'en' ? 1 : 0] : '');
+
+function historyItem(h) {
+  const who = esc(h.actor);
+  let text = esc(w(ACTION_WORDS[h.action]) || h.action);
+  const a = h.after || {};
+  if (h.action === 'field_observation') {
+    const bits = [];
+    if (a.note) bits.push(esc(a.note));
+    if (a.crack_width_mm != null) bits.push(`${lang === 'en' ? 'crack' : '裂缝宽'} ${esc(a.crack_width_mm)} mm`);
+    if (a.signs && a.signs.length) bits.push(a.signs.map((s) => esc(w(SIGN_WORDS[s]) || s)).join('、'));
+    if (a.alarms && a.alarms.length) bits.push(a.alarms.map((x) => `<b class="lvl-${x.level}">${esc(w(LEVEL_WORDS[x.level]))}</b>`).join(' '));
+    text += '：' + bits.join('；');
+    if (a.photo && a.photo.sha256) text += ` <a href="/api/field-photos/${esc(a.photo.sha256)}" target="_blank"><img class="hthumb" src="/api/field-photos/${esc(a.photo.sha256)}" alt=""></a>`;
+  }
+  return `<li><time>${esc(h.at.slice(0, 16).replace('T', ' '))}</time> ${who} · ${text}${h.reason && h.action !== 'field_observation' ? ' · ' + esc(h.reason) : ''}</li>`;
+}
+
 function historyList(items) {
   if (!items || !items.length) return `<p class="hint">${esc(t('dash.none'))}</p>`;
-  return '<ol class="history">' + items.slice(-30).reverse().map((h) =>
-    `<li><time>${esc(h.at.slice(0, 16).replace('T', ' '))}</time> ${esc(h.actor)} · ${esc(h.action)}` +
-    `${h.reason ? ' · ' + esc(h.reason) : ''}</li>`).join('') + '</ol>';
+  return '<ol class="history">' + items.slice(-30).reverse().map(historyItem).join('') + '</ol>';
 }
 
 async function showRecord(layer, feature) {
@@ -212,7 +255,11 @@ async function showRecord(layer, feature) {
     let history = [];
     if (DETAIL[layer]) { rec = await api(DETAIL[layer](id)); history = rec.history; }
     else if (HISTORY[layer]) { history = (await api(`/api/history/${HISTORY[layer]}/${id}`)).items; }
-    panel.innerHTML = `<h2 data-testid="record-title">${esc(rec.name || rec.code || id)}</h2>` +
+    if (layer === 'problems') rec = { code: rec.code, title: rec.title, state_label: rec.state_label, deadline: rec.deadline,
+      overdue: rec.overdue, mine_name: rec.mine_name, town_name: rec.town_name, lead_unit_name: rec.lead_unit_name,
+      link: `/problems/${id}`, history: [] };
+    panel.innerHTML = `<h2 data-testid="record-title">${esc(rec.name || rec.title || rec.code || id)}</h2>` +
+      (rec.link ? `<p><a href="${esc(rec.link)}" data-testid="record-link">${esc(t('portal.open'))}</a></p>` : '') +
       `<h3>${esc(t('map.record'))}</h3>${factsTable(rec)}<div class="charts"></div>` +
       (rec.problems ? `<h3>${esc(t('nav.problems'))}</h3><ul class="plain">${rec.problems.slice(0, 20).map((p) =>
         `<li><a href="/problems/${p.id}">${esc(p.code)}</a> ${esc(p.title)} · ${esc(p.state_label)}</li>`).join('')}</ul>` : '') +
