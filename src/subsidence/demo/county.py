@@ -27,12 +27,22 @@ from subsidence.core.models import AdminArea, Enterprise, Mine, Panel, TaskAssig
 from subsidence.monitoring.models import GroundwaterWell
 from subsidence.tasks.models import CompensatedBuilding
 from subsidence.monitoring.models import HazardPoint, Sensor
-from subsidence.ledger.models import Milestone, Problem
 from subsidence.vocabulary import AreaLevel, DemolitionStatus, HazardType, MineStatus, MiningMethod, ProblemCategory, ProblemSource, ProblemState, SensorKind, TaskRole, UnitKind
 
 log = logging.getLogger(__name__)
 
 DEMO_SEED = 20240912  # the plan's issue date, 2024-09-12
+#: mines (by position in licence-number order) that keep every deadline in the demo story: their own problems
+#: are accepted or still inside their deadlines, their hidden-factor plans approved and carried out, their
+#: compensated buildings demolished. The licence gate allows them (with warnings), or - mine 11, which has no
+#: reclamation plan entered (demo.plans) - cannot evaluate them; every other mine is refused for something late.
+COMPLIANT_MINES = frozenset({2, 4, 7, 11})
+
+
+def is_compliant(mine: Mine, mines: "list[Mine]") -> bool:
+    """Whether ``mine`` is one of :data:`COMPLIANT_MINES` among ``mines``."""
+    order = sorted(m.licence_no for m in mines)
+    return order.index(mine.licence_no) in COMPLIANT_MINES
 #: optional modules of other parts of the product that add their demo data: each has populate(session, rng, today)
 DEMO_EXTENSIONS = ["ledger", "census", "monitoring", "tasks", "plans", "accounts", "organisation"]
 
@@ -210,6 +220,7 @@ def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = 
             out.add(k, v)
         session.flush()
         step(name)
+    session.info.pop("server_today", None)  # the demo's clock: from here on the server's own date
     return out.counts
 
 
@@ -245,14 +256,23 @@ SOURCES = [ProblemSource.REMOTE_SENSING, ProblemSource.FIELD_SURVEY, ProblemSour
 
 
 def _problems(session, rng, today, mines, towns, units, out) -> None:
-    seq = 0
+    """The county's own problems, registered and moved through the ledger's services (:mod:`subsidence.demo.ledger`),
+    so each has its history and its milestones, dates and state agree."""
+    from subsidence.access.policy import Actor
+    from subsidence.demo.ledger import tell_story
+    from subsidence.ledger.extensions import extensions_of
+    from subsidence.ledger.lifecycle import add_problem
+    from subsidence.vocabulary import Role
+
+    office_unit = next(u for u in units.values() if u.kind == UnitKind.OFFICE)
+    office = Actor("demo-office", Role.OFFICE, unit_id=office_unit.id)
     start, end = date(2024, 9, 10), min(today, date(2026, 10, 31))
     span = (end - start).days
     town_list = list(towns.values())
+    drafts = []
     for category, n in CATEGORY_COUNTS.items():
         templates = PROBLEM_TEMPLATES[category]
         for j in range(n):
-            seq += 1
             mine = mines[int(rng.integers(0, len(mines)))]
             town = next(t for t in town_list if t.id == mine.town_id) if category not in TOWN_LED or j % 2 == 0 \
                 else town_list[int(rng.integers(0, len(town_list)))]
@@ -265,30 +285,36 @@ def _problems(session, rng, today, mines, towns, units, out) -> None:
             if (today - found).days > 365:
                 weights[STATES.index(ProblemState.ACCEPTED)] += 0.45
             state = STATES[int(rng.choice(len(STATES), p=weights / weights.sum()))]
-            deadline = None if state in (ProblemState.FOUND, ProblemState.FIXED_AT_ONCE) else \
-                found + timedelta(days=int(rng.choice([60, 90, 120, 180, 240])))
-            lead_code = LEAD_UNIT.get(category)
-            lead = units[lead_code] if lead_code else units[town.code]
-            p = Problem(code=f"TZ-{found.year}-D{seq:03d}", category=category, title=title + "（示例）",
-                        description=f"示例数据：{title}。", requirement=req,
-                        mine_id=None if category in TOWN_LED and j % 2 else mine.id, town_id=town.id,
-                        lead_unit_id=lead.id, source=SOURCES[int(rng.integers(0, len(SOURCES)))], found_date=found,
-                        deadline=deadline, state=state, illustrative=True,
-                        geometry=town.geometry.representative_point() if category in TOWN_LED
-                        else mine.geometry.representative_point())
-            if state in (ProblemState.ACCEPTED, ProblemState.FIXED_AT_ONCE, ProblemState.WITHDRAWN):
-                closed = found + timedelta(days=int(rng.integers(5, 200)))
-                p.closed_date = min(closed, today)
-            p.cooperating_units = [units[c] for c in COOPERATING[category]]
-            if deadline is not None:
-                n_ms = 3
-                for k in range(1, n_ms + 1):
-                    due = found + (deadline - found) * k / n_ms
-                    done = due if state == ProblemState.ACCEPTED or (due < today and rng.random() < 0.6) else None
-                    p.milestones.append(Milestone(seq=k, description=["制定整改方案", "完成主体治理工程", "完成验收准备"][k - 1],
-                                                  due_date=due, done_date=done))
-            session.add(p)
-            out.add("problems")
+            window = int(rng.choice([60, 90, 120, 180, 240]))
+            drafts.append((found, category, j, mine, town, title, req, state, window,
+                           SOURCES[int(rng.integers(0, len(SOURCES)))]))
+    drafts.sort(key=lambda d: (d[0], d[1].value, d[2]))  # registered in the order they were found
+    flagged = extended = 0
+    for found, category, j, mine, town, title, req, state, window, source in drafts:
+        session.info["server_today"] = found
+        with_mine = not (category in TOWN_LED and j % 2)
+        p = add_problem(session, office, category=category, title=title + "（示例）", found_date=found, source=source,
+                        mine=mine if with_mine else None, town_id=town.id, description=f"示例数据：{title}。",
+                        requirement=req, cooperating=[units[c] for c in COOPERATING[category]])
+        p.illustrative = True
+        p.geometry = town.geometry.representative_point() if category in TOWN_LED \
+            else mine.geometry.representative_point()
+        session.flush()
+        want_flag = state == ProblemState.ACCEPTED and category == ProblemCategory.SUBSIDENCE_CRACKS and flagged == 0
+        want_ext = state == ProblemState.RECTIFYING and extended < 2
+        if with_mine and is_compliant(mine, mines) and state in (ProblemState.NOTICE_ISSUED, ProblemState.RECTIFYING,
+                                                                 ProblemState.RETURNED):
+            # a compliant mine: old findings were rectified and accepted, recent ones are inside their deadline
+            if (today - found).days > 200:
+                state = ProblemState.ACCEPTED
+            else:
+                window = max(window, (today - found).days + 45)
+        reached = tell_story(session, p, state, rng, today, window, flagged_photo=want_flag, extension=want_ext,
+                             in_time=with_mine and is_compliant(mine, mines))
+        flagged += want_flag and reached == ProblemState.ACCEPTED
+        extended += bool(want_ext and extensions_of(session, p))
+        out.add("problems")
+    session.info["server_today"] = today
 
 
 def _hazards_wells_buildings(session, rng, mines, panels, towns, out) -> None:
@@ -345,6 +371,8 @@ def _hazards_wells_buildings(session, rng, mines, panels, towns, out) -> None:
         pt = Point(c.x + rng.uniform(-300, 300), c.y + rng.uniform(-1200, 1200))
         town = next((t for t in town_list if t.geometry.contains(pt)), town_list[0])
         status = [DemolitionStatus.DEMOLISHED, DemolitionStatus.NOT_STARTED, DemolitionStatus.IN_PROGRESS][i % 3]
+        if is_compliant(next(m for m in mines if m.id == panel.mine_id), mines):
+            status = DemolitionStatus.DEMOLISHED
         comp = date(2019, 1, 1) + timedelta(days=int(rng.integers(0, 1800)))
         session.add(CompensatedBuilding(
             code=f"BC-{i + 1:03d}", kind=kinds[i % len(kinds)], household_code=f"HH-{town.code}-{i + 1:03d}",

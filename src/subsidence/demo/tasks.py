@@ -73,6 +73,8 @@ def _water(session: Session, rng: np.random.Generator, today: date) -> dict[str,
 
 
 def _hazards(session: Session, mines: list[Mine], rng: np.random.Generator, today: date) -> dict[str, int]:
+    from subsidence.demo.county import is_compliant
+
     n = 0
     for i, m in enumerate(mines):
         for k in range(1 + i % 3):
@@ -83,7 +85,7 @@ def _hazards(session: Session, mines: list[Mine], rng: np.random.Generator, toda
                                         risk_level=["一般", "较大", "重大"][(i + k) % 3],
                                         plan_due=surveyed + timedelta(days=30))
             n += 1
-            stage = (i + k) % 4
+            stage = 3 if is_compliant(m, mines) else (i + k) % 4  # compliant mines: approved and carried out
             if stage == 0:
                 continue  # no plan yet: past due -> gate reason
             plan_code = f"RP-{m.licence_no[-4:]}-{k + 1}"
