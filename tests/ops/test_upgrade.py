@@ -74,3 +74,25 @@ def test_a_newer_schema_is_refused_and_nothing_changes(engine, cli_env):
     engine.dispose()
     assert current_revision(engine) == "9999_from_the_future"
     assert sorted(inspect(engine).get_table_names()) == tables
+
+
+def test_services_starting_together_migrate_one_at_a_time(engine, tmp_path):
+    """The web server, the dispatcher and the sweep each run `db upgrade` when they start; started together on an
+    empty database they wait for each other (advisory lock / flock) instead of creating the same tables twice."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    downgrade(engine, "base")
+    engine.dispose()
+    exe = Path(sys.executable).with_name("subsidence")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUBSIDENCE_")} | {
+        "SUBSIDENCE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "SUBSIDENCE_DATA_DIR": str(tmp_path / "data")}
+    procs = [subprocess.Popen([str(exe), "db", "upgrade"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert current_revision(engine) == head_revision()
+    assert _schema_diff(engine) == []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
@@ -55,10 +57,49 @@ def check_not_newer(engine: Engine) -> str | None:
     return rev
 
 
+#: PostgreSQL advisory lock key held while migrating (any constant unique to this application)
+MIGRATION_LOCK_KEY = 0x5B51_D3_17
+
+
+@contextlib.contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Let one process at a time migrate: several services starting together (the web server, the dispatcher,
+    the sweep timer, each running ``upgrade`` first) would otherwise all try to create the same tables, and all
+    but one fail. PostgreSQL: a session advisory lock; SQLite: an exclusive ``flock`` on ``<db>.migrate-lock``."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                conn.commit()
+        return
+    db = engine.url.database
+    if engine.dialect.name != "sqlite" or not db or db == ":memory:":
+        yield
+        return
+    import fcntl
+
+    lock = Path(f"{Path(db).resolve()}.migrate-lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema up to ``revision`` (default: newest); refuses a database newer than the code."""
-    check_not_newer(engine)
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the database schema up to ``revision`` (default: newest); refuses a database newer than the code.
+    Concurrent callers wait for each other (:func:`migration_lock`); the later ones find nothing to do."""
+    with migration_lock(engine):
+        check_not_newer(engine)
+        command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

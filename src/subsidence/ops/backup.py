@@ -284,7 +284,7 @@ def _excluded_paths(settings: Settings, engine: Engine) -> set[Path]:
     out: set[Path] = set()
     if engine.dialect.name == "sqlite":
         db = sqlite_path(engine)
-        out |= {db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")}
+        out |= {db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal"), Path(f"{db}.migrate-lock")}
     return out
 
 
