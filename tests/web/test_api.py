@@ -171,8 +171,10 @@ def test_gate_lookup(client, world):
     r = client.get(f"/api/gate?mine={world.ids['ma']}&application=extension", headers=auth(world, "office"))
     assert r.status_code == 200, r.text
     d = r.json()
-    assert d["mine"] == "C-A-001" and d["allowed"] is False  # pa is overdue
-    assert any("TZ-" in (x.get("record") or "") or "TZ-" in x["message"] for x in d["reasons"])
+    assert d["mine"] == "C-A-001" and d["allowed"] is False  # pa is past its (never notified) ledger deadline
+    # an un-notified deadline is named, as a warning, not as a ground to refuse (the gate's rule)
+    named = d["reasons"] + d["warnings"]
+    assert any("TZ-" in (x.get("record") or "") or "TZ-" in x["message"] for x in named)
     assert client.get("/api/gate?mine=C-A-001", headers=auth(world, "enterprise_a")).status_code == 200
     assert client.get("/api/gate?mine=nope", headers=auth(world, "office")).status_code == 404
     r = client.get("/api/gate?mine=C-A-001&application=teleport", headers=auth(world, "office"))
@@ -233,8 +235,8 @@ def test_read_cache_hits_and_invalidation(client, world):
 def test_cached_hits_keep_security_and_expiry(client, engine, world):
     from datetime import timedelta as td
 
-    from subsidence.db.base import utcnow
     from subsidence.access.models import ApiToken
+    from subsidence.db.base import utcnow
 
     h = auth(world, "office")
     client.get("/api/problems?limit=3", headers=h)
@@ -243,8 +245,8 @@ def test_cached_hits_keep_security_and_expiry(client, engine, world):
     # a token whose lifetime ends is refused even though its answer is cached (expiry checked on every hit)
     import time
 
-    from subsidence.access.models import User
     from subsidence.access import accounts
+    from subsidence.access.models import User
 
     with Session(engine) as s:
         user = s.query(User).filter_by(username="office").one()

@@ -11,7 +11,7 @@ from tests.web.conftest import auth
 def test_landing_conformance_collections(client, world):
     h = auth(world, "office")
     land = client.get("/ogc").json()
-    rels = {l["rel"] for l in land["links"]}
+    rels = {lk["rel"] for lk in land["links"]}
     assert {"self", "service-desc", "conformance", "data"} <= rels
     conf = client.get("/ogc/conformance").json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in conf
@@ -42,7 +42,7 @@ def test_items_crs84_bbox_paging(client, world):
     got = client.get(f"/ogc/collections/subsidence_areas/items?bbox={bbox}", headers=h).json()
     assert [f["properties"]["code"] for f in got["features"]] == ["SA-A"]
     page = client.get("/ogc/collections/subsidence_areas/items?limit=1", headers=h).json()
-    assert page["numberReturned"] == 1 and any(l["rel"] == "next" for l in page["links"])
+    assert page["numberReturned"] == 1 and any(lk["rel"] == "next" for lk in page["links"])
     page2 = client.get("/ogc/collections/subsidence_areas/items?limit=1&offset=1", headers=h).json()
     assert page2["features"][0]["id"] != page["features"][0]["id"]
     one = client.get(f"/ogc/collections/subsidence_areas/items/{page['features'][0]['id']}", headers=h)

@@ -418,3 +418,33 @@ def test_gate_lookups_do_not_empty_the_read_cache(client, world, session):
     assert session.scalar(select(func.count()).select_from(AuditEvent)) > before  # the lookup is logged
     assert client.get("/api/problems", headers=h).headers.get("x-cache") == "hit"  # and the cache survives
 
+
+
+def test_not_overdue_filter_keeps_problems_without_a_deadline(client, world):
+    """``overdue=false`` dropped every problem without a deadline (NOT of a NULL comparison)."""
+    h = auth(world, "office")
+    r = client.post("/api/problems", headers=h, json={"category": "3", "title": "枯死树木未清理", "mine_id": world.ids["ma"],
+                                                      "found_date": TODAY.isoformat()})
+    assert r.status_code == 201 and r.json()["deadline"] is None
+    total = client.get("/api/problems", headers=h).json()["total"]
+    yes = client.get("/api/problems?overdue=true", headers=h).json()["total"]
+    no = client.get("/api/problems?overdue=false", headers=h).json()["total"]
+    assert yes + no == total
+
+
+def test_every_domain_error_has_its_status_in_one_table():
+    """The adapters map errors through one table (api.app.ERROR_STATUS); it agrees with each error's class."""
+    import subsidence.census.service  # noqa: F401  (errors defined beside their services)
+    import subsidence.interchange.imports  # noqa: F401
+    from subsidence.api.app import status_of
+    from subsidence.errors import ServiceError
+
+    def subclasses(c):
+        for s in c.__subclasses__():
+            yield s
+            yield from subclasses(s)
+
+    seen = list(subclasses(ServiceError))
+    assert len(seen) >= 6
+    for cls in seen:
+        assert status_of(cls.__new__(cls)) == cls.http_status, cls

@@ -19,7 +19,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import subsidence.schema  # noqa: F401  (every table and policy, before the first request)
-from subsidence.errors import ServiceError
+from subsidence.access import accounts
+from subsidence.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceError,
+    ValidationFailed,
+)
 from subsidence.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -193,15 +200,32 @@ def _error(status: int, kind: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": kind, "message": message, **extra}, status_code=status)
 
 
+#: every domain error's HTTP status, in this one place (a subclass takes its nearest listed base's status)
+ERROR_STATUS: dict[type[ServiceError], int] = {
+    ValidationFailed: 422, NotFound: 404, Forbidden: 403, Conflict: 409,
+    accounts.NotAuthenticated: 401, accounts.TooManyAttempts: 429, ServiceError: 400,
+}
+
+
+def status_of(exc: ServiceError) -> int:
+    """The HTTP status of a domain error (by :data:`ERROR_STATUS`, nearest class in the MRO)."""
+    return next(ERROR_STATUS[c] for c in type(exc).__mro__ if c in ERROR_STATUS)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError):
-        if exc.http_status == 401 and _wants_html(request):
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        status = status_of(exc)
+        if status == 401 and _wants_html(request):
+            from urllib.parse import quote
+
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        if _wants_html(request):
+            return _html_error(request, status, exc.message)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if getattr(exc, "retry_after", None):
             headers = {"Retry-After": str(exc.retry_after)}
-        resp = _error(exc.http_status, type(exc).__name__, exc.message)
+        resp = _error(status, type(exc).__name__, exc.message)
         if headers:
             resp.headers.update(headers)
         return resp
@@ -225,12 +249,31 @@ def _install_error_handlers(app: FastAPI) -> None:
         messages = {404: "不存在 / not found", 405: "方法不允许 / method not allowed"}
         msg = exc.detail if isinstance(exc.detail, str) and exc.detail not in ("Not Found", "Method Not Allowed") \
             else messages.get(exc.status_code, str(exc.detail))
+        if _wants_html(request):
+            return _html_error(request, exc.status_code, msg)
         return _error(exc.status_code, "HTTPError", msg)
 
     @app.exception_handler(Exception)
     async def unhandled(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error(500, "InternalError", "服务器内部错误，已记录 / internal error (logged); nothing was changed")
+        msg = "服务器内部错误，已记录 / internal error (logged); nothing was changed"
+        if _wants_html(request):
+            return _html_error(request, 500, msg)
+        return _error(500, "InternalError", msg)
+
+
+#: page titles of the HTML error pages
+ERROR_TITLES = {400: ("请求有误", "Bad request"), 403: ("无权访问", "Not allowed"), 404: ("页面不存在", "Not found"),
+                405: ("操作不允许", "Not allowed"), 409: ("与现有记录冲突", "Conflict"),
+                422: ("填写内容有误", "Invalid input"), 429: ("请稍后再试", "Too many requests"),
+                500: ("服务器内部错误", "Server error")}
+
+
+def _html_error(request: Request, status: int, message: str):
+    """An error as a page of the site (browsers), in the page's language: the bilingual message split."""
+    from subsidence.web.pages import render_error
+
+    return render_error(request, status, ERROR_TITLES.get(status, ("出错了", "Error")), message)
 
 
 def _wants_html(request: Request) -> bool:

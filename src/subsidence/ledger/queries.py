@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from subsidence.access import policy as authz
@@ -107,8 +107,8 @@ def problem_filters(actor: authz.Actor, *, today: date, state: list[str] | None 
     working = sorted(WORKING_STATES, key=lambda s: s.value)
     if overdue is True:
         where.append(overdue_clause(today))
-    elif overdue is False:
-        where.append(~overdue_clause(today))
+    elif overdue is False:  # a problem without a deadline is not overdue (NOT of NULL would drop it)
+        where.append(or_(p.c.deadline.is_(None), ~overdue_clause(today)))
     if due_soon is True:
         where.append(due_soon_clause(today))
     if due_within_days is not None:
@@ -204,6 +204,21 @@ def problem_detail(session: Session, actor: authz.Actor, problem: Problem, today
     out["notices"] = [notices.notice_summary(n) for n in notices.notices_of(session, problem)]
     out["evidence"] = evidence_list(session, problem)
     out["history"] = audit_trail(session, "problem", problem.id)
+    from subsidence.ledger.narrative import guidance, in_words
+
+    out["history_words"] = in_words(out["history"], lang)
+    from subsidence.ledger import extensions as ext
+    from subsidence.ledger.lifecycle import Party, parties_of
+
+    parties = parties_of(problem, actor)
+    pending = ext.pending_extension(session, problem)
+    out["extensions"] = [ext.extension_dict(x) for x in ext.extensions_of(session, problem)]
+    out["can_request_extension"] = bool(parties & {Party.ENTERPRISE, Party.OFFICE}) and pending is None \
+        and problem.state in ext.EXTENDABLE_STATES and problem.deadline is not None and today <= problem.deadline
+    out["can_decide_extension"] = pending is not None and bool(parties & {Party.LEAD_UNIT, Party.OFFICE})
+    out["guidance"] = guidance(out["category"], out["state"], lang)
+    for m in out["milestones"]:
+        m["overdue"] = m["done_date"] is None and m["due_date"] < today.isoformat()
     return out
 
 
@@ -234,3 +249,44 @@ def mine_rows(session: Session, actor: authz.Actor, lang: str, town_id: int | No
                     "licence_valid_to": mine.licence_valid_to.isoformat() if mine.licence_valid_to else None,
                     "open_problems": int(n or 0), "illustrative": mine.illustrative})
     return out
+
+
+def filter_options(session: Session, actor: authz.Actor, lang: str) -> dict[str, list[tuple[Any, str]]]:
+    """The choices of the ledger's filters for ``actor``: states, tasks, the towns and lead units that occur
+    in its scope (value, label)."""
+    p = Problem.__table__
+    scope = authz.scope_clause(actor, "problem")
+    zh = lang.startswith("zh")
+    towns = session.execute(select(AdminArea.id, AdminArea.name_zh, AdminArea.name_en)
+                            .where(AdminArea.id.in_(select(p.c.town_id).where(scope))).order_by(AdminArea.code)).all()
+    units = session.execute(select(Unit.id, Unit.name_zh, Unit.name_zh)
+                            .where(Unit.id.in_(select(p.c.lead_unit_id).where(scope))).order_by(Unit.code)).all()
+    return {
+        "state": [(s.value, s.label(lang)) for s in ProblemState],
+        "category": [(c.value, f"{c.value} {c.label(lang)}") for c in ProblemCategory],
+        "town_id": [(i, zh_name if zh or not en else en) for i, zh_name, en in towns],
+        "lead_unit_id": [(i, zh_name if zh or not en else en) for i, zh_name, en in units],
+    }
+
+
+def work_list(session: Session, actor: authz.Actor, *, today: date, lang: str, limit: int = 500) -> list[dict[str, Any]]:
+    """The problems still open in ``actor``'s scope, most urgent first: overdue (longest overdue first), then
+    by deadline (soonest first), then those without a deadline. Each with what to do next, the evidence its
+    acceptance needs, and its open extension request, if any."""
+    from subsidence.ledger.narrative import guidance
+    from subsidence.vocabulary import CLOSED_STATES
+
+    rows, _ = list_problems(session, actor, today=today, lang=lang, limit=limit, offset=0, with_total=False,
+                            order="deadline", state=[s.value for s in ProblemState if s not in CLOSED_STATES])
+    rows.sort(key=lambda r: (not r["overdue"], r["deadline"] is None, r["deadline"] or "", r["code"]))
+    pend = {}
+    if rows:
+        from subsidence.ledger.models import DeadlineExtension
+
+        pend = {pid: d for pid, d in session.execute(
+            select(DeadlineExtension.problem_id, DeadlineExtension.requested_deadline)
+            .where(DeadlineExtension.problem_id.in_([r["id"] for r in rows]), DeadlineExtension.state == "pending"))}
+    for r in rows:
+        r["guidance"] = guidance(r["category"], r["state"], lang)
+        r["extension_pending"] = pend[r["id"]].isoformat() if r["id"] in pend else None
+    return rows

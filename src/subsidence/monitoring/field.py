@@ -157,8 +157,11 @@ def reports_by(session: Session, actor: str, *, limit: int = 50) -> list[dict[st
                            .where(AuditEvent.entity == "hazard_point", AuditEvent.action == "field_observation",
                                   AuditEvent.actor == actor)
                            .order_by(AuditEvent.id.desc()).limit(limit)).all()
-    return [{"id": i, "at": at.isoformat(), "hazard_point": key, "hazard_point_id": hp_id, **(after or {})}
-            for i, at, key, hp_id, after in rows]
+    from subsidence.settings import get_settings
+
+    tz = get_settings().tz  # stored in UTC, shown in the office's time zone
+    return [{"id": i, "at": at.astimezone(tz).isoformat(), "hazard_point": key, "hazard_point_id": hp_id,
+             **(after or {})} for i, at, key, hp_id, after in rows]
 
 
 def photo_file(session: Session, visible_hazard_points: Any, sha256: str, data_dir: Path) -> tuple[Path, str]:

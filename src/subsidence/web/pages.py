@@ -33,7 +33,10 @@ NAV = [("/map", "nav.map", "mine"), ("/dashboard", "nav.dashboard", "dashboard")
 def _nav(actor: authz.Actor) -> list[tuple[str, str]]:
     out = []
     for path, key, resource in NAV:
-        if resource == "enterprise_portal":
+        if path == "/map":  # any battle-map layer: a monitor sees the hazard points it watches
+            ok = actor.user_id is not None and any(authz.policy(r).allows_role(actor, "read")
+                                                   for r in ("mine", "hazard_point"))
+        elif resource == "enterprise_portal":
             ok = actor.enterprise_id is not None and authz.policy("mine").allows_role(actor, "read") \
                 and not authz.policy("dashboard").allows_role(actor, "read")
         elif resource == "field":
@@ -49,14 +52,29 @@ def _nav(actor: authz.Actor) -> list[tuple[str, str]]:
 def render(request: Request, name: str, actor: authz.Actor, lang: str, **ctx: Any) -> HTMLResponse:
     csrf = getattr(request.state, "csrf_token", None) or request.cookies.get("subsidence_csrf", "")
     other = "en" if lang.startswith("zh") else "zh-CN"
-    base = dict(request=request, actor=actor, lang=lang, t=lambda k: translate(k, lang), nav=_nav(actor),
-                path=request.url.path, csrf=csrf, switch_lang=other,
-                messages_json=json.dumps(catalogue(lang), ensure_ascii=False))
+    base = {"request": request, "actor": actor, "lang": lang, "t": lambda k: translate(k, lang), "nav": _nav(actor),
+                "path": request.url.path, "csrf": csrf, "switch_lang": other,
+                "messages_json": json.dumps(catalogue(lang), ensure_ascii=False)}
     base.update(ctx)
     resp = TEMPLATES.TemplateResponse(request, name, base)
     if request.query_params.get("lang"):
         resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
     resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def render_error(request: Request, status: int, titles: tuple[str, str], message: str) -> HTMLResponse:
+    """An error page in the page's language (the service's "中文 / English" message split at " / ")."""
+    from subsidence.api.deps import LANG_COOKIE as _LC
+
+    value = request.query_params.get("lang") or request.cookies.get(_LC) or request.app.state.settings.language
+    lang = "en" if str(value).lower().startswith("en") else "zh-CN"
+    actor = getattr(request.state, "actor", None) or authz.ANONYMOUS
+    zh, _, en = message.partition(" / ")
+    text = (zh if lang.startswith("zh") else (en or zh)) if en else message
+    resp = render(request, "error.html", actor, lang, status=status, message=text,
+                  title=titles[0] if lang.startswith("zh") else titles[1])
+    resp.status_code = status
     return resp
 
 
@@ -115,10 +133,12 @@ def dashboard_page(request: Request, actor: OptionalUser, lang: Lang) -> Respons
 
 
 @router.get("/problems", response_class=HTMLResponse)
-def problems_page(request: Request, actor: OptionalUser, lang: Lang) -> Response:
+def problems_page(request: Request, session: SessionDep, actor: OptionalUser, lang: Lang) -> Response:
     if actor.user_id is None:
         return _login_redirect(request)
-    return render(request, "problems.html", actor, lang)
+    from subsidence.ledger.queries import filter_options
+
+    return render(request, "problems.html", actor, lang, options=filter_options(session, actor, lang))
 
 
 @router.get("/problems/{problem_id}", response_class=HTMLResponse)
@@ -147,15 +167,16 @@ def gate_page(request: Request, session: SessionDep, actor: OptionalUser, lang: 
 def portal_page(request: Request, session: SessionDep, actor: OptionalUser, today: Today, lang: Lang) -> Response:
     if actor.user_id is None:
         return _login_redirect(request)
-    from subsidence.api.routes.mines import _fund_summary, _mine_rows
-    from subsidence.ledger.queries import list_problems
+    from subsidence.ledger.queries import mine_rows, work_list
+    from subsidence.tasks.queries import fund_summary
 
-    mines = _mine_rows(session, actor, lang)
-    problems, total = list_problems(session, actor, today=today, lang=lang, limit=500, offset=0, order="deadline")
+    mines = mine_rows(session, actor, lang)
+    problems = work_list(session, actor, today=today, lang=lang)
+    total = len(problems)
     funds = []
     for m in mines:
         mine = session.get(Mine, m["id"])
-        f = _fund_summary(session, mine, today)
+        f = fund_summary(session, mine, today)
         if f:
             funds.append({"mine": m["name"], **f})
     from subsidence.ledger.models import Problem, RectificationNotice
@@ -172,9 +193,13 @@ def portal_page(request: Request, session: SessionDep, actor: OptionalUser, toda
 def field_page(request: Request, session: SessionDep, actor: OptionalUser, lang: Lang) -> Response:
     if actor.user_id is None:
         return _login_redirect(request)
+    from subsidence.monitoring.field import SIGNS, reports_by
+
     points = [(h.id, h.code, h.name) for h in session.scalars(
         authz.visible(actor, "hazard_point", "observe").order_by(HazardPoint.code))]
-    return render(request, "field.html", actor, lang, points=points)
+    signs = [(k, zh if lang.startswith("zh") else en) for k, (zh, en, _) in SIGNS.items()]
+    return render(request, "field.html", actor, lang, points=points, signs=signs, sign_words=dict(signs),
+                  reports=reports_by(session, actor.audit_name, limit=30))
 
 
 @router.get("/docs", response_class=HTMLResponse)

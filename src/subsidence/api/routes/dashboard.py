@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 
 from subsidence.access import policy as authz
 from subsidence.api.cache import cached_response, store_response
@@ -15,17 +15,11 @@ from subsidence.api.deps import CurrentUser, Lang, SessionDep, Today
 from subsidence.api.exports import Column, table_response
 from subsidence.api.routes.problems import PROBLEM_COLUMNS
 from subsidence.ledger.models import Problem
-from subsidence.ledger.queries import WORKING_STATES, list_problems, problem_filters
+from subsidence.ledger.progress import PHASES
+from subsidence.ledger.queries import deadline_counts, list_problems, problem_filters
 from subsidence.vocabulary import ProblemCategory, ProblemState
 
 router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
-
-#: the plan's phases (docs/domain.md §4), used when the ledger's progress service is not installed
-_PHASES = [
-    (1, "前期准备", "preparation", date(2024, 8, 24), date(2024, 9, 9)),
-    (2, "排查整治", "investigation and rectification", date(2024, 9, 10), date(2024, 12, 30)),
-    (3, "巩固提升", "consolidation", date(2024, 12, 31), None),
-]
 
 PROGRESS_COLUMNS = [
     Column("key", "编号", "key"), Column("label", "名称", "name"), Column("found", "发现", "found"),
@@ -38,26 +32,14 @@ PROGRESS_COLUMNS = [
 Fmt = Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")]
 
 
-def due_soon_days() -> int:
-    try:
-        from subsidence.ledger.calendar import DUE_SOON_WORKDAYS
-    except ImportError:  # pragma: no cover
-        return 7
-    return int(DUE_SOON_WORKDAYS) + 2  # working days → calendar days, with a weekend
-
-
 def timeline(today: date, lang: str) -> dict:
-    try:
-        from subsidence.ledger.progress import PHASES
-
-        phases = [(p.no, p.name_zh, p.name_en, p.start, p.end) for p in PHASES]
-    except ImportError:  # pragma: no cover
-        phases = _PHASES
+    """The plan's phases (:data:`subsidence.ledger.progress.PHASES`) with today's place among them."""
     out = []
-    for no, zh, en, start, end in phases:
-        state = "past" if end is not None and today > end else ("current" if today >= start else "future")
-        out.append({"no": no, "name": zh if lang.startswith("zh") else en, "name_zh": zh, "name_en": en,
-                    "start": start.isoformat(), "end": end.isoformat() if end else None, "state": state})
+    for p in PHASES:
+        state = "past" if p.end is not None and today > p.end else ("current" if today >= p.start else "future")
+        out.append({"no": p.no, "name": p.name_zh if lang.startswith("zh") else p.name_en, "name_zh": p.name_zh,
+                    "name_en": p.name_en, "start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None,
+                    "state": state})
     return {"today": today.isoformat(), "phases": out}
 
 
@@ -73,22 +55,15 @@ def summary(request: Request, session: SessionDep, actor: CurrentUser, today: To
         return hit
     p = Problem.__table__
     where = problem_filters(actor, today=today)
-    working = sorted(WORKING_STATES, key=lambda s: s.value)
-    soon_end = today + timedelta(days=due_soon_days())
-    n = lambda cond: func.sum(case((cond, 1), else_=0))
-    groups = session.execute(
-        select(p.c.state, p.c.category, func.count(),
-               n(and_(p.c.state.in_(working), p.c.deadline < today)),
-               n(and_(p.c.state.in_(working), p.c.deadline >= today, p.c.deadline <= soon_end)))
-        .where(*where).group_by(p.c.state, p.c.category)).all()
+    groups = session.execute(select(p.c.state, p.c.category, func.count()).where(*where)
+                             .group_by(p.c.state, p.c.category)).all()
     by_state: dict = {}
     by_cat: dict = {}
-    overdue = soon = 0
-    for st, cat, cnt, od, ds in groups:
+    for st, cat, cnt in groups:
         by_state[st] = by_state.get(st, 0) + cnt
         by_cat[cat] = by_cat.get(cat, 0) + cnt
-        overdue += int(od or 0)
-        soon += int(ds or 0)
+    counts = deadline_counts(session, today, where=authz.scope_clause(actor, "problem"))
+    overdue, soon = counts["overdue"], counts["due_soon"]
     return store_response(request, session, actor, lang, today, JSONResponse({
         "today": today.isoformat(), "problems": sum(by_state.values()), "overdue": overdue, "due_soon": soon,
         "by_state": [{"state": ProblemState(s).value, "label": ProblemState(s).label(lang), "count": n}
@@ -138,8 +113,8 @@ def due_soon(request: Request, session: SessionDep, actor: CurrentUser, today: T
     authz.authorize_action(actor, "read", "problem")
     if fmt == "json" and (hit := cached_response(request, session, actor, lang, today)) is not None:
         return hit
+    window = {"due_within_days": days} if days is not None else {"due_soon": True}  # working days by default
     rows, total = list_problems(session, actor, today=today, lang=lang, limit=limit if fmt == "json" else 200_000,
-                                offset=0, due_within_days=days if days is not None else due_soon_days(),
-                                order="deadline")
+                                offset=0, order="deadline", **window)
     resp = table_response(rows, PROBLEM_COLUMNS, fmt, "due-soon", lang, envelope={"total": total})
     return store_response(request, session, actor, lang, today, resp) if fmt == "json" else resp

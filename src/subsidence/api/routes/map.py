@@ -33,7 +33,23 @@ def list_layers(actor: CurrentUser, lang: Lang) -> dict:
                         "title_en": layer.title_en, "geometry_type": layer.geometry_type,
                         "filters": list(layer.filters), "url": f"/api/layers/{lid}",
                         "gpkg": f"/api/layers/{lid}.gpkg"})
+    if authz.policy("problem").allows_role(actor, "read"):
+        out.append({"id": "problems", "title": "问题台账（按状态、逾期）" if lang.startswith("zh") else "Problems (state, overdue)",
+                    "title_zh": "问题台账（按状态、逾期）", "title_en": "Problems (state, overdue)", "geometry_type": "Point",
+                    "filters": [], "url": "/api/layers/problems", "gpkg": "/api/problems?format=xlsx"})
     return {"layers": out}
+
+
+@router.get("/problems", summary="问题图层（按状态和是否逾期着色）/ problems as points (state, overdue)")
+def problems_layer(request: Request, session: SessionDep, actor: CurrentUser, lang: Lang, today: Today) -> Response:
+    """One point per problem in the caller's scope, at its subsidence area, mine or town."""
+    from subsidence.mapping.problems import problem_features
+
+    authz.authorize_action(actor, "read", "problem")
+    if (hit := cached_response(request, session, actor, lang, today)) is not None:
+        return hit
+    return store_response(request, session, actor, lang, today, JSONResponse(
+        problem_features(session, actor, today=today, lang=lang), media_type="application/geo+json"))
 
 
 @router.get("/{layer_id}.gpkg", summary="图层下载（GeoPackage）/ layer as GeoPackage (EPSG:4546)")

@@ -6,17 +6,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy import func, select
 
 from subsidence.access import policy as authz
 from subsidence.api.deps import CurrentUser, IdPath, IdQuery, Lang, SessionDep, Today
 from subsidence.api.exports import Column, table_response
 from subsidence.core.history import audit_trail
-from subsidence.core.models import AdminArea, Enterprise, Mine
+from subsidence.core.models import Enterprise, Mine
 from subsidence.errors import NotFound, ValidationFailed
-from subsidence.ledger.models import Problem
-from subsidence.ledger.queries import list_problems
-from subsidence.vocabulary import CLOSED_STATES
+from subsidence.gate import service as gate
+from subsidence.ledger.queries import list_problems, mine_rows
+from subsidence.tasks.queries import fund_summary
 
 router = APIRouter(tags=["mines"])
 
@@ -28,66 +27,24 @@ MINE_COLUMNS = [
 ]
 
 
-def _mine_rows(session, actor, lang, town_id=None, enterprise_id=None):
-    m, e, t, p = Mine.__table__, Enterprise.__table__, AdminArea.__table__, Problem.__table__
-    open_count = (select(p.c.mine_id, func.count().label("n")).where(p.c.state.not_in(sorted(CLOSED_STATES)))
-                  .group_by(p.c.mine_id).subquery())
-    stmt = (select(Mine, e.c.name_zh.label("ent"), t.c.name_zh.label("town"), open_count.c.n)
-            .select_from(m.outerjoin(e, e.c.id == m.c.enterprise_id).outerjoin(t, t.c.id == m.c.town_id)
-                         .outerjoin(open_count, open_count.c.mine_id == m.c.id))
-            .where(authz.scope_clause(actor, "mine")).order_by(m.c.licence_no))
-    if town_id is not None:
-        stmt = stmt.where(m.c.town_id == town_id)
-    if enterprise_id is not None:
-        stmt = stmt.where(m.c.enterprise_id == enterprise_id)
-    out = []
-    for mine, ent, town, n in session.execute(stmt):
-        out.append({"id": mine.id, "licence_no": mine.licence_no,
-                    "name": mine.name_zh if lang.startswith("zh") else (mine.name_en or mine.name_zh),
-                    "enterprise_id": mine.enterprise_id, "enterprise_name": ent, "town_id": mine.town_id,
-                    "town_name": town, "status": mine.status.value, "status_label": mine.status.label(lang),
-                    "mining_method": mine.mining_method.value, "capacity_mt_per_yr": mine.capacity_mt_per_yr,
-                    "licence_valid_to": mine.licence_valid_to.isoformat() if mine.licence_valid_to else None,
-                    "open_problems": int(n or 0), "illustrative": mine.illustrative})
-    return out
-
-
 @router.get("/api/mines", summary="矿山列表 / mines (mining rights) you may see")
 def list_mines(session: SessionDep, actor: CurrentUser, lang: Lang, town_id: IdQuery = None,
                enterprise_id: IdQuery = None,
                fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json") -> Response:
     authz.authorize_action(actor, "read", "mine")
-    rows = _mine_rows(session, actor, lang, town_id, enterprise_id)
+    rows = mine_rows(session, actor, lang, town_id, enterprise_id)
     return table_response(rows, MINE_COLUMNS, fmt, "mines", lang, envelope={"total": len(rows)})
 
 
 @router.get("/api/mines/{mine_id}", summary="矿山详情 / a mine with its problems and history")
 def get_mine(mine_id: IdPath, session: SessionDep, actor: CurrentUser, lang: Lang, today: Today) -> dict:
     mine = authz.get_visible(session, actor, "mine", mine_id)
-    rows = [r for r in _mine_rows(session, actor, lang) if r["id"] == mine.id]
+    rows = [r for r in mine_rows(session, actor, lang) if r["id"] == mine.id]
     problems, total = list_problems(session, actor, today=today, lang=lang, limit=200, offset=0, mine_id=mine.id)
     out = rows[0] if rows else {"id": mine.id, "licence_no": mine.licence_no, "name": mine.name_zh}
     out.update(problems=problems, problems_total=total, history=audit_trail(session, "mine", mine.id),
-               fund=_fund_summary(session, mine, today))
+               fund=fund_summary(session, mine, today))
     return out
-
-
-def _fund_summary(session, mine, today):
-    """The restoration-fund position of the mine (task ledger service, when installed)."""
-    try:
-        from subsidence.tasks import fund
-    except ImportError:
-        return None
-    try:
-        acct = fund.get_account(session, mine)
-    except Exception:  # noqa: BLE001 - no account yet is a normal state
-        return None
-    try:
-        bal = fund.balance_fen(session, mine, today)
-        return {"account": getattr(acct, "code", None) or acct.id, "balance_fen": bal,
-                "balance": fund.format_yuan(bal), "year": fund.year_summary(session, mine, today.year)}
-    except Exception:  # noqa: BLE001
-        return None
 
 
 @router.get("/api/enterprises", summary="企业列表 / enterprises you may see")
@@ -109,8 +66,6 @@ def gate_lookup(session: SessionDep, actor: CurrentUser, today: Today,
                 application: Annotated[str, Query(max_length=60)] = "new_licence") -> dict:
     """Every query is logged by the gate service. Enterprises may ask only about their own mines."""
     authz.authorize_action(actor, "gate_query", "mine")
-    from subsidence.gate import service as gate
-
     key = mine.strip()
     target = None
     if key.isdigit() and len(key) <= 9:
@@ -121,8 +76,6 @@ def gate_lookup(session: SessionDep, actor: CurrentUser, today: Today,
     if target is None:
         raise NotFound(f"矿山“{key}”不存在或不在您的权限范围内 / mine {key!r} not found")
     authz.authorize(session, actor, "gate_query", target, "mine")
-    if not hasattr(gate, "evaluate_gate"):
-        raise NotFound("the licence gate service is not installed yet")
     try:
         decision = gate.evaluate_gate(session, target, application, today, actor=actor)
     except ValueError as exc:

@@ -52,7 +52,7 @@ def _collection(request: Request, session, actor, layer: layers.LayerDef, lang: 
 
 
 def _visible_layers(actor) -> list[layers.LayerDef]:
-    return [l for l in layers.layer_defs().values() if authz.policy(l.resource).allows_role(actor, "read")]
+    return [ld for ld in layers.layer_defs().values() if authz.policy(ld.resource).allows_role(actor, "read")]
 
 
 @router.get("", summary="OGC API 着陆页 / landing page")
@@ -81,7 +81,7 @@ def conformance() -> dict:
 def collections(request: Request, session: SessionDep, actor: CurrentUser, lang: Lang) -> dict:
     base = _base(request)
     return {"links": [{"href": f"{base}/ogc/collections", "rel": "self", "type": "application/json"}],
-            "collections": [_collection(request, session, actor, l, lang, False) for l in _visible_layers(actor)]}
+            "collections": [_collection(request, session, actor, ld, lang, False) for ld in _visible_layers(actor)]}
 
 
 def _layer_for(actor, collection_id: str) -> layers.LayerDef:

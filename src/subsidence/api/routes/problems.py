@@ -22,7 +22,6 @@ from subsidence.api.deps import (
     IdQuery,
     Lang,
     SessionDep,
-    SettingsDep,
     Today,
 )
 from subsidence.api.exports import Column, table_response
@@ -227,12 +226,12 @@ async def post_evidence(
 
 
 @router.get("/{problem_id}/evidence/{evidence_id}", summary="下载佐证材料 / download evidence")
-def get_evidence(problem_id: IdPath, evidence_id: IdPath, session: SessionDep, actor: CurrentUser, settings: SettingsDep):
+def get_evidence(problem_id: IdPath, evidence_id: IdPath, session: SessionDep, actor: CurrentUser) -> FileResponse:
     problem = authz.get_visible(session, actor, "problem", problem_id)
     ev = session.get(Evidence, evidence_id)
     if ev is None or ev.problem_id != problem.id:
         raise NotFound(f"佐证材料 {evidence_id} 不存在 / evidence {evidence_id} not found for {problem.code}")
-    path = (settings.data_dir / ev.storage_path).resolve()
+    path = (evidence.evidence_root().parent / ev.storage_path).resolve()  # where the evidence service stores
     if not path.is_file():
         raise NotFound(f"evidence file missing on disk for {ev.sha256[:12]}")
     return FileResponse(path, media_type=ev.media_type, filename=ev.filename)

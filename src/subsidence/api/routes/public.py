@@ -43,3 +43,15 @@ def inspection_results(session: SessionDep, actor: OptionalUser, lang: Lang,
 def lists(session: SessionDep, actor: OptionalUser, today: Today) -> dict:
     authz.authorize_action(actor, "read", "published")
     return praise_exposure(session, today)
+
+
+@router.get("/map", summary="公开信息地图（已公开的评估和检查结果）/ the published results as map points")
+def public_map(session: SessionDep, actor: OptionalUser, today: Today) -> Response:
+    """One point (the mine's centroid, CRS84) per mine in the published lists or inspection results."""
+    from fastapi.responses import JSONResponse
+
+    from subsidence.mapping.public import public_features
+
+    authz.authorize_action(actor, "read", "published")
+    fc = public_features(session, praise_exposure(session, today), published_results(session))
+    return JSONResponse(fc, media_type="application/geo+json")

@@ -35,3 +35,21 @@ document.getElementById('evidence-form')?.addEventListener('submit', async (ev) 
   try { await api(`/api/problems/${id}/evidence`, { method: 'POST', form: fd }); done(); }
   catch (e) { showError(errEl, e); }
 });
+
+document.getElementById('extension-form')?.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const fd = new FormData(ev.target);
+  try {
+    await api(`/api/problems/${id}/extensions`, { method: 'POST', json: { requested_deadline: fd.get('requested_deadline'), reason: fd.get('reason') } });
+    done();
+  } catch (e) { showError(errEl, e); }
+});
+
+document.getElementById('extension-decision')?.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const fd = new FormData(ev.target);
+  try {
+    await api(`/api/problems/${id}/extensions/${ev.target.dataset.seq}/decision`, { method: 'POST', json: { approve: ev.submitter?.value === 'true', reason: fd.get('reason') } });
+    done();
+  } catch (e) { showError(errEl, e); }
+});

@@ -3,14 +3,16 @@ import { api, t, table } from './common.js';
 const form = document.getElementById('problem-filter');
 let offset = 0;
 const limit = 50;
-const COLS = [['code', t('col.code')], ['category', t('col.category')], ['title', t('col.title')], ['mine_name', t('col.mine')],
-  ['town_name', t('col.town')], ['lead_unit_name', t('col.lead')], ['deadline', t('col.deadline')], ['state_label', t('col.state')]];
+const COLS = [['code', t('col.code')], ['category_label', t('col.category')], ['title', t('col.title')], ['mine_name', t('col.mine')],
+  ['town_name', t('col.town')], ['lead_unit_name', t('col.lead')], ['deadline', t('col.deadline')], ['state_label', t('col.state')],
+  ['overdue_label', t('col.overdue')]];
 
 async function load() {
   const fd = new FormData(form);
   const q = new URLSearchParams({ limit, offset });
   for (const [k, v] of fd.entries()) if (v) q.set(k, v);
   const data = await api('/api/problems?' + q);
+  data.items.forEach((r) => { r.overdue_label = r.overdue ? t('dash.overdue') : ''; });
   document.getElementById('problem-list').innerHTML = table(data.items, COLS, { link: (r) => `/problems/${r.id}` });
   document.getElementById('pageinfo').textContent = ` ${offset + 1}–${offset + data.items.length} / ${data.total} `;
   document.querySelector('[data-export="/api/problems"]')?.querySelectorAll('a').forEach((a) => {
