@@ -32,29 +32,30 @@ def _root(
 
 #: the command modules, each with ``register(app)``; a new command group is one module and one line here
 COMMAND_MODULES = (
-    "assess",
     "backup",
     "basemap",
-    "buildings",
     "census",
     "db",
     "demo",
     "documents",
-    "draw",
-    "fund",
     "health",
     "history",
     "insar",
     "io",
     "ledger",
-    "minehazards",
     "monitoring",
     "plans",
     "positions",
     "science",
-    "tasks",
-    "water",
     "web",
+    # the task ledgers (cli/tasks/)
+    "tasks.assess",
+    "tasks.buildings",
+    "tasks.draw",
+    "tasks.fund",
+    "tasks.minehazards",
+    "tasks.tables",
+    "tasks.water",
 )
 
 
