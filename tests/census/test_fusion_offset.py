@@ -135,3 +135,19 @@ def test_atmospheric_noise_needs_the_correlated_noise_model():
     assert cor["centre_max_mm"] == pytest.approx(w.max(), rel=0.05)
     with pytest.raises(ValueError, match="noise"):
         FusionParams(noise="red")
+
+
+def test_inclined_panel_adds_the_propagation_angle_when_the_edges_identify_it():
+    x, y = G.centres()
+    panel = pim.PanelGeometry.rectangle(X0 + 2100, Y0 - 2100, 1200, 300, azimuth_deg=90.0, thickness_m=4.0,
+                                        depth_dip_m=240.0, depth_rise_m=200.0, dip_deg=8.0, dip_azimuth_deg=180.0)
+    w = pim.predict_points([panel], pim.PIMParams(q=0.72, tan_beta=2.4, s_m=20.0, theta0_deg=84.0), x, y,
+                           components=("subsidence_mm",)).W
+    obs = w + np.random.default_rng(3).normal(0.0, 2.0, w.shape)
+    obs[w > 0.3 * w.max()] = np.nan
+    res = detect_basins(obs, G, filler=pim_filler([panel], initial=START, params=FusionParams(n_starts=3)))
+    f = max(res.basins, key=lambda z: z.decorrelated_ha).extra["fusion"]
+    assert f["model"] == ["q", "tan_beta", "s_m", "theta0_deg"]  # θ0 is a candidate only for inclined panels
+    assert f["params"]["theta0_deg"] == pytest.approx(84.0, abs=1.0)
+    lo, hi = f["centre_max_interval_mm"]
+    assert lo < w.max() < hi and f["centre_max_mm"] == pytest.approx(w.max(), rel=0.03)
