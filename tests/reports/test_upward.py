@@ -128,3 +128,20 @@ def test_report_number_gap_free(demo_engine):
         other_year = upward.issue_number(s, 2027)
         s.commit()
     assert (first, second, other_year) == ("伊采沉办〔2026〕1号", "伊采沉办〔2026〕2号", "伊采沉办〔2027〕1号")
+
+
+def test_progress_report_names_what_changed(demo_session, tmp_path):
+    """The working progress report (工作进展情况报告) lists the demo period's changes: the recorded transitions, or
+    where none were recorded (imported problems) what differs between the two dates."""
+    pytest.importorskip("weasyprint")
+    from subsidence.reports.progress import build_report, progress_pdf
+
+    rep = build_report(demo_session, START, END)
+    assert rep.changes or rep.diffs, "the ledger changed in the period"
+    pdf = tmp_path / "progress.pdf"
+    progress_pdf(rep, pdf)
+    flat = dt.flat(pdf)
+    assert "无变化" not in flat and "本期无状态变化" not in flat
+    first = rep.changes[0]["problem"] if rep.changes else rep.diffs[0].code
+    assert first in {w.text for p in range(1, dt.pages(pdf) + 1) for w in dt.words(pdf, p)[1]}
+    assert "illustrative" not in flat

@@ -58,6 +58,9 @@ class ProgressReport:
     #: plan against achievement per mine for the year the period ends in (issue 9); dicts of GapRow.as_dict()
     plan_year: int | None = None
     plan_rows: list[dict] = field(default_factory=list)
+    #: what changed between the day before ``start`` and ``end`` when no transition was recorded in the period
+    #: (imported or demo problems: new findings, deadlines passing); overview.queries.ProblemChange
+    diffs: list = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -98,8 +101,14 @@ def build_report(session: Session, start: date, end: date, *, scope: Any = None,
 
     plan_rows = [r.as_dict() for r in plan_gap(session, end.year, by="mine")
                  if mine_licences is None or r.key in mine_licences]
+    diffs = []
+    if not changes:
+        from subsidence.overview.queries import changes_since
+
+        codes = None if ids is None else set(session.scalars(select(Problem.code).where(scope)))
+        diffs = [d for d in changes_since(session, start, end) if codes is None or d.code in codes]
     return ProgressReport(start, end, prog, changes, new_found, notices, accepted, illustrative,
-                          issuer_name(session), plan_year=end.year, plan_rows=plan_rows)
+                          issuer_name(session), plan_year=end.year, plan_rows=plan_rows, diffs=diffs)
 
 
 def _untreated(row_counts) -> int:
@@ -180,7 +189,9 @@ def _context(rep: ProgressReport) -> dict[str, Any]:
         "changes": [{"on": c["on"], "problem": c["problem"],
                      "change": f"{_state_zh(c['from'])} → {_state_zh(c['to'])}", "actor": c["actor"],
                      "note": " ".join(x for x in (c.get("notice") or "", c.get("reason") or "") if x)}
-                    for c in rep.changes],
+                    for c in rep.changes] or [
+            {"on": d.on, "problem": d.code, "change": f"{d.what}：{d.before or '—'} → {d.after}", "actor": "",
+             "note": d.title} for d in rep.diffs],
         "plan_year": rep.plan_year,
         "plan_headers": PLAN_HEADERS,
         "plan_rows": [[r["name"], r["planned_ha"], r["achieved_ha"], r["gap_ha"],
@@ -220,7 +231,7 @@ def progress_docx(rep: ProgressReport, out: Path | str | None = None) -> bytes:
     cjk_paragraph(doc, f"统计期间：{ctx['start_zh']} 至 {ctx['end_zh']}"
                        + (f"　当前阶段：{ctx['phase']}" if ctx["phase"] else ""), align="center")
     if ctx["illustrative"]:
-        cjk_paragraph(doc, "（含示例数据，仅供演示 / contains illustrative data）", size=9, align="center")
+        cjk_paragraph(doc, "（含示例数据，仅供演示）", size=9, align="center")
     cjk_paragraph(doc, "一、总体情况", bold=True, font="黑体")
     cjk_table(doc, [k["label"] for k in ctx["kpis"][:4]], [[k["value"] for k in ctx["kpis"][:4]]])
     cjk_table(doc, [k["label"] for k in ctx["kpis"][4:]], [[k["value"] for k in ctx["kpis"][4:]]])
@@ -244,7 +255,7 @@ def progress_docx(rep: ProgressReport, out: Path | str | None = None) -> bytes:
         cjk_table(doc, ["日期", "问题编号", "变化", "办理人", "说明"],
                   [[c["on"], c["problem"], c["change"], c["actor"], c["note"]] for c in ctx["changes"]])
     else:
-        cjk_paragraph(doc, "本期无状态变化。", indent=True)
+        cjk_paragraph(doc, "与上期相比，问题的数量和状态均无变化。", indent=True)
     cjk_paragraph(doc, f"七、{ctx['plan_year']}年度治理与复垦计划完成情况", bold=True, font="黑体")
     if ctx["plan_rows"]:
         cjk_table(doc, ctx["plan_headers"], ctx["plan_rows"])
