@@ -153,7 +153,7 @@ def tell_story(session: Session, problem: Problem, target: ProblemState, rng: np
         (deadline - timedelta(days=int(rng.integers(0, max(1, min(20, (deadline - start).days - 3))))))
     submit = max(submit, start + timedelta(days=3))
     wants_submission = target in (S.SUBMITTED, S.ACCEPTED, S.RETURNED) and submit <= today
-    for k, m in enumerate(problem.milestones):
+    for m in problem.milestones:
         done = max(min(m.due_date - timedelta(days=int(rng.integers(0, 4))), submit), start)
         if not wants_submission and (done > today or (rng.random() >= 0.6 and not in_time)):
             break  # still rectifying: the later milestones wait (and are escalated once overdue)

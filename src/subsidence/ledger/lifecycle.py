@@ -387,11 +387,21 @@ def problem_summary(problem: Problem, today: date | None = None) -> dict:
 WORKING_STATES = frozenset({S.FOUND, S.NOTICE_ISSUED, S.RECTIFYING, S.RETURNED})
 
 
-def is_overdue(problem: Problem, today: date) -> bool:
-    """Overdue: still being worked on (not submitted, not closed) and its deadline has passed (the rule of
-    :func:`subsidence.ledger.queries.overdue_clause`)."""
-    from subsidence.ledger.queries import is_overdue_on
+def is_overdue_on(state: ProblemState, deadline: date | None, today: date) -> bool:
+    """Overdue: still being worked on (:data:`WORKING_STATES`: not submitted, not closed) and the deadline (as
+    extended) is before ``today``; the deadline day itself is not overdue. The SQL form is
+    :func:`subsidence.ledger.queries.overdue_clause`."""
+    return deadline is not None and state in WORKING_STATES and deadline < today
 
+
+def is_due_soon_on(state: ProblemState, deadline: date | None, today: date, until: date) -> bool:
+    """Due soon: working and the deadline falls in ``[today, until]`` (``until`` from
+    :func:`subsidence.ledger.queries.due_soon_until`, working days ahead); SQL form ``due_soon_clause``."""
+    return deadline is not None and state in WORKING_STATES and today <= deadline <= until
+
+
+def is_overdue(problem: Problem, today: date) -> bool:
+    """Whether ``problem`` is overdue on ``today`` (:func:`is_overdue_on`)."""
     return is_overdue_on(problem.state, problem.deadline, today)
 
 

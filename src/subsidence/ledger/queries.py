@@ -18,7 +18,7 @@ from subsidence.core.history import audit_trail
 from subsidence.core.models import AdminArea, Mine, Unit
 from subsidence.errors import ValidationFailed
 from subsidence.ledger import lifecycle, notices
-from subsidence.ledger.lifecycle import WORKING_STATES
+from subsidence.ledger.lifecycle import WORKING_STATES, is_due_soon_on, is_overdue_on  # noqa: F401 (re-exported)
 from subsidence.ledger.models import Evidence, Problem
 from subsidence.vocabulary import ProblemCategory, ProblemSource, ProblemState
 
@@ -55,16 +55,6 @@ def due_soon_clause(today: date, cal: Any = None, table: Any = None) -> Any:
     c = (table if table is not None else Problem.__table__).c
     return and_(c.state.in_(sorted(WORKING_STATES, key=lambda s: s.value)), c.deadline >= today,
                 c.deadline <= due_soon_until(today, cal))
-
-
-def is_overdue_on(state: ProblemState, deadline: date | None, today: date) -> bool:
-    """The same rule as :func:`overdue_clause` for one problem's (state, deadline)."""
-    return deadline is not None and state in WORKING_STATES and deadline < today
-
-
-def is_due_soon_on(state: ProblemState, deadline: date | None, today: date, until: date) -> bool:
-    """The same rule as :func:`due_soon_clause`; ``until`` is :func:`due_soon_until` of ``today``."""
-    return deadline is not None and state in WORKING_STATES and today <= deadline <= until
 
 
 def deadline_counts(session: Session, today: date, where: Any = None, cal: Any = None) -> dict[str, int]:
