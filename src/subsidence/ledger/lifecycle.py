@@ -93,21 +93,21 @@ def _t(name, sources, target, parties, zh, en, **kw) -> Transition:
     return Transition(name, frozenset(sources), target, frozenset(parties), zh, en, **kw)
 
 
-O, L, E = Party.OFFICE, Party.LEAD_UNIT, Party.ENTERPRISE
+OFC, LEAD, ENT = Party.OFFICE, Party.LEAD_UNIT, Party.ENTERPRISE
 
 #: the transition table (who may do what is data, not ``if``s)
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
-    _t("fix_at_once", {S.FOUND}, S.FIXED_AT_ONCE, {O, L, E}, "立行立改", "fixed at once"),
-    _t("issue_notice", {S.FOUND, S.FIXED_AT_ONCE}, S.NOTICE_ISSUED, {O, L}, "下达限期整改通知书",
+    _t("fix_at_once", {S.FOUND}, S.FIXED_AT_ONCE, {OFC, LEAD, ENT}, "立行立改", "fixed at once"),
+    _t("issue_notice", {S.FOUND, S.FIXED_AT_ONCE}, S.NOTICE_ISSUED, {OFC, LEAD}, "下达限期整改通知书",
        "issue a deadline rectification notice", via="notice"),
-    _t("start", {S.NOTICE_ISSUED}, S.RECTIFYING, {O, L, E}, "开始整改", "start rectifying"),
-    _t("submit", {S.RECTIFYING}, S.SUBMITTED, {L, E}, "申请验收", "submit for acceptance"),
-    _t("accept", {S.SUBMITTED, S.FIXED_AT_ONCE}, S.ACCEPTED, {O}, "验收通过、销号", "accept (close)",
+    _t("start", {S.NOTICE_ISSUED}, S.RECTIFYING, {OFC, LEAD, ENT}, "开始整改", "start rectifying"),
+    _t("submit", {S.RECTIFYING}, S.SUBMITTED, {LEAD, ENT}, "申请验收", "submit for acceptance"),
+    _t("accept", {S.SUBMITTED, S.FIXED_AT_ONCE}, S.ACCEPTED, {OFC}, "验收通过、销号", "accept (close)",
        via="acceptance"),
-    _t("return", {S.SUBMITTED}, S.RETURNED, {O}, "验收不通过、退回", "return (not accepted)",
+    _t("return", {S.SUBMITTED}, S.RETURNED, {OFC}, "验收不通过、退回", "return (not accepted)",
        reason_required=True, via="acceptance"),
-    _t("resume", {S.RETURNED}, S.RECTIFYING, {O, L, E}, "重新整改", "resume rectifying"),
-    _t("withdraw", set(OPEN_STATES), S.WITHDRAWN, {O}, "撤销", "withdraw", reason_required=True),
+    _t("resume", {S.RETURNED}, S.RECTIFYING, {OFC, LEAD, ENT}, "重新整改", "resume rectifying"),
+    _t("withdraw", set(OPEN_STATES), S.WITHDRAWN, {OFC}, "撤销", "withdraw", reason_required=True),
 ]}
 
 #: states from which a deadline notice may be issued

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from subsidence.core.models import AdminArea, AuditEvent
 from subsidence.ledger.calendar import WorkCalendar, default_calendar
+from subsidence.ledger.escalation import ESCALATE_LEAD_AFTER, ESCALATE_OFFICE_AFTER  # noqa: F401 (old names)
 from subsidence.ledger.lifecycle import WORKING_STATES
 from subsidence.ledger.models import Escalation, Problem, RectificationNotice
 from subsidence.ledger.queries import due_soon_until, is_due_soon_on, is_overdue_on
@@ -316,10 +317,6 @@ def changes_between(session: Session, start: date, end: date, problem_ids: set[i
 
 
 # ------------------------------------------------------------------------------------------ escalation
-
-#: kept for callers of the old name; escalation lives in :mod:`subsidence.ledger.escalation`
-from subsidence.ledger.escalation import ESCALATE_LEAD_AFTER, ESCALATE_OFFICE_AFTER  # noqa: F401
-
 
 def escalate_overdue(session: Session, today: date, *, actor_name: str = "system:deadline-watch",
                      cal: WorkCalendar | None = None) -> list[Escalation]:
