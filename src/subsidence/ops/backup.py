@@ -496,8 +496,9 @@ def _safe_member(name: str) -> str | None:
     return name
 
 
-def _read(path: Path, extract_to: Path | None = None) -> Contents:
-    """Stream ``path`` once: hash every member; with ``extract_to``, write members below it as well."""
+def _read(path: Path, extract_to: Path | None = None, only: str | None = None) -> Contents:
+    """Stream ``path`` once: hash every member; with ``extract_to``, write members below it as well (with
+    ``only``, just the members whose names start with it)."""
     found = Contents()
     with _open_read(path) as tar:
         for member in tar:
@@ -520,7 +521,7 @@ def _read(path: Path, extract_to: Path | None = None) -> Contents:
                 except ValueError as exc:
                     found.problems.append(f"manifest.json is not valid JSON ({exc})")
                 continue
-            if extract_to is not None:
+            if extract_to is not None and (only is None or name.startswith(only)):
                 target = extract_to / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 out = target.open("wb")
@@ -588,7 +589,7 @@ def verify_backup(path: Path) -> VerifyResult:
     scratch = path.parent if path.parent.is_dir() and os.access(path.parent, os.W_OK) else None  # else $TMPDIR
     with tempfile.TemporaryDirectory(prefix=".restore-verify-", dir=scratch) as tmp:
         try:
-            found = _read(path, extract_to=Path(tmp))
+            found = _read(path, extract_to=Path(tmp), only=f"{ROOT}/db/")  # files are only hashed
         except BackupError as exc:
             return VerifyResult(path, False, None, [str(exc)], [], time.monotonic() - t0)
         _check(found, path)
