@@ -15,7 +15,7 @@ from tests.reports import doctools as dt
 pytestmark = pytest.mark.slow
 
 #: Latin words a Chinese document may carry: none (codes are letters + digits/hyphens, never words)
-LATIN_WORD = re.compile(r"(?<![A-Za-z0-9-])[A-Za-z]{4,}(?![A-Za-z0-9-])")
+LATIN_WORD = re.compile(r"(?<![A-Za-z0-9-])[A-Za-z]{3,}(?![A-Za-z0-9-])")
 
 
 def _look(pdf, name, tmp_path, artifacts_dir):

@@ -4,6 +4,7 @@ the xlsx behind it; its number gap-free per office and year."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 
@@ -69,6 +70,8 @@ def test_pdf_is_an_upward_official_document(report, tmp_path, artifacts_dir):
                    "附件：1．核心指标统计表"]:
         assert needle in flat, needle
     assert "本期无状态变化" not in flat
+    latin = re.findall(r"(?<![A-Za-z0-9-])[A-Za-z]{3,}(?![A-Za-z0-9-])", flat)
+    assert not latin, f"Chinese only: {latin[:5]}"
     assert report.changes, "the demo's period has changes (new findings, newly overdue problems)"
     assert "与上期报告" in flat and report.changes[0].code in flat
     n = dt.pages(pdf)

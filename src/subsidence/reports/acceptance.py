@@ -13,6 +13,7 @@ from subsidence.reports.gongwen import (
     Para,
     Table,
     date_cn,
+    zh_text,
 )
 from subsidence.reports.gongwen import (
     render_docx as _docx,
@@ -31,7 +32,7 @@ def document(data: dict, *, issuer: str = OFFICE) -> OfficialDocument:
     notice = data.get("notice") or {}
     licence = f"（采矿许可证号：{data['licence_no']}）" if data.get("licence_no") else ""
     intro = (f"你单位{data.get('mine') or ''}{licence}于{date_cn(data.get('submitted_date'))}就台账问题{data.get('problem')}"
-             f"“{sentence(data.get('problem_title')).rstrip('。')}”申请验收"
+             f"“{sentence(zh_text(data.get('problem_title'))).rstrip('。')}”申请验收"
              + (f"（限期整改通知书{notice['code']}，整改期限{date_cn(data.get('deadline') or notice.get('deadline'))}）"
                 if notice.get("code") else "") + "。")
     how = (f"{date_cn(data.get('decided_date'))}，本办组织" + ("现场" if data.get("site_visit") else "书面")
@@ -51,7 +52,7 @@ def document(data: dict, *, issuer: str = OFFICE) -> OfficialDocument:
     if ev:
         body += [Heading(("二、" if data.get("milestones") else "一、") + "佐证材料"),
                  Table(["序号", "材料", "类型", "拍摄时间", "核验提示"],
-                       [[i, e["filename"], "照片" if e["kind"] == "photo" else "文件", (e.get("taken_at") or "")[:10],
+                       [[i, Path(e["filename"]).stem, "照片" if e["kind"] == "photo" else "文件", (e.get("taken_at") or "")[:10],
                          "；".join(f["message"].split(" / ")[0] for f in e.get("flags") or []) or "—"]
                         for i, e in enumerate(ev, start=1)], widths=[8, 40, 10, 18, 24], font_pt=10.5, numeric=(0,))]
     recipient = data.get("enterprise") or data.get("mine") or ""

@@ -30,6 +30,7 @@ its own page; a clerk adds blank lines in the DOCX), 信函格式.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -65,6 +66,15 @@ def date_cn(d: date | str | None) -> str:
     if isinstance(d, str):
         d = date.fromisoformat(d[:10])
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+_EN_TAIL = re.compile(r"\s*/\s*[A-Za-z][A-Za-z0-9 ,.%'()\-:;]*")
+
+
+def zh_text(text: str | None) -> str:
+    """Text with the " / English" glosses of bilingual data dropped ("基金闲置 / fund unused" → "基金闲置"):
+    Chinese documents print Chinese only."""
+    return _EN_TAIL.sub("", text or "").strip()
 
 
 def doc_number(code: str, year: int, seq: int) -> str:
@@ -556,7 +566,10 @@ def _setup_section(section, *, landscape: bool = False) -> None:
     if grid is None:
         grid = sect.makeelement(qn("w:docGrid"), {})
         sect.append(grid)
-    grid.set(qn("w:type"), "lines")
+    # the 22-line grid comes from the body paragraphs' exact 28.99 pt line spacing; a document grid of type
+    # "lines" would also snap table cells and the 版记 to 29 pt lines (LibreOffice and Word both snap)
+    if grid.get(qn("w:type")) is not None:
+        del grid.attrib[qn("w:type")]
     grid.set(qn("w:linePitch"), str(round(TYPE_H / LINES * _TWIPS_PER_MM)))
 
 

@@ -122,6 +122,7 @@ def notice_document(notice: RectificationNotice):
         Receipt,
         Table,
         review_rights,
+        zh_text,
     )
 
     ctx = notice_context(notice)
@@ -131,7 +132,8 @@ def notice_document(notice: RectificationNotice):
                                   else "")
     licence = f"（采矿许可证号：{n['licence_no']}）" if n.get("licence_no") else ""
     found = (f"经{n['source_zh']}，{n['found_date_zh']}发现你单位{licence}存在以下问题（台账编号：{n['problem_code']}；"
-             f"问题类别：{n['category_zh']}）：{sentence(n['problem_title'])}{sentence(n.get('problem_description'))}")
+             f"问题类别：{n['category_zh']}）：{sentence(zh_text(n['problem_title']))}"
+             f"{sentence(zh_text(n.get('problem_description')))}")
     order = (f"依据{cite_short(n['legal_basis'])}的规定，现责令你单位于{n['deadline_zh']}前（{n['workdays']}个工作日内）"
              "完成整改，具体要求如下：")
     body = [Para(found), Para(order), Heading("一、整改要求"), Para(sentence(n["requirement"])), Heading("二、时间节点")]

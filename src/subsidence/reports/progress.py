@@ -26,6 +26,7 @@ from subsidence.ledger.progress import (
     changes_between,
     compute_progress,
 )
+from subsidence.reports.gongwen import zh_text
 from subsidence.reports.notice import (
     cjk_paragraph,
     cjk_table,
@@ -183,7 +184,7 @@ def _context(rep: ProgressReport) -> dict[str, Any]:
         "legend": [{"label": lbl, "color": c} for _, lbl, c in SEGMENTS],
         "sections": [section("二、分任务进展", "重点任务", task_rows), section("三、分镇进展", "镇", p.by_town),
                      section("四、分部门进展（牵头单位）", "牵头单位", p.by_department)],
-        "overdue": [{"code": o.code, "title": o.title, "mine": o.mine, "town": o.town, "lead_unit": o.lead_unit,
+        "overdue": [{"code": o.code, "title": zh_text(o.title), "mine": o.mine, "town": o.town, "lead_unit": o.lead_unit,
                      "deadline": o.deadline.isoformat() if o.deadline else "", "workdays_overdue": o.workdays_overdue}
                     for o in p.overdue],
         "changes": [{"on": c["on"], "problem": c["problem"],
@@ -191,7 +192,7 @@ def _context(rep: ProgressReport) -> dict[str, Any]:
                      "note": " ".join(x for x in (c.get("notice") or "", c.get("reason") or "") if x)}
                     for c in rep.changes] or [
             {"on": d.on, "problem": d.code, "change": f"{d.what}：{d.before or '—'} → {d.after}", "actor": "",
-             "note": d.title} for d in rep.diffs],
+             "note": zh_text(d.title)} for d in rep.diffs],
         "plan_year": rep.plan_year,
         "plan_headers": PLAN_HEADERS,
         "plan_rows": [[r["name"], r["planned_ha"], r["achieved_ha"], r["gap_ha"],

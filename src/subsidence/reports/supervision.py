@@ -19,6 +19,7 @@ from subsidence.reports.gongwen import (
     Receipt,
     date_cn,
     review_rights,
+    zh_text,
 )
 from subsidence.reports.gongwen import (
     render_docx as _docx,
@@ -43,7 +44,7 @@ def document(data: dict) -> OfficialDocument:
             "milestone": f"时间节点“{(ms or {}).get('description', '')}”应于{date_cn(data.get('deadline'))}完成",
             "acceptance": f"验收期限为{date_cn(data.get('deadline'))}"}.get(data.get("kind") or "deadline", "")
     body = [
-        Para(f"经核查，台账问题{data.get('problem')}“{sentence(data.get('problem_title')).rstrip('。')}”{mine}"
+        Para(f"经核查，台账问题{data.get('problem')}“{sentence(zh_text(data.get('problem_title'))).rstrip('。')}”{mine}"
              f"（问题类别：{data.get('category_zh')}），{what}，截至{date_cn(data.get('issued_date'))}已逾期"
              f"{data.get('workdays_overdue')}个工作日。"),
         Para(f"依据{cite_short(data.get('legal_basis') or '')}的规定，现予{data.get('level_zh') or '督办'}。"

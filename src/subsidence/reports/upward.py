@@ -27,6 +27,7 @@ from subsidence.reports.gongwen import (
     Table,
     date_cn,
     doc_number,
+    zh_text,
 )
 
 TITLE = "关于采煤沉陷区综合治理工作进展情况的报告"
@@ -156,7 +157,7 @@ def _overdue_by_unit(rep: UpwardReport) -> list[list[Any]]:
         groups[o.lead_unit or "（未指定）"].append(o)
     for unit in sorted(groups, key=lambda u: (-len(groups[u]), u)):
         for o in groups[unit]:
-            rows.append([unit, o.code, o.title, o.mine or "—", o.town or "—",
+            rows.append([unit, o.code, zh_text(o.title), o.mine or "—", o.town or "—",
                          date_cn(o.deadline) if o.deadline else "", o.workdays_overdue])
     return rows
 
@@ -256,7 +257,7 @@ def document(rep: UpwardReport) -> OfficialDocument:
                           nowrap=(1, 5))]
                    if overdue_rows else [Para("无。")], landscape=True),
         Attachment("本期变化明细",
-                   [Table(CHANGE_HEADERS, [[c.code, c.title, c.lead_unit, c.what, c.before or "—", c.after, c.on]
+                   [Table(CHANGE_HEADERS, [[c.code, zh_text(c.title), c.lead_unit, c.what, c.before or "—", c.after, c.on]
                                            for c in rep.changes], widths=[20, 62, 22, 16, 16, 16, 18], font_pt=10.5,
                           nowrap=(0, 6))]
                    if rep.changes else [Para("本期无变化。")], landscape=True),
@@ -305,7 +306,7 @@ def render_xlsx(rep: UpwardReport, path: Path | str) -> Path:
         ("分任务", COUNT_HEADERS, [34] + [11] * 7, _task_rows(rep)),
         ("逾期清单", OVERDUE_HEADERS, [24, 18, 50, 22, 14, 16, 14], _overdue_by_unit(rep)),
         ("本期变化", CHANGE_HEADERS, [18, 50, 22, 14, 12, 12, 14],
-         [[c.code, c.title, c.lead_unit, c.what, c.before, c.after, c.on] for c in rep.changes]),
+         [[c.code, zh_text(c.title), c.lead_unit, c.what, c.before, c.after, c.on] for c in rep.changes]),
         ("计划完成（矿山）", PLAN_HEADERS, [28, 14, 14, 12, 10, 12, 12, 8], _plan_rows(rep.plan_by_mine)),
         ("计划完成（镇）", PLAN_HEADERS, [28, 14, 14, 12, 10, 12, 12, 8], _plan_rows(rep.plan_by_town)),
     ]
