@@ -53,9 +53,9 @@ def test_noticed_problem_before_and_after_its_deadline(session, county):
     p = _noticed(session, county, "逾期问题")
     on_day = evaluate_gate(session, county.mine1, "new_licence", date(2024, 10, 31), only=LEDGER)
     assert on_day.allowed, "on the deadline day it is not yet overdue"
-    assert _by_rule(on_day.warnings) == [("overdue_problem", p.code)] and "未到" in on_day.warnings[0].message
+    assert _by_rule(on_day.warnings) == [("rectification_problem", p.code)] and "未到" in on_day.warnings[0].message
     d = evaluate_gate(session, county.mine1, "new_licence", date(2024, 11, 4), only=LEDGER)
-    assert d.outcome == "refused" and _by_rule(d.reasons) == [("overdue_problem", p.code)] and d.warnings == []
+    assert d.outcome == "refused" and _by_rule(d.reasons) == [("rectification_problem", p.code)] and d.warnings == []
     r = d.reasons[0]
     assert r.severity == "refusal" and r.deadline == date(2024, 10, 31) and r.deadline < d.today
     assert r.deadline_set_by.kind == "notice" and r.deadline_set_by.code == "伊自然资整改〔2024〕1号"

@@ -55,7 +55,7 @@ def test_gate_refusal_notice_and_records(client, world):
     pa = world.ids["pa"]
     # pa's deadline (5 days ago) was typed into the ledger, never notified: not a ground to refuse
     g = client.get("/api/gate", headers=office, params={"mine": "C-A-001", "application": "extension"}).json()
-    assert g["reasons"] == [] and any(w["record"] and w["rule"] == "overdue_problem" for w in g["warnings"])
+    assert g["reasons"] == [] and any(w["record"] and w["rule"] == "rectification_problem" for w in g["warnings"])
     assert g["outcome"] == "not_evaluable"  # no plan, no fund account: "enter X", never "allowed"
     assert client.post(f"/api/gate/{g['query_id']}/refusal", headers=office, json={}).status_code == 409
     r = client.get(f"/api/gate/{g['query_id']}/refusal", headers=office)

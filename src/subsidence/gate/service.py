@@ -190,7 +190,7 @@ def evaluate_gate(session: Session, mine: Mine, application: ApplicationType | s
 
 
 #: finding names of the general ledger rule (deduplicated against the task ledgers' own findings)
-_GENERAL = frozenset({"overdue_problem", "returned_problem", "awaiting_acceptance"})
+_GENERAL = frozenset({"rectification_problem", "returned_problem", "awaiting_acceptance"})
 
 
 # ------------------------------------------------------------------------------------ refusal notice

@@ -37,8 +37,8 @@ PLAN_BASIS = ("《矿山地质环境保护规定》《土地复垦条例》：�
 BASIS = f"{ART20}；{MGEP}"
 
 #: finding names by problem state
-RULE_BY_STATE = {S.FOUND: "overdue_problem", S.NOTICE_ISSUED: "overdue_problem", S.RECTIFYING: "overdue_problem",
-                 S.RETURNED: "returned_problem", S.SUBMITTED: "awaiting_acceptance",
+RULE_BY_STATE = {S.FOUND: "rectification_problem", S.NOTICE_ISSUED: "rectification_problem",
+                 S.RECTIFYING: "rectification_problem", S.RETURNED: "returned_problem", S.SUBMITTED: "awaiting_acceptance",
                  S.FIXED_AT_ONCE: "awaiting_acceptance"}
 
 
@@ -48,7 +48,7 @@ def ledger_problems(session: Session, mine: Mine, application: ApplicationType, 
                                Problem.state.not_in(sorted(SETTLED_STATES))).order_by(Problem.code))
     out = []
     for p in session.scalars(q):
-        what = {"overdue_problem": "整改", "returned_problem": "验收未通过被退回（整改不到位），重新整改",
+        what = {"rectification_problem": "整改", "returned_problem": "验收未通过被退回（整改不到位），重新整改",
                 "awaiting_acceptance": "已申请验收"}[RULE_BY_STATE[p.state]]
         base = GateReason(rule=RULE_BY_STATE[p.state], legal_basis=BASIS, record=p.code, record_kind="problem",
                           details={"category": p.category.value, "title": p.title},
