@@ -544,7 +544,7 @@ class GateReason:
     ``severity``: a refusal only for a deadline set by a notice, rule or plan that has passed, nothing pending.
     """
 
-    rule: str  #: machine name of the rule, e.g. "overdue_problem"
+    rule: str  #: machine name of the rule, e.g. "rectification_problem"
     message: str  #: Chinese-first human text naming the record
     legal_basis: str
     record: str | None = None  #: business key of the record (problem code, plan number ...)
