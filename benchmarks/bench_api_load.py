@@ -48,14 +48,23 @@ def build_database(url: str, n_problems: int, n_hazards: int, seed: int = 1) -> 
     from shapely.geometry import MultiPolygon, Point, box
     from sqlalchemy import insert
 
+    from subsidence.access import accounts
+    from subsidence.access.models import User
+    from subsidence.core.models import AdminArea, Enterprise, Mine, TaskAssignment, Unit
     from subsidence.db.migrate import upgrade
     from subsidence.db.session import make_engine, make_sessionmaker
-    from subsidence.core.models import AdminArea, Enterprise, Mine, TaskAssignment, Unit
-    from subsidence.monitoring.models import HazardPoint
     from subsidence.ledger.models import Problem
-    from subsidence.access.models import User
-    from subsidence.vocabulary import AreaLevel, HazardType, ProblemCategory, ProblemSource, ProblemState, Role, TaskRole, UnitKind
-    from subsidence.access import accounts
+    from subsidence.monitoring.models import HazardPoint
+    from subsidence.vocabulary import (
+        AreaLevel,
+        HazardType,
+        ProblemCategory,
+        ProblemSource,
+        ProblemState,
+        Role,
+        TaskRole,
+        UnitKind,
+    )
 
     rng = np.random.default_rng(seed)
     engine = make_engine(url)
@@ -148,10 +157,10 @@ def make_bench_app():
     ``BENCH_NO_CACHE=1`` builds it without the read caches (the second baseline)."""
     from fastapi import Query
 
+    from subsidence.access import policy as authz
     from subsidence.api import create_app
     from subsidence.api.deps import CurrentUser, SessionDep
     from subsidence.ledger.models import Problem
-    from subsidence.access import policy as authz
 
     app = create_app(today=TODAY, cache=os.environ.get("BENCH_NO_CACHE") != "1")
 

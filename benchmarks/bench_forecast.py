@@ -26,9 +26,9 @@ import time
 
 import numpy as np
 
-from subsidence.monitoring import methods as M
-from subsidence.monitoring.forecasting import noisy_voight
-from subsidence.monitoring.levels import Level
+from subsidence.monitoring.warning import methods as M
+from subsidence.monitoring.warning.forecasting import noisy_voight
+from subsidence.monitoring.warning.levels import Level
 
 ALPHAS = (1.3, 1.5, 1.7, 2.0, 2.2, 2.5, 2.8)
 SIGMAS = (0.1, 0.3, 1.0)
@@ -115,7 +115,7 @@ def bench_forecast(seeds: int) -> None:
 
 def bench_correlated(seeds: int) -> None:
     """Coverage when the noise is not white: AR(1) with lag-one correlation phi (marginal sigma 0.3 mm)."""
-    from subsidence.monitoring.forecasting import voight_displacement
+    from subsidence.monitoring.warning.forecasting import voight_displacement
 
     t0 = time.perf_counter()
     print("\n1b. coverage with correlated (AR(1)) noise, marginal sigma 0.3 mm, 5 days before failure, "

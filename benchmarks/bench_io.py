@@ -23,11 +23,11 @@ def main(n: int = 2000) -> None:
     from shapely.geometry import box
     from sqlalchemy import insert, select
 
+    from subsidence.core.models import Mine, Panel
     from subsidence.db.migrate import upgrade
     from subsidence.db.session import make_engine, make_sessionmaker
-    from subsidence.io.excel import read_sheet
-    from subsidence.core.models import Mine, Panel
     from subsidence.interchange.imports import import_file
+    from subsidence.io.excel import read_sheet
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-io-"))
     rng = np.random.default_rng(7)

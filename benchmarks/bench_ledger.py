@@ -49,11 +49,11 @@ def _db():
 
 
 def _county(eng, n_mines: int, n_problems: int):
-    from subsidence.db.session import transaction
-    from subsidence.core.models import AdminArea, Enterprise, Mine, Unit
-    from subsidence.vocabulary import AreaLevel, ProblemCategory, Role, UnitKind
     from subsidence.access.policy import Actor
+    from subsidence.core.models import AdminArea, Enterprise, Mine, Unit
+    from subsidence.db.session import transaction
     from subsidence.ledger.lifecycle import add_problem
+    from subsidence.vocabulary import AreaLevel, ProblemCategory, Role, UnitKind
 
     with transaction(eng, "bench") as s:
         town = AdminArea(code="T-B", name_zh="基准镇", level=AreaLevel.TOWN)
@@ -115,8 +115,8 @@ def bench_notices() -> None:
 
 
 def bench_gate() -> None:
-    from subsidence.db.session import make_sessionmaker
     from subsidence.core.models import Mine
+    from subsidence.db.session import make_sessionmaker
     from subsidence.gate.service import evaluate_gate, load_rules
 
     eng = _db()

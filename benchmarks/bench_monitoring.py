@@ -24,10 +24,10 @@ import numpy as np
 
 from subsidence.db.migrate import upgrade
 from subsidence.db.session import make_engine, make_sessionmaker
-from subsidence.monitoring.models import HazardPoint, Observation, Sensor
-from subsidence.vocabulary import HazardType, SensorKind
 from subsidence.monitoring import evaluation as A
 from subsidence.monitoring import ingest as I
+from subsidence.monitoring.models import HazardPoint, Observation, Sensor
+from subsidence.vocabulary import HazardType, SensorKind
 
 T0 = datetime(2025, 6, 1, tzinfo=timezone.utc)
 _CREATED: list[tuple[str, str]] = []  #: (admin url, database) of throw-away PostgreSQL databases

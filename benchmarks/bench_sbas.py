@@ -27,9 +27,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from subsidence.insar.pipeline import TimeseriesOptions, choose_reference, run_timeseries, _NoProgress
-from subsidence.insar.sources import open_ifgram_stack
+from subsidence.insar.pipeline import TimeseriesOptions, _NoProgress, choose_reference, run_timeseries
 from subsidence.insar.sbas import Network
+from subsidence.insar.sources import open_ifgram_stack
 from subsidence.insar.synthetic import SyntheticSpec, synthetic_stack, truth_los_m
 from subsidence.insar.writers import write_ifgram_stack_h5
 

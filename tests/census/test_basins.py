@@ -10,8 +10,13 @@ from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subsidence.census.basins import (BasinParams, CensusInputError, detect_basins,
-                                      subsidence_from_los, subsidence_from_vertical)
+from subsidence.census.basins import (
+    BasinParams,
+    CensusInputError,
+    detect_basins,
+    subsidence_from_los,
+    subsidence_from_vertical,
+)
 from subsidence.census.grid import Grid
 from subsidence.geo import CRSError
 from subsidence.vocabulary import MovementStage

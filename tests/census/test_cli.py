@@ -161,11 +161,12 @@ def test_bad_inputs_leave_no_output(tmp_path, scene):
 
 def test_save_review_change_pv_via_cli(tmp_path, scene, cli_database):
     g, w, mines, towns, panels = scene
-    from subsidence.cli._common import ready_engine
-    from subsidence.db.session import transaction
-    from subsidence.core.models import AdminArea, Mine, Panel, Unit
-    from subsidence.vocabulary import AreaLevel, UnitKind
     from shapely.geometry import MultiPolygon
+
+    from subsidence.cli._common import ready_engine
+    from subsidence.core.models import AdminArea, Mine, Panel, Unit
+    from subsidence.db.session import transaction
+    from subsidence.vocabulary import AreaLevel, UnitKind
 
     with transaction(ready_engine(), "setup") as s:
         t = AdminArea(code="T-ALTX", name_zh="阿勒腾席热镇", level=AreaLevel.TOWN,

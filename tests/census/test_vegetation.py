@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-from subsidence.census.vegetation import (VegetationInputError, VegetationParams, cloud_mask, intersect_patches,
-                                          ndvi, reflectance, vegetation_change)
+from subsidence.census.vegetation import (
+    VegetationInputError,
+    VegetationParams,
+    cloud_mask,
+    intersect_patches,
+    ndvi,
+    reflectance,
+    vegetation_change,
+)
 from tests.census.synth import X0, Y0, grid
 
 

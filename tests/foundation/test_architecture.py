@@ -44,8 +44,9 @@ PURE = [
     "subsidence.insar.sbas", "subsidence.insar.convention", "subsidence.insar.synthetic",
     "subsidence.census.basins", "subsidence.census.grid", "subsidence.census.fusion", "subsidence.census.change",
     "subsidence.census.vegetation", "subsidence.census.pv", "subsidence.census.attribution",
-    "subsidence.monitoring.methods", "subsidence.monitoring.levels", "subsidence.monitoring.alarms",
-    "subsidence.monitoring.analysis",
+    "subsidence.monitoring.warning.methods", "subsidence.monitoring.warning.levels", "subsidence.monitoring.warning.machine",
+    "subsidence.monitoring.warning.analysis", "subsidence.monitoring.warning.forecasting",
+    "subsidence.science.advance", "subsidence.census.levels",
     "subsidence.tasks.draw", "subsidence.plans.rules", "subsidence.ledger.calendar",
 ]
 FORBIDDEN = ("sqlalchemy", "fastapi", "typer")

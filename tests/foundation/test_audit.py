@@ -7,9 +7,9 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from subsidence.db.audit import acting_as
-from subsidence.core.models import AuditEvent, Mine
 from subsidence.core.history import record_history
+from subsidence.core.models import AuditEvent, Mine
+from subsidence.db.audit import acting_as
 
 
 def _mine(session):

@@ -6,7 +6,7 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import Polygon, box
 
-from subsidence.geo import CGCS2000, CRSError, STORAGE_CRS, area_ha, parse_crs, transform_geometry
+from subsidence.geo import CGCS2000, STORAGE_CRS, CRSError, area_ha, parse_crs, transform_geometry
 
 
 def test_projected_square_is_100_ha():

@@ -12,10 +12,9 @@ from pyproj import Geod, Transformer
 from shapely.geometry import Point, box
 
 from subsidence.geo import STORAGE_CRS, area_ha, transform_geometry
-from subsidence.io.excel import read_sheet, write_table, Column
+from subsidence.io.excel import Column, read_sheet, write_table
 from subsidence.io.sniff import FormatError, sniff
 from subsidence.io.vector import read_vector, shapefile_encoding
-
 from tests.io.iokit import DATA
 
 TOWN_NAMES = ["乌兰木伦镇", "纳林陶亥镇", "札萨克镇"]

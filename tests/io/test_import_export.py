@@ -8,16 +8,16 @@ from datetime import date
 
 import pytest
 import shapely
-from tests.io.iokit import DATA, LICENCE, OTHER_LICENCE, panel_rows, snapshot, write_xlsx
 from sqlalchemy import select
 
-from subsidence.db.session import make_sessionmaker
 from subsidence.core.models import AdminArea, AuditEvent, Mine, Panel
-from subsidence.monitoring.models import GroundwaterWell
-from subsidence.ledger.models import Problem
-from subsidence.vocabulary import AreaLevel, ProblemCategory, ProblemState
+from subsidence.db.session import make_sessionmaker
 from subsidence.interchange.exports import export_kind, write_template
 from subsidence.interchange.imports import import_file
+from subsidence.ledger.models import Problem
+from subsidence.monitoring.models import GroundwaterWell
+from subsidence.vocabulary import AreaLevel, ProblemCategory, ProblemState
+from tests.io.iokit import DATA, LICENCE, OTHER_LICENCE, panel_rows, snapshot, write_xlsx
 
 
 def test_idempotent_reimport_and_update_with_audit(county, tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
+
+from subsidence.interchange.imports import ImportFailed, import_file
 from tests.io.iokit import (
     DATA,
     LICENCE,
@@ -15,8 +17,6 @@ from tests.io.iokit import (
     write_geojson,
     write_xlsx,
 )
-
-from subsidence.interchange.imports import ImportFailed, import_file
 
 
 def refused(engine, kind, path, **kw) -> list[str]:
@@ -142,8 +142,8 @@ def test_text_renamed_as_xlsx(county, tmp_path):
 
 
 def test_corrupt_geopackage(county, tmp_path):
-    from subsidence.interchange.exports import export_kind
     from subsidence.db.session import make_sessionmaker
+    from subsidence.interchange.exports import export_kind
 
     p = tmp_path / "mines.gpkg"
     with make_sessionmaker(county["engine"])() as s:

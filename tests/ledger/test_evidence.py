@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.ledger.conftest import at, proof  # noqa: F401
-
 import io
 import os
 import zipfile
@@ -12,12 +10,13 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.ledger.models import AcceptanceRecord, Evidence
 from subsidence.errors import Conflict, Forbidden, ValidationFailed
 from subsidence.ledger.evidence import attach_evidence, record_acceptance, sniff
 from subsidence.ledger.lifecycle import transition
+from subsidence.ledger.models import AcceptanceRecord, Evidence
 from subsidence.ledger.notices import issue_notice
 from subsidence.settings import get_settings
+from tests.ledger.conftest import at, proof  # noqa: F401
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(50)
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(100)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from tests.ledger.conftest import at, proof  # noqa: F401
-
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
+from subsidence.access.policy import Actor
 from subsidence.core.models import AuditEvent, Mine
+from subsidence.errors import Conflict, Forbidden, ValidationFailed
+from subsidence.ledger.lifecycle import (
+    TRANSITIONS,
+    Party,
+    allowed_transitions,
+    check_transition,
+    history,
+    parties_of,
+    transition,
+)
 from subsidence.ledger.models import Problem
 from subsidence.vocabulary import ProblemCategory, ProblemSource, ProblemState, Role
-from subsidence.access.policy import Actor
-from subsidence.errors import Conflict, Forbidden, ValidationFailed
-from subsidence.ledger.lifecycle import TRANSITIONS, Party, allowed_transitions, check_transition, history, parties_of, transition
+from tests.ledger.conftest import at, proof  # noqa: F401
 
 S = ProblemState
 LEAD_UNIT_ID, ENTERPRISE_ID = 11, 21
@@ -82,8 +89,8 @@ def test_parties():
 def test_full_path_recorded(session, county):
     p = county.problem(session)
     assert p.lead_unit_id == county.units["NRB"].id
-    from subsidence.ledger.notices import issue_notice
     from subsidence.ledger.evidence import record_acceptance
+    from subsidence.ledger.notices import issue_notice
 
     issue_notice(session, p, county.nrb, issued_date=at(session, date(2024, 9, 20)), workdays=20)
     transition(session, p, county.ent1, "start", on=at(session, date(2024, 9, 23)))

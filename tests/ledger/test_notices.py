@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.ledger.conftest import at, proof  # noqa: F401
-
 import io
 import shutil
 import subprocess
@@ -14,12 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from subsidence.db.session import make_sessionmaker
-from subsidence.ledger.models import NoticeCounter, Problem, RectificationNotice
-from subsidence.vocabulary import ProblemState
 from subsidence.errors import Conflict, Forbidden, ValidationFailed
 from subsidence.ledger.evidence import record_acceptance
 from subsidence.ledger.lifecycle import transition
+from subsidence.ledger.models import NoticeCounter, Problem, RectificationNotice
 from subsidence.ledger.notices import MilestoneInput, issue_notice, record_delivery
+from subsidence.vocabulary import ProblemState
+from tests.ledger.conftest import at, proof  # noqa: F401
 
 S = ProblemState
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.ledger.conftest import at, proof  # noqa: F401
-
 import io
 import shutil
 import subprocess
@@ -12,12 +10,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.ledger.models import Escalation, Problem
-from subsidence.vocabulary import ProblemCategory, ProblemState
 from subsidence.ledger.evidence import record_acceptance
 from subsidence.ledger.lifecycle import transition
+from subsidence.ledger.models import Escalation, Problem
 from subsidence.ledger.notices import issue_notice
 from subsidence.ledger.progress import PHASES, TASKS, compute_progress, escalate_overdue, phase_on, states_as_of
+from subsidence.vocabulary import ProblemCategory, ProblemState
+from tests.ledger.conftest import at, proof  # noqa: F401
 
 S = ProblemState
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from subsidence.vocabulary import HazardType
 from subsidence.monitoring import hazards as H
+from subsidence.vocabulary import HazardType
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from subsidence.monitoring.alarms import AlarmPolicy, TrackState, escalation_due, no_data, run, step
-from subsidence.monitoring.levels import Level
-from subsidence.monitoring.methods import Thresholds
+from subsidence.monitoring.warning.levels import Level
+from subsidence.monitoring.warning.machine import AlarmPolicy, TrackState, escalation_due, no_data, run, step
+from subsidence.monitoring.warning.methods import Thresholds
 
 T0 = datetime(2025, 7, 1, tzinfo=timezone.utc)
 THR = Thresholds((10, 20, 30, 40), reset=(8, 16, 24, 32))

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.monitoring.models import Alarm, AlarmEvent, OutboxMessage
-from subsidence.monitoring import methods as M
-from subsidence.monitoring.levels import Level
-from subsidence.monitoring import evaluation as A
-from subsidence.monitoring import queries
-from subsidence.monitoring import ingest as I
 from subsidence.errors import Conflict
+from subsidence.monitoring import evaluation as A
+from subsidence.monitoring import ingest as I
+from subsidence.monitoring import queries
+from subsidence.monitoring.models import Alarm, AlarmEvent, OutboxMessage
+from subsidence.monitoring.warning import methods as M
+from subsidence.monitoring.warning.levels import Level
 
 T0 = datetime(2025, 6, 1, tzinfo=timezone.utc)
 

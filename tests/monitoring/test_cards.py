@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
+from subsidence.errors import Conflict, ValidationFailed
 from subsidence.monitoring import cards as C
 from subsidence.monitoring import hazards as H
-from subsidence.errors import Conflict, ValidationFailed
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdffonts") is None,
                                    reason="poppler-utils (pdftotext/pdffonts) not installed")

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from subsidence.cli.main import app
-from subsidence.monitoring import methods as M
+from subsidence.monitoring.warning import methods as M
 
 T0 = datetime(2025, 7, 1, tzinfo=timezone.utc)
 runner = CliRunner()

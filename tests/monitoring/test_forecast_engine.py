@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from subsidence.monitoring import methods as M
-from subsidence.monitoring.levels import Level
 from subsidence.monitoring.models import Alarm
+from subsidence.monitoring.warning import methods as M
+from subsidence.monitoring.warning.levels import Level
 from tests.monitoring.test_alarm_service import T0, feed
 
 TF, TON, V0 = 30.0, 18.0, 0.5

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.monitoring.models import IngestBatch, Observation, Sensor
+from subsidence.errors import Conflict, NotFound, ValidationFailed
 from subsidence.monitoring import hazards as H
 from subsidence.monitoring import ingest as I
-from subsidence.errors import Conflict, NotFound, ValidationFailed
+from subsidence.monitoring.models import IngestBatch, Observation, Sensor
 
 NOW = datetime(2025, 7, 10, 12, 0, tzinfo=timezone.utc)
 
@@ -211,9 +211,9 @@ def test_gbk_csv_and_xlsx_observations(session, sensors, tmp_path):
 
 
 def test_ingest_applies_the_sensor_observe_policy_to_an_actor(session, sensors, hazard):
-    from subsidence.vocabulary import Role
     from subsidence.access.policy import Actor
     from subsidence.errors import Forbidden
+    from subsidence.vocabulary import Role
 
     H.upsert_hazard(session, {"code": "HP-T-002", "name": "另一隐患点", "hazard_type": "collapse"})
     H.add_sensor(session, code="GNSS-99", kind="gnss", hazard_point="HP-T-002", expected_interval_s=600)

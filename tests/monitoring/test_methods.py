@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from subsidence.monitoring import methods as M
-from subsidence.monitoring.levels import DangerGrade, Level, danger_grade
+from subsidence.monitoring.warning import methods as M
+from subsidence.monitoring.warning.levels import DangerGrade, Level, danger_grade
 
 TF, TON, V0 = 62.0, 30.0, 0.5  # failure day, onset day, steady creep mm/d
 

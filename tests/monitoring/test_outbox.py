@@ -12,11 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from subsidence.monitoring.models import OutboxMessage
-from subsidence.monitoring import evaluation as A
 from subsidence.monitoring import channels as ch
-from subsidence.monitoring import outbox
+from subsidence.monitoring import evaluation as A
 from subsidence.monitoring import ingest as I
+from subsidence.monitoring import outbox
+from subsidence.monitoring.models import OutboxMessage
 
 T0 = datetime(2025, 6, 1, tzinfo=timezone.utc)
 

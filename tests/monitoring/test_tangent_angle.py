@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from subsidence.monitoring import methods as M
-from subsidence.monitoring.levels import Level
+from subsidence.monitoring.warning import methods as M
+from subsidence.monitoring.warning.levels import Level
 
 OLD = {"steady_tolerance_deg": 3.0, "span": 1, "smooth_mode": "trailing", "noise_k": 0.0}  # the old settings
 

@@ -14,9 +14,9 @@ import time
 import numpy as np
 import pytest
 
-from subsidence.monitoring import forecasting as F
-from subsidence.monitoring import methods as M
-from subsidence.monitoring.levels import Level
+from subsidence.monitoring.warning import forecasting as F
+from subsidence.monitoring.warning import methods as M
+from subsidence.monitoring.warning.levels import Level
 from tests.monitoring.voight import TF, TON, V0, series, window_stats
 
 ALPHAS = (1.3, 1.5, 1.7, 2.0, 2.2, 2.5, 2.8)

@@ -1,5 +1,5 @@
 """Seeded general-α Voight series for the forecast tests (the generator itself lives in
-``subsidence.monitoring.forecasting`` so that benchmarks/bench_forecast.py uses the very same one)."""
+``subsidence.monitoring.warning.forecasting`` so that benchmarks/bench_forecast.py uses the very same one)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from subsidence.monitoring import methods as M
-from subsidence.monitoring.forecasting import noisy_voight
+from subsidence.monitoring.warning import methods as M
+from subsidence.monitoring.warning.forecasting import noisy_voight
 
 TF, TON, V0 = 62.0, 30.0, 0.5  #: failure day, onset day, steady creep mm/d (one sample a day from day 0)
 

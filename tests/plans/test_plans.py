@@ -11,15 +11,24 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy import func, select
 
 from subsidence.census.grid import Grid
-from subsidence.core.models import Mine
-from subsidence.ledger.models import Problem
 from subsidence.census.models import SubsidenceArea
-from subsidence.vocabulary import MovementStage, ProblemCategory, SubsidenceSource
-from subsidence.plans.models import AnnualPlan, ReclamationPlan, TreatedParcel
-from subsidence.vocabulary import ParcelState
+from subsidence.core.models import Mine
 from subsidence.errors import Conflict, ValidationFailed
 from subsidence.gate.service import evaluate_gate
-from subsidence.plans.service import ParcelInput, field_acceptance, open_shortfall_problems, plan_gap, plan_revisions, register_plan, report_treated, set_annual_plan, verify_by_remote_sensing
+from subsidence.ledger.models import Problem
+from subsidence.plans.models import AnnualPlan, ReclamationPlan, TreatedParcel
+from subsidence.plans.service import (
+    ParcelInput,
+    field_acceptance,
+    open_shortfall_problems,
+    plan_gap,
+    plan_revisions,
+    register_plan,
+    report_treated,
+    set_annual_plan,
+    verify_by_remote_sensing,
+)
+from subsidence.vocabulary import MovementStage, ParcelState, ProblemCategory, SubsidenceSource
 
 X0, Y0 = 600_000.0, 4_370_000.0  # lower-left of the mining right, EPSG:4546 metres
 
@@ -255,10 +264,10 @@ def test_treated_then_reclaimed_land_counts_for_both_targets(session, mine):
 
 
 def test_enterprises_report_only_for_their_own_mines_and_cannot_accept(session, mine):
-    from subsidence.core.models import Enterprise
-    from subsidence.vocabulary import Role
     from subsidence.access.policy import Actor
+    from subsidence.core.models import Enterprise
     from subsidence.errors import Forbidden
+    from subsidence.vocabulary import Role
 
     own, other = Enterprise(credit_code="E-OWN", name_zh="本企业"), Enterprise(credit_code="E-OTHER", name_zh="他企业")
     session.add_all([own, other])

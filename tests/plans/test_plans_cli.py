@@ -12,9 +12,9 @@ from shapely.geometry import MultiPolygon, box
 from typer.testing import CliRunner
 
 from subsidence.cli.main import app
+from subsidence.core.models import Mine
 from subsidence.db.migrate import upgrade
 from subsidence.db.session import make_engine, make_sessionmaker
-from subsidence.core.models import Mine
 
 X0, Y0 = 600_000.0, 4_370_000.0
 

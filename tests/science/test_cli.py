@@ -130,8 +130,8 @@ def test_invert_points_csv_roundtrip(files):
 
 
 def test_invert_los_geotiff_fixes_b(files):
-    from subsidence.science import inversion, pim
     from subsidence.prediction.service import load_panels_file
+    from subsidence.science import inversion, pim
 
     tmp, panels, params, _ = files
     pset = load_panels_file(panels)

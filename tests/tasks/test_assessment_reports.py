@@ -9,12 +9,13 @@ from datetime import date
 
 import pytest
 
-from subsidence.vocabulary import ProblemCategory, ProblemSource, ProblemState
-from subsidence.reports import tasks as rep
-from subsidence.tasks import assessment as a
-from subsidence.tasks import fund, minehazards as mh
 from subsidence.errors import ValidationFailed
 from subsidence.ledger.problems import open_problem
+from subsidence.reports import tasks as rep
+from subsidence.tasks import assessment as a
+from subsidence.tasks import fund
+from subsidence.tasks import minehazards as mh
+from subsidence.vocabulary import ProblemCategory, ProblemSource, ProblemState
 
 
 def _setup(session, county):

@@ -6,10 +6,10 @@ import pytest
 from shapely.geometry import Point
 from sqlalchemy import func, select
 
-from subsidence.ledger.models import Problem
-from subsidence.vocabulary import ProblemCategory
-from subsidence.tasks import buildings as bl
 from subsidence.errors import ValidationFailed
+from subsidence.ledger.models import Problem
+from subsidence.tasks import buildings as bl
+from subsidence.vocabulary import ProblemCategory
 
 
 def _ledger(session, county):

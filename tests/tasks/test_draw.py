@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import subprocess
 from datetime import date, datetime, timedelta, timezone
@@ -11,12 +10,12 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.tasks import draw as d
+from subsidence.errors import Conflict, ValidationFailed
 from subsidence.ledger.models import Problem
+from subsidence.tasks import draw as d
+from subsidence.tasks import inspections as svc
 from subsidence.tasks.models import DrawRecord
 from subsidence.vocabulary import InspectionOutcome
-from subsidence.tasks import inspections as svc
-from subsidence.errors import Conflict, ValidationFailed
 
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
 SOURCE = "中国福利彩票双色球第2026140期开奖号码"
@@ -249,8 +248,8 @@ def test_results_deadline_problem_and_public_view(session, county):
 
 
 def test_public_sees_only_published_results_via_policy(session, county):
-    from subsidence.vocabulary import Role
     from subsidence.access.policy import ANONYMOUS, Actor, visible
+    from subsidence.vocabulary import Role
 
     _directories(session, county)
     with pytest.raises(Exception, match="may not|无权"):

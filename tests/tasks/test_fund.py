@@ -1,20 +1,18 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.ledger.models import Problem
-from subsidence.vocabulary import ProblemCategory, ProblemSource, ProblemState
-from subsidence.tasks.models import FundEntry
-from subsidence.vocabulary import FundEntryKind
-from subsidence.tasks import fund
 from subsidence.errors import Conflict, ValidationFailed
+from subsidence.ledger.models import Problem
 from subsidence.ledger.problems import open_problem
-
+from subsidence.tasks import fund
+from subsidence.tasks.models import FundEntry
+from subsidence.vocabulary import FundEntryKind, ProblemCategory, ProblemSource
 
 MT = 10_000_000  # t
 

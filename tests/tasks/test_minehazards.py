@@ -3,13 +3,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from subsidence.ledger.models import Problem
-from subsidence.vocabulary import ProblemCategory
-from subsidence.vocabulary import PlanReviewState
-from subsidence.tasks import minehazards as mh
 from subsidence.errors import Conflict, Forbidden, ValidationFailed
+from subsidence.ledger.models import Problem
+from subsidence.tasks import minehazards as mh
+from subsidence.vocabulary import PlanReviewState, ProblemCategory
 
 
 def test_factor_plan_review_and_gate(session, county, gate_rules_hit):
@@ -47,10 +46,9 @@ def test_factor_plan_review_and_gate(session, county, gate_rules_hit):
 
 
 def test_review_policy(session, county):
-    from sqlalchemy import select
 
-    from subsidence.vocabulary import Role
     from subsidence.access.policy import Actor, visible
+    from subsidence.vocabulary import Role
 
     mine = county.mines[0]
     mh.register_factor(session, mine, "HF-P", "fire_zone", census_year=2024, surveyed=date(2024, 10, 1))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from subsidence.tasks.models import FundEntry, HiddenFactor, Inspector, WaterPlan
-from subsidence.tasks import fund, excel as tasks_io
 from subsidence.errors import ValidationFailed
+from subsidence.tasks import excel as tasks_io
+from subsidence.tasks import fund
+from subsidence.tasks.models import FundEntry, HiddenFactor, Inspector, WaterPlan
 
 
 def _fill(template, path, rows):

@@ -1,18 +1,16 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from subsidence.monitoring.models import GroundwaterWell
-from subsidence.ledger.models import Problem
-from subsidence.monitoring.models import Sensor
-from subsidence.vocabulary import ProblemCategory, SensorKind
-from subsidence.vocabulary import WaterPlanState
-from subsidence.tasks import water
 from subsidence.errors import ValidationFailed
+from subsidence.ledger.models import Problem
+from subsidence.monitoring.models import GroundwaterWell, Sensor
+from subsidence.tasks import water
+from subsidence.vocabulary import ProblemCategory, SensorKind, WaterPlanState
 
 
 def _series(rate_m_per_month: float, months: int = 24, base: float = 1.5, seed: int = 1):

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from subsidence.db.base import utcnow
+from subsidence.access import accounts
 from subsidence.access.models import ApiToken, User, WebSession
 from subsidence.core.models import AuditEvent
-from subsidence.ledger.models import Problem
-from subsidence.access import accounts
+from subsidence.db.base import utcnow
 from subsidence.demo.accounts import ensure_demo_accounts
 from subsidence.errors import ValidationFailed
+from subsidence.ledger.models import Problem
 from tests.web.conftest import PASSWORD, auth
 
 

@@ -36,8 +36,8 @@ def test_pick_port_skips_a_busy_one():
 
 def test_demo_banner_prints_whole_passwords(capsys):
     from subsidence.cli.web import print_accounts
-    from subsidence.vocabulary import Role
     from subsidence.demo.accounts import DemoAccount
+    from subsidence.vocabulary import Role
 
     accts = [DemoAccount("enterprise-a", "enterprise-a-demo-2024", Role.ENTERPRISE, "示例企业 自有矿山")]
     print_accounts(accts, "http://127.0.0.1:8123")

@@ -1,7 +1,8 @@
 """Schema-driven fuzzing of the whole API (schemathesis): no input may cause a server error (5xx).
 
-Every operation of the OpenAPI document gets a bounded number of generated requests, as the office (the
-widest scope) and as an enterprise (where scope filters are applied), so the run stays well under a minute.
+Every operation of the OpenAPI document gets a bounded number of generated requests as each role (office,
+department, town, enterprise, monitor, public): no 5xx, and every refusal is the API's JSON error
+(``{error, message}``) with a 4xx status.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ EXAMPLES = 5
 SKIP = {("DELETE", "/api/auth/token/{token_id}")}  # would revoke the token the fuzzer itself uses
 
 
-@pytest.mark.parametrize("role", ["office", "enterprise_a"])
+@pytest.mark.parametrize("role", ["office", "department", "town", "enterprise_a", "monitor", "public"])
 def test_no_server_errors(app, world, role, engine):
     if engine.dialect.name != "sqlite":
         pytest.skip("fuzzing runs once, on SQLite (the code paths are the same)")
@@ -41,6 +42,11 @@ def test_no_server_errors(app, world, role, engine):
             if resp.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path} {case.query} -> {resp.status_code}: "
                                 f"{resp.text[:200]}")
+            elif resp.status_code >= 400 and "json" in resp.headers.get("content-type", ""):
+                body = resp.json()
+                if not (isinstance(body, dict) and body.get("error") and body.get("message")):
+                    failures.append(f"{case.method} {case.formatted_path} -> {resp.status_code} without "
+                                    f"{{error, message}}: {resp.text[:200]}")
 
         run()
     assert count > 100

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ def alarms(engine, world):
     """An open orange alarm on HA's sensor and an open red one on HB's (as the alarm engine leaves them)."""
     from subsidence.monitoring.models import Sensor
 
-    t0 = datetime(2024, 11, 14, 8, 0, tzinfo=timezone.utc)
+    t0 = datetime(2024, 11, 14, 8, 0, tzinfo=UTC)
     with Session(engine) as s:
         s.info["actor"] = "test"
         out = {}

@@ -8,8 +8,8 @@ from shapely.geometry import box
 from sqlalchemy import select
 
 from subsidence.core.models import Mine
-from subsidence.vocabulary import ParcelState
 from subsidence.plans.service import ParcelInput, register_plan, report_treated, set_annual_plan
+from subsidence.vocabulary import ParcelState
 from tests.web.conftest import auth
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from subsidence.ledger.today import KEYS, progress_today
-from subsidence.ledger.models import Problem
+from subsidence.access.models import User
 from subsidence.access.policy import actor_for
 from subsidence.ledger.lifecycle import transition
+from subsidence.ledger.models import Problem
 from subsidence.ledger.notices import issue_notice
 from subsidence.ledger.progress import compute_progress
-from subsidence.access.models import User
+from subsidence.ledger.today import KEYS, progress_today
 from tests.web.conftest import TODAY
 
 

@@ -24,8 +24,8 @@ cards_app = typer.Typer(help="明白卡 / work and evacuation cards (PDF), recei
 
 
 def _service_errors():
-    from subsidence.monitoring.methods import MethodError
     from subsidence.errors import ServiceError
+    from subsidence.monitoring.warning.methods import MethodError
 
     return ServiceError, MethodError
 
@@ -109,9 +109,9 @@ def warn(
 
     import numpy as np
 
-    from subsidence.monitoring import methods as M
-    from subsidence.monitoring.analysis import warn_series
     from subsidence.monitoring.ingest import read_series_csv
+    from subsidence.monitoring.warning import methods as M
+    from subsidence.monitoring.warning.analysis import warn_series
     from subsidence.settings import get_settings
 
     if method not in ("inverse-velocity", "tangent-angle", "threshold"):
@@ -286,8 +286,8 @@ def observations_chart(sensor: str = typer.Argument(...), days: float = typer.Op
     from sqlalchemy import select
 
     from subsidence.db.base import utcnow
-    from subsidence.monitoring.models import Sensor
     from subsidence.monitoring.ingest import bucketed
+    from subsidence.monitoring.models import Sensor
 
     with _tx("cli") as s:
         sid = s.scalar(select(Sensor.id).where(Sensor.code == sensor))

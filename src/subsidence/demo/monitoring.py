@@ -11,12 +11,12 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from subsidence.monitoring.models import HazardContact, HazardPoint, Household, Sensor
-from subsidence.vocabulary import SensorKind
-from subsidence.monitoring.methods import voight_series
 from subsidence.monitoring.evaluation import evaluate
 from subsidence.monitoring.hazards import refresh_hazard
 from subsidence.monitoring.ingest import store_observations
+from subsidence.monitoring.models import HazardContact, HazardPoint, Household, Sensor
+from subsidence.monitoring.warning.methods import voight_series
+from subsidence.vocabulary import SensorKind
 
 DAYS = 21
 

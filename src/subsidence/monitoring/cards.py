@@ -20,8 +20,8 @@ from subsidence.core.models import AdminArea
 from subsidence.db.base import utcnow
 from subsidence.errors import Conflict, NotFound, ValidationFailed
 from subsidence.monitoring.hazards import hazard_by_code, refresh_hazard
-from subsidence.monitoring.levels import DangerGrade
 from subsidence.monitoring.models import Card, CardCopy, HazardContact, HazardPoint, Household, Sensor
+from subsidence.monitoring.warning.levels import DangerGrade
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,6 @@ from sqlalchemy.orm import Session
 
 from subsidence.db.base import utcnow
 from subsidence.errors import Conflict, NotFound, ValidationFailed
-from subsidence.monitoring import methods as M
-from subsidence.monitoring.alarms import AlarmPolicy, TrackState, escalation_due, no_data, step
-from subsidence.monitoring.levels import DATA_QUALITY_KINDS, AlarmKind, Level
 from subsidence.monitoring.models import (
     Alarm,
     AlarmEvent,
@@ -37,6 +34,9 @@ from subsidence.monitoring.models import (
     OutboxMessage,
     Sensor,
 )
+from subsidence.monitoring.warning import methods as M
+from subsidence.monitoring.warning.levels import DATA_QUALITY_KINDS, AlarmKind, Level
+from subsidence.monitoring.warning.machine import AlarmPolicy, TrackState, escalation_due, no_data, step
 from subsidence.vocabulary import SensorKind
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Hazard points, their contacts and threatened households, and the sensor registry.
 
-The danger grade is always derived (:func:`subsidence.monitoring.levels.danger_grade`), never typed in:
+The danger grade is always derived (:func:`subsidence.monitoring.warning.levels.danger_grade`), never typed in:
 :func:`refresh_hazard` recomputes it, and the threatened household/people counts, from the household rows.
 """
 
@@ -18,9 +18,8 @@ from sqlalchemy.orm import Session
 from subsidence.core.models import Mine
 from subsidence.errors import Conflict, NotFound, ValidationFailed
 from subsidence.monitoring.ingest import ROW_KEY, conversion_factor
-from subsidence.monitoring.levels import danger_grade
-from subsidence.monitoring.models import HazardContact, HazardPoint, Household, Sensor
-from subsidence.monitoring.models import GroundwaterWell
+from subsidence.monitoring.models import GroundwaterWell, HazardContact, HazardPoint, Household, Sensor
+from subsidence.monitoring.warning.levels import danger_grade
 from subsidence.vocabulary import SensorKind
 
 log = logging.getLogger(__name__)

@@ -352,7 +352,7 @@ def _bulk_context(session: Session, per_sensor: dict[int, list], by_id: dict[int
 def _drop_spikes(sensor: Sensor, ctx: Sequence, fresh: list, policy: IngestPolicy, reject) -> list:
     """Remove isolated spikes (second-difference MAD test, :func:`methods.isolated_spikes`); the newest sample
     of the sensor is never removed because it has no later neighbour yet."""
-    from subsidence.monitoring.methods import isolated_spikes
+    from subsidence.monitoring.warning.methods import isolated_spikes
 
     if len(fresh) < 2:
         return fresh

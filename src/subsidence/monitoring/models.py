@@ -161,7 +161,7 @@ class Alarm(Timestamped, Base):
     open_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     sensor_id: Mapped[int | None] = mapped_column(ForeignKey("sensor.id"), index=True)
     hazard_point_id: Mapped[int | None] = mapped_column(ForeignKey("hazard_point.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(40), doc="subsidence.monitoring.levels.AlarmKind")
+    kind: Mapped[str] = mapped_column(String(40), doc="subsidence.monitoring.warning.levels.AlarmKind")
     data_quality: Mapped[bool] = mapped_column(Boolean, default=False)
     level: Mapped[int] = mapped_column(SmallInteger, doc="Level: 1 blue .. 4 red (data quality: 1)")
     max_level: Mapped[int] = mapped_column(SmallInteger)
@@ -262,7 +262,7 @@ class HazardPoint(Timestamped, Base):
     # --- danger grade (险情等级) and what the cards print (issue 7) ---
     people_to_relocate: Mapped[int | None] = mapped_column(Integer, doc="需搬迁/转移人数; None = threatened_people")
     danger_grade: Mapped[str | None] = mapped_column(
-        String(4), doc="I..IV, computed by subsidence.monitoring.levels.danger_grade (services.hazards keeps it)"
+        String(4), doc="I..IV, computed by subsidence.monitoring.warning.levels.danger_grade (services.hazards keeps it)"
     )
     location_text: Mapped[str | None] = mapped_column(String(300), doc="地理位置, as the card prints it")
     evacuation_route_text: Mapped[str | None] = mapped_column(String(300), doc="撤离路线 in words")

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from subsidence.errors import NotFound
 from subsidence.monitoring.evaluation import SensorRules
-from subsidence.monitoring.levels import AlarmKind, Level
 from subsidence.monitoring.models import (
     Alarm,
     AlarmEvent,
@@ -23,6 +22,7 @@ from subsidence.monitoring.models import (
     OutboxMessage,
     Sensor,
 )
+from subsidence.monitoring.warning.levels import AlarmKind, Level
 
 log = logging.getLogger(__name__)
 

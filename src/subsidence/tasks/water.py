@@ -92,7 +92,7 @@ def evaluate_decline(times: Sequence | np.ndarray, depth_m: Sequence | np.ndarra
     (positive down); ``baseline_m``: a scalar pre-mining depth, or 12 monthly values (Jan..Dec), or None to
     take the seasonal baseline from the first 12 months of the record itself.
     """
-    from subsidence.monitoring.methods import MethodError, check_series, drawdown, monthly_baseline
+    from subsidence.monitoring.warning.methods import MethodError, check_series, drawdown, monthly_baseline
 
     t = np.asarray(times, dtype="datetime64[D]")
     y = np.asarray(depth_m, dtype=float)

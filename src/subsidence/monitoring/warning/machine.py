@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from subsidence.monitoring.levels import Level
-from subsidence.monitoring.methods import Thresholds
+from subsidence.monitoring.warning.levels import Level
+from subsidence.monitoring.warning.methods import Thresholds
 
 
 @dataclass(frozen=True)

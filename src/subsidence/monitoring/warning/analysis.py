@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from subsidence.monitoring import methods as M
-from subsidence.monitoring.levels import Level
+from subsidence.monitoring.warning import methods as M
+from subsidence.monitoring.warning.levels import Level
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ Conventions
 - Displacement ``s`` is **mm, positive in the direction of movement** (downslope, crack opening, subsidence).
   A series that mostly decreases is refused with a hint to flip the sign; it is not silently negated.
 - Velocity in mm/d, acceleration in mm/d². Angles in degrees.
-- Levels are :class:`subsidence.monitoring.levels.Level` (NONE, BLUE, YELLOW, ORANGE, RED).
+- Levels are :class:`subsidence.monitoring.warning.levels.Level` (NONE, BLUE, YELLOW, ORANGE, RED).
 
 Every function raises :class:`MethodError` (a ``ValueError``) with a message naming what is wrong and how to fix
 it when the input cannot support the method (too few points, duplicate or decreasing times, NaN ...).
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from subsidence.monitoring.levels import Level
+from subsidence.monitoring.warning.levels import Level
 
 
 class MethodError(ValueError):
@@ -644,8 +644,8 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
        2017) velocity stays above the steady-creep baseline (:func:`detect_onset_velocity`), unless
        ``onset_time`` is given.
     2. Fit: steady creep then Voight acceleration, Ω̈ = A·Ω̇^α, is fitted to the *displacement* by profile
-       likelihood over α (``alpha_range``, default :data:`~subsidence.monitoring.forecasting.ALPHA_RANGE`
-       = 1.1–3.0), the failure time t_f and the onset (:func:`subsidence.monitoring.forecasting.voight_profile`);
+       likelihood over α (``alpha_range``, default :data:`~subsidence.monitoring.warning.forecasting.ALPHA_RANGE`
+       = 1.1–3.0), the failure time t_f and the onset (:func:`subsidence.monitoring.warning.forecasting.voight_profile`);
        ``alpha`` fixes α instead (e.g. 2 for the classic Fukuzono line, when a site's α is known). The upper
        end of the α range governs how early the window can start. With ``correlated_noise`` (default) the
        window and the test in 3. are widened by the AR(1) variance inflation of the fit's residuals, so that
@@ -662,7 +662,7 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
 
     Returns ``ok=False`` with a reason when no forecast can be made; raises :class:`MethodError` for unusable input.
     """
-    from subsidence.monitoring.forecasting import (
+    from subsidence.monitoring.warning.forecasting import (
         ALPHA_RANGE,
         ForecastInputError,
         voight_profile,
@@ -851,8 +851,8 @@ def forecast_level(fc: Forecast, *, red_days: float = 1.0, orange_days: float = 
 def voight_series(t: np.ndarray, *, t_failure: float, t_onset: float, v0: float, alpha: float = 2.0) -> np.ndarray:
     """Displacement (mm) of steady creep at ``v0`` mm/d until ``t_onset``, then Voight acceleration with exponent
     ``alpha`` (default 2: 1/v = A·(t_f − t)), continuous velocity at the onset, until ``t_failure``.
-    Undefined at/after t_f. See :func:`subsidence.monitoring.forecasting.voight_displacement`."""
-    from subsidence.monitoring.forecasting import (
+    Undefined at/after t_f. See :func:`subsidence.monitoring.warning.forecasting.voight_displacement`."""
+    from subsidence.monitoring.warning.forecasting import (
         ForecastInputError,
         voight_displacement,
     )
