@@ -85,3 +85,13 @@ def test_demo_gate_answers_differ_between_mines(demo_session):
         else:
             assert d.outcome == "refused", m.licence_no
     assert set(outcomes.values()) == {"allowed", "refused", "not_evaluable"}
+
+
+def test_demo_has_a_numbered_refusal_notice(demo_session):
+    from subsidence.gate.service import refusal_document_data
+    from subsidence.ledger.models import RefusalNotice
+
+    (n,) = demo_session.scalars(select(RefusalNotice)).all()
+    data = refusal_document_data(demo_session, n.gate_query_id)
+    assert data["code"] == f"伊自然资不予受理〔{DEMO_TODAY.year}〕1号" and data["illustrative"]
+    assert data["reasons"] and all(r["deadline"] < DEMO_TODAY.isoformat() for r in data["reasons"])

@@ -9,8 +9,8 @@ import importlib
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Callable
 from datetime import date, timedelta
+from typing import Callable
 
 import numpy as np
 import shapely
@@ -19,15 +19,32 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from subsidence.core.models import AdminArea, Enterprise, Mine, Panel, TaskAssignment, Unit
 from subsidence.demo.geography import (
-    BANNER_CODE, BANNER_OUTLINE_LONLAT, ENTERPRISES, MINES, TASKS, TOWNS, UNITS,
+    BANNER_CODE,
+    BANNER_OUTLINE_LONLAT,
+    ENTERPRISES,
+    MINES,
+    TASKS,
+    TOWNS,
+    UNITS,
 )
 from subsidence.geo import CGCS2000, STORAGE_CRS, transform_geometry
-from subsidence.core.models import AdminArea, Enterprise, Mine, Panel, TaskAssignment, Unit
-from subsidence.monitoring.models import GroundwaterWell
+from subsidence.monitoring.models import GroundwaterWell, HazardPoint, Sensor
 from subsidence.tasks.models import CompensatedBuilding
-from subsidence.monitoring.models import HazardPoint, Sensor
-from subsidence.vocabulary import AreaLevel, DemolitionStatus, HazardType, MineStatus, MiningMethod, ProblemCategory, ProblemSource, ProblemState, SensorKind, TaskRole, UnitKind
+from subsidence.vocabulary import (
+    AreaLevel,
+    DemolitionStatus,
+    HazardType,
+    MineStatus,
+    MiningMethod,
+    ProblemCategory,
+    ProblemSource,
+    ProblemState,
+    SensorKind,
+    TaskRole,
+    UnitKind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +237,9 @@ def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = 
             out.add(k, v)
         session.flush()
         step(name)
+    from subsidence.demo.ledger import refuse_one
+
+    out.add("refusal_notices", refuse_one(session, today))  # after every ledger's data: the gate sees them all
     session.info.pop("server_today", None)  # the demo's clock: from here on the server's own date
     return out.counts
 

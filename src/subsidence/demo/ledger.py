@@ -201,3 +201,19 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
     _at(session, today)
     out = run_deadline_watch(session, today, actor_name="system:deadline-watch")
     return {"escalations": len(out["escalated"])}
+
+
+def refuse_one(session: Session, today: date) -> int:
+    """The first refused mine's licence-extension application gets its numbered 不予受理告知书 (the demo of the
+    refusal document); run after every ledger has its demo data. Returns the number of notices issued."""
+    from subsidence.gate.service import evaluate_gate, issue_refusal_notice
+
+    office_unit = session.scalar(select(Unit).where(Unit.kind == UnitKind.OFFICE).order_by(Unit.code).limit(1))
+    office = Actor("demo-office", Role.OFFICE, unit_id=office_unit.id if office_unit else None)
+    _at(session, today)
+    for mine in session.scalars(select(Mine).order_by(Mine.licence_no)):
+        d = evaluate_gate(session, mine, "extension", today, actor=office)
+        if d.outcome == "refused":
+            issue_refusal_notice(session, d.query_id, office)
+            return 1
+    return 0
