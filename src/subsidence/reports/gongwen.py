@@ -651,7 +651,7 @@ def render_docx(doc_: OfficialDocument, out: Path | str | None = None) -> bytes:
     from docx.enum.text import WD_BREAK
     from docx.shared import Pt
 
-    from subsidence.reports.notice import save_docx
+    from subsidence.reports.docx_io import save_docx
 
     d = Document()
     normal = d.styles["Normal"]

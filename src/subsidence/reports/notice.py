@@ -9,14 +9,13 @@ set on every style, and a deterministic save (fixed core properties and ZIP time
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from subsidence.ledger.models import RectificationNotice
+from subsidence.reports.docx_io import deterministic_zip, save_docx  # noqa: F401  (re-exported)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: fonts named in DOCX files: the GB/T 9704 faces (WPS on office PCs has them; reports.fonts.fontconfig_aliases
@@ -24,7 +23,6 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 DOCX_EAST_ASIAN_FONT = "仿宋_GB2312"
 DOCX_TITLE_FONT = "黑体"
 DOCX_LATIN_FONT = "仿宋_GB2312"
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def date_zh(d: date | str | None) -> str:
@@ -212,33 +210,6 @@ def new_docx(title: str, *, author: str, when: date):
     cp.language = "zh-CN"
     cp.comments = ""
     return doc
-
-
-def deterministic_zip(data: bytes) -> bytes:
-    """Re-pack an OOXML zip with fixed timestamps and a stable order, so equal content gives equal bytes."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
-        names = src.namelist()
-        ordered = [n for n in names if n == "[Content_Types].xml"] + sorted(n for n in names
-                                                                            if n != "[Content_Types].xml")
-        for name in ordered:
-            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(name))
-    return buf.getvalue()
-
-
-def save_docx(doc, out: Path | str | None = None) -> bytes:
-    buf = io.BytesIO()
-    doc.save(buf)
-    data = deterministic_zip(buf.getvalue())
-    if out is not None:
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
-    return data
 
 
 def cjk_paragraph(doc, text: str = "", *, bold: bool = False, size: float | None = None, align: str | None = None,
