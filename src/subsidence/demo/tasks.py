@@ -9,11 +9,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from subsidence.monitoring.models import GroundwaterWell
 from subsidence.core.models import Mine, Unit
 from subsidence.ledger.models import Problem
-from subsidence.vocabulary import CLOSED_STATES, MiningMethod
+from subsidence.monitoring.models import GroundwaterWell
 from subsidence.tasks import assessment, fund, inspections, minehazards, water
+from subsidence.vocabulary import MiningMethod
 
 LAND = ["grassland", "grassland", "forest", "other", "cropland"]
 FACTOR_TYPES = ["goaf_water", "old_workings", "fire_zone", "fault", "gas", "collapse_column"]
@@ -152,5 +152,14 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
     counts |= _inspections(session, mines, today)
     scores = assessment.run_assessment(session, today.year - 1, today)
     counts["assessment_scores"] = len(scores)
+    # the office signs off what the public sees (issue 14.3): nothing is public before a sign-off
+    from subsidence.access.policy import Actor
+    from subsidence.tasks import publication
+    from subsidence.vocabulary import Role
+
+    office = Actor("office", Role.OFFICE)
+    publication.sign_off(session, office, "assessment_lists", year=today.year - 1, note="演示：年度评估名单签发")
+    publication.sign_off(session, office, "inspection_results", note="演示：双随机抽查结果签发")
+    counts["publications"] = 2
     session.flush()
     return counts

@@ -226,3 +226,31 @@ def gate_buildings(session: Session, mine: Mine, application: ApplicationType, t
                                                          "采煤沉陷区综合治理实施方案：已补偿建筑物、基础设施年底前全部拆除"),
             remedy="完成拆除并报送拆除台账（镇人民政府核实）后解除 / lifted when demolition is recorded"))
     return out
+
+
+#: what a building photo documents
+PHOTO_PURPOSES = {"demolition": "拆除", "reoccupation": "回流居住"}
+
+
+def attach_photo(session: Session, b: CompensatedBuilding, *, data: bytes, filename: str, purpose: str,
+                 uploaded_by: str, taken_on: date | None = None) -> Any:
+    """Store a photo of the building (JPEG or PNG, recognised by content) under the data dir and link it."""
+    from subsidence.ledger.evidence import sniff, store_blob
+    from subsidence.tasks.models import BuildingPhoto
+
+    if purpose not in PHOTO_PURPOSES:
+        raise ValidationFailed(f"photo purpose {purpose!r}: use one of {sorted(PHOTO_PURPOSES)}")
+    ftype = sniff(data)
+    if ftype is None or ftype.kind != "photo":
+        raise ValidationFailed(f"{filename}: 不是 JPEG 或 PNG 照片 / not a JPEG or PNG photo (recognised by content)")
+    digest, rel = store_blob(data, ftype)
+    existing = session.scalar(select(BuildingPhoto).where(BuildingPhoto.building_id == b.id,
+                                                          BuildingPhoto.sha256 == digest))
+    if existing is not None:
+        return existing
+    photo = BuildingPhoto(building_id=b.id, purpose=purpose, sha256=digest, media_type=ftype.media_type,
+                          size_bytes=len(data), filename=(filename or "photo")[:255], storage_path=rel,
+                          uploaded_by=uploaded_by, taken_on=taken_on)
+    session.add(photo)
+    session.flush()
+    return photo

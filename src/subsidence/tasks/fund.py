@@ -598,3 +598,24 @@ def gate_fund(session: Session, mine: Mine, application: ApplicationType, today:
 
 
 
+
+
+def review_entry(session: Session, entry: FundEntry, actor: Any, *, confirmed: bool,
+                 note: str | None = None) -> Any:
+    """The Natural Resources Bureau's check (核实) of an entry an enterprise reported: confirmed, or returned
+    with the reason (then corrected by a reversal and a new entry). One review per entry, never changed."""
+    from subsidence.access.policy import authorize
+    from subsidence.tasks.models import FundEntryReview
+
+    authorize(session, actor, "review", entry, "fund_entry")
+    if entry.kind == FundEntryKind.REVERSAL:
+        raise ValidationFailed(f"{entry.code} is a reversal (冲正); reversals are not reviewed")
+    if session.scalar(select(FundEntryReview.id).where(FundEntryReview.entry_id == entry.id)) is not None:
+        raise Conflict(f"基金收支 {entry.code} 已核实 / entry {entry.code} was already reviewed")
+    if not confirmed and not (note or "").strip():
+        raise ValidationFailed("退回需写明原因 / returning an entry needs the reason")
+    rev = FundEntryReview(entry_id=entry.id, confirmed=confirmed, note=(note or "").strip() or None,
+                          reviewer=actor.audit_name, reviewer_unit_id=actor.unit_id)
+    session.add(rev)
+    session.flush()
+    return rev

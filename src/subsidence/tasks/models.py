@@ -435,3 +435,74 @@ class CompensatedBuilding(Timestamped, Base):
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
 
     stability: Mapped[MovementStage | None] = mapped_column(enum_col(MovementStage))
+
+
+# --------------------------------------------------------------------- review and publication (issue 14)
+
+
+class FundEntryReview(Base):
+    """The lead bureau's check (核实) of one fund entry an enterprise reported: confirmed, or returned with the
+    reason (insert-only, one per entry; a returned entry is corrected by a reversal and a new entry)."""
+
+    __tablename__ = "fund_entry_review"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("fund_entry.id"), unique=True)
+    confirmed: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(120), doc="role:username of the reviewer")
+    reviewer_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    entry: Mapped[FundEntry] = relationship()
+
+
+class Publication(Base):
+    """A recorded sign-off (签发) of what the public sees: one version of one public list, frozen as the JSON
+    snapshot that was signed, with its SHA-256 (of the canonical JSON), who signed and when (insert-only).
+
+    The public pages and ``/api/public/*`` read the newest version of each list; recomputing the data behind a
+    list (re-running the assessment, entering results) changes nothing public until it is signed off again.
+    """
+
+    __tablename__ = "publication"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("kind", "scope", "version", name="uq_publication_kind_scope_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), doc="assessment_lists | inspection_results")
+    scope: Mapped[str] = mapped_column(String(40), doc="the assessment year, or 'all'")
+    version: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64), doc="SHA-256 of the snapshot's canonical JSON")
+    signed_by: Mapped[str] = mapped_column(String(120), doc="role:username of the signer")
+    signed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class BuildingPhoto(Base):
+    """A photo a town took of a compensated building: its demolition (拆除) or residents living there again
+    (回流居住); stored content-addressed under the data dir like problem evidence (insert-only)."""
+
+    __tablename__ = "building_photo"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("building_id", "sha256", name="uq_building_photo_building_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("compensated_building.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20), doc="demolition | reoccupation")
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(60), doc="sniffed from the content")
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    filename: Mapped[str] = mapped_column(String(255), doc="name as uploaded (display only)")
+    storage_path: Mapped[str] = mapped_column(String(300), doc="relative to settings.data_dir")
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    taken_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    building: Mapped[CompensatedBuilding] = relationship()
+
+
+append_only.guard(FundEntryReview, Publication, BuildingPhoto)

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from subsidence.access import policy as authz
 from subsidence.api.deps import Lang, OptionalUser, SessionDep, Today
 from subsidence.api.exports import Column, table_response
-from subsidence.tasks import assessment, inspections
+from subsidence.tasks import publication
 
 router = APIRouter(prefix="/api/public", tags=["public"])
 
@@ -22,13 +22,13 @@ RESULT_COLUMNS = [
 
 
 def published_results(session) -> list[dict[str, Any]]:
-    """The published double-random inspection results (internal findings left out)."""
-    return inspections.public_results(session)
+    """The double-random inspection results as last signed off (internal findings left out; issue 14.3)."""
+    return publication.public_results(session)
 
 
 def praise_exposure(session, today) -> dict[str, Any]:
-    """The published praise (表扬) and exposure (曝光) lists of the annual assessment."""
-    return assessment.published_lists(session, today=today)
+    """The praise (表扬) and exposure (曝光) lists of the newest signed-off assessment year (issue 14.3)."""
+    return publication.public_lists(session, today=today)
 
 
 @router.get("/inspection-results", summary="双随机检查结果（已公开）/ published inspection results")
