@@ -4,7 +4,7 @@ public sees, until the office signs off again; the signer must have seen the dra
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import func, select
 
@@ -98,7 +98,7 @@ def test_public_map_reads_the_signed_snapshot(client, world, session):
 
 def test_inspection_results_public_only_after_sign_off(client, world, session):
     """A result marked for publication is public only once the results list is signed off."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from subsidence.access.policy import Actor
     from subsidence.tasks import inspections
@@ -109,7 +109,7 @@ def test_inspection_results_public_only_after_sign_off(client, world, session):
         item = InspectionItem(code="IT", name="土地复垦抽查")
         session.add(item)
         session.flush()
-        t0 = datetime(2024, 10, 1, tzinfo=timezone.utc)
+        t0 = datetime(2024, 10, 1, tzinfo=UTC)
         rec = DrawRecord(code="DR-2024-0001", item_id=item.id, pool={"item": {"code": "IT", "name": "土地复垦抽查"}},
                          pool_sha256="0" * 64, published_at=t0)
         session.add(rec)

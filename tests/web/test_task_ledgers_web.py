@@ -6,7 +6,7 @@ receipts recorded. For every resource enterprise B is refused A's record with 40
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from shapely.geometry import Point
@@ -228,7 +228,7 @@ def test_office_runs_draw_and_records_results(client, world, ledgers, session):
             inspections.add_inspector(session, f"INS-{i}", unit)
         inspections.add_item(session, "DR-RECL", "土地复垦抽查", per_year=2)
     session.commit()
-    soon = datetime.now(timezone.utc) + timedelta(minutes=5)
+    soon = datetime.now(UTC) + timedelta(minutes=5)
     body = {"item": "DR-RECL", "seed_source": "福彩双色球", "seed_not_before": soon.isoformat()}
     assert client.post("/api/draws", headers=auth(world, "enterprise_a"), json=body).status_code == 403
     r = client.post("/api/draws", headers=office, json=body)
