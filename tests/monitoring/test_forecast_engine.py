@@ -43,3 +43,16 @@ def test_engine_red_before_failure_for_alpha_above_two(session, sensors, alpha):
     assert lo <= T0 + timedelta(days=TF, hours=1)
     hi = fc["failure_window"][1]
     assert hi is None or datetime.fromisoformat(hi) >= T0 + timedelta(days=TF)
+
+
+def test_bucket_is_dated_by_its_samples_not_its_end():
+    """A bucket's time is the mean of its samples' times; its end only says when it is complete."""
+    import numpy as np
+
+    from subsidence.monitoring.evaluation import _bucket
+
+    t = np.array(["2025-07-01T00:10", "2025-07-01T00:20", "2025-07-01T01:05"], dtype="datetime64[ms]")
+    times, means, ends = _bucket(t, np.array([1.0, 3.0, 10.0]), 3600)
+    base = np.datetime64("2025-07-01T00:00", "s").astype(np.int64)
+    assert list(times - base) == [900.0, 3900.0] and list(means) == [2.0, 10.0]
+    assert list(ends - base) == [3600.0, 7200.0]

@@ -88,7 +88,8 @@ def warn(
     steady_window: Optional[str] = typer.Option(None, help="tangent-angle: sample indices START:STOP for v."),
     span_days: Optional[float] = typer.Option(None, help="tangent-angle: chord length in days (default 1 sample)."),
     smooth: int = typer.Option(3, help="tangent-angle: median over this many samples against flicker."),
-    tolerance: float = typer.Option(3.0, help="tangent-angle: width of '≈45°' (steady, blue), degrees."),
+    tolerance: float = typer.Option(0.0, help="tangent-angle: width of a '≈45°' steady band (blue), degrees; 0 = "
+                                          "Xu et al. (2009) as published."),
     rain_csv: Optional[Path] = typer.Option(None, "--rain", help="tangent-angle: rain CSV time,rain_mm; "
                                                                   "caps rain-affected samples at yellow."),
     short: int = typer.Option(3, help="inverse-velocity: short moving-average window (samples)."),

@@ -60,7 +60,7 @@ class SensorRules:
     """Alarm rules of one sensor. ``Sensor.config`` keys override the defaults:
 
     - ``bucket_s``: evaluation step (samples are averaged per bucket; default max(interval, 600 s))
-    - ``tangent``: ``{"steady_velocity_mm_d": v | null, "span_s": 86400, "smooth": 3, "tolerance_deg": 3}``
+    - ``tangent``: ``{"steady_velocity_mm_d": v | null, "span_s": 86400, "smooth": 3, "tolerance_deg": 0}`` (0: Xu et al. 2009 as published; a steady band is opt-in)
       (displacement sensors; v is detected from the last 30 days when not given)
     - ``threshold``: ``{"value": [b, y, o, r], "rate": [b, y, o, r]}`` in the sensor unit and unit/day
     - ``rainfall``: ``{"hazard": "landslide" | "collapse", "k": 0.84}`` (rain gauges)
@@ -91,7 +91,7 @@ class SensorRules:
         manual = bool(cfg.get("manual", False))
         if kind in DISPLACEMENT_KINDS and sensor.unit == "mm" and not manual:
             tangent = {"steady_velocity_mm_d": None, "span_s": max(86400, bucket), "smooth": 3,
-                       "tolerance_deg": 3.0, **(cfg.get("tangent") or {})}
+                       "tolerance_deg": 0.0, **(cfg.get("tangent") or {})}
         if cfg.get("threshold"):
             threshold = cfg["threshold"]
         if kind == SensorKind.RAIN_GAUGE:
@@ -129,14 +129,17 @@ class EvaluationReport:
                 "escalated": self.escalated, "notes": self.notes}
 
 
-def _bucket(t: np.ndarray, v: np.ndarray, bucket_s: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean per bucket; returns (bucket end epoch seconds, mean)."""
-    sec = t.astype("datetime64[s]").astype(np.int64)
-    b = sec // bucket_s
+def _bucket(t: np.ndarray, v: np.ndarray, bucket_s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean per bucket: (mean sample time, mean value, bucket end), times in epoch seconds.
+
+    A bucket is dated by the mean time of its samples, not by its end: dated by its end, every rate and every
+    failure forecast would run up to one bucket late (the dangerous direction). The end says when it is complete.
+    """
+    sec = t.astype("datetime64[ms]").astype(np.int64) / 1000.0
+    b = np.floor(sec / bucket_s).astype(np.int64)
     uniq, inv = np.unique(b, return_inverse=True)
-    sums = np.bincount(inv, weights=v)
     cnt = np.bincount(inv)
-    return (uniq + 1) * bucket_s, sums / cnt
+    return np.bincount(inv, weights=sec) / cnt, np.bincount(inv, weights=v) / cnt, (uniq + 1.0) * bucket_s
 
 
 def _epoch(dt: datetime) -> float:
@@ -235,8 +238,8 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
         return out
     since_s = _epoch(since) if since else -np.inf
     if rules.tangent:
-        tb, vb = _bucket(t, v, rules.bucket_s)
-        complete = tb <= _epoch(now) + 1e-6
+        tb, vb, te = _bucket(t, v, rules.bucket_s)
+        complete = te <= _epoch(now) + 1e-6
         tb, vb = tb[complete], vb[complete]
         info: dict[str, Any] = {}
         td = (tb - tb[0]) / 86400.0 if tb.size else tb
@@ -259,7 +262,7 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
             span_days = min(7.0, max(rules.tangent["span_s"] / 86400.0, 7.0 * sigma / float(vel)))
             track_state["span_days"] = span_days
             ratio_noise = 1.4142 * sigma / (float(vel) * span_days)
-            tol = min(30.0, max(float(rules.tangent.get("tolerance_deg", 3.0)),
+            tol = min(30.0, max(float(rules.tangent.get("tolerance_deg", 0.0)),
                       float(np.degrees(np.arctan(1.0 + 3.0 * ratio_noise))) - 45.0))
             smooth = int(rules.tangent.get("smooth", 3))
             new = tb > since_s
@@ -527,7 +530,9 @@ def _forecast(series: tuple[np.ndarray, np.ndarray, np.ndarray], at: datetime) -
     return {"ok": True, "failure_time": f(fc.failure_time),
             "failure_window": [f(fc.failure_window[0]), f(fc.failure_window[1])],
             "onset": f(fc.onset_time), "level": int(M.forecast_level(fc)),
-            "lead_days": round(fc.failure_window[0] - fc.last_time, 3)}
+            "lead_days": round(fc.failure_window[0] - fc.last_time, 3),
+            "alpha": None if fc.alpha is None else round(fc.alpha, 3),
+            "alpha_window": None if fc.alpha_window is None else [round(a, 3) for a in fc.alpha_window]}
 
 
 def _open_alarm(session: Session, key: str) -> Alarm | None:

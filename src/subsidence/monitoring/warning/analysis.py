@@ -34,7 +34,7 @@ def _iso(t64: np.datetime64) -> str:
 
 def warn_series(t64: np.ndarray, s: np.ndarray, method: str, *, per_sample: bool = False,
                 steady_velocity: float | None = None, steady_window: tuple[int, int] | None = None,
-                span_days: float | None = None, smooth: int = 3, tolerance_deg: float = 3.0,
+                span_days: float | None = None, smooth: int = 3, tolerance_deg: float = 0.0,
                 short: int = 3, long: int = 7, confidence: float = 0.95, onset: np.datetime64 | None = None,
                 value: M.Thresholds | None = None, rate: M.Thresholds | None = None,
                 acceleration: M.Thresholds | None = None, rain: tuple[np.ndarray, np.ndarray] | None = None,
@@ -73,7 +73,9 @@ def warn_series(t64: np.ndarray, s: np.ndarray, method: str, *, per_sample: bool
                     "onset": to_iso(fc.onset_time), "slope": fc.slope, "r2": fc.r2, "n_fit": fc.n_fit,
                     "confidence": confidence,
                     "failure_time_short": to_iso(fc.failure_time_short),
-                    "lead_days": None if fc.lead_days is None else round(fc.lead_days, 3)})
+                    "lead_days": None if fc.lead_days is None else round(fc.lead_days, 3),
+                    "alpha": None if fc.alpha is None else round(fc.alpha, 3),
+                    "alpha_window": None if fc.alpha_window is None else [round(a, 3) for a in fc.alpha_window]})
         if fc.ok and fc.failure_window[1] is None:
             out["note"] = "the late end of the window is open: the data do not yet bound it"
         level = M.forecast_level(fc)
