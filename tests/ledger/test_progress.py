@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -172,24 +172,28 @@ def test_ledger_excel_deterministic(session, county, ledger, tmp_path):
     assert all(p.code in values for p in ledger.values())
 
 
-def test_demo_populate(session, county):
-    """The demo extension numbers notices for problems whose state was set directly, without gaps."""
+def test_demo_story_through_the_services(session, county):
+    """A demo story reaches its state through the services: every step in the history, milestones done with
+    evidence before the submission, and progress rebuilt for a past date from those steps."""
     import numpy as np
 
-    from subsidence.demo.ledger import populate
-    from subsidence.ledger.models import RectificationNotice
+    from subsidence.demo.ledger import tell_story
+    from subsidence.ledger.lifecycle import history
 
-    a = county.problem(session, title="甲")
-    a.state, a.deadline = S.RECTIFYING, date(2024, 12, 31)
-    b = county.problem(session, title="乙")
-    b.state, b.deadline, b.closed_date = S.ACCEPTED, date(2024, 11, 30), date(2024, 11, 20)
-    c = county.problem(session, title="丙")  # found: no notice
+    rng = np.random.default_rng(7)
+    today = date(2025, 6, 30)
+    reached = {}
+    for target in (S.FOUND, S.FIXED_AT_ONCE, S.NOTICE_ISSUED, S.RECTIFYING, S.SUBMITTED, S.ACCEPTED, S.RETURNED,
+                   S.WITHDRAWN):
+        p = county.problem(session, title=f"示例{target.value}", found=date(2024, 10, 8))
+        reached[target] = (p, tell_story(session, p, target, rng, today, 60))
     session.flush()
-    counts = populate(session, np.random.default_rng(7), date(2025, 3, 1))
-    assert counts["notices"] == 2 and counts["acceptance_records"] == 1 and counts["escalations"] == 2
-    seqs = sorted(session.scalars(select(RectificationNotice.seq)))
-    assert seqs == [1, 2]
-    assert c.state == S.FOUND
-    # rebuilt progress for a date before b was closed counts b as still rectifying
-    assert compute_progress(session, date(2024, 11, 1)).total.accepted == 0
-    assert compute_progress(session, date(2024, 11, 25)).total.accepted == 1
+    assert {t: r for t, (_, r) in reached.items()} == {t: t for t in reached}
+    for target, (p, _) in reached.items():
+        h = history(session, p)
+        assert (h[-1]["to"] if h else "found") == target.value
+        if target in (S.SUBMITTED, S.ACCEPTED, S.RETURNED):
+            assert all(m.done_date and m.done_date <= p.submitted_date and m.evidence_ids for m in p.milestones)
+    accepted = reached[S.ACCEPTED][0]
+    assert compute_progress(session, accepted.closed_date - timedelta(days=1)).total.accepted == 0
+    assert compute_progress(session, accepted.closed_date).total.accepted == 1

@@ -77,8 +77,7 @@ def _photo(problem: Problem, taken: datetime, offset_m: float = 0.0) -> bytes:
 
     from subsidence.geo import STORAGE_CRS, transform_geometry
 
-    c = problem.geometry.centroid
-    ll = transform_geometry(Point(c.x + offset_m, c.y), STORAGE_CRS, "EPSG:4490")
+    where = problem.geometry if problem.geometry is not None else (problem.mine.geometry if problem.mine else None)
 
     def dms(v: float):
         d = int(v)
@@ -88,7 +87,10 @@ def _photo(problem: Problem, taken: datetime, offset_m: float = 0.0) -> bytes:
     ex = Image.Exif()
     ex.get_ifd(0x8769)[36867] = taken.strftime("%Y:%m:%d %H:%M:%S")
     ex.get_ifd(0x8769)[36881] = "+08:00"
-    ex[0x8825] = {1: "N", 2: dms(ll.y), 3: "E", 4: dms(ll.x)}
+    if where is not None:  # a problem without a location: a photo with its time only
+        c = where.centroid
+        ll = transform_geometry(Point(c.x + offset_m, c.y), STORAGE_CRS, "EPSG:4490")
+        ex[0x8825] = {1: "N", 2: dms(ll.y), 3: "E", 4: dms(ll.x)}
     buf = io.BytesIO()
     seed = sum(problem.code.encode()) % 200
     Image.new("RGB", (24, 16), (40 + seed % 60, 90 + seed % 80, 60)).save(buf, "JPEG", exif=ex, quality=80)
