@@ -165,3 +165,16 @@ def test_docx_opened_and_printed_by_libreoffice(tmp_path, artifacts_dir):
     assert [r for r in dt.red_rows(page) if r[2] - r[1] > 150], "the red rule survives in LibreOffice"
     shutil.copy(pdf, artifacts_dir / "gongwen_sample_libreoffice.pdf")
     shutil.copy(page, artifacts_dir / "gongwen_sample_libreoffice_p1.png")
+
+
+def test_banji_at_the_foot_of_its_page(pdf):
+    """§7.4: the 版记's last element on the last line of the page (the second layout pass)."""
+    for p in range(1, dt.pages(pdf) + 1):
+        _, ws = dt.words(pdf, p)
+        printed = [w for w in ws if w.text.endswith("印发")]
+        if printed:
+            assert printed[0].y1 / dt.MM == pytest.approx(37 + 225, abs=4), "版记 at the bottom of the type area"
+            cc = next(w for w in ws if w.text.startswith("抄送："))
+            assert cc.y0 < printed[0].y0, "抄送 above 印发机关和印发日期"
+            return
+    pytest.fail("no 印发 line")

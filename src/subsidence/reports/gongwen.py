@@ -17,14 +17,14 @@ and the report upward (工作上报) is built on it, so they all share one layou
   §7.3.4 附件说明 one line below the body, two characters in; §7.3.5 署名, 成文日期 in Arabic numerals
   (2024年10月8日) four characters from the right, the seal pressing both; §7.3.7 附注 in brackets;
 * §7.4 版记: 抄送 and 印发机关 + 印发日期 in 4号仿宋 between full-width rules (first and last 0.35 mm, middle
-  0.25 mm), after the last text (the standard puts it at the foot of an even page: left out, see below);
+  0.25 mm), at the foot of the last page of the document (a second layout pass pushes it down; the DOCX
+  leaves it after the text, where a clerk adds blank lines);
 * §7.5 页码 in 4号 Arabic numerals between one-character dashes ("— 1 —"), 7 mm below the type area, odd pages
   right and even pages left, one character in.
 
 Fonts: see :mod:`subsidence.reports.fonts` (the PDF embeds free faces; the DOCX names the standard faces and
 sets ``w:eastAsia`` so WPS picks them). Left out (listed in the issue note): 份号/密级/紧急程度 (no classified
-documents), placing 版记 at the foot of an even page (WeasyPrint's footnote area moved it onto
-its own page; a clerk adds blank lines in the DOCX), 信函格式.
+documents), putting the 版记 page on an even page (封四) for double-sided printing, 信函格式.
 """
 
 from __future__ import annotations
@@ -422,14 +422,44 @@ def render_html(doc: OfficialDocument) -> str:
 </body></html>"""
 
 
+def _banji_gap(document) -> tuple[int, float] | None:
+    """(page index, CSS px between the bottom of the 版记 and the bottom of the type area) of a rendered document."""
+    for i, page in enumerate(document.pages):
+        box = page._page_box
+        bottom = box.content_box_y() + box.height
+        for b in box.descendants():
+            el = getattr(b, "element", None)
+            if el is not None and getattr(b, "element_tag", "") == "div" and "banji" in (el.get("class") or ""):
+                return i, bottom - (b.position_y + b.margin_height())
+    return None
+
+
 def render_pdf(doc: OfficialDocument, out: Path | str | None = None) -> bytes:
-    """The document as PDF bytes (fonts embedded); written to ``out`` when given."""
+    """The document as PDF bytes (fonts embedded); written to ``out`` when given.
+
+    Two passes: the first finds where the 版记 ends up; the second pushes it down to the foot of that page
+    (§7.4: the 版记's last element sits on the page's last line) with padding (a margin would be dropped at the
+    top of a page), kept only if it stays on the same page."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    fc = FontConfiguration()  # @font-face rules of a user stylesheet need the same FontConfiguration at write time
-    pdf = HTML(string=render_html(doc), base_url=str(Path.cwd())).write_pdf(
-        stylesheets=[CSS(string=gongwen_css(illustrative=doc.illustrative), font_config=fc)], font_config=fc)
+    def render(html: str):
+        fc = FontConfiguration()  # @font-face rules of a user stylesheet need the same FontConfiguration
+        return HTML(string=html, base_url=str(Path.cwd())).render(
+            stylesheets=[CSS(string=gongwen_css(illustrative=doc.illustrative), font_config=fc)], font_config=fc)
+
+    html = render_html(doc)
+    document = render(html)
+    first = _banji_gap(document)
+    if first is not None and first[1] > 1:
+        pushed = html.replace('<div class="banji">',
+                              f'<div class="banji" style="padding-top: {first[1] - 0.5:.2f}px">', 1)
+        again = render(pushed)
+        second = _banji_gap(again)
+        if second is not None and second[0] == first[0] and abs(second[1]) < 2 and \
+                len(again.pages) == len(document.pages):
+            document = again
+    pdf = document.write_pdf()
     if out is not None:
         p = Path(out)
         p.parent.mkdir(parents=True, exist_ok=True)
