@@ -230,6 +230,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             resp.headers.update(headers)
         return resp
 
+    from subsidence.ledger.calendar import CalendarError
+
+    @app.exception_handler(CalendarError)
+    async def calendar_error(request: Request, exc: CalendarError):
+        """A date outside the working-day calendar's years (or a broken calendar file): the input's fault."""
+        if _wants_html(request):
+            return _html_error(request, 422, str(exc))
+        return _error(422, "ValidationFailed", str(exc))
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         errors = exc.errors()
