@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,20 +13,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from subsidence.geo import STORAGE_CRS, to_lonlat
-
-
-def _atomic_write(path: Path, write) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+from subsidence.io.files import atomic_write_text
 
 
 def feature_collection(items: Iterable[tuple[BaseGeometry, dict[str, Any]]], *, src_crs: str = STORAGE_CRS,
@@ -49,7 +34,7 @@ def write_geojson(path: str | Path, items: Iterable[tuple[BaseGeometry, dict[str
                   src_crs: str = STORAGE_CRS, name: str = "", metadata: dict[str, Any] | None = None) -> Path:
     """Write features (geometries in ``src_crs``) as RFC 7946 GeoJSON in lon/lat; replaces ``path`` atomically."""
     fc = feature_collection(items, src_crs=src_crs, name=name, metadata=metadata)
-    return _atomic_write(Path(path), lambda fh: json.dump(fc, fh, ensure_ascii=False, default=str))
+    return atomic_write_text(Path(path), lambda fh: json.dump(fc, fh, ensure_ascii=False, default=str))
 
 
 def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
@@ -60,4 +45,4 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[A
         cw.writerow(header)
         cw.writerows(rows)
 
-    return _atomic_write(Path(path), w)
+    return atomic_write_text(Path(path), w)

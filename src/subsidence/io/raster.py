@@ -10,13 +10,13 @@ Writes are atomic (temporary file, then rename): a failed write leaves no partia
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+
+from subsidence.io.files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +125,7 @@ def write_geotiff(path: str | Path, bands: Mapping[str, np.ndarray], *, transfor
     }
     if profile["tiled"]:
         profile.update(blockxsize=256, blockysize=256)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".tif", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".tif") as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             for i, (name, arr) in enumerate(bands.items(), start=1):
                 dst.write(np.asarray(arr).astype(dtype, copy=False), i)
@@ -143,10 +140,6 @@ def write_geotiff(path: str | Path, bands: Mapping[str, np.ndarray], *, transfor
                 dst.units = tuple((units or {}).get(n, "") for n in bands)
             if tags:
                 dst.update_tags(**{k: str(v) for k, v in tags.items()})
-        os.replace(tmp, path)
-    except Exception:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     log.debug("wrote %s (%d bands, %d x %d)", path, len(arrays), shape[1], shape[0])
     return path
 

@@ -31,6 +31,7 @@ from subsidence.core.models import AuditEvent
 from subsidence.db.audit import record_event
 from subsidence.db.base import utcnow
 from subsidence.errors import NotFound, ValidationFailed
+from subsidence.io.files import atomic_write_bytes
 from subsidence.monitoring.models import Alarm, HazardPoint, Sensor
 from subsidence.vocabulary import SensorKind
 
@@ -97,9 +98,7 @@ def store_photo(data: bytes, filename: str, data_dir: Path) -> dict[str, Any]:
     root.mkdir(parents=True, exist_ok=True)
     path = root / f"{digest}.{kind[1]}"
     if not path.exists():
-        tmp = path.with_suffix(f".{digest[:8]}.part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        atomic_write_bytes(path, data)
     return {"sha256": digest, "media_type": kind[0], "size_bytes": len(data), "filename": filename[:200]}
 
 

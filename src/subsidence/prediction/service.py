@@ -15,8 +15,6 @@ import csv
 import json
 import logging
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -297,20 +295,14 @@ def read_points_csv(path: str | Path) -> tuple[list[str], list[dict[str, str]], 
 
 
 def _write_csv_atomic(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            for r in rows:
-                w.writerow(r)
-        os.replace(tmp, path)
-    except Exception:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from subsidence.io.files import atomic_write_text
+
+    def write(fh) -> None:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+
+    return atomic_write_text(path, write)
 
 
 def predict_points_csv(pset: PanelSet, params: Any, points_csv: str | Path, out_csv: str | Path, *,
