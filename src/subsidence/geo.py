@@ -66,7 +66,17 @@ def area_ha(geom: BaseGeometry | None, crs: CRS | str = STORAGE_CRS) -> float:
         return 0.0
     if not CRS.from_user_input(crs).is_projected:
         raise CRSError("area requested in a geographic CRS; reproject to a projected metric CRS first")
-    return float(geom.area) / SQM_PER_HA
+    return m2_to_ha(geom.area)
+
+
+def m2_to_ha(m2: float) -> float:
+    """Square metres to hectares."""
+    return float(m2) / SQM_PER_HA
+
+
+def ha_to_mu(ha: float) -> float:
+    """Hectares to 亩 (1 ha = 15 亩, the statutory conversion Chinese reports use)."""
+    return float(ha) * MU_PER_HA
 
 
 def to_lonlat(geom: BaseGeometry, src: CRS | str = STORAGE_CRS) -> BaseGeometry:
