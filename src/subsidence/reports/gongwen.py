@@ -539,6 +539,55 @@ def _border(p, side: str, *, size_eighths: int, color: str = "000000", space: in
     bdr.append(el)
 
 
+def _banji_table(d, doc_: OfficialDocument) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    printer = doc_.printer or doc_.authority
+    rows = ([f"抄送：{'，'.join(doc_.cc)}。"] if doc_.cc else []) + [None]
+    table = d.add_table(rows=len(rows), cols=1)
+    tbl = table._tbl
+    tblpr = tbl.tblPr
+    pos = OxmlElement("w:tblpPr")
+    for k, v in (("leftFromText", "0"), ("rightFromText", "0"), ("topFromText", "0"), ("bottomFromText", "0"),
+                 ("vertAnchor", "margin"), ("horzAnchor", "margin"), ("tblpXSpec", "center"), ("tblpYSpec", "bottom")):
+        pos.set(qn(f"w:{k}"), v)
+    tblpr.insert(0, pos)
+    width = OxmlElement("w:tblW")
+    width.set(qn("w:w"), str(round(TYPE_W * _TWIPS_PER_MM)))
+    width.set(qn("w:type"), "dxa")
+    tblpr.append(width)
+    borders = OxmlElement("w:tblBorders")
+    for side, sz in (("top", 8), ("bottom", 8), ("insideH", 6), ("left", 0), ("right", 0), ("insideV", 0)):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:val"), "single" if sz else "nil")
+        if sz:
+            el.set(qn("w:sz"), str(sz))
+            el.set(qn("w:space"), "0")
+            el.set(qn("w:color"), "000000")
+        borders.append(el)
+    tblpr.append(borders)
+    table.columns[0].width = Mm(TYPE_W)
+    for row, text in zip(table.rows, rows):
+        cell = row.cells[0]
+        cell.width = Mm(TYPE_W)
+        p = cell.paragraphs[0]
+        pf = p.paragraph_format
+        pf.left_indent = Pt(BANJI_PT)
+        pf.space_before = pf.space_after = Pt(2)
+        if text is not None:
+            pf.right_indent = Pt(BANJI_PT)
+            _run(p, text, size=BANJI_PT, spacing=False)
+        else:
+            _tab_right(p)
+            line = f"{printer}\t{date_cn(doc_.print_date or doc_.issued)}印发"
+            # one line: a long 印发机关 name shrinks below 4号 rather than wrap (2 characters of indent and a gap)
+            size = min(BANJI_PT, round(TYPE_W / 25.4 * 72 / (len(line) + 4) * 2) / 2)
+            _run(p, line, size=size, spacing=False)
+    _para(d, exact=None)  # a paragraph after the table (a document or section may not end in a table)
+
+
 def _tab_right(p) -> None:
     from docx.enum.text import WD_TAB_ALIGNMENT
     from docx.shared import Mm, Pt
@@ -752,25 +801,11 @@ def render_docx(doc_: OfficialDocument, out: Path | str | None = None) -> bytes:
         _run(_para(d, align="center", exact=1.3 * TITLE_PT, after=LINE_PT / 2), a.title, face="title",
              size=TITLE_PT, spacing=False)
         _docx_blocks(d, a.blocks, width_mm=(PAGE_H - MARGIN_TOP - MARGIN_BOTTOM) if a.landscape else TYPE_W)
-    if doc_.attachments and doc_.attachments[-1].landscape:
-        new = d.add_section(WD_SECTION.NEW_PAGE)
-        _setup_section(new)
-    # 版记 (§7.4): rules as paragraph borders
-    _para(d)
-    printer = doc_.printer or doc_.authority
-    if doc_.cc:
-        p = _para(d, align="left", exact=1.6 * BANJI_PT)
-        p.paragraph_format.left_indent = p.paragraph_format.right_indent = Pt(BANJI_PT)
-        _border(p, "top", size_eighths=8)
-        _border(p, "bottom", size_eighths=6)
-        _run(p, f"抄送：{'，'.join(doc_.cc)}。", size=BANJI_PT, spacing=False)
-    p = _para(d, align="left", exact=1.6 * BANJI_PT)
-    p.paragraph_format.left_indent = Pt(BANJI_PT)
-    if not doc_.cc:
-        _border(p, "top", size_eighths=8)
-    _border(p, "bottom", size_eighths=8)
-    _tab_right(p)
-    _run(p, f"{printer}\t{date_cn(doc_.print_date or doc_.issued)}印发", size=BANJI_PT, spacing=False)
+    # (after a landscape attachment the 版记 stays on its page, as in the PDF)
+    # 版记 (§7.4): a borderless floating table anchored to the bottom of the type area; its row borders are
+    # the rules (first and last 0.35 mm, between 0.25 mm), so WPS, Word and LibreOffice keep both the rules and
+    # the place at the foot of the page
+    _banji_table(d, doc_)
     if doc_.receipt:
         r = doc_.receipt
         br = _para(d, exact=None)
