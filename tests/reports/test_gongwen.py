@@ -143,6 +143,7 @@ def test_docx_structure(tmp_path):
     assert {fonts.get(f"{{http://schemas.openxmlformats.org/wordprocessingml/2006/main}}{a}")
             for a in ("ascii", "hAnsi", "eastAsia")} == {"仿宋_GB2312"}, "digits and Chinese in the same face"
     assert "w:tblHeader" in xml, "table header row repeats on each page"
+    assert 'w:tblpYSpec="bottom"' in xml, "版记 anchored at the foot of the type area"
     assert doc.settings.odd_and_even_pages_header_footer
     assert "PAGE" in sec.footer.paragraphs[0]._p.xml and "PAGE" in sec.even_page_footer.paragraphs[0]._p.xml
     assert sec.footer.paragraphs[0].alignment == 2 and sec.even_page_footer.paragraphs[0].alignment == 0
@@ -161,6 +162,13 @@ def test_docx_opened_and_printed_by_libreoffice(tmp_path, artifacts_dir):
     (w, h), ws = dt.words(pdf, 1)
     assert (w, h) == pytest.approx((595.28, 841.89), abs=1)
     assert not dt.in_type_area(ws, tol=1.5), "LibreOffice keeps the type area"
+    for p in range(1, dt.pages(pdf) + 1):
+        printed = [w for w in dt.words(pdf, p)[1] if w.text.endswith("印发")]
+        if printed:
+            assert printed[0].y1 / dt.MM == pytest.approx(262, abs=6), "LibreOffice puts the 版记 at the page foot"
+            break
+    else:
+        pytest.fail("no 印发 line in the LibreOffice print")
     page = dt.png(pdf, tmp_path / "lo_p1.png")
     assert [r for r in dt.red_rows(page) if r[2] - r[1] > 150], "the red rule survives in LibreOffice"
     shutil.copy(pdf, artifacts_dir / "gongwen_sample_libreoffice.pdf")
