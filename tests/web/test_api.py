@@ -264,3 +264,13 @@ def test_cached_hits_keep_security_and_expiry(client, engine, world):
             tok.expires_at = utcnow() - td(seconds=1)
         s.commit()
     assert client.get("/api/problems?limit=3", headers=h).status_code == 401
+
+
+def test_area_record_has_its_predicted_profile(client, world, session):
+    """The area page's chart data come from the prediction queries (PIM over the mine's panels)."""
+    from subsidence.census.models import SubsidenceArea
+
+    sa = session.scalar(select(SubsidenceArea).where(SubsidenceArea.code == "SA-A"))
+    d = client.get(f"/api/subsidence-areas/{sa.id}", headers=auth(world, "office")).json()
+    assert d["series"]["kind"] == "pim_prediction" and len(d["series"]["profile"]) == 121
+    assert max(p["v"] for p in d["series"]["profile"]) > 0  # subsidence positive down over the panel

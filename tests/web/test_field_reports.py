@@ -101,3 +101,4 @@ def test_reports_refused_outside_the_monitors_points_and_photos_scoped(client, w
     assert client.get(f"/api/field-photos/{'0' * 64}", headers=auth(world, "office")).status_code == 404
     bad = report(client, world, signs=["ufo"])
     assert bad.status_code == 422
+

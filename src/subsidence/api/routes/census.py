@@ -13,6 +13,7 @@ from subsidence.api.exports import Column, table_response
 from subsidence.census.models import SubsidenceArea
 from subsidence.core.history import audit_trail
 from subsidence.errors import ValidationFailed
+from subsidence.prediction.queries import area_series
 from subsidence.vocabulary import MovementStage, ReviewState
 
 router = APIRouter(prefix="/api/subsidence-areas", tags=["census"])
@@ -62,81 +63,6 @@ def list_areas(session: SessionDep, actor: CurrentUser, lang: Lang,
         stmt = stmt.where(SubsidenceArea.mine_id == mine_id)
     rows = [area_dict(a, lang) for a in session.scalars(stmt.offset(offset).limit(limit))]
     return table_response(rows, AREA_COLUMNS, fmt, "subsidence-areas", lang, envelope={"count": len(rows)})
-
-
-#: PIM parameters for the illustrative predicted profile (Shendong practice, docs/science.md §1): q, tanβ
-PROFILE_PARAMS = {"q": 0.65, "tan_beta": 2.2}
-
-
-def area_series(session, area: SubsidenceArea) -> dict[str, Any] | None:
-    """Series and profile of an area (see :func:`_area_series`); PIM's per-panel geometry notes are muted
-    here (they are reported when panels are imported, not on every map click)."""
-    import logging
-
-    pim_log = logging.getLogger("subsidence.science.pim")
-    quiet = pim_log.level
-    pim_log.setLevel(logging.ERROR)
-    try:
-        return _area_series(session, area)
-    finally:
-        pim_log.setLevel(quiet)
-
-
-def _area_series(session, area: SubsidenceArea) -> dict[str, Any] | None:
-    """A predicted subsidence profile across the area (PIM from its mine's panels, mm, positive down) along
-    the long axis through its peak, and the predicted subsidence at the peak over time, when panels exist."""
-    if area.geometry is None or area.mine_id is None:
-        return None
-    try:
-        import numpy as np
-        import shapely
-
-        from subsidence.prediction.service import load_panels_db
-        from subsidence.science.pim import PIMParams, predict_points
-
-        pset = load_panels_db(session, mine_id=area.mine_id)
-    except Exception:  # noqa: BLE001 - no panels, no prediction: the record shows without charts
-        return None
-    rect = shapely.minimum_rotated_rectangle(area.geometry)
-    xy = np.asarray(rect.exterior.coords)[:4]
-    edges = [(xy[i], xy[(i + 1) % 4]) for i in range(4)]
-    a, b = max(edges, key=lambda e: float(np.hypot(*(e[1] - e[0]))))
-    axis = (b - a) / max(float(np.hypot(*(b - a))), 1e-9)
-    peak = (area.attributes or {}).get("peak_xy_storage") if hasattr(area, "attributes") else None
-    c = np.asarray(peak if peak else area.geometry.centroid.coords[0], dtype=float)
-    half = float(np.hypot(*(b - a))) * 0.75
-    d = np.linspace(-half, half, 121)
-    px, py = c[0] + d * axis[0], c[1] + d * axis[1]
-    params = PIMParams(**PROFILE_PARAMS)
-    return _predict(pset, params, area, c, d, half, px, py, predict_points)
-
-
-def _predict(pset, params, area, c, d, half, px, py, predict_points) -> dict[str, Any] | None:
-    try:
-        w = predict_points(pset.panels, params, px, py, components=["subsidence_mm"]).W
-    except Exception:  # noqa: BLE001
-        return None
-    out: dict[str, Any] = {
-        "kind": "pim_prediction", "unit": "mm", "params": PROFILE_PARAMS,
-        "profile": [{"x": round(float(di + half), 1), "v": round(float(wi), 1)} for di, wi in zip(d, w)],
-        "points": [],
-    }
-    starts = [p for p in (getattr(x, "start_date", None) for x in pset.panels) if p is not None]
-    if starts:
-        from datetime import timedelta
-
-        t0 = min(starts)
-        dates = [t0 + timedelta(days=30 * k) for k in range(0, 61, 5)]
-        vals = []
-        for day in dates:
-            try:
-                vals.append(float(predict_points(pset.panels, params, c[:1], c[1:2], at=day,
-                                                 components=["subsidence_mm"]).W[0]))
-            except Exception:  # noqa: BLE001 - static panels without advance data
-                vals = []
-                break
-        out["points"] = [{"t": day.isoformat(), "v": round(v, 1)} for day, v in zip(dates, vals)]
-    return out
 
 
 @router.get("/{area_id}", summary="沉陷区详情（记录、历史、时序）/ one area with record, history, series")
