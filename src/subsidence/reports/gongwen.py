@@ -781,9 +781,10 @@ def render_docx(doc_: OfficialDocument, out: Path | str | None = None) -> bytes:
             p = _para(d, align="left", indent_chars=0)
             p.paragraph_format.left_indent = Pt(BODY_PT * (2 if i == 1 else 5))
             _run(p, ("附件：" if i == 1 else "") + (f"{i}．{n}" if len(names) > 1 else n))
-    for _ in range(3):  # the seal area: the seal presses 署名 and 成文日期 (§7.3.5.1)
-        _para(d)
+    for _ in range(3):  # the seal area: the seal presses 署名 and 成文日期 (§7.3.5.1); kept with them
+        _para(d).paragraph_format.keep_with_next = True
     p = _para(d, align="right")
+    p.paragraph_format.keep_with_next = True
     pad = 4 if len(doc_.authority) <= len(date_cn(doc_.issued)) + 4 else 1
     extra = max((len(date_cn(doc_.issued)) - len(doc_.authority)) / 2, 0)
     p.paragraph_format.right_indent = Pt(BODY_PT * (pad + extra))
