@@ -12,6 +12,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.portal": ("企业门户", "Enterprise portal"),
     "nav.field": ("现场巡查", "Field form"),
     "nav.public": ("信息公开", "Public information"),
+    "nav.tasks": ("任务台账", "Task ledgers"),
+    "nav.cards": ("明白卡", "Cards"),
     "nav.api": ("接口文档", "API docs"),
     "nav.logout": ("退出", "Sign out"),
     "nav.login": ("登录", "Sign in"),

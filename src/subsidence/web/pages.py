@@ -27,6 +27,7 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 NAV = [("/map", "nav.map", "mine"), ("/dashboard", "nav.dashboard", "dashboard"),
        ("/problems", "nav.problems", "problem"), ("/gate", "nav.gate", "mine"),
        ("/portal", "nav.portal", "enterprise_portal"), ("/field", "nav.field", "field"),
+       ("/tasks", "nav.tasks", "building"), ("/cards", "nav.cards", "card"),
        ("/public", "nav.public", "published")]
 
 
@@ -234,3 +235,8 @@ def public_page(request: Request, session: SessionDep, actor: OptionalUser, toda
 
     return render(request, "public.html", actor, lang, results=published_results(session),
                   lists=praise_exposure(session, today))
+
+
+from subsidence.web.task_pages import router as _task_pages  # noqa: E402  (the task-ledger pages, issue 14)
+
+router.include_router(_task_pages)
