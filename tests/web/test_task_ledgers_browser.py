@@ -125,7 +125,8 @@ def test_emb_reviews_a_hidden_factor_plan(server, browser, artifacts_dir):  # no
     page.wait_for_selector("[data-testid=tasks-ok]:not([hidden])")
     assert "已批准" in page.inner_text(f"[data-testid=plan-state-{f['id']}]") or \
         "通过" in page.inner_text(f"[data-testid=plan-state-{f['id']}]")
-    page.screenshot(path=str(artifacts_dir / "tasks-02-emb-plan-review.png"), full_page=True)
+    page.locator(f"[data-factor='{f['id']}']").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "tasks-02-emb-plan-review.png"))
     assert page.blocked == []
 
 
@@ -165,7 +166,8 @@ def test_office_reruns_assessment_public_waits_for_sign_off(server, browser, art
     after = page.request.get(f"{base}/api/public/lists").json()
     assert after == before  # re-running changes nothing public
     st = page.request.get(f"{base}/api/publications/assessment_lists?year={SERVED.year - 1}").json()
-    page.screenshot(path=str(artifacts_dir / "tasks-04-office-assessment-draft.png"), full_page=True)
+    page.locator("[data-testid=sec-publication]").screenshot(
+        path=str(artifacts_dir / "tasks-04-office-assessment-draft.png"))
     if not st["up_to_date"]:
         page.locator("form[data-form=sign-off][data-kind=assessment_lists] input[name=note]").fill("领导小组审定")
         with page.expect_response(lambda r: "/sign-off" in r.url) as resp:
@@ -176,7 +178,7 @@ def test_office_reruns_assessment_public_waits_for_sign_off(server, browser, art
         assert now["publication"]["version"] == 2 and now["publication"]["sha256"] == st["draft_sha256"]
         assert now["publication"]["signed_by"] == "office:office"
     assert "公众现在看到第" in page.inner_text("[data-testid=pub-status-assessment_lists]")
-    page.screenshot(path=str(artifacts_dir / "tasks-05-office-signed-off.png"), full_page=True)
+    page.locator("[data-testid=sec-publication]").screenshot(path=str(artifacts_dir / "tasks-05-office-signed-off.png"))
     pub = guarded(browser, base)
     pub.goto(f"{base}/public")
     ready(pub)
@@ -207,7 +209,7 @@ def test_monitor_records_a_card_receipt_on_the_phone(server, browser, artifacts_
         assert "签收已记录" in page.inner_text("[data-testid=cards-ok]")
     width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1]
-    page.screenshot(path=str(artifacts_dir / "tasks-07-monitor-cards-phone.png"), full_page=True)
+    page.screenshot(path=str(artifacts_dir / "tasks-07-monitor-cards-phone.png"))
     assert page.blocked == [] and town.blocked == []
 
 

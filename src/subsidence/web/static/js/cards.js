@@ -17,12 +17,13 @@ async function load() {
   const d = await api('/api/cards');
   document.getElementById('cards-summary').textContent = L(`共 ${d.hazard_points.length} 个隐患点，${d.missing} 户尚未持有已签收的避险明白卡`,
     `${d.hazard_points.length} hazard points; ${d.missing} households without a signed card`);
-  list.innerHTML = d.hazard_points.map((p) => `<div class="task" data-hp="${p.id}"><h3>${esc(p.code)} ${esc(p.name)}</h3>
+  list.innerHTML = d.hazard_points.map((p, i) => `<details class="task" data-hp="${p.id}" ${(i === 0 || p.households.some((h) => h.status !== 'signed')) ? 'open' : ''}>
+    <summary><b>${esc(p.code)} ${esc(p.name)}</b> · ${L('未签收', 'unsigned')} ${p.households.filter((h) => h.status !== 'signed').length}/${p.households.length}</summary>
     <p>${L('工作明白卡', 'Work card')}：${p.work_card ? `${esc(p.work_card.code)} <a href="${p.work_card.pdf}" target="_blank">PDF</a>` : (d.can_issue ? `<button type="button" data-work="${p.id}">${L('发放工作明白卡', 'Issue the work card')}</button>` : L('未发放', 'not issued'))}</p>
     <ul class="reports">${p.households.map((h) => `<li data-household="${h.id}"><b>${esc(h.code)}</b> ${esc(h.village || '')} · ${h.people}${L('人', ' people')} ·
       <span data-testid="hh-status-${h.id}">${esc(STATUS[h.status] || h.status)}</span>
       ${h.card ? `<br>${esc(h.card.code)} <a href="${h.card.pdf}" target="_blank">PDF</a><ul class="plain">${copies(h.card)}</ul>`
-        : (d.can_issue ? `<br><button type="button" data-issue="${h.id}">${L('发放避险明白卡', 'Issue the card')}</button>` : '')}</li>`).join('') || `<li class="hint">${L('无受威胁户', 'No households')}</li>`}</ul></div>`).join('')
+        : (d.can_issue ? `<br><button type="button" data-issue="${h.id}">${L('发放避险明白卡', 'Issue the card')}</button>` : '')}</li>`).join('') || `<li class="hint">${L('无受威胁户', 'No households')}</li>`}</ul></details>`).join('')
     || `<p class="hint">${L('您负责的范围内没有隐患点', 'No hazard points in your scope')}</p>`;
   document.body.dataset.ready = '1';
 }
