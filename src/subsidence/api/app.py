@@ -328,8 +328,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         app.include_router(router)
 
     from subsidence.web.pages import router as pages_router
+    from subsidence.web.task_pages import router as task_pages_router  # the task-ledger pages
 
     app.include_router(pages_router)
+    app.include_router(task_pages_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     if (limit := admission_limit(engine)) is not None:

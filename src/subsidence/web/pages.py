@@ -235,8 +235,3 @@ def public_page(request: Request, session: SessionDep, actor: OptionalUser, toda
 
     return render(request, "public.html", actor, lang, results=published_results(session),
                   lists=praise_exposure(session, today))
-
-
-from subsidence.web.task_pages import router as _task_pages  # noqa: E402  (the task-ledger pages, issue 14)
-
-router.include_router(_task_pages)
