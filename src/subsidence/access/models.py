@@ -1,7 +1,5 @@
-"""User accounts; authorization policies live in ``subsidence.access.policy``.
-
-Also: Web sign-in state: server-side browser sessions and bearer tokens for scripts and QGIS.
-"""
+"""Accounts and sign-in state: users, server-side browser sessions, bearer tokens for scripts and QGIS, and the
+hazard points a field monitor is assigned to. Who may do what is in :mod:`subsidence.access.policy`."""
 
 from __future__ import annotations
 

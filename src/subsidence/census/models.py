@@ -1,7 +1,5 @@
-"""Subsidence areas (沉陷区) as mapped polygons with their measured attributes.
-
-Also: Census runs, attribution overlaps, expert-review decisions and vegetation-change polygons.
-"""
+"""Census tables: subsidence areas (沉陷区) as mapped polygons with their measured attributes, the census runs that
+found them, their overlaps with mines, towns and panels, expert-review decisions and vegetation-change polygons."""
 
 from __future__ import annotations
 

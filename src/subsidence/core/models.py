@@ -1,7 +1,6 @@
-"""Administrative areas, units (bureaus, towns, centre, enterprises) and their task roles.
-
-Also: Enterprises, mines (mining rights) and longwall panels (working faces). The append-only audit trail: every change to an audited record, with who, when, before and after.
-"""
+"""The shared tables every domain refers to: administrative areas (banner, towns, villages), units (bureaus,
+towns, the service centre, enterprises) with their task roles, enterprises, mines (mining rights) and longwall
+panels (working faces). The audit table lives with its hook in :mod:`subsidence.db.audit`."""
 
 from __future__ import annotations
 

@@ -1,14 +1,8 @@
-"""Alarm evaluation, acknowledgement, escalation and the transactional outbox.
+"""Notification channels of the outbox: the log file (always on), e-mail over SMTP and an SMS gateway's webhook.
 
-Flow: observations are stored (``services.ingest``) → :func:`evaluate` turns each sensor's new samples into a
-rule value per sample (tangent angle, threshold value/rate, rainfall, groundwater depth), steps the pure
-state machine (``monitoring.alarms``) and persists what changed — the :class:`Alarm`, an :class:`AlarmEvent`
-and the :class:`OutboxMessage` rows — **in the caller's transaction**. Nothing is sent from inside a
-transaction: :func:`dispatch` delivers the outbox afterwards with idempotency keys, so a committed alarm is
-always notified (even after a crash); SMS and log deliveries are never duplicated, an e-mail may be after a
-dispatcher crash (SMTP has no idempotency key, see :func:`dispatch`).
-
-Rules per sensor come from :class:`SensorRules` (defaults per sensor kind, overridden by ``Sensor.config``).
+Each channel delivers one message and says whether it went. The log and the SMS webhook are exactly-once (the
+message's idempotency key; the gateway drops keys it has seen); SMTP has no such key, so an e-mail may arrive twice
+when the dispatcher dies between sending and recording it (see :mod:`subsidence.monitoring.outbox`).
 """
 
 from __future__ import annotations

@@ -1,12 +1,11 @@
-"""Alarm evaluation, acknowledgement, escalation and the transactional outbox.
+"""Alarm evaluation, acknowledgement and escalation, persisted in the caller's transaction.
 
-Flow: observations are stored (``services.ingest``) → :func:`evaluate` turns each sensor's new samples into a
-rule value per sample (tangent angle, threshold value/rate, rainfall, groundwater depth), steps the pure
-state machine (``monitoring.alarms``) and persists what changed — the :class:`Alarm`, an :class:`AlarmEvent`
-and the :class:`OutboxMessage` rows — **in the caller's transaction**. Nothing is sent from inside a
-transaction: :func:`dispatch` delivers the outbox afterwards with idempotency keys, so a committed alarm is
-always notified (even after a crash); SMS and log deliveries are never duplicated, an e-mail may be after a
-dispatcher crash (SMTP has no idempotency key, see :func:`dispatch`).
+Flow: observations are stored (:mod:`subsidence.monitoring.ingest`) → :func:`evaluate` turns each sensor's new
+samples into a rule value per sample (tangent angle, threshold value/rate, rainfall, groundwater depth, failure
+forecast), steps the pure state machine (:mod:`subsidence.monitoring.warning.machine`) and persists what changed —
+the :class:`Alarm`, an :class:`AlarmEvent` and the :class:`OutboxMessage` rows — **in the caller's transaction**.
+Nothing is sent from inside a transaction: :mod:`subsidence.monitoring.outbox` delivers afterwards, so a committed
+alarm is always notified, even after a crash.
 
 Rules per sensor come from :class:`SensorRules` (defaults per sensor kind, overridden by ``Sensor.config``).
 """

@@ -1,14 +1,8 @@
-"""Alarm evaluation, acknowledgement, escalation and the transactional outbox.
+"""The transactional outbox's dispatcher: deliver committed notifications, never lose one.
 
-Flow: observations are stored (``services.ingest``) → :func:`evaluate` turns each sensor's new samples into a
-rule value per sample (tangent angle, threshold value/rate, rainfall, groundwater depth), steps the pure
-state machine (``monitoring.alarms``) and persists what changed — the :class:`Alarm`, an :class:`AlarmEvent`
-and the :class:`OutboxMessage` rows — **in the caller's transaction**. Nothing is sent from inside a
-transaction: :func:`dispatch` delivers the outbox afterwards with idempotency keys, so a committed alarm is
-always notified (even after a crash); SMS and log deliveries are never duplicated, an e-mail may be after a
-dispatcher crash (SMTP has no idempotency key, see :func:`dispatch`).
-
-Rules per sensor come from :class:`SensorRules` (defaults per sensor kind, overridden by ``Sensor.config``).
+Messages are written with the alarm (or escalation) that caused them, in one transaction. :func:`dispatch` claims
+due messages with an atomic conditional UPDATE (so two dispatchers never send the same one), sends each through its
+channel (:mod:`subsidence.monitoring.channels`) and records the result; a failed delivery is retried with back-off.
 """
 
 from __future__ import annotations

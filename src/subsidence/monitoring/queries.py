@@ -1,7 +1,5 @@
-"""Adapter for the web layer: chart series of a sensor (the queries live in ``services.ingest``).
-
-``subsidence.api.routes.monitoring`` looks this module up by name; keep the signature.
-"""
+"""The reading side of monitoring: alarm lists and the warning feed, current levels per hazard point, the
+thresholds drawn on a sensor's chart, an alarm's history, the outbox backlog and a sensor's chart series."""
 
 from __future__ import annotations
 

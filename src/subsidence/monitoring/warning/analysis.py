@@ -1,14 +1,7 @@
-"""Alarm evaluation, acknowledgement, escalation and the transactional outbox.
+"""One series, one method: the warning analysis behind ``subsidence warn`` (pure).
 
-Flow: observations are stored (``services.ingest``) → :func:`evaluate` turns each sensor's new samples into a
-rule value per sample (tangent angle, threshold value/rate, rainfall, groundwater depth), steps the pure
-state machine (``monitoring.alarms``) and persists what changed — the :class:`Alarm`, an :class:`AlarmEvent`
-and the :class:`OutboxMessage` rows — **in the caller's transaction**. Nothing is sent from inside a
-transaction: :func:`dispatch` delivers the outbox afterwards with idempotency keys, so a committed alarm is
-always notified (even after a crash); SMS and log deliveries are never duplicated, an e-mail may be after a
-dispatcher crash (SMTP has no idempotency key, see :func:`dispatch`).
-
-Rules per sensor come from :class:`SensorRules` (defaults per sensor kind, overridden by ``Sensor.config``).
+Takes a displacement series (times as datetime64, values in mm) and a method — inverse velocity (failure window),
+tangent angle or thresholds — and returns the level and its evidence per sample, as the alarm engine would see it.
 """
 
 from __future__ import annotations
@@ -47,23 +40,23 @@ def warn_series(t64: np.ndarray, s: np.ndarray, method: str, *, per_sample: bool
     to_iso = lambda d: None if d is None else _iso(origin + np.timedelta64(int(round(d * 86_400_000)), "ms"))  # noqa: E731
     out: dict[str, Any] = {"method": method, "samples": int(td.size), "first": _iso(t64[0]), "last": _iso(t64[-1])}
     if method == "threshold":
-        r = M.threshold_levels(td, s, value=value, rate=rate, acceleration=acceleration)
-        levels, extra = r.level, [{"rate_mm_d": _f(r.rate[i]), "acceleration_mm_d2": _f(r.acceleration[i]),
-                                   "reason": r.reason[i]} for i in range(td.size)]
+        th = M.threshold_levels(td, s, value=value, rate=rate, acceleration=acceleration)
+        levels, extra = th.level, [{"rate_mm_d": _f(th.rate[i]), "acceleration_mm_d2": _f(th.acceleration[i]),
+                                    "reason": th.reason[i]} for i in range(td.size)]
     elif method == "tangent-angle":
         mask = None
         if rain is not None:
             rd, rmm = M.to_days(rain[0], origin)[0], rain[1]
             days, daily = M.daily_totals(rd, rmm, day_offset=8.0 / 24.0)
             mask = M.rain_affected_mask(td, days, daily)
-        r = M.tangent_angle(td, s, steady_velocity=steady_velocity, steady_window=steady_window,
-                            span=1, span_days=span_days, smooth=smooth, steady_tolerance_deg=tolerance_deg,
-                            rain_affected=mask)
-        out["steady_velocity_mm_d"] = round(r.steady.velocity, 6)
-        if r.steady.detected:
-            out["steady_window"] = [_iso(t64[r.steady.start]), _iso(t64[r.steady.stop - 1])]
-        levels = r.level
-        extra = [{"alpha_deg": _f(r.alpha_deg[i]), "rain_capped": bool(r.rain_capped[i])} for i in range(td.size)]
+        ta = M.tangent_angle(td, s, steady_velocity=steady_velocity, steady_window=steady_window,
+                             span=1, span_days=span_days, smooth=smooth, steady_tolerance_deg=tolerance_deg,
+                             rain_affected=mask)
+        out["steady_velocity_mm_d"] = round(ta.steady.velocity, 6)
+        if ta.steady.detected:
+            out["steady_window"] = [_iso(t64[ta.steady.start]), _iso(t64[ta.steady.stop - 1])]
+        levels = ta.level
+        extra = [{"alpha_deg": _f(ta.alpha_deg[i]), "rain_capped": bool(ta.rain_capped[i])} for i in range(td.size)]
     elif method == "inverse-velocity":
         onset_d = None if onset is None else float(M.to_days(np.array([onset]), origin)[0][0])
         fc = M.inverse_velocity_forecast(td, s, short=short, long=long, confidence=confidence, onset_time=onset_d)
@@ -76,7 +69,8 @@ def warn_series(t64: np.ndarray, s: np.ndarray, method: str, *, per_sample: bool
                     "lead_days": None if fc.lead_days is None else round(fc.lead_days, 3),
                     "alpha": None if fc.alpha is None else round(fc.alpha, 3),
                     "alpha_window": None if fc.alpha_window is None else [round(a, 3) for a in fc.alpha_window]})
-        if fc.ok and fc.failure_window[1] is None:
+        # an ok forecast always carries its window; only its late end may be open
+        if fc.ok and fc.failure_window is not None and fc.failure_window[1] is None:
             out["note"] = "the late end of the window is open: the data do not yet bound it"
         level = M.forecast_level(fc)
         out.update({"level": level.code, "level_zh": level.label()})
