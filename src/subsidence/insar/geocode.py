@@ -35,6 +35,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from subsidence.insar.stack import Grid, InSARInputError
+from subsidence.insar.stack import h5_attr as _attr
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +44,6 @@ GEOMETRY_NAMES = ("geometryRadar.h5",)
 GEOMETRY_DATASETS = ("latitude", "longitude", "height", "incidenceAngle", "azimuthAngle", "slantRangeDistance",
                      "shadowMask", "waterMask")
 METHODS = ("nearest", "linear")
-
-
-def _attr(attrs, key, default=None):
-    v = attrs.get(key, default)
-    if isinstance(v, bytes):
-        v = v.decode()
-    if isinstance(v, np.ndarray) and v.size == 1:
-        v = v.item()
-        if isinstance(v, bytes):
-            v = v.decode()
-    return v
 
 
 def find_geometry_file(stack_path: str | Path) -> Path | None:

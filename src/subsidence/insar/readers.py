@@ -31,6 +31,7 @@ from subsidence.insar.stack import (
     InSARInputError,
     parse_yyyymmdd,
 )
+from subsidence.insar.stack import h5_attr as _attr
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +42,6 @@ _PAIR_RE = re.compile(r"^(\d{8})_(\d{8})(.*)\.tif{1,2}$", re.IGNORECASE)
 # ----------------------------------------------------------------------------------------------------------------
 # geocoding
 # ----------------------------------------------------------------------------------------------------------------
-def _attr(attrs, key, default=None):
-    v = attrs.get(key, default)
-    if isinstance(v, bytes):
-        v = v.decode()
-    if isinstance(v, np.ndarray) and v.size == 1:
-        v = v.item()
-        if isinstance(v, bytes):
-            v = v.decode()
-    return v
-
-
 def grid_from_mintpy_attrs(attrs, *, source: str, lat=None, lon=None) -> Grid:
     """Grid from MintPy attributes (X_FIRST/Y_FIRST = upper-left corner, X_STEP/Y_STEP, EPSG or UTM_ZONE).
 

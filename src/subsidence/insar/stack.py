@@ -221,3 +221,15 @@ class Deformation:
 
     def replace(self, **changes) -> Deformation:
         return dataclasses.replace(self, **changes)
+
+
+def h5_attr(attrs, key: str, default=None):
+    """An HDF5 attribute as a plain Python value (bytes decoded, one-element arrays unwrapped), as MintPy writes them."""
+    v = attrs.get(key, default)
+    if isinstance(v, bytes):
+        v = v.decode()
+    if isinstance(v, np.ndarray) and v.size == 1:
+        v = v.item()
+        if isinstance(v, bytes):
+            v = v.decode()
+    return v
