@@ -102,3 +102,27 @@ def test_reports_refused_outside_the_monitors_points_and_photos_scoped(client, w
     bad = report(client, world, signs=["ufo"])
     assert bad.status_code == 422
 
+
+
+def test_history_in_words_folds_the_row_changes_of_a_transition():
+    from subsidence.ledger.narrative import in_words
+
+    at = "2024-11-15T09:30:01+08:00"
+    events = [
+        {"at": "2024-11-01T08:00:00+08:00", "actor": "office:office", "action": "insert", "before": None,
+         "after": {"title": "甲一矿地裂缝未充填", "deadline": None, "illustrative": False}, "reason": None},
+        {"at": at, "actor": "department:nrb", "action": "update", "before": {"state": "found"},
+         "after": {"state": "notice_issued"}, "reason": None},
+        {"at": at, "actor": "department:nrb", "action": "transition", "before": {"state": "found"},
+         "after": {"state": "notice_issued", "transition": "issue_notice", "deadline": "2024-12-20"}, "reason": None},
+        {"at": at, "actor": "demo", "action": "update", "before": {"illustrative": True},
+         "after": {"illustrative": False}, "reason": None},
+    ]
+    words = in_words(events, "zh-CN")
+    assert len(words) == 2  # the mirrored update and the flag change are folded away
+    assert words[0]["who"] == "部门 nrb" or words[0]["who"].endswith(" nrb")
+    assert "已发现 → 已下达整改通知" in words[0]["text"] and "2024-12-20" in words[0]["text"]
+    assert words[1]["text"].startswith("登记问题") and "甲一矿地裂缝未充填" in words[1]["text"]
+    assert not any("_" in w["text"] for w in words)  # no codes
+    en = in_words(events, "en")
+    assert "found → notice issued" in en[0]["text"] or "found →" in en[0]["text"]

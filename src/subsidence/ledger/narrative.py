@@ -88,16 +88,18 @@ def describe(event: dict[str, Any], lang: str = "zh-CN") -> str:
 
 def in_words(events: list[dict[str, Any]], lang: str = "zh-CN") -> list[dict[str, Any]]:
     """The events (oldest first, from :func:`subsidence.core.history.audit_trail`) as ``{at, who, text}``,
-    newest first, the update that merely mirrors a transition folded into it."""
+    newest first. The row updates a transition makes in the same second are folded into it, and updates of
+    fields nobody reads (ids, flags) are left out."""
+    moments = {ev.get("at", "")[:19] for ev in events if ev.get("action") == "transition"}
+    mirrored = {"state", "deadline", "closed_date", "submitted_date", "acceptance_due"}
     out = []
-    last_transition_at = None
     for ev in events:
-        if ev.get("action") == "transition":
-            last_transition_at = ev.get("at", "")[:19]
-        elif ev.get("action") == "update" and last_transition_at == ev.get("at", "")[:19] and \
-                set(ev.get("after") or {}) <= {"state", "deadline", "closed_date", "submitted_date",
-                                                  "acceptance_due"}:
-            continue  # the row change a transition made; the transition already says it
+        if ev.get("action") == "update":
+            keys = set(ev.get("after") or {})
+            if ev.get("at", "")[:19] in moments and keys <= mirrored:
+                continue  # the row change a transition made; the transition already says it
+            if not keys & set(FIELDS):
+                continue
         out.append({"at": ev.get("at", "")[:16].replace("T", " "), "who": who(ev.get("actor", ""), lang),
                     "text": describe(ev, lang)})
     return out[::-1]

@@ -202,7 +202,11 @@ def problem_detail(session: Session, actor: authz.Actor, problem: Problem, today
 
     parties = parties_of(problem, actor)
     pending = ext.pending_extension(session, problem)
-    out["extensions"] = [ext.extension_dict(x) for x in ext.extensions_of(session, problem)]
+    from subsidence.ledger.narrative import who
+
+    out["extensions"] = [{**ext.extension_dict(x), "requested_by_words": who(x.requested_by or "", lang),
+                          "decided_by_words": who(x.decided_by or "", lang)}
+                         for x in ext.extensions_of(session, problem)]
     out["can_request_extension"] = bool(parties & {Party.ENTERPRISE, Party.OFFICE}) and pending is None \
         and problem.state in ext.EXTENDABLE_STATES and problem.deadline is not None and today <= problem.deadline
     out["can_decide_extension"] = pending is not None and bool(parties & {Party.LEAD_UNIT, Party.OFFICE})

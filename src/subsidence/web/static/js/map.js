@@ -213,9 +213,13 @@ const LABELS = {
 const label = (k) => (LABELS[k] ? LABELS[k][lang === 'en' ? 1 : 0] : k);
 const fmt = (v) => (typeof v === 'number' && !Number.isInteger(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : v);
 
+// values that are codes, shown as words
+const VALUE_WORDS = { warning_level: { blue: ['蓝色预警', 'blue'], yellow: ['黄色预警', 'yellow'], orange: ['橙色预警', 'orange'], red: ['红色预警', 'red'] } };
+const word = (k, v) => (VALUE_WORDS[k] && VALUE_WORDS[k][v] ? VALUE_WORDS[k][v][lang === 'en' ? 1 : 0] : v);
+
 function factsTable(obj) {
   return '<table class="facts">' + Object.entries(obj).filter(([k, v]) => !HIDE.has(k) && v !== null && v !== '' && typeof v !== 'object')
-    .map(([k, v]) => `<tr><th>${esc(label(k))}</th><td>${esc(v === true ? '✓' : v === false ? '✗' : fmt(v))}</td></tr>`).join('') + '</table>';
+    .map(([k, v]) => `<tr><th>${esc(label(k))}</th><td>${esc(v === true ? '✓' : v === false ? '✗' : fmt(word(k, v)))}</td></tr>`).join('') + '</table>';
 }
 
 const ACTION_WORDS = { insert: ['登记', 'recorded'], update: ['修改', 'changed'], delete: ['删除', 'deleted'],
