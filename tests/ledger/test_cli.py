@@ -136,3 +136,24 @@ def test_cli_calendar(cli):
     assert [r["latest_date"] for r in rows] == ["2024-09-20", "2024-10-10"]
     table = json.loads(cli("problem", "transitions", "--json").stdout)
     assert {r["name"] for r in table} >= {"fix_at_once", "issue_notice", "submit", "accept", "return", "withdraw"}
+
+
+def test_cli_extension(cli, county, clock, tmp_path):
+    clock("2024-09-20")
+    code = json.loads(cli("problem", "add", "--category", "1", "--title", "延期问题", "--found", "2024-09-12",
+                          "--mine", county.mine1.licence_no, "--json").stdout)["code"]
+    cli("notice", "issue", code, "--workdays", "20", "--out-dir", tmp_path, "--json")
+    clock("2024-10-15")
+    bad = cli("problem", "extend", code, "--until", "2025-03-01", "--reason", "工期", "--as", "enterprise:E-1",
+              ok=False)
+    assert bad.exit_code == 2 and "by 2024-12-" in bad.output
+    x = json.loads(cli("problem", "extend", code, "--until", "2024-11-15", "--reason", "雨季施工困难",
+                       "--as", "enterprise:E-1", "--json").stdout)
+    assert x["state"] == "pending" and x["requested_date"] == "2024-10-15" and x["previous_deadline"] == "2024-10-23"
+    bad = cli("problem", "extension", code, "--approve", "--reason", "同意", "--as", "enterprise:E-1", ok=False)
+    assert bad.exit_code == 3
+    d = json.loads(cli("problem", "extension", code, "--approve", "--reason", "同意", "--as", "department:NRB",
+                       "--json").stdout)
+    assert d["state"] == "approved" and d["granted_deadline"] == "2024-11-15"
+    shown = json.loads(cli("problem", "show", code, "--json").stdout)
+    assert shown["deadline"] == "2024-11-15"

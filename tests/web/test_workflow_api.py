@@ -63,3 +63,23 @@ def test_gate_refusal_notice_and_records(client, world):
     assert client.get(f"/api/problems/{pa}/escalations", headers=office).json()["escalations"] == []
     assert client.get("/api/acceptances/999999", headers=office).status_code == 404
     assert client.get("/api/escalations/999999", headers=office).status_code == 404
+
+
+def test_transition_dates_are_the_servers(client, world):
+    """Through the API the date of a step is the server's (the app's pinned today); an enterprise cannot give an
+    earlier one, the office can only with a reason."""
+    pa = world.ids["pa"]
+    office, ent_a = auth(world, "office"), auth(world, "enterprise_a")
+    assert client.post(f"/api/problems/{pa}/notices", headers=office,
+                       json={"deadline": (TODAY + timedelta(days=10)).isoformat()}).status_code == 201
+    r = client.post(f"/api/problems/{pa}/transitions", headers=ent_a,
+                    json={"name": "start", "on": (TODAY - timedelta(days=1)).isoformat()})
+    assert r.status_code == 403 and "only the office may record an earlier date" in r.json()["message"]
+    r = client.post(f"/api/problems/{pa}/transitions", headers=office,
+                    json={"name": "start", "on": (TODAY + timedelta(days=1)).isoformat()})
+    assert r.status_code == 422 and "future" in r.json()["message"]
+    r = client.post(f"/api/problems/{pa}/transitions", headers=ent_a, json={"name": "start"})
+    assert r.status_code == 200
+    hist = [h for h in client.get(f"/api/problems/{pa}", headers=office).json()["history"]
+            if (h.get("after") or {}).get("transition") == "start"]
+    assert hist and hist[0]["after"]["on"] == hist[0]["after"]["recorded_on"] == TODAY.isoformat()
