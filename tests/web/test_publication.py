@@ -128,3 +128,21 @@ def test_inspection_results_public_only_after_sign_off(client, world, session):
     got = client.get("/api/public/inspection-results").json()
     assert got["count"] == 1 and got["items"][0]["summary"] == "未发现问题"
     assert "findings" not in got["items"][0]
+
+
+def test_a_signed_version_cannot_be_changed(session, world):
+    """The sign-off is append-only in the database too: UPDATE and DELETE are refused by triggers."""
+    import pytest
+    from sqlalchemy import text
+
+    from subsidence.access.policy import Actor
+    from subsidence.vocabulary import Role
+
+    _scores(session, world, 95, 40)
+    publication.sign_off(session, Actor("office", Role.OFFICE), "assessment_lists", year=YEAR)
+    session.commit()
+    for stmt in ("UPDATE publication SET sha256 = 'x'", "DELETE FROM publication"):
+        with pytest.raises(Exception, match="append-only"):
+            session.execute(text(stmt))
+        session.rollback()
+    assert session.scalar(select(func.count(Publication.id))) == 1

@@ -49,6 +49,7 @@ TAGS = [
     {"name": "dashboard", "description": "进度与督办 / progress, overdue, timeline, warnings"},
     {"name": "history", "description": "审计记录 / audit trail"},
     {"name": "public", "description": "公开信息 / published results"},
+    {"name": "tasks", "description": "任务台账：基金、保水、隐蔽致灾因素、建筑物拆除、双随机、评估、公开签发 / task ledgers"},
     {"name": "ogc", "description": "OGC API – Features (QGIS)"},
     {"name": "admin", "description": "账户管理 / accounts"},
 ]
