@@ -69,6 +69,8 @@ def _explain(f: GateReason, sev: str, today: date) -> GateReason:
     details = dict(f.details)
     if sev == NOT_EVALUABLE:
         why = f"无法判定：请{f.enter}"
+    elif f.pending == "acceptance" and f.details.get("state") == "fixed_at_once":
+        why = "已立行立改，待办公室验收，不作为不予受理理由 / fixed at once, awaiting the office's acceptance"
     elif f.pending == "acceptance":
         why = (f"已在期限内申请验收，待办公室验收（验收期限 {f.details.get('acceptance_due') or '—'}），不作为不予受理理由 / "
                "submitted in time, awaiting the office's acceptance")
