@@ -288,6 +288,14 @@ def render_docx(rep: UpwardReport, path: Path | str | None = None) -> bytes:
     return docx(document(rep), path)
 
 
+def _cell(v: float | None, unit: str) -> float | None:
+    """A metric as the workbook stores it: 元 as 万元, every float to two decimals."""
+    if v is None:
+        return None
+    v = v / 10000 if unit == "元" else v
+    return round(float(v), 2) if isinstance(v, float) or unit == "元" else v
+
+
 def render_xlsx(rep: UpwardReport, path: Path | str) -> Path:
     """The tables behind the report, one sheet each, with print setup (landscape, fit to width, header rows)."""
     from openpyxl import Workbook
@@ -299,8 +307,7 @@ def render_xlsx(rep: UpwardReport, path: Path | str) -> Path:
     sheets = [
         ("核心指标", ["指标", "单位", "本期", "累计"], [30, 12, 22, 22],
          [[m.label, "万元" if m.unit == "元" else m.unit,
-           (m.period / 10000 if m.unit == "元" else m.period) if m.period is not None else None,
-           m.cumulative / 10000 if m.unit == "元" else m.cumulative] for m in rep.metrics]
+           _cell(m.period, m.unit), _cell(m.cumulative, m.unit)] for m in rep.metrics]
          + [[m.label + "（亩）", "亩", m.extra["period_mu"], m.extra["cumulative_mu"]]
             for m in rep.metrics if m.unit == "公顷"]),
         ("分任务", COUNT_HEADERS, [34] + [11] * 7, _task_rows(rep)),
@@ -329,6 +336,8 @@ def render_xlsx(rep: UpwardReport, path: Path | str) -> Path:
             for j, v in enumerate(r, start=1):
                 c = ws.cell(row=i, column=j, value=v)
                 c.border = border
+                if isinstance(v, float):
+                    c.number_format = "#,##0.00"
                 c.alignment = Alignment(vertical="top", wrap_text=isinstance(v, str) and len(v) > 12)
         ws.freeze_panes = "A3"
         print_setup(ws, header_row=2, ncol=len(header), nrows=len(rows), total_width=sum(widths))
