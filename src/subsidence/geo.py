@@ -8,10 +8,15 @@ Ejin Horo Banner. Areas and lengths are always computed in a projected CRS, neve
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 STORAGE_CRS = "EPSG:4546"
 STORAGE_SRID = 4546
@@ -53,7 +58,7 @@ def transform_geometry(geom: BaseGeometry, src: CRS | str, dst: CRS | str = STOR
     return shapely.transform(geom, lambda xy: _apply(tr, xy))
 
 
-def _apply(tr: Transformer, xy):
+def _apply(tr: Transformer, xy: NDArray[np.float64]) -> NDArray[np.float64]:
     import numpy as np
 
     x, y = tr.transform(xy[:, 0], xy[:, 1])

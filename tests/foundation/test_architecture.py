@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.foundation.pure_modules import PURE  # numpy in, numpy out; also type-checked by .ci/run
+
 SRC = Path(__file__).resolve().parents[2] / "src" / "subsidence"
 
 #: lowest first; packages in one tuple are peers (they may import each other, but no module cycle may form)
@@ -36,19 +38,6 @@ LAYERS: list[tuple[str, ...]] = [
     ("api", "web", "cli", "demo"),
 ]
 
-#: modules that must import without SQLAlchemy, FastAPI or Typer (numpy in, numpy out)
-PURE = [
-    "subsidence.vocabulary", "subsidence.errors", "subsidence.geo",
-    "subsidence.science", "subsidence.science.pim", "subsidence.science.dynamics", "subsidence.science.inversion",
-    "subsidence.science.stability", "subsidence.science.damage",
-    "subsidence.insar.sbas", "subsidence.insar.convention", "subsidence.insar.synthetic",
-    "subsidence.census.basins", "subsidence.census.grid", "subsidence.census.fusion", "subsidence.census.change",
-    "subsidence.census.vegetation", "subsidence.census.pv", "subsidence.census.attribution",
-    "subsidence.monitoring.warning.methods", "subsidence.monitoring.warning.levels", "subsidence.monitoring.warning.machine",
-    "subsidence.monitoring.warning.analysis", "subsidence.monitoring.warning.forecasting",
-    "subsidence.science.advance", "subsidence.census.levels",
-    "subsidence.tasks.draw", "subsidence.plans.rules", "subsidence.ledger.calendar",
-]
 FORBIDDEN = ("sqlalchemy", "fastapi", "typer")
 
 #: the census package's persistence; the rest of it is pure kernels (a layer of their own, beside insar)

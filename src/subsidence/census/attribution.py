@@ -25,9 +25,10 @@ Two flags follow:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, Protocol
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -140,8 +141,18 @@ class Attribution:
         }
 
 
-def _overlaps(area: BaseGeometry, items: Sequence, tree: shapely.STRtree, min_ha: float,
-              key=lambda it: (it.key, it.name)) -> list[Overlap]:
+class _Footprint(Protocol):
+    """What :func:`_overlaps` reads of a mine right, panel or town."""
+
+    @property
+    def geometry(self) -> BaseGeometry: ...
+
+    @property
+    def id(self) -> int | None: ...
+
+
+def _overlaps(area: BaseGeometry, items: Sequence[_Footprint], tree: shapely.STRtree, min_ha: float,
+              key: Callable[[Any], tuple[str, str]] = lambda it: (it.key, it.name)) -> list[Overlap]:
     out: list[Overlap] = []
     for i in tree.query(area, predicate="intersects"):
         it = items[int(i)]

@@ -424,6 +424,7 @@ def detect_basins(
             basin.mean_rate_mm_per_yr = float(np.nanmean(r)) if np.isfinite(r).any() else None
             rate_px = r
         if series_mm is not None:
+            assert dates is not None  # checked on entry: a time series comes with one date per layer
             _series_stats(basin, series_mm[:, rr, cc][:, ~holes], dates, params, stage_fn)
         elif rate_px is not None and (stage_fn or _science_stage_available()):
             _rate_stage(basin, rate_px, vals if kind == "cumulative" else None, observed, params,
@@ -467,7 +468,8 @@ def _science_stage_available() -> bool:
         return False
 
 
-def _rate_stage(basin: Basin, rate: np.ndarray, cum: np.ndarray | None, observed, params: BasinParams,
+def _rate_stage(basin: Basin, rate: np.ndarray, cum: np.ndarray | None,
+                observed: tuple[date | None, date | None] | None, params: BasinParams,
                 stage_fn: StageFn) -> None:
     """Stage from a velocity map under a constant-rate assumption: the code's criteria applied to the linear
     series W(t) = W_now − v·(t_now − t) over the last six months (W_now: the cumulative value, or for a

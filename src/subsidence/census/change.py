@@ -12,7 +12,7 @@ well above the InSAR noise floor).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import shapely
@@ -125,7 +125,9 @@ def compare(before: Sequence[AreaSnapshot], after: Sequence[AreaSnapshot],
     for j0 in range(len(after)):
         if j0 in seen_a:
             continue
-        ga, gb, stack = {j0}, set(), [("a", j0)]
+        ga: set[int] = {j0}  # indices into ``after``
+        gb: set[int] = set()  # indices into ``before``
+        stack = [("a", j0)]
         while stack:
             side, k = stack.pop()
             nbrs = links[k] if side == "a" else back[k]
@@ -176,6 +178,6 @@ def _group_change(bs: list[AreaSnapshot], as_: list[AreaSnapshot], p: ChangePara
     return ch
 
 
-def _max(values) -> float | None:
+def _max(values: Iterable[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
     return max(vals) if vals else None

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 from scipy import ndimage
@@ -32,6 +33,15 @@ from scipy import ndimage
 log = logging.getLogger(__name__)
 
 EIGHT = np.ones((3, 3), dtype=bool)
+
+
+class MapLevelRecord(TypedDict):
+    """:meth:`MapLevel.as_dict`: the level as stored in a census run's JSON (rounded to 0.001 of the map's unit)."""
+
+    offset: float
+    sigma: float | None  # None when the noise was not estimated
+    n_stable: int
+    edge_threshold: float
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,7 @@ class MapLevel:
     n_stable: int  # pixels of stable ground used
     edge_threshold: float  # the level the edge is drawn at (the threshold itself when no correction applies)
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> MapLevelRecord:
         return {"offset": round(self.offset, 3), "sigma": None if not np.isfinite(self.sigma) else round(self.sigma, 3),
                 "n_stable": self.n_stable, "edge_threshold": round(self.edge_threshold, 3)}
 

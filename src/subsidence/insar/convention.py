@@ -12,24 +12,25 @@ A ground that sinks moves away from the satellite: negative LOS, positive subsid
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 #: Sentinel-1 C-band wavelength, metres (radar frequency 5.405 GHz).
 SENTINEL1_WAVELENGTH_M = 0.05546576
 
 
-def phase_rad_to_los_m(phase_rad, wavelength_m: float):
+def phase_rad_to_los_m(phase_rad: ArrayLike, wavelength_m: float) -> NDArray[np.float64]:
     """Unwrapped phase (rad) -> LOS displacement (m, positive toward the satellite)."""
     _check_wavelength(wavelength_m)
     return np.asarray(phase_rad) * (-wavelength_m / (4.0 * np.pi))
 
 
-def los_m_to_phase_rad(los_m, wavelength_m: float):
+def los_m_to_phase_rad(los_m: ArrayLike, wavelength_m: float) -> NDArray[np.float64]:
     """LOS displacement (m, positive toward the satellite) -> unwrapped phase (rad). Inverse of the above."""
     _check_wavelength(wavelength_m)
     return np.asarray(los_m) * (-4.0 * np.pi / wavelength_m)
 
 
-def los_m_to_vertical_up_m(los_m, incidence_deg):
+def los_m_to_vertical_up_m(los_m: ArrayLike, incidence_deg: ArrayLike) -> NDArray[np.float64]:
     """LOS (m, toward satellite) -> vertical displacement (m, up positive), vertical-only assumption."""
     inc = np.asarray(incidence_deg, dtype=float)
     if np.any((inc <= 0) | (inc >= 90)):
@@ -37,12 +38,12 @@ def los_m_to_vertical_up_m(los_m, incidence_deg):
     return np.asarray(los_m) / np.cos(np.deg2rad(inc))
 
 
-def los_m_to_subsidence_mm(los_m, incidence_deg):
+def los_m_to_subsidence_mm(los_m: ArrayLike, incidence_deg: ArrayLike) -> NDArray[np.float64]:
     """LOS (m, toward satellite) -> subsidence (mm, positive downward), vertical-only assumption."""
     return -los_m_to_vertical_up_m(los_m, incidence_deg) * 1000.0
 
 
-def vertical_up_m_to_subsidence_mm(up_m):
+def vertical_up_m_to_subsidence_mm(up_m: ArrayLike) -> NDArray[np.float64]:
     """Vertical displacement (m, up positive) -> subsidence (mm, positive downward)."""
     return -np.asarray(up_m) * 1000.0
 

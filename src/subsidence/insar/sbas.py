@@ -28,11 +28,13 @@ Temporal coherence (Pepe & Lanari 2006): |sum_i exp(j r_i)| / N over the pixel's
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from subsidence.insar.stack import InSARInputError, yyyymmdd
 
@@ -58,7 +60,7 @@ class Network:
     A: np.ndarray = field(repr=False)
 
     @classmethod
-    def from_pairs(cls, pairs) -> Network:
+    def from_pairs(cls, pairs: Iterable[tuple[date, date]]) -> Network:
         pairs = tuple((a, b) for a, b in pairs)
         if not pairs:
             raise InSARInputError("the stack has no interferograms")
@@ -102,7 +104,7 @@ def design_matrix(idx1: np.ndarray, idx2: np.ndarray, n_dates: int) -> np.ndarra
     return ((j[None, :] >= idx1[:, None]) & (j[None, :] < idx2[:, None])).astype(np.float64)
 
 
-def fisher_weights(coherence, looks: float = 1.0) -> np.ndarray:
+def fisher_weights(coherence: ArrayLike, looks: float = 1.0) -> np.ndarray:
     """Fisher-information weight 2 L gamma^2 / (1 - gamma^2) (1/rad^2); gamma clipped to [0.05, 0.999], NaN -> 0.05."""
     g = np.fmax(np.asarray(coherence, dtype=np.float64), MIN_COHERENCE_FOR_WEIGHT)  # fmax: NaN -> the minimum
     np.minimum(g, MAX_COHERENCE_FOR_WEIGHT, out=g)
@@ -187,7 +189,7 @@ def _band_to_full(Nb: np.ndarray) -> np.ndarray:
     return N
 
 
-def _banded_cholesky_solve(Nb: np.ndarray, r: np.ndarray, rtol: float = 1e-10):
+def _banded_cholesky_solve(Nb: np.ndarray, r: np.ndarray, rtol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
     """Solve N x = r for a stack of SPD band matrices in lower band storage (bw+1, k, P) (overwritten), r (k, P).
 
     Right-looking Cholesky inside the band: O(k bw^2) per pixel, every step vectorised over pixels. A pivot <=

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 from affine import Affine
@@ -175,7 +176,7 @@ class SyntheticSource:
         return BlockData(ph, coh)
 
 
-def synthetic_stack(spec: SyntheticSpec | None = None, **kw) -> IfgramStack:
+def synthetic_stack(spec: SyntheticSpec | None = None, **kw: Any) -> IfgramStack:
     """An :class:`IfgramStack` backed by :class:`SyntheticSource`."""
     spec = spec or SyntheticSpec(**kw)
     return IfgramStack(pairs=spec.pairs, wavelength_m=SENTINEL1_WAVELENGTH_M, grid=spec.grid,

@@ -31,7 +31,7 @@ from __future__ import annotations
 import bisect
 import csv
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -250,7 +250,7 @@ class WorkCalendar:
         return count
 
     @staticmethod
-    def _days(first: date, last: date):
+    def _days(first: date, last: date) -> Iterator[date]:
         cur = first
         while cur <= last:
             yield cur

@@ -19,6 +19,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ def to_days(times: Sequence | np.ndarray, origin: np.datetime64 | None = None) -
     tt = np.asarray(times, dtype="datetime64[ms]")
     if tt.size == 0:
         raise MethodError("empty time series")
-    origin = tt[0] if origin is None else np.datetime64(origin, "ms")
+    origin = tt[0] if origin is None else origin.astype("datetime64[ms]")
     return (tt - origin).astype("timedelta64[ms]").astype(np.float64) / 86_400_000.0, origin
 
 
@@ -129,7 +130,7 @@ class Thresholds:
             raise MethodError(f"thresholds must increase from blue to red, got {self.raise_at}")
         if self.reset is not None:
             for r, u in zip(self.reset, self.raise_at):
-                if (r is None) != (u is None) or (r is not None and r > u):
+                if (r is None) != (u is None) or (r is not None and u is not None and r > u):
                     raise MethodError(f"each reset value must be ≤ its raise value, got reset {self.reset} "
                                       f"for raise {self.raise_at}")
 
@@ -449,6 +450,8 @@ def tangent_angle(t: np.ndarray, s: np.ndarray, *, steady_velocity: float | None
         dt_chord[i] = t[i] - t[j[ok]]
         raw[i] = np.degrees(np.arctan((T[i] - T[j[ok]]) / dt_chord[i]))
     else:
+        # no chord in days: either ``span`` (samples) was given, or the automatic chord fell back to span = 1
+        assert span is not None
         k = int(span)
         dt_chord[k:] = t[k:] - t[:-k]
         raw[k:] = np.degrees(np.arctan((T[k:] - T[:-k]) / dt_chord[k:]))
@@ -685,9 +688,9 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
             out.reason = str(exc).removeprefix("inverse velocity: ")
             return out
     try:
-        kw = {} if alpha_range is None else {"alpha_range": alpha_range}
         prof = voight_profile(t, s, confidence=confidence, alphas=None if alpha is None else (float(alpha),),
-                              onset_time=onset_time, min_after=min_fit, correlated=correlated_noise, **kw)
+                              alpha_range=ALPHA_RANGE if alpha_range is None else alpha_range,
+                              onset_time=onset_time, min_after=min_fit, correlated=correlated_noise)
     except ForecastInputError as exc:
         raise MethodError(f"inverse-velocity series: {exc}") from exc
     if prof is None:
@@ -816,7 +819,8 @@ def inverse_velocity_forecast_alpha2(t: np.ndarray, s: np.ndarray, *, short: int
     return out
 
 
-def inverse_velocity_track(t: np.ndarray, s: np.ndarray, *, start: int | None = None, **kw) -> list[Forecast]:
+def inverse_velocity_track(t: np.ndarray, s: np.ndarray, *, start: int | None = None,
+                           **kw: Any) -> list[Forecast]:
     """Refit the forecast on every new sample: element i is the forecast using samples 0..i (from ``start``)."""
     t, s = check_series(t, s, min_points=1, what="inverse-velocity series")
     first = start if start is not None else kw.get("long", 7) + kw.get("min_fit", 6)
