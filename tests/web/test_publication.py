@@ -146,3 +146,29 @@ def test_a_signed_version_cannot_be_changed(session, world):
             session.execute(text(stmt))
         session.rollback()
     assert session.scalar(select(func.count(Publication.id))) == 1
+
+
+def test_cli_status_and_sign_off(engine, session, world, monkeypatch):
+    """``subsidence publication status`` / ``sign-off --as office --sha256 …`` on the same database."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from subsidence.cli.main import app as cli
+    from subsidence.settings import get_settings
+
+    monkeypatch.setenv("SUBSIDENCE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    _scores(session, world, 95, 40)
+    run = CliRunner().invoke
+    st = json.loads(run(cli, ["publication", "status", "assessment_lists", "--year", str(YEAR), "--json"]).output)
+    assert st["published"] is None
+    bad = run(cli, ["publication", "sign-off", "assessment_lists", "--year", str(YEAR), "--as", "town",
+                    "--sha256", st["draft_sha256"]])
+    assert bad.exit_code != 0 and "sign_off" in bad.output
+    ok = run(cli, ["publication", "sign-off", "assessment_lists", "--year", str(YEAR), "--as", "office",
+                   "--sha256", st["draft_sha256"], "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["signed_by"] == "office:office"
+    session.expire_all()
+    assert session.scalar(select(func.count(Publication.id))) == 1

@@ -46,6 +46,7 @@ COMMAND_MODULES = (
     "monitoring",
     "plans",
     "positions",
+    "publication",
     "science",
     "web",
     # the task ledgers (cli/tasks/)
