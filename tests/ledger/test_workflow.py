@@ -81,6 +81,18 @@ def test_extension_limited_recorded_and_used(session, county, noticed):
     assert [o["code"] for o in run_deadline_watch(session, date(2024, 11, 25))["overdue"]] == [p.code]
 
 
+def test_undecided_extension_request_is_escalated(session, county, noticed):
+    for m in noticed.milestones:
+        at(session, date(2024, 9, 27))
+        complete_milestone(session, noticed, county.ent1, m.seq, evidence_ids=[proof(session, noticed, county.ent1).id])
+    at(session, date(2024, 10, 24))
+    request_extension(session, noticed, county.ent1, requested_deadline=date(2024, 11, 20), reason="设备故障")
+    assert run_deadline_watch(session, date(2024, 10, 31))["escalated"] == []  # 5 working days: Oct 31
+    (e,) = run_deadline_watch(session, date(2024, 11, 1))["escalated"]
+    assert (e["kind"], e["unit"], e["deadline"]) == ("extension", "NRB", "2024-10-31")
+    assert "延期申请" in supervision_data(session, e["id"])["requirement"]
+
+
 def test_extension_only_before_the_deadline_and_rejection_changes_nothing(session, county, noticed):
     p = noticed
     at(session, date(2024, 10, 30))

@@ -8,7 +8,9 @@ Three kinds, each once per problem, subject and level (idempotent: run it every 
 * ``milestone`` — a milestone past due and not done (:func:`subsidence.ledger.milestones.overdue_milestones`)
   goes to the lead unit after :data:`ESCALATE_LEAD_AFTER` working days;
 * ``acceptance`` — a submission the office has not decided inside its 60-working-day acceptance window goes
-  to the office, issued in the leading group's name (the office's own deadline).
+  to the office, issued in the leading group's name (the office's own deadline);
+* ``extension`` — an extension request not decided within ``extensions.DECISION_WORKDAYS`` goes to the lead unit
+  (the request keeps the gate from refusing for that deadline until it is decided).
 
 Each escalation carries its printed content (``snapshot`` = :func:`supervision_data`) and a notification
 (:func:`notification`) that the deadline watch (:func:`subsidence.gate.watch.run_deadline_watch`) queues
@@ -40,11 +42,13 @@ ESCALATE_OFFICE_AFTER = 10
 #: working days the escalated unit has to report back (unverified default; settle with the office's rules)
 REPLY_WORKDAYS = 5
 
-KIND_LABELS = {"deadline": "整改逾期督办", "milestone": "时间节点逾期督办", "acceptance": "验收逾期督办"}
+KIND_LABELS = {"deadline": "整改逾期督办", "milestone": "时间节点逾期督办", "acceptance": "验收逾期督办",
+               "extension": "延期审批逾期督办"}
 REQUIREMENT = {
     "deadline": "请督促责任主体立即整改，并于回复期限前书面报告整改进展；确有困难的说明原因和措施。",
     "milestone": "请督促责任主体按整改通知书确定的时间节点完成整改任务，并于回复期限前书面报告完成情况。",
     "acceptance": "请在回复期限前完成验收（通过销号或退回并说明理由），逾期未验收的说明原因。",
+    "extension": "企业的延期申请已超过审批期限，请在回复期限前作出批准或不予批准的决定并说明理由。",
 }
 LEGAL_BASIS = ("采煤沉陷区综合治理实施方案（建立问题台账，实行清单化管理、销号制，对逾期未完成的进行督办）；"
                "《土地复垦条例》第二十条；《矿山地质环境保护规定》")
@@ -58,8 +62,14 @@ def escalate_due(session: Session, today: date, *, actor_name: str = "system:dea
     office = session.scalar(select(Unit).where(Unit.kind == UnitKind.OFFICE).order_by(Unit.code).limit(1))
     existing = {(e.problem_id, e.subject, e.level) for e in session.scalars(select(Escalation))}
     todo: list[tuple[Problem, str, str, EscalationLevel, Unit | None, date, int, Milestone | None]] = []
+    from subsidence.ledger.extensions import DECISION_WORKDAYS
+    from subsidence.ledger.models import DeadlineExtension
+
+    asked = set(session.scalars(select(DeadlineExtension.problem_id).where(DeadlineExtension.state == "pending")))
     overdue = session.scalars(select(Problem).where(overdue_clause(today)).order_by(Problem.code)).all()
     for p in overdue:
+        if p.id in asked:
+            continue  # a timely extension request is pending: its decision is escalated instead (below)
         late = cal.workdays_between(p.deadline, today)
         for level, after, unit in ((EscalationLevel.LEAD_UNIT, ESCALATE_LEAD_AFTER, p.lead_unit),
                                    (EscalationLevel.OFFICE, ESCALATE_OFFICE_AFTER, office)):
@@ -77,6 +87,12 @@ def escalate_due(session: Session, today: date, *, actor_name: str = "system:dea
     for p in waiting:
         todo.append((p, "acceptance", "acceptance", EscalationLevel.OFFICE, office, p.acceptance_due,
                      cal.workdays_between(p.acceptance_due, today), None))
+    for x in session.scalars(select(DeadlineExtension).where(DeadlineExtension.state == "pending")
+                             .order_by(DeadlineExtension.id)):
+        due = cal.add_workdays(x.requested_date, DECISION_WORKDAYS)
+        if due < today:
+            todo.append((x.problem, "extension", f"extension:{x.seq}", EscalationLevel.LEAD_UNIT, x.problem.lead_unit,
+                         due, cal.workdays_between(due, today), None))
     created = []
     authority = office.code if office is not None else "OFFICE"
     with acting_as(session, actor_name, "逾期督办 / escalation"):
@@ -145,7 +161,8 @@ def notification(esc: Escalation) -> dict:
     what = {"deadline": f"整改期限 {snap.get('deadline')} 已过 {esc.workdays_overdue} 个工作日",
             "milestone": f"时间节点“{(snap.get('milestone') or {}).get('description', '')}”应于 {snap.get('deadline')} 完成，"
                          f"已逾期 {esc.workdays_overdue} 个工作日",
-            "acceptance": f"验收期限 {snap.get('deadline')} 已过 {esc.workdays_overdue} 个工作日，尚未验收"}[esc.kind]
+            "acceptance": f"验收期限 {snap.get('deadline')} 已过 {esc.workdays_overdue} 个工作日，尚未验收",
+            "extension": f"延期申请应于 {snap.get('deadline')} 前审批，已逾期 {esc.workdays_overdue} 个工作日"}[esc.kind]
     body = (f"{snap.get('recipient_unit_name') or '责任单位'}：\n问题 {snap.get('problem')}“{snap.get('problem_title')}”"
             f"{'（' + snap['mine'] + '）' if snap.get('mine') else ''}{what}。{snap.get('requirement')}"
             f"请于 {snap.get('reply_due')} 前回复。\n{snap.get('issuer')}  {snap.get('issued_date')}  {esc.code}")

@@ -11,7 +11,8 @@ rectification rules or the county's 实施方案 detailed rules):
   deadline (the gate, the overdue query and escalation all use it) and keeps the previous one.
 
 While a timely request awaits its decision the gate does not refuse for that deadline (pending
-"extension"); the office is expected to decide within :data:`DECISION_WORKDAYS` working days.
+"extension"); the lead unit or office decides within :data:`DECISION_WORKDAYS` working days, else the deadline
+watch escalates the request (:mod:`subsidence.ledger.escalation`, kind ``extension``).
 """
 
 from __future__ import annotations
