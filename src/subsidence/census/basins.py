@@ -37,6 +37,7 @@ pixels) they are predicted, counted, and marked (``filled_fraction`` and ``fille
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from collections.abc import Callable, Sequence
@@ -50,7 +51,16 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from subsidence.census.grid import Grid
-from subsidence.census.levels import MapLevel, level_map
+from subsidence.census.levels import (
+    AREA_INTERVAL_Z,
+    MapLevel,
+    NoiseCovariance,
+    StableSample,
+    area_sd_pixels,
+    fit_noise_covariance,
+    gradient_magnitude,
+    level_map,
+)
 from subsidence.vocabulary import MovementStage
 
 log = logging.getLogger(__name__)
@@ -106,6 +116,9 @@ class BasinParams:
     #: edge at the noise-unbiased level (census.levels.unbiased_edge_threshold) when the map is noisy
     noise_edge: bool = True
     stable_margin_px: int = 5
+    #: area interval per basin (area_ha_low / area_ha_high, 95 %) from the noise covariance of the stable ground
+    #: and the contour-position error sigma / |gradient| (census.levels.area_sd_pixels)
+    area_interval: bool = True
 
     def min_area_for(self, grid: Grid) -> float:
         """Effective minimum area (ha) on this grid: max(min_area_ha, min_pixels × pixel area)."""
@@ -164,11 +177,25 @@ class Basin:
     max_is_lower_bound: bool = False
     peak_xy: tuple[float, float] | None = None
     extra: dict = field(default_factory=dict)
+    #: standard deviation (ha) of the area under the map's noise (None when the noise could not be measured)
+    area_sd_ha: float | None = None
+
+    @property
+    def area_ha_low(self) -> float | None:
+        """Lower end of the 95 % area interval (ha): area - 1.96 sd, at least 0."""
+        return None if self.area_sd_ha is None else max(0.0, self.area_ha - AREA_INTERVAL_Z * self.area_sd_ha)
+
+    @property
+    def area_ha_high(self) -> float | None:
+        """Upper end of the 95 % area interval (ha): area + 1.96 sd."""
+        return None if self.area_sd_ha is None else self.area_ha + AREA_INTERVAL_Z * self.area_sd_ha
 
     def properties(self) -> dict:
         """Plain-value attributes for GeoJSON / tables."""
         return {
             "area_ha": round(self.area_ha, 4),
+            "area_ha_low": None if self.area_ha_low is None else round(self.area_ha_low, 4),
+            "area_ha_high": None if self.area_ha_high is None else round(self.area_ha_high, 4),
             "n_pixels": self.n_pixels,
             "max_subsidence_mm": round(self.max_subsidence_mm, 2),
             "mean_subsidence_mm": round(self.mean_subsidence_mm, 2),
@@ -321,6 +348,7 @@ def detect_basins(
         raise CensusInputError("the deformation raster has no valid pixel (all NaN / no data / low coherence)")
     threshold = params.threshold_mm if kind == "cumulative" else params.threshold_rate_mm_per_yr
     level = None
+    stable = None
     edge = threshold
     if params.relevel or params.noise_edge:
         level, stable = level_map(value, valid, threshold, relevel=params.relevel, noise_edge=params.noise_edge,
@@ -341,6 +369,17 @@ def detect_basins(
         log.debug("map level: offset %.2f, noise %.2f, edge at %.2f (threshold %.2f)", level.offset, level.sigma,
                   edge, threshold)
     above = valid & (np.where(valid, value, -np.inf) >= edge)
+    # area intervals: noise covariance of the stable ground, contour-position error along each basin's edge
+    cov = grad = sample = None
+    if params.area_interval and level is not None and stable is not None and np.isfinite(level.sigma):
+        # a noise-free map (the levels module's criterion) has an exact area: what is left on its "stable ground"
+        # is the basins' own tails, not noise
+        noise_free = level.sigma < 0.05 * abs(threshold)
+        cov = NoiseCovariance(0.0, 0.0, 1.0) if noise_free else fit_noise_covariance(value, stable)
+        if cov is not None:
+            level = dataclasses.replace(level, covariance=cov)
+            grad = gradient_magnitude(value, edge)
+            sample = StableSample.of(stable, cov) if params.relevel else None
 
     # Decorrelated centres: invalid pixels enclosed by a (closed) ring of above-threshold pixels.
     closed = ndimage.binary_closing(above, structure=EIGHT, iterations=params.close_px) if params.close_px else above
@@ -408,6 +447,13 @@ def detect_basins(
             max_is_lower_bound=n_holes > filled or bool(fill_info.get("lower_bound")),
             peak_xy=peak,
         )
+        if cov is not None and grad is not None:
+            r0, c0 = int(rr.min()), int(cc.min())
+            crop = np.zeros((int(rr.max()) - r0 + 1, int(cc.max()) - c0 + 1), dtype=bool)
+            crop[rr - r0, cc - c0] = True
+            px_m = float(np.sqrt(grid.pixel_area_m2))
+            sd_px = area_sd_pixels(grad, crop, cov, float(geom.length) / px_m, sample, origin=(r0, c0))
+            basin.area_sd_ha = sd_px * pix_ha
         if fill_info:
             basin.extra["fusion"] = fill_info
         if filled:

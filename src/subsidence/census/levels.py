@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import numpy as np
 from scipy import ndimage
@@ -42,6 +42,7 @@ class MapLevelRecord(TypedDict):
     sigma: float | None  # None when the noise was not estimated
     n_stable: int
     edge_threshold: float
+    covariance: NotRequired[dict[str, float]]  # NoiseCovariance.as_dict, when fitted (area intervals)
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,16 @@ class MapLevel:
     sigma: float  # robust s.d. of the stable ground after the offset (NaN when not estimated)
     n_stable: int  # pixels of stable ground used
     edge_threshold: float  # the level the edge is drawn at (the threshold itself when no correction applies)
+    #: fitted noise covariance of the stable ground (white + exponential; for the area intervals), None if not fitted
+    covariance: NoiseCovariance | None = None
 
     def as_dict(self) -> MapLevelRecord:
-        return {"offset": round(self.offset, 3), "sigma": None if not np.isfinite(self.sigma) else round(self.sigma, 3),
-                "n_stable": self.n_stable, "edge_threshold": round(self.edge_threshold, 3)}
+        out: MapLevelRecord = {
+            "offset": round(self.offset, 3), "sigma": None if not np.isfinite(self.sigma) else round(self.sigma, 3),
+            "n_stable": self.n_stable, "edge_threshold": round(self.edge_threshold, 3)}
+        if self.covariance is not None:
+            out["covariance"] = self.covariance.as_dict()
+        return out
 
 
 def _large(mask: np.ndarray, min_pixels: int) -> np.ndarray:
@@ -148,3 +155,136 @@ def level_map(value: np.ndarray, valid: np.ndarray, threshold: float, *, relevel
         edge = unbiased_edge_threshold(value - offset, valid, threshold, sigma, margin_px=margin_px,
                                        min_pixels=min_pixels)
     return MapLevel(offset, sigma, n, edge), stable
+
+
+# ----------------------------------------------------------------------------------------- area uncertainty
+#: two-sided coverage of the reported area interval (area_ha_low / area_ha_high): a normal 95 % interval
+AREA_INTERVAL_Z = 1.96
+
+
+@dataclass(frozen=True)
+class NoiseCovariance:
+    """Isotropic covariance of a map's noise fitted on its stable ground: C(0) = white^2 + corr^2,
+    C(h > 0) = corr^2 exp(-h / length) (h in pixels; same unit as the map)."""
+
+    sigma_white: float
+    sigma_corr: float
+    length_px: float
+
+    def __call__(self, h_px: np.ndarray) -> np.ndarray:
+        h = np.asarray(h_px, dtype=float)
+        return self.sigma_corr ** 2 * np.exp(-h / self.length_px) + np.where(h == 0, self.sigma_white ** 2, 0.0)
+
+    def as_dict(self, pixel_m: float | None = None) -> dict[str, float]:
+        out = {"sigma_white": round(self.sigma_white, 3), "sigma_correlated": round(self.sigma_corr, 3),
+               "correlation_length_px": round(self.length_px, 2)}
+        if pixel_m:
+            out["correlation_length_m"] = round(self.length_px * pixel_m, 1)
+        return out
+
+
+def fit_noise_covariance(value: np.ndarray, stable: np.ndarray, offset: float = 0.0,
+                         max_lag_px: int | None = None) -> NoiseCovariance | None:
+    """Empirical autocovariance of the stable ground (FFT with the mask, zero-padded: no wrap-around), averaged
+    over rings of integer lag 0..``max_lag_px`` (default a third of the smaller side, at most 60), fitted with a
+    nugget + exponential model (least squares on lags >= 1, weighted by the pairs per ring). None when there is too
+    little stable ground (< 200 pixels)."""
+    from scipy.optimize import curve_fit
+
+    m = np.asarray(stable, bool)
+    if m.sum() < 200:
+        return None
+    r = np.where(m, np.asarray(value, float) - offset, 0.0)
+    r[m] -= r[m].mean()
+    R, C = r.shape
+    shape = (2 * R, 2 * C)
+    F = np.fft.rfft2(r, shape)
+    M = np.fft.rfft2(m.astype(float), shape)
+    num = np.fft.irfft2(F * np.conj(F), shape)
+    cnt = np.fft.irfft2(M * np.conj(M), shape)
+    lag_max = int(max_lag_px or min(60, min(R, C) // 3))
+    dy = np.fft.fftfreq(shape[0], 1.0 / shape[0])
+    dx = np.fft.fftfreq(shape[1], 1.0 / shape[1])
+    h = np.rint(np.hypot(dy[:, None], dx[None, :])).astype(int)
+    sel = (h <= lag_max) & (cnt > 0.5)
+    sums = np.bincount(h[sel], weights=num[sel], minlength=lag_max + 1)
+    pairs = np.bincount(h[sel], weights=cnt[sel], minlength=lag_max + 1)
+    ok = pairs > 0
+    lags = np.arange(lag_max + 1)[ok]
+    cov = sums[ok] / pairs[ok]
+    c0 = float(cov[0])
+    if not c0 > 0:
+        return NoiseCovariance(0.0, 0.0, 1.0)
+    x, y, w = lags[1:].astype(float), cov[1:], pairs[ok][1:]
+    c1 = float(np.clip(y[0] if y.size else 0.0, 0.0, c0))
+    try:
+        (a, lam), _ = curve_fit(lambda hh, a, lam: a * np.exp(-hh / lam), x, y, p0=(max(c1, 1e-6 * c0), 5.0),
+                                sigma=1.0 / np.sqrt(w), bounds=([0.0, 0.3], [c0, 10.0 * lag_max]), maxfev=2000)
+    except (RuntimeError, ValueError):
+        a, lam = c1, 1.0
+    a = float(min(a, c0))
+    return NoiseCovariance(float(np.sqrt(max(c0 - a, 0.0))), float(np.sqrt(a)), float(lam))
+
+
+@dataclass(frozen=True)
+class StableSample:
+    """A random subset of the stable ground's pixels and the mean covariance between them (for
+    :func:`area_sd_pixels`; computed once per map)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    mean_cov: float
+
+    @classmethod
+    def of(cls, stable: np.ndarray, cov: NoiseCovariance, max_stable: int = 1500, seed: int = 0) -> StableSample:
+        sr, sc = np.nonzero(stable)
+        if sr.size > max_stable:
+            k = np.random.default_rng(seed).choice(sr.size, max_stable, replace=False)
+            sr, sc = sr[k], sc[k]
+        kss = float(cov(np.hypot(sr[:, None] - sr[None, :], sc[:, None] - sc[None, :])).mean()) if sr.size else 0.0
+        return cls(sr, sc, kss)
+
+
+def gradient_magnitude(value: np.ndarray, fill: float, smooth_px: float = 1.5) -> np.ndarray:
+    """|grad| (map unit per pixel) of the map smoothed by ``smooth_px`` (no data = ``fill``)."""
+    sm = ndimage.gaussian_filter(np.where(np.isfinite(value), value, fill), smooth_px)
+    gy, gx = np.gradient(sm)
+    return np.hypot(gy, gx)
+
+
+def area_sd_pixels(grad: np.ndarray, region: np.ndarray, cov: NoiseCovariance, perimeter_px: float,
+                   stable: StableSample | None = None, *, origin: tuple[int, int] = (0, 0), max_edge: int = 1500,
+                   seed: int = 0) -> float:
+    """Standard deviation (pixels of area) of the area of ``region`` (the pixels above ``edge``) under noise of
+    covariance ``cov``, by the contour-position error: a noise e at an edge pixel moves the contour by
+    e / |grad w| along the normal, so dA = sum_i l_i e_i / g_i with l_i = perimeter / edge pixels, and
+    Var(dA) = l^2 sum_ij Cov(e_i, e_j) / (g_i g_j). With ``stable`` (the map was re-levelled on that ground) the
+    noise is the one left after subtracting the stable ground's mean: Cov(e_i - s, e_j - s). |grad w| is taken on
+    the map smoothed by ``smooth_px`` (noise would inflate it) and floored at total sigma / 10 px (a flat edge
+    would make the linear error infinite). Large regions use a random subset of ``max_edge`` edge pixels (the
+    double sum is scaled by the subset fraction squared). ``grad``: :func:`gradient_magnitude` of the whole map;
+    ``region`` may be a crop whose first pixel is ``origin`` of the map."""
+    reg = np.asarray(region, bool)
+    inner = ndimage.binary_erosion(reg, structure=np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool),
+                                   border_value=0)
+    er, ec = np.nonzero(reg & ~inner)
+    er, ec = er + origin[0], ec + origin[1]  # ``region`` may be a crop of the map starting at ``origin``
+    if er.size == 0:
+        return 0.0
+    sig_tot = float(np.sqrt(cov.sigma_white ** 2 + cov.sigma_corr ** 2))
+    rng = np.random.default_rng(seed)
+    n_edge = er.size
+    if n_edge > max_edge:
+        k = rng.choice(n_edge, max_edge, replace=False)
+        er, ec = er[k], ec[k]
+    g = np.maximum(grad[er, ec], max(sig_tot / 10.0, 1e-9))
+    d = np.hypot(er[:, None] - er[None, :], ec[:, None] - ec[None, :])
+    K = cov(d)
+    if stable is not None and stable.rows.size:
+        sr, sc = stable.rows, stable.cols
+        kis = cov(np.hypot(er[:, None] - sr[None, :], ec[:, None] - sc[None, :])).mean(axis=1)
+        K = K - kis[:, None] - kis[None, :] + stable.mean_cov
+    ell = perimeter_px / n_edge
+    scale = (n_edge / er.size) ** 2
+    var = ell ** 2 * scale * float((K / g[:, None] / g[None, :]).sum())
+    return float(np.sqrt(max(var, 0.0)))

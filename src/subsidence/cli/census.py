@@ -97,6 +97,9 @@ def census_cmd(
     census_date: Optional[str] = typer.Option(None, "--date", help="Census date YYYY-MM-DD (default: last date of "
                                                                    "the data, else today)."),
     actor: str = typer.Option("cli", "--actor", help="Who runs it (role/unit), for the audit trail."),
+    area_interval: bool = typer.Option(True, "--area-interval/--no-area-interval",
+                                       help="95 % area interval per area (area_ha_low/high) from the map's noise "
+                                            "and its spatial correlation."),
     json_out: bool = typer.Option(False, "--json", help="Print a machine-readable summary."),
 ) -> None:
     """沉陷区普查 Detect subsidence areas, attribute them to mines/panels/towns, flag suspected beyond-licence mining."""
@@ -108,7 +111,7 @@ def census_cmd(
 
     try:
         params = BasinParams(threshold_mm=threshold_mm, threshold_rate_mm_per_yr=threshold_rate,
-                             min_area_ha=min_area_ha, min_coherence=min_coherence)
+                             min_area_ha=min_area_ha, min_coherence=min_coherence, area_interval=area_interval)
         d = load_deformation(deformation, quantity=quantity, kind=kind, units=units, incidence_deg=incidence_deg,
                              incidence_path=incidence_file, coherence_path=coherence)
         if rate_file is not None:

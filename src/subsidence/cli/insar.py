@@ -74,6 +74,15 @@ def timeseries_cmd(
     geocode_crs: str = typer.Option(None, "--geocode-crs", help="Radar stacks: output CRS (default: local CGCS2000 "
                                                                 "3-degree Gauss-Krueger zone, else UTM)."),
     resample: str = typer.Option("linear", "--resample", help="Radar stacks: linear or nearest (masks: nearest)."),
+    aps: bool = typer.Option(None, "--aps/--no-aps", help="Atmospheric phase screen filter (temporal high-pass, "
+                                                         "spatial low-pass; docs/science/insar-atmosphere.md). "
+                                                         "Default: on with at least 12 dates."),
+    aps_time_days: float = typer.Option(60.0, "--aps-time-days", min=1.0, help="APS filter: s.d. of the Gaussian "
+                                                                               "temporal window (days)."),
+    aps_space_m: float = typer.Option(120.0, "--aps-space-m", min=1.0, help="APS filter: s.d. of the Gaussian "
+                                                                            "spatial low-pass (metres)."),
+    ramp: int = typer.Option(0, "--ramp", min=0, max=2, help="Remove a ramp per date first: 0 none, 1 plane, "
+                                                           "2 quadratic (scenes much larger than the basins)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
 ) -> None:
     """Invert an unwrapped interferogram stack into a LOS displacement time series (时序InSAR反演).
@@ -97,6 +106,7 @@ def timeseries_cmd(
         min_temporal_coherence=min_temporal_coherence, chunk_rows=chunk_rows, scheduler=scheduler, workers=workers,
         ref_yx=_parse_ref(ref_yx), weighting=weights, gap_mode=gap, max_gap_fraction=max_gap_fraction,
         geotiff=geotiff, geocode_crs=geocode_crs, geocode_spacing_m=geocode_spacing, geocode_method=resample,
+        aps_filter=aps, aps_time_sigma_days=aps_time_days, aps_space_sigma_m=aps_space_m, ramp_order=ramp,
     )
     try:
         stack = open_ifgram_stack(input, wavelength_m=wavelength, looks=looks, geometry=geometry)
@@ -122,6 +132,14 @@ def timeseries_cmd(
         typer.echo(f"geocoded / 地理编码: {g['radar_shape'][0]} x {g['radar_shape'][1]} radar pixels -> "
                    f"{g['shape'][0]} x {g['shape'][1]} pixels of {g['spacing_m']:g} m in {g['crs']} ({g['method']}; "
                    f"lookup {g['lookup']})")
+    atm = summary.get("atmosphere") or {}
+    if atm.get("aps_filter") or atm.get("ramp_order"):
+        typer.echo(f"atmosphere / 大气校正: {'APS filter' if atm.get('aps_filter') else 'no APS filter'}"
+                   + (f" ({atm['time_sigma_days']:g} d, {atm['space_sigma_m']:g} m)" if atm.get("aps_filter") else "")
+                   + (f", ramp order {atm['ramp_order']}" if atm.get("ramp_order") else "")
+                   + f"; removed RMS at the last date {atm['rms_removed_last_date_mm']:.1f} mm (atmosphere.h5)")
+    else:
+        typer.echo(f"atmosphere / 大气校正: {atm.get('reason', 'off')}")
     typer.echo(f"time / 用时: {summary['seconds_total']:.1f} s ({summary['scheduler']})")
 
 

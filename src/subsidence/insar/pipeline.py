@@ -9,6 +9,12 @@ Radar-coordinate stacks (``stack.geometry`` set, ``stack.grid.crs`` None): the i
 ``radar/`` (MintPy products without X_FIRST/Y_FIRST), then every product is geocoded with the lookup table
 (:mod:`subsidence.insar.geocode`) into the output folder itself, with ``geometryGeo.h5`` (per-pixel incidence angle
 for LOS -> vertical) beside it; the lookup is built before the inversion so a bad geometry file fails fast.
+
+Atmosphere (:mod:`subsidence.insar.atmosphere`, docs/science/insar-atmosphere.md): after the inversion, optionally a
+per-date ramp (``ramp_order``) and the atmospheric phase screen estimate (temporal high-pass, spatial low-pass; on by
+default with at least ``MIN_DATES_FOR_APS`` dates) are subtracted from ``timeseries.h5`` in row blocks with a halo
+(bounded memory, same result as on whole images); the removed correction is kept in ``atmosphere.h5`` (add it back
+to undo), velocities are refitted, the reference pixel stays 0, and ``summary.json`` has an ``atmosphere`` block.
 """
 
 from __future__ import annotations
@@ -27,8 +33,18 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from subsidence.insar.atmosphere import (
+    DEFAULT_SPACE_SIGMA_M,
+    DEFAULT_TIME_SIGMA_DAYS,
+    MIN_DATES_FOR_APS,
+    RampAccumulator,
+    estimate_aps,
+    halo_rows,
+    temporal_smoother,
+)
 from subsidence.insar.convention import phase_rad_to_los_m
 from subsidence.insar.sbas import (
+    DAYS_PER_YEAR,
     DEFAULT_BRIDGE_WEIGHT,
     GapMode,
     Network,
@@ -44,7 +60,7 @@ from subsidence.insar.writers import base_attrs, create_h5, write_geotiff
 
 log = logging.getLogger(__name__)
 
-OUTPUT_FILES = ("timeseries.h5", "velocity.h5", "temporalCoherence.h5", "numInvIfgram.h5", "maskTempCoh.h5",
+OUTPUT_FILES = ("timeseries.h5", "atmosphere.h5", "velocity.h5", "temporalCoherence.h5", "numInvIfgram.h5", "maskTempCoh.h5",
                 "bridged.h5", "velocity_los_m_per_yr.tif", "cumulative_los_m.tif", "temporal_coherence.tif",
                 "bridged.tif", "summary.json")
 
@@ -83,6 +99,13 @@ class TimeseriesOptions:
     geocode_crs: str | None = None
     geocode_spacing_m: float | None = None
     geocode_method: str = "linear"
+    #: atmospheric phase screen filter: None = on when the stack has >= MIN_DATES_FOR_APS dates, True/False forces;
+    #: Gaussian temporal window (s.d., days) of the local linear model and spatial low-pass (s.d., metres)
+    aps_filter: bool | None = None
+    aps_time_sigma_days: float = DEFAULT_TIME_SIGMA_DAYS
+    aps_space_sigma_m: float = DEFAULT_SPACE_SIGMA_M
+    #: per-date ramp removal before the APS filter: 0 = none, 1 = plane, 2 = quadratic surface
+    ramp_order: int = 0
 
 
 @dataclass
@@ -430,6 +453,11 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
         raise InSARInputError(f"{out_dir}: exists and is not a folder; choose another --out")
     net = Network.from_pairs(stack.pairs)
     net_info = check_network(net, options)
+    aps_on = options.aps_filter if options.aps_filter is not None else net.n_dates >= MIN_DATES_FOR_APS
+    if options.ramp_order not in (0, 1, 2):
+        raise InSARInputError("--ramp must be 0 (none), 1 (plane) or 2 (quadratic)")
+    if aps_on and not (options.aps_time_sigma_days > 0 and options.aps_space_sigma_m > 0):
+        raise InSARInputError("the APS filter windows (--aps-time-days, --aps-space-m) must be positive")
     L, W = stack.shape
     if not stack.has_coherence and options.weighting:
         log.warning("%s: no coherence; inverting without weights", stack.origin)
@@ -478,6 +506,11 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
         if n_solved == 0:
             _raise_if_all_nodata(stack)
             raise InSARInputError(f"{stack.origin}: no pixel could be inverted (check the no-data masks)")
+        atmosphere = None
+        if aps_on or options.ramp_order:
+            progress.start("atmospheric phase screen / 大气相位滤波", L)
+            atmosphere = correct_atmosphere(work, net, (ref.row, ref.col), options, _pixel_size_m(stack, lookup),
+                                            aps=aps_on, progress=progress)
         geocoding = None
         if lookup is not None:
             from subsidence.insar.geocode import geocode_products
@@ -503,6 +536,10 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
             write_map_geometry(tmp, stack.grid, stack.map_geometry, stack.attrs)
             summary["outputs"] += ["geometryGeo.h5"] + (["incidence_angle_deg.tif"]
                                                         if "incidenceAngle" in stack.map_geometry else [])
+        summary["atmosphere"] = atmosphere or {"aps_filter": False, "ramp_order": 0,
+                                               "reason": f"off ({net.n_dates} dates; on by default from "
+                                                         f"{MIN_DATES_FOR_APS})" if options.aps_filter is None
+                                               else "off (--no-aps)"}
         summary.update({
             "input": stack.origin, "input_kind": stack.kind, "network": net_info,
             "shape": [L, W], "chunk_rows": chunk_rows, "blocks": len(blocks),
@@ -518,6 +555,115 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
             sink.close()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _pixel_size_m(stack: IfgramStack, lookup=None) -> tuple[float, float]:
+    """Ground spacing (along rows, along cols) in metres of the grid the inversion ran on."""
+    g = stack.grid
+    if g.crs is None:
+        if lookup is not None and all(np.isfinite(lookup.radar_spacing_m)):
+            return float(lookup.radar_spacing_m[0]), float(lookup.radar_spacing_m[1])
+        raise InSARInputError("radar-coordinate stack without ground spacing; cannot size the APS filter")
+    dx, dy = abs(g.transform.a), abs(g.transform.e)
+    if g.crs.is_geographic:
+        lat = g.xy(g.rows / 2, g.cols / 2)[1]
+        return dy * 111_320.0, dx * 111_320.0 * math.cos(math.radians(lat))
+    unit = g.crs.axis_info[0].unit_conversion_factor if g.crs.axis_info else 1.0
+    return dy * unit, dx * unit
+
+
+def correct_atmosphere(folder: Path, net: Network, ref_yx: tuple[int, int], options: TimeseriesOptions,
+                       pixel_m: tuple[float, float], *, aps: bool = True, progress: Progress | None = None,
+                       block_values: int = 1 << 22) -> dict[str, Any]:
+    """Subtract the per-date ramp (``options.ramp_order``) and/or the APS estimate from ``folder/timeseries.h5`` in
+    place, write the removed correction (LOS metres, relative to the first date and to the reference pixel) to
+    ``folder/atmosphere.h5`` and refit ``velocity.h5``. Row blocks of about ``block_values`` values with a halo of
+    4 filter s.d. (same answer as on whole images). Reliable pixels (those the spatial filter and the ramp fit use):
+    temporal coherence >= ``options.min_temporal_coherence``. Returns the facts for ``summary.json``."""
+    import h5py
+
+    progress = progress or _NoProgress()
+    t0 = time.perf_counter()
+    n = net.n_dates
+    t_days = net.t_years * DAYS_PER_YEAR
+    with h5py.File(folder / "temporalCoherence.h5", "r") as f:
+        tcoh = f["temporalCoherence"][:]
+    reliable = np.isfinite(tcoh) & (tcoh >= options.min_temporal_coherence)
+    L, W = tcoh.shape
+    sig_px = (options.aps_space_sigma_m / pixel_m[0], options.aps_space_sigma_m / pixel_m[1])
+    halo = halo_rows(sig_px) if aps else 0
+    step = max(1, block_values // max(n * W, 1), halo)
+    blocks = [(r0, min(L, r0 + step)) for r0 in range(0, L, step)]
+    H = temporal_smoother(t_days, options.aps_time_sigma_days) if aps else None
+    ry, rx = ref_yx
+    sq = np.zeros(n)
+    with h5py.File(folder / "timeseries.h5", "r+") as fts:
+        ds = fts["timeseries"]
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in fts.attrs.items()}
+        acc = None
+        if options.ramp_order:
+            acc = RampAccumulator(n, (L, W), options.ramp_order)
+            for r0, r1 in blocks:
+                acc.add(r0, ds[:, r0:r1], reliable[r0:r1])
+            coef = acc.coefficients()
+        attrs.update({"FILE_TYPE": "timeseries", "UNIT": "m",
+                      "DESCRIPTION": "correction subtracted from timeseries.h5 (ramp + APS estimate), LOS m; "
+                                     "add it back to undo",
+                      "subsidence.atmosphere.apsFilter": str(bool(aps)),
+                      "subsidence.atmosphere.timeSigmaDays": repr(options.aps_time_sigma_days),
+                      "subsidence.atmosphere.spaceSigmaM": repr(options.aps_space_sigma_m),
+                      "subsidence.atmosphere.rampOrder": str(options.ramp_order)})
+        dates = fts["date"][:]
+        fatm = create_h5(folder / "atmosphere.h5", {"date": (np.dtype("S8"), (n,), dates),
+                                                   "timeseries": (np.float32, (n, L, W), None)}, attrs,
+                         chunk_rows=min(step, L))
+        try:
+            out = fatm["timeseries"]
+            for r0, r1 in blocks:  # pass 1: the correction of every row block (reads the uncorrected series)
+                a0, a1 = max(0, r0 - halo), min(L, r1 + halo)
+                x = ds[:, a0:a1].astype(np.float64)
+                corr = np.zeros((n, r1 - r0, W))
+                if acc is not None:
+                    ramp = acc.ramp(coef, a0, a1)
+                    x -= ramp
+                    corr += ramp[:, r0 - a0:r1 - a0]
+                if aps:
+                    corr += estimate_aps(x, t_days, reliable[a0:a1], time_sigma_days=options.aps_time_sigma_days,
+                                         space_sigma_px=sig_px, smoother=H)[:, r0 - a0:r1 - a0]
+                out[:, r0:r1] = corr.astype(np.float32)
+                progress.advance((r1 - r0) // 2)
+            at_ref = out[:, ry, rx].astype(np.float64)
+            with h5py.File(folder / "velocity.h5", "r+") as fv:
+                for r0, r1 in blocks:  # pass 2: subtract (the reference pixel stays 0), refit the velocity
+                    corr = out[:, r0:r1].astype(np.float64) - at_ref[:, None, None]
+                    x = ds[:, r0:r1].astype(np.float64) - corr
+                    ds[:, r0:r1] = x.astype(np.float32)
+                    out[:, r0:r1] = corr.astype(np.float32)
+                    rel = reliable[r0:r1]
+                    sq += np.einsum("nrw,rw->n", np.nan_to_num(corr) ** 2, rel)
+                    fit = linear_fit(x.reshape(n, -1), net.t_years)
+                    shp = (r1 - r0, W)
+                    for name in ("velocity", "velocityStd", "intercept", "interceptStd", "residue"):
+                        key = {"velocity": "velocity", "velocityStd": "velocity_std", "intercept": "intercept",
+                               "interceptStd": "intercept_std", "residue": "residue"}[name]
+                        fv[name][r0:r1] = getattr(fit, key).astype(np.float32).reshape(shp)
+                    progress.advance((r1 - r0) - (r1 - r0) // 2)
+        finally:
+            fatm.close()
+    n_rel = max(int(reliable.sum()), 1)
+    rms = np.sqrt(sq / n_rel) * 1000.0
+    return {
+        "aps_filter": bool(aps), "ramp_order": options.ramp_order,
+        "method": ("temporal high-pass (Gaussian-weighted local linear model) then spatial low-pass (normalised "
+                   "Gaussian) of the residual, per date, relative to the first date" if aps else "ramp only"),
+        "time_sigma_days": options.aps_time_sigma_days if aps else None,
+        "space_sigma_m": options.aps_space_sigma_m if aps else None,
+        "space_sigma_px": [round(sig_px[0], 3), round(sig_px[1], 3)] if aps else None,
+        "reliable_pixels": int(reliable.sum()),
+        "rms_removed_mm": [round(float(v), 3) for v in rms],
+        "rms_removed_last_date_mm": round(float(rms[-1]), 3),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
 
 
 def _finish(tmp: Path, stack: IfgramStack, net: Network, ref: ReferenceChoice, options: TimeseriesOptions,
