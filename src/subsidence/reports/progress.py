@@ -185,13 +185,13 @@ def _context(rep: ProgressReport) -> dict[str, Any]:
         "sections": [section("二、分任务进展", "重点任务", task_rows), section("三、分镇进展", "镇", p.by_town),
                      section("四、分部门进展（牵头单位）", "牵头单位", p.by_department)],
         "overdue": [{"code": o.code, "title": zh_text(o.title), "mine": o.mine, "town": o.town, "lead_unit": o.lead_unit,
-                     "deadline": o.deadline.isoformat() if o.deadline else "", "workdays_overdue": o.workdays_overdue}
+                     "deadline": date_zh(o.deadline), "workdays_overdue": o.workdays_overdue}
                     for o in p.overdue],
-        "changes": [{"on": c["on"], "problem": c["problem"],
+        "changes": [{"on": date_zh(c["on"]), "problem": c["problem"],
                      "change": f"{_state_zh(c['from'])} → {_state_zh(c['to'])}", "actor": c["actor"],
                      "note": " ".join(x for x in (c.get("notice") or "", c.get("reason") or "") if x)}
                     for c in rep.changes] or [
-            {"on": d.on, "problem": d.code, "change": f"{d.what}：{d.before or '—'} → {d.after}", "actor": "",
+            {"on": date_zh(d.on), "problem": d.code, "change": f"{d.what}：{d.before or '—'} → {d.after}", "actor": "",
              "note": zh_text(d.title)} for d in rep.diffs],
         "plan_year": rep.plan_year,
         "plan_headers": PLAN_HEADERS,

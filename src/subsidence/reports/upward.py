@@ -257,7 +257,7 @@ def document(rep: UpwardReport) -> OfficialDocument:
                           nowrap=(1, 5))]
                    if overdue_rows else [Para("无。")], landscape=True),
         Attachment("本期变化明细",
-                   [Table(CHANGE_HEADERS, [[c.code, zh_text(c.title), c.lead_unit, c.what, c.before or "—", c.after, c.on]
+                   [Table(CHANGE_HEADERS, [[c.code, zh_text(c.title), c.lead_unit, c.what, c.before or "—", c.after, date_cn(c.on)]
                                            for c in rep.changes], widths=[20, 62, 22, 16, 16, 16, 18], font_pt=10.5,
                           nowrap=(0, 6))]
                    if rep.changes else [Para("本期无变化。")], landscape=True),
