@@ -98,11 +98,11 @@ def sentence(text: str | None) -> str:
 def notice_authority(notice: RectificationNotice) -> str:
     """The competent authority the notice is issued in the name of (frozen in the snapshot when the ledger
     records it, else the problem's lead unit / the task's lead unit — never the leading-group office)."""
-    from subsidence.reports.authority import competent_authority
+    from subsidence.reports.authority import competent_authority, full_name, is_office
 
     snap = notice.snapshot or {}
-    if snap.get("authority_name"):
-        return str(snap["authority_name"])
+    if snap.get("authority_name") and not is_office(str(snap["authority_name"])):
+        return full_name(str(snap["authority_name"]))
     problem = notice.problem
     unit = problem.lead_unit if problem is not None else None
     return competent_authority(snap.get("category"), unit.name_zh if unit is not None else None,

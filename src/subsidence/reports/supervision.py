@@ -42,7 +42,9 @@ def document(data: dict) -> OfficialDocument:
     ms = data.get("milestone")
     what = {"deadline": f"整改期限为{date_cn(data.get('deadline'))}" + (f"（{set_by}确定）" if set_by else ""),
             "milestone": f"时间节点“{(ms or {}).get('description', '')}”应于{date_cn(data.get('deadline'))}完成",
-            "acceptance": f"验收期限为{date_cn(data.get('deadline'))}"}.get(data.get("kind") or "deadline", "")
+            "acceptance": f"验收期限为{date_cn(data.get('deadline'))}",
+            "extension": f"延期申请应于{date_cn(data.get('deadline'))}前作出审批决定"}.get(data.get("kind") or "deadline",
+                                                                             f"期限为{date_cn(data.get('deadline'))}")
     body = [
         Para(f"经核查，台账问题{data.get('problem')}“{sentence(zh_text(data.get('problem_title'))).rstrip('。')}”{mine}"
              f"（问题类别：{data.get('category_zh')}），{what}，截至{date_cn(data.get('issued_date'))}已逾期"
