@@ -27,6 +27,20 @@ def _look(pdf, name, tmp_path, artifacts_dir):
     return ws
 
 
+def _docx_check(path, needles: list[str]) -> None:
+    """The DOCX carries the same elements: red mark, the texts (paragraphs and tables), the standard faces."""
+    from docx import Document
+
+    doc = Document(path)
+    texts = [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    flat = re.sub(r"\s+", "", "".join(texts))
+    for needle in needles:
+        assert re.sub(r"\s+", "", needle) in flat, needle
+    mark = doc.paragraphs[0].runs[0]
+    assert str(mark.font.color.rgb) == "E60012", "red 发文机关标志"
+    assert 'w:eastAsia="仿宋_GB2312"' in doc.element.xml and 'w:eastAsia="方正小标宋简体"' in doc.element.xml
+
+
 def _clean(flat: str, name: str) -> None:
     assert "。，" not in flat and "。。" not in flat and "，。" not in flat, f"{name}: punctuation glitch"
     assert not LATIN_WORD.findall(flat), f"{name}: English words {LATIN_WORD.findall(flat)[:5]}"
@@ -57,7 +71,7 @@ def test_rectification_notice(demo_session, tmp_path, artifacts_dir):
     docx = rn.render_docx(n, tmp_path / "notice.docx")
     doc = Document(tmp_path / "notice.docx")
     assert docx and doc.paragraphs[0].text == authority
-    assert str(doc.paragraphs[0].runs[0].font.color.rgb) == "E60012"
+    _docx_check(tmp_path / "notice.docx", [n.code, "限期整改通知书", "行政复议", "第四十六条", "送达回证", "抄送："])
 
 
 def test_supervision_notice(demo_session, tmp_path, artifacts_dir):
@@ -79,6 +93,7 @@ def test_supervision_notice(demo_session, tmp_path, artifacts_dir):
         assert "行政复议" not in flat, "an internal 督办 between organs carries no review rights"
     _clean(flat, "supervision")
     supervision.render_docx(data, tmp_path / "sup.docx")
+    _docx_check(tmp_path / "sup.docx", ["督办通知", data["problem"], "已逾期", "送达回证"])
 
 
 def test_acceptance_record(demo_session, tmp_path, artifacts_dir):
@@ -96,6 +111,8 @@ def test_acceptance_record(demo_session, tmp_path, artifacts_dir):
     assert "整改验收意见书" in flat and data["problem"] in flat
     assert ("予以销号" if data["result"] == "passed" else "予以退回") in flat
     _clean(flat, "acceptance")
+    acceptance.render_docx(data, tmp_path / "acc.docx")
+    _docx_check(tmp_path / "acc.docx", ["整改验收意见书", data["problem"], data["code"]])
 
 
 def test_refusal_notice(demo_session, tmp_path, artifacts_dir):
@@ -127,3 +144,4 @@ def test_refusal_notice(demo_session, tmp_path, artifacts_dir):
         assert refusal.zh(r["message"])[:12].replace(" ", "") in flat
     _clean(flat, "refusal")
     refusal.render_docx(data, tmp_path / "refusal.docx")
+    _docx_check(tmp_path / "refusal.docx", ["不予受理告知书", data["code"], "六十日内", "第四十六条", "送达回证"])
