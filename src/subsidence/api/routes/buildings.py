@@ -5,7 +5,7 @@ Thin adapter over tasks.buildings."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse
@@ -43,7 +43,7 @@ def list_buildings(session: SessionDep, actor: CurrentUser, today: Today) -> dic
 
 @router.post("/api/buildings/{building_id}/demolition", summary="记录拆除进度（附照片）/ record demolition with photos")
 async def post_demolition(building_id: IdPath, session: SessionDep, actor: CurrentUser, today: Today,
-                          status: Annotated[str, Form(max_length=20)],
+                          status: Annotated[Literal["not_started", "in_progress", "demolished"], Form()],
                           on: Annotated[date | None, Form()] = None,
                           photos: Annotated[list[UploadFile] | None, File()] = None) -> dict:
     b = authz.get_visible(session, actor, "building", building_id, action="record_demolition")

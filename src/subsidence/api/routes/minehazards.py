@@ -5,7 +5,7 @@ reports it completed. Thin adapter over tasks.minehazards."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -19,11 +19,13 @@ from subsidence.tasks.models import HiddenFactor
 from subsidence.vocabulary import HiddenFactorType
 
 router = APIRouter(tags=["tasks"])
+#: the census categories (HiddenFactorType values), checked before the service sees them
+FactorType = Literal[tuple(t.value for t in HiddenFactorType)]  # type: ignore[valid-type]
 
 
 class FactorIn(BaseModel):
     mine_id: Annotated[int, Field(ge=1, le=2_147_483_647)]
-    factor_type: Annotated[str, Field(min_length=1, max_length=40)]
+    factor_type: FactorType
     census_year: Annotated[int, Field(ge=2000, le=2100)]
     location: Annotated[str | None, Field(max_length=300)] = None
     description: Annotated[str | None, Field(max_length=4000)] = None
