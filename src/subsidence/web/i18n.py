@@ -166,6 +166,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.error": ("出错了", "Error"),
     "common.back": ("返回", "Back"),
     "common.home": ("返回首页", "Home"),
+    "common.choose_photo": ("拍照或选择照片", "Take or choose a photo"),
+    "common.choose_file": ("选择文件", "Choose a file"),
+    "common.no_file": ("未选择文件", "no file chosen"),
 }
 
 

@@ -67,3 +67,12 @@ document.getElementById('logout')?.addEventListener('click', async () => {
   try { await api('/api/auth/logout', { method: 'POST' }); } finally { location.href = '/login'; }
 });
 exportLinks();
+
+// file inputs: our own button text in the page's language (the browser's own says "Choose File")
+document.querySelectorAll('label.file input[type=file]').forEach((inp) => {
+  const name = inp.parentElement.querySelector('.filename');
+  const empty = name ? name.textContent : '';
+  const show = () => { if (name) name.textContent = inp.files && inp.files.length ? inp.files[0].name : empty; };
+  inp.addEventListener('change', show);
+  inp.form?.addEventListener('reset', () => setTimeout(show));
+});

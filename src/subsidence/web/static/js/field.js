@@ -41,7 +41,7 @@ form.addEventListener('submit', async (ev) => {
     pos.textContent = '';
     const li = document.createElement('li');
     li.innerHTML = (o.photo ? `<img src="/api/field-photos/${esc(o.photo.sha256)}" alt="">` : '') +
-      `<b>${esc(hpLabel.split(' ')[0])}</b> <time>${esc(new Date(o.received_at).toLocaleString('zh-CN', { hour12: false }).slice(0, 16))}</time><br>${esc(o.note)}` +
+      `<b>${esc(hpLabel.split(' ')[0])}</b> <time>${esc(new Date(o.received_at).toLocaleString('zh-CN', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }))}</time><br>${esc(o.note)}` +
       (alarms.length ? `<br><b>${esc(alarms.join('、'))}</b>` : '');
     const list = document.getElementById('reports');
     list.querySelector('.hint')?.remove();
