@@ -39,6 +39,9 @@ def _docx_check(path, needles: list[str]) -> None:
     mark = doc.paragraphs[0].runs[0]
     assert str(mark.font.color.rgb) == "E60012", "red 发文机关标志"
     assert 'w:eastAsia="仿宋_GB2312"' in doc.element.xml and 'w:eastAsia="方正小标宋简体"' in doc.element.xml
+    from subsidence.reports.gongwen import schema_order_problems
+
+    assert not schema_order_problems(doc.element), "property elements in schema order (Word opens it)"
 
 
 def _clean(flat: str, name: str) -> None:

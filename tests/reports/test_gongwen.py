@@ -144,6 +144,13 @@ def test_docx_structure(tmp_path):
             for a in ("ascii", "hAnsi", "eastAsia")} == {"仿宋_GB2312"}, "digits and Chinese in the same face"
     assert "w:tblHeader" in xml, "table header row repeats on each page"
     assert 'w:tblpYSpec="bottom"' in xml, "版记 anchored at the foot of the type area"
+    import zipfile
+
+    from lxml import etree
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for part in ("word/document.xml", "word/styles.xml", "word/footer1.xml", "word/footer2.xml"):
+            assert not gw.schema_order_problems(etree.fromstring(z.read(part))), f"{part}: schema order (Word opens it)"
     assert doc.settings.odd_and_even_pages_header_footer
     assert "PAGE" in sec.footer.paragraphs[0]._p.xml and "PAGE" in sec.even_page_footer.paragraphs[0]._p.xml
     assert sec.footer.paragraphs[0].alignment == 2 and sec.even_page_footer.paragraphs[0].alignment == 0

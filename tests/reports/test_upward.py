@@ -92,6 +92,11 @@ def test_docx_opens_in_libreoffice(report, tmp_path, artifacts_dir):
 
     upward.render_docx(report, tmp_path / "upward.docx")
     assert upward.render_docx(report) == (tmp_path / "upward.docx").read_bytes(), "byte-identical"
+    from docx import Document
+
+    from subsidence.reports.gongwen import schema_order_problems
+
+    assert not schema_order_problems(Document(tmp_path / "upward.docx").element), "Word opens it"
     pdf = dt.libreoffice_pdf(tmp_path / "upward.docx", tmp_path)
     flat = dt.flat(pdf)
     assert "关于采煤沉陷区综合治理工作进展情况的报告" in flat and "签发人" in flat and "特此报告" in flat

@@ -472,6 +472,55 @@ def render_pdf(doc: OfficialDocument, out: Path | str | None = None) -> bytes:
 _TWIPS_PER_MM = 1440 / 25.4
 
 
+#: child order of the OOXML property elements we write into (ECMA-376 Part 1 §17.3.1.26, §17.3.2.28, §17.4.60,
+#: §17.4.82): Word refuses or "repairs" a file whose property children are out of schema order
+_ORDER = {
+    "pPr": "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr shd tabs "
+           "suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi "
+           "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection "
+           "textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange",
+    "rPr": "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof snapToGrid "
+           "vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText vertAlign rtl "
+           "cs em lang eastAsianLayout specVanish oMath",
+    "tblPr": "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc tblCellSpacing "
+             "tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption tblDescription tblPrChange",
+    "trPr": "cnfStyle divId gridBefore gridAfter wBefore wAfter cantSplit trHeight tblHeader tblCellSpacing jc hidden "
+            "ins del trPrChange",
+}
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _insert_ordered(parent, child) -> None:
+    """Insert ``child`` into a pPr / rPr / tblPr / trPr in schema order (replacing an element of the same name)."""
+    order = _ORDER[_local(parent.tag)].split()
+    name = _local(child.tag)
+    for old in parent.findall(f"{_W}{name}"):
+        parent.remove(old)
+    rank = order.index(name)
+    for i, sibling in enumerate(parent):
+        if _local(sibling.tag) in order and order.index(_local(sibling.tag)) > rank:
+            parent.insert(i, child)
+            return
+    parent.append(child)
+
+
+def schema_order_problems(xml_root) -> list[str]:
+    """Property elements whose children are out of schema order or repeated (what Word rejects); for tests."""
+    out = []
+    for kind, seq in _ORDER.items():
+        order = seq.split()
+        for el in xml_root.iter(f"{_W}{kind}"):
+            ranks = [order.index(_local(c.tag)) for c in el if _local(c.tag) in order]
+            names = [_local(c.tag) for c in el]
+            if ranks != sorted(ranks) or len(set(names)) != len(names):
+                out.append(f"{kind}: {' '.join(names)}")
+    return out
+
+
 def _rfonts(run_or_style, face: str) -> None:
     """Name the standard face for every script (w:ascii, w:hAnsi, w:eastAsia, w:cs) with the East-Asian hint, so
     WPS and Word use it for Chinese and for digits alike."""
@@ -502,7 +551,7 @@ def _run(p, text: str, *, face: str = "body", size: float = BODY_PT, bold: bool 
     if spacing and size == BODY_PT:
         rpr = run.element.get_or_add_rPr()
         sp = rpr.makeelement(qn("w:spacing"), {qn("w:val"): str(round(TRACKING_PT * 20))})
-        rpr.append(sp)
+        _insert_ordered(rpr, sp)
     return run
 
 
@@ -533,7 +582,7 @@ def _border(p, side: str, *, size_eighths: int, color: str = "000000", space: in
     bdr = ppr.find(qn("w:pBdr"))
     if bdr is None:
         bdr = ppr.makeelement(qn("w:pBdr"), {})
-        ppr.append(bdr)
+        _insert_ordered(ppr, bdr)
     el = bdr.makeelement(qn(f"w:{side}"), {qn("w:val"): "single", qn("w:sz"): str(size_eighths),
                                            qn("w:space"): str(space), qn("w:color"): color})
     bdr.append(el)
@@ -553,11 +602,11 @@ def _banji_table(d, doc_: OfficialDocument) -> None:
     for k, v in (("leftFromText", "0"), ("rightFromText", "0"), ("topFromText", "0"), ("bottomFromText", "0"),
                  ("vertAnchor", "margin"), ("horzAnchor", "margin"), ("tblpXSpec", "center"), ("tblpYSpec", "bottom")):
         pos.set(qn(f"w:{k}"), v)
-    tblpr.insert(0, pos)
+    _insert_ordered(tblpr, pos)
     width = OxmlElement("w:tblW")
     width.set(qn("w:w"), str(round(TYPE_W * _TWIPS_PER_MM)))
     width.set(qn("w:type"), "dxa")
-    tblpr.append(width)
+    _insert_ordered(tblpr, width)
     borders = OxmlElement("w:tblBorders")
     for side, sz in (("top", 8), ("bottom", 8), ("insideH", 6), ("left", 0), ("right", 0), ("insideV", 0)):
         el = OxmlElement(f"w:{side}")
@@ -567,7 +616,7 @@ def _banji_table(d, doc_: OfficialDocument) -> None:
             el.set(qn("w:space"), "0")
             el.set(qn("w:color"), "000000")
         borders.append(el)
-    tblpr.append(borders)
+    _insert_ordered(tblpr, borders)
     table.columns[0].width = Mm(TYPE_W)
     for row, text in zip(table.rows, rows):
         cell = row.cells[0]
@@ -670,7 +719,7 @@ def _docx_table(doc, t: Table, *, width_mm: float = TYPE_W):
     trpr = hdr._tr.get_or_add_trPr()
     th = OxmlElement("w:tblHeader")  # repeat the header row on every page
     th.set(qn("w:val"), "true")
-    trpr.append(th)
+    _insert_ordered(trpr, th)
     for cell, text in zip(hdr.cells, t.header):
         p = cell.paragraphs[0]
         p.alignment = 1
@@ -689,7 +738,7 @@ def _docx_table(doc, t: Table, *, width_mm: float = TYPE_W):
     tblpr = table._tbl.tblPr
     layout = OxmlElement("w:tblLayout")
     layout.set(qn("w:type"), "fixed")
-    tblpr.append(layout)
+    _insert_ordered(tblpr, layout)
     for col, w in zip(table.columns, widths):
         col.width = Mm(width_mm * w / total_w)
     for row in table.rows:
