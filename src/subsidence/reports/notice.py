@@ -177,8 +177,10 @@ def _set_run_fonts(style_or_run, east_asian: str, latin: str = DOCX_LATIN_FONT) 
     rfonts.set(qn("w:eastAsia"), east_asian)
     lang = rpr.find(qn("w:lang"))
     if lang is None:
+        from subsidence.reports.gongwen import _insert_ordered
+
         lang = rpr.makeelement(qn("w:lang"), {})
-        rpr.append(lang)
+        _insert_ordered(rpr, lang)
     lang.set(qn("w:eastAsia"), "zh-CN")
 
 
