@@ -270,3 +270,44 @@ def test_cards_issued_and_receipts(client, world, ledgers, session):
 def test_inspection_results_scoped(client, world, ledgers, session):
     assert client.get("/api/inspection-results", headers=auth(world, "enterprise_a")).json() == {"results": []}
     assert count(session, InspectionResult) == 0
+
+
+def test_office_records_marks_and_signs_off_a_result(client, world, ledgers, session):
+    """A drawn mine's result: recorded by the office (not by the enterprise), marked for publication, public
+    only after the sign-off; enterprise A sees its own result, B does not."""
+    from subsidence.tasks.models import DrawRecord, DrawResult, InspectionItem
+
+    with acting_as(session, "test:setup"):
+        item = InspectionItem(code="IT", name="土地复垦抽查")
+        session.add(item)
+        session.flush()
+        t0 = datetime(2024, 10, 1, tzinfo=UTC)
+        rec = DrawRecord(code="DR-2024-0009", item_id=item.id, pool={"item": {"code": "IT", "name": "土地复垦抽查"},
+                                                                    "objects": [{"key": "C-A-001", "name": "甲一矿"}]},
+                         pool_sha256="0" * 64, published_at=t0)
+        session.add(rec)
+        session.flush()
+        session.add(DrawResult(draw_id=rec.id, result={"objects": [{"key": "C-A-001", "inspectors": []}]},
+                               result_sha256="1" * 64, drawn_at=t0))
+    session.commit()
+    office = auth(world, "office")
+    d = next(x for x in client.get("/api/draws", headers=office).json()["draws"] if x["code"] == "DR-2024-0009")
+    assert d["picks"] == [{"key": "C-A-001", "name": "甲一矿"}]
+    body = {"mine": "C-A-001", "inspected": (TODAY - timedelta(days=3)).isoformat(), "outcome": "compliant",
+            "public_summary": "未发现问题"}
+    assert client.post("/api/draws/DR-2024-0009/results", headers=auth(world, "enterprise_a"), json=body).status_code == 403
+    assert client.post("/api/draws/DR-2024-0009/results", headers=office,
+                       json=body | {"mine": "C-B-001"}).status_code == 422  # not drawn
+    r = client.post("/api/draws/DR-2024-0009/results", headers=office, json=body)
+    assert r.status_code == 201, r.text
+    rid = r.json()["result"]["id"]
+    assert [x["id"] for x in client.get("/api/inspection-results", headers=auth(world, "enterprise_a")).json()[
+        "results"]] == [rid]
+    assert client.get("/api/inspection-results", headers=auth(world, "enterprise_b")).json()["results"] == []
+    assert client.post(f"/api/inspection-results/{rid}/publish", headers=auth(world, "enterprise_b")).status_code == 404
+    assert client.post(f"/api/inspection-results/{rid}/publish", headers=office).status_code == 200
+    assert client.get("/api/public/inspection-results").json()["count"] == 0  # marked, not yet signed off
+    st = client.get("/api/publications/inspection_results", headers=office).json()
+    assert client.post("/api/publications/inspection_results/sign-off", headers=office,
+                       json={"expected_sha256": st["draft_sha256"]}).status_code == 201
+    assert client.get("/api/public/inspection-results").json()["items"][0]["summary"] == "未发现问题"

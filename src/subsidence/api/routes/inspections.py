@@ -15,6 +15,7 @@ from sqlalchemy import select
 from subsidence.access import policy as authz
 from subsidence.api.deps import CurrentUser, IdPath, SessionDep, Today
 from subsidence.core.models import Mine
+from subsidence.errors import NotFound, ValidationFailed
 from subsidence.tasks import assessment, inspections, publication
 from subsidence.tasks import queries as tq
 from subsidence.tasks.models import AssessmentScore, InspectionItem, InspectionResult
@@ -38,7 +39,8 @@ class SeedIn(BaseModel):
 
 
 class ResultIn(BaseModel):
-    mine_id: Annotated[int, Field(ge=1, le=2_147_483_647)]
+    mine_id: Annotated[int | None, Field(ge=1, le=2_147_483_647)] = None
+    mine: Annotated[str | None, Field(max_length=60, description="licence number (instead of mine_id)")] = None
     inspected: date
     outcome: Literal["compliant", "problems", "not_inspected"]
     findings: Annotated[str | None, Field(max_length=8000)] = None
@@ -57,7 +59,13 @@ def list_draws(session: SessionDep, actor: CurrentUser) -> dict:
     authz.authorize_action(actor, "read", "draw")
     items = [{"code": i.code, "name": i.name} for i in session.scalars(select(InspectionItem)
                                                                         .order_by(InspectionItem.code))]
-    return {"draws": inspections.list_draws(session), "items": items}
+    rows = inspections.list_draws(session)
+    for d in rows:  # the drawn mines, for the result form
+        if d["state"] == "drawn":
+            rec = inspections.get_draw(session, d["code"])
+            names = {o["key"]: o.get("name") for o in rec.pool.get("objects", [])}
+            d["picks"] = [{"key": o["key"], "name": names.get(o["key"])} for o in rec.result.result["objects"]]
+    return {"draws": rows, "items": items}
 
 
 @router.get("/api/draws/{code}", summary="抽取全记录（可验证）/ a draw's verifiable record")
@@ -99,7 +107,12 @@ def list_results(session: SessionDep, actor: CurrentUser, today: Today) -> dict:
 def post_result(code: Annotated[str, Field(max_length=60)], body: ResultIn, session: SessionDep,
                 actor: CurrentUser, today: Today) -> dict:
     authz.authorize_action(actor, "record", "inspection_result")
-    mine = authz.get_visible(session, actor, "mine", body.mine_id)
+    if body.mine_id is None and not body.mine:
+        raise ValidationFailed("请指定矿山 / give mine_id or mine (licence number)")
+    mine_id = body.mine_id or session.scalar(select(Mine.id).where(Mine.licence_no == body.mine)) or 0
+    mine = authz.get_visible(session, actor, "mine", mine_id) if mine_id else None
+    if mine is None:
+        raise NotFound(f"矿山 {body.mine} 不存在 / mine {body.mine!r} not found")
     res = inspections.record_result(session, code, mine, inspected=body.inspected, outcome=body.outcome,
                                     findings=body.findings, public_summary=body.public_summary)
     return {"result": tq.inspection_result_row(res, today)}

@@ -116,7 +116,11 @@ async function draws() {
   body('draws').innerHTML = `<div class="scroll"><table><thead><tr><th>${L('编号', 'Code')}</th><th>${L('事项', 'Item')}</th><th>${L('状态', 'State')}</th><th>${L('对象数', 'Objects')}</th><th>${L('抽中', 'Drawn')}</th><th>SHA-256</th><th></th></tr></thead><tbody>
     ${rows.map((d) => `<tr><td>${esc(d.code)}</td><td>${esc(d.item)}</td><td>${esc(STATE[d.state] || d.state)}</td><td>${d.objects}</td><td>${d.drawn ?? ''}</td><td><code>${esc(d.pool_sha256.slice(0, 12))}…</code></td>
       <td>${d.state === 'published' ? `<form data-form="seed" data-id="${esc(d.code)}" class="filters"><input name="source" placeholder="${L('种子来源', 'source')}" required><input name="value" placeholder="${L('开奖号码', 'value')}" required><input name="source_time" type="datetime-local" required><button type="submit">${L('录入种子', 'Enter seed')}</button></form>` : ''}
-      ${d.state === 'seeded' ? btn('draw-run', d.code, L('执行抽取', 'Run')) : ''}</td></tr>`).join('') || `<tr><td colspan="7" class="hint">${L('暂无抽取', 'No draws')}</td></tr>`}</tbody></table></div>
+      ${d.state === 'seeded' ? btn('draw-run', d.code, L('执行抽取', 'Run')) : ''}
+      ${d.state === 'drawn' && d.picks ? `<form data-form="result" data-id="${esc(d.code)}" class="filters"><select name="mine">${d.picks.map((p) => `<option value="${esc(p.key)}">${esc(p.name || p.key)}</option>`).join('')}</select>
+        <input type="date" name="inspected" required><select name="outcome"><option value="compliant">${L('未发现问题', 'compliant')}</option><option value="problems">${L('发现问题', 'problems found')}</option><option value="not_inspected">${L('未检查', 'not inspected')}</option></select>
+        <input name="findings" placeholder="${L('检查发现（内部）', 'findings (internal)')}" maxlength="8000"><input name="public_summary" placeholder="${L('公开摘要', 'public summary')}" maxlength="2000">
+        <button type="submit">${L('录入结果', 'Record result')}</button></form>` : ''}</td></tr>`).join('') || `<tr><td colspan="7" class="hint">${L('暂无抽取', 'No draws')}</td></tr>`}</tbody></table></div>
     <details class="card inner"><summary>${L('公布新的抽取池', 'Publish a new pool')}</summary><form data-form="draw" class="filters">
       <label>${L('抽查事项', 'Item')}<select name="item">${items.map((i) => `<option value="${esc(i.code)}">${esc(i.name)}</option>`).join('')}</select></label>
       <label>${L('公开随机种子来源', 'Seed source')}<input name="seed_source" required maxlength="300"></label>
@@ -208,6 +212,7 @@ page?.addEventListener('submit', async (ev) => {
     factor: () => act(() => J('/api/hidden-factors', { ...clean(v), mine_id: Number(v.mine_id), census_year: YEAR }), L('已录入', 'Recorded'), 'hazards'),
     demolition: () => act(() => postForm(`/api/buildings/${id}/demolition`, fd), L('拆除已记录', 'Demolition recorded'), 'buildings'),
     reoccupation: () => act(() => postForm(`/api/buildings/${id}/reoccupation`, fd), L('已记录', 'Recorded'), 'buildings'),
+    result: () => act(() => J(`/api/draws/${id}/results`, clean(v)), L('结果已录入；拟公开并签发后公众可见', 'Recorded; public after marking and the sign-off'), 'draws', 'results'),
     draw: () => act(() => J('/api/draws', { ...v, seed_not_before: localIso(v.seed_not_before) }), L('抽取池已公布', 'Pool published'), 'draws'),
     seed: () => act(() => J(`/api/draws/${id}/seed`, { ...v, source_time: localIso(v.source_time) }), L('种子已录入', 'Seed entered'), 'draws'),
     assess: () => act(() => J(`/api/assessment/${Number(v.year)}/run`), L('评估已运行；签发前公众看到的内容不变', 'Assessed; the public lists change only after the sign-off'), 'publication'),
