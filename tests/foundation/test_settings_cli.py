@@ -48,3 +48,15 @@ def test_every_setting_is_documented_in_the_readme():
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     missing = [name for name in Settings.model_fields if f"SUBSIDENCE_{name.upper()}" not in readme]
     assert missing == []
+
+
+def test_unreachable_database_is_a_clear_error_not_a_traceback(monkeypatch):
+    """A disconnected network or a stopped server: exit 4, the database named without its password, nothing else."""
+    from subsidence.settings import get_settings
+
+    monkeypatch.setenv("SUBSIDENCE_DATABASE_URL", "postgresql+psycopg://u:secret-pw@127.0.0.1:9/nowhere?connect_timeout=2")
+    get_settings.cache_clear()
+    res = CliRunner().invoke(app, ["problem", "list", "--json"])
+    assert res.exit_code == 4, res.output
+    assert "cannot reach the database" in res.output and "secret-pw" not in res.output
+    assert "Traceback" not in res.output

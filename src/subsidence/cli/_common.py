@@ -34,8 +34,18 @@ def engine():
     return make_engine()
 
 
+def unreachable(eng, exc: Exception) -> None:
+    """Exit 4 with the database named (password hidden) and what to check, instead of a driver traceback."""
+    url = eng.url.render_as_string(hide_password=True)
+    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+    fail(f"cannot reach the database {url}: {cause} — check SUBSIDENCE_DATABASE_URL and that the server is "
+         "running and reachable (nothing was changed)", 4)
+
+
 def ready_engine():
     """The engine, with the schema brought up to date first."""
+    from sqlalchemy.exc import OperationalError
+
     from subsidence.db.migrate import SchemaTooNew, upgrade
 
     eng = engine()
@@ -43,6 +53,8 @@ def ready_engine():
         upgrade(eng)
     except SchemaTooNew as exc:
         fail(str(exc))
+    except OperationalError as exc:
+        unreachable(eng, exc)
     return eng
 
 
@@ -50,12 +62,17 @@ def ready_engine():
 def unit_of_work(reason: str | None = None) -> Iterator:
     """One transaction on the configured database (schema migrated first). Service errors become clean exits
     with nothing committed: exit 3 for forbidden / not found / conflict, 2 for invalid input."""
+    from sqlalchemy.exc import OperationalError
+
     from subsidence.db.session import transaction
     from subsidence.errors import ServiceError
 
+    eng = ready_engine()
     try:
-        with transaction(ready_engine(), actor="cli", reason=reason) as session:
+        with transaction(eng, actor="cli", reason=reason) as session:
             yield session
+    except OperationalError as exc:
+        unreachable(eng, exc)
     except ServiceError as exc:
         fail(exc.message, 3 if exc.http_status in (403, 404, 409) else 2)
     except ValueError as exc:
@@ -66,10 +83,10 @@ def resolve_actor(session, spec: str, name: str):
     """Build an :class:`Actor` from ``--as ROLE[:UNIT]`` (office, department:NRB, town:T-WLML, enterprise:E-SD ...)."""
     from sqlalchemy import or_, select
 
-    from subsidence.core.models import AdminArea, Enterprise, TaskAssignment, Unit
-    from subsidence.vocabulary import Role, UnitKind
     from subsidence.access.policy import Actor
+    from subsidence.core.models import AdminArea, Enterprise, TaskAssignment, Unit
     from subsidence.errors import NotFound, ValidationFailed
+    from subsidence.vocabulary import Role, UnitKind
 
     role_text, _, unit_text = spec.partition(":")
     try:
