@@ -298,3 +298,19 @@ def test_error_pages_are_html_in_chinese(demo_server, browser, artifacts_dir):  
     msg = page.inner_text("[data-testid=error-message]")
     assert "不存在" in msg and "not found" not in msg
     page.screenshot(path=str(artifacts_dir / "web-roles-12-error-page.png"))
+
+
+def test_gate_lookup_names_every_finding(demo_server, browser, artifacts_dir):  # noqa: F811
+    base = demo_server
+    page = new_page(browser, base)
+    login(page, base, "office")
+    page.goto(f"{base}/gate")
+    mine = page.request.get(f"{base}/api/mines").json()["items"][0]["licence_no"]
+    page.fill("#gate-form [name=mine]", mine)
+    page.click("#gate-form button[type=submit]")
+    page.wait_for_selector("[data-testid=gate-verdict]")
+    text = page.inner_text("#gate-result")
+    d = page.request.get(f"{base}/api/gate?mine={mine}&application=new_licence").json()
+    for r in d["reasons"] + d["not_evaluable"] + d["warnings"]:
+        assert r["message"].split(" / ")[0] in text
+    page.screenshot(path=str(artifacts_dir / "web-roles-13-gate.png"), full_page=True)
