@@ -314,3 +314,29 @@ def test_gate_lookup_names_every_finding(demo_server, browser, artifacts_dir):  
     for r in d["reasons"] + d["not_evaluable"] + d["warnings"]:
         assert r["message"].split(" / ")[0] in text
     page.screenshot(path=str(artifacts_dir / "web-roles-13-gate.png"), full_page=True)
+
+
+def test_town_dashboard_and_its_own_report(demo_server, browser, artifacts_dir):  # noqa: F811
+    import io
+    import zipfile
+
+    base = demo_server
+    page = new_page(browser, base)
+    login(page, base, "town")
+    page.goto(f"{base}/dashboard")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("[data-testid=by-town] table").count() == 1
+    no_codes(page)
+    page.screenshot(path=str(artifacts_dir / "web-roles-14-town-dashboard.png"), full_page=True)
+    mine_names = {p["mine_name"] for p in page.request.get(f"{base}/api/problems?limit=1000").json()["items"]}
+    all_mines = {m["name"] for m in page.request.get(f"{base}/api/mines").json()["items"]}
+    with page.expect_download() as dl:
+        page.click("a[href='/api/reports/progress?format=docx']")
+    with zipfile.ZipFile(io.BytesIO(open(dl.value.path(), "rb").read())) as z:
+        doc = z.read("word/document.xml").decode()
+    office = new_page(browser, base)
+    login(office, base, "office")
+    others = {p["mine_name"] for p in office.request.get(f"{base}/api/problems?limit=1000").json()["items"]
+              if p["mine_name"]} - mine_names - all_mines
+    assert others, "the demo county has mines outside the town"
+    assert not [m for m in others if m in doc], "the town's report names other towns' mines"
