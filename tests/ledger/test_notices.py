@@ -238,3 +238,19 @@ def test_notice_docx(issued, tmp_path, artifacts_dir):
     assert "制定整改方案并报备" in cells and "直接送达" in cells
     xml = doc.styles.element.xml
     assert 'w:eastAsia="仿宋_GB2312"' in xml
+
+
+def test_authority_name_has_one_banner_prefix(session, county):
+    from subsidence.core.models import AdminArea
+    from subsidence.ledger.notices import authority_name
+    from subsidence.vocabulary import AreaLevel
+
+    session.add(AdminArea(code="B-TEST", name_zh="伊金霍洛旗", level=AreaLevel.BANNER))
+    session.flush()
+    nrb = county.units["NRB"]
+    nrb.name_zh = "旗自然资源局"
+    assert authority_name(session, nrb) == "伊金霍洛旗自然资源局"
+    nrb.name_zh = "自然资源局"
+    assert authority_name(session, nrb) == "伊金霍洛旗自然资源局"
+    nrb.name_zh = "伊金霍洛旗自然资源局"
+    assert authority_name(session, nrb) == "伊金霍洛旗自然资源局"

@@ -96,17 +96,13 @@ class MilestoneInput:
 
 def issuer_name(session: Session) -> str:
     """The issuing office as printed: the banner's name + the office unit's name (default :data:`ISSUER_NAME`)."""
-    from subsidence.core.models import AdminArea, Unit
-    from subsidence.vocabulary import AreaLevel, UnitKind
+    from subsidence.core.models import Unit
+    from subsidence.vocabulary import UnitKind
 
     office = session.scalar(select(Unit).where(Unit.kind == UnitKind.OFFICE).order_by(Unit.code).limit(1))
     if office is None:
         return ISSUER_NAME
-    banner = session.scalar(select(AdminArea).where(AdminArea.level == AreaLevel.BANNER).order_by(AdminArea.code)
-                            .limit(1))
-    if banner is not None and not office.name_zh.startswith(banner.name_zh):
-        return banner.name_zh + office.name_zh
-    return office.name_zh
+    return authority_name(session, office)
 
 
 def authority_name(session: Session, unit) -> str:
@@ -116,9 +112,12 @@ def authority_name(session: Session, unit) -> str:
 
     banner = session.scalar(select(AdminArea).where(AdminArea.level == AreaLevel.BANNER).order_by(AdminArea.code)
                             .limit(1))
-    if banner is not None and not unit.name_zh.startswith(banner.name_zh):
-        return banner.name_zh + unit.name_zh
-    return unit.name_zh
+    name = unit.name_zh
+    if banner is None or name.startswith(banner.name_zh):
+        return name
+    if banner.name_zh.endswith("旗") and name.startswith("旗"):  # 伊金霍洛旗 + 旗自然资源局: one 旗
+        name = name[1:]
+    return banner.name_zh + name
 
 
 def competent_authority(session: Session, problem: Problem) -> tuple[str | None, str]:
