@@ -118,6 +118,7 @@ def test_emb_reviews_a_hidden_factor_plan(server, browser, artifacts_dir):  # no
     factors = page.request.get(f"{base}/api/hidden-factors").json()["factors"]
     todo = [f for f in factors if f["can"]["review"]]
     assert todo, "the demo has submitted plans for the EMB"
+    assert page.locator("form[data-form=fund-entry]").count() == 0  # the EMB does not enter fund entries
     f = todo[0]
     form = page.locator(f"form[data-form=plan-review][data-id='{f['plan']['id']}']")
     form.locator("input[name=result]").fill("措施可行，同意实施")
@@ -149,6 +150,7 @@ def test_town_records_demolition_with_a_photo(server, browser, artifacts_dir, tm
     page.wait_for_selector("[data-testid=tasks-ok]:not([hidden])")
     assert page.inner_text(f"[data-testid=bld-state-{b['id']}]") == "已拆除"
     assert page.locator(f"[data-building='{b['id']}'] img").count() == 1
+    page.wait_for_function(f"() => document.querySelector(\"[data-building='{b['id']}'] img\").naturalWidth > 0")
     page.screenshot(path=str(artifacts_dir / "tasks-03-town-demolition.png"), full_page=True)
     assert page.blocked == []
 

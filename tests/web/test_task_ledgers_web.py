@@ -98,6 +98,10 @@ def test_fund_enterprise_reports_nrb_checks(client, world, ledgers, session):
     r = client.post(f"/api/fund/accounts/{a_acct}/entries", headers=ent_b,
                     json={"kind": "deposit", "amount_yuan": "100.00"})
     assert r.status_code == 404 and count(session, FundEntry) == n
+    # a bureau other than the fund's (AWB) does not enter fund entries either
+    r = client.post(f"/api/fund/accounts/{a_acct}/entries", headers=auth(world, "department"),
+                    json={"kind": "deposit", "amount_yuan": "100.00"})
+    assert r.status_code == 403 and count(session, FundEntry) == n
     r = client.post(f"/api/fund/accounts/{a_acct}/entries", headers=ent_a,
                     json={"kind": "spending", "amount_yuan": "12,000.50", "works": "地裂缝充填一期"})
     assert r.status_code == 201, r.text

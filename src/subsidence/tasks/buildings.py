@@ -233,8 +233,9 @@ PHOTO_PURPOSES = {"demolition": "拆除", "reoccupation": "回流居住"}
 
 
 def attach_photo(session: Session, b: CompensatedBuilding, *, data: bytes, filename: str, purpose: str,
-                 uploaded_by: str, taken_on: date | None = None) -> Any:
-    """Store a photo of the building (JPEG or PNG, recognised by content) under the data dir and link it."""
+                 uploaded_by: str, taken_on: date | None = None, data_dir: Any = None) -> Any:
+    """Store a photo of the building (JPEG or PNG, recognised by content) under ``data_dir`` (default: the
+    settings' data dir) and link it."""
     from subsidence.ledger.evidence import sniff, store_blob
     from subsidence.tasks.models import BuildingPhoto
 
@@ -243,7 +244,9 @@ def attach_photo(session: Session, b: CompensatedBuilding, *, data: bytes, filen
     ftype = sniff(data)
     if ftype is None or ftype.kind != "photo":
         raise ValidationFailed(f"{filename}: 不是 JPEG 或 PNG 照片 / not a JPEG or PNG photo (recognised by content)")
-    digest, rel = store_blob(data, ftype)
+    from pathlib import Path
+
+    digest, rel = store_blob(data, ftype, root=Path(data_dir) / "evidence" if data_dir is not None else None)
     existing = session.scalar(select(BuildingPhoto).where(BuildingPhoto.building_id == b.id,
                                                           BuildingPhoto.sha256 == digest))
     if existing is not None:

@@ -65,7 +65,8 @@ register_policy(Policy("fund_account", FundAccount, label_zh="治理恢复基金
     "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(FundAccount.mine_id)},
     "open": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
     "accrue": {R.OFFICE: ALL, R.DEPARTMENT: ALL},
-    "enter": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(FundAccount.mine_id)},
+    # entries: the mine itself, or the fund's supervising bureau (NRB) / the office on its behalf
+    "enter": {R.OFFICE: ALL, R.DEPARTMENT: unit_is("NRB"), R.ENTERPRISE: mine_scoped(FundAccount.mine_id)},
     "report": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(FundAccount.mine_id)},
 }))
 register_policy(Policy("fund_entry", FundEntry, label_zh="基金收支", rules={
@@ -85,7 +86,7 @@ register_policy(Policy("water_plan", WaterPlan, label_zh="保水开采方案", r
     "submit": {R.OFFICE: ALL, R.ENTERPRISE: own},
     # the lead unit of task 5 (农牧和水利局) approves or returns a plan (伊政办发〔2024〕79号 任务五)
     "review": {R.OFFICE: ALL, R.DEPARTMENT: lambda a: leads_task(a, 5)},
-    "implemented": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: own},
+    "implemented": {R.OFFICE: ALL, R.DEPARTMENT: lambda a: leads_task(a, 5), R.ENTERPRISE: own},
 }))
 
 # Plans are reviewed only by the mine-safety supervisor's staff (department role of unit EMB) or the office.

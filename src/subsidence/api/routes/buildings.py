@@ -43,6 +43,7 @@ def list_buildings(session: SessionDep, actor: CurrentUser, today: Today) -> dic
 
 @router.post("/api/buildings/{building_id}/demolition", summary="记录拆除进度（附照片）/ record demolition with photos")
 async def post_demolition(building_id: IdPath, session: SessionDep, actor: CurrentUser, today: Today,
+                          settings: SettingsDep,
                           status: Annotated[Literal["not_started", "in_progress", "demolished"], Form()],
                           on: Annotated[date | None, Form()] = None,
                           photos: Annotated[list[UploadFile] | None, File()] = None) -> dict:
@@ -54,12 +55,13 @@ async def post_demolition(building_id: IdPath, session: SessionDep, actor: Curre
     buildings.record_demolition(session, b.code, st, on=on or today, today=today)
     for name, data in files:
         buildings.attach_photo(session, b, data=data, filename=name, purpose="demolition",
-                               uploaded_by=actor.audit_name, taken_on=on or today)
+                               uploaded_by=actor.audit_name, taken_on=on or today, data_dir=settings.data_dir)
     return {"building": tq.building_row(session, actor, b)}
 
 
 @router.post("/api/buildings/{building_id}/reoccupation", summary="记录回流居住 / record residents living there again")
 async def post_reoccupation(building_id: IdPath, session: SessionDep, actor: CurrentUser, today: Today,
+                            settings: SettingsDep,
                             reoccupied: Annotated[bool, Form()],
                             note: Annotated[str | None, Form(max_length=2000)] = None,
                             photos: Annotated[list[UploadFile] | None, File()] = None) -> dict:
@@ -68,7 +70,7 @@ async def post_reoccupation(building_id: IdPath, session: SessionDep, actor: Cur
     buildings.record_reoccupation(session, b.code, reoccupied=reoccupied, observed=today, note=note)
     for name, data in files:
         buildings.attach_photo(session, b, data=data, filename=name, purpose="reoccupation",
-                               uploaded_by=actor.audit_name, taken_on=today)
+                               uploaded_by=actor.audit_name, taken_on=today, data_dir=settings.data_dir)
     return {"building": tq.building_row(session, actor, b)}
 
 
