@@ -340,3 +340,39 @@ def test_town_dashboard_and_its_own_report(demo_server, browser, artifacts_dir):
               if p["mine_name"]} - mine_names - all_mines
     assert others, "the demo county has mines outside the town"
     assert not [m for m in others if m in doc], "the town's report names other towns' mines"
+
+
+def test_enterprise_completes_milestones_then_submits(demo_server, browser, artifacts_dir, tmp_path):  # noqa: F811
+    """Submitting for acceptance needs evidence and every milestone done: until then the button says why and is
+    disabled (not a button that always fails); after the milestones are done with evidence, it works."""
+    base = demo_server
+    page = new_page(browser, base)
+    login(page, base, "enterprise-a")
+    items = page.request.get(f"{base}/api/problems?state=rectifying&limit=200").json()["items"]
+    target = None
+    for p in items:
+        d = page.request.get(f"{base}/api/problems/{p['id']}").json()
+        if any(a["name"] == "submit" for a in d["actions"]) and any(m["done_date"] is None for m in d["milestones"]):
+            target = d
+            break
+    assert target is not None, "the demo has a rectifying problem of enterprise A with open milestones"
+    page.goto(f"{base}/problems/{target['id']}")
+    assert page.locator("[data-testid=action-submit]").is_disabled()
+    assert page.locator("[data-testid=blocked-submit]").count() == 1
+    photo = tmp_path / "完工照片.png"
+    photo.write_bytes(tiny_png())
+    page.set_input_files("#evidence-form input[name=file]", str(photo))
+    page.click("[data-testid=upload]")
+    page.wait_for_load_state("load")
+    page.wait_for_selector("form.milestone-done")
+    while page.locator("form.milestone-done").count():
+        f = page.locator("form.milestone-done").first
+        f.locator("select option").first.click()
+        f.locator("button[type=submit]").click()
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(300)
+    assert page.locator("[data-testid=action-submit]").is_enabled()
+    page.click("[data-testid=action-submit]")
+    page.wait_for_function("() => document.querySelector('[data-testid=state]').innerText === '申请验收'")
+    no_codes(page)
+    page.screenshot(path=str(artifacts_dir / "web-roles-15-enterprise-submitted.png"), full_page=True)

@@ -211,6 +211,20 @@ def problem_detail(session: Session, actor: authz.Actor, problem: Problem, today
         and problem.state in ext.EXTENDABLE_STATES and problem.deadline is not None and today <= problem.deadline
     out["can_decide_extension"] = pending is not None and bool(parties & {Party.LEAD_UNIT, Party.OFFICE})
     out["guidance"] = guidance(out["category"], out["state"], lang)
+    # an action the rules would refuse right now is shown with the reason, not as a button that always fails
+    from subsidence.errors import ServiceError
+
+    for a in out["actions"]:
+        if a["name"] == "submit":
+            try:
+                lifecycle._check_submission(session, problem)
+            except ServiceError as exc:
+                zh_msg, _, en_msg = exc.message.partition(" / ")
+                a["blocked"] = zh_msg if lang.startswith("zh") or not en_msg else en_msg
+    from subsidence.ledger.milestones import MILESTONE_STATES
+
+    out["can_complete_milestones"] = bool(parties & {Party.OFFICE, Party.LEAD_UNIT, Party.ENTERPRISE}) and \
+        problem.state in MILESTONE_STATES
     for m in out["milestones"]:
         m["overdue"] = m["done_date"] is None and m["due_date"] < today.isoformat()
     return out

@@ -99,6 +99,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "problem.evidence_needed": ("需要的佐证材料：", "Evidence needed: "),
     "problem.done": ("已完成", "done"),
     "problem.no_milestones": ("未设时间节点", "no milestones set"),
+    "problem.milestone_done": ("以所选佐证完成此节点", "Complete with the chosen evidence"),
+    "problem.milestone_needs_evidence": ("完成时间节点须附佐证：先在下方上传照片或文件", "Completing a milestone needs evidence: upload it below first"),
     "problem.extension": ("申请延期", "Ask for more time"),
     "problem.extension.until": ("延期至", "New deadline"),
     "problem.extension.reason": ("延期理由", "Why more time is needed"),

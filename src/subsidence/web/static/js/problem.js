@@ -53,3 +53,10 @@ document.getElementById('extension-decision')?.addEventListener('submit', async 
     done();
   } catch (e) { showError(errEl, e); }
 });
+
+root.querySelectorAll('form.milestone-done').forEach((f) => f.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const ids = [...f.querySelector('select').selectedOptions].map((o) => Number(o.value));
+  try { await api(`/api/problems/${id}/milestones/${f.dataset.seq}/done`, { method: 'POST', json: { evidence_ids: ids } }); done(); }
+  catch (e) { showError(errEl, e); }
+}));
