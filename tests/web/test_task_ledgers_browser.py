@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.web.test_browser import CHROMIUM, browser, login, new_page, tiny_png  # noqa: F401 (fixtures)
+from tests.web.test_browser_roles import no_codes
 
 pytestmark = [
     pytest.mark.browser,
@@ -105,6 +106,7 @@ def test_enterprise_reports_fund_use(server, browser, artifacts_dir):  # noqa: F
     own = {a["mine"] for a in page.request.get(f"{base}/api/fund/accounts").json()["accounts"]}
     mines = {m["licence_no"] for m in page.request.get(f"{base}/api/mines").json()["items"]}
     assert own and own <= mines
+    no_codes(page)
     page.screenshot(path=str(artifacts_dir / "tasks-01-enterprise-fund.png"), full_page=True)
     assert page.blocked == [] and page.outside == []
 
@@ -180,6 +182,7 @@ def test_office_reruns_assessment_public_waits_for_sign_off(server, browser, art
         assert now["publication"]["version"] == 2 and now["publication"]["sha256"] == st["draft_sha256"]
         assert now["publication"]["signed_by"] == "office:office"
     assert "公众现在看到第" in page.inner_text("[data-testid=pub-status-assessment_lists]")
+    no_codes(page)
     page.locator("[data-testid=sec-publication]").screenshot(path=str(artifacts_dir / "tasks-05-office-signed-off.png"))
     pub = guarded(browser, base)
     pub.goto(f"{base}/public")
@@ -211,6 +214,7 @@ def test_monitor_records_a_card_receipt_on_the_phone(server, browser, artifacts_
         assert "签收已记录" in page.inner_text("[data-testid=cards-ok]")
     width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1]
+    no_codes(page)
     page.screenshot(path=str(artifacts_dir / "tasks-07-monitor-cards-phone.png"))
     assert page.blocked == [] and town.blocked == []
 
