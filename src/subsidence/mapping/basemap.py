@@ -228,6 +228,13 @@ def _import_geotiff(src: Path, out: Path) -> dict[str, Any]:
         with rasterio.open(out / GEOTIFF_NAME, "w", **profile) as dst:
             dst.write(np.concatenate([rgb, alpha[None]]).astype(np.uint8))
             dst.colorinterp = [ColorInterp.red, ColorInterp.green, ColorInterp.blue, ColorInterp.alpha]
+            # overviews (2, 4, 8 … down to one tile) so that a coarse tile reads few pixels
+            factors, f = [], 2
+            while max(profile["width"], profile["height"]) // f >= TILE // 2 and f <= 1024:
+                factors.append(f)
+                f *= 2
+            if factors:
+                dst.build_overviews(factors, Resampling.average)
     west, south, east, north = transform_bounds("EPSG:3857", "EPSG:4326", *bounds)
     maxzoom = _zoom_for_resolution(res)
     return {"file": GEOTIFF_NAME, "format": "png", "minzoom": max(0, maxzoom - 8), "maxzoom": maxzoom,
@@ -416,13 +423,18 @@ def _geotiff_tile(base: Path, z: int, x: int, y: int) -> bytes | None:
     if cache.exists():
         return cache.read_bytes()
     w, s, e, n = tile_bounds_3857(z, x, y)
-    with rasterio.open(base / GEOTIFF_NAME) as ds:
+    path = base / GEOTIFF_NAME
+    with rasterio.open(path) as ds:
         b = ds.bounds
         if e <= b.left or w >= b.right or n <= b.bottom or s >= b.top:
             return None
-        coarser = (e - w) / TILE > abs(ds.transform.a)
+        ratio = (e - w) / TILE / abs(ds.transform.a)  # tile pixel / image pixel
+        n_ovr = len(ds.overviews(1))
+    # read from the overview just finer than the tile's pixels (overview k has factor 2**(k+1))
+    level = min(int(math.log2(ratio)) - 1, n_ovr - 1) if ratio >= 2 and n_ovr else None
+    with rasterio.open(path, overview_level=level) if level is not None and level >= 0 else rasterio.open(path) as ds:
         with WarpedVRT(ds, crs=ds.crs, transform=from_bounds(w, s, e, n, TILE, TILE), width=TILE, height=TILE,
-                       resampling=Resampling.average if coarser else Resampling.bilinear) as vrt:
+                       resampling=Resampling.average if ratio > 1 else Resampling.bilinear) as vrt:
             data = vrt.read()
     if not data[3].any():
         return None
