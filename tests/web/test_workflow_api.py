@@ -83,3 +83,18 @@ def test_transition_dates_are_the_servers(client, world):
     hist = [h for h in client.get(f"/api/problems/{pa}", headers=office).json()["history"]
             if (h.get("after") or {}).get("transition") == "start"]
     assert hist and hist[0]["after"]["on"] == hist[0]["after"]["recorded_on"] == TODAY.isoformat()
+
+
+def test_office_backdates_a_step_through_the_api_with_a_reason(client, world):
+    """The API carries the office's reason for an earlier date to the ledger: without one the step is refused for
+    the missing reason; with one the ledger goes on to check the date against the previous step."""
+    pa = world.ids["pa"]
+    office = auth(world, "office")
+    assert client.post(f"/api/problems/{pa}/notices", headers=office,
+                       json={"deadline": (TODAY + timedelta(days=10)).isoformat()}).status_code == 201
+    earlier = (TODAY - timedelta(days=1)).isoformat()
+    r = client.post(f"/api/problems/{pa}/transitions", headers=office, json={"name": "start", "on": earlier})
+    assert r.status_code == 422 and "needs a reason" in r.json()["message"]
+    r = client.post(f"/api/problems/{pa}/transitions", headers=office,
+                    json={"name": "start", "on": earlier, "date_reason": "补录纸质台账"})
+    assert r.status_code == 422 and "before the previous step" in r.json()["message"]

@@ -105,6 +105,8 @@ class TransitionIn(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=40, description="start, submit, resume, withdraw ...")]
     reason: Annotated[str | None, Field(max_length=2000)] = None
     on: date | None = None
+    #: why the office records an earlier date than today's (only the office may; it shows in the history)
+    date_reason: Annotated[str | None, Field(max_length=2000)] = None
 
 
 class NoticeIn(BaseModel):
@@ -121,6 +123,11 @@ class AcceptanceIn(BaseModel):
     reasons: Annotated[str | None, Field(max_length=5000)] = None
     inspectors: Annotated[list[Annotated[str, Field(max_length=120)]], Field(max_length=20)] = []
     decided_date: date | None = None
+    #: why the office records an earlier decision date than today's
+    date_reason: Annotated[str | None, Field(max_length=2000)] = None
+    #: the inspector's note when passing a problem whose photo evidence is flagged (EXIF place or time)
+    flag_note: Annotated[str | None, Field(max_length=2000)] = None
+    site_visit: bool = True
 
 
 @router.get("/{problem_id}", summary="问题详情与全过程记录 / a problem with its record and history")
@@ -154,7 +161,8 @@ def create_problem(body: ProblemIn, session: SessionDep, actor: CurrentUser, tod
 def post_transition(problem_id: IdPath, body: TransitionIn, session: SessionDep, actor: CurrentUser, today: Today,
                     lang: Lang) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id, action="transition")
-    lifecycle.transition(session, problem, actor, body.name, on=body.on or today, reason=body.reason)
+    lifecycle.transition(session, problem, actor, body.name, on=body.on or today, reason=body.reason,
+                         date_reason=body.date_reason)
     return problem_detail(session, actor, problem, today, lang)
 
 
@@ -195,7 +203,8 @@ def post_acceptance(problem_id: IdPath, body: AcceptanceIn, session: SessionDep,
                     lang: Lang) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id, action="accept")
     evidence.record_acceptance(session, problem, actor, passed=body.passed, reasons=body.reasons,
-               inspectors=body.inspectors, decided_date=body.decided_date or today)
+                               inspectors=body.inspectors, decided_date=body.decided_date or today,
+                               date_reason=body.date_reason, flag_note=body.flag_note, site_visit=body.site_visit)
     return problem_detail(session, actor, problem, today, lang)
 
 
