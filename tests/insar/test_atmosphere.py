@@ -180,3 +180,32 @@ def test_cli_options(tmp_path):
     r = CliRunner().invoke(app, ["timeseries", str(h5), "--out", str(tmp_path / "p"), "--no-aps"])
     assert r.exit_code == 0, r.output
     assert "off (--no-aps)" in r.output
+
+
+def test_row_blocks_with_halo_give_the_whole_image_answer(atm_runs, tmp_path):
+    """correct_atmosphere in many small row blocks (one pass, halo kept from the previous block) equals
+    estimate_aps on the whole cube, re-referenced to the reference pixel."""
+    import shutil
+
+    from subsidence.insar.atmosphere import temporal_smoother
+    from subsidence.insar.pipeline import correct_atmosphere
+    from subsidence.insar.sbas import Network
+
+    spec, runs = atm_runs
+    src, _ = runs["off"]
+    work = tmp_path / "w"
+    shutil.copytree(src, work)
+    raw, ref = _ts(src)
+    ry, rx = int(ref["REF_Y"]), int(ref["REF_X"])
+    with h5py.File(src / "temporalCoherence.h5") as f:
+        reliable = f["temporalCoherence"][:] >= 0.7
+    net = Network.from_pairs(spec.pairs)
+    opts = TimeseriesOptions()
+    correct_atmosphere(work, net, (ry, rx), opts, (30.0, 30.0), block_values=spec.n_dates * spec.cols * 5)
+    t = net.t_years * 365.25
+    whole = estimate_aps(raw, t, reliable, time_sigma_days=60.0, space_sigma_px=4.0,
+                         smoother=temporal_smoother(t, 60.0))
+    whole = whole - whole[:, ry, rx][:, None, None]
+    with h5py.File(work / "atmosphere.h5") as f:
+        blocks = f["timeseries"][:]
+    assert np.nanmax(np.abs(blocks - whole)) < 1e-7

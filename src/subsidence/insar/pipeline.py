@@ -38,6 +38,7 @@ from subsidence.insar.atmosphere import (
     DEFAULT_TIME_SIGMA_DAYS,
     MIN_DATES_FOR_APS,
     RampAccumulator,
+    decimation,
     estimate_aps,
     halo_rows,
     temporal_smoother,
@@ -572,14 +573,38 @@ def _pixel_size_m(stack: IfgramStack, lookup=None) -> tuple[float, float]:
     return dy * unit, dx * unit
 
 
+def _fit_line_f32(x: np.ndarray, t_years: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`~subsidence.insar.sbas.linear_fit` of (n, P) float32 with BLAS float32 products (the refit after the
+    APS correction must not cost more than the correction): velocity, its std, intercept, its std, residue."""
+    n = x.shape[0]
+    t = np.asarray(t_years, dtype=np.float64)
+    tm = t.mean()
+    tc = t - tm
+    stt = float(tc @ tc)
+    ymean = x.mean(axis=0, dtype=np.float64)
+    vel = (tc.astype(np.float32) @ x).astype(np.float64) / stt
+    icp = ymean - vel * tm
+    y2 = np.einsum("ip,ip->p", x, x, dtype=np.float64)
+    e2 = np.maximum(y2 - n * ymean ** 2 - vel ** 2 * stt, 0.0)
+    sigma2 = e2 / max(n - 2, 1)
+    return {"velocity": vel, "velocityStd": np.sqrt(sigma2 / stt), "intercept": icp,
+            "interceptStd": np.sqrt(sigma2 * (1.0 / n + tm * tm / stt)), "residue": np.sqrt(e2)}
+
+
 def correct_atmosphere(folder: Path, net: Network, ref_yx: tuple[int, int], options: TimeseriesOptions,
                        pixel_m: tuple[float, float], *, aps: bool = True, progress: Progress | None = None,
                        block_values: int = 1 << 22) -> dict[str, Any]:
     """Subtract the per-date ramp (``options.ramp_order``) and/or the APS estimate from ``folder/timeseries.h5`` in
     place, write the removed correction (LOS metres, relative to the first date and to the reference pixel) to
-    ``folder/atmosphere.h5`` and refit ``velocity.h5``. Row blocks of about ``block_values`` values with a halo of
-    4 filter s.d. (same answer as on whole images). Reliable pixels (those the spatial filter and the ramp fit use):
-    temporal coherence >= ``options.min_temporal_coherence``. Returns the facts for ``summary.json``."""
+    ``folder/atmosphere.h5`` and refit ``velocity.h5``.
+
+    One pass over row blocks of about ``block_values`` values; each block's spatial filter sees a halo of rows
+    (4 filter s.d. plus a coarse cell, :func:`~subsidence.insar.atmosphere.halo_rows`) of the *uncorrected* series,
+    kept in memory from the previous block, so every row is read and written once and the answer equals the
+    whole-image one. The correction at the reference pixel (subtracted so that the pixel stays 0) comes first from
+    a strip of rows around it. A ramp needs one extra read pass (its least-squares sums). Reliable pixels (those
+    the spatial filter and the ramp fit use): temporal coherence >= ``options.min_temporal_coherence``. Returns
+    the facts for ``summary.json``."""
     import h5py
 
     progress = progress or _NoProgress()
@@ -592,7 +617,9 @@ def correct_atmosphere(folder: Path, net: Network, ref_yx: tuple[int, int], opti
     L, W = tcoh.shape
     sig_px = (options.aps_space_sigma_m / pixel_m[0], options.aps_space_sigma_m / pixel_m[1])
     halo = halo_rows(sig_px) if aps else 0
-    step = max(1, block_values // max(n * W, 1), halo)
+    fac = decimation(sig_px)[0] if aps else 1
+    step = max(1, block_values // max(n * W, 1), 6 * halo)  # halo overhead at most (6 + 2) / 6 of the rows
+    step = -(-step // fac) * fac  # blocks start on the coarse grid of the whole image
     blocks = [(r0, min(L, r0 + step)) for r0 in range(0, L, step)]
     H = temporal_smoother(t_days, options.aps_time_sigma_days) if aps else None
     ry, rx = ref_yx
@@ -600,12 +627,30 @@ def correct_atmosphere(folder: Path, net: Network, ref_yx: tuple[int, int], opti
     with h5py.File(folder / "timeseries.h5", "r+") as fts:
         ds = fts["timeseries"]
         attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in fts.attrs.items()}
-        acc = None
+        acc = coef = None
         if options.ramp_order:
             acc = RampAccumulator(n, (L, W), options.ramp_order)
             for r0, r1 in blocks:
                 acc.add(r0, ds[:, r0:r1], reliable[r0:r1])
             coef = acc.coefficients()
+
+        def correction(raw: np.ndarray, a0: int, r0: int, r1: int) -> np.ndarray:
+            """Correction of rows [r0, r1) from the uncorrected rows [a0, a0 + len) (float32)."""
+            x = raw
+            corr = np.zeros((n, r1 - r0, W), np.float32)
+            if acc is not None:
+                ramp = acc.ramp(coef, a0, a0 + raw.shape[1]).astype(np.float32)
+                x = raw - ramp
+                corr += ramp[:, r0 - a0:r1 - a0]
+            if aps:
+                corr += estimate_aps(x, t_days, reliable[a0:a0 + raw.shape[1]],
+                                     time_sigma_days=options.aps_time_sigma_days, space_sigma_px=sig_px,
+                                     smoother=H)[:, r0 - a0:r1 - a0]
+            return corr
+
+        s0 = max(0, (ry - halo) // fac * fac)
+        s1 = min(L, ry + halo + 1)
+        at_ref = correction(ds[:, s0:s1].astype(np.float32), s0, ry, ry + 1)[:, 0, rx].astype(np.float32)
         attrs.update({"FILE_TYPE": "timeseries", "UNIT": "m",
                       "DESCRIPTION": "correction subtracted from timeseries.h5 (ramp + APS estimate), LOS m; "
                                      "add it back to undo",
@@ -619,35 +664,27 @@ def correct_atmosphere(folder: Path, net: Network, ref_yx: tuple[int, int], opti
                          chunk_rows=min(step, L))
         try:
             out = fatm["timeseries"]
-            for r0, r1 in blocks:  # pass 1: the correction of every row block (reads the uncorrected series)
-                a0, a1 = max(0, r0 - halo), min(L, r1 + halo)
-                x = ds[:, a0:a1].astype(np.float64)
-                corr = np.zeros((n, r1 - r0, W))
-                if acc is not None:
-                    ramp = acc.ramp(coef, a0, a1)
-                    x -= ramp
-                    corr += ramp[:, r0 - a0:r1 - a0]
-                if aps:
-                    corr += estimate_aps(x, t_days, reliable[a0:a1], time_sigma_days=options.aps_time_sigma_days,
-                                         space_sigma_px=sig_px, smoother=H)[:, r0 - a0:r1 - a0]
-                out[:, r0:r1] = corr.astype(np.float32)
-                progress.advance((r1 - r0) // 2)
-            at_ref = out[:, ry, rx].astype(np.float64)
+            cache = np.zeros((n, 0, W), np.float32)  # uncorrected rows [c0, c0 + cache rows)
+            c0 = 0
             with h5py.File(folder / "velocity.h5", "r+") as fv:
-                for r0, r1 in blocks:  # pass 2: subtract (the reference pixel stays 0), refit the velocity
-                    corr = out[:, r0:r1].astype(np.float64) - at_ref[:, None, None]
-                    x = ds[:, r0:r1].astype(np.float64) - corr
-                    ds[:, r0:r1] = x.astype(np.float32)
-                    out[:, r0:r1] = corr.astype(np.float32)
-                    rel = reliable[r0:r1]
-                    sq += np.einsum("nrw,rw->n", np.nan_to_num(corr) ** 2, rel)
-                    fit = linear_fit(x.reshape(n, -1), net.t_years)
-                    shp = (r1 - r0, W)
-                    for name in ("velocity", "velocityStd", "intercept", "interceptStd", "residue"):
-                        key = {"velocity": "velocity", "velocityStd": "velocity_std", "intercept": "intercept",
-                               "interceptStd": "intercept_std", "residue": "residue"}[name]
-                        fv[name][r0:r1] = getattr(fit, key).astype(np.float32).reshape(shp)
-                    progress.advance((r1 - r0) - (r1 - r0) // 2)
+                for r0, r1 in blocks:
+                    a0, a1 = max(0, r0 - halo), min(L, r1 + halo)
+                    keep = cache[:, a0 - c0:] if cache.shape[1] else cache
+                    have = c0 + cache.shape[1]
+                    new = ds[:, max(have, a0):a1].astype(np.float32) if a1 > max(have, a0) else \
+                        np.zeros((n, 0, W), np.float32)
+                    raw = np.concatenate([keep, new], axis=1) if keep.shape[1] else new
+                    cache, c0 = raw, a0
+                    corr = correction(raw, a0, r0, r1) - at_ref[:, None, None]
+                    x = raw[:, r0 - a0:r1 - a0] - corr
+                    ds[:, r0:r1] = x
+                    out[:, r0:r1] = corr
+                    cz = np.nan_to_num(corr)
+                    sq += np.einsum("nrw,nrw->n", cz, cz * reliable[r0:r1], dtype=np.float64)
+                    fit = _fit_line_f32(x.reshape(n, -1), net.t_years)
+                    for name, v in fit.items():
+                        fv[name][r0:r1] = v.astype(np.float32).reshape(r1 - r0, W)
+                    progress.advance(r1 - r0)
         finally:
             fatm.close()
     n_rel = max(int(reliable.sum()), 1)
