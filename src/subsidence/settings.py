@@ -38,8 +38,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=False, description="Use STARTTLS")
     sms_webhook_url: str | None = Field(default=None, description="SMS gateway webhook (unset: no SMS channel)")
     sms_webhook_token: str | None = Field(default=None, description="Bearer token for the SMS gateway")
-    ops_email: str | None = Field(default=None, description="E-mail of the IT officer for operations alarms (stale "
-                                  "sweep/dispatcher/backup, low disk); the log channel always gets them")
+    ops_email: str | None = Field(
+        default=None,
+        description="E-mail of the IT officer for operations alarms (stale "
+        "sweep/dispatcher/backup, low disk); the log channel always gets them",
+    )
     ops_phone: str | None = Field(default=None, description="Mobile number for operations alarms by SMS")
 
     @field_validator("timezone")

@@ -24,7 +24,7 @@ class Labelled(StrEnum):
         return zh if lang.startswith("zh") else en
 
     @classmethod
-    def parse(cls, text: str) -> "Labelled":
+    def parse(cls, text: str) -> Labelled:
         """Accept the code, the English label or the Chinese label (as offices type them in Excel)."""
         t = str(text).strip()
         aliases = getattr(cls, "_ALIASES", {})
@@ -413,7 +413,11 @@ class RiskGrade(Labelled):
     LOW = "low"
 
 
-RiskGrade._LABELS = {"high": ("高风险", "high risk"), "medium": ("中风险", "medium risk"), "low": ("低风险", "low risk")}
+RiskGrade._LABELS = {
+    "high": ("高风险", "high risk"),
+    "medium": ("中风险", "medium risk"),
+    "low": ("低风险", "low risk"),
+}
 
 
 class InspectionOutcome(Labelled):
@@ -528,8 +532,12 @@ class DeadlineSource:
     title: str = ""  #: e.g. 限期整改通知书
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "code": self.code, "date": self.date.isoformat() if self.date else None,
-                "title": self.title}
+        return {
+            "kind": self.kind,
+            "code": self.code,
+            "date": self.date.isoformat() if self.date else None,
+            "title": self.title,
+        }
 
 
 #: severities of a licence-gate finding
@@ -573,8 +581,7 @@ class OrgBody(Labelled):
     OFFICE = "office"
 
 
-OrgBody._LABELS = {"leading_group": ("领导小组", "leading group"),
-                   "office": ("领导小组办公室", "leading-group office")}
+OrgBody._LABELS = {"leading_group": ("领导小组", "leading group"), "office": ("领导小组办公室", "leading-group office")}
 
 
 class PositionRank(Labelled):
@@ -585,9 +592,13 @@ class PositionRank(Labelled):
     OFFICE_STAFF = "office_staff"
 
 
-PositionRank._LABELS = {"leader": ("组长", "group leader"), "deputy": ("副组长", "deputy leader"),
-                        "member": ("成员", "member"), "office_head": ("办公室主任", "office head"),
-                        "office_staff": ("办公室工作人员", "office staff")}
+PositionRank._LABELS = {
+    "leader": ("组长", "group leader"),
+    "deputy": ("副组长", "deputy leader"),
+    "member": ("成员", "member"),
+    "office_head": ("办公室主任", "office head"),
+    "office_staff": ("办公室工作人员", "office staff"),
+}
 
 
 class PositionPower(Labelled):
@@ -606,9 +617,14 @@ class PositionPower(Labelled):
 
 
 PositionPower._LABELS = {
-    "lead": ("牵头", "lead"), "cooperate": ("配合", "cooperate"),
-    "direct": ("组织领导、安排部署", "direct and deploy"), "schedule": ("统筹安排、工作调度", "arrange and schedule"),
-    "aggregate": ("数据汇总", "aggregate data"), "report": ("工作上报", "report upward"),
-    "liaise": ("部门联络", "liaise between departments"), "supervise": ("督查指导", "supervise and guide"),
-    "review": ("审查", "review"), "accept": ("整治验收", "accept rectification"),
+    "lead": ("牵头", "lead"),
+    "cooperate": ("配合", "cooperate"),
+    "direct": ("组织领导、安排部署", "direct and deploy"),
+    "schedule": ("统筹安排、工作调度", "arrange and schedule"),
+    "aggregate": ("数据汇总", "aggregate data"),
+    "report": ("工作上报", "report upward"),
+    "liaise": ("部门联络", "liaise between departments"),
+    "supervise": ("督查指导", "supervise and guide"),
+    "review": ("审查", "review"),
+    "accept": ("整治验收", "accept rectification"),
 }

@@ -75,8 +75,9 @@ def _imports(mods: dict[str, Path]) -> dict[str, set[tuple[str, bool]]]:
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                targets = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in mods else node.module
-                           for a in node.names]
+                targets = [
+                    f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in mods else node.module for a in node.names
+                ]
             for t in targets:
                 if t.startswith("subsidence.") and t in mods and t != name:
                     found.add((t, id(node) not in top))
@@ -103,8 +104,12 @@ def test_every_package_has_a_layer():
 
 def test_imports_point_down_the_layers():
     edges = _imports(_modules())
-    wrong = sorted(f"{a} -> {b}{' (lazy)' if lazy else ''}" for a, bs in edges.items() for b, lazy in bs
-                   if _layer_of(a) is not None and _layer_of(b) is not None and _layer_of(b) > _layer_of(a))
+    wrong = sorted(
+        f"{a} -> {b}{' (lazy)' if lazy else ''}"
+        for a, bs in edges.items()
+        for b, lazy in bs
+        if _layer_of(a) is not None and _layer_of(b) is not None and _layer_of(b) > _layer_of(a)
+    )
     assert wrong == [], "imports that point up the layers:\n" + "\n".join(wrong)
 
 
@@ -147,8 +152,7 @@ def test_no_import_cycles():
 
 
 def _check_pure(module: str) -> tuple[str, list[str]]:
-    code = (f"import sys, {module}\n"
-            f"print(','.join(m for m in {FORBIDDEN!r} if m in sys.modules))")
+    code = f"import sys, {module}\nprint(','.join(m for m in {FORBIDDEN!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return module, [m for m in out.stdout.strip().split(",") if m]
 

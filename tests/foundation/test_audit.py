@@ -14,8 +14,12 @@ from subsidence.db.audit import acting_as
 
 def _mine(session):
     with acting_as(session, "office:LGO", "initial registration"):
-        mine = Mine(licence_no="C-TEST-1", name_zh="测试煤矿", capacity_mt_per_yr=2.0,
-                    geometry=MultiPolygon([box(0, 0, 1000, 2000)]))
+        mine = Mine(
+            licence_no="C-TEST-1",
+            name_zh="测试煤矿",
+            capacity_mt_per_yr=2.0,
+            geometry=MultiPolygon([box(0, 0, 1000, 2000)]),
+        )
         session.add(mine)
         session.commit()
     return mine

@@ -22,8 +22,12 @@ TODAY = DEMO_TODAY
 
 def test_demo_contents_and_summary(demo_session):
     session = demo_session
-    counts = {"towns": 7, "mines": 12, "panels": session.scalar(select(func.count()).select_from(Panel)),
-              "problems": session.scalar(select(func.count()).select_from(Problem))}
+    counts = {
+        "towns": 7,
+        "mines": 12,
+        "panels": session.scalar(select(func.count()).select_from(Panel)),
+        "problems": session.scalar(select(func.count()).select_from(Problem)),
+    }
     assert counts["towns"] == 7 and counts["mines"] == 12 and 55 <= counts["panels"] <= 65
     assert counts["problems"] >= 30  # the county's own, plus what other ledgers open on the demo data
     banner = session.scalar(select(AdminArea).where(AdminArea.level == AreaLevel.BANNER))
@@ -55,8 +59,13 @@ def test_demo_is_deterministic(engine, tmp_path):
         with make_sessionmaker(eng)() as s:
             build_demo(s, today=TODAY)
             s.commit()
-            return ([(p.code, round(p.geometry.area, 3), p.start_date) for p in s.scalars(select(Panel).order_by(Panel.code))],
-                    [(p.title, p.state.value, p.deadline) for p in s.scalars(select(Problem).order_by(Problem.code))])
+            return (
+                [
+                    (p.code, round(p.geometry.area, 3), p.start_date)
+                    for p in s.scalars(select(Panel).order_by(Panel.code))
+                ],
+                [(p.title, p.state.value, p.deadline) for p in s.scalars(select(Problem).order_by(Problem.code))],
+            )
 
     if engine.dialect.name != "sqlite":
         pytest.skip("determinism is a property of the builder; one backend shows it")
@@ -68,8 +77,8 @@ def test_demo_command_builds_and_summarises(tmp_path, monkeypatch):
     runner = CliRunner()
     result = runner.invoke(app, ["demo", "--no-serve", "--json", "--today", "2026-11-30"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output[result.output.index("{"):])
+    summary = json.loads(result.output[result.output.index("{") :])
     assert summary["mines"] == 12 and summary["overdue"] > 0
     assert (tmp_path / "data" / "subsidence.sqlite").exists()  # honours SUBSIDENCE_DATA_DIR
     again = runner.invoke(app, ["demo", "--no-serve", "--json", "--today", "2026-11-30"])
-    assert json.loads(again.output[again.output.index("{"):]) == summary  # re-run keeps the county
+    assert json.loads(again.output[again.output.index("{") :]) == summary  # re-run keeps the county

@@ -16,8 +16,12 @@ def test_up_from_empty_matches_models(engine):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     # acceptable: PostGIS' own table, and the GiST indexes the migration adds on PostgreSQL only (db/ddl.py)
-    ours = [d for d in diff if not (d[0] == "remove_table" and d[1].name == "spatial_ref_sys")
-            and not (d[0] == "remove_index" and d[1].name.endswith("_gist"))]
+    ours = [
+        d
+        for d in diff
+        if not (d[0] == "remove_table" and d[1].name == "spatial_ref_sys")
+        and not (d[0] == "remove_index" and d[1].name.endswith("_gist"))
+    ]
     assert ours == [], ours
 
 
@@ -33,9 +37,9 @@ def test_postgis_geometry_columns(engine):
     if engine.dialect.name != "postgresql":
         pytest.skip("geometry_columns is PostGIS's catalogue")
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT f_table_name, f_geometry_column, srid, type FROM geometry_columns WHERE f_table_name='mine'"
-        )).all()
+        rows = conn.execute(
+            text("SELECT f_table_name, f_geometry_column, srid, type FROM geometry_columns WHERE f_table_name='mine'")
+        ).all()
     assert rows == [("mine", "geometry", 4546, "MULTIPOLYGON")]
 
 

@@ -54,7 +54,9 @@ def test_unreachable_database_is_a_clear_error_not_a_traceback(monkeypatch):
     """A disconnected network or a stopped server: exit 4, the database named without its password, nothing else."""
     from subsidence.settings import get_settings
 
-    monkeypatch.setenv("SUBSIDENCE_DATABASE_URL", "postgresql+psycopg://u:secret-pw@127.0.0.1:9/nowhere?connect_timeout=2")
+    monkeypatch.setenv(
+        "SUBSIDENCE_DATABASE_URL", "postgresql+psycopg://u:secret-pw@127.0.0.1:9/nowhere?connect_timeout=2"
+    )
     get_settings.cache_clear()
     res = CliRunner().invoke(app, ["problem", "list", "--json"])
     assert res.exit_code == 4, res.output

@@ -33,17 +33,34 @@ def seed_county(engine) -> dict[str, Any]:
     """Banner (with boundary), one town, three units, one enterprise, two mines with mining rights."""
     with make_sessionmaker(engine)() as s:
         b = CountyBuilder(s, actor="seed")
-        banner = b.area("150627", "伊金霍洛旗", AreaLevel.BANNER,
-                        geometry=shapely.MultiPolygon([ll2gk(box(109.0, 38.8, 110.6, 39.9))]))
-        town = b.town("150627101", "乌兰木伦镇", parent=banner,
-                      geometry=shapely.MultiPolygon([ll2gk(box(109.9, 39.3, 110.2, 39.6))]))
+        banner = b.area(
+            "150627",
+            "伊金霍洛旗",
+            AreaLevel.BANNER,
+            geometry=shapely.MultiPolygon([ll2gk(box(109.0, 38.8, 110.6, 39.9))]),
+        )
+        town = b.town(
+            "150627101",
+            "乌兰木伦镇",
+            parent=banner,
+            geometry=shapely.MultiPolygon([ll2gk(box(109.9, 39.3, 110.2, 39.6))]),
+        )
         ent = b.enterprise("91150627MA0N000001", "示例能源有限公司")
         b.bureaus("NRB", "EMB", "AWB")
         b.town_government("T-WLML", town)
-        b.mine(LICENCE, "示例补连塔煤矿", enterprise=ent, town=town,
-               geometry=shapely.MultiPolygon([ll2gk(box(110.0, 39.4, 110.06, 39.46))]))
-        b.mine(OTHER_LICENCE, "示例上湾煤矿", town=town,
-               geometry=shapely.MultiPolygon([ll2gk(box(110.07, 39.46, 110.1, 39.5))]))
+        b.mine(
+            LICENCE,
+            "示例补连塔煤矿",
+            enterprise=ent,
+            town=town,
+            geometry=shapely.MultiPolygon([ll2gk(box(110.0, 39.4, 110.06, 39.46))]),
+        )
+        b.mine(
+            OTHER_LICENCE,
+            "示例上湾煤矿",
+            town=town,
+            geometry=shapely.MultiPolygon([ll2gk(box(110.07, 39.46, 110.1, 39.5))]),
+        )
         s.commit()
     return {"engine": engine, "town": "150627101"}
 
@@ -55,9 +72,22 @@ def snapshot(engine) -> dict[str, int]:
     from subsidence.tasks.models import CompensatedBuilding
 
     with make_sessionmaker(engine)() as s:
-        out = {m.__tablename__: s.scalar(select(func.count()).select_from(m))
-               for m in (AdminArea, Unit, Enterprise, Mine, Panel, Problem, Milestone, HazardPoint, GroundwaterWell,
-                         CompensatedBuilding, AuditEvent)}
+        out = {
+            m.__tablename__: s.scalar(select(func.count()).select_from(m))
+            for m in (
+                AdminArea,
+                Unit,
+                Enterprise,
+                Mine,
+                Panel,
+                Problem,
+                Milestone,
+                HazardPoint,
+                GroundwaterWell,
+                CompensatedBuilding,
+                AuditEvent,
+            )
+        }
         out["max_updated"] = str(s.scalar(select(func.max(Mine.updated_at))))
     return out
 
@@ -75,8 +105,10 @@ def write_xlsx(path: Path, rows: list[list[Any]]) -> Path:
 
 
 def write_geojson(path: Path, features: list[tuple[dict[str, Any], dict | None]], crs: str | None = None) -> Path:
-    doc: dict[str, Any] = {"type": "FeatureCollection",
-                           "features": [{"type": "Feature", "properties": p, "geometry": g} for p, g in features]}
+    doc: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": p, "geometry": g} for p, g in features],
+    }
     if crs:
         doc["crs"] = {"type": "name", "properties": {"name": crs}}
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
@@ -87,8 +119,16 @@ def lonlat_polygon(x0: float, y0: float, x1: float, y1: float) -> dict:
     return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
 
 
-PANEL_HEADERS = ["工作面编号", "采矿许可证号", "工作面名称", "采厚(m)", "下山采深(m)", "上山采深(m)", "开采开始日期",
-                 "开采结束日期"]
+PANEL_HEADERS = [
+    "工作面编号",
+    "采矿许可证号",
+    "工作面名称",
+    "采厚(m)",
+    "下山采深(m)",
+    "上山采深(m)",
+    "开采开始日期",
+    "开采结束日期",
+]
 
 
 def panel_rows() -> list[list[Any]]:

@@ -75,8 +75,7 @@ def test_old_xls_and_unknown_extension(tmp_path):
         sniff(tmp_path / "a.csv")
 
 
-@pytest.mark.parametrize("name, how", [("towns_gbk_cpg.shp", ".cpg says GBK"),
-                                       ("towns_gbk_nocpg.shp", "not UTF-8")])
+@pytest.mark.parametrize("name, how", [("towns_gbk_cpg.shp", ".cpg says GBK"), ("towns_gbk_nocpg.shp", "not UTF-8")])
 def test_gbk_shapefile_read_with_and_without_cpg(name, how):
     enc, why = shapefile_encoding(DATA / name)
     assert enc == "gb18030" and how in why
@@ -90,8 +89,16 @@ def test_utf8_shapefile_without_cpg_detected(tmp_path):
     import pyogrio.raw
 
     wkb = np.array([shapely.to_wkb(Point(500000, 4370000))], dtype=object)
-    pyogrio.raw.write(str(tmp_path / "u.shp"), wkb, [np.array(["红庆河镇"], dtype=object)], ["name"],
-                      driver="ESRI Shapefile", geometry_type="Point", crs="EPSG:4546", encoding="UTF-8")
+    pyogrio.raw.write(
+        str(tmp_path / "u.shp"),
+        wkb,
+        [np.array(["红庆河镇"], dtype=object)],
+        ["name"],
+        driver="ESRI Shapefile",
+        geometry_type="Point",
+        crs="EPSG:4546",
+        encoding="UTF-8",
+    )
     (tmp_path / "u.cpg").unlink()
     assert shapefile_encoding(tmp_path / "u.shp")[0] == "utf-8"
     assert read_vector(tmp_path / "u.shp").records[0]["name"] == "红庆河镇"
@@ -123,8 +130,14 @@ def test_excel_table_round_trip_and_header_row_detection(tmp_path):
     cols = [Column("问题编号"), Column("发现日期", kind="date")]
     from datetime import date
 
-    p = write_table(tmp_path / "t.xlsx", cols, [["TZ-1", date(2024, 9, 12)]], sheet_title="问题台账",
-                    title="标题行", subtitle="截至 2024-09-30")
+    p = write_table(
+        tmp_path / "t.xlsx",
+        cols,
+        [["TZ-1", date(2024, 9, 12)]],
+        sheet_title="问题台账",
+        title="标题行",
+        subtitle="截至 2024-09-30",
+    )
     t = read_sheet(p, known_headers=["问题编号", "发现日期"])
     assert t.header_row == 3 and t.headers == ["问题编号", "发现日期"]
     assert t.rows[0][0] == 4 and t.rows[0][1][0] == "TZ-1" and t.rows[0][1][1].date() == date(2024, 9, 12)

@@ -58,11 +58,13 @@ def test_gbk_towns_and_villages_with_parents_in_same_file(county, tmp_path):
     eng = county["engine"]
     rep = import_file(eng, "towns", DATA / "towns_gbk_nocpg.shp")
     assert rep.encoding.startswith("gb18030") and (rep.created, rep.updated) == (2, 1)
-    rows = [["行政区划代码", "名称", "级别", "上级区划"],
-            ["150627102001", "示例村", "村", "150627102"],
-            ["150627102", "纳林陶亥镇", "镇", "伊金霍洛旗"],
-            ["150627999", "新镇", "镇", "150627"],
-            ["150627999001", "新村", "村", "150627999"]]  # parent created by this same file
+    rows = [
+        ["行政区划代码", "名称", "级别", "上级区划"],
+        ["150627102001", "示例村", "村", "150627102"],
+        ["150627102", "纳林陶亥镇", "镇", "伊金霍洛旗"],
+        ["150627999", "新镇", "镇", "150627"],
+        ["150627999001", "新村", "村", "150627999"],
+    ]  # parent created by this same file
     rep2 = import_file(eng, "towns", write_xlsx(tmp_path / "villages.xlsx", rows))
     assert (rep2.created, rep2.updated, rep2.unchanged) == (3, 1, 0)
     with make_sessionmaker(eng)() as s:
@@ -83,6 +85,7 @@ def test_cgcs2000_geojson_mines_reprojected(county, tmp_path):
         assert m.town.name_zh == "乌兰木伦镇"
         c = m.geometry.centroid
         from pyproj import Transformer
+
         x, y = Transformer.from_crs("EPSG:4490", "EPSG:4546", always_xy=True).transform(110.04, 39.44)
         assert c.x == pytest.approx(x, abs=0.5) and c.y == pytest.approx(y, abs=0.5)
         # 0.02 x 0.02 degrees at 39.44N: about 1.72 km x 2.22 km
@@ -92,13 +95,57 @@ def test_cgcs2000_geojson_mines_reprojected(county, tmp_path):
 def _ledger_rows():
     return [
         ["伊金霍洛旗采煤沉陷区问题排查台账"],
-        ["序号", "问题编号", "问题类别", "问题名称", "问题描述", "矿山/采矿许可证号", "所在镇", "牵头单位", "配合单位",
-         "发现方式", "发现日期", "整改时限", "时间节点", "整改状态", "备注"],
-        [1, "TZ-2024-0001", "1", "地裂缝未回填", "采空区上方裂缝", LICENCE, "乌兰木伦镇", "旗自然资源局",
-         "旗应急管理局、乌兰木伦镇人民政府", "遥感监测", date(2024, 9, 12), "2024/12/30",
-         "2024-10-15 完成治理方案 [已完成 2024-10-12]\n2024-12-30 完成裂缝充填", "整改中", "备注被忽略"],
-        [2, "TZ-2024-0002", "地下水位下降、水污染", "水位下降", None, "示例上湾煤矿", "150627101", None, None,
-         "年度评估", "2024年9月20日", None, None, None, None],
+        [
+            "序号",
+            "问题编号",
+            "问题类别",
+            "问题名称",
+            "问题描述",
+            "矿山/采矿许可证号",
+            "所在镇",
+            "牵头单位",
+            "配合单位",
+            "发现方式",
+            "发现日期",
+            "整改时限",
+            "时间节点",
+            "整改状态",
+            "备注",
+        ],
+        [
+            1,
+            "TZ-2024-0001",
+            "1",
+            "地裂缝未回填",
+            "采空区上方裂缝",
+            LICENCE,
+            "乌兰木伦镇",
+            "旗自然资源局",
+            "旗应急管理局、乌兰木伦镇人民政府",
+            "遥感监测",
+            date(2024, 9, 12),
+            "2024/12/30",
+            "2024-10-15 完成治理方案 [已完成 2024-10-12]\n2024-12-30 完成裂缝充填",
+            "整改中",
+            "备注被忽略",
+        ],
+        [
+            2,
+            "TZ-2024-0002",
+            "地下水位下降、水污染",
+            "水位下降",
+            None,
+            "示例上湾煤矿",
+            "150627101",
+            None,
+            None,
+            "年度评估",
+            "2024年9月20日",
+            None,
+            None,
+            None,
+            None,
+        ],
     ]
 
 
@@ -111,10 +158,13 @@ def test_ledger_import_round_trip_and_byte_identical_export(county, tmp_path):
         assert p1.category == ProblemCategory.SUBSIDENCE_CRACKS and p1.state == ProblemState.RECTIFYING
         assert p1.lead_unit.code == "NRB" and sorted(u.code for u in p1.cooperating_units) == ["EMB", "T-WLML"]
         assert [(m.seq, m.due_date, m.description, m.done_date) for m in p1.milestones] == [
-            (1, date(2024, 10, 15), "完成治理方案", date(2024, 10, 12)), (2, date(2024, 12, 30), "完成裂缝充填", None)]
+            (1, date(2024, 10, 15), "完成治理方案", date(2024, 10, 12)),
+            (2, date(2024, 12, 30), "完成裂缝充填", None),
+        ]
         links = s.scalars(select(AuditEvent).where(AuditEvent.entity == "problem", AuditEvent.action == "update")).all()
         assert [(e.entity_key, e.before, e.after) for e in links] == [
-            ("TZ-2024-0001", {"cooperating_units": []}, {"cooperating_units": ["EMB", "T-WLML"]})]
+            ("TZ-2024-0001", {"cooperating_units": []}, {"cooperating_units": ["EMB", "T-WLML"]})
+        ]
         p2 = s.scalar(select(Problem).where(Problem.code == "TZ-2024-0002"))
         assert p2.lead_unit.code == "AWB"  # default lead unit of task 5
         assert p2.mine.licence_no == OTHER_LICENCE and p2.found_date == date(2024, 9, 20)
@@ -134,8 +184,22 @@ def test_ledger_import_round_trip_and_byte_identical_export(county, tmp_path):
 
     ws = load_workbook(a).active
     headers = [c.value for c in ws[2]]
-    for h in ("序号", "问题编号", "问题类别", "问题描述", "矿山/采矿许可证号", "所在镇", "牵头单位", "配合单位",
-              "发现方式", "发现日期", "整改时限", "时间节点", "整改状态", "备注"):
+    for h in (
+        "序号",
+        "问题编号",
+        "问题类别",
+        "问题描述",
+        "矿山/采矿许可证号",
+        "所在镇",
+        "牵头单位",
+        "配合单位",
+        "发现方式",
+        "发现日期",
+        "整改时限",
+        "时间节点",
+        "整改状态",
+        "备注",
+    ):
         assert h in headers
     assert ws.cell(3, headers.index("问题类别") + 1).value == "地面塌陷、裂缝治理不到位"
 
@@ -176,9 +240,11 @@ def test_geojson_keeps_crs_when_asked(county, tmp_path):
 
 def test_wells_from_excel_lonlat_round_trip(county, tmp_path):
     eng = county["engine"]
-    rows = [["监测井编号", "监测井名称", "所在镇", "井深(m)", "基准水位埋深(m)", "经度", "纬度"],
-            ["W-001", "示例监测井1", "乌兰木伦镇", 120, 35.5, 110.05, 39.45],
-            ["W-002", "示例监测井2", None, None, None, None, None]]
+    rows = [
+        ["监测井编号", "监测井名称", "所在镇", "井深(m)", "基准水位埋深(m)", "经度", "纬度"],
+        ["W-001", "示例监测井1", "乌兰木伦镇", 120, 35.5, 110.05, 39.45],
+        ["W-002", "示例监测井2", None, None, None, None, None],
+    ]
     rep = import_file(eng, "wells", write_xlsx(tmp_path / "wells.xlsx", rows))
     assert rep.created == 2
     with make_sessionmaker(eng)() as s:
@@ -200,8 +266,14 @@ def test_template_is_importable(county, tmp_path):
     assert empty.rows == 0 and empty.warnings
     ws = wb["问题台账"]
     headers = [c.value for c in ws[2]]
-    row = {"问题编号": "TZ-2024-0100", "问题类别": "植被恢复不到位", "问题名称": "枯树未清理", "发现方式": "排查",
-           "发现日期": "2024-10-01", "所在镇": "乌兰木伦镇"}
+    row = {
+        "问题编号": "TZ-2024-0100",
+        "问题类别": "植被恢复不到位",
+        "问题名称": "枯树未清理",
+        "发现方式": "排查",
+        "发现日期": "2024-10-01",
+        "所在镇": "乌兰木伦镇",
+    }
     for h, v in row.items():
         ws.cell(3, headers.index(h) + 1, v)
     wb.save(t)
@@ -211,8 +283,21 @@ def test_template_is_importable(county, tmp_path):
         assert s.scalar(select(Problem)).lead_unit.code == "T-WLML"  # task 3 is led by the town
 
 
-@pytest.mark.parametrize("kind", ["towns", "units", "enterprises", "mines", "panels", "problems", "hazard-points",
-                                  "wells", "buildings", "subsidence-areas"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "towns",
+        "units",
+        "enterprises",
+        "mines",
+        "panels",
+        "problems",
+        "hazard-points",
+        "wells",
+        "buildings",
+        "subsidence-areas",
+    ],
+)
 def test_every_kind_has_template_and_exports(county, tmp_path, kind):
     write_template(kind, tmp_path / f"{kind}.xlsx")
     assert import_file(county["engine"], kind, tmp_path / f"{kind}.xlsx").rows == 0
@@ -232,8 +317,17 @@ def test_layer_choice_in_multi_layer_geopackage(county, tmp_path):
         export_kind(s, "mines", out)
         export_kind(s, "towns", tmp_path / "towns.gpkg")
     meta, _, wkb, cols = pyogrio.raw.read(str(tmp_path / "towns.gpkg"))
-    pyogrio.raw.write(str(out), wkb, cols, meta["fields"], layer="towns", driver="GPKG", crs=meta["crs"],
-                      geometry_type="MultiPolygon", append=True)
+    pyogrio.raw.write(
+        str(out),
+        wkb,
+        cols,
+        meta["fields"],
+        layer="towns",
+        driver="GPKG",
+        crs=meta["crs"],
+        geometry_type="MultiPolygon",
+        append=True,
+    )
     assert import_file(county["engine"], "mines", out).unchanged == 2  # the layer named like the kind
     assert import_file(county["engine"], "towns", out).unchanged == 2
     with pytest.raises(ImportFailed, match="several layers"):

@@ -53,40 +53,55 @@ def test_unknown_crs(county, tmp_path):
 
 
 def test_projected_coordinates_declared_as_lonlat(county, tmp_path):
-    p = write_geojson(tmp_path / "mines.geojson", [
-        ({"采矿许可证号": "C-1", "矿山名称": "甲"}, lonlat_polygon(450000, 4366000, 451000, 4367000)),
-    ])
+    p = write_geojson(
+        tmp_path / "mines.geojson",
+        [
+            ({"采矿许可证号": "C-1", "矿山名称": "甲"}, lonlat_polygon(450000, 4366000, 451000, 4367000)),
+        ],
+    )
     [msg] = refused(county["engine"], "mines", p)
     assert "feature 1, field geometry" in msg and "not degrees" in msg and "--crs" in msg
 
 
 def test_self_intersecting_geometry(county, tmp_path):
-    bowtie = {"type": "Polygon", "coordinates": [[[110.0, 39.4], [110.01, 39.41], [110.01, 39.4], [110.0, 39.41],
-                                                  [110.0, 39.4]]]}
-    p = write_geojson(tmp_path / "mines.geojson", [
-        ({"采矿许可证号": "C-OK", "矿山名称": "好"}, lonlat_polygon(110.0, 39.4, 110.01, 39.41)),
-        ({"采矿许可证号": "C-BAD", "矿山名称": "坏"}, bowtie),
-    ], crs="urn:ogc:def:crs:EPSG::4490")
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[110.0, 39.4], [110.01, 39.41], [110.01, 39.4], [110.0, 39.41], [110.0, 39.4]]],
+    }
+    p = write_geojson(
+        tmp_path / "mines.geojson",
+        [
+            ({"采矿许可证号": "C-OK", "矿山名称": "好"}, lonlat_polygon(110.0, 39.4, 110.01, 39.41)),
+            ({"采矿许可证号": "C-BAD", "矿山名称": "坏"}, bowtie),
+        ],
+        crs="urn:ogc:def:crs:EPSG::4490",
+    )
     [msg] = refused(county["engine"], "mines", p)
     assert "feature 2, field geometry" in msg and "Self-intersection" in msg and "EPSG:4490" in msg
     assert "x=110.005" in msg and "never repairs" in msg
 
 
 def test_mine_outside_banner(county, tmp_path):
-    p = write_geojson(tmp_path / "mines.geojson", [
-        ({"采矿许可证号": "C-IN", "矿山名称": "旗内"}, lonlat_polygon(110.0, 39.4, 110.01, 39.41)),
-        # straddles the eastern banner boundary (110.6E)
-        ({"采矿许可证号": "C-OUT", "矿山名称": "旗外"}, lonlat_polygon(110.59, 39.4, 110.62, 39.41)),
-    ])
+    p = write_geojson(
+        tmp_path / "mines.geojson",
+        [
+            ({"采矿许可证号": "C-IN", "矿山名称": "旗内"}, lonlat_polygon(110.0, 39.4, 110.01, 39.41)),
+            # straddles the eastern banner boundary (110.6E)
+            ({"采矿许可证号": "C-OUT", "矿山名称": "旗外"}, lonlat_polygon(110.59, 39.4, 110.62, 39.41)),
+        ],
+    )
     [msg] = refused(county["engine"], "mines", p)
     assert "feature 2, field geometry" in msg and "outside the banner boundary" in msg and "ha" in msg
 
 
 def test_mine_inside_tolerance_of_banner_accepted(county, tmp_path):
     # 20 m beyond the boundary (110.6E) is within the 50 m tolerance
-    p = write_geojson(tmp_path / "mines.geojson", [
-        ({"采矿许可证号": "C-EDGE", "矿山名称": "边界"}, lonlat_polygon(110.59, 39.4, 110.6002, 39.41)),
-    ])
+    p = write_geojson(
+        tmp_path / "mines.geojson",
+        [
+            ({"采矿许可证号": "C-EDGE", "矿山名称": "边界"}, lonlat_polygon(110.59, 39.4, 110.6002, 39.41)),
+        ],
+    )
     assert import_file(county["engine"], "mines", p).created == 1
 
 
@@ -113,8 +128,9 @@ def test_wrong_date_format(county, tmp_path):
     rows[3][7] = "2023-02-30"
     p = write_xlsx(tmp_path / "panels.xlsx", rows)
     msgs = refused(county["engine"], "panels", p)
-    assert any("row 3, field 开采开始日期 (start_date): '07/15/2022' is not a date" in m and "2024/9/12" in m
-               for m in msgs)
+    assert any(
+        "row 3, field 开采开始日期 (start_date): '07/15/2022' is not a date" in m and "2024/9/12" in m for m in msgs
+    )
     assert any("row 4, field 开采结束日期 (end_date): '2023-02-30' is not a real date" in m for m in msgs)
 
 
@@ -155,10 +171,10 @@ def test_corrupt_geopackage(county, tmp_path):
 
 def test_all_errors_of_the_file_are_reported(county, tmp_path):
     rows = panel_rows()
-    rows[1][3] = "厚"            # not a number
-    rows[2][4] = -5             # below minimum
-    rows[3][6] = "2024.13.01"   # not a date
-    rows[3][7] = "2020-01-01"   # (would be) before start
+    rows[1][3] = "厚"  # not a number
+    rows[2][4] = -5  # below minimum
+    rows[3][6] = "2024.13.01"  # not a date
+    rows[3][7] = "2020-01-01"  # (would be) before start
     rows.append([f"{LICENCE}-9", LICENCE, "", None, 200, 200, None, None])  # required thickness empty
     p = write_xlsx(tmp_path / "panels.xlsx", rows)
     msgs = refused(county["engine"], "panels", p)
@@ -187,9 +203,12 @@ def test_prj_that_proj_does_not_understand(county, tmp_path):
 
 
 def test_geometry_of_the_wrong_type(county, tmp_path):
-    p = write_geojson(tmp_path / "mines.geojson", [
-        ({"采矿许可证号": "C-PT", "矿山名称": "点"}, {"type": "Point", "coordinates": [110.0, 39.4]}),
-    ])
+    p = write_geojson(
+        tmp_path / "mines.geojson",
+        [
+            ({"采矿许可证号": "C-PT", "矿山名称": "点"}, {"type": "Point", "coordinates": [110.0, 39.4]}),
+        ],
+    )
     [msg] = refused(county["engine"], "mines", p)
     assert "feature 1, field geometry: expected a polygon, got a Point" in msg
 
@@ -197,8 +216,10 @@ def test_geometry_of_the_wrong_type(county, tmp_path):
 def test_state_change_by_import_is_refused(county, tmp_path):
     from datetime import date
 
-    rows = [["问题编号", "问题类别", "问题描述", "发现方式", "发现日期", "整改状态"],
-            ["TZ-2024-0001", "1", "裂缝未回填\n详见附件", "遥感监测", date(2024, 9, 12), "整改中"]]
+    rows = [
+        ["问题编号", "问题类别", "问题描述", "发现方式", "发现日期", "整改状态"],
+        ["TZ-2024-0001", "1", "裂缝未回填\n详见附件", "遥感监测", date(2024, 9, 12), "整改中"],
+    ]
     rep = import_file(county["engine"], "problems", write_xlsx(tmp_path / "a.xlsx", rows))
     assert rep.created == 1 and rep.changes[0].fields["title"] == [None, "裂缝未回填"]
     rows[1][5] = "已验收销号"

@@ -15,16 +15,52 @@ from subsidence.interchange.imports import CLEAR_MARK, ImportFailed, import_file
 from subsidence.ledger.models import Problem
 from tests.io.iokit import LICENCE, snapshot, write_xlsx
 
-HEAD = ["问题编号", "问题类别", "问题名称", "问题描述", "矿山/采矿许可证号", "所在镇", "牵头单位", "配合单位",
-        "发现方式", "发现日期", "整改时限", "时间节点"]
+HEAD = [
+    "问题编号",
+    "问题类别",
+    "问题名称",
+    "问题描述",
+    "矿山/采矿许可证号",
+    "所在镇",
+    "牵头单位",
+    "配合单位",
+    "发现方式",
+    "发现日期",
+    "整改时限",
+    "时间节点",
+]
 
 
 def _rows(over=None):
-    r1 = ["TZ-2024-0001", "1", "地裂缝未回填", "采空区上方裂缝", LICENCE, "乌兰木伦镇", "旗自然资源局",
-          "旗应急管理局", "遥感监测", date(2024, 9, 12), "2024/12/30", "2024-10-15 完成治理方案\n2024-12-30 完成裂缝充填"]
+    r1 = [
+        "TZ-2024-0001",
+        "1",
+        "地裂缝未回填",
+        "采空区上方裂缝",
+        LICENCE,
+        "乌兰木伦镇",
+        "旗自然资源局",
+        "旗应急管理局",
+        "遥感监测",
+        date(2024, 9, 12),
+        "2024/12/30",
+        "2024-10-15 完成治理方案\n2024-12-30 完成裂缝充填",
+    ]
     # blank 牵头单位 (the task's lead unit is taken) and blank 问题名称 (from the description)
-    r2 = ["TZ-2024-0002", "5", None, "水位下降\n详见监测报告", "示例上湾煤矿", "150627101", None, None,
-          "年度评估", "2024年9月20日", None, None]
+    r2 = [
+        "TZ-2024-0002",
+        "5",
+        None,
+        "水位下降\n详见监测报告",
+        "示例上湾煤矿",
+        "150627101",
+        None,
+        None,
+        "年度评估",
+        "2024年9月20日",
+        None,
+        None,
+    ]
     rows = [HEAD, r1, r2]
     for (i, col), v in (over or {}).items():
         rows[i][HEAD.index(col)] = v

@@ -52,9 +52,11 @@ def test_duplicate_mine_year_by_licence_and_by_name_refused(county, tmp_path):
         s.info["actor"] = "test"
         tpl = tasks_io.write_template("fund-obligations", tmp_path / "tpl.xlsx")
         headers = [c.value for c in openpyxl.load_workbook(tpl).worksheets[0][2]]
+
         def r(mine, out):
             vals = {"采矿许可证号": mine, "年度": 2025, "上年度原煤产量(吨)": out}
             return [vals.get(h) for h in headers]
+
         bad = _fill(tpl, tmp_path / "dup.xlsx", [r(LICENCE, 1_000_000), r("示例补连塔煤矿", 2_000_000)])
         with pytest.raises(ValidationFailed, match=r"row 4.*duplicate.*row 3"):
             tasks_io.import_table(s, "fund-obligations", bad)
@@ -72,8 +74,16 @@ def test_task_ledger_blank_cell_keeps_value_and_clear_mark_clears(county, tmp_pa
         headers = [c.value for c in openpyxl.load_workbook(tpl).worksheets[0][2]]
 
         def r(**kw):
-            vals = {"方案编号": "BS-1", "采矿许可证号": LICENCE, "方案状态": "已批复", "应编制原因": "地下水位下降",
-                    "批复期限": "2025-06-30", "报送日期": "2025-03-01", "批复日期": "2025-04-01", "批复文号": "伊水批〔2025〕1号"}
+            vals = {
+                "方案编号": "BS-1",
+                "采矿许可证号": LICENCE,
+                "方案状态": "已批复",
+                "应编制原因": "地下水位下降",
+                "批复期限": "2025-06-30",
+                "报送日期": "2025-03-01",
+                "批复日期": "2025-04-01",
+                "批复文号": "伊水批〔2025〕1号",
+            }
             vals.update(kw)
             return [vals.get(h) for h in headers]
 

@@ -27,10 +27,25 @@ class County:
     ent1: Actor
     ent2: Actor
 
-    def problem(self, session, *, category=ProblemCategory.SUBSIDENCE_CRACKS, found=date(2024, 9, 12), mine=None,
-                title="塌陷坑未治理", deadline=None):
-        return add_problem(session, self.office, category=category, title=title, found_date=found,
-                           mine=self.mine1 if mine is None else mine, deadline=deadline)
+    def problem(
+        self,
+        session,
+        *,
+        category=ProblemCategory.SUBSIDENCE_CRACKS,
+        found=date(2024, 9, 12),
+        mine=None,
+        title="塌陷坑未治理",
+        deadline=None,
+    ):
+        return add_problem(
+            session,
+            self.office,
+            category=category,
+            title=title,
+            found_date=found,
+            mine=self.mine1 if mine is None else mine,
+            deadline=deadline,
+        )
 
 
 def build_county(session) -> County:
@@ -48,7 +63,10 @@ def build_county(session) -> County:
     session.commit()
     u = b.units
     return County(
-        town=town, units=u, mine1=m1, mine2=m2,
+        town=town,
+        units=u,
+        mine1=m1,
+        mine2=m2,
         office=b.actor("office1", Role.OFFICE, u["LGO"]),
         nrb=b.actor("nrb1", Role.DEPARTMENT, u["NRB"], tasks={1, 2, 6}),
         awb=b.actor("awb1", Role.DEPARTMENT, u["AWB"], tasks={5}),
@@ -78,4 +96,3 @@ def proof(session, problem, actor, name: str = "整改佐证.pdf"):
 
     data = b"%PDF-1.4\n% evidence " + str(next(_N)).encode() + b"\n%%EOF\n"
     return attach_evidence(session, problem, actor, data=data, filename=name)
-

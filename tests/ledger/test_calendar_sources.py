@@ -52,8 +52,11 @@ def test_office_override_wins_over_package(tmp_path):
     p = tmp_path / "overrides.csv"
     # a (fictitious) extra day off the county declares, and next-but-one year made known by the office
     beyond = max(package_calendar().covers) + 1
-    p.write_text(f"# covers: {beyond}\ndate,kind,name_zh,name_en\n2026-12-07,holiday,临时放假,extra day off\n"
-                 f"{beyond}-10-01,holiday,国庆节,National Day\n", encoding="utf-8")
+    p.write_text(
+        f"# covers: {beyond}\ndate,kind,name_zh,name_en\n2026-12-07,holiday,临时放假,extra day off\n"
+        f"{beyond}-10-01,holiday,国庆节,National Day\n",
+        encoding="utf-8",
+    )
     cal = WorkCalendar.from_sources(p)
     assert not cal.is_workday(date(2026, 12, 7)) and CAL.is_workday(date(2026, 12, 7))
     assert cal.add_workdays(date(2026, 12, 4), 20) == date(2027, 1, 5)

@@ -41,24 +41,72 @@ def clock(monkeypatch):
 
 def test_cli_workflow(cli, county, tmp_path, clock):
     mine = county.mine1.licence_no
-    out = json.loads(cli("problem", "add", "--category", "1", "--title", "采空区塌陷坑未治理", "--found", "2024-09-12",
-                         "--mine", mine, "--json").stdout)
+    out = json.loads(
+        cli(
+            "problem",
+            "add",
+            "--category",
+            "1",
+            "--title",
+            "采空区塌陷坑未治理",
+            "--found",
+            "2024-09-12",
+            "--mine",
+            mine,
+            "--json",
+        ).stdout
+    )
     code = out["code"]
     assert out["state"] == "found" and out["lead_unit"] == "NRB" and out["town"] == "T-TEST"
 
     clock("2024-09-20")
-    res = cli("notice", "issue", code, "--date", "2024-09-20", "--workdays", "20", "--milestone", "制定方案@10wd",
-              "--milestone", "完成治理@2024-10-15", "--out-dir", tmp_path, "--json")
+    res = cli(
+        "notice",
+        "issue",
+        code,
+        "--date",
+        "2024-09-20",
+        "--workdays",
+        "20",
+        "--milestone",
+        "制定方案@10wd",
+        "--milestone",
+        "完成治理@2024-10-15",
+        "--out-dir",
+        tmp_path,
+        "--json",
+    )
     notice = json.loads(res.stdout)
     assert notice["code"] == "伊自然资整改〔2024〕1号" and notice["deadline"] == "2024-10-23"
     assert [m["due_date"] for m in notice["milestones"]] == ["2024-10-10", "2024-10-15"]
     assert all((tmp_path / f).exists() for f in ("限期整改通知书_2024_001.pdf", "限期整改通知书_2024_001.docx"))
     clock("2024-09-25")
-    bad = cli("notice", "deliver", notice["code"], "--date", "2024-09-23", "--method", "直接送达", "--receiver", "矿长",
-              ok=False)
+    bad = cli(
+        "notice",
+        "deliver",
+        notice["code"],
+        "--date",
+        "2024-09-23",
+        "--method",
+        "直接送达",
+        "--receiver",
+        "矿长",
+        ok=False,
+    )
     assert "needs a reason" in bad.output
-    cli("notice", "deliver", notice["code"], "--date", "2024-09-23", "--method", "直接送达", "--receiver", "矿长",
-        "--date-reason", "送达回证9月23日签收")
+    cli(
+        "notice",
+        "deliver",
+        notice["code"],
+        "--date",
+        "2024-09-23",
+        "--method",
+        "直接送达",
+        "--receiver",
+        "矿长",
+        "--date-reason",
+        "送达回证9月23日签收",
+    )
 
     # the enterprise of another mine may not start it; the right one may, dated by the server
     bad = cli("problem", "start", code, "--as", "enterprise:E-2", ok=False)
@@ -85,14 +133,17 @@ def test_cli_workflow(cli, county, tmp_path, clock):
     assert shown["notices"][0]["deliveries"][0]["method"] == "in_person"
 
     clock("2024-10-28")
-    gate = json.loads(cli("gate", county.mine1.name_zh, "--application", "extension", "--today", "2024-10-28",
-                          "--json").stdout)
+    gate = json.loads(
+        cli("gate", county.mine1.name_zh, "--application", "extension", "--today", "2024-10-28", "--json").stdout
+    )
     # returned, deadline (10-23) passed: refused, with the notice that set it; the mine has no plan or fund data
     assert gate["mine"] == mine and gate["application"] == "extension" and gate["allowed"] is False
     (r,) = [r for r in gate["reasons"] if r["rule"] == "returned_problem" and r["record"] == code]
     assert r["deadline"] == "2024-10-23" and r["deadline_set_by"]["code"] == notice["code"]
-    assert gate["outcome"] == "refused" and {f["rule"] for f in gate["not_evaluable"]} == {"missing_plan",
-                                                                                           "fund_account_missing"}
+    assert gate["outcome"] == "refused" and {f["rule"] for f in gate["not_evaluable"]} == {
+        "missing_plan",
+        "fund_account_missing",
+    }
     assert set(gate) >= {"mine", "application", "allowed", "outcome", "reasons", "warnings", "not_evaluable"}
     refusal = json.loads(cli("gate-refuse", gate["query_id"], "--json").stdout)
     assert refusal["code"] == "伊自然资不予受理〔2024〕1号" and refusal["reasons"][0]["deadline"] == "2024-10-23"
@@ -103,10 +154,23 @@ def test_cli_workflow(cli, county, tmp_path, clock):
     watch = json.loads(cli("calendar", "watch", "--today", "2024-11-12", "--escalate", "--json").stdout)
     assert [(e["kind"], e["level"]) for e in watch["escalated"]] == [("deadline", "lead_unit"), ("deadline", "office")]
     assert [e["code"] for e in watch["escalated"]] == ["伊采沉办督〔2024〕1号", "伊采沉办督〔2024〕2号"]
-    assert json.loads(cli("calendar", "watch", "--today", "2024-11-13", "--escalate", "--json").stdout)["escalated"] == []
+    assert (
+        json.loads(cli("calendar", "watch", "--today", "2024-11-13", "--escalate", "--json").stdout)["escalated"] == []
+    )
 
-    rep = json.loads(cli("report", "progress", "--from", "2024-09-01", "--to", "2024-10-31", "--out",
-                         tmp_path / "进展.docx", "--json").stdout)  # (the PDF path is tested in test_progress)
+    rep = json.loads(
+        cli(
+            "report",
+            "progress",
+            "--from",
+            "2024-09-01",
+            "--to",
+            "2024-10-31",
+            "--out",
+            tmp_path / "进展.docx",
+            "--json",
+        ).stdout
+    )  # (the PDF path is tested in test_progress)
     assert rep["total"]["found"] == 1 and rep["files"] == [str(tmp_path / "进展.docx")]
     cli("report", "ledger", tmp_path / "台账.xlsx")
     assert (tmp_path / "台账.xlsx").stat().st_size > 0
@@ -115,8 +179,19 @@ def test_cli_workflow(cli, county, tmp_path, clock):
 def test_cli_bad_input(cli, county):
     res = cli("gate", "没有这个矿", "--json", ok=False)
     assert res.exit_code == 3 and "unknown mine" in res.output
-    res = cli("problem", "add", "--category", "1", "--title", "x", "--found", "2024-09-12", "--deadline", "2024-09-01",
-              ok=False)
+    res = cli(
+        "problem",
+        "add",
+        "--category",
+        "1",
+        "--title",
+        "x",
+        "--found",
+        "2024-09-12",
+        "--deadline",
+        "2024-09-01",
+        ok=False,
+    )
     assert res.exit_code == 2 and "before the found date" in res.output
     res = cli("problem", "submit", "TZ-2099-0001", ok=False)
     assert "TZ-2099-0001" in res.output
@@ -131,8 +206,11 @@ def test_cli_calendar(cli):
     assert cli("calendar", "between", "2024-09-30", "2024-10-08").stdout.strip() == "1"
     info = json.loads(cli("calendar", "info", "2024-10-12", "--json").stdout)
     assert info["workday"] is True and info["kind"] == "workday"
-    rows = json.loads(cli("calendar", "schedule", "2024-10-10", "--milestone", "方案@10", "--milestone", "验收准备@0",
-                          "--json").stdout)
+    rows = json.loads(
+        cli(
+            "calendar", "schedule", "2024-10-10", "--milestone", "方案@10", "--milestone", "验收准备@0", "--json"
+        ).stdout
+    )
     assert [r["latest_date"] for r in rows] == ["2024-09-20", "2024-10-10"]
     table = json.loads(cli("problem", "transitions", "--json").stdout)
     assert {r["name"] for r in table} >= {"fix_at_once", "issue_notice", "submit", "accept", "return", "withdraw"}
@@ -140,20 +218,47 @@ def test_cli_calendar(cli):
 
 def test_cli_extension(cli, county, clock, tmp_path):
     clock("2024-09-20")
-    code = json.loads(cli("problem", "add", "--category", "1", "--title", "延期问题", "--found", "2024-09-12",
-                          "--mine", county.mine1.licence_no, "--json").stdout)["code"]
+    code = json.loads(
+        cli(
+            "problem",
+            "add",
+            "--category",
+            "1",
+            "--title",
+            "延期问题",
+            "--found",
+            "2024-09-12",
+            "--mine",
+            county.mine1.licence_no,
+            "--json",
+        ).stdout
+    )["code"]
     cli("notice", "issue", code, "--workdays", "20", "--out-dir", tmp_path, "--json")
     clock("2024-10-15")
-    bad = cli("problem", "extend", code, "--until", "2025-03-01", "--reason", "工期", "--as", "enterprise:E-1",
-              ok=False)
+    bad = cli(
+        "problem", "extend", code, "--until", "2025-03-01", "--reason", "工期", "--as", "enterprise:E-1", ok=False
+    )
     assert bad.exit_code == 2 and "by 2024-12-" in bad.output
-    x = json.loads(cli("problem", "extend", code, "--until", "2024-11-15", "--reason", "雨季施工困难",
-                       "--as", "enterprise:E-1", "--json").stdout)
+    x = json.loads(
+        cli(
+            "problem",
+            "extend",
+            code,
+            "--until",
+            "2024-11-15",
+            "--reason",
+            "雨季施工困难",
+            "--as",
+            "enterprise:E-1",
+            "--json",
+        ).stdout
+    )
     assert x["state"] == "pending" and x["requested_date"] == "2024-10-15" and x["previous_deadline"] == "2024-10-23"
     bad = cli("problem", "extension", code, "--approve", "--reason", "同意", "--as", "enterprise:E-1", ok=False)
     assert bad.exit_code == 3
-    d = json.loads(cli("problem", "extension", code, "--approve", "--reason", "同意", "--as", "department:NRB",
-                       "--json").stdout)
+    d = json.loads(
+        cli("problem", "extension", code, "--approve", "--reason", "同意", "--as", "department:NRB", "--json").stdout
+    )
     assert d["state"] == "approved" and d["granted_deadline"] == "2024-11-15"
     shown = json.loads(cli("problem", "show", code, "--json").stdout)
     assert shown["deadline"] == "2024-11-15"

@@ -35,8 +35,9 @@ def test_demo_problems_have_histories_that_agree(demo_session):
             assert h[0]["transition"] == "issue_notice" and p.deadline is not None
         if p.state in (S.SUBMITTED, S.ACCEPTED):
             assert p.submitted_date is not None and p.acceptance_due is not None
-            assert all(m.done_date is not None and m.done_date <= p.submitted_date and m.evidence_ids
-                       for m in p.milestones), p.code
+            assert all(
+                m.done_date is not None and m.done_date <= p.submitted_date and m.evidence_ids for m in p.milestones
+            ), p.code
         if p.state == S.NOTICE_ISSUED:
             assert all(m.done_date is None for m in p.milestones)
         if p.state == S.ACCEPTED and p.id in noticed:
@@ -51,8 +52,14 @@ def test_one_overdue_and_due_soon_number_everywhere(demo_session):
     fast = progress_today(s, DEMO_TODAY)
     watch = deadline_watch(s, DEMO_TODAY)
     assert counts["overdue"] > 0
-    assert summary["overdue"] == prog.total.overdue == fast["total"]["overdue"] == len(watch["overdue"]) \
-        == len(prog.overdue) == counts["overdue"]
+    assert (
+        summary["overdue"]
+        == prog.total.overdue
+        == fast["total"]["overdue"]
+        == len(watch["overdue"])
+        == len(prog.overdue)
+        == counts["overdue"]
+    )
     assert summary["due_soon"] == len(watch["due_soon"]) == len(prog.due_soon) == counts["due_soon"]
     assert summary["acceptance_overdue"] == len(watch["acceptance_overdue"]) == counts["acceptance_overdue"]
     # a submitted problem is never counted overdue (the office's window is acceptance_overdue)

@@ -53,8 +53,17 @@ def rectifying(session, county):
 
 def test_attach_and_store(session, county, rectifying):
     taken = datetime(2024, 10, 9, 10, 30, tzinfo=timezone(timedelta(hours=8)))
-    ev = attach_evidence(session, rectifying, county.ent1, data=PNG, filename="整改后.png", taken_at=taken,
-                         lon=109.75, lat=39.56, note="充填后照片")
+    ev = attach_evidence(
+        session,
+        rectifying,
+        county.ent1,
+        data=PNG,
+        filename="整改后.png",
+        taken_at=taken,
+        lon=109.75,
+        lat=39.56,
+        note="充填后照片",
+    )
     session.commit()
     path = get_settings().data_dir / ev.storage_path
     assert path.read_bytes() == PNG
@@ -74,14 +83,17 @@ def test_attach_and_store(session, county, rectifying):
         attach_evidence(session, rectifying, county.ent1, data=PNG, filename="again.png")
 
 
-@pytest.mark.parametrize(("data", "name", "claimed", "match"), [
-    (PNG, "report.pdf", None, "claims to be PDF but its content is PNG"),
-    (PDF, "photo.jpg", None, "claims to be JPEG but its content is PDF"),
-    (JPEG, "scan", "application/pdf", "claims to be PDF"),
-    (b"GIF89a" + bytes(20), "x.gif", None, "GIF/BMP"),
-    (b"\xd0\xcf\x11\xe0" + bytes(20), "old.doc", None, "old binary Office"),
-    (b"", "empty.png", None, "empty"),
-])
+@pytest.mark.parametrize(
+    ("data", "name", "claimed", "match"),
+    [
+        (PNG, "report.pdf", None, "claims to be PDF but its content is PNG"),
+        (PDF, "photo.jpg", None, "claims to be JPEG but its content is PDF"),
+        (JPEG, "scan", "application/pdf", "claims to be PDF"),
+        (b"GIF89a" + bytes(20), "x.gif", None, "GIF/BMP"),
+        (b"\xd0\xcf\x11\xe0" + bytes(20), "old.doc", None, "old binary Office"),
+        (b"", "empty.png", None, "empty"),
+    ],
+)
 def test_bad_files_refused(session, county, rectifying, data, name, claimed, match):
     with pytest.raises(ValidationFailed, match=match):
         attach_evidence(session, rectifying, county.ent1, data=data, filename=name, claimed_type=claimed)
@@ -105,16 +117,41 @@ def test_acceptance_records(session, county, rectifying):
     proof(session, rectifying, county.ent1)
     transition(session, rectifying, county.ent1, "submit")
     with pytest.raises(ValidationFailed, match="at least 2"):
-        record_acceptance(session, rectifying, county.office, passed=True, inspectors=["甲", "甲"],
-                          decided_date=at(session, date(2024, 10, 20)))
+        record_acceptance(
+            session,
+            rectifying,
+            county.office,
+            passed=True,
+            inspectors=["甲", "甲"],
+            decided_date=at(session, date(2024, 10, 20)),
+        )
     with pytest.raises(ValidationFailed, match="reason"):
-        record_acceptance(session, rectifying, county.office, passed=False, inspectors=["甲", "乙"],
-                          decided_date=at(session, date(2024, 10, 20)))
+        record_acceptance(
+            session,
+            rectifying,
+            county.office,
+            passed=False,
+            inspectors=["甲", "乙"],
+            decided_date=at(session, date(2024, 10, 20)),
+        )
     with pytest.raises(Forbidden):
-        record_acceptance(session, rectifying, county.nrb, passed=True, inspectors=["甲", "乙"],
-                          decided_date=at(session, date(2024, 10, 20)))
-    rec = record_acceptance(session, rectifying, county.office, passed=False, inspectors=["检查员甲", "专家乙"],
-                            reasons="植被成活率不足85%", decided_date=at(session, date(2024, 10, 20)))
+        record_acceptance(
+            session,
+            rectifying,
+            county.nrb,
+            passed=True,
+            inspectors=["甲", "乙"],
+            decided_date=at(session, date(2024, 10, 20)),
+        )
+    rec = record_acceptance(
+        session,
+        rectifying,
+        county.office,
+        passed=False,
+        inspectors=["检查员甲", "专家乙"],
+        reasons="植被成活率不足85%",
+        decided_date=at(session, date(2024, 10, 20)),
+    )
     session.commit()
     assert rec.result.value == "returned" and rec.within_window is True
     assert rectifying.state.value == "returned"

@@ -85,13 +85,23 @@ def test_returned_before_and_after_the_deadline(session, county):
     transition(session, p, county.ent1, "start", on=at(session, date(2024, 9, 23)))
     proof(session, p, county.ent1)
     transition(session, p, county.ent1, "submit", on=at(session, date(2024, 10, 15)))
-    record_acceptance(session, p, county.office, passed=False, inspectors=["甲", "乙"], reasons="整改不到位",
-                      decided_date=at(session, date(2024, 10, 20)))
+    record_acceptance(
+        session,
+        p,
+        county.office,
+        passed=False,
+        inspectors=["甲", "乙"],
+        reasons="整改不到位",
+        decided_date=at(session, date(2024, 10, 20)),
+    )
     d = evaluate_gate(session, county.mine1, "change", date(2024, 10, 21), only=LEDGER)
     assert d.allowed and _by_rule(d.warnings) == [("returned_problem", p.code)]
     d2 = evaluate_gate(session, county.mine1, "change", date(2025, 1, 6), only=LEDGER)
     assert _by_rule(d2.reasons) == [("returned_problem", p.code)]
-    assert d2.reasons[0].details["return_reasons"] == "整改不到位" and d2.reasons[0].details["returned_date"] == "2024-10-20"
+    assert (
+        d2.reasons[0].details["return_reasons"] == "整改不到位"
+        and d2.reasons[0].details["returned_date"] == "2024-10-20"
+    )
 
 
 def test_submitted_in_time_waits_for_the_office_late_submission_refused(session, county):
@@ -108,8 +118,9 @@ def test_submitted_in_time_waits_for_the_office_late_submission_refused(session,
     waiting = next(w for w in d.warnings if w.record == in_time.code)
     assert waiting.pending == "acceptance" and waiting.details["acceptance_due"] == in_time.acceptance_due.isoformat()
     assert "待办公室验收" in waiting.message
-    record_acceptance(session, late, county.office, passed=True, inspectors=["甲", "乙"],
-                      decided_date=at(session, date(2024, 11, 8)))
+    record_acceptance(
+        session, late, county.office, passed=True, inspectors=["甲", "乙"], decided_date=at(session, date(2024, 11, 8))
+    )
     assert evaluate_gate(session, county.mine1, "cancellation", date(2024, 11, 8), only=LEDGER).allowed
 
 
@@ -137,9 +148,16 @@ def test_plan_missing_is_not_evaluable_expired_is_refused(session, county):
     assert d.outcome == "not_evaluable" and not d.allowed and d.reasons == []
     assert d.not_evaluated[0].rule == "missing_plan" and "录入" in d.not_evaluated[0].enter
     assert d.as_dict()["not_evaluable"][0]["severity"] == "not_evaluable"
-    session.add(ReclamationPlan(code="FA-1-r1", doc_no="伊自然资复〔2019〕3号", mine_id=county.mine1.id,
-                                approval_date=date(2019, 5, 1), valid_from=date(2019, 5, 1),
-                                valid_to=date(2024, 12, 31)))
+    session.add(
+        ReclamationPlan(
+            code="FA-1-r1",
+            doc_no="伊自然资复〔2019〕3号",
+            mine_id=county.mine1.id,
+            approval_date=date(2019, 5, 1),
+            valid_from=date(2019, 5, 1),
+            valid_to=date(2024, 12, 31),
+        )
+    )
     session.flush()
     ok = evaluate_gate(session, county.mine1, "new_licence", date(2024, 6, 1), only=["reclamation_plan"])
     assert ok.allowed and ok.warnings == []
@@ -165,8 +183,12 @@ def test_refusal_notice_numbered_per_authority_and_year(session, county):
     n1 = issue_refusal_notice(session, d1.query_id, county.office)
     assert issue_refusal_notice(session, d1.query_id, county.office) is n1  # once per query
     n2 = issue_refusal_notice(session, d2.query_id, county.office)
-    n3 = issue_refusal_notice(session, evaluate_gate(session, county.mine1, "change", date(2024, 11, 4),
-                                                     only=LEDGER).query_id, county.office, authority="EMB")
+    n3 = issue_refusal_notice(
+        session,
+        evaluate_gate(session, county.mine1, "change", date(2024, 11, 4), only=LEDGER).query_id,
+        county.office,
+        authority="EMB",
+    )
     session.commit()
     assert (n1.code, n2.code) == ("伊自然资不予受理〔2024〕1号", "伊自然资不予受理〔2024〕2号")
     assert n3.code == "EMB不予受理〔2024〕1号"  # another authority counts on its own
@@ -178,8 +200,12 @@ def test_refusal_notice_numbered_per_authority_and_year(session, county):
     assert r["legal_basis"] and r["remedy"] and data["remedy_summary"]
     assert "行政复议" in data["review_rights"] and "行政诉讼" in data["review_rights"]
     with pytest.raises(ValidationFailed, match="between the query date"):
-        issue_refusal_notice(session, evaluate_gate(session, county.mine1, "extension", date(2024, 11, 4),
-                                                    only=LEDGER).query_id, county.office, issued_date=date(2024, 11, 5))
+        issue_refusal_notice(
+            session,
+            evaluate_gate(session, county.mine1, "extension", date(2024, 11, 4), only=LEDGER).query_id,
+            county.office,
+            issued_date=date(2024, 11, 5),
+        )
 
 
 def test_every_rule_runs(session, county):
@@ -187,11 +213,14 @@ def test_every_rule_runs(session, county):
 
     d = evaluate_gate(session, county.mine1, "new_licence", date(2024, 11, 1))
     assert d.rules_checked == rule_names()
-    assert {"ledger_problems", "reclamation_plan", "annual_plan", "fund", "water", "mine_hazards",
-            "buildings"} == set(d.rules_checked)
+    assert {"ledger_problems", "reclamation_plan", "annual_plan", "fund", "water", "mine_hazards", "buildings"} == set(
+        d.rules_checked
+    )
     # a mine with no data at all cannot be evaluated (plan, fund account) - never "allowed"
-    assert d.outcome == "not_evaluable" and {f.rule for f in d.not_evaluated} == {"missing_plan",
-                                                                                  "fund_account_missing"}
+    assert d.outcome == "not_evaluable" and {f.rule for f in d.not_evaluated} == {
+        "missing_plan",
+        "fund_account_missing",
+    }
 
 
 def test_bad_application_and_rule(session, county):

@@ -38,9 +38,15 @@ PARTY_OF_ACTOR = {"office": Party.OFFICE, "lead_unit": Party.LEAD_UNIT, "enterpr
 
 
 def _problem(state: ProblemState) -> Problem:
-    return Problem(code="TZ-2024-0001", state=state, lead_unit_id=LEAD_UNIT_ID, found_date=date(2024, 9, 12),
-                   category=ProblemCategory.SUBSIDENCE_CRACKS, source=ProblemSource.FIELD_SURVEY,
-                   mine=Mine(licence_no="C1", name_zh="矿", enterprise_id=ENTERPRISE_ID))
+    return Problem(
+        code="TZ-2024-0001",
+        state=state,
+        lead_unit_id=LEAD_UNIT_ID,
+        found_date=date(2024, 9, 12),
+        category=ProblemCategory.SUBSIDENCE_CRACKS,
+        source=ProblemSource.FIELD_SURVEY,
+        mine=Mine(licence_no="C1", name_zh="矿", enterprise_id=ENTERPRISE_ID),
+    )
 
 
 CASES = [(t, s, a) for t in TRANSITIONS for s in ProblemState for a in ACTORS]
@@ -97,23 +103,46 @@ def test_full_path_recorded(session, county):
     proof(session, p, county.ent1)
     transition(session, p, county.ent1, "submit", on=at(session, date(2024, 10, 15)))
     assert p.acceptance_due == date(2025, 1, 8)
-    record_acceptance(session, p, county.office, passed=False, inspectors=["检查员甲", "检查员乙"],
-                      reasons="裂缝未充填完毕", decided_date=at(session, date(2024, 10, 20)))
+    record_acceptance(
+        session,
+        p,
+        county.office,
+        passed=False,
+        inspectors=["检查员甲", "检查员乙"],
+        reasons="裂缝未充填完毕",
+        decided_date=at(session, date(2024, 10, 20)),
+    )
     transition(session, p, county.ent1, "resume", on=at(session, date(2024, 10, 21)))
     proof(session, p, county.ent1, "退回后再次整改.pdf")
     transition(session, p, county.ent1, "submit", on=at(session, date(2024, 10, 25)))
-    record_acceptance(session, p, county.office, passed=True, inspectors=["检查员甲", "检查员丙"],
-                      decided_date=at(session, date(2024, 10, 30)))
+    record_acceptance(
+        session,
+        p,
+        county.office,
+        passed=True,
+        inspectors=["检查员甲", "检查员丙"],
+        decided_date=at(session, date(2024, 10, 30)),
+    )
     session.commit()
     assert p.state == S.ACCEPTED and p.closed_date == date(2024, 10, 30)
     h = history(session, p)
-    assert [x["to"] for x in h] == ["notice_issued", "rectifying", "submitted", "returned", "rectifying",
-                                     "submitted", "accepted"]
+    assert [x["to"] for x in h] == [
+        "notice_issued",
+        "rectifying",
+        "submitted",
+        "returned",
+        "rectifying",
+        "submitted",
+        "accepted",
+    ]
     assert h[3]["reason"] == "裂缝未充填完毕" and h[3]["actor"] == "office:office1"
     assert h[0]["actor"] == "department:nrb1"
     # the row audit saw the state changes too
-    n = session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.entity == "problem", AuditEvent.entity_id == p.id, AuditEvent.action == "update"))
+    n = session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.entity == "problem", AuditEvent.entity_id == p.id, AuditEvent.action == "update")
+    )
     assert n >= 7
 
 
@@ -140,7 +169,14 @@ def test_refused_transition_changes_nothing(session, county):
 
 def test_withdraw_with_reason(session, county):
     p = county.problem(session)
-    transition(session, p, county.office, "withdraw", on=at(session, date(2024, 9, 13)), reason="重复登记，与TZ-2024-0002为同一问题")
+    transition(
+        session,
+        p,
+        county.office,
+        "withdraw",
+        on=at(session, date(2024, 9, 13)),
+        reason="重复登记，与TZ-2024-0002为同一问题",
+    )
     session.commit()
     assert p.state == S.WITHDRAWN and p.closed_date == date(2024, 9, 13)
     assert history(session, p)[0]["reason"].startswith("重复登记")
@@ -151,7 +187,9 @@ def test_fix_at_once_then_accept(session, county):
 
     p = county.problem(session)
     transition(session, p, county.ent1, "fix_at_once", on=at(session, date(2024, 9, 13)))
-    record_acceptance(session, p, county.office, passed=True, inspectors=["A", "B"], decided_date=at(session, date(2024, 9, 14)))
+    record_acceptance(
+        session, p, county.office, passed=True, inspectors=["A", "B"], decided_date=at(session, date(2024, 9, 14))
+    )
     assert p.state == S.ACCEPTED
 
 
@@ -159,8 +197,15 @@ def test_add_problem_bad_input(session, county):
     from subsidence.ledger.lifecycle import add_problem
 
     with pytest.raises(ValidationFailed, match="before the found date"):
-        add_problem(session, county.office, category="1", title="x", found_date=date(2024, 9, 12),
-                    deadline=date(2024, 9, 1), mine=county.mine1)
+        add_problem(
+            session,
+            county.office,
+            category="1",
+            title="x",
+            found_date=date(2024, 9, 12),
+            deadline=date(2024, 9, 1),
+            mine=county.mine1,
+        )
     with pytest.raises(Forbidden):
         add_problem(session, county.ent1, category="1", title="x", found_date=date(2024, 9, 12))
     with pytest.raises(ValidationFailed, match="is not one of"):

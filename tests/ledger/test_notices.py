@@ -26,9 +26,17 @@ S = ProblemState
 def test_issue_notice_numbers_and_content(session, county):
     p1 = county.problem(session, title="一号塌陷坑未治理")
     p2 = county.problem(session, title="二号地裂缝未治理")
-    n1 = issue_notice(session, p1, county.office, issued_date=at(session, date(2024, 9, 25)), workdays=10,
-                      milestones=[MilestoneInput("制定整改方案", workdays_before=7),
-                                  MilestoneInput("完成充填平整", due_date=date(2024, 10, 10))])
+    n1 = issue_notice(
+        session,
+        p1,
+        county.office,
+        issued_date=at(session, date(2024, 9, 25)),
+        workdays=10,
+        milestones=[
+            MilestoneInput("制定整改方案", workdays_before=7),
+            MilestoneInput("完成充填平整", due_date=date(2024, 10, 10)),
+        ],
+    )
     n2 = issue_notice(session, p2, county.nrb, issued_date=at(session, date(2024, 9, 26)), deadline=date(2024, 12, 31))
     session.commit()
     assert n1.code == "伊自然资整改〔2024〕1号" and n2.code == "伊自然资整改〔2024〕2号"
@@ -59,11 +67,23 @@ def test_notice_refused_cases_change_nothing(session, county):
     with pytest.raises(ValidationFailed, match="before the problem's found date"):
         issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 1)), workdays=5)
     with pytest.raises(ValidationFailed, match="move the deadline"):
-        issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 20)), workdays=5,
-                     milestones=[MilestoneInput("方案", workdays_before=8)])
+        issue_notice(
+            session,
+            p,
+            county.office,
+            issued_date=at(session, date(2024, 9, 20)),
+            workdays=5,
+            milestones=[MilestoneInput("方案", workdays_before=8)],
+        )
     with pytest.raises(ValidationFailed, match="must fall after"):
-        issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 20)), workdays=5,
-                     milestones=[MilestoneInput("方案", due_date=date(2024, 12, 1))])
+        issue_notice(
+            session,
+            p,
+            county.office,
+            issued_date=at(session, date(2024, 9, 20)),
+            workdays=5,
+            milestones=[MilestoneInput("方案", due_date=date(2024, 12, 1))],
+        )
     session.rollback()
     assert session.scalar(select(func.count()).select_from(RectificationNotice)) == 0
     assert session.get(NoticeCounter, 2024) is None
@@ -73,7 +93,9 @@ def test_notice_refused_cases_change_nothing(session, county):
 def test_notice_for_accepted_problem_refused(session, county):
     p = county.problem(session)
     transition(session, p, county.ent1, "fix_at_once", on=at(session, date(2024, 9, 13)))
-    record_acceptance(session, p, county.office, passed=True, inspectors=["A", "B"], decided_date=at(session, date(2024, 9, 14)))
+    record_acceptance(
+        session, p, county.office, passed=True, inspectors=["A", "B"], decided_date=at(session, date(2024, 9, 14))
+    )
     session.commit()
     with pytest.raises(Conflict, match="accepted"):
         issue_notice(session, p, county.office, issued_date=date(2024, 9, 20), workdays=10)
@@ -145,16 +167,40 @@ def test_delivery(session, county):
     p = county.problem(session)
     n = issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 20)), workdays=10)
     with pytest.raises(ValidationFailed, match="before the notice date"):
-        record_delivery(session, n, county.office, delivered_date=at(session, date(2024, 9, 19)), method="in_person",
-                        receiving_role="矿长")
+        record_delivery(
+            session,
+            n,
+            county.office,
+            delivered_date=at(session, date(2024, 9, 19)),
+            method="in_person",
+            receiving_role="矿长",
+        )
     with pytest.raises(ValueError):
-        record_delivery(session, n, county.office, delivered_date=at(session, date(2024, 9, 21)), method="pigeon",
-                        receiving_role="矿长")
+        record_delivery(
+            session,
+            n,
+            county.office,
+            delivered_date=at(session, date(2024, 9, 21)),
+            method="pigeon",
+            receiving_role="矿长",
+        )
     with pytest.raises(Forbidden):
-        record_delivery(session, n, county.ent1, delivered_date=at(session, date(2024, 9, 21)), method="in_person",
-                        receiving_role="矿长")
-    d = record_delivery(session, n, county.office, delivered_date=at(session, date(2024, 9, 23)), method="直接送达",
-                        receiving_role="矿长（安全环保部负责人代收）")
+        record_delivery(
+            session,
+            n,
+            county.ent1,
+            delivered_date=at(session, date(2024, 9, 21)),
+            method="in_person",
+            receiving_role="矿长",
+        )
+    d = record_delivery(
+        session,
+        n,
+        county.office,
+        delivered_date=at(session, date(2024, 9, 23)),
+        method="直接送达",
+        receiving_role="矿长（安全环保部负责人代收）",
+    )
     session.commit()
     assert d.method.value == "in_person" and n.deliveries == [d]
 
@@ -169,15 +215,30 @@ def test_delivery_date_is_the_servers(session, county):
     with pytest.raises(Forbidden, match="only the office may record an earlier date"):
         record_delivery(session, n, lead, delivered_date=date(2024, 9, 23), method="in_person", receiving_role="矿长")
     with pytest.raises(ValidationFailed, match="needs a reason"):
-        record_delivery(session, n, county.office, delivered_date=date(2024, 9, 23), method="in_person",
-                        receiving_role="矿长")
+        record_delivery(
+            session, n, county.office, delivered_date=date(2024, 9, 23), method="in_person", receiving_role="矿长"
+        )
     with pytest.raises(ValidationFailed, match="in the future"):
-        record_delivery(session, n, county.office, delivered_date=date(2024, 9, 26), method="in_person",
-                        receiving_role="矿长", date_reason="x")
+        record_delivery(
+            session,
+            n,
+            county.office,
+            delivered_date=date(2024, 9, 26),
+            method="in_person",
+            receiving_role="矿长",
+            date_reason="x",
+        )
     today = record_delivery(session, n, lead, method="post", receiving_role="矿长")
     assert today.delivered_date == date(2024, 9, 25)
-    late = record_delivery(session, n, county.office, delivered_date=date(2024, 9, 23), method="in_person",
-                           receiving_role="安全科", date_reason="送达回证9月23日签收，9月25日补录")
+    late = record_delivery(
+        session,
+        n,
+        county.office,
+        delivered_date=date(2024, 9, 23),
+        method="in_person",
+        receiving_role="安全科",
+        date_reason="送达回证9月23日签收，9月25日补录",
+    )
     session.commit()
     assert late.delivered_date == date(2024, 9, 23) and "补录送达日期" in late.note and "9月23日签收" in late.note
 
@@ -185,11 +246,25 @@ def test_delivery_date_is_the_servers(session, county):
 @pytest.fixture
 def issued(session, county):
     p = county.problem(session, title="采空区地面塌陷坑、地裂缝未按方案治理")
-    n = issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 25)), workdays=30,
-                     milestones=[MilestoneInput("制定整改方案并报备", workdays_before=20),
-                                 MilestoneInput("完成裂缝充填和土地平整", workdays_before=5)])
-    record_delivery(session, n, county.office, delivered_date=at(session, date(2024, 9, 26)), method="in_person",
-                    receiving_role="矿长")
+    n = issue_notice(
+        session,
+        p,
+        county.office,
+        issued_date=at(session, date(2024, 9, 25)),
+        workdays=30,
+        milestones=[
+            MilestoneInput("制定整改方案并报备", workdays_before=20),
+            MilestoneInput("完成裂缝充填和土地平整", workdays_before=5),
+        ],
+    )
+    record_delivery(
+        session,
+        n,
+        county.office,
+        delivered_date=at(session, date(2024, 9, 26)),
+        method="in_person",
+        receiving_role="矿长",
+    )
     session.commit()
     return n
 
@@ -205,8 +280,17 @@ def test_notice_pdf_chinese_text_and_embedded_font(issued, tmp_path, artifacts_d
 
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     flat = text.replace(" ", "").replace("\n", "")
-    for needle in ["限期整改通知书", "伊自然资整改〔2024〕1号", "示例一号煤矿", "土地复垦条例", "第二十条",
-                   "制定整改方案并报备", "2024年11月11日", "送达回证", "矿长"]:
+    for needle in [
+        "限期整改通知书",
+        "伊自然资整改〔2024〕1号",
+        "示例一号煤矿",
+        "土地复垦条例",
+        "第二十条",
+        "制定整改方案并报备",
+        "2024年11月11日",
+        "送达回证",
+        "矿长",
+    ]:
         assert needle in flat, needle
     assert "\ufffd" not in text and "□" not in text
     if shutil.which("pdffonts"):
@@ -219,8 +303,9 @@ def test_notice_pdf_chinese_text_and_embedded_font(issued, tmp_path, artifacts_d
         assert "限期整改通知书" in txt.replace(" ", "")
     # regenerates with identical text
     again = notice_pdf(issued)
-    assert [p.extract_text() for p in PdfReader(io.BytesIO(again)).pages] == \
-           [p.extract_text() for p in PdfReader(io.BytesIO(data)).pages]
+    assert [p.extract_text() for p in PdfReader(io.BytesIO(again)).pages] == [
+        p.extract_text() for p in PdfReader(io.BytesIO(data)).pages
+    ]
 
 
 def test_notice_docx(issued, tmp_path, artifacts_dir):

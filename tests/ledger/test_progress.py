@@ -36,27 +36,48 @@ def ledger(session, county):
     """Six problems in various states (dates in autumn 2024)."""
     P = {}
     P["accepted_on_time"] = county.problem(session, title="按期销号")
-    issue_notice(session, P["accepted_on_time"], county.office, issued_date=at(session, date(2024, 9, 20)),
-                 deadline=date(2024, 10, 31))
+    issue_notice(
+        session,
+        P["accepted_on_time"],
+        county.office,
+        issued_date=at(session, date(2024, 9, 20)),
+        deadline=date(2024, 10, 31),
+    )
     transition(session, P["accepted_on_time"], county.ent1, "start", on=at(session, date(2024, 9, 23)))
     proof(session, P["accepted_on_time"], county.ent1)
     transition(session, P["accepted_on_time"], county.ent1, "submit", on=at(session, date(2024, 10, 20)))
-    record_acceptance(session, P["accepted_on_time"], county.office, passed=True, inspectors=["甲", "乙"],
-                      decided_date=at(session, date(2024, 10, 25)))
+    record_acceptance(
+        session,
+        P["accepted_on_time"],
+        county.office,
+        passed=True,
+        inspectors=["甲", "乙"],
+        decided_date=at(session, date(2024, 10, 25)),
+    )
     P["overdue"] = county.problem(session, title="逾期未整改")
-    issue_notice(session, P["overdue"], county.office, issued_date=at(session, date(2024, 9, 20)), deadline=date(2024, 10, 15))
+    issue_notice(
+        session, P["overdue"], county.office, issued_date=at(session, date(2024, 9, 20)), deadline=date(2024, 10, 15)
+    )
     P["found"] = county.problem(session, category=ProblemCategory.GROUNDWATER, title="地下水位下降", mine=county.mine2)
     P["withdrawn"] = county.problem(session, title="重复登记")
     transition(session, P["withdrawn"], county.office, "withdraw", on=at(session, date(2024, 9, 13)), reason="重复")
     P["fixed"] = county.problem(session, category=ProblemCategory.MINE_HAZARDS, title="立行立改")
     transition(session, P["fixed"], county.ent1, "fix_at_once", on=at(session, date(2024, 9, 14)))
     P["late"] = county.problem(session, title="超期销号")
-    issue_notice(session, P["late"], county.office, issued_date=at(session, date(2024, 9, 20)), deadline=date(2024, 10, 10))
+    issue_notice(
+        session, P["late"], county.office, issued_date=at(session, date(2024, 9, 20)), deadline=date(2024, 10, 10)
+    )
     transition(session, P["late"], county.ent1, "start", on=at(session, date(2024, 9, 23)))
     proof(session, P["late"], county.ent1)
     transition(session, P["late"], county.ent1, "submit", on=at(session, date(2024, 10, 28)))
-    record_acceptance(session, P["late"], county.office, passed=True, inspectors=["甲", "乙"],
-                      decided_date=at(session, date(2024, 11, 5)))
+    record_acceptance(
+        session,
+        P["late"],
+        county.office,
+        passed=True,
+        inspectors=["甲", "乙"],
+        decided_date=at(session, date(2024, 11, 5)),
+    )
     session.commit()
     return P
 
@@ -133,13 +154,26 @@ def test_progress_report_pdf_docx(session, county, ledger, tmp_path, artifacts_d
 
     rep = build_report(session, date(2024, 10, 1), date(2024, 10, 31))
     assert rep.new_found == 0 and rep.notices_issued == 0 and rep.accepted_in_period == 1
-    assert [(c["on"], c["to"]) for c in rep.changes] == [("2024-10-20", "submitted"), ("2024-10-25", "accepted"),
-                                                         ("2024-10-28", "submitted")]
+    assert [(c["on"], c["to"]) for c in rep.changes] == [
+        ("2024-10-20", "submitted"),
+        ("2024-10-25", "accepted"),
+        ("2024-10-28", "submitted"),
+    ]
     pdf = progress_pdf(rep, tmp_path / "p.pdf")
     shutil.copy(tmp_path / "p.pdf", artifacts_dir / "ledger_progress.pdf")
     text = _pdf_text(pdf).replace(" ", "").replace("\n", "")
-    for needle in ["采煤沉陷区综合治理工作进展情况报告", "分任务进展", "分镇进展", "分部门进展", "测试镇", "旗自然资源局",
-                   "逾期未整改问题清单", ledger["overdue"].code, "本期变化", "已申请验收→已验收销号".replace("已申请验收", "申请验收")]:
+    for needle in [
+        "采煤沉陷区综合治理工作进展情况报告",
+        "分任务进展",
+        "分镇进展",
+        "分部门进展",
+        "测试镇",
+        "旗自然资源局",
+        "逾期未整改问题清单",
+        ledger["overdue"].code,
+        "本期变化",
+        "已申请验收→已验收销号".replace("已申请验收", "申请验收"),
+    ]:
         assert needle in text, needle
     if shutil.which("pdffonts"):
         fonts = subprocess.run(["pdffonts", str(tmp_path / "p.pdf")], capture_output=True, text=True).stdout
@@ -183,8 +217,16 @@ def test_demo_story_through_the_services(session, county):
     rng = np.random.default_rng(7)
     today = date(2025, 6, 30)
     reached = {}
-    for target in (S.FOUND, S.FIXED_AT_ONCE, S.NOTICE_ISSUED, S.RECTIFYING, S.SUBMITTED, S.ACCEPTED, S.RETURNED,
-                   S.WITHDRAWN):
+    for target in (
+        S.FOUND,
+        S.FIXED_AT_ONCE,
+        S.NOTICE_ISSUED,
+        S.RECTIFYING,
+        S.SUBMITTED,
+        S.ACCEPTED,
+        S.RETURNED,
+        S.WITHDRAWN,
+    ):
         p = county.problem(session, title=f"示例{target.value}", found=date(2024, 10, 8))
         reached[target] = (p, tell_story(session, p, target, rng, today, 60))
     session.flush()

@@ -83,7 +83,9 @@ def _slow_add(d, n):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dates(date(2023, 11, 1), date(2027, 2, 1)), st.integers(-200, 200), st.dates(date(2023, 11, 1), date(2027, 2, 1)))
+@given(
+    st.dates(date(2023, 11, 1), date(2027, 2, 1)), st.integers(-200, 200), st.dates(date(2023, 11, 1), date(2027, 2, 1))
+)
 def test_indexed_arithmetic_matches_day_by_day(d, n, e):
     """The bisect fast path agrees with counting day by day, also across the covered range's edges."""
     assert CAL.add_workdays(d, n) == _slow_add(d, n)
@@ -104,8 +106,11 @@ def test_deadline_status_overdue_and_due_soon():
 
 
 def test_backward_schedule_across_national_day():
-    sched = backward_schedule(date(2024, 10, 10), [MilestoneSpec("完成验收准备", 0), MilestoneSpec("完成主体工程", 3),
-                                                   MilestoneSpec("制定整改方案", 10)], CAL)
+    sched = backward_schedule(
+        date(2024, 10, 10),
+        [MilestoneSpec("完成验收准备", 0), MilestoneSpec("完成主体工程", 3), MilestoneSpec("制定整改方案", 10)],
+        CAL,
+    )
     dates = {s.description: s.latest_date for s in sched}
     assert dates["完成验收准备"] == date(2024, 10, 10)
     assert dates["完成主体工程"] == date(2024, 9, 30)  # Oct 9, Oct 8, (holiday), Sep 30
@@ -146,8 +151,10 @@ def test_unknown_year_is_an_error_not_weekdays():
 def test_calendar_row_counts_match_state_council_notices():
     # days off per block (weekends inside included) and adjusted working days, from the notices
     cal = CAL
+
     def off(first, last):
         return sum(1 for i in range((last - first).days + 1) if (first + timedelta(i)) in cal.holidays)
+
     assert off(date(2024, 2, 10), date(2024, 2, 17)) == 8
     assert off(date(2025, 10, 1), date(2025, 10, 8)) == 8
     assert off(date(2026, 2, 15), date(2026, 2, 23)) == 9

@@ -26,9 +26,17 @@ from tests.ledger.conftest import at, proof
 def noticed(session, county):
     """A problem with a notice issued 2024-09-20, deadline 2024-10-31, two milestones."""
     p = county.problem(session, title="采空区塌陷坑未治理")
-    issue_notice(session, p, county.office, issued_date=at(session, date(2024, 9, 20)), deadline=date(2024, 10, 31),
-                 milestones=[MilestoneInput("制定整改方案", due_date=date(2024, 9, 30)),
-                             MilestoneInput("完成充填平整", due_date=date(2024, 10, 25))])
+    issue_notice(
+        session,
+        p,
+        county.office,
+        issued_date=at(session, date(2024, 9, 20)),
+        deadline=date(2024, 10, 31),
+        milestones=[
+            MilestoneInput("制定整改方案", due_date=date(2024, 9, 30)),
+            MilestoneInput("完成充填平整", due_date=date(2024, 10, 25)),
+        ],
+    )
     return p
 
 
@@ -70,7 +78,9 @@ def test_extension_limited_recorded_and_used(session, county, noticed):
     at(session, date(2024, 10, 22))
     with pytest.raises(ValidationFailed, match="not later than the requested"):
         decide_extension(session, x, county.nrb, approve=True, reason="同意", granted_deadline=date(2024, 12, 6))
-    decide_extension(session, x, county.nrb, approve=True, reason="情况属实，同意延期", granted_deadline=date(2024, 11, 22))
+    decide_extension(
+        session, x, county.nrb, approve=True, reason="情况属实，同意延期", granted_deadline=date(2024, 11, 22)
+    )
     session.commit()
     assert p.deadline == date(2024, 11, 22)
     assert (x.state, x.decided_by, x.decided_date) == ("approved", "department:nrb1", date(2024, 10, 22))
@@ -148,7 +158,9 @@ def test_escalation_produces_a_numbered_notice_and_an_outbox_message(session, co
     data = supervision_data(session, first[0]["id"])
     assert data["deadline"] == "2024-10-31" and data["deadline_set_by"]["kind"] == "notice"
     assert data["problem"] == p.code and data["mine"] == "示例一号煤矿" and data["workdays_overdue"] == 1
-    assert data["issuer"].endswith("办公室") and not supervision_data(session, later[0]["id"])["issuer"].endswith("办公室")
+    assert data["issuer"].endswith("办公室") and not supervision_data(session, later[0]["id"])["issuer"].endswith(
+        "办公室"
+    )
 
 
 def test_office_acceptance_window_is_escalated_to_the_office(session, county, noticed):
@@ -192,14 +204,17 @@ def test_photo_exif_flags_and_acceptance_record(session, county, noticed):
     p.geometry = transform_geometry(Point(109.75, 39.56), "EPSG:4490", STORAGE_CRS).buffer(50)
     at(session, date(2024, 9, 23))
     transition(session, p, county.ent1, "start")
-    good = attach_evidence(session, p, county.ent1, data=_photo(109.7502, 39.5601, "2024:10:09 10:30:00"),
-                           filename="整改后.jpg")
+    good = attach_evidence(
+        session, p, county.ent1, data=_photo(109.7502, 39.5601, "2024:10:09 10:30:00"), filename="整改后.jpg"
+    )
     assert good.flags is None and good.exif["lat"] == pytest.approx(39.5601, abs=1e-5)
     assert good.taken_at.isoformat() == "2024-10-09T10:30:00+08:00" and good.location is not None
-    far = attach_evidence(session, p, county.ent1, data=_photo(109.80, 39.56, "2024:10:09 11:00:00"),
-                          filename="远处.jpg")
-    old = attach_evidence(session, p, county.ent1, data=_photo(109.7501, 39.5600, "2024:09:01 09:00:00"),
-                          filename="旧照片.jpg")
+    far = attach_evidence(
+        session, p, county.ent1, data=_photo(109.80, 39.56, "2024:10:09 11:00:00"), filename="远处.jpg"
+    )
+    old = attach_evidence(
+        session, p, county.ent1, data=_photo(109.7501, 39.5600, "2024:09:01 09:00:00"), filename="旧照片.jpg"
+    )
     bare = attach_evidence(session, p, county.ent1, data=_photo(None, None, None), filename="无信息.jpg")
     assert [f["code"] for f in far.flags] == ["far_from_problem"] and far.flags[0]["distance_m"] > 4000
     assert [f["code"] for f in old.flags] == ["taken_before_found"]
@@ -211,14 +226,22 @@ def test_photo_exif_flags_and_acceptance_record(session, county, noticed):
     at(session, date(2024, 10, 20))
     with pytest.raises(ValidationFailed, match="flag-note"):
         record_acceptance(session, p, county.office, passed=True, inspectors=["检查员甲", "检查员乙"])
-    rec = record_acceptance(session, p, county.office, passed=True, inspectors=["检查员甲", "检查员乙"],
-                            flag_note="远处照片为取土场，旧照片为整改前对比照，现场核实无误")
+    rec = record_acceptance(
+        session,
+        p,
+        county.office,
+        passed=True,
+        inspectors=["检查员甲", "检查员乙"],
+        flag_note="远处照片为取土场，旧照片为整改前对比照，现场核实无误",
+    )
     session.commit()
     data = acceptance_data(session, rec.id)
     assert data["code"] == f"验收-{p.code}-1" and data["closed"] and data["closed_date"] == "2024-10-20"
     assert data["notice"]["code"] == "伊自然资整改〔2024〕1号" and data["within_window"] is True
     assert data["flag_note"].startswith("远处照片") and data["submitted_date"] == "2024-10-15"
-    assert {e["filename"]: [f["code"] for f in e["flags"]] for e in data["evidence"]}["远处.jpg"] == ["far_from_problem"]
+    assert {e["filename"]: [f["code"] for f in e["flags"]] for e in data["evidence"]}["远处.jpg"] == [
+        "far_from_problem"
+    ]
     assert [m["evidence"] for m in data["milestones"]] == [[good.id], [good.id]]
     assert data["inspectors"] == ["检查员甲", "检查员乙"] and data["enterprise"] == "示例一号煤业有限公司"
 

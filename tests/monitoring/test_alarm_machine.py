@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from subsidence.monitoring.warning.levels import Level
 from subsidence.monitoring.warning.machine import AlarmPolicy, TrackState, escalation_due, no_data, run, step
 from subsidence.monitoring.warning.methods import Thresholds
 
-T0 = datetime(2025, 7, 1, tzinfo=timezone.utc)
+T0 = datetime(2025, 7, 1, tzinfo=UTC)
 THR = Thresholds((10, 20, 30, 40), reset=(8, 16, 24, 32))
 POL = AlarmPolicy(confirm_samples=3, clear_delay=timedelta(hours=2))
 

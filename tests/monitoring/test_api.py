@@ -4,7 +4,7 @@ Reuses the web tests' world (users, tokens, hazard points HA/HB with sensors S-H
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -29,18 +29,23 @@ def client(engine, session, password_hash):  # noqa: F811
 
 
 def batch(code, n, start=None, value=lambda i: 0.1 * i):
-    start = start or datetime.now(timezone.utc) - timedelta(hours=2)
-    return [{"sensor": code, "time": (start + timedelta(minutes=10 * i)).isoformat(), "value": value(i)}
-            for i in range(n)]
+    start = start or datetime.now(UTC) - timedelta(hours=2)
+    return [
+        {"sensor": code, "time": (start + timedelta(minutes=10 * i)).isoformat(), "value": value(i)} for i in range(n)
+    ]
 
 
 def test_batch_ingest_with_rejections_and_idempotency(client):
     c, world = client
-    rows = batch("S-HA-1", 6) + [{"sensor": "NOPE", "time": datetime.now(timezone.utc).isoformat(), "value": 1}]
+    rows = batch("S-HA-1", 6) + [{"sensor": "NOPE", "time": datetime.now(UTC).isoformat(), "value": 1}]
     r = c.post("/api/observations/batch", json={"source": "logger-7", "rows": rows}, headers=auth(world, "office"))
     assert r.status_code == 200, r.text
     out = r.json()
-    assert out["accepted"] == 6 and out["rejected_rows"][0]["row"] == 7 and "unknown sensor" in out["rejected_rows"][0]["reason"]
+    assert (
+        out["accepted"] == 6
+        and out["rejected_rows"][0]["row"] == 7
+        and "unknown sensor" in out["rejected_rows"][0]["reason"]
+    )
     again = c.post("/api/observations/batch", json={"rows": rows}, headers=auth(world, "office")).json()
     assert again["accepted"] == 0 and again["duplicates"] == 6
     strict = c.post("/api/observations/batch", json={"rows": rows, "strict": True}, headers=auth(world, "office"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from subsidence.cli.main import app
 from subsidence.monitoring.warning import methods as M
 
-T0 = datetime(2025, 7, 1, tzinfo=timezone.utc)
+T0 = datetime(2025, 7, 1, tzinfo=UTC)
 runner = CliRunner()
 
 
@@ -65,13 +65,16 @@ def test_warn_tangent_per_sample_and_threshold(tmp_path):
     assert r.exit_code == 2 and "give --value" in r.output
 
 
-@pytest.mark.parametrize("case,message", [
-    ("few", "needs at least"),
-    ("dup", "duplicate time"),
-    ("order", "sort the file by time"),
-    ("mixed", "mixed units"),
-    ("nan", "not a number"),
-])
+@pytest.mark.parametrize(
+    "case,message",
+    [
+        ("few", "needs at least"),
+        ("dup", "duplicate time"),
+        ("order", "sort the file by time"),
+        ("mixed", "mixed units"),
+        ("nan", "not a number"),
+    ],
+)
 def test_warn_bad_input(tmp_path, case, message):
     t = np.arange(30.0)
     s = 0.5 * t
@@ -110,9 +113,12 @@ def test_sensor_and_observation_commands(tmp_path, cli_database):
     r = invoke("sensors", "list", "--json")
     assert [x["code"] for x in json.loads(r.stdout)] == ["G1", "R1"]  # G2 was not half-stored
     obs = tmp_path / "obs.csv"
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    rows = ["sensor,time,value"] + [f"G1,{(now - timedelta(minutes=10 * (20 - i))).isoformat()},{i * 0.1}"
-                                    for i in range(20)] + [f"NOPE,{now.isoformat()},1"]
+    now = datetime.now(UTC).replace(microsecond=0)
+    rows = (
+        ["sensor,time,value"]
+        + [f"G1,{(now - timedelta(minutes=10 * (20 - i))).isoformat()},{i * 0.1}" for i in range(20)]
+        + [f"NOPE,{now.isoformat()},1"]
+    )
     obs.write_text("\n".join(rows))
     r = invoke("observations", "import", obs, "--json")
     out = json.loads(r.stdout)
@@ -135,12 +141,14 @@ def test_hazard_households_contacts_and_cards_commands(tmp_path, cli_database):
     from subsidence.monitoring import hazards as H
 
     with make_sessionmaker(ready_engine())() as s:
-        H.upsert_hazard(s, {"code": "HP-C", "name": "卡片测试点", "hazard_type": "collapse",
-                            "threatened_property_10k_yuan": 800.0})
+        H.upsert_hazard(
+            s, {"code": "HP-C", "name": "卡片测试点", "hazard_type": "collapse", "threatened_property_10k_yuan": 800.0}
+        )
         s.commit()
     hh = tmp_path / "hh.csv"
-    hh.write_text("code,hazard_point,people,village,to_relocate\nH1,HP-C,4,甲村,是\nH2,HP-C,3,甲村,否\n",
-                  encoding="utf-8")
+    hh.write_text(
+        "code,hazard_point,people,village,to_relocate\nH1,HP-C,4,甲村,是\nH2,HP-C,3,甲村,否\n", encoding="utf-8"
+    )
     r = invoke("hazards", "households", hh)
     assert r.exit_code == 0 and "imported 2" in r.stdout, r.output
     bad = tmp_path / "bad.csv"
@@ -148,8 +156,7 @@ def test_hazard_households_contacts_and_cards_commands(tmp_path, cli_database):
     r = invoke("hazards", "households", bad)
     assert r.exit_code == 2 and "row 3" in r.output
     ct = tmp_path / "ct.csv"
-    ct.write_text("hazard_point,role,title,phone\nHP-C,monitor,村监测员,13800000009\nHP-C,boss,x,1\n",
-                  encoding="utf-8")
+    ct.write_text("hazard_point,role,title,phone\nHP-C,monitor,村监测员,13800000009\nHP-C,boss,x,1\n", encoding="utf-8")
     r = invoke("hazards", "contacts", ct)
     assert r.exit_code == 2 and "row 3" in r.output and "role" in r.output
     out = json.loads(invoke("hazards", "list", "HP-C", "--json").stdout)
@@ -178,28 +185,36 @@ def test_sensor_and_observation_import_accept_xlsx_and_refuse_bad_files(tmp_path
         H.upsert_hazard(s, {"code": "HP-X", "name": "表格测试点", "hazard_type": "landslide"})
         s.commit()
     # a ledger as offices keep it: a title row above Chinese headers, numbers and dates as Excel cells
-    book = _xlsx(tmp_path / "传感器.xlsx", [
-        ["某隐患点监测设备登记表"],
-        ["编号", "类型", "隐患点编号", "采样间隔（s）", "安装日期", "东坐标(m)", "北坐标(m)"],
-        [1001, "GNSS", "HP-X", 600, datetime(2025, 5, 1), 37_500_000.5, 4_400_000.0],
-        ["RAIN-X", "雨量计", "HP-X", 3600.0, None, None, None],
-    ])
+    book = _xlsx(
+        tmp_path / "传感器.xlsx",
+        [
+            ["某隐患点监测设备登记表"],
+            ["编号", "类型", "隐患点编号", "采样间隔（s）", "安装日期", "东坐标(m)", "北坐标(m)"],
+            [1001, "GNSS", "HP-X", 600, datetime(2025, 5, 1), 37_500_000.5, 4_400_000.0],
+            ["RAIN-X", "雨量计", "HP-X", 3600.0, None, None, None],
+        ],
+    )
     r = invoke("sensors", "import", book, "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout) == {"imported": 2, "sensors": ["1001", "RAIN-X"]}
     listed = {x["code"]: x for x in json.loads(invoke("sensors", "list", "--json").stdout)}
     assert listed["1001"]["kind"] == "gnss" and listed["RAIN-X"]["hazard_point"] == "HP-X"
-    bad = _xlsx(tmp_path / "bad.xlsx", [["code", "kind", "hazard_point"], ["G9", "gnss", "HP-X"],
-                                        [], ["G10", "gnss", "HP-NOPE"]])
+    bad = _xlsx(
+        tmp_path / "bad.xlsx",
+        [["code", "kind", "hazard_point"], ["G9", "gnss", "HP-X"], [], ["G10", "gnss", "HP-NOPE"]],
+    )
     r = invoke("sensors", "import", bad)
     assert r.exit_code == 2 and "row 4" in r.output and "HP-NOPE" in r.output  # Excel's row number
     assert "G9" not in {x["code"] for x in json.loads(invoke("sensors", "list", "--json").stdout)}
     # observations from a workbook: Excel times carry no zone → the configured zone (Asia/Shanghai)
-    now = datetime.now(timezone.utc).replace(microsecond=0, second=0)
+    now = datetime.now(UTC).replace(microsecond=0, second=0)
     local = (now + timedelta(hours=8)).replace(tzinfo=None)
-    obs = _xlsx(tmp_path / "obs.xlsx", [["测点", "时间", "观测值", "单位"]] +
-                [[1001, local - timedelta(minutes=10 * (5 - i)), 0.5 * i, "mm"] for i in range(5)] +
-                [["1001", "not a time", 1, "mm"]])
+    obs = _xlsx(
+        tmp_path / "obs.xlsx",
+        [["测点", "时间", "观测值", "单位"]]
+        + [[1001, local - timedelta(minutes=10 * (5 - i)), 0.5 * i, "mm"] for i in range(5)]
+        + [["1001", "not a time", 1, "mm"]],
+    )
     r = invoke("observations", "import", obs, "--json", "--no-evaluate")
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)

@@ -27,8 +27,9 @@ def test_engine_red_before_failure_for_alpha_above_two(session, sensors, alpha):
     def slope(td):
         return M.voight_series(np.minimum(td, TF - 1e-3), t_failure=TF, t_onset=TON, v0=V0, alpha=alpha)
 
-    trans = feed(session, "CRK-01", slope, 29.5, sigma=0.05, step_min=60, chunk_days=0.5,
-                 sensor_ids=[sensors["crack"].id])
+    trans = feed(
+        session, "CRK-01", slope, 29.5, sigma=0.05, step_min=60, chunk_days=0.5, sensor_ids=[sensors["crack"].id]
+    )
     iv = [t for t in trans if t["kind"] == "inverse_velocity"]
     red = [t for t in iv if t["to"] == "red"]
     assert red, iv

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +12,7 @@ from subsidence.monitoring import hazards as H
 from subsidence.monitoring import ingest as I
 from subsidence.monitoring.models import IngestBatch, Observation, Sensor
 
-NOW = datetime(2025, 7, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)
 
 
 def rows(code, start, n, step_min=10, f=lambda i: 0.5 * i, unit=None):
@@ -46,17 +46,17 @@ def test_accepts_and_reingest_is_idempotent(session, sensors):
 def test_validation_cases_reported_by_row(session, sensors):
     t0 = NOW - timedelta(hours=5)
     batch = [
-        {"sensor": "GNSS-01", "time": t0.isoformat(), "value": 1.0},                         # 1 ok
-        {"sensor": "NOPE", "time": t0.isoformat(), "value": 1.0},                            # 2 unknown sensor
-        {"sensor": "GNSS-01", "time": "2025-07-10 08:00", "value": 1.0},                     # 3 no time zone
+        {"sensor": "GNSS-01", "time": t0.isoformat(), "value": 1.0},  # 1 ok
+        {"sensor": "NOPE", "time": t0.isoformat(), "value": 1.0},  # 2 unknown sensor
+        {"sensor": "GNSS-01", "time": "2025-07-10 08:00", "value": 1.0},  # 3 no time zone
         {"sensor": "GNSS-01", "time": (NOW + timedelta(hours=2)).isoformat(), "value": 1},  # 4 future
         {"sensor": "GNSS-01", "time": (t0 + timedelta(minutes=10)).isoformat(), "value": "x"},  # 5 not a number
         {"sensor": "GNSS-01", "time": (t0 + timedelta(minutes=20)).isoformat(), "value": 1, "unit": "deg"},  # 6
         {"sensor": "GNSS-01", "time": (t0 + timedelta(minutes=30)).isoformat(), "value": 9999},  # 7 range
-        {"sensor": "GNSS-01", "time": t0.isoformat(), "value": 2.0},                         # 8 conflicting dup
+        {"sensor": "GNSS-01", "time": t0.isoformat(), "value": 2.0},  # 8 conflicting dup
         {"sensor": "GNSS-01", "time": (t0 + timedelta(minutes=40)).isoformat(), "value": 0.0012, "unit": "m"},  # 9
-        {"sensor": "", "time": t0.isoformat(), "value": 1.0},                                # 10 no sensor
-        {"sensor": "GNSS-01", "time": "yesterday", "value": 1.0},                            # 11 bad time
+        {"sensor": "", "time": t0.isoformat(), "value": 1.0},  # 10 no sensor
+        {"sensor": "GNSS-01", "time": "yesterday", "value": 1.0},  # 11 bad time
     ]
     r = I.ingest_batch(session, batch, "bad.csv", now=NOW)
     reasons = {row: why for row, _, why in r.rejected}
@@ -104,10 +104,12 @@ def test_out_of_order_gaps_and_backfill(session, sensors):
 
 def test_isolated_spike_rejected_but_newest_sample_never(session, sensors):
     vals = [0.01 * i for i in range(40)]
-    vals[20] = 50.0   # isolated spike
-    vals[39] = 60.0   # newest sample jumps: might be real movement, kept
-    batch = [{"sensor": "CRK-01", "time": (NOW - timedelta(minutes=40 - i)).isoformat(), "value": v}
-             for i, v in enumerate(vals)]
+    vals[20] = 50.0  # isolated spike
+    vals[39] = 60.0  # newest sample jumps: might be real movement, kept
+    batch = [
+        {"sensor": "CRK-01", "time": (NOW - timedelta(minutes=40 - i)).isoformat(), "value": v}
+        for i, v in enumerate(vals)
+    ]
     r = I.ingest_batch(session, batch, "spk", now=NOW)
     assert [x[0] for x in r.rejected] == [21] and "spike" in r.rejected[0][2]
     assert r.accepted == 39
@@ -148,8 +150,13 @@ def test_sensor_registry_errors(session, hazard):
     with pytest.raises(Conflict):
         H.add_sensor(session, code="X", kind="gnss", hazard_point="HP-T-001")
     with pytest.raises(ValidationFailed, match="row 3"):
-        H.import_sensors(session, [{"code": "A1", "kind": "gnss", "hazard_point": "HP-T-001"},
-                                   {"code": "A2", "kind": "bogus", "hazard_point": "HP-T-001"}])
+        H.import_sensors(
+            session,
+            [
+                {"code": "A1", "kind": "gnss", "hazard_point": "HP-T-001"},
+                {"code": "A2", "kind": "bogus", "hazard_point": "HP-T-001"},
+            ],
+        )
 
 
 def test_unit_conversion_table():
@@ -169,10 +176,12 @@ def test_many_sensor_batch_uses_the_same_rules(session, hazard):
     assert I.ingest_batch(session, hist, "hist", now=NOW).accepted == 1000
     t_new = start + timedelta(minutes=400)
     tick = [{"sensor": f"B{i:02d}", "time": t_new.isoformat(), "value": 0.4} for i in range(4, 25)]
-    tick.append({"sensor": "B00", "time": start.isoformat(), "value": 0.0})           # exact duplicate
-    tick.append({"sensor": "B01", "time": start.isoformat(), "value": 9.0})           # conflicts with stored
-    tick += [{"sensor": "B02", "time": (t_new + timedelta(minutes=10 * k)).isoformat(), "value": v}
-             for k, v in enumerate([0.40, 25.0, 0.42])]                                  # isolated spike
+    tick.append({"sensor": "B00", "time": start.isoformat(), "value": 0.0})  # exact duplicate
+    tick.append({"sensor": "B01", "time": start.isoformat(), "value": 9.0})  # conflicts with stored
+    tick += [
+        {"sensor": "B02", "time": (t_new + timedelta(minutes=10 * k)).isoformat(), "value": v}
+        for k, v in enumerate([0.40, 25.0, 0.42])
+    ]  # isolated spike
     tick.append({"sensor": "B03", "time": (t_new + timedelta(hours=5)).isoformat(), "value": 0.5})  # gap
     r = I.ingest_batch(session, tick, "tick", now=NOW)
     reasons = {s: why for _, s, why in r.rejected}
@@ -200,9 +209,11 @@ def test_gbk_csv_and_xlsx_observations(session, sensors, tmp_path):
     assert r.accepted == 1 and r.rejected == [(4, "GNSS-01", "value 'x' is not a number")]
     t, _ = I.series(session, sensors["gnss"].id)
     assert t[-1] == np.datetime64("2025-05-31T11:00")  # the explicit zone (UTC) was used
-    for name, content, message in (("none.csv", None, "file not found"),
-                                   ("obs.xls", b"\xd0\xcf\x11\xe0", "save it as .xlsx"),
-                                   ("obs.json", b"{}", "unsupported file type .json")):
+    for name, content, message in (
+        ("none.csv", None, "file not found"),
+        ("obs.xls", b"\xd0\xcf\x11\xe0", "save it as .xlsx"),
+        ("obs.json", b"{}", "unsupported file type .json"),
+    ):
         if content is not None:
             (tmp_path / name).write_bytes(content)
         with pytest.raises(ValidationFailed, match=message) as exc:
@@ -224,8 +235,10 @@ def test_ingest_applies_the_sensor_observe_policy_to_an_actor(session, sensors, 
     r = I.ingest_batch(session, mine, "m", now=NOW, actor=monitor)  # own hazard point: stored
     assert r.accepted == 1 and [x[1] for x in r.rejected] == ["NOPE"]  # unknown codes: rejected rows, as ever
     n = session.scalar(select(func.count()).select_from(Observation))
-    mixed = [{"sensor": "GNSS-01", "time": (NOW - timedelta(minutes=30)).isoformat(), "value": 2.0},
-             {"sensor": "GNSS-99", "time": t, "value": 1.0}]
+    mixed = [
+        {"sensor": "GNSS-01", "time": (NOW - timedelta(minutes=30)).isoformat(), "value": 2.0},
+        {"sensor": "GNSS-99", "time": t, "value": 1.0},
+    ]
     with pytest.raises(Forbidden, match="GNSS-99") as exc:  # another point's sensor: the whole batch refused
         I.ingest_batch(session, mixed, "m", now=NOW, actor=monitor)
     assert exc.value.http_status == 403 and "GNSS-01" not in exc.value.message
@@ -236,5 +249,7 @@ def test_ingest_applies_the_sensor_observe_policy_to_an_actor(session, sensors, 
         I.ingest_batch(session, [], "p", now=NOW, actor=Actor(username="p", role=Role.PUBLIC))
     office = Actor(username="o", role=Role.OFFICE)
     assert I.ingest_batch(session, mixed, "o", now=NOW, actor=office).accepted == 2
-    assert I.ingest_batch(session, [{"sensor": "GNSS-99", "time": NOW.isoformat(), "value": 3.0}], "cli",
-                          now=NOW).accepted == 1  # no actor: the trusted operator (CLI)
+    assert (
+        I.ingest_batch(session, [{"sensor": "GNSS-99", "time": NOW.isoformat(), "value": 3.0}], "cli", now=NOW).accepted
+        == 1
+    )  # no actor: the trusted operator (CLI)

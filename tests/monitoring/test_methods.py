@@ -22,12 +22,22 @@ def voight(seed: int, n: int, sigma: float = 0.3, dt: float = 1.0):
 # --- danger grade (docs/science.md §4) -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("people,loss,grade", [
-    (1000, 0, DangerGrade.I), (0, 10_000, DangerGrade.I), (999, 9_999, DangerGrade.II),
-    (500, 0, DangerGrade.II), (0, 5_000, DangerGrade.II), (499, 4_999, DangerGrade.III),
-    (100, 0, DangerGrade.III), (0, 500, DangerGrade.III), (99, 499.9, DangerGrade.IV), (None, None, DangerGrade.IV),
-    (50, 6_000, DangerGrade.II),  # the more severe criterion decides
-])
+@pytest.mark.parametrize(
+    "people,loss,grade",
+    [
+        (1000, 0, DangerGrade.I),
+        (0, 10_000, DangerGrade.I),
+        (999, 9_999, DangerGrade.II),
+        (500, 0, DangerGrade.II),
+        (0, 5_000, DangerGrade.II),
+        (499, 4_999, DangerGrade.III),
+        (100, 0, DangerGrade.III),
+        (0, 500, DangerGrade.III),
+        (99, 499.9, DangerGrade.IV),
+        (None, None, DangerGrade.IV),
+        (50, 6_000, DangerGrade.II),  # the more severe criterion decides
+    ],
+)
 def test_danger_grade_bounds(people, loss, grade):
     assert danger_grade(people, loss) is grade
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -18,7 +18,7 @@ from subsidence.monitoring import ingest as I
 from subsidence.monitoring import outbox
 from subsidence.monitoring.models import OutboxMessage
 
-T0 = datetime(2025, 6, 1, tzinfo=timezone.utc)
+T0 = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 class Gateway:
@@ -64,8 +64,9 @@ def gateway():
 
 def raise_red(session, sensors):
     sensors["gnss"].config = {"threshold": {"value": [10, 20, 30, 40]}}
-    rows = [{"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": 50.0 + i}
-            for i in range(4)]
+    rows = [
+        {"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": 50.0 + i} for i in range(4)
+    ]
     I.ingest_batch(session, rows, "x", now=T0 + timedelta(hours=1))
     A.evaluate(session, now=T0 + timedelta(hours=1), sensor_ids=[sensors["gnss"].id])
     session.commit()
@@ -93,8 +94,12 @@ def test_dispatcher_killed_between_send_and_mark(engine, session, sensors, gatew
     assert len(pending) >= 3  # two SMS to responsible + monitor, an e-mail, the log line
     log_path = tmp_path / "alerts.log"
     now = T0 + timedelta(hours=1, minutes=1)
-    proc = subprocess.run([sys.executable, "-c", CHILD, db_url, str(log_path), gateway.url, now.isoformat()],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, db_url, str(log_path), gateway.url, now.isoformat()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 137, proc.stderr
     first_key = pending[0].idempotency_key
     session.expire_all()
@@ -136,8 +141,9 @@ def test_failed_delivery_is_retried_not_lost(engine, session, sensors, gateway, 
 
 def test_alarm_and_outbox_roll_back_together(engine, session, sensors):
     sensors["gnss"].config = {"threshold": {"value": [10, 20, 30, 40]}}
-    rows = [{"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": 50.0}
-            for i in range(4)]
+    rows = [
+        {"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": 50.0} for i in range(4)
+    ]
     I.ingest_batch(session, rows, "x", now=T0 + timedelta(hours=1))
     A.evaluate(session, now=T0 + timedelta(hours=1), sensor_ids=[sensors["gnss"].id])
     assert session.scalars(select(OutboxMessage)).all()
@@ -152,8 +158,19 @@ def test_red_is_delivered_before_older_lower_levels(engine, session, sensors, tm
     session.add(a)
     session.flush()
     for key, prio in (("old-blue", 3), ("dq", 0), ("new-red", 9)):
-        session.add(OutboxMessage(idempotency_key=key, alarm_id=a.id, channel="log", recipient="r", subject=key,
-                                  body=key, priority=prio, created_at=T0, next_attempt_at=T0))
+        session.add(
+            OutboxMessage(
+                idempotency_key=key,
+                alarm_id=a.id,
+                channel="log",
+                recipient="r",
+                subject=key,
+                body=key,
+                priority=prio,
+                created_at=T0,
+                next_attempt_at=T0,
+            )
+        )
     session.commit()
     log = tmp_path / "order.log"
     for _ in range(3):
@@ -163,16 +180,21 @@ def test_red_is_delivered_before_older_lower_levels(engine, session, sensors, tm
 
 def test_blue_goes_to_the_monitor_only_yellow_to_the_responsible(session, sensors):
     sensors["gnss"].config = {"threshold": {"value": [10, 20, 30, 40]}}
-    rows = [{"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": v}
-            for i, v in enumerate([12, 12, 12, 25, 25, 25])]
+    rows = [
+        {"sensor": "GNSS-01", "time": (T0 + timedelta(minutes=10 * i)).isoformat(), "value": v}
+        for i, v in enumerate([12, 12, 12, 25, 25, 25])
+    ]
     I.ingest_batch(session, rows[:3], "x", now=T0 + timedelta(hours=1))
     A.evaluate(session, now=T0 + timedelta(hours=1), sensor_ids=[sensors["gnss"].id])
     blue = {m.recipient for m in session.scalars(select(OutboxMessage)) if m.channel == "sms"}
     assert blue == {"13800000002"}  # the monitor
     I.ingest_batch(session, rows[3:], "y", now=T0 + timedelta(hours=2))
     A.evaluate(session, now=T0 + timedelta(hours=2), sensor_ids=[sensors["gnss"].id])
-    sms = {m.recipient for m in session.scalars(select(OutboxMessage).where(OutboxMessage.subject.like("%黄色%")))
-           if m.channel == "sms"}
+    sms = {
+        m.recipient
+        for m in session.scalars(select(OutboxMessage).where(OutboxMessage.subject.like("%黄色%")))
+        if m.channel == "sms"
+    }
     assert sms == {"13800000001", "13800000002"}
 
 

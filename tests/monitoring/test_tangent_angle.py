@@ -20,10 +20,20 @@ def live_levels(t: np.ndarray, s: np.ndarray, first: int = 20, **kw) -> np.ndarr
     return np.array([int(M.tangent_angle(t[: i + 1], s[: i + 1], **kw).level[-1]) for i in range(first, t.size)])
 
 
-@pytest.mark.parametrize("alpha,level", [
-    (44.99, Level.NONE), (45.0, Level.BLUE), (45.01, Level.YELLOW), (79.99, Level.YELLOW), (80.0, Level.ORANGE),
-    (84.99, Level.ORANGE), (85.0, Level.RED), (89.9, Level.RED), (float("nan"), Level.NONE),
-])
+@pytest.mark.parametrize(
+    "alpha,level",
+    [
+        (44.99, Level.NONE),
+        (45.0, Level.BLUE),
+        (45.01, Level.YELLOW),
+        (79.99, Level.YELLOW),
+        (80.0, Level.ORANGE),
+        (84.99, Level.ORANGE),
+        (85.0, Level.RED),
+        (89.9, Level.RED),
+        (float("nan"), Level.NONE),
+    ],
+)
 def test_xu_2009_boundaries_without_a_band(alpha, level):
     assert M.tangent_level(alpha) == level
     assert M.tangent_levels(np.array([alpha]))[0] == int(level)

@@ -32,8 +32,7 @@ def test_generator_obeys_voight_law(alpha):
     s = F.voight_displacement(t, alpha=alpha, t_failure=TF, t_onset=TON, v0=V0)
     v = F.voight_velocity(t, alpha=alpha, t_failure=TF, t_onset=TON, v0=V0)
     # velocity is the derivative of displacement (central differences)
-    np.testing.assert_allclose(np.gradient(s, t)[1:-1][t[1:-1] > TON + 0.01], v[1:-1][t[1:-1] > TON + 0.01],
-                               rtol=1e-3)
+    np.testing.assert_allclose(np.gradient(s, t)[1:-1][t[1:-1] > TON + 0.01], v[1:-1][t[1:-1] > TON + 0.01], rtol=1e-3)
     post = t > TON + 0.01
     A = np.gradient(v, t)[post][1:-1] / v[post][1:-1] ** alpha
     assert np.ptp(A) / np.mean(A) < 1e-3
@@ -142,8 +141,7 @@ def test_alpha_and_onset_are_estimated(alpha):
     assert lo <= alpha <= hi and hi - lo < 0.6
     assert abs(fc.alpha - alpha) < 0.15
     assert abs(fc.onset_time - TON) <= 2.0
-    assert fc.details["method"] == "voight-profile" and fc.details["creep_velocity_mm_d"] == pytest.approx(V0,
-                                                                                                          rel=0.1)
+    assert fc.details["method"] == "voight-profile" and fc.details["creep_velocity_mm_d"] == pytest.approx(V0, rel=0.1)
 
 
 def test_known_alpha_gives_a_narrower_window():

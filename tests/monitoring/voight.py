@@ -14,8 +14,9 @@ from subsidence.monitoring.warning.forecasting import noisy_voight
 TF, TON, V0 = 62.0, 30.0, 0.5  #: failure day, onset day, steady creep mm/d (one sample a day from day 0)
 
 
-def series(seed: int, alpha: float, *, sigma: float = 0.3, lead: float = 5.0,
-           dt: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def series(
+    seed: int, alpha: float, *, sigma: float = 0.3, lead: float = 5.0, dt: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Creep at V0 until TON, then Voight acceleration with exponent ``alpha`` failing at TF; samples up to
     ``lead`` days before failure, white noise ``sigma`` mm."""
     return noisy_voight(seed, alpha=alpha, t_failure=TF, t_onset=TON, v0=V0, sigma=sigma, lead_days=lead, dt=dt)

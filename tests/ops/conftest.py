@@ -71,8 +71,17 @@ def populate_files(data_dir: Path, engine: Engine) -> int:
     pred = data_dir / "outputs" / "prediction" / "pred.tif"
     pred.parent.mkdir(parents=True, exist_ok=True)
     w = np.random.default_rng(7).normal(0, 100, (120, 160)).astype("float32")
-    with rasterio.open(pred, "w", driver="GTiff", width=160, height=120, count=1, dtype="float32", crs="EPSG:4546",
-                       transform=Affine(10, 0, 437_000, 0, -10, 4_390_000)) as dst:
+    with rasterio.open(
+        pred,
+        "w",
+        driver="GTiff",
+        width=160,
+        height=120,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4546",
+        transform=Affine(10, 0, 437_000, 0, -10, 4_390_000),
+    ) as dst:
         dst.write(w, 1)
     dispatch(engine, {"log": LogChannel(data_dir / "alerts.log")})
     return len(file_hashes(data_dir))

@@ -60,9 +60,17 @@ def test_restore_drill(engine, populated, target, tmp_path, artifacts_dir):
     with pytest.raises(Exception, match="(?i)append-only|audit"), target.engine.begin() as c:
         c.execute(text("UPDATE audit_event SET actor = 'x'"))
 
-    figures = {"dialect": engine.dialect.name, "tables": len(source_counts), "rows": sum(source_counts.values()),
-               "files": len(source_files), "file_bytes": m["totals"]["file_bytes"], "archive_bytes": result.bytes,
-               "backup_s": round(t_backup, 3), "verify_s": round(t_verify, 3), "restore_s": round(t_restore, 3)}
+    figures = {
+        "dialect": engine.dialect.name,
+        "tables": len(source_counts),
+        "rows": sum(source_counts.values()),
+        "files": len(source_files),
+        "file_bytes": m["totals"]["file_bytes"],
+        "archive_bytes": result.bytes,
+        "backup_s": round(t_backup, 3),
+        "verify_s": round(t_verify, 3),
+        "restore_s": round(t_restore, 3),
+    }
     (artifacts_dir / f"ops-restore-drill-{engine.dialect.name}.json").write_text(json.dumps(figures, indent=1))
 
 
@@ -79,7 +87,9 @@ def test_restore_refuses_a_non_empty_installation_and_changes_nothing(engine, sm
     stray.write_text("written after the restore")
     again = restore_backup(archive, target.settings, target.engine, force=True)
     assert table_counts(target.engine) == before_rows
-    assert not stray.exists() and (again.moved_aside / "outputs" / "stray.txt").read_text() == "written after the restore"
+    assert (
+        not stray.exists() and (again.moved_aside / "outputs" / "stray.txt").read_text() == "written after the restore"
+    )
 
 
 def test_damaged_archive_is_detected_and_restores_nothing(engine, small, target, tmp_path):
@@ -147,9 +157,20 @@ def test_backup_while_writes_continue_is_consistent(engine, target, tmp_path):
         try:
             while not stop.is_set():
                 with factory() as s:
-                    s.execute(insert(OutboxMessage).values(
-                        idempotency_key=f"load:{n}", channel="log", recipient="ops", subject="load", body="x",
-                        created_at=utcnow(), next_attempt_at=utcnow(), state="sent", attempts=0, priority=0))
+                    s.execute(
+                        insert(OutboxMessage).values(
+                            idempotency_key=f"load:{n}",
+                            channel="log",
+                            recipient="ops",
+                            subject="load",
+                            body="x",
+                            created_at=utcnow(),
+                            next_attempt_at=utcnow(),
+                            state="sent",
+                            attempts=0,
+                            priority=0,
+                        )
+                    )
                     s.commit()
                 stamps.append(time.perf_counter())
                 n += 1
@@ -207,8 +228,11 @@ def test_postgres_restore_as_the_database_owner_without_superuser(engine, reques
     eng = make_engine(url.render_as_string(hide_password=False))
     try:
         upgrade(eng)  # the web unit migrated the empty database before the restore: still "empty"
-        restore_backup(archive, Settings(data_dir=tmp_path / "owner-data",
-                                         database_url=url.render_as_string(hide_password=False)), eng)
+        restore_backup(
+            archive,
+            Settings(data_dir=tmp_path / "owner-data", database_url=url.render_as_string(hide_password=False)),
+            eng,
+        )
         assert table_counts(eng) == table_counts(engine)
     finally:
         eng.dispose()

@@ -56,11 +56,21 @@ def _seconds(span: str) -> int:
 def test_units_are_complete_and_agree_with_the_heartbeats():
     u = units()
     services = {n for n in u if n.endswith(".service")}
-    assert services == {"subsidence-web.service", "subsidence-dispatch.service", "subsidence-sweep.service",
-                        "subsidence-backup.service", "subsidence-health.service"}
+    assert services == {
+        "subsidence-web.service",
+        "subsidence-dispatch.service",
+        "subsidence-sweep.service",
+        "subsidence-backup.service",
+        "subsidence-health.service",
+    }
     wants = u["subsidence.target"]["Unit"]["Wants"][0].split()
-    assert set(wants) == {"subsidence-web.service", "subsidence-dispatch.service", "subsidence-sweep.timer",
-                          "subsidence-backup.timer", "subsidence-health.timer"}
+    assert set(wants) == {
+        "subsidence-web.service",
+        "subsidence-dispatch.service",
+        "subsidence-sweep.timer",
+        "subsidence-backup.timer",
+        "subsidence-health.timer",
+    }
     for name in services:
         svc = u[name]["Service"]
         assert svc["EnvironmentFile"] == ["/etc/subsidence/subsidence.env"], name  # one settings file
@@ -69,8 +79,11 @@ def test_units_are_complete_and_agree_with_the_heartbeats():
     web = u["subsidence-web.service"]["Service"]
     assert "--workers ${WEB_CONCURRENCY}" in web["ExecStart"][0] and "uvicorn --factory" in web["ExecStart"][0]
     assert web["ExecStartPre"] == ["/opt/subsidence/venv/bin/subsidence db upgrade"]  # once, before the workers
-    env = dict(line.split("=", 1) for line in (DEPLOY / "subsidence.env").read_text().splitlines()
-               if line and not line.startswith("#"))
+    env = dict(
+        line.split("=", 1)
+        for line in (DEPLOY / "subsidence.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
     assert int(env["WEB_CONCURRENCY"]) > 1
     assert u["subsidence-dispatch.service"]["Service"]["Restart"] == ["always"]
     loop = u["subsidence-dispatch.service"]["Service"]["ExecStart"][0].split("--loop ")[1]
@@ -91,8 +104,9 @@ def test_systemd_analyze_verify(tmp_path):
         text = p.read_text().replace("/opt/subsidence/venv", str(VENV))
         (tmp_path / p.name).write_text(text.replace("/etc/subsidence/subsidence.env", str(env_file)))
     files = sorted(str(p) for p in tmp_path.glob("subsidence*") if p.suffix in (".service", ".timer", ".target"))
-    r = subprocess.run(["systemd-analyze", "verify", "--man=no", *files], capture_output=True, text=True,
-                       timeout=120, check=False)
+    r = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *files], capture_output=True, text=True, timeout=120, check=False
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "error" not in (r.stdout + r.stderr).lower(), r.stdout + r.stderr
 
@@ -136,37 +150,55 @@ def test_install_then_the_units_commands_serve_sweep_dispatch_back_up(tmp_path):
     """install.sh (test mode: below a folder, SQLite, this environment), then each unit's exact command."""
     root = tmp_path / "server"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUBSIDENCE_")}
-    r = subprocess.run(["bash", str(DEPLOY / "install.sh"), "--sqlite"], capture_output=True, text=True, timeout=300,
-                       env=env | {"SUBSIDENCE_INSTALL_ROOT": str(root), "SUBSIDENCE_INSTALL_VENV": str(VENV)},
-                       check=False)
+    r = subprocess.run(
+        ["bash", str(DEPLOY / "install.sh"), "--sqlite"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env | {"SUBSIDENCE_INSTALL_ROOT": str(root), "SUBSIDENCE_INSTALL_VENV": str(VENV)},
+        check=False,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     env_file = root / "etc/subsidence/subsidence.env"
     assert oct(env_file.stat().st_mode & 0o777) == "0o640"
-    settings = dict(line.split("=", 1) for line in env_file.read_text().splitlines()
-                    if line and not line.startswith("#"))
+    settings = dict(
+        line.split("=", 1) for line in env_file.read_text().splitlines() if line and not line.startswith("#")
+    )
     assert len(settings["SUBSIDENCE_SECRET_KEY"]) >= 48 and "@" not in settings["SUBSIDENCE_SECRET_KEY"]
     assert settings["SUBSIDENCE_DATA_DIR"] == str(root / "var/lib/subsidence/data")
     assert (root / "var/lib/subsidence/data/subsidence.sqlite").is_file()  # install ran `db upgrade`
-    assert sorted(p.name for p in (root / "etc/systemd/system").iterdir()) == sorted(p.name for p in
-                                                                                     UNITS.glob("subsidence*"))
+    assert sorted(p.name for p in (root / "etc/systemd/system").iterdir()) == sorted(
+        p.name for p in UNITS.glob("subsidence*")
+    )
     port = _free_port()
-    run_env = env | settings | {"SUBSIDENCE_HOST": "127.0.0.1", "SUBSIDENCE_PORT": str(port), "WEB_CONCURRENCY": str(WORKERS)}
+    run_env = (
+        env | settings | {"SUBSIDENCE_HOST": "127.0.0.1", "SUBSIDENCE_PORT": str(port), "WEB_CONCURRENCY": str(WORKERS)}
+    )
     u = {n: parse_unit(root / "etc/systemd/system" / n) for n in (p.name for p in UNITS.glob("*.service"))}
 
     def execute(unit: str, key: str = "ExecStart", ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
         cmd = _expand(u[unit]["Service"][key][0], run_env, root)
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=run_env, cwd=tmp_path,
-                              check=False)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=run_env, cwd=tmp_path, check=False)
         assert done.returncode in ok, (unit, cmd, done.stdout, done.stderr)
         return done
 
     execute("subsidence-web.service", "ExecStartPre")
-    web = subprocess.Popen(_expand(u["subsidence-web.service"]["Service"]["ExecStart"][0], run_env, root),
-                           env=run_env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           start_new_session=True)
-    dispatcher = subprocess.Popen(_expand(u["subsidence-dispatch.service"]["Service"]["ExecStart"][0], run_env,
-                                          root), env=run_env, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, start_new_session=True)
+    web = subprocess.Popen(
+        _expand(u["subsidence-web.service"]["Service"]["ExecStart"][0], run_env, root),
+        env=run_env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    dispatcher = subprocess.Popen(
+        _expand(u["subsidence-dispatch.service"]["Service"]["ExecStart"][0], run_env, root),
+        env=run_env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         body = None
         for _ in range(120):
@@ -184,8 +216,13 @@ def test_install_then_the_units_commands_serve_sweep_dispatch_back_up(tmp_path):
         archives = list((root / "var/backups/subsidence").glob("subsidence-*.tar*"))
         assert len(archives) == 1, backup.stdout + backup.stderr
         for _ in range(60):  # the dispatcher's first pass has left its heartbeat
-            report = subprocess.run(_expand("/opt/subsidence/venv/bin/subsidence health --json", run_env, root),
-                                    capture_output=True, text=True, env=run_env, check=False)
+            report = subprocess.run(
+                _expand("/opt/subsidence/venv/bin/subsidence health --json", run_env, root),
+                capture_output=True,
+                text=True,
+                env=run_env,
+                check=False,
+            )
             rep = json.loads(report.stdout)
             if rep.get("dispatch", {}).get("last_ok_at"):
                 break
@@ -208,9 +245,13 @@ def test_install_then_the_units_commands_serve_sweep_dispatch_back_up(tmp_path):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
     # the admin command reads the same settings file
-    admin = subprocess.run([str(root / "usr/local/bin/subsidence"), "backup", "verify", str(archives[0])],
-                           capture_output=True, text=True, env=env | {"SUBSIDENCE_ENV_FILE": str(env_file),
-                                                                      "SUBSIDENCE_VENV": str(VENV)}, check=False)
+    admin = subprocess.run(
+        [str(root / "usr/local/bin/subsidence"), "backup", "verify", str(archives[0])],
+        capture_output=True,
+        text=True,
+        env=env | {"SUBSIDENCE_ENV_FILE": str(env_file), "SUBSIDENCE_VENV": str(VENV)},
+        check=False,
+    )
     assert admin.returncode == 0 and admin.stdout.startswith("ok:"), admin.stdout + admin.stderr
 
 

@@ -31,8 +31,13 @@ def _beat_all(engine, now) -> None:
 
 def _ops_keys(engine) -> list[str]:
     with make_sessionmaker(engine)() as s:
-        return list(s.scalars(select(OutboxMessage.idempotency_key)
-                              .where(OutboxMessage.idempotency_key.like("ops:%")).order_by(OutboxMessage.id)))
+        return list(
+            s.scalars(
+                select(OutboxMessage.idempotency_key)
+                .where(OutboxMessage.idempotency_key.like("ops:%"))
+                .order_by(OutboxMessage.id)
+            )
+        )
 
 
 def test_overdue_thresholds():
@@ -71,8 +76,12 @@ def test_report_and_alarms_once_per_incident_then_recovery(engine, tmp_path):
     with make_sessionmaker(engine)() as s:
         queued = health.raise_alarms(s, rep, settings, now=later)
         s.commit()
-    assert {(q["check"], q["channel"]) for q in queued} == {("sweep", "log"), ("sweep", "email"),
-                                                            ("dispatch", "log"), ("dispatch", "email")}
+    assert {(q["check"], q["channel"]) for q in queued} == {
+        ("sweep", "log"),
+        ("sweep", "email"),
+        ("dispatch", "log"),
+        ("dispatch", "email"),
+    }
     with make_sessionmaker(engine)() as s:  # the same incident again: nothing new
         assert health.raise_alarms(s, health.report(settings, engine, now=later + timedelta(minutes=5)), settings) == []
         s.commit()
@@ -101,8 +110,17 @@ def test_outbox_backlog_and_oldest_message(engine, tmp_path):
     _beat_all(engine, t)
     with make_sessionmaker(engine)() as s:
         for i, age in enumerate((40, 5)):
-            s.add(OutboxMessage(idempotency_key=f"k{i}", channel="log", recipient="x", subject="s", body="b",
-                                created_at=t - timedelta(minutes=age), next_attempt_at=t))
+            s.add(
+                OutboxMessage(
+                    idempotency_key=f"k{i}",
+                    channel="log",
+                    recipient="x",
+                    subject="s",
+                    body="b",
+                    created_at=t - timedelta(minutes=age),
+                    next_attempt_at=t,
+                )
+            )
         s.commit()
     rep = health.report(settings, engine, now=t)
     assert rep["outbox"]["pending"] == 2
@@ -143,11 +161,12 @@ def test_cli_jobs_record_heartbeats_and_health_check_alarms(engine, monkeypatch,
     from subsidence.ops.models import Heartbeat
 
     with engine.begin() as c:
-        c.execute(update(Heartbeat).where(Heartbeat.name == "dispatch")
-                  .values(last_ok_at=utcnow() - timedelta(minutes=5)))
+        c.execute(
+            update(Heartbeat).where(Heartbeat.name == "dispatch").values(last_ok_at=utcnow() - timedelta(minutes=5))
+        )
     r = run(cli, ["health", "--check", "--json"])
     assert r.exit_code == 1, r.output
-    rep = json.loads(r.output[r.output.index("{"):])
+    rep = json.loads(r.output[r.output.index("{") :])
     assert [p["check"] for p in rep["problems"]] == ["dispatch"] and rep["delivered"]["sent"] == 1
     log = (Path(get_settings().data_dir) / "alerts.log").read_text(encoding="utf-8")
     assert "ops:dispatch:" in log and "通知发送" in log

@@ -24,15 +24,22 @@ from subsidence.db.migrate import (
 from subsidence.ops.backup import table_counts
 from subsidence.settings import get_settings
 
-EARLIER = [r.revision for r in ScriptDirectory.from_config(alembic_config_for_scripts()).walk_revisions()
-           if r.revision != head_revision()]
+EARLIER = [
+    r.revision
+    for r in ScriptDirectory.from_config(alembic_config_for_scripts()).walk_revisions()
+    if r.revision != head_revision()
+]
 
 
 def _schema_diff(engine) -> list:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
-    return [d for d in diff if not (d[0] == "remove_table" and d[1].name == "spatial_ref_sys")
-            and not (d[0] == "remove_index" and d[1].name.endswith("_gist"))]
+    return [
+        d
+        for d in diff
+        if not (d[0] == "remove_table" and d[1].name == "spatial_ref_sys")
+        and not (d[0] == "remove_index" and d[1].name.endswith("_gist"))
+    ]
 
 
 @pytest.fixture
@@ -51,8 +58,10 @@ def test_upgrade_from_every_earlier_revision_keeps_the_county(engine, populated,
     try:
         downgrade(engine, revision)
     except Exception as exc:  # noqa: BLE001 - a downgrade of populated data may be impossible; reported, not hidden
-        pytest.xfail(f"cannot take the populated county down to {revision} (a later revision's downgrade fails on "
-                     f"its data: {str(exc).splitlines()[0][:200]}); the released-code tests below cover releases")
+        pytest.xfail(
+            f"cannot take the populated county down to {revision} (a later revision's downgrade fails on "
+            f"its data: {str(exc).splitlines()[0][:200]}); the released-code tests below cover releases"
+        )
     engine.dispose()
     at_rev = table_counts(engine)
     assert current_revision(engine) == revision
@@ -95,9 +104,14 @@ def test_services_starting_together_migrate_one_at_a_time(engine, tmp_path):
     exe = Path(sys.executable).with_name("subsidence")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUBSIDENCE_")} | {
         "SUBSIDENCE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "SUBSIDENCE_DATA_DIR": str(tmp_path / "data")}
-    procs = [subprocess.Popen([str(exe), "db", "upgrade"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True) for _ in range(3)]
+        "SUBSIDENCE_DATA_DIR": str(tmp_path / "data"),
+    }
+    procs = [
+        subprocess.Popen(
+            [str(exe), "db", "upgrade"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(3)
+    ]
     outs = [p.communicate(timeout=300)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outs
     assert current_revision(engine) == head_revision()
@@ -125,8 +139,13 @@ def test_upgrade_a_database_built_by_the_released_code(archive, tmp_path, monkey
         sh.copyfileobj(src, dst)
     conn = sqlite3.connect(db)
     old_rev = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
-    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE "
-                                         "'sqlite_%' AND name != 'alembic_version'")]
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE "
+            "'sqlite_%' AND name != 'alembic_version'"
+        )
+    ]
     before = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
     conn.close()
     assert archive.name == f"demo-{old_rev}.sqlite.gz" and sum(before.values()) > 10_000
@@ -164,8 +183,13 @@ def test_upgrade_a_postgres_database_built_by_the_released_code(engine, revision
         pytest.skip("PostgreSQL (SQLite: test_upgrade_a_database_built_by_the_released_code)")
     repo = Path(__file__).resolve().parents[2]
     commit = RELEASE_COMMITS[revision]
-    if sh.which("git") is None or subprocess.run(["git", "-C", str(repo), "cat-file", "-e", f"{commit}^{{commit}}"],
-                                                 capture_output=True, check=False).returncode != 0:
+    if (
+        sh.which("git") is None
+        or subprocess.run(
+            ["git", "-C", str(repo), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True, check=False
+        ).returncode
+        != 0
+    ):
         pytest.skip(f"commit {commit} of release revision {revision} is not in this clone (shallow?)")
     old = tmp_path / "release"
     old.mkdir()
@@ -175,18 +199,30 @@ def test_upgrade_a_postgres_database_built_by_the_released_code(engine, revision
     engine.dispose()
     url = engine.url.render_as_string(hide_password=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUBSIDENCE_")} | {
-        "PYTHONPATH": str(old / "src"), "SUBSIDENCE_DATABASE_URL": url, "SUBSIDENCE_DATA_DIR": str(tmp_path / "d")}
-    code = ("import sys; sys.argv = ['subsidence', 'demo', '--no-serve', '--json', '--today', '2026-11-30']; "
-            f"import subsidence; assert subsidence.__file__.startswith({str(old)!r}); "  # the old code runs
-            "from subsidence.cli.main import app; app()")
-    built = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600,
-                           check=False)
+        "PYTHONPATH": str(old / "src"),
+        "SUBSIDENCE_DATABASE_URL": url,
+        "SUBSIDENCE_DATA_DIR": str(tmp_path / "d"),
+    }
+    code = (
+        "import sys; sys.argv = ['subsidence', 'demo', '--no-serve', '--json', '--today', '2026-11-30']; "
+        f"import subsidence; assert subsidence.__file__.startswith({str(old)!r}); "  # the old code runs
+        "from subsidence.cli.main import app; app()"
+    )
+    built = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600, check=False
+    )
     assert built.returncode == 0, built.stderr[-3000:]
     assert current_revision(engine) == revision
     before = {t: n for t, n in table_counts(engine).items() if t != "alembic_version"}
     assert sum(before.values()) > 10_000
-    r = subprocess.run([str(Path(sys.executable).with_name("subsidence")), "db", "upgrade"], capture_output=True,
-                       text=True, env={k: v for k, v in env.items() if k != "PYTHONPATH"}, timeout=600, check=False)
+    r = subprocess.run(
+        [str(Path(sys.executable).with_name("subsidence")), "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in env.items() if k != "PYTHONPATH"},
+        timeout=600,
+        check=False,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     engine.dispose()
     assert current_revision(engine) == head_revision()

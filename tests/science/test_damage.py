@@ -9,8 +9,10 @@ import shapely
 from subsidence.science import damage
 
 
-@pytest.mark.parametrize("value,expected", [(0.0, 1), (2.0, 1), (2.0001, 2), (4.0, 2), (4.01, 3), (6.0, 3),
-                                            (6.0001, 4), (-6.5, 4), (np.nan, 0)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [(0.0, 1), (2.0, 1), (2.0001, 2), (4.0, 2), (4.01, 3), (6.0, 3), (6.0001, 4), (-6.5, 4), (np.nan, 0)],
+)
 def test_strain_boundaries(value, expected):
     if not np.isnan(value):
         assert damage.grade(0.0, 0.0, value)[()] == expected

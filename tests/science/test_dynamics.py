@@ -55,8 +55,9 @@ def test_knothe_constant_from_duration_and_depth():
 def test_peak_rate_timing():
     ages = np.linspace(0, 1000, 10001)
     assert ages[np.argmax(TimeFunction("knothe", duration_days=500).as_rate().value(ages))] == 0.0
-    assert ages[np.argmax(TimeFunction("segmented_knothe", duration_days=500).as_rate().value(ages))] == \
-        pytest.approx(250.0, abs=0.2)
+    assert ages[np.argmax(TimeFunction("segmented_knothe", duration_days=500).as_rate().value(ages))] == pytest.approx(
+        250.0, abs=0.2
+    )
     assert ages[np.argmax(TimeFunction("improved_knothe", duration_days=500).as_rate().value(ages))] > 50
 
 
@@ -74,8 +75,7 @@ def test_dynamic_tends_to_static(kind):
     assert np.all(predict_points(p, PARAMS, X, Y, at=date(2023, 12, 31), time_function=TimeFunction(kind)).W == 0)
     prev = np.zeros(X.shape)
     for d in (date(2024, 2, 1), date(2024, 3, 1), date(2024, 6, 1), date(2025, 1, 1)):
-        w = predict_points(p, PARAMS, X, Y, at=d, time_function=TimeFunction(kind),
-                           components=["subsidence_mm"]).W
+        w = predict_points(p, PARAMS, X, Y, at=d, time_function=TimeFunction(kind), components=["subsidence_mm"]).W
         assert np.all(w >= prev - 1e-9)
         prev = w
 
@@ -111,8 +111,17 @@ def test_rate_matches_finite_difference_and_grid():
 
 
 def test_rotated_panel_dynamic_grid_uses_table_with_small_error():
-    p = PanelGeometry.rectangle(0.0, 0.0, 1500.0, 250.0, azimuth_deg=57.0, thickness_m=3.0, depth_dip_m=180.0,
-                                start_date=date(2024, 1, 1), advance_m_per_day=15.0)
+    p = PanelGeometry.rectangle(
+        0.0,
+        0.0,
+        1500.0,
+        250.0,
+        azimuth_deg=57.0,
+        thickness_m=3.0,
+        depth_dip_m=180.0,
+        start_date=date(2024, 1, 1),
+        advance_m_per_day=15.0,
+    )
     x = np.arange(-1000.0, 1000.0, 10.0)
     y = np.arange(1000.0, -1000.0, -10.0)
     d = date(2024, 4, 1)
@@ -124,8 +133,9 @@ def test_rotated_panel_dynamic_grid_uses_table_with_small_error():
 
 def test_polygon_panel_dynamic_tends_to_static():
     outline = np.array([[0, 0], [800, 0], [800, 200], [300, 260], [0, 200]], dtype=float)
-    p = PanelGeometry(outline=outline, thickness_m=3.0, depth_dip_m=160.0, start_date=date(2024, 1, 1),
-                      advance_m_per_day=10.0)
+    p = PanelGeometry(
+        outline=outline, thickness_m=3.0, depth_dip_m=160.0, start_date=date(2024, 1, 1), advance_m_per_day=10.0
+    )
     x = np.linspace(-200, 1000, 13)
     y = np.full_like(x, 100.0)
     static = predict_points(p, PARAMS, x, y).W

@@ -32,7 +32,9 @@ def test_rise_depth_derived_from_geometry_with_a_note(caplog):
         p = dipping()
     h2 = 200.0 - 300.0 * math.tan(math.radians(20.0))  # H1 - D1 sin(alpha), D1 = 300 / cos(alpha)
     assert p.depth_rise_m == pytest.approx(h2) and p.depth_rise_derived
-    assert p.depth_rise_m == pytest.approx(200.0 - (300.0 / math.cos(math.radians(20.0))) * math.sin(math.radians(20.0)))
+    assert p.depth_rise_m == pytest.approx(
+        200.0 - (300.0 / math.cos(math.radians(20.0))) * math.sin(math.radians(20.0))
+    )
     assert "depth_rise_m not given" in caplog.text and "D20" in caplog.text
     # given, it is used as given; flat seams need none
     assert dipping(depth_rise_m=120.0).depth_rise_m == 120.0 and not dipping(depth_rise_m=120.0).depth_rise_derived
@@ -52,8 +54,11 @@ def test_old_silent_default_under_predicts_tilt_and_damage():
     assert t_old < 0.71 * t_new  # the finding: the maximum tilt over the up-dip edge was under-predicted
 
     def grades(f):
-        return damage.grade(f.component("tilt_max_mm_per_m"), f.component("curvature_max_1e-3_per_m"),
-                            f.component("strain_max_mm_per_m"))
+        return damage.grade(
+            f.component("tilt_max_mm_per_m"),
+            f.component("curvature_max_1e-3_per_m"),
+            f.component("strain_max_mm_per_m"),
+        )
 
     assert grades(f_old).max() == 3 and grades(f_new).max() == 4  # and the damage grade dropped
 
@@ -63,8 +68,13 @@ def test_rise_depth_along_the_true_dip_for_polygons_and_rotations():
     sq = np.array([[0, 0], [400, 0], [400, 400], [0, 400]], dtype=float)
     h2 = pim.rise_depth_from_geometry(sq, 250.0, 10.0, 135.0)
     assert h2 == pytest.approx(250.0 - 400.0 * math.sqrt(2.0) * math.tan(math.radians(10.0)))
-    poly = PanelGeometry(outline=np.array([[0, 0], [800, 0], [800, 200], [300, 260], [0, 200]], dtype=float),
-                         thickness_m=3.0, depth_dip_m=160.0, dip_deg=5.0, dip_azimuth_deg=180.0)
+    poly = PanelGeometry(
+        outline=np.array([[0, 0], [800, 0], [800, 200], [300, 260], [0, 200]], dtype=float),
+        thickness_m=3.0,
+        depth_dip_m=160.0,
+        dip_deg=5.0,
+        dip_azimuth_deg=180.0,
+    )
     assert poly.depth_rise_m == pytest.approx(160.0 - 260.0 * math.tan(math.radians(5.0)))
 
 

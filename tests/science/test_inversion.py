@@ -11,7 +11,9 @@ from subsidence.science.pim import PanelGeometry, PIMParams, ScienceInputError, 
 TRUE = PIMParams(q=0.72, tan_beta=2.4, b=0.32, theta0_deg=90.0, s_m=25.0)
 PANELS = [
     PanelGeometry.rectangle(0.0, 0.0, 1500.0, 300.0, azimuth_deg=120.0, thickness_m=4.0, depth_dip_m=200.0, name="a"),
-    PanelGeometry.rectangle(170.0, 290.0, 1500.0, 250.0, azimuth_deg=120.0, thickness_m=4.0, depth_dip_m=210.0, name="b"),
+    PanelGeometry.rectangle(
+        170.0, 290.0, 1500.0, 250.0, azimuth_deg=120.0, thickness_m=4.0, depth_dip_m=210.0, name="b"
+    ),
 ]
 
 
@@ -28,8 +30,9 @@ def test_recovers_parameters_from_levelling_and_gnss():
     w = f.W + rng.normal(0, 5, x.size)
     out = rng.random(x.size) < 0.05
     w[out] += 300.0
-    obs = inversion.PointObservations(x, y, w, f.base["ux"] + rng.normal(0, 10, x.size),
-                                      f.base["uy"] + rng.normal(0, 10, x.size))
+    obs = inversion.PointObservations(
+        x, y, w, f.base["ux"] + rng.normal(0, 10, x.size), f.base["uy"] + rng.normal(0, 10, x.size)
+    )
     # start 40 % off the truth
     start = PIMParams(q=0.45, tan_beta=3.3, b=0.2, s_m=5.0)
     res = inversion.invert(PANELS, obs, initial=start, n_starts=4, seed=0)
@@ -104,15 +107,33 @@ def test_dynamic_inversion_at_date():
 
     from subsidence.science.dynamics import TimeFunction
 
-    p = [PanelGeometry.rectangle(0.0, 0.0, 1600.0, 300.0, azimuth_deg=90.0, thickness_m=4.0, depth_dip_m=200.0,
-                                 start_date=date(2024, 1, 1), advance_m_per_day=10.0)]
+    p = [
+        PanelGeometry.rectangle(
+            0.0,
+            0.0,
+            1600.0,
+            300.0,
+            azimuth_deg=90.0,
+            thickness_m=4.0,
+            depth_dip_m=200.0,
+            start_date=date(2024, 1, 1),
+            advance_m_per_day=10.0,
+        )
+    ]
     tf = TimeFunction("improved_knothe", c_per_day=0.02, k=2.0)
     rng = np.random.default_rng(4)
     x, y = rng.uniform(-1200, 1200, 200), rng.uniform(-500, 500, 200)
     at = date(2024, 4, 1)
     truth = PIMParams(q=0.68, tan_beta=2.3, b=0.3, s_m=10.0)
     w = predict_points(p, truth, x, y, at=at, time_function=tf).W + rng.normal(0, 3, x.size)
-    res = inversion.invert(p, inversion.PointObservations(x, y, w), fit=("q", "tan_beta"),
-                           initial=PIMParams(q=0.5, tan_beta=3.0, s_m=10.0), at=at, time_function=tf, n_starts=2)
+    res = inversion.invert(
+        p,
+        inversion.PointObservations(x, y, w),
+        fit=("q", "tan_beta"),
+        initial=PIMParams(q=0.5, tan_beta=3.0, s_m=10.0),
+        at=at,
+        time_function=tf,
+        n_starts=2,
+    )
     assert res.params.q == pytest.approx(0.68, rel=0.03)
     assert res.params.tan_beta == pytest.approx(2.3, rel=0.03)

@@ -110,8 +110,9 @@ def test_polygon_panel_matches_rectangle_formula():
     exact = predict_points(rect, params, X, Y)
     nodes = pim._quadrature_nodes(__import__("shapely").Polygon(rect.outline), 180.0 / 2.0)
     acc = {k: np.zeros(X.size) for k in pim.BASE}
-    pim._polygon_field(nodes, 90.0, rect.w0_mm(params), 0.3, 0.0, np.array([0.0, 1.0]), X.ravel(), Y.ravel(),
-                       pim.BASE, acc)
+    pim._polygon_field(
+        nodes, 90.0, rect.w0_mm(params), 0.3, 0.0, np.array([0.0, 1.0]), X.ravel(), Y.ravel(), pim.BASE, acc
+    )
     w0 = rect.w0_mm(params)
     # stated bound: 1e-6 W0 for W, and the same relative accuracy for every derivative
     assert np.abs(acc["W"].reshape(X.shape) - exact.W).max() < 1e-6 * w0
@@ -152,16 +153,27 @@ def test_rotation_invariance():
     np.testing.assert_allclose(fa.component("tilt_max_mm_per_m"), fb.component("tilt_max_mm_per_m"), atol=1e-9)
     np.testing.assert_allclose(fa.component("strain_max_mm_per_m"), fb.component("strain_max_mm_per_m"), atol=1e-9)
     # directional tilt along the panel's length equals the local along-strike tilt
-    np.testing.assert_allclose(fa.along(90.0)["tilt_az90_mm_per_m"], fb.along(90.0 + ang)[f"tilt_az{90 + ang:g}_mm_per_m"],
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        fa.along(90.0)["tilt_az90_mm_per_m"], fb.along(90.0 + ang)[f"tilt_az{90 + ang:g}_mm_per_m"], atol=1e-9
+    )
 
 
 def test_inclined_seam_shifts_basin_down_dip_and_adds_displacement():
     flat = PIMParams(q=0.7, tan_beta=2.0, b=0.3, theta0_deg=90.0)
     incl = flat.replace(theta0_deg=80.0)
     # dip toward the south (azimuth 180): down-dip is -y
-    p = PanelGeometry.rectangle(0.0, 0.0, 2000.0, 300.0, azimuth_deg=90.0, thickness_m=3.0, depth_dip_m=220.0,
-                                depth_rise_m=180.0, dip_deg=8.0, dip_azimuth_deg=180.0)
+    p = PanelGeometry.rectangle(
+        0.0,
+        0.0,
+        2000.0,
+        300.0,
+        azimuth_deg=90.0,
+        thickness_m=3.0,
+        depth_dip_m=220.0,
+        depth_rise_m=180.0,
+        dip_deg=8.0,
+        dip_azimuth_deg=180.0,
+    )
     y = np.linspace(-600, 600, 2401)
     f0 = predict_points(p, flat, np.zeros_like(y), y)
     f1 = predict_points(p, incl, np.zeros_like(y), y)
@@ -199,8 +211,15 @@ def test_bad_input_refused():
 
 
 @settings(max_examples=25, deadline=None)
-@given(q=st.floats(0.1, 1.5), tb=st.floats(1.0, 4.0), m=st.floats(0.5, 8.0), h=st.floats(60.0, 500.0),
-       az=st.floats(0.0, 180.0), length=st.floats(100.0, 3000.0), width=st.floats(80.0, 500.0))
+@given(
+    q=st.floats(0.1, 1.5),
+    tb=st.floats(1.0, 4.0),
+    m=st.floats(0.5, 8.0),
+    h=st.floats(60.0, 500.0),
+    az=st.floats(0.0, 180.0),
+    length=st.floats(100.0, 3000.0),
+    width=st.floats(80.0, 500.0),
+)
 def test_property_bounds_and_linearity(q, tb, m, h, az, length, width):
     params = PIMParams(q=q, tan_beta=tb, b=0.3)
     p = PanelGeometry.rectangle(0.0, 0.0, length, width, azimuth_deg=az, thickness_m=m, depth_dip_m=h)

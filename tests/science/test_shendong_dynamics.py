@@ -22,12 +22,23 @@ START = date(2024, 1, 1)
 
 def longwall(h: float, m: float, v: float = 15.0, width: float = 300.0, length: float = 3000.0) -> PanelGeometry:
     """A Shendong-like longwall along x (face advancing east from x = -length/2)."""
-    return PanelGeometry.rectangle(0.0, 0.0, length, width, azimuth_deg=90.0, thickness_m=m, depth_dip_m=h,
-                                   start_date=START, advance_m_per_day=v, name="LW")
+    return PanelGeometry.rectangle(
+        0.0,
+        0.0,
+        length,
+        width,
+        azimuth_deg=90.0,
+        thickness_m=m,
+        depth_dip_m=h,
+        start_date=START,
+        advance_m_per_day=v,
+        name="LW",
+    )
 
 
-def peak_rate_behind_face(panel: PanelGeometry, params: PIMParams, tf: TimeFunction | None,
-                          mined_m: float = 2000.0) -> tuple[float, float]:
+def peak_rate_behind_face(
+    panel: PanelGeometry, params: PIMParams, tf: TimeFunction | None, mined_m: float = 2000.0
+) -> tuple[float, float]:
     """(peak subsidence rate mm/d, its distance behind the face m) on the panel's centre line."""
     days = int(mined_m / panel.advance_m_per_day)
     at = START + timedelta(days=days)
@@ -78,8 +89,12 @@ def test_time_function_json_round_trip_keeps_the_basis():
 
 
 def _series(panel, params, tf, x, dates, noise, seed=3):
-    w = np.stack([predict_points(panel, params, x, np.zeros_like(x), at=d, time_function=tf,
-                                 components=("subsidence_mm",)).W for d in dates])
+    w = np.stack(
+        [
+            predict_points(panel, params, x, np.zeros_like(x), at=d, time_function=tf, components=("subsidence_mm",)).W
+            for d in dates
+        ]
+    )
     w = w - w[0]
     return w + np.random.default_rng(seed).normal(0.0, noise, w.shape)
 
@@ -108,8 +123,9 @@ def test_series_fit_with_q_and_refusals():
     x = np.array([-1300.0, -1100.0, -900.0])
     dates = [START + timedelta(days=int(d)) for d in np.arange(0, 200, 12)]
     w = _series(panel, params.replace(q=0.75), truth, x, dates, noise=3.0)
-    fit = dynamics.fit_time_function_series(panel, params, x, np.zeros_like(x), dates, w, kind="knothe",
-                                            fit=("c_per_day", "q"))
+    fit = dynamics.fit_time_function_series(
+        panel, params, x, np.zeros_like(x), dates, w, kind="knothe", fit=("c_per_day", "q")
+    )
     assert fit.params.q == pytest.approx(0.75, rel=0.02)
     assert fit.time_function.c_per_day == pytest.approx(0.3, rel=0.1)
     with pytest.raises(ValueError, match="dates, points"):

@@ -51,8 +51,9 @@ def test_correlated_levelling_errors_reported_honestly():
             e = chol @ np.random.default_rng(seed).standard_normal(len(x))
             obs = inversion.PointObservations(x, y, subsidence_mm=w + e, sigma_vertical_mm=10.0)
             for kind, found in est.items():
-                r = inversion.invert(PANEL, obs, initial=START, fit=("q", "tan_beta"), n_starts=2, noise=kind,
-                                     seed=seed)
+                r = inversion.invert(
+                    PANEL, obs, initial=START, fit=("q", "tan_beta"), n_starts=2, noise=kind, seed=seed
+                )
                 found.append([r.params.q, r.params.tan_beta])
                 rep[kind].append([r.std["q"], r.std["tan_beta"]])
                 if kind == "correlated":
@@ -78,11 +79,18 @@ def test_one_los_geometry_propagates_the_error_of_fixed_b():
             rng = np.random.default_rng(seed)
             # the real b is unknown: Shendong practice b ~ 0.3 +/- 0.08 (inversion.B_SIGMA_WHEN_FIXED)
             truth = TRUTH.replace(b=0.3 + inversion.B_SIGMA_WHEN_FIXED * rng.standard_normal())
-            f = predict_points(PANEL, truth, x, y, components=("subsidence_mm", "displacement_x_mm",
-                                                               "displacement_y_mm"))
+            f = predict_points(
+                PANEL, truth, x, y, components=("subsidence_mm", "displacement_x_mm", "displacement_y_mm")
+            )
             los = f.base["ux"] * u[0] + f.base["uy"] * u[1] - f.W * u[2] + rng.normal(0.0, 5.0, x.size)
-            r = inversion.invert(PANEL, inversion.LOSObservations(x, y, los, u, sigma_mm=5.0), initial=START,
-                                 fit=("q", "tan_beta", "b"), n_starts=2, seed=seed)
+            r = inversion.invert(
+                PANEL,
+                inversion.LOSObservations(x, y, los, u, sigma_mm=5.0),
+                initial=START,
+                fit=("q", "tan_beta", "b"),
+                n_starts=2,
+                seed=seed,
+            )
             est.append([r.params.tan_beta])
             rep.append([r.std["tan_beta"]])
             rep_fit.append([r.std_fit["tan_beta"]])
@@ -100,8 +108,9 @@ def test_fixed_sigma_given_by_the_user_and_refusals():
     w = predict_points(PANEL, TRUTH.replace(s_m=10.0), x, y, components=("subsidence_mm",)).W
     obs = inversion.PointObservations(x, y, subsidence_mm=w + np.random.default_rng(1).normal(0, 3, x.size))
     plain = inversion.invert(PANEL, obs, initial=START, fit=("q", "tan_beta"), fixed={"s_m": 10.0}, n_starts=2)
-    prop = inversion.invert(PANEL, obs, initial=START, fit=("q", "tan_beta"), fixed={"s_m": 10.0}, n_starts=2,
-                            fixed_sigma={"s_m": 5.0})
+    prop = inversion.invert(
+        PANEL, obs, initial=START, fit=("q", "tan_beta"), fixed={"s_m": 10.0}, n_starts=2, fixed_sigma={"s_m": 5.0}
+    )
     assert prop.fixed_sigma == {"s_m": 5.0} and plain.fixed_sigma == {}
     assert prop.std["q"] > 1.5 * plain.std["q"] and prop.std_fit["q"] == pytest.approx(plain.std["q"], rel=1e-6)
     with pytest.raises(ScienceInputError, match="noise"):
@@ -118,8 +127,12 @@ def test_covariance_model_recovered_from_residuals():
     xx, yy = pts[:, 0], pts[:, 1]
     d = np.hypot(xx[:, None] - xx[None, :], yy[:, None] - yy[None, :])
     chol = np.linalg.cholesky(12.0**2 * np.exp(-d / 150.0) + 4.0**2 * np.eye(len(xx)))
-    fits = np.array([inversion.fit_exponential_covariance(chol @ np.random.default_rng(s).standard_normal(len(xx)),
-                                                          xx, yy) for s in range(5)])
+    fits = np.array(
+        [
+            inversion.fit_exponential_covariance(chol @ np.random.default_rng(s).standard_normal(len(xx)), xx, yy)
+            for s in range(5)
+        ]
+    )
     sc, sn, ell = np.median(fits, axis=0)
     assert sc == pytest.approx(12.0, rel=0.3) and sn == pytest.approx(4.0, rel=0.4)
     assert ell == pytest.approx(150.0, rel=0.5)

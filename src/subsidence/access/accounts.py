@@ -141,8 +141,6 @@ def create_user(
     return user
 
 
-
-
 class TooManyAttempts(ServiceError):
     """Sign-in refused for now (429); ``retry_after``: seconds until the next attempt is looked at."""
 
@@ -197,8 +195,11 @@ def sign_in_wait(username: str, client: str = "-", *, now: float | None = None) 
     with _lock:
         n_acc, last_acc = _state((key, client), now)
         n_cli, last_cli = _state(("*", client), now)
-    return max(0.0, last_acc + _wait_s(n_acc, FREE_FAILURES) - now if n_acc else 0.0,
-               last_cli + _wait_s(n_cli, SPRAY_FREE_FAILURES) - now if n_cli else 0.0)
+    return max(
+        0.0,
+        last_acc + _wait_s(n_acc, FREE_FAILURES) - now if n_acc else 0.0,
+        last_cli + _wait_s(n_cli, SPRAY_FREE_FAILURES) - now if n_cli else 0.0,
+    )
 
 
 def unlock(username: str) -> int:
@@ -221,8 +222,11 @@ def authenticate(session: Session, username: str, password: str, *, client: str 
     key, now = username.strip().lower(), time.monotonic()
     wait = sign_in_wait(username, client, now=now)
     if wait > 0:
-        raise TooManyAttempts(f"登录失败次数过多，请 {int(wait) + 1} 秒后再试 / too many failed sign-ins from "
-                              f"here; try again in {int(wait) + 1} s", retry_after=int(wait) + 1)
+        raise TooManyAttempts(
+            f"登录失败次数过多，请 {int(wait) + 1} 秒后再试 / too many failed sign-ins from "
+            f"here; try again in {int(wait) + 1} s",
+            retry_after=int(wait) + 1,
+        )
     user = session.scalar(select(User).where(User.username == username.strip()))
     ok = verify_password(user.password_hash if user is not None else None, password)
     if user is None or not ok or not user.active:
@@ -245,18 +249,27 @@ class IssuedSession:
     session_id: int
 
 
-def start_session(session: Session, user: User, *, user_agent: str | None = None,
-                  ttl: timedelta = SESSION_TTL) -> IssuedSession:
+def start_session(
+    session: Session, user: User, *, user_agent: str | None = None, ttl: timedelta = SESSION_TTL
+) -> IssuedSession:
     """Sign ``user`` in: a new server-side session (old expired sessions of everyone are purged)."""
     now = utcnow()
     session.execute(delete(WebSession).where(WebSession.expires_at < now))
     secret = secrets.token_urlsafe(32)
-    ws = WebSession(secret_sha256=_digest(secret), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
-                    created_at=now, last_seen_at=now, expires_at=now + ttl, user_agent=(user_agent or "")[:300])
+    ws = WebSession(
+        secret_sha256=_digest(secret),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + ttl,
+        user_agent=(user_agent or "")[:300],
+    )
     session.add(ws)
     session.flush()
-    record_event(session, entity="user_account", entity_id=user.id, entity_key=user.username, action="login",
-                 actor=user.username)
+    record_event(
+        session, entity="user_account", entity_id=user.id, entity_key=user.username, action="login", actor=user.username
+    )
     return IssuedSession(secret, ws.csrf_token, ws.expires_at, ws.id)
 
 
@@ -279,8 +292,14 @@ def resolve_session(session: Session, secret: str, *, ttl: timedelta = SESSION_T
 def end_session(session: Session, secret: str) -> None:
     ws = session.scalar(select(WebSession).where(WebSession.secret_sha256 == _digest(secret)))
     if ws is not None:
-        record_event(session, entity="user_account", entity_id=ws.user_id, entity_key=ws.user.username,
-                     action="logout", actor=ws.user.username)
+        record_event(
+            session,
+            entity="user_account",
+            entity_id=ws.user_id,
+            entity_key=ws.user.username,
+            action="logout",
+            actor=ws.user.username,
+        )
         session.delete(ws)
         session.flush()
 
@@ -288,8 +307,14 @@ def end_session(session: Session, secret: str) -> None:
 def issue_token(session: Session, user: User, name: str, *, ttl: timedelta | None = TOKEN_TTL) -> tuple[str, ApiToken]:
     """A new bearer token for scripts/QGIS; the secret is returned once and never stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    tok = ApiToken(secret_sha256=_digest(secret), prefix=secret[:10], name=name[:120] or "token",
-                   user_id=user.id, created_at=utcnow(), expires_at=utcnow() + ttl if ttl else None)
+    tok = ApiToken(
+        secret_sha256=_digest(secret),
+        prefix=secret[:10],
+        name=name[:120] or "token",
+        user_id=user.id,
+        created_at=utcnow(),
+        expires_at=utcnow() + ttl if ttl else None,
+    )
     session.add(tok)
     session.flush()
     return secret, tok

@@ -61,10 +61,14 @@ ANONYMOUS = Actor(username="anonymous", role=Role.PUBLIC)
 def actor_for(session: Session, user: User) -> Actor:
     """Resolve the policy facts of ``user`` (unit's town, enterprise, task numbers, monitored points)."""
     unit = session.get(Unit, user.unit_id) if user.unit_id else None
-    tasks = frozenset(session.scalars(select(TaskAssignment.task_no).where(TaskAssignment.unit_id == unit.id))) \
-        if unit else frozenset()
-    points = frozenset(session.scalars(select(MonitorAssignment.hazard_point_id)
-                                       .where(MonitorAssignment.user_id == user.id)))
+    tasks = (
+        frozenset(session.scalars(select(TaskAssignment.task_no).where(TaskAssignment.unit_id == unit.id)))
+        if unit
+        else frozenset()
+    )
+    points = frozenset(
+        session.scalars(select(MonitorAssignment.hazard_point_id).where(MonitorAssignment.user_id == user.id))
+    )
     return Actor(
         username=user.username,
         role=user.role,
@@ -95,21 +99,25 @@ def _own_mines(actor: Actor):
 
 def mine_scoped(mine_col) -> Scope:
     """Rows whose mine belongs to the actor's enterprise."""
+
     def scope(actor: Actor) -> ColumnElement[bool]:
         sub = _own_mines(actor)
         return mine_col.in_(sub) if sub is not None else false()
+
     return scope
 
 
 def town_scoped(town_col) -> Scope:
     def scope(actor: Actor) -> ColumnElement[bool]:
         return town_col == actor.town_id if actor.town_id is not None else false()
+
     return scope
 
 
 def hazard_scoped(hp_col) -> Scope:
     def scope(actor: Actor) -> ColumnElement[bool]:
         return _id_in(hp_col, actor.hazard_point_ids)
+
     return scope
 
 
@@ -162,43 +170,102 @@ R = Role
 _HAZARD_POINT = table("hazard_point", column("id"), column("town_id"))
 _county = {R.OFFICE: ALL, R.DEPARTMENT: ALL}
 
-register_policy(Policy("mine", Mine, label_zh="矿山（采矿权）", rules={
-    "read": {**_county, R.TOWN: town_scoped(Mine.town_id), R.ENTERPRISE: mine_scoped(Mine.id)},
-    "gate_query": {**_county, R.TOWN: town_scoped(Mine.town_id), R.ENTERPRISE: mine_scoped(Mine.id)},
-    "update": {R.OFFICE: ALL},
-}))
+register_policy(
+    Policy(
+        "mine",
+        Mine,
+        label_zh="矿山（采矿权）",
+        rules={
+            "read": {**_county, R.TOWN: town_scoped(Mine.town_id), R.ENTERPRISE: mine_scoped(Mine.id)},
+            "gate_query": {**_county, R.TOWN: town_scoped(Mine.town_id), R.ENTERPRISE: mine_scoped(Mine.id)},
+            "update": {R.OFFICE: ALL},
+        },
+    )
+)
 
-register_policy(Policy("enterprise", Enterprise, label_zh="矿山企业", rules={
-    "read": {**_county,
-             R.TOWN: lambda a: Enterprise.id.in_(select(Mine.enterprise_id).where(Mine.town_id == a.town_id))
-             if a.town_id is not None else false(),
-             R.ENTERPRISE: lambda a: Enterprise.id == a.enterprise_id if a.enterprise_id else false()},
-}))
+register_policy(
+    Policy(
+        "enterprise",
+        Enterprise,
+        label_zh="矿山企业",
+        rules={
+            "read": {
+                **_county,
+                R.TOWN: lambda a: (
+                    Enterprise.id.in_(select(Mine.enterprise_id).where(Mine.town_id == a.town_id))
+                    if a.town_id is not None
+                    else false()
+                ),
+                R.ENTERPRISE: lambda a: Enterprise.id == a.enterprise_id if a.enterprise_id else false(),
+            },
+        },
+    )
+)
 
-register_policy(Policy("panel", Panel, label_zh="工作面", rules={
-    "read": {**_county,
-             R.TOWN: lambda a: Panel.mine_id.in_(select(Mine.id).where(Mine.town_id == a.town_id))
-             if a.town_id is not None else false(),
-             R.ENTERPRISE: mine_scoped(Panel.mine_id)},
-}))
+register_policy(
+    Policy(
+        "panel",
+        Panel,
+        label_zh="工作面",
+        rules={
+            "read": {
+                **_county,
+                R.TOWN: lambda a: (
+                    Panel.mine_id.in_(select(Mine.id).where(Mine.town_id == a.town_id))
+                    if a.town_id is not None
+                    else false()
+                ),
+                R.ENTERPRISE: mine_scoped(Panel.mine_id),
+            },
+        },
+    )
+)
 
-register_policy(Policy("town", AdminArea, label_zh="行政区", rules={
-    "read": {**_county, R.TOWN: lambda a: AdminArea.id == a.town_id if a.town_id is not None else false(),
-             R.ENTERPRISE: lambda a: AdminArea.id.in_(select(Mine.town_id).where(Mine.enterprise_id == a.enterprise_id))
-             if a.enterprise_id else false(),
-             R.MONITOR: lambda a: AdminArea.id.in_(select(_HAZARD_POINT.c.town_id).where(
-                 _HAZARD_POINT.c.id.in_(sorted(a.hazard_point_ids) or [-1])))},
-}))
+register_policy(
+    Policy(
+        "town",
+        AdminArea,
+        label_zh="行政区",
+        rules={
+            "read": {
+                **_county,
+                R.TOWN: lambda a: AdminArea.id == a.town_id if a.town_id is not None else false(),
+                R.ENTERPRISE: lambda a: (
+                    AdminArea.id.in_(select(Mine.town_id).where(Mine.enterprise_id == a.enterprise_id))
+                    if a.enterprise_id
+                    else false()
+                ),
+                R.MONITOR: lambda a: AdminArea.id.in_(
+                    select(_HAZARD_POINT.c.town_id).where(_HAZARD_POINT.c.id.in_(sorted(a.hazard_point_ids) or [-1]))
+                ),
+            },
+        },
+    )
+)
 
-register_policy(Policy("user", User, label_zh="账户", rules={
-    "read": {R.OFFICE: ALL},
-    "create": {R.OFFICE: ALL},
-}))
+register_policy(
+    Policy(
+        "user",
+        User,
+        label_zh="账户",
+        rules={
+            "read": {R.OFFICE: ALL},
+            "create": {R.OFFICE: ALL},
+        },
+    )
+)
 
 #: the public scope: lists that are published (inspection results, praise/exposure lists)
-register_policy(Policy("published", AuditEvent, label_zh="公开信息", rules={
-    "read": {r: ALL for r in Role},
-}))
+register_policy(
+    Policy(
+        "published",
+        AuditEvent,
+        label_zh="公开信息",
+        rules={
+            "read": {r: ALL for r in Role},
+        },
+    )
+)
 
 
 # ------------------------------------------------------------------------------------------- API
@@ -252,5 +319,3 @@ def get_visible(session: Session, actor: Actor, resource: str, ident: int, actio
     if action != "read":
         authorize(session, actor, action, obj, resource)
     return obj
-
-

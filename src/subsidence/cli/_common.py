@@ -38,8 +38,11 @@ def unreachable(eng, exc: Exception) -> None:
     """Exit 4 with the database named (password hidden) and what to check, instead of a driver traceback."""
     url = eng.url.render_as_string(hide_password=True)
     cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
-    fail(f"cannot reach the database {url}: {cause} — check SUBSIDENCE_DATABASE_URL and that the server is "
-         "running and reachable (nothing was changed)", 4)
+    fail(
+        f"cannot reach the database {url}: {cause} — check SUBSIDENCE_DATABASE_URL and that the server is "
+        "running and reachable (nothing was changed)",
+        4,
+    )
 
 
 def ready_engine():
@@ -98,8 +101,9 @@ def resolve_actor(session, spec: str, name: str):
     if unit_text:
         unit = session.scalar(select(Unit).where(Unit.code == unit_text))
         if unit is None and role == Role.TOWN:
-            area = session.scalar(select(AdminArea).where(or_(AdminArea.code == unit_text,
-                                                              AdminArea.name_zh == unit_text)))
+            area = session.scalar(
+                select(AdminArea).where(or_(AdminArea.code == unit_text, AdminArea.name_zh == unit_text))
+            )
             if area is not None:
                 unit = session.scalar(select(Unit).where(Unit.town_id == area.id, Unit.kind == UnitKind.TOWN))
         if unit is None and role == Role.ENTERPRISE:
@@ -113,11 +117,19 @@ def resolve_actor(session, spec: str, name: str):
         unit = session.scalar(select(Unit).where(Unit.kind == UnitKind.OFFICE).order_by(Unit.code).limit(1))
     elif role != Role.PUBLIC:
         raise ValidationFailed(f"--as {spec!r}: name the unit, e.g. --as {role.value}:CODE")
-    tasks = frozenset(session.scalars(select(TaskAssignment.task_no).where(TaskAssignment.unit_id == unit.id))) \
-        if unit is not None else frozenset()
-    return Actor(username=name, role=role, unit_id=unit.id if unit else None,
-                 enterprise_id=enterprise_id or (unit.enterprise_id if unit else None),
-                 town_id=unit.town_id if unit else None, task_nos=tasks)
+    tasks = (
+        frozenset(session.scalars(select(TaskAssignment.task_no).where(TaskAssignment.unit_id == unit.id)))
+        if unit is not None
+        else frozenset()
+    )
+    return Actor(
+        username=name,
+        role=role,
+        unit_id=unit.id if unit else None,
+        enterprise_id=enterprise_id or (unit.enterprise_id if unit else None),
+        town_id=unit.town_id if unit else None,
+        task_nos=tasks,
+    )
 
 
 @contextlib.contextmanager
@@ -126,7 +138,12 @@ def working(description: str) -> Iterator[None]:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         bar.add_task(description, total=None)
         yield

@@ -12,16 +12,21 @@ import typer
 
 from subsidence.cli._common import emit_json, fail
 
-backup_app = typer.Typer(help="备份与恢复 / backup, verify and restore (database snapshot + data directory).",
-                         no_args_is_help=True)
+backup_app = typer.Typer(
+    help="备份与恢复 / backup, verify and restore (database snapshot + data directory).", no_args_is_help=True
+)
 
 
 @backup_app.command("create")
 def backup_create(
-    path: str = typer.Argument(..., help="Archive to write (.tar, .tar.gz, .tar.zst), or a folder: a time-stamped "
-                                          "subsidence-YYYYMMDDTHHMMSSZ.tar.zst is written inside it."),
-    keep: int = typer.Option(0, "--keep", min=0, help="With a folder: keep only the newest N archives in it "
-                                                      "(0 = keep all)."),
+    path: str = typer.Argument(
+        ...,
+        help="Archive to write (.tar, .tar.gz, .tar.zst), or a folder: a time-stamped "
+        "subsidence-YYYYMMDDTHHMMSSZ.tar.zst is written inside it.",
+    ),
+    keep: int = typer.Option(
+        0, "--keep", min=0, help="With a folder: keep only the newest N archives in it (0 = keep all)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Write a consistent database snapshot (pg_dump custom format / SQLite online backup), every file of the data
@@ -41,16 +46,20 @@ def backup_create(
         _beat(beat_now, eng, ok=False, error=str(exc))
         fail(str(exc))
     except SQLAlchemyError as exc:
-        fail(f"cannot read the database {eng.url.render_as_string(hide_password=True)}: "
-             f"{str(exc.__cause__ or exc).splitlines()[0]}; is it running? (`subsidence health`)")
+        fail(
+            f"cannot read the database {eng.url.render_as_string(hide_password=True)}: "
+            f"{str(exc.__cause__ or exc).splitlines()[0]}; is it running? (`subsidence health`)"
+        )
     pruned = prune(result.path.parent, keep) if folder and keep else []
     out = result.to_dict() | {"pruned": [str(p) for p in pruned]}
     _beat(beat_now, eng, ok=True, detail=out)
     if json_out:
         emit_json(out)
     else:
-        typer.echo(f"backup {out['path']}: {out['rows']} rows in {out['tables']} tables, {out['files']} files "
-                   f"({out['bytes']} bytes) in {out['seconds']:.1f} s")
+        typer.echo(
+            f"backup {out['path']}: {out['rows']} rows in {out['tables']} tables, {out['files']} files "
+            f"({out['bytes']} bytes) in {out['seconds']:.1f} s"
+        )
 
 
 def _beat(beat_now, eng, **kw) -> None:
@@ -62,8 +71,9 @@ def _beat(beat_now, eng, **kw) -> None:
     try:
         beat_now(eng, "backup", **kw)
     except SQLAlchemyError as exc:
-        logging.getLogger("subsidence.ops").warning("backup heartbeat not recorded (%s); run `subsidence db "
-                                                    "upgrade`", exc.__class__.__name__)
+        logging.getLogger("subsidence.ops").warning(
+            "backup heartbeat not recorded (%s); run `subsidence db upgrade`", exc.__class__.__name__
+        )
 
 
 @backup_app.command("verify")
@@ -80,8 +90,9 @@ def backup_verify(
     else:
         totals = (result.manifest or {}).get("totals") or {}
         if result.ok:
-            typer.echo(f"ok: {path} ({totals.get('rows')} rows, {totals.get('files')} files); "
-                       + "; ".join(result.checks))
+            typer.echo(
+                f"ok: {path} ({totals.get('rows')} rows, {totals.get('files')} files); " + "; ".join(result.checks)
+            )
         for p in result.problems:
             typer.echo(f"problem: {p}", err=True)
     if not result.ok:
@@ -91,8 +102,9 @@ def backup_verify(
 @backup_app.command("restore")
 def backup_restore(
     path: Annotated[Path, typer.Argument(help="Archive written by `subsidence backup create`.")],
-    force: bool = typer.Option(False, "--force", help="Replace a database that holds rows and move the data "
-                                                      "directory's current files aside."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace a database that holds rows and move the data directory's current files aside."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Restore into the configured (empty) database and data directory; stop the services first.
@@ -110,14 +122,18 @@ def backup_restore(
     except BackupError as exc:
         fail(str(exc))
     except SQLAlchemyError as exc:
-        fail(f"cannot reach the database {eng.url.render_as_string(hide_password=True)}: "
-             f"{str(exc.__cause__ or exc).splitlines()[0]}; nothing was restored")
+        fail(
+            f"cannot reach the database {eng.url.render_as_string(hide_password=True)}: "
+            f"{str(exc.__cause__ or exc).splitlines()[0]}; nothing was restored"
+        )
     out = result.to_dict()
     if json_out:
         emit_json(out)
     else:
-        typer.echo(f"restored {path}: {out['rows']} rows in {out['tables']} tables, {out['files']} files "
-                   f"in {out['seconds']:.1f} s")
+        typer.echo(
+            f"restored {path}: {out['rows']} rows in {out['tables']} tables, {out['files']} files "
+            f"in {out['seconds']:.1f} s"
+        )
         for n in out["notes"]:
             typer.echo(f"note: {n}")
 

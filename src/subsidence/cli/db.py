@@ -36,8 +36,11 @@ def status_cmd(json_out: bool = typer.Option(False, "--json", help="Machine-read
     from subsidence.db.migrate import current_revision
 
     eng = engine()
-    info = {"url": eng.url.render_as_string(hide_password=True), "dialect": eng.dialect.name,
-            "revision": current_revision(eng)}
+    info = {
+        "url": eng.url.render_as_string(hide_password=True),
+        "dialect": eng.dialect.name,
+        "revision": current_revision(eng),
+    }
     if json_out:
         emit_json(info)
     else:

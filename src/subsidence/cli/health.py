@@ -15,10 +15,14 @@ EXIT = {"ok": 0, "degraded": 1, "down": 2}
 
 def health(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    check: bool = typer.Option(False, "--check", help="Also queue operations alarms (outbox and log) for what is "
-                                                      "overdue, record the check's heartbeat, and deliver due "
-                                                      "notifications if the dispatcher is overdue (run it from a "
-                                                      "timer)."),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Also queue operations alarms (outbox and log) for what is "
+        "overdue, record the check's heartbeat, and deliver due "
+        "notifications if the dispatcher is overdue (run it from a "
+        "timer).",
+    ),
 ) -> None:
     """Report the database, free disk, the last alarm sweep, the outbox backlog and its oldest message, the last
     backup. Exit 0 ok, 1 degraded, 2 down."""
@@ -40,11 +44,15 @@ def _print(rep: dict) -> None:
 
     db = rep["database"]
     typer.echo(f"status: {rep['status']}  (checked {rep['checked_at']})")
-    typer.echo(f"database: {'ok' if db['ok'] else 'DOWN'} {db['url']}"
-               + (f" revision {db.get('revision')} (head {db.get('head')})" if db["ok"] else f" — {db['error']}"))
+    typer.echo(
+        f"database: {'ok' if db['ok'] else 'DOWN'} {db['url']}"
+        + (f" revision {db.get('revision')} (head {db.get('head')})" if db["ok"] else f" — {db['error']}")
+    )
     for d in rep["disk"]:
-        typer.echo(f"disk: {d['path']}: {d['free_bytes'] / 2**30:.1f} GiB free of {d['total_bytes'] / 2**30:.1f} GiB"
-                   + ("  LOW" if d["low"] else ""))
+        typer.echo(
+            f"disk: {d['path']}: {d['free_bytes'] / 2**30:.1f} GiB free of {d['total_bytes'] / 2**30:.1f} GiB"
+            + ("  LOW" if d["low"] else "")
+        )
     for name in ("sweep", "dispatch", "backup", "health"):
         j = rep.get(name)
         if j is None:

@@ -13,15 +13,24 @@ def history(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Print who changed the record, when, and the values before and after."""
-    from subsidence.db.session import make_sessionmaker
     from subsidence.core.history import record_history
+    from subsidence.db.session import make_sessionmaker
     from subsidence.settings import get_settings
 
     tz = get_settings().tz
     with make_sessionmaker(ready_engine())() as session:
         events = record_history(session, entity, key)
-    rows = [{"at": e.at.astimezone(tz).isoformat(), "actor": e.actor, "action": e.action, "before": e.before,
-             "after": e.after, "reason": e.reason} for e in events]
+    rows = [
+        {
+            "at": e.at.astimezone(tz).isoformat(),
+            "actor": e.actor,
+            "action": e.action,
+            "before": e.before,
+            "after": e.after,
+            "reason": e.reason,
+        }
+        for e in events
+    ]
     if json_out:
         emit_json(rows)
         return

@@ -13,14 +13,17 @@ from typing import Optional
 
 import typer
 
-from subsidence.cli._common import resolve_actor, unit_of_work as _session, emit_json, fail
+from subsidence.cli._common import emit_json, fail, resolve_actor
+from subsidence.cli._common import unit_of_work as _session
 
-problem_app = typer.Typer(help="Ledger problems (台账): add, list, show, move through the lifecycle.",
-                          no_args_is_help=True)
+problem_app = typer.Typer(
+    help="Ledger problems (台账): add, list, show, move through the lifecycle.", no_args_is_help=True
+)
 notice_app = typer.Typer(help="Deadline rectification notices (限期整改通知书).", no_args_is_help=True)
 report_app = typer.Typer(help="Reports: progress (PDF/DOCX), the ledger (Excel).", no_args_is_help=True)
-calendar_app = typer.Typer(help="Working-day calendar, deadlines, escalation, backward scheduling.",
-                           no_args_is_help=True)
+calendar_app = typer.Typer(
+    help="Working-day calendar, deadlines, escalation, backward scheduling.", no_args_is_help=True
+)
 
 AS_HELP = "Who acts: office | department:UNIT | town:TOWN | enterprise:UNIT-or-credit-code."
 JSON_HELP = "Machine-readable output."
@@ -69,10 +72,20 @@ def problem_add(
         who = resolve_actor(s, as_, actor)
         m = lc.find_mine(s, mine) if mine else None
         t = lc.find_town(s, town) if town else None
-        p = lc.add_problem(s, who, category=category, title=title, found_date=_date(found, "--found"),
-                           source=source, mine=m, town_id=t.id if t else None, deadline=_date(deadline, "--deadline"),
-                           requirement=requirement, description=description,
-                           cooperating=[lc.find_unit(s, c) for c in cooperating])
+        p = lc.add_problem(
+            s,
+            who,
+            category=category,
+            title=title,
+            found_date=_date(found, "--found"),
+            source=source,
+            mine=m,
+            town_id=t.id if t else None,
+            deadline=_date(deadline, "--deadline"),
+            requirement=requirement,
+            description=description,
+            cooperating=[lc.find_unit(s, c) for c in cooperating],
+        )
         out = lc.problem_summary(p)
     emit_json(out) if json_out else _print_problem(out)
 
@@ -89,9 +102,9 @@ def problem_list(
     """List ledger problems (by ledger number)."""
     from sqlalchemy import select
 
+    from subsidence.ledger import lifecycle as lc
     from subsidence.ledger.models import Problem
     from subsidence.vocabulary import ProblemCategory
-    from subsidence.ledger import lifecycle as lc
 
     with _session() as s:
         day = _date(today, "--today") or lc.today_local()
@@ -110,8 +123,10 @@ def problem_list(
         return
     for r in rows:
         flag = " 逾期/OVERDUE" if r.get("overdue") else ""
-        typer.echo(f"{r['code']}  {r['state']:<14} {r['category']}  {r['deadline'] or '-':<10}  "
-                   f"{r['mine_zh'] or r['town'] or '-'}  {r['title']}{flag}")
+        typer.echo(
+            f"{r['code']}  {r['state']:<14} {r['category']}  {r['deadline'] or '-':<10}  "
+            f"{r['mine_zh'] or r['town'] or '-'}  {r['title']}{flag}"
+        )
     typer.echo(f"{len(rows)} problem(s)")
 
 
@@ -134,11 +149,27 @@ def problem_show(
         out = lc.problem_summary(p, _date(today, "--today") or lc.today_local())
         out["history"] = lc.history(s, p)
         out["notices"] = [nt.notice_summary(n) for n in nt.notices_of(s, p)]
-        out["evidence"] = [{"id": e.id, "filename": e.filename, "media_type": e.media_type, "sha256": e.sha256,
-                            "size_bytes": e.size_bytes, "uploaded_by": e.uploaded_by} for e in ev.evidence_of(s, p)]
-        out["acceptances"] = [{"date": a.decided_date.isoformat(), "result": a.result.value, "reasons": a.reasons,
-                               "inspectors": a.inspectors, "within_window": a.within_window}
-                              for a in ev.acceptances_of(s, p)]
+        out["evidence"] = [
+            {
+                "id": e.id,
+                "filename": e.filename,
+                "media_type": e.media_type,
+                "sha256": e.sha256,
+                "size_bytes": e.size_bytes,
+                "uploaded_by": e.uploaded_by,
+            }
+            for e in ev.evidence_of(s, p)
+        ]
+        out["acceptances"] = [
+            {
+                "date": a.decided_date.isoformat(),
+                "result": a.result.value,
+                "reasons": a.reasons,
+                "inspectors": a.inspectors,
+                "within_window": a.within_window,
+            }
+            for a in ev.acceptances_of(s, p)
+        ]
         out["allowed_transitions"] = [t.name for t in lc.allowed_transitions(p, who)]
     if json_out:
         emit_json(out)
@@ -153,26 +184,37 @@ DATE_HELP = "Business date: default the server's date; only the office may give 
 DATE_REASON_HELP = "Why an earlier date is recorded (office only; kept in the history)."
 
 
-def _move(code: str, name: str, on: Optional[str], reason: Optional[str], as_: str, actor: str,
-          json_out: bool, date_reason: Optional[str] = None) -> None:
+def _move(
+    code: str,
+    name: str,
+    on: Optional[str],
+    reason: Optional[str],
+    as_: str,
+    actor: str,
+    json_out: bool,
+    date_reason: Optional[str] = None,
+) -> None:
     from subsidence.ledger import lifecycle as lc
 
     with _session(reason) as s:
         p = lc.find_problem(s, code)
-        lc.transition(s, p, resolve_actor(s, as_, actor), name, on=_date(on, "--on"), reason=reason,
-                      date_reason=date_reason)
+        lc.transition(
+            s, p, resolve_actor(s, as_, actor), name, on=_date(on, "--on"), reason=reason, date_reason=date_reason
+        )
         out = lc.problem_summary(p)
     emit_json(out) if json_out else typer.echo(f"{out['code']}: {out['state_zh']} ({out['state']})")
 
 
 def _simple(name: str, doc: str, default_as: str = "office"):
-    def cmd(code: str = typer.Argument(..., help="Ledger number or id."),
-            on: Optional[str] = typer.Option(None, "--on", help=DATE_HELP),
-            date_reason: Optional[str] = typer.Option(None, "--date-reason", help=DATE_REASON_HELP),
-            reason: Optional[str] = typer.Option(None, "--reason", help="Reason / note for the record."),
-            as_: str = typer.Option(default_as, "--as", help=AS_HELP),
-            actor: str = typer.Option("cli", "--actor"),
-            json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    def cmd(
+        code: str = typer.Argument(..., help="Ledger number or id."),
+        on: Optional[str] = typer.Option(None, "--on", help=DATE_HELP),
+        date_reason: Optional[str] = typer.Option(None, "--date-reason", help=DATE_REASON_HELP),
+        reason: Optional[str] = typer.Option(None, "--reason", help="Reason / note for the record."),
+        as_: str = typer.Option(default_as, "--as", help=AS_HELP),
+        actor: str = typer.Option("cli", "--actor"),
+        json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+    ) -> None:
         _move(code, name, on, reason, as_, actor, json_out, date_reason)
 
     cmd.__doc__ = doc
@@ -211,8 +253,10 @@ def problem_transitions(json_out: bool = typer.Option(False, "--json", help=JSON
         emit_json(rows)
         return
     for r in rows:
-        typer.echo(f"{r['name']:<13} {','.join(r['from']):<70} -> {r['to']:<14} by {','.join(r['parties'])}"
-                   f"{'  (reason required)' if r['reason_required'] else ''}")
+        typer.echo(
+            f"{r['name']:<13} {','.join(r['from']):<70} -> {r['to']:<14} by {','.join(r['parties'])}"
+            f"{'  (reason required)' if r['reason_required'] else ''}"
+        )
 
 
 def _acceptance(code, passed, inspectors, reason, on, as_, actor, json_out, flag_note=None, date_reason=None) -> None:
@@ -221,12 +265,27 @@ def _acceptance(code, passed, inspectors, reason, on, as_, actor, json_out, flag
 
     with _session(reason) as s:
         p = lc.find_problem(s, code)
-        rec = record_acceptance(s, p, resolve_actor(s, as_, actor), passed=passed, inspectors=inspectors,
-                                reasons=reason, decided_date=_date(on, "--on"), flag_note=flag_note,
-                                date_reason=date_reason)
-        out = {**lc.problem_summary(p), "acceptance": {"id": rec.id, "result": rec.result.value,
-                                                       "inspectors": rec.inspectors, "reasons": rec.reasons,
-                                                       "within_window": rec.within_window}}
+        rec = record_acceptance(
+            s,
+            p,
+            resolve_actor(s, as_, actor),
+            passed=passed,
+            inspectors=inspectors,
+            reasons=reason,
+            decided_date=_date(on, "--on"),
+            flag_note=flag_note,
+            date_reason=date_reason,
+        )
+        out = {
+            **lc.problem_summary(p),
+            "acceptance": {
+                "id": rec.id,
+                "result": rec.result.value,
+                "inspectors": rec.inspectors,
+                "reasons": rec.reasons,
+                "within_window": rec.within_window,
+            },
+        }
     emit_json(out) if json_out else typer.echo(f"{out['code']}: {out['state_zh']} ({out['state']})")
 
 
@@ -264,8 +323,7 @@ def problem_return(
 @problem_app.command("evidence")
 def problem_evidence(
     code: str = typer.Argument(...),
-    file: Path = typer.Argument(..., help="Photo (JPEG/PNG) or document (PDF/DOCX/XLSX).", exists=True,
-                                dir_okay=False),
+    file: Path = typer.Argument(..., help="Photo (JPEG/PNG) or document (PDF/DOCX/XLSX).", exists=True, dir_okay=False),
     claimed_type: Optional[str] = typer.Option(None, "--type", help="What the file is (default: from its name)."),
     lon: Optional[float] = typer.Option(None, "--lon"),
     lat: Optional[float] = typer.Option(None, "--lat"),
@@ -287,10 +345,28 @@ def problem_evidence(
             fail(f"--taken-at {taken_at!r} is not an ISO date-time")
     with _session("上传佐证材料") as s:
         p = lc.find_problem(s, code)
-        e = attach_evidence(s, p, resolve_actor(s, as_, actor), data=file.read_bytes(), filename=file.name,
-                            claimed_type=claimed_type, taken_at=when, lon=lon, lat=lat, note=note)
-        out = {"id": e.id, "problem": p.code, "sha256": e.sha256, "media_type": e.media_type,
-               "size_bytes": e.size_bytes, "storage_path": e.storage_path, "exif": e.exif, "flags": e.flags or []}
+        e = attach_evidence(
+            s,
+            p,
+            resolve_actor(s, as_, actor),
+            data=file.read_bytes(),
+            filename=file.name,
+            claimed_type=claimed_type,
+            taken_at=when,
+            lon=lon,
+            lat=lat,
+            note=note,
+        )
+        out = {
+            "id": e.id,
+            "problem": p.code,
+            "sha256": e.sha256,
+            "media_type": e.media_type,
+            "size_bytes": e.size_bytes,
+            "storage_path": e.storage_path,
+            "exif": e.exif,
+            "flags": e.flags or [],
+        }
     if json_out:
         emit_json(out)
         return
@@ -316,10 +392,23 @@ def problem_milestone(
 
     with _session("完成时间节点") as s:
         p = lc.find_problem(s, code)
-        m = complete_milestone(s, p, resolve_actor(s, as_, actor), seq, evidence_ids=evidence,
-                               done_date=_date(on, "--on"), date_reason=date_reason)
-        out = {"problem": p.code, "seq": m.seq, "description": m.description, "due_date": m.due_date.isoformat(),
-               "done_date": m.done_date.isoformat(), "evidence": m.evidence_ids}
+        m = complete_milestone(
+            s,
+            p,
+            resolve_actor(s, as_, actor),
+            seq,
+            evidence_ids=evidence,
+            done_date=_date(on, "--on"),
+            date_reason=date_reason,
+        )
+        out = {
+            "problem": p.code,
+            "seq": m.seq,
+            "description": m.description,
+            "due_date": m.due_date.isoformat(),
+            "done_date": m.done_date.isoformat(),
+            "evidence": m.evidence_ids,
+        }
     emit_json(out) if json_out else typer.echo(f"{out['problem']} milestone {seq} done {out['done_date']}")
 
 
@@ -338,9 +427,14 @@ def problem_extend(
 
     with _session("申请延期") as s:
         p = lc.find_problem(s, code)
-        out = extension_dict(request_extension(s, p, resolve_actor(s, as_, actor),
-                                               requested_deadline=_date(until, "--until"), reason=reason))
-    emit_json(out) if json_out else typer.echo(f"{code}: extension {out['seq']} requested to {out['requested_deadline']}")
+        out = extension_dict(
+            request_extension(
+                s, p, resolve_actor(s, as_, actor), requested_deadline=_date(until, "--until"), reason=reason
+            )
+        )
+    emit_json(out) if json_out else typer.echo(
+        f"{code}: extension {out['seq']} requested to {out['requested_deadline']}"
+    )
 
 
 @problem_app.command("extension")
@@ -359,11 +453,19 @@ def problem_extension_decide(
 
     with _session("延期审批") as s:
         p = lc.find_problem(s, code)
-        x = decide_extension(s, find_extension(s, p), resolve_actor(s, as_, actor), approve=approve, reason=reason,
-                             granted_deadline=_date(until, "--until"))
+        x = decide_extension(
+            s,
+            find_extension(s, p),
+            resolve_actor(s, as_, actor),
+            approve=approve,
+            reason=reason,
+            granted_deadline=_date(until, "--until"),
+        )
         out = extension_dict(x)
-    emit_json(out) if json_out else typer.echo(f"{code}: extension {out['seq']} {out['state']}"
-                                               f"{' to ' + out['granted_deadline'] if out['granted_deadline'] else ''}")
+    emit_json(out) if json_out else typer.echo(
+        f"{code}: extension {out['seq']} {out['state']}"
+        f"{' to ' + out['granted_deadline'] if out['granted_deadline'] else ''}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- notice
@@ -404,9 +506,18 @@ def notice_issue(
     ms = [_milestone(m) for m in milestone]
     with _session("下达限期整改通知书") as s:
         p = lc.find_problem(s, problem)
-        n = nt.issue_notice(s, p, resolve_actor(s, as_, actor), issued_date=_date(issued, "--date"),
-                            deadline=_date(deadline, "--deadline"), workdays=workdays, requirement=requirement,
-                            legal_basis=legal_basis, milestones=ms, recipient=recipient)
+        n = nt.issue_notice(
+            s,
+            p,
+            resolve_actor(s, as_, actor),
+            issued_date=_date(issued, "--date"),
+            deadline=_date(deadline, "--deadline"),
+            workdays=workdays,
+            requirement=requirement,
+            legal_basis=legal_basis,
+            milestones=ms,
+            recipient=recipient,
+        )
         out = nt.notice_summary(n)
     if out_dir is not None:
         out["files"] = _render_notice(out["code"], out_dir)
@@ -414,8 +525,8 @@ def notice_issue(
 
 
 def _render_notice(code: str, out_dir: Path) -> list[str]:
-    from subsidence.reports.notice import notice_docx, notice_pdf
     from subsidence.ledger.notices import find_notice
+    from subsidence.reports.notice import notice_docx, notice_pdf
 
     with _session() as s:
         n = find_notice(s, code)
@@ -453,8 +564,16 @@ def notice_deliver(
 
     with _session("送达") as s:
         n = nt.find_notice(s, notice)
-        d = nt.record_delivery(s, n, resolve_actor(s, as_, actor), delivered_date=_date(on, "--date"), method=method,
-                               receiving_role=receiver, note=note, date_reason=date_reason)
+        d = nt.record_delivery(
+            s,
+            n,
+            resolve_actor(s, as_, actor),
+            delivered_date=_date(on, "--date"),
+            method=method,
+            receiving_role=receiver,
+            note=note,
+            date_reason=date_reason,
+        )
         out = nt.notice_summary(n)
         when = d.delivered_date.isoformat()
     emit_json(out) if json_out else typer.echo(f"{out['code']}: delivered {when} ({method}) to {receiver}")
@@ -469,14 +588,18 @@ def notice_list(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) 
     from subsidence.ledger.notices import notice_summary
 
     with _session() as s:
-        rows = [notice_summary(n) for n in s.scalars(select(RectificationNotice)
-                                                     .order_by(RectificationNotice.year, RectificationNotice.seq))]
+        rows = [
+            notice_summary(n)
+            for n in s.scalars(select(RectificationNotice).order_by(RectificationNotice.year, RectificationNotice.seq))
+        ]
     if json_out:
         emit_json(rows)
         return
     for r in rows:
-        typer.echo(f"{r['code']}  {r['problem']}  {r['issued_date']} -> {r['deadline']}  "
-                   f"{'delivered' if r['deliveries'] else 'NOT delivered'}")
+        typer.echo(
+            f"{r['code']}  {r['problem']}  {r['issued_date']} -> {r['deadline']}  "
+            f"{'delivered' if r['deliveries'] else 'NOT delivered'}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------- gate
@@ -484,8 +607,9 @@ def notice_list(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) 
 
 def gate_cmd(
     mine: str = typer.Argument(..., help="Mine licence number or name."),
-    application: str = typer.Option("new_licence", "--application", "-a",
-                                    help="new_licence | extension | change | cancellation | construction_land"),
+    application: str = typer.Option(
+        "new_licence", "--application", "-a", help="new_licence | extension | change | cancellation | construction_land"
+    ),
     today: Optional[str] = typer.Option(None, "--today", help="Evaluate on this date (default today)."),
     as_: str = typer.Option("office", "--as", help=AS_HELP),
     actor: str = typer.Option("cli", "--actor"),
@@ -502,10 +626,15 @@ def gate_cmd(
     if json_out:
         emit_json(out)
         return
-    verdict = {"allowed": "允许受理 / ALLOWED", "refused": "不予受理 / REFUSED",
-               "not_evaluable": "无法判定 / CANNOT BE EVALUATED"}[out["outcome"]]
-    typer.echo(f"{out['mine']} {out['mine_name']} — {out['application_label']} on {out['today']}: {verdict}"
-               f"  (query {out['query_id']})")
+    verdict = {
+        "allowed": "允许受理 / ALLOWED",
+        "refused": "不予受理 / REFUSED",
+        "not_evaluable": "无法判定 / CANNOT BE EVALUATED",
+    }[out["outcome"]]
+    typer.echo(
+        f"{out['mine']} {out['mine_name']} — {out['application_label']} on {out['today']}: {verdict}"
+        f"  (query {out['query_id']})"
+    )
     for r in out["reasons"]:
         typer.echo(f"  ✗ [{r['rule']}] {r['message']}\n      依据: {r['legal_basis']}\n      解除: {r['remedy']}")
     for r in out["not_evaluable"]:
@@ -527,8 +656,9 @@ def gate_refuse_cmd(
     with _session("不予受理告知书") as s:
         n = issue_refusal_notice(s, query_id, resolve_actor(s, as_, actor), authority=authority)
         out = dict(n.snapshot)
-    emit_json(out) if json_out else typer.echo(f"{out['code']}  {out['mine']}  {out['application_label']}  "
-                                               f"{len(out['reasons'])} reason(s)")
+    emit_json(out) if json_out else typer.echo(
+        f"{out['code']}  {out['mine']}  {out['application_label']}  {len(out['reasons'])} reason(s)"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -538,8 +668,9 @@ def gate_refuse_cmd(
 def report_progress(
     start: str = typer.Option(..., "--from", help="First day of the period."),
     end: str = typer.Option(..., "--to", help="Last day of the period."),
-    out: Path = typer.Option(Path("progress"), "--out",
-                             help="Output path; .pdf or .docx writes that one, no suffix writes both."),
+    out: Path = typer.Option(
+        Path("progress"), "--out", help="Output path; .pdf or .docx writes that one, no suffix writes both."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the report's numbers as JSON."),
 ) -> None:
     """Progress report (工作进展情况报告) for a period, in Chinese, as PDF and/or DOCX."""
@@ -583,9 +714,11 @@ def report_ledger(
 
 
 @calendar_app.command("add")
-def calendar_add(start: str = typer.Argument(..., help="Start date."),
-                 n: int = typer.Argument(..., help="Working days to add (negative: back)."),
-                 json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+def calendar_add(
+    start: str = typer.Argument(..., help="Start date."),
+    n: int = typer.Argument(..., help="Working days to add (negative: back)."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """The N-th working day after (before) a date."""
     from subsidence.ledger.calendar import CalendarError, default_calendar
 
@@ -597,8 +730,11 @@ def calendar_add(start: str = typer.Argument(..., help="Start date."),
 
 
 @calendar_app.command("between")
-def calendar_between(a: str = typer.Argument(...), b: str = typer.Argument(...),
-                     json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+def calendar_between(
+    a: str = typer.Argument(...),
+    b: str = typer.Argument(...),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """Working days in (A, B]."""
     from subsidence.ledger.calendar import CalendarError, default_calendar
 
@@ -619,7 +755,8 @@ def calendar_info(day: str = typer.Argument(...), json_out: bool = typer.Option(
     except CalendarError as exc:
         fail(str(exc))
     emit_json(info) if json_out else typer.echo(
-        f"{info['date']}: {'working day' if info['workday'] else 'day off'} ({info['kind']}) {info['name_zh']}")
+        f"{info['date']}: {'working day' if info['workday'] else 'day off'} ({info['kind']}) {info['name_zh']}"
+    )
 
 
 @calendar_app.command("schedule")
@@ -640,8 +777,9 @@ def calendar_schedule(
             fail(f"--milestone {m!r}: use '描述@N' (N working days before the deadline)")
         specs.append(MilestoneSpec(desc, int(n)))
     try:
-        rows = [s.as_dict() for s in backward_schedule(_date(deadline, "DEADLINE"), specs,
-                                                       start=_date(start, "--start"))]
+        rows = [
+            s.as_dict() for s in backward_schedule(_date(deadline, "DEADLINE"), specs, start=_date(start, "--start"))
+        ]
     except ValueError as exc:
         fail(str(exc))
     if json_out:

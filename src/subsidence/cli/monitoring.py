@@ -12,15 +12,17 @@ import typer
 
 from subsidence.cli._common import emit_json, fail
 
-sensors_app = typer.Typer(help="传感器登记 / sensor registry (GNSS, crack meter, inclinometer, rain gauge, well, InSAR).",
-                          no_args_is_help=True)
+sensors_app = typer.Typer(
+    help="传感器登记 / sensor registry (GNSS, crack meter, inclinometer, rain gauge, well, InSAR).",
+    no_args_is_help=True,
+)
 obs_app = typer.Typer(help="监测数据 / observations: import with validation, chart aggregates.", no_args_is_help=True)
 alarms_app = typer.Typer(help="预警 / alarms: list, acknowledge, evaluate, history.", no_args_is_help=True)
 outbox_app = typer.Typer(help="通知发件箱 / notification outbox: deliver, status.", no_args_is_help=True)
-hazards_app = typer.Typer(help="隐患点 / hazard points: danger grade, threatened households, contacts.",
-                          no_args_is_help=True)
-cards_app = typer.Typer(help="明白卡 / work and evacuation cards (PDF), receipts, missing cards.",
-                        no_args_is_help=True)
+hazards_app = typer.Typer(
+    help="隐患点 / hazard points: danger grade, threatened households, contacts.", no_args_is_help=True
+)
+cards_app = typer.Typer(help="明白卡 / work and evacuation cards (PDF), receipts, missing cards.", no_args_is_help=True)
 
 
 def _service_errors():
@@ -82,24 +84,28 @@ def warn(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     per_sample: bool = typer.Option(False, "--per-sample", help="Level for every sample, not only the end."),
     negate: bool = typer.Option(False, "--negate", help="Flip the sign (movement must be positive)."),
-    timezone_name: Optional[str] = typer.Option(None, "--timezone",
-                                                help="Zone for times without an offset (default: settings)."),
+    timezone_name: Optional[str] = typer.Option(
+        None, "--timezone", help="Zone for times without an offset (default: settings)."
+    ),
     steady_velocity: Optional[float] = typer.Option(None, help="tangent-angle: steady-creep velocity v, mm/d."),
     steady_window: Optional[str] = typer.Option(None, help="tangent-angle: sample indices START:STOP for v."),
     span_days: Optional[float] = typer.Option(None, help="tangent-angle: chord length in days (default 1 sample)."),
     smooth: int = typer.Option(3, help="tangent-angle: median over this many samples against flicker."),
-    tolerance: float = typer.Option(0.0, help="tangent-angle: width of a '≈45°' steady band (blue), degrees; 0 = "
-                                          "Xu et al. (2009) as published."),
-    rain_csv: Optional[Path] = typer.Option(None, "--rain", help="tangent-angle: rain CSV time,rain_mm; "
-                                                                  "caps rain-affected samples at yellow."),
+    tolerance: float = typer.Option(
+        0.0, help="tangent-angle: width of a '≈45°' steady band (blue), degrees; 0 = Xu et al. (2009) as published."
+    ),
+    rain_csv: Optional[Path] = typer.Option(
+        None, "--rain", help="tangent-angle: rain CSV time,rain_mm; caps rain-affected samples at yellow."
+    ),
     short: int = typer.Option(3, help="inverse-velocity: short moving-average window (samples)."),
     long: int = typer.Option(7, help="inverse-velocity: long moving-average window (samples)."),
     confidence: float = typer.Option(0.95, help="inverse-velocity: confidence of the failure window."),
     onset: Optional[str] = typer.Option(None, help="inverse-velocity: onset of acceleration (ISO); default auto."),
     value_thresholds: Optional[str] = typer.Option(None, "--value", help="threshold: mm for blue,yellow,orange,red."),
     rate_thresholds: Optional[str] = typer.Option(None, "--rate", help="threshold: mm/d for blue,yellow,orange,red."),
-    accel_thresholds: Optional[str] = typer.Option(None, "--acceleration",
-                                                   help="threshold: mm/d² for blue,yellow,orange,red."),
+    accel_thresholds: Optional[str] = typer.Option(
+        None, "--acceleration", help="threshold: mm/d² for blue,yellow,orange,red."
+    ),
     confirm: int = typer.Option(1, help="Samples needed to confirm a level (1 = raw method levels)."),
 ) -> None:
     """Evaluate one displacement series with a warning method; print the level (and the failure window).
@@ -137,8 +143,14 @@ def warn(
         if rain_csv is not None:
             rt, rmm, _ = _run(read_series_csv, rain_csv, default_tz=tz, value_column="rain_mm")
             rain = (rt, rmm)
-        kw.update(steady_velocity=steady_velocity, steady_window=window, span_days=span_days, smooth=smooth,
-                  tolerance_deg=tolerance, rain=rain)
+        kw.update(
+            steady_velocity=steady_velocity,
+            steady_window=window,
+            span_days=span_days,
+            smooth=smooth,
+            tolerance_deg=tolerance,
+            rain=rain,
+        )
     elif method == "inverse-velocity":
         kw.update(short=short, long=long, confidence=confidence)
         if onset:
@@ -150,9 +162,11 @@ def warn(
                 fail(f"--onset: {exc}")
     else:
         try:
-            kw.update(value=M.Thresholds.parse(value_thresholds) if value_thresholds else None,
-                      rate=M.Thresholds.parse(rate_thresholds) if rate_thresholds else None,
-                      acceleration=M.Thresholds.parse(accel_thresholds) if accel_thresholds else None)
+            kw.update(
+                value=M.Thresholds.parse(value_thresholds) if value_thresholds else None,
+                rate=M.Thresholds.parse(rate_thresholds) if rate_thresholds else None,
+                acceleration=M.Thresholds.parse(accel_thresholds) if accel_thresholds else None,
+            )
         except M.MethodError as exc:
             fail(str(exc))
         if not (value_thresholds or rate_thresholds or accel_thresholds):
@@ -166,13 +180,21 @@ def warn(
     if method == "inverse-velocity":
         if out["forecast"]:
             w = out["failure_window"]
-            typer.echo(f"failure time 预测失稳时间: {out['failure_time']}  window 时间窗口: {w[0]} — "
-                       f"{w[1] or 'open 未定'}  onset 加速起点: {out['onset']}")
+            typer.echo(
+                f"failure time 预测失稳时间: {out['failure_time']}  window 时间窗口: {w[0]} — "
+                f"{w[1] or 'open 未定'}  onset 加速起点: {out['onset']}"
+            )
         else:
             typer.echo(f"no forecast 无法预报: {out['reason']}")
     if per_sample and method != "inverse-velocity":
-        _table(out["per_sample"], [c for c in ("time", "value_mm", "alpha_deg", "rate_mm_d", "raw_level", "level")
-                                   if c in out["per_sample"][0]])
+        _table(
+            out["per_sample"],
+            [
+                c
+                for c in ("time", "value_mm", "alpha_deg", "rate_mm_d", "raw_level", "level")
+                if c in out["per_sample"][0]
+            ],
+        )
     typer.echo(f"level 预警级别: {out['level']} {out['level_zh']}")
 
 
@@ -183,8 +205,9 @@ def warn(
 @sensors_app.command("add")
 def sensors_add(
     code: str = typer.Argument(..., help="Sensor code (unique)."),
-    kind: str = typer.Option(..., help="gnss, crack_meter, inclinometer, rain_gauge, groundwater_well, insar_point "
-                                        "(or the Chinese name)."),
+    kind: str = typer.Option(
+        ..., help="gnss, crack_meter, inclinometer, rain_gauge, groundwater_well, insar_point (or the Chinese name)."
+    ),
     hazard_point: Optional[str] = typer.Option(None, "--hazard", help="Hazard point code it monitors."),
     mine: Optional[str] = typer.Option(None, help="Mine licence number it belongs to."),
     well: Optional[str] = typer.Option(None, help="Groundwater well code."),
@@ -200,16 +223,32 @@ def sensors_add(
     from subsidence.monitoring.hazards import add_sensor
 
     with _tx(actor, "sensor registration") as s:
-        sensor = _run(add_sensor, s, code=code, kind=kind, unit=unit, hazard_point=hazard_point, mine=mine,
-                      well=well, expected_interval_s=interval_s, valid_min=valid_min, valid_max=valid_max, x=x, y=y)
+        sensor = _run(
+            add_sensor,
+            s,
+            code=code,
+            kind=kind,
+            unit=unit,
+            hazard_point=hazard_point,
+            mine=mine,
+            well=well,
+            expected_interval_s=interval_s,
+            valid_min=valid_min,
+            valid_max=valid_max,
+            x=x,
+            y=y,
+        )
         typer.echo(f"registered {sensor.code} ({sensor.kind.label()}, {sensor.unit})")
 
 
 @sensors_app.command("import")
 def sensors_import(
-    file: Path = typer.Argument(..., help="CSV or Excel .xlsx: code,kind[,unit,hazard_point,mine,well,x,y,installed,"
-                                          "name,expected_interval_s,valid_min,valid_max,resolution] "
-                                          "(or 编号,类型,单位,隐患点编号,东坐标,北坐标,安装日期,...)"),
+    file: Path = typer.Argument(
+        ...,
+        help="CSV or Excel .xlsx: code,kind[,unit,hazard_point,mine,well,x,y,installed,"
+        "name,expected_interval_s,valid_min,valid_max,resolution] "
+        "(or 编号,类型,单位,隐患点编号,东坐标,北坐标,安装日期,...)",
+    ),
     actor: str = typer.Option("cli", help="Who imports (audit trail)."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -227,8 +266,9 @@ def sensors_import(
 
 
 @sensors_app.command("list")
-def sensors_list(hazard_point: Optional[str] = typer.Option(None, "--hazard"),
-                 json_out: bool = typer.Option(False, "--json")) -> None:
+def sensors_list(
+    hazard_point: Optional[str] = typer.Option(None, "--hazard"), json_out: bool = typer.Option(False, "--json")
+) -> None:
     """List sensors with their latest observation time."""
     from subsidence.monitoring.hazards import list_sensors
 
@@ -248,8 +288,9 @@ def sensors_list(hazard_point: Optional[str] = typer.Option(None, "--hazard"),
 def observations_import(
     file: Path = typer.Argument(..., help="CSV or Excel .xlsx: sensor,time,value[,unit] (or 测点,时间,观测值,单位)."),
     strict: bool = typer.Option(False, help="Store nothing if any row is rejected."),
-    timezone_name: Optional[str] = typer.Option(None, "--timezone", help="Zone for times without an offset "
-                                                "(.xlsx: default the configured time zone)."),
+    timezone_name: Optional[str] = typer.Option(
+        None, "--timezone", help="Zone for times without an offset (.xlsx: default the configured time zone)."
+    ),
     evaluate: bool = typer.Option(True, help="Evaluate alarms for the sensors touched, in the same transaction."),
     actor: str = typer.Option("cli", help="Who imports (audit trail)."),
     json_out: bool = typer.Option(False, "--json"),
@@ -262,13 +303,16 @@ def observations_import(
         rep = _run(ingest_csv, s, file, strict=strict, default_tz=timezone_name)
         out = rep.to_dict()
         if evaluate and (rep.sensor_ids or rep.faults):
-            out["alarms"] = evaluate_alarms(s, sensor_ids=sorted(set(rep.sensor_ids) | set(rep.faults)),
-                                            actor=actor, faults=rep.faults).to_dict()
+            out["alarms"] = evaluate_alarms(
+                s, sensor_ids=sorted(set(rep.sensor_ids) | set(rep.faults)), actor=actor, faults=rep.faults
+            ).to_dict()
     if json_out:
         emit_json(out)
         return
-    typer.echo(f"{file}: {out['rows']} rows, {out['accepted']} stored, {out['duplicates']} duplicates, "
-               f"{out['rejected']} rejected")
+    typer.echo(
+        f"{file}: {out['rows']} rows, {out['accepted']} stored, {out['duplicates']} duplicates, "
+        f"{out['rejected']} rejected"
+    )
     for r in out["rejected_rows"][:50]:
         typer.echo(f"  row {r['row']} {r['sensor']}: {r['reason']}")
     for w in out["warnings"]:
@@ -278,9 +322,12 @@ def observations_import(
 
 
 @obs_app.command("chart")
-def observations_chart(sensor: str = typer.Argument(...), days: float = typer.Option(30.0),
-                       bucket_s: int = typer.Option(3600, help="Bucket size, seconds."),
-                       json_out: bool = typer.Option(False, "--json")) -> None:
+def observations_chart(
+    sensor: str = typer.Argument(...),
+    days: float = typer.Option(30.0),
+    bucket_s: int = typer.Option(3600, help="Bucket size, seconds."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
     """Time-bucket aggregates (count, min, max, mean) of a sensor for charts."""
     from datetime import timedelta
 
@@ -307,9 +354,11 @@ def observations_chart(sensor: str = typer.Argument(...), days: float = typer.Op
 
 
 @alarms_app.command("list")
-def alarms_list(state: str = typer.Option("active", help="active | open | acknowledged | cleared | all"),
-                hazard_point: Optional[str] = typer.Option(None, "--hazard"),
-                json_out: bool = typer.Option(False, "--json")) -> None:
+def alarms_list(
+    state: str = typer.Option("active", help="active | open | acknowledged | cleared | all"),
+    hazard_point: Optional[str] = typer.Option(None, "--hazard"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
     """List alarms, highest level first."""
     from subsidence.monitoring.queries import list_alarms
 
@@ -318,14 +367,29 @@ def alarms_list(state: str = typer.Option("active", help="active | open | acknow
     if json_out:
         emit_json(rows)
     else:
-        _table(rows, ["id", "level_zh", "kind_zh", "hazard_point", "sensor", "state", "opened_at",
-                      "escalation_stage", "acknowledged_by"], "预警 / alarms")
+        _table(
+            rows,
+            [
+                "id",
+                "level_zh",
+                "kind_zh",
+                "hazard_point",
+                "sensor",
+                "state",
+                "opened_at",
+                "escalation_stage",
+                "acknowledged_by",
+            ],
+            "预警 / alarms",
+        )
 
 
 @alarms_app.command("ack")
-def alarms_ack(alarm_id: int = typer.Argument(...),
-               actor: str = typer.Option(..., help="Who acknowledges (role/account); recorded with the time."),
-               note: Optional[str] = typer.Option(None, help="What was done, e.g. 已通知撤离.")) -> None:
+def alarms_ack(
+    alarm_id: int = typer.Argument(...),
+    actor: str = typer.Option(..., help="Who acknowledges (role/account); recorded with the time."),
+    note: Optional[str] = typer.Option(None, help="What was done, e.g. 已通知撤离."),
+) -> None:
     """Acknowledge an alarm (stops escalation)."""
     from subsidence.monitoring.evaluation import acknowledge
 
@@ -335,8 +399,10 @@ def alarms_ack(alarm_id: int = typer.Argument(...),
 
 
 @alarms_app.command("evaluate")
-def alarms_evaluate(now: Optional[str] = typer.Option(None, help="Evaluation time (ISO; default now)."),
-                    json_out: bool = typer.Option(False, "--json")) -> None:
+def alarms_evaluate(
+    now: Optional[str] = typer.Option(None, help="Evaluation time (ISO; default now)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
     """Evaluate new samples of all active sensors, data quality and escalation (run it every minute)."""
     from subsidence.monitoring.evaluation import evaluate
     from subsidence.ops.heartbeat import beat
@@ -348,8 +414,10 @@ def alarms_evaluate(now: Optional[str] = typer.Option(None, help="Evaluation tim
     if json_out:
         emit_json(out)
     else:
-        typer.echo(f"evaluated {out['sensors']} sensors, {out['samples']} samples, "
-                   f"{len(out['transitions'])} transitions, {out['escalated']} escalated")
+        typer.echo(
+            f"evaluated {out['sensors']} sensors, {out['samples']} samples, "
+            f"{len(out['transitions'])} transitions, {out['escalated']} escalated"
+        )
         for t in out["transitions"]:
             typer.echo(f"  {t['sensor']} {t['kind']} {t['event']} → {t.get('to')} at {t['at']}")
 
@@ -368,8 +436,10 @@ def alarms_history(alarm_id: int = typer.Argument(...), json_out: bool = typer.O
 
 
 @outbox_app.command("dispatch")
-def outbox_dispatch(loop: float = typer.Option(0.0, help="Repeat every N seconds (0 = once)."),
-                    json_out: bool = typer.Option(False, "--json")) -> None:
+def outbox_dispatch(
+    loop: float = typer.Option(0.0, help="Repeat every N seconds (0 = once)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
     """Deliver pending notifications (log always; e-mail/SMS when SUBSIDENCE_SMTP_HOST /
     SUBSIDENCE_SMS_WEBHOOK_URL are set). Safe to run concurrently and after a crash."""
     import time
@@ -383,12 +453,18 @@ def outbox_dispatch(loop: float = typer.Option(0.0, help="Repeat every N seconds
     channels = channels_from_settings()
     while True:
         rep = dispatch(eng, channels)
-        beat_now(eng, "dispatch", every_s=max(1, round(loop)) if loop > 0 else None,  # heartbeat (issue 17)
-                 detail=rep.to_dict() | {"errors": rep.errors[:5]})
+        beat_now(
+            eng,
+            "dispatch",
+            every_s=max(1, round(loop)) if loop > 0 else None,  # heartbeat (issue 17)
+            detail=rep.to_dict() | {"errors": rep.errors[:5]},
+        )
         if json_out:
             emit_json(rep.to_dict())
         else:
-            typer.echo(f"sent {rep.sent}, failed {rep.failed} (retried later), no channel → log {rep.skipped_no_channel}")
+            typer.echo(
+                f"sent {rep.sent}, failed {rep.failed} (retried later), no channel → log {rep.skipped_no_channel}"
+            )
         if loop <= 0:
             break
         time.sleep(loop)
@@ -415,27 +491,38 @@ def _out_dir(out: Optional[Path]) -> Path:
 
 
 @cards_app.command("hazard")
-def cards_hazard(code: str = typer.Argument(..., help="Hazard point code."),
-                 issuing_unit: str = typer.Option("伊金霍洛旗自然资源局", help="发卡单位."),
-                 out: Optional[Path] = typer.Option(None, help="Output folder (default DATA_DIR/cards)."),
-                 issued: Optional[str] = typer.Option(None, help="Issue date (ISO, default today)."),
-                 actor: str = typer.Option("cli")) -> None:
+def cards_hazard(
+    code: str = typer.Argument(..., help="Hazard point code."),
+    issuing_unit: str = typer.Option("伊金霍洛旗自然资源局", help="发卡单位."),
+    out: Optional[Path] = typer.Option(None, help="Output folder (default DATA_DIR/cards)."),
+    issued: Optional[str] = typer.Option(None, help="Issue date (ISO, default today)."),
+    actor: str = typer.Option("cli"),
+) -> None:
     """Issue the 工作明白卡 of a hazard point (PDF)."""
     from subsidence.monitoring.cards import issue_work_card
 
     with _tx(actor, "issue work card") as s:
-        card = _run(issue_work_card, s, code, issuing_unit=issuing_unit, out_dir=_out_dir(out),
-                    issued=date.fromisoformat(issued) if issued else None)
+        card = _run(
+            issue_work_card,
+            s,
+            code,
+            issuing_unit=issuing_unit,
+            out_dir=_out_dir(out),
+            issued=date.fromisoformat(issued) if issued else None,
+        )
         typer.echo(f"{card.code}: {card.pdf_path}")
 
 
 @cards_app.command("household")
-def cards_household(code: Optional[str] = typer.Argument(None, help="Household code (omit with --hazard)."),
-                    hazard_point: Optional[str] = typer.Option(None, "--hazard",
-                                                               help="Issue to every household of it still without one."),
-                    issuing_unit: str = typer.Option("伊金霍洛旗自然资源局", help="发卡单位."),
-                    out: Optional[Path] = typer.Option(None, help="Output folder (default DATA_DIR/cards)."),
-                    actor: str = typer.Option("cli")) -> None:
+def cards_household(
+    code: Optional[str] = typer.Argument(None, help="Household code (omit with --hazard)."),
+    hazard_point: Optional[str] = typer.Option(
+        None, "--hazard", help="Issue to every household of it still without one."
+    ),
+    issuing_unit: str = typer.Option("伊金霍洛旗自然资源局", help="发卡单位."),
+    out: Optional[Path] = typer.Option(None, help="Output folder (default DATA_DIR/cards)."),
+    actor: str = typer.Option("cli"),
+) -> None:
     """Issue 避险明白卡 (three copies per household, one PDF each household)."""
     from subsidence.monitoring.cards import issue_household_card, issue_missing_household_cards
 
@@ -445,17 +532,21 @@ def cards_household(code: Optional[str] = typer.Argument(None, help="Household c
         if code:
             cards = [_run(issue_household_card, s, code, issuing_unit=issuing_unit, out_dir=_out_dir(out))]
         else:
-            cards = _run(issue_missing_household_cards, s, hazard_point, issuing_unit=issuing_unit,
-                         out_dir=_out_dir(out))
+            cards = _run(
+                issue_missing_household_cards, s, hazard_point, issuing_unit=issuing_unit, out_dir=_out_dir(out)
+            )
         for c in cards:
             typer.echo(f"{c.code}: {c.pdf_path}")
 
 
 @cards_app.command("receipt")
-def cards_receipt(card: str = typer.Argument(...), holder: str = typer.Argument(..., help="household | village | issuer"),
-                  signed_by: str = typer.Option(..., help="Signer by role (户主, 村委会文书 ...)."),
-                  reference: Optional[str] = typer.Option(None, help="Scan/photo of the signed receipt."),
-                  actor: str = typer.Option("cli")) -> None:
+def cards_receipt(
+    card: str = typer.Argument(...),
+    holder: str = typer.Argument(..., help="household | village | issuer"),
+    signed_by: str = typer.Option(..., help="Signer by role (户主, 村委会文书 ...)."),
+    reference: Optional[str] = typer.Option(None, help="Scan/photo of the signed receipt."),
+    actor: str = typer.Option("cli"),
+) -> None:
     """Record the signed receipt of one copy of a card."""
     from subsidence.monitoring.cards import record_receipt
 
@@ -465,8 +556,9 @@ def cards_receipt(card: str = typer.Argument(...), holder: str = typer.Argument(
 
 
 @cards_app.command("missing")
-def cards_missing(hazard_point: Optional[str] = typer.Option(None, "--hazard"),
-                  json_out: bool = typer.Option(False, "--json")) -> None:
+def cards_missing(
+    hazard_point: Optional[str] = typer.Option(None, "--hazard"), json_out: bool = typer.Option(False, "--json")
+) -> None:
     """Households that still lack a signed, current 避险明白卡."""
     from subsidence.monitoring.cards import households_missing_cards
 
@@ -475,13 +567,18 @@ def cards_missing(hazard_point: Optional[str] = typer.Option(None, "--hazard"),
     if json_out:
         emit_json(rows)
     else:
-        _table(rows, ["household", "village", "people", "hazard_point", "card", "status", "copies_signed"],
-               "未持卡住户 / households without a signed card")
+        _table(
+            rows,
+            ["household", "village", "people", "hazard_point", "card", "status", "copies_signed"],
+            "未持卡住户 / households without a signed card",
+        )
 
 
 @hazards_app.command("list")
-def hazards_list(code: Optional[str] = typer.Argument(None, help="One hazard point (default: all)."),
-                 json_out: bool = typer.Option(False, "--json")) -> None:
+def hazards_list(
+    code: Optional[str] = typer.Argument(None, help="One hazard point (default: all)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
     """Hazard points with threatened households/people, danger grade (I–IV, computed) and warning level."""
     from subsidence.monitoring.hazards import hazard_summary
 
@@ -490,14 +587,21 @@ def hazards_list(code: Optional[str] = typer.Argument(None, help="One hazard poi
     if json_out:
         emit_json(rows)
     else:
-        _table(rows, ["code", "name", "type", "households", "people", "property_10k_yuan", "danger_grade",
-                      "warning_level"], "隐患点 / hazard points")
+        _table(
+            rows,
+            ["code", "name", "type", "households", "people", "property_10k_yuan", "danger_grade", "warning_level"],
+            "隐患点 / hazard points",
+        )
 
 
 @hazards_app.command("households")
-def hazards_households(file: Path = typer.Argument(..., help="CSV code,hazard_point,people[,village,address,"
-                                                              "head_role,house_type,phone,property_10k_yuan,to_relocate]"),
-                       actor: str = typer.Option("cli")) -> None:
+def hazards_households(
+    file: Path = typer.Argument(
+        ...,
+        help="CSV code,hazard_point,people[,village,address,head_role,house_type,phone,property_10k_yuan,to_relocate]",
+    ),
+    actor: str = typer.Option("cli"),
+) -> None:
     """Import threatened households (all rows or none); danger grades are recomputed."""
     from subsidence.monitoring.hazards import import_households
 
@@ -507,8 +611,9 @@ def hazards_households(file: Path = typer.Argument(..., help="CSV code,hazard_po
 
 
 @hazards_app.command("contacts")
-def hazards_contacts(file: Path = typer.Argument(..., help="CSV hazard_point,role,title[,phone,email]"),
-                     actor: str = typer.Option("cli")) -> None:
+def hazards_contacts(
+    file: Path = typer.Argument(..., help="CSV hazard_point,role,title[,phone,email]"), actor: str = typer.Option("cli")
+) -> None:
     """Import contacts by role (responsible, monitor, warning, town, bureau, rescue): cards and escalation."""
     from subsidence.monitoring.hazards import import_contacts
 

@@ -16,8 +16,9 @@ JSON_HELP = "Machine-readable output (JSON on stdout; logs and progress go to st
 AS_HELP = "Act as ROLE[:UNIT]: office, department:NRB, town:T-WLML, enterprise:E-SD, monitor, public."
 
 JSON = typer.Option(False, "--json", help=JSON_HELP)
-TODAY = typer.Option(None, "--today", help="Evaluate deadlines on this date, YYYY-MM-DD (default: today in the "
-                                           "configured time zone).")
+TODAY = typer.Option(
+    None, "--today", help="Evaluate deadlines on this date, YYYY-MM-DD (default: today in the configured time zone)."
+)
 AS = typer.Option("office", "--as", help=AS_HELP)
 MINE = typer.Argument(..., help="Mine: licence number (采矿许可证号) or name.")
 YEAR = typer.Argument(..., help="Year, e.g. 2025.")

@@ -11,19 +11,32 @@ from subsidence.cli._common import emit_json, fail, resolve_actor, unit_of_work
 
 AS_HELP = "Who acts: office | department:UNIT | enterprise:E-... (authorization applies)."
 
-plan_app = typer.Typer(help="Mine treatment plans (矿山地质环境保护与土地复垦方案) and their achievement.",
-                       no_args_is_help=True)
+plan_app = typer.Typer(
+    help="Mine treatment plans (矿山地质环境保护与土地复垦方案) and their achievement.", no_args_is_help=True
+)
 
 #: Excel columns of the annual-plan sheet: (header, field, kind)
 ANNUAL_COLUMNS = [
-    ("采矿许可证号", "licence_no", "str"), ("年度", "year", "int"), ("治理面积(公顷)", "target_treat_ha", "float"),
-    ("复垦面积(公顷)", "target_reclaim_ha", "float"), ("耕地(公顷)", "cropland", "float"),
-    ("林地(公顷)", "forest", "float"), ("草地(公顷)", "grassland", "float"), ("其他(公顷)", "other", "float"),
-    ("治理工程", "works", "str"), ("预算(元)", "budget_yuan", "int"), ("应计提基金(元)", "required_fund_accrual_yuan", "int"),
+    ("采矿许可证号", "licence_no", "str"),
+    ("年度", "year", "int"),
+    ("治理面积(公顷)", "target_treat_ha", "float"),
+    ("复垦面积(公顷)", "target_reclaim_ha", "float"),
+    ("耕地(公顷)", "cropland", "float"),
+    ("林地(公顷)", "forest", "float"),
+    ("草地(公顷)", "grassland", "float"),
+    ("其他(公顷)", "other", "float"),
+    ("治理工程", "works", "str"),
+    ("预算(元)", "budget_yuan", "int"),
+    ("应计提基金(元)", "required_fund_accrual_yuan", "int"),
 ]
-PARCEL_FIELDS = {"code": ("code", "编号", "地块编号"), "purpose": ("purpose", "类型", "用途"),
-                 "land_type": ("land_type", "地类"), "planned_year": ("planned_year", "计划年度", "year"),
-                 "works": ("works", "治理工程"), "spending_yuan": ("spending_yuan", "投入(元)", "spending")}
+PARCEL_FIELDS = {
+    "code": ("code", "编号", "地块编号"),
+    "purpose": ("purpose", "类型", "用途"),
+    "land_type": ("land_type", "地类"),
+    "planned_year": ("planned_year", "计划年度", "year"),
+    "works": ("works", "治理工程"),
+    "spending_yuan": ("spending_yuan", "投入(元)", "spending"),
+}
 
 
 def _parcels(path: Path, crs: str | None, *, default_purpose: str = "reclaim"):
@@ -38,11 +51,13 @@ def _parcels(path: Path, crs: str | None, *, default_purpose: str = "reclaim"):
         fail(f"{path}: no CRS (.prj); pass --crs EPSG:xxxx")
     out, errors = [], []
     for i, (rec, g) in enumerate(zip(table.records, table.geometries), start=1):
-        def get(name, default=None):
+
+        def get(name, default=None, rec=rec):
             for alias in PARCEL_FIELDS[name]:
                 if alias in rec and rec[alias] not in (None, ""):
                     return rec[alias]
             return default
+
         if g is None:
             errors.append(f"{path} feature {i}: no geometry ({table.geometry_errors.get(i - 1, 'empty')})")
             continue
@@ -51,10 +66,17 @@ def _parcels(path: Path, crs: str | None, *, default_purpose: str = "reclaim"):
             errors.append(f"{path} feature {i}: field code/编号 is empty")
             continue
         year = get("planned_year")
-        out.append(ParcelInput(code=str(code), land_type=str(get("land_type", "other")),
-                               geometry=transform_geometry(g, src, STORAGE_CRS), purpose=str(get("purpose", default_purpose)),
-                               planned_year=int(year) if year is not None else None, works=get("works"),
-                               spending_yuan=int(float(get("spending_yuan", 0) or 0))))
+        out.append(
+            ParcelInput(
+                code=str(code),
+                land_type=str(get("land_type", "other")),
+                geometry=transform_geometry(g, src, STORAGE_CRS),
+                purpose=str(get("purpose", default_purpose)),
+                planned_year=int(year) if year is not None else None,
+                works=get("works"),
+                spending_yuan=int(float(get("spending_yuan", 0) or 0)),
+            )
+        )
     if errors:
         fail("; ".join(errors))
     return out
@@ -69,7 +91,9 @@ def _run(fn):
 @plan_app.command("register")
 def register_cmd(
     mine: str = typer.Argument(..., help="Mine licence number or name."),
-    parcels: Path = typer.Argument(..., exists=True, help="GIS file of plan parcels (code, purpose, land_type, planned_year)."),
+    parcels: Path = typer.Argument(
+        ..., exists=True, help="GIS file of plan parcels (code, purpose, land_type, planned_year)."
+    ),
     doc_no: str = typer.Option(..., help="Approval document number."),
     approval_date: str = typer.Option(..., help="ISO date."),
     valid_from: str = typer.Option(None, help="ISO date (default: approval date)."),
@@ -88,14 +112,25 @@ def register_cmd(
     items = _parcels(parcels, crs)
 
     def go(session):
-        p = register_plan(session, find_mine(session, mine), doc_no=doc_no,
-                          approval_date=date.fromisoformat(approval_date),
-                          valid_from=date.fromisoformat(valid_from or approval_date),
-                          valid_to=date.fromisoformat(valid_to), parcels=items, works=works,
-                          cost_estimate_yuan=cost_yuan, revision_reason=revision_reason,
-                          actor=resolve_actor(session, as_, "cli"))
-        return {"plan": p.code, "revision": p.revision, "parcels": len(p.parcels),
-                "area_ha": round(sum(x.area_ha for x in p.parcels), 2)}
+        p = register_plan(
+            session,
+            find_mine(session, mine),
+            doc_no=doc_no,
+            approval_date=date.fromisoformat(approval_date),
+            valid_from=date.fromisoformat(valid_from or approval_date),
+            valid_to=date.fromisoformat(valid_to),
+            parcels=items,
+            works=works,
+            cost_estimate_yuan=cost_yuan,
+            revision_reason=revision_reason,
+            actor=resolve_actor(session, as_, "cli"),
+        )
+        return {
+            "plan": p.code,
+            "revision": p.revision,
+            "parcels": len(p.parcels),
+            "area_ha": round(sum(x.area_ha for x in p.parcels), 2),
+        }
 
     out = _run(go)
     emit_json(out) if json_out else typer.echo(f"registered {out['plan']} ({out['parcels']} parcels)")
@@ -106,10 +141,19 @@ def template_cmd(out: Path = typer.Argument(..., help="Where to write the annual
     """Write the Excel template of annual plans (年度治理与复垦计划) with Chinese headers."""
     from subsidence.io.excel import Column, write_table
 
-    write_table(out, [Column(h, required=f in ("licence_no", "year"), kind=k) for h, f, k in ANNUAL_COLUMNS], [],
-                sheet_title="年度计划", title="矿山年度治理与复垦计划表",
-                instructions=[["列", "说明"], ["采矿许可证号", "与采矿许可证一致"], ["面积", "单位：公顷，不得为负"],
-                              ["金额", "单位：元"]])
+    write_table(
+        out,
+        [Column(h, required=f in ("licence_no", "year"), kind=k) for h, f, k in ANNUAL_COLUMNS],
+        [],
+        sheet_title="年度计划",
+        title="矿山年度治理与复垦计划表",
+        instructions=[
+            ["列", "说明"],
+            ["采矿许可证号", "与采矿许可证一致"],
+            ["面积", "单位：公顷，不得为负"],
+            ["金额", "单位：元"],
+        ],
+    )
     typer.echo(f"wrote {out}")
 
 
@@ -131,8 +175,10 @@ def annual_cmd(
     missing = [h for h, f, _ in ANNUAL_COLUMNS if normalize_header(h) not in index and f in ("licence_no", "year")]
     if missing:
         hint = {m: difflib.get_close_matches(normalize_header(m), list(index), n=1) for m in missing}
-        fail(f"{file}: missing column(s) " + ", ".join(
-            f"{m}" + (f" (found {hint[m][0]!r}: misspelt?)" if hint[m] else "") for m in missing))
+        fail(
+            f"{file}: missing column(s) "
+            + ", ".join(f"{m}" + (f" (found {hint[m][0]!r}: misspelt?)" if hint[m] else "") for m in missing)
+        )
     rows, errors = [], []
     for excel_row, values in table.rows:
         rec = {}
@@ -157,12 +203,18 @@ def annual_cmd(
             try:
                 m = find_mine(session, rec["licence_no"])
                 by_type = {k: rec[k] for k in ("cropland", "forest", "grassland", "other") if k in rec}
-                ap = set_annual_plan(session, m, rec["year"], target_treat_ha=rec.get("target_treat_ha", 0.0),
-                                     target_reclaim_ha=rec.get("target_reclaim_ha", 0.0),
-                                     targets_by_land_type=by_type or None, works=rec.get("works"),
-                                     budget_yuan=rec.get("budget_yuan", 0),
-                                     required_fund_accrual_yuan=rec.get("required_fund_accrual_yuan", 0),
-                                     actor=actor)
+                ap = set_annual_plan(
+                    session,
+                    m,
+                    rec["year"],
+                    target_treat_ha=rec.get("target_treat_ha", 0.0),
+                    target_reclaim_ha=rec.get("target_reclaim_ha", 0.0),
+                    targets_by_land_type=by_type or None,
+                    works=rec.get("works"),
+                    budget_yuan=rec.get("budget_yuan", 0),
+                    required_fund_accrual_yuan=rec.get("required_fund_accrual_yuan", 0),
+                    actor=actor,
+                )
                 done.append({"mine": m.licence_no, "year": ap.year})
             except Exception as exc:  # collect every row's problem, then refuse the whole file
                 problems.append(f"{file} row {excel_row}: {getattr(exc, 'message', exc)}")
@@ -180,7 +232,9 @@ def annual_cmd(
 def report_cmd(
     mine: str = typer.Argument(..., help="Mine licence number or name."),
     year: int = typer.Argument(..., help="Plan year."),
-    parcels: Path = typer.Argument(..., exists=True, help="GIS file of treated parcels (code, land_type, spending_yuan, works)."),
+    parcels: Path = typer.Argument(
+        ..., exists=True, help="GIS file of treated parcels (code, land_type, spending_yuan, works)."
+    ),
     reported_date: str = typer.Option(None, help="ISO date (default today)."),
     crs: str = typer.Option(None, help="CRS of the parcels when the file has none."),
     as_: str = typer.Option("office", "--as", help=AS_HELP),
@@ -192,9 +246,14 @@ def report_cmd(
 
     items = _parcels(parcels, crs)
     on = date.fromisoformat(reported_date) if reported_date else today_local()
-    out = _run(lambda s: [{"parcel": t.code, "area_ha": t.area_ha} for t in
-                          report_treated(s, find_mine(s, mine), year, items, reported_date=on,
-                                         actor=resolve_actor(s, as_, "cli"))])
+    out = _run(
+        lambda s: [
+            {"parcel": t.code, "area_ha": t.area_ha}
+            for t in report_treated(
+                s, find_mine(s, mine), year, items, reported_date=on, actor=resolve_actor(s, as_, "cli")
+            )
+        ]
+    )
     emit_json(out) if json_out else typer.echo(f"reported {len(out)} parcels")
 
 
@@ -213,10 +272,10 @@ def verify_cmd(
 
     from subsidence.census.grid import Grid
     from subsidence.io.raster import read_geotiff
-    from subsidence.vocabulary import ParcelState
-    from subsidence.plans.models import TreatedParcel
     from subsidence.ledger.lifecycle import today_local
+    from subsidence.plans.models import TreatedParcel
     from subsidence.plans.service import verify_by_remote_sensing
+    from subsidence.vocabulary import ParcelState
 
     b = read_geotiff(ndvi_before, require_metric=True)
     a = read_geotiff(ndvi_after, require_metric=True)
@@ -226,11 +285,20 @@ def verify_cmd(
     day = date.fromisoformat(on) if on else today_local()
 
     def go(session):
-        parcels = list(session.scalars(select(TreatedParcel).where(TreatedParcel.year == year,
-                                                                   TreatedParcel.state == ParcelState.REPORTED)))
-        return verify_by_remote_sensing(session, parcels, ndvi_before=np.asarray(b.array[0], float),
-                                        ndvi_after=np.asarray(a.array[0], float), grid=grid, on=day,
-                                        actor=resolve_actor(session, as_, "cli"))
+        parcels = list(
+            session.scalars(
+                select(TreatedParcel).where(TreatedParcel.year == year, TreatedParcel.state == ParcelState.REPORTED)
+            )
+        )
+        return verify_by_remote_sensing(
+            session,
+            parcels,
+            ndvi_before=np.asarray(b.array[0], float),
+            ndvi_after=np.asarray(a.array[0], float),
+            grid=grid,
+            on=day,
+            actor=resolve_actor(session, as_, "cli"),
+        )
 
     out = _run(go)
     if json_out:
@@ -240,14 +308,26 @@ def verify_cmd(
             typer.echo(f"{r['parcel']}: {r['state']}" + (f" — {'; '.join(r['reasons'])}" if r["reasons"] else ""))
 
 
-def _field_acceptance(parcel: str, passed: bool, inspector: list[str], reason: str | None, on: str | None,
-                      as_: str, json_out: bool) -> None:
+def _field_acceptance(
+    parcel: str, passed: bool, inspector: list[str], reason: str | None, on: str | None, as_: str, json_out: bool
+) -> None:
     from subsidence.ledger.lifecycle import today_local
     from subsidence.plans.service import field_acceptance, find_parcel
 
     day = date.fromisoformat(on) if on else today_local()
-    out = _run(lambda s: field_acceptance(s, find_parcel(s, parcel), passed=passed, on=day, reason=reason,
-                                          inspectors=inspector, actor=resolve_actor(s, as_, "cli")).state.value)
+    out = _run(
+        lambda s: (
+            field_acceptance(
+                s,
+                find_parcel(s, parcel),
+                passed=passed,
+                on=day,
+                reason=reason,
+                inspectors=inspector,
+                actor=resolve_actor(s, as_, "cli"),
+            ).state.value
+        )
+    )
     emit_json({"parcel": parcel, "state": out}) if json_out else typer.echo(f"{parcel}: {out}")
 
 
@@ -291,8 +371,10 @@ def gap_cmd(
         emit_json(rows)
         return
     for r in rows:
-        typer.echo(f"{r['key']} {r['name']}: planned {r['planned_ha']} ha, achieved {r['achieved_ha']} ha, "
-                   f"gap {r['gap_ha']} ha, budget {r['budget_yuan']} yuan, spent {r['spent_yuan']} yuan")
+        typer.echo(
+            f"{r['key']} {r['name']}: planned {r['planned_ha']} ha, achieved {r['achieved_ha']} ha, "
+            f"gap {r['gap_ha']} ha, budget {r['budget_yuan']} yuan, spent {r['spent_yuan']} yuan"
+        )
 
 
 @plan_app.command("shortfalls")

@@ -9,8 +9,9 @@ import typer
 
 from subsidence.cli._common import emit_json, fail, unit_of_work
 
-positions_app = typer.Typer(help="组织机构: positions of the leading group and its office, holders, handovers.",
-                            no_args_is_help=True)
+positions_app = typer.Typer(
+    help="组织机构: positions of the leading group and its office, holders, handovers.", no_args_is_help=True
+)
 
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
 ACTOR = typer.Option("office", "--actor", help="Who records it (role:unit), for the audit trail.")
@@ -34,8 +35,11 @@ def _need(text: str, what: str) -> date:
 
 
 @positions_app.command("seed")
-def seed_cmd(on: str = typer.Option("2024-09-12", "--on", help="Date the group was set up (the plan's date)."),
-             actor: str = ACTOR, json_out: bool = JSON) -> None:
+def seed_cmd(
+    on: str = typer.Option("2024-09-12", "--on", help="Date the group was set up (the plan's date)."),
+    actor: str = ACTOR,
+    json_out: bool = JSON,
+) -> None:
     """Create the plan's leading group and office (伊政办发〔2024〕79号 §2); existing positions are kept."""
     from subsidence.organisation.service import seed_plan_composition
 
@@ -60,13 +64,16 @@ def roster_cmd(on: str = typer.Option(None, "--on", help="Date (default today)."
 
 
 @positions_app.command("handover")
-def handover_cmd(code: str = typer.Argument(..., help="Position code, e.g. LG-M-ENB."),
-                 holder: str = typer.Argument(..., help="Incoming holder, by role."),
-                 on: str = typer.Option(..., "--on", help="First day of the incoming holder (not in the future)."),
-                 reason: str = typer.Option(..., "--reason", help="Why (e.g. 职务调整)."),
-                 document: str = typer.Option(None, "--document", help="Appointment document (文号)."),
-                 user: str = typer.Option(None, "--user", help="The incoming holder's account (username)."),
-                 actor: str = ACTOR, json_out: bool = JSON) -> None:
+def handover_cmd(
+    code: str = typer.Argument(..., help="Position code, e.g. LG-M-ENB."),
+    holder: str = typer.Argument(..., help="Incoming holder, by role."),
+    on: str = typer.Option(..., "--on", help="First day of the incoming holder (not in the future)."),
+    reason: str = typer.Option(..., "--reason", help="Why (e.g. 职务调整)."),
+    document: str = typer.Option(None, "--document", help="Appointment document (文号)."),
+    user: str = typer.Option(None, "--user", help="The incoming holder's account (username)."),
+    actor: str = ACTOR,
+    json_out: bool = JSON,
+) -> None:
     """交接: the current holder's tenure ends the day before; every duty of the position passes to the successor."""
     from sqlalchemy import select
 
@@ -80,9 +87,14 @@ def handover_cmd(code: str = typer.Argument(..., help="Position code, e.g. LG-M-
             if uid is None:
                 fail(f"--user: no account {user!r}")
         h = handover(s, code, holder, on=_need(on, "--on"), actor=actor, reason=reason, user_id=uid, document=document)
-        out = {"position": code, "outgoing": h.outgoing.holder, "until": str(h.outgoing.end_date),
-               "incoming": h.incoming.holder, "from": h.incoming.start_date.isoformat(),
-               "duties": [d.power.label() + (f"（任务{d.task_no}）" if d.task_no else "") for d in h.duties]}
+        out = {
+            "position": code,
+            "outgoing": h.outgoing.holder,
+            "until": str(h.outgoing.end_date),
+            "incoming": h.incoming.holder,
+            "from": h.incoming.start_date.isoformat(),
+            "duties": [d.power.label() + (f"（任务{d.task_no}）" if d.task_no else "") for d in h.duties],
+        }
     emit_json(out) if json_out else typer.echo(f"{code}: {out['outgoing']} → {out['incoming']} from {out['from']}")
 
 
@@ -104,8 +116,7 @@ OUT = typer.Argument(..., help="Output .xlsx (sheets 组织机构 and 任职记�
 
 
 @positions_app.command("export")
-def export_cmd(out: Path = OUT,
-               on: str = typer.Option(None, "--on", help="Roster date (default today).")) -> None:
+def export_cmd(out: Path = OUT, on: str = typer.Option(None, "--on", help="Roster date (default today).")) -> None:
     """The roster and its history as one Excel workbook."""
     from subsidence.organisation.queries import export_roster
 

@@ -40,22 +40,30 @@ def print_accounts(accounts, url: str) -> None:
 
     console = Console()
     console.print(f"\n[bold green]挂图作战平台已启动 / web platform running at[/] [bold]{url}[/]", soft_wrap=True)
-    for label, path in (("挂图作战 map", "/map"), ("进度督办 dashboard", "/dashboard"), ("接口文档 API", "/docs"),
-                        ("QGIS: OGC API – Features", "/ogc")):
+    for label, path in (
+        ("挂图作战 map", "/map"),
+        ("进度督办 dashboard", "/dashboard"),
+        ("接口文档 API", "/docs"),
+        ("QGIS: OGC API – Features", "/ogc"),
+    ):
         console.print(f"  {label}: {url}{path}", soft_wrap=True, highlight=False)
     if accounts:
         console.print("[bold]演示账户（仅供演示）/ demo accounts (demo only)[/]  用户名 username / 密码 password")
         width = max(len(a.username) for a in accounts)
         for a in accounts:
             # plain lines, never truncated: the password must be readable in any terminal width
-            console.print(f"  {a.username:<{width}}  {a.password:<{width + 10}}  "
-                          f"{a.role.label('zh-CN')} / {a.role.label('en')}: {a.scope}", soft_wrap=True,
-                          highlight=False)
+            console.print(
+                f"  {a.username:<{width}}  {a.password:<{width + 10}}  "
+                f"{a.role.label('zh-CN')} / {a.role.label('en')}: {a.scope}",
+                soft_wrap=True,
+                highlight=False,
+            )
     console.print("按 Ctrl+C 停止 / press Ctrl+C to stop\n")
 
 
-def run_server(engine, *, host: str | None = None, port: int | None = None, today: date | None = None,
-               demo_accounts: bool = True) -> None:
+def run_server(
+    engine, *, host: str | None = None, port: int | None = None, today: date | None = None, demo_accounts: bool = True
+) -> None:
     """Create demo accounts (optional), print the address and accounts, and serve until interrupted."""
     import uvicorn
 
@@ -87,8 +95,9 @@ def serve_demo(engine, *, today: date | None = None) -> None:
 def serve(
     host: str = typer.Option(None, help="Address to bind (default: settings.host, 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default: settings.port, 8000; the next free one if taken)."),
-    demo_accounts: bool = typer.Option(False, "--demo-accounts/--no-demo-accounts",
-                                       help="Create one demo account per role (demo databases only)."),
+    demo_accounts: bool = typer.Option(
+        False, "--demo-accounts/--no-demo-accounts", help="Create one demo account per role (demo databases only)."
+    ),
     today: str = typer.Option(None, help="Pin the business date (ISO), e.g. for a demo frozen in time."),
 ) -> None:
     """Start the web platform: battle map, dashboards, portal, field form, JSON API and OGC API – Features.
@@ -110,19 +119,30 @@ def user_add(
     role: str = typer.Option(..., help="office, department, town, enterprise, monitor or public."),
     unit: str = typer.Option(None, help="Unit code (NRB, AWB, a town's unit, an enterprise's unit)."),
     enterprise: str = typer.Option(None, help="Enterprise credit code (for enterprise accounts)."),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                 help="At least 10 characters (hashed with Argon2id)."),
+    password: str = typer.Option(
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="At least 10 characters (hashed with Argon2id).",
+    ),
 ) -> None:
     """Create an account tied to its unit (its scope follows from role and unit)."""
+    from subsidence.access.accounts import create_user
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import transaction
-    from subsidence.access.accounts import create_user
     from subsidence.errors import ServiceError
 
     try:
         with transaction(ready_engine(), actor="cli:user-add") as session:
-            user = create_user(session, username=username, password=password, role=role, unit_code=unit,
-                               enterprise_credit_code=enterprise)
+            user = create_user(
+                session,
+                username=username,
+                password=password,
+                role=role,
+                unit_code=unit,
+                enterprise_credit_code=enterprise,
+            )
             typer.echo(f"created {user.username} ({user.role.value})")
     except (ServiceError, ValueError) as exc:
         fail(getattr(exc, "message", str(exc)))
@@ -140,10 +160,10 @@ def user_token(
 
     from sqlalchemy import select
 
+    from subsidence.access.accounts import issue_token
+    from subsidence.access.models import User
     from subsidence.cli._common import ready_engine
     from subsidence.db.session import transaction
-    from subsidence.access.models import User
-    from subsidence.access.accounts import issue_token
 
     with transaction(ready_engine(), actor="cli:user-token") as session:
         user = session.scalar(select(User).where(User.username == username))

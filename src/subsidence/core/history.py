@@ -21,7 +21,20 @@ def audit_trail(session: Session, entity: str, entity_id: int, *, limit: int = 5
     from subsidence.settings import get_settings
 
     tz = get_settings().tz
-    rows = session.scalars(select(AuditEvent).where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
-                           .order_by(AuditEvent.id).limit(limit))
-    return [{"at": r.at.astimezone(tz).isoformat(), "actor": r.actor, "action": r.action, "before": r.before,
-             "after": r.after, "reason": r.reason} for r in rows]
+    rows = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+        .order_by(AuditEvent.id)
+        .limit(limit)
+    )
+    return [
+        {
+            "at": r.at.astimezone(tz).isoformat(),
+            "actor": r.actor,
+            "action": r.action,
+            "before": r.before,
+            "after": r.after,
+            "reason": r.reason,
+        }
+        for r in rows
+    ]

@@ -30,7 +30,7 @@ class AdminArea(Timestamped, Base):
     geometry = mapped_column(geom("MULTIPOLYGON"), nullable=True)
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    parent: Mapped["AdminArea | None"] = relationship(remote_side="AdminArea.id")
+    parent: Mapped[AdminArea | None] = relationship(remote_side="AdminArea.id")
 
 
 class Unit(Timestamped, Base):
@@ -48,7 +48,7 @@ class Unit(Timestamped, Base):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), doc="for enterprises")
 
     town: Mapped[AdminArea | None] = relationship()
-    task_roles: Mapped[list["TaskAssignment"]] = relationship(back_populates="unit", cascade="all, delete-orphan")
+    task_roles: Mapped[list[TaskAssignment]] = relationship(back_populates="unit", cascade="all, delete-orphan")
 
 
 class TaskAssignment(Base):
@@ -78,7 +78,7 @@ class Enterprise(Timestamped, Base):
     contact_role: Mapped[str | None] = mapped_column(String(100), doc="contact by role, never a personal name")
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    mines: Mapped[list["Mine"]] = relationship(back_populates="enterprise")
+    mines: Mapped[list[Mine]] = relationship(back_populates="enterprise")
 
 
 class Mine(Timestamped, Base):
@@ -106,7 +106,7 @@ class Mine(Timestamped, Base):
 
     enterprise: Mapped[Enterprise | None] = relationship(back_populates="mines")
     town: Mapped[AdminArea | None] = relationship()
-    panels: Mapped[list["Panel"]] = relationship(back_populates="mine")
+    panels: Mapped[list[Panel]] = relationship(back_populates="mine")
 
 
 class Panel(Timestamped, Base):

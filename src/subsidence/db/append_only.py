@@ -25,8 +25,10 @@ def _key(target: Any) -> str:
 def _refuse_change(mapper, connection, target) -> None:  # noqa: ARG001 - SQLAlchemy's listener signature
     session = object_session(target)
     if session is None or session.is_modified(target, include_collections=False):
-        raise AppendOnlyError(f"{target.__tablename__} is append-only: record a correction as a new row instead of "
-                              f"changing {_key(target)}")
+        raise AppendOnlyError(
+            f"{target.__tablename__} is append-only: record a correction as a new row instead of "
+            f"changing {_key(target)}"
+        )
 
 
 def _refuse_delete(mapper, connection, target) -> None:  # noqa: ARG001

@@ -113,8 +113,17 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     for obj in session.new:
         if getattr(type(obj), "__audited__", False):
             rows.append(
-                dict(at=now, actor=actor, action="insert", entity=obj.__tablename__, entity_id=obj.id,
-                     entity_key=_key(obj), before=None, after=_snapshot(obj), reason=reason)
+                dict(
+                    at=now,
+                    actor=actor,
+                    action="insert",
+                    entity=obj.__tablename__,
+                    entity_id=obj.id,
+                    entity_key=_key(obj),
+                    before=None,
+                    after=_snapshot(obj),
+                    reason=reason,
+                )
             )
     for obj in session.dirty:
         if not getattr(type(obj), "__audited__", False) or not session.is_modified(obj, include_collections=False):
@@ -122,28 +131,65 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         before, after = _changes(obj)
         if after:
             rows.append(
-                dict(at=now, actor=actor, action="update", entity=obj.__tablename__, entity_id=obj.id,
-                     entity_key=_key(obj), before=before, after=after, reason=reason)
+                dict(
+                    at=now,
+                    actor=actor,
+                    action="update",
+                    entity=obj.__tablename__,
+                    entity_id=obj.id,
+                    entity_key=_key(obj),
+                    before=before,
+                    after=after,
+                    reason=reason,
+                )
             )
     for obj in session.deleted:
         if getattr(type(obj), "__audited__", False):
             rows.append(
-                dict(at=now, actor=actor, action="delete", entity=obj.__tablename__, entity_id=obj.id,
-                     entity_key=_key(obj), before=_snapshot(obj), after=None, reason=reason)
+                dict(
+                    at=now,
+                    actor=actor,
+                    action="delete",
+                    entity=obj.__tablename__,
+                    entity_id=obj.id,
+                    entity_key=_key(obj),
+                    before=_snapshot(obj),
+                    after=None,
+                    reason=reason,
+                )
             )
     if rows:
         session.connection().execute(insert(AuditEvent.__table__), rows)
 
 
-def record_event(session: Session, *, entity: str, entity_id: int | None, action: str,
-                 before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-                 entity_key: str | None = None, reason: str | None = None, actor: str | None = None) -> None:
+def record_event(
+    session: Session,
+    *,
+    entity: str,
+    entity_id: int | None,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    entity_key: str | None = None,
+    reason: str | None = None,
+    actor: str | None = None,
+) -> None:
     """Append a domain event (e.g. a lifecycle transition, a gate query) to the audit trail."""
     session.connection().execute(
         insert(AuditEvent.__table__),
-        [dict(at=utcnow(), actor=actor or session.info.get("actor") or SYSTEM_ACTOR, action=action,
-              entity=entity, entity_id=entity_id, entity_key=entity_key, before=before, after=after,
-              reason=reason if reason is not None else session.info.get("reason"))],
+        [
+            dict(
+                at=utcnow(),
+                actor=actor or session.info.get("actor") or SYSTEM_ACTOR,
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                entity_key=entity_key,
+                before=before,
+                after=after,
+                reason=reason if reason is not None else session.info.get("reason"),
+            )
+        ],
     )
 
 

@@ -53,7 +53,8 @@ def check_not_newer(engine: Engine) -> str | None:
             f"database {engine.url.render_as_string(hide_password=True)} is at schema revision {rev!r}, which this "
             f"version of subsidence does not know (its newest is {head_revision()!r}): a newer release has migrated "
             "it. Nothing was changed; install that release or a newer one (a downgrade needs the newer release's "
-            "`subsidence db downgrade`).")
+            "`subsidence db downgrade`)."
+        )
     return rev
 
 

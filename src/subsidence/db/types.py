@@ -8,13 +8,12 @@ Either way the SRID is part of the column definition: every stored geometry is i
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Dialect
-from datetime import datetime, timezone
-
 from sqlalchemy.types import DateTime, LargeBinary, TypeDecorator, UserDefinedType
 
 
@@ -91,7 +90,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value!r}: give a time zone")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -100,5 +99,5 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

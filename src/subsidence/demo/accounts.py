@@ -39,10 +39,12 @@ def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
     beyond their role's public scope). Passwords are ``<username>-demo-2024``: demo use only.
     """
     units = {u.code: u for u in session.scalars(select(Unit))}
-    office = next((u for u in sorted(units.values(), key=lambda u: u.code) if u.kind is UnitKind.OFFICE),
-                  None) or units.get("NRB")
-    department = units.get("EMB") or units.get("AWB") or next(
-        (u for u in units.values() if u.kind is UnitKind.BUREAU), None)
+    office = next(
+        (u for u in sorted(units.values(), key=lambda u: u.code) if u.kind is UnitKind.OFFICE), None
+    ) or units.get("NRB")
+    department = (
+        units.get("EMB") or units.get("AWB") or next((u for u in units.values() if u.kind is UnitKind.BUREAU), None)
+    )
     town_units = sorted((u for u in units.values() if u.kind is UnitKind.TOWN), key=lambda u: u.code)
     # the town with the most mines shows the most on the map
     town = None
@@ -55,13 +57,17 @@ def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
 
     plan: list[tuple[str, Role, Unit | None, Enterprise | None, str]] = [
         ("office", Role.OFFICE, office, None, "全旗全部数据（领导小组办公室）"),
-        ("department", Role.DEPARTMENT, department, None,
-         f"{department.name_zh if department else '部门'}牵头/配合任务的问题"),
+        (
+            "department",
+            Role.DEPARTMENT,
+            department,
+            None,
+            f"{department.name_zh if department else '部门'}牵头/配合任务的问题",
+        ),
         ("town", Role.TOWN, town, None, f"{town.name_zh if town else '镇'}辖区"),
     ]
     for i, ent in enumerate(ents):
-        plan.append((f"enterprise-{'ab'[i]}", Role.ENTERPRISE, None, ent,
-                     f"{ent.name_zh} 自有矿山"))
+        plan.append((f"enterprise-{'ab'[i]}", Role.ENTERPRISE, None, ent, f"{ent.name_zh} 自有矿山"))
     plan.append(("monitor", Role.MONITOR, town, None, "指定隐患点的监测数据"))
     plan.append(("public", Role.PUBLIC, None, None, "公开的检查结果、表扬/曝光名单"))
 
@@ -70,10 +76,15 @@ def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
         user = session.scalar(select(User).where(User.username == username))
         password = _demo_password(username)
         if user is None:
-            user = User(username=username, role=role, password_hash=hash_password(password),
-                        unit_id=unit.id if unit else None, active=True,
-                        enterprise_id=ent.id if ent else (unit.enterprise_id if unit else None),
-                        display_name=f"演示账户：{role.label('zh-CN')}")
+            user = User(
+                username=username,
+                role=role,
+                password_hash=hash_password(password),
+                unit_id=unit.id if unit else None,
+                active=True,
+                enterprise_id=ent.id if ent else (unit.enterprise_id if unit else None),
+                display_name=f"演示账户：{role.label('zh-CN')}",
+            )
             if ent is not None:
                 ent_unit = next((u for u in units.values() if u.enterprise_id == ent.id), None)
                 user.unit_id = ent_unit.id if ent_unit else None
@@ -83,8 +94,9 @@ def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
         if role is Role.MONITOR and town is not None and town.town_id is not None:
             has = session.scalar(select(MonitorAssignment.id).where(MonitorAssignment.user_id == user.id))
             if has is None:
-                for hp_id in session.scalars(select(HazardPoint.id).where(HazardPoint.town_id == town.town_id)
-                                             .order_by(HazardPoint.id).limit(10)):
+                for hp_id in session.scalars(
+                    select(HazardPoint.id).where(HazardPoint.town_id == town.town_id).order_by(HazardPoint.id).limit(10)
+                ):
                     session.add(MonitorAssignment(user_id=user.id, hazard_point_id=hp_id))
                 session.flush()
     return out

@@ -56,10 +56,12 @@ DEMO_SEED = 20240912  # the plan's issue date, 2024-09-12
 COMPLIANT_MINES = frozenset({2, 4, 7, 11})
 
 
-def is_compliant(mine: Mine, mines: "list[Mine]") -> bool:
+def is_compliant(mine: Mine, mines: list[Mine]) -> bool:
     """Whether ``mine`` is one of :data:`COMPLIANT_MINES` among ``mines``."""
     order = sorted(m.licence_no for m in mines)
     return order.index(mine.licence_no) in COMPLIANT_MINES
+
+
 #: optional modules of other parts of the product that add their demo data: each has populate(session, rng, today)
 DEMO_EXTENSIONS = ["ledger", "census", "monitoring", "tasks", "plans", "accounts", "organisation"]
 
@@ -89,8 +91,9 @@ def is_built(session: Session) -> bool:
     return session.scalar(select(AdminArea.id).where(AdminArea.code == BANNER_CODE)) is not None
 
 
-def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = None,
-               on_step: "Callable[[str], None] | None" = None) -> dict[str, int]:
+def build_demo(
+    session: Session, *, seed: int = DEMO_SEED, today: date | None = None, on_step: Callable[[str], None] | None = None
+) -> dict[str, int]:
     """Create the demo county in ``session`` (caller commits). Returns counts of what was created.
 
     ``on_step(name)`` is called after each step (the county itself, then each extension) for progress display.
@@ -101,8 +104,14 @@ def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = 
     out = DemoCounts()
 
     banner_geom = _proj(Polygon(BANNER_OUTLINE_LONLAT))
-    banner = AdminArea(code=BANNER_CODE, name_zh="伊金霍洛旗", name_en="Ejin Horo Banner", level=AreaLevel.BANNER,
-                       geometry=_multi(banner_geom), illustrative=True)
+    banner = AdminArea(
+        code=BANNER_CODE,
+        name_zh="伊金霍洛旗",
+        name_en="Ejin Horo Banner",
+        level=AreaLevel.BANNER,
+        geometry=_multi(banner_geom),
+        illustrative=True,
+    )
     session.add(banner)
     session.flush()
     out.add("banner")
@@ -113,8 +122,15 @@ def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = 
     towns: dict[str, AdminArea] = {}
     for t in TOWNS:
         cell = next(c for c in cells.geoms if c.contains(seats[t.code]))
-        town = AdminArea(code=t.code, name_zh=t.name_zh, name_en=t.name_en, level=AreaLevel.TOWN, parent_id=banner.id,
-                         geometry=_multi(cell.intersection(banner_geom)), illustrative=True)
+        town = AdminArea(
+            code=t.code,
+            name_zh=t.name_zh,
+            name_en=t.name_en,
+            level=AreaLevel.TOWN,
+            parent_id=banner.id,
+            geometry=_multi(cell.intersection(banner_geom)),
+            illustrative=True,
+        )
         session.add(town)
         towns[t.code] = town
         out.add("towns")
@@ -132,10 +148,17 @@ def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = 
         vcells = shapely.voronoi_polygons(shapely.MultiPoint(pts), extend_to=town.geometry.buffer(10_000))
         for i, p in enumerate(pts, start=1):
             cell = next(c for c in vcells.geoms if c.contains(p))
-            session.add(AdminArea(code=f"{t.code}-V{i}", name_zh=f"{t.name_zh[:-1]}第{i}村（示例）",
-                                  name_en=f"{t.name_en} village {i} (illustrative)", level=AreaLevel.VILLAGE,
-                                  parent_id=town.id, geometry=_multi(cell.intersection(town.geometry)),
-                                  illustrative=True))
+            session.add(
+                AdminArea(
+                    code=f"{t.code}-V{i}",
+                    name_zh=f"{t.name_zh[:-1]}第{i}村（示例）",
+                    name_en=f"{t.name_en} village {i} (illustrative)",
+                    level=AreaLevel.VILLAGE,
+                    parent_id=town.id,
+                    geometry=_multi(cell.intersection(town.geometry)),
+                    illustrative=True,
+                )
+            )
             out.add("villages")
 
     # Units and their roles in the seven tasks.
@@ -144,15 +167,20 @@ def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = 
         units[code] = Unit(code=code, name_zh=zh, name_en=en, kind=UnitKind(kind))
         session.add(units[code])
     for t in TOWNS:
-        units[t.code] = Unit(code=f"U-{t.code}", name_zh=f"{t.name_zh}人民政府", name_en=f"{t.name_en} town government",
-                             kind=UnitKind.TOWN, town_id=towns[t.code].id)
+        units[t.code] = Unit(
+            code=f"U-{t.code}",
+            name_zh=f"{t.name_zh}人民政府",
+            name_en=f"{t.name_en} town government",
+            kind=UnitKind.TOWN,
+            town_id=towns[t.code].id,
+        )
         session.add(units[t.code])
     session.flush()
     town_unit_codes = [t.code for t in TOWNS]
     for task_no, (leads, coops) in TASKS.items():
         for role, codes in ((TaskRole.LEAD, leads), (TaskRole.COOPERATE, coops)):
             for code in codes:
-                for c in (town_unit_codes if code == "TOWNS" else [code]):
+                for c in town_unit_codes if code == "TOWNS" else [code]:
                     session.add(TaskAssignment(unit_id=units[c].id, task_no=task_no, role=role))
     out.add("units", len(units))
 
@@ -164,8 +192,9 @@ def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = 
         enterprises[key] = e
     session.flush()
     for key, e in enterprises.items():
-        session.add(Unit(code=f"E-{key}", name_zh=e.name_zh, name_en=e.name_en, kind=UnitKind.ENTERPRISE,
-                         enterprise_id=e.id))
+        session.add(
+            Unit(code=f"E-{key}", name_zh=e.name_zh, name_en=e.name_en, kind=UnitKind.ENTERPRISE, enterprise_id=e.id)
+        )
     out.add("enterprises", len(enterprises))
 
     # Mines with mining rights; panels inside them.
@@ -177,15 +206,28 @@ def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = 
         width = float(rng.uniform(3800, 4600))
         length = float(rng.uniform(6200, 7400))
         angle = float(rng.uniform(-15, 15))
-        right = affinity.rotate(box(cx - width / 2, cy - length / 2, cx + width / 2, cy + length / 2), angle,
-                                origin=(cx, cy))
+        right = affinity.rotate(
+            box(cx - width / 2, cy - length / 2, cx + width / 2, cy + length / 2), angle, origin=(cx, cy)
+        )
         valid_from = date(2006 + i % 8, 1 + i % 12, 1)
-        method = MiningMethod.UNDERGROUND_SUBSIDENCE if m.key not in ("LT", "CCT") else MiningMethod.UNDERGROUND_BACKFILL
+        method = (
+            MiningMethod.UNDERGROUND_SUBSIDENCE if m.key not in ("LT", "CCT") else MiningMethod.UNDERGROUND_BACKFILL
+        )
         town_of = max(towns.values(), key=lambda t: t.geometry.intersection(right).area)
-        mine = Mine(licence_no=f"C1500002010{i + 1:02d}1120{100 + i}", name_zh=m.name_zh, name_en=m.name_en,
-                    enterprise_id=enterprises[m.enterprise].id, town_id=town_of.id, licence_valid_from=valid_from,
-                    licence_valid_to=date(valid_from.year + 30, valid_from.month, 1), capacity_mt_per_yr=m.capacity_mt,
-                    mining_method=method, status=MineStatus.PRODUCING, geometry=_multi(right), illustrative=True)
+        mine = Mine(
+            licence_no=f"C1500002010{i + 1:02d}1120{100 + i}",
+            name_zh=m.name_zh,
+            name_en=m.name_en,
+            enterprise_id=enterprises[m.enterprise].id,
+            town_id=town_of.id,
+            licence_valid_from=valid_from,
+            licence_valid_to=date(valid_from.year + 30, valid_from.month, 1),
+            capacity_mt_per_yr=m.capacity_mt,
+            mining_method=method,
+            status=MineStatus.PRODUCING,
+            geometry=_multi(right),
+            illustrative=True,
+        )
         session.add(mine)
         session.flush()
         mines.append(mine)
@@ -209,11 +251,22 @@ def build_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = 
             duration = int(math.ceil(pl / advance))
             half = pw / 2 * math.tan(math.radians(dip))
             thickness = float(np.round(rng.uniform(2.0, 7.0), 1))
-            p = Panel(code=f"{m.key}-{22301 + k}", mine_id=mine.id, name=f"{22301 + k}工作面", seam="2-2",
-                      thickness_m=thickness, depth_dip_m=round(base_depth + half, 1),
-                      depth_rise_m=round(base_depth - half, 1), dip_deg=round(dip, 1),
-                      dip_azimuth_deg=round(dip_az, 1), start_date=start, end_date=start + timedelta(days=duration),
-                      advance_m_per_day=round(advance, 1), geometry=poly, illustrative=True)
+            p = Panel(
+                code=f"{m.key}-{22301 + k}",
+                mine_id=mine.id,
+                name=f"{22301 + k}工作面",
+                seam="2-2",
+                thickness_m=thickness,
+                depth_dip_m=round(base_depth + half, 1),
+                depth_rise_m=round(base_depth - half, 1),
+                dip_deg=round(dip, 1),
+                dip_azimuth_deg=round(dip_az, 1),
+                start_date=start,
+                end_date=start + timedelta(days=duration),
+                advance_m_per_day=round(advance, 1),
+                geometry=poly,
+                illustrative=True,
+            )
             session.add(p)
             panels.append(p)
             out.add("panels")
@@ -258,21 +311,50 @@ PROBLEM_TEMPLATES: dict[ProblemCategory, list[tuple[str, str]]] = {
     ProblemCategory.MINE_HAZARDS: [("{mine}隐蔽致灾因素普查未完成", "完成普查，一问题一整改方案并报监管部门审核")],
 }
 
-CATEGORY_COUNTS = {ProblemCategory.SUBSIDENCE_CRACKS: 12, ProblemCategory.FUNDS: 5, ProblemCategory.VEGETATION: 6,
-                   ProblemCategory.BUILDINGS: 5, ProblemCategory.GROUNDWATER: 4, ProblemCategory.GEOHAZARDS: 5,
-                   ProblemCategory.MINE_HAZARDS: 3}
+CATEGORY_COUNTS = {
+    ProblemCategory.SUBSIDENCE_CRACKS: 12,
+    ProblemCategory.FUNDS: 5,
+    ProblemCategory.VEGETATION: 6,
+    ProblemCategory.BUILDINGS: 5,
+    ProblemCategory.GROUNDWATER: 4,
+    ProblemCategory.GEOHAZARDS: 5,
+    ProblemCategory.MINE_HAZARDS: 3,
+}
 TOWN_LED = {ProblemCategory.VEGETATION, ProblemCategory.BUILDINGS}
-LEAD_UNIT = {ProblemCategory.SUBSIDENCE_CRACKS: "NRB", ProblemCategory.FUNDS: "NRB", ProblemCategory.GROUNDWATER: "AWB",
-             ProblemCategory.GEOHAZARDS: "NRB", ProblemCategory.MINE_HAZARDS: "EMB"}
-COOPERATING = {ProblemCategory.SUBSIDENCE_CRACKS: ["EMB", "EEB"], ProblemCategory.FUNDS: ["FIN", "EEB"],
-               ProblemCategory.VEGETATION: ["NRB"], ProblemCategory.BUILDINGS: ["MSC", "EMB"],
-               ProblemCategory.GROUNDWATER: ["EEB"], ProblemCategory.GEOHAZARDS: ["EMB"],
-               ProblemCategory.MINE_HAZARDS: ["ENB"]}
-STATES = [ProblemState.FOUND, ProblemState.FIXED_AT_ONCE, ProblemState.NOTICE_ISSUED, ProblemState.RECTIFYING,
-          ProblemState.SUBMITTED, ProblemState.ACCEPTED, ProblemState.RETURNED, ProblemState.WITHDRAWN]
+LEAD_UNIT = {
+    ProblemCategory.SUBSIDENCE_CRACKS: "NRB",
+    ProblemCategory.FUNDS: "NRB",
+    ProblemCategory.GROUNDWATER: "AWB",
+    ProblemCategory.GEOHAZARDS: "NRB",
+    ProblemCategory.MINE_HAZARDS: "EMB",
+}
+COOPERATING = {
+    ProblemCategory.SUBSIDENCE_CRACKS: ["EMB", "EEB"],
+    ProblemCategory.FUNDS: ["FIN", "EEB"],
+    ProblemCategory.VEGETATION: ["NRB"],
+    ProblemCategory.BUILDINGS: ["MSC", "EMB"],
+    ProblemCategory.GROUNDWATER: ["EEB"],
+    ProblemCategory.GEOHAZARDS: ["EMB"],
+    ProblemCategory.MINE_HAZARDS: ["ENB"],
+}
+STATES = [
+    ProblemState.FOUND,
+    ProblemState.FIXED_AT_ONCE,
+    ProblemState.NOTICE_ISSUED,
+    ProblemState.RECTIFYING,
+    ProblemState.SUBMITTED,
+    ProblemState.ACCEPTED,
+    ProblemState.RETURNED,
+    ProblemState.WITHDRAWN,
+]
 STATE_WEIGHTS = [0.08, 0.07, 0.15, 0.30, 0.10, 0.20, 0.06, 0.04]
-SOURCES = [ProblemSource.REMOTE_SENSING, ProblemSource.FIELD_SURVEY, ProblemSource.ANNUAL_ASSESSMENT,
-           ProblemSource.DOUBLE_RANDOM, ProblemSource.REPORT]
+SOURCES = [
+    ProblemSource.REMOTE_SENSING,
+    ProblemSource.FIELD_SURVEY,
+    ProblemSource.ANNUAL_ASSESSMENT,
+    ProblemSource.DOUBLE_RANDOM,
+    ProblemSource.REPORT,
+]
 
 
 def _problems(session, rng, today, mines, towns, units, out) -> None:
@@ -294,8 +376,11 @@ def _problems(session, rng, today, mines, towns, units, out) -> None:
         templates = PROBLEM_TEMPLATES[category]
         for j in range(n):
             mine = mines[int(rng.integers(0, len(mines)))]
-            town = next(t for t in town_list if t.id == mine.town_id) if category not in TOWN_LED or j % 2 == 0 \
+            town = (
+                next(t for t in town_list if t.id == mine.town_id)
+                if category not in TOWN_LED or j % 2 == 0
                 else town_list[int(rng.integers(0, len(town_list)))]
+            )
             title_t, req = templates[j % len(templates)]
             panel_no = 22301 + int(rng.integers(0, 5))
             title = title_t.format(mine=mine.name_zh.replace("（示例）", ""), town=town.name_zh, panel=panel_no)
@@ -306,31 +391,55 @@ def _problems(session, rng, today, mines, towns, units, out) -> None:
                 weights[STATES.index(ProblemState.ACCEPTED)] += 0.45
             state = STATES[int(rng.choice(len(STATES), p=weights / weights.sum()))]
             window = int(rng.choice([60, 90, 120, 180, 240]))
-            drafts.append((found, category, j, mine, town, title, req, state, window,
-                           SOURCES[int(rng.integers(0, len(SOURCES)))]))
+            drafts.append(
+                (found, category, j, mine, town, title, req, state, window, SOURCES[int(rng.integers(0, len(SOURCES)))])
+            )
     drafts.sort(key=lambda d: (d[0], d[1].value, d[2]))  # registered in the order they were found
     flagged = extended = 0
     for found, category, j, mine, town, title, req, state, window, source in drafts:
         session.info["server_today"] = found
         with_mine = not (category in TOWN_LED and j % 2)
-        p = add_problem(session, office, category=category, title=title + "（示例）", found_date=found, source=source,
-                        mine=mine if with_mine else None, town_id=town.id, description=f"示例数据：{title}。",
-                        requirement=req, cooperating=[units[c] for c in COOPERATING[category]])
+        p = add_problem(
+            session,
+            office,
+            category=category,
+            title=title + "（示例）",
+            found_date=found,
+            source=source,
+            mine=mine if with_mine else None,
+            town_id=town.id,
+            description=f"示例数据：{title}。",
+            requirement=req,
+            cooperating=[units[c] for c in COOPERATING[category]],
+        )
         p.illustrative = True
-        p.geometry = town.geometry.representative_point() if category in TOWN_LED \
-            else mine.geometry.representative_point()
+        p.geometry = (
+            town.geometry.representative_point() if category in TOWN_LED else mine.geometry.representative_point()
+        )
         session.flush()
         want_flag = state == ProblemState.ACCEPTED and category == ProblemCategory.SUBSIDENCE_CRACKS and flagged == 0
         want_ext = state == ProblemState.RECTIFYING and extended < 2
-        if with_mine and is_compliant(mine, mines) and state in (ProblemState.NOTICE_ISSUED, ProblemState.RECTIFYING,
-                                                                 ProblemState.RETURNED):
+        if (
+            with_mine
+            and is_compliant(mine, mines)
+            and state in (ProblemState.NOTICE_ISSUED, ProblemState.RECTIFYING, ProblemState.RETURNED)
+        ):
             # a compliant mine: old findings were rectified and accepted, recent ones are inside their deadline
             if (today - found).days > 200:
                 state = ProblemState.ACCEPTED
             else:
                 window = max(window, (today - found).days + 45)
-        reached = tell_story(session, p, state, rng, today, window, flagged_photo=want_flag, extension=want_ext,
-                             in_time=with_mine and is_compliant(mine, mines))
+        reached = tell_story(
+            session,
+            p,
+            state,
+            rng,
+            today,
+            window,
+            flagged_photo=want_flag,
+            extension=want_ext,
+            in_time=with_mine and is_compliant(mine, mines),
+        )
         flagged += want_flag and reached == ProblemState.ACCEPTED
         extended += bool(want_ext and extensions_of(session, p))
         out.add("problems")
@@ -347,41 +456,82 @@ def _hazards_wells_buildings(session, rng, mines, panels, towns, out) -> None:
         town = next((t for t in town_list if t.geometry.contains(pt)), town_list[0])
         people = int(rng.choice([6, 15, 40, 120, 260, 650]))
         shelter = Point(pt.x + rng.uniform(800, 1500), pt.y + rng.uniform(-500, 500))
-        h = HazardPoint(code=f"YH-{i + 1:03d}", name=f"{town.name_zh}{types[i % len(types)].label()}隐患点{i + 1}（示例）",
-                        hazard_type=types[i % len(types)], town_id=town.id, mine_id=mine.id,
-                        village=f"{town.name_zh[:-1]}第{1 + i % 3}村", scale=["小型", "中型", "大型"][i % 3],
-                        volume_m3=float(rng.integers(2, 80)) * 1000, triggers="采煤沉陷、降雨",
-                        stability=["稳定性差", "欠稳定", "基本稳定"][i % 3],
-                        threatened_households=max(1, people // 3), threatened_people=people,
-                        threatened_property_10k_yuan=float(people * rng.uniform(3, 12)),
-                        monitoring_method="群测群防+专业监测", monitoring_frequency="汛期每日一次，非汛期每周一次",
-                        responsible_role=f"{town.name_zh}分管副镇长", monitor_role=f"{town.name_zh[:-1]}村监测员",
-                        warning_signal="鸣锣、手摇报警器、电话", warning_giver_role="村监测员",
-                        rescue_unit="旗应急管理局救援队", geometry=pt,
-                        extent=pt.buffer(float(rng.uniform(60, 200)), quad_segs=4),
-                        evacuation_route=LineString([pt, shelter]), shelter=shelter, illustrative=True)
+        h = HazardPoint(
+            code=f"YH-{i + 1:03d}",
+            name=f"{town.name_zh}{types[i % len(types)].label()}隐患点{i + 1}（示例）",
+            hazard_type=types[i % len(types)],
+            town_id=town.id,
+            mine_id=mine.id,
+            village=f"{town.name_zh[:-1]}第{1 + i % 3}村",
+            scale=["小型", "中型", "大型"][i % 3],
+            volume_m3=float(rng.integers(2, 80)) * 1000,
+            triggers="采煤沉陷、降雨",
+            stability=["稳定性差", "欠稳定", "基本稳定"][i % 3],
+            threatened_households=max(1, people // 3),
+            threatened_people=people,
+            threatened_property_10k_yuan=float(people * rng.uniform(3, 12)),
+            monitoring_method="群测群防+专业监测",
+            monitoring_frequency="汛期每日一次，非汛期每周一次",
+            responsible_role=f"{town.name_zh}分管副镇长",
+            monitor_role=f"{town.name_zh[:-1]}村监测员",
+            warning_signal="鸣锣、手摇报警器、电话",
+            warning_giver_role="村监测员",
+            rescue_unit="旗应急管理局救援队",
+            geometry=pt,
+            extent=pt.buffer(float(rng.uniform(60, 200)), quad_segs=4),
+            evacuation_route=LineString([pt, shelter]),
+            shelter=shelter,
+            illustrative=True,
+        )
         session.add(h)
         session.flush()
         out.add("hazard_points")
         for kind, unit in ((SensorKind.GNSS, "mm"), (SensorKind.CRACK_METER, "mm"), (SensorKind.RAIN_GAUGE, "mm")):
             if kind == SensorKind.RAIN_GAUGE and i % 3:
                 continue
-            session.add(Sensor(code=f"{h.code}-{kind.value.upper()}", kind=kind, unit=unit, hazard_point_id=h.id,
-                               mine_id=mine.id, installed=date(2024, 10, 1), geometry=pt, illustrative=True))
+            session.add(
+                Sensor(
+                    code=f"{h.code}-{kind.value.upper()}",
+                    kind=kind,
+                    unit=unit,
+                    hazard_point_id=h.id,
+                    mine_id=mine.id,
+                    installed=date(2024, 10, 1),
+                    geometry=pt,
+                    illustrative=True,
+                )
+            )
             out.add("sensors")
     for i in range(10):
         mine = mines[i]
         c = mine.geometry.centroid
         pt = Point(c.x + rng.uniform(-2500, 2500), c.y + rng.uniform(-3000, 3000))
         town = next((t for t in town_list if t.geometry.contains(pt)), town_list[0])
-        w = GroundwaterWell(code=f"GW-{i + 1:03d}", name=f"{mine.name_zh[:-4]}观测井（示例）", town_id=town.id,
-                            mine_id=mine.id, aquifer="萨拉乌苏组潜水", well_depth_m=float(rng.uniform(30, 80)),
-                            baseline_depth_to_water_m=round(float(rng.uniform(1.0, 3.5)), 2), geometry=pt,
-                            illustrative=True)
+        w = GroundwaterWell(
+            code=f"GW-{i + 1:03d}",
+            name=f"{mine.name_zh[:-4]}观测井（示例）",
+            town_id=town.id,
+            mine_id=mine.id,
+            aquifer="萨拉乌苏组潜水",
+            well_depth_m=float(rng.uniform(30, 80)),
+            baseline_depth_to_water_m=round(float(rng.uniform(1.0, 3.5)), 2),
+            geometry=pt,
+            illustrative=True,
+        )
         session.add(w)
         session.flush()
-        session.add(Sensor(code=f"{w.code}-LEVEL", kind=SensorKind.GROUNDWATER_WELL, unit="m", well_id=w.id,
-                           mine_id=mine.id, installed=date(2023, 5, 1), geometry=pt, illustrative=True))
+        session.add(
+            Sensor(
+                code=f"{w.code}-LEVEL",
+                kind=SensorKind.GROUNDWATER_WELL,
+                unit="m",
+                well_id=w.id,
+                mine_id=mine.id,
+                installed=date(2023, 5, 1),
+                geometry=pt,
+                illustrative=True,
+            )
+        )
         out.add("wells")
         out.add("sensors")
     kinds = ["住房", "住房", "住房", "畜棚", "村道", "学校（已停用）"]
@@ -394,13 +544,26 @@ def _hazards_wells_buildings(session, rng, mines, panels, towns, out) -> None:
         if is_compliant(next(m for m in mines if m.id == panel.mine_id), mines):
             status = DemolitionStatus.DEMOLISHED
         comp = date(2019, 1, 1) + timedelta(days=int(rng.integers(0, 1800)))
-        session.add(CompensatedBuilding(
-            code=f"BC-{i + 1:03d}", kind=kinds[i % len(kinds)], household_code=f"HH-{town.code}-{i + 1:03d}",
-            town_id=town.id, village=f"{town.name_zh[:-1]}第{1 + i % 3}村", mine_id=panel.mine_id, compensated=True,
-            compensation_date=comp, compensation_yuan=float(rng.integers(8, 60)) * 10_000,
-            compensation_record=f"补偿协议 BC-{comp.year}-{i + 1:03d}", resettled=True, reoccupied=(i % 5 == 1),
-            demolition_status=status,
-            demolished_date=comp + timedelta(days=int(rng.integers(30, 400))) if status == DemolitionStatus.DEMOLISHED
-            else None,
-            geometry=pt.buffer(9, quad_segs=1), illustrative=True))
+        session.add(
+            CompensatedBuilding(
+                code=f"BC-{i + 1:03d}",
+                kind=kinds[i % len(kinds)],
+                household_code=f"HH-{town.code}-{i + 1:03d}",
+                town_id=town.id,
+                village=f"{town.name_zh[:-1]}第{1 + i % 3}村",
+                mine_id=panel.mine_id,
+                compensated=True,
+                compensation_date=comp,
+                compensation_yuan=float(rng.integers(8, 60)) * 10_000,
+                compensation_record=f"补偿协议 BC-{comp.year}-{i + 1:03d}",
+                resettled=True,
+                reoccupied=(i % 5 == 1),
+                demolition_status=status,
+                demolished_date=comp + timedelta(days=int(rng.integers(30, 400)))
+                if status == DemolitionStatus.DEMOLISHED
+                else None,
+                geometry=pt.buffer(9, quad_segs=1),
+                illustrative=True,
+            )
+        )
         out.add("buildings")

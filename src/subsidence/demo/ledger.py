@@ -52,11 +52,17 @@ def cast_for(session: Session, problem: Problem) -> Cast:
     office_unit = session.scalar(select(Unit).where(Unit.kind == UnitKind.OFFICE).order_by(Unit.code).limit(1))
     office = Actor("demo-office", Role.OFFICE, unit_id=office_unit.id if office_unit else None)
     lu = problem.lead_unit
-    lead = Actor(f"demo-{lu.code}", Role.TOWN if lu.kind == UnitKind.TOWN else Role.DEPARTMENT, unit_id=lu.id) \
-        if lu is not None else office
+    lead = (
+        Actor(f"demo-{lu.code}", Role.TOWN if lu.kind == UnitKind.TOWN else Role.DEPARTMENT, unit_id=lu.id)
+        if lu is not None
+        else office
+    )
     mine = session.get(Mine, problem.mine_id) if problem.mine_id else None
-    ent = Actor(f"demo-{mine.licence_no[-4:]}", Role.ENTERPRISE, enterprise_id=mine.enterprise_id) \
-        if mine is not None and mine.enterprise_id else None
+    ent = (
+        Actor(f"demo-{mine.licence_no[-4:]}", Role.ENTERPRISE, enterprise_id=mine.enterprise_id)
+        if mine is not None and mine.enterprise_id
+        else None
+    )
     return Cast(office, lead, ent)
 
 
@@ -97,9 +103,18 @@ def _photo(problem: Problem, taken: datetime, offset_m: float = 0.0) -> bytes:
     return buf.getvalue()
 
 
-def tell_story(session: Session, problem: Problem, target: ProblemState, rng: np.random.Generator, today: date,
-               window_days: int, *, flagged_photo: bool = False, extension: bool = False,
-               in_time: bool = False) -> ProblemState:
+def tell_story(
+    session: Session,
+    problem: Problem,
+    target: ProblemState,
+    rng: np.random.Generator,
+    today: date,
+    window_days: int,
+    *,
+    flagged_photo: bool = False,
+    extension: bool = False,
+    in_time: bool = False,
+) -> ProblemState:
     """Move ``problem`` (found) towards ``target`` through the services, every step dated by the clock and
     never after ``today``. A story that would need days after ``today`` stops where the calendar ends.
     Returns the state reached."""
@@ -125,17 +140,29 @@ def tell_story(session: Session, problem: Problem, target: ProblemState, rng: np
     third = (deadline - issued) / 3
     _at(session, issued)
     recipient = None if problem.mine_id else (problem.town.name_zh + "人民政府" if problem.town else "责任单位")
-    issue_notice(session, problem, cast.lead, issued_date=issued, deadline=deadline, recipient=recipient,
-                 milestones=[MilestoneInput(MILESTONES[0], due_date=issued + third),
-                             MilestoneInput(MILESTONES[1], due_date=issued + 2 * third),
-                             MilestoneInput(MILESTONES[2], due_date=deadline)])
+    issue_notice(
+        session,
+        problem,
+        cast.lead,
+        issued_date=issued,
+        deadline=deadline,
+        recipient=recipient,
+        milestones=[
+            MilestoneInput(MILESTONES[0], due_date=issued + third),
+            MilestoneInput(MILESTONES[1], due_date=issued + 2 * third),
+            MilestoneInput(MILESTONES[2], due_date=deadline),
+        ],
+    )
     delivered = issued + timedelta(days=int(rng.integers(0, 4)))
     if delivered <= today:
         _at(session, delivered)
-        record_delivery(session, problem_notice(session, problem), cast.lead,
-                        method=[DeliveryMethod.IN_PERSON, DeliveryMethod.POST, DeliveryMethod.ELECTRONIC][
-                            int(rng.integers(0, 3))],
-                        receiving_role="矿长" if problem.mine_id else "镇分管负责人")
+        record_delivery(
+            session,
+            problem_notice(session, problem),
+            cast.lead,
+            method=[DeliveryMethod.IN_PERSON, DeliveryMethod.POST, DeliveryMethod.ELECTRONIC][int(rng.integers(0, 3))],
+            receiving_role="矿长" if problem.mine_id else "镇分管负责人",
+        )
     start = issued + timedelta(days=int(rng.integers(2, 9)))
     if target == S.NOTICE_ISSUED or start > today:
         return problem.state
@@ -143,16 +170,24 @@ def tell_story(session: Session, problem: Problem, target: ProblemState, rng: np
     transition(session, problem, cast.doer, "start")
     if extension and start < deadline - timedelta(days=7) and deadline - timedelta(days=5) <= today:
         asked = _at(session, deadline - timedelta(days=5))
-        x = request_extension(session, problem, cast.doer, requested_deadline=cal.add_workdays(deadline, 15),
-                              reason="冬季冻土无法施工，申请延长整改期限（示例）")
+        x = request_extension(
+            session,
+            problem,
+            cast.doer,
+            requested_deadline=cal.add_workdays(deadline, 15),
+            reason="冬季冻土无法施工，申请延长整改期限（示例）",
+        )
         if asked + timedelta(days=2) <= today:
             _at(session, asked + timedelta(days=2))
             decide_extension(session, x, cast.lead, approve=True, reason="情况属实，同意延期一次（示例）")
         deadline = problem.deadline
     # the submission day: mostly in time, sometimes late; the milestones are done by then
     late = rng.random() < 0.15 and not in_time
-    submit = (deadline + timedelta(days=int(rng.integers(3, 20)))) if late else \
-        (deadline - timedelta(days=int(rng.integers(0, max(1, min(20, (deadline - start).days - 3))))))
+    submit = (
+        (deadline + timedelta(days=int(rng.integers(3, 20))))
+        if late
+        else (deadline - timedelta(days=int(rng.integers(0, max(1, min(20, (deadline - start).days - 3))))))
+    )
     submit = max(submit, start + timedelta(days=3))
     wants_submission = target in (S.SUBMITTED, S.ACCEPTED, S.RETURNED) and submit <= today
     for m in problem.milestones:
@@ -162,17 +197,28 @@ def tell_story(session: Session, problem: Problem, target: ProblemState, rng: np
         if done > today:
             break
         _at(session, done)
-        ev = attach_evidence(session, problem, cast.doer, data=_pdf(problem, m.description),
-                             filename=f"{m.description}佐证.pdf")
+        ev = attach_evidence(
+            session, problem, cast.doer, data=_pdf(problem, m.description), filename=f"{m.description}佐证.pdf"
+        )
         complete_milestone(session, problem, cast.doer, m.seq, evidence_ids=[ev.id])
     if not wants_submission:
         return problem.state
     _at(session, submit)
-    attach_evidence(session, problem, cast.doer, data=_photo(problem, datetime(submit.year, submit.month, submit.day, 10)),
-                    filename="整改后现场照片.jpg")
+    attach_evidence(
+        session,
+        problem,
+        cast.doer,
+        data=_photo(problem, datetime(submit.year, submit.month, submit.day, 10)),
+        filename="整改后现场照片.jpg",
+    )
     if flagged_photo:  # a photo from before the problem was found: the inspector must look
-        attach_evidence(session, problem, cast.doer, filename="现场照片2.jpg",
-                        data=_photo(problem, datetime(found.year, found.month, found.day, 9) - timedelta(days=30)))
+        attach_evidence(
+            session,
+            problem,
+            cast.doer,
+            filename="现场照片2.jpg",
+            data=_photo(problem, datetime(found.year, found.month, found.day, 9) - timedelta(days=30)),
+        )
     transition(session, problem, cast.doer, "submit")
     if target == S.SUBMITTED:
         return problem.state
@@ -182,11 +228,23 @@ def tell_story(session: Session, problem: Problem, target: ProblemState, rng: np
     _at(session, decided)
     k = int(rng.integers(0, 3))
     if target == S.ACCEPTED:
-        record_acceptance(session, problem, cast.office, passed=True, inspectors=[INSPECTORS[k], INSPECTORS[(k + 1) % 3]],
-                          flag_note="现场照片2为整改前对比照片，经现场核实整改到位（示例）" if flagged_photo else None)
+        record_acceptance(
+            session,
+            problem,
+            cast.office,
+            passed=True,
+            inspectors=[INSPECTORS[k], INSPECTORS[(k + 1) % 3]],
+            flag_note="现场照片2为整改前对比照片，经现场核实整改到位（示例）" if flagged_photo else None,
+        )
     else:
-        record_acceptance(session, problem, cast.office, passed=False, inspectors=[INSPECTORS[k], INSPECTORS[(k + 1) % 3]],
-                          reasons="整改不到位：裂缝未完全充填，植被未恢复（示例）")
+        record_acceptance(
+            session,
+            problem,
+            cast.office,
+            passed=False,
+            inspectors=[INSPECTORS[k], INSPECTORS[(k + 1) % 3]],
+            reasons="整改不到位：裂缝未完全充填，植被未恢复（示例）",
+        )
     return problem.state
 
 

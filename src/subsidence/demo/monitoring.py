@@ -5,7 +5,7 @@ about two days after ``today``, one rain event), then one alarm evaluation so th
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 from sqlalchemy import select
@@ -25,12 +25,14 @@ def _contacts(session: Session, hp: HazardPoint, k: int) -> int:
     if session.scalar(select(HazardContact.id).where(HazardContact.hazard_point_id == hp.id)) is not None:
         return 0
     town = hp.town.name_zh if hp.town else "镇"
-    rows = [("responsible", f"{town}分管副镇长（群测群防责任人）", f"1380000{k:02d}01"),
-            ("monitor", f"{hp.village or '村'}监测员", f"1380000{k:02d}02"),
-            ("warning", f"{hp.village or '村'}村委会主任（预警信号发布人）", f"1380000{k:02d}03"),
-            ("town", f"{town}人民政府值班室", f"0477-86{k:02d}000"),
-            ("bureau", "旗自然资源局地质灾害防治股", "0477-8600100"),
-            ("rescue", "旗应急管理局救援队", "0477-8600119")]
+    rows = [
+        ("responsible", f"{town}分管副镇长（群测群防责任人）", f"1380000{k:02d}01"),
+        ("monitor", f"{hp.village or '村'}监测员", f"1380000{k:02d}02"),
+        ("warning", f"{hp.village or '村'}村委会主任（预警信号发布人）", f"1380000{k:02d}03"),
+        ("town", f"{town}人民政府值班室", f"0477-86{k:02d}000"),
+        ("bureau", "旗自然资源局地质灾害防治股", "0477-8600100"),
+        ("rescue", "旗应急管理局救援队", "0477-8600119"),
+    ]
     for role, title, phone in rows:
         session.add(HazardContact(hazard_point_id=hp.id, role=role, title=title, phone=phone))
     return len(rows)
@@ -40,8 +42,9 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
     counts = {"hazard_contacts": 0, "households": 0, "observations": 0}
     hps = session.scalars(select(HazardPoint).order_by(HazardPoint.code)).all()
     # the series end at 16:00 Beijing time on ``today``, or at the last full hour when that is still ahead
-    end = min(datetime.combine(today, time(8, 0), tzinfo=timezone.utc),
-              datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0))
+    end = min(
+        datetime.combine(today, time(8, 0), tzinfo=UTC), datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    )
     start = end - timedelta(days=DAYS)
     hours = np.arange(DAYS * 24)
     t_days = hours / 24.0
@@ -58,10 +61,19 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
             for j in range(n_house):
                 people = int(max(1, min(people_left, rng.integers(2, 6)))) if j < n_house - 1 else max(1, people_left)
                 people_left = max(0, people_left - people)
-                session.add(Household(code=f"{hp.code}-H{j + 1:03d}", hazard_point_id=hp.id, town_id=hp.town_id,
-                                      village=hp.village, head_role="户主", people=people,
-                                      house_type=["砖混", "土木", "窑洞"][j % 3],
-                                      property_10k_yuan=round(float(rng.uniform(8, 40)), 1), illustrative=True))
+                session.add(
+                    Household(
+                        code=f"{hp.code}-H{j + 1:03d}",
+                        hazard_point_id=hp.id,
+                        town_id=hp.town_id,
+                        village=hp.village,
+                        head_role="户主",
+                        people=people,
+                        house_type=["砖混", "土木", "窑洞"][j % 3],
+                        property_10k_yuan=round(float(rng.uniform(8, 40)), 1),
+                        illustrative=True,
+                    )
+                )
                 counts["households"] += 1
         session.flush()
         refresh_hazard(session, hp)
@@ -76,7 +88,7 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
             s.valid_min, s.valid_max = 0.0, 150.0
             rain = np.zeros(hours.size)
             event = int(rng.integers(5, 12)) * 24 + 14
-            rain[event:event + 10] = rng.uniform(1.5, 3.5, 10)  # ~25 mm in an afternoon
+            rain[event : event + 10] = rng.uniform(1.5, 3.5, 10)  # ~25 mm in an afternoon
             rain_by_hp[s.hazard_point_id] = rain
             vals = rain
         elif s.kind in (SensorKind.GNSS, SensorKind.CRACK_METER):
@@ -98,8 +110,9 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
         base = 1.0 + float(rng.uniform(0.0, 2.5))
         days = np.arange(DAYS)
         vals = base + 0.01 * days + rng.normal(0, 0.02, DAYS)
-        rows = [{"sensor_id": s.id, "time": start + timedelta(days=int(d)), "value": float(v)}
-                for d, v in zip(days, vals)]
+        rows = [
+            {"sensor_id": s.id, "time": start + timedelta(days=int(d)), "value": float(v)} for d, v in zip(days, vals)
+        ]
         counts["observations"] += store_observations(session, rows)
     session.flush()
     rep = evaluate(session, now=end + timedelta(minutes=1), actor="demo")

@@ -31,13 +31,30 @@ def populate(session: Session, rng, today: date) -> dict[str, int]:
         uid = office.id if (seed.code == "LGO-HEAD" and office is not None) else None
         pos = org.get_position(session, seed.code)
         if session.scalar(select(PositionHolder.id).where(PositionHolder.position_id == pos.id).limit(1)) is None:
-            org.appoint(session, seed.code, holder, start=on, actor=ACTOR, reason=f"{org.PLAN_BASIS} 成立领导小组（示例）",
-                        user_id=uid, document=org.PLAN_BASIS, today=today)
+            org.appoint(
+                session,
+                seed.code,
+                holder,
+                start=on,
+                actor=ACTOR,
+                reason=f"{org.PLAN_BASIS} 成立领导小组（示例）",
+                user_id=uid,
+                document=org.PLAN_BASIS,
+                today=today,
+            )
     n = 0
     if today >= HANDOVER_ON:
         cur = org.current_tenure(session, org.get_position(session, "LG-M-ENB"))
         if cur is not None and cur.start_date < HANDOVER_ON:
-            org.handover(session, "LG-M-ENB", "旗能源局局长（接任，示例）", on=HANDOVER_ON, actor=ACTOR,
-                         reason="职务调整（示例）", document="示例任免文件", today=today)
+            org.handover(
+                session,
+                "LG-M-ENB",
+                "旗能源局局长（接任，示例）",
+                on=HANDOVER_ON,
+                actor=ACTOR,
+                reason="职务调整（示例）",
+                document="示例任免文件",
+                today=today,
+            )
             n = 1
     return {"positions": len(positions), "position_handovers": n}

@@ -36,8 +36,11 @@ from subsidence.vocabulary import (
 )
 
 ALLOWED, REFUSED, NOT_EVALUATED = "allowed", "refused", "not_evaluable"
-OUTCOME_LABELS = {ALLOWED: ("准予受理", "may be accepted"), REFUSED: ("不予受理", "refused"),
-                  NOT_EVALUATED: ("无法判定：须补录数据", "cannot be evaluated: data missing")}
+OUTCOME_LABELS = {
+    ALLOWED: ("准予受理", "may be accepted"),
+    REFUSED: ("不予受理", "refused"),
+    NOT_EVALUATED: ("无法判定：须补录数据", "cannot be evaluated: data missing"),
+}
 
 #: statement of the applicant's rights printed on a refusal (《行政复议法》第二十条: 60 days;
 #: 《行政诉讼法》第四十六条: six months from knowing of the act)
@@ -45,8 +48,10 @@ OUTCOME_LABELS = {ALLOWED: ("准予受理", "may be accepted"), REFUSED: ("不�
 #: suit; unverified defaults printed on the refusal (settle with the county's legal office)
 REVIEW_BODY = "伊金霍洛旗人民政府"
 COURT = "有管辖权的人民法院"
-REVIEW_RIGHTS = ("如不服本告知，可以自收到本告知书之日起六十日内依法申请行政复议，或者在六个月内依法向人民法院提起行政诉讼。"
-                 "（《中华人民共和国行政复议法》第二十条；《中华人民共和国行政诉讼法》第四十六条）")
+REVIEW_RIGHTS = (
+    "如不服本告知，可以自收到本告知书之日起六十日内依法申请行政复议，或者在六个月内依法向人民法院提起行政诉讼。"
+    "（《中华人民共和国行政复议法》第二十条；《中华人民共和国行政诉讼法》第四十六条）"
+)
 
 
 def severity(finding: GateReason, today: date) -> str:
@@ -72,22 +77,30 @@ def _explain(f: GateReason, sev: str, today: date) -> GateReason:
     elif f.pending == "acceptance" and f.details.get("state") == "fixed_at_once":
         why = "已立行立改，待办公室验收，不作为不予受理理由 / fixed at once, awaiting the office's acceptance"
     elif f.pending == "acceptance":
-        why = (f"已在期限内申请验收，待办公室验收（验收期限 {f.details.get('acceptance_due') or '—'}），不作为不予受理理由 / "
-               "submitted in time, awaiting the office's acceptance")
+        why = (
+            f"已在期限内申请验收，待办公室验收（验收期限 {f.details.get('acceptance_due') or '—'}），不作为不予受理理由 / "
+            "submitted in time, awaiting the office's acceptance"
+        )
     elif f.pending == "extension":
-        why = (f"已于 {f.details.get('extension_requested')} 在期限内申请延期，待审批，不作为不予受理理由 / a timely "
-               "extension request awaits its decision")
+        why = (
+            f"已于 {f.details.get('extension_requested')} 在期限内申请延期，待审批，不作为不予受理理由 / a timely "
+            "extension request awaits its decision"
+        )
     elif f.pending:
         why = "待核查，不作为不予受理理由 / awaiting verification"
     elif sev == REFUSAL:
         details |= {"days_overdue": (today - f.deadline).days, "workdays_overdue": workdays_late(f.deadline, today)}
-        why = (f"期限 {f.deadline}{by}已过（逾期 {details['days_overdue']} 天） / deadline {f.deadline} passed "
-               f"({details['days_overdue']} days)")
+        why = (
+            f"期限 {f.deadline}{by}已过（逾期 {details['days_overdue']} 天） / deadline {f.deadline} passed "
+            f"({details['days_overdue']} days)"
+        )
     elif f.deadline is not None and src is not None:
         why = f"期限 {f.deadline}{by}未到，提示 / deadline {f.deadline} not yet reached"
     elif f.deadline is not None:
-        why = (f"台账期限 {f.deadline} 未经限期整改通知书告知，不作为不予受理理由 / deadline {f.deadline} was never "
-               "notified")
+        why = (
+            f"台账期限 {f.deadline} 未经限期整改通知书告知，不作为不予受理理由 / deadline {f.deadline} was never "
+            "notified"
+        )
     else:
         why = "尚未设定整改期限 / no deadline set yet"
     return replace(f, severity=sev, message=f"{f.message}；{why}", details=details)
@@ -117,11 +130,18 @@ class GateDecision:
     def as_dict(self) -> dict:
         zh, en = APPLICATION_LABELS[self.application]
         return {
-            "mine": self.mine.licence_no, "mine_name": self.mine.name_zh, "application": self.application.value,
-            "application_label": f"{zh} / {en}", "today": self.today.isoformat(), "outcome": self.outcome,
-            "outcome_label": " / ".join(OUTCOME_LABELS[self.outcome]), "allowed": self.allowed,
-            "reasons": [r.as_dict() for r in self.reasons], "warnings": [r.as_dict() for r in self.warnings],
-            "not_evaluable": [r.as_dict() for r in self.not_evaluated], "rules_checked": self.rules_checked,
+            "mine": self.mine.licence_no,
+            "mine_name": self.mine.name_zh,
+            "application": self.application.value,
+            "application_label": f"{zh} / {en}",
+            "today": self.today.isoformat(),
+            "outcome": self.outcome,
+            "outcome_label": " / ".join(OUTCOME_LABELS[self.outcome]),
+            "allowed": self.allowed,
+            "reasons": [r.as_dict() for r in self.reasons],
+            "warnings": [r.as_dict() for r in self.warnings],
+            "not_evaluable": [r.as_dict() for r in self.not_evaluated],
+            "rules_checked": self.rules_checked,
             "query_id": self.query_id,
         }
 
@@ -138,8 +158,14 @@ def parse_application(text: str | ApplicationType) -> ApplicationType:
     raise ValueError(f"unknown application type {t!r}; one of: {allowed}")
 
 
-def evaluate_gate(session: Session, mine: Mine, application: ApplicationType | str = ApplicationType.NEW_LICENCE,
-                  today: date | None = None, actor=None, only: Sequence[str] | None = None) -> GateDecision:
+def evaluate_gate(
+    session: Session,
+    mine: Mine,
+    application: ApplicationType | str = ApplicationType.NEW_LICENCE,
+    today: date | None = None,
+    actor=None,
+    only: Sequence[str] | None = None,
+) -> GateDecision:
     """Run the rules of :data:`subsidence.gate.rules.RULES` for ``mine`` and judge every finding. The query
     and its answer are logged (:class:`GateQuery`).
 
@@ -181,10 +207,17 @@ def evaluate_gate(session: Session, mine: Mine, application: ApplicationType | s
     name = getattr(actor, "audit_name", None) or (str(actor) if actor else session.info.get("actor") or "system")
     decision = GateDecision(mine, app, today, refusals, [n for n, _ in rules], warnings, missing)
     with acting_as(session, name, f"许可闸门查询 / licence gate query: {app.value}"):
-        row = GateQuery(mine_id=mine.id, application=app.value, as_of=today, allowed=decision.allowed,
-                        outcome=decision.outcome, reasons=[r.as_dict() for r in refusals],
-                        warnings=[r.as_dict() for r in warnings], not_evaluable=[r.as_dict() for r in missing],
-                        actor=name)
+        row = GateQuery(
+            mine_id=mine.id,
+            application=app.value,
+            as_of=today,
+            allowed=decision.allowed,
+            outcome=decision.outcome,
+            reasons=[r.as_dict() for r in refusals],
+            warnings=[r.as_dict() for r in warnings],
+            not_evaluable=[r.as_dict() for r in missing],
+            actor=name,
+        )
         session.add(row)
         session.flush()
     decision.query_id = row.id
@@ -203,8 +236,9 @@ AUTHORITY_PREFIX = {"NRB": "伊自然资不予受理"}
 DEFAULT_AUTHORITY = "NRB"
 
 
-def issue_refusal_notice(session: Session, gate_query_id: int, actor, *, issued_date: date | None = None,
-                         authority: str | None = None):
+def issue_refusal_notice(
+    session: Session, gate_query_id: int, actor, *, issued_date: date | None = None, authority: str | None = None
+):
     """Number and freeze the 不予受理告知书 of a refused gate query (once: issuing again returns it).
 
     Numbers run per issuing authority (unit code) and year without gaps. Refused (nothing changes) when
@@ -228,8 +262,10 @@ def issue_refusal_notice(session: Session, gate_query_id: int, actor, *, issued_
     if isinstance(actor, Actor) and actor.role not in (Role.OFFICE, Role.DEPARTMENT):
         raise Forbidden(f"{actor.audit_name} may not issue a 不予受理告知书 (office or department only)")
     if q.outcome != REFUSED or not q.reasons:
-        raise Conflict(f"gate query {q.id} was {q.outcome or ('allowed' if q.allowed else 'refused')}: only a refused "
-                       "application gets a 不予受理告知书")
+        raise Conflict(
+            f"gate query {q.id} was {q.outcome or ('allowed' if q.allowed else 'refused')}: only a refused "
+            "application gets a 不予受理告知书"
+        )
     today = server_today(session)
     issued_date = issued_date or today
     if issued_date > today or issued_date < q.as_of:
@@ -243,8 +279,17 @@ def issue_refusal_notice(session: Session, gate_query_id: int, actor, *, issued_
     name = getattr(actor, "audit_name", None) or str(actor)
     snap = _refusal_snapshot(session, q, code=code, unit=unit, year=issued_date.year, seq=seq, issued=issued_date)
     with acting_as(session, name, f"不予受理告知书 {code}"):
-        n = RefusalNotice(code=code, authority=unit.code, year=issued_date.year, seq=seq, gate_query_id=q.id,
-                          mine_id=q.mine_id, issued_date=issued_date, issued_by=name, snapshot=snap)
+        n = RefusalNotice(
+            code=code,
+            authority=unit.code,
+            year=issued_date.year,
+            seq=seq,
+            gate_query_id=q.id,
+            mine_id=q.mine_id,
+            issued_date=issued_date,
+            issued_by=name,
+            snapshot=snap,
+        )
         session.add(n)
         session.flush()
     return n
@@ -262,13 +307,25 @@ def _refusal_snapshot(session: Session, q, *, code: str, unit, year: int, seq: i
         if r.get("remedy") and r["remedy"] not in remedies:
             remedies.append(r["remedy"])
     return {
-        "code": code, "authority": unit.code, "authority_name": authority_name(session, unit), "year": year, "seq": seq,
+        "code": code,
+        "authority": unit.code,
+        "authority_name": authority_name(session, unit),
+        "year": year,
+        "seq": seq,
         "issued_date": issued.isoformat(),
         "applicant": mine.enterprise.name_zh if mine.enterprise is not None else mine.name_zh,
-        "mine": mine.name_zh, "licence_no": mine.licence_no, "application": app.value,
-        "application_label": f"{zh} / {en}", "query_date": q.as_of.isoformat(), "gate_query_id": q.id,
-        "reasons": list(q.reasons), "warnings": list(q.warnings or []), "legal_basis": BASIS,
-        "remedy_summary": "；".join(remedies), "review_rights": REVIEW_RIGHTS, "review_body": REVIEW_BODY,
+        "mine": mine.name_zh,
+        "licence_no": mine.licence_no,
+        "application": app.value,
+        "application_label": f"{zh} / {en}",
+        "query_date": q.as_of.isoformat(),
+        "gate_query_id": q.id,
+        "reasons": list(q.reasons),
+        "warnings": list(q.warnings or []),
+        "legal_basis": BASIS,
+        "remedy_summary": "；".join(remedies),
+        "review_rights": REVIEW_RIGHTS,
+        "review_body": REVIEW_BODY,
         "court": COURT,
         "illustrative": bool(mine.illustrative),
     }
@@ -284,6 +341,8 @@ def refusal_document_data(session: Session, gate_query_id: int) -> dict:
         raise NotFound(f"gate query {gate_query_id} does not exist")
     n = session.scalar(select(RefusalNotice).where(RefusalNotice.gate_query_id == q.id))
     if n is None:
-        raise Conflict(f"gate query {q.id} has no 不予受理告知书 yet"
-                       + (" (issue it: subsidence gate refuse)" if q.outcome == REFUSED else " (it was not refused)"))
+        raise Conflict(
+            f"gate query {q.id} has no 不予受理告知书 yet"
+            + (" (issue it: subsidence gate refuse)" if q.outcome == REFUSED else " (it was not refused)")
+        )
     return dict(n.snapshot)

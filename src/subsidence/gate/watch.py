@@ -22,8 +22,9 @@ from subsidence.monitoring.models import OutboxMessage
 PRIORITY = 1
 
 
-def run_deadline_watch(session: Session, today: date, *, actor_name: str = "system:deadline-watch",
-                       cal: WorkCalendar | None = None) -> dict:
+def run_deadline_watch(
+    session: Session, today: date, *, actor_name: str = "system:deadline-watch", cal: WorkCalendar | None = None
+) -> dict:
     """Escalate what is due on ``today`` and queue one outbox message per new escalation; also report the
     one overdue / due-soon view (:func:`subsidence.ledger.progress.deadline_watch`). Idempotent."""
     from subsidence.ledger.progress import deadline_watch
@@ -33,11 +34,21 @@ def run_deadline_watch(session: Session, today: date, *, actor_name: str = "syst
         enqueue(session, esc)
     session.flush()
     out = deadline_watch(session, today, cal)
-    out["escalated"] = [{"id": e.id, "code": e.code, "problem": e.problem.code, "kind": e.kind,
-                         "level": e.level.value, "unit": e.unit.code if e.unit else None,
-                         "deadline": e.deadline.isoformat(), "workdays_overdue": e.workdays_overdue,
-                         "reply_due": e.reply_due.isoformat() if e.reply_due else None,
-                         "outbox_key": e.outbox_key} for e in created]
+    out["escalated"] = [
+        {
+            "id": e.id,
+            "code": e.code,
+            "problem": e.problem.code,
+            "kind": e.kind,
+            "level": e.level.value,
+            "unit": e.unit.code if e.unit else None,
+            "deadline": e.deadline.isoformat(),
+            "workdays_overdue": e.workdays_overdue,
+            "reply_due": e.reply_due.isoformat() if e.reply_due else None,
+            "outbox_key": e.outbox_key,
+        }
+        for e in created
+    ]
     return out
 
 
@@ -47,8 +58,14 @@ def enqueue(session: Session, esc: Escalation) -> OutboxMessage:
     existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == msg["key"]))
     if existing is not None:
         return existing
-    row = OutboxMessage(idempotency_key=msg["key"], channel="log", recipient=msg["recipient"][:200],
-                        recipient_role=msg["recipient_role"][:200], subject=msg["subject"][:300], body=msg["body"],
-                        priority=PRIORITY)
+    row = OutboxMessage(
+        idempotency_key=msg["key"],
+        channel="log",
+        recipient=msg["recipient"][:200],
+        recipient_role=msg["recipient_role"][:200],
+        subject=msg["subject"][:300],
+        body=msg["body"],
+        priority=PRIORITY,
+    )
     session.add(row)
     return row

@@ -82,8 +82,9 @@ def _value(spec: KindSpec, f, obj: Any, *, labels: bool) -> Any:
 def _load(session: Session, spec: KindSpec) -> list[Any]:
     stmt = select(spec.model).order_by(getattr(spec.model, spec.key.model_attr))
     if spec is PROBLEMS:
-        stmt = stmt.options(selectinload(Problem.milestones), selectinload(Problem.cooperating_units),
-                            selectinload(Problem.mine))
+        stmt = stmt.options(
+            selectinload(Problem.milestones), selectinload(Problem.cooperating_units), selectinload(Problem.mine)
+        )
     return list(session.scalars(stmt))
 
 
@@ -94,8 +95,10 @@ def excel_sheet(spec: KindSpec, objs: Sequence[Any]) -> tuple[list[Column], list
         columns.append(_column(f))
     point = spec.lonlat
     if point:
-        columns += [Column("经度", width=12, kind="float", comment="CGCS2000 longitude, degrees"),
-                    Column("纬度", width=12, kind="float", comment="CGCS2000 latitude, degrees")]
+        columns += [
+            Column("经度", width=12, kind="float", comment="CGCS2000 longitude, degrees"),
+            Column("纬度", width=12, kind="float", comment="CGCS2000 latitude, degrees"),
+        ]
     rows = []
     for i, obj in enumerate(objs, start=1):
         row = [i] + [_value(spec, f, obj, labels=True) for f in spec.fields]
@@ -125,9 +128,15 @@ def _column(f) -> Column:
         lines.append(f.help)
     if f.export_only:
         lines.append("computed on export; ignored on import")
-    return Column(f.zh, width=f.width, kind=kind, wrap=f.type in ("milestones",) or f.width >= 24,
-                  required=f.required, comment="\n".join(lines),
-                  choices=enum_choices(f.enum) if f.enum is not None else (("是", "否") if f.type == "bool" else ()))
+    return Column(
+        f.zh,
+        width=f.width,
+        kind=kind,
+        wrap=f.type in ("milestones",) or f.width >= 24,
+        required=f.required,
+        comment="\n".join(lines),
+        choices=enum_choices(f.enum) if f.enum is not None else (("是", "否") if f.type == "bool" else ()),
+    )
 
 
 def ledger_sheet(problems: Sequence[Problem]) -> tuple[list[Column], list[list[Any]], str]:
@@ -159,8 +168,9 @@ def export_kind(
             write_table(p, columns, rows, sheet_title=spec.zh, title=f"{spec.zh}（{spec.en}）")
         return ExportReport(spec.name, str(p), "xlsx", len(objs))
     if suffix not in (".geojson", ".json", ".gpkg", ".shp"):
-        raise FormatError(f"{p}: cannot export to {suffix or 'a file without extension'}; "
-                          "use .xlsx, .geojson, .gpkg or .shp")
+        raise FormatError(
+            f"{p}: cannot export to {suffix or 'a file without extension'}; use .xlsx, .geojson, .gpkg or .shp"
+        )
     if spec.geometry is None:
         raise FormatError(f"{p}: {spec.name} have no geometry; export them to .xlsx")
     geojson = suffix in (".geojson", ".json")
@@ -174,17 +184,27 @@ def export_kind(
     else:
         names = [f.name for f in fields]
     labels = field_names == "zh"
-    kinds = [{"date": "date", "int": "int", "float": "float", "area_ha": "float", "bool": "bool"}.get(f.type, "str")
-             for f in fields]
+    kinds = [
+        {"date": "date", "int": "int", "float": "float", "area_ha": "float", "bool": "bool"}.get(f.type, "str")
+        for f in fields
+    ]
     rows = [[_value(spec, f, o, labels=labels) for f in fields] for o in objs]
     geoms = [None if o.geometry is None else transform_geometry(o.geometry, STORAGE_CRS, target) for o in objs]
     gtype = geometry_type_name(geoms, spec.geometry)
     if suffix == ".shp" and gtype == "Unknown":
         raise FormatError(f"{p}: {spec.name} mix geometry types, which a Shapefile cannot hold; use .gpkg")
     epsg = target.to_epsg()
-    write_vector(p, columns=names, kinds=kinds, rows=rows, geometries=geoms,
-                 crs=f"EPSG:{epsg}" if epsg else target.to_wkt(), geometry_type=gtype,
-                 layer=spec.name.replace("-", "_"), rfc7946=rfc7946)
+    write_vector(
+        p,
+        columns=names,
+        kinds=kinds,
+        rows=rows,
+        geometries=geoms,
+        crs=f"EPSG:{epsg}" if epsg else target.to_wkt(),
+        geometry_type=gtype,
+        layer=spec.name.replace("-", "_"),
+        rfc7946=rfc7946,
+    )
     fmt = {".gpkg": "gpkg", ".shp": "shp"}.get(suffix, "geojson")
     return ExportReport(spec.name, str(p), fmt, len(objs), f"EPSG:{epsg}" if epsg else target.name)
 
@@ -212,17 +232,39 @@ def write_template(kind: str | KindSpec, path: str | Path) -> Path:
     if spec.lonlat:
         instructions.append(["经度 / 纬度", "lon / lat", "", "float", "CGCS2000 经纬度（十进制度）"])
     instructions.append([])
-    instructions.append(["空白单元格", "blank cell", "", "", ("空白单元格表示“保持不变”：再次导入时不修改已有的值（新建记录时取默认值）。"
-                         "要清空一个非必填的值，在单元格中填写“（清空）”。同一文件重复导入不产生任何修改和历史记录。 / "
-                         "A blank cell leaves the stored value unchanged; write （清空） to clear an optional value.")])
-    instructions.append(["说明", "", "", "", (f"红色列为必填。首行标题可保留；序号列导入时忽略。导入：subsidence import "
-                                             f"{spec.name} 文件.xlsx（先用 --dry-run 检查）")])
-    return write_table(path, columns, [], sheet_title=spec.zh, title=f"{spec.zh}（{spec.en}）",
-                       instructions=instructions)
+    instructions.append(
+        [
+            "空白单元格",
+            "blank cell",
+            "",
+            "",
+            (
+                "空白单元格表示“保持不变”：再次导入时不修改已有的值（新建记录时取默认值）。"
+                "要清空一个非必填的值，在单元格中填写“（清空）”。同一文件重复导入不产生任何修改和历史记录。 / "
+                "A blank cell leaves the stored value unchanged; write （清空） to clear an optional value."
+            ),
+        ]
+    )
+    instructions.append(
+        [
+            "说明",
+            "",
+            "",
+            "",
+            (
+                f"红色列为必填。首行标题可保留；序号列导入时忽略。导入：subsidence import "
+                f"{spec.name} 文件.xlsx（先用 --dry-run 检查）"
+            ),
+        ]
+    )
+    return write_table(
+        path, columns, [], sheet_title=spec.zh, title=f"{spec.zh}（{spec.en}）", instructions=instructions
+    )
 
 
-def write_ledger(problems: Sequence[Any], path: str | Path, *, title: str | None = None,
-                 as_of: date | None = None) -> Path:
+def write_ledger(
+    problems: Sequence[Any], path: str | Path, *, title: str | None = None, as_of: date | None = None
+) -> Path:
     """Write problems as THE ledger workbook that offices exchange (问题台账), byte-identical for the same data.
 
     Columns: 序号, 问题编号, 问题类别, 问题名称, 问题描述, 整改要求, 矿山名称, 矿山/采矿许可证号, 所在镇, 牵头单位,
@@ -232,4 +274,6 @@ def write_ledger(problems: Sequence[Any], path: str | Path, *, title: str | None
     """
     columns, rows, default_title = ledger_sheet(problems)
     subtitle = f"截至 {as_of.isoformat()}" if as_of else None
-    return excel.write_table(path, columns, rows, sheet_title="问题台账", title=title or default_title, subtitle=subtitle)
+    return excel.write_table(
+        path, columns, rows, sheet_title="问题台账", title=title or default_title, subtitle=subtitle
+    )

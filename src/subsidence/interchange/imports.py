@@ -143,8 +143,10 @@ class ImportReport:
         if not self.ok:
             n = len(self.errors) + self.more_errors
             return f"{self.file}: import of {self.kind} refused, {n} error(s); nothing was changed"
-        return (f"{self.file}: {self.rows} {self.kind} rows: {self.created} {verb} created, {self.updated} "
-                f"{verb} updated, {self.unchanged} unchanged" + (" (dry run, nothing changed)" if self.dry_run else ""))
+        return (
+            f"{self.file}: {self.rows} {self.kind} rows: {self.created} {verb} created, {self.updated} "
+            f"{verb} updated, {self.unchanged} unchanged" + (" (dry run, nothing changed)" if self.dry_run else "")
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -207,15 +209,25 @@ def _read_source(spec: KindSpec, path: Path, fmt: str, layer: str | None, sheet:
         table = read_sheet(path, known_headers=known, sheet=sheet, sheet_hints=(spec.zh, spec.name))
         rows = [_Row(f"row {n}", {h: v for h, v in zip(table.headers, vals) if h}) for n, vals in table.rows]
         hr = table.header_row
-        return _Source("xlsx", f"sheet {table.sheet!r}", table.headers,
-                       lambda i: f"row {hr}, column {_col_letter(i)}", rows)
+        return _Source(
+            "xlsx", f"sheet {table.sheet!r}", table.headers, lambda i: f"row {hr}, column {_col_letter(i)}", rows
+        )
     vt = read_vector(path, layer=layer, layer_hints=(spec.name, spec.zh, *spec.aliases))
     rows = [
         _Row(f"feature {i + 1}", rec, geom, vt.geometry_errors.get(i))
         for i, (rec, geom) in enumerate(zip(vt.records, vt.geometries))
     ]
-    src = _Source(vt.format, f"layer {vt.layer!r}", vt.fields, lambda i: f"field list, column {i + 1}", rows,
-                  crs=vt.crs, encoding=vt.encoding, spatial=True, crs_error=vt.crs_error)
+    src = _Source(
+        vt.format,
+        f"layer {vt.layer!r}",
+        vt.fields,
+        lambda i: f"field list, column {i + 1}",
+        rows,
+        crs=vt.crs,
+        encoding=vt.encoding,
+        spatial=True,
+        crs_error=vt.crs_error,
+    )
     if vt.encoding_source:
         src.encoding = f"{vt.encoding} ({vt.encoding_source})"
     return src
@@ -251,8 +263,9 @@ def _map_headers(spec: KindSpec, src: _Source, report: ImportReport) -> dict[str
     for f in spec.importable:
         if f.required and f not in present:
             cands = {normalize_header(h): h for _, h in unknown}
-            close = difflib.get_close_matches(normalize_header(f.zh), list(cands), n=1, cutoff=0.5) or \
-                difflib.get_close_matches(normalize_header(f.name), list(cands), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(
+                normalize_header(f.zh), list(cands), n=1, cutoff=0.5
+            ) or difflib.get_close_matches(normalize_header(f.name), list(cands), n=1, cutoff=0.6)
             msg = f"required column {f.zh} ({f.name}) is missing"
             if close:
                 suggested.add(cands[close[0]])
@@ -265,8 +278,11 @@ def _map_headers(spec: KindSpec, src: _Source, report: ImportReport) -> dict[str
             continue
         close = difflib.get_close_matches(normalize_header(h), list(display), n=1, cutoff=0.7)
         if close:
-            report.error(src.header_where(i), None,
-                         f"unknown column {h!r}; did you mean {display[close[0]]}? Rename the header and import again")
+            report.error(
+                src.header_where(i),
+                None,
+                f"unknown column {h!r}; did you mean {display[close[0]]}? Rename the header and import again",
+            )
         else:
             report.warn(src.header_where(i), None, f"column {h!r} is not a field of {spec.name}; it is ignored")
     return mapping
@@ -283,8 +299,14 @@ def _crs_name(crs: CRS) -> str:
 
 
 def _family(g: BaseGeometry) -> str:
-    return {"Polygon": "polygon", "MultiPolygon": "polygon", "Point": "point", "MultiPoint": "point",
-            "LineString": "line", "MultiLineString": "line"}.get(g.geom_type, g.geom_type)
+    return {
+        "Polygon": "polygon",
+        "MultiPolygon": "polygon",
+        "Point": "point",
+        "MultiPoint": "point",
+        "LineString": "line",
+        "MultiLineString": "line",
+    }.get(g.geom_type, g.geom_type)
 
 
 def _coerce(g: BaseGeometry, column: str) -> BaseGeometry:
@@ -301,8 +323,10 @@ def _coerce(g: BaseGeometry, column: str) -> BaseGeometry:
             return g
         if t == "MultiPolygon" and len(g.geoms) == 1:
             return g.geoms[0]
-        raise ValueError(f"expected a single polygon, got a {t}" +
-                         (f" of {len(g.geoms)} parts; split it into several records" if t == "MultiPolygon" else ""))
+        raise ValueError(
+            f"expected a single polygon, got a {t}"
+            + (f" of {len(g.geoms)} parts; split it into several records" if t == "MultiPolygon" else "")
+        )
     if column == "POINT":
         if t == "Point":
             return g
@@ -312,8 +336,9 @@ def _coerce(g: BaseGeometry, column: str) -> BaseGeometry:
     return g
 
 
-def _prepare_geometry(spec: KindSpec, row: _Row, crs: CRS | None, report: ImportReport,
-                      reproject: _Reprojector | None) -> BaseGeometry | None:
+def _prepare_geometry(
+    spec: KindSpec, row: _Row, crs: CRS | None, report: ImportReport, reproject: _Reprojector | None
+) -> BaseGeometry | None:
     """Validate, reproject and shape one feature's geometry; errors go to ``report``. Returns storage-CRS geometry."""
     g = row.geometry
     where = row.where
@@ -335,16 +360,27 @@ def _prepare_geometry(spec: KindSpec, row: _Row, crs: CRS | None, report: Import
         m = _REASON.match(reason)
         if m:
             reason = f"{m.group('what')} at x={float(m.group('x')):.6f}, y={float(m.group('y')):.6f} ({_crs_name(crs)})"
-        report.error(where, "geometry", f"invalid geometry: {reason}; fix it in QGIS (Vector > Geometry Tools > "
-                                        "Check Validity / Fix Geometries): the import never repairs geometry silently")
+        report.error(
+            where,
+            "geometry",
+            f"invalid geometry: {reason}; fix it in QGIS (Vector > Geometry Tools > "
+            "Check Validity / Fix Geometries): the import never repairs geometry silently",
+        )
         return None
     minx, miny, maxx, maxy = g.bounds
     if crs.is_geographic and (abs(minx) > 180 or abs(maxx) > 180 or abs(miny) > 90 or abs(maxy) > 90):
-        hint = ("longitude and latitude look swapped" if abs(miny) > 90 and abs(minx) <= 90 else
-                "the coordinates look like metres of a projected CRS")
-        report.error(where, "geometry", f"coordinates ({minx:.1f}, {miny:.1f}) are not degrees but the file's CRS "
-                                        f"{_crs_name(crs)} is geographic: {hint}; pass --crs with the right EPSG code "
-                                        "(e.g. EPSG:4546 for CGCS2000 GK CM 111E)")
+        hint = (
+            "longitude and latitude look swapped"
+            if abs(miny) > 90 and abs(minx) <= 90
+            else "the coordinates look like metres of a projected CRS"
+        )
+        report.error(
+            where,
+            "geometry",
+            f"coordinates ({minx:.1f}, {miny:.1f}) are not degrees but the file's CRS "
+            f"{_crs_name(crs)} is geographic: {hint}; pass --crs with the right EPSG code "
+            "(e.g. EPSG:4546 for CGCS2000 GK CM 111E)",
+        )
         return None
     try:
         ll = reproject(g, CGCS2000)
@@ -354,12 +390,14 @@ def _prepare_geometry(spec: KindSpec, row: _Row, crs: CRS | None, report: Import
         return None
     lx0, ly0, lx1, ly1 = ll.bounds
     bx0, by0, bx1, by1 = CHINA_LONLAT
-    if not all(math.isfinite(v) for v in ll.bounds) or lx0 < bx0 or lx1 > bx1 \
-            or ly0 < by0 or ly1 > by1:
-        report.error(where, "geometry",
-                     f"lies at lon {lx0:.3f}..{lx1:.3f}, lat {ly0:.3f}..{ly1:.3f}, outside China, after "
-                     f"reprojection from {_crs_name(crs)}: the CRS is probably wrong (GK eastings with the zone number "
-                     "in front, e.g. 37xxxxxx, are EPSG:4525; without it, CM 111E, EPSG:4546); pass --crs")
+    if not all(math.isfinite(v) for v in ll.bounds) or lx0 < bx0 or lx1 > bx1 or ly0 < by0 or ly1 > by1:
+        report.error(
+            where,
+            "geometry",
+            f"lies at lon {lx0:.3f}..{lx1:.3f}, lat {ly0:.3f}..{ly1:.3f}, outside China, after "
+            f"reprojection from {_crs_name(crs)}: the CRS is probably wrong (GK eastings with the zone number "
+            "in front, e.g. 37xxxxxx, are EPSG:4525; without it, CM 111E, EPSG:4546); pass --crs",
+        )
         return None
     try:
         out = _coerce(out, spec.geometry or "GEOMETRY")
@@ -367,8 +405,12 @@ def _prepare_geometry(spec: KindSpec, row: _Row, crs: CRS | None, report: Import
         report.error(where, "geometry", str(exc))
         return None
     if not out.is_valid:
-        report.error(where, "geometry", f"geometry becomes invalid after reprojection to {STORAGE_CRS} "
-                                        f"({shapely.is_valid_reason(out)}); densify or fix it")
+        report.error(
+            where,
+            "geometry",
+            f"geometry becomes invalid after reprojection to {STORAGE_CRS} "
+            f"({shapely.is_valid_reason(out)}); densify or fix it",
+        )
         return None
     return out
 
@@ -475,8 +517,10 @@ def _geom_text(g: BaseGeometry | None) -> str | None:
 
 def _banner_geometry(session: Session) -> BaseGeometry | None:
     return session.scalar(
-        select(AdminArea.geometry).where(AdminArea.level == AreaLevel.BANNER, AdminArea.geometry.is_not(None))
-        .order_by(AdminArea.id).limit(1)
+        select(AdminArea.geometry)
+        .where(AdminArea.level == AreaLevel.BANNER, AdminArea.geometry.is_not(None))
+        .order_by(AdminArea.id)
+        .limit(1)
     )
 
 
@@ -505,7 +549,7 @@ def run_import(
         src = _read_source(spec, p, fmt, layer, sheet)
     except FormatError as exc:
         msg = str(exc)
-        report.error(None, None, msg[len(str(p)) + 2:] if msg.startswith(f"{p}: ") else msg)
+        report.error(None, None, msg[len(str(p)) + 2 :] if msg.startswith(f"{p}: ") else msg)
         raise ImportFailed(report) from exc
     report.source, report.encoding, report.rows = src.label, src.encoding, len(src.rows)
 
@@ -522,8 +566,10 @@ def run_import(
             else:
                 what = "unknown coordinate reference system" if src.crs_error else "no coordinate reference system"
                 detail = src.crs_error or ("no .prj file" if fmt in ("shp", "shpzip") else "no CRS in the file")
-                raise CRSError(f"{what}: {detail}; pass --crs EPSG:xxxx (e.g. EPSG:4490 for "
-                               "CGCS2000 lon/lat, EPSG:4546 for CGCS2000 GK CM 111E)")
+                raise CRSError(
+                    f"{what}: {detail}; pass --crs EPSG:xxxx (e.g. EPSG:4490 for "
+                    "CGCS2000 lon/lat, EPSG:4546 for CGCS2000 GK CM 111E)"
+                )
             if src_crs.is_projected is False and src_crs.is_geographic is False:
                 raise CRSError(f"{_crs_name(src_crs)} is neither geographic nor projected; give a 2D CRS")
         except CRSError as exc:
@@ -598,10 +644,13 @@ def run_import(
             geom = _prepare_geometry(spec, row, src_crs, report, reproject)
             if geom is not None and banner_zone is not None and not banner_zone.contains(geom):
                 outside = geom.difference(banner)
-                report.error(row.where, "geometry",
-                             f"the mine polygon lies outside the banner boundary: {outside.area / 1e4:.2f} ha "
-                             f"({100 * outside.area / max(geom.area, 1e-9):.1f}%) beyond it, more than the "
-                             f"{BANNER_TOLERANCE_M:g} m tolerance; check the coordinates and the CRS")
+                report.error(
+                    row.where,
+                    "geometry",
+                    f"the mine polygon lies outside the banner boundary: {outside.area / 1e4:.2f} ha "
+                    f"({100 * outside.area / max(geom.area, 1e-9):.1f}%) beyond it, more than the "
+                    f"{BANNER_TOLERANCE_M:g} m tolerance; check the coordinates and the CRS",
+                )
         elif coords:
             geom = _lonlat_point(row, coords, report)
             has_geom = geom is not None
@@ -642,7 +691,7 @@ def run_import(
     keys = [values[key_field.name] for _, values, _, _ in parsed]
     existing: dict[str, Any] = {}
     for i in range(0, len(keys), 500):
-        for obj in session.scalars(select(spec.model).where(key_col.in_(keys[i:i + 500]))):
+        for obj in session.scalars(select(spec.model).where(key_col.in_(keys[i : i + 500]))):
             existing[getattr(obj, key_attr)] = obj
     by_key: dict[str, Any] = {}
     kept: dict[str, int] = {}
@@ -695,9 +744,12 @@ def run_import(
             if spec.name == "panels":
                 _warn_panels_outside_mine(parsed, by_key, report)
             for fname, n in sorted(kept.items()):
-                report.warn(None, spec.field(fname).label,
-                            f"{n} blank cell(s) kept the stored value (blank = leave unchanged); write {CLEAR_MARK} "
-                            "in a cell to clear it")
+                report.warn(
+                    None,
+                    spec.field(fname).label,
+                    f"{n} blank cell(s) kept the stored value (blank = leave unchanged); write {CLEAR_MARK} "
+                    "in a cell to clear it",
+                )
         if not report.ok:
             raise ImportFailed(report)
         try:
@@ -714,8 +766,15 @@ def run_import(
     return report
 
 
-def _apply(spec: KindSpec, obj: Any, values: dict[str, Any], geom: BaseGeometry | None, has_geom: bool,
-           new: bool, session: Session) -> dict[str, list[Any]]:
+def _apply(
+    spec: KindSpec,
+    obj: Any,
+    values: dict[str, Any],
+    geom: BaseGeometry | None,
+    has_geom: bool,
+    new: bool,
+    session: Session,
+) -> dict[str, list[Any]]:
     """Set the parsed ``values`` on ``obj``; returns {field: [before, after]} of what changed."""
     changed: dict[str, list[Any]] = {}
     table = spec.model.__table__
@@ -730,8 +789,10 @@ def _apply(spec: KindSpec, obj: Any, values: dict[str, Any], geom: BaseGeometry 
             if new or before != after:
                 if not (new and after is None):
                     old = session.get(f.ref.model, before) if before is not None else None
-                    changed[fname] = [getattr(old, f.ref.key) if old is not None else None,
-                                      getattr(value, f.ref.key) if value is not None else None]
+                    changed[fname] = [
+                        getattr(old, f.ref.key) if old is not None else None,
+                        getattr(value, f.ref.key) if value is not None else None,
+                    ]
                 setattr(obj, attr, after)
             continue
         if f.type == "refs":
@@ -745,8 +806,10 @@ def _apply(spec: KindSpec, obj: Any, values: dict[str, Any], geom: BaseGeometry 
             before = [(m.due_date, m.description, m.done_date) for m in (obj.milestones or [])]
             if before != value:
                 changed[fname] = [[jsonable(x) for x in t] for t in before], [[jsonable(x) for x in t] for t in value]
-                obj.milestones = [Milestone(seq=i + 1, due_date=d, description=desc, done_date=done)
-                                  for i, (d, desc, done) in enumerate(value)]
+                obj.milestones = [
+                    Milestone(seq=i + 1, due_date=d, description=desc, done_date=done)
+                    for i, (d, desc, done) in enumerate(value)
+                ]
             continue
         col = table.c.get(attr)
         if value is None and col is not None and not col.nullable:
@@ -782,10 +845,14 @@ def _confirmed_ground_once(session: Session, parsed, by_key: dict[str, Any], rep
             continue
         hits = confirmed_overlaps(session, obj.geometry, exclude=[obj.id])
         if hits:
-            report.error(row.where, "geometry", "confirmed area overlaps confirmed area(s) " + ", ".join(
-                f"{o.code} by {o.overlap_ha:.2f} ha ({o.overlap_mu:.1f} 亩)" for o in hits)
+            report.error(
+                row.where,
+                "geometry",
+                "confirmed area overlaps confirmed area(s) "
+                + ", ".join(f"{o.code} by {o.overlap_ha:.2f} ha ({o.overlap_mu:.1f} 亩)" for o in hits)
                 + ": the baseline would count that ground twice; import it as a candidate (待评审) and confirm it with "
-                  "merge (subsidence review confirm --merge), or correct the polygons")
+                "merge (subsidence review confirm --merge), or correct the polygons",
+            )
 
 
 def _has_value(obj: Any, f: FieldSpec) -> bool:
@@ -803,13 +870,18 @@ def _same_target(spec: KindSpec, row: _Row, values: dict[str, Any], report: Impo
     for fs in by_attr.values():
         if len(fs) < 2:
             continue
-        targets = [(f, values[f.name]) for f in fs if values[f.name] is not None and not isinstance(values[f.name], tuple)]
+        targets = [
+            (f, values[f.name]) for f in fs if values[f.name] is not None and not isinstance(values[f.name], tuple)
+        ]
         ids = {id(t) for _, t in targets}
         if len(ids) > 1:
             (f1, t1), (f2, t2) = targets[0], targets[1]
-            report.error(row.where, f2.label,
-                         f"{f1.zh} names {getattr(t1, f1.ref.display)!r} ({getattr(t1, f1.ref.key)}) but {f2.zh} names "
-                         f"{getattr(t2, f2.ref.display)!r} ({getattr(t2, f2.ref.key)}); correct one of them")
+            report.error(
+                row.where,
+                f2.label,
+                f"{f1.zh} names {getattr(t1, f1.ref.display)!r} ({getattr(t1, f1.ref.key)}) but {f2.zh} names "
+                f"{getattr(t2, f2.ref.display)!r} ({getattr(t2, f2.ref.key)}); correct one of them",
+            )
             continue
         for f in fs[1:]:
             values.pop(f.name, None)
@@ -830,20 +902,27 @@ def _unique_names(session: Session, spec: KindSpec, parsed, report: ImportReport
     names = [v.get(name_field) for _, v, _, _ in parsed if v.get(name_field)]
     stored: dict[str, list[Any]] = {}
     for i in range(0, len(names), 500):
-        for k, n in session.execute(select(col_key, col_name).where(col_name.in_(names[i:i + 500]))):
+        for k, n in session.execute(select(col_key, col_name).where(col_name.in_(names[i : i + 500]))):
             stored.setdefault(n, []).append(k)
     for row, values, _, _ in parsed:
         name, key = values.get(name_field), values.get(key_f.name)
         if not name or key is None:
             continue
         if name in in_file and in_file[name][1] != key:
-            report.error(row.where, name_f.label, f"{name!r} is also the name of {in_file[name][1]} "
-                                                  f"(at {in_file[name][0]}); names must be unique")
+            report.error(
+                row.where,
+                name_f.label,
+                f"{name!r} is also the name of {in_file[name][1]} (at {in_file[name][0]}); names must be unique",
+            )
         in_file.setdefault(name, (row.where, key))
         others = [k for k in stored.get(name, []) if k != key]
         if others:
-            report.error(row.where, name_f.label, f"{name!r} is already the name of {others[0]} in the database; "
-                                                  "references by name must stay unambiguous: choose another name")
+            report.error(
+                row.where,
+                name_f.label,
+                f"{name!r} is already the name of {others[0]} in the database; "
+                "references by name must stay unambiguous: choose another name",
+            )
 
 
 def _audit_link_changes(session: Session, spec: KindSpec, report: ImportReport, by_key: dict[str, Any]) -> None:
@@ -857,16 +936,24 @@ def _audit_link_changes(session: Session, spec: KindSpec, report: ImportReport, 
         if not fields:
             continue
         obj = by_key.get(change.key)
-        record_event(session, entity=spec.model.__tablename__, entity_id=obj.id, action="update", entity_key=change.key,
-                     before={k: v[0] for k, v in fields.items()}, after={k: v[1] for k, v in fields.items()})
+        record_event(
+            session,
+            entity=spec.model.__tablename__,
+            entity_id=obj.id,
+            action="update",
+            entity_key=change.key,
+            before={k: v[0] for k, v in fields.items()},
+            after={k: v[1] for k, v in fields.items()},
+        )
 
 
 #: problem fields that only the ledger workflow changes once a problem exists (services.lifecycle)
 WORKFLOW_FIELDS = ("state", "closed_date")
 
 
-def _problem_rules(spec: KindSpec, obj: Any, new: bool, changed: dict[str, list[Any]], row: _Row,
-                   report: ImportReport) -> None:
+def _problem_rules(
+    spec: KindSpec, obj: Any, new: bool, changed: dict[str, list[Any]], row: _Row, report: ImportReport
+) -> None:
     """A new problem needs a title (taken from the description when blank); an existing one changes state only
     through the ledger workflow (acceptance, return, withdrawal are decisions with their own audit), not by import.
     """
@@ -880,9 +967,12 @@ def _problem_rules(spec: KindSpec, obj: Any, new: bool, changed: dict[str, list[
         for fname in WORKFLOW_FIELDS:
             if fname in changed:
                 before, after = changed[fname]
-                report.error(row.where, spec.field(fname).label,
-                             f"the ledger says {before!r}, the file {after!r}: state changes go through the ledger "
-                             "workflow (subsidence ledger ...), not through import")
+                report.error(
+                    row.where,
+                    spec.field(fname).label,
+                    f"the ledger says {before!r}, the file {after!r}: state changes go through the ledger "
+                    "workflow (subsidence ledger ...), not through import",
+                )
 
 
 def _warn_panels_outside_mine(parsed, by_key, report: ImportReport) -> None:
@@ -892,8 +982,12 @@ def _warn_panels_outside_mine(parsed, by_key, report: ImportReport) -> None:
             continue
         outside = geom.difference(mine.geometry.buffer(BANNER_TOLERANCE_M))
         if outside.area > 1.0:
-            report.warn(row.where, "geometry", f"the panel reaches {outside.area / 1e4:.2f} ha beyond the mining "
-                                               f"right of {mine.licence_no}: possible mining beyond the licence (越界开采)")
+            report.warn(
+                row.where,
+                "geometry",
+                f"the panel reaches {outside.area / 1e4:.2f} ha beyond the mining "
+                f"right of {mine.licence_no}: possible mining beyond the licence (越界开采)",
+            )
 
 
 def import_file(

@@ -201,7 +201,9 @@ def write_table(
                 opts.cell(row=n, column=k, value=choice)
             letter = get_column_letter(k)
             dv = DataValidation(
-                type="list", formula1=f"'选项'!${letter}$2:${letter}${len(col.choices) + 1}", allow_blank=True,
+                type="list",
+                formula1=f"'选项'!${letter}$2:${letter}${len(col.choices) + 1}",
+                allow_blank=True,
                 showErrorMessage=False,
             )
             ws.add_data_validation(dv)

@@ -87,18 +87,29 @@ def require_projected(crs: Any, source: str) -> Any:
         raise RasterError(f"{source}: no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4546 {source})")
     c = CRS.from_user_input(crs)
     if not c.is_projected:
-        raise RasterError(f"{source}: CRS {c.name!r} is geographic (degrees); distances and areas need a projected "
-                          "metric CRS: reproject first (e.g. gdalwarp -t_srs EPSG:4546)")
+        raise RasterError(
+            f"{source}: CRS {c.name!r} is geographic (degrees); distances and areas need a projected "
+            "metric CRS: reproject first (e.g. gdalwarp -t_srs EPSG:4546)"
+        )
     unit = (c.axis_info[0].unit_name or "").lower() if c.axis_info else ""
     if unit and unit not in ("metre", "meter", "m"):
         raise RasterError(f"{source}: CRS {c.name!r} has axis unit {unit!r}; a metre-based CRS is required")
     return c
 
 
-def write_geotiff(path: str | Path, bands: Mapping[str, np.ndarray], *, transform: Any, crs: Any,
-                  units: Mapping[str, str] | None = None, descriptions: Mapping[str, str] | None = None,
-                  nodata: float | None = None, dtype: str = "float32", tags: Mapping[str, Any] | None = None,
-                  compress: str = "deflate") -> Path:
+def write_geotiff(
+    path: str | Path,
+    bands: Mapping[str, np.ndarray],
+    *,
+    transform: Any,
+    crs: Any,
+    units: Mapping[str, str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+    nodata: float | None = None,
+    dtype: str = "float32",
+    tags: Mapping[str, Any] | None = None,
+    compress: str = "deflate",
+) -> Path:
     """Write ``bands`` (name -> 2-D array, all one shape) as one multi-band GeoTIFF.
 
     Each band's description is its name (e.g. ``subsidence_mm``: component and unit), its ``units`` metadata
@@ -119,9 +130,17 @@ def write_geotiff(path: str | Path, bands: Mapping[str, np.ndarray], *, transfor
         nodata = float("nan")
     crs_obj = CRS.from_user_input(crs)
     profile = {
-        "driver": "GTiff", "width": shape[1], "height": shape[0], "count": len(arrays), "dtype": dtype,
-        "crs": crs_obj.to_wkt(), "transform": transform, "nodata": nodata, "compress": compress,
-        "tiled": shape[0] >= 256 and shape[1] >= 256, "BIGTIFF": "IF_SAFER",
+        "driver": "GTiff",
+        "width": shape[1],
+        "height": shape[0],
+        "count": len(arrays),
+        "dtype": dtype,
+        "crs": crs_obj.to_wkt(),
+        "transform": transform,
+        "nodata": nodata,
+        "compress": compress,
+        "tiled": shape[0] >= 256 and shape[1] >= 256,
+        "BIGTIFF": "IF_SAFER",
     }
     if profile["tiled"]:
         profile.update(blockxsize=256, blockysize=256)
@@ -144,8 +163,9 @@ def write_geotiff(path: str | Path, bands: Mapping[str, np.ndarray], *, transfor
     return path
 
 
-def read_geotiff(path: str | Path, *, bands: Sequence[str] | None = None, require_metric: bool = False,
-                 masked_nan: bool = True) -> RasterData:
+def read_geotiff(
+    path: str | Path, *, bands: Sequence[str] | None = None, require_metric: bool = False, masked_nan: bool = True
+) -> RasterData:
     """Read a GeoTIFF (all bands, or those named in ``bands``) with its CRS, transform and band names.
 
     require_metric: refuse a missing or geographic CRS (see :func:`require_projected`). masked_nan: float
@@ -176,7 +196,17 @@ def read_geotiff(path: str | Path, *, bands: Sequence[str] | None = None, requir
         if masked_nan and np.issubdtype(arr.dtype, np.floating) and ds.nodata is not None and not np.isnan(ds.nodata):
             arr = np.where(arr == ds.nodata, np.nan, arr)
         band_tags = [ds.tags(i) for i in idx]
-        units = [t.get("units") or (ds.units[i - 1] if ds.units and ds.units[i - 1] else "") for t, i in
-                 zip(band_tags, idx)]
-        return RasterData(array=arr, transform=ds.transform, crs=crs, names=[names[i - 1] for i in idx],
-                          units=units, nodata=ds.nodata, tags=ds.tags(), band_tags=band_tags, path=path)
+        units = [
+            t.get("units") or (ds.units[i - 1] if ds.units and ds.units[i - 1] else "") for t, i in zip(band_tags, idx)
+        ]
+        return RasterData(
+            array=arr,
+            transform=ds.transform,
+            crs=crs,
+            names=[names[i - 1] for i in idx],
+            units=units,
+            nodata=ds.nodata,
+            tags=ds.tags(),
+            band_tags=band_tags,
+            path=path,
+        )

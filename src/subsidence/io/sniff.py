@@ -137,7 +137,9 @@ def sniff(path: str | Path) -> str:
     try:
         text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FormatError(f"{p}: not a valid {expected}: GeoJSON must be UTF-8 ({exc.reason} at byte {exc.start})") from exc
+        raise FormatError(
+            f"{p}: not a valid {expected}: GeoJSON must be UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from exc
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -147,7 +149,7 @@ def sniff(path: str | Path) -> str:
         ) from exc
     gtype = obj.get("type") if isinstance(obj, dict) else None
     if gtype not in ("FeatureCollection", "Feature"):
-        raise FormatError(f"{p}: not a valid {expected}: JSON without \"type\": \"FeatureCollection\"")
+        raise FormatError(f'{p}: not a valid {expected}: JSON without "type": "FeatureCollection"')
     return fmt
 
 

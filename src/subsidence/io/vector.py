@@ -29,11 +29,25 @@ log = logging.getLogger(__name__)
 
 #: .cpg spellings seen in the wild -> Python codec
 _CPG_ALIASES = {
-    "utf-8": "utf-8", "utf8": "utf-8", "65001": "utf-8", "utf_8": "utf-8",
-    "gbk": "gb18030", "cp936": "gb18030", "936": "gb18030", "ansi 936": "gb18030", "gb2312": "gb18030",
-    "gb18030": "gb18030", "54936": "gb18030", "cp54936": "gb18030",
-    "big5": "big5", "950": "big5",
-    "88591": "latin-1", "iso-8859-1": "latin-1", "iso88591": "latin-1", "1252": "cp1252", "ansi 1252": "cp1252",
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "65001": "utf-8",
+    "utf_8": "utf-8",
+    "gbk": "gb18030",
+    "cp936": "gb18030",
+    "936": "gb18030",
+    "ansi 936": "gb18030",
+    "gb2312": "gb18030",
+    "gb18030": "gb18030",
+    "54936": "gb18030",
+    "cp54936": "gb18030",
+    "big5": "big5",
+    "950": "big5",
+    "88591": "latin-1",
+    "iso-8859-1": "latin-1",
+    "iso88591": "latin-1",
+    "1252": "cp1252",
+    "ansi 1252": "cp1252",
 }
 #: dBase language-driver ids (byte 29) that mean a Chinese code page
 _LDID_CHINESE = {0x4D: "gb18030", 0x7A: "gb18030", 0x4E: "big5", 0x78: "big5"}
@@ -158,7 +172,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, layer_hints: Sequ
 
     import pyogrio
     import pyogrio.raw
-    from pyogrio.errors import DataSourceError, DataLayerError
+    from pyogrio.errors import DataLayerError, DataSourceError
 
     encoding = encoding_source = None
     if fmt == "shp":
@@ -194,7 +208,8 @@ def read_vector(path: str | Path, *, layer: str | None = None, layer_hints: Sequ
                     shutil.copy(part, Path(tmp) / (p.stem + part.suffix.lower()))
             try:
                 meta, _fids, wkb, field_data = pyogrio.raw.read(
-                    str(Path(tmp) / (p.stem + ".shp")), encoding=encoding, force_2d=True)
+                    str(Path(tmp) / (p.stem + ".shp")), encoding=encoding, force_2d=True
+                )
             except Exception as exc2:
                 raise FormatError(f"{p}: cannot be read as {fmt}: {exc2}") from exc2
         meta["crs"] = None
@@ -232,8 +247,9 @@ def _column_array(values: list[Any], kind: str) -> tuple[np.ndarray, np.ndarray 
     if kind == "float":
         return np.array([math.nan if v is None else float(v) for v in values], dtype="float64"), None
     if kind == "date":
-        return np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values],
-                        dtype="datetime64[D]"), None
+        return np.array(
+            [np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values], dtype="datetime64[D]"
+        ), None
     if kind == "bool":
         mask = np.array([v is None for v in values])
         arr = np.array([0 if v is None else int(bool(v)) for v in values], dtype="int32")
@@ -291,8 +307,17 @@ def write_vector(
     quiet.setLevel(logging.WARNING)  # pyogrio logs "Created N records" at INFO
     try:
         pyogrio.raw.write(
-            str(p), wkb, arrays, list(columns), field_mask=masks, layer=layer, driver=DRIVERS[fmt],
-            geometry_type=geometry_type, crs=crs, promote_to_multi=False, **kwargs,
+            str(p),
+            wkb,
+            arrays,
+            list(columns),
+            field_mask=masks,
+            layer=layer,
+            driver=DRIVERS[fmt],
+            geometry_type=geometry_type,
+            crs=crs,
+            promote_to_multi=False,
+            **kwargs,
         )
     finally:
         quiet.setLevel(level)
@@ -313,4 +338,3 @@ def geometry_type_name(geoms: Sequence[BaseGeometry | None], declared: str) -> s
     if kinds <= {"Polygon", "MultiPolygon"}:
         return "MultiPolygon"
     return "Unknown"
-

@@ -66,7 +66,8 @@ class CalendarYearUnknown(CalendarError):
             f"工作日历没有 {year} 年的节假日安排 / the working-day calendar has no holidays for {year} "
             f"(known years: {span}; sources: {cal.source}). Add the State Council's {year} holiday notice to "
             f"{DEFAULT_CALENDAR} (rows 'date,kind,name_zh,name_en' and a line '# covers: {year}'), or upgrade the "
-            f"pinned 'holidays' package once it carries {year}.")
+            f"pinned 'holidays' package once it carries {year}."
+        )
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,10 @@ class WorkCalendar:
                 target = cal.holidays
             elif kind == "workday":
                 if d.weekday() < 5:
-                    raise CalendarError(f"{path}:{no}: {d} is a weekday; only a Saturday or Sunday can be an "
-                                        "adjusted working day (kind=workday)")
+                    raise CalendarError(
+                        f"{path}:{no}: {d} is a weekday; only a Saturday or Sunday can be an "
+                        "adjusted working day (kind=workday)"
+                    )
                 target = cal.workdays
             else:
                 raise CalendarError(f"{path}:{no}: kind {kind!r} must be 'holiday' or 'workday'")
@@ -168,8 +171,13 @@ class WorkCalendar:
             raise CalendarYearUnknown(d.year, self)
         if d.year in self.provisional and d.year not in self._warned:
             self._warned.add(d.year)
-            log.warning("working-day calendar: %d is provisional (statutory holidays only; add the State Council's "
-                        "调休 for %d to %s when its notice appears)", d.year, d.year, DEFAULT_CALENDAR.name)
+            log.warning(
+                "working-day calendar: %d is provisional (statutory holidays only; add the State Council's "
+                "调休 for %d to %s when its notice appears)",
+                d.year,
+                d.year,
+                DEFAULT_CALENDAR.name,
+            )
 
     def is_workday(self, d: date) -> bool:
         """True when ``d`` is a working day."""
@@ -233,8 +241,12 @@ class WorkCalendar:
         Either way ``workdays_between(d, add_workdays(d, n)) == n``.
         """
         ords, lo, hi = self._index()
-        if ords and lo <= min(a, b).toordinal() and max(a, b).toordinal() <= hi \
-                and len(self.covers) == max(self.covers) - min(self.covers) + 1:
+        if (
+            ords
+            and lo <= min(a, b).toordinal()
+            and max(a, b).toordinal() <= hi
+            and len(self.covers) == max(self.covers) - min(self.covers) + 1
+        ):
             self._check_year(a)
             self._check_year(b)
             if b >= a:
@@ -335,13 +347,20 @@ class DeadlineStatus:
     lower_bound: bool = False
 
     def as_dict(self) -> dict:
-        return {"deadline": self.deadline.isoformat(), "today": self.today.isoformat(), "overdue": self.overdue,
-                "due_soon": self.due_soon, "workdays_left": self.workdays_left,
-                "workdays_overdue": self.workdays_overdue, "lower_bound": self.lower_bound}
+        return {
+            "deadline": self.deadline.isoformat(),
+            "today": self.today.isoformat(),
+            "overdue": self.overdue,
+            "due_soon": self.due_soon,
+            "workdays_left": self.workdays_left,
+            "workdays_overdue": self.workdays_overdue,
+            "lower_bound": self.lower_bound,
+        }
 
 
-def deadline_status(deadline: date, today: date, cal: WorkCalendar | None = None,
-                    due_soon_workdays: int = DUE_SOON_WORKDAYS) -> DeadlineStatus:
+def deadline_status(
+    deadline: date, today: date, cal: WorkCalendar | None = None, due_soon_workdays: int = DUE_SOON_WORKDAYS
+) -> DeadlineStatus:
     """Overdue when ``today`` is after the deadline; due soon when at most ``due_soon_workdays`` working days remain."""
     cal = cal or default_calendar()
     if today > deadline:
@@ -377,12 +396,20 @@ class ScheduledMilestone:
     latest_date: date
 
     def as_dict(self) -> dict:
-        return {"seq": self.seq, "description": self.description, "workdays_before": self.workdays_before,
-                "latest_date": self.latest_date.isoformat()}
+        return {
+            "seq": self.seq,
+            "description": self.description,
+            "workdays_before": self.workdays_before,
+            "latest_date": self.latest_date.isoformat(),
+        }
 
 
-def backward_schedule(deadline: date, milestones: Sequence[MilestoneSpec] | Iterable[tuple[str, int]],
-                      cal: WorkCalendar | None = None, start: date | None = None) -> list[ScheduledMilestone]:
+def backward_schedule(
+    deadline: date,
+    milestones: Sequence[MilestoneSpec] | Iterable[tuple[str, int]],
+    cal: WorkCalendar | None = None,
+    start: date | None = None,
+) -> list[ScheduledMilestone]:
     """倒排工期: from the deadline, the latest date each milestone must be met.
 
     A milestone ``workdays_before`` = 0 falls on the deadline itself (moved back to a working day if the
@@ -401,7 +428,8 @@ def backward_schedule(deadline: date, milestones: Sequence[MilestoneSpec] | Iter
         if start is not None and latest <= start:
             raise ValueError(
                 f"milestone {spec.description!r} would have to be met by {latest}, not after the start {start}: "
-                f"move the deadline {deadline} later or shorten the milestone's lead time")
+                f"move the deadline {deadline} later or shorten the milestone's lead time"
+            )
         out.append((latest, spec))
     out.sort(key=lambda t: (t[0], -t[1].workdays_before, t[1].description))
     return [ScheduledMilestone(i, s.description, s.workdays_before, d) for i, (d, s) in enumerate(out, start=1)]

@@ -59,10 +59,16 @@ TYPES = {
     "jpeg": FileType("jpeg", "image/jpeg", ".jpg", "photo", "JPEG照片"),
     "png": FileType("png", "image/png", ".png", "photo", "PNG图片"),
     "pdf": FileType("pdf", "application/pdf", ".pdf", "document", "PDF文档"),
-    "docx": FileType("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx",
-                     "document", "Word文档"),
-    "xlsx": FileType("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx",
-                     "document", "Excel表格"),
+    "docx": FileType(
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ".docx",
+        "document",
+        "Word文档",
+    ),
+    "xlsx": FileType(
+        "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx", "document", "Excel表格"
+    ),
 }
 _EXT_CLAIMS = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".pdf": "pdf", ".docx": "docx", ".xlsx": "xlsx"}
 
@@ -114,8 +120,10 @@ def store_blob(data: bytes, ftype: FileType, root: Path | None = None) -> tuple[
     path = root.parent / rel
     if path.exists():
         if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            raise Conflict(f"stored evidence {path} does not match its hash: the store is damaged; restore it "
-                           "from backup (it is never overwritten)")
+            raise Conflict(
+                f"stored evidence {path} does not match its hash: the store is damaged; restore it "
+                "from backup (it is never overwritten)"
+            )
         return digest, rel.as_posix()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
@@ -167,6 +175,7 @@ def read_exif(data: bytes) -> dict:
             pass
     gps = exif.get_ifd(0x8825)
     try:
+
         def deg(v) -> float:
             d, m, sec = (float(x) for x in v)
             return d + m / 60 + sec / 3600
@@ -185,16 +194,27 @@ def photo_flags(session: Session, problem: Problem, exif: dict) -> list[dict]:
     location (the problem's geometry, else its mine's licence area), or no EXIF time/position at all."""
     flags = []
     if not exif or (exif.get("taken_at") is None and exif.get("lon") is None):
-        return [{"code": "no_exif", "level": "info",
-                 "message": "照片无拍摄时间和位置信息（EXIF），请现场核实 / the photo carries no EXIF time or position"}]
+        return [
+            {
+                "code": "no_exif",
+                "level": "info",
+                "message": "照片无拍摄时间和位置信息（EXIF），请现场核实 / the photo carries no EXIF time or position",
+            }
+        ]
     if exif.get("taken_at"):
         from subsidence.settings import get_settings
 
         taken = datetime.fromisoformat(exif["taken_at"]).astimezone(get_settings().tz).date()
         if taken < problem.found_date:
-            flags.append({"code": "taken_before_found", "level": "warning", "taken": taken.isoformat(),
-                          "message": f"照片拍摄于 {taken}，早于问题发现日期 {problem.found_date} / taken {taken}, before "
-                                     f"the problem was found ({problem.found_date})"})
+            flags.append(
+                {
+                    "code": "taken_before_found",
+                    "level": "warning",
+                    "taken": taken.isoformat(),
+                    "message": f"照片拍摄于 {taken}，早于问题发现日期 {problem.found_date} / taken {taken}, before "
+                    f"the problem was found ({problem.found_date})",
+                }
+            )
     where = problem.geometry if problem.geometry is not None else (problem.mine.geometry if problem.mine else None)
     if exif.get("lon") is not None and where is not None:
         from shapely.geometry import Point
@@ -204,40 +224,62 @@ def photo_flags(session: Session, problem: Problem, exif: dict) -> list[dict]:
         pt = transform_geometry(Point(exif["lon"], exif["lat"]), "EPSG:4490", STORAGE_CRS)
         dist = float(where.distance(pt))
         if dist > EXIF_MAX_DISTANCE_M:
-            flags.append({"code": "far_from_problem", "level": "warning", "distance_m": round(dist, 1),
-                          "message": f"照片拍摄位置距问题位置 {dist:.0f} 米（超过 {EXIF_MAX_DISTANCE_M:.0f} 米） / taken "
-                                     f"{dist:.0f} m from the problem's location"})
+            flags.append(
+                {
+                    "code": "far_from_problem",
+                    "level": "warning",
+                    "distance_m": round(dist, 1),
+                    "message": f"照片拍摄位置距问题位置 {dist:.0f} 米（超过 {EXIF_MAX_DISTANCE_M:.0f} 米） / taken "
+                    f"{dist:.0f} m from the problem's location",
+                }
+            )
     return flags
 
 
-def attach_evidence(session: Session, problem: Problem, actor: Actor, *, data: bytes, filename: str,
-                    claimed_type: str | None = None, taken_at: datetime | None = None,
-                    lon: float | None = None, lat: float | None = None, note: str | None = None,
-                    max_bytes: int = MAX_EVIDENCE_BYTES) -> Evidence:
+def attach_evidence(
+    session: Session,
+    problem: Problem,
+    actor: Actor,
+    *,
+    data: bytes,
+    filename: str,
+    claimed_type: str | None = None,
+    taken_at: datetime | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+    note: str | None = None,
+    max_bytes: int = MAX_EVIDENCE_BYTES,
+) -> Evidence:
     """Attach a photo or document to an open problem (its enterprise, lead unit or the office may).
 
     ``claimed_type`` (``jpeg``/``png``/``pdf``/``docx``/``xlsx`` or a media type) defaults to what the
     file name's extension claims; the content must agree.
     """
     if not (parties_of(problem, actor) & {Party.OFFICE, Party.LEAD_UNIT, Party.ENTERPRISE}):
-        raise Forbidden(f"{actor.audit_name} may not attach evidence to {problem.code} (only its enterprise, "
-                        "its lead unit or the office)")
+        raise Forbidden(
+            f"{actor.audit_name} may not attach evidence to {problem.code} (only its enterprise, "
+            "its lead unit or the office)"
+        )
     if problem.state in CLOSED_STATES:
         raise Conflict(f"problem {problem.code} is {problem.state.value}: evidence can no longer be attached")
     if not data:
         raise ValidationFailed(f"file {filename!r} is empty")
     if len(data) > max_bytes:
-        raise ValidationFailed(f"file {filename!r} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB "
-                               "(reduce the photo resolution or split the document)")
+        raise ValidationFailed(
+            f"file {filename!r} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB "
+            "(reduce the photo resolution or split the document)"
+        )
     actual = sniff(data)
     if actual is None:
         raise ValidationFailed(f"file {filename!r} is {_describe(data)}; evidence must be JPEG, PNG, PDF, DOCX or XLSX")
     claim = (claimed_type or _EXT_CLAIMS.get(Path(filename).suffix.lower(), "")).lower()
     claim = next((k for k, t in TYPES.items() if claim in (k, t.media_type)), claim)
     if claim and claim != actual.name:
-        raise ValidationFailed(f"file {filename!r} claims to be {claim.upper()} but its content is "
-                               f"{actual.name.upper()}: rename it to {Path(filename).stem}{actual.ext} or upload "
-                               "the right file")
+        raise ValidationFailed(
+            f"file {filename!r} claims to be {claim.upper()} but its content is "
+            f"{actual.name.upper()}: rename it to {Path(filename).stem}{actual.ext} or upload "
+            "the right file"
+        )
     if taken_at is not None and taken_at.tzinfo is None:
         raise ValidationFailed("taken_at needs a time zone (e.g. 2024-10-09T10:30+08:00)")
     point = None
@@ -251,10 +293,13 @@ def attach_evidence(session: Session, problem: Problem, actor: Actor, *, data: b
         from subsidence.geo import STORAGE_CRS, transform_geometry
 
         point = transform_geometry(Point(lon, lat), "EPSG:4490", STORAGE_CRS)
-    existing = session.scalar(select(Evidence).where(Evidence.problem_id == problem.id,
-                                                     Evidence.sha256 == hashlib.sha256(data).hexdigest()))
+    existing = session.scalar(
+        select(Evidence).where(Evidence.problem_id == problem.id, Evidence.sha256 == hashlib.sha256(data).hexdigest())
+    )
     if existing is not None:
-        raise Conflict(f"this file is already attached to {problem.code} as evidence #{existing.id} ({existing.filename})")
+        raise Conflict(
+            f"this file is already attached to {problem.code} as evidence #{existing.id} ({existing.filename})"
+        )
     exif, flags = None, None
     if actual.kind == "photo":
         exif = read_exif(data)
@@ -269,10 +314,21 @@ def attach_evidence(session: Session, problem: Problem, actor: Actor, *, data: b
             point = transform_geometry(Point(exif["lon"], exif["lat"]), "EPSG:4490", STORAGE_CRS)
     digest, rel = store_blob(data, actual)
     with acting_as(session, actor.audit_name, f"上传佐证材料 {filename}"):
-        ev = Evidence(problem_id=problem.id, sha256=digest, media_type=actual.media_type, kind=actual.kind,
-                      size_bytes=len(data), filename=Path(filename).name[:255], storage_path=rel,
-                      uploaded_by=actor.audit_name, taken_at=taken_at, location=point, note=note,
-                      exif=exif or None, flags=flags or None)
+        ev = Evidence(
+            problem_id=problem.id,
+            sha256=digest,
+            media_type=actual.media_type,
+            kind=actual.kind,
+            size_bytes=len(data),
+            filename=Path(filename).name[:255],
+            storage_path=rel,
+            uploaded_by=actor.audit_name,
+            taken_at=taken_at,
+            location=point,
+            note=note,
+            exif=exif or None,
+            flags=flags or None,
+        )
         session.add(ev)
         session.flush()
     return ev
@@ -287,10 +343,19 @@ def flagged_evidence(session: Session, problem: Problem) -> list[Evidence]:
     return [e for e in evidence_of(session, problem) if any(f.get("level") == "warning" for f in (e.flags or []))]
 
 
-def record_acceptance(session: Session, problem: Problem, actor: Actor, *, passed: bool,
-                      inspectors: Sequence[str], reasons: str | None = None, decided_date: date | None = None,
-                      site_visit: bool = True, flag_note: str | None = None,
-                      date_reason: str | None = None) -> AcceptanceRecord:
+def record_acceptance(
+    session: Session,
+    problem: Problem,
+    actor: Actor,
+    *,
+    passed: bool,
+    inspectors: Sequence[str],
+    reasons: str | None = None,
+    decided_date: date | None = None,
+    site_visit: bool = True,
+    flag_note: str | None = None,
+    date_reason: str | None = None,
+) -> AcceptanceRecord:
     """The office's acceptance decision: pass (→ accepted, closed, 销号) or return with reasons (→ returned).
 
     Passing a problem whose photo evidence is flagged (EXIF position far from the problem, or taken before
@@ -303,47 +368,73 @@ def record_acceptance(session: Session, problem: Problem, actor: Actor, *, passe
     check_transition(problem, actor, name, reasons)
     people = [i.strip() for i in inspectors if i and i.strip()]
     if len(set(people)) < MIN_INSPECTORS:
-        raise ValidationFailed(f"验收须至少{MIN_INSPECTORS}名检查人员在场 / an acceptance needs at least "
-                               f"{MIN_INSPECTORS} different inspectors present (--inspector, repeat it)")
+        raise ValidationFailed(
+            f"验收须至少{MIN_INSPECTORS}名检查人员在场 / an acceptance needs at least "
+            f"{MIN_INSPECTORS} different inspectors present (--inspector, repeat it)"
+        )
     since = problem.submitted_date or problem.found_date
     if decided_date is not None and decided_date < since:
         raise ValidationFailed(f"acceptance date {decided_date} is before the submission/found date {since}")
-    decided_date, correction = business_date(session, problem, actor, decided_date, date_reason, what="验收",
-                                             previous=since)
+    decided_date, correction = business_date(
+        session, problem, actor, decided_date, date_reason, what="验收", previous=since
+    )
     flagged = flagged_evidence(session, problem)
     if passed and flagged and not (flag_note and flag_note.strip()):
-        listing = "；".join(f"#{e.id} {e.filename}：{'、'.join(f['message'] for f in e.flags if f['level'] == 'warning')}"
-                           for e in flagged)
-        raise ValidationFailed(f"佐证照片存在疑点，验收通过须写明核查意见（--flag-note） / flagged photo evidence needs the "
-                               f"inspector's note before passing: {listing}")
+        listing = "；".join(
+            f"#{e.id} {e.filename}：{'、'.join(f['message'] for f in e.flags if f['level'] == 'warning')}"
+            for e in flagged
+        )
+        raise ValidationFailed(
+            f"佐证照片存在疑点，验收通过须写明核查意见（--flag-note） / flagged photo evidence needs the "
+            f"inspector's note before passing: {listing}"
+        )
     within = None
     if problem.state == ProblemState.SUBMITTED and problem.acceptance_due is not None:
         within = decided_date <= problem.acceptance_due
     reason = reasons.strip() if reasons else None
     with acting_as(session, actor.audit_name, reason or "验收通过"):
-        rec = AcceptanceRecord(problem_id=problem.id, decided_date=decided_date,
-                               result=AcceptanceResult.PASSED if passed else AcceptanceResult.RETURNED,
-                               reasons=reason, inspectors=people, site_visit=site_visit,
-                               decided_by=actor.audit_name, within_window=within,
-                               flag_note=flag_note.strip() if flag_note else None)
+        rec = AcceptanceRecord(
+            problem_id=problem.id,
+            decided_date=decided_date,
+            result=AcceptanceResult.PASSED if passed else AcceptanceResult.RETURNED,
+            reasons=reason,
+            inspectors=people,
+            site_visit=site_visit,
+            decided_by=actor.audit_name,
+            within_window=within,
+            flag_note=flag_note.strip() if flag_note else None,
+        )
         session.add(rec)
         session.flush()
-        apply_transition(session, problem, actor, name, on=decided_date, reason=reason,
-                         extra={"acceptance_record": rec.id, "inspectors": people, **correction})
+        apply_transition(
+            session,
+            problem,
+            actor,
+            name,
+            on=decided_date,
+            reason=reason,
+            extra={"acceptance_record": rec.id, "inspectors": people, **correction},
+        )
     return rec
 
 
 def acceptances_of(session: Session, problem: Problem) -> list[AcceptanceRecord]:
-    return list(session.scalars(select(AcceptanceRecord).where(AcceptanceRecord.problem_id == problem.id)
-                                .order_by(AcceptanceRecord.id)))
+    return list(
+        session.scalars(
+            select(AcceptanceRecord).where(AcceptanceRecord.problem_id == problem.id).order_by(AcceptanceRecord.id)
+        )
+    )
 
 
 def acceptance_code(session: Session, rec: AcceptanceRecord) -> str:
     """The acceptance record's number: 验收-<problem code>-<n-th decision on the problem>."""
     from sqlalchemy import func
 
-    n = session.scalar(select(func.count()).select_from(AcceptanceRecord).where(
-        AcceptanceRecord.problem_id == rec.problem_id, AcceptanceRecord.id <= rec.id))
+    n = session.scalar(
+        select(func.count())
+        .select_from(AcceptanceRecord)
+        .where(AcceptanceRecord.problem_id == rec.problem_id, AcceptanceRecord.id <= rec.id)
+    )
     return f"验收-{rec.problem.code}-{n}"
 
 
@@ -357,32 +448,62 @@ def acceptance_data(session: Session, acceptance_record_id: int) -> dict:
     if rec is None:
         raise NotFound(f"acceptance record {acceptance_record_id} does not exist")
     p = rec.problem
-    n = session.scalar(select(RectificationNotice).where(RectificationNotice.problem_id == p.id)
-                       .order_by(RectificationNotice.id.desc()).limit(1))
+    n = session.scalar(
+        select(RectificationNotice)
+        .where(RectificationNotice.problem_id == p.id)
+        .order_by(RectificationNotice.id.desc())
+        .limit(1)
+    )
     mine = p.mine
     passed = rec.result == AcceptanceResult.PASSED
     return {
-        "id": rec.id, "code": acceptance_code(session, rec), "problem": p.code, "problem_title": p.title,
-        "category_zh": p.category.label(), "mine": mine.name_zh if mine else None,
+        "id": rec.id,
+        "code": acceptance_code(session, rec),
+        "problem": p.code,
+        "problem_title": p.title,
+        "category_zh": p.category.label(),
+        "mine": mine.name_zh if mine else None,
         "licence_no": mine.licence_no if mine else None,
         "enterprise": mine.enterprise.name_zh if mine is not None and mine.enterprise is not None else None,
-        "result": rec.result.value, "result_zh": rec.result.label(), "decided_date": rec.decided_date.isoformat(),
-        "decided_by": rec.decided_by, "inspectors": list(rec.inspectors or []), "site_visit": rec.site_visit,
-        "reasons": rec.reasons, "within_window": rec.within_window,
+        "result": rec.result.value,
+        "result_zh": rec.result.label(),
+        "decided_date": rec.decided_date.isoformat(),
+        "decided_by": rec.decided_by,
+        "inspectors": list(rec.inspectors or []),
+        "site_visit": rec.site_visit,
+        "reasons": rec.reasons,
+        "within_window": rec.within_window,
         "acceptance_due": p.acceptance_due.isoformat() if p.acceptance_due else None,
         "submitted_date": p.submitted_date.isoformat() if p.submitted_date else None,
         "notice": {"code": n.code, "issued_date": n.issued_date.isoformat(), "deadline": n.deadline.isoformat()}
-        if n is not None else None,
+        if n is not None
+        else None,
         "deadline": p.deadline.isoformat() if p.deadline else None,
         "extensions": [extension_dict(x) for x in extensions_of(session, p)],
-        "milestones": [{"seq": m.seq, "description": m.description, "due_date": m.due_date.isoformat(),
-                        "done_date": m.done_date.isoformat() if m.done_date else None,
-                        "evidence": list(m.evidence_ids or [])} for m in p.milestones],
-        "evidence": [{"id": e.id, "filename": e.filename, "kind": e.kind, "sha256": e.sha256,
-                      "taken_at": e.taken_at.isoformat() if e.taken_at else None, "uploaded_by": e.uploaded_by,
-                      "flags": [{"code": f["code"], "message": f["message"]} for f in (e.flags or [])]}
-                     for e in evidence_of(session, p)],
-        "flag_note": rec.flag_note, "closed": passed and p.state == ProblemState.ACCEPTED,
+        "milestones": [
+            {
+                "seq": m.seq,
+                "description": m.description,
+                "due_date": m.due_date.isoformat(),
+                "done_date": m.done_date.isoformat() if m.done_date else None,
+                "evidence": list(m.evidence_ids or []),
+            }
+            for m in p.milestones
+        ],
+        "evidence": [
+            {
+                "id": e.id,
+                "filename": e.filename,
+                "kind": e.kind,
+                "sha256": e.sha256,
+                "taken_at": e.taken_at.isoformat() if e.taken_at else None,
+                "uploaded_by": e.uploaded_by,
+                "flags": [{"code": f["code"], "message": f["message"]} for f in (e.flags or [])],
+            }
+            for e in evidence_of(session, p)
+        ],
+        "flag_note": rec.flag_note,
+        "closed": passed and p.state == ProblemState.ACCEPTED,
         "closed_date": p.closed_date.isoformat() if passed and p.closed_date else None,
         "illustrative": bool(p.illustrative or (mine is not None and mine.illustrative)),
     }

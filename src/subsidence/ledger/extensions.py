@@ -38,26 +38,42 @@ EXTENDABLE_STATES = frozenset({S.NOTICE_ISSUED, S.RECTIFYING, S.RETURNED})
 
 
 def extensions_of(session: Session, problem: Problem) -> list[DeadlineExtension]:
-    return list(session.scalars(select(DeadlineExtension).where(DeadlineExtension.problem_id == problem.id)
-                                .order_by(DeadlineExtension.seq)))
+    return list(
+        session.scalars(
+            select(DeadlineExtension).where(DeadlineExtension.problem_id == problem.id).order_by(DeadlineExtension.seq)
+        )
+    )
 
 
 def pending_extension(session: Session, problem: Problem) -> DeadlineExtension | None:
-    return session.scalar(select(DeadlineExtension).where(DeadlineExtension.problem_id == problem.id,
-                                                          DeadlineExtension.state == "pending"))
+    return session.scalar(
+        select(DeadlineExtension).where(
+            DeadlineExtension.problem_id == problem.id, DeadlineExtension.state == "pending"
+        )
+    )
 
 
 def extension_dict(x: DeadlineExtension) -> dict:
     iso = lambda d: d.isoformat() if d else None
-    return {"id": x.id, "seq": x.seq, "state": x.state, "requested_date": iso(x.requested_date),
-            "requested_by": x.requested_by, "reason": x.reason, "previous_deadline": iso(x.previous_deadline),
-            "requested_deadline": iso(x.requested_deadline), "decided_date": iso(x.decided_date),
-            "decided_by": x.decided_by, "decision_reason": x.decision_reason,
-            "granted_deadline": iso(x.granted_deadline)}
+    return {
+        "id": x.id,
+        "seq": x.seq,
+        "state": x.state,
+        "requested_date": iso(x.requested_date),
+        "requested_by": x.requested_by,
+        "reason": x.reason,
+        "previous_deadline": iso(x.previous_deadline),
+        "requested_deadline": iso(x.requested_deadline),
+        "decided_date": iso(x.decided_date),
+        "decided_by": x.decided_by,
+        "decision_reason": x.decision_reason,
+        "granted_deadline": iso(x.granted_deadline),
+    }
 
 
-def request_extension(session: Session, problem: Problem, actor: Actor, *, requested_deadline: date,
-                      reason: str) -> DeadlineExtension:
+def request_extension(
+    session: Session, problem: Problem, actor: Actor, *, requested_deadline: date, reason: str
+) -> DeadlineExtension:
     """The mine (its enterprise; the office may record it on the mine's behalf) asks for a later deadline.
     Dated with the server's date; refused (nothing changes) after the deadline, beyond the limits, or while
     another request is open."""
@@ -65,47 +81,82 @@ def request_extension(session: Session, problem: Problem, actor: Actor, *, reque
     from subsidence.ledger.enforcement import deadline_source
 
     if not (parties_of(problem, actor) & {Party.ENTERPRISE, Party.OFFICE}):
-        raise Forbidden(f"{actor.audit_name} may not request an extension for {problem.code} (its enterprise, or the "
-                        "office on its behalf)")
+        raise Forbidden(
+            f"{actor.audit_name} may not request an extension for {problem.code} (its enterprise, or the "
+            "office on its behalf)"
+        )
     if problem.state not in EXTENDABLE_STATES or problem.deadline is None:
-        raise Conflict(f"问题 {problem.code} 为“{problem.state.label()}”，没有正在计算的整改期限 / {problem.code} is "
-                       f"{problem.state.value}: no running deadline to extend")
+        raise Conflict(
+            f"问题 {problem.code} 为“{problem.state.label()}”，没有正在计算的整改期限 / {problem.code} is "
+            f"{problem.state.value}: no running deadline to extend"
+        )
     if deadline_source(session, problem) is None:
         raise Conflict(f"{problem.code}'s deadline {problem.deadline} was never notified: issue the notice first")
     if not (reason and reason.strip()):
         raise ValidationFailed("申请延期须写明理由 / an extension request needs a reason (--reason)")
     today = server_today(session)
     if today > problem.deadline:
-        raise Conflict(f"整改期限 {problem.deadline} 已过，不能再申请延期 / the deadline {problem.deadline} has passed: "
-                       "an extension must be requested before it expires")
+        raise Conflict(
+            f"整改期限 {problem.deadline} 已过，不能再申请延期 / the deadline {problem.deadline} has passed: "
+            "an extension must be requested before it expires"
+        )
     if pending_extension(session, problem) is not None:
         raise Conflict(f"{problem.code} already has an open extension request; wait for its decision")
-    granted = session.scalar(select(func.count()).select_from(DeadlineExtension).where(
-        DeadlineExtension.problem_id == problem.id, DeadlineExtension.state == "approved"))
+    granted = session.scalar(
+        select(func.count())
+        .select_from(DeadlineExtension)
+        .where(DeadlineExtension.problem_id == problem.id, DeadlineExtension.state == "approved")
+    )
     if granted >= MAX_EXTENSIONS:
-        raise Conflict(f"{problem.code} 已延期 {granted} 次，最多 {MAX_EXTENSIONS} 次 / already extended {granted} "
-                       f"time(s); at most {MAX_EXTENSIONS}")
+        raise Conflict(
+            f"{problem.code} 已延期 {granted} 次，最多 {MAX_EXTENSIONS} 次 / already extended {granted} "
+            f"time(s); at most {MAX_EXTENSIONS}"
+        )
     limit = default_calendar().add_workdays(problem.deadline, MAX_EXTENSION_WORKDAYS)
     if not (problem.deadline < requested_deadline <= limit):
-        raise ValidationFailed(f"延期后的期限须晚于 {problem.deadline} 且不超过 {limit}（{MAX_EXTENSION_WORKDAYS} 个工作日） / "
-                               f"the new deadline must be after {problem.deadline} and by {limit}")
-    seq = 1 + (session.scalar(select(func.max(DeadlineExtension.seq)).where(
-        DeadlineExtension.problem_id == problem.id)) or 0)
+        raise ValidationFailed(
+            f"延期后的期限须晚于 {problem.deadline} 且不超过 {limit}（{MAX_EXTENSION_WORKDAYS} 个工作日） / "
+            f"the new deadline must be after {problem.deadline} and by {limit}"
+        )
+    seq = 1 + (
+        session.scalar(select(func.max(DeadlineExtension.seq)).where(DeadlineExtension.problem_id == problem.id)) or 0
+    )
     with acting_as(session, actor.audit_name, f"申请延期：{reason.strip()}"):
-        x = DeadlineExtension(problem_id=problem.id, seq=seq, state="pending", requested_date=today,
-                              requested_by=actor.audit_name, reason=reason.strip(),
-                              previous_deadline=problem.deadline, requested_deadline=requested_deadline)
+        x = DeadlineExtension(
+            problem_id=problem.id,
+            seq=seq,
+            state="pending",
+            requested_date=today,
+            requested_by=actor.audit_name,
+            reason=reason.strip(),
+            previous_deadline=problem.deadline,
+            requested_deadline=requested_deadline,
+        )
         session.add(x)
         session.flush()
-        record_event(session, entity="problem", entity_id=problem.id, entity_key=problem.code,
-                     action="extension_requested", before={"deadline": problem.deadline.isoformat()},
-                     after={"requested_deadline": requested_deadline.isoformat(), "on": today.isoformat(),
-                            "extension": seq}, reason=reason.strip(), actor=actor.audit_name)
+        record_event(
+            session,
+            entity="problem",
+            entity_id=problem.id,
+            entity_key=problem.code,
+            action="extension_requested",
+            before={"deadline": problem.deadline.isoformat()},
+            after={"requested_deadline": requested_deadline.isoformat(), "on": today.isoformat(), "extension": seq},
+            reason=reason.strip(),
+            actor=actor.audit_name,
+        )
     return x
 
 
-def decide_extension(session: Session, extension: DeadlineExtension, actor: Actor, *, approve: bool, reason: str,
-                     granted_deadline: date | None = None) -> DeadlineExtension:
+def decide_extension(
+    session: Session,
+    extension: DeadlineExtension,
+    actor: Actor,
+    *,
+    approve: bool,
+    reason: str,
+    granted_deadline: date | None = None,
+) -> DeadlineExtension:
     """The lead unit or the office decides (server date). Approval moves the problem's deadline to
     ``granted_deadline`` (default: the requested one; never later than requested)."""
     problem = extension.problem
@@ -120,8 +171,10 @@ def decide_extension(session: Session, extension: DeadlineExtension, actor: Acto
     if approve:
         granted = granted_deadline or extension.requested_deadline
         if not (extension.previous_deadline < granted <= extension.requested_deadline):
-            raise ValidationFailed(f"granted deadline {granted} must be after {extension.previous_deadline} and not "
-                                   f"later than the requested {extension.requested_deadline}")
+            raise ValidationFailed(
+                f"granted deadline {granted} must be after {extension.previous_deadline} and not "
+                f"later than the requested {extension.requested_deadline}"
+            )
         if granted < today:
             raise ValidationFailed(f"granted deadline {granted} is already past (today is {today})")
     with acting_as(session, actor.audit_name, f"延期申请{'批准' if approve else '不予批准'}：{reason.strip()}"):
@@ -132,18 +185,36 @@ def decide_extension(session: Session, extension: DeadlineExtension, actor: Acto
         if approve:
             problem.deadline = granted
         session.flush()
-        record_event(session, entity="problem", entity_id=problem.id, entity_key=problem.code,
-                     action="extension_decided", before={"deadline": before.isoformat() if before else None},
-                     after={"deadline": problem.deadline.isoformat() if problem.deadline else None,
-                            "on": today.isoformat(), "extension": extension.seq, "state": extension.state},
-                     reason=reason.strip(), actor=actor.audit_name)
+        record_event(
+            session,
+            entity="problem",
+            entity_id=problem.id,
+            entity_key=problem.code,
+            action="extension_decided",
+            before={"deadline": before.isoformat() if before else None},
+            after={
+                "deadline": problem.deadline.isoformat() if problem.deadline else None,
+                "on": today.isoformat(),
+                "extension": extension.seq,
+                "state": extension.state,
+            },
+            reason=reason.strip(),
+            actor=actor.audit_name,
+        )
     return extension
 
 
 def find_extension(session: Session, problem: Problem, seq: int | None = None) -> DeadlineExtension:
-    x = pending_extension(session, problem) if seq is None else session.scalar(
-        select(DeadlineExtension).where(DeadlineExtension.problem_id == problem.id, DeadlineExtension.seq == seq))
+    x = (
+        pending_extension(session, problem)
+        if seq is None
+        else session.scalar(
+            select(DeadlineExtension).where(DeadlineExtension.problem_id == problem.id, DeadlineExtension.seq == seq)
+        )
+    )
     if x is None:
-        raise NotFound(f"{problem.code} has no {'open ' if seq is None else ''}extension request"
-                       f"{'' if seq is None else f' #{seq}'}")
+        raise NotFound(
+            f"{problem.code} has no {'open ' if seq is None else ''}extension request"
+            f"{'' if seq is None else f' #{seq}'}"
+        )
     return x

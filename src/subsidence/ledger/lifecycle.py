@@ -84,9 +84,16 @@ class Transition:
     via: str | None = None
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "from": sorted(s.value for s in self.sources), "to": self.target.value,
-                "parties": sorted(p.value for p in self.parties), "label_zh": self.label_zh,
-                "label_en": self.label_en, "reason_required": self.reason_required, "via": self.via}
+        return {
+            "name": self.name,
+            "from": sorted(s.value for s in self.sources),
+            "to": self.target.value,
+            "parties": sorted(p.value for p in self.parties),
+            "label_zh": self.label_zh,
+            "label_en": self.label_en,
+            "reason_required": self.reason_required,
+            "via": self.via,
+        }
 
 
 def _t(name, sources, target, parties, zh, en, **kw) -> Transition:
@@ -96,19 +103,44 @@ def _t(name, sources, target, parties, zh, en, **kw) -> Transition:
 OFC, LEAD, ENT = Party.OFFICE, Party.LEAD_UNIT, Party.ENTERPRISE
 
 #: the transition table (who may do what is data, not ``if``s)
-TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
-    _t("fix_at_once", {S.FOUND}, S.FIXED_AT_ONCE, {OFC, LEAD, ENT}, "立行立改", "fixed at once"),
-    _t("issue_notice", {S.FOUND, S.FIXED_AT_ONCE}, S.NOTICE_ISSUED, {OFC, LEAD}, "下达限期整改通知书",
-       "issue a deadline rectification notice", via="notice"),
-    _t("start", {S.NOTICE_ISSUED}, S.RECTIFYING, {OFC, LEAD, ENT}, "开始整改", "start rectifying"),
-    _t("submit", {S.RECTIFYING}, S.SUBMITTED, {LEAD, ENT}, "申请验收", "submit for acceptance"),
-    _t("accept", {S.SUBMITTED, S.FIXED_AT_ONCE}, S.ACCEPTED, {OFC}, "验收通过、销号", "accept (close)",
-       via="acceptance"),
-    _t("return", {S.SUBMITTED}, S.RETURNED, {OFC}, "验收不通过、退回", "return (not accepted)",
-       reason_required=True, via="acceptance"),
-    _t("resume", {S.RETURNED}, S.RECTIFYING, {OFC, LEAD, ENT}, "重新整改", "resume rectifying"),
-    _t("withdraw", set(OPEN_STATES), S.WITHDRAWN, {OFC}, "撤销", "withdraw", reason_required=True),
-]}
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in [
+        _t("fix_at_once", {S.FOUND}, S.FIXED_AT_ONCE, {OFC, LEAD, ENT}, "立行立改", "fixed at once"),
+        _t(
+            "issue_notice",
+            {S.FOUND, S.FIXED_AT_ONCE},
+            S.NOTICE_ISSUED,
+            {OFC, LEAD},
+            "下达限期整改通知书",
+            "issue a deadline rectification notice",
+            via="notice",
+        ),
+        _t("start", {S.NOTICE_ISSUED}, S.RECTIFYING, {OFC, LEAD, ENT}, "开始整改", "start rectifying"),
+        _t("submit", {S.RECTIFYING}, S.SUBMITTED, {LEAD, ENT}, "申请验收", "submit for acceptance"),
+        _t(
+            "accept",
+            {S.SUBMITTED, S.FIXED_AT_ONCE},
+            S.ACCEPTED,
+            {OFC},
+            "验收通过、销号",
+            "accept (close)",
+            via="acceptance",
+        ),
+        _t(
+            "return",
+            {S.SUBMITTED},
+            S.RETURNED,
+            {OFC},
+            "验收不通过、退回",
+            "return (not accepted)",
+            reason_required=True,
+            via="acceptance",
+        ),
+        _t("resume", {S.RETURNED}, S.RECTIFYING, {OFC, LEAD, ENT}, "重新整改", "resume rectifying"),
+        _t("withdraw", set(OPEN_STATES), S.WITHDRAWN, {OFC}, "撤销", "withdraw", reason_required=True),
+    ]
+}
 
 #: states from which a deadline notice may be issued
 NOTICE_STATES = TRANSITIONS["issue_notice"].sources
@@ -119,11 +151,18 @@ def parties_of(problem: Problem, actor: Actor) -> frozenset[Party]:
     out = set()
     if actor.role == Role.OFFICE:
         out.add(Party.OFFICE)
-    if actor.role in (Role.DEPARTMENT, Role.TOWN, Role.OFFICE) and actor.unit_id is not None \
-            and actor.unit_id == problem.lead_unit_id:
+    if (
+        actor.role in (Role.DEPARTMENT, Role.TOWN, Role.OFFICE)
+        and actor.unit_id is not None
+        and actor.unit_id == problem.lead_unit_id
+    ):
         out.add(Party.LEAD_UNIT)
-    if actor.role == Role.ENTERPRISE and actor.enterprise_id is not None and problem.mine is not None \
-            and problem.mine.enterprise_id == actor.enterprise_id:
+    if (
+        actor.role == Role.ENTERPRISE
+        and actor.enterprise_id is not None
+        and problem.mine is not None
+        and problem.mine.enterprise_id == actor.enterprise_id
+    ):
         out.add(Party.ENTERPRISE)
     return frozenset(out)
 
@@ -131,8 +170,11 @@ def parties_of(problem: Problem, actor: Actor) -> frozenset[Party]:
 def allowed_transitions(problem: Problem, actor: Actor, *, include_via: bool = True) -> list[Transition]:
     """The transitions ``actor`` may perform on ``problem`` in its current state (for UI buttons / API)."""
     mine = parties_of(problem, actor)
-    return [t for t in TRANSITIONS.values()
-            if problem.state in t.sources and t.parties & mine and (include_via or t.via is None)]
+    return [
+        t
+        for t in TRANSITIONS.values()
+        if problem.state in t.sources and t.parties & mine and (include_via or t.via is None)
+    ]
 
 
 def check_transition(problem: Problem, actor: Actor, name: str, reason: str | None = None) -> Transition:
@@ -145,19 +187,29 @@ def check_transition(problem: Problem, actor: Actor, name: str, reason: str | No
         raise Conflict(
             f"问题 {problem.code} 当前状态为“{problem.state.label()}”，不能“{t.label_zh}” / problem {problem.code} is "
             f"{problem.state.value}; '{name}' needs one of: {', '.join(sorted(s.value for s in t.sources))}. "
-            f"From {problem.state.value} the ledger allows: {', '.join(allowed_here) or 'nothing (closed)'}")
+            f"From {problem.state.value} the ledger allows: {', '.join(allowed_here) or 'nothing (closed)'}"
+        )
     if not (t.parties & parties_of(problem, actor)):
         who = "、".join(PARTY_LABELS[p][0] for p in sorted(t.parties))
         raise Forbidden(
             f"“{t.label_zh}”只能由{who}办理 / '{name}' on {problem.code} may be done only by "
-            f"{', '.join(sorted(p.value for p in t.parties))}; {actor.audit_name} is none of these for this problem")
+            f"{', '.join(sorted(p.value for p in t.parties))}; {actor.audit_name} is none of these for this problem"
+        )
     if t.reason_required and not (reason and reason.strip()):
         raise ValidationFailed(f"“{t.label_zh}”必须写明理由 / '{name}' needs a reason (--reason)")
     return t
 
 
-def apply_transition(session: Session, problem: Problem, actor: Actor, name: str, *, on: date,
-                     reason: str | None = None, extra: dict | None = None) -> Transition:
+def apply_transition(
+    session: Session,
+    problem: Problem,
+    actor: Actor,
+    name: str,
+    *,
+    on: date,
+    reason: str | None = None,
+    extra: dict | None = None,
+) -> Transition:
     """Perform a checked transition and record it (used by this module and by the notice/acceptance services)."""
     t = check_transition(problem, actor, name, reason)
     before = problem.state
@@ -166,16 +218,31 @@ def apply_transition(session: Session, problem: Problem, actor: Actor, name: str
         if t.target in CLOSED_STATES:
             problem.closed_date = on
         session.flush()
-        record_event(session, entity="problem", entity_id=problem.id, entity_key=problem.code, action="transition",
-                     before={"state": before.value},
-                     after={"state": t.target.value, "transition": name, "on": on.isoformat(), **(extra or {})},
-                     reason=reason, actor=actor.audit_name)
+        record_event(
+            session,
+            entity="problem",
+            entity_id=problem.id,
+            entity_key=problem.code,
+            action="transition",
+            before={"state": before.value},
+            after={"state": t.target.value, "transition": name, "on": on.isoformat(), **(extra or {})},
+            reason=reason,
+            actor=actor.audit_name,
+        )
     log.info("problem %s: %s -> %s (%s by %s)", problem.code, before.value, t.target.value, name, actor.audit_name)
     return t
 
 
-def transition(session: Session, problem: Problem, actor: Actor, name: str, *, on: date | None = None,
-               reason: str | None = None, date_reason: str | None = None) -> Problem:
+def transition(
+    session: Session,
+    problem: Problem,
+    actor: Actor,
+    name: str,
+    *,
+    on: date | None = None,
+    reason: str | None = None,
+    date_reason: str | None = None,
+) -> Problem:
     """Move ``problem`` by transition ``name`` (see :data:`TRANSITIONS`); nothing changes when refused.
 
     ``on`` is the business date: the server's date (:func:`server_today`) unless the office records an
@@ -186,8 +253,10 @@ def transition(session: Session, problem: Problem, actor: Actor, name: str, *, o
     t = TRANSITIONS.get(name)
     if t is not None and t.via is not None:
         check_transition(problem, actor, name, reason)  # the state/party error first, if any
-        cmd = {"notice": "subsidence notice issue / notices.issue_notice",
-               "acceptance": "subsidence problem accept|return / evidence.record_acceptance"}[t.via]
+        cmd = {
+            "notice": "subsidence notice issue / notices.issue_notice",
+            "acceptance": "subsidence problem accept|return / evidence.record_acceptance",
+        }[t.via]
         raise ValidationFailed(f"“{t.label_zh}”须随文书办理 / '{name}' needs its document: use {cmd}")
     check_transition(problem, actor, name, reason)  # before touching anything
     on, correction = business_date(session, problem, actor, on, date_reason, what=t.label_zh)
@@ -208,23 +277,33 @@ def _check_submission(session: Session, problem: Problem) -> None:
     the return) and every milestone completed."""
     from subsidence.ledger.models import AcceptanceRecord, Evidence, RectificationNotice
 
-    since = session.scalar(select(AcceptanceRecord.created_at).where(AcceptanceRecord.problem_id == problem.id)
-                           .order_by(AcceptanceRecord.id.desc()).limit(1))
+    since = session.scalar(
+        select(AcceptanceRecord.created_at)
+        .where(AcceptanceRecord.problem_id == problem.id)
+        .order_by(AcceptanceRecord.id.desc())
+        .limit(1)
+    )
     if since is None:
-        since = session.scalar(select(RectificationNotice.created_at).where(
-            RectificationNotice.problem_id == problem.id).order_by(RectificationNotice.id.desc()).limit(1))
+        since = session.scalar(
+            select(RectificationNotice.created_at)
+            .where(RectificationNotice.problem_id == problem.id)
+            .order_by(RectificationNotice.id.desc())
+            .limit(1)
+        )
     q = select(Evidence.id).where(Evidence.problem_id == problem.id)
     if since is not None:
         q = q.where(Evidence.created_at >= since)
     if session.scalar(q.limit(1)) is None:
         raise ValidationFailed(
             f"申请验收须附整改佐证材料（通知书下达或上次退回之后上传的照片或文件） / submitting {problem.code} for acceptance needs evidence "
-            "uploaded since the notice (or since the last return): attach photos or documents first")
+            "uploaded since the notice (or since the last return): attach photos or documents first"
+        )
     open_ms = [m for m in problem.milestones if m.done_date is None]
     if open_ms:
         raise ValidationFailed(
             f"时间节点未全部完成：{'、'.join(f'{m.seq}.{m.description}' for m in open_ms)} / milestones not completed: "
-            f"{', '.join(str(m.seq) for m in open_ms)} (complete them with their evidence first)")
+            f"{', '.join(str(m.seq) for m in open_ms)} (complete them with their evidence first)"
+        )
 
 
 def server_today(session: Session | None = None) -> date:
@@ -239,15 +318,26 @@ def last_step_date(session: Session, problem: Problem) -> date:
     """The business date of the problem's latest recorded step (transition), else its found date."""
     from subsidence.core.models import AuditEvent
 
-    rows = session.scalars(select(AuditEvent.after).where(
-        AuditEvent.entity == "problem", AuditEvent.entity_id == problem.id, AuditEvent.action == "transition")
-        .order_by(AuditEvent.id.desc()).limit(1)).all()
+    rows = session.scalars(
+        select(AuditEvent.after)
+        .where(AuditEvent.entity == "problem", AuditEvent.entity_id == problem.id, AuditEvent.action == "transition")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).all()
     on = (rows[0] or {}).get("on") if rows else None
     return max(date.fromisoformat(on), problem.found_date) if on else problem.found_date
 
 
-def business_date(session: Session, problem: Problem | None, actor: Actor, on: date | None,
-                  date_reason: str | None, *, what: str = "", previous: date | None = None) -> tuple[date, dict]:
+def business_date(
+    session: Session,
+    problem: Problem | None,
+    actor: Actor,
+    on: date | None,
+    date_reason: str | None,
+    *,
+    what: str = "",
+    previous: date | None = None,
+) -> tuple[date, dict]:
     """The date to record for a step and, when it is not the server's date, the correction to show.
 
     Enterprises, lead units and towns get the server's date (:func:`server_today`); only the office may
@@ -259,13 +349,18 @@ def business_date(session: Session, problem: Problem | None, actor: Actor, on: d
     if on is None or on == server:
         return server, {"recorded_on": server.isoformat()}
     if on > server:
-        raise ValidationFailed(f"日期 {on} 晚于今天 {server} / {what or 'the'} date {on} is in the future (today is {server})")
+        raise ValidationFailed(
+            f"日期 {on} 晚于今天 {server} / {what or 'the'} date {on} is in the future (today is {server})"
+        )
     if actor.role != Role.OFFICE:
-        raise Forbidden(f"“{what}”的日期以服务器日期 {server} 为准，只有领导小组办公室可以补录更早的日期 / the date of "
-                        f"this step is the server's date {server}; only the office may record an earlier date")
+        raise Forbidden(
+            f"“{what}”的日期以服务器日期 {server} 为准，只有领导小组办公室可以补录更早的日期 / the date of "
+            f"this step is the server's date {server}; only the office may record an earlier date"
+        )
     if not (date_reason and date_reason.strip()):
-        raise ValidationFailed(f"补录更早的日期 {on} 须写明理由 / recording the earlier date {on} needs a reason "
-                               "(--date-reason)")
+        raise ValidationFailed(
+            f"补录更早的日期 {on} 须写明理由 / recording the earlier date {on} needs a reason (--date-reason)"
+        )
     prev = previous if previous is not None else (last_step_date(session, problem) if problem is not None else None)
     if prev is not None and on < prev:
         raise ValidationFailed(f"日期 {on} 早于上一步的日期 {prev} / {on} is before the previous step ({prev})")
@@ -299,8 +394,12 @@ def find_mine(session: Session, key: str) -> Mine:
     mine = session.scalar(select(Mine).where(or_(Mine.licence_no == text, Mine.name_zh == text, Mine.name_en == text)))
     if mine is not None:
         return mine
-    like = session.scalars(select(Mine).where(or_(Mine.name_zh.contains(text), Mine.licence_no.contains(text)))
-                           .order_by(Mine.licence_no).limit(6)).all()
+    like = session.scalars(
+        select(Mine)
+        .where(or_(Mine.name_zh.contains(text), Mine.licence_no.contains(text)))
+        .order_by(Mine.licence_no)
+        .limit(6)
+    ).all()
     if len(like) == 1:
         return like[0]
     hint = f"; did you mean: {', '.join(f'{m.licence_no} {m.name_zh}' for m in like[:5])}" if like else ""
@@ -315,18 +414,30 @@ def find_unit(session: Session, code: str) -> Unit:
 
 
 def find_town(session: Session, key: str) -> AdminArea:
-    town = session.scalar(select(AdminArea).where(or_(AdminArea.code == key, AdminArea.name_zh == key,
-                                                      AdminArea.name_en == key)))
+    town = session.scalar(
+        select(AdminArea).where(or_(AdminArea.code == key, AdminArea.name_zh == key, AdminArea.name_en == key))
+    )
     if town is None:
         raise NotFound(f"镇 {key} 不存在 / unknown town {key!r} (give its code, e.g. T-ALTX, or its name)")
     return town
 
 
-def add_problem(session: Session, actor: Actor, *, category: ProblemCategory | str, title: str,
-                found_date: date, source: ProblemSource | str = ProblemSource.FIELD_SURVEY,
-                mine: Mine | None = None, town_id: int | None = None, deadline: date | None = None,
-                description: str | None = None, requirement: str | None = None,
-                origin_key: str | None = None, cooperating: Sequence[Unit] = ()) -> Problem:
+def add_problem(
+    session: Session,
+    actor: Actor,
+    *,
+    category: ProblemCategory | str,
+    title: str,
+    found_date: date,
+    source: ProblemSource | str = ProblemSource.FIELD_SURVEY,
+    mine: Mine | None = None,
+    town_id: int | None = None,
+    deadline: date | None = None,
+    description: str | None = None,
+    requirement: str | None = None,
+    origin_key: str | None = None,
+    cooperating: Sequence[Unit] = (),
+) -> Problem:
     """Enter a problem in the ledger (office, departments and towns may; enterprises report through them)."""
     from subsidence.ledger.problems import open_problem
 
@@ -340,14 +451,26 @@ def add_problem(session: Session, actor: Actor, *, category: ProblemCategory | s
     if not title or not title.strip():
         raise ValidationFailed("title is empty: give a short description of the problem (--title)")
     if deadline is not None and deadline < found_date:
-        raise ValidationFailed(f"整改期限 {deadline} 早于发现日期 {found_date} / deadline {deadline} is before the "
-                               f"found date {found_date}: give a later deadline")
+        raise ValidationFailed(
+            f"整改期限 {deadline} 早于发现日期 {found_date} / deadline {deadline} is before the "
+            f"found date {found_date}: give a later deadline"
+        )
     if found_date > server_today(session):
         raise ValidationFailed(f"found date {found_date} is in the future")
     with acting_as(session, actor.audit_name, "登记问题 / problem added"):
-        problem, created = open_problem(session, category=category, title=title.strip(), source=source,
-                                        found_date=found_date, origin_key=origin_key, mine=mine, town_id=town_id,
-                                        description=description, requirement=requirement, deadline=deadline)
+        problem, created = open_problem(
+            session,
+            category=category,
+            title=title.strip(),
+            source=source,
+            found_date=found_date,
+            origin_key=origin_key,
+            mine=mine,
+            town_id=town_id,
+            description=description,
+            requirement=requirement,
+            deadline=deadline,
+        )
         if created and cooperating:
             problem.cooperating_units.extend(cooperating)
             session.flush()
@@ -361,9 +484,14 @@ def problem_summary(problem: Problem, today: date | None = None) -> dict:
     from subsidence.ledger.calendar import deadline_status
 
     out = {
-        "code": problem.code, "id": problem.id, "category": problem.category.value,
-        "category_zh": problem.category.label(), "title": problem.title, "state": problem.state.value,
-        "state_zh": problem.state.label(), "found_date": problem.found_date.isoformat(),
+        "code": problem.code,
+        "id": problem.id,
+        "category": problem.category.value,
+        "category_zh": problem.category.label(),
+        "title": problem.title,
+        "state": problem.state.value,
+        "state_zh": problem.state.label(),
+        "found_date": problem.found_date.isoformat(),
         "deadline": problem.deadline.isoformat() if problem.deadline else None,
         "closed_date": problem.closed_date.isoformat() if problem.closed_date else None,
         "mine": problem.mine.licence_no if problem.mine else None,
@@ -373,8 +501,15 @@ def problem_summary(problem: Problem, today: date | None = None) -> dict:
         "requirement": problem.requirement,
         "submitted_date": problem.submitted_date.isoformat() if problem.submitted_date else None,
         "acceptance_due": problem.acceptance_due.isoformat() if problem.acceptance_due else None,
-        "milestones": [{"seq": m.seq, "description": m.description, "due_date": m.due_date.isoformat(),
-                        "done_date": m.done_date.isoformat() if m.done_date else None} for m in problem.milestones],
+        "milestones": [
+            {
+                "seq": m.seq,
+                "description": m.description,
+                "due_date": m.due_date.isoformat(),
+                "done_date": m.done_date.isoformat() if m.done_date else None,
+            }
+            for m in problem.milestones
+        ],
     }
     if today is not None:
         out["overdue"] = is_overdue(problem, today)
@@ -409,20 +544,28 @@ def history(session: Session, problem: Problem) -> list[dict]:
     """The problem's transitions in order (from the audit trail)."""
     from subsidence.core.models import AuditEvent
 
-    rows = session.scalars(select(AuditEvent).where(AuditEvent.entity == "problem",
-                                                    AuditEvent.entity_id == problem.id,
-                                                    AuditEvent.action == "transition")
-                           .order_by(AuditEvent.id)).all()
-    return [{"at": r.at.isoformat(), "actor": r.actor, "from": (r.before or {}).get("state"),
-             "to": (r.after or {}).get("state"), "transition": (r.after or {}).get("transition"),
-             "on": (r.after or {}).get("on"), "reason": r.reason,
-             "recorded_on": (r.after or {}).get("recorded_on"),
-             "date_corrected": bool((r.after or {}).get("date_corrected")),
-             "date_reason": (r.after or {}).get("date_reason")} for r in rows]
+    rows = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity == "problem", AuditEvent.entity_id == problem.id, AuditEvent.action == "transition")
+        .order_by(AuditEvent.id)
+    ).all()
+    return [
+        {
+            "at": r.at.isoformat(),
+            "actor": r.actor,
+            "from": (r.before or {}).get("state"),
+            "to": (r.after or {}).get("state"),
+            "transition": (r.after or {}).get("transition"),
+            "on": (r.after or {}).get("on"),
+            "reason": r.reason,
+            "recorded_on": (r.after or {}).get("recorded_on"),
+            "date_corrected": bool((r.after or {}).get("date_corrected")),
+            "date_reason": (r.after or {}).get("date_reason"),
+        }
+        for r in rows
+    ]
 
 
 def table_rows() -> list[dict]:
     """The transition table as plain rows (documentation, CLI ``problem transitions``)."""
     return [t.as_dict() for t in TRANSITIONS.values()]
-
-

@@ -27,24 +27,37 @@ S = ProblemState
 MILESTONE_STATES = frozenset({S.NOTICE_ISSUED, S.RECTIFYING, S.RETURNED})
 
 
-def complete_milestone(session: Session, problem: Problem, actor: Actor, seq: int, *, evidence_ids: Sequence[int],
-                       done_date: date | None = None, date_reason: str | None = None) -> Milestone:
+def complete_milestone(
+    session: Session,
+    problem: Problem,
+    actor: Actor,
+    seq: int,
+    *,
+    evidence_ids: Sequence[int],
+    done_date: date | None = None,
+    date_reason: str | None = None,
+) -> Milestone:
     """Record milestone ``seq`` of ``problem`` done, shown by ``evidence_ids`` (evidence of this problem)."""
     if not (parties_of(problem, actor) & {Party.OFFICE, Party.LEAD_UNIT, Party.ENTERPRISE}):
         raise Forbidden(f"{actor.audit_name} may not complete milestones of {problem.code}")
     if problem.state not in MILESTONE_STATES:
-        raise Conflict(f"问题 {problem.code} 为“{problem.state.label()}”，不能完成时间节点 / {problem.code} is "
-                       f"{problem.state.value}: milestones are completed while it is being rectified")
+        raise Conflict(
+            f"问题 {problem.code} 为“{problem.state.label()}”，不能完成时间节点 / {problem.code} is "
+            f"{problem.state.value}: milestones are completed while it is being rectified"
+        )
     m = next((m for m in problem.milestones if m.seq == seq), None)
     if m is None:
-        raise NotFound(f"{problem.code} has no milestone {seq} (it has: "
-                       f"{', '.join(str(x.seq) for x in problem.milestones) or 'none'})")
+        raise NotFound(
+            f"{problem.code} has no milestone {seq} (it has: "
+            f"{', '.join(str(x.seq) for x in problem.milestones) or 'none'})"
+        )
     if m.done_date is not None:
         raise Conflict(f"milestone {seq} of {problem.code} was already completed on {m.done_date}")
     ids = sorted({int(i) for i in evidence_ids})
     if not ids:
-        raise ValidationFailed(f"完成时间节点须附佐证材料 / completing milestone {seq} needs evidence (--evidence ID; "
-                               "upload it first)")
+        raise ValidationFailed(
+            f"完成时间节点须附佐证材料 / completing milestone {seq} needs evidence (--evidence ID; upload it first)"
+        )
     found = set(session.scalars(select(Evidence.id).where(Evidence.problem_id == problem.id, Evidence.id.in_(ids))))
     if missing := [i for i in ids if i not in found]:
         raise ValidationFailed(f"evidence {', '.join(map(str, missing))} is not attached to {problem.code}")
@@ -52,16 +65,26 @@ def complete_milestone(session: Session, problem: Problem, actor: Actor, seq: in
     with acting_as(session, actor.audit_name, f"完成时间节点 {seq}：{m.description}"):
         m.done_date, m.evidence_ids, m.completed_by = on, ids, actor.audit_name
         session.flush()
-        record_event(session, entity="problem", entity_id=problem.id, entity_key=problem.code,
-                     action="milestone_done", before={"milestone": seq, "due_date": m.due_date.isoformat()},
-                     after={"milestone": seq, "on": on.isoformat(), "evidence": ids, **correction},
-                     reason=date_reason, actor=actor.audit_name)
+        record_event(
+            session,
+            entity="problem",
+            entity_id=problem.id,
+            entity_key=problem.code,
+            action="milestone_done",
+            before={"milestone": seq, "due_date": m.due_date.isoformat()},
+            after={"milestone": seq, "on": on.isoformat(), "evidence": ids, **correction},
+            reason=date_reason,
+            actor=actor.audit_name,
+        )
     return m
 
 
 def overdue_milestones(session: Session, today: date) -> list[Milestone]:
     """Milestones past due and not done, of problems still being rectified (by problem code, then seq)."""
-    q = (select(Milestone).join(Problem).where(Milestone.done_date.is_(None), Milestone.due_date < today,
-                                               Problem.state.in_(sorted(MILESTONE_STATES)))
-         .order_by(Problem.code, Milestone.seq))
+    q = (
+        select(Milestone)
+        .join(Problem)
+        .where(Milestone.done_date.is_(None), Milestone.due_date < today, Problem.state.in_(sorted(MILESTONE_STATES)))
+        .order_by(Problem.code, Milestone.seq)
+    )
     return list(session.scalars(q))

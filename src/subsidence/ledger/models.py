@@ -78,7 +78,8 @@ class Problem(Timestamped, Base):
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_date: Mapped[date | None] = mapped_column(Date, doc="last submission for acceptance (申请验收)")
     acceptance_due: Mapped[date | None] = mapped_column(
-        Date, doc="end of the office's 60-working-day acceptance window for the last submission")
+        Date, doc="end of the office's 60-working-day acceptance window for the last submission"
+    )
 
     mine: Mapped[Mine | None] = relationship()
     town: Mapped[AdminArea | None] = relationship()
@@ -147,7 +148,8 @@ class RectificationNotice(Timestamped, Base):
     mine: Mapped[Mine | None] = relationship()
     issuer_unit: Mapped[Unit | None] = relationship()
     deliveries: Mapped[list[NoticeDelivery]] = relationship(
-        back_populates="notice", order_by="NoticeDelivery.id", cascade="all, delete-orphan")
+        back_populates="notice", order_by="NoticeDelivery.id", cascade="all, delete-orphan"
+    )
 
 
 class NoticeDelivery(Timestamped, Base):
@@ -188,7 +190,8 @@ class Evidence(Timestamped, Base):
     note: Mapped[str | None] = mapped_column(Text)
     exif: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="time and GPS position read from the photo")
     flags: Mapped[list[dict[str, Any]] | None] = mapped_column(
-        JSON, doc="what the inspector must look at: position far from the problem, taken before it was found")
+        JSON, doc="what the inspector must look at: position far from the problem, taken before it was found"
+    )
 
     problem: Mapped[Problem] = relationship()
 
@@ -229,10 +232,15 @@ class Escalation(Timestamped, Base):
     escalated_date: Mapped[date] = mapped_column(Date)
     deadline: Mapped[date] = mapped_column(Date, doc="the date that was missed")
     workdays_overdue: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(20), default="deadline", server_default="deadline",
-                                      doc="deadline | milestone | acceptance")
-    subject: Mapped[str] = mapped_column(String(40), default="deadline", server_default="deadline",
-                                         doc="deadline | milestone:<seq> | acceptance (the uniqueness key)")
+    kind: Mapped[str] = mapped_column(
+        String(20), default="deadline", server_default="deadline", doc="deadline | milestone | acceptance"
+    )
+    subject: Mapped[str] = mapped_column(
+        String(40),
+        default="deadline",
+        server_default="deadline",
+        doc="deadline | milestone:<seq> | acceptance (the uniqueness key)",
+    )
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="SET NULL"))
     code: Mapped[str | None] = mapped_column(String(60), unique=True, doc="督办通知 number")
     year: Mapped[int | None] = mapped_column(Integer)

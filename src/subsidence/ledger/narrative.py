@@ -14,16 +14,25 @@ from subsidence.vocabulary import ProblemCategory, ProblemSource, ProblemState, 
 
 #: problem fields as people call them (zh, en); fields not listed are not worth a line (ids, flags)
 FIELDS: dict[str, tuple[str, str]] = {
-    "state": ("状态", "state"), "deadline": ("整改期限", "deadline"), "title": ("问题", "problem"),
-    "description": ("问题描述", "description"), "requirement": ("整改要求", "requirement"),
-    "category": ("任务", "task"), "source": ("发现方式", "found by"), "found_date": ("发现日期", "found"),
-    "closed_date": ("销号日期", "closed"), "submitted_date": ("申请验收日期", "submitted"),
-    "acceptance_due": ("验收期限", "acceptance due"), "code": ("编号", "code"),
+    "state": ("状态", "state"),
+    "deadline": ("整改期限", "deadline"),
+    "title": ("问题", "problem"),
+    "description": ("问题描述", "description"),
+    "requirement": ("整改要求", "requirement"),
+    "category": ("任务", "task"),
+    "source": ("发现方式", "found by"),
+    "found_date": ("发现日期", "found"),
+    "closed_date": ("销号日期", "closed"),
+    "submitted_date": ("申请验收日期", "submitted"),
+    "acceptance_due": ("验收期限", "acceptance due"),
+    "code": ("编号", "code"),
 }
 ACTIONS: dict[str, tuple[str, str]] = {
-    "insert": ("登记问题", "recorded the problem"), "update": ("修改", "changed"),
+    "insert": ("登记问题", "recorded the problem"),
+    "update": ("修改", "changed"),
     "milestone_done": ("完成时间节点", "completed a milestone"),
-    "extension_requested": ("申请延期", "asked for more time"), "extension_decided": ("审批延期申请", "decided on more time"),
+    "extension_requested": ("申请延期", "asked for more time"),
+    "extension_decided": ("审批延期申请", "decided on more time"),
     "delete": ("删除", "deleted"),
 }
 
@@ -60,8 +69,12 @@ def describe(event: dict[str, Any], lang: str = "zh-CN") -> str:
     if action == "transition":
         t = TRANSITIONS.get(str(after.get("transition", "")))
         head = (t.label_zh if zh else t.label_en) if t else str(after.get("transition", ""))
-        parts = [(f"{'状态' if zh else 'state'} {_value('state', before.get('state'), zh)} → "
-                 f"{_value('state', after.get('state'), zh)}")]
+        parts = [
+            (
+                f"{'状态' if zh else 'state'} {_value('state', before.get('state'), zh)} → "
+                f"{_value('state', after.get('state'), zh)}"
+            )
+        ]
         if after.get("notice"):
             parts.append(f"{'通知书' if zh else 'notice'} {after['notice']}")
         if after.get("deadline"):
@@ -100,27 +113,50 @@ def in_words(events: list[dict[str, Any]], lang: str = "zh-CN") -> list[dict[str
                 continue  # the row change a transition made; the transition already says it
             if not keys & set(FIELDS):
                 continue
-        out.append({"at": ev.get("at", "")[:16].replace("T", " "), "who": who(ev.get("actor", ""), lang),
-                    "text": describe(ev, lang)})
+        out.append(
+            {
+                "at": ev.get("at", "")[:16].replace("T", " "),
+                "who": who(ev.get("actor", ""), lang),
+                "text": describe(ev, lang),
+            }
+        )
     return out[::-1]
 
 
 #: the evidence an acceptance (验收) looks for, per task (the plan's "what must happen", docs/domain.md §3).
 #: [verify] Lists drawn from the tasks' wording; settled by the office's acceptance checklist (验收要点).
 EVIDENCE_NEEDED: dict[str, tuple[str, str]] = {
-    "1": ("治理前后同一位置的照片（带拍摄位置和时间）、裂缝充填或塌陷坑回填施工记录、监理或核查意见",
-          ("before/after photos from the same spot (with position and time), the filling/backfilling works record, "
-          "the supervisor's or checker's opinion")),
-    "2": ("基金计提凭证、基金使用台账和支出凭证（银行流水）", "fund accrual vouchers, the use ledger and payment records"),
-    "3": ("枯死树木清理前后照片、补植补种（宜林则林、宜草则草）记录", "photos before/after clearing dead trees, the re-planting record"),
-    "4": ("拆除前后同一位置的照片、拆除确认单、补偿协议", ("photos before/after demolition from the same spot, the demolition "
-          "record, the compensation agreement")),
-    "5": ("经批准的保水开采方案、实施记录和地下水位监测数据", ("the approved water-preserving mining plan, its implementation "
-          "record and groundwater-level data")),
-    "6": ("明白卡、避险卡发放签收单，群测群防责任人名单，巡查记录", ("card receipts (明白卡/避险卡), the named mass-monitoring "
-          "persons, patrol records")),
-    "7": ("隐蔽致灾因素普查报告、一问题一方案的整改方案及审查意见", ("the hidden-hazard survey report, the per-problem plan and "
-          "its review")),
+    "1": (
+        "治理前后同一位置的照片（带拍摄位置和时间）、裂缝充填或塌陷坑回填施工记录、监理或核查意见",
+        (
+            "before/after photos from the same spot (with position and time), the filling/backfilling works record, "
+            "the supervisor's or checker's opinion"
+        ),
+    ),
+    "2": (
+        "基金计提凭证、基金使用台账和支出凭证（银行流水）",
+        "fund accrual vouchers, the use ledger and payment records",
+    ),
+    "3": (
+        "枯死树木清理前后照片、补植补种（宜林则林、宜草则草）记录",
+        "photos before/after clearing dead trees, the re-planting record",
+    ),
+    "4": (
+        "拆除前后同一位置的照片、拆除确认单、补偿协议",
+        ("photos before/after demolition from the same spot, the demolition record, the compensation agreement"),
+    ),
+    "5": (
+        "经批准的保水开采方案、实施记录和地下水位监测数据",
+        ("the approved water-preserving mining plan, its implementation record and groundwater-level data"),
+    ),
+    "6": (
+        "明白卡、避险卡发放签收单，群测群防责任人名单，巡查记录",
+        ("card receipts (明白卡/避险卡), the named mass-monitoring persons, patrol records"),
+    ),
+    "7": (
+        "隐蔽致灾因素普查报告、一问题一方案的整改方案及审查意见",
+        ("the hidden-hazard survey report, the per-problem plan and its review"),
+    ),
 }
 
 #: what the responsible party does next, by state
@@ -139,4 +175,7 @@ NEXT_STEP: dict[str, tuple[str, str]] = {
 def guidance(category: str, state: str, lang: str = "zh-CN") -> dict[str, str]:
     """``{"next": ..., "evidence": ...}`` for a problem of task ``category`` in ``state``."""
     i = 0 if lang.startswith("zh") else 1
-    return {"next": (NEXT_STEP.get(state) or ("", ""))[i], "evidence": (EVIDENCE_NEEDED.get(str(category)) or ("", ""))[i]}
+    return {
+        "next": (NEXT_STEP.get(state) or ("", ""))[i],
+        "evidence": (EVIDENCE_NEEDED.get(str(category)) or ("", ""))[i],
+    }

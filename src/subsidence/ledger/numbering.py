@@ -32,11 +32,15 @@ def allocate_seq(session: Session, series: str, authority: str, year: int) -> in
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(tbl).values(series=series, authority=authority, year=year, last_seq=0)
-                 .on_conflict_do_nothing(index_elements=["series", "authority", "year"]))
+    conn.execute(
+        insert(tbl)
+        .values(series=series, authority=authority, year=year, last_seq=0)
+        .on_conflict_do_nothing(index_elements=["series", "authority", "year"])
+    )
     key = (tbl.c.series == series) & (tbl.c.authority == authority) & (tbl.c.year == year)
-    return int(conn.execute(update(tbl).where(key).values(last_seq=tbl.c.last_seq + 1)
-                            .returning(tbl.c.last_seq)).scalar_one())
+    return int(
+        conn.execute(update(tbl).where(key).values(last_seq=tbl.c.last_seq + 1).returning(tbl.c.last_seq)).scalar_one()
+    )
 
 
 #: the name the documents helper asked for (contract_16_docs.md)

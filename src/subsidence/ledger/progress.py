@@ -53,8 +53,13 @@ class Phase:
         return self.start <= d and (self.end is None or d <= self.end)
 
     def as_dict(self) -> dict:
-        return {"no": self.no, "name_zh": self.name_zh, "name_en": self.name_en, "start": self.start.isoformat(),
-                "end": self.end.isoformat() if self.end else None}
+        return {
+            "no": self.no,
+            "name_zh": self.name_zh,
+            "name_en": self.name_en,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat() if self.end else None,
+        }
 
 
 #: the plan's time plan (docs/domain.md §4)
@@ -78,9 +83,15 @@ class Task:
     goal_zh: str
 
     def as_dict(self) -> dict:
-        return {"no": self.no, "category": self.category.value, "name_zh": self.category.label("zh"),
-                "name_en": self.category.label("en"), "lead": list(self.lead), "cooperating": list(self.cooperating),
-                "goal_zh": self.goal_zh}
+        return {
+            "no": self.no,
+            "category": self.category.value,
+            "name_zh": self.category.label("zh"),
+            "name_en": self.category.label("en"),
+            "lead": list(self.lead),
+            "cooperating": list(self.cooperating),
+            "goal_zh": self.goal_zh,
+        }
 
 
 TOWNS = "TOWNS"
@@ -95,8 +106,7 @@ TASKS: tuple[Task, ...] = (
     Task(7, ProblemCategory.MINE_HAZARDS, ("EMB",), ("ENB", TOWNS), "隐蔽致灾因素普查，一问题一方案"),
 )
 
-COUNT_KEYS = ("found", "noticed", "rectifying", "submitted", "fixed_at_once", "accepted", "overdue", "on_time",
-              "late")
+COUNT_KEYS = ("found", "noticed", "rectifying", "submitted", "fixed_at_once", "accepted", "overdue", "on_time", "late")
 
 
 def states_as_of(session: Session, problems: Iterable[Problem], as_of: date) -> dict[int, ProblemState]:
@@ -108,11 +118,12 @@ def states_as_of(session: Session, problems: Iterable[Problem], as_of: date) -> 
     problems = list(problems)
     ids = [p.id for p in problems]
     events: dict[int, list[AuditEvent]] = defaultdict(list)
-    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
-        for ev in session.scalars(select(AuditEvent).where(AuditEvent.entity == "problem",
-                                                           AuditEvent.action == "transition",
-                                                           AuditEvent.entity_id.in_(chunk))
-                                  .order_by(AuditEvent.id)):
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        for ev in session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity == "problem", AuditEvent.action == "transition", AuditEvent.entity_id.in_(chunk))
+            .order_by(AuditEvent.id)
+        ):
             events[ev.entity_id].append(ev)
     out = {}
     for p in problems:
@@ -168,8 +179,13 @@ class ProgressRow:
     counts: Counts = field(default_factory=Counts)
 
     def as_dict(self) -> dict:
-        return {"key": self.key, "label_zh": self.label_zh, "label_en": self.label_en, **self.counts.as_dict(),
-                "accepted_pct": self.counts.accepted_pct}
+        return {
+            "key": self.key,
+            "label_zh": self.label_zh,
+            "label_en": self.label_en,
+            **self.counts.as_dict(),
+            "accepted_pct": self.counts.accepted_pct,
+        }
 
 
 @dataclass
@@ -202,16 +218,29 @@ class Progress:
 
     def as_dict(self) -> dict:
         def pv(v: ProblemView) -> dict:
-            return {"code": v.code, "category": v.category, "title": v.title, "mine": v.mine, "town": v.town,
-                    "lead_unit": v.lead_unit, "state": v.state.value,
-                    "deadline": v.deadline.isoformat() if v.deadline else None,
-                    "workdays_overdue": v.workdays_overdue, "days_overdue": v.days_overdue}
+            return {
+                "code": v.code,
+                "category": v.category,
+                "title": v.title,
+                "mine": v.mine,
+                "town": v.town,
+                "lead_unit": v.lead_unit,
+                "state": v.state.value,
+                "deadline": v.deadline.isoformat() if v.deadline else None,
+                "workdays_overdue": v.workdays_overdue,
+                "days_overdue": v.days_overdue,
+            }
 
-        return {"as_of": self.as_of.isoformat(), "phase": self.phase.as_dict() if self.phase else None,
-                "total": {**self.total.as_dict(), "accepted_pct": self.total.accepted_pct},
-                "by_task": [r.as_dict() for r in self.by_task], "by_town": [r.as_dict() for r in self.by_town],
-                "by_department": [r.as_dict() for r in self.by_department],
-                "overdue": [pv(v) for v in self.overdue], "due_soon": [pv(v) for v in self.due_soon]}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "phase": self.phase.as_dict() if self.phase else None,
+            "total": {**self.total.as_dict(), "accepted_pct": self.total.accepted_pct},
+            "by_task": [r.as_dict() for r in self.by_task],
+            "by_town": [r.as_dict() for r in self.by_town],
+            "by_department": [r.as_dict() for r in self.by_department],
+            "overdue": [pv(v) for v in self.overdue],
+            "due_soon": [pv(v) for v in self.due_soon],
+        }
 
 
 WORKING = WORKING_STATES
@@ -242,9 +271,16 @@ def ledger_problems(session: Session, as_of: date | None = None, where: Any = No
 
     ``where``: an extra clause on the problem table (a caller's scope, :func:`subsidence.access.policy.scope_clause`).
     """
-    q = (select(Problem).options(selectinload(Problem.mine), selectinload(Problem.town),
-                                 selectinload(Problem.lead_unit), selectinload(Problem.milestones))
-         .order_by(Problem.code))
+    q = (
+        select(Problem)
+        .options(
+            selectinload(Problem.mine),
+            selectinload(Problem.town),
+            selectinload(Problem.lead_unit),
+            selectinload(Problem.milestones),
+        )
+        .order_by(Problem.code)
+    )
     if as_of is not None:
         q = q.where(Problem.found_date <= as_of)
     if where is not None:
@@ -273,18 +309,37 @@ def compute_progress(session: Session, as_of: date, cal: WorkCalendar | None = N
         _count(total, p, state, n, as_of)
         _count(by_task[p.category].counts, p, state, n, as_of)
         tk = p.town.code if p.town else "-"
-        town_row = by_town.setdefault(tk, ProgressRow(tk, p.town.name_zh if p.town else "（未指定镇）",
-                                                      (p.town.name_en or p.town.code) if p.town else "(no town)"))
+        town_row = by_town.setdefault(
+            tk,
+            ProgressRow(
+                tk,
+                p.town.name_zh if p.town else "（未指定镇）",
+                (p.town.name_en or p.town.code) if p.town else "(no town)",
+            ),
+        )
         _count(town_row.counts, p, state, n, as_of)
         dk = p.lead_unit.code if p.lead_unit else "-"
-        dept_row = by_dept.setdefault(dk, ProgressRow(dk, p.lead_unit.name_zh if p.lead_unit else "（未指定）",
-                                                      (p.lead_unit.name_en or p.lead_unit.code) if p.lead_unit
-                                                      else "(none)"))
+        dept_row = by_dept.setdefault(
+            dk,
+            ProgressRow(
+                dk,
+                p.lead_unit.name_zh if p.lead_unit else "（未指定）",
+                (p.lead_unit.name_en or p.lead_unit.code) if p.lead_unit else "(none)",
+            ),
+        )
         _count(dept_row.counts, p, state, n, as_of)
         if is_overdue_on(state, p.deadline, as_of) or is_due_soon_on(state, p.deadline, as_of, soon_until):
-            view = ProblemView(p.code, p.category.value, p.title, p.mine.name_zh if p.mine else "",
-                               p.town.name_zh if p.town else "", p.lead_unit.name_zh if p.lead_unit else "",
-                               state, p.found_date, p.deadline)
+            view = ProblemView(
+                p.code,
+                p.category.value,
+                p.title,
+                p.mine.name_zh if p.mine else "",
+                p.town.name_zh if p.town else "",
+                p.lead_unit.name_zh if p.lead_unit else "",
+                state,
+                p.found_date,
+                p.deadline,
+            )
             if is_overdue_on(state, p.deadline, as_of):
                 view.workdays_overdue = cal.workdays_between(p.deadline, as_of)
                 view.days_overdue = (as_of - p.deadline).days
@@ -293,15 +348,26 @@ def compute_progress(session: Session, as_of: date, cal: WorkCalendar | None = N
                 due_soon.append(view)
     overdue.sort(key=lambda v: (-v.days_overdue, v.code))
     due_soon.sort(key=lambda v: (v.deadline, v.code))
-    return Progress(as_of, total, list(by_task.values()), sorted(by_town.values(), key=lambda r: r.key),
-                    sorted(by_dept.values(), key=lambda r: r.key), overdue, due_soon, phase_on(as_of))
+    return Progress(
+        as_of,
+        total,
+        list(by_task.values()),
+        sorted(by_town.values(), key=lambda r: r.key),
+        sorted(by_dept.values(), key=lambda r: r.key),
+        overdue,
+        due_soon,
+        phase_on(as_of),
+    )
 
 
 def changes_between(session: Session, start: date, end: date, problem_ids: set[int] | None = None) -> list[dict]:
     """Transitions with a business date in ``[start, end]`` (the period's changes, from the audit trail);
     only those of ``problem_ids`` when given."""
-    rows = session.scalars(select(AuditEvent).where(AuditEvent.entity == "problem",
-                                                    AuditEvent.action == "transition").order_by(AuditEvent.id)).all()
+    rows = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity == "problem", AuditEvent.action == "transition")
+        .order_by(AuditEvent.id)
+    ).all()
     if problem_ids is not None:
         rows = [r for r in rows if r.entity_id in problem_ids]
     out = []
@@ -309,17 +375,28 @@ def changes_between(session: Session, start: date, end: date, problem_ids: set[i
         on = (r.after or {}).get("on")
         if on is None or not (start.isoformat() <= on <= end.isoformat()):
             continue
-        out.append({"on": on, "problem": r.entity_key, "from": (r.before or {}).get("state"),
-                    "to": (r.after or {}).get("state"), "transition": (r.after or {}).get("transition"),
-                    "actor": r.actor, "reason": r.reason or "", "notice": (r.after or {}).get("notice")})
+        out.append(
+            {
+                "on": on,
+                "problem": r.entity_key,
+                "from": (r.before or {}).get("state"),
+                "to": (r.after or {}).get("state"),
+                "transition": (r.after or {}).get("transition"),
+                "actor": r.actor,
+                "reason": r.reason or "",
+                "notice": (r.after or {}).get("notice"),
+            }
+        )
     out.sort(key=lambda c: (c["on"], c["problem"] or "", c["transition"] or ""))
     return out
 
 
 # ------------------------------------------------------------------------------------------ escalation
 
-def escalate_overdue(session: Session, today: date, *, actor_name: str = "system:deadline-watch",
-                     cal: WorkCalendar | None = None) -> list[Escalation]:
+
+def escalate_overdue(
+    session: Session, today: date, *, actor_name: str = "system:deadline-watch", cal: WorkCalendar | None = None
+) -> list[Escalation]:
     """The escalations due on ``today`` (:func:`subsidence.ledger.escalation.escalate_due`) without the
     outbox; the deadline watch (:func:`subsidence.gate.watch.run_deadline_watch`) also notifies."""
     from subsidence.ledger.escalation import escalate_due
@@ -333,14 +410,29 @@ def deadline_watch(session: Session, today: date, cal: WorkCalendar | None = Non
     prog = compute_progress(session, today, cal).as_dict()
     from subsidence.ledger.milestones import overdue_milestones
 
-    waiting = session.scalars(select(Problem).where(Problem.state == S.SUBMITTED, Problem.acceptance_due.is_not(None),
-                                                    Problem.acceptance_due < today).order_by(Problem.code)).all()
-    return {"today": today.isoformat(), "overdue": prog["overdue"], "due_soon": prog["due_soon"],
-            "milestones_overdue": [{"problem": m.problem.code, "seq": m.seq, "description": m.description,
-                                    "due_date": m.due_date.isoformat()} for m in overdue_milestones(session, today)],
-            "acceptance_overdue": [{"code": p.code, "title": p.title, "submitted_date": p.submitted_date.isoformat()
-                                    if p.submitted_date else None, "acceptance_due": p.acceptance_due.isoformat()}
-                                   for p in waiting]}
+    waiting = session.scalars(
+        select(Problem)
+        .where(Problem.state == S.SUBMITTED, Problem.acceptance_due.is_not(None), Problem.acceptance_due < today)
+        .order_by(Problem.code)
+    ).all()
+    return {
+        "today": today.isoformat(),
+        "overdue": prog["overdue"],
+        "due_soon": prog["due_soon"],
+        "milestones_overdue": [
+            {"problem": m.problem.code, "seq": m.seq, "description": m.description, "due_date": m.due_date.isoformat()}
+            for m in overdue_milestones(session, today)
+        ],
+        "acceptance_overdue": [
+            {
+                "code": p.code,
+                "title": p.title,
+                "submitted_date": p.submitted_date.isoformat() if p.submitted_date else None,
+                "acceptance_due": p.acceptance_due.isoformat(),
+            }
+            for p in waiting
+        ],
+    }
 
 
 def towns(session: Session) -> list[AdminArea]:

@@ -53,8 +53,11 @@ def _until(today: date) -> date:
 def due_soon_clause(today: date, cal: Any = None, table: Any = None) -> Any:
     """SQL condition: working and the deadline falls in ``[today, due_soon_until(today)]``."""
     c = (table if table is not None else Problem.__table__).c
-    return and_(c.state.in_(sorted(WORKING_STATES, key=lambda s: s.value)), c.deadline >= today,
-                c.deadline <= due_soon_until(today, cal))
+    return and_(
+        c.state.in_(sorted(WORKING_STATES, key=lambda s: s.value)),
+        c.deadline >= today,
+        c.deadline <= due_soon_until(today, cal),
+    )
 
 
 def deadline_counts(session: Session, today: date, where: Any = None, cal: Any = None) -> dict[str, int]:
@@ -71,10 +74,20 @@ def deadline_counts(session: Session, today: date, where: Any = None, cal: Any =
     return {"overdue": int(od), "due_soon": int(ds), "acceptance_overdue": int(ao)}
 
 
-def problem_filters(actor: authz.Actor, *, today: date, state: list[str] | None = None, category: str | None = None,
-                    mine_id: int | None = None, town_id: int | None = None, lead_unit_id: int | None = None,
-                    overdue: bool | None = None, due_within_days: int | None = None,
-                    q: str | None = None, due_soon: bool | None = None) -> list[Any]:
+def problem_filters(
+    actor: authz.Actor,
+    *,
+    today: date,
+    state: list[str] | None = None,
+    category: str | None = None,
+    mine_id: int | None = None,
+    town_id: int | None = None,
+    lead_unit_id: int | None = None,
+    overdue: bool | None = None,
+    due_within_days: int | None = None,
+    q: str | None = None,
+    due_soon: bool | None = None,
+) -> list[Any]:
     """WHERE clauses on the problem table alone: the actor's scope plus the user's filters."""
     p = Problem.__table__
     where: list[Any] = [authz.scope_clause(actor, "problem")]
@@ -102,8 +115,11 @@ def problem_filters(actor: authz.Actor, *, today: date, state: list[str] | None 
     if due_soon is True:
         where.append(due_soon_clause(today))
     if due_within_days is not None:
-        where += [p.c.state.in_(working), p.c.deadline >= today,
-                  p.c.deadline <= today + timedelta(days=due_within_days)]
+        where += [
+            p.c.state.in_(working),
+            p.c.deadline >= today,
+            p.c.deadline <= today + timedelta(days=due_within_days),
+        ]
     if q:
         text = q.strip()
         if any(ord(c) < 0x20 for c in text):  # NUL ends the string in PostgreSQL; no control characters
@@ -116,14 +132,26 @@ def problem_filters(actor: authz.Actor, *, today: date, state: list[str] | None 
 def _columns_select():
     mine_t, town_t, unit_t = Mine.__table__, AdminArea.__table__, Unit.__table__
     p = Problem.__table__
-    return (
-        select(p.c.id, p.c.code, p.c.category, p.c.title, p.c.state, p.c.source, p.c.found_date, p.c.deadline,
-               p.c.mine_id, p.c.town_id, p.c.lead_unit_id, mine_t.c.name_zh.label("mine_name"),
-               mine_t.c.licence_no.label("mine_licence"), town_t.c.name_zh.label("town_name"),
-               unit_t.c.name_zh.label("lead_unit_name"))
-        .select_from(p.outerjoin(mine_t, mine_t.c.id == p.c.mine_id)
-                     .outerjoin(town_t, town_t.c.id == p.c.town_id)
-                     .outerjoin(unit_t, unit_t.c.id == p.c.lead_unit_id))
+    return select(
+        p.c.id,
+        p.c.code,
+        p.c.category,
+        p.c.title,
+        p.c.state,
+        p.c.source,
+        p.c.found_date,
+        p.c.deadline,
+        p.c.mine_id,
+        p.c.town_id,
+        p.c.lead_unit_id,
+        mine_t.c.name_zh.label("mine_name"),
+        mine_t.c.licence_no.label("mine_licence"),
+        town_t.c.name_zh.label("town_name"),
+        unit_t.c.name_zh.label("lead_unit_name"),
+    ).select_from(
+        p.outerjoin(mine_t, mine_t.c.id == p.c.mine_id)
+        .outerjoin(town_t, town_t.c.id == p.c.town_id)
+        .outerjoin(unit_t, unit_t.c.id == p.c.lead_unit_id)
     )
 
 
@@ -138,19 +166,42 @@ def row_dict(r: Any, today: date, lang: str) -> dict[str, Any]:
     working = st in WORKING_STATES
     until = _until(today)
     return {
-        "id": r.id, "code": r.code, "category": cat.value, "category_label": cat.label(lang), "title": r.title,
-        "state": st.value, "state_label": st.label(lang), "source": src.value, "source_label": src.label(lang),
-        "found_date": r.found_date.isoformat(), "deadline": r.deadline.isoformat() if r.deadline else None,
-        "mine_id": r.mine_id, "mine_name": r.mine_name, "mine_licence": r.mine_licence, "town_id": r.town_id,
-        "town_name": r.town_name, "lead_unit_id": r.lead_unit_id, "lead_unit_name": r.lead_unit_name,
+        "id": r.id,
+        "code": r.code,
+        "category": cat.value,
+        "category_label": cat.label(lang),
+        "title": r.title,
+        "state": st.value,
+        "state_label": st.label(lang),
+        "source": src.value,
+        "source_label": src.label(lang),
+        "found_date": r.found_date.isoformat(),
+        "deadline": r.deadline.isoformat() if r.deadline else None,
+        "mine_id": r.mine_id,
+        "mine_name": r.mine_name,
+        "mine_licence": r.mine_licence,
+        "town_id": r.town_id,
+        "town_name": r.town_name,
+        "lead_unit_id": r.lead_unit_id,
+        "lead_unit_name": r.lead_unit_name,
         "overdue": is_overdue_on(st, r.deadline, today),
         "due_soon": is_due_soon_on(st, r.deadline, today, until),
         "days_left": (r.deadline - today).days if (working and r.deadline is not None) else None,
     }
 
 
-def list_problems(session: Session, actor: authz.Actor, *, today: date, lang: str, limit: int, offset: int,
-                  with_total: bool = True, order: str = "id", **filters) -> tuple[list[dict], int | None]:
+def list_problems(
+    session: Session,
+    actor: authz.Actor,
+    *,
+    today: date,
+    lang: str,
+    limit: int,
+    offset: int,
+    with_total: bool = True,
+    order: str = "id",
+    **filters,
+) -> tuple[list[dict], int | None]:
     """One page of problems and the number matching. The count and the page's ids come from the problem
     table alone (indexed filters, no joins); only the page's rows are joined to mine, town and unit names."""
     p = Problem.__table__
@@ -169,10 +220,21 @@ def list_problems(session: Session, actor: authz.Actor, *, today: date, lang: st
 def evidence_list(session: Session, problem: Problem) -> list[dict[str, Any]]:
     """The problem's evidence files, oldest first, each with its download URL."""
     rows = session.scalars(select(Evidence).where(Evidence.problem_id == problem.id).order_by(Evidence.id))
-    return [{"id": e.id, "filename": e.filename, "kind": e.kind, "media_type": e.media_type,
-             "size_bytes": e.size_bytes, "sha256": e.sha256, "uploaded_by": e.uploaded_by,
-             "uploaded_at": e.created_at.isoformat() if e.created_at else None, "note": e.note,
-             "url": f"/api/problems/{problem.id}/evidence/{e.id}"} for e in rows]
+    return [
+        {
+            "id": e.id,
+            "filename": e.filename,
+            "kind": e.kind,
+            "media_type": e.media_type,
+            "size_bytes": e.size_bytes,
+            "sha256": e.sha256,
+            "uploaded_by": e.uploaded_by,
+            "uploaded_at": e.created_at.isoformat() if e.created_at else None,
+            "note": e.note,
+            "url": f"/api/problems/{problem.id}/evidence/{e.id}",
+        }
+        for e in rows
+    ]
 
 
 def problem_detail(session: Session, actor: authz.Actor, problem: Problem, today: date, lang: str) -> dict[str, Any]:
@@ -181,15 +243,30 @@ def problem_detail(session: Session, actor: authz.Actor, problem: Problem, today
     base = list_query(actor, today=today).where(Problem.__table__.c.id == problem.id)
     row = session.execute(base).one()
     out = row_dict(row, today, lang)
-    out.update(description=problem.description, requirement=problem.requirement,
-               closed_date=problem.closed_date.isoformat() if problem.closed_date else None,
-               milestones=[{"seq": m.seq, "description": m.description, "due_date": m.due_date.isoformat(),
-                            "done_date": m.done_date.isoformat() if m.done_date else None}
-                           for m in problem.milestones],
-               cooperating_units=[u.name_zh for u in problem.cooperating_units])
-    out["actions"] = [{"name": t.name, "label": t.label_zh if lang.startswith("zh") else t.label_en,
-                       "via": t.via, "reason_required": t.reason_required}
-                      for t in lifecycle.allowed_transitions(problem, actor)]
+    out.update(
+        description=problem.description,
+        requirement=problem.requirement,
+        closed_date=problem.closed_date.isoformat() if problem.closed_date else None,
+        milestones=[
+            {
+                "seq": m.seq,
+                "description": m.description,
+                "due_date": m.due_date.isoformat(),
+                "done_date": m.done_date.isoformat() if m.done_date else None,
+            }
+            for m in problem.milestones
+        ],
+        cooperating_units=[u.name_zh for u in problem.cooperating_units],
+    )
+    out["actions"] = [
+        {
+            "name": t.name,
+            "label": t.label_zh if lang.startswith("zh") else t.label_en,
+            "via": t.via,
+            "reason_required": t.reason_required,
+        }
+        for t in lifecycle.allowed_transitions(problem, actor)
+    ]
     out["can_upload_evidence"] = authz.can(session, actor, "upload_evidence", problem, "problem")
     out["notices"] = [notices.notice_summary(n) for n in notices.notices_of(session, problem)]
     out["evidence"] = evidence_list(session, problem)
@@ -204,11 +281,21 @@ def problem_detail(session: Session, actor: authz.Actor, problem: Problem, today
     pending = ext.pending_extension(session, problem)
     from subsidence.ledger.narrative import who
 
-    out["extensions"] = [{**ext.extension_dict(x), "requested_by_words": who(x.requested_by or "", lang),
-                          "decided_by_words": who(x.decided_by or "", lang)}
-                         for x in ext.extensions_of(session, problem)]
-    out["can_request_extension"] = bool(parties & {Party.ENTERPRISE, Party.OFFICE}) and pending is None \
-        and problem.state in ext.EXTENDABLE_STATES and problem.deadline is not None and today <= problem.deadline
+    out["extensions"] = [
+        {
+            **ext.extension_dict(x),
+            "requested_by_words": who(x.requested_by or "", lang),
+            "decided_by_words": who(x.decided_by or "", lang),
+        }
+        for x in ext.extensions_of(session, problem)
+    ]
+    out["can_request_extension"] = (
+        bool(parties & {Party.ENTERPRISE, Party.OFFICE})
+        and pending is None
+        and problem.state in ext.EXTENDABLE_STATES
+        and problem.deadline is not None
+        and today <= problem.deadline
+    )
     out["can_decide_extension"] = pending is not None and bool(parties & {Party.LEAD_UNIT, Party.OFFICE})
     out["guidance"] = guidance(out["category"], out["state"], lang)
     # an action the rules would refuse right now is shown with the reason, not as a button that always fails
@@ -223,39 +310,62 @@ def problem_detail(session: Session, actor: authz.Actor, problem: Problem, today
                 a["blocked"] = zh_msg if lang.startswith("zh") or not en_msg else en_msg
     from subsidence.ledger.milestones import MILESTONE_STATES
 
-    out["can_complete_milestones"] = bool(parties & {Party.OFFICE, Party.LEAD_UNIT, Party.ENTERPRISE}) and \
-        problem.state in MILESTONE_STATES
+    out["can_complete_milestones"] = (
+        bool(parties & {Party.OFFICE, Party.LEAD_UNIT, Party.ENTERPRISE}) and problem.state in MILESTONE_STATES
+    )
     for m in out["milestones"]:
         m["overdue"] = m["done_date"] is None and m["due_date"] < today.isoformat()
     return out
 
 
-def mine_rows(session: Session, actor: authz.Actor, lang: str, town_id: int | None = None,
-              enterprise_id: int | None = None) -> list[dict[str, Any]]:
+def mine_rows(
+    session: Session, actor: authz.Actor, lang: str, town_id: int | None = None, enterprise_id: int | None = None
+) -> list[dict[str, Any]]:
     """The mines ``actor`` may see, by licence number, each with its number of problems not yet closed."""
     from subsidence.core.models import Enterprise
     from subsidence.vocabulary import CLOSED_STATES
 
     m, e, t, p = Mine.__table__, Enterprise.__table__, AdminArea.__table__, Problem.__table__
-    open_count = (select(p.c.mine_id, func.count().label("n")).where(p.c.state.not_in(sorted(CLOSED_STATES)))
-                  .group_by(p.c.mine_id).subquery())
-    stmt = (select(Mine, e.c.name_zh.label("ent"), t.c.name_zh.label("town"), open_count.c.n)
-            .select_from(m.outerjoin(e, e.c.id == m.c.enterprise_id).outerjoin(t, t.c.id == m.c.town_id)
-                         .outerjoin(open_count, open_count.c.mine_id == m.c.id))
-            .where(authz.scope_clause(actor, "mine")).order_by(m.c.licence_no))
+    open_count = (
+        select(p.c.mine_id, func.count().label("n"))
+        .where(p.c.state.not_in(sorted(CLOSED_STATES)))
+        .group_by(p.c.mine_id)
+        .subquery()
+    )
+    stmt = (
+        select(Mine, e.c.name_zh.label("ent"), t.c.name_zh.label("town"), open_count.c.n)
+        .select_from(
+            m.outerjoin(e, e.c.id == m.c.enterprise_id)
+            .outerjoin(t, t.c.id == m.c.town_id)
+            .outerjoin(open_count, open_count.c.mine_id == m.c.id)
+        )
+        .where(authz.scope_clause(actor, "mine"))
+        .order_by(m.c.licence_no)
+    )
     if town_id is not None:
         stmt = stmt.where(m.c.town_id == town_id)
     if enterprise_id is not None:
         stmt = stmt.where(m.c.enterprise_id == enterprise_id)
     out = []
     for mine, ent, town, n in session.execute(stmt):
-        out.append({"id": mine.id, "licence_no": mine.licence_no,
-                    "name": mine.name_zh if lang.startswith("zh") else (mine.name_en or mine.name_zh),
-                    "enterprise_id": mine.enterprise_id, "enterprise_name": ent, "town_id": mine.town_id,
-                    "town_name": town, "status": mine.status.value, "status_label": mine.status.label(lang),
-                    "mining_method": mine.mining_method.value, "capacity_mt_per_yr": mine.capacity_mt_per_yr,
-                    "licence_valid_to": mine.licence_valid_to.isoformat() if mine.licence_valid_to else None,
-                    "open_problems": int(n or 0), "illustrative": mine.illustrative})
+        out.append(
+            {
+                "id": mine.id,
+                "licence_no": mine.licence_no,
+                "name": mine.name_zh if lang.startswith("zh") else (mine.name_en or mine.name_zh),
+                "enterprise_id": mine.enterprise_id,
+                "enterprise_name": ent,
+                "town_id": mine.town_id,
+                "town_name": town,
+                "status": mine.status.value,
+                "status_label": mine.status.label(lang),
+                "mining_method": mine.mining_method.value,
+                "capacity_mt_per_yr": mine.capacity_mt_per_yr,
+                "licence_valid_to": mine.licence_valid_to.isoformat() if mine.licence_valid_to else None,
+                "open_problems": int(n or 0),
+                "illustrative": mine.illustrative,
+            }
+        )
     return out
 
 
@@ -265,10 +375,16 @@ def filter_options(session: Session, actor: authz.Actor, lang: str) -> dict[str,
     p = Problem.__table__
     scope = authz.scope_clause(actor, "problem")
     zh = lang.startswith("zh")
-    towns = session.execute(select(AdminArea.id, AdminArea.name_zh, AdminArea.name_en)
-                            .where(AdminArea.id.in_(select(p.c.town_id).where(scope))).order_by(AdminArea.code)).all()
-    units = session.execute(select(Unit.id, Unit.name_zh, Unit.name_zh)
-                            .where(Unit.id.in_(select(p.c.lead_unit_id).where(scope))).order_by(Unit.code)).all()
+    towns = session.execute(
+        select(AdminArea.id, AdminArea.name_zh, AdminArea.name_en)
+        .where(AdminArea.id.in_(select(p.c.town_id).where(scope)))
+        .order_by(AdminArea.code)
+    ).all()
+    units = session.execute(
+        select(Unit.id, Unit.name_zh, Unit.name_zh)
+        .where(Unit.id.in_(select(p.c.lead_unit_id).where(scope)))
+        .order_by(Unit.code)
+    ).all()
     return {
         "state": [(s.value, s.label(lang)) for s in ProblemState],
         "category": [(c.value, f"{c.value} {c.label(lang)}") for c in ProblemCategory],
@@ -277,23 +393,39 @@ def filter_options(session: Session, actor: authz.Actor, lang: str) -> dict[str,
     }
 
 
-def work_list(session: Session, actor: authz.Actor, *, today: date, lang: str, limit: int = 500) -> list[dict[str, Any]]:
+def work_list(
+    session: Session, actor: authz.Actor, *, today: date, lang: str, limit: int = 500
+) -> list[dict[str, Any]]:
     """The problems still open in ``actor``'s scope, most urgent first: overdue (longest overdue first), then
     by deadline (soonest first), then those without a deadline. Each with what to do next, the evidence its
     acceptance needs, and its open extension request, if any."""
     from subsidence.ledger.narrative import guidance
     from subsidence.vocabulary import CLOSED_STATES
 
-    rows, _ = list_problems(session, actor, today=today, lang=lang, limit=limit, offset=0, with_total=False,
-                            order="deadline", state=[s.value for s in ProblemState if s not in CLOSED_STATES])
+    rows, _ = list_problems(
+        session,
+        actor,
+        today=today,
+        lang=lang,
+        limit=limit,
+        offset=0,
+        with_total=False,
+        order="deadline",
+        state=[s.value for s in ProblemState if s not in CLOSED_STATES],
+    )
     rows.sort(key=lambda r: (not r["overdue"], r["deadline"] is None, r["deadline"] or "", r["code"]))
     pend = {}
     if rows:
         from subsidence.ledger.models import DeadlineExtension
 
-        pend = {pid: d for pid, d in session.execute(
-            select(DeadlineExtension.problem_id, DeadlineExtension.requested_deadline)
-            .where(DeadlineExtension.problem_id.in_([r["id"] for r in rows]), DeadlineExtension.state == "pending"))}
+        pend = {
+            pid: d
+            for pid, d in session.execute(
+                select(DeadlineExtension.problem_id, DeadlineExtension.requested_deadline).where(
+                    DeadlineExtension.problem_id.in_([r["id"] for r in rows]), DeadlineExtension.state == "pending"
+                )
+            )
+        }
     for r in rows:
         r["guidance"] = guidance(r["category"], r["state"], lang)
         r["extension_pending"] = pend[r["id"]].isoformat() if r["id"] in pend else None

@@ -42,22 +42,36 @@ def progress_today(session: Session, today: date) -> dict[str, Any]:
     accepted = p.c.state == S.ACCEPTED
     n = lambda cond: func.sum(case((cond, 1), else_=0))
     stmt = (
-        select(p.c.category, p.c.town_id, p.c.lead_unit_id, func.count().label("found"),
-               n(noticed).label("noticed"),
-               n(p.c.state.in_([S.NOTICE_ISSUED, S.RECTIFYING, S.RETURNED])).label("rectifying"),
-               n(p.c.state == S.SUBMITTED).label("submitted"), n(p.c.state == S.FIXED_AT_ONCE).label("fixed_at_once"),
-               n(accepted).label("accepted"),
-               n(overdue_clause(today, p)).label("overdue"),
-               n(and_(accepted, or_(p.c.deadline.is_(None), closed <= p.c.deadline))).label("on_time"),
-               n(and_(accepted, p.c.deadline.is_not(None), closed > p.c.deadline)).label("late"))
+        select(
+            p.c.category,
+            p.c.town_id,
+            p.c.lead_unit_id,
+            func.count().label("found"),
+            n(noticed).label("noticed"),
+            n(p.c.state.in_([S.NOTICE_ISSUED, S.RECTIFYING, S.RETURNED])).label("rectifying"),
+            n(p.c.state == S.SUBMITTED).label("submitted"),
+            n(p.c.state == S.FIXED_AT_ONCE).label("fixed_at_once"),
+            n(accepted).label("accepted"),
+            n(overdue_clause(today, p)).label("overdue"),
+            n(and_(accepted, or_(p.c.deadline.is_(None), closed <= p.c.deadline))).label("on_time"),
+            n(and_(accepted, p.c.deadline.is_not(None), closed > p.c.deadline)).label("late"),
+        )
         .where(p.c.found_date <= today, p.c.state != S.WITHDRAWN)
         .group_by(p.c.category, p.c.town_id, p.c.lead_unit_id)
     )
     groups = session.execute(stmt).all()
-    towns = {t.id: t for t in session.scalars(select(AdminArea).where(
-        AdminArea.id.in_({g.town_id for g in groups if g.town_id is not None})))}
-    units = {u.id: u for u in session.scalars(select(Unit).where(
-        Unit.id.in_({g.lead_unit_id for g in groups if g.lead_unit_id is not None})))}
+    towns = {
+        t.id: t
+        for t in session.scalars(
+            select(AdminArea).where(AdminArea.id.in_({g.town_id for g in groups if g.town_id is not None}))
+        )
+    }
+    units = {
+        u.id: u
+        for u in session.scalars(
+            select(Unit).where(Unit.id.in_({g.lead_unit_id for g in groups if g.lead_unit_id is not None}))
+        )
+    }
 
     total = _row("total", "合计", "total")
     by_task = {c: _row(c.value, c.label("zh"), c.label("en")) for c in ProblemCategory}
@@ -66,15 +80,20 @@ def progress_today(session: Session, today: date) -> dict[str, Any]:
     for g in groups:
         t = towns.get(g.town_id)
         tk = t.code if t else "-"
-        town_row = by_town.setdefault(tk, _row(tk, t.name_zh if t else "（未指定镇）",
-                                               (t.name_en or t.code) if t else "(no town)"))
+        town_row = by_town.setdefault(
+            tk, _row(tk, t.name_zh if t else "（未指定镇）", (t.name_en or t.code) if t else "(no town)")
+        )
         u = units.get(g.lead_unit_id)
         dk = u.code if u else "-"
-        dept_row = by_dept.setdefault(dk, _row(dk, u.name_zh if u else "（未指定）",
-                                               (u.name_en or u.code) if u else "(none)"))
+        dept_row = by_dept.setdefault(
+            dk, _row(dk, u.name_zh if u else "（未指定）", (u.name_en or u.code) if u else "(none)")
+        )
         for row in (total, by_task[ProblemCategory(g.category)], town_row, dept_row):
             for k in KEYS:
                 row[k] += int(getattr(g, k) or 0)
-    return {"total": _finish(total), "by_task": [_finish(r) for r in by_task.values()],
-            "by_town": [_finish(r) for r in sorted(by_town.values(), key=lambda r: r["key"])],
-            "by_department": [_finish(r) for r in sorted(by_dept.values(), key=lambda r: r["key"])]}
+    return {
+        "total": _finish(total),
+        "by_task": [_finish(r) for r in by_task.values()],
+        "by_town": [_finish(r) for r in sorted(by_town.values(), key=lambda r: r["key"])],
+        "by_department": [_finish(r) for r in sorted(by_dept.values(), key=lambda r: r["key"])],
+    }

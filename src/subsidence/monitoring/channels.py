@@ -64,8 +64,14 @@ class LogChannel:
                 log.info("outbox: %s already delivered to the log, skipped", msg.idempotency_key)
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            rec = {"key": msg.idempotency_key, "to": msg.recipient, "role": msg.recipient_role,
-                   "subject": msg.subject, "body": msg.body, "at": utcnow().isoformat()}
+            rec = {
+                "key": msg.idempotency_key,
+                "to": msg.recipient,
+                "role": msg.recipient_role,
+                "subject": msg.subject,
+                "body": msg.body,
+                "at": utcnow().isoformat(),
+            }
             with self.path.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 fh.flush()
@@ -80,8 +86,16 @@ class EmailChannel:
 
     name = "email"
 
-    def __init__(self, host: str, port: int = 25, sender: str = "warning@localhost", username: str | None = None,
-                 password: str | None = None, starttls: bool = False, timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        sender: str = "warning@localhost",
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 20.0,
+    ) -> None:
         self.host, self.port, self.sender = host, port, sender
         self.username, self.password, self.starttls, self.timeout = username, password, starttls, timeout
 
@@ -114,8 +128,15 @@ class SmsWebhookChannel:
         headers = {"Idempotency-Key": msg.idempotency_key}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        r = self.client.post(self.url, json={"to": msg.recipient, "text": f"{msg.subject}\n{msg.body}"[:600],
-                                             "idempotency_key": msg.idempotency_key}, headers=headers)
+        r = self.client.post(
+            self.url,
+            json={
+                "to": msg.recipient,
+                "text": f"{msg.subject}\n{msg.body}"[:600],
+                "idempotency_key": msg.idempotency_key,
+            },
+            headers=headers,
+        )
         r.raise_for_status()
 
 
@@ -127,8 +148,9 @@ def channels_from_settings() -> dict[str, Channel]:
     cfg = get_settings()
     out: dict[str, Channel] = {"log": LogChannel(cfg.data_dir / "alerts.log")}
     if cfg.smtp_host:
-        out["email"] = EmailChannel(cfg.smtp_host, cfg.smtp_port, cfg.smtp_sender, cfg.smtp_user, cfg.smtp_password,
-                                    cfg.smtp_starttls)
+        out["email"] = EmailChannel(
+            cfg.smtp_host, cfg.smtp_port, cfg.smtp_sender, cfg.smtp_user, cfg.smtp_password, cfg.smtp_starttls
+        )
     if cfg.sms_webhook_url:
         out["sms"] = SmsWebhookChannel(cfg.sms_webhook_url, cfg.sms_webhook_token)
     return out

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Iterable
 
 import numpy as np
@@ -81,7 +81,7 @@ class SensorRules:
     manual: bool = False
 
     @classmethod
-    def for_sensor(cls, sensor: Sensor) -> "SensorRules":
+    def for_sensor(cls, sensor: Sensor) -> SensorRules:
         cfg = dict(sensor.config or {})
         interval = sensor.expected_interval_s or 3600
         bucket = int(cfg.get("bucket_s", max(interval, 600)))
@@ -89,19 +89,39 @@ class SensorRules:
         tangent = threshold = rainfall = groundwater = None
         manual = bool(cfg.get("manual", False))
         if kind in DISPLACEMENT_KINDS and sensor.unit == "mm" and not manual:
-            tangent = {"steady_velocity_mm_d": None, "span_s": max(86400, bucket), "smooth": 3,
-                       "tolerance_deg": 0.0, **(cfg.get("tangent") or {})}
+            tangent = {
+                "steady_velocity_mm_d": None,
+                "span_s": max(86400, bucket),
+                "smooth": 3,
+                "tolerance_deg": 0.0,
+                **(cfg.get("tangent") or {}),
+            }
         if cfg.get("threshold"):
             threshold = cfg["threshold"]
         if kind == SensorKind.RAIN_GAUGE:
             rainfall = {"hazard": "landslide", "k": M.EAR_DECAY, **(cfg.get("rainfall") or {})}
         if kind == SensorKind.GROUNDWATER_WELL:
-            groundwater = {"depth": [None, *M.GW_BANDS_M[1:]], "explicit": bool(cfg.get("groundwater")),
-                           **(cfg.get("groundwater") or {})}
-        policy = AlarmPolicy(confirm_samples=int(cfg.get("confirm_samples", 3)),
-                             clear_delay=timedelta(seconds=float(cfg.get("clear_delay_s", 6 * 3600))))
-        return cls(kind, bucket, tangent, threshold, rainfall, groundwater, policy,
-                   float(cfg.get("no_data_factor", 3.0)), int(cfg.get("flat_line_samples", 60)), manual)
+            groundwater = {
+                "depth": [None, *M.GW_BANDS_M[1:]],
+                "explicit": bool(cfg.get("groundwater")),
+                **(cfg.get("groundwater") or {}),
+            }
+        policy = AlarmPolicy(
+            confirm_samples=int(cfg.get("confirm_samples", 3)),
+            clear_delay=timedelta(seconds=float(cfg.get("clear_delay_s", 6 * 3600))),
+        )
+        return cls(
+            kind,
+            bucket,
+            tangent,
+            threshold,
+            rainfall,
+            groundwater,
+            policy,
+            float(cfg.get("no_data_factor", 3.0)),
+            int(cfg.get("flat_line_samples", 60)),
+            manual,
+        )
 
 
 def _thr(vals: Any, what: str) -> M.Thresholds:
@@ -124,8 +144,13 @@ class EvaluationReport:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sensors": self.sensors, "samples": self.samples, "transitions": self.transitions,
-                "escalated": self.escalated, "notes": self.notes}
+        return {
+            "sensors": self.sensors,
+            "samples": self.samples,
+            "transitions": self.transitions,
+            "escalated": self.escalated,
+            "notes": self.notes,
+        }
 
 
 def _bucket(t: np.ndarray, v: np.ndarray, bucket_s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -146,7 +171,7 @@ def _epoch(dt: datetime) -> float:
 
 
 def _dt(sec: float) -> datetime:
-    return datetime.fromtimestamp(float(sec), tz=timezone.utc)
+    return datetime.fromtimestamp(float(sec), tz=UTC)
 
 
 def _epoch_expr(session: Session):
@@ -160,9 +185,11 @@ def _epoch_expr(session: Session):
 
 def _load(session: Session, sensor_id: int, start: datetime) -> tuple[np.ndarray, np.ndarray]:
     """(times datetime64[ms] UTC, values) of one sensor from ``start`` on, oldest first."""
-    rows = session.execute(select(_epoch_expr(session), Observation.value)
-                           .where(Observation.sensor_id == sensor_id, Observation.time >= start)
-                           .order_by(Observation.time)).all()
+    rows = session.execute(
+        select(_epoch_expr(session), Observation.value)
+        .where(Observation.sensor_id == sensor_id, Observation.time >= start)
+        .order_by(Observation.time)
+    ).all()
     if not rows:
         return np.array([], dtype="datetime64[ms]"), np.array([])
     ep = np.fromiter((r[0] for r in rows), dtype=float, count=len(rows))
@@ -174,10 +201,12 @@ def _prefetch(session: Session, sensor_ids: list[int], start: datetime) -> dict[
     """Observations of many sensors from ``start`` on in one query, split per sensor (oldest first)."""
     out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for k in range(0, len(sensor_ids), 500):
-        part = sensor_ids[k:k + 500]
-        rows = session.execute(select(Observation.sensor_id, _epoch_expr(session), Observation.value)
-                               .where(Observation.sensor_id.in_(part), Observation.time >= start)
-                               .order_by(Observation.sensor_id, Observation.time)).all()
+        part = sensor_ids[k : k + 500]
+        rows = session.execute(
+            select(Observation.sensor_id, _epoch_expr(session), Observation.value)
+            .where(Observation.sensor_id.in_(part), Observation.time >= start)
+            .order_by(Observation.sensor_id, Observation.time)
+        ).all()
         if not rows:
             continue
         sid = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -201,15 +230,30 @@ def _track(session: Session, cache: dict, sensor_id: int, kind: AlarmKind | str)
     return tr
 
 
-def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_state: dict[str, Any],
-                 since: datetime | None, now: datetime) -> list[tuple[AlarmKind, M.Thresholds, list[tuple[datetime, float, Level]], dict]]:
+def _rule_values(
+    session: Session,
+    sensor: Sensor,
+    rules: SensorRules,
+    track_state: dict[str, Any],
+    since: datetime | None,
+    now: datetime,
+) -> list[tuple[AlarmKind, M.Thresholds, list[tuple[datetime, float, Level]], dict]]:
     """For each rule of the sensor: thresholds and the new (time, value, cap) samples after ``since``."""
     out = []
     day = _epoch(now) / 86400.0
     budget = session.info.get("_relearn_budget")
-    relearn = bool(rules.tangent) and rules.tangent.get("steady_velocity_mm_d") is None and (
-        "steady_v" not in track_state or (day - float(track_state.get("steady_day", 0)) >= 1.0
-                                          and track_state.get("calm", True) and (budget is None or budget[0] > 0)))
+    relearn = (
+        bool(rules.tangent)
+        and rules.tangent.get("steady_velocity_mm_d") is None
+        and (
+            "steady_v" not in track_state
+            or (
+                day - float(track_state.get("steady_day", 0)) >= 1.0
+                and track_state.get("calm", True)
+                and (budget is None or budget[0] > 0)
+            )
+        )
+    )
     if relearn and "steady_v" in track_state and budget is not None:
         budget[0] -= 1  # daily re-learning is spread over evaluations so that no tick is slow
     if relearn:
@@ -225,7 +269,7 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
     # enough samples before the new ones for confirmation and rates, whatever the sampling interval
     back = max(back, (sensor.expected_interval_s or 3600) * (rules.policy.confirm_samples + 2) / 86400.0)
     start = min(since or now, now) - timedelta(days=back)
-    pre = (session.info.get("_prefetched") or {})
+    pre = session.info.get("_prefetched") or {}
     if pre and pre["start"] <= start and sensor.id in pre["ids"]:
         t, v = pre["data"].get(sensor.id, (np.array([], dtype="datetime64[ms]"), np.array([])))
         keep = t >= np.datetime64(start.replace(tzinfo=None), "ms")
@@ -247,8 +291,14 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
             if tb.size >= 16 and td[-1] >= MIN_STEADY_DAYS:
                 try:
                     w = M.detect_steady_window(td, vb)
-                    res_std = float(np.std(vb[w.start:w.stop] - np.polyval(
-                        np.polyfit(td[w.start:w.stop], vb[w.start:w.stop], 1), td[w.start:w.stop])))
+                    res_std = float(
+                        np.std(
+                            vb[w.start : w.stop]
+                            - np.polyval(
+                                np.polyfit(td[w.start : w.stop], vb[w.start : w.stop], 1), td[w.start : w.stop]
+                            )
+                        )
+                    )
                     track_state.update(steady_v=w.velocity, steady_sigma=res_std, steady_day=round(day, 4))
                 except M.MethodError as exc:
                     info["note"] = str(exc)
@@ -261,20 +311,36 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
             span_days = min(7.0, max(rules.tangent["span_s"] / 86400.0, 7.0 * sigma / float(vel)))
             track_state["span_days"] = span_days
             ratio_noise = 1.4142 * sigma / (float(vel) * span_days)
-            tol = min(30.0, max(float(rules.tangent.get("tolerance_deg", 0.0)),
-                      float(np.degrees(np.arctan(1.0 + 3.0 * ratio_noise))) - 45.0))
+            tol = min(
+                30.0,
+                max(
+                    float(rules.tangent.get("tolerance_deg", 0.0)),
+                    float(np.degrees(np.arctan(1.0 + 3.0 * ratio_noise))) - 45.0,
+                ),
+            )
             smooth = int(rules.tangent.get("smooth", 3))
             new = tb > since_s
             if td.size > smooth and td[-1] - td[0] >= span_days and new.any():
-                res = M.tangent_angle(td, vb, steady_velocity=float(vel), span_days=span_days, smooth=smooth,
-                                      steady_tolerance_deg=tol)
+                res = M.tangent_angle(
+                    td, vb, steady_velocity=float(vel), span_days=span_days, smooth=smooth, steady_tolerance_deg=tol
+                )
                 caps = _rain_caps(session, sensor, tb)
-                samples = [(_dt(tb[i]), float(res.alpha_deg[i]), caps[i]) for i in np.flatnonzero(new)
-                           if np.isfinite(res.alpha_deg[i])]
-                info.update({"steady_velocity_mm_d": round(float(vel), 4), "span_days": round(span_days, 3),
-                             "tolerance_deg": round(tol, 2), "bucket_s": rules.bucket_s})
-                out.append((AlarmKind.TANGENT_ANGLE, M.tangent_thresholds(tol), samples,
-                            {**info, "series": (td, vb, tb)}))
+                samples = [
+                    (_dt(tb[i]), float(res.alpha_deg[i]), caps[i])
+                    for i in np.flatnonzero(new)
+                    if np.isfinite(res.alpha_deg[i])
+                ]
+                info.update(
+                    {
+                        "steady_velocity_mm_d": round(float(vel), 4),
+                        "span_days": round(span_days, 3),
+                        "tolerance_deg": round(tol, 2),
+                        "bucket_s": rules.bucket_s,
+                    }
+                )
+                out.append(
+                    (AlarmKind.TANGENT_ANGLE, M.tangent_thresholds(tol), samples, {**info, "series": (td, vb, tb)})
+                )
                 # inverse-velocity forecast on the newest accelerating buckets (its own alarm: lead time → level)
                 acc = [i for i in np.flatnonzero(new) if res.level[i] >= Level.YELLOW][-FORECAST_BUCKETS:]
                 fsamples = []
@@ -282,13 +348,20 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
                     fc = _forecast((td, vb, tb), _dt(tb[i]))
                     fsamples.append((_dt(tb[i]), float(fc.get("level", 0)), Level.RED, {"forecast": fc}))
                 if fsamples:
-                    out.append((AlarmKind.INVERSE_VELOCITY, M.Thresholds((1, 2, 3, 4), reset=(1, 2, 3, 4)),
-                                fsamples, {}))
+                    out.append(
+                        (AlarmKind.INVERSE_VELOCITY, M.Thresholds((1, 2, 3, 4), reset=(1, 2, 3, 4)), fsamples, {})
+                    )
     if rules.threshold:
         new = _epoch_ms_arr(t) > since_s
         if "value" in rules.threshold:
-            out.append((AlarmKind.THRESHOLD, _thr(rules.threshold["value"], "threshold.value"),
-                        [(_dt64(t[i]), float(v[i]), Level.RED) for i in np.flatnonzero(new)], {"what": "value"}))
+            out.append(
+                (
+                    AlarmKind.THRESHOLD,
+                    _thr(rules.threshold["value"], "threshold.value"),
+                    [(_dt64(t[i]), float(v[i]), Level.RED) for i in np.flatnonzero(new)],
+                    {"what": "value"},
+                )
+            )
         if "rate" in rules.threshold and t.size >= 2:
             td = (t - t[0]).astype("timedelta64[ms]").astype(float) / 86_400_000.0
             rate = np.full(t.size, np.nan)
@@ -296,15 +369,21 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
             if t.size > w:
                 idx, _, vv = M.chord_velocity(td, v, w)
                 rate[idx] = vv
-            out.append((AlarmKind.RATE, _thr(rules.threshold["rate"], "threshold.rate"),
-                        [(_dt64(t[i]), float(rate[i]), Level.RED) for i in np.flatnonzero(new) if np.isfinite(rate[i])],
-                        {"what": "rate"}))
+            out.append(
+                (
+                    AlarmKind.RATE,
+                    _thr(rules.threshold["rate"], "threshold.rate"),
+                    [(_dt64(t[i]), float(rate[i]), Level.RED) for i in np.flatnonzero(new) if np.isfinite(rate[i])],
+                    {"what": "rate"},
+                )
+            )
     if rules.rainfall:
         tz = 8.0 / 24.0  # day boundary in Beijing time
         td = t.astype("datetime64[s]").astype(np.int64) / 86400.0
         days, daily = M.daily_totals(td, v, day_offset=tz)
-        lev, ear = M.rainfall_levels(daily, hazard=rules.rainfall.get("hazard", "landslide"),
-                                     k=float(rules.rainfall.get("k", M.EAR_DECAY)))
+        lev, ear = M.rainfall_levels(
+            daily, hazard=rules.rainfall.get("hazard", "landslide"), k=float(rules.rainfall.get("k", M.EAR_DECAY))
+        )
         # value fed to the state machine: the level itself on a 1..4 scale (already thresholded)
         last_t = td[-1]
         samples = []
@@ -313,14 +392,26 @@ def _rule_values(session: Session, sensor: Sensor, rules: SensorRules, track_sta
             if t_end * 86400.0 > since_s and (d <= last_t):
                 samples.append((_dt(t_end * 86400.0), float(lev[i]), Level.RED))
         thr = rules.rainfall.get("hazard", "landslide")
-        out.append((AlarmKind.RAINFALL, M.Thresholds((1, 2, 3, 4), reset=(1, 2, 3, 4)), samples,
-                    {"hazard": thr, "daily_mm": float(daily[-1]), "ear_mm": float(ear[-1])}))
+        out.append(
+            (
+                AlarmKind.RAINFALL,
+                M.Thresholds((1, 2, 3, 4), reset=(1, 2, 3, 4)),
+                samples,
+                {"hazard": thr, "daily_mm": float(daily[-1]), "ear_mm": float(ear[-1])},
+            )
+        )
     # the ecological depth bands are for the phreatic water table of the sandy land (docs/science.md §4); a deep
     # well (median depth > 8 m) would sit in "red" for ever, so it needs its own thresholds in Sensor.config
     if rules.groundwater and (rules.groundwater.get("explicit") or float(np.median(v)) <= GW_BAND_MAX_MEDIAN_M):
         new = _epoch_ms_arr(t) > since_s
-        out.append((AlarmKind.GROUNDWATER, _thr(rules.groundwater["depth"], "groundwater.depth"),
-                    [(_dt64(t[i]), float(v[i]), Level.RED) for i in np.flatnonzero(new)], {"what": "depth_m"}))
+        out.append(
+            (
+                AlarmKind.GROUNDWATER,
+                _thr(rules.groundwater["depth"], "groundwater.depth"),
+                [(_dt64(t[i]), float(v[i]), Level.RED) for i in np.flatnonzero(new)],
+                {"what": "depth_m"},
+            )
+        )
     return out
 
 
@@ -344,8 +435,11 @@ def _rain_caps(session: Session, sensor: Sensor, tb: np.ndarray) -> list[Level]:
         return caps
     memo = session.info.setdefault("_gauges", {})
     if sensor.hazard_point_id not in memo:
-        memo[sensor.hazard_point_id] = session.scalars(select(Sensor.id).where(
-            Sensor.hazard_point_id == sensor.hazard_point_id, Sensor.kind == SensorKind.RAIN_GAUGE)).all()
+        memo[sensor.hazard_point_id] = session.scalars(
+            select(Sensor.id).where(
+                Sensor.hazard_point_id == sensor.hazard_point_id, Sensor.kind == SensorKind.RAIN_GAUGE
+            )
+        ).all()
     gauges = memo[sensor.hazard_point_id]
     if not gauges:
         return caps
@@ -361,8 +455,14 @@ def _rain_caps(session: Session, sensor: Sensor, tb: np.ndarray) -> list[Level]:
     return caps
 
 
-def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Iterable[int] | None = None,
-             actor: str = "system", faults: dict[int, int] | None = None) -> EvaluationReport:
+def evaluate(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    sensor_ids: Iterable[int] | None = None,
+    actor: str = "system",
+    faults: dict[int, int] | None = None,
+) -> EvaluationReport:
     """Evaluate the new samples of the given (default: all active) sensors, then data quality and escalation.
 
     ``faults`` (from :attr:`IngestReport.faults`) raises a sensor-fault alarm for sensors that sent values
@@ -381,12 +481,19 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
     hp_ids = {s.hazard_point_id for s in sensors if s.hazard_point_id is not None}
     peers: dict[int, list[int]] = {}
     if hp_ids:
-        for sid, hp in session.execute(select(Sensor.id, Sensor.hazard_point_id)
-                                       .where(Sensor.hazard_point_id.in_(hp_ids))):
+        for sid, hp in session.execute(
+            select(Sensor.id, Sensor.hazard_point_id).where(Sensor.hazard_point_id.in_(hp_ids))
+        ):
             peers.setdefault(hp, []).append(sid)
     track_ids = set(ids) | {sid for lst in peers.values() for sid in lst}
-    cache = {(tr.sensor_id, tr.kind): tr for tr in session.scalars(
-        select(AlarmTrack).where(AlarmTrack.sensor_id.in_(track_ids)))} if track_ids else {}
+    cache = (
+        {
+            (tr.sensor_id, tr.kind): tr
+            for tr in session.scalars(select(AlarmTrack).where(AlarmTrack.sensor_id.in_(track_ids)))
+        }
+        if track_ids
+        else {}
+    )
     session.info["_peers"] = peers
     session.info["_relearn_budget"] = [RELEARN_PER_EVALUATION]
     session.info["_faults"] = dict(faults or {})
@@ -403,8 +510,14 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
     if len(need) > 1:
         start = min(need.values())
         session.info["_prefetched"] = {"start": start, "ids": set(need), "data": _prefetch(session, list(need), start)}
-    session.info["_open_alarms"] = {a.open_key: a for a in session.scalars(
-        select(Alarm).where(Alarm.open_key.is_not(None), Alarm.sensor_id.in_(ids)))} if ids else {}
+    session.info["_open_alarms"] = (
+        {
+            a.open_key: a
+            for a in session.scalars(select(Alarm).where(Alarm.open_key.is_not(None), Alarm.sensor_id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
     try:
         with session.no_autoflush:
             _evaluate_sensors(session, sensors, cache, now, actor, report)
@@ -420,8 +533,9 @@ def evaluate(session: Session, *, now: datetime | None = None, sensor_ids: Itera
     return report
 
 
-def _evaluate_sensors(session: Session, sensors: list[Sensor], cache: dict, now: datetime, actor: str,
-                      report: EvaluationReport) -> None:
+def _evaluate_sensors(
+    session: Session, sensors: list[Sensor], cache: dict, now: datetime, actor: str, report: EvaluationReport
+) -> None:
     for sensor in sensors:
         rules = SensorRules.for_sensor(sensor)
         meta = _track(session, cache, sensor.id, "_sensor")  # evaluated_until and cached steady velocity
@@ -438,8 +552,9 @@ def _evaluate_sensors(session: Session, sensors: list[Sensor], cache: dict, now:
             st = TrackState.from_json(tr.state)
             for at, value, cap, *extra in samples:
                 corro = _corroborating(session, cache, sensor, kind) if thr.level(value) > st.level else Level.NONE
-                st, tran = step(st, at=at, value=value, thresholds=thr, policy=rules.policy, corroborating=corro,
-                                cap=cap)
+                st, tran = step(
+                    st, at=at, value=value, thresholds=thr, policy=rules.policy, corroborating=corro, cap=cap
+                )
                 tr.raw_level = int(min(thr.level(value), cap))
                 report.samples += 1
                 if tran is not None:
@@ -449,9 +564,17 @@ def _evaluate_sensors(session: Session, sensors: list[Sensor], cache: dict, now:
                     if kind == AlarmKind.TANGENT_ANGLE and tran.new >= Level.ORANGE and "series" in info:
                         details["forecast"] = _forecast(info["series"], at)
                     _apply(session, sensor, kind, tran, details, actor, rules.policy, now)
-                    report.transitions.append({"sensor": sensor.code, "kind": kind.value, "event": tran.event,
-                                               "from": tran.old.code, "to": tran.new.code,
-                                               "at": tran.at.isoformat(), "value": round(tran.value, 3)})
+                    report.transitions.append(
+                        {
+                            "sensor": sensor.code,
+                            "kind": kind.value,
+                            "event": tran.event,
+                            "from": tran.old.code,
+                            "to": tran.new.code,
+                            "at": tran.at.isoformat(),
+                            "value": round(tran.value, 3),
+                        }
+                    )
                 elif extra and extra[0].get("forecast", {}).get("ok"):
                     _update_forecast(session, sensor, kind, extra[0]["forecast"])  # refit on every sample
                 latest = at if latest is None or at > latest else latest
@@ -463,30 +586,70 @@ def _evaluate_sensors(session: Session, sensors: list[Sensor], cache: dict, now:
         if rules.manual:  # a person's readings: no sampling interval, no stuck sensor
             meta.state = meta_state
             if loaded_t.size or latest is not None:
-                meta.evaluated_until = max(x for x in (_dt64(loaded_t[-1]) if loaded_t.size else None, latest, since)
-                                           if x is not None)
+                meta.evaluated_until = max(
+                    x for x in (_dt64(loaded_t[-1]) if loaded_t.size else None, latest, since) if x is not None
+                )
             continue
-        last_obs = _dt64(loaded_t[-1]) if loaded_t.size else session.scalar(
-            select(Observation.time).where(Observation.sensor_id == sensor.id)
-            .order_by(Observation.time.desc()).limit(1))
+        last_obs = (
+            _dt64(loaded_t[-1])
+            if loaded_t.size
+            else session.scalar(
+                select(Observation.time)
+                .where(Observation.sensor_id == sensor.id)
+                .order_by(Observation.time.desc())
+                .limit(1)
+            )
+        )
         interval = timedelta(seconds=sensor.expected_interval_s or 3600)
-        _dq(session, sensor, AlarmKind.NO_DATA, no_data(last_obs, now, interval, rules.no_data_factor),
+        _dq(
+            session,
+            sensor,
+            AlarmKind.NO_DATA,
+            no_data(last_obs, now, interval, rules.no_data_factor),
             f"超过 {interval * rules.no_data_factor} 未收到数据 / no data for {interval * rules.no_data_factor}",
-            actor, rules.policy, now, report)
+            actor,
+            rules.policy,
+            now,
+            report,
+        )
         # a rain gauge reads 0 for weeks in the dry season: a flat line is normal there
         if sensor.kind != SensorKind.RAIN_GAUGE and last_obs is not None and (since is None or last_obs > since):
-            vals = loaded_v[-rules.flat_line_samples:] if loaded_v.size >= rules.flat_line_samples else \
-                session.scalars(select(Observation.value).where(Observation.sensor_id == sensor.id)
-                                .order_by(Observation.time.desc()).limit(rules.flat_line_samples)).all()
+            vals = (
+                loaded_v[-rules.flat_line_samples :]
+                if loaded_v.size >= rules.flat_line_samples
+                else session.scalars(
+                    select(Observation.value)
+                    .where(Observation.sensor_id == sensor.id)
+                    .order_by(Observation.time.desc())
+                    .limit(rules.flat_line_samples)
+                ).all()
+            )
             flat = M.is_flat_line(np.array(vals), n=rules.flat_line_samples, eps=0.0)
-            _dq(session, sensor, AlarmKind.FLAT_LINE, flat,
+            _dq(
+                session,
+                sensor,
+                AlarmKind.FLAT_LINE,
+                flat,
                 f"最近 {rules.flat_line_samples} 个数据完全相同（疑似传感器卡死）/ last "
-                f"{rules.flat_line_samples} values identical (stuck sensor?)", actor, rules.policy, now, report)
+                f"{rules.flat_line_samples} values identical (stuck sensor?)",
+                actor,
+                rules.policy,
+                now,
+                report,
+            )
         n_faults = session.info.get("_faults", {}).get(sensor.id, 0)
         if n_faults:
-            _dq(session, sensor, AlarmKind.SENSOR_FAULT, True,
+            _dq(
+                session,
+                sensor,
+                AlarmKind.SENSOR_FAULT,
+                True,
                 f"{n_faults} 个数据超出量程（疑似传感器故障）/ {n_faults} values outside the sensor's range",
-                actor, rules.policy, now, report)
+                actor,
+                rules.policy,
+                now,
+                report,
+            )
         elif last_obs is not None and (since is None or last_obs > since):
             _dq(session, sensor, AlarmKind.SENSOR_FAULT, False, "", actor, rules.policy, now, report)
         meta.state = meta_state
@@ -526,12 +689,16 @@ def _forecast(series: tuple[np.ndarray, np.ndarray, np.ndarray], at: datetime) -
         return {"ok": False, "reason": fc.reason}
     t0 = tb[0] - (td[0] * 86400.0)
     f = lambda d: None if d is None else _dt(t0 + d * 86400.0).isoformat()  # noqa: E731
-    return {"ok": True, "failure_time": f(fc.failure_time),
-            "failure_window": [f(fc.failure_window[0]), f(fc.failure_window[1])],
-            "onset": f(fc.onset_time), "level": int(M.forecast_level(fc)),
-            "lead_days": round(fc.failure_window[0] - fc.last_time, 3),
-            "alpha": None if fc.alpha is None else round(fc.alpha, 3),
-            "alpha_window": None if fc.alpha_window is None else [round(a, 3) for a in fc.alpha_window]}
+    return {
+        "ok": True,
+        "failure_time": f(fc.failure_time),
+        "failure_window": [f(fc.failure_window[0]), f(fc.failure_window[1])],
+        "onset": f(fc.onset_time),
+        "level": int(M.forecast_level(fc)),
+        "lead_days": round(fc.failure_window[0] - fc.last_time, 3),
+        "alpha": None if fc.alpha is None else round(fc.alpha, 3),
+        "alpha_window": None if fc.alpha_window is None else [round(a, 3) for a in fc.alpha_window],
+    }
 
 
 def _open_alarm(session: Session, key: str) -> Alarm | None:
@@ -542,19 +709,30 @@ def _open_alarm(session: Session, key: str) -> Alarm | None:
     return session.scalar(select(Alarm).where(Alarm.open_key == key))
 
 
-def _dq(session: Session, sensor: Sensor, kind: AlarmKind, bad: bool, text: str, actor: str,
-        policy: AlarmPolicy, now: datetime, report: EvaluationReport) -> None:
+def _dq(
+    session: Session,
+    sensor: Sensor,
+    kind: AlarmKind,
+    bad: bool,
+    text: str,
+    actor: str,
+    policy: AlarmPolicy,
+    now: datetime,
+    report: EvaluationReport,
+) -> None:
     """Data-quality alarms: raised at once when the condition holds, cleared at once when it ends."""
     key = f"{sensor.id}:{kind.value}"
     alarm = _open_alarm(session, key)
     if bad and alarm is None:
         _open(session, sensor, kind, Level.BLUE, now, text, {"data_quality": True}, actor, policy, "condition")
-        report.transitions.append({"sensor": sensor.code, "kind": kind.value, "event": "raised", "to": "blue",
-                                   "at": now.isoformat()})
+        report.transitions.append(
+            {"sensor": sensor.code, "kind": kind.value, "event": "raised", "to": "blue", "at": now.isoformat()}
+        )
     elif not bad and alarm is not None:
         _close(session, alarm, now, actor, "condition ended")
-        report.transitions.append({"sensor": sensor.code, "kind": kind.value, "event": "cleared",
-                                   "at": now.isoformat()})
+        report.transitions.append(
+            {"sensor": sensor.code, "kind": kind.value, "event": "cleared", "at": now.isoformat()}
+        )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -565,14 +743,23 @@ def _event(session: Session, alarm: Alarm, event: str, at: datetime, actor: str,
     session.add(AlarmEvent(alarm_id=alarm.id, at=at, event=event, level=alarm.level, actor=actor, details=details))
 
 
-def _message(sensor: Sensor, kind: AlarmKind, level: Level, event: str, details: dict[str, Any],
-             hp: HazardPoint | None) -> tuple[str, str]:
+def _message(
+    sensor: Sensor, kind: AlarmKind, level: Level, event: str, details: dict[str, Any], hp: HazardPoint | None
+) -> tuple[str, str]:
     where = f"{hp.name}（{hp.code}）" if hp is not None else sensor.code
-    ev = {"raised": "发布", "upgraded": "升级为", "downgraded": "降级为", "cleared": "解除", "escalated": "未确认，升级通知",
-          "condition": "数据质量告警"}.get(event, event)
+    ev = {
+        "raised": "发布",
+        "upgraded": "升级为",
+        "downgraded": "降级为",
+        "cleared": "解除",
+        "escalated": "未确认，升级通知",
+        "condition": "数据质量告警",
+    }.get(event, event)
     subject = f"【{level.label()}】{where} {kind.label()} {ev}"
-    lines = [f"{where} 监测点 {sensor.code}（{sensor.kind.label()}）：{kind.label()}，{level.label()}，{ev}。",
-             f"{kind.label('en')}: {level.label('en')} — {event}."]
+    lines = [
+        f"{where} 监测点 {sensor.code}（{sensor.kind.label()}）：{kind.label()}，{level.label()}，{ev}。",
+        f"{kind.label('en')}: {level.label('en')} — {event}.",
+    ]
     fc = details.get("forecast")
     if fc and fc.get("ok"):
         w = fc["failure_window"]
@@ -582,8 +769,9 @@ def _message(sensor: Sensor, kind: AlarmKind, level: Level, event: str, details:
     return subject, "\n".join(lines)
 
 
-def _recipients(session: Session, hp_id: int | None, stage: int, data_quality: bool,
-                level: Level = Level.RED) -> list[tuple[str, str, str]]:
+def _recipients(
+    session: Session, hp_id: int | None, stage: int, data_quality: bool, level: Level = Level.RED
+) -> list[tuple[str, str, str]]:
     """(channel, address, role title) for an escalation stage; always at least one (log) entry.
 
     Data-quality alarms and blue (注意级: watch more closely) go to the monitor only; yellow and above to the
@@ -591,8 +779,11 @@ def _recipients(session: Session, hp_id: int | None, stage: int, data_quality: b
     roles = ("monitor",) if (data_quality or level <= Level.BLUE) else STAGE_ROLES[stage]
     out: list[tuple[str, str, str]] = []
     if hp_id is not None:
-        for c in session.scalars(select(HazardContact).where(HazardContact.hazard_point_id == hp_id,
-                                                             HazardContact.role.in_(roles)).order_by(HazardContact.id)):
+        for c in session.scalars(
+            select(HazardContact)
+            .where(HazardContact.hazard_point_id == hp_id, HazardContact.role.in_(roles))
+            .order_by(HazardContact.id)
+        ):
             if c.phone:
                 out.append(("sms", c.phone, c.title))
             if c.email:
@@ -601,8 +792,16 @@ def _recipients(session: Session, hp_id: int | None, stage: int, data_quality: b
     return out
 
 
-def _notify(session: Session, alarm: Alarm, sensor: Sensor, event: str, stages: Iterable[int], details: dict,
-            seq: int, now: datetime | None = None) -> None:
+def _notify(
+    session: Session,
+    alarm: Alarm,
+    sensor: Sensor,
+    event: str,
+    stages: Iterable[int],
+    details: dict,
+    seq: int,
+    now: datetime | None = None,
+) -> None:
     """Queue one outbox row per recipient and channel (same transaction as the alarm change)."""
     now = now or utcnow()
     hp = session.get(HazardPoint, sensor.hazard_point_id) if sensor.hazard_point_id else None
@@ -612,9 +811,20 @@ def _notify(session: Session, alarm: Alarm, sensor: Sensor, event: str, stages: 
     for stage in stages:
         for channel, addr, role in _recipients(session, sensor.hazard_point_id, stage, alarm.data_quality, level):
             key = f"alarm{alarm.id}:{seq}:{event}:s{stage}:{channel}:{addr}"[:120]
-            session.add(OutboxMessage(idempotency_key=key, alarm_id=alarm.id, channel=channel, recipient=addr,
-                                      recipient_role=role, subject=subject[:300], body=body, priority=priority,
-                                      created_at=now, next_attempt_at=now))
+            session.add(
+                OutboxMessage(
+                    idempotency_key=key,
+                    alarm_id=alarm.id,
+                    channel=channel,
+                    recipient=addr,
+                    recipient_role=role,
+                    subject=subject[:300],
+                    body=body,
+                    priority=priority,
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
 
 
 def _event_seq(session: Session, alarm: Alarm) -> int:
@@ -622,14 +832,37 @@ def _event_seq(session: Session, alarm: Alarm) -> int:
     return len(session.scalars(select(AlarmEvent.id).where(AlarmEvent.alarm_id == alarm.id)).all())
 
 
-def _open(session: Session, sensor: Sensor, kind: AlarmKind, level: Level, at: datetime, text: str,
-          details: dict, actor: str, policy: AlarmPolicy, how: str, notified_at: datetime | None = None) -> Alarm:
+def _open(
+    session: Session,
+    sensor: Sensor,
+    kind: AlarmKind,
+    level: Level,
+    at: datetime,
+    text: str,
+    details: dict,
+    actor: str,
+    policy: AlarmPolicy,
+    how: str,
+    notified_at: datetime | None = None,
+) -> Alarm:
     """Open an alarm at sample time ``at``; escalation counts from ``notified_at`` (when people are told)."""
     dq = kind in DATA_QUALITY_KINDS
-    alarm = Alarm(open_key=f"{sensor.id}:{kind.value}", sensor_id=sensor.id, hazard_point_id=sensor.hazard_point_id,
-                  kind=kind.value, data_quality=dq, level=int(level), max_level=int(level), state="open",
-                  opened_at=at, level_since=at, escalation_stage=0, message=text, details=details,
-                  next_escalation_at=None if dq else escalation_due(level, 0, max(at, notified_at or at), policy))
+    alarm = Alarm(
+        open_key=f"{sensor.id}:{kind.value}",
+        sensor_id=sensor.id,
+        hazard_point_id=sensor.hazard_point_id,
+        kind=kind.value,
+        data_quality=dq,
+        level=int(level),
+        max_level=int(level),
+        state="open",
+        opened_at=at,
+        level_since=at,
+        escalation_stage=0,
+        message=text,
+        details=details,
+        next_escalation_at=None if dq else escalation_due(level, 0, max(at, notified_at or at), policy),
+    )
     session.add(alarm)
     session.flush()
     if session.info.get("_open_alarms") is not None:
@@ -652,8 +885,9 @@ def _close(session: Session, alarm: Alarm, at: datetime, actor: str, why: str) -
     _refresh_hazard_level(session, alarm.hazard_point_id)
 
 
-def _apply(session: Session, sensor: Sensor, kind: AlarmKind, tr, details: dict, actor: str,
-           policy: AlarmPolicy, now: datetime) -> None:
+def _apply(
+    session: Session, sensor: Sensor, kind: AlarmKind, tr, details: dict, actor: str, policy: AlarmPolicy, now: datetime
+) -> None:
     key = f"{sensor.id}:{kind.value}"
     alarm = _open_alarm(session, key)
     text = f"{kind.label()}：{tr.new.label()}（{tr.value:.3g}）"
@@ -682,8 +916,12 @@ def _refresh_hazard_level(session: Session, hp_id: int | None) -> None:
     if hp_id is None:
         return
     session.flush()
-    lvl = session.scalar(select(Alarm.level).where(Alarm.hazard_point_id == hp_id, Alarm.open_key.is_not(None),
-                                                   Alarm.data_quality.is_(False)).order_by(Alarm.level.desc()).limit(1))
+    lvl = session.scalar(
+        select(Alarm.level)
+        .where(Alarm.hazard_point_id == hp_id, Alarm.open_key.is_not(None), Alarm.data_quality.is_(False))
+        .order_by(Alarm.level.desc())
+        .limit(1)
+    )
     hp = session.get(HazardPoint, hp_id)
     code = Level(int(lvl)).code if lvl else None
     if hp is not None and hp.warning_level != code:
@@ -701,8 +939,9 @@ def get_alarm(session: Session, alarm_id: int) -> Alarm:
     return alarm
 
 
-def acknowledge(session: Session, alarm: int | Alarm, *, actor: str, note: str | None = None,
-                now: datetime | None = None) -> Alarm:
+def acknowledge(
+    session: Session, alarm: int | Alarm, *, actor: str, note: str | None = None, now: datetime | None = None
+) -> Alarm:
     """Acknowledge an open alarm (who and when are recorded); stops its escalation."""
     now = now or utcnow()
     if not actor or not actor.strip():
@@ -712,29 +951,46 @@ def acknowledge(session: Session, alarm: int | Alarm, *, actor: str, note: str |
     if alarm.state == "cleared":
         raise Conflict(f"alarm {alarm_id} is already cleared")
     if alarm.state == "acknowledged":
-        raise Conflict(f"alarm {alarm_id} was already acknowledged by {alarm.acknowledged_by} at "
-                       f"{alarm.acknowledged_at.isoformat()}")
-    alarm.state, alarm.acknowledged_by, alarm.acknowledged_at, alarm.next_escalation_at = "acknowledged", actor, now, None
+        raise Conflict(
+            f"alarm {alarm_id} was already acknowledged by {alarm.acknowledged_by} at "
+            f"{alarm.acknowledged_at.isoformat()}"
+        )
+    alarm.state, alarm.acknowledged_by, alarm.acknowledged_at, alarm.next_escalation_at = (
+        "acknowledged",
+        actor,
+        now,
+        None,
+    )
     _event(session, alarm, "acknowledged", now, actor, {"note": note} if note else None)
     session.flush()
     return alarm
 
 
-def escalate_due(session: Session, *, now: datetime | None = None, policy: AlarmPolicy | None = None,
-                 actor: str = "system") -> int:
+def escalate_due(
+    session: Session, *, now: datetime | None = None, policy: AlarmPolicy | None = None, actor: str = "system"
+) -> int:
     """Escalate every open, unacknowledged alarm whose escalation time has passed. Returns how many."""
     now = now or utcnow()
     policy = policy or AlarmPolicy()
     n = 0
-    due = session.scalars(select(Alarm).where(Alarm.state == "open", Alarm.next_escalation_at.is_not(None),
-                                              Alarm.next_escalation_at <= now)).all()
+    due = session.scalars(
+        select(Alarm).where(
+            Alarm.state == "open", Alarm.next_escalation_at.is_not(None), Alarm.next_escalation_at <= now
+        )
+    ).all()
     for alarm in due:
         sensor = session.get(Sensor, alarm.sensor_id)
         seq = _event_seq(session, alarm)
         alarm.escalation_stage += 1
         alarm.next_escalation_at = escalation_due(Level(alarm.level), alarm.escalation_stage, now, policy)
-        _event(session, alarm, "escalated", now, actor, {"stage": alarm.escalation_stage,
-                                                         "to": STAGE_LABEL[alarm.escalation_stage]})
+        _event(
+            session,
+            alarm,
+            "escalated",
+            now,
+            actor,
+            {"stage": alarm.escalation_stage, "to": STAGE_LABEL[alarm.escalation_stage]},
+        )
         if sensor is not None:
             _notify(session, alarm, sensor, "escalated", [alarm.escalation_stage], {}, seq, now)
         n += 1

@@ -69,16 +69,29 @@ def sign_level(signs: Iterable[str]) -> int:
     return min(4, level + 1) if len(names) >= 3 else level
 
 
-def _manual_sensor(session: Session, hp: HazardPoint, suffix: str, unit: str, name: str,
-                   thresholds: tuple[float, ...]) -> Sensor:
+def _manual_sensor(
+    session: Session, hp: HazardPoint, suffix: str, unit: str, name: str, thresholds: tuple[float, ...]
+) -> Sensor:
     code = f"{hp.code}-QCQF-{suffix}"
     sensor = session.scalar(select(Sensor).where(Sensor.code == code))
     if sensor is None:
-        sensor = Sensor(code=code, kind=SensorKind.CRACK_METER, unit=unit, name=name, hazard_point_id=hp.id,
-                        mine_id=hp.mine_id, geometry=hp.geometry, active=True, illustrative=hp.illustrative,
-                        config={"manual": True, "confirm_samples": 1,
-                                "clear_delay_s": FIELD_CLEAR_DELAY.total_seconds(),
-                                "threshold": {"value": list(thresholds)}})
+        sensor = Sensor(
+            code=code,
+            kind=SensorKind.CRACK_METER,
+            unit=unit,
+            name=name,
+            hazard_point_id=hp.id,
+            mine_id=hp.mine_id,
+            geometry=hp.geometry,
+            active=True,
+            illustrative=hp.illustrative,
+            config={
+                "manual": True,
+                "confirm_samples": 1,
+                "clear_delay_s": FIELD_CLEAR_DELAY.total_seconds(),
+                "threshold": {"value": list(thresholds)},
+            },
+        )
         session.add(sensor)
         session.flush()
     return sensor
@@ -102,10 +115,21 @@ def store_photo(data: bytes, filename: str, data_dir: Path) -> dict[str, Any]:
     return {"sha256": digest, "media_type": kind[0], "size_bytes": len(data), "filename": filename[:200]}
 
 
-def record_report(session: Session, hp: HazardPoint, *, actor: str, note: str, observed_at: datetime | None = None,
-                  crack_width_mm: float | None = None, signs: Iterable[str] = (), lon: float | None = None,
-                  lat: float | None = None, accuracy_m: float | None = None, photo: dict[str, Any] | None = None,
-                  now: datetime | None = None) -> dict[str, Any]:
+def record_report(
+    session: Session,
+    hp: HazardPoint,
+    *,
+    actor: str,
+    note: str,
+    observed_at: datetime | None = None,
+    crack_width_mm: float | None = None,
+    signs: Iterable[str] = (),
+    lon: float | None = None,
+    lat: float | None = None,
+    accuracy_m: float | None = None,
+    photo: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """Record a field report and run it through the alarm engine; returns the report as stored, with the
     alarms it raised or changed (``alarms``: id, level, event).
 
@@ -131,36 +155,66 @@ def record_report(session: Session, hp: HazardPoint, *, actor: str, note: str, o
     store_observations(session, rows)
     report = evaluate(session, now=now, sensor_ids=[s.id for s in sensors], actor=actor)
     event_of = {next(s.id for s in sensors if s.code == t["sensor"]): t["event"] for t in report.transitions}
-    alarm_rows = session.execute(select(Alarm.id, Alarm.level, Alarm.sensor_id).where(
-        Alarm.sensor_id.in_([s.id for s in sensors]), Alarm.open_key.is_not(None))).all()
+    alarm_rows = session.execute(
+        select(Alarm.id, Alarm.level, Alarm.sensor_id).where(
+            Alarm.sensor_id.in_([s.id for s in sensors]), Alarm.open_key.is_not(None)
+        )
+    ).all()
     # every alarm open at the manual sensors after this report: raised/upgraded by it, or still open
     alarms = [{"id": a_id, "level": lvl, "event": event_of.get(sid, "still_open")} for a_id, lvl, sid in alarm_rows]
-    after = {"note": note, "lon": lon, "lat": lat, "accuracy_m": accuracy_m,
-             "observed_at": (observed_at or now).isoformat(), "received_at": now.isoformat(),
-             "crack_width_mm": crack_width_mm, "signs": signs, "sign_level": level, "photo": photo,
-             "alarms": alarms}
-    record_event(session, entity="hazard_point", entity_id=hp.id, entity_key=hp.code, action="field_observation",
-                 after=after, actor=actor, reason="群测群防巡查 / field patrol")
+    after = {
+        "note": note,
+        "lon": lon,
+        "lat": lat,
+        "accuracy_m": accuracy_m,
+        "observed_at": (observed_at or now).isoformat(),
+        "received_at": now.isoformat(),
+        "crack_width_mm": crack_width_mm,
+        "signs": signs,
+        "sign_level": level,
+        "photo": photo,
+        "alarms": alarms,
+    }
+    record_event(
+        session,
+        entity="hazard_point",
+        entity_id=hp.id,
+        entity_key=hp.code,
+        action="field_observation",
+        after=after,
+        actor=actor,
+        reason="群测群防巡查 / field patrol",
+    )
     for a in alarms:  # the alarm points back at the report that raised it (and its photo)
         alarm = session.get(Alarm, a["id"])
-        alarm.details = {**(alarm.details or {}), "field_report": {
-            "received_at": now.isoformat(), "by": actor, "photo": (photo or {}).get("sha256"), "note": note[:200]}}
+        alarm.details = {
+            **(alarm.details or {}),
+            "field_report": {
+                "received_at": now.isoformat(),
+                "by": actor,
+                "photo": (photo or {}).get("sha256"),
+                "note": note[:200],
+            },
+        }
     session.flush()
     return after
 
 
 def reports_by(session: Session, actor: str, *, limit: int = 50) -> list[dict[str, Any]]:
     """The field reports ``actor`` (its audit name) filed, newest first, with the hazard point's code."""
-    rows = session.execute(select(AuditEvent.id, AuditEvent.at, AuditEvent.entity_key, AuditEvent.entity_id,
-                                  AuditEvent.after)
-                           .where(AuditEvent.entity == "hazard_point", AuditEvent.action == "field_observation",
-                                  AuditEvent.actor == actor)
-                           .order_by(AuditEvent.id.desc()).limit(limit)).all()
+    rows = session.execute(
+        select(AuditEvent.id, AuditEvent.at, AuditEvent.entity_key, AuditEvent.entity_id, AuditEvent.after)
+        .where(AuditEvent.entity == "hazard_point", AuditEvent.action == "field_observation", AuditEvent.actor == actor)
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
     from subsidence.settings import get_settings
 
     tz = get_settings().tz  # stored in UTC, shown in the office's time zone
-    return [{"id": i, "at": at.astimezone(tz).isoformat(), "hazard_point": key, "hazard_point_id": hp_id,
-             **(after or {})} for i, at, key, hp_id, after in rows]
+    return [
+        {"id": i, "at": at.astimezone(tz).isoformat(), "hazard_point": key, "hazard_point_id": hp_id, **(after or {})}
+        for i, at, key, hp_id, after in rows
+    ]
 
 
 def photo_file(session: Session, visible_hazard_points: Any, sha256: str, data_dir: Path) -> tuple[Path, str]:
@@ -168,11 +222,24 @@ def photo_file(session: Session, visible_hazard_points: Any, sha256: str, data_d
     ``visible_hazard_points`` (a select of ids); :class:`NotFound` otherwise."""
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise NotFound("照片不存在 / photo not found")
-    events = session.scalars(select(AuditEvent.after).where(
-        AuditEvent.entity == "hazard_point", AuditEvent.action == "field_observation",
-        AuditEvent.entity_id.in_(visible_hazard_points)).order_by(AuditEvent.id.desc()).limit(5000))
-    media = next(((ev.get("photo") or {}).get("media_type") for ev in events
-                  if ev and (ev.get("photo") or {}).get("sha256") == sha256), None)
+    events = session.scalars(
+        select(AuditEvent.after)
+        .where(
+            AuditEvent.entity == "hazard_point",
+            AuditEvent.action == "field_observation",
+            AuditEvent.entity_id.in_(visible_hazard_points),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(5000)
+    )
+    media = next(
+        (
+            (ev.get("photo") or {}).get("media_type")
+            for ev in events
+            if ev and (ev.get("photo") or {}).get("sha256") == sha256
+        ),
+        None,
+    )
     if media is None:
         raise NotFound("照片不存在 / photo not found")
     path = data_dir / "field-photos" / sha256[:2] / f"{sha256}.{'png' if media == 'image/png' else 'jpg'}"

@@ -23,7 +23,7 @@ import io
 import logging
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
@@ -47,10 +47,26 @@ OBSERVE_ACTION = "observe"  #: authz action (sensor policy) for submitting obser
 # units
 
 #: unit families: factor to the family's base unit (mm, deg, m/… handled as length)
-_LENGTH_MM = {"mm": 1.0, "毫米": 1.0, "cm": 10.0, "厘米": 10.0, "m": 1000.0, "米": 1000.0, "um": 1e-3, "µm": 1e-3,
-              "μm": 1e-3}
-_ANGLE_DEG = {"deg": 1.0, "°": 1.0, "degree": 1.0, "rad": 180.0 / math.pi, "mrad": 0.18 / math.pi,
-              "arcsec": 1.0 / 3600.0, '"': 1.0 / 3600.0}
+_LENGTH_MM = {
+    "mm": 1.0,
+    "毫米": 1.0,
+    "cm": 10.0,
+    "厘米": 10.0,
+    "m": 1000.0,
+    "米": 1000.0,
+    "um": 1e-3,
+    "µm": 1e-3,
+    "μm": 1e-3,
+}
+_ANGLE_DEG = {
+    "deg": 1.0,
+    "°": 1.0,
+    "degree": 1.0,
+    "rad": 180.0 / math.pi,
+    "mrad": 0.18 / math.pi,
+    "arcsec": 1.0 / 3600.0,
+    '"': 1.0 / 3600.0,
+}
 _TILT_MM_PER_M = {"mm/m": 1.0, "‰": 1.0, "permille": 1.0, "m/m": 1000.0}
 _FAMILIES = (_LENGTH_MM, _ANGLE_DEG, _TILT_MM_PER_M)
 
@@ -93,7 +109,7 @@ def parse_time(text: Any, default_tz: ZoneInfo | None = None) -> datetime:
         if default_tz is None:
             raise ValueError(f"time {text!s} has no time zone; add +08:00 or Z, or pass a default time zone")
         dt = dt.replace(tzinfo=default_tz)
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -124,11 +140,18 @@ class IngestReport:
     faults: dict[int, int] = field(default_factory=dict)  #: sensor id → values outside its physical range
 
     def to_dict(self) -> dict[str, Any]:
-        return {"batch_id": self.batch_id, "source": self.source, "rows": self.n_rows, "accepted": self.accepted,
-                "duplicates": self.duplicates, "rejected": len(self.rejected),
-                "rejected_rows": [{"row": r, "sensor": s, "reason": why} for r, s, why in self.rejected],
-                "warnings": self.warnings, "reordered": self.reordered,
-                "sensor_faults": {str(k): v for k, v in self.faults.items()}}
+        return {
+            "batch_id": self.batch_id,
+            "source": self.source,
+            "rows": self.n_rows,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": len(self.rejected),
+            "rejected_rows": [{"row": r, "sensor": s, "reason": why} for r, s, why in self.rejected],
+            "warnings": self.warnings,
+            "reordered": self.reordered,
+            "sensor_faults": {str(k): v for k, v in self.faults.items()},
+        }
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -150,10 +173,18 @@ def _get(row: Mapping[str, Any], name: str) -> Any:
     return None
 
 
-def ingest_batch(session: Session, rows: Iterable[Mapping[str, Any]], source: str, *,
-                 now: datetime | None = None, default_tz: ZoneInfo | str | None = None,
-                 strict: bool = False, policy: IngestPolicy | None = None,
-                 first_row_number: int = 1, actor: "Actor | None" = None) -> IngestReport:
+def ingest_batch(
+    session: Session,
+    rows: Iterable[Mapping[str, Any]],
+    source: str,
+    *,
+    now: datetime | None = None,
+    default_tz: ZoneInfo | str | None = None,
+    strict: bool = False,
+    policy: IngestPolicy | None = None,
+    first_row_number: int = 1,
+    actor: Actor | None = None,
+) -> IngestReport:
     """Validate and store observation rows ``{"sensor": code, "time": ISO, "value": x, "unit": "mm"?}``.
 
     Rows are numbered from ``first_row_number`` (2 for a CSV with a header line, so numbers match the file).
@@ -219,9 +250,14 @@ def ingest_batch(session: Session, rows: Iterable[Mapping[str, Any]], source: st
                 reject(rowno, code, str(exc))
                 continue
         if (sensor.valid_min is not None and value < sensor.valid_min) or (
-                sensor.valid_max is not None and value > sensor.valid_max):
-            reject(rowno, code, f"value {value:g} {sensor.unit} outside the sensor's range "
-                                f"[{sensor.valid_min}, {sensor.valid_max}] (sensor fault?)")
+            sensor.valid_max is not None and value > sensor.valid_max
+        ):
+            reject(
+                rowno,
+                code,
+                f"value {value:g} {sensor.unit} outside the sensor's range "
+                f"[{sensor.valid_min}, {sensor.valid_max}] (sensor fault?)",
+            )
             report.faults[sensor.id] = report.faults.get(sensor.id, 0) + 1
             continue
         per_sensor.setdefault(sensor.id, []).append((t, value, rowno))
@@ -242,17 +278,25 @@ def ingest_batch(session: Session, rows: Iterable[Mapping[str, Any]], source: st
                 if uniq[-1][1] == item[1]:
                     report.duplicates += 1
                 else:
-                    reject(item[2], sensor.code, f"second, different value for {item[0].isoformat()} in this "
-                                                 f"batch (row {uniq[-1][2]} has {uniq[-1][1]:g})")
+                    reject(
+                        item[2],
+                        sensor.code,
+                        f"second, different value for {item[0].isoformat()} in this "
+                        f"batch (row {uniq[-1][2]} has {uniq[-1][1]:g})",
+                    )
                 continue
             uniq.append(item)
         t0, t1 = uniq[0][0], uniq[-1][0]
         if bulk is not None:
             stored = {t: v for t, v in bulk["stored"].get(sid, []) if t0 <= t <= t1}
         else:
-            stored = dict(session.execute(
-                select(Observation.time, Observation.value)
-                .where(Observation.sensor_id == sid, Observation.time >= t0, Observation.time <= t1)).all())
+            stored = dict(
+                session.execute(
+                    select(Observation.time, Observation.value).where(
+                        Observation.sensor_id == sid, Observation.time >= t0, Observation.time <= t1
+                    )
+                ).all()
+            )
         fresh: list[tuple[datetime, float, int]] = []
         for item in uniq:
             old = stored.get(item[0])
@@ -261,23 +305,31 @@ def ingest_batch(session: Session, rows: Iterable[Mapping[str, Any]], source: st
             elif abs(old - item[1]) <= 1e-9 * max(1.0, abs(old)):
                 report.duplicates += 1
             else:
-                reject(item[2], sensor.code, f"{item[0].isoformat()} is already stored with value {old:g}; "
-                                             f"a stored observation is never overwritten")
+                reject(
+                    item[2],
+                    sensor.code,
+                    f"{item[0].isoformat()} is already stored with value {old:g}; "
+                    f"a stored observation is never overwritten",
+                )
         if not fresh:
             continue
         # context before the batch (spikes, gaps, back-fill)
         if bulk is not None:
-            ctx = [r for r in bulk["ctx"].get(sid, []) if r[0] < fresh[0][0]][-policy.spike_context:]
+            ctx = [r for r in bulk["ctx"].get(sid, []) if r[0] < fresh[0][0]][-policy.spike_context :]
             last_stored = bulk["last"].get(sid)
         else:
             ctx = session.execute(
-                select(Observation.time, Observation.value).where(Observation.sensor_id == sid,
-                                                                  Observation.time < fresh[0][0])
-                .order_by(Observation.time.desc()).limit(policy.spike_context)).all()[::-1]
+                select(Observation.time, Observation.value)
+                .where(Observation.sensor_id == sid, Observation.time < fresh[0][0])
+                .order_by(Observation.time.desc())
+                .limit(policy.spike_context)
+            ).all()[::-1]
             last_stored = session.scalar(select(func.max(Observation.time)).where(Observation.sensor_id == sid))
         if last_stored is not None and fresh[0][0] < last_stored:
-            report.warnings.append(f"{sensor.code}: {sum(1 for f in fresh if f[0] < last_stored)} rows older "
-                                   f"than the newest stored sample were back-filled")
+            report.warnings.append(
+                f"{sensor.code}: {sum(1 for f in fresh if f[0] < last_stored)} rows older "
+                f"than the newest stored sample were back-filled"
+            )
         fresh = _drop_spikes(sensor, ctx, fresh, policy, reject)
         _gap_warnings(sensor, ctx, fresh, policy, report)
         for t, v, _ in fresh:
@@ -287,23 +339,37 @@ def ingest_batch(session: Session, rows: Iterable[Mapping[str, Any]], source: st
     report.rejected.sort()
     if strict and report.rejected:
         first = report.rejected[0]
-        raise ValidationFailed(f"{source}: {len(report.rejected)} of {report.n_rows} rows rejected, nothing stored "
-                               f"(strict); first: row {first[0]} sensor {first[1]!r}: {first[2]}")
-    batch = IngestBatch(source=source[:300], received_at=now, actor=session.info.get("actor"),
-                        n_rows=report.n_rows, n_duplicate=report.duplicates, n_rejected=len(report.rejected),
-                        rejected=[list(x) for x in report.rejected[: policy.max_reported]],
-                        warnings=report.warnings[: policy.max_reported] or None)
+        raise ValidationFailed(
+            f"{source}: {len(report.rejected)} of {report.n_rows} rows rejected, nothing stored "
+            f"(strict); first: row {first[0]} sensor {first[1]!r}: {first[2]}"
+        )
+    batch = IngestBatch(
+        source=source[:300],
+        received_at=now,
+        actor=session.info.get("actor"),
+        n_rows=report.n_rows,
+        n_duplicate=report.duplicates,
+        n_rejected=len(report.rejected),
+        rejected=[list(x) for x in report.rejected[: policy.max_reported]],
+        warnings=report.warnings[: policy.max_reported] or None,
+    )
     session.add(batch)
     session.flush()
     report.batch_id = batch.id
     report.accepted = store_observations(session, to_store, batch_id=batch.id, chunk=policy.chunk)
     batch.n_accepted = report.accepted
-    log.info("ingest %s: %d rows, %d accepted, %d duplicates, %d rejected", source, report.n_rows,
-             report.accepted, report.duplicates, len(report.rejected))
+    log.info(
+        "ingest %s: %d rows, %d accepted, %d duplicates, %d rejected",
+        source,
+        report.n_rows,
+        report.accepted,
+        report.duplicates,
+        len(report.rejected),
+    )
     return report
 
 
-def _authorize_observe(session: Session, actor: "Actor", sensors: Mapping[str, Sensor]) -> None:
+def _authorize_observe(session: Session, actor: Actor, sensors: Mapping[str, Sensor]) -> None:
     """Raise :class:`Forbidden` unless ``actor`` may submit observations for every sensor in ``sensors``."""
     from subsidence.access import policy as authz
     from subsidence.errors import Forbidden
@@ -312,17 +378,23 @@ def _authorize_observe(session: Session, actor: "Actor", sensors: Mapping[str, S
     if not sensors:
         return
     ids = sorted(s.id for s in sensors.values())
-    allowed = set(session.scalars(select(Sensor.id).where(Sensor.id.in_(ids),
-                                                          authz.scope_clause(actor, "sensor", OBSERVE_ACTION))))
+    allowed = set(
+        session.scalars(
+            select(Sensor.id).where(Sensor.id.in_(ids), authz.scope_clause(actor, "sensor", OBSERVE_ACTION))
+        )
+    )
     denied = sorted(code for code, s in sensors.items() if s.id not in allowed)
     if denied:
         more = f" (+{len(denied) - 20})" if len(denied) > 20 else ""
-        raise Forbidden(f"无权上传以下设备的数据 / {actor.role.value} {actor.username} may not submit data for "
-                        f"sensors: {', '.join(denied[:20])}{more}; nothing stored")
+        raise Forbidden(
+            f"无权上传以下设备的数据 / {actor.role.value} {actor.username} may not submit data for "
+            f"sensors: {', '.join(denied[:20])}{more}; nothing stored"
+        )
 
 
-def _bulk_context(session: Session, per_sensor: dict[int, list], by_id: dict[int, Sensor],
-                  policy: IngestPolicy) -> dict[str, dict] | None:
+def _bulk_context(
+    session: Session, per_sensor: dict[int, list], by_id: dict[int, Sensor], policy: IngestPolicy
+) -> dict[str, dict] | None:
     """For a batch touching many sensors over a short span (the live case: one new sample each), fetch what
     the checks need with three queries instead of three per sensor: stored rows in the batch span, the
     newest stored time per sensor, and the recent samples before the batch (spike/gap context)."""
@@ -337,11 +409,12 @@ def _bulk_context(session: Session, per_sensor: dict[int, list], by_id: dict[int
     ctx_from = gmin - min(timedelta(seconds=interval * (policy.spike_context + 1)), timedelta(days=3))
     out: dict[str, dict] = {"stored": {}, "ctx": {}, "last": {}}
     for k in range(0, len(ids), 500):
-        part = ids[k:k + 500]
-        for sid, t, v in session.execute(select(Observation.sensor_id, Observation.time, Observation.value)
-                                         .where(Observation.sensor_id.in_(part), Observation.time >= ctx_from,
-                                                Observation.time <= gmax)
-                                         .order_by(Observation.sensor_id, Observation.time)):
+        part = ids[k : k + 500]
+        for sid, t, v in session.execute(
+            select(Observation.sensor_id, Observation.time, Observation.value)
+            .where(Observation.sensor_id.in_(part), Observation.time >= ctx_from, Observation.time <= gmax)
+            .order_by(Observation.sensor_id, Observation.time)
+        ):
             if t >= gmin:
                 out["stored"].setdefault(sid, []).append((t, v))
             out["ctx"].setdefault(sid, []).append((t, v))
@@ -359,12 +432,16 @@ def _drop_spikes(sensor: Sensor, ctx: Sequence, fresh: list, policy: IngestPolic
     vals = np.array([v for _, v in ctx] + [v for _, v, _ in fresh], dtype=float)
     if vals.size < 7:
         return fresh
-    flags = isolated_spikes(vals, k=policy.spike_k, min_scale=sensor.resolution or 0.0)[len(ctx):]
+    flags = isolated_spikes(vals, k=policy.spike_k, min_scale=sensor.resolution or 0.0)[len(ctx) :]
     keep = []
     for item, bad in zip(fresh, flags):
         if bad:
-            reject(item[2], sensor.code, f"spike: {item[1]:g} {sensor.unit} jumps away from both neighbours by more "
-                                         f"than {policy.spike_k:g}× the robust noise (MAD of 2nd differences)")
+            reject(
+                item[2],
+                sensor.code,
+                f"spike: {item[1]:g} {sensor.unit} jumps away from both neighbours by more "
+                f"than {policy.spike_k:g}× the robust noise (MAD of 2nd differences)",
+            )
         else:
             keep.append(item)
     return keep
@@ -378,12 +455,14 @@ def _gap_warnings(sensor: Sensor, ctx: Sequence, fresh: list, policy: IngestPoli
     gaps = [(a, b) for a, b in zip(times, times[1:]) if b - a > limit]
     if gaps:
         a, b = max(gaps, key=lambda g: g[1] - g[0])
-        report.warnings.append(f"{sensor.code}: {len(gaps)} gap(s) longer than {limit}; longest "
-                               f"{a.isoformat()} → {b.isoformat()}")
+        report.warnings.append(
+            f"{sensor.code}: {len(gaps)} gap(s) longer than {limit}; longest {a.isoformat()} → {b.isoformat()}"
+        )
 
 
-def store_observations(session: Session, rows: list[dict[str, Any]], *, batch_id: int | None = None,
-                       chunk: int = 5000) -> int:
+def store_observations(
+    session: Session, rows: list[dict[str, Any]], *, batch_id: int | None = None, chunk: int = 5000
+) -> int:
     """Bulk insert (Core executemany / multi-values) with ON CONFLICT DO NOTHING; returns rows inserted."""
     if not rows:
         return 0
@@ -395,7 +474,7 @@ def store_observations(session: Session, rows: list[dict[str, Any]], *, batch_id
     stmt = dialect_insert(Observation.__table__).on_conflict_do_nothing(index_elements=["sensor_id", "time"])
     n = 0
     for k in range(0, len(rows), chunk):
-        part = rows[k:k + chunk]
+        part = rows[k : k + chunk]
         if batch_id is not None:
             for r in part:
                 r["batch_id"] = batch_id
@@ -428,8 +507,9 @@ def _cell(v: Any) -> Any:
     return v  # datetime / date / time
 
 
-def read_table(path: Path | str, *, what: str, known_headers: Iterable[str] = (),
-               header_map: Mapping[str, str] | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+def read_table(
+    path: Path | str, *, what: str, known_headers: Iterable[str] = (), header_map: Mapping[str, str] | None = None
+) -> tuple[list[str], list[dict[str, Any]]]:
     """Rows of a table file: CSV (UTF-8 with or without BOM, or GB18030/GBK as saved by Chinese Excel/WPS)
     or an Excel workbook (.xlsx, the data sheet; the header row is found among the first rows).
 
@@ -468,13 +548,16 @@ def read_table(path: Path | str, *, what: str, known_headers: Iterable[str] = ()
         rows = [{**{h: _cell(v) for h, v in zip(headers, vals) if h}, ROW_KEY: rowno} for rowno, vals in table.rows]
         return headers, rows
     if suffix == ".xls":
-        raise ValidationFailed(f"{p}: old Excel .xls is not supported; open it in Excel/WPS and save it as .xlsx or CSV")
+        raise ValidationFailed(
+            f"{p}: old Excel .xls is not supported; open it in Excel/WPS and save it as .xlsx or CSV"
+        )
     if suffix not in CSV_SUFFIXES:
         raise ValidationFailed(f"{p}: unsupported file type {suffix or '(no extension)'}; {hint}")
     data = p.read_bytes()
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF")) or b"\x00" in data[:4096]:
-        raise ValidationFailed(f"{p}: is binary (a workbook, archive or document renamed {suffix}), not CSV text; "
-                               f"{hint}")
+        raise ValidationFailed(
+            f"{p}: is binary (a workbook, archive or document renamed {suffix}), not CSV text; {hint}"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -499,15 +582,14 @@ OBSERVATION_HEADERS = {alias: alias for aliases in _FIELD_ALIASES.values() for a
 def read_observation_file(path: Path | str) -> list[dict[str, Any]]:
     """Read an observation table (.csv or .xlsx): header with sensor, time, value[, unit]
     (Chinese headers 测点/时间/观测值/单位 accepted). Rows carry their file row number under :data:`ROW_KEY`."""
-    headers, rows = read_table(path, what="observations (sensor,time,value[,unit])",
-                               known_headers=OBSERVATION_HEADERS)
+    headers, rows = read_table(path, what="observations (sensor,time,value[,unit])", known_headers=OBSERVATION_HEADERS)
     for need in ("sensor", "time", "value"):
         if not any(a in headers for a in _FIELD_ALIASES[need]):
-            raise ValidationFailed(f"{path}: no {need!r} column (found {[h for h in headers if h]}); expected "
-                                   f"columns sensor,time,value[,unit] (or 测点,时间,观测值,单位)")
+            raise ValidationFailed(
+                f"{path}: no {need!r} column (found {[h for h in headers if h]}); expected "
+                f"columns sensor,time,value[,unit] (or 测点,时间,观测值,单位)"
+            )
     return rows
-
-
 
 
 def ingest_csv(session: Session, path: Path | str, **kw) -> IngestReport:
@@ -533,8 +615,13 @@ def ingest_csv(session: Session, path: Path | str, **kw) -> IngestReport:
 # queries
 
 
-def series(session: Session, sensor_id: int, start: datetime | None = None, end: datetime | None = None,
-           limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def series(
+    session: Session,
+    sensor_id: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """(times as datetime64[ms] UTC, values) of one sensor, oldest first; ``limit`` keeps the newest N."""
     q = select(Observation.time, Observation.value).where(Observation.sensor_id == sensor_id)
     if start is not None:
@@ -564,21 +651,32 @@ def bucketed(session: Session, sensor_id: int, start: datetime, end: datetime, b
     if bucket_s <= 0:
         raise ValidationFailed("bucket size must be > 0 seconds")
     b = _bucket_expr(session.get_bind().dialect.name, bucket_s).label("b")
-    q = (select(b, func.count(), func.min(Observation.value), func.max(Observation.value), func.avg(Observation.value))
-         .where(and_(Observation.sensor_id == sensor_id, Observation.time >= start, Observation.time < end))
-         .group_by(b).order_by(b))
+    q = (
+        select(b, func.count(), func.min(Observation.value), func.max(Observation.value), func.avg(Observation.value))
+        .where(and_(Observation.sensor_id == sensor_id, Observation.time >= start, Observation.time < end))
+        .group_by(b)
+        .order_by(b)
+    )
     out = []
     for bk, n, lo, hi, avg in session.execute(q):
-        out.append({"time": datetime.fromtimestamp(int(bk) * bucket_s, tz=timezone.utc), "n": int(n),
-                    "min": float(lo), "max": float(hi), "mean": float(avg)})
+        out.append(
+            {
+                "time": datetime.fromtimestamp(int(bk) * bucket_s, tz=UTC),
+                "n": int(n),
+                "min": float(lo),
+                "max": float(hi),
+                "mean": float(avg),
+            }
+        )
     return out
 
 
 def latest_times(session: Session, sensor_ids: Sequence[int] | None = None) -> dict[int, datetime]:
     """Newest observation time per sensor: one index probe per sensor on the (sensor_id, time) key
     (a GROUP BY would scan every row of every sensor)."""
-    newest = (select(func.max(Observation.time)).where(Observation.sensor_id == Sensor.id)
-              .correlate(Sensor).scalar_subquery())
+    newest = (
+        select(func.max(Observation.time)).where(Observation.sensor_id == Sensor.id).correlate(Sensor).scalar_subquery()
+    )
     q = select(Sensor.id, newest)
     if sensor_ids is not None:
         q = q.where(Sensor.id.in_(list(sensor_ids)))
@@ -589,8 +687,12 @@ def latest_times(session: Session, sensor_ids: Sequence[int] | None = None) -> d
 # a single displacement series (``subsidence warn``)
 
 
-def read_series_csv(path: Path | str, *, default_tz: ZoneInfo | None = None, value_column: str | None = None,
-                    ) -> tuple[np.ndarray, np.ndarray, str]:
+def read_series_csv(
+    path: Path | str,
+    *,
+    default_tz: ZoneInfo | None = None,
+    value_column: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, str]:
     """Read ``time,displacement_mm`` (or ``time,displacement,unit``, or ``time,<value_column>``) into
     (datetime64[ms] UTC, values in mm, note). Refuses mixed units, duplicate and decreasing times, naming rows."""
     path = Path(path)
@@ -637,10 +739,12 @@ def read_series_csv(path: Path | str, *, default_tz: ZoneInfo | None = None, val
         raise ValidationFailed(f"{path}: no data rows")
     for k in range(1, len(times)):
         if times[k] == times[k - 1]:
-            raise ValidationFailed(f"{path} rows {k + 1} and {k + 2}: duplicate time {times[k].isoformat()}; "
-                                   f"keep one value per time")
+            raise ValidationFailed(
+                f"{path} rows {k + 1} and {k + 2}: duplicate time {times[k].isoformat()}; keep one value per time"
+            )
         if times[k] < times[k - 1]:
-            raise ValidationFailed(f"{path} row {k + 2}: time {times[k].isoformat()} is before the previous row; "
-                                   f"sort the file by time")
+            raise ValidationFailed(
+                f"{path} row {k + 2}: time {times[k].isoformat()} is before the previous row; sort the file by time"
+            )
     t64 = np.array([t.replace(tzinfo=None) for t in times], dtype="datetime64[ms]")
     return t64, np.array(vals, dtype=float), f"units: {next(iter(units))}"

@@ -109,8 +109,9 @@ class Card(Timestamped, Base):
     pdf_path: Mapped[str | None] = mapped_column(String(500))
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    copies: Mapped[list["CardCopy"]] = relationship(back_populates="card", cascade="all, delete-orphan",
-                                                    order_by="CardCopy.id")
+    copies: Mapped[list[CardCopy]] = relationship(
+        back_populates="card", cascade="all, delete-orphan", order_by="CardCopy.id"
+    )
 
 
 class CardCopy(Timestamped, Base):
@@ -176,7 +177,7 @@ class Alarm(Timestamped, Base):
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    events: Mapped[list["AlarmEvent"]] = relationship(order_by="AlarmEvent.id", viewonly=True)
+    events: Mapped[list[AlarmEvent]] = relationship(order_by="AlarmEvent.id", viewonly=True)
 
 
 class AlarmEvent(Base):
@@ -262,7 +263,8 @@ class HazardPoint(Timestamped, Base):
     # --- danger grade (险情等级) and what the cards print (issue 7) ---
     people_to_relocate: Mapped[int | None] = mapped_column(Integer, doc="需搬迁/转移人数; None = threatened_people")
     danger_grade: Mapped[str | None] = mapped_column(
-        String(4), doc="I..IV, computed by subsidence.monitoring.warning.levels.danger_grade (services.hazards keeps it)"
+        String(4),
+        doc="I..IV, computed by subsidence.monitoring.warning.levels.danger_grade (services.hazards keeps it)",
     )
     location_text: Mapped[str | None] = mapped_column(String(300), doc="地理位置, as the card prints it")
     evacuation_route_text: Mapped[str | None] = mapped_column(String(300), doc="撤离路线 in words")
@@ -273,7 +275,7 @@ class HazardPoint(Timestamped, Base):
 
     town: Mapped[AdminArea | None] = relationship()
     mine: Mapped[Mine | None] = relationship()
-    contacts: Mapped[list["HazardContact"]] = relationship(
+    contacts: Mapped[list[HazardContact]] = relationship(
         back_populates="hazard_point", cascade="all, delete-orphan", order_by="HazardContact.id"
     )
 

@@ -33,13 +33,24 @@ class DispatchReport:
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sent": self.sent, "failed": self.failed, "no_channel": self.skipped_no_channel,
-                "claimed_elsewhere": self.claimed_elsewhere, "errors": self.errors}
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "no_channel": self.skipped_no_channel,
+            "claimed_elsewhere": self.claimed_elsewhere,
+            "errors": self.errors,
+        }
 
 
-def dispatch(engine: Engine, channels: dict[str, Channel], *, now: datetime | None = None, limit: int = 500,
-             lease: timedelta = timedelta(minutes=2),
-             after_send: Callable[[OutboxMessage], None] | None = None) -> DispatchReport:
+def dispatch(
+    engine: Engine,
+    channels: dict[str, Channel],
+    *,
+    now: datetime | None = None,
+    limit: int = 500,
+    lease: timedelta = timedelta(minutes=2),
+    after_send: Callable[[OutboxMessage], None] | None = None,
+) -> DispatchReport:
     """Deliver due outbox messages, one at a time: claim (own committed transaction), send, mark sent.
 
     Claiming is a conditional ``UPDATE outbox_message SET claimed_until = now + lease, attempts = attempts + 1
@@ -71,16 +82,29 @@ def dispatch(engine: Engine, channels: dict[str, Channel], *, now: datetime | No
     now = now or utcnow()
     factory = make_sessionmaker(engine)
     report = DispatchReport()
-    due = (OutboxMessage.state == "pending", OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now,
-           or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+    due = (
+        OutboxMessage.state == "pending",
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
     with factory() as s:
-        ids = list(s.scalars(select(OutboxMessage.id).where(*due)
-                             .order_by(OutboxMessage.priority.desc(), OutboxMessage.id).limit(limit)))
+        ids = list(
+            s.scalars(
+                select(OutboxMessage.id)
+                .where(*due)
+                .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
+                .limit(limit)
+            )
+        )
         s.commit()  # end the read transaction before claiming (SQLite: no shared lock held while writing)
         for mid in ids:
-            claimed = s.execute(update(OutboxMessage).where(OutboxMessage.id == mid, *due)
-                                .values(claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
-                                .execution_options(synchronize_session=False))
+            claimed = s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == mid, *due)
+                .values(claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
             if claimed.rowcount != 1:  # another dispatcher claimed or delivered it since the SELECT
                 s.rollback()
                 report.claimed_elsewhere += 1
@@ -102,18 +126,30 @@ def dispatch(engine: Engine, channels: dict[str, Channel], *, now: datetime | No
                 report.failed += 1
                 report.errors.append(f"{m.idempotency_key}: {exc}")
                 backoff = min(timedelta(seconds=30 * 2 ** min(m.attempts - 1, 8)), timedelta(minutes=10))
-                s.execute(update(OutboxMessage).where(OutboxMessage.id == m.id, OutboxMessage.sent_at.is_(None))
-                          .values(last_error=str(exc)[:2000], next_attempt_at=now + backoff, claimed_until=None)
-                          .execution_options(synchronize_session=False))
+                s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == m.id, OutboxMessage.sent_at.is_(None))
+                    .values(last_error=str(exc)[:2000], next_attempt_at=now + backoff, claimed_until=None)
+                    .execution_options(synchronize_session=False)
+                )
                 s.commit()
-                log.error("outbox: sending %s via %s failed (attempt %d): %s", m.idempotency_key, m.channel,
-                          m.attempts, exc)
+                log.error(
+                    "outbox: sending %s via %s failed (attempt %d): %s", m.idempotency_key, m.channel, m.attempts, exc
+                )
                 continue
             if after_send is not None:
                 after_send(m)
-            s.execute(update(OutboxMessage).where(OutboxMessage.id == m.id).values(
-                state="sent", sent_at=func.coalesce(OutboxMessage.sent_at, utcnow()), claimed_until=None,
-                last_error=note).execution_options(synchronize_session=False))
+            s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == m.id)
+                .values(
+                    state="sent",
+                    sent_at=func.coalesce(OutboxMessage.sent_at, utcnow()),
+                    claimed_until=None,
+                    last_error=note,
+                )
+                .execution_options(synchronize_session=False)
+            )
             s.commit()
             report.sent += 1
     return report

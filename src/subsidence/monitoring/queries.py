@@ -25,10 +25,14 @@ from subsidence.monitoring.warning.levels import AlarmKind, Level
 log = logging.getLogger(__name__)
 
 
-def list_alarms(session: Session, *, state: str | None = "active", hazard_point: str | None = None,
-                limit: int = 200) -> list[dict[str, Any]]:
-    q = select(Alarm, Sensor.code, HazardPoint.code).outerjoin(Sensor, Sensor.id == Alarm.sensor_id) \
+def list_alarms(
+    session: Session, *, state: str | None = "active", hazard_point: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    q = (
+        select(Alarm, Sensor.code, HazardPoint.code)
+        .outerjoin(Sensor, Sensor.id == Alarm.sensor_id)
         .outerjoin(HazardPoint, HazardPoint.id == Alarm.hazard_point_id)
+    )
     if state == "active":
         q = q.where(Alarm.state.in_(("open", "acknowledged")))
     elif state:
@@ -38,26 +42,59 @@ def list_alarms(session: Session, *, state: str | None = "active", hazard_point:
     q = q.order_by(Alarm.level.desc(), Alarm.opened_at.desc()).limit(limit)
     out = []
     for a, scode, hcode in session.execute(q):
-        out.append({"id": a.id, "sensor": scode, "hazard_point": hcode, "kind": a.kind,
-                    "kind_zh": AlarmKind(a.kind).label(), "level": Level(a.level).code,
-                    "level_zh": Level(a.level).label(), "data_quality": a.data_quality, "state": a.state,
-                    "opened_at": a.opened_at, "level_since": a.level_since, "acknowledged_by": a.acknowledged_by,
-                    "acknowledged_at": a.acknowledged_at, "escalation_stage": a.escalation_stage,
-                    "next_escalation_at": a.next_escalation_at, "message": a.message})
+        out.append(
+            {
+                "id": a.id,
+                "sensor": scode,
+                "hazard_point": hcode,
+                "kind": a.kind,
+                "kind_zh": AlarmKind(a.kind).label(),
+                "level": Level(a.level).code,
+                "level_zh": Level(a.level).label(),
+                "data_quality": a.data_quality,
+                "state": a.state,
+                "opened_at": a.opened_at,
+                "level_since": a.level_since,
+                "acknowledged_by": a.acknowledged_by,
+                "acknowledged_at": a.acknowledged_at,
+                "escalation_stage": a.escalation_stage,
+                "next_escalation_at": a.next_escalation_at,
+                "message": a.message,
+            }
+        )
     return out
 
 
 def feed(session: Session, limit: int = 100) -> list[dict[str, Any]]:
     """Newest alarms first (open and recently cleared), as plain dicts for the web feed."""
-    q = (select(Alarm, Sensor.code, HazardPoint.code).outerjoin(Sensor, Sensor.id == Alarm.sensor_id)
-         .outerjoin(HazardPoint, HazardPoint.id == Alarm.hazard_point_id)
-         .order_by(Alarm.open_key.is_(None), Alarm.level.desc(), Alarm.opened_at.desc()).limit(limit))
-    return [{"id": a.id, "level": Level(a.level).code, "level_label": Level(a.level).label(),
-             "kind": a.kind, "kind_label": AlarmKind(a.kind).label(), "data_quality": a.data_quality,
-             "state": a.state, "hazard_point_id": a.hazard_point_id, "hazard_point": hcode, "sensor_id": a.sensor_id,
-             "sensor": scode, "raised_at": a.opened_at.isoformat(), "message": a.message,
-             "acknowledged_by": a.acknowledged_by, "escalation_stage": a.escalation_stage,
-             "forecast": (a.details or {}).get("forecast")} for a, scode, hcode in session.execute(q)]
+    q = (
+        select(Alarm, Sensor.code, HazardPoint.code)
+        .outerjoin(Sensor, Sensor.id == Alarm.sensor_id)
+        .outerjoin(HazardPoint, HazardPoint.id == Alarm.hazard_point_id)
+        .order_by(Alarm.open_key.is_(None), Alarm.level.desc(), Alarm.opened_at.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "id": a.id,
+            "level": Level(a.level).code,
+            "level_label": Level(a.level).label(),
+            "kind": a.kind,
+            "kind_label": AlarmKind(a.kind).label(),
+            "data_quality": a.data_quality,
+            "state": a.state,
+            "hazard_point_id": a.hazard_point_id,
+            "hazard_point": hcode,
+            "sensor_id": a.sensor_id,
+            "sensor": scode,
+            "raised_at": a.opened_at.isoformat(),
+            "message": a.message,
+            "acknowledged_by": a.acknowledged_by,
+            "escalation_stage": a.escalation_stage,
+            "forecast": (a.details or {}).get("forecast"),
+        }
+        for a, scode, hcode in session.execute(q)
+    ]
 
 
 def current_levels(session: Session, hazard_ids: Iterable[int]) -> dict[int, str]:
@@ -67,9 +104,11 @@ def current_levels(session: Session, hazard_ids: Iterable[int]) -> dict[int, str
         return {}
     from sqlalchemy import func
 
-    q = (select(Alarm.hazard_point_id, func.max(Alarm.level))
-         .where(Alarm.hazard_point_id.in_(ids), Alarm.open_key.is_not(None), Alarm.data_quality.is_(False))
-         .group_by(Alarm.hazard_point_id))
+    q = (
+        select(Alarm.hazard_point_id, func.max(Alarm.level))
+        .where(Alarm.hazard_point_id.in_(ids), Alarm.open_key.is_not(None), Alarm.data_quality.is_(False))
+        .group_by(Alarm.hazard_point_id)
+    )
     return {hp: Level(int(lvl)).code for hp, lvl in session.execute(q) if lvl}
 
 
@@ -88,15 +127,19 @@ def thresholds_for(session: Session, sensor: Sensor) -> list[dict[str, Any]]:
 def alarm_history(session: Session, alarm_id: int) -> list[dict[str, Any]]:
     if session.get(Alarm, alarm_id) is None:
         raise NotFound(f"alarm {alarm_id} does not exist")
-    return [{"at": e.at, "event": e.event, "level": Level(e.level).code, "actor": e.actor, "details": e.details}
-            for e in session.scalars(select(AlarmEvent).where(AlarmEvent.alarm_id == alarm_id).order_by(AlarmEvent.id))]
+    return [
+        {"at": e.at, "event": e.event, "level": Level(e.level).code, "actor": e.actor, "details": e.details}
+        for e in session.scalars(select(AlarmEvent).where(AlarmEvent.alarm_id == alarm_id).order_by(AlarmEvent.id))
+    ]
 
 
 def outbox_status(session: Session) -> dict[str, int]:
     from sqlalchemy import func
 
-    return {state: n for state, n in session.execute(select(OutboxMessage.state, func.count())
-                                                     .group_by(OutboxMessage.state))}
+    return {
+        state: n
+        for state, n in session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))
+    }
 
 
 def series(session, sensor: Sensor, limit: int = 2000) -> dict[str, Any]:
@@ -114,8 +157,10 @@ def series(session, sensor: Sensor, limit: int = 2000) -> dict[str, Any]:
     span = (t[-1] - t[0]).astype("timedelta64[s]").astype(int)
     bucket = max(60, int(span // limit) + 1)
     rows = bucketed(session, sensor.id, last - timedelta(days=30), last + timedelta(seconds=1), bucket)
-    return {"points": [{"t": r["time"].isoformat(), "v": r["mean"], "min": r["min"], "max": r["max"]} for r in rows],
-            "bucket_s": bucket}
+    return {
+        "points": [{"t": r["time"].isoformat(), "v": r["mean"], "min": r["min"], "max": r["max"]} for r in rows],
+        "bucket_s": bucket,
+    }
 
 
 # ------------------------------------------------------------------------------- the caller's view
@@ -129,8 +174,7 @@ def _alarm_scope(actor: Any, action: str = "read") -> Any:
 
     hp = authz.visible(actor, "hazard_point", action).with_only_columns(HazardPoint.id)
     sensors = authz.visible(actor, "sensor", action).with_only_columns(Sensor.id)
-    return or_(Alarm.hazard_point_id.in_(hp),
-               Alarm.hazard_point_id.is_(None) & Alarm.sensor_id.in_(sensors))
+    return or_(Alarm.hazard_point_id.in_(hp), Alarm.hazard_point_id.is_(None) & Alarm.sensor_id.in_(sensors))
 
 
 def feed_for(session: Session, actor: Any, limit: int = 100) -> list[dict[str, Any]]:
@@ -139,24 +183,45 @@ def feed_for(session: Session, actor: Any, limit: int = 100) -> list[dict[str, A
     sensor's)."""
     from subsidence.access import policy as authz
 
-    roles_may = authz.policy("hazard_point").allows_role(actor, "acknowledge") or \
-        authz.policy("sensor").allows_role(actor, "acknowledge")
-    q = (select(Alarm, Sensor.code, HazardPoint.code).outerjoin(Sensor, Sensor.id == Alarm.sensor_id)
-         .outerjoin(HazardPoint, HazardPoint.id == Alarm.hazard_point_id).where(_alarm_scope(actor))
-         .order_by(Alarm.open_key.is_(None), Alarm.level.desc(), Alarm.opened_at.desc()).limit(limit))
+    roles_may = authz.policy("hazard_point").allows_role(actor, "acknowledge") or authz.policy("sensor").allows_role(
+        actor, "acknowledge"
+    )
+    q = (
+        select(Alarm, Sensor.code, HazardPoint.code)
+        .outerjoin(Sensor, Sensor.id == Alarm.sensor_id)
+        .outerjoin(HazardPoint, HazardPoint.id == Alarm.hazard_point_id)
+        .where(_alarm_scope(actor))
+        .order_by(Alarm.open_key.is_(None), Alarm.level.desc(), Alarm.opened_at.desc())
+        .limit(limit)
+    )
     rows = session.execute(q).all()
     ackable: set[int] = set()
     if roles_may and rows:
         ids = [a.id for a, _, _ in rows]
         ackable = set(session.scalars(select(Alarm.id).where(Alarm.id.in_(ids), _alarm_scope(actor, "acknowledge"))))
-    return [{"id": a.id, "level": Level(a.level).code, "level_label": Level(a.level).label(),
-             "kind": a.kind, "kind_label": AlarmKind(a.kind).label(), "data_quality": a.data_quality,
-             "state": a.state, "state_label": ALARM_STATE_ZH.get(a.state, a.state),
-             "hazard_point_id": a.hazard_point_id, "hazard_point": hcode,
-             "sensor_id": a.sensor_id, "sensor": scode, "raised_at": a.opened_at.isoformat(), "message": a.message,
-             "acknowledged_by": a.acknowledged_by, "escalation_stage": a.escalation_stage,
-             "forecast": (a.details or {}).get("forecast"),
-             "can_ack": a.id in ackable and a.state == "open"} for a, scode, hcode in rows]
+    return [
+        {
+            "id": a.id,
+            "level": Level(a.level).code,
+            "level_label": Level(a.level).label(),
+            "kind": a.kind,
+            "kind_label": AlarmKind(a.kind).label(),
+            "data_quality": a.data_quality,
+            "state": a.state,
+            "state_label": ALARM_STATE_ZH.get(a.state, a.state),
+            "hazard_point_id": a.hazard_point_id,
+            "hazard_point": hcode,
+            "sensor_id": a.sensor_id,
+            "sensor": scode,
+            "raised_at": a.opened_at.isoformat(),
+            "message": a.message,
+            "acknowledged_by": a.acknowledged_by,
+            "escalation_stage": a.escalation_stage,
+            "forecast": (a.details or {}).get("forecast"),
+            "can_ack": a.id in ackable and a.state == "open",
+        }
+        for a, scode, hcode in rows
+    ]
 
 
 #: alarm states in words

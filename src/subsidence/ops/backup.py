@@ -89,8 +89,10 @@ def compression_of(path: Path) -> str:
 def _zstd() -> str:
     exe = shutil.which("zstd")
     if exe is None:
-        raise BackupError("the zstd program is needed for .tar.zst archives (Debian: apt-get install zstd); "
-                          "or name the archive .tar.gz")
+        raise BackupError(
+            "the zstd program is needed for .tar.zst archives (Debian: apt-get install zstd); "
+            "or name the archive .tar.gz"
+        )
     return exe
 
 
@@ -200,8 +202,12 @@ def _q(name: str) -> str:
 
 
 def _sqlite_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE "
-                                        "'sqlite_%' ORDER BY name")]
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
     return {n: int(conn.execute(f"SELECT count(*) FROM {_q(n)}").fetchone()[0]) for n in names}
 
 
@@ -214,8 +220,10 @@ def _sqlite_revision(conn: sqlite3.Connection) -> str | None:
 
 
 def _pg_tables_sql() -> str:
-    return ("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
-            "AND table_type = 'BASE TABLE' ORDER BY table_name")
+    return (
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+        "AND table_type = 'BASE TABLE' ORDER BY table_name"
+    )
 
 
 def table_counts(engine: Engine) -> dict[str, int]:
@@ -269,8 +277,10 @@ def pg_tool(name: str, server_major: int) -> str:
     exe = shutil.which(name)
     if exe is not None and (_client_major(exe) or 0) >= server_major:
         return exe
-    raise BackupError(f"{name} for PostgreSQL {server_major} (or newer) not found; install it "
-                      f"(Debian: apt-get install postgresql-client-{server_major})")
+    raise BackupError(
+        f"{name} for PostgreSQL {server_major} (or newer) not found; install it "
+        f"(Debian: apt-get install postgresql-client-{server_major})"
+    )
 
 
 def _server_major(conn) -> int:
@@ -319,10 +329,17 @@ class BackupResult:
 
     def to_dict(self) -> dict[str, Any]:
         m = self.manifest
-        return {"path": str(self.path), "bytes": self.bytes, "seconds": round(self.seconds, 3),
-                "dialect": m["database"]["dialect"], "revision": m["database"]["revision"],
-                "tables": len(m["database"]["tables"]), "rows": m["totals"]["rows"], "files": m["totals"]["files"],
-                "file_bytes": m["totals"]["file_bytes"]}
+        return {
+            "path": str(self.path),
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "dialect": m["database"]["dialect"],
+            "revision": m["database"]["revision"],
+            "tables": len(m["database"]["tables"]),
+            "rows": m["totals"]["rows"],
+            "files": m["totals"]["files"],
+            "file_bytes": m["totals"]["file_bytes"],
+        }
 
 
 def default_name(now: datetime | None = None) -> str:
@@ -395,10 +412,17 @@ def create_backup(dest: Path | str, settings: Settings, engine: Engine) -> Backu
                 "data_dir": str(root),
                 "database": database,
                 "files": files,
-                "totals": {"tables": len(database["tables"]), "rows": sum(database["tables"].values()),
-                           "files": len(files), "file_bytes": sum(f["bytes"] for f in files)},
-                "excluded": ["the SQLite database file itself (it is the snapshot)", "DATA_DIR/backups/",
-                             "temporary files (" + ", ".join(TEMP_PREFIXES) + "*)"],
+                "totals": {
+                    "tables": len(database["tables"]),
+                    "rows": sum(database["tables"].values()),
+                    "files": len(files),
+                    "file_bytes": sum(f["bytes"] for f in files),
+                },
+                "excluded": [
+                    "the SQLite database file itself (it is the snapshot)",
+                    "DATA_DIR/backups/",
+                    "temporary files (" + ", ".join(TEMP_PREFIXES) + "*)",
+                ],
             }
             _add_bytes(tar, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"), MANIFEST)
         os.chmod(partial, ARCHIVE_MODE)  # the county's records, households' phone numbers among them
@@ -413,8 +437,15 @@ def create_backup(dest: Path | str, settings: Settings, engine: Engine) -> Backu
         shutil.rmtree(work, ignore_errors=True)
     size = dest.stat().st_size
     seconds = time.monotonic() - t0
-    log.info("backup: %s (%d bytes, %d rows in %d tables, %d files) in %.1f s", dest, size,
-             manifest["totals"]["rows"], manifest["totals"]["tables"], len(files), seconds)
+    log.info(
+        "backup: %s (%d bytes, %d rows in %d tables, %d files) in %.1f s",
+        dest,
+        size,
+        manifest["totals"]["rows"],
+        manifest["totals"]["tables"],
+        len(files),
+        seconds,
+    )
     return BackupResult(dest, manifest, seconds, size)
 
 
@@ -432,8 +463,9 @@ def _fsync_dir(d: Path) -> None:
 def _snapshot_sqlite(engine: Engine, work: Path) -> dict[str, Any]:
     src_path = sqlite_path(engine)
     if not src_path.exists():
-        raise BackupError(f"{src_path}: the database file does not exist (nothing to back up; run "
-                          "`subsidence db upgrade` first)")
+        raise BackupError(
+            f"{src_path}: the database file does not exist (nothing to back up; run `subsidence db upgrade` first)"
+        )
     out = work / "database.sqlite"
     src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True, timeout=60)
     dst = sqlite3.connect(out)
@@ -443,8 +475,10 @@ def _snapshot_sqlite(engine: Engine, work: Path) -> dict[str, Any]:
         dst.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
         check = dst.execute("PRAGMA integrity_check").fetchone()[0]
         if check != "ok":
-            raise BackupError(f"{src_path}: the copy fails SQLite's integrity check ({check}); the database "
-                              "file is damaged — restore the last good backup")
+            raise BackupError(
+                f"{src_path}: the copy fails SQLite's integrity check ({check}); the database "
+                "file is damaged — restore the last good backup"
+            )
         counts = _sqlite_counts(dst)
         revision = _sqlite_revision(dst)
         version = sqlite3.sqlite_version
@@ -464,17 +498,32 @@ def _snapshot_postgres(engine: Engine, work: Path) -> dict[str, Any]:
         version = conn.execute(text("SHOW server_version")).scalar_one()
         names = [n for n in conn.execute(text(_pg_tables_sql())).scalars() if n not in FOREIGN_TABLES]
         counts = {n: int(conn.execute(text(f"SELECT count(*) FROM {_q(n)}")).scalar_one()) for n in names}
-        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar() \
-            if "alembic_version" in counts else None
+        revision = (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            if "alembic_version" in counts
+            else None
+        )
         # the dump reads the same snapshot while this transaction is still open
-        cmd = [pg_tool("pg_dump", major), "--format=custom", f"--snapshot={snapshot}", "--file", str(out),
-               "--dbname", uri]
+        cmd = [
+            pg_tool("pg_dump", major),
+            "--format=custom",
+            f"--snapshot={snapshot}",
+            "--file",
+            str(out),
+            "--dbname",
+            uri,
+        ]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         conn.rollback()
     if proc.returncode != 0:
         raise BackupError(f"pg_dump failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    return {"dialect": "postgresql", "server_version": version, "revision": revision, "tables": counts,
-            "pg_dump": cmd[0]}
+    return {
+        "dialect": "postgresql",
+        "server_version": version,
+        "revision": revision,
+        "tables": counts,
+        "pg_dump": cmd[0],
+    }
 
 
 # ------------------------------------------------------------------------------------------------ read / verify
@@ -556,9 +605,11 @@ def _check(found: Contents, path: Path) -> None:
         if got is None:
             found.problems.append(f"{name}: listed in the manifest but missing from the archive")
         elif got["sha256"] != want["sha256"] or got["bytes"] != want["bytes"]:
-            found.problems.append(f"{name}: SHA-256/size differ from the manifest (damaged): "
-                                  f"{got['bytes']} bytes {got['sha256'][:12]}…, manifest {want['bytes']} bytes "
-                                  f"{want['sha256'][:12]}…")
+            found.problems.append(
+                f"{name}: SHA-256/size differ from the manifest (damaged): "
+                f"{got['bytes']} bytes {got['sha256'][:12]}…, manifest {want['bytes']} bytes "
+                f"{want['sha256'][:12]}…"
+            )
     for name in sorted(set(found.members) - set(expected)):
         found.problems.append(f"{name}: in the archive but not in the manifest")
 
@@ -574,10 +625,17 @@ class VerifyResult:
 
     def to_dict(self) -> dict[str, Any]:
         m = self.manifest or {}
-        return {"path": str(self.path), "ok": self.ok, "problems": self.problems, "checks": self.checks,
-                "created_at": m.get("created_at"), "dialect": (m.get("database") or {}).get("dialect"),
-                "revision": (m.get("database") or {}).get("revision"), "totals": m.get("totals"),
-                "seconds": round(self.seconds, 3)}
+        return {
+            "path": str(self.path),
+            "ok": self.ok,
+            "problems": self.problems,
+            "checks": self.checks,
+            "created_at": m.get("created_at"),
+            "dialect": (m.get("database") or {}).get("dialect"),
+            "revision": (m.get("database") or {}).get("revision"),
+            "totals": m.get("totals"),
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def verify_backup(path: Path) -> VerifyResult:
@@ -644,10 +702,16 @@ class RestoreResult:
     notes: list[str]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"created_at": self.manifest["created_at"], "revision": self.manifest["database"]["revision"],
-                "tables": len(self.counts), "rows": sum(self.counts.values()), "files": self.files,
-                "moved_aside": str(self.moved_aside) if self.moved_aside else None,
-                "seconds": round(self.seconds, 3), "notes": self.notes}
+        return {
+            "created_at": self.manifest["created_at"],
+            "revision": self.manifest["database"]["revision"],
+            "tables": len(self.counts),
+            "rows": sum(self.counts.values()),
+            "files": self.files,
+            "moved_aside": str(self.moved_aside) if self.moved_aside else None,
+            "seconds": round(self.seconds, 3),
+            "notes": self.notes,
+        }
 
 
 def database_rows(engine: Engine) -> int:
@@ -679,8 +743,10 @@ def restore_backup(path: Path, settings: Settings, engine: Engine, *, force: boo
             what.append(f"the database {engine.url.render_as_string(hide_password=True)} holds {rows} rows")
         if present:
             what.append(f"the data directory {root} holds {len(present)} files")
-        raise BackupError(" and ".join(what) + "; restore only into an empty installation, or add --force to "
-                          "replace it (the data directory's files are moved aside, the database is replaced)")
+        raise BackupError(
+            " and ".join(what) + "; restore only into an empty installation, or add --force to "
+            "replace it (the data directory's files are moved aside, the database is replaced)"
+        )
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".restore-{root.name}-", dir=root.parent))
     notes: list[str] = []
@@ -693,16 +759,21 @@ def restore_backup(path: Path, settings: Settings, engine: Engine, *, force: boo
         manifest = found.manifest
         db = manifest["database"]
         if db["dialect"] != engine.dialect.name:
-            raise BackupError(f"the backup is of a {db['dialect']} database but SUBSIDENCE_DATABASE_URL points at "
-                              f"{engine.dialect.name}; restore it into a {db['dialect']} database")
+            raise BackupError(
+                f"the backup is of a {db['dialect']} database but SUBSIDENCE_DATABASE_URL points at "
+                f"{engine.dialect.name}; restore it into a {db['dialect']} database"
+            )
         if db["revision"] is not None and db["revision"] not in known_revisions():
-            raise BackupError(f"the backup's schema revision {db['revision']!r} is newer than this version of "
-                              "subsidence knows; install the version that made the backup "
-                              f"({manifest.get('product_version')}) or newer, then restore")
+            raise BackupError(
+                f"the backup's schema revision {db['revision']!r} is newer than this version of "
+                "subsidence knows; install the version that made the backup "
+                f"({manifest.get('product_version')}) or newer, then restore"
+            )
         _check_database(manifest, staging, found.problems)
         if found.problems:
-            raise BackupError("the database in the archive fails its check, nothing restored: "
-                              + "; ".join(found.problems[:5]))
+            raise BackupError(
+                "the database in the archive fails its check, nothing restored: " + "; ".join(found.problems[:5])
+            )
         artefact = staging / db["member"]
         if engine.dialect.name == "sqlite":
             _restore_sqlite(artefact, engine)
@@ -727,13 +798,17 @@ def restore_backup(path: Path, settings: Settings, engine: Engine, *, force: boo
     want = db["tables"]
     if {t: counts.get(t) for t in want} != want:
         diff = [t for t in want if counts.get(t) != want[t]]
-        raise BackupError(f"restored, but row counts differ from the manifest in {', '.join(diff[:10])}: "
-                          "check the database server's log")
+        raise BackupError(
+            f"restored, but row counts differ from the manifest in {', '.join(diff[:10])}: "
+            "check the database server's log"
+        )
     from subsidence.db.migrate import head_revision
 
     if db["revision"] != head_revision():
-        notes.append(f"schema at revision {db['revision']}; `subsidence db upgrade` brings it to "
-                     f"{head_revision()} (the services do it when they start)")
+        notes.append(
+            f"schema at revision {db['revision']}; `subsidence db upgrade` brings it to "
+            f"{head_revision()} (the services do it when they start)"
+        )
     seconds = time.monotonic() - t0
     log.info("restore: %s → %d rows, %d files in %.1f s", path, sum(counts.values()), len(manifest["files"]), seconds)
     return RestoreResult(manifest, {t: counts[t] for t in want}, len(manifest["files"]), moved_aside, seconds, notes)
@@ -804,11 +879,19 @@ def _restore_postgres(artefact: Path, engine: Engine, db: dict[str, Any]) -> Non
     foreign = "|".join(re.escape(t) for t in sorted(FOREIGN_TABLES))
     skip = re.compile(rf"\bCOMMENT - EXTENSION\b|\bTABLE DATA \S+ ({foreign}) ")  # PostGIS' own rows stay its own
     listing.write_text("\n".join(line for line in toc.stdout.splitlines() if not skip.search(line)) + "\n")
-    producer = subprocess.Popen([restore, "--no-owner", "--no-privileges", "--use-list", str(listing), "--file", "-",
-                                 str(artefact)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    consumer = subprocess.Popen([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
-                                 "--dbname", uri, "-f", "-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, env=env)
+    producer = subprocess.Popen(
+        [restore, "--no-owner", "--no-privileges", "--use-list", str(listing), "--file", "-", str(artefact)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    consumer = subprocess.Popen(
+        [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "--dbname", uri, "-f", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     try:
         consumer.stdin.write(prefix)
         for chunk in iter(lambda: producer.stdout.read(CHUNK), b""):
@@ -827,5 +910,7 @@ def _restore_postgres(artefact: Path, engine: Engine, db: dict[str, Any]) -> Non
     producer.stdout.close(), producer.stderr.close(), consumer.stderr.close()
     if prc != 0 or crc != 0:
         errors = [line for line in (cerr + "\n" + perr).splitlines() if "ERROR" in line or "error" in line]
-        raise BackupError("restoring the database failed and was rolled back (nothing changed): "
-                          + ("; ".join(errors) or cerr or perr)[-2000:])
+        raise BackupError(
+            "restoring the database failed and was rolled back (nothing changed): "
+            + ("; ".join(errors) or cerr or perr)[-2000:]
+        )

@@ -63,8 +63,13 @@ def _disk(path: Path) -> dict[str, Any]:
         p = p.parent
     usage = shutil.disk_usage(p)
     frac = usage.free / usage.total if usage.total else 0.0
-    return {"path": str(path), "free_bytes": usage.free, "total_bytes": usage.total,
-            "free_fraction": round(frac, 4), "low": usage.free < MIN_FREE_BYTES or frac < MIN_FREE_FRACTION}
+    return {
+        "path": str(path),
+        "free_bytes": usage.free,
+        "total_bytes": usage.total,
+        "free_fraction": round(frac, 4),
+        "low": usage.free < MIN_FREE_BYTES or frac < MIN_FREE_FRACTION,
+    }
 
 
 def database_alive(engine: Engine) -> tuple[bool, float | None, str | None]:
@@ -88,8 +93,13 @@ def report(settings: Settings, engine: Engine, *, now: datetime | None = None) -
     now = now or utcnow()
     problems: list[dict[str, Any]] = []
     alive, ms, error = database_alive(engine)
-    db: dict[str, Any] = {"ok": alive, "dialect": engine.dialect.name,
-                          "url": engine.url.render_as_string(hide_password=True), "latency_ms": ms, "error": error}
+    db: dict[str, Any] = {
+        "ok": alive,
+        "dialect": engine.dialect.name,
+        "url": engine.url.render_as_string(hide_password=True),
+        "latency_ms": ms,
+        "error": error,
+    }
     out: dict[str, Any] = {"status": "ok", "checked_at": now.isoformat(), "database": db}
     disks = [_disk(Path(settings.data_dir).resolve())]
     if engine.dialect.name == "sqlite" and engine.url.database:
@@ -104,22 +114,31 @@ def report(settings: Settings, engine: Engine, *, now: datetime | None = None) -
             db["schema_current"] = db["revision"] == db["head"]
             with Session(engine) as session:
                 js = jobs(session, now)
-                q = select(func.count(), func.min(OutboxMessage.created_at), func.min(OutboxMessage.id)) \
-                    .where(OutboxMessage.state == "pending", OutboxMessage.sent_at.is_(None))
+                q = select(func.count(), func.min(OutboxMessage.created_at), func.min(OutboxMessage.id)).where(
+                    OutboxMessage.state == "pending", OutboxMessage.sent_at.is_(None)
+                )
                 pending, oldest_at, oldest_id = session.execute(q).one()
                 dead = session.scalar(select(func.count()).where(OutboxMessage.state == "dead"))
         except SQLAlchemyError as exc:
             db["ok"], db["error"] = False, str(exc.__cause__ or exc).splitlines()[0][:300]
-            problems.append({"check": "database", "incident": "schema",
-                             "message": f"cannot read the operations tables ({db['error']}); run `subsidence db "
-                                        "upgrade`"})
+            problems.append(
+                {
+                    "check": "database",
+                    "incident": "schema",
+                    "message": f"cannot read the operations tables ({db['error']}); run `subsidence db upgrade`",
+                }
+            )
         else:
             if oldest_at is not None and oldest_at.tzinfo is None:
                 oldest_at = oldest_at.replace(tzinfo=UTC)
             age = (now - oldest_at).total_seconds() if oldest_at is not None else None
-            out["outbox"] = {"pending": int(pending), "dead": int(dead or 0), "oldest_pending_at": _iso(oldest_at),
-                             "oldest_pending_age_s": None if age is None else round(age, 1),
-                             "stuck_after_s": MAX_OUTBOX_AGE_S}
+            out["outbox"] = {
+                "pending": int(pending),
+                "dead": int(dead or 0),
+                "oldest_pending_at": _iso(oldest_at),
+                "oldest_pending_age_s": None if age is None else round(age, 1),
+                "stuck_after_s": MAX_OUTBOX_AGE_S,
+            }
             for name in ("sweep", "dispatch", "backup", "health"):
                 out[name] = js[name].to_dict()
             for name in ("sweep", "dispatch", "backup"):
@@ -127,12 +146,22 @@ def report(settings: Settings, engine: Engine, *, now: datetime | None = None) -
                 if j.overdue:
                     since = j.last_ok_at
                     when = f"last ran {since.isoformat()}" if since else "never ran"
-                    problems.append({"check": name, "incident": since.strftime("%Y%m%dT%H%M%SZ") if since else
-                                     "never", "message": f"{when}; expected every {j.every_s} s"
-                                     + (f"; last error: {j.last_error}" if j.last_error else "")})
+                    problems.append(
+                        {
+                            "check": name,
+                            "incident": since.strftime("%Y%m%dT%H%M%SZ") if since else "never",
+                            "message": f"{when}; expected every {j.every_s} s"
+                            + (f"; last error: {j.last_error}" if j.last_error else ""),
+                        }
+                    )
             if age is not None and age > MAX_OUTBOX_AGE_S:
-                problems.append({"check": "outbox", "incident": f"m{oldest_id}",
-                                 "message": f"{pending} notifications pending, the oldest for {age / 60:.0f} min"})
+                problems.append(
+                    {
+                        "check": "outbox",
+                        "incident": f"m{oldest_id}",
+                        "message": f"{pending} notifications pending, the oldest for {age / 60:.0f} min",
+                    }
+                )
             last = (js["backup"].detail or {}).get("path")
             if last:
                 out["backup"]["archive"] = last
@@ -141,12 +170,17 @@ def report(settings: Settings, engine: Engine, *, now: datetime | None = None) -
     out["disk"] = disks
     for d in disks:
         if d["low"]:
-            problems.append({"check": "disk", "incident": f"{d['path']}@{now:%Y%m%d}",
-                             "message": f"{d['path']}: {d['free_bytes'] / 2**30:.1f} GiB free "
-                                        f"({d['free_fraction']:.0%})"})
+            problems.append(
+                {
+                    "check": "disk",
+                    "incident": f"{d['path']}@{now:%Y%m%d}",
+                    "message": f"{d['path']}: {d['free_bytes'] / 2**30:.1f} GiB free ({d['free_fraction']:.0%})",
+                }
+            )
     out["problems"] = problems
-    out["status"] = "down" if not db["ok"] and any(p["incident"] == "down" for p in problems) else \
-        "degraded" if problems else "ok"
+    out["status"] = (
+        "down" if not db["ok"] and any(p["incident"] == "down" for p in problems) else "degraded" if problems else "ok"
+    )
     return out
 
 
@@ -173,8 +207,9 @@ def _recipients(settings: Settings) -> list[tuple[str, str]]:
     return out
 
 
-def raise_alarms(session: Session, rep: dict[str, Any], settings: Settings, *,
-                 now: datetime | None = None) -> list[dict[str, Any]]:
+def raise_alarms(
+    session: Session, rep: dict[str, Any], settings: Settings, *, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """Queue an operations alarm for each new incident in ``rep['problems']`` and a recovery notice for each
     check whose last incident has passed (in ``session``; the caller commits). Returns what was queued.
 
@@ -193,33 +228,54 @@ def raise_alarms(session: Session, rep: dict[str, Any], settings: Settings, *,
             key = f"ops:{check}:{p['incident']}:alarm:{channel}:{addr}"[:120]
             if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None:
                 continue
-            session.add(OutboxMessage(
-                idempotency_key=key, channel=channel, recipient=addr, recipient_role="运维 / operations",
-                subject=f"【运维告警】{zh} / ops alarm: {en}"[:300], priority=OPS_PRIORITY,
-                body=f"{zh}：{p['message']}\n{en}: {p['message']}\n检查时间 checked at {now.isoformat()}；"
-                     "见 `subsidence health` / see `subsidence health`.", created_at=now, next_attempt_at=now))
+            session.add(
+                OutboxMessage(
+                    idempotency_key=key,
+                    channel=channel,
+                    recipient=addr,
+                    recipient_role="运维 / operations",
+                    subject=f"【运维告警】{zh} / ops alarm: {en}"[:300],
+                    priority=OPS_PRIORITY,
+                    body=f"{zh}：{p['message']}\n{en}: {p['message']}\n检查时间 checked at {now.isoformat()}；"
+                    "见 `subsidence health` / see `subsidence health`.",
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
             queued.append({"check": check, "kind": "alarm", "channel": channel, "key": key})
     if not rep["database"]["ok"]:
         return queued
     for check in ("sweep", "dispatch", "backup", "outbox", "disk"):
         if check in failing:
             continue
-        last = session.scalar(select(OutboxMessage.idempotency_key)
-                              .where(OutboxMessage.idempotency_key.like(f"ops:{check}:%:log:ops"))
-                              .order_by(OutboxMessage.id.desc()).limit(1))
+        last = session.scalar(
+            select(OutboxMessage.idempotency_key)
+            .where(OutboxMessage.idempotency_key.like(f"ops:{check}:%:log:ops"))
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
         if last is None or ":alarm:" not in last:
             continue
-        incident = last[len(f"ops:{check}:"):last.index(":alarm:")]
+        incident = last[len(f"ops:{check}:") : last.index(":alarm:")]
         zh, en = LABELS[check]
         log.warning("OPS RECOVERED %s: %s is well again", check, en)
         for channel, addr in _recipients(settings):
             key = f"ops:{check}:{incident}:ok:{channel}:{addr}"[:120]
             if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None:
                 continue
-            session.add(OutboxMessage(
-                idempotency_key=key, channel=channel, recipient=addr, recipient_role="运维 / operations",
-                subject=f"【运维恢复】{zh}已恢复 / ops recovered: {en}"[:300], priority=OPS_PRIORITY,
-                body=f"已恢复 recovered at {now.isoformat()}", created_at=now, next_attempt_at=now))
+            session.add(
+                OutboxMessage(
+                    idempotency_key=key,
+                    channel=channel,
+                    recipient=addr,
+                    recipient_role="运维 / operations",
+                    subject=f"【运维恢复】{zh}已恢复 / ops recovered: {en}"[:300],
+                    priority=OPS_PRIORITY,
+                    body=f"已恢复 recovered at {now.isoformat()}",
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
             queued.append({"check": check, "kind": "ok", "channel": channel, "key": key})
     return queued
 
@@ -239,8 +295,12 @@ def check(settings: Settings, engine: Engine, *, now: datetime | None = None, de
         return rep
     with make_sessionmaker(engine)() as session:
         rep["alarms"] = raise_alarms(session, rep, settings, now=now)
-        beat(session, "health", detail={"status": rep["status"], "problems": [p["check"] for p in rep["problems"]]},
-             now=now)
+        beat(
+            session,
+            "health",
+            detail={"status": rep["status"], "problems": [p["check"] for p in rep["problems"]]},
+            now=now,
+        )
         session.commit()
     if deliver and any(p["check"] == "dispatch" for p in rep["problems"]):
         from subsidence.monitoring.channels import channels_from_settings

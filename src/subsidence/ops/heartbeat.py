@@ -45,8 +45,16 @@ def _host() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:120]
 
 
-def beat(session: Session, name: str, *, ok: bool = True, every_s: int | None = None,
-         detail: dict[str, Any] | None = None, error: str | None = None, now: datetime | None = None) -> None:
+def beat(
+    session: Session,
+    name: str,
+    *,
+    ok: bool = True,
+    every_s: int | None = None,
+    detail: dict[str, Any] | None = None,
+    error: str | None = None,
+    now: datetime | None = None,
+) -> None:
     """Record that job ``name`` finished a run (in ``session``'s transaction; the caller commits).
 
     An insert-or-update in one statement (``ON CONFLICT DO UPDATE`` on both dialects), so two dispatchers
@@ -62,12 +70,25 @@ def beat(session: Session, name: str, *, ok: bool = True, every_s: int | None = 
     else:
         from sqlalchemy.dialects.sqlite import insert
     table = Heartbeat.__table__
-    values = {"name": name, "last_run_at": now, "last_ok_at": now if ok else None,
-              "every_s": every_s or EVERY_S[name], "runs": 1, "failures": 0 if ok else 1, "host": _host(),
-              "detail": detail, "last_error": None if ok else (error or "failed")[:4000]}
+    values = {
+        "name": name,
+        "last_run_at": now,
+        "last_ok_at": now if ok else None,
+        "every_s": every_s or EVERY_S[name],
+        "runs": 1,
+        "failures": 0 if ok else 1,
+        "host": _host(),
+        "detail": detail,
+        "last_error": None if ok else (error or "failed")[:4000],
+    }
     stmt = insert(table).values(**values)
-    update = {"last_run_at": stmt.excluded.last_run_at, "runs": table.c.runs + 1, "host": stmt.excluded.host,
-              "detail": stmt.excluded.detail, "last_error": stmt.excluded.last_error}
+    update = {
+        "last_run_at": stmt.excluded.last_run_at,
+        "runs": table.c.runs + 1,
+        "host": stmt.excluded.host,
+        "detail": stmt.excluded.detail,
+        "last_error": stmt.excluded.last_error,
+    }
     if every_s is not None:
         update["every_s"] = stmt.excluded.every_s
     if ok:
@@ -102,11 +123,17 @@ class JobState:
     age_s: float | None  #: seconds since the last successful run (None: never ran)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"last_run_at": self.last_run_at.isoformat() if self.last_run_at else None,
-                "last_ok_at": self.last_ok_at.isoformat() if self.last_ok_at else None,
-                "age_s": None if self.age_s is None else round(self.age_s, 1), "every_s": self.every_s,
-                "overdue_after_s": int(overdue_after(self.every_s).total_seconds()), "overdue": self.overdue,
-                "failures_in_a_row": self.failures, "last_error": self.last_error, "detail": self.detail}
+        return {
+            "last_run_at": self.last_run_at.isoformat() if self.last_run_at else None,
+            "last_ok_at": self.last_ok_at.isoformat() if self.last_ok_at else None,
+            "age_s": None if self.age_s is None else round(self.age_s, 1),
+            "every_s": self.every_s,
+            "overdue_after_s": int(overdue_after(self.every_s).total_seconds()),
+            "overdue": self.overdue,
+            "failures_in_a_row": self.failures,
+            "last_error": self.last_error,
+            "detail": self.detail,
+        }
 
 
 def jobs(session: Session, now: datetime | None = None) -> dict[str, JobState]:
@@ -119,8 +146,15 @@ def jobs(session: Session, now: datetime | None = None) -> dict[str, JobState]:
         every = h.every_s if h is not None else default_every
         ok_at = h.last_ok_at if h is not None else None
         age = (now - ok_at).total_seconds() if ok_at is not None else None
-        out[name] = JobState(name=name, last_run_at=h.last_run_at if h else None, last_ok_at=ok_at, every_s=every,
-                             failures=h.failures if h else 0, detail=h.detail if h else None,
-                             last_error=h.last_error if h else None,
-                             overdue=age is None or age > overdue_after(every).total_seconds(), age_s=age)
+        out[name] = JobState(
+            name=name,
+            last_run_at=h.last_run_at if h else None,
+            last_ok_at=ok_at,
+            every_s=every,
+            failures=h.failures if h else 0,
+            detail=h.detail if h else None,
+            last_error=h.last_error if h else None,
+            overdue=age is None or age > overdue_after(every).total_seconds(),
+            age_s=age,
+        )
     return out

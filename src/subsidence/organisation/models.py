@@ -50,7 +50,9 @@ class Position(Timestamped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     unit: Mapped[Unit | None] = relationship()
-    holders: Mapped[list[PositionHolder]] = relationship(back_populates="position", order_by="PositionHolder.start_date")
+    holders: Mapped[list[PositionHolder]] = relationship(
+        back_populates="position", order_by="PositionHolder.start_date"
+    )
     duties: Mapped[list[PositionDuty]] = relationship(back_populates="position", order_by="PositionDuty.id")
 
 

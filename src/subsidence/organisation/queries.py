@@ -80,12 +80,21 @@ def roster(session: Session, on: date | None = None) -> list[RosterRow]:
             continue
         t = _tenure_on(pos, on)
         r = roles.get(pos.unit_id, {}) if pos.unit_id is not None else {}
-        rows.append(RosterRow(
-            code=pos.code, body=pos.body.label(), title_zh=pos.title_zh, ex_officio=pos.ex_officio,
-            unit=pos.unit.code if pos.unit else None, unit_name=pos.unit.name_zh if pos.unit else None,
-            holder=t.holder if t else None, since=t.start_date if t else None,
-            powers=[d.power.label() + (f"（任务{d.task_no}）" if d.task_no else "") for d in pos.duties],
-            lead_tasks=sorted(r.get(TaskRole.LEAD, [])), cooperating_tasks=sorted(r.get(TaskRole.COOPERATE, []))))
+        rows.append(
+            RosterRow(
+                code=pos.code,
+                body=pos.body.label(),
+                title_zh=pos.title_zh,
+                ex_officio=pos.ex_officio,
+                unit=pos.unit.code if pos.unit else None,
+                unit_name=pos.unit.name_zh if pos.unit else None,
+                holder=t.holder if t else None,
+                since=t.start_date if t else None,
+                powers=[d.power.label() + (f"（任务{d.task_no}）" if d.task_no else "") for d in pos.duties],
+                lead_tasks=sorted(r.get(TaskRole.LEAD, [])),
+                cooperating_tasks=sorted(r.get(TaskRole.COOPERATE, [])),
+            )
+        )
     return rows
 
 
@@ -95,8 +104,10 @@ def tenure_history(session: Session, code: str | None = None) -> list[TenureRow]
     if code is not None:
         q = q.where(Position.code == code)
     q = q.order_by(Position.body, Position.seq, Position.code, PositionHolder.start_date)
-    return [TenureRow(p.code, p.title_zh, p.ex_officio, t.holder, t.start_date, t.end_date, t.document, t.note)
-            for t, p in session.execute(q)]
+    return [
+        TenureRow(p.code, p.title_zh, p.ex_officio, t.holder, t.start_date, t.end_date, t.document, t.note)
+        for t, p in session.execute(q)
+    ]
 
 
 def handovers(session: Session, code: str | None = None) -> list[AuditEvent]:
@@ -116,14 +127,29 @@ def responsible_for(session: Session, task_no: int, on: date | None = None) -> d
         if u is not None:
             units["lead" if ta.role == TaskRole.LEAD else "cooperate"].append(u.code)
     positions = []
-    q = (select(PositionDuty).where((PositionDuty.task_no == task_no) | PositionDuty.task_no.is_(None))
-         .order_by(PositionDuty.id))
+    q = (
+        select(PositionDuty)
+        .where((PositionDuty.task_no == task_no) | PositionDuty.task_no.is_(None))
+        .order_by(PositionDuty.id)
+    )
     for d in session.scalars(q):
         t = _tenure_on(d.position, on)
-        positions.append({"position": d.position.code, "title": d.position.title_zh, "power": d.power.value,
-                          "power_zh": d.power.label(), "holder": t.holder if t else None})
-    return {"task": task_no, "on": on.isoformat(), "lead_units": sorted(units["lead"]),
-            "cooperating_units": sorted(units["cooperate"]), "positions": positions}
+        positions.append(
+            {
+                "position": d.position.code,
+                "title": d.position.title_zh,
+                "power": d.power.value,
+                "power_zh": d.power.label(),
+                "holder": t.holder if t else None,
+            }
+        )
+    return {
+        "task": task_no,
+        "on": on.isoformat(),
+        "lead_units": sorted(units["lead"]),
+        "cooperating_units": sorted(units["cooperate"]),
+        "positions": positions,
+    }
 
 
 def export_roster(session: Session, path: str | Path, on: date | None = None) -> Path:
@@ -134,14 +160,41 @@ def export_roster(session: Session, path: str | Path, on: date | None = None) ->
 
     on = on or date.today()
     rows = roster(session, on)
-    cols = [Column("岗位编号", 18), Column("机构", 14), Column("职位", 10), Column("职务", 34, wrap=True),
-            Column("所在单位", 24), Column("现任（按职务）", 30, wrap=True), Column("任职起", 12, "date"),
-            Column("职责与权限", 40, wrap=True), Column("牵头任务", 10), Column("配合任务", 10)]
-    data = [[r.code, r.body, r.title_zh, r.ex_officio, r.unit_name, r.holder or "（空缺）", r.since,
-             "、".join(r.powers) or None, "、".join(map(str, r.lead_tasks)) or None,
-             "、".join(map(str, r.cooperating_tasks)) or None] for r in rows]
-    p = write_table(path, cols, data, sheet_title="组织机构", title=f"采煤沉陷区专项整治领导小组组织机构（{on.isoformat()}）",
-                    subtitle="依据伊政办发〔2024〕79号；成员如有变动，由接替其行政职务的人员承担相应工作")
+    cols = [
+        Column("岗位编号", 18),
+        Column("机构", 14),
+        Column("职位", 10),
+        Column("职务", 34, wrap=True),
+        Column("所在单位", 24),
+        Column("现任（按职务）", 30, wrap=True),
+        Column("任职起", 12, "date"),
+        Column("职责与权限", 40, wrap=True),
+        Column("牵头任务", 10),
+        Column("配合任务", 10),
+    ]
+    data = [
+        [
+            r.code,
+            r.body,
+            r.title_zh,
+            r.ex_officio,
+            r.unit_name,
+            r.holder or "（空缺）",
+            r.since,
+            "、".join(r.powers) or None,
+            "、".join(map(str, r.lead_tasks)) or None,
+            "、".join(map(str, r.cooperating_tasks)) or None,
+        ]
+        for r in rows
+    ]
+    p = write_table(
+        path,
+        cols,
+        data,
+        sheet_title="组织机构",
+        title=f"采煤沉陷区专项整治领导小组组织机构（{on.isoformat()}）",
+        subtitle="依据伊政办发〔2024〕79号；成员如有变动，由接替其行政职务的人员承担相应工作",
+    )
     wb = load_workbook(p)
     ws = wb.create_sheet("任职记录")
     ws.append(["岗位编号", "职位", "职务", "任职人（按职务）", "任职起", "任职止", "文件", "备注"])

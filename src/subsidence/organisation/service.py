@@ -40,7 +40,9 @@ def get_position(session: Session, code: str) -> Position:
 def _unit(session: Session, unit: str | Unit | None) -> Unit | None:
     if unit is None or isinstance(unit, Unit):
         return unit
-    u = session.scalar(select(Unit).where(Unit.code == unit)) or session.scalar(select(Unit).where(Unit.name_zh == unit))
+    u = session.scalar(select(Unit).where(Unit.code == unit)) or session.scalar(
+        select(Unit).where(Unit.name_zh == unit)
+    )
     if u is None:
         raise NotFound(f"单位 {unit} 不存在 / unit {unit!r} not found (by code or name)")
     return u
@@ -52,17 +54,38 @@ def _reason(reason: str) -> str:
     return reason.strip()
 
 
-def create_position(session: Session, *, code: str, body: OrgBody, rank: PositionRank, title_zh: str, ex_officio: str,
-                    established: date, actor: str, unit: str | Unit | None = None, seq: int = 0,
-                    basis: str | None = None) -> Position:
+def create_position(
+    session: Session,
+    *,
+    code: str,
+    body: OrgBody,
+    rank: PositionRank,
+    title_zh: str,
+    ex_officio: str,
+    established: date,
+    actor: str,
+    unit: str | Unit | None = None,
+    seq: int = 0,
+    basis: str | None = None,
+) -> Position:
     """A new position (refused when the code exists)."""
     if session.scalar(select(Position.id).where(Position.code == code)) is not None:
         raise Conflict(f"岗位 {code} 已存在 / position {code!r} already exists")
     if not ex_officio.strip():
         raise ValidationFailed("职务必填 / the ex-officio post (职务) is required: membership goes with the post")
     with acting_as(session, actor, f"设立岗位 {code}"):
-        pos = Position(code=code, body=body, rank=rank, title_zh=title_zh, ex_officio=ex_officio.strip(),
-                       unit=_unit(session, unit), seq=seq, basis=basis, established=established, active=True)
+        pos = Position(
+            code=code,
+            body=body,
+            rank=rank,
+            title_zh=title_zh,
+            ex_officio=ex_officio.strip(),
+            unit=_unit(session, unit),
+            seq=seq,
+            basis=basis,
+            established=established,
+            active=True,
+        )
         session.add(pos)
         session.flush()
     return pos
@@ -74,8 +97,9 @@ def current_tenure(session: Session, pos: Position, on: date | None = None) -> P
     if on is None:
         q = q.where(PositionHolder.end_date.is_(None))
     else:
-        q = q.where(PositionHolder.start_date <= on,
-                    (PositionHolder.end_date.is_(None)) | (PositionHolder.end_date >= on))
+        q = q.where(
+            PositionHolder.start_date <= on, (PositionHolder.end_date.is_(None)) | (PositionHolder.end_date >= on)
+        )
     return session.scalar(q.order_by(PositionHolder.start_date.desc()).limit(1))
 
 
@@ -85,8 +109,18 @@ def _check_date(on: date, today: date | None) -> None:
         raise ValidationFailed(f"日期 {on} 晚于今天 {today}，不能预先登记 / {on} is in the future (today {today})")
 
 
-def appoint(session: Session, code: str, holder: str, *, start: date, actor: str, reason: str,
-            user_id: int | None = None, document: str | None = None, today: date | None = None) -> PositionHolder:
+def appoint(
+    session: Session,
+    code: str,
+    holder: str,
+    *,
+    start: date,
+    actor: str,
+    reason: str,
+    user_id: int | None = None,
+    document: str | None = None,
+    today: date | None = None,
+) -> PositionHolder:
     """Fill a vacant position from ``start``."""
     reason = _reason(reason)
     pos = get_position(session, code)
@@ -99,20 +133,34 @@ def appoint(session: Session, code: str, holder: str, *, start: date, actor: str
         raise ValidationFailed(f"{start} 早于岗位设立日期 {pos.established} / before the position was established")
     cur = current_tenure(session, pos)
     if cur is not None:
-        raise Conflict(f"岗位 {code} 现由 {cur.holder} 担任（自 {cur.start_date}）：请办理交接 / position {code} is held; "
-                       "use a handover (subsidence positions handover)")
-    last = session.scalar(select(PositionHolder).where(PositionHolder.position_id == pos.id)
-                          .order_by(PositionHolder.end_date.desc()).limit(1))
+        raise Conflict(
+            f"岗位 {code} 现由 {cur.holder} 担任（自 {cur.start_date}）：请办理交接 / position {code} is held; "
+            "use a handover (subsidence positions handover)"
+        )
+    last = session.scalar(
+        select(PositionHolder)
+        .where(PositionHolder.position_id == pos.id)
+        .order_by(PositionHolder.end_date.desc())
+        .limit(1)
+    )
     if last is not None and last.end_date is not None and start <= last.end_date:
         raise ValidationFailed(f"{start} 不晚于上一任期结束日期 {last.end_date} / overlaps the previous tenure")
     with acting_as(session, actor, reason):
-        t = PositionHolder(position_id=pos.id, holder=holder.strip(), user_id=user_id, start_date=start,
-                           document=document)
+        t = PositionHolder(
+            position_id=pos.id, holder=holder.strip(), user_id=user_id, start_date=start, document=document
+        )
         session.add(t)
         session.flush()
-        record_event(session, entity="org_position", entity_id=pos.id, entity_key=pos.code, action="position.appoint",
-                     after={"holder": t.holder, "from": start.isoformat(), "user_id": user_id, "document": document},
-                     reason=reason, actor=actor)
+        record_event(
+            session,
+            entity="org_position",
+            entity_id=pos.id,
+            entity_key=pos.code,
+            action="position.appoint",
+            after={"holder": t.holder, "from": start.isoformat(), "user_id": user_id, "document": document},
+            reason=reason,
+            actor=actor,
+        )
     return t
 
 
@@ -124,8 +172,18 @@ class Handover:
     duties: list[PositionDuty]  #: what moved to the incoming holder (every duty of the position)
 
 
-def handover(session: Session, code: str, holder: str, *, on: date, actor: str, reason: str,
-             user_id: int | None = None, document: str | None = None, today: date | None = None) -> Handover:
+def handover(
+    session: Session,
+    code: str,
+    holder: str,
+    *,
+    on: date,
+    actor: str,
+    reason: str,
+    user_id: int | None = None,
+    document: str | None = None,
+    today: date | None = None,
+) -> Handover:
     """交接: the current holder's tenure ends the day before ``on``; ``holder`` holds the position from ``on``.
 
     Every duty of the position goes with it (duties belong to the position). Refused when the position is vacant
@@ -140,28 +198,55 @@ def handover(session: Session, code: str, holder: str, *, on: date, actor: str, 
     if cur is None:
         raise Conflict(f"岗位 {code} 空缺，请直接任命 / position {code} is vacant: appoint instead")
     if on <= cur.start_date:
-        raise ValidationFailed(f"交接日期 {on} 须晚于现任 {cur.holder} 的任职开始日期 {cur.start_date} / the handover "
-                               "date must be after the current holder's start")
+        raise ValidationFailed(
+            f"交接日期 {on} 须晚于现任 {cur.holder} 的任职开始日期 {cur.start_date} / the handover "
+            "date must be after the current holder's start"
+        )
     if holder.strip() == cur.holder and user_id == cur.user_id:
         raise ValidationFailed(f"接任人与现任相同（{cur.holder}） / the incoming holder is the current one")
     with acting_as(session, actor, reason):
         cur.end_date = on - timedelta(days=1)
-        new = PositionHolder(position_id=pos.id, holder=holder.strip(), user_id=user_id, start_date=on,
-                             document=document, note=f"接替 {cur.holder}")
+        new = PositionHolder(
+            position_id=pos.id,
+            holder=holder.strip(),
+            user_id=user_id,
+            start_date=on,
+            document=document,
+            note=f"接替 {cur.holder}",
+        )
         session.add(new)
         session.flush()
-        duties = list(session.scalars(select(PositionDuty).where(PositionDuty.position_id == pos.id)
-                                      .order_by(PositionDuty.id)))
-        record_event(session, entity="org_position", entity_id=pos.id, entity_key=pos.code, action="position.handover",
-                     before={"holder": cur.holder, "user_id": cur.user_id, "from": cur.start_date.isoformat(),
-                             "to": cur.end_date.isoformat()},
-                     after={"holder": new.holder, "user_id": user_id, "from": on.isoformat(), "document": document,
-                            "duties": [_duty_text(d) for d in duties]},
-                     reason=reason, actor=actor)
+        duties = list(
+            session.scalars(select(PositionDuty).where(PositionDuty.position_id == pos.id).order_by(PositionDuty.id))
+        )
+        record_event(
+            session,
+            entity="org_position",
+            entity_id=pos.id,
+            entity_key=pos.code,
+            action="position.handover",
+            before={
+                "holder": cur.holder,
+                "user_id": cur.user_id,
+                "from": cur.start_date.isoformat(),
+                "to": cur.end_date.isoformat(),
+            },
+            after={
+                "holder": new.holder,
+                "user_id": user_id,
+                "from": on.isoformat(),
+                "document": document,
+                "duties": [_duty_text(d) for d in duties],
+            },
+            reason=reason,
+            actor=actor,
+        )
     return Handover(pos, cur, new, duties)
 
 
-def vacate(session: Session, code: str, *, on: date, actor: str, reason: str, today: date | None = None) -> PositionHolder:
+def vacate(
+    session: Session, code: str, *, on: date, actor: str, reason: str, today: date | None = None
+) -> PositionHolder:
     """End the current tenure on ``on`` (inclusive) without a successor; the duties wait for the next holder."""
     reason = _reason(reason)
     pos = get_position(session, code)
@@ -174,9 +259,17 @@ def vacate(session: Session, code: str, *, on: date, actor: str, reason: str, to
     with acting_as(session, actor, reason):
         cur.end_date = on
         session.flush()
-        record_event(session, entity="org_position", entity_id=pos.id, entity_key=pos.code, action="position.vacate",
-                     before={"holder": cur.holder, "from": cur.start_date.isoformat()}, after={"to": on.isoformat()},
-                     reason=reason, actor=actor)
+        record_event(
+            session,
+            entity="org_position",
+            entity_id=pos.id,
+            entity_key=pos.code,
+            action="position.vacate",
+            before={"holder": cur.holder, "from": cur.start_date.isoformat()},
+            after={"to": on.isoformat()},
+            reason=reason,
+            actor=actor,
+        )
     return cur
 
 
@@ -184,8 +277,15 @@ def _duty_text(d: PositionDuty) -> str:
     return d.power.label() + (f"（任务{d.task_no}）" if d.task_no else "")
 
 
-def add_duty(session: Session, code: str, power: PositionPower, *, actor: str, task_no: int | None = None,
-             note: str | None = None) -> PositionDuty:
+def add_duty(
+    session: Session,
+    code: str,
+    power: PositionPower,
+    *,
+    actor: str,
+    task_no: int | None = None,
+    note: str | None = None,
+) -> PositionDuty:
     """Attach a responsibility or power to a position (per task 1–7 or general); a duplicate is refused."""
     pos = get_position(session, code)
     if task_no is not None and not 1 <= task_no <= 7:
@@ -203,10 +303,17 @@ def add_duty(session: Session, code: str, power: PositionPower, *, actor: str, t
 
 def positions_held(session: Session, user_id: int, on: date) -> list[Position]:
     """Positions the account holds on ``on``."""
-    q = (select(Position).join(PositionHolder, PositionHolder.position_id == Position.id)
-         .where(PositionHolder.user_id == user_id, PositionHolder.start_date <= on,
-                (PositionHolder.end_date.is_(None)) | (PositionHolder.end_date >= on), Position.active.is_(True))
-         .order_by(Position.seq, Position.code))
+    q = (
+        select(Position)
+        .join(PositionHolder, PositionHolder.position_id == Position.id)
+        .where(
+            PositionHolder.user_id == user_id,
+            PositionHolder.start_date <= on,
+            (PositionHolder.end_date.is_(None)) | (PositionHolder.end_date >= on),
+            Position.active.is_(True),
+        )
+        .order_by(Position.seq, Position.code)
+    )
     return list(session.scalars(q))
 
 
@@ -232,8 +339,17 @@ class PositionSeed:
 
 
 _GROUP = (PositionPower.DIRECT, None), (PositionPower.SUPERVISE, None)
-_OFFICE = tuple((p, None) for p in (PositionPower.SCHEDULE, PositionPower.AGGREGATE, PositionPower.REPORT,
-                                    PositionPower.LIAISE, PositionPower.SUPERVISE, PositionPower.ACCEPT))
+_OFFICE = tuple(
+    (p, None)
+    for p in (
+        PositionPower.SCHEDULE,
+        PositionPower.AGGREGATE,
+        PositionPower.REPORT,
+        PositionPower.LIAISE,
+        PositionPower.SUPERVISE,
+        PositionPower.ACCEPT,
+    )
+)
 _G, _O = OrgBody.LEADING_GROUP, OrgBody.OFFICE
 _L, _D, _M = PositionRank.LEADER, PositionRank.DEPUTY, PositionRank.MEMBER
 
@@ -243,13 +359,21 @@ _L, _D, _M = PositionRank.LEADER, PositionRank.DEPUTY, PositionRank.MEMBER
 #: and show on each member's row through its unit.
 PLAN_COMPOSITION: tuple[PositionSeed, ...] = (
     PositionSeed("LG-LEADER", _G, _L, "组长", "旗人民政府副旗长", ("GOV", "旗人民政府"), _GROUP),
-    PositionSeed("LG-DEPUTY-GOVOFFICE", _G, _D, "副组长", "旗人民政府办公室副主任", ("GOVO", "旗人民政府办公室"), _GROUP),
+    PositionSeed(
+        "LG-DEPUTY-GOVOFFICE", _G, _D, "副组长", "旗人民政府办公室副主任", ("GOVO", "旗人民政府办公室"), _GROUP
+    ),
     PositionSeed("LG-DEPUTY-NRB", _G, _D, "副组长", "旗自然资源局局长", ("NRB", "旗自然资源局"), _GROUP),
     PositionSeed("LG-M-WLML", _G, _M, "成员", "乌兰木伦镇镇长", ("U-T-WLML", "乌兰木伦镇人民政府")),
     PositionSeed("LG-M-AWB", _G, _M, "成员", "旗农牧和水利局局长", ("AWB", "旗农牧和水利局")),
     PositionSeed("LG-M-ENB", _G, _M, "成员", "旗能源局局长", ("ENB", "旗能源局")),
-    PositionSeed("LG-M-EEB", _G, _M, "成员", "鄂尔多斯市生态环境局伊金霍洛旗生态环境分局局长",
-                 ("EEB", "市生态环境局伊金霍洛旗分局")),
+    PositionSeed(
+        "LG-M-EEB",
+        _G,
+        _M,
+        "成员",
+        "鄂尔多斯市生态环境局伊金霍洛旗生态环境分局局长",
+        ("EEB", "市生态环境局伊金霍洛旗分局"),
+    ),
     PositionSeed("LG-M-FGB", _G, _M, "成员", "旗林业和草原局局长", ("FGB", "旗林业和草原局")),
     PositionSeed("LG-M-ZSK", _G, _M, "成员", "札萨克镇镇长", ("U-T-ZSK", "札萨克镇人民政府")),
     PositionSeed("LG-M-NLTH", _G, _M, "成员", "纳林陶亥镇镇长", ("U-T-NLTH", "纳林陶亥镇人民政府")),
@@ -257,11 +381,15 @@ PLAN_COMPOSITION: tuple[PositionSeed, ...] = (
     PositionSeed("LG-M-NRB-DEPUTY", _G, _M, "成员", "旗自然资源局副局长", ("NRB", "旗自然资源局")),
     # the office sits in the Natural Resources Bureau; the plan names its duties, not its head: the head's post is a
     # default to confirm (listed in the closing note)
-    PositionSeed("LGO-HEAD", _O, PositionRank.OFFICE_HEAD, "办公室主任", "旗自然资源局副局长（兼）", ("LGO", "NRB"), _OFFICE),
+    PositionSeed(
+        "LGO-HEAD", _O, PositionRank.OFFICE_HEAD, "办公室主任", "旗自然资源局副局长（兼）", ("LGO", "NRB"), _OFFICE
+    ),
 )
 
 
-def seed_plan_composition(session: Session, *, actor: str, on: date = PLAN_DATE, holders: bool = True) -> list[Position]:
+def seed_plan_composition(
+    session: Session, *, actor: str, on: date = PLAN_DATE, holders: bool = True
+) -> list[Position]:
     """Create the plan's positions (skipping codes that exist) with their duties; holders by role when asked."""
     out = []
     for i, s in enumerate(PLAN_COMPOSITION, start=1):
@@ -274,12 +402,31 @@ def seed_plan_composition(session: Session, *, actor: str, on: date = PLAN_DATE,
             unit = session.scalar(select(Unit).where((Unit.code == key) | (Unit.name_zh == key)))
             if unit is not None:
                 break
-        pos = create_position(session, code=s.code, body=s.body, rank=s.rank, title_zh=s.title_zh,
-                              ex_officio=s.ex_officio, established=on, actor=actor, unit=unit, seq=i, basis=PLAN_BASIS)
+        pos = create_position(
+            session,
+            code=s.code,
+            body=s.body,
+            rank=s.rank,
+            title_zh=s.title_zh,
+            ex_officio=s.ex_officio,
+            established=on,
+            actor=actor,
+            unit=unit,
+            seq=i,
+            basis=PLAN_BASIS,
+        )
         for power, task in s.powers:
             add_duty(session, s.code, power, actor=actor, task_no=task)
         if holders:
-            appoint(session, s.code, f"{s.ex_officio}（现任）", start=on, actor=actor, reason=f"{PLAN_BASIS} 成立领导小组",
-                    document=PLAN_BASIS, today=max(on, date.today()))
+            appoint(
+                session,
+                s.code,
+                f"{s.ex_officio}（现任）",
+                start=on,
+                actor=actor,
+                reason=f"{PLAN_BASIS} 成立领导小组",
+                document=PLAN_BASIS,
+                today=max(on, date.today()),
+            )
         out.append(pos)
     return out

@@ -44,7 +44,7 @@ class ReclamationPlan(Timestamped, Base):
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
 
     mine: Mapped[Mine] = relationship()
-    parcels: Mapped[list["PlanParcel"]] = relationship(back_populates="plan", cascade="all, delete-orphan")
+    parcels: Mapped[list[PlanParcel]] = relationship(back_populates="plan", cascade="all, delete-orphan")
 
 
 class PlanParcel(Base):
@@ -98,8 +98,11 @@ class TreatedParcel(Timestamped, Base):
     mine_id: Mapped[int] = mapped_column(ForeignKey("mine.id"))
     annual_plan_id: Mapped[int] = mapped_column(ForeignKey("annual_plan.id"))
     year: Mapped[int] = mapped_column(Integer)
-    purpose: Mapped[ParcelPurpose] = mapped_column(enum_col(ParcelPurpose), default=ParcelPurpose.RECLAIM,
-                                                   doc="treated (治理) or reclaimed (复垦): the same land may be both")
+    purpose: Mapped[ParcelPurpose] = mapped_column(
+        enum_col(ParcelPurpose),
+        default=ParcelPurpose.RECLAIM,
+        doc="treated (治理) or reclaimed (复垦): the same land may be both",
+    )
     land_type: Mapped[LandType] = mapped_column(enum_col(LandType))
     works: Mapped[str | None] = mapped_column(Text)
     spending_yuan: Mapped[int] = mapped_column(BigInteger, default=0)

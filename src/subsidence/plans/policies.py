@@ -8,9 +8,11 @@ from sqlalchemy import select
 from subsidence.access.policy import ALL, Policy, R, mine_scoped, register_policy
 from subsidence.plans.models import AnnualPlan, PlanParcel, ReclamationPlan, TreatedParcel
 
-for resource, model, label in (("reclamation_plan", ReclamationPlan, "复垦方案"),
-                               ("annual_plan", AnnualPlan, "年度计划"),
-                               ("treated_parcel", TreatedParcel, "治理复垦地块")):
+for resource, model, label in (
+    ("reclamation_plan", ReclamationPlan, "复垦方案"),
+    ("annual_plan", AnnualPlan, "年度计划"),
+    ("treated_parcel", TreatedParcel, "治理复垦地块"),
+):
     read = {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(model.mine_id)}
     rules = {"read": read}
     if resource == "reclamation_plan":
@@ -25,6 +27,13 @@ for resource, model, label in (("reclamation_plan", ReclamationPlan, "复垦方�
 
 #: planned parcels belong to the mine of their plan
 _plan_mine = select(ReclamationPlan.mine_id).where(ReclamationPlan.id == PlanParcel.plan_id).scalar_subquery()
-register_policy(Policy("plan_parcel", PlanParcel, label_zh="方案地块", rules={
-    "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(_plan_mine)},
-}))
+register_policy(
+    Policy(
+        "plan_parcel",
+        PlanParcel,
+        label_zh="方案地块",
+        rules={
+            "read": {R.OFFICE: ALL, R.DEPARTMENT: ALL, R.ENTERPRISE: mine_scoped(_plan_mine)},
+        },
+    )
+)

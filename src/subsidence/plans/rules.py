@@ -48,8 +48,9 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)  #: why not (Chinese first, English after " / ")
 
 
-def zonal_ndvi(parcel: BaseGeometry, ndvi_before: np.ndarray, ndvi_after: np.ndarray, grid: Grid
-               ) -> tuple[float, float, float, int]:
+def zonal_ndvi(
+    parcel: BaseGeometry, ndvi_before: np.ndarray, ndvi_after: np.ndarray, grid: Grid
+) -> tuple[float, float, float, int]:
     """Mean NDVI before and after over the pixels whose centres fall in ``parcel`` (same CRS as ``grid``).
 
     Returns (mean_before, mean_after, valid_fraction, n_pixels_in_parcel).
@@ -77,25 +78,34 @@ def stable_fraction(parcel: BaseGeometry, unstable_areas: list[BaseGeometry]) ->
     return float(max(0.0, 1.0 - overlap / parcel.area))
 
 
-def judge(evidence: ParcelEvidence, land_type: str, thresholds: VerificationThresholds = VerificationThresholds()
-          ) -> Verdict:
+def judge(
+    evidence: ParcelEvidence, land_type: str, thresholds: VerificationThresholds = VerificationThresholds()
+) -> Verdict:
     """Verified, or not with every reason."""
     t = thresholds
     reasons: list[str] = []
     needs_vegetation = land_type in VEGETATED_LAND_TYPES
     if needs_vegetation:
         if evidence.valid_fraction < t.min_valid_fraction:
-            reasons.append(f"有效像元比例 {evidence.valid_fraction:.0%} 低于 {t.min_valid_fraction:.0%}，无法判定 / "
-                           f"too few clear pixels ({evidence.valid_fraction:.0%} < {t.min_valid_fraction:.0%})")
+            reasons.append(
+                f"有效像元比例 {evidence.valid_fraction:.0%} 低于 {t.min_valid_fraction:.0%}，无法判定 / "
+                f"too few clear pixels ({evidence.valid_fraction:.0%} < {t.min_valid_fraction:.0%})"
+            )
         else:
             if not evidence.ndvi_after >= t.min_ndvi_after:
-                reasons.append(f"治理后NDVI均值 {evidence.ndvi_after:.2f} 低于 {t.min_ndvi_after:.2f}，植被未恢复 / "
-                               f"vegetation not recovered (NDVI {evidence.ndvi_after:.2f} < {t.min_ndvi_after:.2f})")
+                reasons.append(
+                    f"治理后NDVI均值 {evidence.ndvi_after:.2f} 低于 {t.min_ndvi_after:.2f}，植被未恢复 / "
+                    f"vegetation not recovered (NDVI {evidence.ndvi_after:.2f} < {t.min_ndvi_after:.2f})"
+                )
             gain = evidence.ndvi_after - evidence.ndvi_before
             if not gain >= t.min_ndvi_gain:
-                reasons.append(f"NDVI增幅 {gain:+.2f} 小于 {t.min_ndvi_gain:+.2f} / NDVI gain {gain:+.2f} below "
-                               f"{t.min_ndvi_gain:+.2f}")
+                reasons.append(
+                    f"NDVI增幅 {gain:+.2f} 小于 {t.min_ndvi_gain:+.2f} / NDVI gain {gain:+.2f} below "
+                    f"{t.min_ndvi_gain:+.2f}"
+                )
     if evidence.stable_fraction < t.min_stable_fraction:
-        reasons.append(f"地块 {1 - evidence.stable_fraction:.0%} 位于未稳定沉陷区 / {1 - evidence.stable_fraction:.0%} "
-                       "of the parcel lies on ground that is not yet stable")
+        reasons.append(
+            f"地块 {1 - evidence.stable_fraction:.0%} 位于未稳定沉陷区 / {1 - evidence.stable_fraction:.0%} "
+            "of the parcel lies on ground that is not yet stable"
+        )
     return Verdict(verified=not reasons, reasons=reasons)

@@ -85,10 +85,6 @@ def _may(session: Session, actor: Actor | None, action: str, resource: str, mine
     authorize(session, actor, "read", mine, "mine")  # the mine must be within the actor's scope
 
 
-
-
-
-
 def _multi(g: BaseGeometry) -> MultiPolygon:
     if isinstance(g, MultiPolygon):
         return g
@@ -97,8 +93,9 @@ def _multi(g: BaseGeometry) -> MultiPolygon:
     raise ValidationFailed(f"expected a polygon, got {g.geom_type}")
 
 
-def _check_parcels(mine: Mine, parcels: list[ParcelInput], *, what: str,
-                   existing: Iterable[tuple[str, BaseGeometry]] = ()) -> list[str]:
+def _check_parcels(
+    mine: Mine, parcels: list[ParcelInput], *, what: str, existing: Iterable[tuple[str, BaseGeometry]] = ()
+) -> list[str]:
     """All problems with a set of parcels: geometry, licence, overlaps (within the set and with ``existing``)."""
     errors: list[str] = []
     seen: list[tuple[str, BaseGeometry]] = list(existing)
@@ -128,21 +125,36 @@ def _check_parcels(mine: Mine, parcels: list[ParcelInput], *, what: str,
             errors.append(f"{label}: negative spending {p.spending_yuan} yuan")
         if right is not None and not right.buffer(LICENCE_TOLERANCE_M).contains(g):
             outside = area_ha(g.difference(right))
-            errors.append(f"{label}: {outside:.2f} ha lies outside the mining right of {mine.licence_no} "
-                          f"(地块超出采矿权范围)")
+            errors.append(
+                f"{label}: {outside:.2f} ha lies outside the mining right of {mine.licence_no} (地块超出采矿权范围)"
+            )
         for other_code, other in seen:
             inter = g.intersection(other).area
             if inter > OVERLAP_TOLERANCE * min(g.area, other.area):
-                errors.append(f"{label}: overlaps {other_code} by {inter / 1e4:.2f} ha — the same land would be "
-                              f"counted twice (地块重叠重复计算)")
+                errors.append(
+                    f"{label}: overlaps {other_code} by {inter / 1e4:.2f} ha — the same land would be "
+                    f"counted twice (地块重叠重复计算)"
+                )
         seen.append((p.code, g))
     return errors
 
 
-def register_plan(session: Session, mine: Mine, *, doc_no: str, approval_date: date, valid_from: date,
-                  valid_to: date, parcels: list[ParcelInput], works: str | None = None, cost_estimate_yuan: int = 0,
-                  schedule: dict[str, dict[str, float]] | None = None, revision_reason: str | None = None,
-                  illustrative: bool = False, actor: Actor | None = None) -> ReclamationPlan:
+def register_plan(
+    session: Session,
+    mine: Mine,
+    *,
+    doc_no: str,
+    approval_date: date,
+    valid_from: date,
+    valid_to: date,
+    parcels: list[ParcelInput],
+    works: str | None = None,
+    cost_estimate_yuan: int = 0,
+    schedule: dict[str, dict[str, float]] | None = None,
+    revision_reason: str | None = None,
+    illustrative: bool = False,
+    actor: Actor | None = None,
+) -> ReclamationPlan:
     """Register a plan, or a revision of the mine's current plan (the old revision is kept, marked not current)."""
     _may(session, actor, "register", "reclamation_plan", mine)
     errors: list[str] = []
@@ -165,36 +177,59 @@ def register_plan(session: Session, mine: Mine, *, doc_no: str, approval_date: d
         errors += _check_parcels(mine, group, what=f"plan {doc_no} {purpose.value}")
     if errors:
         raise ValidationFailed("; ".join(errors))
-    previous = session.scalar(select(ReclamationPlan).where(ReclamationPlan.mine_id == mine.id,
-                                                            ReclamationPlan.current.is_(True)))
+    previous = session.scalar(
+        select(ReclamationPlan).where(ReclamationPlan.mine_id == mine.id, ReclamationPlan.current.is_(True))
+    )
     if previous is not None and previous.doc_no == doc_no:
         if _same_plan(previous, approval_date, valid_from, valid_to, parcels):
             return previous  # re-importing the same plan changes nothing
-        raise Conflict(f"plan {doc_no} of {mine.licence_no} is already registered with other content; a revised "
-                       "plan needs its own document number and a revision reason")
+        raise Conflict(
+            f"plan {doc_no} of {mine.licence_no} is already registered with other content; a revised "
+            "plan needs its own document number and a revision reason"
+        )
     revision = 1 if previous is None else previous.revision + 1
     if previous is not None:
         if not revision_reason:
-            raise ValidationFailed(f"mine {mine.licence_no} already has plan {previous.code}: a revision needs "
-                                   "a reason (revision_reason)")
+            raise ValidationFailed(
+                f"mine {mine.licence_no} already has plan {previous.code}: a revision needs a reason (revision_reason)"
+            )
         previous.current = False
-    plan = ReclamationPlan(code=f"{doc_no}#r{revision}", doc_no=doc_no, mine_id=mine.id, revision=revision,
-                           supersedes_id=previous.id if previous else None, current=True,
-                           approval_date=approval_date, valid_from=valid_from, valid_to=valid_to, works=works,
-                           cost_estimate_yuan=int(cost_estimate_yuan), schedule=schedule,
-                           revision_reason=revision_reason, illustrative=illustrative)
+    plan = ReclamationPlan(
+        code=f"{doc_no}#r{revision}",
+        doc_no=doc_no,
+        mine_id=mine.id,
+        revision=revision,
+        supersedes_id=previous.id if previous else None,
+        current=True,
+        approval_date=approval_date,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        works=works,
+        cost_estimate_yuan=int(cost_estimate_yuan),
+        schedule=schedule,
+        revision_reason=revision_reason,
+        illustrative=illustrative,
+    )
     for p in parcels:
         g = _multi(p.geometry)
-        plan.parcels.append(PlanParcel(code=p.code, purpose=ParcelPurpose.parse(p.purpose),
-                                       land_type=LandType.parse(p.land_type), planned_year=p.planned_year,
-                                       area_ha=round(area_ha(g), 4), geometry=g))
+        plan.parcels.append(
+            PlanParcel(
+                code=p.code,
+                purpose=ParcelPurpose.parse(p.purpose),
+                land_type=LandType.parse(p.land_type),
+                planned_year=p.planned_year,
+                area_ha=round(area_ha(g), 4),
+                geometry=g,
+            )
+        )
     session.add(plan)
     session.flush()
     return plan
 
 
-def _same_plan(plan: ReclamationPlan, approval_date: date, valid_from: date, valid_to: date,
-               parcels: list[ParcelInput]) -> bool:
+def _same_plan(
+    plan: ReclamationPlan, approval_date: date, valid_from: date, valid_to: date, parcels: list[ParcelInput]
+) -> bool:
     if (plan.approval_date, plan.valid_from, plan.valid_to) != (approval_date, valid_from, valid_to):
         return False
     stored = {p.code: p for p in plan.parcels}
@@ -204,25 +239,43 @@ def _same_plan(plan: ReclamationPlan, approval_date: date, valid_from: date, val
 
 
 def current_plan(session: Session, mine: Mine) -> ReclamationPlan | None:
-    return session.scalar(select(ReclamationPlan).where(ReclamationPlan.mine_id == mine.id,
-                                                        ReclamationPlan.current.is_(True)))
+    return session.scalar(
+        select(ReclamationPlan).where(ReclamationPlan.mine_id == mine.id, ReclamationPlan.current.is_(True))
+    )
 
 
 def plan_revisions(session: Session, mine: Mine) -> list[ReclamationPlan]:
     """All revisions of the mine's plan, oldest first."""
-    return list(session.scalars(select(ReclamationPlan).where(ReclamationPlan.mine_id == mine.id)
-                                .order_by(ReclamationPlan.revision)))
+    return list(
+        session.scalars(
+            select(ReclamationPlan).where(ReclamationPlan.mine_id == mine.id).order_by(ReclamationPlan.revision)
+        )
+    )
 
 
-def set_annual_plan(session: Session, mine: Mine, year: int, *, target_treat_ha: float, target_reclaim_ha: float,
-                    targets_by_land_type: dict[str, float] | None = None, works: str | None = None,
-                    budget_yuan: int = 0, required_fund_accrual_yuan: int = 0,
-                    illustrative: bool = False, actor: Actor | None = None) -> AnnualPlan:
+def set_annual_plan(
+    session: Session,
+    mine: Mine,
+    year: int,
+    *,
+    target_treat_ha: float,
+    target_reclaim_ha: float,
+    targets_by_land_type: dict[str, float] | None = None,
+    works: str | None = None,
+    budget_yuan: int = 0,
+    required_fund_accrual_yuan: int = 0,
+    illustrative: bool = False,
+    actor: Actor | None = None,
+) -> AnnualPlan:
     """Create or update (same mine and year) the annual plan; negative targets are refused."""
     _may(session, actor, "set", "annual_plan", mine)
     errors = []
-    for name, v in (("target_treat_ha", target_treat_ha), ("target_reclaim_ha", target_reclaim_ha),
-                    ("budget_yuan", budget_yuan), ("required_fund_accrual_yuan", required_fund_accrual_yuan)):
+    for name, v in (
+        ("target_treat_ha", target_treat_ha),
+        ("target_reclaim_ha", target_reclaim_ha),
+        ("budget_yuan", budget_yuan),
+        ("required_fund_accrual_yuan", required_fund_accrual_yuan),
+    ):
         if v is None or v < 0:
             errors.append(f"annual plan {mine.licence_no} {year}: {name} = {v} must be ≥ 0")
     by_type: dict[str, float] = {}
@@ -236,8 +289,10 @@ def set_annual_plan(session: Session, mine: Mine, year: int, *, target_treat_ha:
             errors.append(f"annual plan {mine.licence_no} {year}: target for {lt} = {v} must be ≥ 0")
         by_type[lt] = float(v or 0)
     if by_type and sum(by_type.values()) > target_treat_ha + target_reclaim_ha + 1e-6:
-        errors.append(f"annual plan {mine.licence_no} {year}: targets by land type ({sum(by_type.values()):.2f} ha) "
-                      f"exceed the total target ({target_treat_ha + target_reclaim_ha:.2f} ha)")
+        errors.append(
+            f"annual plan {mine.licence_no} {year}: targets by land type ({sum(by_type.values()):.2f} ha) "
+            f"exceed the total target ({target_treat_ha + target_reclaim_ha:.2f} ha)"
+        )
     if errors:
         raise ValidationFailed("; ".join(errors))
     plan = current_plan(session, mine)
@@ -255,8 +310,16 @@ def set_annual_plan(session: Session, mine: Mine, year: int, *, target_treat_ha:
     return ap
 
 
-def report_treated(session: Session, mine: Mine, year: int, parcels: list[ParcelInput], *, reported_date: date,
-                   illustrative: bool = False, actor: Actor | None = None) -> list[TreatedParcel]:
+def report_treated(
+    session: Session,
+    mine: Mine,
+    year: int,
+    parcels: list[ParcelInput],
+    *,
+    reported_date: date,
+    illustrative: bool = False,
+    actor: Actor | None = None,
+) -> list[TreatedParcel]:
     """The enterprise reports treated parcels for ``year``. Refused (nothing stored) when no annual plan exists
     for that year, a parcel lies outside the licence, or it overlaps a parcel already reported (counted twice).
     A parcel reported again unchanged (same code, mine, year, polygon) is skipped: re-importing is idempotent.
@@ -264,10 +327,14 @@ def report_treated(session: Session, mine: Mine, year: int, parcels: list[Parcel
     _may(session, actor, "report", "treated_parcel", mine)
     ap = session.scalar(select(AnnualPlan).where(AnnualPlan.mine_id == mine.id, AnnualPlan.year == year))
     if ap is None:
-        raise ValidationFailed(f"mine {mine.licence_no} has no annual plan for {year}: enter the annual plan "
-                               "before reporting achievement (无年度计划，不能上报完成情况)")
-    already = {t.code: t for t in session.scalars(select(TreatedParcel).where(
-        TreatedParcel.code.in_([p.code for p in parcels])))}
+        raise ValidationFailed(
+            f"mine {mine.licence_no} has no annual plan for {year}: enter the annual plan "
+            "before reporting achievement (无年度计划，不能上报完成情况)"
+        )
+    already = {
+        t.code: t
+        for t in session.scalars(select(TreatedParcel).where(TreatedParcel.code.in_([p.code for p in parcels])))
+    }
     errors = []
     fresh = []
     for p in parcels:
@@ -287,20 +354,39 @@ def report_treated(session: Session, mine: Mine, year: int, parcels: list[Parcel
         except ValueError as exc:
             errors.append(f"parcel {p.code}: {exc}")
     for purpose, group in groups.items():
-        existing = [(t.code, t.geometry) for t in session.scalars(
-            select(TreatedParcel).where(TreatedParcel.mine_id == mine.id, TreatedParcel.purpose == purpose,
-                                        TreatedParcel.state != ParcelState.REJECTED))]
-        errors += _check_parcels(mine, group, what=f"report {mine.licence_no} {year} {purpose.value}",
-                                 existing=existing)
+        existing = [
+            (t.code, t.geometry)
+            for t in session.scalars(
+                select(TreatedParcel).where(
+                    TreatedParcel.mine_id == mine.id,
+                    TreatedParcel.purpose == purpose,
+                    TreatedParcel.state != ParcelState.REJECTED,
+                )
+            )
+        ]
+        errors += _check_parcels(
+            mine, group, what=f"report {mine.licence_no} {year} {purpose.value}", existing=existing
+        )
     if errors:
         raise ValidationFailed("; ".join(errors))
     out = []
     for p in parcels:
         g = _multi(p.geometry)
-        t = TreatedParcel(code=p.code, mine_id=mine.id, annual_plan_id=ap.id, year=year,
-                          purpose=ParcelPurpose.parse(p.purpose), land_type=LandType.parse(p.land_type), works=p.works, spending_yuan=int(p.spending_yuan),
-                          reported_date=reported_date, area_ha=round(area_ha(g), 4), geometry=g,
-                          state=ParcelState.REPORTED, illustrative=illustrative)
+        t = TreatedParcel(
+            code=p.code,
+            mine_id=mine.id,
+            annual_plan_id=ap.id,
+            year=year,
+            purpose=ParcelPurpose.parse(p.purpose),
+            land_type=LandType.parse(p.land_type),
+            works=p.works,
+            spending_yuan=int(p.spending_yuan),
+            reported_date=reported_date,
+            area_ha=round(area_ha(g), 4),
+            geometry=g,
+            state=ParcelState.REPORTED,
+            illustrative=illustrative,
+        )
         session.add(t)
         out.append(t)
     session.flush()
@@ -309,15 +395,26 @@ def report_treated(session: Session, mine: Mine, year: int, parcels: list[Parcel
 
 def unstable_areas(session: Session) -> list[BaseGeometry]:
     """Confirmed or candidate subsidence areas whose ground is still moving (active or declining)."""
-    return [a.geometry for a in session.scalars(select(SubsidenceArea).where(
-        SubsidenceArea.stability.in_([MovementStage.ACTIVE, MovementStage.DECLINING])))
-        if a.geometry is not None]
+    return [
+        a.geometry
+        for a in session.scalars(
+            select(SubsidenceArea).where(SubsidenceArea.stability.in_([MovementStage.ACTIVE, MovementStage.DECLINING]))
+        )
+        if a.geometry is not None
+    ]
 
 
-def verify_by_remote_sensing(session: Session, parcels: list[TreatedParcel], *, ndvi_before: np.ndarray,
-                             ndvi_after: np.ndarray, grid, on: date,
-                             thresholds: VerificationThresholds = VerificationThresholds(),
-                             actor: Actor | None = None) -> list[dict[str, Any]]:
+def verify_by_remote_sensing(
+    session: Session,
+    parcels: list[TreatedParcel],
+    *,
+    ndvi_before: np.ndarray,
+    ndvi_after: np.ndarray,
+    grid,
+    on: date,
+    thresholds: VerificationThresholds = VerificationThresholds(),
+    actor: Actor | None = None,
+) -> list[dict[str, Any]]:
     """Check reported parcels against NDVI before/after (same grid, storage CRS) and ground stability from the
     census; each parcel becomes verified_rs or rejected with its reasons. Returns one result dict per parcel."""
     unstable = unstable_areas(session)
@@ -329,10 +426,16 @@ def verify_by_remote_sensing(session: Session, parcels: list[TreatedParcel], *, 
             raise Conflict(f"parcel {t.code} is {t.state.value}; only reported parcels are checked by remote sensing")
     for t in parcels:
         # the NDVI grid may be in another projected CRS than the storage CRS: bring the parcel to the grid
-        b, a, valid, n = zonal_ndvi(transform_geometry(t.geometry, STORAGE_CRS, grid.crs), ndvi_before, ndvi_after,
-                                    grid)
-        evidence = ParcelEvidence(ndvi_before=b, ndvi_after=a, valid_fraction=valid, n_pixels=n,
-                                  stable_fraction=stable_fraction(t.geometry, unstable))
+        b, a, valid, n = zonal_ndvi(
+            transform_geometry(t.geometry, STORAGE_CRS, grid.crs), ndvi_before, ndvi_after, grid
+        )
+        evidence = ParcelEvidence(
+            ndvi_before=b,
+            ndvi_after=a,
+            valid_fraction=valid,
+            n_pixels=n,
+            stable_fraction=stable_fraction(t.geometry, unstable),
+        )
         verdict = judge(evidence, t.land_type.value, thresholds)
         t.rs_ndvi_before = None if np.isnan(b) else round(b, 4)
         t.rs_ndvi_after = None if np.isnan(a) else round(a, 4)
@@ -340,24 +443,42 @@ def verify_by_remote_sensing(session: Session, parcels: list[TreatedParcel], *, 
         t.verified_date = on
         t.state = ParcelState.VERIFIED_RS if verdict.verified else ParcelState.REJECTED
         t.state_reason = None if verdict.verified else "；".join(verdict.reasons)
-        results.append({"parcel": t.code, "state": t.state.value, "reasons": verdict.reasons,
-                        "ndvi_before": t.rs_ndvi_before, "ndvi_after": t.rs_ndvi_after,
-                        "valid_fraction": round(valid, 3), "stable_fraction": t.rs_stable_fraction})
+        results.append(
+            {
+                "parcel": t.code,
+                "state": t.state.value,
+                "reasons": verdict.reasons,
+                "ndvi_before": t.rs_ndvi_before,
+                "ndvi_after": t.rs_ndvi_after,
+                "valid_fraction": round(valid, 3),
+                "stable_fraction": t.rs_stable_fraction,
+            }
+        )
     session.flush()
     return results
 
 
-def field_acceptance(session: Session, parcel: TreatedParcel, *, passed: bool, on: date, reason: str | None = None,
-                     inspectors: list[str] | None = None, actor: Actor | None = None) -> TreatedParcel:
+def field_acceptance(
+    session: Session,
+    parcel: TreatedParcel,
+    *,
+    passed: bool,
+    on: date,
+    reason: str | None = None,
+    inspectors: list[str] | None = None,
+    actor: Actor | None = None,
+) -> TreatedParcel:
     """The bureau's field acceptance of a parcel already verified by remote sensing (at least two inspectors)."""
     if actor is not None:
         authorize(session, actor, "accept", parcel, "treated_parcel")
     if len(set(inspectors or [])) < 2:
-        raise ValidationFailed(f"parcel {parcel.code}: field acceptance needs at least two inspectors present "
-                               "(现场验收至少两名检查人员)")
+        raise ValidationFailed(
+            f"parcel {parcel.code}: field acceptance needs at least two inspectors present (现场验收至少两名检查人员)"
+        )
     if parcel.state != ParcelState.VERIFIED_RS:
-        raise Conflict(f"parcel {parcel.code} is {parcel.state.value}: field acceptance follows remote-sensing "
-                       "verification")
+        raise Conflict(
+            f"parcel {parcel.code} is {parcel.state.value}: field acceptance follows remote-sensing verification"
+        )
     if not passed and not reason:
         raise ValidationFailed(f"parcel {parcel.code}: a rejection needs a reason")
     before = parcel.state.value
@@ -365,9 +486,16 @@ def field_acceptance(session: Session, parcel: TreatedParcel, *, passed: bool, o
     parcel.accepted_date = on if passed else None
     parcel.state_reason = reason
     session.flush()
-    record_event(session, entity="treated_parcel", entity_id=parcel.id, entity_key=parcel.code,
-                 action="field_acceptance", before={"state": before},
-                 after={"state": parcel.state.value, "inspectors": inspectors or []}, reason=reason)
+    record_event(
+        session,
+        entity="treated_parcel",
+        entity_id=parcel.id,
+        entity_key=parcel.code,
+        action="field_acceptance",
+        before={"state": before},
+        after={"state": parcel.state.value, "inspectors": inspectors or []},
+        reason=reason,
+    )
     return parcel
 
 
@@ -405,16 +533,26 @@ class GapRow:
         return None if self.planned_ha == 0 else self.achieved_ha / self.planned_ha
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "name": self.name, "year": self.year, "planned_ha": round(self.planned_ha, 2),
-                "reported_ha": round(self.reported_ha, 2), "achieved_ha": round(self.achieved_ha, 2),
-                "rejected_ha": round(self.rejected_ha, 2), "gap_ha": round(self.gap_ha, 2),
-                "ratio": None if self.ratio is None else round(self.ratio, 3), "budget_yuan": self.budget_yuan,
-                "spent_yuan": self.spent_yuan, "late_ha": round(self.late_ha, 2),
-                "planned_treat_ha": round(self.planned_treat_ha, 2),
-                "planned_reclaim_ha": round(self.planned_reclaim_ha, 2),
-                "achieved_treat_ha": round(self.achieved_treat_ha, 2),
-                "achieved_reclaim_ha": round(self.achieved_reclaim_ha, 2),
-                "on_time": self.late_ha == 0, "by_land_type": self.by_land_type}
+        return {
+            "key": self.key,
+            "name": self.name,
+            "year": self.year,
+            "planned_ha": round(self.planned_ha, 2),
+            "reported_ha": round(self.reported_ha, 2),
+            "achieved_ha": round(self.achieved_ha, 2),
+            "rejected_ha": round(self.rejected_ha, 2),
+            "gap_ha": round(self.gap_ha, 2),
+            "ratio": None if self.ratio is None else round(self.ratio, 3),
+            "budget_yuan": self.budget_yuan,
+            "spent_yuan": self.spent_yuan,
+            "late_ha": round(self.late_ha, 2),
+            "planned_treat_ha": round(self.planned_treat_ha, 2),
+            "planned_reclaim_ha": round(self.planned_reclaim_ha, 2),
+            "achieved_treat_ha": round(self.achieved_treat_ha, 2),
+            "achieved_reclaim_ha": round(self.achieved_reclaim_ha, 2),
+            "on_time": self.late_ha == 0,
+            "by_land_type": self.by_land_type,
+        }
 
 
 def plan_gap(session: Session, year: int, *, by: str = "mine") -> list[GapRow]:
@@ -452,8 +590,9 @@ def plan_gap(session: Session, year: int, *, by: str = "mine") -> list[GapRow]:
                 r.achieved_treat_ha += t.area_ha
             else:
                 r.achieved_reclaim_ha += t.area_ha
-            r.by_land_type.setdefault(t.land_type.value, {"planned_ha": 0.0, "achieved_ha": 0.0})[
-                "achieved_ha"] += t.area_ha
+            r.by_land_type.setdefault(t.land_type.value, {"planned_ha": 0.0, "achieved_ha": 0.0})["achieved_ha"] += (
+                t.area_ha
+            )
             if t.reported_date > year_end:
                 r.late_ha += t.area_ha
         elif t.state == ParcelState.REJECTED:
@@ -474,12 +613,19 @@ def open_shortfall_problems(session: Session, year: int, today: date) -> list[st
             continue
         mine = mines[row.key]
         problem, created = open_problem(
-            session, category=ProblemCategory.SUBSIDENCE_CRACKS, source=ProblemSource.ANNUAL_ASSESSMENT,
-            found_date=today, mine=mine, origin_key=f"plan-gap:{mine.licence_no}:{year}",
+            session,
+            category=ProblemCategory.SUBSIDENCE_CRACKS,
+            source=ProblemSource.ANNUAL_ASSESSMENT,
+            found_date=today,
+            mine=mine,
+            origin_key=f"plan-gap:{mine.licence_no}:{year}",
             title=f"{mine.name_zh}{year}年度治理与复垦计划未完成（完成 {row.achieved_ha:.1f}/{row.planned_ha:.1f} 公顷）",
-            description=(f"{year}年度计划治理复垦 {row.planned_ha:.2f} 公顷，经遥感核查和验收确认完成 "
-                         f"{row.achieved_ha:.2f} 公顷，差 {row.gap_ha:.2f} 公顷。"),
-            requirement="按矿山地质环境保护与土地复垦方案及年度计划完成治理复垦任务")
+            description=(
+                f"{year}年度计划治理复垦 {row.planned_ha:.2f} 公顷，经遥感核查和验收确认完成 "
+                f"{row.achieved_ha:.2f} 公顷，差 {row.gap_ha:.2f} 公顷。"
+            ),
+            requirement="按矿山地质环境保护与土地复垦方案及年度计划完成治理复垦任务",
+        )
         if created:
             opened.append(problem.code)
     return opened
@@ -496,19 +642,33 @@ def gate_plan(session: Session, mine: Mine, application: ApplicationType, today:
 
     plan = current_plan(session, mine)
     if plan is None:
-        return [GateReason(
-            rule="missing_plan", record=mine.licence_no, record_kind="mine", legal_basis=PLAN_BASIS,
-            message=f"矿山 {mine.name_zh} 未录入矿山地质环境保护与土地复垦方案 / no protection and reclamation plan entered",
-            enter="录入矿山地质环境保护与土地复垦方案（文号、批复日期、适用期限、年度计划） / enter the mine's plan")]
+        return [
+            GateReason(
+                rule="missing_plan",
+                record=mine.licence_no,
+                record_kind="mine",
+                legal_basis=PLAN_BASIS,
+                message=f"矿山 {mine.name_zh} 未录入矿山地质环境保护与土地复垦方案 / no protection and reclamation plan entered",
+                enter="录入矿山地质环境保护与土地复垦方案（文号、批复日期、适用期限、年度计划） / enter the mine's plan",
+            )
+        ]
     if (plan.valid_to - today).days > PLAN_EXPIRY_WARNING_DAYS:
         return []
-    return [GateReason(
-        rule="missing_plan", record=plan.code, record_kind="reclamation_plan", legal_basis=PLAN_BASIS,
-        details={"valid_to": plan.valid_to.isoformat(), "doc_no": plan.doc_no},
-        message=f"矿山地质环境保护与土地复垦方案 {plan.code} 适用期至 {plan.valid_to} / the plan is valid to {plan.valid_to}",
-        deadline=plan.valid_to, deadline_set_by=DeadlineSource("plan", plan.doc_no, plan.approval_date,
-                                                              "矿山地质环境保护与土地复垦方案批复"),
-        remedy="修编方案并经批准后录入新版本 / revise the plan and enter the approved revision")]
+    return [
+        GateReason(
+            rule="missing_plan",
+            record=plan.code,
+            record_kind="reclamation_plan",
+            legal_basis=PLAN_BASIS,
+            details={"valid_to": plan.valid_to.isoformat(), "doc_no": plan.doc_no},
+            message=f"矿山地质环境保护与土地复垦方案 {plan.code} 适用期至 {plan.valid_to} / the plan is valid to {plan.valid_to}",
+            deadline=plan.valid_to,
+            deadline_set_by=DeadlineSource(
+                "plan", plan.doc_no, plan.approval_date, "矿山地质环境保护与土地复垦方案批复"
+            ),
+            remedy="修编方案并经批准后录入新版本 / revise the plan and enter the approved revision",
+        )
+    ]
 
 
 def gate_annual_plan(session: Session, mine: Mine, application: ApplicationType, today: date) -> list[GateReason]:
@@ -527,14 +687,25 @@ def gate_annual_plan(session: Session, mine: Mine, application: ApplicationType,
         pending_ha = max(0.0, row.reported_ha - row.achieved_ha - row.rejected_ha)
         details = {**row.as_dict(), "pending_ha": round(pending_ha, 4)}
         base = GateReason(
-            rule="annual_plan_shortfall", record=f"{mine.licence_no}:{year}", record_kind="annual_plan",
-            legal_basis=BASIS, details=details,
-            message=(f"{year}年度治理与复垦计划经核查完成 {row.achieved_ha:.1f}/{row.planned_ha:.1f} 公顷，"
-                     f"另有 {pending_ha:.1f} 公顷已上报待核查 / {year} annual plan: {row.achieved_ha:.1f} of "
-                     f"{row.planned_ha:.1f} ha verified, {pending_ha:.1f} ha reported and awaiting verification"))
+            rule="annual_plan_shortfall",
+            record=f"{mine.licence_no}:{year}",
+            record_kind="annual_plan",
+            legal_basis=BASIS,
+            details=details,
+            message=(
+                f"{year}年度治理与复垦计划经核查完成 {row.achieved_ha:.1f}/{row.planned_ha:.1f} 公顷，"
+                f"另有 {pending_ha:.1f} 公顷已上报待核查 / {year} annual plan: {row.achieved_ha:.1f} of "
+                f"{row.planned_ha:.1f} ha verified, {pending_ha:.1f} ha reported and awaiting verification"
+            ),
+        )
         if row.achieved_ha + pending_ha >= SHORTFALL_RATIO * row.planned_ha:
-            return [replace(base, pending="verification",
-                            remedy="待遥感核查和验收确认已上报的地块 / verify the reported parcels")]
+            return [
+                replace(
+                    base,
+                    pending="verification",
+                    remedy="待遥感核查和验收确认已上报的地块 / verify the reported parcels",
+                )
+            ]
         finding = tracked_finding(session, f"plan-gap:{mine.licence_no}:{year}", base)
         return [finding] if finding is not None else []
     return []
@@ -545,5 +716,3 @@ def find_parcel(session: Session, code: str) -> TreatedParcel:
     if t is None:
         raise NotFound(f"no treated parcel {code!r}")
     return t
-
-

@@ -50,7 +50,9 @@ def area_series(session: Session, area: SubsidenceArea) -> dict[str, Any] | None
         except ValueError:  # panels the model cannot take (named when they were imported)
             return None
         out: dict[str, Any] = {
-            "kind": "pim_prediction", "unit": "mm", "params": PROFILE_PARAMS,
+            "kind": "pim_prediction",
+            "unit": "mm",
+            "params": PROFILE_PARAMS,
             "profile": [{"x": round(float(di + half), 1), "v": round(float(wi), 1)} for di, wi in zip(d, w)],
             "points": [],
         }
@@ -59,8 +61,10 @@ def area_series(session: Session, area: SubsidenceArea) -> dict[str, Any] | None
             t0 = min(starts)
             dates = [t0 + timedelta(days=30 * k) for k in range(0, 61, 5)]
             try:
-                vals = [float(predict_points(pset.panels, params, c[:1], c[1:2], at=day,
-                                             components=["subsidence_mm"]).W[0]) for day in dates]
+                vals = [
+                    float(predict_points(pset.panels, params, c[:1], c[1:2], at=day, components=["subsidence_mm"]).W[0])
+                    for day in dates
+                ]
             except ValueError:  # static panels without advance data: no time series
                 vals = []
             out["points"] = [{"t": day.isoformat(), "v": round(v, 1)} for day, v in zip(dates, vals)]

@@ -96,19 +96,29 @@ def panel_from_record(rec: dict, geom: Any, where: str) -> list[Any]:
     if dip_azimuth is None:
         if dip and abs(dip) > 0:
             # a dipping seam without a dip direction would silently dip to grid north
-            raise ValidationFailed(f"{where}: dip_deg = {dip} but dip_azimuth_deg is missing; give the dip "
-                                   "direction in degrees clockwise from grid north")
+            raise ValidationFailed(
+                f"{where}: dip_deg = {dip} but dip_azimuth_deg is missing; give the dip "
+                "direction in degrees clockwise from grid north"
+            )
         dip_azimuth = 0.0
     out = []
     for k, part in enumerate(parts):
         try:
-            out.append(PanelGeometry(
-                outline=part, thickness_m=thickness, depth_dip_m=dip_depth, depth_rise_m=rise_depth,
-                dip_deg=dip, dip_azimuth_deg=dip_azimuth,
-                start_date=_date(rec, "start_date", where), end_date=_date(rec, "end_date", where),
-                advance_m_per_day=_num(rec, "advance_m_per_day", where),
-                advance_azimuth_deg=_num(rec, "advance_azimuth_deg", where),
-                name=name if len(parts) == 1 else f"{name}#{k + 1}"))
+            out.append(
+                PanelGeometry(
+                    outline=part,
+                    thickness_m=thickness,
+                    depth_dip_m=dip_depth,
+                    depth_rise_m=rise_depth,
+                    dip_deg=dip,
+                    dip_azimuth_deg=dip_azimuth,
+                    start_date=_date(rec, "start_date", where),
+                    end_date=_date(rec, "end_date", where),
+                    advance_m_per_day=_num(rec, "advance_m_per_day", where),
+                    advance_azimuth_deg=_num(rec, "advance_azimuth_deg", where),
+                    name=name if len(parts) == 1 else f"{name}#{k + 1}",
+                )
+            )
         except ScienceInputError as exc:
             raise ValidationFailed(f"{where}: {exc}") from None
     return out
@@ -139,8 +149,10 @@ def load_panels_file(path: str | Path, *, layer: str | None = None, to_crs: Any 
     else:
         geoms = table.geometries
     if not crs.is_projected:
-        raise ValidationFailed(f"{path}: CRS {crs.name!r} is geographic (degrees); a prediction grid needs metres: "
-                               "reproject the file or pass --to-crs EPSG:4546")
+        raise ValidationFailed(
+            f"{path}: CRS {crs.name!r} is geographic (degrees); a prediction grid needs metres: "
+            "reproject the file or pass --to-crs EPSG:4546"
+        )
     panels = []
     for i, (rec, g) in enumerate(zip(table.records, geoms)):
         panels.extend(panel_from_record(rec, g, f"{path} row {i + 1}"))
@@ -164,14 +176,22 @@ def load_panels_db(session: Any, *, mine_id: int | None = None, codes: Sequence[
         q = q.where(Panel.code.in_(list(codes)))
     panels = []
     for pn in session.scalars(q):
-        rec = {"code": pn.code, "thickness_m": pn.thickness_m, "depth_dip_m": pn.depth_dip_m,
-               "depth_rise_m": pn.depth_rise_m, "dip_deg": pn.dip_deg or 0.0,
-               "dip_azimuth_deg": pn.dip_azimuth_deg or 0.0, "start_date": pn.start_date,
-               "end_date": pn.end_date, "advance_m_per_day": pn.advance_m_per_day}
+        rec = {
+            "code": pn.code,
+            "thickness_m": pn.thickness_m,
+            "depth_dip_m": pn.depth_dip_m,
+            "depth_rise_m": pn.depth_rise_m,
+            "dip_deg": pn.dip_deg or 0.0,
+            "dip_azimuth_deg": pn.dip_azimuth_deg or 0.0,
+            "start_date": pn.start_date,
+            "end_date": pn.end_date,
+            "advance_m_per_day": pn.advance_m_per_day,
+        }
         panels.extend(panel_from_record(rec, pn.geometry, f"database panel {pn.code}"))
     if not panels:
-        raise ValidationFailed("the database holds no panels with geometry"
-                               + (f" for mine {mine_id}" if mine_id is not None else ""))
+        raise ValidationFailed(
+            "the database holds no panels with geometry" + (f" for mine {mine_id}" if mine_id is not None else "")
+        )
     return PanelSet(panels, CRS.from_user_input(STORAGE_CRS), "db")
 
 
@@ -201,8 +221,9 @@ def load_params(path: str | Path) -> tuple[Any, Any]:
 # --------------------------------------------------------------------------------------------------
 # prediction
 # --------------------------------------------------------------------------------------------------
-def prediction_grid(pset: PanelSet, params: Any, spacing: float,
-                    bounds: tuple[float, float, float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def prediction_grid(
+    pset: PanelSet, params: Any, spacing: float, bounds: tuple[float, float, float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     from subsidence.science.pim import grid_axes, influence_bounds
 
     if not spacing > 0:
@@ -210,12 +231,19 @@ def prediction_grid(pset: PanelSet, params: Any, spacing: float,
     return grid_axes(bounds or influence_bounds(pset.panels, params), spacing)
 
 
-def predict_to_geotiff(pset: PanelSet, params: Any, out: str | Path, *, spacing: float = 10.0,
-                       at: date | None = None, time_function: Any = None,
-                       components: Sequence[str] | None = None,
-                       bounds: tuple[float, float, float, float] | None = None,
-                       memory_budget_mb: float | None = None,
-                       azimuths: Sequence[float] = ()) -> dict[str, Any]:
+def predict_to_geotiff(
+    pset: PanelSet,
+    params: Any,
+    out: str | Path,
+    *,
+    spacing: float = 10.0,
+    at: date | None = None,
+    time_function: Any = None,
+    components: Sequence[str] | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+    memory_budget_mb: float | None = None,
+    azimuths: Sequence[float] = (),
+) -> dict[str, Any]:
     """Predict on a north-up grid covering the panels' influence and write a multi-band GeoTIFF.
 
     ``azimuths`` (degrees clockwise from north) add directional tilt, curvature, displacement and strain bands.
@@ -236,8 +264,9 @@ def predict_to_geotiff(pset: PanelSet, params: Any, out: str | Path, *, spacing:
         log.warning("%s: %s", pset.source, msg)
     budget = memory_budget_mb or pim.DEFAULT_MEMORY_BUDGET_MB
     try:
-        field = pim.predict_grid(pset.panels, params, x, y, at=at, time_function=time_function,
-                                 components=comps, memory_budget_mb=budget)
+        field = pim.predict_grid(
+            pset.panels, params, x, y, at=at, time_function=time_function, components=comps, memory_budget_mb=budget
+        )
     except pim.ScienceInputError as exc:
         raise ValidationFailed(str(exc)) from None
     bands = field.components(comps)
@@ -246,8 +275,11 @@ def predict_to_geotiff(pset: PanelSet, params: Any, out: str | Path, *, spacing:
     for az in azimuths:
         for name, arr in field.along(float(az)).items():
             bands[name] = arr
-            units[name] = name.rsplit("_", 1)[-1] if name.endswith("_mm") else \
-                {"tilt": "mm/m", "curvature": "1e-3/m", "strain": "mm/m"}[name.split("_", 1)[0]]
+            units[name] = (
+                name.rsplit("_", 1)[-1]
+                if name.endswith("_mm")
+                else {"tilt": "mm/m", "curvature": "1e-3/m", "strain": "mm/m"}[name.split("_", 1)[0]]
+            )
             descr[name] = f"{name.split('_', 1)[0]} along azimuth {az:g} deg (clockwise from north)"
     if at is not None:
         from subsidence.science.dynamics import TimeFunction, rate_at
@@ -255,16 +287,27 @@ def predict_to_geotiff(pset: PanelSet, params: Any, out: str | Path, *, spacing:
         bands[RATE_BAND] = rate_at(pset.panels, params, x, y, at, time_function or TimeFunction(), grid=True)
         units[RATE_BAND] = "mm/d"
         descr[RATE_BAND] = "下沉速度 subsidence rate on the date (positive = sinking)"
-    tags = {"model": "probability integral method (概率积分法)", "params": json.dumps(params.to_dict()),
-            "at": at.isoformat() if at else "final (static)", "panels": len(pset.panels),
-            "sign_convention": "subsidence positive down; displacement +x east, +y north; strain + extension"}
+    tags = {
+        "model": "probability integral method (概率积分法)",
+        "params": json.dumps(params.to_dict()),
+        "at": at.isoformat() if at else "final (static)",
+        "panels": len(pset.panels),
+        "sign_convention": "subsidence positive down; displacement +x east, +y north; strain + extension",
+    }
     if time_function is not None and at is not None:
         tags["time_function"] = json.dumps(time_function.to_dict())
-    write_geotiff(out, bands, transform=transform_from_axes(x, y), crs=pset.crs, units=units, descriptions=descr,
-                  tags=tags)
-    return {"out": str(out), "width": len(x), "height": len(y), "spacing_m": spacing, "panels": len(pset.panels),
-            "at": at.isoformat() if at else None,
-            "max": {k: float(np.nanmax(np.abs(v))) for k, v in bands.items()}}
+    write_geotiff(
+        out, bands, transform=transform_from_axes(x, y), crs=pset.crs, units=units, descriptions=descr, tags=tags
+    )
+    return {
+        "out": str(out),
+        "width": len(x),
+        "height": len(y),
+        "spacing_m": spacing,
+        "panels": len(pset.panels),
+        "at": at.isoformat() if at else None,
+        "max": {k: float(np.nanmax(np.abs(v))) for k, v in bands.items()},
+    }
 
 
 def read_points_csv(path: str | Path) -> tuple[list[str], list[dict[str, str]], np.ndarray, np.ndarray]:
@@ -305,10 +348,17 @@ def _write_csv_atomic(path: str | Path, header: Sequence[str], rows: Iterable[Se
     return atomic_write_text(path, write)
 
 
-def predict_points_csv(pset: PanelSet, params: Any, points_csv: str | Path, out_csv: str | Path, *,
-                       at: date | None = None, time_function: Any = None,
-                       components: Sequence[str] | None = None,
-                       azimuths: Sequence[float] = ()) -> int:
+def predict_points_csv(
+    pset: PanelSet,
+    params: Any,
+    points_csv: str | Path,
+    out_csv: str | Path,
+    *,
+    at: date | None = None,
+    time_function: Any = None,
+    components: Sequence[str] | None = None,
+    azimuths: Sequence[float] = (),
+) -> int:
     """Predict at the CSV's points; write their columns plus one column per component (unit in the name).
 
     Column order: the input's columns (``x``, ``y`` first when present), then ``subsidence_mm`` and the
@@ -319,8 +369,15 @@ def predict_points_csv(pset: PanelSet, params: Any, points_csv: str | Path, out_
     cols, rows, x, y = read_points_csv(points_csv)
     comps = tuple(components or pim.DEFAULT_COMPONENTS)
     try:
-        field = pim.predict_points(pset.panels, params, x, y, at=at, time_function=time_function,
-                                   components=comps if not azimuths else pim.DEFAULT_COMPONENTS)
+        field = pim.predict_points(
+            pset.panels,
+            params,
+            x,
+            y,
+            at=at,
+            time_function=time_function,
+            components=comps if not azimuths else pim.DEFAULT_COMPONENTS,
+        )
     except pim.ScienceInputError as exc:
         raise ValidationFailed(str(exc)) from None
     values = field.components(comps)
@@ -333,8 +390,10 @@ def predict_points_csv(pset: PanelSet, params: Any, points_csv: str | Path, out_
     keep = [c for c in cols if c.lower() not in ("x", "y")]
     low = {c.lower(): c for c in cols}
     header = ["x", "y", *keep, *values.keys()]
-    out_rows = ([r[low["x"]], r[low["y"]], *[r[c] for c in keep],
-                 *[f"{float(v[i]):.6g}" for v in values.values()]] for i, r in enumerate(rows))
+    out_rows = (
+        [r[low["x"]], r[low["y"]], *[r[c] for c in keep], *[f"{float(v[i]):.6g}" for v in values.values()]]
+        for i, r in enumerate(rows)
+    )
     _write_csv_atomic(out_csv, header, out_rows)
     return len(rows)
 
@@ -342,9 +401,15 @@ def predict_points_csv(pset: PanelSet, params: Any, points_csv: str | Path, out_
 # --------------------------------------------------------------------------------------------------
 # inversion
 # --------------------------------------------------------------------------------------------------
-def observations_from_csv(path: str | Path, *, sigma_vertical_mm: float = 5.0, sigma_horizontal_mm: float = 10.0,
-                          sigma_los_mm: float = 5.0, incidence_deg: float | None = None,
-                          heading_deg: float | None = None) -> list[Any]:
+def observations_from_csv(
+    path: str | Path,
+    *,
+    sigma_vertical_mm: float = 5.0,
+    sigma_horizontal_mm: float = 10.0,
+    sigma_los_mm: float = 5.0,
+    incidence_deg: float | None = None,
+    heading_deg: float | None = None,
+) -> list[Any]:
     """Observations from a points CSV: ``x``, ``y`` and any of ``subsidence_mm`` (positive down), ``east_mm``,
     ``north_mm`` (levelling/GNSS) and ``los_mm`` (positive toward the satellite) with ``los_e``, ``los_n``,
     ``los_u`` unit-vector columns or ``incidence_deg``/``heading_deg`` (columns or arguments); optional
@@ -377,8 +442,11 @@ def observations_from_csv(path: str | Path, *, sigma_vertical_mm: float = 5.0, s
                 present |= np.isfinite(a)
         if w is not None and e is None and n is None:
             m = np.isfinite(w)
-            obs.append(inversion.PointObservations(x[m], y[m], subsidence_mm=w[m],
-                                                   sigma_vertical_mm=sig[m] if sig is not None else sigma_vertical_mm))
+            obs.append(
+                inversion.PointObservations(
+                    x[m], y[m], subsidence_mm=w[m], sigma_vertical_mm=sig[m] if sig is not None else sigma_vertical_mm
+                )
+            )
         else:
             for name, a in (("subsidence_mm", w), ("east_mm", e), ("north_mm", n)):
                 if a is None:
@@ -388,10 +456,16 @@ def observations_from_csv(path: str | Path, *, sigma_vertical_mm: float = 5.0, s
                     continue
                 kw = {name: a[m]}
                 sv = sig[m] if sig is not None else None
-                obs.append(inversion.PointObservations(
-                    x[m], y[m], **kw, name=f"points:{name}",
-                    sigma_vertical_mm=sv if sv is not None and name == "subsidence_mm" else sigma_vertical_mm,
-                    sigma_horizontal_mm=sv if sv is not None and name != "subsidence_mm" else sigma_horizontal_mm))
+                obs.append(
+                    inversion.PointObservations(
+                        x[m],
+                        y[m],
+                        **kw,
+                        name=f"points:{name}",
+                        sigma_vertical_mm=sv if sv is not None and name == "subsidence_mm" else sigma_vertical_mm,
+                        sigma_horizontal_mm=sv if sv is not None and name != "subsidence_mm" else sigma_horizontal_mm,
+                    )
+                )
     los = col("los_mm")
     if los is not None:
         m = np.isfinite(los)
@@ -404,12 +478,17 @@ def observations_from_csv(path: str | Path, *, sigma_vertical_mm: float = 5.0, s
             inc = inc[m] if inc is not None else incidence_deg
             head = head[m] if head is not None else heading_deg
             if inc is None or head is None:
-                raise ValidationFailed(f"{path}: los_mm needs los_e/los_n/los_u columns or incidence and heading "
-                                       "(columns incidence_deg, heading_deg or --incidence-deg/--heading-deg)")
+                raise ValidationFailed(
+                    f"{path}: los_mm needs los_e/los_n/los_u columns or incidence and heading "
+                    "(columns incidence_deg, heading_deg or --incidence-deg/--heading-deg)"
+                )
             unit = inversion.los_unit_vector(inc, head)
         try:
-            obs.append(inversion.LOSObservations(x[m], y[m], los[m], unit,
-                                                 sigma_mm=sig[m] if sig is not None else sigma_los_mm))
+            obs.append(
+                inversion.LOSObservations(
+                    x[m], y[m], los[m], unit, sigma_mm=sig[m] if sig is not None else sigma_los_mm
+                )
+            )
         except Exception as exc:
             raise ValidationFailed(f"{path}: {exc}") from None
     if not obs:
@@ -417,10 +496,19 @@ def observations_from_csv(path: str | Path, *, sigma_vertical_mm: float = 5.0, s
     return obs
 
 
-def observations_from_los_raster(path: str | Path, *, crs: Any, incidence_deg: float | None = None,
-                                 heading_deg: float | None = None, unit_rasters: Sequence[str] | None = None,
-                                 band: str | None = None, scale_to_mm: float = 1.0, sigma_mm: float = 5.0,
-                                 max_obs: int = 20000, seed: int = 0) -> Any:
+def observations_from_los_raster(
+    path: str | Path,
+    *,
+    crs: Any,
+    incidence_deg: float | None = None,
+    heading_deg: float | None = None,
+    unit_rasters: Sequence[str] | None = None,
+    band: str | None = None,
+    scale_to_mm: float = 1.0,
+    sigma_mm: float = 5.0,
+    max_obs: int = 20000,
+    seed: int = 0,
+) -> Any:
     """LOS observations from a GeoTIFF (one band, LOS positive toward the satellite; ``scale_to_mm`` converts
     its unit, e.g. 1000 for metres), with a constant incidence/heading or three unit-vector rasters (E, N, U).
     NaN/nodata pixels are skipped; at most ``max_obs`` pixels are drawn (seeded)."""
@@ -434,8 +522,10 @@ def observations_from_los_raster(path: str | Path, *, crs: Any, incidence_deg: f
     except RasterError as exc:
         raise ValidationFailed(str(exc)) from None
     if crs is not None and rd.crs != CRS.from_user_input(crs):
-        raise ValidationFailed(f"{path}: CRS {rd.crs.name!r} differs from the panels' CRS {CRS.from_user_input(crs).name!r};"
-                               " reproject one of them")
+        raise ValidationFailed(
+            f"{path}: CRS {rd.crs.name!r} differs from the panels' CRS {CRS.from_user_input(crs).name!r};"
+            " reproject one of them"
+        )
     arr = rd.band(band) if band else rd.array[0]
     x, y = rd.axes()
     xx, yy = np.meshgrid(x, y)
@@ -467,8 +557,9 @@ def observations_from_los_raster(path: str | Path, *, crs: Any, incidence_deg: f
     pick = np.sort(rng.choice(idx.size, size=min(max_obs, idx.size), replace=False))
     sel = idx[pick]
     unit_sel = unit[pick] if np.ndim(unit) == 2 else unit
-    return inversion.LOSObservations(xx.ravel()[sel], yy.ravel()[sel], v.ravel()[sel], unit_sel, sigma_mm=sigma_mm,
-                                     name=Path(path).name)
+    return inversion.LOSObservations(
+        xx.ravel()[sel], yy.ravel()[sel], v.ravel()[sel], unit_sel, sigma_mm=sigma_mm, name=Path(path).name
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -519,8 +610,10 @@ def read_series_csv(path: str | Path) -> tuple[list[str], np.ndarray, np.ndarray
         except ValueError:
             continue
     if len(date_cols) < 2:
-        raise ValidationFailed(f"{p}: expected a long table (point_id,date,subsidence_mm) or a wide one with ISO "
-                               "date columns (at least two)")
+        raise ValidationFailed(
+            f"{p}: expected a long table (point_id,date,subsidence_mm) or a wide one with ISO "
+            "date columns (at least two)"
+        )
     date_cols.sort()
     series = np.full((len(date_cols), len(rows)), np.nan)
     for j, r in enumerate(rows):
@@ -537,8 +630,15 @@ def read_series_csv(path: str | Path) -> tuple[list[str], np.ndarray, np.ndarray
     return ids, x, y, np.array([d for d, _ in date_cols], dtype="datetime64[D]"), series
 
 
-def time_function_from_series(pset: PanelSet, params: Any, series_csv: str | Path, *, kind: str = "improved_knothe",
-                              fit: Sequence[str] = ("c_per_day", "k"), sigma_mm: float = 5.0) -> Any:
+def time_function_from_series(
+    pset: PanelSet,
+    params: Any,
+    series_csv: str | Path,
+    *,
+    kind: str = "improved_knothe",
+    fit: Sequence[str] = ("c_per_day", "k"),
+    sigma_mm: float = 5.0,
+) -> Any:
     """Fit the time constant c (and k) to observed subsidence series (levelling or InSAR, CSV as for
     ``stability``, with x, y in the panels' CRS; values relative to the first date) under the face-advance
     model of ``pset`` (panels need start dates): :func:`subsidence.science.dynamics.fit_time_function_series`.
@@ -550,8 +650,9 @@ def time_function_from_series(pset: PanelSet, params: Any, series_csv: str | Pat
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValidationFailed(f"{series_csv}: every point needs x and y (metres, the panels' CRS) to fit c")
     try:
-        return fit_time_function_series(pset.panels, params, x, y, [d.astype(object) for d in dates], series,
-                                        kind=kind, fit=fit, sigma_mm=sigma_mm)
+        return fit_time_function_series(
+            pset.panels, params, x, y, [d.astype(object) for d in dates], series, kind=kind, fit=fit, sigma_mm=sigma_mm
+        )
     except ValueError as exc:
         raise ValidationFailed(f"{series_csv}: {exc}") from None
 
@@ -586,23 +687,47 @@ def stability_csv(series_csv: str | Path, out_csv: str | Path, criteria: Any = N
     except ValueError as exc:
         raise ValidationFailed(f"{series_csv}: {exc}") from None
     names = res.stage_names()
-    header = ["point_id", "x", "y", "stage", "stage_zh", "stage_since", "started_on", "active_from",
-              "declining_from", "stable_from", "last_subsidence_mm", "last_rate_mm_per_day"]
+    header = [
+        "point_id",
+        "x",
+        "y",
+        "stage",
+        "stage_zh",
+        "stage_since",
+        "started_on",
+        "active_from",
+        "declining_from",
+        "stable_from",
+        "last_subsidence_mm",
+        "last_rate_mm_per_day",
+    ]
     last_rate = res.rate_mm_per_day[-1]
     last_w = stability._ffill(series)[-1]
     rows = []
     for i, pid in enumerate(ids):
-        rows.append([pid, "" if np.isnan(x[i]) else f"{x[i]:.3f}", "" if np.isnan(y[i]) else f"{y[i]:.3f}",
-                     names[i], stability.STAGES[int(res.stage[i])][1], _iso(res.stage_since[i]),
-                     _iso(res.started_on[i]), _iso(res.active_from[i]), _iso(res.declining_from[i]),
-                     _iso(res.stable_from[i]), "" if np.isnan(last_w[i]) else f"{last_w[i]:.2f}",
-                     "" if np.isnan(last_rate[i]) else f"{last_rate[i]:.3f}"])
+        rows.append(
+            [
+                pid,
+                "" if np.isnan(x[i]) else f"{x[i]:.3f}",
+                "" if np.isnan(y[i]) else f"{y[i]:.3f}",
+                names[i],
+                stability.STAGES[int(res.stage[i])][1],
+                _iso(res.stage_since[i]),
+                _iso(res.started_on[i]),
+                _iso(res.active_from[i]),
+                _iso(res.declining_from[i]),
+                _iso(res.stable_from[i]),
+                "" if np.isnan(last_w[i]) else f"{last_w[i]:.2f}",
+                "" if np.isnan(last_rate[i]) else f"{last_rate[i]:.3f}",
+            ]
+        )
     _write_csv_atomic(out_csv, header, rows)
     return {n: int(np.sum(names == n)) for n in dict.fromkeys(names)}
 
 
-def stability_geotiff(series_tif: str | Path, out_tif: str | Path, criteria: Any = None, *,
-                      scale_to_mm: float = 1.0, sign: float = 1.0) -> dict[str, int]:
+def stability_geotiff(
+    series_tif: str | Path, out_tif: str | Path, criteria: Any = None, *, scale_to_mm: float = 1.0, sign: float = 1.0
+) -> dict[str, int]:
     """Stage per pixel from a time-series GeoTIFF whose band descriptions are ISO dates (cumulative subsidence,
     mm positive down after ``sign`` and ``scale_to_mm``). Writes bands stage (code), stage_since, started_on,
     active_from, stable_from (days since 1970-01-01, NaN = never) and last_rate_mm_per_day."""
@@ -616,8 +741,9 @@ def stability_geotiff(series_tif: str | Path, out_tif: str | Path, criteria: Any
     try:
         dates = np.array([date.fromisoformat(n[:10]) for n in rd.names], dtype="datetime64[D]")
     except ValueError:
-        raise ValidationFailed(f"{series_tif}: band descriptions must be ISO dates (YYYY-MM-DD); found "
-                               f"{rd.names[:3]}...") from None
+        raise ValidationFailed(
+            f"{series_tif}: band descriptions must be ISO dates (YYYY-MM-DD); found {rd.names[:3]}..."
+        ) from None
     series = rd.array.astype(float) * scale_to_mm * sign
     try:
         res = stability.classify(dates, series, criteria)
@@ -629,14 +755,26 @@ def stability_geotiff(series_tif: str | Path, out_tif: str | Path, criteria: Any
         out[np.isnat(a)] = np.nan
         return out
 
-    bands = {"stage_code": res.stage.astype("float32"), "stage_since_days": days(res.stage_since),
-             "started_on_days": days(res.started_on), "active_from_days": days(res.active_from),
-             "stable_from_days": days(res.stable_from), "last_rate_mm_per_day": res.rate_mm_per_day[-1]}
+    bands = {
+        "stage_code": res.stage.astype("float32"),
+        "stage_since_days": days(res.stage_since),
+        "started_on_days": days(res.started_on),
+        "active_from_days": days(res.active_from),
+        "stable_from_days": days(res.stable_from),
+        "last_rate_mm_per_day": res.rate_mm_per_day[-1],
+    }
     units = {"stage_code": "code", "last_rate_mm_per_day": "mm/d"}
     units.update({k: "days since 1970-01-01" for k in bands if k.endswith("_days")})
     codes = "; ".join(f"{k}={v[0]} {v[1]}" for k, v in stability.STAGES.items())
-    write_geotiff(out_tif, bands, transform=rd.transform, crs=rd.crs, units=units,
-                  descriptions={"stage_code": codes}, tags={"stage_codes": codes})
+    write_geotiff(
+        out_tif,
+        bands,
+        transform=rd.transform,
+        crs=rd.crs,
+        units=units,
+        descriptions={"stage_code": codes},
+        tags={"stage_codes": codes},
+    )
     names = res.stage_names().ravel()
     return {n: int(np.sum(names == n)) for n in dict.fromkeys(names)}
 
@@ -647,8 +785,14 @@ def stability_geotiff(series_tif: str | Path, out_tif: str | Path, criteria: Any
 DAMAGE_BANDS = ("tilt_max_mm_per_m", "curvature_max_1e-3_per_m", "strain_max_mm_per_m")
 
 
-def damage_assessment(buildings: str | Path, prediction_tif: str | Path, out: str | Path, *,
-                      layer: str | None = None, thresholds: Any = None) -> dict[str, int]:
+def damage_assessment(
+    buildings: str | Path,
+    prediction_tif: str | Path,
+    out: str | Path,
+    *,
+    layer: str | None = None,
+    thresholds: Any = None,
+) -> dict[str, int]:
     """Damage grade per building from a prediction GeoTIFF (bands tilt_max, curvature_max, strain_max).
 
     ``out``: .csv (building attributes + indicators + grade) or a vector file (.gpkg/.geojson/.shp) with
@@ -671,12 +815,25 @@ def damage_assessment(buildings: str | Path, prediction_tif: str | Path, out: st
     if table.crs is None:
         raise ValidationFailed(f"{buildings}: no CRS; assign one (e.g. EPSG:4546)")
     geoms = [None if g is None else transform_geometry(g, table.crs, rd.crs) for g in table.geometries]
-    res = damage.footprint_damage(rd.band(DAMAGE_BANDS[0]), rd.band(DAMAGE_BANDS[1]), rd.band(DAMAGE_BANDS[2]),
-                                  tuple(rd.transform)[:6], geoms, thresholds)
+    res = damage.footprint_damage(
+        rd.band(DAMAGE_BANDS[0]),
+        rd.band(DAMAGE_BANDS[1]),
+        rd.band(DAMAGE_BANDS[2]),
+        tuple(rd.transform)[:6],
+        geoms,
+        thresholds,
+    )
     labels = {0: ("", "outside the prediction")}
     labels.update({k: (v[0], v[1]) for k, v in damage.GRADE_LABELS.items()})
-    extra_cols = ["tilt_max_mm_per_m", "curvature_max_1e-3_per_m", "strain_max_mm_per_m", "damage_grade",
-                  "damage_grade_zh", "governing_indicator", "cells"]
+    extra_cols = [
+        "tilt_max_mm_per_m",
+        "curvature_max_1e-3_per_m",
+        "strain_max_mm_per_m",
+        "damage_grade",
+        "damage_grade_zh",
+        "governing_indicator",
+        "cells",
+    ]
     extra = []
     for i in range(len(geoms)):
         g = int(res.grade[i])
@@ -684,19 +841,43 @@ def damage_assessment(buildings: str | Path, prediction_tif: str | Path, out: st
         def fmt(v: float) -> Any:
             return None if np.isnan(v) else round(float(v), 4)
 
-        extra.append([fmt(res.tilt_mm_per_m[i]), fmt(res.curvature_1e3_per_m[i]), fmt(res.strain_mm_per_m[i]),
-                      labels[g][0], labels[g][1], res.governing[i], int(res.n_cells[i])])
+        extra.append(
+            [
+                fmt(res.tilt_mm_per_m[i]),
+                fmt(res.curvature_1e3_per_m[i]),
+                fmt(res.strain_mm_per_m[i]),
+                labels[g][0],
+                labels[g][1],
+                res.governing[i],
+                int(res.n_cells[i]),
+            ]
+        )
     out = Path(out)
     if out.suffix.lower() == ".csv":
         header = list(table.fields) + extra_cols
-        _write_csv_atomic(out, header, ([*(rec.get(f) for f in table.fields), *e] for rec, e in zip(table.records, extra)))
+        _write_csv_atomic(
+            out, header, ([*(rec.get(f) for f in table.fields), *e] for rec, e in zip(table.records, extra))
+        )
     else:
-        kinds = [_kind(table.records, f) for f in table.fields] + ["float", "float", "float", "str", "str", "str", "int"]
-        write_vector(out, columns=list(table.fields) + extra_cols, kinds=kinds,
-                     rows=[[*(rec.get(f) for f in table.fields), *e] for rec, e in zip(table.records, extra)],
-                     geometries=geoms, crs=rd.crs.to_string(), geometry_type="Polygon"
-                     if all(g is None or g.geom_type == "Polygon" for g in geoms) else "MultiPolygon",
-                     layer="building_damage")
+        kinds = [_kind(table.records, f) for f in table.fields] + [
+            "float",
+            "float",
+            "float",
+            "str",
+            "str",
+            "str",
+            "int",
+        ]
+        write_vector(
+            out,
+            columns=list(table.fields) + extra_cols,
+            kinds=kinds,
+            rows=[[*(rec.get(f) for f in table.fields), *e] for rec, e in zip(table.records, extra)],
+            geometries=geoms,
+            crs=rd.crs.to_string(),
+            geometry_type="Polygon" if all(g is None or g.geom_type == "Polygon" for g in geoms) else "MultiPolygon",
+            layer="building_damage",
+        )
     counts: dict[str, int] = {}
     for g in res.grade:
         key = labels[int(g)][0] or "outside"

@@ -53,8 +53,9 @@ def movement_duration_days(h0_m: float, factor: float = DURATION_DAYS_PER_M_DEPT
     return factor * h0_m
 
 
-def time_constant_from_duration(duration_days: float, kind: str = "knothe", k: float = 2.0,
-                                complete: float = COMPLETE_AT_T) -> float:
+def time_constant_from_duration(
+    duration_days: float, kind: str = "knothe", k: float = 2.0, complete: float = COMPLETE_AT_T
+) -> float:
     """c (1/day) such that the time function reaches ``complete`` (0.98) at ``duration_days``."""
     if not duration_days > 0:
         raise ValueError(f"movement duration {duration_days!r} must be > 0 days")
@@ -132,7 +133,9 @@ class TimeFunction:
             if self.rate:
                 out = 0.5 * c * np.exp(-c * np.abs(d))
             else:
-                out = np.where(d <= 0, 0.5 * np.exp(c * np.minimum(d, 0.0)), 1.0 - 0.5 * np.exp(-c * np.maximum(d, 0.0)))
+                out = np.where(
+                    d <= 0, 0.5 * np.exp(c * np.minimum(d, 0.0)), 1.0 - 0.5 * np.exp(-c * np.maximum(d, 0.0))
+                )
         return np.where(age < 0, 0.0, out)
 
     def as_rate(self) -> TimeFunction:
@@ -156,9 +159,13 @@ class TimeFunction:
             return cls()
         if isinstance(data, str):
             return cls(kind=data)
-        return cls(kind=data.get("kind", "improved_knothe"), c_per_day=data.get("c_per_day"),
-                   duration_days=data.get("duration_days"), k=float(data.get("k", SHENDONG_K)),
-                   c_basis=data.get("c_basis", "shendong"))
+        return cls(
+            kind=data.get("kind", "improved_knothe"),
+            c_per_day=data.get("c_per_day"),
+            duration_days=data.get("duration_days"),
+            k=float(data.get("k", SHENDONG_K)),
+            c_basis=data.get("c_basis", "shendong"),
+        )
 
 
 def shendong_time_constant(h0_m: float, kind: str = "improved_knothe") -> float:
@@ -225,8 +232,15 @@ def panel_advance(panel: PanelGeometry, length_m: float) -> Advance | None:
                 raise ValueError(f"{label}: end_date equals start_date and no advance_m_per_day")
             rate = length_m / dur
         elif dur > 0 and abs(rate * dur - length_m) > 0.05 * length_m:
-            log.warning("%s: advance %.1f m/d over %g days mines %.0f m, not the panel length %.0f m; the face "
-                        "stops at end_date", label, rate, dur, rate * dur, length_m)
+            log.warning(
+                "%s: advance %.1f m/d over %g days mines %.0f m, not the panel length %.0f m; the face "
+                "stops at end_date",
+                label,
+                rate,
+                dur,
+                rate * dur,
+                length_m,
+            )
             length_m = min(length_m, rate * dur)
     if rate is None:
         raise ValueError(f"{label}: dynamic prediction needs advance_m_per_day or end_date as well as start_date")
@@ -269,8 +283,9 @@ def _advance_direction(panel: PanelGeometry) -> np.ndarray:
     return axis if az < 180.0 else -axis
 
 
-def _strip_fractions(panel: PanelGeometry, tf: TimeFunction, adv: Advance, day: float, r: float,
-                     length_m: float) -> tuple[np.ndarray, np.ndarray] | None:
+def _strip_fractions(
+    panel: PanelGeometry, tf: TimeFunction, adv: Advance, day: float, r: float, length_m: float
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Strip boundaries (fractions of the panel length, in mining order) and f per strip."""
     mined = adv.mined_length(day)
     if mined <= 0:
@@ -285,8 +300,9 @@ def _strip_fractions(panel: PanelGeometry, tf: TimeFunction, adv: Advance, day: 
     return d / length_m, f
 
 
-def rectangle_strip_weights(panel: PanelGeometry, rect: _Rect, params: PIMParams, at: Any,
-                            time_function: TimeFunction | None) -> tuple[str, tuple[np.ndarray, np.ndarray] | None]:
+def rectangle_strip_weights(
+    panel: PanelGeometry, rect: _Rect, params: PIMParams, at: Any, time_function: TimeFunction | None
+) -> tuple[str, tuple[np.ndarray, np.ndarray] | None]:
     """Erf-edge positions (fractions of the plan side) and weights of the advancing side of a rectangle.
 
     Returns ("u" or "v", (positions, weights)) or (axis, None) when nothing is mined yet. Panels without a
@@ -319,8 +335,9 @@ def rectangle_strip_weights(panel: PanelGeometry, rect: _Rect, params: PIMParams
     return axis, (pos, w)
 
 
-def polygon_strips(panel: PanelGeometry, comp_poly: Any, params: PIMParams, at: Any,
-                   time_function: TimeFunction | None) -> list[tuple[Any, float]]:
+def polygon_strips(
+    panel: PanelGeometry, comp_poly: Any, params: PIMParams, at: Any, time_function: TimeFunction | None
+) -> list[tuple[Any, float]]:
     """(strip geometry, f) pieces of a polygon panel's computational polygon mined by ``at``.
 
     Strips are cut perpendicular to the advance direction, at most r/4 wide (at most 200 strips).

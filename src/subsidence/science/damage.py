@@ -50,13 +50,17 @@ def indicator_grade(values: Any, limits: Sequence[float]) -> np.ndarray:
     return np.where(np.isnan(v), 0, g).astype(np.int8)
 
 
-def grade(tilt_mm_per_m: Any, curvature_1e3_per_m: Any, strain_mm_per_m: Any,
-          thresholds: DamageThresholds | None = None) -> np.ndarray:
+def grade(
+    tilt_mm_per_m: Any, curvature_1e3_per_m: Any, strain_mm_per_m: Any, thresholds: DamageThresholds | None = None
+) -> np.ndarray:
     """Damage grade 1..4 (I..IV) per element: the highest grade reached by any indicator."""
     t = thresholds or DamageThresholds()
-    return np.maximum(np.maximum(indicator_grade(tilt_mm_per_m, t.tilt_mm_per_m),
-                                 indicator_grade(curvature_1e3_per_m, t.curvature_1e3_per_m)),
-                      indicator_grade(strain_mm_per_m, t.strain_mm_per_m))
+    return np.maximum(
+        np.maximum(
+            indicator_grade(tilt_mm_per_m, t.tilt_mm_per_m), indicator_grade(curvature_1e3_per_m, t.curvature_1e3_per_m)
+        ),
+        indicator_grade(strain_mm_per_m, t.strain_mm_per_m),
+    )
 
 
 @dataclass
@@ -77,8 +81,14 @@ def _inverse_affine(transform: Sequence[float]) -> np.ndarray:
     return np.linalg.inv(m)
 
 
-def footprint_damage(tilt: np.ndarray, curvature: np.ndarray, strain: np.ndarray, transform: Sequence[float],
-                     footprints: Iterable[Any], thresholds: DamageThresholds | None = None) -> BuildingDamage:
+def footprint_damage(
+    tilt: np.ndarray,
+    curvature: np.ndarray,
+    strain: np.ndarray,
+    transform: Sequence[float],
+    footprints: Iterable[Any],
+    thresholds: DamageThresholds | None = None,
+) -> BuildingDamage:
     """Maxima of |tilt|, |curvature|, |strain| over each footprint and the resulting grade.
 
     tilt/curvature/strain: 2-D rasters (rows, cols) in mm/m, 1e-3/m, mm/m (e.g. the ``*_max_*`` bands of a
@@ -141,9 +151,17 @@ def footprint_damage(tilt: np.ndarray, curvature: np.ndarray, strain: np.ndarray
     k = np.array(kmax, dtype=float)
     s = np.array(smax, dtype=float)
     th = thresholds or DamageThresholds()
-    gs = np.stack([indicator_grade(t, th.tilt_mm_per_m), indicator_grade(k, th.curvature_1e3_per_m),
-                   indicator_grade(s, th.strain_mm_per_m)])
+    gs = np.stack(
+        [
+            indicator_grade(t, th.tilt_mm_per_m),
+            indicator_grade(k, th.curvature_1e3_per_m),
+            indicator_grade(s, th.strain_mm_per_m),
+        ]
+    )
     g = gs.max(axis=0) if gs.size else np.zeros(0, dtype=np.int8)
-    gov = np.array([INDICATORS[i] if gg > 0 else "" for i, gg in zip(np.argmax(gs, axis=0), g)], dtype=object) \
-        if gs.size else np.zeros(0, dtype=object)
+    gov = (
+        np.array([INDICATORS[i] if gg > 0 else "" for i, gg in zip(np.argmax(gs, axis=0), g)], dtype=object)
+        if gs.size
+        else np.zeros(0, dtype=object)
+    )
     return BuildingDamage(t, k, s, g, gov, np.array(n))

@@ -63,8 +63,9 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 
-def fit_time_function(age_days: Sequence[float], w_mm: Sequence[float], w_final_mm: float,
-                      kind: str = "improved_knothe") -> TimeFunction:
+def fit_time_function(
+    age_days: Sequence[float], w_mm: Sequence[float], w_final_mm: float, kind: str = "improved_knothe"
+) -> TimeFunction:
     """Fit c (and k for the improved function) to a point's subsidence history W(age) = W_final f(age).
 
     age_days: days since the ground under the point was mined (the point's mining time); w_mm: observed
@@ -81,8 +82,9 @@ def fit_time_function(age_days: Sequence[float], w_mm: Sequence[float], w_final_
     span = max(float(np.ptp(t)), 1.0)
 
     def model(p: np.ndarray) -> np.ndarray:
-        tf = TimeFunction(kind, c_per_day=math.exp(p[0]), k=math.exp(p[1]) if kind == "improved_knothe" else 2.0,
-                          duration_days=None)
+        tf = TimeFunction(
+            kind, c_per_day=math.exp(p[0]), k=math.exp(p[1]) if kind == "improved_knothe" else 2.0, duration_days=None
+        )
         return w_final_mm * tf.value(t)
 
     x0 = np.array([math.log(4.0 / span), math.log(2.0)])
@@ -119,11 +121,21 @@ class TimeFunctionFit:
 SERIES_FITTABLE = ("c_per_day", "k", "q")
 
 
-def fit_time_function_series(panels: PanelGeometry | Iterable[PanelGeometry], params: PIMParams, x: Any, y: Any,
-                             dates: Sequence[Any], w_mm: Any, *, kind: str = "improved_knothe",
-                             fit: Sequence[str] = ("c_per_day", "k"), initial: TimeFunction | None = None,
-                             sigma_mm: float = 5.0, relative_to_first: bool = True,
-                             loss: str = "soft_l1") -> TimeFunctionFit:
+def fit_time_function_series(
+    panels: PanelGeometry | Iterable[PanelGeometry],
+    params: PIMParams,
+    x: Any,
+    y: Any,
+    dates: Sequence[Any],
+    w_mm: Any,
+    *,
+    kind: str = "improved_knothe",
+    fit: Sequence[str] = ("c_per_day", "k"),
+    initial: TimeFunction | None = None,
+    sigma_mm: float = 5.0,
+    relative_to_first: bool = True,
+    loss: str = "soft_l1",
+) -> TimeFunctionFit:
     """Fit the time constant c (and k, and q when asked) to InSAR or levelling subsidence series at points.
 
     panels / params: the mining (with start dates and advance) and the static PIM parameters (from an
@@ -165,9 +177,11 @@ def fit_time_function_series(panels: PanelGeometry | Iterable[PanelGeometry], pa
     c0, _ = start.constants(h0)
     k0 = start.k if kind == "improved_knothe" else SHENDONG_K
     # (start, low, high) per fitted name; c and k in logs
-    table = {"c_per_day": (math.log(c0), math.log(1e-4), math.log(20.0)),
-             "k": (math.log(k0), math.log(1.0), math.log(10.0)),
-             "q": (params.q, 0.05, 1.5)}
+    table = {
+        "c_per_day": (math.log(c0), math.log(1e-4), math.log(20.0)),
+        "k": (math.log(k0), math.log(1.0), math.log(10.0)),
+        "q": (params.q, 0.05, 1.5),
+    }
     x0 = np.array([table[n][0] for n in names])
     lo = [table[n][1] for n in names]
     hi = [table[n][2] for n in names]
@@ -213,20 +227,31 @@ def fit_time_function_series(panels: PanelGeometry | Iterable[PanelGeometry], pa
             std[n] = float(sd[i])
         val = {"c_per_day": tf.c_per_day, "k": tf.k, "q": prm.q}[n]
         if not std[n] <= 0.5 * abs(val):
-            warnings.append(f"{n} is not resolved by these series ({val:.4g} +/- {std[n]:.2g}); observe while the "
-                            "face passes (the rate peak) or fix it")
+            warnings.append(
+                f"{n} is not resolved by these series ({val:.4g} +/- {std[n]:.2g}); observe while the "
+                "face passes (the rate peak) or fix it"
+            )
     for wmsg in warnings:
         log.warning("time-function fit: %s", wmsg)
-    return TimeFunctionFit(time_function=tf, params=prm, std=std, rms_mm=float(np.sqrt(np.mean(r**2))),
-                           n_obs=n_obs, warnings=warnings)
+    return TimeFunctionFit(
+        time_function=tf, params=prm, std=std, rms_mm=float(np.sqrt(np.mean(r**2))), n_obs=n_obs, warnings=warnings
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # convenience wrappers
 # --------------------------------------------------------------------------------------------------
-def subsidence_at(panels: PanelGeometry | Iterable[PanelGeometry], params: PIMParams, x: Any, y: Any, at: Any,
-                  time_function: TimeFunction | None = None, *, grid: bool = False,
-                  components: Sequence[str] | None = ("subsidence_mm",)) -> Field:
+def subsidence_at(
+    panels: PanelGeometry | Iterable[PanelGeometry],
+    params: PIMParams,
+    x: Any,
+    y: Any,
+    at: Any,
+    time_function: TimeFunction | None = None,
+    *,
+    grid: bool = False,
+    components: Sequence[str] | None = ("subsidence_mm",),
+) -> Field:
     """Field at date ``at`` (points, or a grid when ``grid``); W in mm positive down."""
     from subsidence.science import pim
 
@@ -234,15 +259,29 @@ def subsidence_at(panels: PanelGeometry | Iterable[PanelGeometry], params: PIMPa
     return fn(panels, params, x, y, at=at, time_function=time_function or TimeFunction(), components=components)
 
 
-def rate_at(panels: PanelGeometry | Iterable[PanelGeometry], params: PIMParams, x: Any, y: Any, at: Any,
-            time_function: TimeFunction | None = None, *, grid: bool = False) -> np.ndarray:
+def rate_at(
+    panels: PanelGeometry | Iterable[PanelGeometry],
+    params: PIMParams,
+    x: Any,
+    y: Any,
+    at: Any,
+    time_function: TimeFunction | None = None,
+    *,
+    grid: bool = False,
+) -> np.ndarray:
     """Subsidence rate dW/dt (mm/d, positive = sinking) at date ``at``."""
     tf = (time_function or TimeFunction()).as_rate()
     return subsidence_at(panels, params, x, y, at, tf, grid=grid).W
 
 
-def subsidence_series(panels: PanelGeometry | Iterable[PanelGeometry], params: PIMParams, x: Any, y: Any,
-                      dates: Sequence[Any], time_function: TimeFunction | None = None) -> np.ndarray:
+def subsidence_series(
+    panels: PanelGeometry | Iterable[PanelGeometry],
+    params: PIMParams,
+    x: Any,
+    y: Any,
+    dates: Sequence[Any],
+    time_function: TimeFunction | None = None,
+) -> np.ndarray:
     """Predicted cumulative subsidence (mm, positive down) at points ``x, y`` for each date: shape (T, N).
 
     Feed it to :func:`subsidence.science.stability.classify` for the predicted movement stages.
@@ -253,6 +292,7 @@ def subsidence_series(panels: PanelGeometry | Iterable[PanelGeometry], params: P
     y = np.asarray(y, dtype=float).ravel()
     out = np.empty((len(dates), x.size))
     for k, d in enumerate(dates):
-        out[k] = pim.predict_points(panels, params, x, y, at=d, time_function=time_function or TimeFunction(),
-                                    components=("subsidence_mm",)).W
+        out[k] = pim.predict_points(
+            panels, params, x, y, at=d, time_function=time_function or TimeFunction(), components=("subsidence_mm",)
+        ).W
     return out

@@ -136,15 +136,18 @@ class LOSObservations:
             raise ScienceInputError(f"{self.name}: unit_enu must be (3,) or ({n}, 3), got {u.shape}")
         norm = np.linalg.norm(u, axis=1)
         if np.any(np.abs(norm - 1.0) > 1e-3):
-            raise ScienceInputError(f"{self.name}: unit_enu rows must be unit vectors (|e| = 1); got norms "
-                                    f"{norm.min():.3f}..{norm.max():.3f}")
+            raise ScienceInputError(
+                f"{self.name}: unit_enu rows must be unit vectors (|e| = 1); got norms "
+                f"{norm.min():.3f}..{norm.max():.3f}"
+            )
         if np.any(u[:, 2] <= 0):
             raise ScienceInputError(f"{self.name}: unit_enu must point from the ground up to the satellite (up > 0)")
         self.unit_enu = u
 
     @classmethod
-    def from_geometry(cls, x: Any, y: Any, los_mm: Any, incidence_deg: Any, heading_deg: Any, **kw: Any
-                      ) -> LOSObservations:
+    def from_geometry(
+        cls, x: Any, y: Any, los_mm: Any, incidence_deg: Any, heading_deg: Any, **kw: Any
+    ) -> LOSObservations:
         return cls(x, y, los_mm, los_unit_vector(incidence_deg, heading_deg), **kw)
 
     def geometries(self, tol_deg: float = 5.0) -> int:
@@ -220,12 +223,16 @@ def _default_bounds(panels: Sequence[PanelGeometry]) -> dict[str, tuple[float, f
             mrr = np.asarray(Polygon(p.outline).minimum_rotated_rectangle.exterior.coords)
             widths.append(float(min(np.linalg.norm(mrr[1] - mrr[0]), np.linalg.norm(mrr[2] - mrr[1]))))
     s_max = max(1.0, min(0.3 * h, 0.4 * min(widths)))
-    return {"q": (0.05, 1.5), "tan_beta": (0.8, 5.0), "b": (0.01, 1.0), "theta0_deg": (45.0, 90.0),
-            "s_m": (0.0, s_max)}
+    return {"q": (0.05, 1.5), "tan_beta": (0.8, 5.0), "b": (0.01, 1.0), "theta0_deg": (45.0, 90.0), "s_m": (0.0, s_max)}
 
 
-def _predict_obs(panels: Sequence[PanelGeometry], params: PIMParams, obs: Sequence[Observation],
-                 at: Any = None, time_function: Any = None) -> list[np.ndarray]:
+def _predict_obs(
+    panels: Sequence[PanelGeometry],
+    params: PIMParams,
+    obs: Sequence[Observation],
+    at: Any = None,
+    time_function: Any = None,
+) -> list[np.ndarray]:
     out = []
     kw = {"at": at, "time_function": time_function}
     for o in obs:
@@ -247,8 +254,9 @@ def _predict_obs(panels: Sequence[PanelGeometry], params: PIMParams, obs: Sequen
                 vals.append(f.component("displacement_y_mm"))
             out.append(np.concatenate(vals))
         else:
-            f = predict_points(panels, params, o.x, o.y,
-                               components=("subsidence_mm", "displacement_x_mm", "displacement_y_mm"), **kw)
+            f = predict_points(
+                panels, params, o.x, o.y, components=("subsidence_mm", "displacement_x_mm", "displacement_y_mm"), **kw
+            )
             u = o.unit_enu
             out.append(f.base["ux"] * u[:, 0] + f.base["uy"] * u[:, 1] - f.base["W"] * u[:, 2])
     return out
@@ -278,13 +286,27 @@ def _observed_and_sigma(obs: Sequence[Observation]) -> tuple[list[np.ndarray], l
     return vals, sig
 
 
-def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observation | Sequence[Observation], *,
-           initial: PIMParams | None = None, fit: Sequence[str] = FITTABLE, fixed: dict[str, float] | None = None,
-           bounds: dict[str, tuple[float, float]] | None = None, loss: str = "soft_l1",
-           f_scale: float = 2.0, n_starts: int = 8, seed: int = 0, max_obs: int = 20000,
-           at: Any = None, time_function: Any = None, noise: str = "independent",
-           correlation_length_m: float | None = None, fixed_sigma: dict[str, float] | None = None,
-           max_gls: int = 2500, covariance: tuple[float, float, float] | None = None) -> InversionResult:
+def invert(
+    panels: PanelGeometry | Iterable[PanelGeometry],
+    observations: Observation | Sequence[Observation],
+    *,
+    initial: PIMParams | None = None,
+    fit: Sequence[str] = FITTABLE,
+    fixed: dict[str, float] | None = None,
+    bounds: dict[str, tuple[float, float]] | None = None,
+    loss: str = "soft_l1",
+    f_scale: float = 2.0,
+    n_starts: int = 8,
+    seed: int = 0,
+    max_obs: int = 20000,
+    at: Any = None,
+    time_function: Any = None,
+    noise: str = "independent",
+    correlation_length_m: float | None = None,
+    fixed_sigma: dict[str, float] | None = None,
+    max_gls: int = 2500,
+    covariance: tuple[float, float, float] | None = None,
+) -> InversionResult:
     """Fit PIM parameters to observations; see the module docstring for method and resolvability rules.
 
     panels: the panels whose mining caused the observed (final or current) displacement; observations: one or
@@ -321,8 +343,9 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
     fsig = {k: float(v) for k, v in (fixed_sigma or {}).items()}
     for k, v in fsig.items():
         if k not in FITTABLE or not (math.isfinite(v) and v >= 0):
-            raise ScienceInputError(f"fixed_sigma {k}={v!r}: give a parameter from {', '.join(FITTABLE)} and a "
-                                    "1-sigma >= 0")
+            raise ScienceInputError(
+                f"fixed_sigma {k}={v!r}: give a parameter from {', '.join(FITTABLE)} and a 1-sigma >= 0"
+            )
     rng = np.random.default_rng(seed)
     obs = [_subsample(o, max_obs, rng) for o in obs]
     initial = initial or PIMParams(q=0.7, tan_beta=2.2, b=0.3, theta0_deg=90.0, s_m=0.0)
@@ -346,7 +369,7 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
         n_geom = LOSObservations(np.zeros(len(allu)), np.zeros(len(allu)), np.zeros(len(allu)), allu).geometries()
     if "b" in free and not has_h and n_geom < 2:
         free.remove("b")
-        why = ("one LOS geometry cannot resolve b" if los_sets else "vertical-only observations cannot resolve b")
+        why = "one LOS geometry cannot resolve b" if los_sets else "vertical-only observations cannot resolve b"
         fixed_reason["b"] = f"{why}: fixed at {initial.b}; add GNSS horizontal data or a second LOS geometry"
         warnings.append(f"b not fitted: {fixed_reason['b']}")
         if los_sets and "b" not in fsig:
@@ -408,10 +431,23 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
     tried = []
     scale = hi - lo
     for s in starts:
-        res = least_squares(resid, s, bounds=(lo, hi), loss=loss, f_scale=f_scale, x_scale=scale,
-                            method="trf", max_nfev=200 * (len(free) + 1))
-        tried.append({"start": dict(zip(free, map(float, s))), "end": dict(zip(free, map(float, res.x))),
-                      "cost": float(res.cost)})
+        res = least_squares(
+            resid,
+            s,
+            bounds=(lo, hi),
+            loss=loss,
+            f_scale=f_scale,
+            x_scale=scale,
+            method="trf",
+            max_nfev=200 * (len(free) + 1),
+        )
+        tried.append(
+            {
+                "start": dict(zip(free, map(float, s))),
+                "end": dict(zip(free, map(float, res.x))),
+                "cost": float(res.cost),
+            }
+        )
         if best is None or res.cost < best.cost:
             best = res
     assert best is not None
@@ -419,11 +455,20 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
     if noise == "correlated":
         pos_x, pos_y, group, labels = _value_positions(obs)
         r_mm = resid(best.x) * y_sig
-        idx, Lc, noise_info = _correlated_noise(r_mm, pos_x, pos_y, group, correlation_length_m, max_gls, rng,
-                                                 labels, covariance)
+        idx, Lc, noise_info = _correlated_noise(
+            r_mm, pos_x, pos_y, group, correlation_length_m, max_gls, rng, labels, covariance
+        )
         whiten["idx"], whiten["L"] = idx, Lc
-        best = least_squares(resid, best.x, bounds=(lo, hi), loss=loss, f_scale=f_scale, x_scale=scale,
-                             method="trf", max_nfev=200 * (len(free) + 1))
+        best = least_squares(
+            resid,
+            best.x,
+            bounds=(lo, hi),
+            loss=loss,
+            f_scale=f_scale,
+            x_scale=scale,
+            method="trf",
+            max_nfev=200 * (len(free) + 1),
+        )
         tried.append({"start": "gls", "end": dict(zip(free, map(float, best.x))), "cost": float(best.cost)})
     fitted = params_of(best.x)
 
@@ -454,8 +499,16 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
                 params_of(best.x, extra)
             except ScienceInputError:
                 extra = {name: v0}
-            rr = least_squares(lambda p, e=extra: resid(p, e), best.x, bounds=(lo, hi), loss=loss, f_scale=f_scale,
-                               x_scale=scale, method="trf", max_nfev=100 * (len(free) + 1))
+            rr = least_squares(
+                lambda p, e=extra: resid(p, e),
+                best.x,
+                bounds=(lo, hi),
+                loss=loss,
+                f_scale=f_scale,
+                x_scale=scale,
+                method="trf",
+                max_nfev=100 * (len(free) + 1),
+            )
             ends.append(rr.x)
         g = 0.5 * (ends[0] - ends[1])
         cov = cov + np.outer(g, g)
@@ -478,10 +531,13 @@ def invert(panels: PanelGeometry | Iterable[PanelGeometry], observations: Observ
             ok = not null[i] and std[i] <= 0.1 * min(p.mean_depth_m for p in plist) / fitted.tan_beta
         resolved[k] = bool(ok)
         if not ok:
-            warnings.append(f"{k} is not resolved by these data (value {val:.4g} +/- {std[i]:.2g}); fix it from "
-                            "experience or add observations (edges, horizontal components)")
-        at_bound = np.isclose(val, lo[i], rtol=0, atol=1e-6 * scale[i]) or \
-            np.isclose(val, hi[i], rtol=0, atol=1e-6 * scale[i])
+            warnings.append(
+                f"{k} is not resolved by these data (value {val:.4g} +/- {std[i]:.2g}); fix it from "
+                "experience or add observations (edges, horizontal components)"
+            )
+        at_bound = np.isclose(val, lo[i], rtol=0, atol=1e-6 * scale[i]) or np.isclose(
+            val, hi[i], rtol=0, atol=1e-6 * scale[i]
+        )
         if at_bound and k != "s_m" and not (k == "theta0_deg" and val >= 90.0 - 1e-6):
             warnings.append(f"{k} = {val:.4g} lies on its bound [{lo[i]:.4g}, {hi[i]:.4g}]")
     pred_sets = _predict_obs(plist, fitted, obs, at, time_function)
@@ -519,8 +575,11 @@ def _value_positions(obs: Sequence[Observation]) -> tuple[np.ndarray, np.ndarray
     gs: list[np.ndarray] = []
     labels: list[str] = []
     for o in obs:
-        comps = ([("vertical", o.subsidence_mm), ("east", o.east_mm), ("north", o.north_mm)]
-                 if isinstance(o, PointObservations) else [("los", o.los_mm)])
+        comps = (
+            [("vertical", o.subsidence_mm), ("east", o.east_mm), ("north", o.north_mm)]
+            if isinstance(o, PointObservations)
+            else [("los", o.los_mm)]
+        )
         for cname, comp in comps:
             if comp is None:
                 continue
@@ -531,10 +590,18 @@ def _value_positions(obs: Sequence[Observation]) -> tuple[np.ndarray, np.ndarray
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(gs), labels
 
 
-def fit_exponential_covariance(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, *,
-                               correlation_length_m: float | None = None, n_bins: int = 15,
-                               max_pairs: int = 400_000, rng: np.random.Generator | None = None,
-                               ml: bool = True, ml_max: int = 300) -> tuple[float, float, float]:
+def fit_exponential_covariance(
+    r_mm: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    correlation_length_m: float | None = None,
+    n_bins: int = 15,
+    max_pairs: int = 400_000,
+    rng: np.random.Generator | None = None,
+    ml: bool = True,
+    ml_max: int = 300,
+) -> tuple[float, float, float]:
     """(sigma_c mm, sigma_n mm, L m) of C(d) = sigma_c^2 exp(-d/L) + sigma_n^2 [d = 0] fitted to residuals.
 
     Start: method of moments (mean products r_i r_j of mean-removed residuals binned by distance, fitted by
@@ -608,10 +675,17 @@ def fit_exponential_covariance(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, *
     return math.sqrt(sc2), math.sqrt(sn2), ell
 
 
-def _correlated_noise(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, group: np.ndarray,
-                      correlation_length_m: float | None, max_gls: int, rng: np.random.Generator,
-                      names: Sequence[str], covariance: tuple[float, float, float] | None = None
-                      ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+def _correlated_noise(
+    r_mm: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    group: np.ndarray,
+    correlation_length_m: float | None,
+    max_gls: int,
+    rng: np.random.Generator,
+    names: Sequence[str],
+    covariance: tuple[float, float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Indices used for the GLS step, the Cholesky factor of their covariance and the model per group (fitted,
     or ``covariance`` = (sigma_c mm, sigma_n mm, L m) for every group when given)."""
     idx_all = []
@@ -624,16 +698,24 @@ def _correlated_noise(r_mm: np.ndarray, x: np.ndarray, y: np.ndarray, group: np.
         if covariance is not None:
             sc, sn, ell = (float(v) for v in covariance)
         else:
-            sc, sn, ell = fit_exponential_covariance(r_mm[idx], x[idx], y[idx],
-                                                     correlation_length_m=correlation_length_m, rng=rng)
+            sc, sn, ell = fit_exponential_covariance(
+                r_mm[idx], x[idx], y[idx], correlation_length_m=correlation_length_m, rng=rng
+            )
         if len(idx) > per:
             idx = np.sort(rng.choice(idx, per, replace=False))
         d = np.hypot(x[idx][:, None] - x[idx][None, :], y[idx][:, None] - y[idx][None, :])
         c = sc**2 * np.exp(-d / ell) + np.eye(len(idx)) * sn**2
         idx_all.append(idx)
         blocks.append(c)
-        info["groups"].append({"set": names[int(g)], "sigma_correlated_mm": round(sc, 3), "sigma_independent_mm": round(sn, 3),
-                               "correlation_length_m": round(ell, 1), "values_used": len(idx)})
+        info["groups"].append(
+            {
+                "set": names[int(g)],
+                "sigma_correlated_mm": round(sc, 3),
+                "sigma_independent_mm": round(sn, 3),
+                "correlation_length_m": round(ell, 1),
+                "values_used": len(idx),
+            }
+        )
     from scipy.linalg import block_diag, cholesky
 
     cov = block_diag(*blocks)
@@ -649,9 +731,18 @@ def _subsample(o: Observation, max_obs: int, rng: np.random.Generator) -> Observ
     log.info("%s: %d observations subsampled to %d", o.name, n, max_obs)
     if isinstance(o, LOSObservations):
         sig = np.asarray(o.sigma_mm)
-        return LOSObservations(o.x[idx], o.y[idx], o.los_mm[idx], o.unit_enu[idx],
-                               sig[idx] if sig.ndim else sig, name=o.name)
+        return LOSObservations(
+            o.x[idx], o.y[idx], o.los_mm[idx], o.unit_enu[idx], sig[idx] if sig.ndim else sig, name=o.name
+        )
     pick = lambda v: None if v is None else v[idx]
     sv, sh = np.asarray(o.sigma_vertical_mm), np.asarray(o.sigma_horizontal_mm)
-    return PointObservations(o.x[idx], o.y[idx], pick(o.subsidence_mm), pick(o.east_mm), pick(o.north_mm),
-                             sv[idx] if sv.ndim else sv, sh[idx] if sh.ndim else sh, name=o.name)
+    return PointObservations(
+        o.x[idx],
+        o.y[idx],
+        pick(o.subsidence_mm),
+        pick(o.east_mm),
+        pick(o.north_mm),
+        sv[idx] if sv.ndim else sv,
+        sh[idx] if sh.ndim else sh,
+        name=o.name,
+    )

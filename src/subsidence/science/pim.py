@@ -143,8 +143,19 @@ class PIMParams:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PIMParams:
         """Build from a PARAMS.json mapping; unknown keys (e.g. ``time_function``) are ignored here."""
-        names = {"q", "tan_beta", "b", "theta0_deg", "s_m", "s1_m", "s2_m", "s3_m", "s4_m",
-                 "tan_beta_dip", "tan_beta_rise"}
+        names = {
+            "q",
+            "tan_beta",
+            "b",
+            "theta0_deg",
+            "s_m",
+            "s1_m",
+            "s2_m",
+            "s3_m",
+            "s4_m",
+            "tan_beta_dip",
+            "tan_beta_rise",
+        }
         missing = {"q", "tan_beta"} - set(data)
         if missing:
             raise ScienceInputError(f"PIM parameters: missing {sorted(missing)} (e.g. q=0.7, tan_beta=2.2)")
@@ -211,10 +222,17 @@ class PanelGeometry:
                 raise ScienceInputError(
                     f"{label}: the up-dip depth derived from the geometry, H2 = H1 - D1 sin(alpha) = {h2:.1f} m, is "
                     f"not positive (H1 = {self.depth_dip_m} m, dip {self.dip_deg} deg): check dip_deg and "
-                    "dip_azimuth_deg, or give depth_rise_m")
+                    "dip_azimuth_deg, or give depth_rise_m"
+                )
             if self.dip_deg > 0.0:
-                log.warning("%s: depth_rise_m not given; derived from the panel geometry H2 = H1 - D1 sin(alpha) = "
-                            "%.1f m (H1 = %.1f m, dip %.1f deg)", label, h2, float(self.depth_dip_m), self.dip_deg)
+                log.warning(
+                    "%s: depth_rise_m not given; derived from the panel geometry H2 = H1 - D1 sin(alpha) = "
+                    "%.1f m (H1 = %.1f m, dip %.1f deg)",
+                    label,
+                    h2,
+                    float(self.depth_dip_m),
+                    self.dip_deg,
+                )
             object.__setattr__(self, "depth_rise_m", h2)
             object.__setattr__(self, "depth_rise_derived", self.dip_deg > 0.0)
         v = self.depth_rise_m
@@ -229,16 +247,21 @@ class PanelGeometry:
 
     # -- convenience -------------------------------------------------------------------------------
     @classmethod
-    def rectangle(cls, cx: float, cy: float, length_m: float, width_m: float, azimuth_deg: float = 90.0,
-                  **kw: Any) -> PanelGeometry:
+    def rectangle(
+        cls, cx: float, cy: float, length_m: float, width_m: float, azimuth_deg: float = 90.0, **kw: Any
+    ) -> PanelGeometry:
         """A rectangle centred at (cx, cy) whose *length* runs along ``azimuth_deg`` (clockwise from north)."""
         a = math.radians(azimuth_deg)
         e_len = np.array([math.sin(a), math.cos(a)])
         e_wid = np.array([e_len[1], -e_len[0]])
         hl, hw = length_m / 2.0, width_m / 2.0
         c = np.array([cx, cy])
-        pts = [c - hl * e_len - hw * e_wid, c + hl * e_len - hw * e_wid,
-               c + hl * e_len + hw * e_wid, c - hl * e_len + hw * e_wid]
+        pts = [
+            c - hl * e_len - hw * e_wid,
+            c + hl * e_len - hw * e_wid,
+            c + hl * e_len + hw * e_wid,
+            c - hl * e_len + hw * e_wid,
+        ]
         return cls(outline=np.array(pts), **kw)
 
     @property
@@ -373,8 +396,13 @@ class _Rect:
         ev = axes[k] if axes[k] @ d < 0 else -axes[k]  # up-dip
         off = math.degrees(math.acos(min(1.0, abs(float(ev @ d)))))
         if panel.dip_deg > 0.5 and off > 10.0:
-            log.debug("panel %s: dip azimuth %.1f deg is %.0f deg off the panel's nearest axis; that axis is used as "
-                      "the dip direction", panel.name or "?", panel.dip_azimuth_deg, off)
+            log.debug(
+                "panel %s: dip azimuth %.1f deg is %.0f deg off the panel's nearest axis; that axis is used as "
+                "the dip direction",
+                panel.name or "?",
+                panel.dip_azimuth_deg,
+                off,
+            )
         eu = np.array([ev[1], -ev[0]])
         len_v, len_u = lens[k], lens[1 - k]
         centre = pts.mean(axis=0)
@@ -451,9 +479,13 @@ class Profile:
         return {k: np.interp(tc, grid, v) for k, v in tab.items()}
 
 
-def _panel_profiles(rect: _Rect, panel: PanelGeometry, params: PIMParams,
-                    u_weights: tuple[np.ndarray, np.ndarray] | None = None,
-                    v_weights: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Profile, Profile, float]:
+def _panel_profiles(
+    rect: _Rect,
+    panel: PanelGeometry,
+    params: PIMParams,
+    u_weights: tuple[np.ndarray, np.ndarray] | None = None,
+    v_weights: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[Profile, Profile, float]:
     """The (u, v) profiles of a rectangle and the extra cot(theta0) factor for U_v.
 
     ``u_weights`` / ``v_weights``: optional (positions along the plan side in [0, 1], weights) for progressive
@@ -477,7 +509,8 @@ def _panel_profiles(rect: _Rect, panel: PanelGeometry, params: PIMParams,
     if l_u <= 0 or l_v <= 0:
         raise ScienceInputError(
             f"{label}: inflection offsets (s1..s4 = {s1}, {s2}, {s3}, {s4} m) leave no computational panel "
-            f"({rect.len_u:.1f} m x {rect.len_v:.1f} m); reduce s_m")
+            f"({rect.len_u:.1f} m x {rect.len_v:.1f} m); reduce s_m"
+        )
     v0 = s1 * math.cos(alpha) - h1 * cot0
     if u_weights is None:
         pu = Profile(np.array([s3, s3 + l_u]), np.array([1.0, -1.0]), np.array([r, r]))
@@ -508,15 +541,21 @@ COMPONENTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "tilt_max_azimuth_deg": ("最大倾斜方位 azimuth of maximum tilt (toward more subsidence)", "deg", ("gx", "gy")),
     "curvature_x_1e-3_per_m": ("东向曲率 curvature along x", "1e-3/m", ("hxx",)),
     "curvature_y_1e-3_per_m": ("北向曲率 curvature along y", "1e-3/m", ("hyy",)),
-    "curvature_max_1e-3_per_m": ("最大曲率 principal curvature of largest magnitude (signed)", "1e-3/m",
-                                 ("hxx", "hxy", "hyy")),
+    "curvature_max_1e-3_per_m": (
+        "最大曲率 principal curvature of largest magnitude (signed)",
+        "1e-3/m",
+        ("hxx", "hxy", "hyy"),
+    ),
     "displacement_x_mm": ("东向水平移动 horizontal displacement east", "mm", ("ux",)),
     "displacement_y_mm": ("北向水平移动 horizontal displacement north", "mm", ("uy",)),
     "displacement_max_mm": ("水平移动量 horizontal displacement magnitude", "mm", ("ux", "uy")),
     "strain_x_mm_per_m": ("东向水平变形 horizontal strain along x (+ extension)", "mm/m", ("jxx",)),
     "strain_y_mm_per_m": ("北向水平变形 horizontal strain along y (+ extension)", "mm/m", ("jyy",)),
-    "strain_max_mm_per_m": ("最大水平变形 principal strain of largest magnitude (signed)", "mm/m",
-                            ("jxx", "jxy", "jyx", "jyy")),
+    "strain_max_mm_per_m": (
+        "最大水平变形 principal strain of largest magnitude (signed)",
+        "mm/m",
+        ("jxx", "jxy", "jyx", "jyy"),
+    ),
 }
 DEFAULT_COMPONENTS = tuple(k for k in COMPONENTS if k != "tilt_max_azimuth_deg")
 
@@ -600,8 +639,7 @@ class Field:
         if "ux" in b:
             out[f"displacement_az{tag}_mm"] = b["ux"] * s + b["uy"] * c
         if "jxx" in b:
-            out[f"strain_az{tag}_mm_per_m"] = (b["jxx"] * s * s + (b["jxy"] + b["jyx"]) * s * c
-                                               + b["jyy"] * c * c)
+            out[f"strain_az{tag}_mm_per_m"] = b["jxx"] * s * s + (b["jxy"] + b["jyx"]) * s * c + b["jyy"] * c * c
         return out
 
     def __add__(self, other: Field) -> Field:
@@ -617,8 +655,9 @@ def _principal_signed(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray
     return np.where(np.abs(l1) >= np.abs(l2), l1, l2)
 
 
-def _local_quantities(pu_vals: dict, pv_vals: dict, w0: float, b: float, r_u: float, cot0: float,
-                      need: set[str], outer: bool) -> dict[str, np.ndarray]:
+def _local_quantities(
+    pu_vals: dict, pv_vals: dict, w0: float, b: float, r_u: float, cot0: float, need: set[str], outer: bool
+) -> dict[str, np.ndarray]:
     """Local-frame quantities from evaluated profiles (outer=True: v-values along rows, u along columns)."""
 
     def prod(pv: np.ndarray, pu: np.ndarray) -> np.ndarray:
@@ -653,11 +692,18 @@ def _local_quantities(pu_vals: dict, pv_vals: dict, w0: float, b: float, r_u: fl
 
 
 _LOCAL_FOR = {
-    "W": ("W",), "gx": ("Wu", "Wv"), "gy": ("Wu", "Wv"),
-    "hxx": ("Wuu", "Wuv", "Wvv"), "hxy": ("Wuu", "Wuv", "Wvv"), "hyy": ("Wuu", "Wuv", "Wvv"),
-    "ux": ("Uu", "Uv"), "uy": ("Uu", "Uv"),
-    "jxx": ("Juu", "Juv", "Jvu", "Jvv"), "jxy": ("Juu", "Juv", "Jvu", "Jvv"),
-    "jyx": ("Juu", "Juv", "Jvu", "Jvv"), "jyy": ("Juu", "Juv", "Jvu", "Jvv"),
+    "W": ("W",),
+    "gx": ("Wu", "Wv"),
+    "gy": ("Wu", "Wv"),
+    "hxx": ("Wuu", "Wuv", "Wvv"),
+    "hxy": ("Wuu", "Wuv", "Wvv"),
+    "hyy": ("Wuu", "Wuv", "Wvv"),
+    "ux": ("Uu", "Uv"),
+    "uy": ("Uu", "Uv"),
+    "jxx": ("Juu", "Juv", "Jvu", "Jvv"),
+    "jxy": ("Juu", "Juv", "Jvu", "Jvv"),
+    "jyx": ("Juu", "Juv", "Jvu", "Jvv"),
+    "jyy": ("Juu", "Juv", "Jvu", "Jvv"),
 }
 
 
@@ -666,10 +712,18 @@ def _profile_orders(local_need: set[str]) -> tuple[set[str], set[str]]:
     ou: set[str] = set()
     ov: set[str] = set()
     table = {
-        "W": (("P",), ("P",)), "Wu": (("dP",), ("P",)), "Wv": (("P",), ("dP",)),
-        "Wuu": (("d2P",), ("P",)), "Wuv": (("dP",), ("dP",)), "Wvv": (("P",), ("d2P",)),
-        "Uu": (("E",), ("P",)), "Uv": (("P",), ("E", "P")), "Juu": (("dE",), ("P",)),
-        "Juv": (("E",), ("dP",)), "Jvu": (("dP", "P"), ("E", "P")), "Jvv": (("P",), ("dE", "dP")),
+        "W": (("P",), ("P",)),
+        "Wu": (("dP",), ("P",)),
+        "Wv": (("P",), ("dP",)),
+        "Wuu": (("d2P",), ("P",)),
+        "Wuv": (("dP",), ("dP",)),
+        "Wvv": (("P",), ("d2P",)),
+        "Uu": (("E",), ("P",)),
+        "Uv": (("P",), ("E", "P")),
+        "Juu": (("dE",), ("P",)),
+        "Juv": (("E",), ("dP",)),
+        "Jvu": (("dP", "P"), ("E", "P")),
+        "Jvv": (("P",), ("dE", "dP")),
     }
     for k in local_need:
         a, b = table[k]
@@ -678,8 +732,14 @@ def _profile_orders(local_need: set[str]) -> tuple[set[str], set[str]]:
     return ou, ov
 
 
-def _rotate_into(acc: dict[str, np.ndarray], q: dict[str, np.ndarray], eu: np.ndarray, ev: np.ndarray,
-                 need_base: Sequence[str], index: Any = slice(None)) -> None:
+def _rotate_into(
+    acc: dict[str, np.ndarray],
+    q: dict[str, np.ndarray],
+    eu: np.ndarray,
+    ev: np.ndarray,
+    need_base: Sequence[str],
+    index: Any = slice(None),
+) -> None:
     """Add local quantities (u, v frame) to map-frame accumulators: grad = R g, H = R H R^T, J = R J R^T.
 
     Terms whose rotation coefficient is zero (axis-aligned panels) are skipped; slices add in place.
@@ -697,12 +757,19 @@ def _rotate_into(acc: dict[str, np.ndarray], q: dict[str, np.ndarray], eu: np.nd
             terms = [(R[i, 0], "Uu"), (R[i, 1], "Uv")]
         elif k in ("hxx", "hxy", "hyy"):
             i, j = {"hxx": (0, 0), "hxy": (0, 1), "hyy": (1, 1)}[k]
-            terms = [(R[i, 0] * R[j, 0], "Wuu"), (R[i, 0] * R[j, 1] + R[i, 1] * R[j, 0], "Wuv"),
-                     (R[i, 1] * R[j, 1], "Wvv")]
+            terms = [
+                (R[i, 0] * R[j, 0], "Wuu"),
+                (R[i, 0] * R[j, 1] + R[i, 1] * R[j, 0], "Wuv"),
+                (R[i, 1] * R[j, 1], "Wvv"),
+            ]
         else:
             i, j = {"jxx": (0, 0), "jxy": (0, 1), "jyx": (1, 0), "jyy": (1, 1)}[k]
-            terms = [(R[i, 0] * R[j, 0], "Juu"), (R[i, 0] * R[j, 1], "Juv"), (R[i, 1] * R[j, 0], "Jvu"),
-                     (R[i, 1] * R[j, 1], "Jvv")]
+            terms = [
+                (R[i, 0] * R[j, 0], "Juu"),
+                (R[i, 0] * R[j, 1], "Juv"),
+                (R[i, 1] * R[j, 0], "Jvu"),
+                (R[i, 1] * R[j, 1], "Jvv"),
+            ]
         terms = [(float(c), n) for c, n in terms if abs(c) > 1e-15]
         if not terms:
             continue
@@ -743,8 +810,9 @@ def _computational_polygon(panel: PanelGeometry, params: PIMParams) -> tuple[Any
     if s > 0:
         poly = poly.buffer(-s, join_style="mitre")
         if poly.is_empty or poly.area <= 0:
-            raise ScienceInputError(f"{panel.name or 'panel'}: inflection offset s={s} m leaves no computational "
-                                    "panel; reduce s_m")
+            raise ScienceInputError(
+                f"{panel.name or 'panel'}: inflection offset s={s} m leaves no computational panel; reduce s_m"
+            )
     alpha = math.radians(panel.dip_deg)
     theta0 = math.radians(params.theta0_deg)
     cot0 = math.cos(theta0) / math.sin(theta0)
@@ -797,26 +865,47 @@ def _quadrature_nodes(poly: Any, r: float, seg_per_r: float = 1.5) -> tuple[np.n
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(wx), np.concatenate(wy)
 
 
-def _polygon_field(nodes: tuple[np.ndarray, ...], r: float, w0: float, b: float, cot0: float, ev: np.ndarray,
-                   x: np.ndarray, y: np.ndarray, need_base: Sequence[str], acc: dict[str, np.ndarray],
-                   weight: float = 1.0, chunk: int = 2048) -> None:
+def _polygon_field(
+    nodes: tuple[np.ndarray, ...],
+    r: float,
+    w0: float,
+    b: float,
+    cot0: float,
+    ev: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    need_base: Sequence[str],
+    acc: dict[str, np.ndarray],
+    weight: float = 1.0,
+    chunk: int = 2048,
+) -> None:
     """Add a polygon panel's field at points (x, y) (1-D) into ``acc`` (1-D arrays)."""
     xn, yn, wxn, wyn = nodes
     need = set(need_base)
     need_local = set()
     for k in need:
-        need_local.update({"W": {"W"}, "gx": {"Wx", "Wy"}, "gy": {"Wx", "Wy"},
-                           "hxx": {"Wxx", "Wxy", "Wyy"}, "hxy": {"Wxx", "Wxy", "Wyy"}, "hyy": {"Wxx", "Wxy", "Wyy"},
-                           "ux": {"Wx", "Wy", "W"}, "uy": {"Wx", "Wy", "W"},
-                           "jxx": {"Wxx", "Wxy", "Wyy", "Wx", "Wy"}, "jxy": {"Wxx", "Wxy", "Wyy", "Wx", "Wy"},
-                           "jyx": {"Wxx", "Wxy", "Wyy", "Wx", "Wy"},
-                           "jyy": {"Wxx", "Wxy", "Wyy", "Wx", "Wy"}}[k])
+        need_local.update(
+            {
+                "W": {"W"},
+                "gx": {"Wx", "Wy"},
+                "gy": {"Wx", "Wy"},
+                "hxx": {"Wxx", "Wxy", "Wyy"},
+                "hxy": {"Wxx", "Wxy", "Wyy"},
+                "hyy": {"Wxx", "Wxy", "Wyy"},
+                "ux": {"Wx", "Wy", "W"},
+                "uy": {"Wx", "Wy", "W"},
+                "jxx": {"Wxx", "Wxy", "Wyy", "Wx", "Wy"},
+                "jxy": {"Wxx", "Wxy", "Wyy", "Wx", "Wy"},
+                "jyx": {"Wxx", "Wxy", "Wyy", "Wx", "Wy"},
+                "jyy": {"Wxx", "Wxy", "Wyy", "Wx", "Wy"},
+            }[k]
+        )
     c = weight * w0 / r**2
     k2 = 2.0 * math.pi / r**2
     cut = WINDOW_R * r
     order = np.argsort(y, kind="stable")
     for s0 in range(0, len(order), chunk):
-        idx = order[s0:s0 + chunk]
+        idx = order[s0 : s0 + chunk]
         px, py = x[idx], y[idx]
         sel = (yn >= py.min() - cut) & (yn <= py.max() + cut)
         if not np.any(sel):
@@ -881,9 +970,16 @@ def _components_or_default(components: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(DEFAULT_COMPONENTS if components is None else components)
 
 
-def predict_points(panels: PanelGeometry | Iterable[PanelGeometry], params: PIMParams, x: Any, y: Any, *,
-                   at: date | np.datetime64 | None = None, time_function: Any = None,
-                   components: Sequence[str] | None = None) -> Field:
+def predict_points(
+    panels: PanelGeometry | Iterable[PanelGeometry],
+    params: PIMParams,
+    x: Any,
+    y: Any,
+    *,
+    at: date | np.datetime64 | None = None,
+    time_function: Any = None,
+    components: Sequence[str] | None = None,
+) -> Field:
     """Superposed movement at points ``(x, y)`` (metres, same projected CRS as the panels).
 
     ``at``: date of a dynamic prediction (face advance + time function); None -> final static basin.
@@ -910,10 +1006,17 @@ def grid_memory_mb(nx: int, ny: int, n_base: int) -> float:
     return nx * ny * 8 * (n_base + 6) / 2**20
 
 
-def predict_grid(panels: PanelGeometry | Iterable[PanelGeometry], params: PIMParams, x: Any, y: Any, *,
-                 at: date | np.datetime64 | None = None, time_function: Any = None,
-                 components: Sequence[str] | None = None,
-                 memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> Field:
+def predict_grid(
+    panels: PanelGeometry | Iterable[PanelGeometry],
+    params: PIMParams,
+    x: Any,
+    y: Any,
+    *,
+    at: date | np.datetime64 | None = None,
+    time_function: Any = None,
+    components: Sequence[str] | None = None,
+    memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
+) -> Field:
     """Superposed movement on the grid of cell centres ``x`` (nx,) by ``y`` (ny,); arrays are (ny, nx).
 
     Raises :class:`ScienceInputError` before any work when the grid would exceed ``memory_budget_mb``.
@@ -929,7 +1032,8 @@ def predict_grid(panels: PanelGeometry | Iterable[PanelGeometry], params: PIMPar
         raise ScienceInputError(
             f"prediction grid {len(x)} x {len(y)} with {len(need_base)} quantities needs ~{est:.0f} MiB, over "
             f"the budget of {memory_budget_mb:.0f} MiB; use a coarser --spacing, a smaller extent or fewer "
-            "components")
+            "components"
+        )
     acc = {k: np.zeros((len(y), len(x))) for k in need_base}
     groups: dict[tuple, list] = {}
     others = []
@@ -1025,8 +1129,19 @@ def _panel_parts(panel: PanelGeometry, params: PIMParams, at: Any, time_function
         nodes = _quadrature_nodes(geom, r)
         minx, miny, maxx, maxy = geom.bounds
         pad = WINDOW_R * r
-        parts.append(_Part("poly", w0, params.b, cot0, nodes=nodes, r=r, ev=ev, weight=weight,
-                           bbox=(minx - pad, miny - pad, maxx + pad, maxy + pad)))
+        parts.append(
+            _Part(
+                "poly",
+                w0,
+                params.b,
+                cot0,
+                nodes=nodes,
+                r=r,
+                ev=ev,
+                weight=weight,
+                bbox=(minx - pad, miny - pad, maxx + pad, maxy + pad),
+            )
+        )
     return parts
 
 
@@ -1037,16 +1152,28 @@ def _local_need(need_base: Sequence[str]) -> set[str]:
     return s
 
 
-def _add_part_points(part: _Part, params: PIMParams, x: np.ndarray, y: np.ndarray,
-                     need_base: Sequence[str], acc: dict[str, np.ndarray]) -> None:
+def _add_part_points(
+    part: _Part, params: PIMParams, x: np.ndarray, y: np.ndarray, need_base: Sequence[str], acc: dict[str, np.ndarray]
+) -> None:
     if part.kind == "poly":
         x0, y0, x1, y1 = part.BBOX
         inside = np.nonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))[0]
         if len(inside) == 0:
             return
         sub = {k: np.zeros(len(inside)) for k in need_base}
-        _polygon_field(part.NODES, part.r, part.w0, part.b, part.cot0, part.EV, x[inside], y[inside],
-                       need_base, sub, weight=part.weight)
+        _polygon_field(
+            part.NODES,
+            part.r,
+            part.w0,
+            part.b,
+            part.cot0,
+            part.EV,
+            x[inside],
+            y[inside],
+            need_base,
+            sub,
+            weight=part.weight,
+        )
         for k in need_base:
             acc[k][inside] += sub[k]
         return
@@ -1074,8 +1201,9 @@ def _grid_axis(eu: np.ndarray, ev: np.ndarray, tol: float = 1e-12) -> tuple | No
     return None
 
 
-def _add_group_aligned(parts: list[_Part], axis: tuple, x: np.ndarray, y: np.ndarray,
-                       need_base: Sequence[str], acc: dict[str, np.ndarray]) -> None:
+def _add_group_aligned(
+    parts: list[_Part], axis: tuple, x: np.ndarray, y: np.ndarray, need_base: Sequence[str], acc: dict[str, np.ndarray]
+) -> None:
     """Panels whose local axes are the grid axes: every local quantity is a sum of outer products,
     computed for the whole group as one matrix product (rows: y, columns: x)."""
     u_along_x = axis[0] == "x"
@@ -1083,19 +1211,24 @@ def _add_group_aligned(parts: list[_Part], axis: tuple, x: np.ndarray, y: np.nda
     ou, ov = _profile_orders(need_local)
     # table of (local quantity) -> (coefficient key, v-quantity, u-quantity)
     terms = {
-        "W": [("w0", "P", "P")], "Wu": [("w0", "P", "dP")], "Wv": [("w0", "dP", "P")],
-        "Wuu": [("w0", "P", "d2P")], "Wuv": [("w0", "dP", "dP")], "Wvv": [("w0", "d2P", "P")],
-        "Uu": [("bw0", "P", "E")], "Uv": [("bw0", "E", "P"), ("cw0", "P", "P")],
-        "Juu": [("bw0", "P", "dE")], "Juv": [("bw0", "dP", "E")],
-        "Jvu": [("bw0", "E", "dP"), ("cw0", "P", "dP")], "Jvv": [("bw0", "dE", "P"), ("cw0", "dP", "P")],
+        "W": [("w0", "P", "P")],
+        "Wu": [("w0", "P", "dP")],
+        "Wv": [("w0", "dP", "P")],
+        "Wuu": [("w0", "P", "d2P")],
+        "Wuv": [("w0", "dP", "dP")],
+        "Wvv": [("w0", "d2P", "P")],
+        "Uu": [("bw0", "P", "E")],
+        "Uv": [("bw0", "E", "P"), ("cw0", "P", "P")],
+        "Juu": [("bw0", "P", "dE")],
+        "Juv": [("bw0", "dP", "E")],
+        "Jvu": [("bw0", "E", "dP"), ("cw0", "P", "dP")],
+        "Jvv": [("bw0", "dE", "P"), ("cw0", "dP", "P")],
     }
     # evaluate each part's profiles along the grid's 1-D axes, with windows
     ev_u, ev_v = [], []
     for part in parts:
-        u_coord = (x - part.R.origin[0]) * part.R.eu[0] if u_along_x else \
-            (y - part.R.origin[1]) * part.R.eu[1]
-        v_coord = (y - part.R.origin[1]) * part.R.ev[1] if u_along_x else \
-            (x - part.R.origin[0]) * part.R.ev[0]
+        u_coord = (x - part.R.origin[0]) * part.R.eu[0] if u_along_x else (y - part.R.origin[1]) * part.R.eu[1]
+        v_coord = (y - part.R.origin[1]) * part.R.ev[1] if u_along_x else (x - part.R.origin[0]) * part.R.ev[0]
         ev_u.append(_windowed(part.PU, u_coord, ou))
         ev_v.append(_windowed(part.PV, v_coord, ov))
     q: dict[str, np.ndarray] = {}
@@ -1130,14 +1263,14 @@ def _windowed(profile: Profile, t: np.ndarray, orders: set[str]) -> dict[str, np
     return out
 
 
-def _add_part_grid_window(part: _Part, params: PIMParams, x: np.ndarray, y: np.ndarray,
-                          need_base: Sequence[str], acc: dict[str, np.ndarray]) -> None:
+def _add_part_grid_window(
+    part: _Part, params: PIMParams, x: np.ndarray, y: np.ndarray, need_base: Sequence[str], acc: dict[str, np.ndarray]
+) -> None:
     """A rotated rectangle or a polygon: evaluate only the grid cells inside its influence window."""
     if part.kind == "rect":
         lo_u, hi_u = part.PU.span
         lo_v, hi_v = part.PV.span
-        corners = np.array([part.R.origin + a * part.R.eu + b * part.R.ev
-                            for a in (lo_u, hi_u) for b in (lo_v, hi_v)])
+        corners = np.array([part.R.origin + a * part.R.eu + b * part.R.ev for a in (lo_u, hi_u) for b in (lo_v, hi_v)])
         bx0, by0 = corners.min(axis=0)
         bx1, by1 = corners.max(axis=0)
     else:
@@ -1157,8 +1290,9 @@ def _add_part_grid_window(part: _Part, params: PIMParams, x: np.ndarray, y: np.n
         v = ys[:, None] * r.ev[1] + xs[None, :] * r.ev[0]
         need_local = _local_need(need_base)
         ou, ov = _profile_orders(need_local)
-        q = _local_quantities(part.PU.evaluate(u, ou), part.PV.evaluate(v, ov), part.w0, part.b, 0.0, part.cot0,
-                              need_local, outer=False)
+        q = _local_quantities(
+            part.PU.evaluate(u, ou), part.PV.evaluate(v, ov), part.w0, part.b, 0.0, part.cot0, need_local, outer=False
+        )
         _rotate_into(acc, q, r.eu, r.ev, need_base, index=(sy, sx))
         return
     xx, yy = np.meshgrid(x[sx], y[sy])
@@ -1179,8 +1313,12 @@ def dip_axis_warnings(panels: Iterable[PanelGeometry], limit_deg: float = 10.0) 
     if not bad:
         return []
     worst = max(bad, key=lambda t: t[1])
-    return [(f"{len(bad)} inclined panel(s) have a dip direction more than {limit_deg:g} deg off their sides (up to "
-             f"{worst[1]:.0f} deg, panel {worst[0]}); the nearest side is used as the dip direction")]
+    return [
+        (
+            f"{len(bad)} inclined panel(s) have a dip direction more than {limit_deg:g} deg off their sides (up to "
+            f"{worst[1]:.0f} deg, panel {worst[0]}); the nearest side is used as the dip direction"
+        )
+    ]
 
 
 def grid_axes(bounds: tuple[float, float, float, float], spacing: float) -> tuple[np.ndarray, np.ndarray]:
@@ -1195,8 +1333,9 @@ def grid_axes(bounds: tuple[float, float, float, float], spacing: float) -> tupl
     return x0 + spacing * (np.arange(nx) + 0.5), y1 - spacing * (np.arange(ny) + 0.5)
 
 
-def influence_bounds(panels: Iterable[PanelGeometry], params: PIMParams, margin_r: float = 3.0
-                     ) -> tuple[float, float, float, float]:
+def influence_bounds(
+    panels: Iterable[PanelGeometry], params: PIMParams, margin_r: float = 3.0
+) -> tuple[float, float, float, float]:
     """Bounding box (m) of the panels grown by ``margin_r`` main-influence radii (plus the dip shift)."""
     xs0, ys0, xs1, ys1 = [], [], [], []
     theta0 = math.radians(params.theta0_deg)

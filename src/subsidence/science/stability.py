@@ -170,8 +170,14 @@ def classify(dates: Sequence[Any], series_mm: Any, criteria: StabilityCriteria |
 #: Mapping onto the four ledger stages (``subsidence.vocabulary.MovementStage``). The ledger has no
 #: initial stage: the initial phase is movement that has not ended, so it is reported as active
 #: (conservative: never "stable" or "declining" before the surface has been active or has settled).
-LEDGER_STAGE = {NO_DATA: None, NOT_STARTED: "not_started", INITIAL: "active", ACTIVE: "active",
-                DECLINING: "declining", STABLE: "stable"}
+LEDGER_STAGE = {
+    NO_DATA: None,
+    NOT_STARTED: "not_started",
+    INITIAL: "active",
+    ACTIVE: "active",
+    DECLINING: "declining",
+    STABLE: "stable",
+}
 
 
 def classify_series(series_mm: Any, dates: Sequence[Any], criteria: StabilityCriteria | None = None) -> np.ndarray:

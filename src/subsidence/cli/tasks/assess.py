@@ -27,25 +27,32 @@ def _mine(s, key: str):
     return resolve_mine(s, key)
 
 
-assess_app = typer.Typer(help="Annual assessment (年度评估): scores, ranking, praise/exposure lists.",
-                         no_args_is_help=True)
+assess_app = typer.Typer(
+    help="Annual assessment (年度评估): scores, ranking, praise/exposure lists.", no_args_is_help=True
+)
 
 
 # ------------------------------------------------------------------------------------------ assessment
 
 
 @assess_app.command("run")
-def a_run(year: int = YEAR, today: Optional[str] = typer.Option(None, "--today"),
-          config: Optional[Path] = typer.Option(None, "--config", help="JSON weights/thresholds."),
-          as_json: bool = JSON) -> None:
+def a_run(
+    year: int = YEAR,
+    today: Optional[str] = typer.Option(None, "--today"),
+    config: Optional[Path] = typer.Option(None, "--config", help="JSON weights/thresholds."),
+    as_json: bool = JSON,
+) -> None:
     """Score every mine for YEAR, rank and list (re-running replaces the year's scores)."""
     from subsidence.tasks import assessment as a
 
     with _session(f"{year}年度评估") as s:
         a.run_assessment(s, year, _today(today), a.AssessmentConfig.load(config))
         rows = a.ranking(s, year)
-    _out(rows, as_json,
-         "\n".join(f"{r['rank']:>3} {r['score']:6.2f} {r['mine_name']} {r['listing'] or ''}" for r in rows))
+    _out(
+        rows,
+        as_json,
+        "\n".join(f"{r['rank']:>3} {r['score']:6.2f} {r['mine_name']} {r['listing'] or ''}" for r in rows),
+    )
 
 
 @assess_app.command("show")
@@ -55,15 +62,25 @@ def a_show(year: int = YEAR, as_json: bool = JSON) -> None:
 
     with _session() as s:
         rows = a.ranking(s, year)
-    _out(rows, as_json, "\n".join(f"{r['rank']:>3} {r['score']:6.2f} {r['mine_name']} " +
-                                  " ".join(f"{i['zh']}={i['contribution']}" for i in r["indicators"]) for r in rows)
-         or f"no assessment for {year}; run `subsidence assess run {year}`")
+    _out(
+        rows,
+        as_json,
+        "\n".join(
+            f"{r['rank']:>3} {r['score']:6.2f} {r['mine_name']} "
+            + " ".join(f"{i['zh']}={i['contribution']}" for i in r["indicators"])
+            for r in rows
+        )
+        or f"no assessment for {year}; run `subsidence assess run {year}`",
+    )
 
 
 @assess_app.command("lists")
-def a_lists(year: int = YEAR, out: Path = typer.Option(Path("."), "--out"),
-            issued: Optional[str] = typer.Option(None, "--date"),
-            as_json: bool = JSON) -> None:
+def a_lists(
+    year: int = YEAR,
+    out: Path = typer.Option(Path("."), "--out"),
+    issued: Optional[str] = typer.Option(None, "--date"),
+    as_json: bool = JSON,
+) -> None:
     """The praise and exposure lists, ready to publish: PDF, DOCX and xlsx."""
     from subsidence.reports import tasks as rep
     from subsidence.tasks import assessment as a

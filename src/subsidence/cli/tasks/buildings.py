@@ -35,9 +35,12 @@ buildings_app = typer.Typer(help="Compensated buildings ledger (已补偿搬迁�
 
 
 @buildings_app.command("demolish")
-def b_demolish(code: str = CODE,
-               status: str = typer.Option("demolished", "--status", help="not_started|in_progress|demolished"),
-               on: str = typer.Option(..., "--date"), as_json: bool = JSON) -> None:
+def b_demolish(
+    code: str = CODE,
+    status: str = typer.Option("demolished", "--status", help="not_started|in_progress|demolished"),
+    on: str = typer.Option(..., "--date"),
+    as_json: bool = JSON,
+) -> None:
     """Record demolition progress of a building."""
     from subsidence.tasks import buildings as bl
 
@@ -47,9 +50,13 @@ def b_demolish(code: str = CODE,
 
 
 @buildings_app.command("reoccupy")
-def b_reoccupy(code: str = CODE, on: str = typer.Option(..., "--date"),
-               left: bool = typer.Option(False, "--left", help="Residents left again."),
-               note: Optional[str] = typer.Option(None, "--note"), as_json: bool = JSON) -> None:
+def b_reoccupy(
+    code: str = CODE,
+    on: str = typer.Option(..., "--date"),
+    left: bool = typer.Option(False, "--left", help="Residents left again."),
+    note: Optional[str] = typer.Option(None, "--note"),
+    as_json: bool = JSON,
+) -> None:
     """Record re-occupation by returned residents (opens a category-4 problem once)."""
     from subsidence.tasks import buildings as bl
 
@@ -59,16 +66,26 @@ def b_reoccupy(code: str = CODE, on: str = typer.Option(..., "--date"),
 
 
 @buildings_app.command("progress")
-def b_progress(year: Optional[int] = typer.Option(None, "--year"), today: Optional[str] = typer.Option(None, "--today"),
-               as_json: bool = JSON) -> None:
+def b_progress(
+    year: Optional[int] = typer.Option(None, "--year"),
+    today: Optional[str] = typer.Option(None, "--today"),
+    as_json: bool = JSON,
+) -> None:
     """Demolition progress per town against the year-end deadline."""
     from subsidence.tasks import buildings as bl
 
     with _session() as s:
         rows = bl.progress_by_town(s, _today(today), year)
-    _out(rows, as_json, "\n".join(f"{r['town_name']}: {r['demolished']}/{r['total']} ({r['percent_demolished']}%), "
-                                  f"re-occupied {r['reoccupied_standing']}, {r['days_left']} days left"
-                                  for r in rows) or "no buildings")
+    _out(
+        rows,
+        as_json,
+        "\n".join(
+            f"{r['town_name']}: {r['demolished']}/{r['total']} ({r['percent_demolished']}%), "
+            f"re-occupied {r['reoccupied_standing']}, {r['days_left']} days left"
+            for r in rows
+        )
+        or "no buildings",
+    )
 
 
 @buildings_app.command("reoccupied")
@@ -78,13 +95,17 @@ def b_reoccupied(as_json: bool = JSON) -> None:
 
     with _session() as s:
         rows = bl.reoccupied_standing(s)
-    _out(rows, as_json, "\n".join(f"{r['code']} {r['town_name']} {r['village'] or ''} {r['status_zh']}" for r in rows)
-         or "none")
+    _out(
+        rows,
+        as_json,
+        "\n".join(f"{r['code']} {r['town_name']} {r['village'] or ''} {r['status_zh']}" for r in rows) or "none",
+    )
 
 
 @buildings_app.command("geojson")
-def b_geojson(town: Optional[str] = typer.Option(None, "--town"),
-              out: Optional[Path] = typer.Option(None, "--out")) -> None:
+def b_geojson(
+    town: Optional[str] = typer.Option(None, "--town"), out: Optional[Path] = typer.Option(None, "--out")
+) -> None:
     """The map layer (GeoJSON, WGS84)."""
     from subsidence.tasks import buildings as bl
 

@@ -27,8 +27,9 @@ def _mine(s, key: str):
 # ------------------------------------------------------------------------------------------ Excel
 
 
-tables_app = typer.Typer(help="Excel import/export/templates of the task ledgers (Chinese headers).",
-                         no_args_is_help=True)
+tables_app = typer.Typer(
+    help="Excel import/export/templates of the task ledgers (Chinese headers).", no_args_is_help=True
+)
 
 
 @tables_app.command("list")
@@ -37,8 +38,12 @@ def t_list(as_json: bool = JSON) -> None:
     from subsidence.tasks.excel import TABLES
 
     rows = [{"table": t.name, "zh": t.zh, "columns": [f.zh for f in t.fields]} for t in TABLES.values()]
-    _out(rows, as_json, "\n".join(f"{r['table']:<20} {r['zh']}" for r in rows)
-         + "\n(compensated buildings: `subsidence import buildings FILE`)")
+    _out(
+        rows,
+        as_json,
+        "\n".join(f"{r['table']:<20} {r['zh']}" for r in rows)
+        + "\n(compensated buildings: `subsidence import buildings FILE`)",
+    )
 
 
 @tables_app.command("template")
@@ -65,8 +70,12 @@ def t_export(table: str, out: Path, as_json: bool = JSON) -> None:
 
 
 @tables_app.command("import")
-def t_import(table: str, file: Path, dry_run: bool = typer.Option(False, "--dry-run", help="Validate only."),
-             as_json: bool = JSON) -> None:
+def t_import(
+    table: str,
+    file: Path,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate only."),
+    as_json: bool = JSON,
+) -> None:
     """Import FILE into TABLE: all rows valid or nothing changes; re-importing changes nothing."""
     from subsidence.tasks.excel import import_table
 
@@ -74,9 +83,12 @@ def t_import(table: str, file: Path, dry_run: bool = typer.Option(False, "--dry-
         res = import_table(s, table, file)
         if dry_run:
             s.rollback()
-    _out(res.as_dict() | {"dry_run": dry_run}, as_json,
-         f"{res.rows} row(s): {res.created} created, {res.updated} updated, {res.unchanged} unchanged"
-         + (" (dry run, nothing saved)" if dry_run else ""))
+    _out(
+        res.as_dict() | {"dry_run": dry_run},
+        as_json,
+        f"{res.rows} row(s): {res.created} created, {res.updated} updated, {res.unchanged} unchanged"
+        + (" (dry run, nothing saved)" if dry_run else ""),
+    )
 
 
 def register(app: typer.Typer) -> None:

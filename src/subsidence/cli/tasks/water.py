@@ -7,7 +7,7 @@ non-zero with the reason and changes nothing (the rules live in :mod:`subsidence
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
@@ -26,17 +26,21 @@ def _mine(s, key: str):
     return resolve_mine(s, key)
 
 
-water_app = typer.Typer(help="Water-preserving mining plans and declining wells (保水开采, task 5).",
-                        no_args_is_help=True)
+water_app = typer.Typer(
+    help="Water-preserving mining plans and declining wells (保水开采, task 5).", no_args_is_help=True
+)
 
 
 # ------------------------------------------------------------------------------------------ water
 
 
 @water_app.command("require")
-def w_require(mine: str = MINE, reason: str = typer.Option(..., "--reason"),
-              due: Optional[str] = typer.Option(None, "--due"),
-              as_json: bool = JSON) -> None:
+def w_require(
+    mine: str = MINE,
+    reason: str = typer.Option(..., "--reason"),
+    due: Optional[str] = typer.Option(None, "--due"),
+    as_json: bool = JSON,
+) -> None:
     """Mark that MINE must write a water-preserving mining plan."""
     from subsidence.tasks import water
 
@@ -56,17 +60,22 @@ def w_submit(code: str = CODE, on: str = typer.Option(..., "--date"), as_json: b
 
 
 @water_app.command("review")
-def w_review(code: str = CODE, on: str = typer.Option(..., "--date"),
-             approve: bool = typer.Option(True, "--approve/--return"),
-             approval_no: Optional[str] = typer.Option(None, "--approval-no"),
-             note: Optional[str] = typer.Option(None, "--note"), unit: str = typer.Option("AWB", "--unit"),
-             as_json: bool = JSON) -> None:
+def w_review(
+    code: str = CODE,
+    on: str = typer.Option(..., "--date"),
+    approve: bool = typer.Option(True, "--approve/--return"),
+    approval_no: Optional[str] = typer.Option(None, "--approval-no"),
+    note: Optional[str] = typer.Option(None, "--note"),
+    unit: str = typer.Option("AWB", "--unit"),
+    as_json: bool = JSON,
+) -> None:
     """Approve (with the document number) or return (with the reason) a submitted plan."""
     from subsidence.tasks import water
 
     with _session("审查保水开采方案") as s:
-        p = water.review_plan(s, code, approve=approve, reviewed=_date(on, "--date"), unit_code=unit,
-                              approval_no=approval_no, note=note)
+        p = water.review_plan(
+            s, code, approve=approve, reviewed=_date(on, "--date"), unit_code=unit, approval_no=approval_no, note=note
+        )
         _out({"plan": p.code, "state": p.state.value}, as_json, f"{p.code}: {p.state.label()}")
 
 
@@ -81,7 +90,7 @@ def w_implemented(code: str = CODE, on: str = typer.Option(..., "--date"), as_js
 
 
 @water_app.command("link")
-def w_link(code: str = CODE, wells: List[str] = typer.Argument(..., help="Well codes."), as_json: bool = JSON) -> None:
+def w_link(code: str = CODE, wells: list[str] = typer.Argument(..., help="Well codes."), as_json: bool = JSON) -> None:
     """Link groundwater wells to a plan."""
     from subsidence.tasks import water
 
@@ -91,11 +100,15 @@ def w_link(code: str = CODE, wells: List[str] = typer.Argument(..., help="Well c
 
 
 @water_app.command("assess")
-def w_assess(well: Optional[str] = typer.Option(None, "--well", help="One well (default: all in the series file "
-                                                                      "or all wells of --mine)."),
-             mine: Optional[str] = typer.Option(None, "--mine"),
-             series: Optional[Path] = typer.Option(None, "--series", help="CSV well,date,depth_m (m below ground)."),
-             today: Optional[str] = typer.Option(None, "--today"), as_json: bool = JSON) -> None:
+def w_assess(
+    well: Optional[str] = typer.Option(
+        None, "--well", help="One well (default: all in the series file or all wells of --mine)."
+    ),
+    mine: Optional[str] = typer.Option(None, "--mine"),
+    series: Optional[Path] = typer.Option(None, "--series", help="CSV well,date,depth_m (m below ground)."),
+    today: Optional[str] = typer.Option(None, "--today"),
+    as_json: bool = JSON,
+) -> None:
     """Judge decline of wells (series from a CSV file, else from the monitoring observations)."""
     from sqlalchemy import select
 
@@ -118,10 +131,25 @@ def w_assess(well: Optional[str] = typer.Option(None, "--well", help="One well (
             w = water.get_well(s, c)
             t, d = data[c] if data is not None else (None, None)
             a = water.assess_well(s, w, day, times=t, depths=d)
-            out.append({"well": c, "declining": a.declining, "rate_m_per_month": a.rate_m_per_month,
-                        "drawdown_m": a.drawdown_m, "n_points": a.n_points})
-    _out(out, as_json, "\n".join(f"{r['well']}: {'DECLINING' if r['declining'] else 'ok'} rate {r['rate_m_per_month']} "
-                                 f"m/month, drawdown {r['drawdown_m']} m" for r in out) or "no wells")
+            out.append(
+                {
+                    "well": c,
+                    "declining": a.declining,
+                    "rate_m_per_month": a.rate_m_per_month,
+                    "drawdown_m": a.drawdown_m,
+                    "n_points": a.n_points,
+                }
+            )
+    _out(
+        out,
+        as_json,
+        "\n".join(
+            f"{r['well']}: {'DECLINING' if r['declining'] else 'ok'} rate {r['rate_m_per_month']} "
+            f"m/month, drawdown {r['drawdown_m']} m"
+            for r in out
+        )
+        or "no wells",
+    )
 
 
 @water_app.command("status")
@@ -131,8 +159,12 @@ def w_status(mine: str = MINE, today: Optional[str] = typer.Option(None, "--toda
 
     with _session() as s:
         st = water.water_status(s, _mine(s, mine), _today(today))
-    _out(st, as_json, f"{st['mine_name']}: plan {st['plan']['state_zh'] if st['plan'] else 'none'}; "
-                      f"{sum(w['declining'] for w in st['wells'])} declining well(s)")
+    _out(
+        st,
+        as_json,
+        f"{st['mine_name']}: plan {st['plan']['state_zh'] if st['plan'] else 'none'}; "
+        f"{sum(w['declining'] for w in st['wells'])} declining well(s)",
+    )
 
 
 @water_app.command("check")

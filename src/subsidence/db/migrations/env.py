@@ -43,8 +43,10 @@ def run_migrations_online() -> None:
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
-                        raise RuntimeError(f"the migration leaves {len(broken)} broken references (first: "
-                                           f"{broken[0]}); rolled back, nothing changed")
+                        raise RuntimeError(
+                            f"the migration leaves {len(broken)} broken references (first: "
+                            f"{broken[0]}); rolled back, nothing changed"
+                        )
         finally:
             if sqlite:
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")

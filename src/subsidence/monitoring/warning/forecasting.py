@@ -80,7 +80,7 @@ def _G(x: np.ndarray, q: float) -> np.ndarray:
     """G_q(x) = (1 − x^q)/q, G_0(x) = −ln x (x > 0); its derivative is −x^(q−1)."""
     if abs(q) < 1e-12:
         return -np.log(x)
-    return (1.0 - x ** q) / q
+    return (1.0 - x**q) / q
 
 
 def voight_velocity(t: np.ndarray, *, alpha: float, t_failure: float, t_onset: float, v0: float) -> np.ndarray:
@@ -93,8 +93,9 @@ def voight_velocity(t: np.ndarray, *, alpha: float, t_failure: float, t_onset: f
     return np.where(t <= t_onset, v0, v0 * (u_on / (t_failure - np.maximum(t, t_onset))) ** p)
 
 
-def voight_displacement(t: np.ndarray, *, alpha: float, t_failure: float, t_onset: float, v0: float,
-                        s0: float = 0.0) -> np.ndarray:
+def voight_displacement(
+    t: np.ndarray, *, alpha: float, t_failure: float, t_onset: float, v0: float, s0: float = 0.0
+) -> np.ndarray:
     """Displacement (mm) of steady creep at ``v0`` mm/d from s0 at t = 0, then Voight acceleration with exponent
     ``alpha`` from ``t_onset`` (continuous velocity) until ``t_failure`` (days). Undefined at/after t_f."""
     _, q = _params(alpha, t_failure, t_onset)
@@ -106,15 +107,25 @@ def voight_displacement(t: np.ndarray, *, alpha: float, t_failure: float, t_onse
     return s0 + v0 * np.where(t <= t_onset, t, post)
 
 
-def noisy_voight(seed: int, *, alpha: float, t_failure: float = 62.0, t_onset: float = 30.0, v0: float = 0.5,
-                 sigma: float = 0.3, lead_days: float = 5.0, dt: float = 1.0,
-                 t_start: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def noisy_voight(
+    seed: int,
+    *,
+    alpha: float,
+    t_failure: float = 62.0,
+    t_onset: float = 30.0,
+    v0: float = 0.5,
+    sigma: float = 0.3,
+    lead_days: float = 5.0,
+    dt: float = 1.0,
+    t_start: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Seeded test/benchmark series: samples every ``dt`` days from ``t_start`` up to ``lead_days`` before
     failure, Voight displacement plus white Gaussian noise of ``sigma`` mm. Returns (t days, s mm)."""
     rng = np.random.default_rng(seed)
     t = np.arange(t_start, t_failure - lead_days + 1e-9, dt)
-    return t, voight_displacement(t, alpha=alpha, t_failure=t_failure, t_onset=t_onset, v0=v0) + \
-        rng.normal(0.0, sigma, t.size)
+    return t, voight_displacement(t, alpha=alpha, t_failure=t_failure, t_onset=t_onset, v0=v0) + rng.normal(
+        0.0, sigma, t.size
+    )
 
 
 @dataclass(frozen=True)
@@ -173,8 +184,9 @@ class _Scan:
         c = np.concatenate([np.cumsum(a[:, ::-1], axis=1)[:, ::-1], np.zeros((a.shape[0], 1))], axis=1)
         return c[:, self.K]
 
-    def __call__(self, alist: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                                      tuple[float, int, int, int]]:
+    def __call__(
+        self, alist: np.ndarray, grid: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, tuple[float, int, int, int]]:
         tb, y, wt, K, ref = self.tb, self.y, self.wt, self.K, self.ref
         ton = tb[K]
         u = grid[:, None] - tb[None, :]  # (n_tf, n) > 0
@@ -246,11 +258,19 @@ def _merge(x: np.ndarray, fx: np.ndarray, x2: np.ndarray, f2: np.ndarray) -> tup
     return xa[keep], fa[keep]
 
 
-def voight_profile(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
-                   alphas: tuple[float, ...] | np.ndarray | None = None,
-                   alpha_range: tuple[float, float] = ALPHA_RANGE, onset_time: float | None = None,
-                   horizon_days: float | None = None, min_after: int = 6, n_tf: int = 220,
-                   correlated: bool = True) -> VoightProfile | None:
+def voight_profile(
+    t: np.ndarray,
+    s: np.ndarray,
+    *,
+    confidence: float = 0.95,
+    alphas: tuple[float, ...] | np.ndarray | None = None,
+    alpha_range: tuple[float, float] = ALPHA_RANGE,
+    onset_time: float | None = None,
+    horizon_days: float | None = None,
+    min_after: int = 6,
+    n_tf: int = 220,
+    correlated: bool = True,
+) -> VoightProfile | None:
     """Profile likelihood of (t_f, α, t_on) for steady creep followed by Voight acceleration.
 
     ``t`` (days, strictly increasing) and ``s`` (mm) are assumed checked. For every α in ``alphas`` (default: a
@@ -350,14 +370,22 @@ def voight_profile(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
     if j_lo > 0 and np.isfinite(best_tf[j_lo - 1]):  # interpolate the crossing between grid points (log lead)
         a, b = best_tf[j_lo - 1], best_tf[j_lo]
         f = (a - limit) / (a - b) if a != b else 1.0
-        lo = float(last + math.exp(math.log(grid[j_lo - 1] - last) +
-                                   f * (math.log(grid[j_lo] - last) - math.log(grid[j_lo - 1] - last))))
+        lo = float(
+            last
+            + math.exp(
+                math.log(grid[j_lo - 1] - last) + f * (math.log(grid[j_lo] - last) - math.log(grid[j_lo - 1] - last))
+            )
+        )
     hi = None if j_hi == n_tf - 1 else float(grid[j_hi])
     if hi is not None and np.isfinite(best_tf[j_hi + 1]):
         a, b = best_tf[j_hi], best_tf[j_hi + 1]
         f = (limit - a) / (b - a) if a != b else 0.0
-        hi = float(last + math.exp(math.log(grid[j_hi] - last) +
-                                   f * (math.log(grid[j_hi + 1] - last) - math.log(grid[j_hi] - last))))
+        hi = float(
+            last
+            + math.exp(
+                math.log(grid[j_hi] - last) + f * (math.log(grid[j_hi + 1] - last) - math.log(grid[j_hi] - last))
+            )
+        )
     a_in = np.flatnonzero(best_alpha <= max(limit, float(best_alpha.min())))
     # best creep velocity at the optimum (recomputed directly: cheap, and a check on the prefix-sum algebra)
     ton_b = float(tb[K[kk]])
@@ -372,8 +400,18 @@ def voight_profile(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
     fstat = ((sse_lin - sse_floor) / 3.0) / (sse_floor / dof) / infl
     p_acc = float(f_dist.sf(max(fstat, 0.0), 3, dof))
     return VoightProfile(
-        failure_time=tf_b + float(t[0]), window=(lo + float(t[0]), None if hi is None else hi + float(t[0])),
-        alpha=alpha_b, alpha_window=(float(alist[a_in.min()]), float(alist[a_in.max()])),
-        onset_time=ton_b + float(t[0]), v0=v0_b, sigma=math.sqrt(sse_min / dof),
-        n=n, p_accelerating=p_acc, confidence=confidence, tf_grid=grid + float(t[0]), profile_sse=best_tf,
-        limit_sse=limit, variance_inflation=infl)
+        failure_time=tf_b + float(t[0]),
+        window=(lo + float(t[0]), None if hi is None else hi + float(t[0])),
+        alpha=alpha_b,
+        alpha_window=(float(alist[a_in.min()]), float(alist[a_in.max()])),
+        onset_time=ton_b + float(t[0]),
+        v0=v0_b,
+        sigma=math.sqrt(sse_min / dof),
+        n=n,
+        p_accelerating=p_acc,
+        confidence=confidence,
+        tf_grid=grid + float(t[0]),
+        profile_sse=best_tf,
+        limit_sse=limit,
+        variance_inflation=infl,
+    )

@@ -28,7 +28,7 @@ class Level(IntEnum):
         return zh if lang.startswith("zh") else en
 
     @classmethod
-    def parse(cls, text: str | int) -> "Level":
+    def parse(cls, text: str | int) -> Level:
         if isinstance(text, int):
             return cls(text)
         t = str(text).strip().lower()

@@ -28,12 +28,14 @@ class AlarmPolicy:
     confirm_samples: int = 3
     clear_delay: timedelta = timedelta(hours=6)
     #: escalation delays per level (to town, to bureau) when not acknowledged; None: no escalation
-    escalation: dict[Level, tuple[timedelta, timedelta] | None] = field(default_factory=lambda: {
-        Level.RED: (timedelta(minutes=10), timedelta(minutes=30)),
-        Level.ORANGE: (timedelta(minutes=30), timedelta(hours=2)),
-        Level.YELLOW: (timedelta(hours=2), timedelta(hours=12)),
-        Level.BLUE: None,
-    })
+    escalation: dict[Level, tuple[timedelta, timedelta] | None] = field(
+        default_factory=lambda: {
+            Level.RED: (timedelta(minutes=10), timedelta(minutes=30)),
+            Level.ORANGE: (timedelta(minutes=30), timedelta(hours=2)),
+            Level.YELLOW: (timedelta(hours=2), timedelta(hours=12)),
+            Level.BLUE: None,
+        }
+    )
 
     def __post_init__(self) -> None:
         if self.confirm_samples < 1:
@@ -51,19 +53,25 @@ class TrackState:
     last_value: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"level": int(self.level), "counts": list(self.counts),
-                "below_since": self.below_since.isoformat() if self.below_since else None,
-                "last_time": self.last_time.isoformat() if self.last_time else None,
-                "last_value": self.last_value}
+        return {
+            "level": int(self.level),
+            "counts": list(self.counts),
+            "below_since": self.below_since.isoformat() if self.below_since else None,
+            "last_time": self.last_time.isoformat() if self.last_time else None,
+            "last_value": self.last_value,
+        }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any] | None) -> "TrackState":
+    def from_json(cls, d: dict[str, Any] | None) -> TrackState:
         if not d:
             return cls()
-        return cls(level=Level(int(d.get("level", 0))), counts=list(d.get("counts", [0, 0, 0, 0])),
-                   below_since=datetime.fromisoformat(d["below_since"]) if d.get("below_since") else None,
-                   last_time=datetime.fromisoformat(d["last_time"]) if d.get("last_time") else None,
-                   last_value=d.get("last_value"))
+        return cls(
+            level=Level(int(d.get("level", 0))),
+            counts=list(d.get("counts", [0, 0, 0, 0])),
+            below_since=datetime.fromisoformat(d["below_since"]) if d.get("below_since") else None,
+            last_time=datetime.fromisoformat(d["last_time"]) if d.get("last_time") else None,
+            last_value=d.get("last_value"),
+        )
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,16 @@ class Transition:
     confirmed_by: str  #: "N consecutive samples" / "corroborating sensor" / "reset for <delay>"
 
 
-def step(state: TrackState, *, at: datetime, value: float, thresholds: Thresholds, policy: AlarmPolicy,
-         corroborating: Level = Level.NONE, cap: Level = Level.RED) -> tuple[TrackState, Transition | None]:
+def step(
+    state: TrackState,
+    *,
+    at: datetime,
+    value: float,
+    thresholds: Thresholds,
+    policy: AlarmPolicy,
+    corroborating: Level = Level.NONE,
+    cap: Level = Level.RED,
+) -> tuple[TrackState, Transition | None]:
     """Advance one track by one sample (``value`` at time ``at``). Samples must arrive in time order; an
     older or equal time is ignored (returns the state unchanged). ``cap`` limits the level this sample can
     raise (e.g. rain-affected samples)."""
@@ -93,12 +109,14 @@ def step(state: TrackState, *, at: datetime, value: float, thresholds: Threshold
         if raw >= lvl and corroborating >= lvl:
             confirmed, how = lvl, "corroborating sensor"
             break
-    new = TrackState(level=state.level, counts=counts, below_since=state.below_since, last_time=at,
-                     last_value=float(value))
+    new = TrackState(
+        level=state.level, counts=counts, below_since=state.below_since, last_time=at, last_value=float(value)
+    )
     if confirmed > state.level:
         new.level, new.below_since = confirmed, None
-        return new, Transition("raised" if state.level == Level.NONE else "upgraded", state.level, confirmed, at,
-                               float(value), how)
+        return new, Transition(
+            "raised" if state.level == Level.NONE else "upgraded", state.level, confirmed, at, float(value), how
+        )
     held = thresholds.held(value)
     if held >= state.level or state.level == Level.NONE:
         new.below_since = None
@@ -109,13 +127,20 @@ def step(state: TrackState, *, at: datetime, value: float, thresholds: Threshold
         target = max(held, confirmed)
         new.level = target
         new.below_since = None if target == Level.NONE else at
-        return new, Transition("cleared" if target == Level.NONE else "downgraded", state.level, target, at,
-                               float(value), f"below reset for {policy.clear_delay}")
+        return new, Transition(
+            "cleared" if target == Level.NONE else "downgraded",
+            state.level,
+            target,
+            at,
+            float(value),
+            f"below reset for {policy.clear_delay}",
+        )
     return new, None
 
 
-def run(values: list[tuple[datetime, float]], thresholds: Thresholds, policy: AlarmPolicy,
-        state: TrackState | None = None) -> tuple[TrackState, list[Transition]]:
+def run(
+    values: list[tuple[datetime, float]], thresholds: Thresholds, policy: AlarmPolicy, state: TrackState | None = None
+) -> tuple[TrackState, list[Transition]]:
     """Feed a sequence of samples through :func:`step`; returns the final state and all transitions."""
     st = state or TrackState()
     out = []
@@ -138,8 +163,13 @@ def escalation_due(level: Level, stage: int, since: datetime, policy: AlarmPolic
 # data-quality checks (separate alarms: they say nothing about the ground)
 
 
-def no_data(last_time: datetime | None, now: datetime, expected_interval: timedelta, factor: float = 3.0,
-            minimum: timedelta = timedelta(minutes=30)) -> bool:
+def no_data(
+    last_time: datetime | None,
+    now: datetime,
+    expected_interval: timedelta,
+    factor: float = 3.0,
+    minimum: timedelta = timedelta(minutes=30),
+) -> bool:
     """True when nothing arrived for ``max(factor × interval, minimum)`` (or never)."""
     if last_time is None:
         return True

@@ -43,15 +43,19 @@ def to_days(times: Sequence | np.ndarray, origin: np.datetime64 | None = None) -
     return (tt - origin).astype("timedelta64[ms]").astype(np.float64) / 86_400_000.0, origin
 
 
-def check_series(t: np.ndarray, y: np.ndarray, *, min_points: int, what: str = "series") -> tuple[np.ndarray, np.ndarray]:
+def check_series(
+    t: np.ndarray, y: np.ndarray, *, min_points: int, what: str = "series"
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate a (time, value) series: same length, finite, strictly increasing time, enough points."""
     t = np.asarray(t, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if t.ndim != 1 or y.ndim != 1 or t.shape != y.shape:
         raise MethodError(f"{what}: time and value must be 1-D arrays of the same length ({t.shape} vs {y.shape})")
     if t.size < min_points:
-        raise MethodError(f"{what}: {t.size} points, the method needs at least {min_points}; "
-                          f"collect more observations or choose a method that needs fewer")
+        raise MethodError(
+            f"{what}: {t.size} points, the method needs at least {min_points}; "
+            f"collect more observations or choose a method that needs fewer"
+        )
     bad = ~(np.isfinite(t) & np.isfinite(y))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -68,8 +72,10 @@ def check_series(t: np.ndarray, y: np.ndarray, *, min_points: int, what: str = "
 
 def _check_direction(t: np.ndarray, s: np.ndarray, what: str) -> None:
     if s[-1] - s[0] < 0 and np.polyfit(t - t[0], s, 1)[0] < 0:
-        raise MethodError(f"{what}: displacement decreases over the series; the methods expect mm positive in the "
-                          f"direction of movement (negate the values, e.g. `--negate`)")
+        raise MethodError(
+            f"{what}: displacement decreases over the series; the methods expect mm positive in the "
+            f"direction of movement (negate the values, e.g. `--negate`)"
+        )
 
 
 def rolling_median(x: np.ndarray, k: int) -> np.ndarray:
@@ -83,7 +89,7 @@ def rolling_median(x: np.ndarray, k: int) -> np.ndarray:
         out = x.copy()
         y = x[first:]
         a, b, c = y[:-2], y[1:-1], y[2:]
-        out[first + 2:] = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+        out[first + 2 :] = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
         out[first + 1] = 0.5 * (y[0] + y[1])
         return out
     pad = np.concatenate([np.full(k - 1, np.nan), x])
@@ -131,8 +137,9 @@ class Thresholds:
         if self.reset is not None:
             for r, u in zip(self.reset, self.raise_at):
                 if (r is None) != (u is None) or (r is not None and u is not None and r > u):
-                    raise MethodError(f"each reset value must be ≤ its raise value, got reset {self.reset} "
-                                      f"for raise {self.raise_at}")
+                    raise MethodError(
+                        f"each reset value must be ≤ its raise value, got reset {self.reset} for raise {self.raise_at}"
+                    )
 
     @classmethod
     def parse(cls, text: str, reset_fraction: float = 0.8) -> Thresholds:
@@ -149,8 +156,9 @@ class Thresholds:
     def resets(self) -> tuple[float | None, ...]:
         if self.reset is not None:
             return self.reset
-        return tuple(None if v is None else v * self.reset_fraction if v > 0 else v / self.reset_fraction
-                     for v in self.raise_at)
+        return tuple(
+            None if v is None else v * self.reset_fraction if v > 0 else v / self.reset_fraction for v in self.raise_at
+        )
 
     def level(self, value: float) -> Level:
         """Level reached by ``value`` (no hysteresis)."""
@@ -186,9 +194,15 @@ class ThresholdResult:
     reason: list[str]  #: which criterion set the level, per sample
 
 
-def threshold_levels(t: np.ndarray, s: np.ndarray, *, value: Thresholds | None = None,
-                     rate: Thresholds | None = None, acceleration: Thresholds | None = None,
-                     rate_window: int = 1) -> ThresholdResult:
+def threshold_levels(
+    t: np.ndarray,
+    s: np.ndarray,
+    *,
+    value: Thresholds | None = None,
+    rate: Thresholds | None = None,
+    acceleration: Thresholds | None = None,
+    rate_window: int = 1,
+) -> ThresholdResult:
     """Levels from thresholds on cumulative value, rate (mm/d) and acceleration (mm/d²).
 
     Rate is the causal chord velocity over ``rate_window`` intervals; acceleration the change of that rate
@@ -240,8 +254,11 @@ def tangent_level(alpha_deg: float, steady_tolerance_deg: float = TANGENT_STEADY
     return Level(int(tangent_levels(np.array([alpha_deg]), steady_tolerance_deg)[0]))
 
 
-def tangent_levels(alpha_deg: np.ndarray, steady_tolerance_deg: float | np.ndarray = TANGENT_STEADY_TOLERANCE_DEG,
-                   lower_tolerance_deg: float | np.ndarray | None = None) -> np.ndarray:
+def tangent_levels(
+    alpha_deg: np.ndarray,
+    steady_tolerance_deg: float | np.ndarray = TANGENT_STEADY_TOLERANCE_DEG,
+    lower_tolerance_deg: float | np.ndarray | None = None,
+) -> np.ndarray:
     """Vectorised :func:`tangent_level` (int8 per sample; NaN → NONE). The tolerances may be per-sample arrays:
     α above 45 + ``steady_tolerance_deg`` is yellow, α from 45 − ``lower_tolerance_deg`` (default the same) up to
     there is blue (steady). Orange and red boundaries are never moved."""
@@ -251,15 +268,25 @@ def tangent_levels(alpha_deg: np.ndarray, steady_tolerance_deg: float | np.ndarr
     if (up < 0).any() or (down < 0).any():
         raise MethodError("tangent-angle tolerance must be ≥ 0 degrees")
     eps = 1e-9  # degrees: T = S/v in floating point puts exact steady creep a hair off 45°
-    return np.select([a >= TANGENT_RED_DEG, a >= TANGENT_ORANGE_DEG, a > TANGENT_YELLOW_DEG + up + eps,
-                      a >= TANGENT_YELLOW_DEG - down - eps], [4, 3, 2, 1], 0).astype(np.int8)
+    return np.select(
+        [
+            a >= TANGENT_RED_DEG,
+            a >= TANGENT_ORANGE_DEG,
+            a > TANGENT_YELLOW_DEG + up + eps,
+            a >= TANGENT_YELLOW_DEG - down - eps,
+        ],
+        [4, 3, 2, 1],
+        0,
+    ).astype(np.int8)
 
 
 def tangent_thresholds(steady_tolerance_deg: float = TANGENT_STEADY_TOLERANCE_DEG) -> Thresholds:
     """The tangent-angle levels as :class:`Thresholds` on α (deg), with hysteresis for the alarm engine."""
     tol = steady_tolerance_deg
-    return Thresholds((45.0 - tol, 45.0 + tol + 1e-9, TANGENT_ORANGE_DEG, TANGENT_RED_DEG),
-                      reset=(45.0 - 2 * tol, 45.0 + tol * 0.5, TANGENT_ORANGE_DEG - 3.0, TANGENT_RED_DEG - 1.5))
+    return Thresholds(
+        (45.0 - tol, 45.0 + tol + 1e-9, TANGENT_ORANGE_DEG, TANGENT_RED_DEG),
+        reset=(45.0 - 2 * tol, 45.0 + tol * 0.5, TANGENT_ORANGE_DEG - 3.0, TANGENT_RED_DEG - 1.5),
+    )
 
 
 @dataclass(frozen=True)
@@ -270,8 +297,9 @@ class SteadyWindow:
     detected: bool  #: True when chosen automatically
 
 
-def detect_steady_window(t: np.ndarray, s: np.ndarray, *, min_points: int = 8,
-                         search_fraction: float = 0.6) -> SteadyWindow:
+def detect_steady_window(
+    t: np.ndarray, s: np.ndarray, *, min_points: int = 8, search_fraction: float = 0.6
+) -> SteadyWindow:
     """Find the most linear stretch (steady creep) in the first ``search_fraction`` of the series.
 
     Every window of ``max(min_points, n/4)`` samples is fitted with a quadratic; the score is the fractional
@@ -286,8 +314,10 @@ def detect_steady_window(t: np.ndarray, s: np.ndarray, *, min_points: int = 8,
     # every window's linear and quadratic least squares from prefix sums (O(n) for all windows)
     x = t - t[0]
     xs = x / max(x[-1], 1e-12)  # scaled to [0, 1] for conditioning
-    P = [np.concatenate([[0.0], np.cumsum(a)]) for a in (np.ones(n), xs, xs ** 2, xs ** 3, xs ** 4, s, xs * s,
-                                                         xs ** 2 * s, s * s)]
+    P = [
+        np.concatenate([[0.0], np.cumsum(a)])
+        for a in (np.ones(n), xs, xs**2, xs**3, xs**4, s, xs * s, xs**2 * s, s * s)
+    ]
     starts = np.arange(0, last_start + 1)
     S = [p_[starts + w] - p_[starts] for p_ in P]
     m, sx, sx2, sx3, sx4, sy, sxy, sx2y, syy = S
@@ -307,8 +337,8 @@ def detect_steady_window(t: np.ndarray, s: np.ndarray, *, min_points: int = 8,
             c = np.full((starts.size, 3), np.nan)
     scale = max(x[-1], 1e-12)
     v = b1 / scale  # mm/d
-    span = (x[starts + w - 1] - x[starts])
-    curv = c[:, 2] / scale ** 2  # mm/d² / 2
+    span = x[starts + w - 1] - x[starts]
+    curv = c[:, 2] / scale**2  # mm/d² / 2
     with np.errstate(all="ignore"):
         score = np.abs(2 * curv * span) / v + np.sqrt(sse1 / m) / (v * span)
     ok = np.isfinite(score) & (v > 0) & (span > 0)
@@ -316,8 +346,10 @@ def detect_steady_window(t: np.ndarray, s: np.ndarray, *, min_points: int = 8,
         k = int(np.flatnonzero(ok)[np.argmin(score[ok])])
         best = (float(score[k]), int(starts[k]), float(v[k]))
     if best is None:
-        raise MethodError("no steady-creep window with positive velocity found; the series does not move in the "
-                          "positive direction (check the sign) or give --steady-velocity")
+        raise MethodError(
+            "no steady-creep window with positive velocity found; the series does not move in the "
+            "positive direction (check the sign) or give --steady-velocity"
+        )
     return SteadyWindow(best[1], best[1] + w, float(best[2]), True)
 
 
@@ -369,12 +401,22 @@ def _centred_median(x: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def tangent_angle(t: np.ndarray, s: np.ndarray, *, steady_velocity: float | None = None,
-                  steady_window: tuple[int, int] | None = None, span: int | None = None,
-                  span_days: float | None = None, smooth: int = 3, smooth_mode: str = "centred",
-                  steady_tolerance_deg: float = TANGENT_STEADY_TOLERANCE_DEG, noise_k: float = TANGENT_NOISE_K,
-                  noise_mm: float | None = None, rain_affected: np.ndarray | None = None,
-                  rain_cap: Level = Level.YELLOW) -> TangentResult:
+def tangent_angle(
+    t: np.ndarray,
+    s: np.ndarray,
+    *,
+    steady_velocity: float | None = None,
+    steady_window: tuple[int, int] | None = None,
+    span: int | None = None,
+    span_days: float | None = None,
+    smooth: int = 3,
+    smooth_mode: str = "centred",
+    steady_tolerance_deg: float = TANGENT_STEADY_TOLERANCE_DEG,
+    noise_k: float = TANGENT_NOISE_K,
+    noise_mm: float | None = None,
+    rain_affected: np.ndarray | None = None,
+    rain_cap: Level = Level.YELLOW,
+) -> TangentResult:
     """Improved tangent angle (Xu Qiang et al. 2009): T(i) = S(i)/v, α_i = arctan((T(i) − T(j))/(t_i − t_j)) in
     degrees, j the start of the chord; levels by Xu's boundaries (45°, 80°, 85°; :func:`tangent_levels`).
 
@@ -417,12 +459,16 @@ def tangent_angle(t: np.ndarray, s: np.ndarray, *, steady_velocity: float | None
     elif steady_window is not None:
         a, b = steady_window
         if not (0 <= a < b <= t.size) or b - a < 3:
-            raise MethodError(f"steady window {steady_window} must be sample indices 0 ≤ start < stop ≤ {t.size} "
-                              f"with at least 3 samples")
+            raise MethodError(
+                f"steady window {steady_window} must be sample indices 0 ≤ start < stop ≤ {t.size} "
+                f"with at least 3 samples"
+            )
         v = float(np.polyfit(t[a:b] - t[a], s[a:b], 1)[0])
         if v <= 0:
-            raise MethodError(f"steady window {steady_window} has velocity {v:.4g} mm/d ≤ 0; choose a window "
-                              f"where the slope creeps, or check the sign of the displacement")
+            raise MethodError(
+                f"steady window {steady_window} has velocity {v:.4g} mm/d ≤ 0; choose a window "
+                f"where the slope creeps, or check the sign of the displacement"
+            )
         steady = SteadyWindow(a, b, v, False)
     else:
         _check_direction(t, s, "tangent-angle series")
@@ -510,9 +556,9 @@ class LineFit:
         """
         q2 = (t_quantile * self.s_resid) ** 2
         ybar = self.intercept + self.slope * self.t_mean
-        a = self.slope ** 2 - q2 / self.sxx
+        a = self.slope**2 - q2 / self.sxx
         b = 2.0 * ybar * self.slope
-        c = ybar ** 2 - q2 * (1.0 + 1.0 / self.n)
+        c = ybar**2 - q2 * (1.0 + 1.0 / self.n)
         if a <= 0:
             return None
         disc = b * b - 4 * a * c
@@ -531,14 +577,10 @@ def fit_line(x: np.ndarray, y: np.ndarray) -> LineFit:
     icpt = ym - slope * xm
     res = y - (icpt + slope * x)
     dof = max(n - 2, 1)
-    s = float(math.sqrt((res ** 2).sum() / dof))
+    s = float(math.sqrt((res**2).sum() / dof))
     sst = float(((y - ym) ** 2).sum())
-    r2 = 1.0 - float((res ** 2).sum()) / sst if sst > 0 else 0.0
+    r2 = 1.0 - float((res**2).sum()) / sst if sst > 0 else 0.0
     return LineFit(slope, icpt, n, xm, sxx, s, r2)
-
-
-
-
 
 
 @dataclass
@@ -567,8 +609,9 @@ class Forecast:
         return self.failure_time - self.last_time
 
 
-def detect_onset_velocity(tm: np.ndarray, v: np.ndarray, *, baseline_fraction: float = 0.33,
-                          k_sigma: float = 3.0, min_fit: int = 5) -> int:
+def detect_onset_velocity(
+    tm: np.ndarray, v: np.ndarray, *, baseline_fraction: float = 0.33, k_sigma: float = 3.0, min_fit: int = 5
+) -> int:
     """Onset of acceleration on a smoothed velocity series (homoscedastic noise, unlike 1/v).
 
     Baseline = median velocity over the first ``baseline_fraction`` of the series, noise = 1.4826·MAD there.
@@ -583,8 +626,10 @@ def detect_onset_velocity(tm: np.ndarray, v: np.ndarray, *, baseline_fraction: f
     level = base + max(k_sigma * noise, 0.2 * abs(base))
     above = v > level
     if not above[-1]:
-        raise MethodError("inverse velocity: the latest velocity is not above the steady-creep baseline "
-                          f"({base:.3g} mm/d + noise); no acceleration to forecast")
+        raise MethodError(
+            "inverse velocity: the latest velocity is not above the steady-creep baseline "
+            f"({base:.3g} mm/d + noise); no acceleration to forecast"
+        )
     k = n - 1
     while k > 0 and above[k - 1]:
         k -= 1
@@ -595,8 +640,9 @@ def detect_onset_velocity(tm: np.ndarray, v: np.ndarray, *, baseline_fraction: f
     return k
 
 
-def voight_window(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
-                  horizon_days: float | None = None) -> tuple[float, float, float | None] | None:
+def voight_window(
+    t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95, horizon_days: float | None = None
+) -> tuple[float, float, float | None] | None:
     """Failure time and window by profile likelihood of Voight's α = 2 law in displacement space.
 
     For t after the onset, s(t) = a + c·(−ln(t_f − t)) (c = 1/A > 0). For each candidate t_f the fit is linear
@@ -636,11 +682,20 @@ def voight_window(t: np.ndarray, s: np.ndarray, *, confidence: float = 0.95,
 ACCELERATION_P = 1e-3
 
 
-def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, long: int = 7,
-                              min_fit: int = 6, confidence: float = 0.95, onset_time: float | None = None,
-                              min_r2: float = 0.3, alpha: float | None = None,
-                              alpha_range: tuple[float, float] | None = None,
-                              correlated_noise: bool = True) -> Forecast:
+def inverse_velocity_forecast(
+    t: np.ndarray,
+    s: np.ndarray,
+    *,
+    short: int = 3,
+    long: int = 7,
+    min_fit: int = 6,
+    confidence: float = 0.95,
+    onset_time: float | None = None,
+    min_r2: float = 0.3,
+    alpha: float | None = None,
+    alpha_range: tuple[float, float] | None = None,
+    correlated_noise: bool = True,
+) -> Forecast:
     """Failure forecast for Voight's law with α estimated (α ≠ 2 allowed), the onset and a failure window.
 
     1. Gate: the slope must be accelerating *now* — the newest long-smoothed (``long`` intervals, Carlà et al.
@@ -688,9 +743,16 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
             out.reason = str(exc).removeprefix("inverse velocity: ")
             return out
     try:
-        prof = voight_profile(t, s, confidence=confidence, alphas=None if alpha is None else (float(alpha),),
-                              alpha_range=ALPHA_RANGE if alpha_range is None else alpha_range,
-                              onset_time=onset_time, min_after=min_fit, correlated=correlated_noise)
+        prof = voight_profile(
+            t,
+            s,
+            confidence=confidence,
+            alphas=None if alpha is None else (float(alpha),),
+            alpha_range=ALPHA_RANGE if alpha_range is None else alpha_range,
+            onset_time=onset_time,
+            min_after=min_fit,
+            correlated=correlated_noise,
+        )
     except ForecastInputError as exc:
         raise MethodError(f"inverse-velocity series: {exc}") from exc
     if prof is None:
@@ -700,8 +762,9 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
     out.onset_index = int(np.searchsorted(t, prof.onset_time - 1e-9))
     out.alpha, out.alpha_window = prof.alpha, prof.alpha_window
     if prof.p_accelerating > ACCELERATION_P:
-        out.reason = (f"the acceleration is not significant (p = {prof.p_accelerating:.2g} against steady creep); "
-                      f"no forecast yet")
+        out.reason = (
+            f"the acceleration is not significant (p = {prof.p_accelerating:.2g} against steady creep); no forecast yet"
+        )
         return out
     # legacy α = 2 lines on 1/v after the onset (display and old fields)
     fits: dict[str, LineFit] = {}
@@ -723,21 +786,40 @@ def inverse_velocity_forecast(t: np.ndarray, s: np.ndarray, *, short: int = 3, l
     out.failure_time = max(prof.failure_time, last)
     out.failure_time_short = tf_s
     out.failure_window = (lo, hi)
-    out.details = {"method": "voight-profile", "alpha": prof.alpha, "alpha_window": list(prof.alpha_window),
-                   "alpha_range": list(alpha_range) if alpha_range is not None else list(ALPHA_RANGE),
-                   "alpha_fixed": alpha is not None, "voight_failure_time": prof.failure_time,
-                   "creep_velocity_mm_d": prof.v0, "sigma_mm": prof.sigma, "p_accelerating": prof.p_accelerating,
-                   "variance_inflation": prof.variance_inflation,
-                   "llo_failure_time": tf_l, "slo_failure_time": tf_s, "confidence": confidence,
-                   "r2_llo": None if lf is None else lf.r2, "min_r2": min_r2,
-                   "r2_short": None if sf is None else sf.r2, "n_fit_short": None if sf is None else sf.n,
-                   "overdue": prof.failure_time < last}
+    out.details = {
+        "method": "voight-profile",
+        "alpha": prof.alpha,
+        "alpha_window": list(prof.alpha_window),
+        "alpha_range": list(alpha_range) if alpha_range is not None else list(ALPHA_RANGE),
+        "alpha_fixed": alpha is not None,
+        "voight_failure_time": prof.failure_time,
+        "creep_velocity_mm_d": prof.v0,
+        "sigma_mm": prof.sigma,
+        "p_accelerating": prof.p_accelerating,
+        "variance_inflation": prof.variance_inflation,
+        "llo_failure_time": tf_l,
+        "slo_failure_time": tf_s,
+        "confidence": confidence,
+        "r2_llo": None if lf is None else lf.r2,
+        "min_r2": min_r2,
+        "r2_short": None if sf is None else sf.r2,
+        "n_fit_short": None if sf is None else sf.n,
+        "overdue": prof.failure_time < last,
+    }
     return out
 
 
-def inverse_velocity_forecast_alpha2(t: np.ndarray, s: np.ndarray, *, short: int = 3, long: int = 7,
-                                     min_fit: int = 6, confidence: float = 0.95, onset_time: float | None = None,
-                                     min_r2: float = 0.3) -> Forecast:
+def inverse_velocity_forecast_alpha2(
+    t: np.ndarray,
+    s: np.ndarray,
+    *,
+    short: int = 3,
+    long: int = 7,
+    min_fit: int = 6,
+    confidence: float = 0.95,
+    onset_time: float | None = None,
+    min_r2: float = 0.3,
+) -> Forecast:
     """**Baseline (the method before issue 15), assumes Voight α = 2.** Kept for comparison in
     benchmarks/bench_forecast.py; its window is late for α > 2 and excludes the truth for α < 2.
 
@@ -780,8 +862,10 @@ def inverse_velocity_forecast_alpha2(t: np.ndarray, s: np.ndarray, *, short: int
         _, tm, v = chord_velocity(t, s, w)
         sel = (tm >= onset) & (v > 0)
         if sel.sum() < min_fit:
-            out.reason = (f"only {int(sel.sum())} positive velocity samples since the onset of acceleration; "
-                          f"need {min_fit} (wait for more data)")
+            out.reason = (
+                f"only {int(sel.sum())} positive velocity samples since the onset of acceleration; "
+                f"need {min_fit} (wait for more data)"
+            )
             return out
         fits[name] = fit_line(tm[sel], 1.0 / v[sel])
     lf, sf = fits["long"], fits["short"]
@@ -814,13 +898,19 @@ def inverse_velocity_forecast_alpha2(t: np.ndarray, s: np.ndarray, *, short: int
     out.failure_time = max(tf_l, last)
     out.failure_time_short = tf_s
     out.failure_window = (lo, hi)
-    out.details = {"llo_failure_time": tf_l, "slo_failure_time": tf_s, "voight_failure_time": best,
-                   "confidence": confidence, "r2_short": sf.r2, "n_fit_short": sf.n, "overdue": tf_l < last}
+    out.details = {
+        "llo_failure_time": tf_l,
+        "slo_failure_time": tf_s,
+        "voight_failure_time": best,
+        "confidence": confidence,
+        "r2_short": sf.r2,
+        "n_fit_short": sf.n,
+        "overdue": tf_l < last,
+    }
     return out
 
 
-def inverse_velocity_track(t: np.ndarray, s: np.ndarray, *, start: int | None = None,
-                           **kw: Any) -> list[Forecast]:
+def inverse_velocity_track(t: np.ndarray, s: np.ndarray, *, start: int | None = None, **kw: Any) -> list[Forecast]:
     """Refit the forecast on every new sample: element i is the forecast using samples 0..i (from ``start``)."""
     t, s = check_series(t, s, min_points=1, what="inverse-velocity series")
     first = start if start is not None else kw.get("long", 7) + kw.get("min_fit", 6)
@@ -833,8 +923,7 @@ def inverse_velocity_track(t: np.ndarray, s: np.ndarray, *, start: int | None = 
     return out
 
 
-def forecast_level(fc: Forecast, *, red_days: float = 1.0, orange_days: float = 3.0,
-                   yellow_days: float = 7.0) -> Level:
+def forecast_level(fc: Forecast, *, red_days: float = 1.0, orange_days: float = 3.0, yellow_days: float = 7.0) -> Level:
     """Level from the earliest forecast failure time: lead ≤ 1 d red, ≤ 3 d orange, ≤ 7 d yellow (configurable)."""
     if not fc.ok or fc.failure_window is None or fc.last_time is None:
         return Level.NONE
@@ -864,7 +953,9 @@ def voight_series(t: np.ndarray, *, t_failure: float, t_onset: float, v0: float,
     try:
         return voight_displacement(t, alpha=alpha, t_failure=t_failure, t_onset=t_onset, v0=v0)
     except ForecastInputError as exc:
-        raise MethodError(f"voight_series: {exc}".replace("voight_series: voight_displacement: ", "voight_series: ")) from exc
+        raise MethodError(
+            f"voight_series: {exc}".replace("voight_series: voight_displacement: ", "voight_series: ")
+        ) from exc
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -898,8 +989,15 @@ def effective_antecedent_rainfall(daily_mm: np.ndarray, *, k: float = EAR_DECAY,
     return np.convolve(r, w)[: r.size]
 
 
-def rainfall_levels(daily_mm: np.ndarray, *, hazard: str = "landslide", k: float = EAR_DECAY, days: int = 15,
-                    thresholds: tuple[float, float, float] | None = None, blue_fraction: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+def rainfall_levels(
+    daily_mm: np.ndarray,
+    *,
+    hazard: str = "landslide",
+    k: float = EAR_DECAY,
+    days: int = 15,
+    thresholds: tuple[float, float, float] | None = None,
+    blue_fraction: float = 0.6,
+) -> tuple[np.ndarray, np.ndarray]:
     """Level per day from daily rainfall and effective antecedent rainfall (the higher of the two).
 
     Thresholds (starting, accelerating, imminent) map to yellow, orange, red; blue (attention) from
@@ -914,8 +1012,14 @@ def rainfall_levels(daily_mm: np.ndarray, *, hazard: str = "landslide", k: float
     return lev, ear
 
 
-def rain_affected_mask(t: np.ndarray, rain_day_start: np.ndarray, rain_daily_mm: np.ndarray, *,
-                       heavy_mm: float = 15.0, lag_days: float = 2.0) -> np.ndarray:
+def rain_affected_mask(
+    t: np.ndarray,
+    rain_day_start: np.ndarray,
+    rain_daily_mm: np.ndarray,
+    *,
+    heavy_mm: float = 15.0,
+    lag_days: float = 2.0,
+) -> np.ndarray:
     """Flag samples at ``t`` that fall on a day with ≥ ``heavy_mm`` rain or within ``lag_days`` after it.
 
     Used to keep a rain-induced step from reading as failure acceleration (see :func:`tangent_angle`)."""
@@ -988,8 +1092,14 @@ class AreaAcceleration:
     area_ha: float | None  #: accelerating area, when the pixel area is given
 
 
-def area_acceleration(t_days: np.ndarray, ts_mm: np.ndarray, *, threshold_mm_per_yr2: float = 20.0,
-                      pixel_area_m2: float | None = None, min_epochs: int = 6) -> AreaAcceleration:
+def area_acceleration(
+    t_days: np.ndarray,
+    ts_mm: np.ndarray,
+    *,
+    threshold_mm_per_yr2: float = 20.0,
+    pixel_area_m2: float | None = None,
+    min_epochs: int = 6,
+) -> AreaAcceleration:
     """Per-pixel acceleration of InSAR displacement time series (n_epochs, ...) in mm, positive in the
     direction of concern (e.g. subsidence = −vertical). Quadratic least squares per pixel (vectorised);
     NaN pixels are ignored. A pixel accelerates when its acceleration exceeds the threshold."""
@@ -1002,7 +1112,7 @@ def area_acceleration(t_days: np.ndarray, ts_mm: np.ndarray, *, threshold_mm_per
     Y = y.reshape(t.size, -1)
     valid = np.isfinite(Y).all(axis=0)
     ty = (t - t.mean()) / 365.25
-    G = np.column_stack([np.ones_like(ty), ty, ty ** 2])
+    G = np.column_stack([np.ones_like(ty), ty, ty**2])
     coef = np.full((3, Y.shape[1]), np.nan)
     if valid.any():
         coef[:, valid] = np.linalg.lstsq(G, Y[:, valid], rcond=None)[0]
