@@ -19,7 +19,7 @@ import numpy as np
 
 
 def bench_workdays() -> None:
-    from subsidence.ledger.calendar import WorkCalendar
+    from subsidence.workdays import WorkCalendar
 
     cal = WorkCalendar.load()
     days = [date(2024, 1, 1) + timedelta(i) for i in range((date(2026, 10, 1) - date(2024, 1, 1)).days)]

@@ -40,7 +40,7 @@ PURE = [
     "subsidence.census.levels",
     "subsidence.tasks.draw",
     "subsidence.plans.rules",
-    "subsidence.ledger.calendar",
+    "subsidence.workdays",
 ]
 
 

@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "subsidence"
 #: lowest first; packages in one tuple are peers (they may import each other, but no module cycle may form)
 LAYERS: list[tuple[str, ...]] = [
     ("vocabulary", "errors", "settings", "logs"),
-    ("geo",),
+    ("geo", "workdays"),
     ("science", "io"),
     ("insar", "census_kernels"),
     ("db",),

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from subsidence.ledger.calendar import (
+from subsidence.workdays import (
     CalendarYearUnknown,
     WorkCalendar,
     deadline_status,

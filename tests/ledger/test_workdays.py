@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subsidence.ledger.calendar import (
+from subsidence.workdays import (
     CalendarError,
     CalendarYearUnknown,
     MilestoneSpec,

@@ -231,7 +231,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             resp.headers.update(headers)
         return resp
 
-    from subsidence.ledger.calendar import CalendarError
+    from subsidence.workdays import CalendarError
 
     @app.exception_handler(CalendarError)
     async def calendar_error(request: Request, exc: CalendarError):

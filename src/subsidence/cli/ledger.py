@@ -720,7 +720,7 @@ def calendar_add(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """The N-th working day after (before) a date."""
-    from subsidence.ledger.calendar import CalendarError, default_calendar
+    from subsidence.workdays import CalendarError, default_calendar
 
     try:
         d = default_calendar().add_workdays(_date(start, "START"), n)
@@ -736,7 +736,7 @@ def calendar_between(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Working days in (A, B]."""
-    from subsidence.ledger.calendar import CalendarError, default_calendar
+    from subsidence.workdays import CalendarError, default_calendar
 
     try:
         n = default_calendar().workdays_between(_date(a, "A"), _date(b, "B"))
@@ -748,7 +748,7 @@ def calendar_between(
 @calendar_app.command("info")
 def calendar_info(day: str = typer.Argument(...), json_out: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Is DAY a working day, and which holiday is it."""
-    from subsidence.ledger.calendar import CalendarError, default_calendar
+    from subsidence.workdays import CalendarError, default_calendar
 
     try:
         info = default_calendar().describe(_date(day, "DAY"))
@@ -767,7 +767,7 @@ def calendar_schedule(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Backward scheduling (倒排工期): the latest date for each milestone."""
-    from subsidence.ledger.calendar import MilestoneSpec, backward_schedule
+    from subsidence.workdays import MilestoneSpec, backward_schedule
 
     specs = []
     for m in milestone:

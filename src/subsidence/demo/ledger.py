@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from subsidence.access.policy import Actor
 from subsidence.core.models import Mine, Unit
-from subsidence.ledger.calendar import default_calendar
 from subsidence.ledger.evidence import attach_evidence, record_acceptance
 from subsidence.ledger.extensions import decide_extension, request_extension
 from subsidence.ledger.lifecycle import transition
@@ -29,6 +28,7 @@ from subsidence.ledger.milestones import complete_milestone
 from subsidence.ledger.models import Problem
 from subsidence.ledger.notices import MilestoneInput, issue_notice, record_delivery
 from subsidence.vocabulary import DeliveryMethod, ProblemState, Role, UnitKind
+from subsidence.workdays import default_calendar
 
 S = ProblemState
 INSPECTORS = ["领导小组办公室检查员1（示例）", "旗自然资源局执法人员2（示例）", "复垦专家3（示例）"]

@@ -13,10 +13,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from subsidence.ledger.calendar import WorkCalendar
 from subsidence.ledger.escalation import escalate_due, notification
 from subsidence.ledger.models import Escalation
 from subsidence.monitoring.models import OutboxMessage
+from subsidence.workdays import WorkCalendar
 
 #: outbox priority of escalation notices (alarms use 0..9 by level; a 督办 is routine office mail)
 PRIORITY = 1

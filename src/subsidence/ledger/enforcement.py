@@ -159,6 +159,6 @@ def tracked_finding(session: Session, origin_key: str, finding: GateReason) -> G
 
 
 def workdays_late(deadline: date, today: date) -> int:
-    from subsidence.ledger.calendar import default_calendar
+    from subsidence.workdays import default_calendar
 
     return default_calendar().workdays_between(deadline, today) if today > deadline else 0

@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 from subsidence.core.models import Unit
 from subsidence.db.audit import acting_as
 from subsidence.errors import NotFound
-from subsidence.ledger.calendar import WorkCalendar, default_calendar
 from subsidence.ledger.enforcement import deadline_source
 from subsidence.ledger.models import Escalation, Milestone, Problem
 from subsidence.ledger.numbering import allocate_seq, format_number
 from subsidence.ledger.queries import overdue_clause
 from subsidence.vocabulary import EscalationLevel, ProblemState, UnitKind
+from subsidence.workdays import WorkCalendar, default_calendar
 
 S = ProblemState
 #: working days past the deadline after which an overdue problem goes to the lead unit / the office

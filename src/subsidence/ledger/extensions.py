@@ -77,8 +77,8 @@ def request_extension(
     """The mine (its enterprise; the office may record it on the mine's behalf) asks for a later deadline.
     Dated with the server's date; refused (nothing changes) after the deadline, beyond the limits, or while
     another request is open."""
-    from subsidence.ledger.calendar import default_calendar
     from subsidence.ledger.enforcement import deadline_source
+    from subsidence.workdays import default_calendar
 
     if not (parties_of(problem, actor) & {Party.ENTERPRISE, Party.OFFICE}):
         raise Forbidden(

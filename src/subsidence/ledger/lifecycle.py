@@ -262,7 +262,7 @@ def transition(
     on, correction = business_date(session, problem, actor, on, date_reason, what=t.label_zh)
     extra: dict = dict(correction)
     if name == "submit":
-        from subsidence.ledger.calendar import default_calendar
+        from subsidence.workdays import default_calendar
 
         _check_submission(session, problem)
         problem.submitted_date = on
@@ -481,7 +481,7 @@ def add_problem(
 
 def problem_summary(problem: Problem, today: date | None = None) -> dict:
     """A JSON-ready view of a problem with its deadline status."""
-    from subsidence.ledger.calendar import deadline_status
+    from subsidence.workdays import deadline_status
 
     out = {
         "code": problem.code,

@@ -26,12 +26,6 @@ from sqlalchemy.orm import Session
 from subsidence.access.policy import Actor
 from subsidence.db.audit import acting_as
 from subsidence.errors import Conflict, Forbidden, ValidationFailed
-from subsidence.ledger.calendar import (
-    MilestoneSpec,
-    WorkCalendar,
-    backward_schedule,
-    default_calendar,
-)
 from subsidence.ledger.lifecycle import (
     NOTICE_STATES,
     Party,
@@ -48,6 +42,12 @@ from subsidence.ledger.models import (
     RectificationNotice,
 )
 from subsidence.vocabulary import DeliveryMethod, ProblemCategory, Role
+from subsidence.workdays import (
+    MilestoneSpec,
+    WorkCalendar,
+    backward_schedule,
+    default_calendar,
+)
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from subsidence.core.models import AdminArea, AuditEvent
-from subsidence.ledger.calendar import WorkCalendar, default_calendar
 from subsidence.ledger.escalation import ESCALATE_LEAD_AFTER, ESCALATE_OFFICE_AFTER  # noqa: F401 (old names)
 from subsidence.ledger.lifecycle import WORKING_STATES
 from subsidence.ledger.models import Escalation, Problem, RectificationNotice
@@ -37,6 +36,7 @@ from subsidence.vocabulary import (
     ProblemCategory,
     ProblemState,
 )
+from subsidence.workdays import WorkCalendar, default_calendar
 
 S = ProblemState
 

@@ -39,7 +39,7 @@ def overdue_clause(today: date, table: Any = None) -> Any:
 
 def due_soon_until(today: date, cal: Any = None) -> date:
     """The last deadline that is "due soon" on ``today``: ``DUE_SOON_WORKDAYS`` working days ahead."""
-    from subsidence.ledger.calendar import DUE_SOON_WORKDAYS, default_calendar
+    from subsidence.workdays import DUE_SOON_WORKDAYS, default_calendar
 
     return (cal or default_calendar()).add_workdays(today, DUE_SOON_WORKDAYS)
 

@@ -314,7 +314,7 @@ def list_draws(session: Session) -> list[dict[str, Any]]:
 
 def publication_deadline(inspected: date) -> date:
     """20 working days after the inspection, on the working-day calendar."""
-    from subsidence.ledger.calendar import default_calendar
+    from subsidence.workdays import default_calendar
 
     return default_calendar().add_workdays(inspected, PUBLICATION_WORKDAYS)
 

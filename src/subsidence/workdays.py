@@ -39,7 +39,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CALENDAR = Path(__file__).resolve().parent.parent / "data" / "cn_holidays.csv"
+DEFAULT_CALENDAR = Path(__file__).resolve().parent / "data" / "cn_holidays.csv"
 
 #: working days the office has to decide on an acceptance request (docs/science.md §5)
 ACCEPTANCE_WINDOW_WORKDAYS = 60
