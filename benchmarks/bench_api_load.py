@@ -72,20 +72,32 @@ def build_database(url: str, n_problems: int, n_hazards: int, seed: int = 1) -> 
     x0, y0 = 420_000.0, 4_330_000.0
     with make_sessionmaker(engine)() as s:
         s.info["actor"] = "bench"
-        towns = [AdminArea(code=f"T{i}", name_zh=f"镇{i}", level=AreaLevel.TOWN,
-                           geometry=MultiPolygon([box(x0 + i * 20_000, y0, x0 + (i + 1) * 20_000, y0 + 60_000)]))
-                 for i in range(7)]
+        towns = [
+            AdminArea(
+                code=f"T{i}",
+                name_zh=f"镇{i}",
+                level=AreaLevel.TOWN,
+                geometry=MultiPolygon([box(x0 + i * 20_000, y0, x0 + (i + 1) * 20_000, y0 + 60_000)]),
+            )
+            for i in range(7)
+        ]
         s.add_all(towns)
         ents = [Enterprise(credit_code=f"E{i:03d}", name_zh=f"企业{i}") for i in range(50)]
         s.add_all(ents)
         s.flush()
-        units = [Unit(code="LGO", name_zh="办公室", kind=UnitKind.OFFICE), Unit(code="NRB", name_zh="自然资源局",
-                                                                               kind=UnitKind.BUREAU),
-                 Unit(code="AWB", name_zh="农牧和水利局", kind=UnitKind.BUREAU),
-                 Unit(code="EMB", name_zh="应急管理局", kind=UnitKind.BUREAU)]
-        units += [Unit(code=f"U-T{i}", name_zh=f"镇{i}政府", kind=UnitKind.TOWN, town_id=t.id) for i, t in enumerate(towns)]
-        units += [Unit(code=f"U-E{i}", name_zh=e.name_zh, kind=UnitKind.ENTERPRISE, enterprise_id=e.id)
-                  for i, e in enumerate(ents)]
+        units = [
+            Unit(code="LGO", name_zh="办公室", kind=UnitKind.OFFICE),
+            Unit(code="NRB", name_zh="自然资源局", kind=UnitKind.BUREAU),
+            Unit(code="AWB", name_zh="农牧和水利局", kind=UnitKind.BUREAU),
+            Unit(code="EMB", name_zh="应急管理局", kind=UnitKind.BUREAU),
+        ]
+        units += [
+            Unit(code=f"U-T{i}", name_zh=f"镇{i}政府", kind=UnitKind.TOWN, town_id=t.id) for i, t in enumerate(towns)
+        ]
+        units += [
+            Unit(code=f"U-E{i}", name_zh=e.name_zh, kind=UnitKind.ENTERPRISE, enterprise_id=e.id)
+            for i, e in enumerate(ents)
+        ]
         s.add_all(units)
         s.flush()
         for no, code in ((1, "NRB"), (5, "AWB"), (7, "EMB")):
@@ -94,18 +106,37 @@ def build_database(url: str, n_problems: int, n_hazards: int, seed: int = 1) -> 
         for i in range(200):
             t = towns[i % 7]
             cx, cy = x0 + (i % 7) * 20_000 + 10_000, y0 + 5_000 + (i // 7) * 1_800
-            mines.append(Mine(licence_no=f"C{i:05d}", name_zh=f"煤矿{i}", enterprise_id=ents[i % 50].id, town_id=t.id,
-                              geometry=MultiPolygon([box(cx - 700, cy - 700, cx + 700, cy + 700)])))
+            mines.append(
+                Mine(
+                    licence_no=f"C{i:05d}",
+                    name_zh=f"煤矿{i}",
+                    enterprise_id=ents[i % 50].id,
+                    town_id=t.id,
+                    geometry=MultiPolygon([box(cx - 700, cy - 700, cx + 700, cy + 700)]),
+                )
+            )
         s.add_all(mines)
         s.flush()
-        lead = {c: next(u.id for u in units if u.code == code) for c, code in
-                ((ProblemCategory.SUBSIDENCE_CRACKS, "NRB"), (ProblemCategory.FUNDS, "NRB"),
-                 (ProblemCategory.GROUNDWATER, "AWB"), (ProblemCategory.GEOHAZARDS, "NRB"),
-                 (ProblemCategory.MINE_HAZARDS, "EMB"))}
+        lead = {
+            c: next(u.id for u in units if u.code == code)
+            for c, code in (
+                (ProblemCategory.SUBSIDENCE_CRACKS, "NRB"),
+                (ProblemCategory.FUNDS, "NRB"),
+                (ProblemCategory.GROUNDWATER, "AWB"),
+                (ProblemCategory.GEOHAZARDS, "NRB"),
+                (ProblemCategory.MINE_HAZARDS, "EMB"),
+            )
+        }
         town_unit = {t.id: next(u.id for u in units if u.town_id == t.id) for t in towns}
         cats = list(ProblemCategory)
-        states = [ProblemState.FOUND, ProblemState.NOTICE_ISSUED, ProblemState.RECTIFYING, ProblemState.SUBMITTED,
-                  ProblemState.ACCEPTED, ProblemState.RETURNED]
+        states = [
+            ProblemState.FOUND,
+            ProblemState.NOTICE_ISSUED,
+            ProblemState.RECTIFYING,
+            ProblemState.SUBMITTED,
+            ProblemState.ACCEPTED,
+            ProblemState.RETURNED,
+        ]
         sources = list(ProblemSource)
         rows = []
         for i in range(n_problems):
@@ -113,31 +144,60 @@ def build_database(url: str, n_problems: int, n_hazards: int, seed: int = 1) -> 
             cat = cats[int(rng.integers(len(cats)))]
             found = date(2024, 9, 10) + timedelta(days=int(rng.integers(0, 60)))
             st = states[int(rng.integers(len(states)))]
-            rows.append(dict(code=f"TZ-2024-{i + 1:06d}", category=cat, title=f"问题{i}：{cat.label()}",
-                             source=sources[int(rng.integers(len(sources)))], found_date=found,
-                             deadline=found + timedelta(days=int(rng.integers(10, 120))), state=st,
-                             mine_id=m.id, town_id=m.town_id, lead_unit_id=lead.get(cat, town_unit[m.town_id]),
-                             closed_date=found + timedelta(days=30) if st is ProblemState.ACCEPTED else None,
-                             illustrative=True))
+            rows.append(
+                dict(
+                    code=f"TZ-2024-{i + 1:06d}",
+                    category=cat,
+                    title=f"问题{i}：{cat.label()}",
+                    source=sources[int(rng.integers(len(sources)))],
+                    found_date=found,
+                    deadline=found + timedelta(days=int(rng.integers(10, 120))),
+                    state=st,
+                    mine_id=m.id,
+                    town_id=m.town_id,
+                    lead_unit_id=lead.get(cat, town_unit[m.town_id]),
+                    closed_date=found + timedelta(days=30) if st is ProblemState.ACCEPTED else None,
+                    illustrative=True,
+                )
+            )
             if len(rows) == 10_000:
                 s.execute(insert(Problem), rows)
                 rows = []
         if rows:
             s.execute(insert(Problem), rows)
-        hps = [dict(code=f"YH-{i:05d}", name=f"隐患点{i}", hazard_type=list(HazardType)[i % 6],
-                    town_id=towns[i % 7].id, mine_id=mines[i % 200].id, threatened_people=int(rng.integers(0, 200)),
-                    threatened_households=int(rng.integers(0, 60)), threatened_property_10k_yuan=0.0,
-                    geometry=Point(x0 + rng.uniform(0, 140_000), y0 + rng.uniform(0, 60_000)), illustrative=True)
-               for i in range(n_hazards)]
+        hps = [
+            dict(
+                code=f"YH-{i:05d}",
+                name=f"隐患点{i}",
+                hazard_type=list(HazardType)[i % 6],
+                town_id=towns[i % 7].id,
+                mine_id=mines[i % 200].id,
+                threatened_people=int(rng.integers(0, 200)),
+                threatened_households=int(rng.integers(0, 60)),
+                threatened_property_10k_yuan=0.0,
+                geometry=Point(x0 + rng.uniform(0, 140_000), y0 + rng.uniform(0, 60_000)),
+                illustrative=True,
+            )
+            for i in range(n_hazards)
+        ]
         s.execute(insert(HazardPoint), hps)
         pw = accounts.hash_password("bench-password-1")
         office = User(username="office", role=Role.OFFICE, unit_id=units[0].id, password_hash=pw, active=True)
         ent_unit = next(u for u in units if u.enterprise_id == ents[0].id)
-        ent = User(username="ent", role=Role.ENTERPRISE, unit_id=ent_unit.id, enterprise_id=ents[0].id,
-                   password_hash=pw, active=True)
+        ent = User(
+            username="ent",
+            role=Role.ENTERPRISE,
+            unit_id=ent_unit.id,
+            enterprise_id=ents[0].id,
+            password_hash=pw,
+            active=True,
+        )
         s.add_all([office, ent])
         s.flush()
-        tokens = {"office": accounts.issue_token(s, office, "bench")[0], "enterprise": accounts.issue_token(s, ent, "bench")[0]}
+        tokens = {
+            "office": accounts.issue_token(s, office, "bench")[0],
+            "enterprise": accounts.issue_token(s, ent, "bench")[0],
+        }
         s.commit()
     if engine.dialect.name == "postgresql":
         with engine.begin() as c:
@@ -165,8 +225,13 @@ def make_bench_app():
     app = create_app(today=TODAY, cache=os.environ.get("BENCH_NO_CACHE") != "1")
 
     @app.get("/bench/naive-problems", include_in_schema=False)
-    def naive(session: SessionDep, actor: CurrentUser, limit: int = Query(50), offset: int = Query(0),
-              state: str | None = None):
+    def naive(
+        session: SessionDep,
+        actor: CurrentUser,
+        limit: int = Query(50),
+        offset: int = Query(0),
+        state: str | None = None,
+    ):
         stmt = authz.visible(actor, "problem").order_by(Problem.id)
         if state:
             stmt = stmt.where(Problem.state == state)
@@ -175,11 +240,19 @@ def make_bench_app():
         total = session.scalar(select(func.count()).select_from(stmt.subquery()))
         items = []
         for p in session.scalars(stmt.offset(offset).limit(limit)):
-            items.append({"id": p.id, "code": p.code, "category": p.category.value, "title": p.title,
-                          "state": p.state.value, "mine_name": p.mine.name_zh if p.mine else None,
-                          "town_name": p.town.name_zh if p.town else None,
-                          "lead_unit_name": p.lead_unit.name_zh if p.lead_unit else None,
-                          "deadline": p.deadline.isoformat() if p.deadline else None})
+            items.append(
+                {
+                    "id": p.id,
+                    "code": p.code,
+                    "category": p.category.value,
+                    "title": p.title,
+                    "state": p.state.value,
+                    "mine_name": p.mine.name_zh if p.mine else None,
+                    "town_name": p.town.name_zh if p.town else None,
+                    "lead_unit_name": p.lead_unit.name_zh if p.lead_unit else None,
+                    "deadline": p.deadline.isoformat() if p.deadline else None,
+                }
+            )
         return {"total": total, "items": items}
 
     return app
@@ -216,11 +289,34 @@ def free_port() -> int:
 
 def start_server(url: str, data_dir: Path, workers: int, cache: bool = True) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "BENCH_NO_CACHE": "0" if cache else "1", "SUBSIDENCE_DATABASE_URL": url, "SUBSIDENCE_DATA_DIR": str(data_dir),
-           "SUBSIDENCE_LOG_LEVEL": "WARNING", "PYTHONPATH": str(Path(__file__).resolve().parent)}
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "bench_api_load:make_bench_app", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-           "--timeout-keep-alive", "60", "--backlog", "4096"]
+    env = {
+        **os.environ,
+        "BENCH_NO_CACHE": "0" if cache else "1",
+        "SUBSIDENCE_DATABASE_URL": url,
+        "SUBSIDENCE_DATA_DIR": str(data_dir),
+        "SUBSIDENCE_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(Path(__file__).resolve().parent),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "bench_api_load:make_bench_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--timeout-keep-alive",
+        "60",
+        "--backlog",
+        "4096",
+    ]
     proc = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}"
     import httpx
@@ -250,8 +346,10 @@ async def load(base: str, paths: list[str] | str, token: str, n_requests: int, c
     for i in range(n_requests):
         queue.put_nowait(paths[i % len(paths)])
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits,
-                                 timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=60
+    ) as client:
+
         async def worker():
             nonlocal errors
             while True:
@@ -272,8 +370,14 @@ async def load(base: str, paths: list[str] | str, token: str, n_requests: int, c
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - t0
     q = np.percentile(latencies, [50, 95, 99])
-    return {"p50_ms": round(float(q[0]), 1), "p95_ms": round(float(q[1]), 1), "p99_ms": round(float(q[2]), 1),
-            "rps": round(n_requests / wall, 1), "errors": errors, "n": n_requests}
+    return {
+        "p50_ms": round(float(q[0]), 1),
+        "p95_ms": round(float(q[1]), 1),
+        "p99_ms": round(float(q[2]), 1),
+        "rps": round(n_requests / wall, 1),
+        "errors": errors,
+        "n": n_requests,
+    }
 
 
 WRK_SCRIPT = r"""
@@ -293,8 +397,9 @@ end
 """
 
 
-def load_wrk(base: str, paths: list[str] | str, token: str, duration_s: float, concurrency: int,
-             threads: int = 2) -> dict[str, float]:
+def load_wrk(
+    base: str, paths: list[str] | str, token: str, duration_s: float, concurrency: int, threads: int = 2
+) -> dict[str, float]:
     """``concurrency`` closed-loop connections (keep-alive) for ``duration_s`` seconds, GETs round robin over
     ``paths``, by ``wrk`` (C, event-driven: a small fraction of a core, so the server gets the CPU that a
     Python client would take). Latency percentiles are wrk's (per request, microsecond resolution)."""
@@ -304,8 +409,19 @@ def load_wrk(base: str, paths: list[str] | str, token: str, duration_s: float, c
         script = f.name
     try:
         threads = max(1, min(threads, concurrency))
-        cmd = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{duration_s:g}s", "--timeout", "30s", "-s", script,
-               "-H", f"Authorization: Bearer {token}", base]
+        cmd = [
+            "wrk",
+            f"-t{threads}",
+            f"-c{concurrency}",
+            f"-d{duration_s:g}s",
+            "--timeout",
+            "30s",
+            "-s",
+            script,
+            "-H",
+            f"Authorization: Bearer {token}",
+            base,
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration_s + 60, check=True).stdout
     finally:
         os.unlink(script)
@@ -315,8 +431,15 @@ def load_wrk(base: str, paths: list[str] | str, token: str, duration_s: float, c
     return res
 
 
-DASHBOARD_CALLS = ["/dashboard", "/api/dashboard/timeline", "/api/dashboard/summary", "/api/dashboard/progress?by=task",
-                   "/api/dashboard/overdue?limit=100", "/api/dashboard/due-soon?limit=100", "/api/alarms?limit=30"]
+DASHBOARD_CALLS = [
+    "/dashboard",
+    "/api/dashboard/timeline",
+    "/api/dashboard/summary",
+    "/api/dashboard/progress?by=task",
+    "/api/dashboard/overdue?limit=100",
+    "/api/dashboard/due-soon?limit=100",
+    "/api/alarms?limit=30",
+]
 
 
 async def dashboard_first_load(base: str, token: str) -> float:
@@ -336,8 +459,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--problems", type=int, default=100_000)
     ap.add_argument("--hazards", type=int, default=1_000)
-    ap.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
-                    help="load generator: wrk (C; default when installed) or the Python httpx client")
+    ap.add_argument(
+        "--client",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator: wrk (C; default when installed) or the Python httpx client",
+    )
     ap.add_argument("--duration", type=float, default=8.0, help="seconds per pass and endpoint (wrk)")
     ap.add_argument("--requests", type=int, default=1_000, help="requests per pass and endpoint (Python client)")
     ap.add_argument("--concurrency", type=int, default=50)
@@ -362,11 +489,17 @@ def main() -> None:
     t = time.perf_counter()
     tokens = build_database(url, args.problems, args.hazards)
     build_s = time.perf_counter() - t
-    print(f"database: {args.problems} problems, {args.hazards} hazard points in {build_s:.1f} s ({url.split(':')[0]}); "
-          f"load generator: {client}, {args.concurrency} concurrent clients", flush=True)
+    print(
+        f"database: {args.problems} problems, {args.hazards} hazard points in {build_s:.1f} s ({url.split(':')[0]}); "
+        f"load generator: {client}, {args.concurrency} concurrent clients",
+        flush=True,
+    )
     pages = [f"/api/problems?limit=50&offset={50 * k}" for k in range(100)]
-    combos = [f"/api/problems?state={st}&category={c}&limit=50" for st in
-              ("found", "notice_issued", "rectifying", "submitted", "accepted", "returned") for c in range(1, 8)]
+    combos = [
+        f"/api/problems?state={st}&category={c}&limit=50"
+        for st in ("found", "notice_issued", "rectifying", "submitted", "accepted", "returned")
+        for c in range(1, 8)
+    ]
     overdue = [f"/api/problems?overdue=true&order=deadline&limit=50&offset={50 * k}" for k in range(20)]
     ent = [f"/api/problems?limit=50&offset={50 * k}" for k in range(10)]
     hz = [f"/api/hazard-points?limit=50&town_id={t}&offset={50 * k}" for t in range(1, 8) for k in range(3)]
@@ -396,9 +529,15 @@ def main() -> None:
             settle(base)
             if paths is pages:
                 record("problems pages, 1 client [warm]", run_load(pages, "office", 1, scale=0.5))
-        record("BASELINE naive ORM pages",
-               run_load([f"/bench/naive-problems?limit=50&offset={50 * k}" for k in range(100)], "office",
-                        args.concurrency, scale=0.5 if client == "wrk" else 0.2))
+        record(
+            "BASELINE naive ORM pages",
+            run_load(
+                [f"/bench/naive-problems?limit=50&offset={50 * k}" for k in range(100)],
+                "office",
+                args.concurrency,
+                scale=0.5 if client == "wrk" else 0.2,
+            ),
+        )
     finally:
         proc.terminate()
         proc.wait(10)
@@ -406,24 +545,36 @@ def main() -> None:
     try:
         cold_nc = asyncio.run(dashboard_first_load(base, tokens["office"]))
         record("BASELINE no read cache: pages, 1 client", run_load(pages, "office", 1, scale=0.5))
-        for name, paths in (("BASELINE no read cache: pages", pages),
-                            ("BASELINE no read cache: state x category", combos)):
+        for name, paths in (
+            ("BASELINE no read cache: pages", pages),
+            ("BASELINE no read cache: state x category", combos),
+        ):
             record(name, run_load(paths, "office", args.concurrency))
             settle(base)
         print(f"dashboard first load without read cache (cold server): {cold_nc:.2f} s")
     finally:
         proc.terminate()
         proc.wait(10)
-    out = {"load_average": os.getloadavg(), "problems": args.problems, "hazards": args.hazards,
-           "client": client, "concurrency": args.concurrency, "workers": args.workers,
-           "duration_s" if client == "wrk" else "requests": args.duration if client == "wrk" else args.requests,
-           "dashboard_first_load_s": round(cold, 2), "dashboard_warm_load_s": round(warm, 2),
-           "dashboard_first_load_no_cache_s": round(cold_nc, 2), "endpoints": results}
+    out = {
+        "load_average": os.getloadavg(),
+        "problems": args.problems,
+        "hazards": args.hazards,
+        "client": client,
+        "concurrency": args.concurrency,
+        "workers": args.workers,
+        "duration_s" if client == "wrk" else "requests": args.duration if client == "wrk" else args.requests,
+        "dashboard_first_load_s": round(cold, 2),
+        "dashboard_warm_load_s": round(warm, 2),
+        "dashboard_first_load_no_cache_s": round(cold_nc, 2),
+        "endpoints": results,
+    }
     worst = max(r["p95_ms"] for k, r in results.items() if k.endswith("[warm]") and "1 client" not in k)
     worst_cold = max(r["p95_ms"] for k, r in results.items() if k.endswith("[cold]"))
     print(f"dashboard first load (cold server): {cold:.2f} s; warm: {warm:.2f} s")
-    print(f"list/filter p95, {args.concurrency} clients: worst warm {worst:.1f} ms, worst cold {worst_cold:.1f} ms "
-          f"(goal < 100 ms); load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"list/filter p95, {args.concurrency} clients: worst warm {worst:.1f} ms, worst cold {worst_cold:.1f} ms "
+        f"(goal < 100 ms); load average {os.getloadavg()[0]:.1f}"
+    )
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
 

@@ -58,8 +58,14 @@ def scene(n: int, n_basins: int, seed: int = 0):
     w += rng.normal(0, 3.0, w.shape)
     w[w > 0.6 * w.max()] = np.nan  # decorrelated centres
     mines = [MineRight(f"M{k:03d}", f"mine {k}", p.buffer(rng.uniform(-50, 400))) for k, p in enumerate(panels)]
-    towns = [Town(f"T{k}", f"town {k}", box(380_000 + k * n * px / 7, 4_400_000 - n * px,
-                                              380_000 + (k + 1) * n * px / 7, 4_400_000)) for k in range(7)]
+    towns = [
+        Town(
+            f"T{k}",
+            f"town {k}",
+            box(380_000 + k * n * px / 7, 4_400_000 - n * px, 380_000 + (k + 1) * n * px / 7, 4_400_000),
+        )
+        for k in range(7)
+    ]
     return g, w, mines, towns
 
 
@@ -102,17 +108,23 @@ def main() -> None:
     base, n_base, per, base_ha = baseline(w, g, 10.0, a.baseline_basins)
     t_base_total = time.perf_counter() - t0 + per * max(n_base - len(base), 0)
     print(f"raster {a.size} x {a.size} at 30 m, {a.basins} synthetic basins (scene built in {t_scene:.1f} s)")
-    print(f"ours: detect {t_detect:.2f} s ({len(res.basins)} areas, "
-          f"{sum(b.decorrelated_ha > 0 for b in res.basins)} with decorrelated centres), "
-          f"attribution {t_attr:.2f} s ({sum(x.outside_mining_right for x in atts)} outside every right); "
-          f"peak RSS {rss:.0f} MiB")
-    print(f"baseline (polygonise + per-polygon rasterised zonal stats): {per:.2f} s per polygon x {n_base} polygons "
-          f"= {t_base_total:.1f} s (extrapolated from {len(base)})")
+    print(
+        f"ours: detect {t_detect:.2f} s ({len(res.basins)} areas, "
+        f"{sum(b.decorrelated_ha > 0 for b in res.basins)} with decorrelated centres), "
+        f"attribution {t_attr:.2f} s ({sum(x.outside_mining_right for x in atts)} outside every right); "
+        f"peak RSS {rss:.0f} MiB"
+    )
+    print(
+        f"baseline (polygonise + per-polygon rasterised zonal stats): {per:.2f} s per polygon x {n_base} polygons "
+        f"= {t_base_total:.1f} s (extrapolated from {len(base)})"
+    )
     print(f"speed ratio baseline/ours: {t_base_total / t_detect:.2f}x")
     ours_ha = sum(b.area_ha for b in res.basins)
-    print(f"total area: ours {ours_ha:.0f} ha (decorrelated centres included: "
-          f"{sum(b.decorrelated_ha for b in res.basins):.0f} ha), baseline {base_ha:.0f} ha "
-          f"(centres lost as holes: {100 * (1 - base_ha / ours_ha):.1f} % of the subsidence area missing)")
+    print(
+        f"total area: ours {ours_ha:.0f} ha (decorrelated centres included: "
+        f"{sum(b.decorrelated_ha for b in res.basins):.0f} ha), baseline {base_ha:.0f} ha "
+        f"(centres lost as holes: {100 * (1 - base_ha / ours_ha):.1f} % of the subsidence area missing)"
+    )
 
 
 if __name__ == "__main__":

@@ -44,29 +44,41 @@ def _no_stage(series, dates):
 
 def _census(out: Path, params: BasinParams):
     d = load_deformation(out, incidence_deg=INC)
-    res = detect_basins(None, d.grid, series_mm=d.series_mm, dates=d.dates, coherence=d.coherence, params=params,
-                        stage_fn=_no_stage)
+    res = detect_basins(
+        None, d.grid, series_mm=d.series_mm, dates=d.dates, coherence=d.coherence, params=params, stage_fn=_no_stage
+    )
     return res, max(res.basins, key=lambda b: b.area_ha)
 
 
 def accuracy(seeds: int, size: int, atms: list[float]) -> None:
     old = BasinParams(relevel=False, noise_edge=False)
-    print("| bowl | atm/date | map sigma raw / APS | before: mean / worst | levels: mean / worst | "
-          "APS + levels: mean / worst | interval covers (raw) | interval half-width |")
+    print(
+        "| bowl | atm/date | map sigma raw / APS | before: mean / worst | levels: mean / worst | "
+        "APS + levels: mean / worst | interval covers (raw) | interval half-width |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="bench_area_") as tmp:
         for max_los in (-0.06, -0.2):
             for atm in atms:
                 before, levels, aps, s_raw, s_aps, cover, hw, n_none = [], [], [], [], [], 0, [], 0
                 for seed in range(seeds):
-                    spec = SyntheticSpec(rows=size, cols=size, n_dates=30, links=3, nodata_fraction=0.05,
-                                         seed=seed, atmosphere_m=atm / 1000, coherence_range=(0.25, 0.9),
-                                         max_los_m=max_los)
+                    spec = SyntheticSpec(
+                        rows=size,
+                        cols=size,
+                        n_dates=30,
+                        links=3,
+                        nodata_fraction=0.05,
+                        seed=seed,
+                        atmosphere_m=atm / 1000,
+                        coherence_range=(0.25, 0.9),
+                        max_los_m=max_los,
+                    )
                     truth = -truth_los_m(spec)[-1] * 1000.0 / np.cos(np.deg2rad(INC))
                     truth_ha = float((truth >= 10.0).sum()) * 0.09
                     raw_dir, aps_dir = Path(tmp) / "raw", Path(tmp) / "aps"
-                    run_timeseries(synthetic_stack(spec), raw_dir,
-                                   TimeseriesOptions(workers=2, geotiff=False, aps_filter=False))
+                    run_timeseries(
+                        synthetic_stack(spec), raw_dir, TimeseriesOptions(workers=2, geotiff=False, aps_filter=False)
+                    )
                     run_timeseries(synthetic_stack(spec), aps_dir, TimeseriesOptions(workers=2, geotiff=False))
                     _, b = _census(raw_dir, old)
                     before.append(b.area_ha / truth_ha - 1)
@@ -88,18 +100,25 @@ def accuracy(seeds: int, size: int, atms: list[float]) -> None:
                 def mw(x):
                     return f"{np.mean(x):+.1%} / {np.max(np.abs(x)):.1%}"
 
-                print(f"| {w0:.0f} mm | {atm:.1f} mm | {np.nanmean(s_raw):.1f} / {np.nanmean(s_aps):.1f} mm | "
-                      f"{mw(before)} | {mw(levels)} | {mw(aps)} | {cover}/{seeds - n_none}"
-                      + (f" ({n_none} without)" if n_none else "") + f" | {np.mean(hw) if hw else np.nan:.1%} |",
-                      flush=True)
-                print(f"<!-- seeds: before {np.round(np.array(before) * 100, 1).tolist()} levels "
-                      f"{np.round(np.array(levels) * 100, 1).tolist()} aps {np.round(np.array(aps) * 100, 1).tolist()}"
-                      " -->", flush=True)
+                print(
+                    f"| {w0:.0f} mm | {atm:.1f} mm | {np.nanmean(s_raw):.1f} / {np.nanmean(s_aps):.1f} mm | "
+                    f"{mw(before)} | {mw(levels)} | {mw(aps)} | {cover}/{seeds - n_none}"
+                    + (f" ({n_none} without)" if n_none else "")
+                    + f" | {np.mean(hw) if hw else np.nan:.1%} |",
+                    flush=True,
+                )
+                print(
+                    f"<!-- seeds: before {np.round(np.array(before) * 100, 1).tolist()} levels "
+                    f"{np.round(np.array(levels) * 100, 1).tolist()} aps {np.round(np.array(aps) * 100, 1).tolist()}"
+                    " -->",
+                    flush=True,
+                )
 
 
 def speed(rows: int, cols: int, dates: int, repeat: int) -> None:
-    spec = SyntheticSpec(rows=rows, cols=cols, n_dates=dates, links=3, seed=0, coherence_range=(0.25, 0.9),
-                         atmosphere_m=0.002)
+    spec = SyntheticSpec(
+        rows=rows, cols=cols, n_dates=dates, links=3, seed=0, coherence_range=(0.25, 0.9), atmosphere_m=0.002
+    )
     res: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
     with tempfile.TemporaryDirectory(prefix="bench_aps_speed_") as tmp:
         for _ in range(repeat):
@@ -112,9 +131,11 @@ def speed(rows: int, cols: int, dates: int, repeat: int) -> None:
     off = min(t for t, _ in res[False])
     on = min(t for t, _ in res[True])
     step = min(a for _, a in res[True])
-    print(f"{rows}x{cols} px, {dates} dates, {len(spec.pairs)} ifgs: filter off {off:.2f} s, on {on:.2f} s "
-          f"(ratio {on / off:.3f}); APS step alone {step:.2f} s ({step / off:.1%} of the run without it); "
-          f"all runs off {[round(t, 2) for t, _ in res[False]]} on {[round(t, 2) for t, _ in res[True]]}")
+    print(
+        f"{rows}x{cols} px, {dates} dates, {len(spec.pairs)} ifgs: filter off {off:.2f} s, on {on:.2f} s "
+        f"(ratio {on / off:.3f}); APS step alone {step:.2f} s ({step / off:.1%} of the run without it); "
+        f"all runs off {[round(t, 2) for t, _ in res[False]]} on {[round(t, 2) for t, _ in res[True]]}"
+    )
 
 
 def main() -> None:

@@ -53,22 +53,31 @@ def bench_forecast(seeds: int) -> None:
         for sigma in SIGMAS:
             for lead in LEADS:
                 for seed in range(seeds):
-                    t, s = noisy_voight(seed, alpha=alpha, t_failure=TF, t_onset=TON, v0=V0, sigma=sigma,
-                                        lead_days=lead)
-                    for name, fn in (("ours", M.inverse_velocity_forecast),
-                                     ("alpha2", M.inverse_velocity_forecast_alpha2)):
+                    t, s = noisy_voight(
+                        seed, alpha=alpha, t_failure=TF, t_onset=TON, v0=V0, sigma=sigma, lead_days=lead
+                    )
+                    for name, fn in (
+                        ("ours", M.inverse_velocity_forecast),
+                        ("alpha2", M.inverse_velocity_forecast_alpha2),
+                    ):
                         a = time.perf_counter()
                         fc = fn(t, s)
                         timing[name] += time.perf_counter() - a
                         rows.setdefault((name, alpha, sigma, lead), []).append(_score(fc))
     wall = time.perf_counter() - t0
     n_cases = len(ALPHAS) * len(SIGMAS) * len(LEADS) * seeds
-    print(f"\n1. failure window (nominal 95 %), {seeds} seeds x {len(SIGMAS)} noise levels x {len(LEADS)} leads "
-          f"per alpha; {n_cases} series, {wall:.0f} s")
-    print(f"   time per forecast: ours {1000 * timing['ours'] / n_cases:.0f} ms, "
-          f"alpha=2 baseline {1000 * timing['alpha2'] / n_cases:.1f} ms")
-    hdr = ("| alpha | method | made | coverage | late (window after truth) | median early-bound error, d "
-           "| median width, d (open) |")
+    print(
+        f"\n1. failure window (nominal 95 %), {seeds} seeds x {len(SIGMAS)} noise levels x {len(LEADS)} leads "
+        f"per alpha; {n_cases} series, {wall:.0f} s"
+    )
+    print(
+        f"   time per forecast: ours {1000 * timing['ours'] / n_cases:.0f} ms, "
+        f"alpha=2 baseline {1000 * timing['alpha2'] / n_cases:.1f} ms"
+    )
+    hdr = (
+        "| alpha | method | made | coverage | late (window after truth) | median early-bound error, d "
+        "| median width, d (open) |"
+    )
     print(hdr)
     print("|---|---|---|---|---|---|---|")
     for alpha in ALPHAS:
@@ -80,9 +89,11 @@ def bench_forecast(seeds: int) -> None:
             err = float(np.nanmedian([r[3] for r in made])) if made else math.nan
             wd = np.array([r[5] for r in made])
             wmed = float(np.median(wd)) if made else math.nan
-            print(f"| {alpha} | {'ours (alpha estimated)' if name == 'ours' else 'baseline alpha=2'} "
-                  f"| {len(made)}/{len(sc)} | {100 * cov:.1f} % | {100 * late:.1f} % | {err:+.2f} "
-                  f"| {wmed:.1f} ({100 * np.isinf(wd).mean():.0f} % open) |")
+            print(
+                f"| {alpha} | {'ours (alpha estimated)' if name == 'ours' else 'baseline alpha=2'} "
+                f"| {len(made)}/{len(sc)} | {100 * cov:.1f} % | {100 * late:.1f} % | {err:+.2f} "
+                f"| {wmed:.1f} ({100 * np.isinf(wd).mean():.0f} % open) |"
+            )
     print("\n   coverage of ours per (sigma, lead) cell, all alphas pooled:")
     print("| sigma mm | lead 2 d | lead 5 d | lead 10 d |")
     print("|---|---|---|---|")
@@ -101,14 +112,29 @@ def bench_forecast(seeds: int) -> None:
         cells = []
         for lead in (1.0, 8.0):
             for fn in (M.inverse_velocity_forecast, M.inverse_velocity_forecast_alpha2):
-                lv = [int(M.forecast_level(fn(*noisy_voight(seed, alpha=alpha, t_failure=TF, t_onset=TON, v0=V0,
-                                                            sigma=0.3, lead_days=lead))))
-                      for seed in range(min(seeds, 10))]
+                lv = [
+                    int(
+                        M.forecast_level(
+                            fn(
+                                *noisy_voight(
+                                    seed, alpha=alpha, t_failure=TF, t_onset=TON, v0=V0, sigma=0.3, lead_days=lead
+                                )
+                            )
+                        )
+                    )
+                    for seed in range(min(seeds, 10))
+                ]
                 cells.append(f"{lv.count(4)}/{lv.count(3)}/{lv.count(2)}/{sum(x < 2 for x in lv)}")
         print(f"| {alpha} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} |")
     print("\n   lowest coverage of ours in any (alpha, sigma, lead) cell:")
-    worst = min(((sum(r[1] for r in v if r[0]) / max(sum(r[0] for r in v), 1), k) for k, v in rows.items()
-                 if k[0] == "ours" and sum(r[0] for r in v) >= max(3, seeds // 2)), default=None)
+    worst = min(
+        (
+            (sum(r[1] for r in v if r[0]) / max(sum(r[0] for r in v), 1), k)
+            for k, v in rows.items()
+            if k[0] == "ours" and sum(r[0] for r in v) >= max(3, seeds // 2)
+        ),
+        default=None,
+    )
     if worst:
         print(f"   {100 * worst[0]:.1f} % at alpha={worst[1][1]}, sigma={worst[1][2]}, lead={worst[1][3]}")
 
@@ -118,9 +144,11 @@ def bench_correlated(seeds: int) -> None:
     from subsidence.monitoring.warning.forecasting import voight_displacement
 
     t0 = time.perf_counter()
-    print("\n1b. coverage with correlated (AR(1)) noise, marginal sigma 0.3 mm, 5 days before failure, "
-          f"{seeds} seeds; ours (AR(1) variance inflation from the residuals) against the white-noise likelihood "
-          "(correlated_noise=False) in the same run")
+    print(
+        "\n1b. coverage with correlated (AR(1)) noise, marginal sigma 0.3 mm, 5 days before failure, "
+        f"{seeds} seeds; ours (AR(1) variance inflation from the residuals) against the white-noise likelihood "
+        "(correlated_noise=False) in the same run"
+    )
     print("| phi | method | " + " | ".join(f"alpha {a}" for a in ALPHAS) + " |")
     print("|---|---|" + "---|" * len(ALPHAS))
     for phi, corr in ((0.0, True), (0.0, False), (0.5, True), (0.5, False), (0.8, True), (0.8, False)):
@@ -157,13 +185,19 @@ def bench_tangent(n_seeds: int = 200) -> None:
     configs = {
         "ours (defaults)": {},
         "pure Xu thresholds, 1-sample chord, no noise margin": {"span": 1, "noise_k": 0.0},
-        "old: +-3 deg band, trailing median of 3, 1-sample chord": {"steady_tolerance_deg": 3.0, "span": 1,
-                                                                    "smooth_mode": "trailing", "noise_k": 0.0},
+        "old: +-3 deg band, trailing median of 3, 1-sample chord": {
+            "steady_tolerance_deg": 3.0,
+            "span": 1,
+            "smooth_mode": "trailing",
+            "noise_k": 0.0,
+        },
     }
     t = np.arange(90.0)
     t0 = time.perf_counter()
-    print(f"\n2. tangent angle on steady creep 0.5 mm/d + 0.4 mm noise, 90 daily samples, {n_seeds} seeds "
-          "(newest-sample level at every day from day 20)")
+    print(
+        f"\n2. tangent angle on steady creep 0.5 mm/d + 0.4 mm noise, 90 daily samples, {n_seeds} seeds "
+        "(newest-sample level at every day from day 20)"
+    )
     print("| settings | series reaching yellow | yellow 3 samples running | orange | red | samples at yellow |")
     print("|---|---|---|---|---|---|")
     for name, kw in configs.items():
@@ -179,20 +213,26 @@ def bench_tangent(n_seeds: int = 200) -> None:
             y = (lev >= 2).astype(int)
             run3 += bool((np.convolve(y, np.ones(3, int), "valid") == 3).any())  # what the engine would confirm
             nsamp += lev.size
-        print(f"| {name} | {reach[2]}/{n_seeds} | {run3}/{n_seeds} | {reach[3]}/{n_seeds} | {reach[4]}/{n_seeds} "
-              f"| {100 * ysamp / nsamp:.2f} % |")
+        print(
+            f"| {name} | {reach[2]}/{n_seeds} | {run3}/{n_seeds} | {reach[3]}/{n_seeds} | {reach[4]}/{n_seeds} "
+            f"| {100 * ysamp / nsamp:.2f} % |"
+        )
     # red delay on a clean accelerating series (alpha = 2), smoothed vs unsmoothed criterion, live view
     tt = np.arange(62.0)
     ss = M.voight_series(tt, t_failure=62.5, t_onset=30.0, v0=0.5)
     first = {}
-    for name, kw in (("unsmoothed (smooth=1)", {"smooth": 1}), ("ours (defaults)", {}),
-                     ("old trailing median of 3", {"smooth_mode": "trailing", "noise_k": 0.0})):
+    for name, kw in (
+        ("unsmoothed (smooth=1)", {"smooth": 1}),
+        ("ours (defaults)", {}),
+        ("old trailing median of 3", {"smooth_mode": "trailing", "noise_k": 0.0}),
+    ):
         lev = _tangent_track(tt, ss, steady_velocity=0.5, **kw)
         red = np.flatnonzero(lev == int(Level.RED))
         first[name] = None if red.size == 0 else int(red[0]) + 19  # out[k] is sample 19 + k
-    print("\n   first red sample (day) on a clean accelerating series (failure at day 62.5, last sample day 61; "
-          "None = not red before the data end): "
-          + ", ".join(f"{k}: {v}" for k, v in first.items()))
+    print(
+        "\n   first red sample (day) on a clean accelerating series (failure at day 62.5, last sample day 61; "
+        "None = not red before the data end): " + ", ".join(f"{k}: {v}" for k, v in first.items())
+    )
     print(f"   ({time.perf_counter() - t0:.0f} s)")
 
 

@@ -40,18 +40,22 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.disable(logging.WARNING)
     g = grid(140)
-    panel = pim.PanelGeometry.rectangle(X0 + 2100, Y0 - 2100, 1200, 300, azimuth_deg=90.0, thickness_m=4.0,
-                                        depth_dip_m=220.0, name="P1")
+    panel = pim.PanelGeometry.rectangle(
+        X0 + 2100, Y0 - 2100, 1200, 300, azimuth_deg=90.0, thickness_m=4.0, depth_dip_m=220.0, name="P1"
+    )
     start = pim.PIMParams(q=0.55, tan_beta=1.8)
     ours_p, base_p = FusionParams(n_starts=3), FusionParams(n_starts=3, extend=())
     x, y = g.centres()
     t_ours = t_base = 0.0
-    print("| s (m) | dead > f·max | baseline q,tanβ: median / worst error | ours: median / worst error | "
-          "offset model chosen | 95 % interval covers | lower bound flagged (all below truth) |")
+    print(
+        "| s (m) | dead > f·max | baseline q,tanβ: median / worst error | ours: median / worst error | "
+        "offset model chosen | 95 % interval covers | lower bound flagged (all below truth) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for s in OFFSETS:
-        w = pim.predict_points([panel], pim.PIMParams(q=0.72, tan_beta=2.4, s_m=s), x, y,
-                               components=("subsidence_mm",)).W
+        w = pim.predict_points(
+            [panel], pim.PIMParams(q=0.72, tan_beta=2.4, s_m=s), x, y, components=("subsidence_mm",)
+        ).W
         for f in FRACTIONS:
             eb, eo, chose, cover, lb, lb_ok = [], [], 0, 0, 0, True
             for seed in range(args.seeds):
@@ -79,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
                 return f"{np.median(a):+.1f} % / {a[np.argmax(np.abs(a))]:+.1f} %"
 
             n = args.seeds
-            print(f"| {s:g} | {f:g} | {fmt(eb)} | {fmt(eo)} | {chose}/{n} | {cover}/{n} | "
-                  f"{lb}/{n} ({'yes' if lb_ok else 'NO'}) |")
+            print(
+                f"| {s:g} | {f:g} | {fmt(eb)} | {fmt(eo)} | {chose}/{n} | {cover}/{n} | "
+                f"{lb}/{n} ({'yes' if lb_ok else 'NO'}) |"
+            )
     print(f"\ntime: baseline {t_base:.1f} s, ours {t_ours:.1f} s (ratio {t_ours / max(t_base, 1e-9):.1f}x)")
     return 0
 

@@ -42,11 +42,23 @@ def main(n: int = 2000) -> None:
     depth = rng.uniform(100, 350, n)
     start = [date(2019, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 2000, n)]
     gpkg = tmp / "panels.gpkg"
-    pyogrio.raw.write(str(gpkg), np.array([shapely.to_wkb(g) for g in geoms], dtype=object),
-                      [np.array(codes, dtype=object), np.array([licence] * n, dtype=object), thick, depth, depth - 10,
-                       np.array(start, dtype="datetime64[D]")],
-                      ["code", "licence", "thickness_m", "depth_dip_m", "depth_rise_m", "start_date"],
-                      driver="GPKG", geometry_type="Polygon", crs="EPSG:4546", layer="panels")
+    pyogrio.raw.write(
+        str(gpkg),
+        np.array([shapely.to_wkb(g) for g in geoms], dtype=object),
+        [
+            np.array(codes, dtype=object),
+            np.array([licence] * n, dtype=object),
+            thick,
+            depth,
+            depth - 10,
+            np.array(start, dtype="datetime64[D]"),
+        ],
+        ["code", "licence", "thickness_m", "depth_dip_m", "depth_rise_m", "start_date"],
+        driver="GPKG",
+        geometry_type="Polygon",
+        crs="EPSG:4546",
+        layer="panels",
+    )
     xlsx = tmp / "panels.xlsx"
     wb = Workbook()
     ws = wb.active
@@ -69,12 +81,23 @@ def main(n: int = 2000) -> None:
             mine_id = s.scalar(select(Mine.id))
         if path.suffix == ".gpkg":
             _, _, wkb, cols = pyogrio.raw.read(str(path))
-            rows = [dict(code=cols[0][i], mine_id=mine_id, thickness_m=float(cols[2][i]), depth_dip_m=float(cols[3][i]),
-                         depth_rise_m=float(cols[4][i]), geometry=shapely.from_wkb(wkb[i])) for i in range(len(wkb))]
+            rows = [
+                dict(
+                    code=cols[0][i],
+                    mine_id=mine_id,
+                    thickness_m=float(cols[2][i]),
+                    depth_dip_m=float(cols[3][i]),
+                    depth_rise_m=float(cols[4][i]),
+                    geometry=shapely.from_wkb(wkb[i]),
+                )
+                for i in range(len(wkb))
+            ]
         else:
             table = read_sheet(path)
-            rows = [dict(code=v[0], mine_id=mine_id, thickness_m=v[2], depth_dip_m=v[3], depth_rise_m=v[4])
-                    for _, v in table.rows]
+            rows = [
+                dict(code=v[0], mine_id=mine_id, thickness_m=v[2], depth_dip_m=v[3], depth_rise_m=v[4])
+                for _, v in table.rows
+            ]
         with eng.begin() as c:
             c.execute(insert(Panel), rows)
         return time.perf_counter() - t
@@ -89,9 +112,11 @@ def main(n: int = 2000) -> None:
         rep2 = import_file(eng, "panels", path)
         again = time.perf_counter() - t
         assert rep.created == n and rep2.unchanged == n
-        print(f"{path.name:14s} n={n}: naive load {base:6.2f} s | subsidence import {first:6.2f} s "
-              f"({first / base:4.1f}x naive) | re-import unchanged {again:6.2f} s ({again / base:4.1f}x naive)",
-              flush=True)
+        print(
+            f"{path.name:14s} n={n}: naive load {base:6.2f} s | subsidence import {first:6.2f} s "
+            f"({first / base:4.1f}x naive) | re-import unchanged {again:6.2f} s ({again / base:4.1f}x naive)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

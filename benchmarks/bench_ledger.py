@@ -31,11 +31,14 @@ def bench_workdays() -> None:
     base = np.busday_offset(np.array(days, dtype="datetime64[D]"), 60, roll="forward", holidays=hol)
     t_np = time.perf_counter() - t0
     # numpy rolls a non-working start forward and counts from it; align the convention: from d, the 60th day after
-    base = np.busday_offset(np.busday_offset(np.array(days, dtype="datetime64[D]"), 0, roll="backward",
-                                             holidays=hol), 60, holidays=hol)
+    base = np.busday_offset(
+        np.busday_offset(np.array(days, dtype="datetime64[D]"), 0, roll="backward", holidays=hol), 60, holidays=hol
+    )
     wrong = int(sum(a != b.astype(date) for a, b in zip(ours, base)))
-    print(f"add_workdays x{len(days)}: ours {t_ours * 1e3:.1f} ms, numpy.busday_offset {t_np * 1e3:.2f} ms; "
-          f"numpy differs on {wrong}/{len(days)} start dates (adjusted working days it cannot model)")
+    print(
+        f"add_workdays x{len(days)}: ours {t_ours * 1e3:.1f} ms, numpy.busday_offset {t_np * 1e3:.2f} ms; "
+        f"numpy differs on {wrong}/{len(days)} start dates (adjusted working days it cannot model)"
+    )
 
 
 def _db():
@@ -70,8 +73,17 @@ def _county(eng, n_mines: int, n_problems: int):
             mines.append(m)
         s.flush()
         actor = Actor("bench", Role.OFFICE, unit_id=office.id)
-        ids = [add_problem(s, actor, category=ProblemCategory.SUBSIDENCE_CRACKS, title=f"问题{k}",
-                           found_date=date(2024, 9, 12), mine=mines[k % n_mines]).id for k in range(n_problems)]
+        ids = [
+            add_problem(
+                s,
+                actor,
+                category=ProblemCategory.SUBSIDENCE_CRACKS,
+                title=f"问题{k}",
+                found_date=date(2024, 9, 12),
+                mine=mines[k % n_mines],
+            ).id
+            for k in range(n_problems)
+        ]
         return actor, ids, [m.id for m in mines]
 
 
@@ -110,8 +122,10 @@ def bench_notices() -> None:
         seqs = sorted(s.scalars(select(RectificationNotice.seq)))
     dupes = len(seqs) - len(set(seqs))
     gaps = len(set(range(1, len(seqs) + 1)) - set(seqs))
-    print(f"notices: {len(seqs)} issued by 8 threads in {dt:.2f} s ({len(seqs) / dt:.0f}/s, SQLite); "
-          f"duplicates {dupes}, gaps {gaps}, errors {len(errors)}")
+    print(
+        f"notices: {len(seqs)} issued by 8 threads in {dt:.2f} s ({len(seqs) / dt:.0f}/s, SQLite); "
+        f"duplicates {dupes}, gaps {gaps}, errors {len(errors)}"
+    )
 
 
 def bench_gate() -> None:

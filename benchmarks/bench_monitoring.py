@@ -17,7 +17,7 @@ import logging
 import shutil
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ from subsidence.monitoring import ingest as I
 from subsidence.monitoring.models import HazardPoint, Observation, Sensor
 from subsidence.vocabulary import HazardType, SensorKind
 
-T0 = datetime(2025, 6, 1, tzinfo=timezone.utc)
+T0 = datetime(2025, 6, 1, tzinfo=UTC)
 _CREATED: list[tuple[str, str]] = []  #: (admin url, database) of throw-away PostgreSQL databases
 
 
@@ -54,13 +54,23 @@ def fresh_engine(pg_url: str | None, tmp: Path, name: str):
 
 
 def setup_sensors(session, n: int, interval_s: int = 600) -> list[Sensor]:
-    hps = [HazardPoint(code=f"HP-B-{k:04d}", name=f"bench {k}", hazard_type=HazardType.LANDSLIDE)
-           for k in range(max(1, n // 4))]
+    hps = [
+        HazardPoint(code=f"HP-B-{k:04d}", name=f"bench {k}", hazard_type=HazardType.LANDSLIDE)
+        for k in range(max(1, n // 4))
+    ]
     session.add_all(hps)
     session.flush()
-    sensors = [Sensor(code=f"S-{i:05d}", kind=SensorKind.CRACK_METER, unit="mm", expected_interval_s=interval_s,
-                      hazard_point_id=hps[i % len(hps)].id, config={"threshold": {"value": [50, 80, 120, 200]}})
-               for i in range(n)]
+    sensors = [
+        Sensor(
+            code=f"S-{i:05d}",
+            kind=SensorKind.CRACK_METER,
+            unit="mm",
+            expected_interval_s=interval_s,
+            hazard_point_id=hps[i % len(hps)].id,
+            config={"threshold": {"value": [50, 80, 120, 200]}},
+        )
+        for i in range(n)
+    ]
     session.add_all(sensors)
     session.flush()
     return sensors
@@ -74,8 +84,11 @@ def bench_ingest(pg_url, tmp, n_sensors=100, per_sensor=1440, naive_rows=3000):
         s.commit()
         codes = [x.code for x in sensors]
     rng = np.random.default_rng(0)
-    rows = [{"sensor": c, "time": (T0 + timedelta(minutes=k)).isoformat(), "value": float(v)}
-            for c in codes for k, v in enumerate(np.cumsum(rng.normal(0.01, 0.05, per_sensor)))]
+    rows = [
+        {"sensor": c, "time": (T0 + timedelta(minutes=k)).isoformat(), "value": float(v)}
+        for c in codes
+        for k, v in enumerate(np.cumsum(rng.normal(0.01, 0.05, per_sensor)))
+    ]
     with sm() as s:
         t = time.perf_counter()
         rep = I.ingest_batch(s, rows, "bench", now=T0 + timedelta(days=30))
@@ -104,8 +117,14 @@ def bench_ingest(pg_url, tmp, n_sensors=100, per_sensor=1440, naive_rows=3000):
         s.commit()
         slow = time.perf_counter() - t
     eng.dispose()
-    return {"rows": len(rows), "fast_s": fast, "fast_rate": len(rows) / fast, "reingest_s": again,
-            "naive_rows": len(naive), "naive_rate": len(naive) / slow}
+    return {
+        "rows": len(rows),
+        "fast_s": fast,
+        "fast_rate": len(rows) / fast,
+        "reingest_s": again,
+        "naive_rows": len(naive),
+        "naive_rate": len(naive) / slow,
+    }
 
 
 def bench_alarms(pg_url, tmp, n_sensors=1000, days=4.0, naive_sensors=100):
@@ -142,15 +161,26 @@ def bench_alarms(pg_url, tmp, n_sensors=1000, days=4.0, naive_sensors=100):
     t3 = time.perf_counter()
     for c, sid in list(zip(codes, ids))[:naive_sensors]:
         with sm() as s:
-            I.ingest_batch(s, [{"sensor": c, "time": new_t2.isoformat(), "value": 0.5 * days}], "one",
-                           now=new_t2 + timedelta(seconds=5))
+            I.ingest_batch(
+                s,
+                [{"sensor": c, "time": new_t2.isoformat(), "value": 0.5 * days}],
+                "one",
+                now=new_t2 + timedelta(seconds=5),
+            )
             A.evaluate(s, now=new_t2 + timedelta(seconds=5), sensor_ids=[sid])
             s.commit()
     t4 = time.perf_counter()
     eng.dispose()
-    return {"sensors": n_sensors, "history_rows": n_sensors * per, "prime_s": prime, "ingest_s": t1 - t0,
-            "evaluate_s": t2 - t1, "latency_s": t2 - t0, "samples": ev.samples,
-            "naive_per_sensor_ms": (t4 - t3) / naive_sensors * 1000}
+    return {
+        "sensors": n_sensors,
+        "history_rows": n_sensors * per,
+        "prime_s": prime,
+        "ingest_s": t1 - t0,
+        "evaluate_s": t2 - t1,
+        "latency_s": t2 - t0,
+        "samples": ev.samples,
+        "naive_per_sensor_ms": (t4 - t3) / naive_sensors * 1000,
+    }
 
 
 def bench_queries(pg_url, tmp, days=365, n_sensors=3):
@@ -167,8 +197,13 @@ def bench_queries(pg_url, tmp, days=365, n_sensors=3):
             for k in range(0, per, 100_000):
                 m = min(100_000, per - k)
                 vals = np.cumsum(np.full(m, 0.0005))
-                I.store_observations(s, [{"sensor_id": sid, "time": T0 + timedelta(minutes=k + j), "value": float(v)}
-                                         for j, v in enumerate(vals)])
+                I.store_observations(
+                    s,
+                    [
+                        {"sensor_id": sid, "time": T0 + timedelta(minutes=k + j), "value": float(v)}
+                        for j, v in enumerate(vals)
+                    ],
+                )
             s.commit()
         load = time.perf_counter() - t
         end = T0 + timedelta(minutes=per)
@@ -199,20 +234,26 @@ def main() -> None:
     try:
         kind = "postgresql" if args.pg else "sqlite"
         ing = bench_ingest(args.pg, tmp, n_sensors=args.ingest_sensors)
-        print(f"[{kind}] ingest {ing['rows']} rows: {ing['fast_s']:.2f} s = {ing['fast_rate']:,.0f} samples/s "
-              f"(idempotent re-ingest {ing['reingest_s']:.2f} s); naive ORM row-by-row "
-              f"{ing['naive_rate']:,.0f} samples/s → {ing['fast_rate'] / ing['naive_rate']:.1f}x")
+        print(
+            f"[{kind}] ingest {ing['rows']} rows: {ing['fast_s']:.2f} s = {ing['fast_rate']:,.0f} samples/s "
+            f"(idempotent re-ingest {ing['reingest_s']:.2f} s); naive ORM row-by-row "
+            f"{ing['naive_rate']:,.0f} samples/s → {ing['fast_rate'] / ing['naive_rate']:.1f}x"
+        )
         al = bench_alarms(args.pg, tmp, n_sensors=args.sensors, days=args.days)
-        print(f"[{kind}] alarms: {al['sensors']} sensors ({al['history_rows']:,} history rows), one new sample each: "
-              f"ingest {al['ingest_s'] * 1000:.0f} ms + evaluate {al['evaluate_s'] * 1000:.0f} ms = "
-              f"latency {al['latency_s']:.2f} s ({al['latency_s'] / al['sensors'] * 1000:.1f} ms/sensor); "
-              f"naive per-sensor transaction {al['naive_per_sensor_ms']:.1f} ms/sensor; "
-              f"first evaluation (learning) {al['prime_s']:.1f} s")
+        print(
+            f"[{kind}] alarms: {al['sensors']} sensors ({al['history_rows']:,} history rows), one new sample each: "
+            f"ingest {al['ingest_s'] * 1000:.0f} ms + evaluate {al['evaluate_s'] * 1000:.0f} ms = "
+            f"latency {al['latency_s']:.2f} s ({al['latency_s'] / al['sensors'] * 1000:.1f} ms/sensor); "
+            f"naive per-sensor transaction {al['naive_per_sensor_ms']:.1f} ms/sensor; "
+            f"first evaluation (learning) {al['prime_s']:.1f} s"
+        )
         if args.query_days:
             q = bench_queries(args.pg, tmp, days=args.query_days)
-            print(f"[{kind}] queries on {q['rows']:,} rows ({args.query_days:g} days of 1-min data × 3 sensors, "
-                  f"loaded in {q['load_s']:.0f} s): " + "; ".join(
-                      f"{k} {v[0] * 1000:.0f} ms ({v[1]} rows)" for k, v in q.items() if isinstance(v, tuple)))
+            print(
+                f"[{kind}] queries on {q['rows']:,} rows ({args.query_days:g} days of 1-min data × 3 sensors, "
+                f"loaded in {q['load_s']:.0f} s): "
+                + "; ".join(f"{k} {v[0] * 1000:.0f} ms ({v[1]} rows)" for k, v in q.items() if isinstance(v, tuple))
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         _drop_created()

@@ -40,9 +40,18 @@ def layout(kind: str) -> list[PanelGeometry]:
         for k in range(20):
             off = (k - 9.5) * 270.0
             c = np.array([cx, cy]) + off * e_wid * 0.5  # two seams overlap: 135 m spacing in plan
-            panels.append(PanelGeometry.rectangle(float(c[0]), float(c[1]), 1500.0, 250.0, azimuth_deg=az,
-                                                  thickness_m=float(rng.uniform(2.0, 6.0)),
-                                                  depth_dip_m=float(rng.uniform(180.0, 320.0)), name=f"m{az:g}-{k}"))
+            panels.append(
+                PanelGeometry.rectangle(
+                    float(c[0]),
+                    float(c[1]),
+                    1500.0,
+                    250.0,
+                    azimuth_deg=az,
+                    thickness_m=float(rng.uniform(2.0, 6.0)),
+                    depth_dip_m=float(rng.uniform(180.0, 320.0)),
+                    name=f"m{az:g}-{k}",
+                )
+            )
     return panels
 
 
@@ -81,8 +90,15 @@ def run(kind: str, repeat: int) -> dict[str, float]:
     diff = float(np.abs(fast - base).max())
     w0max = max(p.w0_mm(PARAMS) for p in panels)
     assert diff < 1e-6 * w0max, f"results differ by {diff} mm"
-    return {"panels": len(panels), "fast_s": best_fast, "all_components_s": t_full, "baseline_s": t_base,
-            "speedup": t_base / best_fast, "max_abs_diff_mm": diff, "max_w_mm": float(fast.max())}
+    return {
+        "panels": len(panels),
+        "fast_s": best_fast,
+        "all_components_s": t_full,
+        "baseline_s": t_base,
+        "speedup": t_base / best_fast,
+        "max_abs_diff_mm": diff,
+        "max_w_mm": float(fast.max()),
+    }
 
 
 def main() -> None:
@@ -91,11 +107,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs visible, numpy {np.__version__}")
-    for kind in (("mixed", "aligned") if args.layout == "both" else (args.layout,)):
+    for kind in ("mixed", "aligned") if args.layout == "both" else (args.layout,):
         r = run(kind, args.repeat)
-        print(f"{kind:8s} {r['panels']} panels, 2000x2000 @ 5 m: predict_grid W {r['fast_s']:.2f} s "
-              f"(all 13 components {r['all_components_s']:.2f} s), baseline {r['baseline_s']:.2f} s, "
-              f"speed-up {r['speedup']:.1f}x, max |dW| {r['max_abs_diff_mm']:.2e} mm (max W {r['max_w_mm']:.0f} mm)")
+        print(
+            f"{kind:8s} {r['panels']} panels, 2000x2000 @ 5 m: predict_grid W {r['fast_s']:.2f} s "
+            f"(all 13 components {r['all_components_s']:.2f} s), baseline {r['baseline_s']:.2f} s, "
+            f"speed-up {r['speedup']:.1f}x, max |dW| {r['max_abs_diff_mm']:.2e} mm (max W {r['max_w_mm']:.0f} mm)"
+        )
 
 
 if __name__ == "__main__":

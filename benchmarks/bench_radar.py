@@ -46,10 +46,10 @@ def main() -> None:
     ap.add_argument("--links", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
-    stack_spec = SyntheticSpec(rows=a.rows, cols=a.cols, n_dates=a.dates, links=a.links, nodata_fraction=0.03,
-                               seed=7, pixel_m=1.0)
-    scene = RadarSceneSpec(stack=stack_spec, w0_mm=300.0, panel_m=(1500.0, 900.0), r_m=300.0,
-                           bowl_offset_m=(0.0, 0.0))
+    stack_spec = SyntheticSpec(
+        rows=a.rows, cols=a.cols, n_dates=a.dates, links=a.links, nodata_fraction=0.03, seed=7, pixel_m=1.0
+    )
+    scene = RadarSceneSpec(stack=stack_spec, w0_mm=300.0, panel_m=(1500.0, 900.0), r_m=300.0, bowl_offset_m=(0.0, 0.0))
     with tempfile.TemporaryDirectory(prefix="bench_radar_") as tmp:
         tmp = Path(tmp)
         t = time.perf_counter()
@@ -62,26 +62,43 @@ def main() -> None:
         s = run_timeseries(stack, tmp / "radar_out", opts)
         t_radar = time.perf_counter() - t
         g = s["geocoding"]
-        print(f"radar stack: {a.rows} x {a.cols} px (azimuth x range), {len(stack.dates)} dates, "
-              f"{len(stack.pairs)} interferograms, inputs {size_mb:.0f} MB (written in {t_write:.1f} s)")
-        print(f"geocoded: {g['shape'][0]} x {g['shape'][1]} px of {g['spacing_m']:g} m in {g['crs']} "
-              f"({g['method']}); radar spacing {g['radar_spacing_m'][0]} m azimuth x {g['radar_spacing_m'][1]} m "
-              f"ground range; covered {g['covered_pixels']} px")
-        print(f"radar run: total {t_radar:.2f} s = lookup {g['seconds_lookup']:.2f} s + inversion "
-              f"{s['seconds_inversion']:.2f} s + geocoding {g['seconds_geocoding']:.2f} s + rest")
+        print(
+            f"radar stack: {a.rows} x {a.cols} px (azimuth x range), {len(stack.dates)} dates, "
+            f"{len(stack.pairs)} interferograms, inputs {size_mb:.0f} MB (written in {t_write:.1f} s)"
+        )
+        print(
+            f"geocoded: {g['shape'][0]} x {g['shape'][1]} px of {g['spacing_m']:g} m in {g['crs']} "
+            f"({g['method']}); radar spacing {g['radar_spacing_m'][0]} m azimuth x {g['radar_spacing_m'][1]} m "
+            f"ground range; covered {g['covered_pixels']} px"
+        )
+        print(
+            f"radar run: total {t_radar:.2f} s = lookup {g['seconds_lookup']:.2f} s + inversion "
+            f"{s['seconds_inversion']:.2f} s + geocoding {g['seconds_geocoding']:.2f} s + rest"
+        )
         # baseline: the very same file declared geocoded (X_FIRST/Y_FIRST/EPSG added): same I/O, same inversion,
         # no lookup and no geocoding; the ratio is the cost of radar coordinates
         geo_stack = tmp / "geocoded" / "ifgramStack.h5"
         geo_stack.parent.mkdir()
         shutil.copy(stack_path, geo_stack)
         with h5py.File(geo_stack, "a") as f:
-            f.attrs.update({"X_FIRST": "412800.0", "Y_FIRST": "4370440.0", "X_STEP": "40.0", "Y_STEP": "-40.0",
-                            "X_UNIT": "meters", "Y_UNIT": "meters", "EPSG": "4546"})
+            f.attrs.update(
+                {
+                    "X_FIRST": "412800.0",
+                    "Y_FIRST": "4370440.0",
+                    "X_STEP": "40.0",
+                    "Y_STEP": "-40.0",
+                    "X_UNIT": "meters",
+                    "Y_UNIT": "meters",
+                    "EPSG": "4546",
+                }
+            )
         t = time.perf_counter()
         base = run_timeseries(open_ifgram_stack(geo_stack), tmp / "map_out", opts)
         t_map = time.perf_counter() - t
-        print(f"baseline (the same file declared geocoded): {t_map:.2f} s (inversion {base['seconds_inversion']:.2f} s)"
-              f" -> radar/baseline = {t_radar / t_map:.2f}")
+        print(
+            f"baseline (the same file declared geocoded): {t_map:.2f} s (inversion {base['seconds_inversion']:.2f} s)"
+            f" -> radar/baseline = {t_radar / t_map:.2f}"
+        )
         # geocoding error of the lookup alone: noise-free radar truth -> map grid vs the map truth
         geo = scene.geometry()
         w = scene.subsidence_mm(geo["x"], geo["y"])
@@ -91,22 +108,30 @@ def main() -> None:
             truth = _map_truth(scene, lk.grid)
             ok = np.isfinite(out)
             e = out[ok] - truth[ok]
-            print(f"geocoding error ({method}): RMS {np.sqrt(np.mean(e ** 2)):.3f} mm, max {np.abs(e).max():.2f} mm "
-                  f"on a {truth.max():.0f} mm bowl (max gradient "
-                  f"{np.nanmax(np.hypot(*np.gradient(truth, lk.grid.transform.a))):.2f} mm/m)")
+            print(
+                f"geocoding error ({method}): RMS {np.sqrt(np.mean(e**2)):.3f} mm, max {np.abs(e).max():.2f} mm "
+                f"on a {truth.max():.0f} mm bowl (max gradient "
+                f"{np.nanmax(np.hypot(*np.gradient(truth, lk.grid.transform.a))):.2f} mm/m)"
+            )
         d = read_deformation(tmp / "radar_out")
         ry, rx = s["reference"]["row"], s["reference"]["col"]
-        ref_los = scene.subsidence_mm(geo["x"][ry, rx], geo["y"][ry, rx]) * np.cos(np.deg2rad(geo["incidenceAngle"][ry, rx]))
+        ref_los = scene.subsidence_mm(geo["x"][ry, rx], geo["y"][ry, rx]) * np.cos(
+            np.deg2rad(geo["incidenceAngle"][ry, rx])
+        )
         truth = _map_truth(scene, d.grid) - ref_los / np.cos(np.deg2rad(d.incidence_map_deg))
         sub = d.subsidence_mm()
         ok = np.isfinite(sub)
         e = sub[ok] - truth[ok]
-        print(f"end to end (inversion + geocoding, per-pixel incidence): RMS {np.sqrt(np.mean(e ** 2)):.2f} mm, "
-              f"95th pct |err| {np.percentile(np.abs(e), 95):.2f} mm over {ok.sum()} px")
+        print(
+            f"end to end (inversion + geocoding, per-pixel incidence): RMS {np.sqrt(np.mean(e**2)):.2f} mm, "
+            f"95th pct |err| {np.percentile(np.abs(e), 95):.2f} mm over {ok.sum()} px"
+        )
         bowl = ok & (truth >= 10.0)
         eb = sub[bowl] - truth[bowl]
-        print(f"  inside the bowl (truth >= 10 mm, {bowl.sum()} px): RMS {np.sqrt(np.mean(eb ** 2)):.2f} mm, "
-              f"mean {eb.mean():+.2f} mm; peak: truth {truth[ok].max():.1f} mm, ours {np.nanmax(sub):.1f} mm")
+        print(
+            f"  inside the bowl (truth >= 10 mm, {bowl.sum()} px): RMS {np.sqrt(np.mean(eb**2)):.2f} mm, "
+            f"mean {eb.mean():+.2f} mm; peak: truth {truth[ok].max():.1f} mm, ours {np.nanmax(sub):.1f} mm"
+        )
 
 
 if __name__ == "__main__":

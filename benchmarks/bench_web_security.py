@@ -67,8 +67,10 @@ def bench_reports() -> None:
             base = six_at_once(lambda: rp.progress_pdf(rep))
             ours = six_at_once(lambda: c.get("/api/reports/progress", headers=h))
         print(f"one progress PDF alone: {one:.2f} s")
-        print(f"six at once, baseline (render each): {base:.2f} s  |  ours (route): {ours:.2f} s  "
-              f"|  speed-up {base / ours:.1f}x")
+        print(
+            f"six at once, baseline (render each): {base:.2f} s  |  ours (route): {ours:.2f} s  "
+            f"|  speed-up {base / ours:.1f}x"
+        )
     finally:
         engine.dispose()
         shutil.rmtree(root, ignore_errors=True)
@@ -89,10 +91,14 @@ def bench_hash() -> None:
                 h.verify(stored, "wrong-password-xx")
             except Exception:  # noqa: BLE001 - a mismatch is the point
                 pass
-        print(f"{name}: {(time.perf_counter() - t0) / 3 * 1000:.0f} ms per failed verification, "
-              f"{h.memory_cost // 1024} MiB each")
-    print(f"hashing slots: {accounts.HASH_SLOTS} -> at most {accounts.HASH_SLOTS * new.memory_cost // 1024} MiB "
-          "in use for hashing, whatever the number of sign-ins")
+        print(
+            f"{name}: {(time.perf_counter() - t0) / 3 * 1000:.0f} ms per failed verification, "
+            f"{h.memory_cost // 1024} MiB each"
+        )
+    print(
+        f"hashing slots: {accounts.HASH_SLOTS} -> at most {accounts.HASH_SLOTS * new.memory_cost // 1024} MiB "
+        "in use for hashing, whatever the number of sign-ins"
+    )
 
 
 if __name__ == "__main__":

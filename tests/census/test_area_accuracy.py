@@ -42,15 +42,25 @@ def _area_error(res, truth_ha):
 def test_sbas_stack_with_correlated_atmosphere(tmp_path, max_los_m, atmosphere_m):
     errors, sigmas = [], []
     for seed in range(4):
-        spec = SyntheticSpec(rows=100, cols=100, n_dates=30, links=3, nodata_fraction=0.05, seed=seed,
-                             atmosphere_m=atmosphere_m, coherence_range=(0.25, 0.9), max_los_m=max_los_m)
+        spec = SyntheticSpec(
+            rows=100,
+            cols=100,
+            n_dates=30,
+            links=3,
+            nodata_fraction=0.05,
+            seed=seed,
+            atmosphere_m=atmosphere_m,
+            coherence_range=(0.25, 0.9),
+            max_los_m=max_los_m,
+        )
         out = tmp_path / f"ts{seed}"
         run_timeseries(synthetic_stack(spec), out, TimeseriesOptions(workers=2, geotiff=False))
         d = load_deformation(out, incidence_deg=INC)
         truth = -truth_los_m(spec)[-1] * 1000.0 / np.cos(np.deg2rad(INC))
         truth_ha = float((truth >= 10.0).sum()) * PX_HA
-        res = detect_basins(None, d.grid, series_mm=d.series_mm, dates=d.dates, coherence=d.coherence,
-                            stage_fn=_no_stage)
+        res = detect_basins(
+            None, d.grid, series_mm=d.series_mm, dates=d.dates, coherence=d.coherence, stage_fn=_no_stage
+        )
         errors.append(_area_error(res, truth_ha))
         sigmas.append(res.level.sigma)
         # the noise the fix measured is the noise there is (stable ground of the product minus the truth)
@@ -119,15 +129,23 @@ def test_census_output_records_the_map_level():
 # issue 15 follow-up: correlated atmosphere at 3-5 mm (APS filter in the time series) and the area interval
 # ------------------------------------------------------------------------------------------------------------
 def _sbas_census(tmp_path, seed, max_los_m, atmosphere_m, aps_filter=None):
-    spec = SyntheticSpec(rows=100, cols=100, n_dates=30, links=3, nodata_fraction=0.05, seed=seed,
-                         atmosphere_m=atmosphere_m, coherence_range=(0.25, 0.9), max_los_m=max_los_m)
+    spec = SyntheticSpec(
+        rows=100,
+        cols=100,
+        n_dates=30,
+        links=3,
+        nodata_fraction=0.05,
+        seed=seed,
+        atmosphere_m=atmosphere_m,
+        coherence_range=(0.25, 0.9),
+        max_los_m=max_los_m,
+    )
     out = tmp_path / f"ts{seed}_{aps_filter}"
     run_timeseries(synthetic_stack(spec), out, TimeseriesOptions(workers=2, geotiff=False, aps_filter=aps_filter))
     d = load_deformation(out, incidence_deg=INC)
     truth = -truth_los_m(spec)[-1] * 1000.0 / np.cos(np.deg2rad(INC))
     truth_ha = float((truth >= 10.0).sum()) * PX_HA
-    res = detect_basins(None, d.grid, series_mm=d.series_mm, dates=d.dates, coherence=d.coherence,
-                        stage_fn=_no_stage)
+    res = detect_basins(None, d.grid, series_mm=d.series_mm, dates=d.dates, coherence=d.coherence, stage_fn=_no_stage)
     return res, truth_ha
 
 

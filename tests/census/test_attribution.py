@@ -24,7 +24,8 @@ def test_overlaps_match_shapely_truth():
     assert {o.key: o.overlap_ha for o in a.mines} == pytest.approx(truth)
     assert [o.key for o in a.mines] == [MINE_A.key, MINE_B.key]  # largest overlap first
     assert {o.key: o.overlap_ha for o in a.towns} == pytest.approx(
-        {t.key: area.intersection(t.geometry).area / 1e4 for t in (TOWN_W, TOWN_E)})
+        {t.key: area.intersection(t.geometry).area / 1e4 for t in (TOWN_W, TOWN_E)}
+    )
     assert a.panels[0].key == "A-101" and a.panels[0].overlap_ha == pytest.approx(1200 * 400 / 1e4)
     assert a.causing_mines == [MINE_A.key] and a.principal_mine == MINE_A.key
     outside_all = shapely.difference(area, shapely.union_all([MINE_A.geometry, MINE_B.geometry])).area / 1e4
@@ -41,13 +42,17 @@ def test_bowl_inside_licence_not_flagged_straddling_flagged_outside_all_flagged(
     g = grid(200)
     # 1: well inside mine A; 2: panel of mine A at its eastern licence edge, basin spills 400 m into B's
     # licence... and north of B outside all rights; 3: a basin far outside every right (no panel known)
-    w = (bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1200, 100)
-         + bowl(g, X0 + 2500, Y0 - 3300, 900, 400, 1200, 100)
-         + bowl(g, X0 + 4200, Y0 - 1500, 600, 400, 800, 100))
+    w = (
+        bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1200, 100)
+        + bowl(g, X0 + 2500, Y0 - 3300, 900, 400, 1200, 100)
+        + bowl(g, X0 + 4200, Y0 - 1500, 600, 400, 800, 100)
+    )
     res = detect_basins(w, g)
     assert len(res.basins) == 3
-    panels = [PanelFootprint("A-1", MINE_A.key, box(X0 + 600, Y0 - 2000, X0 + 1500, Y0 - 1600)),
-              PanelFootprint("A-2", MINE_A.key, box(X0 + 2500, Y0 - 3300, X0 + 3400, Y0 - 2900))]
+    panels = [
+        PanelFootprint("A-1", MINE_A.key, box(X0 + 600, Y0 - 2000, X0 + 1500, Y0 - 1600)),
+        PanelFootprint("A-2", MINE_A.key, box(X0 + 2500, Y0 - 3300, X0 + 3400, Y0 - 2900)),
+    ]
     at = Attributor([MINE_A, MINE_B], panels, [TOWN_W, TOWN_E])
     by_panel = {}
     for b in res.basins:
@@ -59,7 +64,8 @@ def test_bowl_inside_licence_not_flagged_straddling_flagged_outside_all_flagged(
     assert straddle.causing_mines == [MINE_A.key]
     assert straddle.outside_causing_licence and straddle.beyond_licence
     assert straddle.outside_causing_licence_ha == pytest.approx(
-        straddle_b.geometry.difference(MINE_A.geometry).area / 1e4)
+        straddle_b.geometry.difference(MINE_A.geometry).area / 1e4
+    )
     assert straddle.panels_outside_own_licence == ["A-2"]  # the panel itself crosses the licence boundary
     lone_b, lone = by_panel[None]
     assert lone.mines == [] and lone.outside_mining_right and lone.beyond_licence

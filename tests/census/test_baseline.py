@@ -21,8 +21,11 @@ D1, D2, D3 = date(2024, 4, 1), date(2024, 10, 15), date(2025, 4, 1)
 
 def _grown():
     g = grid(200)
-    return (bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1800, 100) + bowl(g, X0 + 2500, Y0 - 3300, 900, 400, 1200, 100)
-            + bowl(g, X0 + 4200, Y0 - 1500, 600, 400, 1200, 100))
+    return (
+        bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1800, 100)
+        + bowl(g, X0 + 2500, Y0 - 3300, 900, 400, 1200, 100)
+        + bowl(g, X0 + 4200, Y0 - 1500, 600, 400, 1200, 100)
+    )
 
 
 def _rows_add_up(rows, total):
@@ -48,7 +51,11 @@ def test_overlapping_confirmation_refused_with_the_overlap_named_then_merged(ses
     with pytest.raises(svc.OverlapRefused) as exc:
         svc.confirm(session, a2.code, reviewer="专家组", reason="复核", today=D2)
     assert [(o.code, round(o.overlap_ha, 2)) for o in exc.value.overlaps] == [(a1.code, round(expected, 2))]
-    assert a1.code in str(exc.value) and f"{expected:.2f} 公顷" in str(exc.value) and f"{expected * 15:.1f} 亩" in str(exc.value)
+    assert (
+        a1.code in str(exc.value)
+        and f"{expected:.2f} 公顷" in str(exc.value)
+        and f"{expected * 15:.1f} 亩" in str(exc.value)
+    )
     session.rollback()
     assert svc.get_area(session, a2.code).review_state == ReviewState.CANDIDATE  # refused: nothing changed
 
@@ -69,7 +76,9 @@ def test_overlapping_confirmation_refused_with_the_overlap_named_then_merged(ses
     # found = every original detection of both censuses (review results do not change what was found)
     found = sum(a.area_ha for a in svc.list_areas(session) if not a.parent_codes)
     assert b.total.found_ha == pytest.approx(found)
-    assert b.total.pending_ha == pytest.approx(sum(a.area_ha for a in svc.list_areas(session, state=ReviewState.CANDIDATE)))
+    assert b.total.pending_ha == pytest.approx(
+        sum(a.area_ha for a in svc.list_areas(session, state=ReviewState.CANDIDATE))
+    )
     _rows_add_up(b.by_town, b.total)
     _rows_add_up(b.by_mine, b.total)
     mine_row = next(r for r in b.by_mine if r.key == "C150000-A")
@@ -105,10 +114,20 @@ def test_edge_touching_areas_are_not_an_overlap(session):
     from subsidence.vocabulary import SubsidenceSource
 
     with acting_as(session, "setup"):
-        left = SubsidenceArea(code="T-L", source=SubsidenceSource.SURVEY, review_state=ReviewState.CONFIRMED,
-                              area_ha=1.0, geometry=shapely.MultiPolygon([box(X0, Y0, X0 + 100, Y0 + 100)]))
-        right = SubsidenceArea(code="T-R", source=SubsidenceSource.SURVEY, review_state=ReviewState.CANDIDATE,
-                               area_ha=1.0, geometry=shapely.MultiPolygon([box(X0 + 100, Y0, X0 + 200, Y0 + 100)]))
+        left = SubsidenceArea(
+            code="T-L",
+            source=SubsidenceSource.SURVEY,
+            review_state=ReviewState.CONFIRMED,
+            area_ha=1.0,
+            geometry=shapely.MultiPolygon([box(X0, Y0, X0 + 100, Y0 + 100)]),
+        )
+        right = SubsidenceArea(
+            code="T-R",
+            source=SubsidenceSource.SURVEY,
+            review_state=ReviewState.CANDIDATE,
+            area_ha=1.0,
+            geometry=shapely.MultiPolygon([box(X0 + 100, Y0, X0 + 200, Y0 + 100)]),
+        )
         session.add_all([left, right])
         session.flush()
     svc.confirm(session, "T-R", reviewer="专家组", reason="核实", today=D1)
@@ -133,9 +152,14 @@ def test_import_of_overlapping_confirmed_areas_refused(session, tmp_path):
         pts = [tr.transform(x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))]
         return {"type": "Polygon", "coordinates": [[list(p) for p in pts]]}
 
-    feats = [{"type": "Feature", "properties": {"code": c, "source": "survey", "review_state": "confirmed"},
-              "geometry": ring(*xy)} for c, xy in (("IMP-1", (X0, Y0, X0 + 500, Y0 + 500)),
-                                                    ("IMP-2", (X0 + 400, Y0, X0 + 900, Y0 + 500)))]
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"code": c, "source": "survey", "review_state": "confirmed"},
+            "geometry": ring(*xy),
+        }
+        for c, xy in (("IMP-1", (X0, Y0, X0 + 500, Y0 + 500)), ("IMP-2", (X0 + 400, Y0, X0 + 900, Y0 + 500)))
+    ]
     p = tmp_path / "areas.geojson"
     p.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
     with pytest.raises(ImportFailed, match=r"IMP-\d by 5\.00 ha \(75\.0 亩\)"):

@@ -200,8 +200,9 @@ def test_mean_rate_from_observation_period():
     assert b.first_seen == b.last_seen == date(2025, 1, 1)
 
 
-@pytest.mark.parametrize("peak_rate, stage", [(1000.0, MovementStage.ACTIVE), (120.0, MovementStage.ACTIVE),
-                                              (45.0, MovementStage.STABLE)])
+@pytest.mark.parametrize(
+    "peak_rate, stage", [(1000.0, MovementStage.ACTIVE), (120.0, MovementStage.ACTIVE), (45.0, MovementStage.STABLE)]
+)
 def test_stage_from_velocity_map(peak_rate, stage):
     """Code criteria under a constant rate: > 1.67 mm/d active; ≤ 30 mm per 6 months (≤ ~60 mm/yr) stable;
     in between the ground is in the initial phase, which the ledger counts as active (science.stability)."""

@@ -21,8 +21,18 @@ runner = CliRunner()
 
 
 def _tif(path, arr, g, tags=None, nodata=None):
-    with rasterio.open(path, "w", driver="GTiff", width=arr.shape[1], height=arr.shape[0], count=1,
-                       dtype="float32", crs=g.crs.to_wkt(), transform=g.transform, nodata=nodata) as ds:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=arr.shape[1],
+        height=arr.shape[0],
+        count=1,
+        dtype="float32",
+        crs=g.crs.to_wkt(),
+        transform=g.transform,
+        nodata=nodata,
+    ) as ds:
         ds.write(arr.astype("float32"), 1)
         if tags:
             ds.update_tags(**tags)
@@ -30,23 +40,40 @@ def _tif(path, arr, g, tags=None, nodata=None):
 
 
 def _geojson(path, feats):
-    path.write_text(json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {
-        "name": "urn:ogc:def:crs:EPSG::4546"}}, "features": [
-        {"type": "Feature", "properties": p, "geometry": mapping(g)} for g, p in feats]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4546"}},
+                "features": [{"type": "Feature", "properties": p, "geometry": mapping(g)} for g, p in feats],
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 @pytest.fixture
 def scene(tmp_path):
     g = grid(200)
-    w = (bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1200, 100) + bowl(g, X0 + 4200, Y0 - 1500, 600, 400, 800, 100))
-    mines = _geojson(tmp_path / "mines.geojson", [(box(X0, Y0 - 6000, X0 + 3000, Y0),
-                                                   {"licence_no": "C150000-A", "name_zh": "甲煤矿"})])
-    towns = _geojson(tmp_path / "towns.geojson", [(box(X0 - 1000, Y0 - 7000, X0 + 7000, Y0 + 1000),
-                                                   {"code": "T-ALTX", "name_zh": "阿勒腾席热镇"})])
-    panels = _geojson(tmp_path / "panels.geojson", [(box(X0 + 600, Y0 - 2000, X0 + 1500, Y0 - 1600),
-                                                     {"code": "A-101", "mine_licence": "C150000-A",
-                                                      "end_date": "2022-06-01"})])
+    w = bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1200, 100) + bowl(g, X0 + 4200, Y0 - 1500, 600, 400, 800, 100)
+    mines = _geojson(
+        tmp_path / "mines.geojson",
+        [(box(X0, Y0 - 6000, X0 + 3000, Y0), {"licence_no": "C150000-A", "name_zh": "甲煤矿"})],
+    )
+    towns = _geojson(
+        tmp_path / "towns.geojson",
+        [(box(X0 - 1000, Y0 - 7000, X0 + 7000, Y0 + 1000), {"code": "T-ALTX", "name_zh": "阿勒腾席热镇"})],
+    )
+    panels = _geojson(
+        tmp_path / "panels.geojson",
+        [
+            (
+                box(X0 + 600, Y0 - 2000, X0 + 1500, Y0 - 1600),
+                {"code": "A-101", "mine_licence": "C150000-A", "end_date": "2022-06-01"},
+            )
+        ],
+    )
     return g, w, mines, towns, panels
 
 
@@ -55,7 +82,7 @@ def _json(res):
     text = res.stdout
     for m in re.finditer(r"^[\[{]", text, re.M):
         try:
-            return json.loads(text[m.start():])
+            return json.loads(text[m.start() :])
         except json.JSONDecodeError:
             continue
     raise AssertionError(f"no JSON on stdout: {text}")
@@ -68,8 +95,9 @@ def _run(*args):
 
 def test_census_vertical_geotiff_with_layers(tmp_path, scene):
     g, w, mines, towns, panels = scene
-    tif = _tif(tmp_path / "cum_20230101_20241001.tif", -w, g,
-               tags={"UNIT": "mm", "DIRECTION": "up"})  # vertical, positive up
+    tif = _tif(
+        tmp_path / "cum_20230101_20241001.tif", -w, g, tags={"UNIT": "mm", "DIRECTION": "up"}
+    )  # vertical, positive up
     out = tmp_path / "areas.geojson"
     res = _run("census", tif, "--mines", mines, "--towns", towns, "--panels", panels, "--out", out, "--json")
     assert res.exit_code == 0, res.output
@@ -110,14 +138,33 @@ def test_census_los_and_lonlat_raster(tmp_path, scene):
     # the same scene delivered in CGCS2000 lon/lat is reprojected to a metric CRS before measuring
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-    tf, wd, ht = calculate_default_transform(g.crs.to_wkt(), "EPSG:4490", g.shape[1], g.shape[0],
-                                             *rasterio.transform.array_bounds(*g.shape, g.transform))
+    tf, wd, ht = calculate_default_transform(
+        g.crs.to_wkt(), "EPSG:4490", g.shape[1], g.shape[0], *rasterio.transform.array_bounds(*g.shape, g.transform)
+    )
     ll = np.full((ht, wd), np.nan, dtype="float32")
-    reproject((-w).astype("float32"), ll, src_transform=g.transform, src_crs=g.crs.to_wkt(), dst_transform=tf,
-              dst_crs="EPSG:4490", resampling=Resampling.bilinear, dst_nodata=np.nan)
+    reproject(
+        (-w).astype("float32"),
+        ll,
+        src_transform=g.transform,
+        src_crs=g.crs.to_wkt(),
+        dst_transform=tf,
+        dst_crs="EPSG:4490",
+        resampling=Resampling.bilinear,
+        dst_nodata=np.nan,
+    )
     lltif = tmp_path / "lonlat.tif"
-    with rasterio.open(lltif, "w", driver="GTiff", width=wd, height=ht, count=1, dtype="float32", crs="EPSG:4490",
-                       transform=tf, nodata=np.nan) as ds:
+    with rasterio.open(
+        lltif,
+        "w",
+        driver="GTiff",
+        width=wd,
+        height=ht,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4490",
+        transform=tf,
+        nodata=np.nan,
+    ) as ds:
         ds.write(ll, 1)
         ds.update_tags(UNIT="mm", DIRECTION="up")
     out3 = tmp_path / "c.geojson"
@@ -169,18 +216,44 @@ def test_save_review_change_pv_via_cli(tmp_path, scene, cli_database):
     from subsidence.vocabulary import AreaLevel, UnitKind
 
     with transaction(ready_engine(), "setup") as s:
-        t = AdminArea(code="T-ALTX", name_zh="阿勒腾席热镇", level=AreaLevel.TOWN,
-                      geometry=MultiPolygon([box(X0 - 1000, Y0 - 7000, X0 + 7000, Y0 + 1000)]))
+        t = AdminArea(
+            code="T-ALTX",
+            name_zh="阿勒腾席热镇",
+            level=AreaLevel.TOWN,
+            geometry=MultiPolygon([box(X0 - 1000, Y0 - 7000, X0 + 7000, Y0 + 1000)]),
+        )
         s.add_all([t, Unit(code="NRB", name_zh="自然资源局", kind=UnitKind.BUREAU)])
         m = Mine(licence_no="C150000-A", name_zh="甲煤矿", geometry=MultiPolygon([box(X0, Y0 - 6000, X0 + 3000, Y0)]))
         s.add(m)
         s.flush()
-        s.add(Panel(code="A-101", mine_id=m.id, thickness_m=4, depth_dip_m=200, depth_rise_m=200,
-                    start_date=date(2021, 1, 1), end_date=date(2022, 6, 1),
-                    geometry=box(X0 + 600, Y0 - 2000, X0 + 1500, Y0 - 1600)))
+        s.add(
+            Panel(
+                code="A-101",
+                mine_id=m.id,
+                thickness_m=4,
+                depth_dip_m=200,
+                depth_rise_m=200,
+                start_date=date(2021, 1, 1),
+                end_date=date(2022, 6, 1),
+                geometry=box(X0 + 600, Y0 - 2000, X0 + 1500, Y0 - 1600),
+            )
+        )
     tif = _tif(tmp_path / "cum_20240101.tif", -w, g, tags={"UNIT": "mm", "DIRECTION": "up"})
-    r = _run("census", tif, "--mines", "db", "--towns", "db", "--panels", "db", "--out", tmp_path / "a.geojson",
-             "--save", "--json", "--no-fill")
+    r = _run(
+        "census",
+        tif,
+        "--mines",
+        "db",
+        "--towns",
+        "db",
+        "--panels",
+        "db",
+        "--out",
+        tmp_path / "a.geojson",
+        "--save",
+        "--json",
+        "--no-fill",
+    )
     assert r.exit_code == 0, r.output
     code = _json(r)["census"]
     assert code == "CEN-20240101-01"
@@ -188,8 +261,17 @@ def test_save_review_change_pv_via_cli(tmp_path, scene, cli_database):
     rows = _json(r)
     assert len(rows) == 2 and {x["state"] for x in rows} == {"candidate"}
     inside = next(x for x in rows if not x["outside_mining_right"])
-    r = _run("review", "confirm", inside["code"], "--reviewer", "自然资源局 专家组", "--reason", "现场核实",
-             "--date", "2024-10-15")
+    r = _run(
+        "review",
+        "confirm",
+        inside["code"],
+        "--reviewer",
+        "自然资源局 专家组",
+        "--reason",
+        "现场核实",
+        "--date",
+        "2024-10-15",
+    )
     assert r.exit_code == 0, r.output
     out = _json(r)
     assert out["problem_created"] and out["problem"].startswith("TZ-2024-")
@@ -219,8 +301,11 @@ def test_vegetation_cli(tmp_path, scene):
     nir2[20:40, 10:50] = 0.12 * 10000 + 1000  # NDVI 0.75 → ~0.41: loss of 8 ha
     paths = []
     for name, arr in (("red_20230801", red1), ("nir_20230801", nir1), ("red_20240801", red2), ("nir_20240801", nir2)):
-        paths.append(_tif(tmp_path / f"{name}.tif", arr, g, tags={"BOA_ADD_OFFSET": "-1000",
-                                                                   "BOA_QUANTIFICATION_VALUE": "10000"}))
+        paths.append(
+            _tif(
+                tmp_path / f"{name}.tif", arr, g, tags={"BOA_ADD_OFFSET": "-1000", "BOA_QUANTIFICATION_VALUE": "10000"}
+            )
+        )
     out = tmp_path / "veg.geojson"
     r = _run("vegetation", *paths, "--mines", mines, "--towns", towns, "--panels", panels, "--out", out, "--json")
     assert r.exit_code == 0, r.output
@@ -229,7 +314,7 @@ def test_vegetation_cli(tmp_path, scene):
     assert s["per_town_ha"]["T-ALTX"]["loss"] == pytest.approx(8.0)
     assert s["per_mine_ha"]["C150000-A"]["loss"] == pytest.approx(8.0)
     f = json.loads(out.read_text())["features"][0]["properties"]
-    assert f["kind"] == "loss" and f["mean_delta_ndvi"] == pytest.approx((0.12 - .05) / .17 - 0.3 / 0.4, abs=1e-3)
+    assert f["kind"] == "loss" and f["mean_delta_ndvi"] == pytest.approx((0.12 - 0.05) / 0.17 - 0.3 / 0.4, abs=1e-3)
     r = _run("vegetation", paths[2], paths[3], paths[0], paths[1], "--out", tmp_path / "v2.geojson")
     assert r.exit_code == 2 and "earlier" in r.output and not (tmp_path / "v2.geojson").exists()
 
@@ -239,8 +324,9 @@ def test_census_fills_decorrelated_centre_from_panel_file(tmp_path):
     outline = box(X0 + 1500, Y0 - 2250, X0 + 2700, Y0 - 1950)
     panel = pim.PanelGeometry(outline=outline, thickness_m=4.0, depth_dip_m=220.0, name="P1")
     x, y = g.centres()
-    w = pim.predict_points([panel], pim.PIMParams(q=0.7, tan_beta=2.4), x, y,
-                           components=("subsidence_mm",)).component("subsidence_mm")
+    w = pim.predict_points([panel], pim.PIMParams(q=0.7, tan_beta=2.4), x, y, components=("subsidence_mm",)).component(
+        "subsidence_mm"
+    )
     obs = np.where(w > 0.4 * w.max(), np.nan, w)
     tif = _tif(tmp_path / "cum.tif", obs, g, tags={"UNIT": "mm"}, nodata=np.nan)
     panels = _geojson(tmp_path / "panels.geojson", [(outline, {"code": "P1", "thickness_m": 4.0, "depth_m": 220.0})])

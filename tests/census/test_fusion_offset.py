@@ -16,16 +16,16 @@ from subsidence.science import pim
 from tests.census.synth import X0, Y0, grid
 
 G = grid(140)
-PANEL = pim.PanelGeometry.rectangle(X0 + 2100, Y0 - 2100, 1200, 300, azimuth_deg=90.0, thickness_m=4.0,
-                                    depth_dip_m=220.0, name="P1")
+PANEL = pim.PanelGeometry.rectangle(
+    X0 + 2100, Y0 - 2100, 1200, 300, azimuth_deg=90.0, thickness_m=4.0, depth_dip_m=220.0, name="P1"
+)
 START = pim.PIMParams(q=0.55, tan_beta=1.8)  # start values 25 % off
 
 
 def basin(s_m: float, dead_fraction: float, seed: int = 7, noise_mm: float = 2.0):
     """(observed raster with the centre lost, truth raster, dead mask) for truth q = 0.72, tanβ = 2.4, s."""
     x, y = G.centres()
-    w = pim.predict_points([PANEL], pim.PIMParams(q=0.72, tan_beta=2.4, s_m=s_m), x, y,
-                           components=("subsidence_mm",)).W
+    w = pim.predict_points([PANEL], pim.PIMParams(q=0.72, tan_beta=2.4, s_m=s_m), x, y, components=("subsidence_mm",)).W
     obs = w + np.random.default_rng(seed).normal(0.0, noise_mm, w.shape)
     dead = w > dead_fraction * w.max()
     obs[dead] = np.nan
@@ -91,8 +91,16 @@ def test_interval_coverage_over_noise_seeds():
         x, y = G.centres()
         ok = np.isfinite(obs) & (obs > -1e9)
         ring = ok & (w > 5.0)
-        cf = fit_centre([PANEL], x[ring], y[ring], obs[ring], x[dead], y[dead], initial=START,
-                        params=FusionParams(n_starts=2, seed=seed))
+        cf = fit_centre(
+            [PANEL],
+            x[ring],
+            y[ring],
+            obs[ring],
+            x[dead],
+            y[dead],
+            initial=START,
+            params=FusionParams(n_starts=2, seed=seed),
+        )
         hits += cf.interval_mm[0] <= w.max() <= cf.interval_mm[1]
     assert hits >= 10
 
@@ -115,16 +123,22 @@ def test_atmospheric_noise_needs_the_correlated_noise_model():
     from scipy import ndimage
 
     x, y = G.centres()
-    w = pim.predict_points([PANEL], pim.PIMParams(q=0.72, tan_beta=2.4, s_m=20.0), x, y,
-                           components=("subsidence_mm",)).W
+    w = pim.predict_points(
+        [PANEL], pim.PIMParams(q=0.72, tan_beta=2.4, s_m=20.0), x, y, components=("subsidence_mm",)
+    ).W
     rng = np.random.default_rng(1)
     atm = ndimage.gaussian_filter(rng.standard_normal(w.shape), 8.0)
     obs = w + atm * (10.0 / atm.std()) + rng.normal(0.0, 1.0, w.shape)
     obs[w > 0.2 * w.max()] = np.nan
 
     def centre(noise):
-        res = detect_basins(obs, G, filler=pim_filler([PANEL], initial=START, params=FusionParams(
-            n_starts=2, noise=noise, max_edge_pixels=1500)))
+        res = detect_basins(
+            obs,
+            G,
+            filler=pim_filler(
+                [PANEL], initial=START, params=FusionParams(n_starts=2, noise=noise, max_edge_pixels=1500)
+            ),
+        )
         b = max(res.basins, key=lambda z: z.decorrelated_ha)  # the atmosphere also makes small false areas
         return b.extra["fusion"]
 
@@ -139,10 +153,21 @@ def test_atmospheric_noise_needs_the_correlated_noise_model():
 
 def test_inclined_panel_adds_the_propagation_angle_when_the_edges_identify_it():
     x, y = G.centres()
-    panel = pim.PanelGeometry.rectangle(X0 + 2100, Y0 - 2100, 1200, 300, azimuth_deg=90.0, thickness_m=4.0,
-                                        depth_dip_m=240.0, depth_rise_m=200.0, dip_deg=8.0, dip_azimuth_deg=180.0)
-    w = pim.predict_points([panel], pim.PIMParams(q=0.72, tan_beta=2.4, s_m=20.0, theta0_deg=84.0), x, y,
-                           components=("subsidence_mm",)).W
+    panel = pim.PanelGeometry.rectangle(
+        X0 + 2100,
+        Y0 - 2100,
+        1200,
+        300,
+        azimuth_deg=90.0,
+        thickness_m=4.0,
+        depth_dip_m=240.0,
+        depth_rise_m=200.0,
+        dip_deg=8.0,
+        dip_azimuth_deg=180.0,
+    )
+    w = pim.predict_points(
+        [panel], pim.PIMParams(q=0.72, tan_beta=2.4, s_m=20.0, theta0_deg=84.0), x, y, components=("subsidence_mm",)
+    ).W
     obs = w + np.random.default_rng(3).normal(0.0, 2.0, w.shape)
     obs[w > 0.3 * w.max()] = np.nan
     res = detect_basins(obs, G, filler=pim_filler([panel], initial=START, params=FusionParams(n_starts=3)))

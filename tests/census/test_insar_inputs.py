@@ -28,10 +28,23 @@ def _mintpy_timeseries(path, los_m, dates, g, epsg=4546, incidence=None):
         f.create_dataset("bperp", data=np.zeros(len(dates), dtype="float32"))
         f.create_dataset("timeseries", data=los_m.astype("float32"))
         t = g.transform
-        attrs = dict(FILE_TYPE="timeseries", UNIT="m", LENGTH=str(g.shape[0]), WIDTH=str(g.shape[1]),
-                     X_FIRST=str(t.c), Y_FIRST=str(t.f), X_STEP=str(t.a), Y_STEP=str(t.e), EPSG=str(epsg),
-                     X_UNIT="meters", Y_UNIT="meters", REF_DATE=dates[0].strftime("%Y%m%d"), REF_Y="0", REF_X="0",
-                     WAVELENGTH="0.05546576")
+        attrs = dict(
+            FILE_TYPE="timeseries",
+            UNIT="m",
+            LENGTH=str(g.shape[0]),
+            WIDTH=str(g.shape[1]),
+            X_FIRST=str(t.c),
+            Y_FIRST=str(t.f),
+            X_STEP=str(t.a),
+            Y_STEP=str(t.e),
+            EPSG=str(epsg),
+            X_UNIT="meters",
+            Y_UNIT="meters",
+            REF_DATE=dates[0].strftime("%Y%m%d"),
+            REF_Y="0",
+            REF_X="0",
+            WAVELENGTH="0.05546576",
+        )
         if incidence is not None:
             attrs["CENTER_INCIDENCE_ANGLE"] = str(incidence)
         for k, v in attrs.items():
@@ -72,7 +85,7 @@ def test_licsbas_cum_lonlat_is_reprojected(tmp_path):
     LON, LAT = np.meshgrid(lon, lat)
     dx = (LON - lon.mean()) * 111_320 * np.cos(np.deg2rad(39.45))
     dy = (LAT - lat.mean()) * 110_950
-    sub = 600 * np.exp(-(dx ** 2 + dy ** 2) / 300.0 ** 2)
+    sub = 600 * np.exp(-(dx**2 + dy**2) / 300.0**2)
     dates = _dates(6)
     cum = -sub[None] * np.linspace(0, 1, 6)[:, None, None] * np.cos(np.deg2rad(INC))  # LOS mm toward satellite
     p = tmp_path / "cum.h5"
@@ -86,7 +99,7 @@ def test_licsbas_cum_lonlat_is_reprojected(tmp_path):
     assert d.grid.crs.is_projected and "reprojected" in " ".join(d.notes)
     b = run_census(d).areas[0].basin
     # analytic area of {600·exp(−ρ²/300²) ≥ 10}: π·300²·ln(60)
-    truth_ha = np.pi * 300 ** 2 * np.log(60) / 1e4
+    truth_ha = np.pi * 300**2 * np.log(60) / 1e4
     assert b.area_ha == pytest.approx(truth_ha, rel=0.03)
     assert b.max_subsidence_mm == pytest.approx(600, rel=0.03)
 
@@ -99,8 +112,17 @@ def test_multiband_geotiff_series(tmp_path):
     dates = _dates(4)
     up_m = -final[None] * np.linspace(0, 1, 4)[:, None, None] / 1000.0  # vertical, positive up, metres
     p = tmp_path / "series.tif"
-    with rasterio.open(p, "w", driver="GTiff", width=100, height=100, count=4, dtype="float32",
-                       crs=g.crs.to_wkt(), transform=g.transform) as ds:
+    with rasterio.open(
+        p,
+        "w",
+        driver="GTiff",
+        width=100,
+        height=100,
+        count=4,
+        dtype="float32",
+        crs=g.crs.to_wkt(),
+        transform=g.transform,
+    ) as ds:
         ds.write(up_m.astype("float32"))
         ds.descriptions = tuple(d.strftime("%Y%m%d") for d in dates)
         ds.update_tags(UNIT="m")
@@ -122,8 +144,17 @@ def test_los_geotiff_tagged_by_our_writer_is_not_taken_as_vertical(tmp_path):
 
     path = tmp_path / "los.tif"
     arr = np.full((20, 20), -50.0, dtype="float32")  # 50 mm away from the satellite
-    with rasterio.open(path, "w", driver="GTiff", height=20, width=20, count=1, dtype="float32", crs="EPSG:4546",
-                       transform=from_origin(600_000, 4_370_000, 30, 30)) as ds:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=20,
+        width=20,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4546",
+        transform=from_origin(600_000, 4_370_000, 30, 30),
+    ) as ds:
         ds.write(arr, 1)
         ds.update_tags(UNIT="mm", KIND="cumulative", DIRECTION="los")
     with pytest.raises(CensusInputError, match="incidence"):

@@ -20,8 +20,18 @@ W0, R, LX, LY = 1500.0, 120.0, 1500.0, 900.0
 
 def _write(path, arr, crs, transform, tags=None, count=1, unit_type=None):
     data = arr if arr.ndim == 3 else arr[None]
-    with rasterio.open(path, "w", driver="GTiff", width=data.shape[2], height=data.shape[1], count=data.shape[0],
-                       dtype="float32", crs=crs, transform=transform, nodata=np.nan) as ds:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=data.shape[2],
+        height=data.shape[1],
+        count=data.shape[0],
+        dtype="float32",
+        crs=crs,
+        transform=transform,
+        nodata=np.nan,
+    ) as ds:
         ds.write(data.astype("float32"))
         if tags:
             ds.update_tags(**tags)
@@ -45,8 +55,16 @@ def test_web_mercator_raster_is_reprojected_and_measured_on_the_ground(tmp_path)
     src_bounds = array_bounds(*g.shape, g.transform)
     tf, wd, ht = calculate_default_transform(g.crs.to_wkt(), "EPSG:3857", g.shape[1], g.shape[0], *src_bounds)
     merc = np.full((ht, wd), np.nan, dtype="float32")
-    reproject(w.astype("float32"), merc, src_transform=g.transform, src_crs=g.crs.to_wkt(), dst_transform=tf,
-              dst_crs="EPSG:3857", resampling=Resampling.bilinear, dst_nodata=np.nan)
+    reproject(
+        w.astype("float32"),
+        merc,
+        src_transform=g.transform,
+        src_crs=g.crs.to_wkt(),
+        dst_transform=tf,
+        dst_crs="EPSG:3857",
+        resampling=Resampling.bilinear,
+        dst_nodata=np.nan,
+    )
     # what the old code did: measure in 3857 pixels — about 1/cos²(39.4°) ≈ 1.68 too large
     naive_ha = float((merc >= 10.0).sum()) * abs(tf.a * tf.e) / 1e4
     assert naive_ha / truth.area_ha == pytest.approx(1 / np.cos(np.radians(39.4)) ** 2, rel=0.05)
@@ -82,8 +100,13 @@ def test_plain_geotiff_without_direction_or_unit_is_refused(tmp_path):
     d = load_geotiff_deformation(plain, incidence_deg=39.0, units="cm")
     assert float(np.nanmax(d.subsidence_mm)) == pytest.approx(10 * w.max() / np.cos(np.radians(39.0)), rel=1e-5)
     # tags state both (our writers), or the GDAL band unit type states the unit
-    tagged = _write(tmp_path / "tagged.tif", -w / 10.0, g.crs.to_wkt(), g.transform,
-                    tags={"UNIT": "cm", "DIRECTION": "up", "KIND": "cumulative"})
+    tagged = _write(
+        tmp_path / "tagged.tif",
+        -w / 10.0,
+        g.crs.to_wkt(),
+        g.transform,
+        tags={"UNIT": "cm", "DIRECTION": "up", "KIND": "cumulative"},
+    )
     assert float(np.nanmax(load_geotiff_deformation(tagged).subsidence_mm)) == pytest.approx(w.max(), rel=1e-5)
     down = _write(tmp_path / "down.tif", w, g.crs.to_wkt(), g.transform, tags={"UNIT": "mm", "DIRECTION": "down"})
     assert float(np.nanmax(load_geotiff_deformation(down).subsidence_mm)) == pytest.approx(w.max(), rel=1e-5)
@@ -121,20 +144,42 @@ def test_mintpy_product_in_web_mercator_is_reprojected(tmp_path):
     g = grid(200)
     w = bowl(g, X0 + 1200, Y0 - 3600, LX, LY, W0, R)
     truth = detect_basins(w, g).basins[0]
-    tf, wd, ht = calculate_default_transform(g.crs.to_wkt(), "EPSG:3857", g.shape[1], g.shape[0],
-                                             *array_bounds(*g.shape, g.transform))
+    tf, wd, ht = calculate_default_transform(
+        g.crs.to_wkt(), "EPSG:3857", g.shape[1], g.shape[0], *array_bounds(*g.shape, g.transform)
+    )
     merc = np.full((ht, wd), np.nan, dtype="float32")
-    reproject(w.astype("float32"), merc, src_transform=g.transform, src_crs=g.crs.to_wkt(), dst_transform=tf,
-              dst_crs="EPSG:3857", resampling=Resampling.bilinear, dst_nodata=np.nan)
+    reproject(
+        w.astype("float32"),
+        merc,
+        src_transform=g.transform,
+        src_crs=g.crs.to_wkt(),
+        dst_transform=tf,
+        dst_crs="EPSG:3857",
+        resampling=Resampling.bilinear,
+        dst_nodata=np.nan,
+    )
     up_m = np.stack([np.zeros_like(merc), -merc / 1000.0])  # vertical displacement, m, positive up
     path = tmp_path / "timeseries.h5"
     with h5py.File(path, "w") as f:
         f.create_dataset("date", data=np.array([b"20230101", b"20240101"], dtype="S8"))
         f.create_dataset("bperp", data=np.zeros(2, dtype="float32"))
         f.create_dataset("timeseries", data=up_m.astype("float32"))
-        for k, v in dict(FILE_TYPE="timeseries", UNIT="m", LENGTH=str(ht), WIDTH=str(wd), X_FIRST=str(tf.c),
-                         Y_FIRST=str(tf.f), X_STEP=str(tf.a), Y_STEP=str(tf.e), EPSG="3857", X_UNIT="meters",
-                         Y_UNIT="meters", REF_DATE="20230101", REF_Y="0", REF_X="0").items():
+        for k, v in dict(
+            FILE_TYPE="timeseries",
+            UNIT="m",
+            LENGTH=str(ht),
+            WIDTH=str(wd),
+            X_FIRST=str(tf.c),
+            Y_FIRST=str(tf.f),
+            X_STEP=str(tf.a),
+            Y_STEP=str(tf.e),
+            EPSG="3857",
+            X_UNIT="meters",
+            Y_UNIT="meters",
+            REF_DATE="20230101",
+            REF_Y="0",
+            REF_X="0",
+        ).items():
             f.attrs[k] = v
     d = load_deformation(path, quantity="vertical")
     assert d.grid.crs.to_epsg() == 4546 and d.dates == [date(2023, 1, 1), date(2024, 1, 1)]

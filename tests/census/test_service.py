@@ -38,26 +38,59 @@ TODAY = date(2024, 10, 15)
 
 def _county(session):
     with acting_as(session, "setup"):
-        west = AdminArea(code="T-WEST", name_zh="西镇", level=AreaLevel.TOWN,
-                         geometry=MultiPolygon([box(X0 - 1000, Y0 - 7000, X0 + 2000, Y0 + 1000)]))
-        east = AdminArea(code="T-EAST", name_zh="东镇", level=AreaLevel.TOWN,
-                         geometry=MultiPolygon([box(X0 + 2000, Y0 - 7000, X0 + 7000, Y0 + 1000)]))
+        west = AdminArea(
+            code="T-WEST",
+            name_zh="西镇",
+            level=AreaLevel.TOWN,
+            geometry=MultiPolygon([box(X0 - 1000, Y0 - 7000, X0 + 2000, Y0 + 1000)]),
+        )
+        east = AdminArea(
+            code="T-EAST",
+            name_zh="东镇",
+            level=AreaLevel.TOWN,
+            geometry=MultiPolygon([box(X0 + 2000, Y0 - 7000, X0 + 7000, Y0 + 1000)]),
+        )
         session.add_all([west, east])
         session.flush()
-        session.add_all([Unit(code="NRB", name_zh="自然资源局", kind=UnitKind.BUREAU),
-                         Unit(code="TU-WEST", name_zh="西镇人民政府", kind=UnitKind.TOWN, town_id=west.id),
-                         Unit(code="TU-EAST", name_zh="东镇人民政府", kind=UnitKind.TOWN, town_id=east.id)])
-        mine = Mine(licence_no="C150000-A", name_zh="甲煤矿（示意）", town_id=west.id,
-                    geometry=MultiPolygon([box(X0, Y0 - 6000, X0 + 3000, Y0)]))
+        session.add_all(
+            [
+                Unit(code="NRB", name_zh="自然资源局", kind=UnitKind.BUREAU),
+                Unit(code="TU-WEST", name_zh="西镇人民政府", kind=UnitKind.TOWN, town_id=west.id),
+                Unit(code="TU-EAST", name_zh="东镇人民政府", kind=UnitKind.TOWN, town_id=east.id),
+            ]
+        )
+        mine = Mine(
+            licence_no="C150000-A",
+            name_zh="甲煤矿（示意）",
+            town_id=west.id,
+            geometry=MultiPolygon([box(X0, Y0 - 6000, X0 + 3000, Y0)]),
+        )
         session.add(mine)
         session.flush()
-        session.add_all([
-            Panel(code="C150000-A-101", mine_id=mine.id, thickness_m=4.0, depth_dip_m=200, depth_rise_m=200,
-                  start_date=date(2021, 1, 1), end_date=date(2022, 6, 1),
-                  geometry=box(X0 + 600, Y0 - 2000, X0 + 1500, Y0 - 1600)),
-            Panel(code="C150000-A-102", mine_id=mine.id, thickness_m=4.0, depth_dip_m=200, depth_rise_m=200,
-                  start_date=date(2024, 1, 1), end_date=None,
-                  geometry=box(X0 + 2500, Y0 - 3300, X0 + 3400, Y0 - 2900))])
+        session.add_all(
+            [
+                Panel(
+                    code="C150000-A-101",
+                    mine_id=mine.id,
+                    thickness_m=4.0,
+                    depth_dip_m=200,
+                    depth_rise_m=200,
+                    start_date=date(2021, 1, 1),
+                    end_date=date(2022, 6, 1),
+                    geometry=box(X0 + 600, Y0 - 2000, X0 + 1500, Y0 - 1600),
+                ),
+                Panel(
+                    code="C150000-A-102",
+                    mine_id=mine.id,
+                    thickness_m=4.0,
+                    depth_dip_m=200,
+                    depth_rise_m=200,
+                    start_date=date(2024, 1, 1),
+                    end_date=None,
+                    geometry=box(X0 + 2500, Y0 - 3300, X0 + 3400, Y0 - 2900),
+                ),
+            ]
+        )
         session.flush()
 
 
@@ -68,9 +101,11 @@ def _deformation(w, g, observed=(date(2023, 10, 1), TODAY)):
 def _census(session, w=None, when=TODAY):
     g = grid(200)
     if w is None:
-        w = (bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1200, 100)      # under panel 101, inside the licence
-             + bowl(g, X0 + 2500, Y0 - 3300, 900, 400, 1200, 100)    # under panel 102, crossing the licence
-             + bowl(g, X0 + 4200, Y0 - 1500, 600, 400, 800, 100))    # outside every right
+        w = (
+            bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1200, 100)  # under panel 101, inside the licence
+            + bowl(g, X0 + 2500, Y0 - 3300, 900, 400, 1200, 100)  # under panel 102, crossing the licence
+            + bowl(g, X0 + 4200, Y0 - 1500, 600, 400, 800, 100)
+        )  # outside every right
     mines, panels, towns = svc.reference_layers(session)
     census = run_census(_deformation(w, g), mines=mines, panels=panels, towns=towns)
     return svc.save_census(session, census, census_date=when, actor="遥感中心")
@@ -85,9 +120,11 @@ def test_save_and_review_lifecycle_opens_problem_once(session):
     assert all(a.review_state == ReviewState.CANDIDATE for a in areas)
     by_panel = {}
     for a in areas:
-        panels = session.scalars(select(Panel.code).join(
-            svc.SubsidenceAreaPanel, svc.SubsidenceAreaPanel.panel_id == Panel.id)
-            .where(svc.SubsidenceAreaPanel.area_id == a.id)).all()
+        panels = session.scalars(
+            select(Panel.code)
+            .join(svc.SubsidenceAreaPanel, svc.SubsidenceAreaPanel.panel_id == Panel.id)
+            .where(svc.SubsidenceAreaPanel.area_id == a.id)
+        ).all()
         by_panel[panels[0] if panels else None] = a
     inside, straddle, lone = by_panel["C150000-A-101"], by_panel["C150000-A-102"], by_panel[None]
     mine = session.scalar(select(Mine))
@@ -127,8 +164,9 @@ def test_save_and_review_lifecycle_opens_problem_once(session):
     decisions = session.scalars(select(ReviewDecision).order_by(ReviewDecision.id)).all()
     assert [d.action.value for d in decisions] == ["confirm", "confirm", "reject"]
     assert decisions[-1].reason == "大气延迟伪影" and decisions[-1].reviewer == "专家组"
-    trail = session.scalars(select(AuditEvent).where(AuditEvent.entity == "subsidence_area",
-                                                     AuditEvent.entity_key == straddle.code)).all()
+    trail = session.scalars(
+        select(AuditEvent).where(AuditEvent.entity == "subsidence_area", AuditEvent.entity_key == straddle.code)
+    ).all()
     upd = [e for e in trail if e.action == "update"]
     assert upd and upd[-1].actor == "专家组" and upd[-1].reason == "大气延迟伪影"
     assert upd[-1].after["review_state"] == "rejected"
@@ -163,8 +201,9 @@ def test_merge_and_split(session):
     assert all(a.review_state == ReviewState.MERGED for a in areas)
     # split the merged area back along the line between the two panels
     ymid = Y0 - 2250
-    s = svc.split(session, new.code, [LineString([(X0, ymid), (X0 + 3000, ymid)])], reviewer="专家组",
-                  reason="两个工作面分别治理")
+    s = svc.split(
+        session, new.code, [LineString([(X0, ymid), (X0 + 3000, ymid)])], reviewer="专家组", reason="两个工作面分别治理"
+    )
     assert len(s.areas) == 2 and new.review_state == ReviewState.SPLIT
     assert sum(p.area_ha for p in s.areas) == pytest.approx(new.area_ha)
     assert sum(p.volume_m3 for p in s.areas) == pytest.approx(new.volume_m3)
@@ -172,7 +211,9 @@ def test_merge_and_split(session):
     with pytest.raises(ValidationFailed, match="cover"):
         x0, y0, x1, y1 = s.areas[0].geometry.bounds
         xm = (x0 + x1) / 2
-        svc.split(session, s.areas[0].code, [box(x0, y0, xm, y1), box(xm, y0, xm + 30, y1)], reviewer="专家组", reason="x")
+        svc.split(
+            session, s.areas[0].code, [box(x0, y0, xm, y1), box(xm, y0, xm + 30, y1)], reviewer="专家组", reason="x"
+        )
     session.commit()
 
 
@@ -191,24 +232,41 @@ def test_change_between_two_saved_censuses(session):
 def test_vegetation_loss_over_goaf_opens_town_problem_once(session):
     _county(session)
     g = grid(100, px=10.0)  # 1 km square at the NW corner of mine A, covering panel 101 partly? no: build our own
-    session.add(Panel(code="C150000-A-050", mine_id=session.scalar(select(Mine.id)), thickness_m=3, depth_dip_m=150,
-                      depth_rise_m=150, geometry=box(X0 + 100, Y0 - 400, X0 + 300, Y0 - 200)))
+    session.add(
+        Panel(
+            code="C150000-A-050",
+            mine_id=session.scalar(select(Mine.id)),
+            thickness_m=3,
+            depth_dip_m=150,
+            depth_rise_m=150,
+            geometry=box(X0 + 100, Y0 - 400, X0 + 300, Y0 - 200),
+        )
+    )
     session.flush()
     before = np.full(g.shape, 0.45)
     after = before.copy()
     after[20:40, 10:50] -= 0.25  # 8 ha, half over the goaf panel 050
     res = vegetation_change(before, after, g)
-    out = svc.save_vegetation(session, res, date_before=date(2023, 8, 1), date_after=date(2024, 8, 1), actor="林草局",
-                              today=TODAY)
+    out = svc.save_vegetation(
+        session, res, date_before=date(2023, 8, 1), date_after=date(2024, 8, 1), actor="林草局", today=TODAY
+    )
     assert len(out.rows) == 1 and out.rows[0].over_goaf_ha == pytest.approx(4.0)
     assert out.loss_over_goaf_by_town_ha == pytest.approx({"T-WEST": 4.0})
     assert len(out.problems) == 1 and out.problems[0].category == ProblemCategory.VEGETATION
     assert out.problems[0].lead_unit.code == "TU-WEST"
     with pytest.raises(Conflict):
-        svc.save_vegetation(session, res, date_before=date(2023, 8, 1), date_after=date(2024, 8, 1), actor="林草局",
-                            today=TODAY)
-    again = svc.save_vegetation(session, res, date_before=date(2023, 8, 1), date_after=date(2024, 8, 1), actor="林草局",
-                                today=TODAY, replace=True)
+        svc.save_vegetation(
+            session, res, date_before=date(2023, 8, 1), date_after=date(2024, 8, 1), actor="林草局", today=TODAY
+        )
+    again = svc.save_vegetation(
+        session,
+        res,
+        date_before=date(2023, 8, 1),
+        date_after=date(2024, 8, 1),
+        actor="林草局",
+        today=TODAY,
+        replace=True,
+    )
     assert again.problems[0].id == out.problems[0].id and again.rows[0].problem_id == out.problems[0].id
     assert session.scalar(select(func.count()).select_from(Problem)) == 1
     assert session.scalar(select(func.count()).select_from(VegetationChange)) == 1
@@ -233,8 +291,9 @@ def test_pv_land_from_confirmed_stable_baseline(session):
 
 def _by_mine(session, run):
     areas = svc.list_areas(session, census=run.code)
-    return next(a for a in areas if a.mine_id is not None and not a.beyond_licence), \
-        next(a for a in areas if a.outside_mining_right)
+    return next(a for a in areas if a.mine_id is not None and not a.beyond_licence), next(
+        a for a in areas if a.outside_mining_right
+    )
 
 
 def test_same_basin_in_two_censuses_opens_one_problem(session):
@@ -250,15 +309,20 @@ def test_same_basin_in_two_censuses_opens_one_problem(session):
     assert out1.problem_created and lone_out1.problem_created
     # the next census: the basins have grown (deeper, wider), new codes
     g = grid(200)
-    w = (bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1800, 100) + bowl(g, X0 + 2500, Y0 - 3300, 900, 400, 1200, 100)
-         + bowl(g, X0 + 4200, Y0 - 1500, 600, 400, 1200, 100))
+    w = (
+        bowl(g, X0 + 600, Y0 - 2000, 900, 400, 1800, 100)
+        + bowl(g, X0 + 2500, Y0 - 3300, 900, 400, 1200, 100)
+        + bowl(g, X0 + 4200, Y0 - 1500, 600, 400, 1200, 100)
+    )
     run2 = _census(session, w=w, when=TODAY)
     a2, lone2 = _by_mine(session, run2)
     assert a2.code != a1.code and a2.geometry.intersection(a1.geometry).area > 0.3 * a1.geometry.area
     # the same ground is never counted twice: confirming it plainly is refused, merged it replaces the earlier area
     with pytest.raises(svc.OverlapRefused, match=a1.code):
         svc.confirm(session, a2.code, reviewer="专家组", reason="复核，沉陷扩大", today=TODAY)
-    out2 = svc.confirm(session, a2.code, reviewer="专家组", reason="复核，沉陷扩大", today=TODAY, merge_overlapping=True)
+    out2 = svc.confirm(
+        session, a2.code, reviewer="专家组", reason="复核，沉陷扩大", today=TODAY, merge_overlapping=True
+    )
     lone_out2 = svc.confirm(session, lone2.code, reviewer="专家组", reason="复核", today=TODAY, merge_overlapping=True)
     session.commit()
     a2, lone2 = out2.areas[0], lone_out2.areas[0]  # the merged confirmed areas
@@ -267,11 +331,13 @@ def test_same_basin_in_two_censuses_opens_one_problem(session):
     cat1 = session.scalars(select(Problem).where(Problem.category == ProblemCategory.SUBSIDENCE_CRACKS)).all()
     assert len(cat1) == 2  # one for the mine's basin, one for the town's basin outside every right
     assert a2.attributes["problem_code"] == out1.problem.code and a2.attributes["problem_same_ground_overlap"] > 0.3
-    linked = session.scalars(select(AuditEvent).where(AuditEvent.entity == "problem",
-                                                      AuditEvent.action == "problem.linked")).all()
+    linked = session.scalars(
+        select(AuditEvent).where(AuditEvent.entity == "problem", AuditEvent.action == "problem.linked")
+    ).all()
     assert {e.after["subsidence_area"] for e in linked} == {a2.code, lone2.code}
-    confirm_events = session.scalars(select(AuditEvent).where(AuditEvent.action == "review.confirm.problem_linked",
-                                                              AuditEvent.entity_key == a2.code)).all()
+    confirm_events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "review.confirm.problem_linked", AuditEvent.entity_key == a2.code)
+    ).all()
     assert len(confirm_events) == 1 and confirm_events[0].after["problem"] == out1.problem.code
     # once accepted (closed), the same ground found subsiding again is a new problem
     with acting_as(session, "自然资源局", "验收销号"):
@@ -279,5 +345,7 @@ def test_same_basin_in_two_censuses_opens_one_problem(session):
         session.flush()
     run3 = _census(session, w=w * 1.2, when=date(2025, 4, 1))
     a3, _ = _by_mine(session, run3)
-    out3 = svc.confirm(session, a3.code, reviewer="专家组", reason="复核", today=date(2025, 4, 10), merge_overlapping=True)
+    out3 = svc.confirm(
+        session, a3.code, reviewer="专家组", reason="复核", today=date(2025, 4, 10), merge_overlapping=True
+    )
     assert out3.problem_created and out3.problem.id != out1.problem.id

@@ -33,11 +33,11 @@ def test_loss_and_recovery_polygons():
     rng = np.random.default_rng(1)
     before = 0.45 + rng.normal(0, 0.01, g.shape)
     after = before + rng.normal(0, 0.01, g.shape)
-    after[20:40, 10:50] -= 0.25        # loss: 20 × 40 px = 8 ha
-    before[60:80, 60:90] = 0.12        # bare before ...
-    after[60:80, 60:90] = 0.40         # ... vegetated after: recovery 6 ha
-    after[5:7, 80:82] -= 0.4           # 4 px: below the 0.5 ha minimum
-    after[90:95, 0:10] = np.nan        # cloud on the later date
+    after[20:40, 10:50] -= 0.25  # loss: 20 × 40 px = 8 ha
+    before[60:80, 60:90] = 0.12  # bare before ...
+    after[60:80, 60:90] = 0.40  # ... vegetated after: recovery 6 ha
+    after[5:7, 80:82] -= 0.4  # 4 px: below the 0.5 ha minimum
+    after[90:95, 0:10] = np.nan  # cloud on the later date
     res = vegetation_change(before, after, g)
     loss, rec = res.of_kind("loss"), res.of_kind("recovery")
     assert len(loss) == 1 and loss[0].area_ha == pytest.approx(8.0)
@@ -79,8 +79,18 @@ def test_integer_sentinel2_without_offset_warns_and_notes(tmp_path, caplog):
     dn = np.full(g.shape, 1500, dtype="uint16")
 
     def tif(name, tags=None):
-        with rasterio.open(tmp_path / name, "w", driver="GTiff", width=30, height=30, count=1, dtype="uint16",
-                           crs=g.crs.to_wkt(), transform=g.transform, nodata=0) as ds:
+        with rasterio.open(
+            tmp_path / name,
+            "w",
+            driver="GTiff",
+            width=30,
+            height=30,
+            count=1,
+            dtype="uint16",
+            crs=g.crs.to_wkt(),
+            transform=g.transform,
+            nodata=0,
+        ) as ds:
             ds.write(dn, 1)
             if tags:
                 ds.update_tags(**tags)

@@ -42,10 +42,21 @@ def write_towns_shapefile(path: Path, *, cpg: bool) -> Path:
         old.unlink()
     geoms = [to_4546(lonlat_square(lon, lat, 0.05)) for _, _, lon, lat in TOWNS]
     wkb = np.array([shapely.to_wkb(g) for g in geoms], dtype=object)
-    fields = [np.array([t[0] for t in TOWNS], dtype=object), np.array([t[1] for t in TOWNS], dtype=object),
-              np.array(["镇"] * len(TOWNS), dtype=object)]
-    pyogrio.raw.write(str(path), wkb, fields, ["code", "name_zh", "level"], driver="ESRI Shapefile",
-                      geometry_type="Polygon", crs="EPSG:4546", encoding="GBK")
+    fields = [
+        np.array([t[0] for t in TOWNS], dtype=object),
+        np.array([t[1] for t in TOWNS], dtype=object),
+        np.array(["镇"] * len(TOWNS), dtype=object),
+    ]
+    pyogrio.raw.write(
+        str(path),
+        wkb,
+        fields,
+        ["code", "name_zh", "level"],
+        driver="ESRI Shapefile",
+        geometry_type="Polygon",
+        crs="EPSG:4546",
+        encoding="GBK",
+    )
     if not cpg:
         path.with_suffix(".cpg").unlink()
     return path
@@ -53,19 +64,32 @@ def write_towns_shapefile(path: Path, *, cpg: bool) -> Path:
 
 def write_mines_geojson(path: Path) -> Path:
     features = []
-    for i, (licence, name, lon, lat) in enumerate([
-        ("C1500002009011120034567", "示例补连塔煤矿", 110.04, 39.44),
-        ("C1500002010021120045678", "示例上湾煤矿", 110.08, 39.47),
-    ]):
+    for i, (licence, name, lon, lat) in enumerate(
+        [
+            ("C1500002009011120034567", "示例补连塔煤矿", 110.04, 39.44),
+            ("C1500002010021120045678", "示例上湾煤矿", 110.08, 39.47),
+        ]
+    ):
         ring = list(lonlat_square(lon, lat, 0.01).exterior.coords)
-        features.append({
-            "type": "Feature",
-            "properties": {"采矿许可证号": licence, "矿山名称": name, "核定生产能力(Mt/a)": 20.0 + i,
-                           "有效期起": "2019-01-01", "有效期止": "2039-12-31", "所在镇": "乌兰木伦镇"},
-            "geometry": {"type": "Polygon", "coordinates": [[list(c) for c in ring]]},
-        })
-    doc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}},
-           "features": features}
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "采矿许可证号": licence,
+                    "矿山名称": name,
+                    "核定生产能力(Mt/a)": 20.0 + i,
+                    "有效期起": "2019-01-01",
+                    "有效期止": "2039-12-31",
+                    "所在镇": "乌兰木伦镇",
+                },
+                "geometry": {"type": "Polygon", "coordinates": [[list(c) for c in ring]]},
+            }
+        )
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}},
+        "features": features,
+    }
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
 

@@ -18,8 +18,17 @@ def synthetic_arrays(spec: SyntheticSpec):
     return bd.phase, bd.coherence
 
 
-def write_mintpy_ifgram_stack(path: Path, spec: SyntheticSpec, *, phase=None, coherence=None, geocoded=True,
-                              wavelength=True, ref_yx=None, drop=None) -> Path:
+def write_mintpy_ifgram_stack(
+    path: Path,
+    spec: SyntheticSpec,
+    *,
+    phase=None,
+    coherence=None,
+    geocoded=True,
+    wavelength=True,
+    ref_yx=None,
+    drop=None,
+) -> Path:
     """ifgramStack.h5 as MintPy 1.6 ``load_data.py`` writes it (string attributes on the root)."""
     if phase is None:
         phase, coherence = synthetic_arrays(spec)
@@ -32,16 +41,33 @@ def write_mintpy_ifgram_stack(path: Path, spec: SyntheticSpec, *, phase=None, co
         f.create_dataset("unwrapPhase", data=phase.astype(np.float32), chunks=(1, spec.rows, spec.cols))
         f.create_dataset("coherence", data=coherence.astype(np.float32), chunks=(1, spec.rows, spec.cols))
         f.create_dataset("connectComponent", data=np.ones(phase.shape, np.int16), chunks=(1, spec.rows, spec.cols))
-        attrs = {"FILE_TYPE": "ifgramStack", "LENGTH": str(spec.rows), "WIDTH": str(spec.cols),
-                 "PROCESSOR": "isce", "PLATFORM": "Sen", "ALOOKS": "1", "RLOOKS": "1", "NCORRLOOKS": str(spec.looks),
-                 "UNIT": "radian", "DATA_TYPE": "float32"}
+        attrs = {
+            "FILE_TYPE": "ifgramStack",
+            "LENGTH": str(spec.rows),
+            "WIDTH": str(spec.cols),
+            "PROCESSOR": "isce",
+            "PLATFORM": "Sen",
+            "ALOOKS": "1",
+            "RLOOKS": "1",
+            "NCORRLOOKS": str(spec.looks),
+            "UNIT": "radian",
+            "DATA_TYPE": "float32",
+        }
         if wavelength:
             attrs["WAVELENGTH"] = "0.05546576"
         if geocoded:
             g = spec.grid
-            attrs.update({"X_FIRST": str(g.transform.c), "Y_FIRST": str(g.transform.f), "X_STEP": str(g.transform.a),
-                          "Y_STEP": str(g.transform.e), "X_UNIT": "meters", "Y_UNIT": "meters",
-                          "EPSG": str(spec.crs_epsg)})
+            attrs.update(
+                {
+                    "X_FIRST": str(g.transform.c),
+                    "Y_FIRST": str(g.transform.f),
+                    "X_STEP": str(g.transform.a),
+                    "Y_STEP": str(g.transform.e),
+                    "X_UNIT": "meters",
+                    "Y_UNIT": "meters",
+                    "EPSG": str(spec.crs_epsg),
+                }
+            )
         if ref_yx is not None:
             attrs.update({"REF_Y": str(ref_yx[0]), "REF_X": str(ref_yx[1])})
         for k, v in attrs.items():
@@ -51,8 +77,14 @@ def write_mintpy_ifgram_stack(path: Path, spec: SyntheticSpec, *, phase=None, co
 
 def write_tif(path: Path, array: np.ndarray, spec: SyntheticSpec, *, crs=True, nodata=None, transform=None):
     g = spec.grid
-    prof = dict(driver="GTiff", height=array.shape[0], width=array.shape[1], count=1, dtype=array.dtype.name,
-                transform=transform or g.transform)
+    prof = dict(
+        driver="GTiff",
+        height=array.shape[0],
+        width=array.shape[1],
+        count=1,
+        dtype=array.dtype.name,
+        transform=transform or g.transform,
+    )
     if crs:
         prof["crs"] = g.crs.to_wkt()
     if nodata is not None:

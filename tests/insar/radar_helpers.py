@@ -18,8 +18,9 @@ from subsidence.insar.synthetic import RadarSceneSpec, SyntheticSource
 GEOMETRY_FLOAT = ("latitude", "longitude", "height", "incidenceAngle", "azimuthAngle", "slantRangeDistance")
 
 
-def write_mintpy_radar_inputs(folder: Path, scene: RadarSceneSpec, *, geometry: bool = True,
-                              drop_datasets: tuple[str, ...] = ()) -> tuple[Path, Path]:
+def write_mintpy_radar_inputs(
+    folder: Path, scene: RadarSceneSpec, *, geometry: bool = True, drop_datasets: tuple[str, ...] = ()
+) -> tuple[Path, Path]:
     """Write ``folder/inputs/ifgramStack.h5`` and ``folder/inputs/geometryRadar.h5``; return their paths."""
     spec = scene.stack
     geo = scene.geometry()
@@ -31,14 +32,14 @@ def write_mintpy_radar_inputs(folder: Path, scene: RadarSceneSpec, *, geometry: 
     chunks = (1, spec.rows, spec.cols)
     stack = inputs / "ifgramStack.h5"
     with h5py.File(stack, "w") as f:
-        f.create_dataset("date", data=np.array([[yyyymmdd(a).encode(), yyyymmdd(b).encode()]
-                                                for a, b in spec.pairs], dtype="S8"))
+        f.create_dataset(
+            "date", data=np.array([[yyyymmdd(a).encode(), yyyymmdd(b).encode()] for a, b in spec.pairs], dtype="S8")
+        )
         f.create_dataset("bperp", data=np.linspace(-60, 60, m).astype(np.float32))
         f.create_dataset("dropIfgram", data=np.ones(m, np.bool_))
         f.create_dataset("unwrapPhase", data=bd.phase.astype(np.float32), chunks=chunks, compression="lzf")
         f.create_dataset("coherence", data=bd.coherence.astype(np.float32), chunks=chunks, compression="lzf")
-        f.create_dataset("connectComponent", data=np.ones(bd.phase.shape, np.int16), chunks=chunks,
-                         compression="lzf")
+        f.create_dataset("connectComponent", data=np.ones(bd.phase.shape, np.int16), chunks=chunks, compression="lzf")
         for k, v in {**attrs, "FILE_TYPE": "ifgramStack", "UNIT": "radian", "DATA_TYPE": "float32"}.items():
             f.attrs[k] = v
     gpath = inputs / "geometryRadar.h5"

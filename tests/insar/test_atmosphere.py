@@ -41,10 +41,10 @@ def test_nonlinear_deformation_leaks_about_sigma_squared_times_acceleration():
     the series (local linear fit) — the bias the docs state."""
     t = np.arange(30) * 12.0
     a = 1e-3  # mm / day^2
-    d = 0.5 * a * t ** 2
+    d = 0.5 * a * t**2
     hp = temporal_highpass(d[:, None], t, 60.0)[:, 0]
     interior = hp[8:-8]
-    assert np.abs(interior).max() == pytest.approx(a * 60.0 ** 2 / 2, rel=0.35)
+    assert np.abs(interior).max() == pytest.approx(a * 60.0**2 / 2, rel=0.35)
 
 
 def test_spatial_lowpass_matches_the_full_resolution_filter_and_blocks_match_the_image():
@@ -55,7 +55,7 @@ def test_spatial_lowpass_matches_the_full_resolution_filter_and_blocks_match_the
     lp = spatial_lowpass(img, w, 4.0)
     assert np.abs(lp - direct)[16:-16, 16:-16].max() < 0.02 * img.std()
     h = halo_rows(4.0)
-    block = spatial_lowpass(img[60 - h:100 + h], w[60 - h:100 + h], 4.0)[h:h + 40]
+    block = spatial_lowpass(img[60 - h : 100 + h], w[60 - h : 100 + h], 4.0)[h : h + 40]
     assert np.array_equal(block, lp[60:100])
 
 
@@ -67,8 +67,9 @@ def test_aps_estimate_recovers_a_screen_random_in_time_and_smooth_in_space():
     noise = np.random.default_rng(2).normal(0, 2.0, atm.shape)
     series = defo + (atm - atm[0]) + noise
     series -= series[0]  # a time series is relative to its first date
-    aps = estimate_aps(series, t, np.ones(spec.rows * spec.cols, bool).reshape(80, 80), time_sigma_days=60.0,
-                       space_sigma_px=4.0)
+    aps = estimate_aps(
+        series, t, np.ones(spec.rows * spec.cols, bool).reshape(80, 80), time_sigma_days=60.0, space_sigma_px=4.0
+    )
     assert np.all(aps[0] == 0)
     true_aps = atm - atm[0]
     ratio = [np.std(aps[k] - true_aps[k]) / np.std(true_aps[k]) for k in range(1, spec.n_dates)]
@@ -100,9 +101,11 @@ def atm_runs(tmp_path_factory):
     spec = SyntheticSpec(rows=60, cols=60, n_dates=24, seed=5, atmosphere_m=0.002, max_los_m=-0.08)
     base = tmp_path_factory.mktemp("aps")
     out = {}
-    for name, opts in (("off", TimeseriesOptions(workers=2, geotiff=False, aps_filter=False)),
-                       ("on", TimeseriesOptions(workers=2, geotiff=False)),
-                       ("ramp", TimeseriesOptions(workers=2, geotiff=False, aps_filter=False, ramp_order=1))):
+    for name, opts in (
+        ("off", TimeseriesOptions(workers=2, geotiff=False, aps_filter=False)),
+        ("on", TimeseriesOptions(workers=2, geotiff=False)),
+        ("ramp", TimeseriesOptions(workers=2, geotiff=False, aps_filter=False, ramp_order=1)),
+    ):
         out[name] = (base / name, run_timeseries(synthetic_stack(spec), base / name, opts))
     return spec, out
 
@@ -172,8 +175,22 @@ def test_cli_options(tmp_path):
     stack = synthetic_stack(spec)
     h5 = tmp_path / "ifgramStack.h5"
     write_ifgram_stack_h5(h5, stack)
-    r = CliRunner().invoke(app, ["timeseries", str(h5), "--out", str(tmp_path / "o"), "--aps-time-days", "48",
-                                 "--aps-space-m", "90", "--ramp", "1", "--json"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "timeseries",
+            str(h5),
+            "--out",
+            str(tmp_path / "o"),
+            "--aps-time-days",
+            "48",
+            "--aps-space-m",
+            "90",
+            "--ramp",
+            "1",
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     s = json.loads((tmp_path / "o" / "summary.json").read_text())["atmosphere"]
     assert s["aps_filter"] and s["time_sigma_days"] == 48.0 and s["space_sigma_m"] == 90.0 and s["ramp_order"] == 1
@@ -203,8 +220,9 @@ def test_row_blocks_with_halo_give_the_whole_image_answer(atm_runs, tmp_path):
     opts = TimeseriesOptions()
     correct_atmosphere(work, net, (ry, rx), opts, (30.0, 30.0), block_values=spec.n_dates * spec.cols * 5)
     t = net.t_years * 365.25
-    whole = estimate_aps(raw, t, reliable, time_sigma_days=60.0, space_sigma_px=4.0,
-                         smoother=temporal_smoother(t, 60.0))
+    whole = estimate_aps(
+        raw, t, reliable, time_sigma_days=60.0, space_sigma_px=4.0, smoother=temporal_smoother(t, 60.0)
+    )
     whole = whole - whole[:, ry, rx][:, None, None]
     with h5py.File(work / "atmosphere.h5") as f:
         blocks = f["timeseries"][:]

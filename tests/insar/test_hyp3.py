@@ -19,15 +19,32 @@ from subsidence.insar.synthetic import SyntheticSource, SyntheticSpec, truth_los
 
 #: the product's grid is the common overlap: 2 pixels of margin, each product cropped with its own offset
 R, C, M = 24, 28, 2
-BIG = SyntheticSpec(rows=R + 2 * M, cols=C + 2 * M, n_dates=8, links=2, nodata_fraction=0.02, seed=9,
-                    pixel_m=80.0, crs_epsg=32649, origin_xy=(560_000.0, 4_370_000.0))
+BIG = SyntheticSpec(
+    rows=R + 2 * M,
+    cols=C + 2 * M,
+    n_dates=8,
+    links=2,
+    nodata_fraction=0.02,
+    seed=9,
+    pixel_m=80.0,
+    crs_epsg=32649,
+    origin_xy=(560_000.0, 4_370_000.0),
+)
 THETA = np.deg2rad(90.0 - 39.0)  # lv_theta: look-vector elevation from the horizontal, radians
 PHI = np.deg2rad(-168.0)  # lv_phi: from east, anti-clockwise (ascending Sentinel-1: -pi..-pi/2)
 
 
 def _tif(path: Path, a: np.ndarray, transform, *, nodata=None):
-    prof = {"driver": "GTiff", "height": a.shape[0], "width": a.shape[1], "count": 1, "dtype": a.dtype.name,
-                "transform": transform, "crs": "EPSG:32649", "nodata": nodata}
+    prof = {
+        "driver": "GTiff",
+        "height": a.shape[0],
+        "width": a.shape[1],
+        "count": 1,
+        "dtype": a.dtype.name,
+        "transform": transform,
+        "crs": "EPSG:32649",
+        "nodata": nodata,
+    }
     with rasterio.open(path, "w", **prof) as ds:
         ds.write(a, 1)
 
@@ -38,8 +55,9 @@ def _name(a, b, k, naming="gamma"):
     return f"S1AA_{yyyymmdd(a)}T104012_{yyyymmdd(b)}T104013_VVP012_INT80_G_ueF_{k:04X}"
 
 
-def write_hyp3_products(root: Path, spec: SyntheticSpec = BIG, *, clip: bool = False,
-                        naming: str = "gamma") -> list[str]:
+def write_hyp3_products(
+    root: Path, spec: SyntheticSpec = BIG, *, clip: bool = False, naming: str = "gamma"
+) -> list[str]:
     """What ASF HyP3 delivers for INSAR_GAMMA jobs (unzipped): one folder per pair named after the product."""
     bd = SyntheticSource(spec).read_rows(0, spec.rows)
     t = spec.grid.transform
@@ -68,7 +86,9 @@ def write_hyp3_products(root: Path, spec: SyntheticSpec = BIG, *, clip: bool = F
             "Earth radius at nadir: 6337286.638938101\nSlant range near: 800421.8\nSlant range center: 826758.6\n"
             "Slant range far: 853095.5\nRange looks: 20\nAzimuth looks: 4\nINSAR phase filter: yes\n"
             "Phase filter parameter: 0.6\nDEM source: GLO_30\nDEM resolution (m): 30\n"
-            "Unwrapping type: mcf\nSpeckle filter: yes\nWater mask: no\n", encoding="utf-8")
+            "Unwrapping type: mcf\nSpeckle filter: yes\nWater mask: no\n",
+            encoding="utf-8",
+        )
         (d / f"{name}.README.md.txt").write_text("ASF HyP3 InSAR product\n", encoding="utf-8")
     return names
 
@@ -90,8 +110,8 @@ def test_hyp3_folder_is_read_as_a_pairs_stack_on_the_common_overlap(tmp_path):
     out = tmp_path / "ts"
     s = run_timeseries(stack, out, TimeseriesOptions(workers=2))
     ref = (s["reference"]["row"], s["reference"]["col"])
-    truth = truth_los_m(BIG)[:, M:M + R, M:M + C]
-    truth = truth - truth[:, ref[0]:ref[0] + 1, ref[1]:ref[1] + 1]
+    truth = truth_los_m(BIG)[:, M : M + R, M : M + C]
+    truth = truth - truth[:, ref[0] : ref[0] + 1, ref[1] : ref[1] + 1]
     with h5py.File(out / "timeseries.h5") as f:
         ts = f["timeseries"][:]
         assert f.attrs["PROCESSOR"] == "hyp3" and f.attrs["EPSG"] == "32649"
@@ -109,8 +129,11 @@ def test_clipped_products_and_bad_products(tmp_path):
     # a text file saved under a product's name: named, what was expected, the fix
     bad = root / names[3] / f"{names[3]}_unw_phase_clip.tif"
     bad.write_text("<html>Access denied</html>")
-    with pytest.raises(InSARInputError, match=rf"{bad.name}: not a readable GeoTIFF .* expected the unwrapped "
-                                              r"phase .* Replace it"):
+    with pytest.raises(
+        InSARInputError,
+        match=rf"{bad.name}: not a readable GeoTIFF .* expected the unwrapped "
+        r"phase .* Replace it",
+    ):
         open_ifgram_stack(root)
     # products of another resolution or disjoint frames
     other = tmp_path / "other"

@@ -23,7 +23,7 @@ SPEC = SyntheticSpec(rows=40, cols=40, n_dates=30, links=3, nodata_fraction=0.05
 
 def _truth_rel(spec, ref):
     t = truth_los_m(spec)
-    return t - t[:, ref[0]:ref[0] + 1, ref[1]:ref[1] + 1]
+    return t - t[:, ref[0] : ref[0] + 1, ref[1] : ref[1] + 1]
 
 
 def test_mintpy_stack_end_to_end(tmp_path):
@@ -78,10 +78,11 @@ def test_licsbas_geoc_folder_via_cli(tmp_path):
     spec = SyntheticSpec(rows=30, cols=30, n_dates=16, links=3, nodata_fraction=0.05, seed=22)
     write_licsbas_geoc(tmp_path / "frame", spec)
     out = tmp_path / "ts"
-    res = CliRunner().invoke(app, ["timeseries", str(tmp_path / "frame"), "--out", str(out), "--chunk-rows", "10",
-                                   "--json"])
+    res = CliRunner().invoke(
+        app, ["timeseries", str(tmp_path / "frame"), "--out", str(out), "--chunk-rows", "10", "--json"]
+    )
     assert res.exit_code == 0, res.output
-    summary = json.loads(res.output[res.output.index("{"):])
+    summary = json.loads(res.output[res.output.index("{") :])
     assert summary["input_kind"] == "licsbas" and summary["network"]["n_ifgs"] == 42
     assert summary["wavelength_m"] == pytest.approx(0.0554658, rel=1e-5)
     ts = read_deformation(out)
@@ -98,8 +99,9 @@ def test_plain_geotiff_pairs_folder(tmp_path):
         open_ifgram_stack(tmp_path / "pairs")
     stack = open_ifgram_stack(tmp_path / "pairs", wavelength_m=0.05546576)
     assert stack.kind == "geotiff-pairs" and stack.has_coherence and len(stack.pairs) == 13
-    s = run_timeseries(stack, tmp_path / "out", TimeseriesOptions(ref_yx=(0, 0), geotiff=False,
-                                                                  min_temporal_coherence=0.5))
+    s = run_timeseries(
+        stack, tmp_path / "out", TimeseriesOptions(ref_yx=(0, 0), geotiff=False, min_temporal_coherence=0.5)
+    )
     assert s["reference"]["method"] == "user"
 
 
@@ -115,8 +117,7 @@ def test_gap_is_bridged_and_flagged_end_to_end(tmp_path):
     err = d.cumulative_m - _truth_rel(spec, ref)
     assert np.sqrt(np.nanmean(err**2)) < 0.003 and d.bridged.all()
     # MintPy-style minimum norm on the same data loses the gap's motion at the bowl centre
-    run_timeseries(synthetic_stack(spec), tmp_path / "mn", TimeseriesOptions(gap_mode="min-norm",
-                                                                            ref_yx=ref))
+    run_timeseries(synthetic_stack(spec), tmp_path / "mn", TimeseriesOptions(gap_mode="min-norm", ref_yx=ref))
     mn = read_deformation(tmp_path / "mn")
     truth = _truth_rel(spec, ref)
     assert abs(mn.cumulative_m[-1, 10, 10] - truth[-1, 10, 10]) > 0.0015
@@ -127,8 +128,9 @@ def test_distributed_scheduler(tmp_path):
     distributed = pytest.importorskip("distributed")
     spec = SyntheticSpec(rows=12, cols=10, n_dates=8, links=2, seed=9)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as lc:
-        s = run_timeseries(synthetic_stack(spec), tmp_path / "o", TimeseriesOptions(scheduler=lc.scheduler_address,
-                                                                                    chunk_rows=3))
+        s = run_timeseries(
+            synthetic_stack(spec), tmp_path / "o", TimeseriesOptions(scheduler=lc.scheduler_address, chunk_rows=3)
+        )
     s2 = run_timeseries(synthetic_stack(spec), tmp_path / "t", TimeseriesOptions(chunk_rows=5))
     assert s2["blocks"] == 3
     a, b = read_deformation(tmp_path / "o"), read_deformation(tmp_path / "t")
@@ -176,8 +178,12 @@ def test_one_date_stack(tmp_path):
 def test_all_nan_stack(tmp_path):
     spec = SyntheticSpec(rows=6, cols=6, n_dates=6, links=2)
     m = len(spec.pairs)
-    h5 = write_mintpy_ifgram_stack(tmp_path / "s.h5", spec, phase=np.full((m, 6, 6), np.nan, np.float32),
-                                   coherence=np.full((m, 6, 6), 0.5, np.float32))
+    h5 = write_mintpy_ifgram_stack(
+        tmp_path / "s.h5",
+        spec,
+        phase=np.full((m, 6, 6), np.nan, np.float32),
+        coherence=np.full((m, 6, 6), 0.5, np.float32),
+    )
     res = CliRunner().invoke(app, ["timeseries", str(h5), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "no-data" in res.output
     _no_output(tmp_path, tmp_path / "o")

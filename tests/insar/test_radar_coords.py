@@ -25,8 +25,9 @@ from subsidence.insar.synthetic import RadarSceneSpec, SyntheticSpec
 
 from .radar_helpers import write_mintpy_radar_inputs
 
-SCENE = RadarSceneSpec(stack=SyntheticSpec(rows=64, cols=48, n_dates=14, links=3, nodata_fraction=0.03, seed=5,
-                                           pixel_m=1.0))
+SCENE = RadarSceneSpec(
+    stack=SyntheticSpec(rows=64, cols=48, n_dates=14, links=3, nodata_fraction=0.03, seed=5, pixel_m=1.0)
+)
 
 
 def _map_truth(scene, grid):
@@ -64,13 +65,15 @@ def test_radar_stack_is_inverted_and_geocoded_with_the_geometry_found_beside_it(
     # subsidence on the map against the truth defined on the map (reference pixel's own motion removed)
     geo = SCENE.geometry()
     ry, rx = s["reference"]["row"], s["reference"]["col"]
-    ref_los = SCENE.subsidence_mm(geo["x"][ry, rx], geo["y"][ry, rx]) * np.cos(np.deg2rad(geo["incidenceAngle"][ry, rx]))
+    ref_los = SCENE.subsidence_mm(geo["x"][ry, rx], geo["y"][ry, rx]) * np.cos(
+        np.deg2rad(geo["incidenceAngle"][ry, rx])
+    )
     truth = _map_truth(SCENE, d.grid) - ref_los / np.cos(np.deg2rad(d.incidence_map_deg))
     sub = d.subsidence_mm()
     ok = np.isfinite(sub)
     assert ok.sum() > 0.6 * ok.size
     err = sub[ok] - truth[ok]
-    assert np.sqrt(np.mean(err ** 2)) < 2.5  # mm: inversion noise + geocoding, bowl of 114 mm
+    assert np.sqrt(np.mean(err**2)) < 2.5  # mm: inversion noise + geocoding, bowl of 114 mm
     peak = np.unravel_index(np.nanargmax(sub), sub.shape)
     assert truth[peak] > 0.9 * np.nanmax(truth)  # the bowl is where it is on the map
     assert ok.sum() <= json.loads((out / "summary.json").read_text())["geocoding"]["covered_pixels"]
@@ -103,16 +106,30 @@ def test_cli_geometry_option_and_discovery_in_inputs(tmp_path):
     shutil.copy(stack_path, other / "ifgramStack.h5")
     assert find_geometry_file(other / "ifgramStack.h5") == geo_path
     runner = CliRunner()
-    r = runner.invoke(app, ["timeseries", str(other / "ifgramStack.h5"), "--out", str(tmp_path / "a"), "--json",
-                            "--workers", "2"])
+    r = runner.invoke(
+        app, ["timeseries", str(other / "ifgramStack.h5"), "--out", str(tmp_path / "a"), "--json", "--workers", "2"]
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["geocoding"]["lookup"] == str(geo_path)
     # --geometry explicitly, with nearest resampling and a given spacing
     lonely = tmp_path / "elsewhere"
     lonely.mkdir()
     shutil.copy(stack_path, lonely / "ifgramStack.h5")
-    r = runner.invoke(app, ["timeseries", str(lonely / "ifgramStack.h5"), "--out", str(tmp_path / "b"),
-                            "--geometry", str(geo_path), "--resample", "nearest", "--geocode-spacing", "50"])
+    r = runner.invoke(
+        app,
+        [
+            "timeseries",
+            str(lonely / "ifgramStack.h5"),
+            "--out",
+            str(tmp_path / "b"),
+            "--geometry",
+            str(geo_path),
+            "--resample",
+            "nearest",
+            "--geocode-spacing",
+            "50",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "geocoded / 地理编码: 64 x 48 radar pixels" in r.output and "50 m in EPSG:4546" in r.output
     # without it: refused, naming the file and the fix, and nothing written
@@ -166,8 +183,7 @@ def test_census_uses_the_per_pixel_incidence_of_the_geocoded_stack(tmp_path):
     assert any("per-pixel incidence" in n for n in d.notes)
     # an explicit scalar still wins (the user's word)
     d39 = load_deformation(out, incidence_deg=39.0)
-    np.testing.assert_allclose(d39.subsidence_mm, -prod.cumulative_m[-1] * 1000.0 / np.cos(np.deg2rad(39.0)),
-                               rtol=1e-5)
+    np.testing.assert_allclose(d39.subsidence_mm, -prod.cumulative_m[-1] * 1000.0 / np.cos(np.deg2rad(39.0)), rtol=1e-5)
 
 
 def test_reading_the_radar_folder_points_to_the_geocoded_products(tmp_path):

@@ -18,9 +18,20 @@ SPEC = SyntheticSpec(rows=8, cols=10, n_dates=5)
 
 def _mintpy_attrs(**extra):
     g = SPEC.grid
-    a = {"LENGTH": "8", "WIDTH": "10", "X_FIRST": str(g.transform.c), "Y_FIRST": str(g.transform.f),
-         "X_STEP": "30.0", "Y_STEP": "-30.0", "X_UNIT": "meters", "Y_UNIT": "meters", "EPSG": "4546",
-         "REF_Y": "1", "REF_X": "2", "WAVELENGTH": "0.05546576"}
+    a = {
+        "LENGTH": "8",
+        "WIDTH": "10",
+        "X_FIRST": str(g.transform.c),
+        "Y_FIRST": str(g.transform.f),
+        "X_STEP": "30.0",
+        "Y_STEP": "-30.0",
+        "X_UNIT": "meters",
+        "Y_UNIT": "meters",
+        "EPSG": "4546",
+        "REF_Y": "1",
+        "REF_X": "2",
+        "WAVELENGTH": "0.05546576",
+    }
     a.update(extra)
     return a
 

@@ -23,8 +23,12 @@ from subsidence.insar.synthetic import SyntheticSource, SyntheticSpec, truth_los
 
 def _net(n=12, links=3, gap_after=None):
     d = [date(2024, 1, 1) + timedelta(days=12 * k) for k in range(n)]
-    pairs = [(d[i], d[j]) for i in range(n) for j in range(i + 1, min(n, i + 1 + links))
-             if not (gap_after is not None and i <= gap_after < j)]
+    pairs = [
+        (d[i], d[j])
+        for i in range(n)
+        for j in range(i + 1, min(n, i + 1 + links))
+        if not (gap_after is not None and i <= gap_after < j)
+    ]
     return Network.from_pairs(pairs)
 
 
@@ -107,8 +111,16 @@ def test_noise_floor_on_pim_bowl():
 def test_gap_bridged_by_velocity_model_and_flagged_min_norm_loses_it():
     """A gap no interferogram spans: NSBAS recovers the linear motion and flags the pixels; MintPy-style
     minimum norm sets the motion across the gap to zero."""
-    spec = SyntheticSpec(rows=12, cols=12, n_dates=30, gap_after=14, nodata_fraction=0.0, offsets=False, seed=5,
-                         coherence_range=(0.9, 0.95))
+    spec = SyntheticSpec(
+        rows=12,
+        cols=12,
+        n_dates=30,
+        gap_after=14,
+        nodata_fraction=0.0,
+        offsets=False,
+        seed=5,
+        coherence_range=(0.9, 0.95),
+    )
     net = Network.from_pairs(spec.pairs)
     assert net.n_components() == 2
     assert len(net.gap_intervals()) == 1
@@ -129,7 +141,7 @@ def test_gap_bridged_by_velocity_model_and_flagged_min_norm_loses_it():
     assert np.max(np.abs(d_ns - truth)) < 0.0015
     # min-norm loses the motion of the gap interval (12 days of a 60 mm/yr-ish bowl ~ 2 mm) and more:
     # the second part is shifted by the lost increment
-    lost = (truth[15, centre] - truth[14, centre])
+    lost = truth[15, centre] - truth[14, centre]
     assert abs(d_mn[15, centre] - d_mn[14, centre]) < 1e-6
     assert abs((d_mn[-1, centre] - truth[-1, centre]) - (-lost)) < 0.0015
 
@@ -158,10 +170,13 @@ def test_linear_fit_and_reference_choice_prefers_stable_coherent_complete():
     fit = linear_fit(ts, t)
     np.testing.assert_allclose(fit.velocity, [0.0, -0.05, 0.001, 0.0], atol=1e-12)
     np.testing.assert_allclose(fit.intercept, 0.002, atol=1e-12)
-    choice = select_reference(np.array([0, 1, 2, 3]), np.array([5, 6, 7, 8]),
-                              temporal_coherence=np.array([0.99, 0.99, 0.95, 0.99]),
-                              full_data=np.array([True, True, True, False]),
-                              velocity=np.array([0.0, -0.05, 0.001, 0.0]))
+    choice = select_reference(
+        np.array([0, 1, 2, 3]),
+        np.array([5, 6, 7, 8]),
+        temporal_coherence=np.array([0.99, 0.99, 0.95, 0.99]),
+        full_data=np.array([True, True, True, False]),
+        velocity=np.array([0.0, -0.05, 0.001, 0.0]),
+    )
     assert (choice.row, choice.col) == (0, 5)
     assert "stable" in choice.reason and "every interferogram" in choice.reason
     with pytest.raises(InSARInputError, match="--ref-yx"):
@@ -214,8 +229,7 @@ def test_gap_with_nonlinear_knothe_growth_is_flagged_and_its_model_error_bounded
     bridged pixels are flagged: their cumulative value is a model estimate, not a measurement."""
     n, links, gap_after = 30, 3, 9
     d = [date(2024, 1, 1) + timedelta(days=12 * k) for k in range(n)]
-    pairs = [(d[i], d[j]) for i in range(n) for j in range(i + 1, min(n, i + 1 + links))
-             if not (i <= gap_after < j)]
+    pairs = [(d[i], d[j]) for i in range(n) for j in range(i + 1, min(n, i + 1 + links)) if not (i <= gap_after < j)]
     net = Network.from_pairs(pairs)
     t = np.array([(x - d[0]).days for x in d], dtype=float)
     w0_m = np.array([-0.02, -0.06])  # LOS, negative = away from the satellite (sinking)

@@ -29,8 +29,7 @@ def test_text_file_named_unw_tif_in_a_pairs_folder(tmp_path):
     msg = str(e.value)
     assert str(bad) in msg and "not a readable GeoTIFF" in msg
     assert "expected the unwrapped phase of interferogram 20230103_20230115" in msg and "Replace it" in msg
-    r = CliRunner().invoke(app, ["timeseries", str(folder), "--out", str(tmp_path / "out"), "--wavelength",
-                                 "0.0555"])
+    r = CliRunner().invoke(app, ["timeseries", str(folder), "--out", str(tmp_path / "out"), "--wavelength", "0.0555"])
     assert r.exit_code != 0 and "not a readable GeoTIFF" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "out").exists()
 
@@ -57,8 +56,9 @@ def test_wrapped_complex_interferogram_is_refused(tmp_path):
         open_ifgram_stack(folder)
 
 
-@pytest.mark.parametrize("name, expected", [("timeseries.h5", "not a readable HDF5 file"),
-                                            ("velocity.tif", "not a readable GeoTIFF")])
+@pytest.mark.parametrize(
+    "name, expected", [("timeseries.h5", "not a readable HDF5 file"), ("velocity.tif", "not a readable GeoTIFF")]
+)
 def test_unreadable_deformation_products(tmp_path, name, expected):
     p = tmp_path / name
     p.write_text("garbage")

@@ -26,13 +26,28 @@ def _setup(session, county):
     req = 1_000_000 * 5.5
     fund.add_entry(session, good, "deposit", int(req * 1.2 * 100), date(2025, 2, 1), year=2025)
     fund.add_entry(session, good, "spending", int(req * 0.7 * 100), date(2025, 6, 1), works="裂缝治理")
-    p, _ = open_problem(session, category=ProblemCategory.SUBSIDENCE_CRACKS, title="塌陷坑", found_date=date(2025, 1, 5),
-                        source=ProblemSource.REMOTE_SENSING, mine=good, deadline=date(2025, 6, 30))
+    p, _ = open_problem(
+        session,
+        category=ProblemCategory.SUBSIDENCE_CRACKS,
+        title="塌陷坑",
+        found_date=date(2025, 1, 5),
+        source=ProblemSource.REMOTE_SENSING,
+        mine=good,
+        deadline=date(2025, 6, 30),
+    )
     p.state, p.closed_date = ProblemState.ACCEPTED, date(2025, 6, 1)
-    q, _ = open_problem(session, category=ProblemCategory.VEGETATION, title="植被", found_date=date(2025, 1, 5),
-                        source=ProblemSource.REMOTE_SENSING, mine=bad, deadline=date(2025, 6, 30))
-    mh.register_factor(session, bad, "HF-B1", "gas", census_year=2025, surveyed=date(2025, 3, 1),
-                       plan_due=date(2025, 4, 1))
+    q, _ = open_problem(
+        session,
+        category=ProblemCategory.VEGETATION,
+        title="植被",
+        found_date=date(2025, 1, 5),
+        source=ProblemSource.REMOTE_SENSING,
+        mine=bad,
+        deadline=date(2025, 6, 30),
+    )
+    mh.register_factor(
+        session, bad, "HF-B1", "gas", census_year=2025, surveyed=date(2025, 3, 1), plan_due=date(2025, 4, 1)
+    )
     fund.add_entry(session, mid, "deposit", int(req * 0.5 * 100), date(2025, 2, 1), year=2025)
     session.flush()
     return good, bad, mid
@@ -41,6 +56,7 @@ def _setup(session, county):
 def test_scores_contributions_ranking(session, county):
     good, bad, mid = _setup(session, county)
     rows = a.run_assessment(session, 2025, date(2026, 1, 15))
+    assert len(rows) == 3  # one score per mine
     rank = a.ranking(session, 2025)
     assert [r["mine"] for r in rank][0] == good.licence_no and rank[-1]["mine"] == bad.licence_no
     for r in rank:

@@ -16,10 +16,19 @@ def _ledger(session, county):
     town = county.towns[1]
     mine = county.mines[0]
     for i in range(4):
-        bl.register_building(session, f"B-{i}", kind="house", town=town, household_code=f"H-{i:03d}", village="补连村",
-                             mine=mine, compensation_date=date(2025, 3, 1), compensation_yuan=120000.0,
-                             compensation_record=f"补偿协议 2025-{i:03d}",
-                             geometry=Point(392_000 + i * 10, 4_385_000 + i * 10))
+        bl.register_building(
+            session,
+            f"B-{i}",
+            kind="house",
+            town=town,
+            household_code=f"H-{i:03d}",
+            village="补连村",
+            mine=mine,
+            compensation_date=date(2025, 3, 1),
+            compensation_yuan=120000.0,
+            compensation_record=f"补偿协议 2025-{i:03d}",
+            geometry=Point(392_000 + i * 10, 4_385_000 + i * 10),
+        )
     return town, mine
 
 
@@ -31,8 +40,13 @@ def test_progress_reoccupation_and_geojson(session, county):
     bl.record_reoccupation(session, "B-2", reoccupied=True, observed=date(2025, 6, 2))
     assert session.scalar(select(func.count(Problem.id)).where(Problem.origin_key == "building-reoccupied:B-2")) == 1
     (row,) = bl.progress_by_town(session, date(2025, 7, 1), year=2025)
-    assert (row["total"], row["demolished"], row["in_progress"], row["not_started"], row["reoccupied_standing"]) == \
-        (4, 1, 1, 2, 1)
+    assert (row["total"], row["demolished"], row["in_progress"], row["not_started"], row["reoccupied_standing"]) == (
+        4,
+        1,
+        1,
+        2,
+        1,
+    )
     assert row["percent_demolished"] == 25.0 and row["behind_schedule"] and not row["overdue"]
     assert [b["code"] for b in bl.reoccupied_standing(session)] == ["B-2"]
     fc = bl.geojson(session)

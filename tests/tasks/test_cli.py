@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -54,17 +54,46 @@ def test_draw_cli(cli, county, tmp_path):
         cli("draw", "inspector", f"NRB-{i:02d}", "--unit", "NRB")
     cli("draw", "conflict", "NRB-00", county.mines[0].licence_no, "--reason", "曾在该矿任职", "--date", "2026-11-01")
     cli("draw", "item", "RECL", "--name", "土地复垦抽查", "--high", 100, "--medium", 100, "--low", 100)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     src = "上海证券交易所上证综合指数收盘点位"
-    pub = json.loads(cli("draw", "publish", "RECL", "--seed-source", src, "--seed-not-before",
-                         (now + timedelta(seconds=1)).isoformat(), "--json").stdout)
+    pub = json.loads(
+        cli(
+            "draw",
+            "publish",
+            "RECL",
+            "--seed-source",
+            src,
+            "--seed-not-before",
+            (now + timedelta(seconds=1)).isoformat(),
+            "--json",
+        ).stdout
+    )
     code = pub["draw"]
-    r = cli("draw", "seed", code, "--source", src, "--value", "3245.67",
-            "--source-time", (now - timedelta(hours=1)).isoformat(), code=2)
+    r = cli(
+        "draw",
+        "seed",
+        code,
+        "--source",
+        src,
+        "--value",
+        "3245.67",
+        "--source-time",
+        (now - timedelta(hours=1)).isoformat(),
+        code=2,
+    )
     assert "before the pool" in r.output
     time.sleep(1.3)
-    cli("draw", "seed", code, "--source", src, "--value", "3245.67", "--source-time",
-        (now + timedelta(seconds=1.1)).isoformat())
+    cli(
+        "draw",
+        "seed",
+        code,
+        "--source",
+        src,
+        "--value",
+        "3245.67",
+        "--source-time",
+        (now + timedelta(seconds=1.1)).isoformat(),
+    )
     rec_path = tmp_path / "rec.json"
     run = json.loads(cli("draw", "run", code, "--out", rec_path, "--json").stdout)
     assert len(run["picks"]) == 3
@@ -76,8 +105,23 @@ def test_draw_cli(cli, county, tmp_path):
     r = cli("draw", "verify", rec_path, code=1)
     assert "result.objects" in r.output
     lic = county.mines[1].licence_no
-    res = json.loads(cli("draw", "result", code, lic, "--date", datetime.now().date().isoformat(), "--outcome",
-                         "problems", "--findings", "复垦区植被成活率不足", "--category", "3", "--json").stdout)
+    res = json.loads(
+        cli(
+            "draw",
+            "result",
+            code,
+            lic,
+            "--date",
+            datetime.now().date().isoformat(),
+            "--outcome",
+            "problems",
+            "--findings",
+            "复垦区植被成活率不足",
+            "--category",
+            "3",
+            "--json",
+        ).stdout
+    )
     assert res["problem_id"] is not None
     assert json.loads(cli("draw", "results", "--public", "--json").stdout) == []
     cli("draw", "announce", code, lic, "--date", datetime.now().date().isoformat())

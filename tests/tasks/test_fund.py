@@ -20,8 +20,13 @@ MT = 10_000_000  # t
 def test_worked_example_pure():
     """docs/science.md §5: 10 Mt × 5.5 × 1.2 × 1.0 (other two coefficients 1) = 66 million yuan/yr."""
     t = fund.coefficient_table()
-    factors = [t.get("category_base", "coal"), t.get("mining_method", "underground_subsidence"),
-               t.get("land_type", "grassland"), t.get("regional", "default"), t.get("coal_price", "default")]
+    factors = [
+        t.get("category_base", "coal"),
+        t.get("mining_method", "underground_subsidence"),
+        t.get("land_type", "grassland"),
+        t.get("regional", "default"),
+        t.get("coal_price", "default"),
+    ]
     acc = fund.annual_accrual(MT, factors)
     assert acc.formula_fen == 66_000_000 * 100
     assert acc.required_fen == acc.formula_fen and not acc.plan_governs
@@ -33,11 +38,18 @@ def test_worked_example_pure():
 
 def test_coefficients_table_has_sources_and_published_values():
     t = fund.coefficient_table()
-    expected = {("mining_method", "underground_backfill"): "0.5", ("mining_method", "underground_no_subsidence"): "0.8",
-                ("mining_method", "underground_subsidence"): "1.2", ("mining_method", "surface"): "2.0",
-                ("mining_method", "surface_high"): "2.5", ("land_type", "cropland"): "1.4",
-                ("land_type", "forest"): "1.2", ("land_type", "grassland"): "1.0", ("land_type", "other"): "0.8",
-                ("category_base", "coal"): "5.5"}
+    expected = {
+        ("mining_method", "underground_backfill"): "0.5",
+        ("mining_method", "underground_no_subsidence"): "0.8",
+        ("mining_method", "underground_subsidence"): "1.2",
+        ("mining_method", "surface"): "2.0",
+        ("mining_method", "surface_high"): "2.5",
+        ("land_type", "cropland"): "1.4",
+        ("land_type", "forest"): "1.2",
+        ("land_type", "grassland"): "1.0",
+        ("land_type", "other"): "0.8",
+        ("category_base", "coal"): "5.5",
+    }
     for k, v in expected.items():
         assert t.rows[k].value == Decimal(v)
     with fund.DEFAULT_COEFFICIENTS.open(encoding="utf-8") as fh:
@@ -96,12 +108,22 @@ def test_bad_entries_change_nothing(session, county):
 def test_spending_linked_to_problem_and_reversal(session, county):
     mine, other = county.mines[0], county.mines[1]
     fund.open_account(session, mine)
-    p, _ = open_problem(session, category=ProblemCategory.SUBSIDENCE_CRACKS, title="裂缝",
-                        source=ProblemSource.FIELD_SURVEY,
-                        found_date=date(2025, 1, 1), mine=mine)
-    q, _ = open_problem(session, category=ProblemCategory.SUBSIDENCE_CRACKS, title="裂缝",
-                        source=ProblemSource.FIELD_SURVEY,
-                        found_date=date(2025, 1, 1), mine=other)
+    p, _ = open_problem(
+        session,
+        category=ProblemCategory.SUBSIDENCE_CRACKS,
+        title="裂缝",
+        source=ProblemSource.FIELD_SURVEY,
+        found_date=date(2025, 1, 1),
+        mine=mine,
+    )
+    q, _ = open_problem(
+        session,
+        category=ProblemCategory.SUBSIDENCE_CRACKS,
+        title="裂缝",
+        source=ProblemSource.FIELD_SURVEY,
+        found_date=date(2025, 1, 1),
+        mine=other,
+    )
     fund.add_entry(session, mine, "deposit", 1_000_00, date(2025, 1, 10))
     e = fund.add_entry(session, mine, "spending", 400_00, date(2025, 2, 1), problem=p)
     with pytest.raises(ValidationFailed, match="another mine"):
@@ -149,16 +171,28 @@ def _notice(session, problem, issued, deadline):
     from subsidence.vocabulary import Role
 
     session.info["server_today"] = issued
-    return issue_notice(session, problem, Actor("office", Role.OFFICE), issued_date=issued, deadline=deadline,
-                        recipient=problem.mine.name_zh)
+    return issue_notice(
+        session,
+        problem,
+        Actor("office", Role.OFFICE),
+        issued_date=issued,
+        deadline=deadline,
+        recipient=problem.mine.name_zh,
+    )
 
 
 def test_unused_fund_against_open_problems(session, county, gate_rules_hit):
     mine = county.mines[1]
     fund.open_account(session, mine)
     fund.add_entry(session, mine, "deposit", 10_000_000_00, date(2025, 1, 5))
-    open_problem(session, category=ProblemCategory.VEGETATION, title="植被未恢复", source=ProblemSource.REMOTE_SENSING,
-                 found_date=date(2025, 2, 1), mine=mine)
+    open_problem(
+        session,
+        category=ProblemCategory.VEGETATION,
+        title="植被未恢复",
+        source=ProblemSource.REMOTE_SENSING,
+        found_date=date(2025, 2, 1),
+        mine=mine,
+    )
     today = date(2025, 9, 1)
     kinds = [f.kind for f in fund.fund_findings(session, mine, today)]
     assert kinds == ["unused"]

@@ -13,8 +13,17 @@ from subsidence.vocabulary import PlanReviewState, ProblemCategory
 
 def test_factor_plan_review_and_gate(session, county, gate_rules_hit):
     mine = county.mines[0]
-    f = mh.register_factor(session, mine, "HF-001", "采空区积水", census_year=2024, surveyed=date(2024, 10, 1),
-                           location="12401 工作面上方老空区", risk_level="major", plan_due=date(2024, 11, 1))
+    f = mh.register_factor(
+        session,
+        mine,
+        "HF-001",
+        "采空区积水",
+        census_year=2024,
+        surveyed=date(2024, 10, 1),
+        location="12401 工作面上方老空区",
+        risk_level="major",
+        plan_due=date(2024, 11, 1),
+    )
     mh.register_factor(session, mine, "HF-002", "fault", census_year=2024, surveyed=date(2024, 10, 1), is_problem=False)
     with pytest.raises(Conflict):
         mh.register_factor(session, mine, "HF-001", "gas", census_year=2024, surveyed=date(2024, 10, 1))
@@ -23,22 +32,44 @@ def test_factor_plan_review_and_gate(session, county, gate_rules_hit):
     # past due without an approved plan -> gate reason
     assert "minehazard_plan_unapproved" in gate_rules_hit(session, mine, date(2024, 11, 2))
     assert "minehazard_plan_unapproved" not in gate_rules_hit(session, mine, date(2024, 10, 20))
-    mh.submit_plan(session, "HF-001", "RP-001", measures="探放水，疏干积水后复采", submitted=date(2024, 10, 15),
-                   rectify_deadline=date(2025, 3, 31))
+    mh.submit_plan(
+        session,
+        "HF-001",
+        "RP-001",
+        measures="探放水，疏干积水后复采",
+        submitted=date(2024, 10, 15),
+        rectify_deadline=date(2025, 3, 31),
+    )
     with pytest.raises(ValidationFailed, match="one plan per problem"):
         mh.submit_plan(session, "HF-001", "RP-XXX", measures="x", submitted=date(2024, 10, 16))
     with pytest.raises(Forbidden, match="EMB"):
         mh.review_plan(session, "RP-001", reviewer_unit="NRB", approve=True, result="同意", reviewed=date(2024, 10, 20))
-    mh.review_plan(session, "RP-001", reviewer_unit="EMB", approve=False, result="探放水设计不足，补充钻孔布置",
-                   reviewed=date(2024, 10, 20))
+    mh.review_plan(
+        session,
+        "RP-001",
+        reviewer_unit="EMB",
+        approve=False,
+        result="探放水设计不足，补充钻孔布置",
+        reviewed=date(2024, 10, 20),
+    )
     assert "minehazard_plan_unapproved" in gate_rules_hit(session, mine, date(2024, 11, 2))
-    mh.submit_plan(session, "HF-001", "RP-001", measures="探放水（补充钻孔 12 个）", submitted=date(2024, 10, 25),
-                   rectify_deadline=date(2025, 3, 31))
-    plan = mh.review_plan(session, "RP-001", reviewer_unit="EMB", approve=True, result="同意实施",
-                          reviewed=date(2024, 10, 28))
+    mh.submit_plan(
+        session,
+        "HF-001",
+        "RP-001",
+        measures="探放水（补充钻孔 12 个）",
+        submitted=date(2024, 10, 25),
+        rectify_deadline=date(2025, 3, 31),
+    )
+    plan = mh.review_plan(
+        session, "RP-001", reviewer_unit="EMB", approve=True, result="同意实施", reviewed=date(2024, 10, 28)
+    )
     assert plan.state == PlanReviewState.APPROVED and plan.review_result == "同意实施"
-    assert gate_rules_hit(session, mine, date(2024, 11, 2)) & {"minehazard_plan_unapproved",
-                                                              "minehazard_rectification_overdue"} == set()
+    assert (
+        gate_rules_hit(session, mine, date(2024, 11, 2))
+        & {"minehazard_plan_unapproved", "minehazard_rectification_overdue"}
+        == set()
+    )
     assert "minehazard_rectification_overdue" in gate_rules_hit(session, mine, date(2025, 4, 1))
     mh.complete_plan(session, "RP-001", date(2025, 3, 20))
     c = mh.census(session, mine, date(2025, 4, 1))
@@ -58,9 +89,14 @@ def test_review_policy(session, county):
     emb = Actor("emb", Role.DEPARTMENT, unit_id=county.units["EMB"].id)
     for who in (ent, nrb):
         with pytest.raises(Forbidden):
-            mh.review_plan(session, "RP-P", reviewer_unit="EMB", approve=True, result="同意", reviewed=date(2024, 10, 9),
-                           actor=who)
-    mh.review_plan(session, "RP-P", reviewer_unit="EMB", approve=True, result="同意", reviewed=date(2024, 10, 9),
-                   actor=emb)
+            mh.review_plan(
+                session, "RP-P", reviewer_unit="EMB", approve=True, result="同意", reviewed=date(2024, 10, 9), actor=who
+            )
+    mh.review_plan(
+        session, "RP-P", reviewer_unit="EMB", approve=True, result="同意", reviewed=date(2024, 10, 9), actor=emb
+    )
     other = Actor("other", Role.ENTERPRISE, enterprise_id=-1)
-    assert session.scalars(visible(ent, "hidden_factor")).all() and not session.scalars(visible(other, "hidden_factor")).all()
+    assert (
+        session.scalars(visible(ent, "hidden_factor")).all()
+        and not session.scalars(visible(other, "hidden_factor")).all()
+    )

@@ -28,21 +28,29 @@ def test_fund_entries_import_atomic_idempotent(session, county, tmp_path):
     ws = openpyxl.load_workbook(tpl).worksheets[0]
     assert ws.cell(row=2, column=1).value == "凭证号" and ws.cell(row=2, column=4).value == "金额(元)"
     lic = mine.licence_no
-    good = _fill(tpl, tmp_path / "good.xlsx", [
-        ["FE-1", lic, "计提存入", "1,000,000.00", "2025-01-10", 2025, None, None, "银行回单 001", None],
-        ["FE-2", lic, "治理支出", "250000", "2025-03-01", None, None, "裂缝充填", None, None],
-    ])
+    good = _fill(
+        tpl,
+        tmp_path / "good.xlsx",
+        [
+            ["FE-1", lic, "计提存入", "1,000,000.00", "2025-01-10", 2025, None, None, "银行回单 001", None],
+            ["FE-2", lic, "治理支出", "250000", "2025-03-01", None, None, "裂缝充填", None, None],
+        ],
+    )
     res = tasks_io.import_table(session, "fund-entries", good)
     assert (res.created, res.unchanged) == (2, 0)
     assert fund.balance_fen(session, mine) == 750_000_00
     again = tasks_io.import_table(session, "fund-entries", good)
     assert (again.created, again.unchanged) == (0, 2)
-    bad = _fill(tpl, tmp_path / "bad.xlsx", [
-        ["FE-3", lic, "计提存入", "100", "2025-04-01", None, None, None, None, None],
-        ["FE-4", lic, "其他支取", "9999999", "2025-04-02", None, None, None, None, None],
-        ["FE-5", lic, "计提存入", "-5", "2025-04-03", None, None, None, None, None],
-        ["FE-6", lic, "计提存入", "5", "昨天", None, None, None, None, None],
-    ])
+    bad = _fill(
+        tpl,
+        tmp_path / "bad.xlsx",
+        [
+            ["FE-3", lic, "计提存入", "100", "2025-04-01", None, None, None, None, None],
+            ["FE-4", lic, "其他支取", "9999999", "2025-04-02", None, None, None, None, None],
+            ["FE-5", lic, "计提存入", "-5", "2025-04-03", None, None, None, None, None],
+            ["FE-6", lic, "计提存入", "5", "昨天", None, None, None, None, None],
+        ],
+    )
     n = session.scalar(select(func.count(FundEntry.id)))
     with pytest.raises(ValidationFailed) as ei:
         tasks_io.import_table(session, "fund-entries", bad)
@@ -67,15 +75,36 @@ def test_directories_and_factors(session, county, tmp_path):
         tasks_io.import_table(session, "inspectors", bad)
     assert session.scalar(select(func.count(Inspector.id))) == 2
     tpl = tasks_io.write_template("hidden-factors", tmp_path / "h.xlsx")
-    row = ["HF-9", lic, "采空区积水", 2024, "2024-10-01", "12401", None, "major", "是", "2024-11-01", "RP-9", "探放水",
-           "审查通过", "2024-10-10", "2024-10-20", "同意", "2025-03-31", None]
+    row = [
+        "HF-9",
+        lic,
+        "采空区积水",
+        2024,
+        "2024-10-01",
+        "12401",
+        None,
+        "major",
+        "是",
+        "2024-11-01",
+        "RP-9",
+        "探放水",
+        "审查通过",
+        "2024-10-10",
+        "2024-10-20",
+        "同意",
+        "2025-03-31",
+        None,
+    ]
     f = _fill(tpl, tmp_path / "h1.xlsx", [row])
     assert tasks_io.import_table(session, "hidden-factors", f).created == 1
     assert tasks_io.import_table(session, "hidden-factors", f).unchanged == 1
     assert session.scalar(select(HiddenFactor)).plan.review_result == "同意"
     tpl = tasks_io.write_template("water-plans", tmp_path / "w.xlsx")
-    f = _fill(tpl, tmp_path / "w1.xlsx", [["WP-1", lic, "已批复", "水位下降", None, "2025-01-01", "2025-02-01", None,
-                                            None, None]])
+    f = _fill(
+        tpl,
+        tmp_path / "w1.xlsx",
+        [["WP-1", lic, "已批复", "水位下降", None, "2025-01-01", "2025-02-01", None, None, None]],
+    )
     with pytest.raises(ValidationFailed, match="批复文号"):
         tasks_io.import_table(session, "water-plans", f)
     assert session.scalar(select(func.count(WaterPlan.id))) == 0

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
@@ -41,8 +41,10 @@ def test_decline_bad_input():
 
 
 def _wells(session, mine, n=2):
-    wells = [GroundwaterWell(code=f"GW-{mine.licence_no[-3:]}-{i}", mine_id=mine.id, baseline_depth_to_water_m=1.5)
-             for i in range(n)]
+    wells = [
+        GroundwaterWell(code=f"GW-{mine.licence_no[-3:]}-{i}", mine_id=mine.id, baseline_depth_to_water_m=1.5)
+        for i in range(n)
+    ]
     session.add_all(wells)
     session.flush()
     return wells
@@ -96,8 +98,9 @@ def test_series_from_monitoring_observations(session, county):
     session.flush()
     t, d, _ = _series(0.2, months=18)
     for ti, di in zip(t, d):
-        session.add(Observation(sensor_id=s.id, time=datetime.fromisoformat(str(ti)).replace(tzinfo=timezone.utc),
-                                value=float(di)))
+        session.add(
+            Observation(sensor_id=s.id, time=datetime.fromisoformat(str(ti)).replace(tzinfo=UTC), value=float(di))
+        )
     session.flush()
     a = water.assess_well(session, well, date(2025, 7, 1))
     assert a.declining and a.n_points >= 6

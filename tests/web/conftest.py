@@ -77,8 +77,9 @@ def build_world(session, password_hash: str) -> World:
     b = CountyBuilder(session)
     with acting_as(session, "test:setup"):
         t1 = b.town("T1", "一号镇", name_en="Town One", geometry=MultiPolygon([box(X0, Y0, X0 + 20_000, Y0 + 20_000)]))
-        t2 = b.town("T2", "二号镇", name_en="Town Two",
-                    geometry=MultiPolygon([box(X0 + 20_000, Y0, X0 + 40_000, Y0 + 20_000)]))
+        t2 = b.town(
+            "T2", "二号镇", name_en="Town Two", geometry=MultiPolygon([box(X0 + 20_000, Y0, X0 + 40_000, Y0 + 20_000)])
+        )
         ea = b.enterprise("91A", "甲煤业", name_en="Coal A")
         eb = b.enterprise("91B", "乙煤业", name_en="Coal B")
         lgo = b.office("LGO", "领导小组办公室")
@@ -88,46 +89,121 @@ def build_world(session, password_hash: str) -> World:
         b.town_government("TOWN-T2", t2)
         ua = b.unit("ENT-A", "甲煤业", UnitKind.ENTERPRISE, enterprise=ea)
         ub = b.unit("ENT-B", "乙煤业", UnitKind.ENTERPRISE, enterprise=eb)
-        ma = b.mine("C-A-001", "甲一矿", name_en="Mine A", enterprise=ea, town=t1,
-                    geometry=MultiPolygon([box(X0 + 2_000, Y0 + 2_000, X0 + 8_000, Y0 + 8_000)]))
-        mb = b.mine("C-B-001", "乙一矿", name_en="Mine B", enterprise=eb, town=t2,
-                    geometry=MultiPolygon([box(X0 + 22_000, Y0 + 2_000, X0 + 28_000, Y0 + 8_000)]))
-        b.panel("C-A-001-P1", ma, thickness_m=4, depth_dip_m=200, depth_rise_m=180,
-                geometry=box(X0 + 3_000, Y0 + 3_000, X0 + 3_300, Y0 + 6_000))
-        b.panel("C-B-001-P1", mb, thickness_m=4, depth_dip_m=200, depth_rise_m=180,
-                geometry=box(X0 + 23_000, Y0 + 3_000, X0 + 23_300, Y0 + 6_000))
-        session.add_all([
-            SubsidenceArea(code="SA-A", source=SubsidenceSource.REMOTE_SENSING, review_state=ReviewState.CONFIRMED,
-                           stability=MovementStage.ACTIVE, area_ha=80, max_subsidence_mm=1500, mine_id=ma.id,
-                           town_id=t1.id, geometry=MultiPolygon([box(X0 + 2_800, Y0 + 2_800, X0 + 3_600, Y0 + 6_200)])),
-            SubsidenceArea(code="SA-B", source=SubsidenceSource.REMOTE_SENSING, review_state=ReviewState.CANDIDATE,
-                           stability=MovementStage.STABLE, area_ha=60, mine_id=mb.id, town_id=t2.id,
-                           geometry=MultiPolygon([box(X0 + 22_800, Y0 + 2_800, X0 + 23_600, Y0 + 6_200)])),
-        ])
-        ha = b.hazard_point("HA", "甲滑坡", HazardType.LANDSLIDE, town=t1, mine=ma, threatened_people=12,
-                            geometry=Point(X0 + 5_000, Y0 + 10_000))
-        hb = b.hazard_point("HB", "乙崩塌", HazardType.COLLAPSE, town=t2, mine=mb, threatened_people=5,
-                            geometry=Point(X0 + 25_000, Y0 + 10_000))
+        ma = b.mine(
+            "C-A-001",
+            "甲一矿",
+            name_en="Mine A",
+            enterprise=ea,
+            town=t1,
+            geometry=MultiPolygon([box(X0 + 2_000, Y0 + 2_000, X0 + 8_000, Y0 + 8_000)]),
+        )
+        mb = b.mine(
+            "C-B-001",
+            "乙一矿",
+            name_en="Mine B",
+            enterprise=eb,
+            town=t2,
+            geometry=MultiPolygon([box(X0 + 22_000, Y0 + 2_000, X0 + 28_000, Y0 + 8_000)]),
+        )
+        b.panel(
+            "C-A-001-P1",
+            ma,
+            thickness_m=4,
+            depth_dip_m=200,
+            depth_rise_m=180,
+            geometry=box(X0 + 3_000, Y0 + 3_000, X0 + 3_300, Y0 + 6_000),
+        )
+        b.panel(
+            "C-B-001-P1",
+            mb,
+            thickness_m=4,
+            depth_dip_m=200,
+            depth_rise_m=180,
+            geometry=box(X0 + 23_000, Y0 + 3_000, X0 + 23_300, Y0 + 6_000),
+        )
+        session.add_all(
+            [
+                SubsidenceArea(
+                    code="SA-A",
+                    source=SubsidenceSource.REMOTE_SENSING,
+                    review_state=ReviewState.CONFIRMED,
+                    stability=MovementStage.ACTIVE,
+                    area_ha=80,
+                    max_subsidence_mm=1500,
+                    mine_id=ma.id,
+                    town_id=t1.id,
+                    geometry=MultiPolygon([box(X0 + 2_800, Y0 + 2_800, X0 + 3_600, Y0 + 6_200)]),
+                ),
+                SubsidenceArea(
+                    code="SA-B",
+                    source=SubsidenceSource.REMOTE_SENSING,
+                    review_state=ReviewState.CANDIDATE,
+                    stability=MovementStage.STABLE,
+                    area_ha=60,
+                    mine_id=mb.id,
+                    town_id=t2.id,
+                    geometry=MultiPolygon([box(X0 + 22_800, Y0 + 2_800, X0 + 23_600, Y0 + 6_200)]),
+                ),
+            ]
+        )
+        ha = b.hazard_point(
+            "HA",
+            "甲滑坡",
+            HazardType.LANDSLIDE,
+            town=t1,
+            mine=ma,
+            threatened_people=12,
+            geometry=Point(X0 + 5_000, Y0 + 10_000),
+        )
+        hb = b.hazard_point(
+            "HB",
+            "乙崩塌",
+            HazardType.COLLAPSE,
+            town=t2,
+            mine=mb,
+            threatened_people=5,
+            geometry=Point(X0 + 25_000, Y0 + 10_000),
+        )
         b.sensor("S-HA-1", SensorKind.GNSS, unit="mm", hazard_point=ha, geometry=Point(X0 + 5_010, Y0 + 10_010))
         b.sensor("S-HB-1", SensorKind.CRACK_METER, unit="mm", hazard_point=hb)
         found = TODAY - timedelta(days=45)
-        pa, _ = open_problem(session, category=ProblemCategory.SUBSIDENCE_CRACKS, title="甲一矿地裂缝未充填",
-                             source=ProblemSource.REMOTE_SENSING, found_date=found, mine=ma,
-                             deadline=TODAY - timedelta(days=5))
-        pb, _ = open_problem(session, category=ProblemCategory.SUBSIDENCE_CRACKS, title="乙一矿塌陷坑未治理",
-                             source=ProblemSource.DOUBLE_RANDOM, found_date=found, mine=mb,
-                             deadline=TODAY + timedelta(days=3))
-        pw, _ = open_problem(session, category=ProblemCategory.GROUNDWATER, title="乙一矿保水开采方案缺失",
-                             source=ProblemSource.FIELD_SURVEY, found_date=found, mine=mb,
-                             deadline=TODAY + timedelta(days=60))
+        pa, _ = open_problem(
+            session,
+            category=ProblemCategory.SUBSIDENCE_CRACKS,
+            title="甲一矿地裂缝未充填",
+            source=ProblemSource.REMOTE_SENSING,
+            found_date=found,
+            mine=ma,
+            deadline=TODAY - timedelta(days=5),
+        )
+        pb, _ = open_problem(
+            session,
+            category=ProblemCategory.SUBSIDENCE_CRACKS,
+            title="乙一矿塌陷坑未治理",
+            source=ProblemSource.DOUBLE_RANDOM,
+            found_date=found,
+            mine=mb,
+            deadline=TODAY + timedelta(days=3),
+        )
+        pw, _ = open_problem(
+            session,
+            category=ProblemCategory.GROUNDWATER,
+            title="乙一矿保水开采方案缺失",
+            source=ProblemSource.FIELD_SURVEY,
+            found_date=found,
+            mine=mb,
+            deadline=TODAY + timedelta(days=60),
+        )
         users = {
             "office": b.user("office", Role.OFFICE, unit=lgo, password_hash=password_hash),
             "department": b.user("department", Role.DEPARTMENT, unit=awb, password_hash=password_hash),
             "town": b.user("town", Role.TOWN, unit=u1, password_hash=password_hash),
-            "enterprise_a": b.user("enterprise_a", Role.ENTERPRISE, unit=ua, enterprise=ea,
-                                   password_hash=password_hash),
-            "enterprise_b": b.user("enterprise_b", Role.ENTERPRISE, unit=ub, enterprise=eb,
-                                   password_hash=password_hash),
+            "enterprise_a": b.user(
+                "enterprise_a", Role.ENTERPRISE, unit=ua, enterprise=ea, password_hash=password_hash
+            ),
+            "enterprise_b": b.user(
+                "enterprise_b", Role.ENTERPRISE, unit=ub, enterprise=eb, password_hash=password_hash
+            ),
             "monitor": b.user("monitor", Role.MONITOR, unit=u1, password_hash=password_hash),
             "public": b.user("public", Role.PUBLIC, password_hash=password_hash),
         }
@@ -136,8 +212,22 @@ def build_world(session, password_hash: str) -> World:
         for name, u in users.items():
             w.tokens[name], _ = accounts.issue_token(session, u, "test")
         session.flush()
-    w.ids.update(t1=t1.id, t2=t2.id, ea=ea.id, eb=eb.id, ma=ma.id, mb=mb.id, pa=pa.id, pb=pb.id, pw=pw.id,
-                 ha=ha.id, hb=hb.id, nrb=nrb.id, awb=awb.id, u1=u1.id)
+    w.ids.update(
+        t1=t1.id,
+        t2=t2.id,
+        ea=ea.id,
+        eb=eb.id,
+        ma=ma.id,
+        mb=mb.id,
+        pa=pa.id,
+        pb=pb.id,
+        pw=pw.id,
+        ha=ha.id,
+        hb=hb.id,
+        nrb=nrb.id,
+        awb=awb.id,
+        u1=u1.id,
+    )
     w.ids.update({f"user_{k}": u.id for k, u in users.items()})
     session.commit()
     return w

@@ -100,8 +100,12 @@ def test_bearer_tokens(client, engine, world):
     h = {"Authorization": f"Bearer {tok}"}
     assert client.get("/api/auth/me", headers=h).json()["user"]["role"] == "town"
     # bearer requests need no CSRF token
-    assert client.post(f"/api/problems/{world.ids['pa']}/transitions", headers=auth(world, "office"),
-                       json={"name": "fix_at_once"}).status_code == 200
+    assert (
+        client.post(
+            f"/api/problems/{world.ids['pa']}/transitions", headers=auth(world, "office"), json={"name": "fix_at_once"}
+        ).status_code
+        == 200
+    )
     from sqlalchemy.orm import Session
 
     with Session(engine) as s:

@@ -49,8 +49,15 @@ def test_exports_csv_and_xlsx(client, world):
     r = client.get("/api/problems?format=xlsx&lang=en", headers=h)
     ws = load_workbook(io.BytesIO(r.content)).active
     assert ws.cell(1, 1).value == "ledger no." and ws.max_row == 3
-    for path in ("/api/mines", "/api/hazard-points", "/api/subsidence-areas", "/api/dashboard/overdue",
-                 "/api/dashboard/progress?by=town", "/api/enterprises", "/api/alarms"):
+    for path in (
+        "/api/mines",
+        "/api/hazard-points",
+        "/api/subsidence-areas",
+        "/api/dashboard/overdue",
+        "/api/dashboard/progress?by=town",
+        "/api/enterprises",
+        "/api/alarms",
+    ):
         r = client.get(path + ("&" if "?" in path else "?") + "format=xlsx", headers=auth(world, "office"))
         assert r.status_code == 200, path
         assert load_workbook(io.BytesIO(r.content)).active.max_row >= 1
@@ -66,9 +73,15 @@ def test_problem_detail_has_history_and_actions(client, world):
 
 def test_office_issues_notice(client, engine, world):
     pid = world.ids["pa"]
-    r = client.post(f"/api/problems/{pid}/notices", headers=auth(world, "office"),
-                    json={"deadline": (TODAY + timedelta(days=30)).isoformat(), "requirement": "充填裂缝并复垦",
-                          "milestones": [{"description": "完成充填", "workdays_before": 10}]})
+    r = client.post(
+        f"/api/problems/{pid}/notices",
+        headers=auth(world, "office"),
+        json={
+            "deadline": (TODAY + timedelta(days=30)).isoformat(),
+            "requirement": "充填裂缝并复垦",
+            "milestones": [{"description": "完成充填", "workdays_before": 10}],
+        },
+    )
     assert r.status_code == 201, r.text
     assert r.json()["problem"]["state"] == "notice_issued"
     assert r.json()["notice"]["code"]
@@ -86,16 +99,21 @@ def test_office_issues_notice(client, engine, world):
 def test_enterprise_uploads_evidence(client, engine, world):
     pid = world.ids["pa"]
     h = auth(world, "enterprise_a")
-    r = client.post(f"/api/problems/{pid}/evidence", headers=h,
-                    files={"file": ("现场.png", io.BytesIO(PNG), "image/png")},
-                    data={"note": "已充填", "lon": "109.6", "lat": "39.5", "taken_at": "2024-11-10T10:00:00+08:00"})
+    r = client.post(
+        f"/api/problems/{pid}/evidence",
+        headers=h,
+        files={"file": ("现场.png", io.BytesIO(PNG), "image/png")},
+        data={"note": "已充填", "lon": "109.6", "lat": "39.5", "taken_at": "2024-11-10T10:00:00+08:00"},
+    )
     assert r.status_code == 201, r.text
     ev = r.json()["evidence"]
     assert ev["media_type"] == "image/png" and len(ev["sha256"]) == 64
     got = client.get(f"/api/problems/{pid}/evidence/{ev['id']}", headers=h)
     assert got.status_code == 200 and got.content == PNG
     # the other tenant cannot download it
-    assert client.get(f"/api/problems/{pid}/evidence/{ev['id']}", headers=auth(world, "enterprise_b")).status_code == 404
+    assert (
+        client.get(f"/api/problems/{pid}/evidence/{ev['id']}", headers=auth(world, "enterprise_b")).status_code == 404
+    )
 
 
 def test_bad_uploads_refused_nothing_stored(client, engine, world):
@@ -103,22 +121,31 @@ def test_bad_uploads_refused_nothing_stored(client, engine, world):
     h = auth(world, "enterprise_a")
     before = _count(engine, Evidence), _count(engine, AuditEvent)
     # wrong type: text claiming to be a PNG
-    r = client.post(f"/api/problems/{pid}/evidence", headers=h,
-                    files={"file": ("photo.png", io.BytesIO(b"hello, not an image"), "image/png")})
+    r = client.post(
+        f"/api/problems/{pid}/evidence",
+        headers=h,
+        files={"file": ("photo.png", io.BytesIO(b"hello, not an image"), "image/png")},
+    )
     assert r.status_code == 422 and "photo.png" in r.json()["message"]
     # empty file
     r = client.post(f"/api/problems/{pid}/evidence", headers=h, files={"file": ("e.png", io.BytesIO(b""), "image/png")})
     assert r.status_code == 422
     # oversized (over the 20 MiB request limit): 413 before the handler runs
     big = PNG + b"\x00" * (21 * 1024 * 1024)
-    r = client.post(f"/api/problems/{pid}/evidence", headers=h, files={"file": ("big.png", io.BytesIO(big), "image/png")})
+    r = client.post(
+        f"/api/problems/{pid}/evidence", headers=h, files={"file": ("big.png", io.BytesIO(big), "image/png")}
+    )
     assert r.status_code == 413 and "limit" in r.json()["message"]
     # missing file field
     r = client.post(f"/api/problems/{pid}/evidence", headers=h, data={"note": "x"})
     assert r.status_code == 422
     # half a location
-    r = client.post(f"/api/problems/{pid}/evidence", headers=h,
-                    files={"file": ("a.png", io.BytesIO(PNG), "image/png")}, data={"lon": "109.6"})
+    r = client.post(
+        f"/api/problems/{pid}/evidence",
+        headers=h,
+        files={"file": ("a.png", io.BytesIO(PNG), "image/png")},
+        data={"lon": "109.6"},
+    )
     assert r.status_code == 422 and "lat" in r.json()["message"]
     assert (_count(engine, Evidence), _count(engine, AuditEvent)) == before
 
@@ -136,34 +163,55 @@ def test_malformed_json_unknown_ids_and_oversized_json(client, engine, world):
     assert r.status_code == 404 and "999999" in r.json()["message"]
     assert client.get("/api/problems/999999", headers=h).status_code == 404
     assert client.get("/api/problems/abc", headers=h).status_code == 422
-    r = client.post(f"/api/problems/{world.ids['pa']}/transitions", headers=h,
-                    content=b'{"name": "start", "reason": "' + b"x" * (2 * 1024 * 1024) + b'"}')
+    r = client.post(
+        f"/api/problems/{world.ids['pa']}/transitions",
+        headers=h,
+        content=b'{"name": "start", "reason": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+    )
     assert r.status_code == 413
     assert _count(engine, AuditEvent) == before
 
 
 def test_illegal_transition_conflict(client, engine, world):
-    r = client.post(f"/api/problems/{world.ids['pa']}/transitions", headers=auth(world, "enterprise_a"),
-                    json={"name": "submit"})
+    r = client.post(
+        f"/api/problems/{world.ids['pa']}/transitions", headers=auth(world, "enterprise_a"), json={"name": "submit"}
+    )
     assert r.status_code == 409 and "submit" in r.json()["message"]
     with Session(engine) as s:
         assert s.get(Problem, world.ids["pa"]).state.value == "found"
 
 
 def test_create_problem(client, world):
-    r = client.post("/api/problems", headers=auth(world, "town"),
-                    json={"category": "3", "title": "采空区枯死树未清理", "found_date": "2024-11-01",
-                          "town_id": world.ids["t1"], "deadline": "2024-12-20"})
+    r = client.post(
+        "/api/problems",
+        headers=auth(world, "town"),
+        json={
+            "category": "3",
+            "title": "采空区枯死树未清理",
+            "found_date": "2024-11-01",
+            "town_id": world.ids["t1"],
+            "deadline": "2024-12-20",
+        },
+    )
     assert r.status_code == 201, r.text
     assert r.json()["town_name"] == "一号镇"
-    r = client.post("/api/problems", headers=auth(world, "town"),
-                    json={"category": "3", "title": "x", "found_date": "2024-11-01", "town_id": world.ids["t2"]})
+    r = client.post(
+        "/api/problems",
+        headers=auth(world, "town"),
+        json={"category": "3", "title": "x", "found_date": "2024-11-01", "town_id": world.ids["t2"]},
+    )
     assert r.status_code == 404  # not its territory
-    r = client.post("/api/problems", headers=auth(world, "enterprise_a"),
-                    json={"category": "1", "title": "x", "found_date": "2024-11-01", "mine_id": world.ids["ma"]})
+    r = client.post(
+        "/api/problems",
+        headers=auth(world, "enterprise_a"),
+        json={"category": "1", "title": "x", "found_date": "2024-11-01", "mine_id": world.ids["ma"]},
+    )
     assert r.status_code == 403
-    r = client.post("/api/problems", headers=auth(world, "office"),
-                    json={"category": "1", "title": "x", "found_date": "2024-11-01", "deadline": "2024-10-01"})
+    r = client.post(
+        "/api/problems",
+        headers=auth(world, "office"),
+        json={"category": "1", "title": "x", "found_date": "2024-11-01", "deadline": "2024-10-01"},
+    )
     assert r.status_code == 422 and "deadline" in r.json()["message"]
 
 

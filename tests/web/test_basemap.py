@@ -29,9 +29,18 @@ def two_colour_geotiff(path, *, res=20.0, size=400) -> None:
     data = np.zeros((3, size, size), dtype=np.uint8)
     for b in range(3):
         data[b, :, : size // 2] = RED[b]
-        data[b, :, size // 2:] = BLUE[b]
-    with rasterio.open(path, "w", driver="GTiff", width=size, height=size, count=3, dtype="uint8",
-                       crs="EPSG:4546", transform=from_origin(X0, Y0 + size * res, res, res)) as dst:
+        data[b, :, size // 2 :] = BLUE[b]
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=size,
+        height=size,
+        count=3,
+        dtype="uint8",
+        crs="EPSG:4546",
+        transform=from_origin(X0, Y0 + size * res, res, res),
+    ) as dst:
         dst.write(data)
 
 
@@ -85,8 +94,9 @@ def test_geotiff_import_and_tiles(client, world, tmp_path):
 
     z = 14
     # z14: finer than the image; z10: read from an overview (a tile pixel is about 6 image pixels)
-    for (x, y), colour, z in [(p, c, zz) for zz in (14, 10) for p, c in (((X0 + 2_000, Y0 + 4_000), RED),
-                                                                         ((X0 + 6_000, Y0 + 4_000), BLUE))]:
+    for (x, y), colour, z in [
+        (p, c, zz) for zz in (14, 10) for p, c in (((X0 + 2_000, Y0 + 4_000), RED), ((X0 + 6_000, Y0 + 4_000), BLUE))
+    ]:
         tx, ty, col, row = pixel_of(*lonlat(x, y), z)
         r = client.get(f"/api/basemap/tiles/{z}/{tx}/{ty}.png", headers=auth(world, "enterprise_a"))
         assert r.status_code == 200 and r.headers["content-type"] == "image/png"
@@ -125,11 +135,14 @@ def test_mbtiles_served_with_tms_rows_flipped(client, world, tmp_path):
 
     path = tmp_path / "imagery.mbtiles"
     with sqlite3.connect(path) as db:
-        db.executescript("CREATE TABLE metadata (name text, value text);"
-                         "CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, tile_data blob);")
-        db.executemany("INSERT INTO metadata VALUES (?, ?)", [("name", "影像"), ("format", "png"),
-                                                              ("bounds", "109,39,110.5,40"), ("minzoom", "3"),
-                                                              ("maxzoom", "3")])
+        db.executescript(
+            "CREATE TABLE metadata (name text, value text);"
+            "CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, tile_data blob);"
+        )
+        db.executemany(
+            "INSERT INTO metadata VALUES (?, ?)",
+            [("name", "影像"), ("format", "png"), ("bounds", "109,39,110.5,40"), ("minzoom", "3"), ("maxzoom", "3")],
+        )
         # XYZ tile 3/5/2 is TMS row 8 - 1 - 2 = 5
         db.execute("INSERT INTO tiles VALUES (3, 5, 5, ?)", (solid_png((10, 160, 20)),))
         db.execute("INSERT INTO tiles VALUES (3, 5, 2, ?)", (solid_png((250, 250, 0)),))
@@ -150,17 +163,29 @@ def test_pmtiles_read(client, world, tmp_path):
     from subsidence.settings import get_settings
 
     tiles = {(0, 0, 0): (1, 2, 3), (4, 12, 6): (40, 80, 120), (4, 13, 6): (200, 100, 50), (7, 101, 48): (9, 9, 9)}
-    for (z, x, y) in tiles:
+    for z, x, y in tiles:
         assert basemap.zxy_to_tileid(z, x, y) == zxy_to_tileid(z, x, y)
     path = tmp_path / "topo.pmtiles"
     with path.open("wb") as fh:
         w = Writer(fh)
         for (z, x, y), rgb in sorted(tiles.items(), key=lambda kv: zxy_to_tileid(*kv[0])):
             w.write_tile(zxy_to_tileid(z, x, y), solid_png(rgb))
-        w.finalize({"tile_type": TileType.PNG, "tile_compression": Compression.NONE, "min_zoom": 0, "max_zoom": 7,
-                    "min_lon_e7": 1090000000, "min_lat_e7": 390000000, "max_lon_e7": 1105000000,
-                    "max_lat_e7": 400000000, "center_zoom": 4, "center_lon_e7": 1097500000,
-                    "center_lat_e7": 395000000}, {"name": "topo"})
+        w.finalize(
+            {
+                "tile_type": TileType.PNG,
+                "tile_compression": Compression.NONE,
+                "min_zoom": 0,
+                "max_zoom": 7,
+                "min_lon_e7": 1090000000,
+                "min_lat_e7": 390000000,
+                "max_lon_e7": 1105000000,
+                "max_lat_e7": 400000000,
+                "center_zoom": 4,
+                "center_lon_e7": 1097500000,
+                "center_lat_e7": 395000000,
+            },
+            {"name": "topo"},
+        )
     bm = basemap.import_file(path, get_settings().data_dir)
     assert bm.kind == "pmtiles" and bm.maxzoom == 7 and bm.bounds == (109.0, 39.0, 110.5, 40.0)
     for (z, x, y), rgb in tiles.items():

@@ -17,8 +17,15 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--enable-unsafe-swiftshader"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--enable-unsafe-swiftshader",
+]
 TODAY = date(2024, 11, 15)
 
 pytestmark = [
@@ -36,12 +43,17 @@ def _free_port() -> int:
 
 def tiny_png() -> bytes:
     """A valid 2×2 PNG built in code."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     raw = b"".join(b"\x00" + b"\xc8\x10\x2e" * 2 for _ in range(2))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -173,8 +185,7 @@ def test_enterprise_uploads_evidence(demo_server, browser, artifacts_dir, tmp_pa
 
 def test_monitor_field_form_mobile(demo_server, browser, artifacts_dir):
     base = demo_server
-    page = new_page(browser, base, geolocation={"longitude": 110.05, "latitude": 39.45},
-                    permissions=["geolocation"])
+    page = new_page(browser, base, geolocation={"longitude": 110.05, "latitude": 39.45}, permissions=["geolocation"])
     page.set_viewport_size({"width": 390, "height": 844})
     login(page, base, "monitor")
     page.goto(f"{base}/field")

@@ -61,6 +61,7 @@ def demo_server(tmp_path_factory, _sqlite_template):
     thread.join(10)
     engine.dispose()
 
+
 #: an English code such as "notice_issued" or "field_observation" on a Chinese page
 CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 
@@ -143,7 +144,9 @@ def test_office_ledger_filters(demo_server, browser, artifacts_dir):  # noqa: F8
     page.click("[data-testid=apply-filter]")
     page.wait_for_function(f"() => !document.querySelector('[data-testid=pageinfo]').innerText.endsWith('/ {total} ')")
     assert int(page.inner_text("[data-testid=pageinfo]").split("/")[-1]) == total - n_not
-    overdue = page.evaluate("() => [...document.querySelectorAll('[data-testid=problem-list] tbody tr')].map(r => r.innerText)")
+    overdue = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=problem-list] tbody tr')].map(r => r.innerText)"
+    )
     assert overdue and all("逾期" in r for r in overdue)
     for sel in ("filter-state", "filter-town", "filter-unit", "filter-category"):
         assert page.locator(f"[data-testid={sel}] option").count() >= 2, sel
@@ -152,7 +155,9 @@ def test_office_ledger_filters(demo_server, browser, artifacts_dir):  # noqa: F8
     page.select_option("[data-testid=filter-category]", "1")
     page.click("[data-testid=apply-filter]")
     page.wait_for_timeout(500)
-    rows = page.evaluate("() => [...document.querySelectorAll('[data-testid=problem-list] tbody tr')].map(r => r.innerText)")
+    rows = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=problem-list] tbody tr')].map(r => r.innerText)"
+    )
     assert rows and all("整改中" in r for r in rows)
     no_codes(page)
     page.screenshot(path=str(artifacts_dir / "web-roles-04-ledger-filters.png"), full_page=True)
@@ -166,15 +171,22 @@ def test_problem_page_reads_in_words(demo_server, browser, artifacts_dir, tmp_pa
     pid = items[0]["id"]
     photo = tmp_path / "现场照片.png"
     photo.write_bytes(tiny_png())
-    r = page.request.post(f"{base}/api/problems/{pid}/evidence", multipart={
-        "file": {"name": photo.name, "mimeType": "image/png", "buffer": photo.read_bytes()}, "note": "整改前"},
-        headers={"X-CSRF-Token": page.evaluate("() => document.cookie.match(/subsidence_csrf=([^;]+)/)[1]")})
+    r = page.request.post(
+        f"{base}/api/problems/{pid}/evidence",
+        multipart={
+            "file": {"name": photo.name, "mimeType": "image/png", "buffer": photo.read_bytes()},
+            "note": "整改前",
+        },
+        headers={"X-CSRF-Token": page.evaluate("() => document.cookie.match(/subsidence_csrf=([^;]+)/)[1]")},
+    )
     assert r.status == 201, r.text()
     page.goto(f"{base}/problems/{pid}")
     for testid in ("description", "requirement", "milestones", "guidance", "history"):
         assert page.locator(f"[data-testid={testid}]").count() == 1, testid
     assert page.locator("[data-testid=evidence] img").count() >= 1  # thumbnails
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=evidence] img')].every(i => i.complete && i.naturalWidth > 0)")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=evidence] img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
     history = page.inner_text("[data-testid=history]")
     assert "下达限期整改通知书" in history or "登记问题" in history
     no_codes(page)
@@ -196,8 +208,11 @@ def test_enterprise_work_by_urgency_and_extension(demo_server, browser, artifact
     page.screenshot(path=str(artifacts_dir / "web-roles-06-enterprise-work.png"), full_page=True)
     # the deadline-extension request on a problem whose notified deadline is still ahead
     items = page.request.get(f"{base}/api/problems?limit=200").json()["items"]
-    target = next(p for p in items if p["state"] in ("notice_issued", "rectifying") and p["days_left"] is not None
-                  and p["days_left"] > 2)
+    target = next(
+        p
+        for p in items
+        if p["state"] in ("notice_issued", "rectifying") and p["days_left"] is not None and p["days_left"] > 2
+    )
     page.goto(f"{base}/problems/{target['id']}")
     if page.locator("[data-testid=extension-form]").count():
         new = (date.fromisoformat(target["deadline"]) + timedelta(days=14)).isoformat()
@@ -240,7 +255,9 @@ def test_monitor_phone_reports_raise_warnings(demo_server, browser, artifacts_di
     page.screenshot(path=str(artifacts_dir / "web-roles-08-monitor-report-390px.png"), full_page=True)
     page.reload()  # past reports with their photos come from the server
     assert page.locator("#reports li img").count() >= 1
-    page.wait_for_function("() => [...document.querySelectorAll('#reports img')].every(i => i.complete && i.naturalWidth > 0)")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#reports img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
     no_codes(page)
     page.goto(f"{base}/map")
     page.wait_for_function("() => window.__mapReady === true", timeout=60_000)
@@ -264,7 +281,8 @@ def test_office_sees_the_field_report_in_the_hazard_point_history(demo_server, b
     page.wait_for_selector("body[data-ready='1']")
     page.click("#warnings-box summary")
     assert "QCQF" in page.inner_text("[data-testid=warnings]") or field[0]["hazard_point"] in page.inner_text(
-        "[data-testid=warnings]")
+        "[data-testid=warnings]"
+    )
     page.screenshot(path=str(artifacts_dir / "web-roles-10-office-warnings-open.png"), full_page=True)
 
 
@@ -336,8 +354,15 @@ def test_town_dashboard_and_its_own_report(demo_server, browser, artifacts_dir):
         doc = z.read("word/document.xml").decode()
     office = new_page(browser, base)
     login(office, base, "office")
-    others = {p["mine_name"] for p in office.request.get(f"{base}/api/problems?limit=1000").json()["items"]
-              if p["mine_name"]} - mine_names - all_mines
+    others = (
+        {
+            p["mine_name"]
+            for p in office.request.get(f"{base}/api/problems?limit=1000").json()["items"]
+            if p["mine_name"]
+        }
+        - mine_names
+        - all_mines
+    )
     assert others, "the demo county has mines outside the town"
     assert not [m for m in others if m in doc], "the town's report names other towns' mines"
 

@@ -18,8 +18,9 @@ from tests.web.test_browser import tiny_png
 def report(client, world, role="monitor", hp="ha", **form):
     files = form.pop("files", None)
     data = {"note": form.pop("note", "巡查"), **form}
-    return client.post(f"/api/hazard-points/{world.ids[hp]}/observations", data=data, files=files,
-                       headers=auth(world, role))
+    return client.post(
+        f"/api/hazard-points/{world.ids[hp]}/observations", data=data, files=files, headers=auth(world, role)
+    )
 
 
 def test_sign_levels():
@@ -33,8 +34,13 @@ def test_sign_levels():
 
 def test_a_35_mm_crack_raises_an_orange_warning(client, world, session):
     """Before: the report was an audit note and raised nothing."""
-    r = report(client, world, crack_width_mm="35", note="坡脚裂缝宽约 3.5 厘米",
-               files={"photo": ("crack.png", tiny_png(), "image/png")})
+    r = report(
+        client,
+        world,
+        crack_width_mm="35",
+        note="坡脚裂缝宽约 3.5 厘米",
+        files={"photo": ("crack.png", tiny_png(), "image/png")},
+    )
     assert r.status_code == 201, r.text
     obs = r.json()["observation"]
     assert [a["level"] for a in obs["alarms"]] == [3] and obs["alarms"][0]["event"] == "raised"
@@ -70,7 +76,9 @@ def test_macro_signs_alone_raise_and_a_calm_report_clears(client, world, session
     later = utcnow() + timedelta(hours=1)
     record_report(session, hp, actor="monitor:monitor", note="未见异常", now=later)
     assert session.get(Alarm, a["id"]).open_key is not None
-    record_report(session, hp, actor="monitor:monitor", note="未见异常", now=later + FIELD_CLEAR_DELAY + timedelta(hours=1))
+    record_report(
+        session, hp, actor="monitor:monitor", note="未见异常", now=later + FIELD_CLEAR_DELAY + timedelta(hours=1)
+    )
     session.commit()
     assert session.get(Alarm, a["id"]).open_key is None  # cleared, as a sensor's alarm clears
     events = [e.event for e in session.scalars(select(AlarmEvent).where(AlarmEvent.alarm_id == a["id"]))]
@@ -84,8 +92,12 @@ def test_no_data_quality_alarms_for_manual_readings(client, world, session):
 
     evaluate(session, now=utcnow() + timedelta(days=30))  # a month without patrols
     session.commit()
-    kinds = {a.kind for a in session.scalars(select(Alarm).join(Sensor, Sensor.id == Alarm.sensor_id)
-                                             .where(Sensor.code.like("HA-QCQF-%")))}
+    kinds = {
+        a.kind
+        for a in session.scalars(
+            select(Alarm).join(Sensor, Sensor.id == Alarm.sensor_id).where(Sensor.code.like("HA-QCQF-%"))
+        )
+    }
     assert not kinds & {"no_data", "flat_line", "sensor_fault"}
 
 
@@ -103,20 +115,43 @@ def test_reports_refused_outside_the_monitors_points_and_photos_scoped(client, w
     assert bad.status_code == 422
 
 
-
 def test_history_in_words_folds_the_row_changes_of_a_transition():
     from subsidence.ledger.narrative import in_words
 
     at = "2024-11-15T09:30:01+08:00"
     events = [
-        {"at": "2024-11-01T08:00:00+08:00", "actor": "office:office", "action": "insert", "before": None,
-         "after": {"title": "甲一矿地裂缝未充填", "deadline": None, "illustrative": False}, "reason": None},
-        {"at": at, "actor": "department:nrb", "action": "update", "before": {"state": "found"},
-         "after": {"state": "notice_issued"}, "reason": None},
-        {"at": at, "actor": "department:nrb", "action": "transition", "before": {"state": "found"},
-         "after": {"state": "notice_issued", "transition": "issue_notice", "deadline": "2024-12-20"}, "reason": None},
-        {"at": at, "actor": "demo", "action": "update", "before": {"illustrative": True},
-         "after": {"illustrative": False}, "reason": None},
+        {
+            "at": "2024-11-01T08:00:00+08:00",
+            "actor": "office:office",
+            "action": "insert",
+            "before": None,
+            "after": {"title": "甲一矿地裂缝未充填", "deadline": None, "illustrative": False},
+            "reason": None,
+        },
+        {
+            "at": at,
+            "actor": "department:nrb",
+            "action": "update",
+            "before": {"state": "found"},
+            "after": {"state": "notice_issued"},
+            "reason": None,
+        },
+        {
+            "at": at,
+            "actor": "department:nrb",
+            "action": "transition",
+            "before": {"state": "found"},
+            "after": {"state": "notice_issued", "transition": "issue_notice", "deadline": "2024-12-20"},
+            "reason": None,
+        },
+        {
+            "at": at,
+            "actor": "demo",
+            "action": "update",
+            "before": {"illustrative": True},
+            "after": {"illustrative": False},
+            "reason": None,
+        },
     ]
     words = in_words(events, "zh-CN")
     assert len(words) == 2  # the mirrored update and the flag change are folded away

@@ -32,21 +32,29 @@ def test_no_server_errors(app, world, role, engine):
         if (op.method.upper(), op.path) in SKIP:
             continue
 
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(op.as_strategy())
         def run(case):
             nonlocal count
             count += 1
             resp = case.call(headers=headers)
             if resp.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} {case.query} -> {resp.status_code}: "
-                                f"{resp.text[:200]}")
+                failures.append(
+                    f"{case.method} {case.formatted_path} {case.query} -> {resp.status_code}: {resp.text[:200]}"
+                )
             elif resp.status_code >= 400 and "json" in resp.headers.get("content-type", ""):
                 body = resp.json()
                 if not (isinstance(body, dict) and body.get("error") and body.get("message")):
-                    failures.append(f"{case.method} {case.formatted_path} -> {resp.status_code} without "
-                                    f"{{error, message}}: {resp.text[:200]}")
+                    failures.append(
+                        f"{case.method} {case.formatted_path} -> {resp.status_code} without "
+                        f"{{error, message}}: {resp.text[:200]}"
+                    )
 
         run()
     assert count > 100

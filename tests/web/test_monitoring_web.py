@@ -23,9 +23,20 @@ def alarms(engine, world):
         out = {}
         for code, hp, level in (("S-HA-1", "ha", 3), ("S-HB-1", "hb", 4)):
             sensor = s.query(Sensor).filter_by(code=code).one()
-            a = models.Alarm(open_key=f"{sensor.id}:threshold", sensor_id=sensor.id, hazard_point_id=world.ids[hp],
-                             kind="threshold", data_quality=False, level=level, max_level=level, state="open",
-                             opened_at=t0, level_since=t0, message=f"{code} 累计位移超限", escalation_stage=0)
+            a = models.Alarm(
+                open_key=f"{sensor.id}:threshold",
+                sensor_id=sensor.id,
+                hazard_point_id=world.ids[hp],
+                kind="threshold",
+                data_quality=False,
+                level=level,
+                max_level=level,
+                state="open",
+                opened_at=t0,
+                level_since=t0,
+                message=f"{code} 累计位移超限",
+                escalation_stage=0,
+            )
             s.add(a)
             for k in range(24):
                 s.add(models.Observation(sensor_id=sensor.id, time=t0 - timedelta(hours=23 - k), value=1.5 * k))
@@ -66,8 +77,9 @@ def test_levels_on_the_map_and_series(client, world, alarms):
 def test_bucket_aggregates_bad_input(client, world, alarms):
     h = auth(world, "office")
     sid = client.get(f"/api/hazard-points/{world.ids['ha']}", headers=h).json()["sensors"][0]["id"]
-    r = client.get(f"/api/sensors/{sid}/buckets?start=2024-11-13T00:00:00%2B00:00&end=2024-11-15T00:00:00%2B00:00",
-                   headers=h)
+    r = client.get(
+        f"/api/sensors/{sid}/buckets?start=2024-11-13T00:00:00%2B00:00&end=2024-11-15T00:00:00%2B00:00", headers=h
+    )
     assert r.status_code == 200 and sum(b.get("n", b.get("count", 1)) for b in r.json()["buckets"]) >= 1
     r = client.get(f"/api/sensors/{sid}/buckets?start=2024-01-01T00:00:00", headers=h)
     assert r.status_code == 422 and "time zone" in r.json()["message"]

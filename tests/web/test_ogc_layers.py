@@ -34,8 +34,11 @@ def test_items_crs84_bbox_paging(client, world):
         for lon, lat in f["geometry"]["coordinates"][0][0]:
             assert 109 < lon < 111 and 39 < lat < 40.5
     # bbox around mine A only
-    ma = next(f for f in client.get("/ogc/collections/mining_rights/items", headers=h).json()["features"]
-              if f["properties"]["code"] == "C-A-001")
+    ma = next(
+        f
+        for f in client.get("/ogc/collections/mining_rights/items", headers=h).json()["features"]
+        if f["properties"]["code"] == "C-A-001"
+    )
     xs = [c[0] for c in ma["geometry"]["coordinates"][0][0]]
     ys = [c[1] for c in ma["geometry"]["coordinates"][0][0]]
     bbox = f"{min(xs) - 0.001},{min(ys) - 0.001},{max(xs) + 0.001},{max(ys) + 0.001}"

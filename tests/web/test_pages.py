@@ -78,24 +78,30 @@ def test_login_page_and_redirects(client, world):
 def test_vendored_maplibre_served_with_licence():
     js = STATIC / "vendor" / "maplibre" / "maplibre-gl.js"
     assert js.stat().st_size > 500_000
-    assert "BSD" in (STATIC / "vendor" / "maplibre" / "LICENSE.txt").read_text() or \
-        "Redistribution" in (STATIC / "vendor" / "maplibre" / "LICENSE.txt").read_text()
+    assert (
+        "BSD" in (STATIC / "vendor" / "maplibre" / "LICENSE.txt").read_text()
+        or "Redistribution" in (STATIC / "vendor" / "maplibre" / "LICENSE.txt").read_text()
+    )
     for f in (STATIC / "js").glob("*.js"):
         assert not re.search(r"https?://(?!www\.w3\.org)", f.read_text()), f.name
 
 
 def test_static_files(client):
     assert client.get("/static/vendor/maplibre/maplibre-gl.js").status_code == 200
-    assert client.get("/static/js/map.js").headers["content-type"].startswith(("text/javascript",
-                                                                                 "application/javascript"))
+    assert (
+        client.get("/static/js/map.js")
+        .headers["content-type"]
+        .startswith(("text/javascript", "application/javascript"))
+    )
 
 
 def test_portal_shows_only_own_notices(client, world):
     login(client, "office")
     token = client.post("/api/auth/login", json={"username": "office", "password": PASSWORD}).json()["csrf_token"]
     for key in ("pa", "pb"):
-        r = client.post(f"/api/problems/{world.ids[key]}/notices", headers={"X-CSRF-Token": token},
-                        json={"deadline": "2024-12-20"})
+        r = client.post(
+            f"/api/problems/{world.ids[key]}/notices", headers={"X-CSRF-Token": token}, json={"deadline": "2024-12-20"}
+        )
         assert r.status_code == 201, r.text
     codes = {k: client.get(f"/api/problems/{world.ids[k]}").json()["notices"][0]["code"] for k in ("pa", "pb")}
     login(client, "enterprise_a")

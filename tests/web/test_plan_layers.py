@@ -16,12 +16,19 @@ from tests.web.conftest import auth
 def _seed(session, mine: Mine):
     x0, y0, _, _ = mine.geometry.bounds
     inner = box(x0 + 50, y0 + 50, x0 + 250, y0 + 250)
-    register_plan(session, mine, doc_no=f"复垦-{mine.licence_no}", approval_date=date(2023, 1, 1),
-                  valid_from=date(2023, 1, 1), valid_to=date(2028, 1, 1),
-                  parcels=[ParcelInput(f"P-{mine.licence_no}", "grassland", inner)])
+    register_plan(
+        session,
+        mine,
+        doc_no=f"复垦-{mine.licence_no}",
+        approval_date=date(2023, 1, 1),
+        valid_from=date(2023, 1, 1),
+        valid_to=date(2028, 1, 1),
+        parcels=[ParcelInput(f"P-{mine.licence_no}", "grassland", inner)],
+    )
     set_annual_plan(session, mine, 2024, target_treat_ha=1, target_reclaim_ha=1)
-    (t,) = report_treated(session, mine, 2024, [ParcelInput(f"T-{mine.licence_no}", "grassland", inner)],
-                          reported_date=date(2024, 11, 1))
+    (t,) = report_treated(
+        session, mine, 2024, [ParcelInput(f"T-{mine.licence_no}", "grassland", inner)], reported_date=date(2024, 11, 1)
+    )
     return t
 
 

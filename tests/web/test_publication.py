@@ -22,15 +22,25 @@ def _scores(session, world, a: float, b: float) -> None:
     with acting_as(session, "test:setup"):
         for key, score in (("ma", a), ("mb", b)):
             m = session.get(Mine, world.ids[key])
-            row = session.scalar(select(AssessmentScore).where(AssessmentScore.year == YEAR,
-                                                               AssessmentScore.mine_id == m.id))
+            row = session.scalar(
+                select(AssessmentScore).where(AssessmentScore.year == YEAR, AssessmentScore.mine_id == m.id)
+            )
             if row is None:
                 row = AssessmentScore(year=YEAR, mine_id=m.id)
                 session.add(row)
             row.score, row.rank = score, 1 if score >= max(a, b) else 2
             row.listing = "praise" if score >= 90 else "exposure" if score < 60 else None
-            row.indicators = [{"key": "fund_accrual", "zh": "基金足额计提", "en": "fund", "weight": 10,
-                               "sub_score": score / 100, "basis": f"计提率 {score:.0f}%", "contribution": score}]
+            row.indicators = [
+                {
+                    "key": "fund_accrual",
+                    "zh": "基金足额计提",
+                    "en": "fund",
+                    "weight": 10,
+                    "sub_score": score / 100,
+                    "basis": f"计提率 {score:.0f}%",
+                    "contribution": score,
+                }
+            ]
             row.computed_on = TODAY
     session.commit()
 
@@ -46,14 +56,24 @@ def test_nothing_public_before_sign_off_and_rerun_waits(client, world, session):
     assert [r["mine"] for r in st["draft"]["praise"]] == ["C-A-001"]
     # only the office signs off; a wrong hash (the draft changed since it was reviewed) is refused
     for who in ("department", "town", "enterprise_a", "public"):
-        assert client.post("/api/publications/assessment_lists/sign-off", headers=auth(world, who),
-                           json={"year": YEAR, "expected_sha256": st["draft_sha256"]}).status_code == 403
-    r = client.post("/api/publications/assessment_lists/sign-off", headers=office,
-                    json={"year": YEAR, "expected_sha256": "0" * 64})
+        assert (
+            client.post(
+                "/api/publications/assessment_lists/sign-off",
+                headers=auth(world, who),
+                json={"year": YEAR, "expected_sha256": st["draft_sha256"]},
+            ).status_code
+            == 403
+        )
+    r = client.post(
+        "/api/publications/assessment_lists/sign-off", headers=office, json={"year": YEAR, "expected_sha256": "0" * 64}
+    )
     assert r.status_code == 409
     assert session.scalar(select(func.count(Publication.id))) == 0
-    r = client.post("/api/publications/assessment_lists/sign-off", headers=office,
-                    json={"year": YEAR, "expected_sha256": st["draft_sha256"], "note": "领导小组会议审定"})
+    r = client.post(
+        "/api/publications/assessment_lists/sign-off",
+        headers=office,
+        json={"year": YEAR, "expected_sha256": st["draft_sha256"], "note": "领导小组会议审定"},
+    )
     assert r.status_code == 201, r.text
     pub = r.json()["publication"]
     assert pub["version"] == 1 and pub["signed_by"] == "office:office" and pub["sha256"] == st["draft_sha256"]
@@ -63,8 +83,14 @@ def test_nothing_public_before_sign_off_and_rerun_waits(client, world, session):
     assert lists["publication"]["sha256"] == publication.digest({k: lists[k] for k in ("year", "praise", "exposure")})
     assert "甲一矿" in client.get("/public").text
     # signing the same content again is refused
-    assert client.post("/api/publications/assessment_lists/sign-off", headers=office,
-                       json={"year": YEAR, "expected_sha256": st["draft_sha256"]}).status_code == 409
+    assert (
+        client.post(
+            "/api/publications/assessment_lists/sign-off",
+            headers=office,
+            json={"year": YEAR, "expected_sha256": st["draft_sha256"]},
+        ).status_code
+        == 409
+    )
 
     # re-run: MA drops to the exposure list. The public still sees version 1.
     _scores(session, world, 30, 92)
@@ -73,10 +99,19 @@ def test_nothing_public_before_sign_off_and_rerun_waits(client, world, session):
     st2 = client.get(f"/api/publications/assessment_lists?year={YEAR}", headers=office).json()
     assert st2["up_to_date"] is False and st2["draft_sha256"] != st["draft_sha256"]
     # signing with the old hash (what was reviewed before the re-run) is refused
-    assert client.post("/api/publications/assessment_lists/sign-off", headers=office,
-                       json={"year": YEAR, "expected_sha256": st["draft_sha256"]}).status_code == 409
-    r = client.post("/api/publications/assessment_lists/sign-off", headers=office,
-                    json={"year": YEAR, "expected_sha256": st2["draft_sha256"]})
+    assert (
+        client.post(
+            "/api/publications/assessment_lists/sign-off",
+            headers=office,
+            json={"year": YEAR, "expected_sha256": st["draft_sha256"]},
+        ).status_code
+        == 409
+    )
+    r = client.post(
+        "/api/publications/assessment_lists/sign-off",
+        headers=office,
+        json={"year": YEAR, "expected_sha256": st2["draft_sha256"]},
+    )
     assert r.status_code == 201 and r.json()["publication"]["version"] == 2
     lists = client.get("/api/public/lists").json()
     assert [r["mine"] for r in lists["praise"]] == ["C-B-001"] and [r["mine"] for r in lists["exposure"]] == ["C-A-001"]
@@ -110,16 +145,33 @@ def test_inspection_results_public_only_after_sign_off(client, world, session):
         session.add(item)
         session.flush()
         t0 = datetime(2024, 10, 1, tzinfo=UTC)
-        rec = DrawRecord(code="DR-2024-0001", item_id=item.id, pool={"item": {"code": "IT", "name": "土地复垦抽查"}},
-                         pool_sha256="0" * 64, published_at=t0)
+        rec = DrawRecord(
+            code="DR-2024-0001",
+            item_id=item.id,
+            pool={"item": {"code": "IT", "name": "土地复垦抽查"}},
+            pool_sha256="0" * 64,
+            published_at=t0,
+        )
         session.add(rec)
         session.flush()
-        session.add(DrawResult(draw_id=rec.id, result={"objects": [{"key": "C-A-001", "inspectors": []}]},
-                               result_sha256="1" * 64, drawn_at=t0))
+        session.add(
+            DrawResult(
+                draw_id=rec.id,
+                result={"objects": [{"key": "C-A-001", "inspectors": []}]},
+                result_sha256="1" * 64,
+                drawn_at=t0,
+            )
+        )
         session.flush()
         ma = session.get(Mine, world.ids["ma"])
-        inspections.record_result(session, "DR-2024-0001", ma, inspected=TODAY - timedelta(days=20),
-                                  outcome=InspectionOutcome.COMPLIANT, public_summary="未发现问题")
+        inspections.record_result(
+            session,
+            "DR-2024-0001",
+            ma,
+            inspected=TODAY - timedelta(days=20),
+            outcome=InspectionOutcome.COMPLIANT,
+            public_summary="未发现问题",
+        )
         inspections.publish_result(session, "DR-2024-0001", ma, TODAY - timedelta(days=5))
     session.commit()
     assert client.get("/api/public/inspection-results").json()["count"] == 0
@@ -163,11 +215,36 @@ def test_cli_status_and_sign_off(engine, session, world, monkeypatch):
     run = CliRunner().invoke
     st = json.loads(run(cli, ["publication", "status", "assessment_lists", "--year", str(YEAR), "--json"]).output)
     assert st["published"] is None
-    bad = run(cli, ["publication", "sign-off", "assessment_lists", "--year", str(YEAR), "--as", "town",
-                    "--sha256", st["draft_sha256"]])
+    bad = run(
+        cli,
+        [
+            "publication",
+            "sign-off",
+            "assessment_lists",
+            "--year",
+            str(YEAR),
+            "--as",
+            "town",
+            "--sha256",
+            st["draft_sha256"],
+        ],
+    )
     assert bad.exit_code != 0 and "sign_off" in bad.output
-    ok = run(cli, ["publication", "sign-off", "assessment_lists", "--year", str(YEAR), "--as", "office",
-                   "--sha256", st["draft_sha256"], "--json"])
+    ok = run(
+        cli,
+        [
+            "publication",
+            "sign-off",
+            "assessment_lists",
+            "--year",
+            str(YEAR),
+            "--as",
+            "office",
+            "--sha256",
+            st["draft_sha256"],
+            "--json",
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output)["signed_by"] == "office:office"
     session.expire_all()

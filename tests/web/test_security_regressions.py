@@ -37,10 +37,17 @@ def _docx_text(data: bytes) -> str:
 
 def test_progress_report_holds_only_the_callers_problems(client, world):
     """A town or department user read problems in the county-wide report it is refused everywhere else."""
-    r = client.post("/api/problems", headers=auth(world, "office"),
-                    json={"category": "1", "title": "乙一矿排土场裂缝逾期", "mine_id": world.ids["mb"],
-                          "found_date": (TODAY - timedelta(days=30)).isoformat(),
-                          "deadline": (TODAY - timedelta(days=2)).isoformat()})
+    r = client.post(
+        "/api/problems",
+        headers=auth(world, "office"),
+        json={
+            "category": "1",
+            "title": "乙一矿排土场裂缝逾期",
+            "mine_id": world.ids["mb"],
+            "found_date": (TODAY - timedelta(days=30)).isoformat(),
+            "deadline": (TODAY - timedelta(days=2)).isoformat(),
+        },
+    )
     assert r.status_code == 201, r.text
     office = _docx_text(client.get("/api/reports/progress?format=docx", headers=auth(world, "office")).content)
     assert "甲一矿地裂缝未充填" in office and "乙一矿排土场裂缝逾期" in office  # both overdue, county-wide
@@ -89,8 +96,18 @@ def test_identical_progress_pdfs_render_once(client, world, monkeypatch):
 # ------------------------------------------------------------------ open redirect
 
 
-@pytest.mark.parametrize("nxt", ["/\\evil.example/x", "//evil.example", "/\t/evil.example", "https://evil.example",
-                                 "/\\/evil.example", "javascript:alert(1)", "/%5Cevil.example"])
+@pytest.mark.parametrize(
+    "nxt",
+    [
+        "/\\evil.example/x",
+        "//evil.example",
+        "/\t/evil.example",
+        "https://evil.example",
+        "/\\/evil.example",
+        "javascript:alert(1)",
+        "/%5Cevil.example",
+    ],
+)
 def test_login_next_never_leaves_the_site(client, nxt):
     from subsidence.web.pages import safe_next
 
@@ -115,9 +132,16 @@ FORMULA = '=HYPERLINK("http://evil.example","点击")'
 
 @pytest.fixture
 def formula_problem(client, world):
-    r = client.post("/api/problems", headers=auth(world, "office"),
-                    json={"category": "1", "title": FORMULA, "found_date": (TODAY - timedelta(days=1)).isoformat(),
-                          "mine_id": world.ids["ma"]})
+    r = client.post(
+        "/api/problems",
+        headers=auth(world, "office"),
+        json={
+            "category": "1",
+            "title": FORMULA,
+            "found_date": (TODAY - timedelta(days=1)).isoformat(),
+            "mine_id": world.ids["ma"],
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -225,8 +249,7 @@ def test_failed_sign_ins_hash_within_bounded_memory():
     accounts._HASHER = Counting(old)
     try:
         stored = old.hash("correct-horse-battery")
-        threads = [threading.Thread(target=accounts.verify_password, args=(stored, "nope-nope-nope"))
-                   for _ in range(8)]
+        threads = [threading.Thread(target=accounts.verify_password, args=(stored, "nope-nope-nope")) for _ in range(8)]
         for t in threads:
             t.start()
         for t in threads:
@@ -262,8 +285,9 @@ def test_concurrent_notice_downloads_are_whole(client, world, tmp_path):
     docx = {b for _, b in bodies if b.startswith(b"PK")}
     assert len(pdfs) == 1 and len(docx) == 1  # every download whole and identical
     assert pdfs.pop().rstrip().endswith(b"%%EOF")
-    assert not (get_settings().data_dir / "outputs" / "notices").exists() or \
-        not any((get_settings().data_dir / "outputs" / "notices").iterdir())  # no shared file on disk
+    assert not (get_settings().data_dir / "outputs" / "notices").exists() or not any(
+        (get_settings().data_dir / "outputs" / "notices").iterdir()
+    )  # no shared file on disk
 
 
 # ------------------------------------------------------------------ OGC items outside the collection
@@ -271,10 +295,20 @@ def test_concurrent_notice_downloads_are_whole(client, world, tmp_path):
 
 def test_ogc_towns_item_is_only_a_town(client, world, session):
     with acting_as(session, "test"):
-        banner = AdminArea(code="B1", name_zh="伊金霍洛旗", name_en="Banner", level=AreaLevel.BANNER,
-                           geometry=MultiPolygon([box(X0, Y0, X0 + 40_000, Y0 + 20_000)]))
-        village = AdminArea(code="V1", name_zh="一号村", name_en="Village", level=AreaLevel.VILLAGE,
-                            geometry=MultiPolygon([box(X0, Y0, X0 + 2_000, Y0 + 2_000)]))
+        banner = AdminArea(
+            code="B1",
+            name_zh="伊金霍洛旗",
+            name_en="Banner",
+            level=AreaLevel.BANNER,
+            geometry=MultiPolygon([box(X0, Y0, X0 + 40_000, Y0 + 20_000)]),
+        )
+        village = AdminArea(
+            code="V1",
+            name_zh="一号村",
+            name_en="Village",
+            level=AreaLevel.VILLAGE,
+            geometry=MultiPolygon([box(X0, Y0, X0 + 2_000, Y0 + 2_000)]),
+        )
         session.add_all([banner, village])
         session.commit()
     h = auth(world, "office")
@@ -294,20 +328,34 @@ def alarms(session, world):
     """An open alarm at each hazard point and one at a groundwater well of town T1 (no hazard point)."""
     now = utcnow()
     with acting_as(session, "test"):
-        well = GroundwaterWell(code="W-T1", name="一号井", town_id=world.ids["t1"], mine_id=world.ids["ma"],
-                               geometry=Point(X0 + 4_000, Y0 + 4_000))
+        well = GroundwaterWell(
+            code="W-T1",
+            name="一号井",
+            town_id=world.ids["t1"],
+            mine_id=world.ids["ma"],
+            geometry=Point(X0 + 4_000, Y0 + 4_000),
+        )
         session.add(well)
         session.flush()
-        ws = Sensor(code="S-W-T1", kind=SensorKind.GROUNDWATER_WELL, unit="m", well_id=well.id,
-                    mine_id=world.ids["ma"])
+        ws = Sensor(code="S-W-T1", kind=SensorKind.GROUNDWATER_WELL, unit="m", well_id=well.id, mine_id=world.ids["ma"])
         session.add(ws)
         session.flush()
         sa = session.scalar(select(Sensor).where(Sensor.code == "S-HA-1"))
         sb = session.scalar(select(Sensor).where(Sensor.code == "S-HB-1"))
         out = {}
         for name, sensor, hp in (("ha", sa, world.ids["ha"]), ("hb", sb, world.ids["hb"]), ("well", ws, None)):
-            a = Alarm(open_key=f"{sensor.id}:threshold", sensor_id=sensor.id, hazard_point_id=hp, kind="threshold",
-                      level=2, max_level=2, state="open", opened_at=now, level_since=now, message=f"test {name}")
+            a = Alarm(
+                open_key=f"{sensor.id}:threshold",
+                sensor_id=sensor.id,
+                hazard_point_id=hp,
+                kind="threshold",
+                level=2,
+                max_level=2,
+                state="open",
+                opened_at=now,
+                level_since=now,
+                message=f"test {name}",
+            )
             session.add(a)
             session.flush()
             out[name] = a.id
@@ -323,7 +371,8 @@ def test_ack_errors_do_not_tell_whose_alarm_it_is(client, world, alarms):
     assert other.json()["message"].replace(str(alarms["hb"]), "N") == missing.json()["message"].replace("99999", "N")
     hb_code = "HB"
     assert hb_code not in other.text and str(world.ids["hb"]) not in other.json()["message"].replace(
-        str(alarms["hb"]), "")
+        str(alarms["hb"]), ""
+    )
     ent = client.post(f"/api/alarms/{alarms['ha']}/ack", headers=auth(world, "enterprise_a"))
     assert ent.status_code == 404  # readable to the enterprise, not its to acknowledge: same answer
 
@@ -352,12 +401,19 @@ def test_the_feed_offers_ack_only_where_it_works(client, world, alarms):
 
 
 def test_a_documented_batch_of_20000_observations_is_accepted(client, world):
-    rows = [{"sensor": "S-HA-1", "time": f"2024-11-{1 + i // 1440:02d}T{(i // 60) % 24:02d}:{i % 60:02d}:00+08:00",
-             "value": 1.0 + i * 1e-4} for i in range(14 * 1440)][:20_000]
+    rows = [
+        {
+            "sensor": "S-HA-1",
+            "time": f"2024-11-{1 + i // 1440:02d}T{(i // 60) % 24:02d}:{i % 60:02d}:00+08:00",
+            "value": 1.0 + i * 1e-4,
+        }
+        for i in range(14 * 1440)
+    ][:20_000]
     body = json.dumps({"source": "logger-1", "rows": rows}).encode()
     assert len(body) > 1024 * 1024  # over the general JSON limit
-    r = client.post("/api/observations/batch", content=body,
-                    headers={**auth(world, "office"), "content-type": "application/json"})
+    r = client.post(
+        "/api/observations/batch", content=body, headers={**auth(world, "office"), "content-type": "application/json"}
+    )
     assert r.status_code == 200, r.text[:300]
     assert r.json()["accepted"] == 20_000
 
@@ -366,8 +422,10 @@ def test_an_oversized_chunked_upload_is_413(client, world):
     from subsidence.api.app import MAX_UPLOAD_BYTES
 
     boundary = "XyZ"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\n"
-            "Content-Type: image/jpeg\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
 
     def chunks():
         yield head
@@ -376,8 +434,11 @@ def test_an_oversized_chunked_upload_is_413(client, world):
             yield block
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    r = client.post(f"/api/problems/{world.ids['pa']}/evidence", content=chunks(),
-                    headers={**auth(world, "enterprise_a"), "content-type": f"multipart/form-data; boundary={boundary}"})
+    r = client.post(
+        f"/api/problems/{world.ids['pa']}/evidence",
+        content=chunks(),
+        headers={**auth(world, "enterprise_a"), "content-type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert r.status_code == 413, r.text[:200]
 
 
@@ -396,9 +457,16 @@ def test_nul_in_search_is_refused(client, world):
 
 
 def test_percent_in_a_title_is_found(client, world):
-    r = client.post("/api/problems", headers=auth(world, "office"),
-                    json={"category": "1", "title": "充填率仅 50% 的裂缝", "found_date": TODAY.isoformat(),
-                          "mine_id": world.ids["ma"]})
+    r = client.post(
+        "/api/problems",
+        headers=auth(world, "office"),
+        json={
+            "category": "1",
+            "title": "充填率仅 50% 的裂缝",
+            "found_date": TODAY.isoformat(),
+            "mine_id": world.ids["ma"],
+        },
+    )
     assert r.status_code == 201
     items = client.get("/api/problems", params={"q": "50%"}, headers=auth(world, "office")).json()["items"]
     assert [p["title"] for p in items] == ["充填率仅 50% 的裂缝"]
@@ -419,12 +487,14 @@ def test_gate_lookups_do_not_empty_the_read_cache(client, world, session):
     assert client.get("/api/problems", headers=h).headers.get("x-cache") == "hit"  # and the cache survives
 
 
-
 def test_not_overdue_filter_keeps_problems_without_a_deadline(client, world):
     """``overdue=false`` dropped every problem without a deadline (NOT of a NULL comparison)."""
     h = auth(world, "office")
-    r = client.post("/api/problems", headers=h, json={"category": "3", "title": "枯死树木未清理", "mine_id": world.ids["ma"],
-                                                      "found_date": TODAY.isoformat()})
+    r = client.post(
+        "/api/problems",
+        headers=h,
+        json={"category": "3", "title": "枯死树木未清理", "mine_id": world.ids["ma"], "found_date": TODAY.isoformat()},
+    )
     assert r.status_code == 201 and r.json()["deadline"] is None
     total = client.get("/api/problems", headers=h).json()["total"]
     yes = client.get("/api/problems?overdue=true", headers=h).json()["total"]

@@ -126,8 +126,9 @@ def test_emb_reviews_a_hidden_factor_plan(server, browser, artifacts_dir):  # no
     form.locator("input[name=result]").fill("措施可行，同意实施")
     form.locator("button[value='1']").click()
     page.wait_for_selector("[data-testid=tasks-ok]:not([hidden])")
-    assert "已批准" in page.inner_text(f"[data-testid=plan-state-{f['id']}]") or \
-        "通过" in page.inner_text(f"[data-testid=plan-state-{f['id']}]")
+    assert "已批准" in page.inner_text(f"[data-testid=plan-state-{f['id']}]") or "通过" in page.inner_text(
+        f"[data-testid=plan-state-{f['id']}]"
+    )
     page.locator(f"[data-factor='{f['id']}']").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "tasks-02-emb-plan-review.png"))
     assert page.blocked == []
@@ -171,7 +172,8 @@ def test_office_reruns_assessment_public_waits_for_sign_off(server, browser, art
     assert after == before  # re-running changes nothing public
     st = page.request.get(f"{base}/api/publications/assessment_lists?year={SERVED.year - 1}").json()
     page.locator("[data-testid=sec-publication]").screenshot(
-        path=str(artifacts_dir / "tasks-04-office-assessment-draft.png"))
+        path=str(artifacts_dir / "tasks-04-office-assessment-draft.png")
+    )
     if not st["up_to_date"]:
         page.locator("form[data-form=sign-off][data-kind=assessment_lists] input[name=note]").fill("领导小组审定")
         with page.expect_response(lambda r: "/sign-off" in r.url) as resp:
@@ -199,9 +201,18 @@ def test_monitor_records_a_card_receipt_on_the_phone(server, browser, artifacts_
     # the town issues a card where one is missing (so the monitor has a copy to sign for)
     hh = next((h for p in over["hazard_points"] for h in p["households"] if h["card"] is None), None)
     if hh is not None:
-        assert town.request.post(f"{base}/api/households/{hh['id']}/card", data="{}", headers={
-            "Content-Type": "application/json", "X-CSRF-Token": town.context.cookies() and next(
-                c["value"] for c in town.context.cookies() if c["name"] == "subsidence_csrf")}).status == 201
+        assert (
+            town.request.post(
+                f"{base}/api/households/{hh['id']}/card",
+                data="{}",
+                headers={
+                    "Content-Type": "application/json",
+                    "X-CSRF-Token": town.context.cookies()
+                    and next(c["value"] for c in town.context.cookies() if c["name"] == "subsidence_csrf"),
+                },
+            ).status
+            == 201
+        )
     page = guarded(browser, base, **PHONE)
     login(page, base, "monitor")
     page.goto(f"{base}/cards")
@@ -228,8 +239,17 @@ def _demo_geotiff(path) -> None:
     x = np.arange(w)[None, :].repeat(h, 0)
     y = np.arange(h)[:, None].repeat(w, 1)
     data = np.stack([(x * 2) % 256, (y * 3) % 256, 160 + ((x // 60 + y // 50) % 2) * 60]).astype(np.uint8)
-    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=3, dtype="uint8", crs="EPSG:4326",
-                       transform=from_origin(109.2, 39.95, 0.002, 0.002)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=w,
+        height=h,
+        count=3,
+        dtype="uint8",
+        crs="EPSG:4326",
+        transform=from_origin(109.2, 39.95, 0.002, 0.002),
+    ) as dst:
         dst.write(data)
 
 
@@ -243,16 +263,16 @@ def test_map_with_no_basemap_then_the_office_geotiff(server, browser, artifacts_
     tiles: list[str] = []
     page.on("request", lambda r: tiles.append(r.url) if "/api/basemap/tiles/" in r.url else None)
     page.goto(f"{base}/map")
-    page.wait_for_function("() => window.__layerCounts && Object.keys(window.__layerCounts).length > 3",
-                           timeout=60_000)
+    page.wait_for_function("() => window.__layerCounts && Object.keys(window.__layerCounts).length > 3", timeout=60_000)
     assert page.evaluate("() => window.__basemap") is None and tiles == []
     page.screenshot(path=str(artifacts_dir / "tasks-08-map-no-basemap.png"))
     src = server["root"] / "topo.tif"
     _demo_geotiff(src)
     basemap.import_file(src, server["data_dir"], name="示例地形图")
     page.goto(f"{base}/map")
-    page.wait_for_function("() => window.__basemap && window.__layerCounts && "
-                           "Object.keys(window.__layerCounts).length > 3", timeout=60_000)
+    page.wait_for_function(
+        "() => window.__basemap && window.__layerCounts && Object.keys(window.__layerCounts).length > 3", timeout=60_000
+    )
     page.wait_for_function("() => window.__map.areTilesLoaded()", timeout=60_000)
     assert tiles and all(t.startswith("http://127.0.0.1") for t in tiles)
     ok = [u for u in tiles if page.request.get(u).status == 200]

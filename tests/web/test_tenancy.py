@@ -21,10 +21,21 @@ PROBLEM_SCOPE = {
     "enterprise_a": {"pa"},
     "enterprise_b": {"pb", "pw"},
 }
-MINE_SCOPE = {"office": {"ma", "mb"}, "department": {"ma", "mb"}, "town": {"ma"}, "enterprise_a": {"ma"},
-              "enterprise_b": {"mb"}}
-HAZARD_SCOPE = {"office": {"ha", "hb"}, "department": {"ha", "hb"}, "town": {"ha"}, "enterprise_a": {"ha"},
-                "enterprise_b": {"hb"}, "monitor": {"ha"}}
+MINE_SCOPE = {
+    "office": {"ma", "mb"},
+    "department": {"ma", "mb"},
+    "town": {"ma"},
+    "enterprise_a": {"ma"},
+    "enterprise_b": {"mb"},
+}
+HAZARD_SCOPE = {
+    "office": {"ha", "hb"},
+    "department": {"ha", "hb"},
+    "town": {"ha"},
+    "enterprise_a": {"ha"},
+    "enterprise_b": {"hb"},
+    "monitor": {"ha"},
+}
 
 
 @pytest.mark.parametrize("role", list(PROBLEM_SCOPE))
@@ -66,8 +77,15 @@ def test_hazard_points_are_scoped(client, world, role):
 
 def test_public_sees_published_only(client, world):
     h = auth(world, "public")
-    for path in ("/api/mines", "/api/hazard-points", "/api/subsidence-areas", "/api/dashboard/summary",
-                 "/api/dashboard/progress", "/api/alarms", "/api/users"):
+    for path in (
+        "/api/mines",
+        "/api/hazard-points",
+        "/api/subsidence-areas",
+        "/api/dashboard/summary",
+        "/api/dashboard/progress",
+        "/api/alarms",
+        "/api/users",
+    ):
         assert client.get(path, headers=h).status_code == 403, path
     assert client.get("/api/layers", headers=h).json()["layers"] == []
     assert client.get("/api/layers/mining_rights", headers=h).json()["features"] == []
@@ -98,10 +116,18 @@ def test_cross_tenant_reads_refused(client, world, who, target):
     h, pid = auth(world, who), world.ids[target]
     other_mine = world.ids["mb" if who == "enterprise_a" else "ma"]
     other_hp = world.ids["hb" if who == "enterprise_a" else "ha"]
-    for path in (f"/api/problems/{pid}", f"/api/problems/{pid}/history", f"/problems/{pid}",
-                 f"/api/mines/{other_mine}", f"/api/history/mine/{other_mine}", f"/api/history/problem/{pid}",
-                 f"/api/hazard-points/{other_hp}", f"/ogc/collections/mining_rights/items/{other_mine}",
-                 f"/api/gate?mine={other_mine}", f"/api/problems/{pid}/evidence/1"):
+    for path in (
+        f"/api/problems/{pid}",
+        f"/api/problems/{pid}/history",
+        f"/problems/{pid}",
+        f"/api/mines/{other_mine}",
+        f"/api/history/mine/{other_mine}",
+        f"/api/history/problem/{pid}",
+        f"/api/hazard-points/{other_hp}",
+        f"/ogc/collections/mining_rights/items/{other_mine}",
+        f"/api/gate?mine={other_mine}",
+        f"/api/problems/{pid}/evidence/1",
+    ):
         r = client.get(path, headers=h)
         assert r.status_code == 404, (path, r.status_code, r.text[:200])
     assert client.get(f"/api/problems?mine_id={other_mine}", headers=h).json()["total"] == 0
@@ -119,8 +145,11 @@ def test_cross_tenant_writes_refused_and_nothing_changes(client, engine, world, 
         ("post", f"/api/problems/{pid}/transitions", {"json": {"name": "withdraw", "reason": "x"}}),
         ("post", f"/api/problems/{pid}/notices", {"json": {"workdays": 20}}),
         ("post", f"/api/problems/{pid}/acceptance", {"json": {"passed": True, "inspectors": ["a", "b"]}}),
-        ("post", f"/api/problems/{pid}/evidence",
-         {"files": {"file": ("p.png", io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 64), "image/png")}}),
+        (
+            "post",
+            f"/api/problems/{pid}/evidence",
+            {"files": {"file": ("p.png", io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 64), "image/png")}},
+        ),
     ]
     for method, path, kw in attempts:
         r = getattr(client, method)(path, headers=h, **kw)
@@ -148,14 +177,18 @@ def test_department_scope_by_task(client, world):
 
 def test_monitor_observes_only_assigned_points(client, engine, world):
     h = auth(world, "monitor")
-    ok = client.post(f"/api/hazard-points/{world.ids['ha']}/observations", headers=h,
-                     data={"note": "裂缝加宽", "lon": "109.5", "lat": "39.6"})
+    ok = client.post(
+        f"/api/hazard-points/{world.ids['ha']}/observations",
+        headers=h,
+        data={"note": "裂缝加宽", "lon": "109.5", "lat": "39.6"},
+    )
     assert ok.status_code == 201, ok.text
     before = _count(engine, AuditEvent)
     r = client.post(f"/api/hazard-points/{world.ids['hb']}/observations", headers=h, data={"note": "x"})
     assert r.status_code == 404
-    r = client.post(f"/api/hazard-points/{world.ids['ha']}/observations", headers=auth(world, "enterprise_a"),
-                    data={"note": "x"})
+    r = client.post(
+        f"/api/hazard-points/{world.ids['ha']}/observations", headers=auth(world, "enterprise_a"), data={"note": "x"}
+    )
     assert r.status_code == 403  # enterprises see their hazard points but do not file patrol records
     assert _count(engine, AuditEvent) == before
 
@@ -163,7 +196,10 @@ def test_monitor_observes_only_assigned_points(client, engine, world):
 def test_office_only_administration(client, world):
     for role in ("department", "town", "enterprise_a", "monitor"):
         assert client.get("/api/users", headers=auth(world, role)).status_code == 403
-        r = client.post("/api/users", headers=auth(world, role),
-                        json={"username": "x1", "password": "long-enough-pw", "role": "office"})
+        r = client.post(
+            "/api/users",
+            headers=auth(world, role),
+            json={"username": "x1", "password": "long-enough-pw", "role": "office"},
+        )
         assert r.status_code == 403
     assert len(client.get("/api/users", headers=auth(world, "office")).json()["items"]) == 7

@@ -15,35 +15,54 @@ def _pdf(n: int) -> bytes:
 def test_extension_milestone_and_counts(client, world):
     pa = world.ids["pa"]
     office, ent_a, ent_b = auth(world, "office"), auth(world, "enterprise_a"), auth(world, "enterprise_b")
-    r = client.post(f"/api/problems/{pa}/notices", headers=office, json={
-        "deadline": (TODAY + timedelta(days=10)).isoformat(),
-        "milestones": [{"description": "完成充填", "due_date": (TODAY + timedelta(days=5)).isoformat()}]})
+    r = client.post(
+        f"/api/problems/{pa}/notices",
+        headers=office,
+        json={
+            "deadline": (TODAY + timedelta(days=10)).isoformat(),
+            "milestones": [{"description": "完成充填", "due_date": (TODAY + timedelta(days=5)).isoformat()}],
+        },
+    )
     assert r.status_code == 201, r.text
     want = (TODAY + timedelta(days=20)).isoformat()
-    assert client.post(f"/api/problems/{pa}/extensions", headers=ent_b,
-                       json={"requested_deadline": want, "reason": "x"}).status_code == 404
-    r = client.post(f"/api/problems/{pa}/extensions", headers=ent_a, json={"requested_deadline": want,
-                                                                          "reason": "冬季冻土无法施工"})
+    assert (
+        client.post(
+            f"/api/problems/{pa}/extensions", headers=ent_b, json={"requested_deadline": want, "reason": "x"}
+        ).status_code
+        == 404
+    )
+    r = client.post(
+        f"/api/problems/{pa}/extensions", headers=ent_a, json={"requested_deadline": want, "reason": "冬季冻土无法施工"}
+    )
     assert r.status_code == 201, r.text
     x = r.json()["extension"]
     assert x["state"] == "pending" and x["requested_date"] == TODAY.isoformat()  # the server's date
-    assert client.post(f"/api/problems/{pa}/extensions/decision", headers=ent_a,
-                       json={"approve": True, "reason": "x"}).status_code == 403
-    r = client.post(f"/api/problems/{pa}/extensions/decision", headers=office,
-                    json={"approve": True, "reason": "同意"})
+    assert (
+        client.post(
+            f"/api/problems/{pa}/extensions/decision", headers=ent_a, json={"approve": True, "reason": "x"}
+        ).status_code
+        == 403
+    )
+    r = client.post(f"/api/problems/{pa}/extensions/decision", headers=office, json={"approve": True, "reason": "同意"})
     assert r.status_code == 200 and r.json()["extension"]["granted_deadline"] == want
     assert client.get(f"/api/problems/{pa}/extensions", headers=ent_a).json()["deadline"] == want
-    up = client.post(f"/api/problems/{pa}/evidence", headers=ent_a,
-                     files={"file": ("方案.pdf", _pdf(1), "application/pdf")})
+    up = client.post(
+        f"/api/problems/{pa}/evidence", headers=ent_a, files={"file": ("方案.pdf", _pdf(1), "application/pdf")}
+    )
     assert up.status_code in (200, 201), up.text
     ev = up.json()["evidence"]["id"]
-    assert client.post(f"/api/problems/{pa}/milestones/1/done", headers=ent_a,
-                       json={"evidence_ids": []}).status_code == 422
+    assert (
+        client.post(f"/api/problems/{pa}/milestones/1/done", headers=ent_a, json={"evidence_ids": []}).status_code
+        == 422
+    )
     r = client.post(f"/api/problems/{pa}/milestones/1/done", headers=ent_a, json={"evidence_ids": [ev]})
     assert r.status_code == 200 and r.json()["done_date"] == TODAY.isoformat()
     # an enterprise may not backdate
-    r = client.post(f"/api/problems/{pa}/milestones/1/done", headers=ent_a,
-                    json={"evidence_ids": [ev], "done_date": (TODAY - timedelta(days=1)).isoformat()})
+    r = client.post(
+        f"/api/problems/{pa}/milestones/1/done",
+        headers=ent_a,
+        json={"evidence_ids": [ev], "done_date": (TODAY - timedelta(days=1)).isoformat()},
+    )
     assert r.status_code in (403, 409)
     counts = client.get("/api/deadlines", headers=office).json()
     # pb is due in 3 calendar days (due soon on the working-day calendar); nothing overdue after the extension
@@ -70,18 +89,31 @@ def test_transition_dates_are_the_servers(client, world):
     earlier one, the office can only with a reason."""
     pa = world.ids["pa"]
     office, ent_a = auth(world, "office"), auth(world, "enterprise_a")
-    assert client.post(f"/api/problems/{pa}/notices", headers=office,
-                       json={"deadline": (TODAY + timedelta(days=10)).isoformat()}).status_code == 201
-    r = client.post(f"/api/problems/{pa}/transitions", headers=ent_a,
-                    json={"name": "start", "on": (TODAY - timedelta(days=1)).isoformat()})
+    assert (
+        client.post(
+            f"/api/problems/{pa}/notices", headers=office, json={"deadline": (TODAY + timedelta(days=10)).isoformat()}
+        ).status_code
+        == 201
+    )
+    r = client.post(
+        f"/api/problems/{pa}/transitions",
+        headers=ent_a,
+        json={"name": "start", "on": (TODAY - timedelta(days=1)).isoformat()},
+    )
     assert r.status_code == 403 and "only the office may record an earlier date" in r.json()["message"]
-    r = client.post(f"/api/problems/{pa}/transitions", headers=office,
-                    json={"name": "start", "on": (TODAY + timedelta(days=1)).isoformat()})
+    r = client.post(
+        f"/api/problems/{pa}/transitions",
+        headers=office,
+        json={"name": "start", "on": (TODAY + timedelta(days=1)).isoformat()},
+    )
     assert r.status_code == 422 and "future" in r.json()["message"]
     r = client.post(f"/api/problems/{pa}/transitions", headers=ent_a, json={"name": "start"})
     assert r.status_code == 200
-    hist = [h for h in client.get(f"/api/problems/{pa}", headers=office).json()["history"]
-            if (h.get("after") or {}).get("transition") == "start"]
+    hist = [
+        h
+        for h in client.get(f"/api/problems/{pa}", headers=office).json()["history"]
+        if (h.get("after") or {}).get("transition") == "start"
+    ]
     assert hist and hist[0]["after"]["on"] == hist[0]["after"]["recorded_on"] == TODAY.isoformat()
 
 
@@ -90,11 +122,18 @@ def test_office_backdates_a_step_through_the_api_with_a_reason(client, world):
     the missing reason; with one the ledger goes on to check the date against the previous step."""
     pa = world.ids["pa"]
     office = auth(world, "office")
-    assert client.post(f"/api/problems/{pa}/notices", headers=office,
-                       json={"deadline": (TODAY + timedelta(days=10)).isoformat()}).status_code == 201
+    assert (
+        client.post(
+            f"/api/problems/{pa}/notices", headers=office, json={"deadline": (TODAY + timedelta(days=10)).isoformat()}
+        ).status_code
+        == 201
+    )
     earlier = (TODAY - timedelta(days=1)).isoformat()
     r = client.post(f"/api/problems/{pa}/transitions", headers=office, json={"name": "start", "on": earlier})
     assert r.status_code == 422 and "needs a reason" in r.json()["message"]
-    r = client.post(f"/api/problems/{pa}/transitions", headers=office,
-                    json={"name": "start", "on": earlier, "date_reason": "补录纸质台账"})
+    r = client.post(
+        f"/api/problems/{pa}/transitions",
+        headers=office,
+        json={"name": "start", "on": earlier, "date_reason": "补录纸质台账"},
+    )
     assert r.status_code == 422 and "before the previous step" in r.json()["message"]

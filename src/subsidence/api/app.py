@@ -49,7 +49,10 @@ TAGS = [
     {"name": "dashboard", "description": "进度与督办 / progress, overdue, timeline, warnings"},
     {"name": "history", "description": "审计记录 / audit trail"},
     {"name": "public", "description": "公开信息 / published results"},
-    {"name": "tasks", "description": "任务台账：基金、保水、隐蔽致灾因素、建筑物拆除、双随机、评估、公开签发 / task ledgers"},
+    {
+        "name": "tasks",
+        "description": "任务台账：基金、保水、隐蔽致灾因素、建筑物拆除、双随机、评估、公开签发 / task ledgers",
+    },
     {"name": "ogc", "description": "OGC API – Features (QGIS)"},
     {"name": "admin", "description": "账户管理 / accounts"},
 ]
@@ -58,8 +61,13 @@ TAGS = [
 class BodySizeLimit:
     """Refuse request bodies over the limit with 413 before the handler reads them (also when chunked)."""
 
-    def __init__(self, app: ASGIApp, json_limit: int = MAX_JSON_BYTES, upload_limit: int = MAX_UPLOAD_BYTES,
-                 path_limits: dict[str, int] | None = None):
+    def __init__(
+        self,
+        app: ASGIApp,
+        json_limit: int = MAX_JSON_BYTES,
+        upload_limit: int = MAX_UPLOAD_BYTES,
+        path_limits: dict[str, int] | None = None,
+    ):
         self.app, self.json_limit, self.upload_limit = app, json_limit, upload_limit
         self.path_limits = PATH_LIMITS if path_limits is None else path_limits
 
@@ -69,8 +77,11 @@ class BodySizeLimit:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         ctype = headers.get("content-type", "")
-        limit = self.upload_limit if ctype.startswith("multipart/") else \
-            self.path_limits.get(scope["path"], self.json_limit)
+        limit = (
+            self.upload_limit
+            if ctype.startswith("multipart/")
+            else self.path_limits.get(scope["path"], self.json_limit)
+        )
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await self._too_large(send, limit)
@@ -111,12 +122,24 @@ class BodySizeLimit:
     async def _too_large(send: Send, limit: int) -> None:
         import json
 
-        body = json.dumps({"error": "PayloadTooLarge",
-                           "message": f"请求体超过上限 {limit // 1024} KiB / request body over the {limit // 1024} KiB "
-                                      "limit; upload a smaller file"}, ensure_ascii=False).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json; charset=utf-8"),
-                                (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {
+                "error": "PayloadTooLarge",
+                "message": f"请求体超过上限 {limit // 1024} KiB / request body over the {limit // 1024} KiB "
+                "limit; upload a smaller file",
+            },
+            ensure_ascii=False,
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -172,9 +195,11 @@ def admission_limit(engine: Engine) -> int | None:
 class SecurityHeaders:
     """Same-origin only: no CDN, no outside requests (MapLibre's worker is a blob: URL)."""
 
-    CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-           "worker-src 'self' blob:; child-src blob:; script-src 'self'; connect-src 'self'; "
-           "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+    CSP = (
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        "worker-src 'self' blob:; child-src blob:; script-src 'self'; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -188,8 +213,12 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 hdrs = list(message.get("headers", []))
                 names = {k.lower() for k, _ in hdrs}
-                extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
-                         (b"x-frame-options", b"DENY"), (b"content-security-policy", self.CSP.encode())]
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"content-security-policy", self.CSP.encode()),
+                ]
                 hdrs.extend((k, v) for k, v in extra if k not in names)
                 message = {**message, "headers": hdrs}
             await send(message)
@@ -203,8 +232,13 @@ def _error(status: int, kind: str, message: str, **extra: Any) -> JSONResponse:
 
 #: every domain error's HTTP status, in this one place (a subclass takes its nearest listed base's status)
 ERROR_STATUS: dict[type[ServiceError], int] = {
-    ValidationFailed: 422, NotFound: 404, Forbidden: 403, Conflict: 409,
-    accounts.NotAuthenticated: 401, accounts.TooManyAttempts: 429, ServiceError: 400,
+    ValidationFailed: 422,
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    accounts.NotAuthenticated: 401,
+    accounts.TooManyAttempts: 429,
+    ServiceError: 400,
 }
 
 
@@ -250,15 +284,24 @@ def _install_error_handlers(app: FastAPI) -> None:
         for e in errors[:10]:
             loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
             parts.append(f"{loc}: {e.get('msg')}")
-        return _error(422, "ValidationFailed", "; ".join(parts) or "invalid request",
-                      details=[{"loc": list(map(str, e.get("loc", ()))), "msg": e.get("msg"), "type": e.get("type")}
-                               for e in errors[:20]])
+        return _error(
+            422,
+            "ValidationFailed",
+            "; ".join(parts) or "invalid request",
+            details=[
+                {"loc": list(map(str, e.get("loc", ()))), "msg": e.get("msg"), "type": e.get("type")}
+                for e in errors[:20]
+            ],
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         messages = {404: "不存在 / not found", 405: "方法不允许 / method not allowed"}
-        msg = exc.detail if isinstance(exc.detail, str) and exc.detail not in ("Not Found", "Method Not Allowed") \
+        msg = (
+            exc.detail
+            if isinstance(exc.detail, str) and exc.detail not in ("Not Found", "Method Not Allowed")
             else messages.get(exc.status_code, str(exc.detail))
+        )
         if _wants_html(request):
             return _html_error(request, exc.status_code, msg)
         return _error(exc.status_code, "HTTPError", msg)
@@ -273,10 +316,16 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 #: page titles of the HTML error pages
-ERROR_TITLES = {400: ("请求有误", "Bad request"), 403: ("无权访问", "Not allowed"), 404: ("页面不存在", "Not found"),
-                405: ("操作不允许", "Not allowed"), 409: ("与现有记录冲突", "Conflict"),
-                422: ("填写内容有误", "Invalid input"), 429: ("请稍后再试", "Too many requests"),
-                500: ("服务器内部错误", "Server error")}
+ERROR_TITLES = {
+    400: ("请求有误", "Bad request"),
+    403: ("无权访问", "Not allowed"),
+    404: ("页面不存在", "Not found"),
+    405: ("操作不允许", "Not allowed"),
+    409: ("与现有记录冲突", "Conflict"),
+    422: ("填写内容有误", "Invalid input"),
+    429: ("请稍后再试", "Too many requests"),
+    500: ("服务器内部错误", "Server error"),
+}
 
 
 def _html_error(request: Request, status: int, message: str):
@@ -287,12 +336,16 @@ def _html_error(request: Request, status: int, message: str):
 
 
 def _wants_html(request: Request) -> bool:
-    return request.method == "GET" and not request.url.path.startswith(("/api", "/ogc")) and \
-        "text/html" in request.headers.get("accept", "")
+    return (
+        request.method == "GET"
+        and not request.url.path.startswith(("/api", "/ogc"))
+        and "text/html" in request.headers.get("accept", "")
+    )
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None, *,
-               today: date | None = None, cache: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, *, today: date | None = None, cache: bool = True
+) -> FastAPI:
     """Build the web application on ``engine`` (default: the settings' database).
 
     ``today`` pins the business date (tests, the demo county); default: today in the settings' zone.
@@ -305,9 +358,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app = FastAPI(
         title="采煤沉陷区专项整治 / Subsidence governance API",
         version="0.1.0",
-        description=("挂图作战、问题台账、监测预警的接口。认证：浏览器会话（Cookie + X-CSRF-Token）或 "
-                     "`Authorization: Bearer <token>`（脚本、QGIS）。\n\nThe API of the battle map, the ledger and "
-                     "the warning system. Errors are JSON `{error, message}`; messages are Chinese first."),
+        description=(
+            "挂图作战、问题台账、监测预警的接口。认证：浏览器会话（Cookie + X-CSRF-Token）或 "
+            "`Authorization: Bearer <token>`（脚本、QGIS）。\n\nThe API of the battle map, the ledger and "
+            "the warning system. Errors are JSON `{error, message}`; messages are Chinese first."
+        ),
         openapi_tags=TAGS,
         docs_url=None,  # the stock pages load Swagger UI / ReDoc from a CDN; /docs is served locally instead
         redoc_url=None,

@@ -43,8 +43,15 @@ def data_version(session: Session) -> int:
 
     ``ORDER BY id DESC LIMIT 1`` walks the primary key from the newest row and stops at the first change,
     on SQLite and PostgreSQL alike."""
-    return int(session.scalar(select(AuditEvent.id).where(AuditEvent.entity.not_in(READ_LOG_ENTITIES))
-                              .order_by(AuditEvent.id.desc()).limit(1)) or 0)
+    return int(
+        session.scalar(
+            select(AuditEvent.id)
+            .where(AuditEvent.entity.not_in(READ_LOG_ENTITIES))
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        )
+        or 0
+    )
 
 
 def digest(secret: str) -> str:
@@ -110,8 +117,15 @@ def _version(request: Request, session: Session) -> int:
 
 
 def response_key(request: Request, session: Session, actor: Any, lang: str, today: Any) -> tuple:
-    return (_version(request, session), actor.user_id, actor.role.value, request.url.path,
-            str(request.url.query), lang, str(today))
+    return (
+        _version(request, session),
+        actor.user_id,
+        actor.role.value,
+        request.url.path,
+        str(request.url.query),
+        lang,
+        str(today),
+    )
 
 
 class ReadCacheMiddleware:
@@ -138,14 +152,19 @@ class ReadCacheMiddleware:
         if hit is None:
             await self.app(scope, receive, send)
             return
-        headers = [(b"content-type", hit.media_type.encode()), (b"content-length", str(len(hit.body)).encode()),
-                   (b"x-cache", b"hit")] + [(k.encode(), v.encode()) for k, v in hit.headers]
+        headers = [
+            (b"content-type", hit.media_type.encode()),
+            (b"content-length", str(len(hit.body)).encode()),
+            (b"x-cache", b"hit"),
+        ] + [(k.encode(), v.encode()) for k, v in hit.headers]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": hit.body})
 
     _raw = None  # a DBAPI connection owned by the event-loop thread
-    _version_sql = (f"SELECT id FROM {AuditEvent.__tablename__} WHERE entity NOT IN "
-                    f"({', '.join(repr(e) for e in READ_LOG_ENTITIES)}) ORDER BY id DESC LIMIT 1")
+    _version_sql = (
+        f"SELECT id FROM {AuditEvent.__tablename__} WHERE entity NOT IN "
+        f"({', '.join(repr(e) for e in READ_LOG_ENTITIES)}) ORDER BY id DESC LIMIT 1"
+    )
 
     def _version(self, state) -> int | None:
         """The data version through one connection owned by the event-loop thread (never the shared pool,
@@ -232,15 +251,18 @@ def cached_response(request: Request, session: Session, actor: Any, lang: str, t
     return resp
 
 
-def store_response(request: Request, session: Session, actor: Any, lang: str, today: Any,
-                   response: Response) -> Response:
+def store_response(
+    request: Request, session: Session, actor: Any, lang: str, today: Any, response: Response
+) -> Response:
     """Remember a successful response's body (only small bodies; exports are not cached)."""
     cache: LRU | None = getattr(request.app.state, "response_cache", None)
     if cache is None or response.status_code != 200 or not hasattr(response, "body"):
         return response
     hdrs = tuple((k, v) for k, v in response.headers.items() if k.lower() == "content-disposition")
-    cache.put(response_key(request, session, actor, lang, today),
-              CachedResponse(bytes(response.body), response.media_type or "application/json", hdrs),
-              size=len(response.body))
+    cache.put(
+        response_key(request, session, actor, lang, today),
+        CachedResponse(bytes(response.body), response.media_type or "application/json", hdrs),
+        size=len(response.body),
+    )
     response.headers["X-Cache"] = "miss"
     return response

@@ -113,8 +113,10 @@ def optional_actor(request: Request, session: SessionDep) -> authz.Actor:
         if request.method in UNSAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
             if not sent or not hmac.compare_digest(sent, entry.csrf_token or ""):
-                raise CSRFFailed("CSRF 校验失败：请刷新页面后重试 / CSRF check failed: missing or wrong "
-                                 f"{CSRF_HEADER} header; reload the page and try again")
+                raise CSRFFailed(
+                    "CSRF 校验失败：请刷新页面后重试 / CSRF check failed: missing or wrong "
+                    f"{CSRF_HEADER} header; reload the page and try again"
+                )
         request.state.csrf_token = entry.csrf_token
     request.state.actor = entry.actor
     session.info["actor"] = entry.actor.audit_name

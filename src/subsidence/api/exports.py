@@ -43,8 +43,14 @@ def _cell(v: Any) -> Any:
     return "" if v is None else v
 
 
-def table_response(rows: Sequence[dict[str, Any]], columns: Sequence[Column], fmt: Format, name: str,
-                   lang: str = "zh-CN", envelope: dict[str, Any] | None = None) -> Response:
+def table_response(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Column],
+    fmt: Format,
+    name: str,
+    lang: str = "zh-CN",
+    envelope: dict[str, Any] | None = None,
+) -> Response:
     """Rows as JSON (``{"items": [...], **envelope}``), CSV or XLSX with Chinese-first headers."""
     if fmt == "json":
         return JSONResponse({**(envelope or {}), "items": list(rows)})
@@ -55,8 +61,9 @@ def table_response(rows: Sequence[dict[str, Any]], columns: Sequence[Column], fm
         w.writerow([c.head(lang) for c in columns])
         for r in rows:
             w.writerow([csv_safe(_cell(r.get(c.key))) for c in columns])
-        return Response(buf.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
-                        headers=_disposition(f"{name}.csv"))
+        return Response(
+            buf.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8", headers=_disposition(f"{name}.csv")
+        )
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -76,9 +83,11 @@ def table_response(rows: Sequence[dict[str, Any]], columns: Sequence[Column], fm
         ws.column_dimensions[ws.cell(1, i).column_letter].width = max(10, min(40, len(c.head(lang)) * 2 + 4))
     out = io.BytesIO()
     wb.save(out)
-    return Response(out.getvalue(),
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers=_disposition(f"{name}.xlsx"))
+    return Response(
+        out.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=_disposition(f"{name}.xlsx"),
+    )
 
 
 def _disposition(filename: str) -> dict[str, str]:

@@ -151,8 +151,13 @@ class _Footprint(Protocol):
     def id(self) -> int | None: ...
 
 
-def _overlaps(area: BaseGeometry, items: Sequence[_Footprint], tree: shapely.STRtree, min_ha: float,
-              key: Callable[[Any], tuple[str, str]] = lambda it: (it.key, it.name)) -> list[Overlap]:
+def _overlaps(
+    area: BaseGeometry,
+    items: Sequence[_Footprint],
+    tree: shapely.STRtree,
+    min_ha: float,
+    key: Callable[[Any], tuple[str, str]] = lambda it: (it.key, it.name),
+) -> list[Overlap]:
     out: list[Overlap] = []
     for i in tree.query(area, predicate="intersects"):
         it = items[int(i)]
@@ -167,8 +172,13 @@ def _overlaps(area: BaseGeometry, items: Sequence[_Footprint], tree: shapely.STR
 class Attributor:
     """Attribute many areas against one set of mines, panels and towns (spatial indexes built once)."""
 
-    def __init__(self, mines: Sequence[MineRight] = (), panels: Sequence[PanelFootprint] = (),
-                 towns: Sequence[Town] = (), params: AttributionParams = AttributionParams()) -> None:
+    def __init__(
+        self,
+        mines: Sequence[MineRight] = (),
+        panels: Sequence[PanelFootprint] = (),
+        towns: Sequence[Town] = (),
+        params: AttributionParams = AttributionParams(),
+    ) -> None:
         self.mines, self.panels, self.towns, self.params = list(mines), list(panels), list(towns), params
         self._mine_tree = shapely.STRtree([m.geometry for m in self.mines])
         self._panel_tree = shapely.STRtree([p.geometry for p in self.panels])
@@ -194,8 +204,9 @@ class Attributor:
         p = self.params
         a = Attribution()
         a.mines = _overlaps(area, self.mines, self._mine_tree, p.min_overlap_ha)
-        a.panels = _overlaps(area, self.panels, self._panel_tree, p.min_overlap_ha,
-                             key=lambda it: (it.code, it.mine_key or ""))
+        a.panels = _overlaps(
+            area, self.panels, self._panel_tree, p.min_overlap_ha, key=lambda it: (it.code, it.mine_key or "")
+        )
         a.towns = _overlaps(area, self.towns, self._town_tree, p.min_overlap_ha)
         # causing mines: those whose panels lie under the area, by total panel overlap
         weight: dict[str, float] = {}
@@ -231,8 +242,6 @@ class Attributor:
         a.outside_causing_licence = a.outside_causing_licence or bool(a.panels_outside_own_licence)
         a.beyond_licence_geometry = beyond_geom
         return a
-
-
 
 
 def overlap_table(polygons: Sequence[BaseGeometry], targets: Sequence, min_ha: float = 0.0001) -> dict[str, float]:

@@ -351,8 +351,15 @@ def detect_basins(
     stable = None
     edge = threshold
     if params.relevel or params.noise_edge:
-        level, stable = level_map(value, valid, threshold, relevel=params.relevel, noise_edge=params.noise_edge,
-                                  margin_px=params.stable_margin_px, min_pixels=params.min_pixels)
+        level, stable = level_map(
+            value,
+            valid,
+            threshold,
+            relevel=params.relevel,
+            noise_edge=params.noise_edge,
+            margin_px=params.stable_margin_px,
+            min_pixels=params.min_pixels,
+        )
         edge = level.edge_threshold
         if level.offset and stable is not None:
             value = value - level.offset
@@ -366,8 +373,13 @@ def detect_basins(
                 r = np.asarray(rate_mm_per_yr, dtype=float)
                 if np.isfinite(r[stable]).any():
                     rate_mm_per_yr = r - float(np.nanmedian(r[stable]))
-        log.debug("map level: offset %.2f, noise %.2f, edge at %.2f (threshold %.2f)", level.offset, level.sigma,
-                  edge, threshold)
+        log.debug(
+            "map level: offset %.2f, noise %.2f, edge at %.2f (threshold %.2f)",
+            level.offset,
+            level.sigma,
+            edge,
+            threshold,
+        )
     above = valid & (np.where(valid, value, -np.inf) >= edge)
     # area intervals: noise covariance of the stable ground, contour-position error along each basin's edge
     cov = grad = sample = None
@@ -410,7 +422,7 @@ def detect_basins(
     stage_fn = stage_fn or (default_stage_fn() if series_mm is not None else None)
     basins: list[Basin] = []
     for k in range(1, n + 1):
-        rr, cc = rows_all[bounds[k - 1]:bounds[k]], cols_all[bounds[k - 1]:bounds[k]]
+        rr, cc = rows_all[bounds[k - 1] : bounds[k]], cols_all[bounds[k - 1] : bounds[k]]
         geom = polygons[k]
         holes = ~valid[rr, cc]
         n_holes = int(holes.sum())
@@ -473,21 +485,38 @@ def detect_basins(
             assert dates is not None  # checked on entry: a time series comes with one date per layer
             _series_stats(basin, series_mm[:, rr, cc][:, ~holes], dates, params, stage_fn)
         elif rate_px is not None and (stage_fn or _science_stage_available()):
-            _rate_stage(basin, rate_px, vals if kind == "cumulative" else None, observed, params,
-                        stage_fn or default_stage_fn())
-        elif (kind == "cumulative" and basin.mean_rate_mm_per_yr is None and observed and observed[0] and observed[1]
-              and observed[1] > observed[0] and v.size):
+            _rate_stage(
+                basin, rate_px, vals if kind == "cumulative" else None, observed, params, stage_fn or default_stage_fn()
+            )
+        elif (
+            kind == "cumulative"
+            and basin.mean_rate_mm_per_yr is None
+            and observed
+            and observed[0]
+            and observed[1]
+            and observed[1] > observed[0]
+            and v.size
+        ):
             # one cumulative raster over a known period: the average rate over that period
             basin.mean_rate_mm_per_yr = basin.mean_subsidence_mm / ((observed[1] - observed[0]).days / DAYS_PER_YEAR)
         basins.append(basin)
         if progress is not None:
             progress(k, n)
-    return BasinResult(basins=basins, labels=labels, subsidence_mm=work, grid=grid, params=params,
-                       min_area_ha=min_area, kind=kind, level=level)
+    return BasinResult(
+        basins=basins,
+        labels=labels,
+        subsidence_mm=work,
+        grid=grid,
+        params=params,
+        min_area_ha=min_area,
+        kind=kind,
+        level=level,
+    )
 
 
-def _series_stats(basin: Basin, s: np.ndarray, dates: Sequence[date], params: BasinParams,
-                  stage_fn: StageFn | None) -> None:
+def _series_stats(
+    basin: Basin, s: np.ndarray, dates: Sequence[date], params: BasinParams, stage_fn: StageFn | None
+) -> None:
     """Stage, mean rate and first/last date seen from the basin's reliable pixel series."""
     if s.shape[1] == 0:
         return
@@ -502,7 +531,8 @@ def _series_stats(basin: Basin, s: np.ndarray, dates: Sequence[date], params: Ba
         ok = np.isfinite(s).all(axis=0)
         if ok.any():
             basin.stage, basin.stage_fractions = aggregate_stage(
-                np.asarray(stage_fn(s[:, ok], dates)), params.stage_min_fraction)
+                np.asarray(stage_fn(s[:, ok], dates)), params.stage_min_fraction
+            )
             basin.extra["stage_basis"] = "series"
 
 
@@ -514,9 +544,14 @@ def _science_stage_available() -> bool:
         return False
 
 
-def _rate_stage(basin: Basin, rate: np.ndarray, cum: np.ndarray | None,
-                observed: tuple[date | None, date | None] | None, params: BasinParams,
-                stage_fn: StageFn) -> None:
+def _rate_stage(
+    basin: Basin,
+    rate: np.ndarray,
+    cum: np.ndarray | None,
+    observed: tuple[date | None, date | None] | None,
+    params: BasinParams,
+    stage_fn: StageFn,
+) -> None:
     """Stage from a velocity map under a constant-rate assumption: the code's criteria applied to the linear
     series W(t) = W_now − v·(t_now − t) over the last six months (W_now: the cumulative value, or for a
     velocity-only product the threshold plus six months of motion). Marked ``stage_basis = "rate"``."""
@@ -524,7 +559,7 @@ def _rate_stage(basin: Basin, rate: np.ndarray, cum: np.ndarray | None,
     if not ok.any():
         return
     v = rate[ok] / DAYS_PER_YEAR  # mm/d
-    end = (observed[1] if observed and observed[1] else date.today())
+    end = observed[1] if observed and observed[1] else date.today()
     lags = np.array([183.0, 30.0, 0.0])
     dates = [end - timedelta(days=int(d)) for d in lags]
     w_now = cum[ok] if cum is not None else params.threshold_mm + v * 183.0
@@ -533,8 +568,19 @@ def _rate_stage(basin: Basin, rate: np.ndarray, cum: np.ndarray | None,
     basin.extra["stage_basis"] = "rate"
 
 
-def _fill_basin(k: int, rr: np.ndarray, cc: np.ndarray, holes: np.ndarray, work: np.ndarray, valid: np.ndarray,
-                labels: np.ndarray, grid: Grid, geom: BaseGeometry, filler: Filler, info: dict | None = None) -> int:
+def _fill_basin(
+    k: int,
+    rr: np.ndarray,
+    cc: np.ndarray,
+    holes: np.ndarray,
+    work: np.ndarray,
+    valid: np.ndarray,
+    labels: np.ndarray,
+    grid: Grid,
+    geom: BaseGeometry,
+    filler: Filler,
+    info: dict | None = None,
+) -> int:
     """Ask the filler for the hole pixels of basin ``k``; writes predictions into ``work`` and the filler's
     ``info`` (when it returns one) into ``info``. Returns pixels filled."""
     r0, r1 = max(rr.min() - 10, 0), min(rr.max() + 11, grid.shape[0])
@@ -546,8 +592,9 @@ def _fill_basin(k: int, rr: np.ndarray, cc: np.ndarray, holes: np.ndarray, work:
     ex, ey = grid.xy(er, ec)
     hr, hc = rr[holes], cc[holes]
     hx, hy = grid.xy(hr, hc)
-    req = FillRequest(label=k, grid=grid, edge_x=ex, edge_y=ey, edge_w_mm=work[er, ec],
-                      hole_x=hx, hole_y=hy, footprint=geom)
+    req = FillRequest(
+        label=k, grid=grid, edge_x=ex, edge_y=ey, edge_w_mm=work[er, ec], hole_x=hx, hole_y=hy, footprint=geom
+    )
     try:
         pred = filler(req)
     except Exception as exc:  # a fit that fails leaves the hole unfilled, never the census broken

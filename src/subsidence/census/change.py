@@ -103,8 +103,9 @@ class AreaChange:
         }
 
 
-def compare(before: Sequence[AreaSnapshot], after: Sequence[AreaSnapshot],
-            params: ChangeParams = ChangeParams()) -> list[AreaChange]:
+def compare(
+    before: Sequence[AreaSnapshot], after: Sequence[AreaSnapshot], params: ChangeParams = ChangeParams()
+) -> list[AreaChange]:
     """Compare an earlier census with a later one; one :class:`AreaChange` per group of matched areas."""
     tree = shapely.STRtree([a.geometry for a in before])
     links: dict[int, set[int]] = {j: set() for j in range(len(after))}
@@ -140,16 +141,28 @@ def compare(before: Sequence[AreaSnapshot], after: Sequence[AreaSnapshot],
         out.append(_group_change([before[i] for i in sorted(gb)], [after[j] for j in sorted(ga)], params))
     for i, b in enumerate(before):
         if not back[i]:
-            out.append(AreaChange(kinds=[ChangeKind.VANISHED], before=[b.key], area_before_ha=b.area_ha,
-                                  max_before_mm=b.max_subsidence_mm, geometry=b.geometry))
+            out.append(
+                AreaChange(
+                    kinds=[ChangeKind.VANISHED],
+                    before=[b.key],
+                    area_before_ha=b.area_ha,
+                    max_before_mm=b.max_subsidence_mm,
+                    geometry=b.geometry,
+                )
+            )
     return out
 
 
 def _group_change(bs: list[AreaSnapshot], as_: list[AreaSnapshot], p: ChangeParams) -> AreaChange:
     geom_after = shapely.union_all([a.geometry for a in as_])
-    ch = AreaChange(kinds=[], before=[b.key for b in bs], after=[a.key for a in as_],
-                    area_after_ha=sum(a.area_ha for a in as_), geometry=geom_after,
-                    max_after_mm=_max(a.max_subsidence_mm for a in as_))
+    ch = AreaChange(
+        kinds=[],
+        before=[b.key for b in bs],
+        after=[a.key for a in as_],
+        area_after_ha=sum(a.area_ha for a in as_),
+        geometry=geom_after,
+        max_after_mm=_max(a.max_subsidence_mm for a in as_),
+    )
     if not bs:
         ch.kinds = [ChangeKind.NEW]
         ch.new_ground_ha = ch.area_after_ha

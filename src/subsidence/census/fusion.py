@@ -203,9 +203,18 @@ def _draw_params(res: Any, n: int, rng: np.random.Generator) -> list[Any]:
     return out
 
 
-def fit_centre(panels: Sequence[Any], edge_x: np.ndarray, edge_y: np.ndarray, edge_w_mm: np.ndarray,
-               hole_x: np.ndarray, hole_y: np.ndarray, *, initial: Any | None = None,
-               params: FusionParams = FusionParams(), label: Any = "") -> CentreFit:
+def fit_centre(
+    panels: Sequence[Any],
+    edge_x: np.ndarray,
+    edge_y: np.ndarray,
+    edge_w_mm: np.ndarray,
+    hole_x: np.ndarray,
+    hole_y: np.ndarray,
+    *,
+    initial: Any | None = None,
+    params: FusionParams = FusionParams(),
+    label: Any = "",
+) -> CentreFit:
     """Fit the PIM to edge subsidence (mm, positive down) and predict the hole pixels, with model choice.
 
     panels: :class:`subsidence.science.pim.PanelGeometry` in the same metric CRS as the coordinates (m);
@@ -215,8 +224,7 @@ def fit_centre(panels: Sequence[Any], edge_x: np.ndarray, edge_y: np.ndarray, ed
     from subsidence.science import inversion, pim
 
     start = initial if initial is not None else pim.PIMParams(q=0.7, tan_beta=2.5)
-    obs = inversion.PointObservations(x=edge_x, y=edge_y, subsidence_mm=edge_w_mm,
-                                      sigma_vertical_mm=params.sigma_mm)
+    obs = inversion.PointObservations(x=edge_x, y=edge_y, subsidence_mm=edge_w_mm, sigma_vertical_mm=params.sigma_mm)
     fits: dict[tuple[str, ...], Any] = {}
     ic: dict[tuple[str, ...], float] = {}
     models = _candidate_models(panels, params)
@@ -224,16 +232,24 @@ def fit_centre(panels: Sequence[Any], edge_x: np.ndarray, edge_y: np.ndarray, ed
     if params.noise == "correlated":
         # one noise model for every candidate (so that their whitened misfits compare), fitted to the residuals
         # of the largest model
-        big = inversion.invert(panels, obs, initial=start, fit=models[-1], n_starts=params.n_starts,
-                               seed=params.seed)
+        big = inversion.invert(panels, obs, initial=start, fit=models[-1], n_starts=params.n_starts, seed=params.seed)
         r = np.concatenate(list(big.residuals.values()))
-        sc, sn, ell = inversion.fit_exponential_covariance(r, np.asarray(edge_x, float), np.asarray(edge_y, float),
-                                                           rng=np.random.default_rng(params.seed))
+        sc, sn, ell = inversion.fit_exponential_covariance(
+            r, np.asarray(edge_x, float), np.asarray(edge_y, float), rng=np.random.default_rng(params.seed)
+        )
         covariance = (max(sc, 1e-3), max(sn, 1e-3), max(ell, 1e-3))
     for model in models:
         try:
-            res = inversion.invert(panels, obs, initial=start, fit=model, n_starts=params.n_starts,
-                                   seed=params.seed, noise=params.noise, covariance=covariance)
+            res = inversion.invert(
+                panels,
+                obs,
+                initial=start,
+                fit=model,
+                n_starts=params.n_starts,
+                seed=params.seed,
+                noise=params.noise,
+                covariance=covariance,
+            )
         except pim.ScienceInputError as exc:
             log.info("area %s: model %s not fitted (%s)", label, "+".join(model), exc)
             continue
@@ -281,22 +297,39 @@ def fit_centre(panels: Sequence[Any], edge_x: np.ndarray, edge_y: np.ndarray, ed
             reasons.append(f"{k} is not resolved by the edge pixels")
     half = 0.5 * (interval[1] - interval[0])
     if centre > 0 and half > params.max_relative_halfwidth * centre:
-        reasons.append(f"the {params.level:.0%} interval of the centre maximum ({interval[0]:.0f}-"
-                       f"{interval[1]:.0f} mm) is wider than ±{params.max_relative_halfwidth:.0%} of {centre:.0f} mm")
+        reasons.append(
+            f"the {params.level:.0%} interval of the centre maximum ({interval[0]:.0f}-"
+            f"{interval[1]:.0f} mm) is wider than ±{params.max_relative_halfwidth:.0%} of {centre:.0f} mm"
+        )
     identifiable = not reasons
     values = w_best if identifiable else np.minimum(lower_pixels, w_best)
     rms = float(getattr(res, "rms_mm", 0.0) or 0.0)
     return CentreFit(
-        w_hole_mm=np.asarray(values, dtype=float), model=best,
+        w_hole_mm=np.asarray(values, dtype=float),
+        model=best,
         ic={"+".join(m): float(v) for m, v in ic.items()},
         weights={"+".join(m): float(v) for m, v in weights.items()},
-        params=res.params, std=dict(res.std), centre_max_mm=centre, interval_mm=interval, level=params.level,
-        identifiable=identifiable, lower_bound=not identifiable, reasons=reasons, rms_mm=rms, n_edge=len(edge_x),
-        criterion=params.criterion)
+        params=res.params,
+        std=dict(res.std),
+        centre_max_mm=centre,
+        interval_mm=interval,
+        level=params.level,
+        identifiable=identifiable,
+        lower_bound=not identifiable,
+        reasons=reasons,
+        rms_mm=rms,
+        n_edge=len(edge_x),
+        criterion=params.criterion,
+    )
 
 
-def pim_filler(panels: Sequence[Any], *, initial: Any | None = None, params: FusionParams = FusionParams(),
-               outlines: Sequence[Any] | None = None) -> Filler:
+def pim_filler(
+    panels: Sequence[Any],
+    *,
+    initial: Any | None = None,
+    params: FusionParams = FusionParams(),
+    outlines: Sequence[Any] | None = None,
+) -> Filler:
     """A filler that fits the PIM to the edge pixels of each basin and predicts its decorrelated centre.
 
     ``panels``: :class:`subsidence.science.pim.PanelGeometry` in the **raster's** CRS (metres).
@@ -308,8 +341,9 @@ def pim_filler(panels: Sequence[Any], *, initial: Any | None = None, params: Fus
     from scipy.spatial import cKDTree
 
     if outlines is None:
-        outlines = [p.outline if hasattr(p.outline, "geom_type") else shapely.Polygon(np.asarray(p.outline))
-                    for p in panels]
+        outlines = [
+            p.outline if hasattr(p.outline, "geom_type") else shapely.Polygon(np.asarray(p.outline)) for p in panels
+        ]
     rng = np.random.default_rng(params.seed)
 
     def fill(req: FillRequest) -> Any:  # FillResult | None (basins.Filler also accepts a plain array)
@@ -332,16 +366,28 @@ def pim_filler(panels: Sequence[Any], *, initial: Any | None = None, params: Fus
             ex, ey, ew = ex[i], ey[i], ew[i]
         cf = fit_centre(sel, ex, ey, ew, req.hole_x, req.hole_y, initial=initial, params=params, label=req.label)
         if cf.rms_mm > params.max_rms_mm:
-            log.warning("area %d: PIM fit RMS %.1f mm > %.1f mm, centre left unfilled", req.label, cf.rms_mm,
-                        params.max_rms_mm)
+            log.warning(
+                "area %d: PIM fit RMS %.1f mm > %.1f mm, centre left unfilled", req.label, cf.rms_mm, params.max_rms_mm
+            )
             return None
         if cf.lower_bound:
-            log.warning("area %d: the edge pixels do not identify the centre (%s); filled with the lower %.0f %% "
-                        "bound, maximum marked as a lower bound", req.label, "; ".join(cf.reasons),
-                        100 * 0.5 * (1 - params.level))
-        log.info("area %d: centre filled from PIM model %s on %d edge pixels (RMS %.1f mm), centre maximum %.0f mm "
-                 "[%.0f, %.0f]", req.label, "+".join(cf.model), ex.size, cf.rms_mm, cf.centre_max_mm,
-                 *cf.interval_mm)
+            log.warning(
+                "area %d: the edge pixels do not identify the centre (%s); filled with the lower %.0f %% "
+                "bound, maximum marked as a lower bound",
+                req.label,
+                "; ".join(cf.reasons),
+                100 * 0.5 * (1 - params.level),
+            )
+        log.info(
+            "area %d: centre filled from PIM model %s on %d edge pixels (RMS %.1f mm), centre maximum %.0f mm "
+            "[%.0f, %.0f]",
+            req.label,
+            "+".join(cf.model),
+            ex.size,
+            cf.rms_mm,
+            cf.centre_max_mm,
+            *cf.interval_mm,
+        )
         return FillResult(values=cf.w_hole_mm, info=cf.info())
 
     return fill

@@ -15,8 +15,7 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS
 
-from subsidence.geo import CRSError, SQM_PER_HA, parse_crs
-
+from subsidence.geo import SQM_PER_HA, CRSError, parse_crs
 
 #: coordinate operation method names (lower case) of projections in which pixel areas are ground areas
 LOCAL_METHODS = ("transverse mercator", "gauss-kruger", "gauss-krüger", "gauss kruger", "gauss-schreiber")
@@ -54,7 +53,7 @@ class Grid:
     shape: tuple[int, int]
 
     @classmethod
-    def make(cls, transform: Affine, crs: CRS | str | int, shape: tuple[int, int], *, source: str = "raster") -> "Grid":
+    def make(cls, transform: Affine, crs: CRS | str | int, shape: tuple[int, int], *, source: str = "raster") -> Grid:
         """Build a grid, checking that the CRS is a local Transverse Mercator one in metres and the transform
         is not degenerate."""
         c = parse_crs(crs, source=source)
@@ -70,7 +69,8 @@ class Grid:
             raise CRSError(
                 f"{source}: CRS {c.name!r} uses the {projection_method(c) or 'unknown'!r} projection, whose pixel "
                 "areas are not ground areas; areas and volumes need a Transverse Mercator (Gauss–Krüger/UTM) CRS. "
-                "Reproject the raster (e.g. gdalwarp -t_srs EPSG:4546) or let the census loader reproject it.")
+                "Reproject the raster (e.g. gdalwarp -t_srs EPSG:4546) or let the census loader reproject it."
+            )
         if abs(transform.a * transform.e - transform.b * transform.d) == 0:
             raise ValueError(f"{source}: degenerate geotransform {tuple(transform)[:6]}")
         return cls(transform=transform, crs=c, shape=(int(shape[0]), int(shape[1])))

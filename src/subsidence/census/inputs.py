@@ -29,7 +29,7 @@ import numpy as np
 
 from subsidence.census.basins import CensusInputError, subsidence_from_los, subsidence_from_vertical
 from subsidence.census.grid import Grid, is_local_metric
-from subsidence.geo import CRSError, STORAGE_CRS
+from subsidence.geo import STORAGE_CRS, CRSError
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +102,15 @@ def _open_raster(path: Path):
 
 
 def _no_crs(p: Path) -> CRSError:
-    return CRSError(f"{p}: the raster has no CRS (radar coordinates or missing georeferencing); "
-                    "geocode it first (MintPy geocode.py, LiCSBAS GEOC) or assign one with gdal_edit.py -a_srs")
+    return CRSError(
+        f"{p}: the raster has no CRS (radar coordinates or missing georeferencing); "
+        "geocode it first (MintPy geocode.py, LiCSBAS GEOC) or assign one with gdal_edit.py -a_srs"
+    )
 
 
-def read_band(path: str | Path, band: int = 1, *, target: Grid | None = None) -> tuple[np.ndarray, Grid, dict[str, Any]]:
+def read_band(
+    path: str | Path, band: int = 1, *, target: Grid | None = None
+) -> tuple[np.ndarray, Grid, dict[str, Any]]:
     """One band as float64 with nodata → NaN, on a local metric grid.
 
     Reprojected (bilinear) to ``target`` if given, else to the local Gauss–Krüger zone when the CRS is
@@ -145,9 +149,17 @@ def read_band(path: str | Path, band: int = 1, *, target: Grid | None = None) ->
             target = Grid.make(tf, dst_crs, (h, w), source=str(p))
             tags["_reprojected_from"] = src_crs.to_string()
         out = np.full(target.shape, np.nan)
-        reproject(arr, out, src_transform=src_tf, src_crs=src_crs, src_nodata=np.nan,
-                  dst_transform=target.transform, dst_crs=target.crs.to_wkt(), dst_nodata=np.nan,
-                  resampling=Resampling.bilinear)
+        reproject(
+            arr,
+            out,
+            src_transform=src_tf,
+            src_crs=src_crs,
+            src_nodata=np.nan,
+            dst_transform=target.transform,
+            dst_crs=target.crs.to_wkt(),
+            dst_nodata=np.nan,
+            resampling=Resampling.bilinear,
+        )
         return out, target, tags
 
 
@@ -176,10 +188,16 @@ def _is_rate(tags: dict[str, Any], path: Path) -> bool:
     return any(s in text for s in ("/yr", "/year", "year", "velocity")) or bool(re.search(r"vel", path.stem.lower()))
 
 
-def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, kind: str = "auto",
-                             units: str = "auto", incidence_deg: float | None = None,
-                             incidence_path: str | Path | None = None,
-                             coherence_path: str | Path | None = None) -> SubsidenceInput:
+def load_geotiff_deformation(
+    path: str | Path,
+    *,
+    quantity: str | None = None,
+    kind: str = "auto",
+    units: str = "auto",
+    incidence_deg: float | None = None,
+    incidence_path: str | Path | None = None,
+    coherence_path: str | Path | None = None,
+) -> SubsidenceInput:
     """A deformation GeoTIFF as subsidence (mm or mm/yr, positive down). See the module docstring."""
     p = Path(path)
     user_quantity = quantity
@@ -197,31 +215,44 @@ def load_geotiff_deformation(path: str | Path, *, quantity: str | None = None, k
         if ds.units and ds.units[0]:
             head_tags.setdefault("unittype", ds.units[0])
     stated = str(head_tags.get("direction", "")).strip().lower()
-    if user_quantity is None and incidence_deg is None and incidence_path is None \
-            and stated not in ("los", "up", "vertical", "down", "subsidence"):
+    if (
+        user_quantity is None
+        and incidence_deg is None
+        and incidence_path is None
+        and stated not in ("los", "up", "vertical", "down", "subsidence")
+    ):
         raise CensusInputError(
             f"{p}: the file does not say what it holds (no DIRECTION tag); pass --quantity los (line-of-sight, "
             "positive toward the satellite, as MintPy/LiCSBAS export it; with --incidence-deg, degrees), "
-            "--quantity vertical (positive up) or --quantity subsidence (positive down)")
+            "--quantity vertical (positive up) or --quantity subsidence (positive down)"
+        )
     if units == "auto" and _units_from_tags(head_tags) is None:
         try:
             peak = float(np.nanmax(np.abs(read_band(p)[0]))) if n_bands == 1 else None
         except (CensusInputError, CRSError, ValueError):
             peak = None
         hint = f" (values up to {peak:.3f}: metres?)" if peak is not None and peak < 20.0 else ""
-        raise CensusInputError(f"{p}: no UNIT tag in the file{hint}; pass --units mm|cm|m (the unit of the values, "
-                               "per year for a velocity)")
+        raise CensusInputError(
+            f"{p}: no UNIT tag in the file{hint}; pass --units mm|cm|m (the unit of the values, "
+            "per year for a velocity)"
+        )
     if user_quantity is None and stated in ("down", "subsidence"):  # already subsidence, positive down
         quantity = user_quantity = "subsidence"
     if n_bands > 1:  # a multi-band cumulative series (one band per date): the InSAR reader knows the layout
-        return load_insar_product(p, incidence_deg=incidence_deg, quantity=quantity,
-                                  geotiff={"kind": "velocity" if kind == "rate" else "cumulative",
-                                           # the reader takes the UNIT tag itself; a units/unit-type tag is passed on
-                                           "unit": (units if units != "auto" else
-                                                    None if "unit" in head_tags else _units_from_tags(head_tags)),
-                                           # without an explicit --quantity the file's DIRECTION tag decides
-                                           "direction": None if user_quantity is None and incidence_deg is None
-                                           else {"los": "los", "vertical": "up", "subsidence": "up"}.get(quantity)})
+        return load_insar_product(
+            p,
+            incidence_deg=incidence_deg,
+            quantity=quantity,
+            geotiff={
+                "kind": "velocity" if kind == "rate" else "cumulative",
+                # the reader takes the UNIT tag itself; a units/unit-type tag is passed on
+                "unit": (units if units != "auto" else None if "unit" in head_tags else _units_from_tags(head_tags)),
+                # without an explicit --quantity the file's DIRECTION tag decides
+                "direction": None
+                if user_quantity is None and incidence_deg is None
+                else {"los": "los", "vertical": "up", "subsidence": "up"}.get(quantity),
+            },
+        )
     arr, grid, tags = read_band(p)
     if user_quantity is None:
         # our own products say what they hold (tag DIRECTION=los|up, written by subsidence.insar.writers)
@@ -289,8 +320,9 @@ def load_deformation(path: str | Path, **kw: Any) -> SubsidenceInput:
     return load_geotiff_deformation(p, **kw)
 
 
-def load_insar_product(p: Path, *, incidence_deg: float | None = None, quantity: str | None = None,
-                       geotiff: dict[str, Any] | None = None) -> SubsidenceInput:
+def load_insar_product(
+    p: Path, *, incidence_deg: float | None = None, quantity: str | None = None, geotiff: dict[str, Any] | None = None
+) -> SubsidenceInput:
     """HDF5 stacks via :func:`subsidence.insar.read_deformation`, converted to subsidence mm (positive down).
 
     LOS products need the incidence angle (from the product when it states one, else ``incidence_deg``);
@@ -312,12 +344,12 @@ def load_insar_product(p: Path, *, incidence_deg: float | None = None, quantity:
     inc = incidence_deg if incidence_deg is not None else prod.incidence_deg
     inc_map = prod.incidence_map_deg if incidence_deg is None else None  # per pixel (geometry file), preferred
     if quantity == "subsidence" and geotiff is None:
-        raise CensusInputError(f"{p}: InSAR products are LOS or vertical displacement, not subsidence; "
-                               "drop --quantity")
+        raise CensusInputError(f"{p}: InSAR products are LOS or vertical displacement, not subsidence; drop --quantity")
     direction = "up" if quantity in ("vertical", "subsidence") else prod.direction
     if direction == "los" and inc is None and inc_map is None:
-        raise CensusInputError(f"{p}: LOS product; give the incidence angle (--incidence-deg, degrees; "
-                               "Sentinel-1 IW ≈ 39° mid-swath)")
+        raise CensusInputError(
+            f"{p}: LOS product; give the incidence angle (--incidence-deg, degrees; Sentinel-1 IW ≈ 39° mid-swath)"
+        )
 
     if direction == "los" and inc_map is not None:
         inc = inc_map.astype(float)
@@ -330,8 +362,7 @@ def load_insar_product(p: Path, *, incidence_deg: float | None = None, quantity:
     if direction != "los":
         how = "vertical"
     elif np.ndim(inc):
-        how = (f"LOS, per-pixel incidence {np.nanmin(inc):.2f}–{np.nanmax(inc):.2f}° from the product's "
-               "geometry file")
+        how = f"LOS, per-pixel incidence {np.nanmin(inc):.2f}–{np.nanmax(inc):.2f}° from the product's geometry file"
     else:
         how = f"LOS, incidence {inc:.2f}°"
     notes = [f"read with subsidence.insar ({how})"]
@@ -346,8 +377,14 @@ def load_insar_product(p: Path, *, incidence_deg: float | None = None, quantity:
         grid = Grid.make(tf, crs, shape, source=str(p))
     if series is not None and not np.isfinite(series[-1]).any():
         raise CensusInputError(f"{p}: every pixel of the last date is no data; nothing to census")
-    d = SubsidenceInput(grid=grid, kind="cumulative" if series is not None else "rate", rate_mm_per_yr=rate,
-                    coherence=coh, source=str(p), notes=notes)
+    d = SubsidenceInput(
+        grid=grid,
+        kind="cumulative" if series is not None else "rate",
+        rate_mm_per_yr=rate,
+        coherence=coh,
+        source=str(p),
+        notes=notes,
+    )
     if series is not None:
         dates = list(prod.dates)
         if len(dates) == series.shape[0] and len(dates) >= 2:
@@ -373,8 +410,17 @@ def _reproject_layers(tf, crs, shape, layers):
         src = a if a.ndim == 3 else a[None]
         dst = np.full((src.shape[0], h, w), np.nan)
         for i in range(src.shape[0]):
-            reproject(src[i], dst[i], src_transform=tf, src_crs=crs.to_wkt(), src_nodata=np.nan, dst_transform=dtf,
-                      dst_crs=dst_crs, dst_nodata=np.nan, resampling=Resampling.bilinear)
+            reproject(
+                src[i],
+                dst[i],
+                src_transform=tf,
+                src_crs=crs.to_wkt(),
+                src_nodata=np.nan,
+                dst_transform=dtf,
+                dst_crs=dst_crs,
+                dst_nodata=np.nan,
+                resampling=Resampling.bilinear,
+            )
         out.append(dst if a.ndim == 3 else dst[0])
     return grid, out
 
@@ -387,11 +433,18 @@ S2_OFFSET_WARNING = (
     "{path}: integer reflectance without an offset (no BOA_ADD_OFFSET tag, no band offset, no --offset): taken "
     "as DN/10000 with offset 0. Sentinel-2 L2A from processing baseline 04.00 (2022-01-25) on needs "
     "BOA_ADD_OFFSET = -1000; if it is missing, reflectance is 0.1 too high and NDVI change across that date "
-    "may be false. Pass --offset -1000 for such images (or --offset 0 to confirm older ones).")
+    "may be false. Pass --offset -1000 for such images (or --offset 0 to confirm older ones)."
+)
 
 
-def load_reflectance(path: str | Path, *, target: Grid | None = None, scale: float | None = None,
-                     offset: float | None = None, notes: list[str] | None = None) -> tuple[np.ndarray, Grid]:
+def load_reflectance(
+    path: str | Path,
+    *,
+    target: Grid | None = None,
+    scale: float | None = None,
+    offset: float | None = None,
+    notes: list[str] | None = None,
+) -> tuple[np.ndarray, Grid]:
     """Red or NIR band as reflectance 0..1 (NaN where nodata/out of range) on a metric grid.
 
     Scale/offset: explicit values win; else the GeoTIFF's band scale/offset; else the ``BOA_ADD_OFFSET`` /
@@ -477,8 +530,15 @@ def read_layer(path: str | Path, what: str) -> list:
         elif what == "panels":
             key = _pick(rec, "panel_key") or f"{Path(path).stem}-{i}"
             mk = _pick(rec, "panel_mine")
-            out.append(PanelFootprint(code=str(key), mine_key=None if mk is None else str(mk), geometry=g,
-                                      start_date=_as_date(_pick(rec, "start")), end_date=_as_date(_pick(rec, "end"))))
+            out.append(
+                PanelFootprint(
+                    code=str(key),
+                    mine_key=None if mk is None else str(mk),
+                    geometry=g,
+                    start_date=_as_date(_pick(rec, "start")),
+                    end_date=_as_date(_pick(rec, "end")),
+                )
+            )
         else:
             raise ValueError(what)
     return out

@@ -58,8 +58,11 @@ class MapLevel:
 
     def as_dict(self) -> MapLevelRecord:
         out: MapLevelRecord = {
-            "offset": round(self.offset, 3), "sigma": None if not np.isfinite(self.sigma) else round(self.sigma, 3),
-            "n_stable": self.n_stable, "edge_threshold": round(self.edge_threshold, 3)}
+            "offset": round(self.offset, 3),
+            "sigma": None if not np.isfinite(self.sigma) else round(self.sigma, 3),
+            "n_stable": self.n_stable,
+            "edge_threshold": round(self.edge_threshold, 3),
+        }
         if self.covariance is not None:
             out["covariance"] = self.covariance.as_dict()
         return out
@@ -75,8 +78,9 @@ def _large(mask: np.ndarray, min_pixels: int) -> np.ndarray:
     return keep[lab]
 
 
-def stable_ground(value: np.ndarray, valid: np.ndarray, threshold: float, *, margin_px: int = 5,
-                  min_pixels: int = 9) -> np.ndarray:
+def stable_ground(
+    value: np.ndarray, valid: np.ndarray, threshold: float, *, margin_px: int = 5, min_pixels: int = 9
+) -> np.ndarray:
     """Valid pixels farther than ``margin_px`` from every area of at least ``min_pixels`` pixels above
     ``threshold`` or below ``-threshold``."""
     v = np.where(valid, value, 0.0)
@@ -86,9 +90,17 @@ def stable_ground(value: np.ndarray, valid: np.ndarray, threshold: float, *, mar
     return valid & ~near
 
 
-def estimate_level(value: np.ndarray, valid: np.ndarray, threshold: float, *, margin_px: int = 5,
-                   min_pixels: int = 9, min_stable: int = 200, min_stable_fraction: float = 0.10,
-                   iterations: int = 5) -> tuple[float, float, int]:
+def estimate_level(
+    value: np.ndarray,
+    valid: np.ndarray,
+    threshold: float,
+    *,
+    margin_px: int = 5,
+    min_pixels: int = 9,
+    min_stable: int = 200,
+    min_stable_fraction: float = 0.10,
+    iterations: int = 5,
+) -> tuple[float, float, int]:
     """(offset, sigma, n_stable) of the stable ground; (0, NaN, n) when there is too little of it
     (fewer than ``min_stable`` pixels or ``min_stable_fraction`` of the valid ones)."""
     offset = 0.0
@@ -109,8 +121,9 @@ def estimate_level(value: np.ndarray, valid: np.ndarray, threshold: float, *, ma
     return offset, sigma, int(stable.sum())
 
 
-def unbiased_edge_threshold(value: np.ndarray, valid: np.ndarray, threshold: float, sigma: float, *,
-                            margin_px: int = 5, min_pixels: int = 9) -> float:
+def unbiased_edge_threshold(
+    value: np.ndarray, valid: np.ndarray, threshold: float, sigma: float, *, margin_px: int = 5, min_pixels: int = 9
+) -> float:
     """The level T' whose area near the candidate areas equals A_obs(T) - sigma^2/2 A_obs''(T) (see the module
     docstring); ``threshold`` itself when sigma is below 5 % of it, when the fit window T +- 1.5 sigma would reach
     into the stable ground (sigma > T / 1.5: the noise is too large for this threshold; the caller warns) or when
@@ -128,19 +141,30 @@ def unbiased_edge_threshold(value: np.ndarray, valid: np.ndarray, threshold: flo
     if counts[0] == counts[-1]:
         return threshold
     a, b, c = np.polyfit(s, counts, 2)
-    target = c - sigma ** 2 * a  # A(T) - sigma^2/2 * A''(T), A'' = 2a
+    target = c - sigma**2 * a  # A(T) - sigma^2/2 * A''(T), A'' = 2a
     xs = np.linspace(-sigma, sigma, 2001)
-    return float(threshold + xs[int(np.argmin(np.abs(a * xs ** 2 + b * xs + c - target)))])
+    return float(threshold + xs[int(np.argmin(np.abs(a * xs**2 + b * xs + c - target)))])
 
 
-def level_map(value: np.ndarray, valid: np.ndarray, threshold: float, *, relevel: bool = True,
-              noise_edge: bool = True, margin_px: int = 5, min_pixels: int = 9) -> tuple[MapLevel, np.ndarray | None]:
+def level_map(
+    value: np.ndarray,
+    valid: np.ndarray,
+    threshold: float,
+    *,
+    relevel: bool = True,
+    noise_edge: bool = True,
+    margin_px: int = 5,
+    min_pixels: int = 9,
+) -> tuple[MapLevel, np.ndarray | None]:
     """Both steps at once: the :class:`MapLevel` and the stable-ground mask (None when not estimated).
     The edge threshold refers to the re-levelled map."""
     offset, sigma, n = estimate_level(value, valid, threshold, margin_px=margin_px, min_pixels=min_pixels)
     if not np.isfinite(sigma):
-        log.warning("too little stable ground (%d pixels away from candidate areas) to level the map or measure its "
-                    "noise; the zero level stays the product's reference and the edge the threshold itself", n)
+        log.warning(
+            "too little stable ground (%d pixels away from candidate areas) to level the map or measure its "
+            "noise; the zero level stays the product's reference and the edge the threshold itself",
+            n,
+        )
         return MapLevel(0.0, float("nan"), n, threshold), None
     stable = stable_ground(value - offset, valid, threshold, margin_px=margin_px, min_pixels=min_pixels)
     small = 0.05 * abs(threshold)
@@ -148,12 +172,16 @@ def level_map(value: np.ndarray, valid: np.ndarray, threshold: float, *, relevel
         offset = 0.0
     edge = threshold
     if sigma > abs(threshold) / 1.5:
-        log.warning("map noise %.2f (robust s.d. of the stable ground) is more than two thirds of the threshold %.2f: "
-                    "areas at this threshold are dominated by noise; raise the threshold or filter the map", sigma,
-                    threshold)
+        log.warning(
+            "map noise %.2f (robust s.d. of the stable ground) is more than two thirds of the threshold %.2f: "
+            "areas at this threshold are dominated by noise; raise the threshold or filter the map",
+            sigma,
+            threshold,
+        )
     if noise_edge:
-        edge = unbiased_edge_threshold(value - offset, valid, threshold, sigma, margin_px=margin_px,
-                                       min_pixels=min_pixels)
+        edge = unbiased_edge_threshold(
+            value - offset, valid, threshold, sigma, margin_px=margin_px, min_pixels=min_pixels
+        )
     return MapLevel(offset, sigma, n, edge), stable
 
 
@@ -173,18 +201,22 @@ class NoiseCovariance:
 
     def __call__(self, h_px: np.ndarray) -> np.ndarray:
         h = np.asarray(h_px, dtype=float)
-        return self.sigma_corr ** 2 * np.exp(-h / self.length_px) + np.where(h == 0, self.sigma_white ** 2, 0.0)
+        return self.sigma_corr**2 * np.exp(-h / self.length_px) + np.where(h == 0, self.sigma_white**2, 0.0)
 
     def as_dict(self, pixel_m: float | None = None) -> dict[str, float]:
-        out = {"sigma_white": round(self.sigma_white, 3), "sigma_correlated": round(self.sigma_corr, 3),
-               "correlation_length_px": round(self.length_px, 2)}
+        out = {
+            "sigma_white": round(self.sigma_white, 3),
+            "sigma_correlated": round(self.sigma_corr, 3),
+            "correlation_length_px": round(self.length_px, 2),
+        }
         if pixel_m:
             out["correlation_length_m"] = round(self.length_px * pixel_m, 1)
         return out
 
 
-def fit_noise_covariance(value: np.ndarray, stable: np.ndarray, offset: float = 0.0,
-                         max_lag_px: int | None = None) -> NoiseCovariance | None:
+def fit_noise_covariance(
+    value: np.ndarray, stable: np.ndarray, offset: float = 0.0, max_lag_px: int | None = None
+) -> NoiseCovariance | None:
     """Empirical autocovariance of the stable ground (FFT with the mask, zero-padded: no wrap-around), averaged
     over rings of integer lag 0..``max_lag_px`` (default a third of the smaller side, at most 60), fitted with a
     nugget + exponential model (least squares on lags >= 1, weighted by the pairs per ring). None when there is too
@@ -218,8 +250,15 @@ def fit_noise_covariance(value: np.ndarray, stable: np.ndarray, offset: float = 
     x, y, w = lags[1:].astype(float), cov[1:], pairs[ok][1:]
     c1 = float(np.clip(y[0] if y.size else 0.0, 0.0, c0))
     try:
-        (a, lam), _ = curve_fit(lambda hh, a, lam: a * np.exp(-hh / lam), x, y, p0=(max(c1, 1e-6 * c0), 5.0),
-                                sigma=1.0 / np.sqrt(w), bounds=([0.0, 0.3], [c0, 10.0 * lag_max]), maxfev=2000)
+        (a, lam), _ = curve_fit(
+            lambda hh, a, lam: a * np.exp(-hh / lam),
+            x,
+            y,
+            p0=(max(c1, 1e-6 * c0), 5.0),
+            sigma=1.0 / np.sqrt(w),
+            bounds=([0.0, 0.3], [c0, 10.0 * lag_max]),
+            maxfev=2000,
+        )
     except (RuntimeError, ValueError):
         a, lam = c1, 1.0
     a = float(min(a, c0))
@@ -252,9 +291,17 @@ def gradient_magnitude(value: np.ndarray, fill: float, smooth_px: float = 1.5) -
     return np.hypot(gy, gx)
 
 
-def area_sd_pixels(grad: np.ndarray, region: np.ndarray, cov: NoiseCovariance, perimeter_px: float,
-                   stable: StableSample | None = None, *, origin: tuple[int, int] = (0, 0), max_edge: int = 1500,
-                   seed: int = 0) -> float:
+def area_sd_pixels(
+    grad: np.ndarray,
+    region: np.ndarray,
+    cov: NoiseCovariance,
+    perimeter_px: float,
+    stable: StableSample | None = None,
+    *,
+    origin: tuple[int, int] = (0, 0),
+    max_edge: int = 1500,
+    seed: int = 0,
+) -> float:
     """Standard deviation (pixels of area) of the area of ``region`` (the pixels above ``edge``) under noise of
     covariance ``cov``, by the contour-position error: a noise e at an edge pixel moves the contour by
     e / |grad w| along the normal, so dA = sum_i l_i e_i / g_i with l_i = perimeter / edge pixels, and
@@ -265,13 +312,12 @@ def area_sd_pixels(grad: np.ndarray, region: np.ndarray, cov: NoiseCovariance, p
     double sum is scaled by the subset fraction squared). ``grad``: :func:`gradient_magnitude` of the whole map;
     ``region`` may be a crop whose first pixel is ``origin`` of the map."""
     reg = np.asarray(region, bool)
-    inner = ndimage.binary_erosion(reg, structure=np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool),
-                                   border_value=0)
+    inner = ndimage.binary_erosion(reg, structure=np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool), border_value=0)
     er, ec = np.nonzero(reg & ~inner)
     er, ec = er + origin[0], ec + origin[1]  # ``region`` may be a crop of the map starting at ``origin``
     if er.size == 0:
         return 0.0
-    sig_tot = float(np.sqrt(cov.sigma_white ** 2 + cov.sigma_corr ** 2))
+    sig_tot = float(np.sqrt(cov.sigma_white**2 + cov.sigma_corr**2))
     rng = np.random.default_rng(seed)
     n_edge = er.size
     if n_edge > max_edge:
@@ -286,5 +332,5 @@ def area_sd_pixels(grad: np.ndarray, region: np.ndarray, cov: NoiseCovariance, p
         K = K - kis[:, None] - kis[None, :] + stable.mean_cov
     ell = perimeter_px / n_edge
     scale = (n_edge / er.size) ** 2
-    var = ell ** 2 * scale * float((K / g[:, None] / g[None, :]).sum())
+    var = ell**2 * scale * float((K / g[:, None] / g[None, :]).sum())
     return float(np.sqrt(max(var, 0.0)))

@@ -80,9 +80,11 @@ class CensusRun(Timestamped, Base):
     created_by: Mapped[str | None] = mapped_column(String(120))
     n_areas: Mapped[int] = mapped_column(Integer, default=0)
 
-    areas: Mapped[list[SubsidenceArea]] = relationship(primaryjoin="CensusRun.id == SubsidenceArea.census_id",
-                                                       foreign_keys="SubsidenceArea.census_id",
-                                                       order_by="SubsidenceArea.code")
+    areas: Mapped[list[SubsidenceArea]] = relationship(
+        primaryjoin="CensusRun.id == SubsidenceArea.census_id",
+        foreign_keys="SubsidenceArea.census_id",
+        order_by="SubsidenceArea.code",
+    )
 
 
 class SubsidenceAreaMine(Base):

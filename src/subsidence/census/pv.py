@@ -47,9 +47,13 @@ class PVCandidate:
     towns_ha: dict[str, float] = field(default_factory=dict)
 
     def properties(self) -> dict:
-        return {"subsidence_area": self.area_key, "area_ha": round(self.area_ha, 4),
-                "area_mu": round(self.area_ha * 15.0, 2),
-                "towns": list(self.towns_ha), "town_overlaps_ha": {k: round(v, 4) for k, v in self.towns_ha.items()}}
+        return {
+            "subsidence_area": self.area_key,
+            "area_ha": round(self.area_ha, 4),
+            "area_mu": round(self.area_ha * 15.0, 2),
+            "towns": list(self.towns_ha),
+            "town_overlaps_ha": {k: round(v, 4) for k, v in self.towns_ha.items()},
+        }
 
 
 @dataclass
@@ -73,8 +77,13 @@ def _blocking(panel: PanelFootprint, as_of: date, years: float) -> bool:
     return panel.end_date > as_of - timedelta(days=round(years * 365.25))
 
 
-def pv_candidates(areas: Sequence[StableArea], panels: Sequence[PanelFootprint], towns: Sequence[Town],
-                  as_of: date, params: PVParams = PVParams()) -> PVResult:
+def pv_candidates(
+    areas: Sequence[StableArea],
+    panels: Sequence[PanelFootprint],
+    towns: Sequence[Town],
+    as_of: date,
+    params: PVParams = PVParams(),
+) -> PVResult:
     """Candidate PV land per subsidence area, with per-town totals (ha)."""
     blockers = [p for p in panels if _blocking(p, as_of, params.min_years_since_mining)]
     exclusion = shapely.union_all([p.geometry.buffer(params.buffer_m) for p in blockers]) if blockers else None
@@ -97,5 +106,9 @@ def pv_candidates(areas: Sequence[StableArea], panels: Sequence[PanelFootprint],
     for c in out:
         for k, v in c.towns_ha.items():
             per_town[k] = per_town.get(k, 0.0) + v
-    return PVResult(candidates=out, per_town_ha=dict(sorted(per_town.items())), excluded_unstable=unstable,
-                    blocking_panels=sorted(used))
+    return PVResult(
+        candidates=out,
+        per_town_ha=dict(sorted(per_town.items())),
+        excluded_unstable=unstable,
+        blocking_panels=sorted(used),
+    )

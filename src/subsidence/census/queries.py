@@ -89,8 +89,13 @@ class BaselineRow:
 
     def as_dict(self) -> dict:
         d = asdict(self)
-        d.update(untreated_ha=self.untreated_ha, found_mu=self.found_mu, confirmed_mu=self.confirmed_mu,
-                 treated_mu=self.treated_mu, untreated_mu=self.untreated_mu)
+        d.update(
+            untreated_ha=self.untreated_ha,
+            found_mu=self.found_mu,
+            confirmed_mu=self.confirmed_mu,
+            treated_mu=self.treated_mu,
+            untreated_mu=self.untreated_mu,
+        )
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in d.items()}
 
 
@@ -126,9 +131,14 @@ class Baseline:
     history: list[CensusRow] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"as_of": self.as_of.isoformat() if self.as_of else None, "total": self.total.as_dict(),
-                "by_town": [r.as_dict() for r in self.by_town], "by_mine": [r.as_dict() for r in self.by_mine],
-                "history": [r.as_dict() for r in self.history], "units": {"area": "ha", "mu_per_ha": MU_PER_HA}}
+        return {
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "total": self.total.as_dict(),
+            "by_town": [r.as_dict() for r in self.by_town],
+            "by_mine": [r.as_dict() for r in self.by_mine],
+            "history": [r.as_dict() for r in self.history],
+            "units": {"area": "ha", "mu_per_ha": MU_PER_HA},
+        }
 
 
 def _ha(a: SubsidenceArea) -> float:
@@ -161,7 +171,9 @@ def _add(row: BaselineRow, a: SubsidenceArea, ha: float, *, found: bool, as_of: 
         row.rejected_ha += ha
 
 
-def _split(a: SubsidenceArea, overlaps: list[tuple[int, float]], principal: int | None) -> list[tuple[int | None, float]]:
+def _split(
+    a: SubsidenceArea, overlaps: list[tuple[int, float]], principal: int | None
+) -> list[tuple[int | None, float]]:
     """The area's hectares per target id (``None`` = remainder)."""
     total = _ha(a)
     if not overlaps:
@@ -205,13 +217,17 @@ def baseline_summary(session: Session, as_of: date | None = None) -> Baseline:
     town_ov: dict[int, list[tuple[int, float]]] = defaultdict(list)
     mine_ov: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for chunk in _chunks(ids):
-        for aid, tid, ha in session.execute(select(SubsidenceAreaTown.area_id, SubsidenceAreaTown.town_id,
-                                                   SubsidenceAreaTown.overlap_ha)
-                                            .where(SubsidenceAreaTown.area_id.in_(chunk))):
+        for aid, tid, ha in session.execute(
+            select(SubsidenceAreaTown.area_id, SubsidenceAreaTown.town_id, SubsidenceAreaTown.overlap_ha).where(
+                SubsidenceAreaTown.area_id.in_(chunk)
+            )
+        ):
             town_ov[aid].append((tid, ha))
-        for aid, mid, ha in session.execute(select(SubsidenceAreaMine.area_id, SubsidenceAreaMine.mine_id,
-                                                   SubsidenceAreaMine.overlap_ha)
-                                            .where(SubsidenceAreaMine.area_id.in_(chunk))):
+        for aid, mid, ha in session.execute(
+            select(SubsidenceAreaMine.area_id, SubsidenceAreaMine.mine_id, SubsidenceAreaMine.overlap_ha).where(
+                SubsidenceAreaMine.area_id.in_(chunk)
+            )
+        ):
             mine_ov[aid].append((mid, ha))
 
     total = BaselineRow("", "全旗")
@@ -245,7 +261,8 @@ def baseline_summary(session: Session, as_of: date | None = None) -> Baseline:
                 elif a.review_state == ReviewState.REJECTED:
                     row.rejected_ha += ha
         row.baseline_ha = sum(_ha(a) for a in areas if _live_at(a, dates, r.census_date)) + sum(
-            _ha(a) for a in areas if a.census_id is None and a.review_state == ReviewState.CONFIRMED)
+            _ha(a) for a in areas if a.census_id is None and a.review_state == ReviewState.CONFIRMED
+        )
         history.append(row)
 
     order = lambda rows: sorted(rows.values(), key=lambda x: (x.key == "", x.key))
@@ -262,7 +279,7 @@ def _name(session: Session, model, key_col, rows: dict[int | None, BaselineRow])
 
 def _chunks(ids: list[int], n: int = 500) -> Iterable[list[int]]:
     for i in range(0, len(ids), n):
-        yield ids[i:i + n]
+        yield ids[i : i + n]
 
 
 # ------------------------------------------------------------------------------------------ overlaps
@@ -279,8 +296,9 @@ class Overlap:
         return mu(self.overlap_ha)
 
 
-def confirmed_overlaps(session: Session, geometry, *, exclude: Iterable[int] = (),
-                       tolerance_ha: float = OVERLAP_TOLERANCE_HA) -> list[Overlap]:
+def confirmed_overlaps(
+    session: Session, geometry, *, exclude: Iterable[int] = (), tolerance_ha: float = OVERLAP_TOLERANCE_HA
+) -> list[Overlap]:
     """Confirmed areas whose geometry overlaps ``geometry`` (storage CRS) by more than ``tolerance_ha``."""
     import shapely
 
@@ -289,8 +307,9 @@ def confirmed_overlaps(session: Session, geometry, *, exclude: Iterable[int] = (
     skip = set(exclude)
     minx, miny, maxx, maxy = geometry.bounds
     out = []
-    for a in session.scalars(select(SubsidenceArea).where(SubsidenceArea.review_state == ReviewState.CONFIRMED)
-                             .order_by(SubsidenceArea.code)):
+    for a in session.scalars(
+        select(SubsidenceArea).where(SubsidenceArea.review_state == ReviewState.CONFIRMED).order_by(SubsidenceArea.code)
+    ):
         if a.id in skip or a.geometry is None:
             continue
         bx0, by0, bx1, by1 = a.geometry.bounds

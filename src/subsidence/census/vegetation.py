@@ -21,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import shapely
 from scipy import ndimage
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
-import shapely
 
 from subsidence.census.basins import EIGHT, _polygons_by_label
 from subsidence.census.grid import Grid
@@ -34,8 +34,14 @@ class VegetationInputError(ValueError):
     """Red/NIR input unusable for NDVI (shapes differ, nothing valid ...)."""
 
 
-def reflectance(dn: np.ndarray, *, scale: float = 1e-4, offset: float = 0.0, nodata: float | None = None,
-                valid_range: tuple[float, float] = (0.0, 1.2)) -> np.ndarray:
+def reflectance(
+    dn: np.ndarray,
+    *,
+    scale: float = 1e-4,
+    offset: float = 0.0,
+    nodata: float | None = None,
+    valid_range: tuple[float, float] = (0.0, 1.2),
+) -> np.ndarray:
     """Surface reflectance ρ = (DN + offset) × scale, NaN where nodata or outside ``valid_range``."""
     a = np.asarray(dn, dtype=float)
     bad = ~np.isfinite(a)
@@ -121,10 +127,15 @@ class VegetationChangeResult:
         return [p for p in self.patches if p.kind == kind]
 
 
-def vegetation_change(ndvi_before: np.ndarray, ndvi_after: np.ndarray, grid: Grid, *,
-                      params: VegetationParams = VegetationParams(),
-                      within: BaseGeometry | None = None, notes: list[str] | tuple[str, ...] = ()
-                      ) -> VegetationChangeResult:
+def vegetation_change(
+    ndvi_before: np.ndarray,
+    ndvi_after: np.ndarray,
+    grid: Grid,
+    *,
+    params: VegetationParams = VegetationParams(),
+    within: BaseGeometry | None = None,
+    notes: list[str] | tuple[str, ...] = (),
+) -> VegetationChangeResult:
     """Loss and recovery polygons between two NDVI rasters on the same grid (``within``: e.g. the goaf;
     ``notes``: caveats of the inputs, carried into the result)."""
     a, b = np.asarray(ndvi_before, dtype=float), np.asarray(ndvi_after, dtype=float)
@@ -136,8 +147,11 @@ def vegetation_change(ndvi_before: np.ndarray, ndvi_after: np.ndarray, grid: Gri
     if within is not None:
         from rasterio.features import geometry_mask
 
-        inside = ~geometry_mask([within], out_shape=grid.shape, transform=grid.transform, all_touched=False) \
-            if not within.is_empty else np.zeros(grid.shape, dtype=bool)
+        inside = (
+            ~geometry_mask([within], out_shape=grid.shape, transform=grid.transform, all_touched=False)
+            if not within.is_empty
+            else np.zeros(grid.shape, dtype=bool)
+        )
         ok &= inside
     d = np.where(ok, b - a, np.nan)
     loss = ok & (d <= params.loss_delta) & (a >= params.vegetated_ndvi)
@@ -159,16 +173,26 @@ def vegetation_change(ndvi_before: np.ndarray, ndvi_after: np.ndarray, grid: Gri
             continue
         polys = _polygons_by_label(lab, grid)
         idx = lab.ravel()
-        sums = {name: np.bincount(idx, weights=np.nan_to_num(arr.ravel()), minlength=m + 1)
-                for name, arr in (("d", d), ("a", a), ("b", b))}
+        sums = {
+            name: np.bincount(idx, weights=np.nan_to_num(arr.ravel()), minlength=m + 1)
+            for name, arr in (("d", d), ("a", a), ("b", b))
+        }
         cnt = np.bincount(idx, minlength=m + 1)
         for k in range(1, m + 1):
             g = polys[k]
-            patches.append(ChangePatch(kind=kind, geometry=g, area_ha=g.area / 10_000.0,
-                                       mean_delta_ndvi=sums["d"][k] / cnt[k], mean_ndvi_before=sums["a"][k] / cnt[k],
-                                       mean_ndvi_after=sums["b"][k] / cnt[k]))
-    return VegetationChangeResult(delta=d, patches=patches, grid=grid, params=params,
-                                  valid_fraction=float(ok.mean()), notes=list(notes))
+            patches.append(
+                ChangePatch(
+                    kind=kind,
+                    geometry=g,
+                    area_ha=g.area / 10_000.0,
+                    mean_delta_ndvi=sums["d"][k] / cnt[k],
+                    mean_ndvi_before=sums["a"][k] / cnt[k],
+                    mean_ndvi_after=sums["b"][k] / cnt[k],
+                )
+            )
+    return VegetationChangeResult(
+        delta=d, patches=patches, grid=grid, params=params, valid_fraction=float(ok.mean()), notes=list(notes)
+    )
 
 
 def intersect_patches(patches: list[ChangePatch], region: BaseGeometry | None) -> float:

@@ -16,8 +16,9 @@ import typer
 from subsidence.cli._common import emit_json, fail
 from subsidence.cli.options import JSON
 
-basemap_app = typer.Typer(help="The office's basemap (GeoTIFF, MBTiles or PMTiles) served as map tiles.",
-                          no_args_is_help=True)
+basemap_app = typer.Typer(
+    help="The office's basemap (GeoTIFF, MBTiles or PMTiles) served as map tiles.", no_args_is_help=True
+)
 
 
 def _data_dir() -> Path:
@@ -27,10 +28,12 @@ def _data_dir() -> Path:
 
 
 @basemap_app.command("import")
-def basemap_import(file: Path = typer.Argument(..., help="GeoTIFF (.tif), MBTiles (.mbtiles) or PMTiles (.pmtiles)."),
-                   name: Optional[str] = typer.Option(None, "--name", help="Name shown on the map (default: file name)."),
-                   attribution: str = typer.Option("", "--attribution", help="Source and approval number (审图号)."),
-                   as_json: bool = JSON) -> None:
+def basemap_import(
+    file: Path = typer.Argument(..., help="GeoTIFF (.tif), MBTiles (.mbtiles) or PMTiles (.pmtiles)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name shown on the map (default: file name)."),
+    attribution: str = typer.Option("", "--attribution", help="Source and approval number (审图号)."),
+    as_json: bool = JSON,
+) -> None:
     """Import FILE as the basemap, replacing the previous one (a refused file leaves the old one in place)."""
     from subsidence.errors import ServiceError
     from subsidence.mapping import basemap
@@ -43,8 +46,10 @@ def basemap_import(file: Path = typer.Argument(..., help="GeoTIFF (.tif), MBTile
         emit_json(bm.as_dict())
         return
     w, s, e, n = bm.bounds
-    typer.echo(f"底图已导入 / basemap imported: {bm.name} ({bm.kind}, {bm.format}), zoom {bm.minzoom}–{bm.maxzoom}, "
-               f"bounds {w:.5f},{s:.5f},{e:.5f},{n:.5f}")
+    typer.echo(
+        f"底图已导入 / basemap imported: {bm.name} ({bm.kind}, {bm.format}), zoom {bm.minzoom}–{bm.maxzoom}, "
+        f"bounds {w:.5f},{s:.5f},{e:.5f},{n:.5f}"
+    )
 
 
 @basemap_app.command("show")
@@ -59,8 +64,10 @@ def basemap_show(as_json: bool = JSON) -> None:
     if bm is None:
         typer.echo("未导入底图 / no basemap (the map draws on a plain background)")
         return
-    typer.echo(f"{bm.name}: {bm.kind} {bm.format}, zoom {bm.minzoom}–{bm.maxzoom}, sha256 {bm.source_sha256[:12]}…, "
-               f"imported {bm.imported_at}")
+    typer.echo(
+        f"{bm.name}: {bm.kind} {bm.format}, zoom {bm.minzoom}–{bm.maxzoom}, sha256 {bm.source_sha256[:12]}…, "
+        f"imported {bm.imported_at}"
+    )
 
 
 @basemap_app.command("clear")

@@ -64,8 +64,9 @@ def temporal_smoother(t_days: np.ndarray, sigma_days: float, edge_widening: floa
     return H
 
 
-def temporal_highpass(series: np.ndarray, t_days: np.ndarray, sigma_days: float,
-                      smoother: np.ndarray | None = None) -> np.ndarray:
+def temporal_highpass(
+    series: np.ndarray, t_days: np.ndarray, sigma_days: float, smoother: np.ndarray | None = None
+) -> np.ndarray:
     """Residual of the local linear temporal model, ``series`` (n, ...) -> same shape, float32; NaN stays NaN.
     ``smoother``: the precomputed :func:`temporal_smoother` (saves its O(n^2) set-up per block)."""
     s = np.asarray(series, dtype=np.float32)
@@ -96,7 +97,7 @@ def _block_sum(a: np.ndarray, f: tuple[int, int]) -> np.ndarray:
     out = None
     for i in range(f[0]):
         for j in range(f[1]):
-            part = a[..., i::f[0], j::f[1]]
+            part = a[..., i :: f[0], j :: f[1]]
             out = part.astype(np.float32, copy=True) if out is None else np.add(out, part, out=out)
     return out
 
@@ -135,8 +136,9 @@ def _upsample(c: np.ndarray, f: tuple[int, int], shape: tuple[int, int]) -> np.n
     return out
 
 
-def spatial_lowpass(image: np.ndarray, weight: np.ndarray, sigma_px: float | tuple[float, float],
-                    min_weight: float = 1e-3) -> np.ndarray:
+def spatial_lowpass(
+    image: np.ndarray, weight: np.ndarray, sigma_px: float | tuple[float, float], min_weight: float = 1e-3
+) -> np.ndarray:
     """Normalised Gaussian convolution: G*(w x) / G*w over the pixels with weight > 0 (NaN values get weight 0).
 
     ``image`` (rows, cols) or a stack (n, rows, cols) sharing ``weight`` (rows, cols); ``sigma_px``: one value or
@@ -178,8 +180,15 @@ def halo_rows(space_sigma_px: float | tuple[float, float]) -> int:
     return -(-h // f) * f
 
 
-def estimate_aps(series: np.ndarray, t_days: np.ndarray, reliable: np.ndarray, *, time_sigma_days: float,
-                 space_sigma_px: float | tuple[float, float], smoother: np.ndarray | None = None) -> np.ndarray:
+def estimate_aps(
+    series: np.ndarray,
+    t_days: np.ndarray,
+    reliable: np.ndarray,
+    *,
+    time_sigma_days: float,
+    space_sigma_px: float | tuple[float, float],
+    smoother: np.ndarray | None = None,
+) -> np.ndarray:
     """APS estimate of every date (n, rows, cols) float32, relative to the first date (its first layer is 0).
 
     ``series`` (n, rows, cols) relative to the first date; ``reliable`` (rows, cols) bool: the pixels the spatial

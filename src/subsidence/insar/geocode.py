@@ -41,8 +41,16 @@ log = logging.getLogger(__name__)
 
 GEOMETRY_NAMES = ("geometryRadar.h5",)
 #: 2-D datasets of MintPy's geometry file we carry (float32 unless a mask; MintPy docs/api/data_structure.md)
-GEOMETRY_DATASETS = ("latitude", "longitude", "height", "incidenceAngle", "azimuthAngle", "slantRangeDistance",
-                     "shadowMask", "waterMask")
+GEOMETRY_DATASETS = (
+    "latitude",
+    "longitude",
+    "height",
+    "incidenceAngle",
+    "azimuthAngle",
+    "slantRangeDistance",
+    "shadowMask",
+    "waterMask",
+)
 METHODS = ("nearest", "linear")
 
 
@@ -86,8 +94,9 @@ class RadarGeometry:
         if "latlon" in self._cache:
             return self._cache["latlon"]
         lat, lon = self.read("latitude"), self.read("longitude")
-        bad = ~np.isfinite(lat) | ~np.isfinite(lon) | ((lat == 0) & (lon == 0)) | (np.abs(lat) > 90) | \
-            (np.abs(lon) > 360)
+        bad = (
+            ~np.isfinite(lat) | ~np.isfinite(lon) | ((lat == 0) & (lon == 0)) | (np.abs(lat) > 90) | (np.abs(lon) > 360)
+        )
         shadow = self.read("shadowMask")
         if shadow is not None:
             bad |= shadow
@@ -103,8 +112,9 @@ class RadarGeometry:
         return np.where((inc > 0) & (inc < 90), inc, np.nan)
 
 
-def open_radar_geometry(path: str | Path, *, shape: tuple[int, int] | None = None,
-                        stack_origin: str = "the stack") -> RadarGeometry:
+def open_radar_geometry(
+    path: str | Path, *, shape: tuple[int, int] | None = None, stack_origin: str = "the stack"
+) -> RadarGeometry:
     """Open and check a MintPy ``geometryRadar.h5`` (FILE_TYPE geometry, latitude/longitude per pixel, the stack's
     shape). Every problem is an :class:`InSARInputError` naming the file, what was expected and the fix."""
     import h5py
@@ -112,13 +122,16 @@ def open_radar_geometry(path: str | Path, *, shape: tuple[int, int] | None = Non
     p = Path(path)
     src = str(p)
     if not p.exists():
-        raise InSARInputError(f"{src}: geometry file not found; give the MintPy geometryRadar.h5 of {stack_origin} "
-                              "(--geometry PATH)")
+        raise InSARInputError(
+            f"{src}: geometry file not found; give the MintPy geometryRadar.h5 of {stack_origin} (--geometry PATH)"
+        )
     try:
         f = h5py.File(p, "r")
     except OSError as exc:
-        raise InSARInputError(f"{src}: not a readable HDF5 file ({exc}); expected MintPy's geometryRadar.h5 with "
-                              "latitude/longitude per radar pixel (mintpy/inputs/geometryRadar.h5)") from None
+        raise InSARInputError(
+            f"{src}: not a readable HDF5 file ({exc}); expected MintPy's geometryRadar.h5 with "
+            "latitude/longitude per radar pixel (mintpy/inputs/geometryRadar.h5)"
+        ) from None
     with f:
         attrs = {k: _attr(f.attrs, k) for k in f.attrs}
         names = tuple(k for k in f if isinstance(f[k], h5py.Dataset))
@@ -130,22 +143,27 @@ def open_radar_geometry(path: str | Path, *, shape: tuple[int, int] | None = Non
             raise InSARInputError(
                 f"{src}: dataset(s) {', '.join(missing)} missing; a radar-coordinate stack is geocoded with the "
                 "per-pixel latitude/longitude of MintPy's geometryRadar.h5 (load_data.py with "
-                "mintpy.load.lookupYFile/lookupXFile = lat.rdr/lon.rdr)")
+                "mintpy.load.lookupYFile/lookupXFile = lat.rdr/lon.rdr)"
+            )
         shp = tuple(int(v) for v in f["latitude"].shape)
         if len(shp) != 2 or tuple(f["longitude"].shape) != shp:
-            raise InSARInputError(f"{src}: latitude {f['latitude'].shape} and longitude {f['longitude'].shape} must "
-                                  "be 2-D arrays of the same shape")
+            raise InSARInputError(
+                f"{src}: latitude {f['latitude'].shape} and longitude {f['longitude'].shape} must "
+                "be 2-D arrays of the same shape"
+            )
         for n in names:
             if n in GEOMETRY_DATASETS and tuple(f[n].shape) != shp:
                 raise InSARInputError(f"{src}: dataset {n} has shape {f[n].shape}, latitude has {shp}")
     if attrs.get("X_FIRST") is not None:
         raise InSARInputError(
             f"{src}: this geometry file is geocoded (X_FIRST/Y_FIRST attributes), but {stack_origin} is in radar "
-            "coordinates; give the radar-coordinate geometryRadar.h5 (mintpy/inputs/), not geo_geometryRadar.h5")
+            "coordinates; give the radar-coordinate geometryRadar.h5 (mintpy/inputs/), not geo_geometryRadar.h5"
+        )
     if shape is not None and shp != tuple(shape):
         raise InSARInputError(
             f"{src}: {shp[0]} x {shp[1]} pixels but {stack_origin} has {shape[0]} x {shape[1]}; the geometry file must "
-            "come from the same processing (same looks and subset) as the interferograms")
+            "come from the same processing (same looks and subset) as the interferograms"
+        )
     return RadarGeometry(path=src, shape=shp, attrs=attrs, datasets=names)
 
 
@@ -211,10 +229,10 @@ class Lookup:
         inside = self.vertices[:, 0] >= 0
         if method == "nearest" or not np.issubdtype(data.dtype, np.floating):
             idx = self.nearest_index()
-            out_dtype = data.dtype if not np.issubdtype(data.dtype, np.floating) else np.result_type(data.dtype,
-                                                                                                    np.float32)
-            out = np.full(lead + (rows * cols,), fill if np.issubdtype(out_dtype, np.floating) else 0,
-                          dtype=out_dtype)
+            out_dtype = (
+                data.dtype if not np.issubdtype(data.dtype, np.floating) else np.result_type(data.dtype, np.float32)
+            )
+            out = np.full(lead + (rows * cols,), fill if np.issubdtype(out_dtype, np.floating) else 0, dtype=out_dtype)
             out[..., inside] = flat[..., idx[inside]]
             return out.reshape(lead + (rows, cols))
         v = self.vertices[inside]
@@ -230,9 +248,16 @@ class Lookup:
         return out.reshape(lead + (rows, cols))
 
 
-def build_lookup(lat: np.ndarray, lon: np.ndarray, *, crs: CRS | str | int | None = None,
-                 spacing_m: float | None = None, method: str = "nearest", max_edge_factor: float = 3.0,
-                 source: str = "geometry") -> Lookup:
+def build_lookup(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    *,
+    crs: CRS | str | int | None = None,
+    spacing_m: float | None = None,
+    method: str = "nearest",
+    max_edge_factor: float = 3.0,
+    source: str = "geometry",
+) -> Lookup:
     """Lookup from per-pixel ``lat``/``lon`` (degrees, NaN = no data) to a regular grid in ``crs`` (default: the
     local GK/UTM zone) with square pixels of ``spacing_m`` (map units; default: the radar cell's ground area)."""
     from pyproj import Transformer
@@ -252,11 +277,15 @@ def build_lookup(lat: np.ndarray, lon: np.ndarray, *, crs: CRS | str | int | Non
     try:
         crs = CRS.from_user_input(crs)
     except CRSError:
-        raise InSARInputError(f"geocoding CRS {crs!r} is not a CRS pyproj knows; give e.g. EPSG:4546 (CGCS2000 GK "
-                              "CM 111E) or EPSG:32649 (UTM 49N)") from None
+        raise InSARInputError(
+            f"geocoding CRS {crs!r} is not a CRS pyproj knows; give e.g. EPSG:4546 (CGCS2000 GK "
+            "CM 111E) or EPSG:32649 (UTM 49N)"
+        ) from None
     if crs.is_geographic:
-        raise InSARInputError(f"geocoding CRS {crs.to_string()} is geographic; give a projected CRS in metres "
-                              "(e.g. EPSG:4546, CGCS2000 GK CM 111E) so that areas are right")
+        raise InSARInputError(
+            f"geocoding CRS {crs.to_string()} is geographic; give a projected CRS in metres "
+            "(e.g. EPSG:4546, CGCS2000 GK CM 111E) so that areas are right"
+        )
     tr = Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True)
     x = np.full(lat.shape, np.nan)
     y = np.full(lat.shape, np.nan)
@@ -266,8 +295,9 @@ def build_lookup(lat: np.ndarray, lon: np.ndarray, *, crs: CRS | str | int | Non
     if not (np.isfinite(ds_row) and np.isfinite(ds_col)) or ds_row <= 0 or ds_col <= 0:
         raise InSARInputError(f"{source}: the lookup table has no two neighbouring valid pixels; cannot geocode")
     if spacing_m is None:
-        cell = np.abs(np.diff(x, axis=1)[:-1] * np.diff(y, axis=0)[:, :-1]
-                      - np.diff(y, axis=1)[:-1] * np.diff(x, axis=0)[:, :-1])
+        cell = np.abs(
+            np.diff(x, axis=1)[:-1] * np.diff(y, axis=0)[:, :-1] - np.diff(y, axis=1)[:-1] * np.diff(x, axis=0)[:, :-1]
+        )
         cell = cell[np.isfinite(cell)]
         spacing_m = _nice_spacing(math.sqrt(float(np.median(cell))) if cell.size else min(ds_row, ds_col))
     if not spacing_m > 0:
@@ -326,14 +356,23 @@ def build_lookup(lat: np.ndarray, lon: np.ndarray, *, crs: CRS | str | int | Non
                 wts[out] = np.stack([l1[inside], l2[inside], l3[inside]], axis=1)
     if not (verts[:, 0] >= 0).any():
         raise InSARInputError(f"{source}: no output pixel falls inside the lookup table; check latitude/longitude")
-    log.debug("lookup %d x %d radar -> %d x %d map pixels of %.1f m (%s), radar spacing %.1f / %.1f m",
-              L, W, rows, cols, sp, crs.to_string(), ds_row, ds_col)
-    return Lookup(grid=grid, radar_shape=(L, W), vertices=verts, weights=wts, method=method,
-                  radar_spacing_m=(ds_row, ds_col))
+    log.debug(
+        "lookup %d x %d radar -> %d x %d map pixels of %.1f m (%s), radar spacing %.1f / %.1f m",
+        L,
+        W,
+        rows,
+        cols,
+        sp,
+        crs.to_string(),
+        ds_row,
+        ds_col,
+    )
+    return Lookup(
+        grid=grid, radar_shape=(L, W), vertices=verts, weights=wts, method=method, radar_spacing_m=(ds_row, ds_col)
+    )
 
 
-def lookup_for(geometry: RadarGeometry, *, crs=None, spacing_m: float | None = None,
-               method: str = "nearest") -> Lookup:
+def lookup_for(geometry: RadarGeometry, *, crs=None, spacing_m: float | None = None, method: str = "nearest") -> Lookup:
     """:func:`build_lookup` from a geometry file's latitude/longitude."""
     lat, lon = geometry.lat_lon()
     return build_lookup(lat, lon, crs=crs, spacing_m=spacing_m, method=method, source=geometry.path)
@@ -352,8 +391,9 @@ _PRODUCTS = {
 }
 
 
-def geocode_products(radar_dir: Path, out_dir: Path, lookup: Lookup, geometry: RadarGeometry,
-                     ref_yx: tuple[int, int]) -> dict:
+def geocode_products(
+    radar_dir: Path, out_dir: Path, lookup: Lookup, geometry: RadarGeometry, ref_yx: tuple[int, int]
+) -> dict:
     """Geocode the radar-coordinate HDF5 products in ``radar_dir`` into ``out_dir`` (same names, MintPy layout with
     X_FIRST/Y_FIRST/EPSG), date by date; write ``geometryGeo.h5`` (incidence, azimuth, height, slant range, masks on
     the map grid). Returns facts for the summary."""
@@ -377,12 +417,21 @@ def geocode_products(radar_dir: Path, out_dir: Path, lookup: Lookup, geometry: R
         with h5py.File(src, "r") as f:
             attrs = {k: _attr(f.attrs, k) for k in f.attrs}
             a = base_attrs(grid, attrs)
-            a.update({"FILE_TYPE": attrs.get("FILE_TYPE", ""), "UNIT": attrs.get("UNIT", ""),
-                      "REF_Y": str(ref_map[0]), "REF_X": str(ref_map[1]), "REF_LAT": repr(ref_lat),
-                      "REF_LON": repr(ref_lon), "REF_EASTING": repr(float(ref_x)), "REF_NORTHING": repr(float(ref_y)),
-                      "subsidence.geocode.method": lookup.method,
-                      "subsidence.geocode.lookup": geometry.path,
-                      "subsidence.geocode.radarRefYX": f"{ry},{rx}"})
+            a.update(
+                {
+                    "FILE_TYPE": attrs.get("FILE_TYPE", ""),
+                    "UNIT": attrs.get("UNIT", ""),
+                    "REF_Y": str(ref_map[0]),
+                    "REF_X": str(ref_map[1]),
+                    "REF_LAT": repr(ref_lat),
+                    "REF_LON": repr(ref_lon),
+                    "REF_EASTING": repr(float(ref_x)),
+                    "REF_NORTHING": repr(float(ref_y)),
+                    "subsidence.geocode.method": lookup.method,
+                    "subsidence.geocode.lookup": geometry.path,
+                    "subsidence.geocode.radarRefYX": f"{ry},{rx}",
+                }
+            )
             if "REF_DATE" in attrs:
                 a["REF_DATE"] = attrs["REF_DATE"]
             spec: dict = {}
@@ -418,14 +467,24 @@ def geocode_products(radar_dir: Path, out_dir: Path, lookup: Lookup, geometry: R
         v = geometry.read(k)
         if v is not None:
             geo_spec[k] = (np.bool_, grid.shape, lookup.apply(v, method="nearest"))
-    write_map_geometry(out_dir, grid, {k: v[2] for k, v in geo_spec.items()},
-                       {**geometry.attrs, "subsidence.geocode.lookup": geometry.path})
-    return {"lookup": geometry.path, "method": lookup.method, "crs": grid.crs.to_string(),
-            "spacing_m": float(grid.transform.a), "shape": list(grid.shape),
-            "radar_shape": list(lookup.radar_shape),
-            "radar_spacing_m": [round(v, 2) for v in lookup.radar_spacing_m],
-            "covered_pixels": int(lookup.covered.sum()), "reference_map_yx": list(ref_map),
-            "reference_lat_lon": [ref_lat, ref_lon]}
+    write_map_geometry(
+        out_dir,
+        grid,
+        {k: v[2] for k, v in geo_spec.items()},
+        {**geometry.attrs, "subsidence.geocode.lookup": geometry.path},
+    )
+    return {
+        "lookup": geometry.path,
+        "method": lookup.method,
+        "crs": grid.crs.to_string(),
+        "spacing_m": float(grid.transform.a),
+        "shape": list(grid.shape),
+        "radar_shape": list(lookup.radar_shape),
+        "radar_spacing_m": [round(v, 2) for v in lookup.radar_spacing_m],
+        "covered_pixels": int(lookup.covered.sum()),
+        "reference_map_yx": list(ref_map),
+        "reference_lat_lon": [ref_lat, ref_lon],
+    }
 
 
 def write_map_geometry(out_dir: Path, grid: Grid, arrays: dict[str, np.ndarray], attrs: dict | None = None) -> None:
@@ -438,6 +497,12 @@ def write_map_geometry(out_dir: Path, grid: Grid, arrays: dict[str, np.ndarray],
     ga["FILE_TYPE"] = "geometry"
     create_h5(out_dir / "geometryGeo.h5", spec, ga).close()
     if "incidenceAngle" in arrays:
-        write_geotiff(out_dir / "incidence_angle_deg.tif", arrays["incidenceAngle"], grid,
-                      name="incidence_angle_deg", unit="degree", kind="incidence",
-                      description="incidence angle of the LOS at the target, degrees from vertical")
+        write_geotiff(
+            out_dir / "incidence_angle_deg.tif",
+            arrays["incidenceAngle"],
+            grid,
+            name="incidence_angle_deg",
+            unit="degree",
+            kind="incidence",
+            description="incidence angle of the LOS at the target, degrees from vertical",
+        )

@@ -42,12 +42,14 @@ log = logging.getLogger(__name__)
 #: a HyP3 GAMMA product name (MintPy prep_hyp3: 8 underscore-separated parts, the first 4 characters long)
 GAMMA_RE = re.compile(
     r"^(?P<sat>S1[A-D_][A-D_])_(?P<d1>\d{8})T(?P<t1>\d{6})_(?P<d2>\d{8})T(?P<t2>\d{6})_(?P<pol>[VH]{2}[A-Z]\d{3})_"
-    r"(?P<res>INT\d+)_(?P<soft>[A-Z])_(?P<proc>[a-zA-Z]{3})_(?P<id>[0-9A-Fa-f]{4})$")
+    r"(?P<res>INT\d+)_(?P<soft>[A-Z])_(?P<proc>[a-zA-Z]{3})_(?P<id>[0-9A-Fa-f]{4})$"
+)
 #: a HyP3 INSAR_ISCE_BURST product name (MintPy prep_hyp3: the second part is the 6-digit burst id), e.g.
 #: S1_136231_IW2_20240101_20240113_VV_INT80_ABCD; same layers and conventions as the GAMMA products
 BURST_RE = re.compile(
     r"^(?P<sat>S1[A-D]?)_(?P<burst>\d{6})_(?P<swath>IW[1-3])_(?P<d1>\d{8})_(?P<d2>\d{8})_(?P<pol>[VH]{2})_"
-    r"(?P<res>INT\d+)_(?P<id>[0-9A-Fa-f]{4})$")
+    r"(?P<res>INT\d+)_(?P<id>[0-9A-Fa-f]{4})$"
+)
 
 
 class _ProductRe:
@@ -100,8 +102,10 @@ def read_hyp3_metadata(path: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
-        raise InSARInputError(f"{path}: not a text file; expected the HyP3 parameter file (Key: value lines, e.g. "
-                              "'Baseline: -45.6'); download the product again") from None
+        raise InSARInputError(
+            f"{path}: not a text file; expected the HyP3 parameter file (Key: value lines, e.g. "
+            "'Baseline: -45.6'); download the product again"
+        ) from None
     except OSError as exc:
         raise InSARInputError(f"{path}: cannot be read ({exc})") from None
     out = {}
@@ -120,8 +124,10 @@ def find_products(folder: Path) -> list[Hyp3Product]:
             continue
         name = m.group("name")
         if name in prods:
-            raise InSARInputError(f"{folder}: two unwrapped-phase files for {name}: {prods[name].unw} and {p}; "
-                                  "keep one (the clipped or the full one)")
+            raise InSARInputError(
+                f"{folder}: two unwrapped-phase files for {name}: {prods[name].unw} and {p}; "
+                "keep one (the clipped or the full one)"
+            )
         prods[name] = Hyp3Product(name, p.parent, p, m.group("clip") or "")
     return [prods[k] for k in sorted(prods, key=lambda n: (PRODUCT_RE.match(n)["d1"], PRODUCT_RE.match(n)["d2"]))]
 
@@ -135,16 +141,20 @@ def _header(path: Path, what: str):
         return ds.transform, CRS.from_user_input(ds.crs.to_wkt()), ds.height, ds.width, ds.nodata
 
 
-def open_hyp3_stack(folder: str | Path, *, wavelength_m: float | None = None, looks: float | None = None) -> IfgramStack:
+def open_hyp3_stack(
+    folder: str | Path, *, wavelength_m: float | None = None, looks: float | None = None
+) -> IfgramStack:
     """Open a folder of HyP3 GAMMA InSAR products as one stack on their common overlap (see the module docstring)."""
     from affine import Affine
 
     folder = Path(folder)
     prods = find_products(folder)
     if not prods:
-        raise InSARInputError(f"{folder}: no HyP3 products found; expected folders like "
-                              "S1AA_20200101T104012_20200113T104013_VVP012_INT80_G_ueF_1A2B/ with "
-                              "<name>_unw_phase.tif (unzip the downloaded products here)")
+        raise InSARInputError(
+            f"{folder}: no HyP3 products found; expected folders like "
+            "S1AA_20200101T104012_20200113T104013_VVP012_INT80_G_ueF_1A2B/ with "
+            "<name>_unw_phase.tif (unzip the downloaded products here)"
+        )
     pairs, headers, corr_headers, metas = [], [], [], []
     for pr in prods:
         m = PRODUCT_RE.match(pr.name)
@@ -165,15 +175,21 @@ def open_hyp3_stack(folder: str | Path, *, wavelength_m: float | None = None, lo
     for pr, h in zip(prods, headers):
         t, crs = h[0], h[1]
         if crs != crs0:
-            raise InSARInputError(f"{pr.unw}: CRS {crs.to_string()} differs from {prods[0].unw.name} "
-                                  f"({crs0.to_string()}); the products span two UTM zones: reproject them to one")
+            raise InSARInputError(
+                f"{pr.unw}: CRS {crs.to_string()} differs from {prods[0].unw.name} "
+                f"({crs0.to_string()}); the products span two UTM zones: reproject them to one"
+            )
         if not (np.isclose(t.a, px) and np.isclose(t.e, py) and t.b == 0 and t.d == 0):
-            raise InSARInputError(f"{pr.unw}: pixel size {t.a} x {t.e} differs from {prods[0].unw.name} ({px} x {py});"
-                                  " use products of one resolution (all INT80 or all INT40)")
+            raise InSARInputError(
+                f"{pr.unw}: pixel size {t.a} x {t.e} differs from {prods[0].unw.name} ({px} x {py});"
+                " use products of one resolution (all INT80 or all INT40)"
+            )
         off = ((t.c - t0.c) / px, (t.f - t0.f) / py)
         if not np.allclose(off, np.round(off), atol=1e-3):
-            raise InSARInputError(f"{pr.unw}: its pixel grid is shifted by a fraction of a pixel from "
-                                  f"{prods[0].unw.name}; resample the products to one grid first")
+            raise InSARInputError(
+                f"{pr.unw}: its pixel grid is shifted by a fraction of a pixel from "
+                f"{prods[0].unw.name}; resample the products to one grid first"
+            )
     # common overlap in map coordinates
     all_h = headers + [h for h in corr_headers if h is not None]
     left = max(h[0].c for h in all_h)
@@ -183,8 +199,10 @@ def open_hyp3_stack(folder: str | Path, *, wavelength_m: float | None = None, lo
     cols = round((right - left) / px)
     rows = round((bottom - top) / py)
     if cols < 2 or rows < 2:
-        raise InSARInputError(f"{folder}: the {len(prods)} products do not overlap (common area {rows} x {cols} "
-                              "pixels); use products of one frame")
+        raise InSARInputError(
+            f"{folder}: the {len(prods)} products do not overlap (common area {rows} x {cols} "
+            "pixels); use products of one frame"
+        )
 
     def window(h):
         return (round((top - h[0].f) / py), round((left - h[0].c) / px))
@@ -205,7 +223,9 @@ def open_hyp3_stack(folder: str | Path, *, wavelength_m: float | None = None, lo
         try:
             bperp.append(float(md.get("Baseline", "nan")))
         except ValueError:
-            raise InSARInputError(f"{pr.meta_path}: 'Baseline: {md.get('Baseline')}' is not a number (metres)") from None
+            raise InSARInputError(
+                f"{pr.meta_path}: 'Baseline: {md.get('Baseline')}' is not a number (metres)"
+            ) from None
     if looks is None:
         try:
             looks = max(1.0, float(np.rint(float(metas[0]["Range looks"]) * float(metas[0]["Azimuth looks"]) / 1.94)))
@@ -218,13 +238,25 @@ def open_hyp3_stack(folder: str | Path, *, wavelength_m: float | None = None, lo
     if "incidenceAngle" in map_geometry:
         attrs["CENTER_INCIDENCE_ANGLE"] = repr(float(np.nanmedian(map_geometry["incidenceAngle"])))
     source = GeoTiffPairsSource(
-        tuple(str(p.unw) for p in prods), tuple(str(p.file("corr")) for p in prods) if has_coh else None,
+        tuple(str(p.unw) for p in prods),
+        tuple(str(p.file("corr")) for p in prods) if has_coh else None,
         unw_windows=tuple(window(h) for h in headers),
-        cc_windows=tuple(window(h) for h in corr_headers) if has_coh else None, cols=cols)
-    return IfgramStack(pairs=pairs, wavelength_m=float(wl), grid=grid, source=source, has_coherence=has_coh,
-                       looks=float(looks), origin=str(folder), kind="hyp3", attrs=attrs,
-                       bperp_m=np.array(bperp) if np.all(np.isfinite(bperp)) else None,
-                       map_geometry=map_geometry or None)
+        cc_windows=tuple(window(h) for h in corr_headers) if has_coh else None,
+        cols=cols,
+    )
+    return IfgramStack(
+        pairs=pairs,
+        wavelength_m=float(wl),
+        grid=grid,
+        source=source,
+        has_coherence=has_coh,
+        looks=float(looks),
+        origin=str(folder),
+        kind="hyp3",
+        attrs=attrs,
+        bperp_m=np.array(bperp) if np.all(np.isfinite(bperp)) else None,
+        map_geometry=map_geometry or None,
+    )
 
 
 def _angles(pr: Hyp3Product, grid: Grid, top: float, left: float, px: float, py: float) -> dict[str, np.ndarray]:
@@ -246,8 +278,9 @@ def _angles(pr: Hyp3Product, grid: Grid, top: float, left: float, px: float, py:
         if kind == "lv_theta":
             a[a == 0] = np.nan
             if np.nanmax(np.abs(a)) > np.pi / 2 + 1e-6:
-                raise InSARInputError(f"{p}: values up to {np.nanmax(a):.3f}; lv_theta must be radians from the "
-                                      "horizontal (0..pi/2)")
+                raise InSARInputError(
+                    f"{p}: values up to {np.nanmax(a):.3f}; lv_theta must be radians from the horizontal (0..pi/2)"
+                )
             a = 90.0 - np.rad2deg(a)
         elif kind == "lv_phi":
             a[a == 0] = np.nan

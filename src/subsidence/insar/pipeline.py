@@ -61,9 +61,20 @@ from subsidence.insar.writers import base_attrs, create_h5, write_geotiff
 
 log = logging.getLogger(__name__)
 
-OUTPUT_FILES = ("timeseries.h5", "atmosphere.h5", "velocity.h5", "temporalCoherence.h5", "numInvIfgram.h5", "maskTempCoh.h5",
-                "bridged.h5", "velocity_los_m_per_yr.tif", "cumulative_los_m.tif", "temporal_coherence.tif",
-                "bridged.tif", "summary.json")
+OUTPUT_FILES = (
+    "timeseries.h5",
+    "atmosphere.h5",
+    "velocity.h5",
+    "temporalCoherence.h5",
+    "numInvIfgram.h5",
+    "maskTempCoh.h5",
+    "bridged.h5",
+    "velocity_los_m_per_yr.tif",
+    "cumulative_los_m.tif",
+    "temporal_coherence.tif",
+    "bridged.tif",
+    "summary.json",
+)
 
 
 class Progress(Protocol):
@@ -134,9 +145,18 @@ def process_block(source: BlockSource, r0: int, r1: int, p: BlockParams) -> dict
         coh = bd.coherence.reshape(m, -1)
         valid &= np.isfinite(coh)
     # float32 block in, float64 only per pixel batch inside the solver: memory ~ 9 bytes x ifgs x pixels per block
-    sol = invert_pixels(p.net, ph, None, valid, coherence=coh if p.weighting else None, looks=p.looks,
-                        phase_offset=p.ref_phase, gap_mode=p.gap_mode, bridge_weight=p.bridge_weight,
-                        batch_pixels=p.batch_pixels)
+    sol = invert_pixels(
+        p.net,
+        ph,
+        None,
+        valid,
+        coherence=coh if p.weighting else None,
+        looks=p.looks,
+        phase_offset=p.ref_phase,
+        gap_mode=p.gap_mode,
+        bridge_weight=p.bridge_weight,
+        batch_pixels=p.batch_pixels,
+    )
     ts = phase_rad_to_los_m(sol.phase_ts, p.wavelength_m)
     ry, rx = p.ref_yx
     if r0 <= ry < r1:
@@ -145,7 +165,8 @@ def process_block(source: BlockSource, r0: int, r1: int, p: BlockParams) -> dict
     fit = linear_fit(ts, p.net.t_years)
     shp = (rows, cols)
     return {
-        "r0": r0, "r1": r1,
+        "r0": r0,
+        "r1": r1,
         "timeseries": ts.astype(np.float32).reshape(p.net.n_dates, rows, cols),
         "temporalCoherence": sol.temporal_coherence.reshape(shp),
         "numInvIfgram": sol.n_valid.astype(np.float32).reshape(shp),
@@ -165,63 +186,112 @@ def process_block(source: BlockSource, r0: int, r1: int, p: BlockParams) -> dict
 class _Sink:
     """Open output files; ``write`` puts one block's results in place (thread-safe)."""
 
-    def __init__(self, folder: Path, stack: IfgramStack, net: Network, ref: ReferenceChoice, chunk_rows: int,
-                 options: TimeseriesOptions):
+    def __init__(
+        self,
+        folder: Path,
+        stack: IfgramStack,
+        net: Network,
+        ref: ReferenceChoice,
+        chunk_rows: int,
+        options: TimeseriesOptions,
+    ):
         L, W = stack.shape
         n = net.n_dates
         dates = [yyyymmdd(d) for d in net.dates]
         attrs = base_attrs(stack.grid, stack.attrs)
         x, y = _ref_xy(stack, ref.row, ref.col)
         geographic = stack.grid.crs is None or stack.grid.crs.is_geographic
-        attrs.update({
-            "WAVELENGTH": repr(stack.wavelength_m), "REF_Y": str(ref.row), "REF_X": str(ref.col),
-            ("REF_LAT" if geographic else "REF_NORTHING"): repr(y),
-            ("REF_LON" if geographic else "REF_EASTING"): repr(x),
-            "PROCESSOR": stack.attrs.get("PROCESSOR", stack.kind or "unknown"),
-            "subsidence.networkInversion.weightFunc": "fim" if options.weighting else "no",
-            "subsidence.networkInversion.gapMode": options.gap_mode,
-            "subsidence.networkInversion.bridgeWeight": repr(options.bridge_weight),
-            "subsidence.networkInversion.numLooks": repr(stack.looks),
-            "subsidence.networkInversion.reference": ref.method,
-            "subsidence.signConvention": "LOS positive toward the satellite; d = -WAVELENGTH/(4 pi) * phase",
-        })
+        attrs.update(
+            {
+                "WAVELENGTH": repr(stack.wavelength_m),
+                "REF_Y": str(ref.row),
+                "REF_X": str(ref.col),
+                ("REF_LAT" if geographic else "REF_NORTHING"): repr(y),
+                ("REF_LON" if geographic else "REF_EASTING"): repr(x),
+                "PROCESSOR": stack.attrs.get("PROCESSOR", stack.kind or "unknown"),
+                "subsidence.networkInversion.weightFunc": "fim" if options.weighting else "no",
+                "subsidence.networkInversion.gapMode": options.gap_mode,
+                "subsidence.networkInversion.bridgeWeight": repr(options.bridge_weight),
+                "subsidence.networkInversion.numLooks": repr(stack.looks),
+                "subsidence.networkInversion.reference": ref.method,
+                "subsidence.signConvention": "LOS positive toward the satellite; d = -WAVELENGTH/(4 pi) * phase",
+            }
+        )
         self.lock = threading.Lock()
         self.n_solved = self.n_bridged = 0
         bperp = _bperp_per_date(stack, net)
         self.files = {}
-        ts_attrs = {**attrs, "FILE_TYPE": "timeseries", "UNIT": "m", "REF_DATE": dates[0],
-                    "START_DATE": dates[0], "END_DATE": dates[-1]}
-        self.files["timeseries"] = create_h5(folder / "timeseries.h5", {
-            "date": (np.dtype("S8"), (n,), np.array(dates, dtype="S8")),
-            "bperp": (np.float32, (n,), bperp),
-            "timeseries": (np.float32, (n, L, W), None),
-        }, ts_attrs, chunk_rows=chunk_rows)
+        ts_attrs = {
+            **attrs,
+            "FILE_TYPE": "timeseries",
+            "UNIT": "m",
+            "REF_DATE": dates[0],
+            "START_DATE": dates[0],
+            "END_DATE": dates[-1],
+        }
+        self.files["timeseries"] = create_h5(
+            folder / "timeseries.h5",
+            {
+                "date": (np.dtype("S8"), (n,), np.array(dates, dtype="S8")),
+                "bperp": (np.float32, (n,), bperp),
+                "timeseries": (np.float32, (n, L, W), None),
+            },
+            ts_attrs,
+            chunk_rows=chunk_rows,
+        )
         self.files["temporalCoherence"] = create_h5(
-            folder / "temporalCoherence.h5", {"temporalCoherence": (np.float32, (L, W), None)},
-            {**attrs, "FILE_TYPE": "temporalCoherence", "UNIT": "1"}, chunk_rows=chunk_rows)
+            folder / "temporalCoherence.h5",
+            {"temporalCoherence": (np.float32, (L, W), None)},
+            {**attrs, "FILE_TYPE": "temporalCoherence", "UNIT": "1"},
+            chunk_rows=chunk_rows,
+        )
         self.files["numInvIfgram"] = create_h5(
-            folder / "numInvIfgram.h5", {"mask": (np.float32, (L, W), None)},
-            {**attrs, "FILE_TYPE": "mask", "UNIT": "1"}, chunk_rows=chunk_rows)
-        self.files["bridged"] = create_h5(folder / "bridged.h5", {
-            "bridged": (np.uint8, (L, W), None, "1"), "numComponents": (np.int16, (L, W), None, "1")},
-            {**attrs, "FILE_TYPE": "mask", "UNIT": "1",
-             "DESCRIPTION": "1 where the NSBAS velocity-model bridge supplied the motion across a network gap"},
-            chunk_rows=chunk_rows)
-        self.files["velocity"] = create_h5(folder / "velocity.h5", {
-            "velocity": (np.float32, (L, W), None, "m/year"),
-            "velocityStd": (np.float32, (L, W), None, "m/year"),
-            "intercept": (np.float32, (L, W), None, "m"),
-            "interceptStd": (np.float32, (L, W), None, "m"),
-            "residue": (np.float32, (L, W), None, "m"),
-        }, {**attrs, "FILE_TYPE": "velocity", "UNIT": "m/year", "REF_DATE": dates[0], "START_DATE": dates[0],
-            "END_DATE": dates[-1], "DATE12": f"{dates[0]}_{dates[-1]}"}, chunk_rows=chunk_rows)
+            folder / "numInvIfgram.h5",
+            {"mask": (np.float32, (L, W), None)},
+            {**attrs, "FILE_TYPE": "mask", "UNIT": "1"},
+            chunk_rows=chunk_rows,
+        )
+        self.files["bridged"] = create_h5(
+            folder / "bridged.h5",
+            {"bridged": (np.uint8, (L, W), None, "1"), "numComponents": (np.int16, (L, W), None, "1")},
+            {
+                **attrs,
+                "FILE_TYPE": "mask",
+                "UNIT": "1",
+                "DESCRIPTION": "1 where the NSBAS velocity-model bridge supplied the motion across a network gap",
+            },
+            chunk_rows=chunk_rows,
+        )
+        self.files["velocity"] = create_h5(
+            folder / "velocity.h5",
+            {
+                "velocity": (np.float32, (L, W), None, "m/year"),
+                "velocityStd": (np.float32, (L, W), None, "m/year"),
+                "intercept": (np.float32, (L, W), None, "m"),
+                "interceptStd": (np.float32, (L, W), None, "m"),
+                "residue": (np.float32, (L, W), None, "m"),
+            },
+            {
+                **attrs,
+                "FILE_TYPE": "velocity",
+                "UNIT": "m/year",
+                "REF_DATE": dates[0],
+                "START_DATE": dates[0],
+                "END_DATE": dates[-1],
+                "DATE12": f"{dates[0]}_{dates[-1]}",
+            },
+            chunk_rows=chunk_rows,
+        )
         self._route = {
             "timeseries": ("timeseries", "timeseries"),
             "temporalCoherence": ("temporalCoherence", "temporalCoherence"),
             "numInvIfgram": ("numInvIfgram", "mask"),
-            "bridged": ("bridged", "bridged"), "numComponents": ("bridged", "numComponents"),
-            "velocity": ("velocity", "velocity"), "velocityStd": ("velocity", "velocityStd"),
-            "intercept": ("velocity", "intercept"), "interceptStd": ("velocity", "interceptStd"),
+            "bridged": ("bridged", "bridged"),
+            "numComponents": ("bridged", "numComponents"),
+            "velocity": ("velocity", "velocity"),
+            "velocityStd": ("velocity", "velocityStd"),
+            "intercept": ("velocity", "intercept"),
+            "interceptStd": ("velocity", "interceptStd"),
             "residue": ("velocity", "residue"),
         }
 
@@ -258,23 +328,36 @@ def check_network(net: Network, options: TimeseriesOptions) -> dict[str, Any]:
     ncomp = net.n_components()
     span = (net.dates[-1] - net.dates[0]).days
     gap_days = sum((b - a).days for a, b in gaps)
-    info = {"n_dates": net.n_dates, "n_ifgs": net.n_ifgs, "n_components": ncomp,
-            "gaps": [f"{yyyymmdd(a)}_{yyyymmdd(b)}" for a, b in gaps], "gap_days": gap_days, "span_days": span}
+    info = {
+        "n_dates": net.n_dates,
+        "n_ifgs": net.n_ifgs,
+        "n_components": ncomp,
+        "gaps": [f"{yyyymmdd(a)}_{yyyymmdd(b)}" for a, b in gaps],
+        "gap_days": gap_days,
+        "span_days": span,
+    }
     if ncomp > 1:
         where = ", ".join(info["gaps"][:5]) or "(components overlap in time)"
         if options.gap_mode == "none":
             raise InSARInputError(
                 f"the interferogram network is disconnected ({ncomp} parts; gaps {where}) and bridging is off; "
-                "add interferograms across the gap or allow NSBAS bridging (--gap nsbas)")
+                "add interferograms across the gap or allow NSBAS bridging (--gap nsbas)"
+            )
         if options.gap_mode == "nsbas" and gap_days > options.max_gap_fraction * span:
             raise InSARInputError(
                 f"the interferogram network is disconnected ({ncomp} parts) and the gaps ({where}) cover "
                 f"{gap_days} of {span} days (> {options.max_gap_fraction:.0%}); a velocity model cannot bridge that "
                 "much of the time series reliably. Add interferograms across the gaps, invert the parts separately, "
-                "or raise --max-gap-fraction")
-        log.warning("network has %d disconnected parts (gaps %s): %s", ncomp, where,
-                    "bridged with the NSBAS velocity model; bridged pixels are flagged in bridged.h5"
-                    if options.gap_mode == "nsbas" else "minimum-norm: motion across the gaps is set to zero")
+                "or raise --max-gap-fraction"
+            )
+        log.warning(
+            "network has %d disconnected parts (gaps %s): %s",
+            ncomp,
+            where,
+            "bridged with the NSBAS velocity model; bridged pixels are flagged in bridged.h5"
+            if options.gap_mode == "nsbas"
+            else "minimum-norm: motion across the gaps is set to zero",
+        )
     return info
 
 
@@ -285,8 +368,9 @@ def _read_pixel(stack: IfgramStack, row: int, col: int):
     return ph, coh
 
 
-def choose_reference(stack: IfgramStack, net: Network, options: TimeseriesOptions,
-                     progress: Progress) -> ReferenceChoice:
+def choose_reference(
+    stack: IfgramStack, net: Network, options: TimeseriesOptions, progress: Progress
+) -> ReferenceChoice:
     """The reference pixel: the user's, else the file's REF_Y/REF_X, else automatic (see :func:`select_reference`)."""
     L, W = stack.shape
     want = options.ref_yx
@@ -308,10 +392,12 @@ def choose_reference(stack: IfgramStack, net: Network, options: TimeseriesOption
             raise InSARInputError(
                 f"reference pixel (row {r}, col {c}) from {origin} has no data in {int(bad.sum())} of {len(bad)} "
                 f"interferograms (e.g. {', '.join(first)}); choose a pixel with data in all of them "
-                "(--ref-yx ROW,COL) or let the program choose one (--ref-yx auto)")
+                "(--ref-yx ROW,COL) or let the program choose one (--ref-yx auto)"
+            )
         x, y = _ref_xy(stack, r, c)
-        return ReferenceChoice(r, c, method, f"given by {origin}; data in all {len(ph)} interferograms "
-                                                f"({_fmt_xy(stack, x, y)})")
+        return ReferenceChoice(
+            r, c, method, f"given by {origin}; data in all {len(ph)} interferograms ({_fmt_xy(stack, x, y)})"
+        )
     # automatic: invert a regular sample of pixels without a reference and pick a stable, coherent, complete one
     n_rows = min(L, 48)
     rows = np.unique(np.linspace(0, L - 1, n_rows).round().astype(int))
@@ -384,12 +470,15 @@ def _raise_if_all_nodata(stack: IfgramStack) -> None:
         bd = stack.source.read_rows(r0, min(L, r0 + step))
         if valid_mask(bd.phase).any():
             return
-    raise InSARInputError(f"{stack.origin}: every unwrapped-phase value is no-data (NaN or 0) in every "
-                          "interferogram; nothing to invert (check the unwrapping step or the no-data value)")
+    raise InSARInputError(
+        f"{stack.origin}: every unwrapped-phase value is no-data (NaN or 0) in every "
+        "interferogram; nothing to invert (check the unwrapping step or the no-data value)"
+    )
 
 
-def default_chunk_rows(shape: tuple[int, int], workers: int, block_pixels: int = 32768,
-                       row_chunk: int | None = None) -> int:
+def default_chunk_rows(
+    shape: tuple[int, int], workers: int, block_pixels: int = 32768, row_chunk: int | None = None
+) -> int:
     """Rows per block: about ``block_pixels`` (amortises per-call overhead; sources that open one file per
     interferogram ask for more), but at least one block per worker; a multiple of the file's row chunk when that
     chunk is not much larger than the block (no chunk read twice)."""
@@ -443,8 +532,9 @@ def _run_blocks_distributed(stack, blocks, params, sink, address, progress):
         client.close()
 
 
-def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesOptions | None = None,
-                   progress: Progress | None = None) -> dict[str, Any]:
+def run_timeseries(
+    stack: IfgramStack, out_dir: str | Path, options: TimeseriesOptions | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
     """Invert ``stack`` into MintPy-compatible products in ``out_dir``; return the run summary (also in summary.json)."""
     options = options or TimeseriesOptions()
     progress = progress or _NoProgress()
@@ -464,21 +554,27 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
         log.warning("%s: no coherence; inverting without weights", stack.origin)
     workers = options.workers or os.cpu_count() or 1
     chunk_rows = options.chunk_rows or default_chunk_rows(
-        stack.shape, workers, getattr(stack.source, "preferred_block_pixels", 32768),
-        getattr(stack.source, "row_chunk", None))
+        stack.shape,
+        workers,
+        getattr(stack.source, "preferred_block_pixels", 32768),
+        getattr(stack.source, "row_chunk", None),
+    )
     if chunk_rows < 1:
         raise InSARInputError("--chunk-rows must be at least 1")
     lookup = None
     t_lookup = 0.0
     if stack.grid.crs is None:
         if stack.geometry is None:
-            raise InSARInputError(f"{stack.origin}: radar coordinates without a geometry file; give --geometry "
-                                  "geometryRadar.h5 (MintPy mintpy/inputs/) to geocode the results")
+            raise InSARInputError(
+                f"{stack.origin}: radar coordinates without a geometry file; give --geometry "
+                "geometryRadar.h5 (MintPy mintpy/inputs/) to geocode the results"
+            )
         from subsidence.insar.geocode import lookup_for
 
         t_lookup = time.perf_counter()
-        lookup = lookup_for(stack.geometry, crs=options.geocode_crs, spacing_m=options.geocode_spacing_m,
-                            method=options.geocode_method)
+        lookup = lookup_for(
+            stack.geometry, crs=options.geocode_crs, spacing_m=options.geocode_spacing_m, method=options.geocode_method
+        )
         t_lookup = time.perf_counter() - t_lookup
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
@@ -489,10 +585,17 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
         ref = choose_reference(stack, net, options, progress)
         log.debug("reference pixel row %d col %d (%s): %s", ref.row, ref.col, ref.method, ref.reason)
         ref_phase, _ = _read_pixel(stack, ref.row, ref.col)
-        params = BlockParams(net=net, ref_phase=np.asarray(ref_phase, np.float64), ref_yx=(ref.row, ref.col),
-                             wavelength_m=stack.wavelength_m, looks=stack.looks,
-                             weighting=options.weighting and stack.has_coherence, gap_mode=options.gap_mode,
-                             bridge_weight=options.bridge_weight, batch_pixels=options.batch_pixels)
+        params = BlockParams(
+            net=net,
+            ref_phase=np.asarray(ref_phase, np.float64),
+            ref_yx=(ref.row, ref.col),
+            wavelength_m=stack.wavelength_m,
+            looks=stack.looks,
+            weighting=options.weighting and stack.has_coherence,
+            gap_mode=options.gap_mode,
+            bridge_weight=options.bridge_weight,
+            batch_pixels=options.batch_pixels,
+        )
         sink = _Sink(work, stack, net, ref, chunk_rows, options)
         blocks = [(r0, min(L, r0 + chunk_rows)) for r0 in range(0, L, chunk_rows)]
         progress.start(f"SBAS inversion / 时序反演 ({len(blocks)} blocks of {chunk_rows} rows)", L)
@@ -510,8 +613,9 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
         atmosphere = None
         if aps_on or options.ramp_order:
             progress.start("atmospheric phase screen / 大气相位滤波", L)
-            atmosphere = correct_atmosphere(work, net, (ref.row, ref.col), options, _pixel_size_m(stack, lookup),
-                                            aps=aps_on, progress=progress)
+            atmosphere = correct_atmosphere(
+                work, net, (ref.row, ref.col), options, _pixel_size_m(stack, lookup), aps=aps_on, progress=progress
+            )
         geocoding = None
         if lookup is not None:
             from subsidence.insar.geocode import geocode_products
@@ -523,8 +627,9 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
             geocoding["seconds_lookup"] = round(t_lookup, 3)
             geocoding["seconds_geocoding"] = round(time.perf_counter() - t_geo, 3)
             progress.advance(1)
-        summary = _finish(tmp, stack, net, ref, options, n_solved, n_bridged,
-                          grid=lookup.grid if lookup is not None else None)
+        summary = _finish(
+            tmp, stack, net, ref, options, n_solved, n_bridged, grid=lookup.grid if lookup is not None else None
+        )
         if geocoding is not None:
             # pixel counts stay in radar pixels (like pixels/pixels_solved); the map grid's count is in geocoding
             geocoding["pixels_kept_temporal_coherence"] = summary["pixels_kept_temporal_coherence"]
@@ -535,19 +640,30 @@ def run_timeseries(stack: IfgramStack, out_dir: str | Path, options: TimeseriesO
             from subsidence.insar.geocode import write_map_geometry
 
             write_map_geometry(tmp, stack.grid, stack.map_geometry, stack.attrs)
-            summary["outputs"] += ["geometryGeo.h5"] + (["incidence_angle_deg.tif"]
-                                                        if "incidenceAngle" in stack.map_geometry else [])
-        summary["atmosphere"] = atmosphere or {"aps_filter": False, "ramp_order": 0,
-                                               "reason": f"off ({net.n_dates} dates; on by default from "
-                                                         f"{MIN_DATES_FOR_APS})" if options.aps_filter is None
-                                               else "off (--no-aps)"}
-        summary.update({
-            "input": stack.origin, "input_kind": stack.kind, "network": net_info,
-            "shape": [L, W], "chunk_rows": chunk_rows, "blocks": len(blocks),
-            "scheduler": options.scheduler or f"dask threads x{workers}",
-            "seconds_inversion": round(t_inv, 3), "seconds_total": round(time.perf_counter() - t_start, 3),
-            "options": {k: v for k, v in asdict(options).items()},
-        })
+            summary["outputs"] += ["geometryGeo.h5"] + (
+                ["incidence_angle_deg.tif"] if "incidenceAngle" in stack.map_geometry else []
+            )
+        summary["atmosphere"] = atmosphere or {
+            "aps_filter": False,
+            "ramp_order": 0,
+            "reason": f"off ({net.n_dates} dates; on by default from {MIN_DATES_FOR_APS})"
+            if options.aps_filter is None
+            else "off (--no-aps)",
+        }
+        summary.update(
+            {
+                "input": stack.origin,
+                "input_kind": stack.kind,
+                "network": net_info,
+                "shape": [L, W],
+                "chunk_rows": chunk_rows,
+                "blocks": len(blocks),
+                "scheduler": options.scheduler or f"dask threads x{workers}",
+                "seconds_inversion": round(t_inv, 3),
+                "seconds_total": round(time.perf_counter() - t_start, 3),
+                "options": {k: v for k, v in asdict(options).items()},
+            }
+        )
         (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
         _move_into_place(tmp, out_dir)
         return summary
@@ -585,15 +701,28 @@ def _fit_line_f32(x: np.ndarray, t_years: np.ndarray) -> dict[str, np.ndarray]:
     vel = (tc.astype(np.float32) @ x).astype(np.float64) / stt
     icp = ymean - vel * tm
     y2 = np.einsum("ip,ip->p", x, x, dtype=np.float64)
-    e2 = np.maximum(y2 - n * ymean ** 2 - vel ** 2 * stt, 0.0)
+    e2 = np.maximum(y2 - n * ymean**2 - vel**2 * stt, 0.0)
     sigma2 = e2 / max(n - 2, 1)
-    return {"velocity": vel, "velocityStd": np.sqrt(sigma2 / stt), "intercept": icp,
-            "interceptStd": np.sqrt(sigma2 * (1.0 / n + tm * tm / stt)), "residue": np.sqrt(e2)}
+    return {
+        "velocity": vel,
+        "velocityStd": np.sqrt(sigma2 / stt),
+        "intercept": icp,
+        "interceptStd": np.sqrt(sigma2 * (1.0 / n + tm * tm / stt)),
+        "residue": np.sqrt(e2),
+    }
 
 
-def correct_atmosphere(folder: Path, net: Network, ref_yx: tuple[int, int], options: TimeseriesOptions,
-                       pixel_m: tuple[float, float], *, aps: bool = True, progress: Progress | None = None,
-                       block_values: int = 1 << 22) -> dict[str, Any]:
+def correct_atmosphere(
+    folder: Path,
+    net: Network,
+    ref_yx: tuple[int, int],
+    options: TimeseriesOptions,
+    pixel_m: tuple[float, float],
+    *,
+    aps: bool = True,
+    progress: Progress | None = None,
+    block_values: int = 1 << 22,
+) -> dict[str, Any]:
     """Subtract the per-date ramp (``options.ramp_order``) and/or the APS estimate from ``folder/timeseries.h5`` in
     place, write the removed correction (LOS metres, relative to the first date and to the reference pixel) to
     ``folder/atmosphere.h5`` and refit ``velocity.h5``.
@@ -641,27 +770,40 @@ def correct_atmosphere(folder: Path, net: Network, ref_yx: tuple[int, int], opti
             if acc is not None:
                 ramp = acc.ramp(coef, a0, a0 + raw.shape[1]).astype(np.float32)
                 x = raw - ramp
-                corr += ramp[:, r0 - a0:r1 - a0]
+                corr += ramp[:, r0 - a0 : r1 - a0]
             if aps:
-                corr += estimate_aps(x, t_days, reliable[a0:a0 + raw.shape[1]],
-                                     time_sigma_days=options.aps_time_sigma_days, space_sigma_px=sig_px,
-                                     smoother=H)[:, r0 - a0:r1 - a0]
+                corr += estimate_aps(
+                    x,
+                    t_days,
+                    reliable[a0 : a0 + raw.shape[1]],
+                    time_sigma_days=options.aps_time_sigma_days,
+                    space_sigma_px=sig_px,
+                    smoother=H,
+                )[:, r0 - a0 : r1 - a0]
             return corr
 
         s0 = max(0, (ry - halo) // fac * fac)
         s1 = min(L, ry + halo + 1)
         at_ref = correction(ds[:, s0:s1].astype(np.float32), s0, ry, ry + 1)[:, 0, rx].astype(np.float32)
-        attrs.update({"FILE_TYPE": "timeseries", "UNIT": "m",
-                      "DESCRIPTION": "correction subtracted from timeseries.h5 (ramp + APS estimate), LOS m; "
-                                     "add it back to undo",
-                      "subsidence.atmosphere.apsFilter": str(bool(aps)),
-                      "subsidence.atmosphere.timeSigmaDays": repr(options.aps_time_sigma_days),
-                      "subsidence.atmosphere.spaceSigmaM": repr(options.aps_space_sigma_m),
-                      "subsidence.atmosphere.rampOrder": str(options.ramp_order)})
+        attrs.update(
+            {
+                "FILE_TYPE": "timeseries",
+                "UNIT": "m",
+                "DESCRIPTION": "correction subtracted from timeseries.h5 (ramp + APS estimate), LOS m; "
+                "add it back to undo",
+                "subsidence.atmosphere.apsFilter": str(bool(aps)),
+                "subsidence.atmosphere.timeSigmaDays": repr(options.aps_time_sigma_days),
+                "subsidence.atmosphere.spaceSigmaM": repr(options.aps_space_sigma_m),
+                "subsidence.atmosphere.rampOrder": str(options.ramp_order),
+            }
+        )
         dates = fts["date"][:]
-        fatm = create_h5(folder / "atmosphere.h5", {"date": (np.dtype("S8"), (n,), dates),
-                                                   "timeseries": (np.float32, (n, L, W), None)}, attrs,
-                         chunk_rows=min(step, L))
+        fatm = create_h5(
+            folder / "atmosphere.h5",
+            {"date": (np.dtype("S8"), (n,), dates), "timeseries": (np.float32, (n, L, W), None)},
+            attrs,
+            chunk_rows=min(step, L),
+        )
         try:
             out = fatm["timeseries"]
             cache = np.zeros((n, 0, W), np.float32)  # uncorrected rows [c0, c0 + cache rows)
@@ -669,14 +811,17 @@ def correct_atmosphere(folder: Path, net: Network, ref_yx: tuple[int, int], opti
             with h5py.File(folder / "velocity.h5", "r+") as fv:
                 for r0, r1 in blocks:
                     a0, a1 = max(0, r0 - halo), min(L, r1 + halo)
-                    keep = cache[:, a0 - c0:] if cache.shape[1] else cache
+                    keep = cache[:, a0 - c0 :] if cache.shape[1] else cache
                     have = c0 + cache.shape[1]
-                    new = ds[:, max(have, a0):a1].astype(np.float32) if a1 > max(have, a0) else \
-                        np.zeros((n, 0, W), np.float32)
+                    new = (
+                        ds[:, max(have, a0) : a1].astype(np.float32)
+                        if a1 > max(have, a0)
+                        else np.zeros((n, 0, W), np.float32)
+                    )
                     raw = np.concatenate([keep, new], axis=1) if keep.shape[1] else new
                     cache, c0 = raw, a0
                     corr = correction(raw, a0, r0, r1) - at_ref[:, None, None]
-                    x = raw[:, r0 - a0:r1 - a0] - corr
+                    x = raw[:, r0 - a0 : r1 - a0] - corr
                     ds[:, r0:r1] = x
                     out[:, r0:r1] = corr
                     cz = np.nan_to_num(corr)
@@ -690,9 +835,14 @@ def correct_atmosphere(folder: Path, net: Network, ref_yx: tuple[int, int], opti
     n_rel = max(int(reliable.sum()), 1)
     rms = np.sqrt(sq / n_rel) * 1000.0
     return {
-        "aps_filter": bool(aps), "ramp_order": options.ramp_order,
-        "method": ("temporal high-pass (Gaussian-weighted local linear model) then spatial low-pass (normalised "
-                   "Gaussian) of the residual, per date, relative to the first date" if aps else "ramp only"),
+        "aps_filter": bool(aps),
+        "ramp_order": options.ramp_order,
+        "method": (
+            "temporal high-pass (Gaussian-weighted local linear model) then spatial low-pass (normalised "
+            "Gaussian) of the residual, per date, relative to the first date"
+            if aps
+            else "ramp only"
+        ),
         "time_sigma_days": options.aps_time_sigma_days if aps else None,
         "space_sigma_m": options.aps_space_sigma_m if aps else None,
         "space_sigma_px": [round(sig_px[0], 3), round(sig_px[1], 3)] if aps else None,
@@ -703,8 +853,18 @@ def correct_atmosphere(folder: Path, net: Network, ref_yx: tuple[int, int], opti
     }
 
 
-def _finish(tmp: Path, stack: IfgramStack, net: Network, ref: ReferenceChoice, options: TimeseriesOptions,
-            n_solved: int, n_bridged: int, *, grid=None, geotiff: bool = True) -> dict[str, Any]:
+def _finish(
+    tmp: Path,
+    stack: IfgramStack,
+    net: Network,
+    ref: ReferenceChoice,
+    options: TimeseriesOptions,
+    n_solved: int,
+    n_bridged: int,
+    *,
+    grid=None,
+    geotiff: bool = True,
+) -> dict[str, Any]:
     """Mask (maskTempCoh.h5) and GeoTIFFs of the products in ``tmp`` on ``grid`` (default: the stack's grid)."""
     import h5py
 
@@ -715,7 +875,9 @@ def _finish(tmp: Path, stack: IfgramStack, net: Network, ref: ReferenceChoice, o
         attrs = dict(f.attrs)
     keep = np.isfinite(tcoh) & (tcoh >= options.min_temporal_coherence)
     mask_attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
-    mask_attrs.update({"FILE_TYPE": "mask", "UNIT": "1", "MIN_TEMPORAL_COHERENCE": repr(options.min_temporal_coherence)})
+    mask_attrs.update(
+        {"FILE_TYPE": "mask", "UNIT": "1", "MIN_TEMPORAL_COHERENCE": repr(options.min_temporal_coherence)}
+    )
     create_h5(tmp / "maskTempCoh.h5", {"mask": (np.bool_, keep.shape, keep)}, mask_attrs).close()
     dates = [yyyymmdd(d) for d in net.dates]
     if options.geotiff and geotiff and grid.crs is not None:
@@ -727,23 +889,55 @@ def _finish(tmp: Path, stack: IfgramStack, net: Network, ref: ReferenceChoice, o
         with h5py.File(tmp / "bridged.h5", "r") as f:
             br = f["bridged"][:]
         span = f"{dates[0]}_{dates[-1]}"
-        write_geotiff(tmp / "velocity_los_m_per_yr.tif", np.where(keep, vel, np.nan), g,
-                      name="velocity_los_m_per_yr", unit="m/year", kind="velocity", direction="los",
-                      description=f"LOS velocity {span}, positive toward the satellite; masked temporal coherence < "
-                                  f"{options.min_temporal_coherence}")
-        write_geotiff(tmp / "cumulative_los_m.tif", np.where(keep, cum, np.nan), g, name="cumulative_los_m",
-                      unit="m", kind="cumulative", direction="los", dates=[dates[0], dates[-1]],
-                      description=f"LOS displacement {span}, positive toward the satellite")
-        write_geotiff(tmp / "temporal_coherence.tif", tcoh, g, name="temporal_coherence", unit="1",
-                      kind="temporal_coherence", description="temporal coherence (Pepe & Lanari 2006)")
-        write_geotiff(tmp / "bridged.tif", br, g, name="bridged", unit="1", kind="flag", dtype="uint8",
-                      description="1 = NSBAS bridge used across a network gap")
+        write_geotiff(
+            tmp / "velocity_los_m_per_yr.tif",
+            np.where(keep, vel, np.nan),
+            g,
+            name="velocity_los_m_per_yr",
+            unit="m/year",
+            kind="velocity",
+            direction="los",
+            description=f"LOS velocity {span}, positive toward the satellite; masked temporal coherence < "
+            f"{options.min_temporal_coherence}",
+        )
+        write_geotiff(
+            tmp / "cumulative_los_m.tif",
+            np.where(keep, cum, np.nan),
+            g,
+            name="cumulative_los_m",
+            unit="m",
+            kind="cumulative",
+            direction="los",
+            dates=[dates[0], dates[-1]],
+            description=f"LOS displacement {span}, positive toward the satellite",
+        )
+        write_geotiff(
+            tmp / "temporal_coherence.tif",
+            tcoh,
+            g,
+            name="temporal_coherence",
+            unit="1",
+            kind="temporal_coherence",
+            description="temporal coherence (Pepe & Lanari 2006)",
+        )
+        write_geotiff(
+            tmp / "bridged.tif",
+            br,
+            g,
+            name="bridged",
+            unit="1",
+            kind="flag",
+            dtype="uint8",
+            description="1 = NSBAS bridge used across a network gap",
+        )
     return {
         "dates": dates,
         "wavelength_m": stack.wavelength_m,
         "looks": stack.looks,
         "reference": ref.as_dict(),
-        "pixels": int(stack.shape[0] * stack.shape[1]), "pixels_solved": n_solved, "pixels_bridged": n_bridged,
+        "pixels": int(stack.shape[0] * stack.shape[1]),
+        "pixels_solved": n_solved,
+        "pixels_bridged": n_bridged,
         "pixels_kept_temporal_coherence": int(keep.sum()),
         "min_temporal_coherence": options.min_temporal_coherence,
         "sign_convention": "LOS displacement positive toward the satellite (MintPy); subsidence = -LOS/cos(inc)",

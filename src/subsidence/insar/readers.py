@@ -57,7 +57,9 @@ def grid_from_mintpy_attrs(attrs, *, source: str, lat=None, lon=None) -> Grid:
             x0, y0 = float(_attr(attrs, "X_FIRST")), float(_attr(attrs, "Y_FIRST"))
             dx, dy = float(_attr(attrs, "X_STEP")), float(_attr(attrs, "Y_STEP"))
         except (TypeError, ValueError):
-            raise InSARInputError(f"{source}: X_FIRST/Y_FIRST present but X_STEP/Y_STEP missing or not numbers") from None
+            raise InSARInputError(
+                f"{source}: X_FIRST/Y_FIRST present but X_STEP/Y_STEP missing or not numbers"
+            ) from None
         crs = _crs_from_mintpy(attrs, source)
         return Grid(Affine(dx, 0.0, x0, 0.0, dy, y0), crs, (length, width))
     if lat is not None and lon is not None:
@@ -65,19 +67,23 @@ def grid_from_mintpy_attrs(attrs, *, source: str, lat=None, lon=None) -> Grid:
         if lat.shape == (length, width) and lon.shape == (length, width):
             dx = (lon[0, -1] - lon[0, 0]) / max(width - 1, 1)
             dy = (lat[-1, 0] - lat[0, 0]) / max(length - 1, 1)
-            regular = (np.allclose(lon, lon[0:1, :], atol=abs(dx) * 1e-3)
-                       and np.allclose(lat, lat[:, 0:1], atol=abs(dy) * 1e-3))
+            regular = np.allclose(lon, lon[0:1, :], atol=abs(dx) * 1e-3) and np.allclose(
+                lat, lat[:, 0:1], atol=abs(dy) * 1e-3
+            )
             if regular and dx != 0 and dy != 0:
-                return Grid(Affine(dx, 0, lon[0, 0] - dx / 2, 0, dy, lat[0, 0] - dy / 2), CRS.from_epsg(4326),
-                            (length, width))
+                return Grid(
+                    Affine(dx, 0, lon[0, 0] - dx / 2, 0, dy, lat[0, 0] - dy / 2), CRS.from_epsg(4326), (length, width)
+                )
     if any(str(k).startswith("subsidence.") for k in attrs):  # our own radar/ products
         raise InSARInputError(
             f"{source}: radar-coordinate product of `subsidence timeseries` (its radar/ folder); use the geocoded "
-            f"products in the folder above ({Path(source).parent.parent})")
+            f"products in the folder above ({Path(source).parent.parent})"
+        )
     raise InSARInputError(
         f"{source}: the data are in radar coordinates (no X_FIRST/Y_FIRST geocoding attributes), so they cannot "
         "be placed on a map. Geocode the stack first (MintPy: `geocode.py inputs/ifgramStack.h5 -l "
-        "inputs/geometryRadar.h5`, then use geo/geo_ifgramStack.h5; LiCSBAS: use the GEOC folder)")
+        "inputs/geometryRadar.h5`, then use geo/geo_ifgramStack.h5; LiCSBAS: use the GEOC folder)"
+    )
 
 
 def _crs_from_mintpy(attrs, source: str) -> CRS:
@@ -99,8 +105,10 @@ def _crs_from_mintpy(attrs, source: str) -> CRS:
     unit = str(_attr(attrs, "X_UNIT", "degrees")).lower()
     if unit.startswith("deg"):
         return CRS.from_epsg(4326)  # MintPy's geocoded products are WGS84 lon/lat unless EPSG says otherwise
-    raise InSARInputError(f"{source}: projected coordinates (X_UNIT={unit}) but no EPSG or UTM_ZONE attribute; "
-                          "add EPSG to the file's attributes")
+    raise InSARInputError(
+        f"{source}: projected coordinates (X_UNIT={unit}) but no EPSG or UTM_ZONE attribute; "
+        "add EPSG to the file's attributes"
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -145,8 +153,13 @@ class MintPyStackSource:
         return BlockData(ph, coh)
 
 
-def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, looks: float | None = None,
-                      geometry: str | Path | None = None) -> IfgramStack:
+def open_mintpy_stack(
+    path: str | Path,
+    *,
+    wavelength_m: float | None = None,
+    looks: float | None = None,
+    geometry: str | Path | None = None,
+) -> IfgramStack:
     """Open a MintPy ``ifgramStack.h5``. Interferograms with ``dropIfgram`` False are left out.
 
     Geocoded stacks (X_FIRST/Y_FIRST) are read as they are. A stack in radar coordinates needs its
@@ -160,13 +173,17 @@ def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, lo
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
-        raise InSARInputError(f"{src}: not a readable HDF5 file ({exc}); expected MintPy's ifgramStack.h5 "
-                              "(mintpy/inputs/ifgramStack.h5 from load_data.py)") from None
+        raise InSARInputError(
+            f"{src}: not a readable HDF5 file ({exc}); expected MintPy's ifgramStack.h5 "
+            "(mintpy/inputs/ifgramStack.h5 from load_data.py)"
+        ) from None
     with f:
         attrs = {k: _attr(f.attrs, k) for k in f.attrs}
         ftype = attrs.get("FILE_TYPE")
         if ftype != "ifgramStack":
-            raise InSARInputError(f"{src}: FILE_TYPE is {ftype!r}, expected 'ifgramStack' (MintPy inputs/ifgramStack.h5)")
+            raise InSARInputError(
+                f"{src}: FILE_TYPE is {ftype!r}, expected 'ifgramStack' (MintPy inputs/ifgramStack.h5)"
+            )
         for name in ("date", "unwrapPhase"):
             if name not in f:
                 raise InSARInputError(f"{src}: dataset {name!r} missing; not a complete MintPy ifgramStack.h5")
@@ -187,8 +204,10 @@ def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, lo
     attrs.setdefault("LENGTH", str(ushape[1]))
     attrs.setdefault("WIDTH", str(ushape[2]))
     if (int(attrs["LENGTH"]), int(attrs["WIDTH"])) != tuple(ushape[1:]):
-        raise InSARInputError(f"{src}: LENGTH/WIDTH attributes {attrs['LENGTH']}x{attrs['WIDTH']} disagree with "
-                              f"unwrapPhase {ushape[1]}x{ushape[2]}")
+        raise InSARInputError(
+            f"{src}: LENGTH/WIDTH attributes {attrs['LENGTH']}x{attrs['WIDTH']} disagree with "
+            f"unwrapPhase {ushape[1]}x{ushape[2]}"
+        )
     geo = None
     try:
         grid = grid_from_mintpy_attrs(attrs, source=src, lat=lat, lon=lon)
@@ -205,20 +224,24 @@ def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, lo
                 f"{src}: the stack is in radar coordinates (no X_FIRST/Y_FIRST attributes) and no geometryRadar.h5 "
                 f"was found beside it ({path.parent}, {path.parent / 'inputs'} or {path.parent.parent / 'inputs'}). "
                 "Give the lookup table with --geometry PATH/geometryRadar.h5 (MintPy load_data.py writes it to "
-                "mintpy/inputs/). Geocoded stacks need none (MintPy: geocode.py ifgramStack.h5 -l geometryRadar.h5)") from None
+                "mintpy/inputs/). Geocoded stacks need none (MintPy: geocode.py ifgramStack.h5 -l geometryRadar.h5)"
+            ) from None
         geo = open_radar_geometry(gpath, shape=(int(attrs["LENGTH"]), int(attrs["WIDTH"])), stack_origin=src)
         grid = Grid.radar((int(attrs["LENGTH"]), int(attrs["WIDTH"])))
         log.info("%s: radar coordinates; geocoding with %s", src, geo.path)
     if not keep.any():
         raise InSARInputError(f"{src}: every interferogram is marked dropped (dropIfgram all False)")
-    pairs = [(parse_yyyymmdd(a, source=f"{src} date[{i}]"), parse_yyyymmdd(b, source=f"{src} date[{i}]"))
-             for i, (a, b) in enumerate(dates)]
+    pairs = [
+        (parse_yyyymmdd(a, source=f"{src} date[{i}]"), parse_yyyymmdd(b, source=f"{src} date[{i}]"))
+        for i, (a, b) in enumerate(dates)
+    ]
     kept = tuple(int(i) for i in np.flatnonzero(keep))
     wl = wavelength_m if wavelength_m is not None else attrs.get("WAVELENGTH")
     if wl in (None, "", "None"):
         raise InSARInputError(
             f"{src}: attribute WAVELENGTH (radar wavelength, metres) is missing, so phase cannot be converted to "
-            f"displacement; add it to the file or pass --wavelength (Sentinel-1: {SENTINEL1_WAVELENGTH_M})")
+            f"displacement; add it to the file or pass --wavelength (Sentinel-1: {SENTINEL1_WAVELENGTH_M})"
+        )
     ref_yx = None
     if attrs.get("REF_Y") not in (None, "", "None") and attrs.get("REF_X") not in (None, "", "None"):
         ref_yx = (int(float(attrs["REF_Y"])), int(float(attrs["REF_X"])))
@@ -231,9 +254,18 @@ def open_mintpy_stack(path: str | Path, *, wavelength_m: float | None = None, lo
             looks = 1.0
         looks = max(float(np.rint(looks)), 1.0)
     return IfgramStack(
-        pairs=[pairs[i] for i in kept], wavelength_m=float(wl), grid=grid,
-        source=MintPyStackSource(src, kept, m, has_coh, row_chunk), has_coherence=has_coh, looks=looks, ref_yx=ref_yx,
-        bperp_m=None if bperp is None else bperp[list(kept)], origin=src, kind="mintpy", attrs=attrs, geometry=geo,
+        pairs=[pairs[i] for i in kept],
+        wavelength_m=float(wl),
+        grid=grid,
+        source=MintPyStackSource(src, kept, m, has_coh, row_chunk),
+        has_coherence=has_coh,
+        looks=looks,
+        ref_yx=ref_yx,
+        bperp_m=None if bperp is None else bperp[list(kept)],
+        origin=src,
+        kind="mintpy",
+        attrs=attrs,
+        geometry=geo,
     )
 
 
@@ -260,23 +292,39 @@ class GeoTiffPairsSource:
         return (0, 0) if w is None else w[i]
 
     def read_rows(self, r0: int, r1: int) -> BlockData:
-        ph = np.stack([_read_band_rows(p, r0, r1, phase=True, offset=self._win("unw", i), cols=self.cols)
-                       for i, p in enumerate(self.unw_paths)])
+        ph = np.stack(
+            [
+                _read_band_rows(p, r0, r1, phase=True, offset=self._win("unw", i), cols=self.cols)
+                for i, p in enumerate(self.unw_paths)
+            ]
+        )
         coh = None
         if self.cc_paths is not None:
-            coh = np.stack([_read_band_rows(p, r0, r1, phase=False, offset=self._win("cc", i), cols=self.cols)
-                            for i, p in enumerate(self.cc_paths)])
+            coh = np.stack(
+                [
+                    _read_band_rows(p, r0, r1, phase=False, offset=self._win("cc", i), cols=self.cols)
+                    for i, p in enumerate(self.cc_paths)
+                ]
+            )
         return BlockData(ph, coh)
 
     def read_sample(self, rows) -> BlockData:
         """Rows ``rows``, all columns, opening each file once: (m, len(rows), cols)."""
         rows = [int(r) for r in rows]
-        ph = np.stack([_read_rows_list(p, rows, phase=True, offset=self._win("unw", i), cols=self.cols)
-                       for i, p in enumerate(self.unw_paths)])
+        ph = np.stack(
+            [
+                _read_rows_list(p, rows, phase=True, offset=self._win("unw", i), cols=self.cols)
+                for i, p in enumerate(self.unw_paths)
+            ]
+        )
         coh = None
         if self.cc_paths is not None:
-            coh = np.stack([_read_rows_list(p, rows, phase=False, offset=self._win("cc", i), cols=self.cols)
-                            for i, p in enumerate(self.cc_paths)])
+            coh = np.stack(
+                [
+                    _read_rows_list(p, rows, phase=False, offset=self._win("cc", i), cols=self.cols)
+                    for i, p in enumerate(self.cc_paths)
+                ]
+            )
         return BlockData(ph, coh)
 
 
@@ -290,7 +338,8 @@ def open_tif(path: str | Path, expected: str):
     except (RasterioError, OSError) as exc:
         raise InSARInputError(
             f"{path}: not a readable GeoTIFF ({exc}); expected {expected}. Replace it with the product's GeoTIFF "
-            "(download or export it again) or move it out of the folder") from None
+            "(download or export it again) or move it out of the folder"
+        ) from None
 
 
 def _read_window(path: str, r0: int, r1: int, offset: tuple[int, int], cols: int | None):
@@ -302,13 +351,16 @@ def _read_window(path: str, r0: int, r1: int, offset: tuple[int, int], cols: int
         try:
             a = ds.read(1, window=Window(offset[1], offset[0] + r0, width, r1 - r0))
         except (RasterioError, OSError) as exc:
-            raise InSARInputError(f"{path}: cannot read rows {r0}..{r1 - 1} ({exc}); the file is truncated or "
-                                  "corrupt: download or export it again") from None
+            raise InSARInputError(
+                f"{path}: cannot read rows {r0}..{r1 - 1} ({exc}); the file is truncated or "
+                "corrupt: download or export it again"
+            ) from None
         return a, ds.nodata
 
 
-def _read_rows_list(path: str, rows: list[int], *, phase: bool, offset: tuple[int, int] = (0, 0),
-                    cols: int | None = None) -> np.ndarray:
+def _read_rows_list(
+    path: str, rows: list[int], *, phase: bool, offset: tuple[int, int] = (0, 0), cols: int | None = None
+) -> np.ndarray:
     parts = []
     nodata = None
     for r in rows:
@@ -327,8 +379,9 @@ def _to_float(a: np.ndarray, nodata, phase: bool) -> np.ndarray:
     return out
 
 
-def _read_band_rows(path: str, r0: int, r1: int, *, phase: bool, offset: tuple[int, int] = (0, 0),
-                    cols: int | None = None) -> np.ndarray:
+def _read_band_rows(
+    path: str, r0: int, r1: int, *, phase: bool, offset: tuple[int, int] = (0, 0), cols: int | None = None
+) -> np.ndarray:
     a, nodata = _read_window(path, r0, r1, offset, cols)
     return _to_float(a, nodata, phase)
 
@@ -351,7 +404,9 @@ def _find_wavelength(folder: Path) -> float | None:
     return None
 
 
-def open_geotiff_pairs(folder: str | Path, *, wavelength_m: float | None = None, looks: float | None = None) -> IfgramStack:
+def open_geotiff_pairs(
+    folder: str | Path, *, wavelength_m: float | None = None, looks: float | None = None
+) -> IfgramStack:
     """Open a folder of interferogram GeoTIFFs named ``YYYYMMDD_YYYYMMDD``: LiCSBAS ``GEOC/`` (one sub-folder per pair
     with ``.geo.unw.tif`` and ``.geo.cc.tif``) or a flat folder of ``*unw*.tif`` / ``*cc*``/``*coh*`` pairs."""
     folder = Path(folder)
@@ -374,7 +429,8 @@ def open_geotiff_pairs(folder: str | Path, *, wavelength_m: float | None = None,
     if not unw:
         raise InSARInputError(
             f"{folder}: no interferograms found; expected YYYYMMDD_YYYYMMDD/YYYYMMDD_YYYYMMDD.geo.unw.tif (LiCSBAS "
-            "GEOC) or YYYYMMDD_YYYYMMDD.unw.tif files")
+            "GEOC) or YYYYMMDD_YYYYMMDD.unw.tif files"
+        )
     keys = sorted(unw, key=lambda k: (k[:8], k[9:]))
     pairs = [(parse_yyyymmdd(k[:8], source=str(unw[k])), parse_yyyymmdd(k[9:], source=str(unw[k]))) for k in keys]
     grid0 = None
@@ -384,40 +440,61 @@ def open_geotiff_pairs(folder: str | Path, *, wavelength_m: float | None = None,
             what = ("the unwrapped phase of " if p == unw[k] else "the coherence of ") + f"interferogram {k}"
             with open_tif(p, f"{what} (float32 GeoTIFF, radians)" if p == unw[k] else f"{what} (GeoTIFF, 0-1)") as ds:
                 if np.issubdtype(np.dtype(ds.dtypes[0]), np.complexfloating):
-                    raise InSARInputError(f"{p}: complex values (a wrapped interferogram?); expected {what} as real "
-                                          "numbers (unwrap it first, e.g. SNAPHU, and give the unwrapped phase)")
+                    raise InSARInputError(
+                        f"{p}: complex values (a wrapped interferogram?); expected {what} as real "
+                        "numbers (unwrap it first, e.g. SNAPHU, and give the unwrapped phase)"
+                    )
                 if ds.crs is None or ds.transform.is_identity:
                     raise InSARInputError(
                         f"{p}: no georeferencing (CRS/geotransform); radar-coordinate interferograms cannot be placed "
-                        "on a map. Use geocoded products (LiCSAR/LiCSBAS GEOC *.geo.unw.tif) or geocode them first")
+                        "on a map. Use geocoded products (LiCSAR/LiCSBAS GEOC *.geo.unw.tif) or geocode them first"
+                    )
                 g = Grid(ds.transform, CRS.from_user_input(ds.crs.to_wkt()), (ds.height, ds.width))
             if grid0 is None:
                 grid0, first = g, p
             elif g.shape != grid0.shape:
-                raise InSARInputError(f"{p}: {g.rows}x{g.cols} pixels but {first.name} has {grid0.rows}x{grid0.cols}; "
-                                      "all interferograms must be on the same grid (crop/resample them first)")
+                raise InSARInputError(
+                    f"{p}: {g.rows}x{g.cols} pixels but {first.name} has {grid0.rows}x{grid0.cols}; "
+                    "all interferograms must be on the same grid (crop/resample them first)"
+                )
             elif g.crs != grid0.crs:
-                raise InSARInputError(f"{p}: CRS {g.crs.to_string()} differs from {first.name} "
-                                      f"({grid0.crs.to_string()}); reproject all interferograms to one CRS first")
+                raise InSARInputError(
+                    f"{p}: CRS {g.crs.to_string()} differs from {first.name} "
+                    f"({grid0.crs.to_string()}); reproject all interferograms to one CRS first"
+                )
             elif not g.same_as(grid0, tol=1e-9):
-                raise InSARInputError(f"{p}: geotransform {tuple(g.transform)[:6]} differs from {first.name} "
-                                      f"({tuple(grid0.transform)[:6]}); all interferograms must share one grid")
+                raise InSARInputError(
+                    f"{p}: geotransform {tuple(g.transform)[:6]} differs from {first.name} "
+                    f"({tuple(grid0.transform)[:6]}); all interferograms must share one grid"
+                )
     missing_cc = [k for k in keys if k not in cc]
     if missing_cc and len(missing_cc) < len(keys):
-        log.warning("%s: %d of %d interferograms have no coherence file (e.g. %s); inverting without weights",
-                    folder, len(missing_cc), len(keys), missing_cc[0])
+        log.warning(
+            "%s: %d of %d interferograms have no coherence file (e.g. %s); inverting without weights",
+            folder,
+            len(missing_cc),
+            len(keys),
+            missing_cc[0],
+        )
     has_coh = not missing_cc
     wl = wavelength_m if wavelength_m is not None else _find_wavelength(folder)
     if wl is None:
         raise InSARInputError(
             f"{folder}: radar wavelength not found (no *.mli.par / *.slc.par with radar_frequency next to the "
-            f"interferograms); pass --wavelength in metres (Sentinel-1 C-band: {SENTINEL1_WAVELENGTH_M})")
+            f"interferograms); pass --wavelength in metres (Sentinel-1 C-band: {SENTINEL1_WAVELENGTH_M})"
+        )
     kind = "licsbas" if any(unw[k].parent.name == k for k in keys) else "geotiff-pairs"
     return IfgramStack(
-        pairs=pairs, wavelength_m=float(wl), grid=grid0,
-        source=GeoTiffPairsSource(tuple(str(unw[k]) for k in keys),
-                                  tuple(str(cc[k]) for k in keys) if has_coh else None),
-        has_coherence=has_coh, looks=float(looks or 1.0), origin=str(folder), kind=kind,
+        pairs=pairs,
+        wavelength_m=float(wl),
+        grid=grid0,
+        source=GeoTiffPairsSource(
+            tuple(str(unw[k]) for k in keys), tuple(str(cc[k]) for k in keys) if has_coh else None
+        ),
+        has_coherence=has_coh,
+        looks=float(looks or 1.0),
+        origin=str(folder),
+        kind=kind,
         attrs={"WAVELENGTH": repr(float(wl)), "PROCESSOR": "licsar" if kind == "licsbas" else "unknown"},
     )
 
@@ -425,8 +502,20 @@ def open_geotiff_pairs(folder: str | Path, *, wavelength_m: float | None = None,
 # ----------------------------------------------------------------------------------------------------------------
 # deformation products
 # ----------------------------------------------------------------------------------------------------------------
-_UNIT_TO_M = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "cm": 0.01, "mm": 0.001,
-              "m/year": 1.0, "m/yr": 1.0, "cm/year": 0.01, "cm/yr": 0.01, "mm/year": 0.001, "mm/yr": 0.001}
+_UNIT_TO_M = {
+    "m": 1.0,
+    "meter": 1.0,
+    "meters": 1.0,
+    "metre": 1.0,
+    "cm": 0.01,
+    "mm": 0.001,
+    "m/year": 1.0,
+    "m/yr": 1.0,
+    "cm/year": 0.01,
+    "cm/yr": 0.01,
+    "mm/year": 0.001,
+    "mm/yr": 0.001,
+}
 
 
 def _unit_factor(unit: str | None, source: str) -> float:
@@ -445,8 +534,10 @@ def open_h5(path: str | Path, expected: str):
     try:
         return h5py.File(path, "r")
     except OSError as exc:
-        raise InSARInputError(f"{path}: not a readable HDF5 file ({exc}); expected {expected}. Replace it with the "
-                              "file the processor wrote (copy it again: it may be truncated)") from None
+        raise InSARInputError(
+            f"{path}: not a readable HDF5 file ({exc}); expected {expected}. Replace it with the "
+            "file the processor wrote (copy it again: it may be truncated)"
+        ) from None
 
 
 def _read_mintpy_timeseries(path: Path) -> Deformation:
@@ -454,15 +545,24 @@ def _read_mintpy_timeseries(path: Path) -> Deformation:
         attrs = {k: _attr(f.attrs, k) for k in f.attrs}
         for name in ("date", "timeseries"):
             if name not in f:
-                raise InSARInputError(f"{path}: dataset {name!r} missing; expected a MintPy timeseries.h5 with 'date' "
-                                      "(n,) and 'timeseries' (n, rows, cols) in metres")
+                raise InSARInputError(
+                    f"{path}: dataset {name!r} missing; expected a MintPy timeseries.h5 with 'date' "
+                    "(n,) and 'timeseries' (n, rows, cols) in metres"
+                )
         dates = tuple(parse_yyyymmdd(d, source=f"{path} date") for d in f["date"][:])
         ts = np.asarray(f["timeseries"][:], dtype=np.float32) * _unit_factor(attrs.get("UNIT", "m"), str(path))
     grid = grid_from_mintpy_attrs(attrs, source=str(path))
     ts = ts - ts[0:1]  # first date = 0 (MintPy REF_DATE may be another date)
     ref = _ref_yx(attrs)
-    return Deformation(grid=grid, dates=dates, cumulative_m=ts, source=str(path), ref_yx=ref, meta=attrs,
-                       incidence_deg=_incidence(attrs))
+    return Deformation(
+        grid=grid,
+        dates=dates,
+        cumulative_m=ts,
+        source=str(path),
+        ref_yx=ref,
+        meta=attrs,
+        incidence_deg=_incidence(attrs),
+    )
 
 
 def _incidence(attrs) -> float | None:
@@ -500,8 +600,10 @@ def _read_licsbas_cum(path: Path) -> Deformation:
         cum = np.asarray(f["cum"][:], dtype=np.float32) * 0.001  # mm -> m, LOS toward satellite
         vel = np.asarray(f["vel"][:], dtype=np.float32) * 0.001 if "vel" in f else None
         if "corner_lat" not in f or "post_lat" not in f:
-            raise InSARInputError(f"{path}: no corner_lat/corner_lon/post_lat/post_lon: radar coordinates or an "
-                                  "incomplete LiCSBAS cum.h5; use the GEOC-based product")
+            raise InSARInputError(
+                f"{path}: no corner_lat/corner_lon/post_lat/post_lon: radar coordinates or an "
+                "incomplete LiCSBAS cum.h5; use the GEOC-based product"
+            )
         clat, clon = float(f["corner_lat"][()]), float(f["corner_lon"][()])
         plat, plon = float(f["post_lat"][()]), float(f["post_lon"][()])
     # LiCSBAS (GAMMA) corner_lat/lon is the centre of the first pixel
@@ -518,16 +620,19 @@ def _read_geotiff(path: Path, kind: str | None, unit: str | None, direction: str
         try:
             a = ds.read().astype(np.float32)
         except Exception as exc:  # noqa: BLE001 - GDAL raises several types for truncated/corrupt tiles
-            raise InSARInputError(f"{path}: cannot read the pixels ({exc}); the file is truncated or corrupt: "
-                                  "export it again") from None
+            raise InSARInputError(
+                f"{path}: cannot read the pixels ({exc}); the file is truncated or corrupt: export it again"
+            ) from None
         if ds.nodata is not None and not np.isnan(ds.nodata):
             a[a == ds.nodata] = np.nan
         grid = Grid(ds.transform, CRS.from_user_input(ds.crs.to_wkt()), (ds.height, ds.width))
         desc = ds.descriptions
     kind = kind or tags.get("KIND") or ("velocity" if "vel" in path.name.lower() else None)
     if kind not in ("velocity", "cumulative"):
-        raise InSARInputError(f"{path}: say whether this GeoTIFF is a velocity or a cumulative displacement "
-                              "(kind='velocity' / 'cumulative')")
+        raise InSARInputError(
+            f"{path}: say whether this GeoTIFF is a velocity or a cumulative displacement "
+            "(kind='velocity' / 'cumulative')"
+        )
     fac = _unit_factor(unit or tags.get("UNIT"), str(path))
     direction = direction or tags.get("DIRECTION", "los")
     if kind == "velocity":
@@ -545,8 +650,9 @@ def _read_geotiff(path: Path, kind: str | None, unit: str | None, direction: str
     return Deformation(grid=grid, dates=dates, cumulative_m=cum, direction=direction, source=str(path))
 
 
-def read_deformation(path: str | Path, *, kind: str | None = None, unit: str | None = None,
-                     direction: str | None = None) -> Deformation:
+def read_deformation(
+    path: str | Path, *, kind: str | None = None, unit: str | None = None, direction: str | None = None
+) -> Deformation:
     """Read a deformation product (see :mod:`subsidence.insar` for the contract).
 
     ``path``: a ``subsidence timeseries`` output folder; MintPy ``timeseries.h5`` / ``velocity.h5``; LiCSBAS
@@ -586,12 +692,20 @@ def read_deformation(path: str | Path, *, kind: str | None = None, unit: str | N
         if ftype == "velocity":
             v, attrs = _read_mintpy_2d(path, "velocity")
             v = v * _unit_factor(attrs.get("UNIT", "m/year"), str(path))
-            return Deformation(grid=grid_from_mintpy_attrs(attrs, source=str(path)), velocity_m_per_yr=v,
-                               source=str(path), ref_yx=_ref_yx(attrs), meta=attrs, incidence_deg=_incidence(attrs))
+            return Deformation(
+                grid=grid_from_mintpy_attrs(attrs, source=str(path)),
+                velocity_m_per_yr=v,
+                source=str(path),
+                ref_yx=_ref_yx(attrs),
+                meta=attrs,
+                incidence_deg=_incidence(attrs),
+            )
         if {"cum", "imdates"} <= names:
             return _read_licsbas_cum(path)
-        raise InSARInputError(f"{path}: not a MintPy timeseries/velocity file nor a LiCSBAS cum.h5 "
-                              f"(FILE_TYPE={ftype!r}, datasets {sorted(names)[:6]})")
+        raise InSARInputError(
+            f"{path}: not a MintPy timeseries/velocity file nor a LiCSBAS cum.h5 "
+            f"(FILE_TYPE={ftype!r}, datasets {sorted(names)[:6]})"
+        )
     if suffix in (".tif", ".tiff"):
         return _read_geotiff(path, kind, unit, direction)
     raise InSARInputError(f"{path}: unsupported deformation file; use .h5 (MintPy/LiCSBAS) or a GeoTIFF")
@@ -621,13 +735,23 @@ def dem_difference(before: str | Path, after: str | Path, *, unit: str = "m") ->
         if a.crs == b_crs and a.transform == b_tr and a.shape == z0.shape:
             z1 = src
         else:
-            reproject(src, z1, src_transform=a.transform, src_crs=a.crs, dst_transform=b_tr, dst_crs=b_crs,
-                      resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=np.nan)
+            reproject(
+                src,
+                z1,
+                src_transform=a.transform,
+                src_crs=a.crs,
+                dst_transform=b_tr,
+                dst_crs=b_crs,
+                resampling=Resampling.bilinear,
+                src_nodata=np.nan,
+                dst_nodata=np.nan,
+            )
     up = ((z1 - z0) * fac).astype(np.float32)
     if not np.isfinite(up).any():
         raise InSARInputError(f"{before} / {after}: the two DEMs do not overlap (no common valid pixel)")
-    return Deformation(grid=grid, cumulative_m=np.stack([np.zeros_like(up), up]), direction="up",
-                       source=f"{after} - {before}")
+    return Deformation(
+        grid=grid, cumulative_m=np.stack([np.zeros_like(up), up]), direction="up", source=f"{after} - {before}"
+    )
 
 
 #: Alias used by the census adapter (``subsidence.census.inputs``).

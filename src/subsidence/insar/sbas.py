@@ -70,7 +70,8 @@ class Network:
             if not a < b:
                 raise InSARInputError(
                     f"interferogram {yyyymmdd(a)}_{yyyymmdd(b)}: the first date must be before the second "
-                    "(reference date first); rename it or negate its phase")
+                    "(reference date first); rename it or negate its phase"
+                )
         dates = tuple(sorted({d for p in pairs for d in p}))
         if len(dates) < 2:
             raise InSARInputError("the stack has only one acquisition date; a time series needs at least two")
@@ -143,8 +144,6 @@ def connected_components(valid: np.ndarray, idx1: np.ndarray, idx2: np.ndarray, 
     return (lab == np.arange(n_dates, dtype=np.int32)).sum(axis=1)
 
 
-
-
 @dataclass
 class SbasSolution:
     """Result for P pixels. ``phase_ts`` (n_dates, P) radians, first date 0, NaN where not solved."""
@@ -212,12 +211,12 @@ def _banded_cholesky_solve(Nb: np.ndarray, r: np.ndarray, rtol: float = 1e-10) -
             nzero += bad
             piv = np.where(bad, 1.0, piv)
             if e:
-                Nb[1:e + 1, j][:, bad] = 0.0
+                Nb[1 : e + 1, j][:, bad] = 0.0
         dj = np.sqrt(piv)
         d[j] = dj
         if e:
-            c = Nb[1:e + 1, j] / dj
-            Nb[1:e + 1, j] = c
+            c = Nb[1 : e + 1, j] / dj
+            Nb[1 : e + 1, j] = c
             sel = d1s <= e
             a1, a2 = d1s[sel], d2s[sel]
             Nb[a1 - a2, j + a2] -= c[a1 - 1] * c[a2 - 1]
@@ -229,11 +228,11 @@ def _banded_cholesky_solve(Nb: np.ndarray, r: np.ndarray, rtol: float = 1e-10) -
         z[j] /= d[j]
         e = min(bw, k - 1 - j)
         if e:
-            z[j + 1:j + 1 + e] -= Nb[1:e + 1, j][:, None, :] * z[j][None]
+            z[j + 1 : j + 1 + e] -= Nb[1 : e + 1, j][:, None, :] * z[j][None]
     for j in range(k - 1, -1, -1):
         e = min(bw, k - 1 - j)
         if e:
-            z[j] -= np.einsum("ip,iqp->qp", Nb[1:e + 1, j], z[j + 1:j + 1 + e])
+            z[j] -= np.einsum("ip,iqp->qp", Nb[1 : e + 1, j], z[j + 1 : j + 1 + e])
         z[j] /= d[j]
     return (z[:, 0, :] if vec else z), nzero
 
@@ -419,8 +418,11 @@ def linear_fit(ts: np.ndarray, t_years: np.ndarray) -> LinearFit:
     e2 = np.einsum("ip,ip->p", res, res)
     sigma2 = e2 / max(n - 2, 1)
     return LinearFit(
-        velocity=vel, velocity_std=np.sqrt(sigma2 / stt),
-        intercept=icp, intercept_std=np.sqrt(sigma2 * (1.0 / n + tm * tm / stt)), residue=np.sqrt(e2),
+        velocity=vel,
+        velocity_std=np.sqrt(sigma2 / stt),
+        intercept=icp,
+        intercept_std=np.sqrt(sigma2 * (1.0 / n + tm * tm / stt)),
+        residue=np.sqrt(e2),
     )
 
 
@@ -462,7 +464,8 @@ def select_reference(
     if not ok.any():
         raise InSARInputError(
             "no pixel has data in every interferogram, so no reference point can be chosen automatically; "
-            "give one with --ref-yx ROW,COL or check the no-data masks of the interferograms")
+            "give one with --ref-yx ROW,COL or check the no-data masks of the interferograms"
+        )
     thr = min_temporal_coherence
     good = ok & (tc >= thr)
     if not good.any():
@@ -482,7 +485,10 @@ def select_reference(
         f"{1000 * scale:.1f} mm/yr), i.e. stable ground; best of {int(good.sum())} qualifying pixels"
     )
     return ReferenceChoice(
-        row=int(rows[k]), col=int(cols[k]), method="auto", reason=reason,
+        row=int(rows[k]),
+        col=int(cols[k]),
+        method="auto",
+        reason=reason,
         temporal_coherence=float(tc[k]),
         mean_coherence=None if mean_coherence is None else float(mc[k]),
         relative_velocity_m_per_yr=float(v[k] - med),

@@ -71,8 +71,11 @@ class Grid:
         return float(x), float(y)
 
     def same_as(self, other: Grid, tol: float = 1e-6) -> bool:
-        return (self.shape == other.shape and self.crs == other.crs
-                and self.transform.almost_equals(other.transform, precision=tol))
+        return (
+            self.shape == other.shape
+            and self.crs == other.crs
+            and self.transform.almost_equals(other.transform, precision=tol)
+        )
 
     # --- MintPy attributes: X_FIRST/Y_FIRST are the upper-left *corner*, X_STEP/Y_STEP the pixel size ---
     def mintpy_attrs(self) -> dict[str, str]:
@@ -82,10 +85,14 @@ class Grid:
         epsg = self.crs.to_epsg()
         unit = "degrees" if self.crs.is_geographic else "meters"
         attrs = {
-            "LENGTH": str(self.rows), "WIDTH": str(self.cols),
-            "X_FIRST": repr(float(t.c)), "Y_FIRST": repr(float(t.f)),
-            "X_STEP": repr(float(t.a)), "Y_STEP": repr(float(t.e)),
-            "X_UNIT": unit, "Y_UNIT": unit,
+            "LENGTH": str(self.rows),
+            "WIDTH": str(self.cols),
+            "X_FIRST": repr(float(t.c)),
+            "Y_FIRST": repr(float(t.f)),
+            "X_STEP": repr(float(t.a)),
+            "Y_STEP": repr(float(t.e)),
+            "X_UNIT": unit,
+            "Y_UNIT": unit,
         }
         if epsg is not None:
             attrs["EPSG"] = str(epsg)
@@ -185,7 +192,8 @@ class Deformation:
         if incidence_deg is None:
             raise InSARInputError(
                 f"{self.source or 'deformation'}: LOS product; give the incidence angle (degrees from vertical, "
-                "e.g. 39 for Sentinel-1 IW mid-swath) to convert LOS to vertical subsidence")
+                "e.g. 39 for Sentinel-1 IW mid-swath) to convert LOS to vertical subsidence"
+            )
         return los_m_to_subsidence_mm(los_m, incidence_deg)
 
     def subsidence_mm(self, incidence_deg=None, date_index: int = -1) -> np.ndarray:

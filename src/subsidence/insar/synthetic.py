@@ -57,8 +57,10 @@ class SyntheticSpec:
 
     @property
     def dates(self) -> list[date]:
-        extra = [self.gap_extra_days if (self.gap_after is not None and k > self.gap_after) else 0
-                 for k in range(self.n_dates)]
+        extra = [
+            self.gap_extra_days if (self.gap_after is not None and k > self.gap_after) else 0
+            for k in range(self.n_dates)
+        ]
         return [self.start + timedelta(days=self.interval_days * k + extra[k]) for k in range(self.n_dates)]
 
     @property
@@ -75,8 +77,9 @@ class SyntheticSpec:
     @property
     def grid(self) -> Grid:
         x0, y0 = self.origin_xy
-        return Grid(Affine(self.pixel_m, 0, x0, 0, -self.pixel_m, y0), CRS.from_epsg(self.crs_epsg),
-                    (self.rows, self.cols))
+        return Grid(
+            Affine(self.pixel_m, 0, x0, 0, -self.pixel_m, y0), CRS.from_epsg(self.crs_epsg), (self.rows, self.cols)
+        )
 
     def t_years(self) -> np.ndarray:
         return np.array([(d - self.dates[0]).days for d in self.dates], float) / DAYS_PER_YEAR
@@ -179,10 +182,17 @@ class SyntheticSource:
 def synthetic_stack(spec: SyntheticSpec | None = None, **kw: Any) -> IfgramStack:
     """An :class:`IfgramStack` backed by :class:`SyntheticSource`."""
     spec = spec or SyntheticSpec(**kw)
-    return IfgramStack(pairs=spec.pairs, wavelength_m=SENTINEL1_WAVELENGTH_M, grid=spec.grid,
-                       source=SyntheticSource(spec), has_coherence=True, looks=float(spec.looks),
-                       origin=f"synthetic(seed={spec.seed})", kind="synthetic",
-                       attrs={"PLATFORM": "Sen", "ALOOKS": "1", "RLOOKS": "1", "NCORRLOOKS": str(spec.looks)})
+    return IfgramStack(
+        pairs=spec.pairs,
+        wavelength_m=SENTINEL1_WAVELENGTH_M,
+        grid=spec.grid,
+        source=SyntheticSource(spec),
+        has_coherence=True,
+        looks=float(spec.looks),
+        origin=f"synthetic(seed={spec.seed})",
+        kind="synthetic",
+        attrs={"PLATFORM": "Sen", "ALOOKS": "1", "RLOOKS": "1", "NCORRLOOKS": str(spec.looks)},
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -240,7 +250,7 @@ class RadarSceneSpec:
         H = self.satellite_height_m
         r0 = H / np.cos(np.deg2rad(self.near_incidence_deg))
         slant = r0 + self.range_spacing_m * np.arange(W)
-        ground = np.sqrt(slant ** 2 - H ** 2)
+        ground = np.sqrt(slant**2 - H**2)
         inc = np.rad2deg(np.arccos(H / slant))  # flat Earth: incidence grows with range
         s = (np.arange(L) - (L - 1) / 2.0) * self.azimuth_spacing_m
         g = ground - ground[(W - 1) // 2]
@@ -257,13 +267,16 @@ class RadarSceneSpec:
         az = -(self.heading_deg - 90.0)  # MintPy: LOS azimuth from north, anti-clockwise, ground -> satellite
         az -= np.round(az / 360.0) * 360.0
         return {
-            "latitude": lat.astype(np.float32), "longitude": lon.astype(np.float32),
+            "latitude": lat.astype(np.float32),
+            "longitude": lon.astype(np.float32),
             "height": height.astype(np.float32),
             "incidenceAngle": np.broadcast_to(inc, (L, W)).astype(np.float32),
             "azimuthAngle": np.full((L, W), az, np.float32),
             "slantRangeDistance": np.broadcast_to(slant, (L, W)).astype(np.float32),
-            "shadowMask": np.zeros((L, W), bool), "waterMask": np.ones((L, W), bool),
-            "x": x, "y": y,
+            "shadowMask": np.zeros((L, W), bool),
+            "waterMask": np.ones((L, W), bool),
+            "x": x,
+            "y": y,
         }
 
     def subsidence_mm(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -289,13 +302,23 @@ class RadarSceneSpec:
         lat, lon = geo["latitude"], geo["longitude"]
         corners = [(0, 0), (0, -1), (-1, 0), (-1, -1)]
         a = {
-            "LENGTH": str(self.stack.rows), "WIDTH": str(self.stack.cols), "PROCESSOR": "isce", "PLATFORM": "Sen",
-            "WAVELENGTH": repr(SENTINEL1_WAVELENGTH_M), "ALOOKS": "3", "RLOOKS": "10",
-            "AZIMUTH_PIXEL_SIZE": repr(self.azimuth_spacing_m), "RANGE_PIXEL_SIZE": repr(self.range_spacing_m),
-            "HEADING": repr(self.heading_deg), "ORBIT_DIRECTION": "ASCENDING" if abs(self.heading_deg) < 90 else
-            "DESCENDING", "ANTENNA_SIDE": "-1", "HEIGHT": repr(self.satellite_height_m),
-            "EARTH_RADIUS": "6371000.0", "STARTING_RANGE": repr(float(geo["slantRangeDistance"][0, 0])),
-            "CENTER_LINE_UTC": "36000.0", "NCORRLOOKS": str(self.stack.looks),
+            "LENGTH": str(self.stack.rows),
+            "WIDTH": str(self.stack.cols),
+            "PROCESSOR": "isce",
+            "PLATFORM": "Sen",
+            "WAVELENGTH": repr(SENTINEL1_WAVELENGTH_M),
+            "ALOOKS": "3",
+            "RLOOKS": "10",
+            "AZIMUTH_PIXEL_SIZE": repr(self.azimuth_spacing_m),
+            "RANGE_PIXEL_SIZE": repr(self.range_spacing_m),
+            "HEADING": repr(self.heading_deg),
+            "ORBIT_DIRECTION": "ASCENDING" if abs(self.heading_deg) < 90 else "DESCENDING",
+            "ANTENNA_SIDE": "-1",
+            "HEIGHT": repr(self.satellite_height_m),
+            "EARTH_RADIUS": "6371000.0",
+            "STARTING_RANGE": repr(float(geo["slantRangeDistance"][0, 0])),
+            "CENTER_LINE_UTC": "36000.0",
+            "NCORRLOOKS": str(self.stack.looks),
         }
         for i, (r, c) in enumerate(corners, start=1):
             a[f"LAT_REF{i}"] = repr(float(lat[r, c]))
@@ -308,7 +331,14 @@ def radar_synthetic_stack(scene: RadarSceneSpec | None = None) -> IfgramStack:
     the geometry file)."""
     scene = scene or RadarSceneSpec()
     spec = scene.stack
-    return IfgramStack(pairs=spec.pairs, wavelength_m=SENTINEL1_WAVELENGTH_M, grid=Grid.radar((spec.rows, spec.cols)),
-                       source=SyntheticSource(spec, truth=scene.truth_los_m()), has_coherence=True,
-                       looks=float(spec.looks), origin=f"synthetic-radar(seed={spec.seed})", kind="synthetic",
-                       attrs=scene.attrs())
+    return IfgramStack(
+        pairs=spec.pairs,
+        wavelength_m=SENTINEL1_WAVELENGTH_M,
+        grid=Grid.radar((spec.rows, spec.cols)),
+        source=SyntheticSource(spec, truth=scene.truth_los_m()),
+        has_coherence=True,
+        looks=float(spec.looks),
+        origin=f"synthetic-radar(seed={spec.seed})",
+        kind="synthetic",
+        attrs=scene.attrs(),
+    )

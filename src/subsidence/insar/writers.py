@@ -59,24 +59,44 @@ def base_attrs(grid: Grid, source_attrs: dict | None = None) -> dict[str, str]:
     return a
 
 
-def write_geotiff(path: Path, array: np.ndarray, grid: Grid, *, name: str, unit: str = "", kind: str = "",
-                  direction: str = "", description: str = "", dates: list[str] | None = None,
-                  dtype: str = "float32") -> Path:
+def write_geotiff(
+    path: Path,
+    array: np.ndarray,
+    grid: Grid,
+    *,
+    name: str,
+    unit: str = "",
+    kind: str = "",
+    direction: str = "",
+    description: str = "",
+    dates: list[str] | None = None,
+    dtype: str = "float32",
+) -> Path:
     """One-band GeoTIFF through :func:`subsidence.io.raster.write_geotiff` (atomic, CRS always written), with
     dataset tags UNIT / KIND / DIRECTION / DATES so that :func:`~subsidence.insar.readers.read_deformation` reads it
     back without being told the unit or the sign convention."""
     from subsidence.io.raster import write_geotiff as _write
 
-    tags = {k: v for k, v in {"UNIT": unit, "KIND": kind, "DIRECTION": direction, "DESCRIPTION": description}.items() if v}
+    tags = {
+        k: v for k, v in {"UNIT": unit, "KIND": kind, "DIRECTION": direction, "DESCRIPTION": description}.items() if v
+    }
     if dates:
         tags["DATES"] = ",".join(dates)
-    return _write(path, {name: np.asarray(array)}, transform=grid.transform, crs=grid.crs,
-                  units={name: unit} if unit else None, descriptions={name: description} if description else None,
-                  dtype=dtype, tags=tags)
+    return _write(
+        path,
+        {name: np.asarray(array)},
+        transform=grid.transform,
+        crs=grid.crs,
+        units={name: unit} if unit else None,
+        descriptions={name: description} if description else None,
+        dtype=dtype,
+        tags=tags,
+    )
 
 
-def write_ifgram_stack_h5(path: Path, stack, *, chunk_rows: int = 64, ref_yx: tuple[int, int] | None = None,
-                          extra_attrs: dict | None = None) -> Path:
+def write_ifgram_stack_h5(
+    path: Path, stack, *, chunk_rows: int = 64, ref_yx: tuple[int, int] | None = None, extra_attrs: dict | None = None
+) -> Path:
     """Write any :class:`~subsidence.insar.stack.IfgramStack` as a MintPy ``ifgramStack.h5`` (geocoded), block by
     block: ``date`` (m, 2) |S8, ``bperp``, ``dropIfgram`` (all True = kept), ``unwrapPhase`` (rad, 0 = no data),
     ``coherence``. Lets MintPy (or anyone) process a LiCSBAS/GeoTIFF stack or a synthetic one."""
@@ -85,16 +105,27 @@ def write_ifgram_stack_h5(path: Path, stack, *, chunk_rows: int = 64, ref_yx: tu
     L, W = stack.shape
     m = len(stack.pairs)
     attrs = base_attrs(stack.grid, stack.attrs)
-    attrs.update({"FILE_TYPE": "ifgramStack", "UNIT": "radian", "WAVELENGTH": repr(stack.wavelength_m),
-                  "DATA_TYPE": "float32", **(extra_attrs or {})})
+    attrs.update(
+        {
+            "FILE_TYPE": "ifgramStack",
+            "UNIT": "radian",
+            "WAVELENGTH": repr(stack.wavelength_m),
+            "DATA_TYPE": "float32",
+            **(extra_attrs or {}),
+        }
+    )
     attrs.setdefault("NCORRLOOKS", repr(float(stack.looks)))
     if ref_yx is not None:
         attrs.update({"REF_Y": str(ref_yx[0]), "REF_X": str(ref_yx[1])})
     dates = np.array([[yyyymmdd(a), yyyymmdd(b)] for a, b in stack.pairs], dtype="S8")
     bperp = stack.bperp_m if stack.bperp_m is not None else np.zeros(m)
-    spec = {"date": (np.dtype("S8"), (m, 2), dates), "bperp": (np.float32, (m,), bperp),
-            "dropIfgram": (np.bool_, (m,), np.ones(m, bool)),
-            "unwrapPhase": (np.float32, (m, L, W), None), "coherence": (np.float32, (m, L, W), None)}
+    spec = {
+        "date": (np.dtype("S8"), (m, 2), dates),
+        "bperp": (np.float32, (m,), bperp),
+        "dropIfgram": (np.bool_, (m,), np.ones(m, bool)),
+        "unwrapPhase": (np.float32, (m, L, W), None),
+        "coherence": (np.float32, (m, L, W), None),
+    }
     f = create_h5(Path(path), spec, attrs, chunk_rows=chunk_rows)
     try:
         for r0 in range(0, L, chunk_rows):

@@ -132,12 +132,13 @@ def sniff(path: Path) -> str:
         return "mbtiles"
     if head[:7] == b"PMTiles":
         return "pmtiles"
-    raise ValidationFailed(f"{path.name}: 不是 GeoTIFF、MBTiles 或 PMTiles 文件 / not a GeoTIFF, MBTiles or "
-                           "PMTiles file (recognised by content)")
+    raise ValidationFailed(
+        f"{path.name}: 不是 GeoTIFF、MBTiles 或 PMTiles 文件 / not a GeoTIFF, MBTiles or "
+        "PMTiles file (recognised by content)"
+    )
 
 
-def import_file(src: Path | str, data_dir: Path | str, *, name: str | None = None,
-                attribution: str = "") -> Basemap:
+def import_file(src: Path | str, data_dir: Path | str, *, name: str | None = None, attribution: str = "") -> Basemap:
     """Import ``src`` as the basemap (replacing any previous one; a refused file leaves the old one in place)."""
     src = Path(src)
     if not src.is_file():
@@ -155,9 +156,14 @@ def import_file(src: Path | str, data_dir: Path | str, *, name: str | None = Non
             meta = _import_mbtiles(src, staging)
         else:
             meta = _import_pmtiles(src, staging)
-        bm = Basemap(kind=kind, name=name or src.stem, source_sha256=_sha256(src),
-                     imported_at=datetime.now(UTC).isoformat(timespec="seconds"), attribution=attribution,
-                     **meta)
+        bm = Basemap(
+            kind=kind,
+            name=name or src.stem,
+            source_sha256=_sha256(src),
+            imported_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            attribution=attribution,
+            **meta,
+        )
         (staging / META).write_text(json.dumps(bm.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -196,14 +202,28 @@ def _import_geotiff(src: Path, out: Path) -> dict[str, Any]:
         if ds.crs is None:
             raise ValidationFailed(f"{src.name}: 没有坐标参考系 / the GeoTIFF has no CRS; georeference it first")
         if ds.count not in (1, 3, 4):
-            raise ValidationFailed(f"{src.name}: {ds.count} bands; give a 1-band (grey or palette), 3-band RGB or "
-                                   "4-band RGBA image")
-        with WarpedVRT(ds, crs="EPSG:3857", resampling=Resampling.bilinear if cmap is None
-                       else Resampling.nearest, add_alpha=True) as vrt:
+            raise ValidationFailed(
+                f"{src.name}: {ds.count} bands; give a 1-band (grey or palette), 3-band RGB or 4-band RGBA image"
+            )
+        with WarpedVRT(
+            ds, crs="EPSG:3857", resampling=Resampling.bilinear if cmap is None else Resampling.nearest, add_alpha=True
+        ) as vrt:
             data = vrt.read()  # bands..., alpha (255 where the source has data)
-            profile = {"driver": "GTiff", "width": vrt.width, "height": vrt.height, "count": 4, "dtype": "uint8",
-                       "crs": "EPSG:3857", "transform": vrt.transform, "tiled": True, "blockxsize": 256,
-                       "blockysize": 256, "compress": "deflate", "photometric": "RGB", "alpha": "YES"}
+            profile = {
+                "driver": "GTiff",
+                "width": vrt.width,
+                "height": vrt.height,
+                "count": 4,
+                "dtype": "uint8",
+                "crs": "EPSG:3857",
+                "transform": vrt.transform,
+                "tiled": True,
+                "blockxsize": 256,
+                "blockysize": 256,
+                "compress": "deflate",
+                "photometric": "RGB",
+                "alpha": "YES",
+            }
             res = abs(vrt.transform.a)
             bounds = vrt.bounds
         alpha = data[-1]
@@ -218,7 +238,7 @@ def _import_geotiff(src: Path, out: Path) -> dict[str, Any]:
         else:
             if bands.dtype != np.uint8:
                 valid = bands[:, alpha > 0].astype("float64")
-                lo, hi = (np.percentile(valid, [2, 98]) if valid.size else (0.0, 1.0))
+                lo, hi = np.percentile(valid, [2, 98]) if valid.size else (0.0, 1.0)
                 scaled = np.clip((bands.astype("float64") - lo) / ((hi - lo) or 1.0) * 255.0, 0, 255)
                 bands = scaled.astype(np.uint8)
             if bands.shape[0] == 4:  # RGBA source: its own alpha masks too
@@ -237,8 +257,13 @@ def _import_geotiff(src: Path, out: Path) -> dict[str, Any]:
                 dst.build_overviews(factors, Resampling.average)
     west, south, east, north = transform_bounds("EPSG:3857", "EPSG:4326", *bounds)
     maxzoom = _zoom_for_resolution(res)
-    return {"file": GEOTIFF_NAME, "format": "png", "minzoom": max(0, maxzoom - 8), "maxzoom": maxzoom,
-            "bounds": (west, south, east, north)}
+    return {
+        "file": GEOTIFF_NAME,
+        "format": "png",
+        "minzoom": max(0, maxzoom - 8),
+        "maxzoom": maxzoom,
+        "bounds": (west, south, east, north),
+    }
 
 
 def _mbtiles_meta(db: sqlite3.Connection, name: str) -> dict[str, str]:
@@ -255,8 +280,10 @@ def _import_mbtiles(src: Path, out: Path) -> dict[str, Any]:
         meta = _mbtiles_meta(db, src.name)
         fmt = meta.get("format", "png").lower()
         if fmt not in MEDIA:
-            raise ValidationFailed(f"{src.name}: tile format {fmt!r} is not an image (png, jpg, webp); vector "
-                                   "MBTiles need a style this map does not have")
+            raise ValidationFailed(
+                f"{src.name}: tile format {fmt!r} is not an image (png, jpg, webp); vector "
+                "MBTiles need a style this map does not have"
+            )
         zmin, zmax = db.execute("SELECT min(zoom_level), max(zoom_level) FROM tiles").fetchone()
         if zmin is None:
             raise ValidationFailed(f"{src.name}: the MBTiles file holds no tiles")
@@ -264,8 +291,13 @@ def _import_mbtiles(src: Path, out: Path) -> dict[str, Any]:
     if len(bounds) != 4:
         raise ValidationFailed(f"{src.name}: metadata bounds {meta.get('bounds')!r} is not west,south,east,north")
     shutil.copyfile(src, out / "basemap.mbtiles")
-    return {"file": "basemap.mbtiles", "format": "jpg" if fmt == "jpeg" else fmt,
-            "minzoom": int(meta.get("minzoom", zmin)), "maxzoom": int(meta.get("maxzoom", zmax)), "bounds": bounds}
+    return {
+        "file": "basemap.mbtiles",
+        "format": "jpg" if fmt == "jpeg" else fmt,
+        "minzoom": int(meta.get("minzoom", zmin)),
+        "maxzoom": int(meta.get("maxzoom", zmax)),
+        "bounds": bounds,
+    }
 
 
 # ------------------------------------------------------------------------------------------ PMTiles v3
@@ -281,10 +313,32 @@ def _pmt_header(buf: bytes, name: str = "archive") -> dict[str, Any]:
     if len(buf) < 127 or buf[:7] != b"PMTiles" or buf[7] != 3:
         raise ValidationFailed(f"{name}: not a PMTiles version 3 archive")
     q = struct.unpack_from("<QQQQQQQQQQQ", buf, 8)
-    h = dict(zip(("root_offset", "root_length", "meta_offset", "meta_length", "leaf_offset", "leaf_length",
-                  "data_offset", "data_length", "addressed", "entries", "contents"), q))
-    h["clustered"], h["internal_compression"], h["tile_compression"], h["tile_type"], h["minzoom"], h["maxzoom"] = \
-        buf[96], buf[97], buf[98], buf[99], buf[100], buf[101]
+    h = dict(
+        zip(
+            (
+                "root_offset",
+                "root_length",
+                "meta_offset",
+                "meta_length",
+                "leaf_offset",
+                "leaf_length",
+                "data_offset",
+                "data_length",
+                "addressed",
+                "entries",
+                "contents",
+            ),
+            q,
+        )
+    )
+    h["clustered"], h["internal_compression"], h["tile_compression"], h["tile_type"], h["minzoom"], h["maxzoom"] = (
+        buf[96],
+        buf[97],
+        buf[98],
+        buf[99],
+        buf[100],
+        buf[101],
+    )
     w, s, e, n = struct.unpack_from("<iiii", buf, 102)
     h["bounds"] = (w / 1e7, s / 1e7, e / 1e7, n / 1e7)
     return h
@@ -295,8 +349,10 @@ def _decompress(data: bytes, kind: int) -> bytes:
         return data
     if kind == 2:
         return gzip.decompress(data)
-    raise ValidationFailed(f"PMTiles compression {PMT_COMPRESSION.get(kind, kind)} is not supported here "
-                           "(use gzip or none: `pmtiles convert` can rewrite it)")
+    raise ValidationFailed(
+        f"PMTiles compression {PMT_COMPRESSION.get(kind, kind)} is not supported here "
+        "(use gzip or none: `pmtiles convert` can rewrite it)"
+    )
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -392,12 +448,18 @@ def _import_pmtiles(src: Path, out: Path) -> dict[str, Any]:
         h = _pmt_header(fh.read(127), src.name)
     fmt = PMT_TILE_TYPE.get(h["tile_type"])
     if fmt not in MEDIA:
-        raise ValidationFailed(f"{src.name}: PMTiles tile type {fmt or h['tile_type']!r} is not an image "
-                               "(png, jpg, webp)")
+        raise ValidationFailed(
+            f"{src.name}: PMTiles tile type {fmt or h['tile_type']!r} is not an image (png, jpg, webp)"
+        )
     _decompress(b"", h["internal_compression"])  # refuse brotli/zstd directories now, not per tile
     shutil.copyfile(src, out / "basemap.pmtiles")
-    return {"file": "basemap.pmtiles", "format": fmt, "minzoom": h["minzoom"], "maxzoom": h["maxzoom"],
-            "bounds": h["bounds"]}
+    return {
+        "file": "basemap.pmtiles",
+        "format": fmt,
+        "minzoom": h["minzoom"],
+        "maxzoom": h["maxzoom"],
+        "bounds": h["bounds"],
+    }
 
 
 # ------------------------------------------------------------------------------------------ serving
@@ -433,8 +495,14 @@ def _geotiff_tile(base: Path, z: int, x: int, y: int) -> bytes | None:
     # read from the overview just finer than the tile's pixels (overview k has factor 2**(k+1))
     level = min(int(math.log2(ratio)) - 1, n_ovr - 1) if ratio >= 2 and n_ovr else None
     with rasterio.open(path, overview_level=level) if level is not None and level >= 0 else rasterio.open(path) as ds:
-        with WarpedVRT(ds, crs=ds.crs, transform=from_bounds(w, s, e, n, TILE, TILE), width=TILE, height=TILE,
-                       resampling=Resampling.average if ratio > 1 else Resampling.bilinear) as vrt:
+        with WarpedVRT(
+            ds,
+            crs=ds.crs,
+            transform=from_bounds(w, s, e, n, TILE, TILE),
+            width=TILE,
+            height=TILE,
+            resampling=Resampling.average if ratio > 1 else Resampling.bilinear,
+        ) as vrt:
             data = vrt.read()
     if not data[3].any():
         return None
@@ -461,8 +529,10 @@ def tile(data_dir: Path | str, z: int, x: int, y: int) -> tuple[bytes, str] | No
         data = _geotiff_tile(base, z, x, y)
     elif bm.kind == "mbtiles":
         with sqlite3.connect(f"file:{base / bm.file}?mode=ro", uri=True) as db:
-            row = db.execute("SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
-                             (z, x, (1 << z) - 1 - y)).fetchone()
+            row = db.execute(
+                "SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
+                (z, x, (1 << z) - 1 - y),
+            ).fetchone()
         data = bytes(row[0]) if row else None
         if data is not None and data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
@@ -480,5 +550,9 @@ def empty_png() -> bytes:
     def chunk(kind: bytes, payload: bytes) -> bytes:
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00\x00")) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00\x00"))
+        + chunk(b"IEND", b"")
+    )

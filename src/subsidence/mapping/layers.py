@@ -112,52 +112,108 @@ class LayerDef:
 
 
 def _town_props(o: AdminArea, lang: str) -> dict[str, Any]:
-    return {"code": o.code, "name": o.name_zh if lang.startswith("zh") else (o.name_en or o.name_zh),
-            "name_zh": o.name_zh, "illustrative": o.illustrative}
+    return {
+        "code": o.code,
+        "name": o.name_zh if lang.startswith("zh") else (o.name_en or o.name_zh),
+        "name_zh": o.name_zh,
+        "illustrative": o.illustrative,
+    }
 
 
 def _mine_props(o: Mine, lang: str) -> dict[str, Any]:
-    return {"code": o.licence_no, "name": o.name_zh if lang.startswith("zh") else (o.name_en or o.name_zh),
-            "name_zh": o.name_zh, "enterprise_id": o.enterprise_id, "town_id": o.town_id,
-            "status": _v(o.status), "status_label": _lbl(o.status, lang),
-            "mining_method": _v(o.mining_method), "capacity_mt_per_yr": o.capacity_mt_per_yr,
-            "licence_valid_to": _v(o.licence_valid_to), "illustrative": o.illustrative}
+    return {
+        "code": o.licence_no,
+        "name": o.name_zh if lang.startswith("zh") else (o.name_en or o.name_zh),
+        "name_zh": o.name_zh,
+        "enterprise_id": o.enterprise_id,
+        "town_id": o.town_id,
+        "status": _v(o.status),
+        "status_label": _lbl(o.status, lang),
+        "mining_method": _v(o.mining_method),
+        "capacity_mt_per_yr": o.capacity_mt_per_yr,
+        "licence_valid_to": _v(o.licence_valid_to),
+        "illustrative": o.illustrative,
+    }
 
 
 def _panel_props(o: Panel, lang: str) -> dict[str, Any]:
-    return {"code": o.code, "name": o.name or o.code, "mine_id": o.mine_id, "seam": o.seam,
-            "thickness_m": o.thickness_m, "depth_dip_m": o.depth_dip_m, "start_date": _v(o.start_date),
-            "end_date": _v(o.end_date), "illustrative": o.illustrative}
+    return {
+        "code": o.code,
+        "name": o.name or o.code,
+        "mine_id": o.mine_id,
+        "seam": o.seam,
+        "thickness_m": o.thickness_m,
+        "depth_dip_m": o.depth_dip_m,
+        "start_date": _v(o.start_date),
+        "end_date": _v(o.end_date),
+        "illustrative": o.illustrative,
+    }
 
 
 def _area_props(o: SubsidenceArea, lang: str) -> dict[str, Any]:
-    return {"code": o.code, "name": o.code, "source": _v(o.source), "source_label": _lbl(o.source, lang),
-            "review_state": _v(o.review_state), "review_state_label": _lbl(o.review_state, lang),
-            "stability": _v(o.stability), "stability_label": _lbl(o.stability, lang),
-            "area_ha": o.area_ha, "max_subsidence_mm": o.max_subsidence_mm,
-            "mean_rate_mm_per_yr": o.mean_rate_mm_per_yr, "mine_id": o.mine_id, "town_id": o.town_id,
-            "treated": o.treated, "first_seen": _v(o.first_seen), "last_seen": _v(o.last_seen),
-            "illustrative": o.illustrative}
+    return {
+        "code": o.code,
+        "name": o.code,
+        "source": _v(o.source),
+        "source_label": _lbl(o.source, lang),
+        "review_state": _v(o.review_state),
+        "review_state_label": _lbl(o.review_state, lang),
+        "stability": _v(o.stability),
+        "stability_label": _lbl(o.stability, lang),
+        "area_ha": o.area_ha,
+        "max_subsidence_mm": o.max_subsidence_mm,
+        "mean_rate_mm_per_yr": o.mean_rate_mm_per_yr,
+        "mine_id": o.mine_id,
+        "town_id": o.town_id,
+        "treated": o.treated,
+        "first_seen": _v(o.first_seen),
+        "last_seen": _v(o.last_seen),
+        "illustrative": o.illustrative,
+    }
 
 
 def _hazard_props(o: HazardPoint, lang: str) -> dict[str, Any]:
-    return {"code": o.code, "name": o.name, "hazard_type": _v(o.hazard_type),
-            "hazard_type_label": _lbl(o.hazard_type, lang), "town_id": o.town_id, "mine_id": o.mine_id,
-            "village": o.village, "scale": o.scale, "threatened_people": o.threatened_people,
-            "threatened_households": o.threatened_households, "warning_level": None,
-            "illustrative": o.illustrative}
+    return {
+        "code": o.code,
+        "name": o.name,
+        "hazard_type": _v(o.hazard_type),
+        "hazard_type_label": _lbl(o.hazard_type, lang),
+        "town_id": o.town_id,
+        "mine_id": o.mine_id,
+        "village": o.village,
+        "scale": o.scale,
+        "threatened_people": o.threatened_people,
+        "threatened_households": o.threatened_households,
+        "warning_level": None,
+        "illustrative": o.illustrative,
+    }
 
 
 def _well_props(o: GroundwaterWell, lang: str) -> dict[str, Any]:
-    return {"code": o.code, "name": o.name or o.code, "aquifer": o.aquifer, "town_id": o.town_id,
-            "mine_id": o.mine_id, "baseline_depth_to_water_m": o.baseline_depth_to_water_m,
-            "illustrative": o.illustrative}
+    return {
+        "code": o.code,
+        "name": o.name or o.code,
+        "aquifer": o.aquifer,
+        "town_id": o.town_id,
+        "mine_id": o.mine_id,
+        "baseline_depth_to_water_m": o.baseline_depth_to_water_m,
+        "illustrative": o.illustrative,
+    }
 
 
 def _building_props(o: CompensatedBuilding, lang: str) -> dict[str, Any]:
-    return {"code": o.code, "name": o.code, "kind": o.kind, "village": o.village, "town_id": o.town_id,
-            "mine_id": o.mine_id, "reoccupied": o.reoccupied, "demolition_status": _v(o.demolition_status),
-            "demolition_status_label": _lbl(o.demolition_status, lang), "illustrative": o.illustrative}
+    return {
+        "code": o.code,
+        "name": o.code,
+        "kind": o.kind,
+        "village": o.village,
+        "town_id": o.town_id,
+        "mine_id": o.mine_id,
+        "reoccupied": o.reoccupied,
+        "demolition_status": _v(o.demolition_status),
+        "demolition_status_label": _lbl(o.demolition_status, lang),
+        "illustrative": o.illustrative,
+    }
 
 
 def _hazard_levels(session: Session, rows: list[Any], props: list[dict[str, Any]]) -> None:
@@ -182,24 +238,99 @@ def register_layer(layer: LayerDef) -> LayerDef:
     return layer
 
 
-register_layer(LayerDef("towns", "镇界", "Towns", "town", AdminArea, "geometry", _town_props,
-                        where=lambda: AdminArea.level == AreaLevel.TOWN, geometry_type="MultiPolygon",
-                        description="镇级行政区界线（示意）/ town boundaries (illustrative)"))
-register_layer(LayerDef("mining_rights", "采矿权范围", "Mining rights", "mine", Mine, "geometry", _mine_props,
-                        filters=("town_id", "enterprise_id", "status"), geometry_type="MultiPolygon"))
-register_layer(LayerDef("panels", "工作面", "Panels", "panel", Panel, "geometry", _panel_props,
-                        filters=("mine_id",), geometry_type="Polygon"))
-register_layer(LayerDef("subsidence_areas", "沉陷区", "Subsidence areas", "subsidence_area", SubsidenceArea,
-                        "geometry", _area_props, filters=("review_state", "stability", "town_id", "mine_id"),
-                        geometry_type="MultiPolygon"))
-register_layer(LayerDef("hazard_points", "地质灾害隐患点", "Hazard points", "hazard_point", HazardPoint,
-                        "geometry", _hazard_props, filters=("hazard_type", "town_id"), geometry_type="Point",
-                        extra=_hazard_levels))
-register_layer(LayerDef("wells", "地下水监测井", "Groundwater wells", "well", GroundwaterWell, "geometry",
-                        _well_props, filters=("town_id", "mine_id"), geometry_type="Point"))
-register_layer(LayerDef("buildings", "已补偿建筑物", "Compensated buildings", "building", CompensatedBuilding,
-                        "geometry", _building_props, filters=("town_id", "demolition_status"),
-                        geometry_type="Geometry"))
+register_layer(
+    LayerDef(
+        "towns",
+        "镇界",
+        "Towns",
+        "town",
+        AdminArea,
+        "geometry",
+        _town_props,
+        where=lambda: AdminArea.level == AreaLevel.TOWN,
+        geometry_type="MultiPolygon",
+        description="镇级行政区界线（示意）/ town boundaries (illustrative)",
+    )
+)
+register_layer(
+    LayerDef(
+        "mining_rights",
+        "采矿权范围",
+        "Mining rights",
+        "mine",
+        Mine,
+        "geometry",
+        _mine_props,
+        filters=("town_id", "enterprise_id", "status"),
+        geometry_type="MultiPolygon",
+    )
+)
+register_layer(
+    LayerDef(
+        "panels",
+        "工作面",
+        "Panels",
+        "panel",
+        Panel,
+        "geometry",
+        _panel_props,
+        filters=("mine_id",),
+        geometry_type="Polygon",
+    )
+)
+register_layer(
+    LayerDef(
+        "subsidence_areas",
+        "沉陷区",
+        "Subsidence areas",
+        "subsidence_area",
+        SubsidenceArea,
+        "geometry",
+        _area_props,
+        filters=("review_state", "stability", "town_id", "mine_id"),
+        geometry_type="MultiPolygon",
+    )
+)
+register_layer(
+    LayerDef(
+        "hazard_points",
+        "地质灾害隐患点",
+        "Hazard points",
+        "hazard_point",
+        HazardPoint,
+        "geometry",
+        _hazard_props,
+        filters=("hazard_type", "town_id"),
+        geometry_type="Point",
+        extra=_hazard_levels,
+    )
+)
+register_layer(
+    LayerDef(
+        "wells",
+        "地下水监测井",
+        "Groundwater wells",
+        "well",
+        GroundwaterWell,
+        "geometry",
+        _well_props,
+        filters=("town_id", "mine_id"),
+        geometry_type="Point",
+    )
+)
+register_layer(
+    LayerDef(
+        "buildings",
+        "已补偿建筑物",
+        "Compensated buildings",
+        "building",
+        CompensatedBuilding,
+        "geometry",
+        _building_props,
+        filters=("town_id", "demolition_status"),
+        geometry_type="Geometry",
+    )
+)
 
 
 def _plan_layers() -> None:
@@ -209,30 +340,78 @@ def _plan_layers() -> None:
     from subsidence.plans.models import PlanParcel, ReclamationPlan, TreatedParcel
     from subsidence.vocabulary import ParcelState
 
-
     def planned(o: Any, lang: str) -> dict[str, Any]:
-        return {"code": o.code, "name": o.code, "purpose": _v(o.purpose), "purpose_label": _lbl(o.purpose, lang),
-                "land_type": _v(o.land_type), "land_type_label": _lbl(o.land_type, lang), "area_ha": o.area_ha,
-                "planned_year": o.planned_year, "plan_id": o.plan_id}
+        return {
+            "code": o.code,
+            "name": o.code,
+            "purpose": _v(o.purpose),
+            "purpose_label": _lbl(o.purpose, lang),
+            "land_type": _v(o.land_type),
+            "land_type_label": _lbl(o.land_type, lang),
+            "area_ha": o.area_ha,
+            "planned_year": o.planned_year,
+            "plan_id": o.plan_id,
+        }
 
     def treated(o: Any, lang: str) -> dict[str, Any]:
-        return {"code": o.code, "name": o.code, "year": o.year, "purpose": _v(o.purpose),
-                "land_type": _v(o.land_type), "land_type_label": _lbl(o.land_type, lang), "area_ha": o.area_ha,
-                "state": _v(o.state), "state_label": _lbl(o.state, lang), "reason": o.state_reason,
-                "spending_yuan": o.spending_yuan, "mine_id": o.mine_id}
+        return {
+            "code": o.code,
+            "name": o.code,
+            "year": o.year,
+            "purpose": _v(o.purpose),
+            "land_type": _v(o.land_type),
+            "land_type_label": _lbl(o.land_type, lang),
+            "area_ha": o.area_ha,
+            "state": _v(o.state),
+            "state_label": _lbl(o.state, lang),
+            "reason": o.state_reason,
+            "spending_yuan": o.spending_yuan,
+            "mine_id": o.mine_id,
+        }
 
     current = _select(ReclamationPlan.id).where(ReclamationPlan.current.is_(True))
-    register_layer(LayerDef("planned_parcels", "方案治理复垦地块", "Planned parcels", "plan_parcel", PlanParcel,
-                            "geometry", planned, filters=("purpose", "land_type", "planned_year"),
-                            where=lambda: PlanParcel.plan_id.in_(current), geometry_type="MultiPolygon"))
-    register_layer(LayerDef("reported_parcels", "企业上报治理地块", "Reported parcels", "treated_parcel",
-                            TreatedParcel, "geometry", treated, filters=("year", "state", "mine_id"),
-                            where=lambda: TreatedParcel.state.in_([ParcelState.REPORTED, ParcelState.REJECTED]),
-                            geometry_type="MultiPolygon"))
-    register_layer(LayerDef("verified_parcels", "核查通过治理地块", "Verified parcels", "treated_parcel",
-                            TreatedParcel, "geometry", treated, filters=("year", "state", "mine_id"),
-                            where=lambda: TreatedParcel.state.in_([ParcelState.VERIFIED_RS, ParcelState.ACCEPTED]),
-                            geometry_type="MultiPolygon"))
+    register_layer(
+        LayerDef(
+            "planned_parcels",
+            "方案治理复垦地块",
+            "Planned parcels",
+            "plan_parcel",
+            PlanParcel,
+            "geometry",
+            planned,
+            filters=("purpose", "land_type", "planned_year"),
+            where=lambda: PlanParcel.plan_id.in_(current),
+            geometry_type="MultiPolygon",
+        )
+    )
+    register_layer(
+        LayerDef(
+            "reported_parcels",
+            "企业上报治理地块",
+            "Reported parcels",
+            "treated_parcel",
+            TreatedParcel,
+            "geometry",
+            treated,
+            filters=("year", "state", "mine_id"),
+            where=lambda: TreatedParcel.state.in_([ParcelState.REPORTED, ParcelState.REJECTED]),
+            geometry_type="MultiPolygon",
+        )
+    )
+    register_layer(
+        LayerDef(
+            "verified_parcels",
+            "核查通过治理地块",
+            "Verified parcels",
+            "treated_parcel",
+            TreatedParcel,
+            "geometry",
+            treated,
+            filters=("year", "state", "mine_id"),
+            where=lambda: TreatedParcel.state.in_([ParcelState.VERIFIED_RS, ParcelState.ACCEPTED]),
+            geometry_type="MultiPolygon",
+        )
+    )
 
 
 _plan_layers()
@@ -243,13 +422,33 @@ def _vegetation_layer() -> None:
     from subsidence.census.models import VegetationChange as model
 
     def props(o: Any, lang: str) -> dict[str, Any]:
-        return {"code": o.code, "name": o.code, "kind": _v(o.kind), "kind_label": _lbl(o.kind, lang),
-                "area_ha": o.area_ha, "over_goaf_ha": o.over_goaf_ha, "mean_delta_ndvi": o.mean_delta_ndvi,
-                "date_before": _v(o.date_before), "date_after": _v(o.date_after), "town_id": o.town_id,
-                "mine_id": o.mine_id}
+        return {
+            "code": o.code,
+            "name": o.code,
+            "kind": _v(o.kind),
+            "kind_label": _lbl(o.kind, lang),
+            "area_ha": o.area_ha,
+            "over_goaf_ha": o.over_goaf_ha,
+            "mean_delta_ndvi": o.mean_delta_ndvi,
+            "date_before": _v(o.date_before),
+            "date_after": _v(o.date_after),
+            "town_id": o.town_id,
+            "mine_id": o.mine_id,
+        }
 
-    register_layer(LayerDef("vegetation", "植被变化", "Vegetation change", "vegetation", model, "geometry", props,
-                            filters=("kind", "town_id", "mine_id"), geometry_type="MultiPolygon"))
+    register_layer(
+        LayerDef(
+            "vegetation",
+            "植被变化",
+            "Vegetation change",
+            "vegetation",
+            model,
+            "geometry",
+            props,
+            filters=("kind", "town_id", "mine_id"),
+            geometry_type="MultiPolygon",
+        )
+    )
 
 
 def layer_defs() -> dict[str, LayerDef]:
@@ -297,8 +496,17 @@ class LayerPage:
     props: list[dict[str, Any]] = field(default_factory=list)
 
 
-def query_layer(session: Session, actor: authz.Actor, layer_id: str, *, bbox=None, limit: int = DEFAULT_LIMIT,
-                offset: int = 0, filters: dict[str, str] | None = None, lang: str = "zh-CN") -> LayerPage:
+def query_layer(
+    session: Session,
+    actor: authz.Actor,
+    layer_id: str,
+    *,
+    bbox=None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    filters: dict[str, str] | None = None,
+    lang: str = "zh-CN",
+) -> LayerPage:
     """The features of ``layer_id`` that ``actor`` may see, optionally within a CRS84 ``bbox``."""
     layer = get_layer(layer_id)
     if not 1 <= limit <= MAX_LIMIT:
@@ -311,7 +519,9 @@ def query_layer(session: Session, actor: authz.Actor, layer_id: str, *, bbox=Non
         stmt = stmt.where(layer.where())
     for name, value in (filters or {}).items():
         if name not in layer.filters:
-            raise ValidationFailed(f"filter {name!r} not available on layer {layer_id}; use one of {list(layer.filters)}")
+            raise ValidationFailed(
+                f"filter {name!r} not available on layer {layer_id}; use one of {list(layer.filters)}"
+            )
         stmt = stmt.where(_filter_clause(layer, name, value))
     stmt = stmt.order_by(layer.model.id)
     env = lonlat_bbox_to_storage(bbox) if bbox is not None else None
@@ -326,7 +536,7 @@ def query_layer(session: Session, actor: authz.Actor, layer_id: str, *, bbox=Non
         geoms = np.array([getattr(r, layer.geom_attr) for r in all_rows], dtype=object)
         keep = shapely.intersects(geoms, shapely.box(*env)) if len(geoms) else np.zeros(0, bool)
         sel = [r for r, k in zip(all_rows, keep) if k]
-        matched, rows = len(sel), sel[offset:offset + limit]
+        matched, rows = len(sel), sel[offset : offset + limit]
     geoms = [getattr(r, layer.geom_attr) for r in rows]
     props = [layer.props(r, lang) for r in rows]
     if layer.extra is not None and rows:
@@ -334,8 +544,7 @@ def query_layer(session: Session, actor: authz.Actor, layer_id: str, *, bbox=Non
     return LayerPage(layer, rows, geoms, matched, props)
 
 
-def get_feature(session: Session, actor: authz.Actor, layer_id: str, feature_id: int,
-                lang: str = "zh-CN") -> LayerPage:
+def get_feature(session: Session, actor: authz.Actor, layer_id: str, feature_id: int, lang: str = "zh-CN") -> LayerPage:
     """One feature of ``layer_id`` as a one-row page: only when it is in the layer (its ``where``, e.g. towns
     only in ``towns``), visible to ``actor`` and has a geometry; :class:`NotFound` otherwise, alike for all."""
     layer = get_layer(layer_id)
@@ -367,8 +576,12 @@ def feature_collection(page: LayerPage) -> dict[str, Any]:
         {"type": "Feature", "id": r.id, "geometry": json.loads(g), "properties": {"id": r.id, **p}}
         for r, g, p in zip(page.rows, gj, page.props)
     ]
-    return {"type": "FeatureCollection", "features": features, "numberMatched": page.number_matched,
-            "numberReturned": len(features)}
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": page.number_matched,
+        "numberReturned": len(features),
+    }
 
 
 def layer_extent(session: Session, actor: authz.Actor, layer_id: str) -> list[float] | None:
@@ -380,8 +593,7 @@ def layer_extent(session: Session, actor: authz.Actor, layer_id: str) -> list[fl
     return [round(float(v), 6) for v in b]
 
 
-def write_geopackage(session: Session, actor: authz.Actor, layer_id: str, out_path: Path,
-                     lang: str = "zh-CN") -> int:
+def write_geopackage(session: Session, actor: authz.Actor, layer_id: str, out_path: Path, lang: str = "zh-CN") -> int:
     """Write the actor's view of a layer to a GeoPackage in the storage CRS (EPSG:4546). Returns the count."""
     import pyogrio.raw
 
@@ -395,8 +607,9 @@ def write_geopackage(session: Session, actor: authz.Actor, layer_id: str, out_pa
         vals = [(r.id if n == "id" else p.get(n)) for r, p in zip(page.rows, page.props)]
         if all(isinstance(v, bool) or v is None for v in vals) and any(v is not None for v in vals):
             field_data.append(np.array([int(v) if v is not None else -1 for v in vals], dtype=np.int32))
-        elif all(isinstance(v, int) and not isinstance(v, bool) or v is None for v in vals) and \
-                all(v is not None for v in vals):
+        elif all(isinstance(v, int) and not isinstance(v, bool) or v is None for v in vals) and all(
+            v is not None for v in vals
+        ):
             field_data.append(np.array(vals, dtype=np.int64))
         elif all(isinstance(v, (int, float)) and not isinstance(v, bool) or v is None for v in vals):
             field_data.append(np.array([np.nan if v is None else float(v) for v in vals], dtype=np.float64))
@@ -409,7 +622,16 @@ def write_geopackage(session: Session, actor: authz.Actor, layer_id: str, out_pa
     else:
         geom_type = page.layer.geometry_type
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    pyogrio.raw.write(str(out_path), shapely.to_wkb(geoms), field_data, names, layer=layer_id, driver="GPKG",
-                      geometry_type=geom_type, crs=STORAGE_CRS, promote_to_multi=multi and geom_type != "Unknown",
-                      encoding="UTF-8")
+    pyogrio.raw.write(
+        str(out_path),
+        shapely.to_wkb(geoms),
+        field_data,
+        names,
+        layer=layer_id,
+        driver="GPKG",
+        geometry_type=geom_type,
+        crs=STORAGE_CRS,
+        promote_to_multi=multi and geom_type != "Unknown",
+        encoding="UTF-8",
+    )
     return len(page.rows)

@@ -34,11 +34,22 @@ def problem_features(session: Session, actor: authz.Actor, *, today: date, lang:
     """The FeatureCollection of the actor's problems (withdrawn ones left out)."""
     p = Problem.__table__
     rows = session.execute(
-        select(p.c.id, p.c.code, p.c.title, p.c.state, p.c.deadline, p.c.category, p.c.mine_id, p.c.town_id,
-               p.c.subsidence_area_id, Mine.name_zh)
+        select(
+            p.c.id,
+            p.c.code,
+            p.c.title,
+            p.c.state,
+            p.c.deadline,
+            p.c.category,
+            p.c.mine_id,
+            p.c.town_id,
+            p.c.subsidence_area_id,
+            Mine.name_zh,
+        )
         .select_from(p.outerjoin(Mine, Mine.id == p.c.mine_id))
         .where(authz.scope_clause(actor, "problem"), p.c.state != ProblemState.WITHDRAWN)
-        .order_by(p.c.id)).all()
+        .order_by(p.c.id)
+    ).all()
     if not rows:
         return {"type": "FeatureCollection", "features": []}
 
@@ -46,8 +57,11 @@ def problem_features(session: Session, actor: authz.Actor, *, today: date, lang:
         ids = sorted({i for i in ids if i is not None})
         if not ids:
             return {}
-        return {i: shapely.centroid(g) for i, g in session.execute(
-            select(model.id, model.geometry).where(model.id.in_(ids))) if g is not None}
+        return {
+            i: shapely.centroid(g)
+            for i, g in session.execute(select(model.id, model.geometry).where(model.id.in_(ids)))
+            if g is not None
+        }
 
     areas = centroids(SubsidenceArea, [r.subsidence_area_id for r in rows])
     mines = centroids(Mine, [r.mine_id for r in rows])
@@ -71,9 +85,27 @@ def problem_features(session: Session, actor: authz.Actor, *, today: date, lang:
     features = []
     for (r, _), g in zip(placed, lonlat):
         st = ProblemState(r.state)
-        features.append({"type": "Feature", "id": r.id, "geometry": json.loads(shapely.to_geojson(g)), "properties": {
-            "id": r.id, "code": r.code, "name": r.title, "state": st.value, "state_label": st.label(lang),
-            "overdue": is_overdue_on(st, r.deadline, today), "deadline": r.deadline.isoformat() if r.deadline else None,
-            "category": str(r.category.value if hasattr(r.category, "value") else r.category), "mine_name": r.name_zh}})
-    return {"type": "FeatureCollection", "features": features, "numberMatched": len(features),
-            "numberReturned": len(features)}
+        features.append(
+            {
+                "type": "Feature",
+                "id": r.id,
+                "geometry": json.loads(shapely.to_geojson(g)),
+                "properties": {
+                    "id": r.id,
+                    "code": r.code,
+                    "name": r.title,
+                    "state": st.value,
+                    "state_label": st.label(lang),
+                    "overdue": is_overdue_on(st, r.deadline, today),
+                    "deadline": r.deadline.isoformat() if r.deadline else None,
+                    "category": str(r.category.value if hasattr(r.category, "value") else r.category),
+                    "mine_name": r.name_zh,
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": len(features),
+        "numberReturned": len(features),
+    }

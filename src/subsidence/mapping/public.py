@@ -27,19 +27,32 @@ def public_features(session: Session, lists: dict[str, Any], results: list[dict[
             key = r.get("mine")
             if key:
                 by_mine.setdefault(key, {"mine": key, "mine_name": r.get("mine_name"), "inspections": []}).update(
-                    listing=listing, year=lists.get("year"), score=r.get("score"), rank=r.get("rank"))
+                    listing=listing, year=lists.get("year"), score=r.get("score"), rank=r.get("rank")
+                )
     for r in results:
         key = r.get("mine")
         if key:
             by_mine.setdefault(key, {"mine": key, "mine_name": r.get("mine_name"), "inspections": []})[
-                "inspections"].append({"item": r.get("item"), "date": r.get("inspected_date"),
-                                       "outcome": r.get("outcome_zh"), "summary": r.get("summary")})
+                "inspections"
+            ].append(
+                {
+                    "item": r.get("item"),
+                    "date": r.get("inspected_date"),
+                    "outcome": r.get("outcome_zh"),
+                    "summary": r.get("summary"),
+                }
+            )
     if not by_mine:
         return {"type": "FeatureCollection", "features": []}
-    mines = {m.licence_no: m for m in session.scalars(select(Mine).where(Mine.licence_no.in_(list(by_mine))))
-             if m.geometry is not None}
+    mines = {
+        m.licence_no: m
+        for m in session.scalars(select(Mine).where(Mine.licence_no.in_(list(by_mine))))
+        if m.geometry is not None
+    }
     keys = [k for k in by_mine if k in mines]
     points = to_lonlat_geoms([shapely.centroid(mines[k].geometry) for k in keys])
-    features = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(pt)), "properties": by_mine[k]}
-                for k, pt in zip(keys, points)]
+    features = [
+        {"type": "Feature", "geometry": json.loads(shapely.to_geojson(pt)), "properties": by_mine[k]}
+        for k, pt in zip(keys, points)
+    ]
     return {"type": "FeatureCollection", "features": features}

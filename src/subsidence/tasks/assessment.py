@@ -46,8 +46,16 @@ from subsidence.vocabulary import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WEIGHTS = {"problems_on_time": 30.0, "fund_accrual": 10.0, "fund_use": 10.0, "vegetation": 15.0,
-                   "hazards": 15.0, "water_plan": 10.0, "inspections": 10.0, "plan_achievement": 15.0}
+DEFAULT_WEIGHTS = {
+    "problems_on_time": 30.0,
+    "fund_accrual": 10.0,
+    "fund_use": 10.0,
+    "vegetation": 15.0,
+    "hazards": 15.0,
+    "water_plan": 10.0,
+    "inspections": 10.0,
+    "plan_achievement": 15.0,
+}
 INDICATOR_LABELS = {
     "problems_on_time": ("问题按期整改", "problems rectified on time"),
     "fund_accrual": ("基金足额计提", "fund accrued in full"),
@@ -70,7 +78,7 @@ class AssessmentConfig:
     problems_score: float = 0.4  #: sub-score of an inspection that found problems
 
     @classmethod
-    def load(cls, path: str | Path | None) -> "AssessmentConfig":
+    def load(cls, path: str | Path | None) -> AssessmentConfig:
         if path is None:
             return cls()
         p = Path(path)
@@ -83,7 +91,9 @@ class AssessmentConfig:
             if k == "weights":
                 unknown = set(v) - set(DEFAULT_WEIGHTS)
                 if unknown:
-                    raise ValidationFailed(f"{p}: unknown indicator(s) {sorted(unknown)}; known: {sorted(DEFAULT_WEIGHTS)}")
+                    raise ValidationFailed(
+                        f"{p}: unknown indicator(s) {sorted(unknown)}; known: {sorted(DEFAULT_WEIGHTS)}"
+                    )
                 if any(float(w) < 0 for w in v.values()):
                     raise ValidationFailed(f"{p}: weights must not be negative")
                 cfg.weights.update({kk: float(w) for kk, w in v.items()})
@@ -99,9 +109,17 @@ Indicator = Callable[[Session, Mine, int, date, AssessmentConfig], tuple[float |
 
 def _problems_on_time(session: Session, mine: Mine, year: int, today: date, cfg: AssessmentConfig):
     end = min(date(year, 12, 31), today)
-    due = list(session.scalars(select(Problem).where(Problem.mine_id == mine.id, Problem.deadline.is_not(None),
-                                                     Problem.deadline >= date(year, 1, 1), Problem.deadline <= end,
-                                                     Problem.state != ProblemState.WITHDRAWN)))
+    due = list(
+        session.scalars(
+            select(Problem).where(
+                Problem.mine_id == mine.id,
+                Problem.deadline.is_not(None),
+                Problem.deadline >= date(year, 1, 1),
+                Problem.deadline <= end,
+                Problem.state != ProblemState.WITHDRAWN,
+            )
+        )
+    )
     if not due:
         return None, "本年度无到期问题"
     on_time = [p for p in due if p.state in CLOSED_STATES and p.closed_date and p.closed_date <= p.deadline]
@@ -119,8 +137,10 @@ def _fund_accrual(session: Session, mine: Mine, year: int, today: date, cfg: Ass
         return None, "未核定本年度应计提额"
     s = year_summary(session, mine, year)
     ratio = s["deposits_counted_for_year_fen"] / ob.required_fen
-    return min(ratio, 1.0), (f"应提 {format_yuan(ob.required_fen)} 元，已提 "
-                             f"{format_yuan(s['deposits_counted_for_year_fen'])} 元（{ratio:.0%}）")
+    return min(ratio, 1.0), (
+        f"应提 {format_yuan(ob.required_fen)} 元，已提 "
+        f"{format_yuan(s['deposits_counted_for_year_fen'])} 元（{ratio:.0%}）"
+    )
 
 
 def _fund_use(session: Session, mine: Mine, year: int, today: date, cfg: AssessmentConfig):
@@ -131,14 +151,22 @@ def _fund_use(session: Session, mine: Mine, year: int, today: date, cfg: Assessm
     s = year_summary(session, mine, year)
     if s["utilisation"] is None:
         return None, "基金无可用余额"
-    return min(s["utilisation"] / cfg.target_utilisation,
-               1.0), f"使用率 {s['utilisation']:.0%}（目标 {cfg.target_utilisation:.0%}）"
+    return min(
+        s["utilisation"] / cfg.target_utilisation, 1.0
+    ), f"使用率 {s['utilisation']:.0%}（目标 {cfg.target_utilisation:.0%}）"
 
 
 def _closed_share(session: Session, mine: Mine, year: int, cats: tuple[ProblemCategory, ...]) -> tuple[int, int]:
-    ps = list(session.scalars(select(Problem).where(Problem.mine_id == mine.id, Problem.category.in_(cats),
-                                                    Problem.found_date <= date(year, 12, 31),
-                                                    Problem.state != ProblemState.WITHDRAWN)))
+    ps = list(
+        session.scalars(
+            select(Problem).where(
+                Problem.mine_id == mine.id,
+                Problem.category.in_(cats),
+                Problem.found_date <= date(year, 12, 31),
+                Problem.state != ProblemState.WITHDRAWN,
+            )
+        )
+    )
     closed = [p for p in ps if p.state in CLOSED_STATES and p.closed_date and p.closed_date <= date(year, 12, 31)]
     return len(closed), len(ps)
 
@@ -152,11 +180,21 @@ def _vegetation(session: Session, mine: Mine, year: int, today: date, cfg: Asses
 
 def _hazards(session: Session, mine: Mine, year: int, today: date, cfg: AssessmentConfig):
     end = min(date(year, 12, 31), today)
-    factors = [f for f in session.scalars(select(HiddenFactor).where(HiddenFactor.mine_id == mine.id,
-                                                                      HiddenFactor.is_problem.is_(True)))
-               if f.plan_due is not None and f.plan_due <= end]
-    ok = [f for f in factors if f.plan is not None and f.plan.state in (PlanReviewState.APPROVED, PlanReviewState.COMPLETED)
-          and f.plan.reviewed_date is not None and f.plan.reviewed_date <= f.plan_due]
+    factors = [
+        f
+        for f in session.scalars(
+            select(HiddenFactor).where(HiddenFactor.mine_id == mine.id, HiddenFactor.is_problem.is_(True))
+        )
+        if f.plan_due is not None and f.plan_due <= end
+    ]
+    ok = [
+        f
+        for f in factors
+        if f.plan is not None
+        and f.plan.state in (PlanReviewState.APPROVED, PlanReviewState.COMPLETED)
+        and f.plan.reviewed_date is not None
+        and f.plan.reviewed_date <= f.plan_due
+    ]
     closed, total = _closed_share(session, mine, year, (ProblemCategory.GEOHAZARDS,))
     n, good = len(factors) + total, len(ok) + closed
     if n == 0:
@@ -179,8 +217,11 @@ def _water(session: Session, mine: Mine, year: int, today: date, cfg: Assessment
 
 
 def _inspections(session: Session, mine: Mine, year: int, today: date, cfg: AssessmentConfig):
-    rs = [r for r in session.scalars(select(InspectionResult).where(InspectionResult.mine_id == mine.id))
-          if r.inspected_date.year == year and r.outcome != InspectionOutcome.NOT_INSPECTED]
+    rs = [
+        r
+        for r in session.scalars(select(InspectionResult).where(InspectionResult.mine_id == mine.id))
+        if r.inspected_date.year == year and r.outcome != InspectionOutcome.NOT_INSPECTED
+    ]
     if not rs:
         return None, "本年度未被抽中"
     subs = [1.0 if r.outcome == InspectionOutcome.COMPLIANT else cfg.problems_score for r in rs]
@@ -195,12 +236,18 @@ def _plan_achievement(session: Session, mine: Mine, year: int, today: date, cfg:
     if row is None or row.planned_ha <= 0:
         return None, "无年度治理复垦计划"
     return min(1.0, row.achieved_ha / row.planned_ha), (
-        f"计划 {row.planned_ha:.1f} 公顷，核查完成 {row.achieved_ha:.1f} 公顷")
+        f"计划 {row.planned_ha:.1f} 公顷，核查完成 {row.achieved_ha:.1f} 公顷"
+    )
 
 
 INDICATORS: dict[str, Indicator] = {
-    "problems_on_time": _problems_on_time, "fund_accrual": _fund_accrual, "fund_use": _fund_use,
-    "vegetation": _vegetation, "hazards": _hazards, "water_plan": _water, "inspections": _inspections,
+    "problems_on_time": _problems_on_time,
+    "fund_accrual": _fund_accrual,
+    "fund_use": _fund_use,
+    "vegetation": _vegetation,
+    "hazards": _hazards,
+    "water_plan": _water,
+    "inspections": _inspections,
     "plan_achievement": _plan_achievement,
 }
 
@@ -213,8 +260,16 @@ def score_mine(session: Session, mine: Mine, year: int, today: date, cfg: Assess
         if w <= 0:
             continue
         sub, basis = fn(session, mine, year, today, cfg)
-        parts.append({"key": key, "zh": INDICATOR_LABELS[key][0], "en": INDICATOR_LABELS[key][1], "weight": w,
-                      "sub_score": None if sub is None else round(sub, 4), "basis": basis})
+        parts.append(
+            {
+                "key": key,
+                "zh": INDICATOR_LABELS[key][0],
+                "en": INDICATOR_LABELS[key][1],
+                "weight": w,
+                "sub_score": None if sub is None else round(sub, 4),
+                "basis": basis,
+            }
+        )
     applied = sum(p["weight"] for p in parts if p["sub_score"] is not None)
     total = 0.0
     for p in parts:
@@ -224,8 +279,9 @@ def score_mine(session: Session, mine: Mine, year: int, today: date, cfg: Assess
     return round(total if applied else 0.0, 2), parts
 
 
-def run_assessment(session: Session, year: int, today: date,
-                   cfg: AssessmentConfig | None = None) -> list[AssessmentScore]:
+def run_assessment(
+    session: Session, year: int, today: date, cfg: AssessmentConfig | None = None
+) -> list[AssessmentScore]:
     """Score every mine (not closed) for ``year``, rank, list, and store (re-running replaces the year's scores)."""
     cfg = cfg or AssessmentConfig()
     mines = list(session.scalars(select(Mine).where(Mine.status != MineStatus.CLOSED).order_by(Mine.licence_no)))
@@ -239,25 +295,40 @@ def run_assessment(session: Session, year: int, today: date,
             listing, praised = "praise", praised + 1
         elif score < cfg.exposure_below:
             listing = "exposure"
-        row = session.scalar(select(AssessmentScore).where(AssessmentScore.year == year,
-                                                           AssessmentScore.mine_id == m.id))
+        row = session.scalar(
+            select(AssessmentScore).where(AssessmentScore.year == year, AssessmentScore.mine_id == m.id)
+        )
         if row is None:
             row = AssessmentScore(year=year, mine_id=m.id)
             session.add(row)
         row.score, row.rank, row.listing, row.indicators, row.computed_on = score, rank, listing, parts, today
         out.append(row)
     session.flush()
-    log.debug("assessed %d mines for %d (%d praised, %d exposed)", len(out), year,
-             sum(r.listing == "praise" for r in out), sum(r.listing == "exposure" for r in out))
+    log.debug(
+        "assessed %d mines for %d (%d praised, %d exposed)",
+        len(out),
+        year,
+        sum(r.listing == "praise" for r in out),
+        sum(r.listing == "exposure" for r in out),
+    )
     return out
 
 
 def ranking(session: Session, year: int) -> list[dict[str, Any]]:
     rows = session.scalars(select(AssessmentScore).where(AssessmentScore.year == year).order_by(AssessmentScore.rank))
-    return [{"rank": r.rank, "mine": r.mine.licence_no, "mine_name": r.mine.name_zh,
-             "enterprise": r.mine.enterprise.name_zh if r.mine.enterprise else None, "score": r.score,
-             "listing": r.listing, "indicators": r.indicators, "computed_on": r.computed_on.isoformat()}
-            for r in rows]
+    return [
+        {
+            "rank": r.rank,
+            "mine": r.mine.licence_no,
+            "mine_name": r.mine.name_zh,
+            "enterprise": r.mine.enterprise.name_zh if r.mine.enterprise else None,
+            "score": r.score,
+            "listing": r.listing,
+            "indicators": r.indicators,
+            "computed_on": r.computed_on.isoformat(),
+        }
+        for r in rows
+    ]
 
 
 def published_lists(session: Session, today: date | None = None, year: int | None = None) -> dict[str, Any]:
@@ -275,15 +346,17 @@ def published_lists(session: Session, today: date | None = None, year: int | Non
     rows = ranking(session, year)
 
     def public(r: dict[str, Any]) -> dict[str, Any]:
-        return {"rank": r["rank"], "mine": r["mine"], "mine_name": r["mine_name"], "enterprise": r["enterprise"],
-                "score": r["score"],
-                "basis": "；".join(f"{i['zh']}：{i['basis']}" for i in r["indicators"] if i["sub_score"] is not None)}
+        return {
+            "rank": r["rank"],
+            "mine": r["mine"],
+            "mine_name": r["mine_name"],
+            "enterprise": r["enterprise"],
+            "score": r["score"],
+            "basis": "；".join(f"{i['zh']}：{i['basis']}" for i in r["indicators"] if i["sub_score"] is not None),
+        }
 
-    return {"year": year, "praise": [public(r) for r in rows if r["listing"] == "praise"],
-            "exposure": [public(r) for r in rows if r["listing"] == "exposure"]}
-
-
-
-
-
-
+    return {
+        "year": year,
+        "praise": [public(r) for r in rows if r["listing"] == "praise"],
+        "exposure": [public(r) for r in rows if r["listing"] == "exposure"],
+    }

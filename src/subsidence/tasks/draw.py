@@ -92,9 +92,18 @@ def normalise_seed(value: str) -> str:
 # --------------------------------------------------------------------------------------- the pool
 
 
-def make_pool(*, draw: str, item: dict[str, Any], objects: list[dict[str, Any]], inspectors: list[dict[str, Any]],
-              recusals: list[dict[str, Any]], seed_source: str, seed_not_before: str, published_at: str,
-              supersedes: dict[str, Any] | None = None) -> dict[str, Any]:
+def make_pool(
+    *,
+    draw: str,
+    item: dict[str, Any],
+    objects: list[dict[str, Any]],
+    inspectors: list[dict[str, Any]],
+    recusals: list[dict[str, Any]],
+    seed_source: str,
+    seed_not_before: str,
+    published_at: str,
+    supersedes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Build the frozen, sorted pool and check that the draw is feasible whatever the seed.
 
     ``item``: {code, name, ratios_pct: {high, medium, low}, inspectors_per_object}.
@@ -102,34 +111,44 @@ def make_pool(*, draw: str, item: dict[str, Any], objects: list[dict[str, Any]],
     """
     m = int(item.get("inspectors_per_object", MIN_INSPECTORS))
     if m < MIN_INSPECTORS:
-        raise DrawError(f"at least {MIN_INSPECTORS} inspectors per object are required (item has {m})",
-                        "item.inspectors_per_object")
+        raise DrawError(
+            f"at least {MIN_INSPECTORS} inspectors per object are required (item has {m})", "item.inspectors_per_object"
+        )
     ratios = {g: int(item["ratios_pct"][g]) for g in GRADES}
     for g, r in ratios.items():
         if not 0 <= r <= 100:
             raise DrawError(f"ratio for {g} must be 0–100 %, got {r}", f"item.ratios_pct.{g}")
     if not seed_source.strip():
         raise DrawError("announce the public seed source with the pool", "seed_source")
-    objs = sorted(({"key": str(o["key"]), "name": str(o.get("name") or ""), "grade": str(o["grade"])}
-                   for o in objects), key=lambda o: o["key"])
+    objs = sorted(
+        ({"key": str(o["key"]), "name": str(o.get("name") or ""), "grade": str(o["grade"])} for o in objects),
+        key=lambda o: o["key"],
+    )
     keys = [o["key"] for o in objs]
     if len(set(keys)) != len(keys):
         raise DrawError("duplicate object keys in the pool", "pool.objects")
     for o in objs:
         if o["grade"] not in GRADES:
             raise DrawError(f"object {o['key']}: grade {o['grade']!r} not one of {GRADES}", "pool.objects")
-    insps = sorted(({"key": str(i["key"]), "unit": str(i.get("unit") or "")} for i in inspectors),
-                   key=lambda i: i["key"])
+    insps = sorted(
+        ({"key": str(i["key"]), "unit": str(i.get("unit") or "")} for i in inspectors), key=lambda i: i["key"]
+    )
     ikeys = {i["key"] for i in insps}
     if len(ikeys) != len(insps):
         raise DrawError("duplicate inspector keys in the pool", "pool.inspectors")
-    recs = sorted(({"inspector": str(r["inspector"]), "object": str(r["object"]), "reason": str(r["reason"])}
-                   for r in recusals), key=lambda r: (r["object"], r["inspector"]))
+    recs = sorted(
+        ({"inspector": str(r["inspector"]), "object": str(r["object"]), "reason": str(r["reason"])} for r in recusals),
+        key=lambda r: (r["object"], r["inspector"]),
+    )
     pool = {
         "format": POOL_FORMAT,
         "draw": draw,
-        "item": {"code": str(item["code"]), "name": str(item.get("name") or ""), "ratios_pct": ratios,
-                 "inspectors_per_object": m},
+        "item": {
+            "code": str(item["code"]),
+            "name": str(item.get("name") or ""),
+            "ratios_pct": ratios,
+            "inspectors_per_object": m,
+        },
         "objects": objs,
         "inspectors": insps,
         "recusals": [r for r in recs if r["inspector"] in ikeys and r["object"] in set(keys)],
@@ -141,8 +160,11 @@ def make_pool(*, draw: str, item: dict[str, Any], objects: list[dict[str, Any]],
     short = [(o["key"], n) for o in objs if (n := len(eligible_inspectors(pool, o["key"]))) < m]
     if short:
         listing = ", ".join(f"{k} ({n} eligible)" for k, n in short)
-        raise DrawError(f"fewer eligible inspectors than the {m} required for: {listing}; "
-                        "add inspectors to the directory or review the recusals", "pool.inspectors")
+        raise DrawError(
+            f"fewer eligible inspectors than the {m} required for: {listing}; "
+            "add inspectors to the directory or review the recusals",
+            "pool.inspectors",
+        )
     if any(quota(pool, g) for g in GRADES) and not objs:
         raise DrawError("the object directory is empty", "pool.objects")
     return pool
@@ -174,8 +196,15 @@ class Step:
     stage: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"counter": self.counter, "hex12": self.hex12, "x": self.x, "n": self.n, "index": self.index,
-                "picked": self.picked, "stage": self.stage}
+        return {
+            "counter": self.counter,
+            "hex12": self.hex12,
+            "x": self.x,
+            "n": self.n,
+            "index": self.index,
+            "picked": self.picked,
+            "stage": self.stage,
+        }
 
 
 def stream(pool_sha256: str, seed: str) -> Iterator[tuple[int, str, int]]:
@@ -221,8 +250,13 @@ def derive(pool: dict[str, Any], seed: str) -> dict[str, Any]:
         assignment[key] = [_choose(rng, cands, steps, f"inspector:{key}") for _ in range(m)]
     for o in chosen:
         o["inspectors"] = assignment[o["key"]]
-    return {"format": RESULT_FORMAT, "pool_sha256": pool_sha, "seed_sha256": sha256_hex(seed),
-            "objects": chosen, "steps": [s.as_dict() for s in steps]}
+    return {
+        "format": RESULT_FORMAT,
+        "pool_sha256": pool_sha,
+        "seed_sha256": sha256_hex(seed),
+        "objects": chosen,
+        "steps": [s.as_dict() for s in steps],
+    }
 
 
 # --------------------------------------------------------------------------------------- verification
@@ -257,7 +291,9 @@ def verify_record(record: dict[str, Any]) -> list[Discrepancy]:
     probs: list[Discrepancy] = []
     try:
         if record.get("format") != RECORD_FORMAT:
-            return [Discrepancy("format", f"not a draw record (format {record.get('format')!r}, expected {RECORD_FORMAT})")]
+            return [
+                Discrepancy("format", f"not a draw record (format {record.get('format')!r}, expected {RECORD_FORMAT})")
+            ]
         for key in ("pool", "pool_sha256", "published_at", "seed", "result", "result_sha256"):
             if key not in record or record[key] in (None, ""):
                 return [Discrepancy(key, f"field {key!r} is missing: the record is incomplete (was the draw run?)")]
@@ -265,52 +301,101 @@ def verify_record(record: dict[str, Any]) -> list[Discrepancy]:
         computed_pool = sha256_hex(canonical_json(pool))
         if computed_pool != record["pool_sha256"]:
             if record["pool_sha256"] == result.get("pool_sha256"):
-                probs.append(Discrepancy("pool", f"the pool does not hash to the published pool_sha256 "
-                                             f"({computed_pool} ≠ {record['pool_sha256']}): the pool was changed"))
+                probs.append(
+                    Discrepancy(
+                        "pool",
+                        f"the pool does not hash to the published pool_sha256 "
+                        f"({computed_pool} ≠ {record['pool_sha256']}): the pool was changed",
+                    )
+                )
             else:
-                probs.append(Discrepancy("pool_sha256", f"pool_sha256 {record['pool_sha256']} is not the hash of the "
-                                                    f"pool ({computed_pool}): the published hash was changed"))
+                probs.append(
+                    Discrepancy(
+                        "pool_sha256",
+                        f"pool_sha256 {record['pool_sha256']} is not the hash of the "
+                        f"pool ({computed_pool}): the published hash was changed",
+                    )
+                )
         published = _ts(record["published_at"], "published_at")
         if record["published_at"] != pool.get("published_at"):
-            probs.append(Discrepancy("published_at", f"published_at {record['published_at']} differs from the time "
-                                                     f"frozen in the pool ({pool.get('published_at')})"))
+            probs.append(
+                Discrepancy(
+                    "published_at",
+                    f"published_at {record['published_at']} differs from the time "
+                    f"frozen in the pool ({pool.get('published_at')})",
+                )
+            )
         entered = _ts(seed.get("entered_at"), "seed.entered_at")
         source_time = _ts(seed.get("source_time"), "seed.source_time")
         not_before = _ts(pool.get("seed_not_before"), "pool.seed_not_before")
         if seed.get("source") != pool.get("seed_source"):
-            probs.append(Discrepancy("seed.source", f"seed source {seed.get('source')!r} is not the source announced "
-                                                f"in the pool ({pool.get('seed_source')!r})"))
+            probs.append(
+                Discrepancy(
+                    "seed.source",
+                    f"seed source {seed.get('source')!r} is not the source announced "
+                    f"in the pool ({pool.get('seed_source')!r})",
+                )
+            )
         if entered <= published:
-            probs.append(Discrepancy("seed.entered_at", f"seed entered {entered.isoformat()} not after the pool was "
-                                                    f"published {published.isoformat()}"))
+            probs.append(
+                Discrepancy(
+                    "seed.entered_at",
+                    f"seed entered {entered.isoformat()} not after the pool was published {published.isoformat()}",
+                )
+            )
         if source_time <= published or source_time < not_before:
-            probs.append(Discrepancy("seed.source_time", f"the seed value dates from {source_time.isoformat()}, "
-                                                     "before the pool was published / the announced time"))
+            probs.append(
+                Discrepancy(
+                    "seed.source_time",
+                    f"the seed value dates from {source_time.isoformat()}, "
+                    "before the pool was published / the announced time",
+                )
+            )
         try:
             seed_value = normalise_seed(seed.get("value", ""))
         except DrawError as exc:
             return probs + [Discrepancy("seed.value", str(exc))]
         if sha256_hex(seed_value) != result.get("seed_sha256"):
-            probs.append(Discrepancy("seed.value", "the seed is not the one the result was derived from "
-                                               "(its SHA-256 differs from result.seed_sha256)"))
+            probs.append(
+                Discrepancy(
+                    "seed.value",
+                    "the seed is not the one the result was derived from (its SHA-256 differs from result.seed_sha256)",
+                )
+            )
         derived = derive(pool, seed_value)
         for key in ("objects", "steps", "pool_sha256", "seed_sha256", "format"):
             if derived.get(key) != result.get(key):
-                probs.append(Discrepancy(f"result.{key}", f"result.{key} does not follow from the pool and the seed "
-                                                      f"(re-derived: {json.dumps(derived.get(key), ensure_ascii=False)[:300]})"))
+                probs.append(
+                    Discrepancy(
+                        f"result.{key}",
+                        f"result.{key} does not follow from the pool and the seed "
+                        f"(re-derived: {json.dumps(derived.get(key), ensure_ascii=False)[:300]})",
+                    )
+                )
         m = pool["item"]["inspectors_per_object"]
         recused = {(r["inspector"], r["object"]) for r in pool["recusals"]}
         for o in result.get("objects", []):
             ins = o.get("inspectors", [])
             if len(set(ins)) < max(m, MIN_INSPECTORS):
-                probs.append(Discrepancy("result.objects", f"object {o.get('key')}: {len(set(ins))} inspectors, "
-                                                       f"at least {max(m, MIN_INSPECTORS)} required"))
+                probs.append(
+                    Discrepancy(
+                        "result.objects",
+                        f"object {o.get('key')}: {len(set(ins))} inspectors, "
+                        f"at least {max(m, MIN_INSPECTORS)} required",
+                    )
+                )
             for i in ins:
                 if (i, o.get("key")) in recused:
-                    probs.append(Discrepancy("result.objects", f"inspector {i} declared a conflict with {o.get('key')}"))
+                    probs.append(
+                        Discrepancy("result.objects", f"inspector {i} declared a conflict with {o.get('key')}")
+                    )
         if sha256_hex(canonical_json(result)) != record["result_sha256"]:
-            probs.append(Discrepancy("result_sha256" if not any(p.field.startswith("result.") for p in probs)
-                                 else "result", "result_sha256 is not the hash of the result"))
+            probs.append(
+                Discrepancy(
+                    "result_sha256" if not any(p.field.startswith("result.") for p in probs) else "result",
+                    "result_sha256 is not the hash of the result",
+                )
+            )
         if record.get("drawn_at") and _ts(record["drawn_at"], "drawn_at") < entered:
             probs.append(Discrepancy("drawn_at", "the draw was run before its seed was entered"))
     except DrawError as exc:

@@ -98,8 +98,10 @@ def parse_yuan(text: str | int | Decimal, *, field_name: str = "amount") -> int:
     if not value.is_finite():
         raise ValidationFailed(f"{field_name}: {text!r} is not a finite amount")
     if value <= 0:
-        raise ValidationFailed(f"{field_name}: amounts must be positive (got {text!r}); "
-                               "to correct an entry, reverse it (冲正) instead of entering a negative amount")
+        raise ValidationFailed(
+            f"{field_name}: amounts must be positive (got {text!r}); "
+            "to correct an entry, reverse it (冲正) instead of entering a negative amount"
+        )
     if value != value.quantize(Decimal("0.01")):
         raise ValidationFailed(f"{field_name}: {text!r} has more than 2 decimals (fen is the smallest unit)")
     return yuan_to_fen(value)
@@ -118,8 +120,14 @@ class Coefficient:
     source: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"factor": self.factor, "key": self.key, "value": str(self.value), "label_zh": self.label_zh,
-                "label_en": self.label_en, "source": self.source}
+        return {
+            "factor": self.factor,
+            "key": self.key,
+            "value": str(self.value),
+            "label_zh": self.label_zh,
+            "label_en": self.label_en,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ class CoefficientTable:
     path: str
 
     @classmethod
-    def load(cls, path: Path | str | None = None) -> "CoefficientTable":
+    def load(cls, path: Path | str | None = None) -> CoefficientTable:
         """Read and validate the CSV (columns factor,key,value,label_zh,label_en,source)."""
         p = Path(path or DEFAULT_COEFFICIENTS)
         rows: dict[tuple[str, str], Coefficient] = {}
@@ -152,8 +160,9 @@ class CoefficientTable:
                     raise ValidationFailed(f"{p} line {line}: every coefficient needs its source")
                 if (factor, key) in rows:
                     raise ValidationFailed(f"{p} line {line}: duplicate {factor}/{key}")
-                rows[(factor, key)] = Coefficient(factor, key, value, row["label_zh"].strip(),
-                                                  row["label_en"].strip(), row["source"].strip())
+                rows[(factor, key)] = Coefficient(
+                    factor, key, value, row["label_zh"].strip(), row["label_en"].strip(), row["source"].strip()
+                )
         for factor in FACTORS:
             if not any(f == factor for f, _ in rows):
                 raise ValidationFailed(f"{p}: no row for factor {factor!r}")
@@ -213,8 +222,9 @@ class Accrual:
         }
 
 
-def annual_accrual(output_t: Decimal | int | str, factors: list[Coefficient] | tuple[Coefficient, ...],
-                   plan_required_fen: int = 0) -> Accrual:
+def annual_accrual(
+    output_t: Decimal | int | str, factors: list[Coefficient] | tuple[Coefficient, ...], plan_required_fen: int = 0
+) -> Accrual:
     """Required annual accrual = Π coefficients × output (t), never less than the plan's requirement.
 
     ``factors`` must contain exactly one coefficient of each factor in :data:`FACTORS`
@@ -233,8 +243,14 @@ def annual_accrual(output_t: Decimal | int | str, factors: list[Coefficient] | t
     for f in FACTORS:
         yuan *= by_factor[f].value
     formula_fen = yuan_to_fen(yuan)
-    return Accrual(out, tuple(by_factor[f] for f in FACTORS), yuan, formula_fen, int(plan_required_fen),
-                   max(formula_fen, int(plan_required_fen)))
+    return Accrual(
+        out,
+        tuple(by_factor[f] for f in FACTORS),
+        yuan,
+        formula_fen,
+        int(plan_required_fen),
+        max(formula_fen, int(plan_required_fen)),
+    )
 
 
 def default_method_key(method: MiningMethod | str | None) -> str:
@@ -249,8 +265,7 @@ def resolve_mine(session: Session, key: str | int | Mine) -> Mine:
     if isinstance(key, Mine):
         return key
     text = str(key).strip()
-    mine = session.scalar(select(Mine).where(or_(Mine.licence_no == text, Mine.name_zh == text,
-                                                 Mine.name_en == text)))
+    mine = session.scalar(select(Mine).where(or_(Mine.licence_no == text, Mine.name_zh == text, Mine.name_en == text)))
     if mine is None and text.isdigit():
         mine = session.get(Mine, int(text))
     if mine is None:
@@ -261,14 +276,24 @@ def resolve_mine(session: Session, key: str | int | Mine) -> Mine:
 def get_account(session: Session, mine: Mine) -> FundAccount:
     acct = session.scalar(select(FundAccount).where(FundAccount.mine_id == mine.id))
     if acct is None:
-        raise NotFound(f"mine {mine.licence_no} ({mine.name_zh}) has no fund account; open one first "
-                       "(subsidence fund open)")
+        raise NotFound(
+            f"mine {mine.licence_no} ({mine.name_zh}) has no fund account; open one first (subsidence fund open)"
+        )
     return acct
 
 
-def open_account(session: Session, mine: Mine, *, land_type: str = "other", region_key: str = "default",
-                 method_key: str | None = None, bank_account: str | None = None, opened: date | None = None,
-                 code: str | None = None, table: CoefficientTable | None = None) -> FundAccount:
+def open_account(
+    session: Session,
+    mine: Mine,
+    *,
+    land_type: str = "other",
+    region_key: str = "default",
+    method_key: str | None = None,
+    bank_account: str | None = None,
+    opened: date | None = None,
+    code: str | None = None,
+    table: CoefficientTable | None = None,
+) -> FundAccount:
     """Open the fund account of ``mine`` (one per mine); the coefficient keys are checked against the table."""
     table = table or coefficient_table()
     if session.scalar(select(FundAccount.id).where(FundAccount.mine_id == mine.id)) is not None:
@@ -277,8 +302,15 @@ def open_account(session: Session, mine: Mine, *, land_type: str = "other", regi
     table.get("regional", region_key)
     if method_key is not None:
         table.get("mining_method", method_key)
-    acct = FundAccount(code=code or f"FA-{mine.licence_no}", mine_id=mine.id, land_type=land_type,
-                       region_key=region_key, method_key=method_key, bank_account=bank_account, opened=opened)
+    acct = FundAccount(
+        code=code or f"FA-{mine.licence_no}",
+        mine_id=mine.id,
+        land_type=land_type,
+        region_key=region_key,
+        method_key=method_key,
+        bank_account=bank_account,
+        opened=opened,
+    )
     session.add(acct)
     session.flush()
     return acct
@@ -288,26 +320,37 @@ def plan_required_fen_for(session: Session, mine: Mine, year: int) -> int:
     """The accrual the mine's annual treatment plan requires (plans ledger, issue 9), in fen; 0 without a plan."""
     from subsidence.plans.models import AnnualPlan
 
-    yuan = session.scalar(select(AnnualPlan.required_fund_accrual_yuan).where(AnnualPlan.mine_id == mine.id,
-                                                                             AnnualPlan.year == year))
+    yuan = session.scalar(
+        select(AnnualPlan.required_fund_accrual_yuan).where(AnnualPlan.mine_id == mine.id, AnnualPlan.year == year)
+    )
     return yuan_to_fen(yuan) if yuan else 0
 
 
-def compute_obligation(session: Session, mine: Mine, year: int, output_t: Decimal | int | str, *,
-                       price_key: str = "default", plan_required_fen: int | None = None,
-                       table: CoefficientTable | None = None) -> FundObligation:
+def compute_obligation(
+    session: Session,
+    mine: Mine,
+    year: int,
+    output_t: Decimal | int | str,
+    *,
+    price_key: str = "default",
+    plan_required_fen: int | None = None,
+    table: CoefficientTable | None = None,
+) -> FundObligation:
     """Compute and store (or recompute) the required accrual of ``mine`` for ``year`` from year-1's output."""
     table = table or coefficient_table()
     acct = get_account(session, mine)
     method_key = acct.method_key or default_method_key(mine.mining_method)
-    factors = [table.get("category_base", "coal"), table.get("mining_method", method_key),
-               table.get("land_type", acct.land_type), table.get("regional", acct.region_key),
-               table.get("coal_price", price_key)]
+    factors = [
+        table.get("category_base", "coal"),
+        table.get("mining_method", method_key),
+        table.get("land_type", acct.land_type),
+        table.get("regional", acct.region_key),
+        table.get("coal_price", price_key),
+    ]
     if plan_required_fen is None:
         plan_required_fen = plan_required_fen_for(session, mine, year)
     acc = annual_accrual(output_t, factors, plan_required_fen)
-    ob = session.scalar(select(FundObligation).where(FundObligation.account_id == acct.id,
-                                                     FundObligation.year == year))
+    ob = session.scalar(select(FundObligation).where(FundObligation.account_id == acct.id, FundObligation.year == year))
     if ob is None:
         ob = FundObligation(account_id=acct.id, year=year)
         session.add(ob)
@@ -371,10 +414,21 @@ def _next_entry_code(session: Session, acct: FundAccount) -> str:
     return f"FE-{acct.code}-{n + 1:05d}"
 
 
-def add_entry(session: Session, mine: Mine, kind: FundEntryKind | str, amount_fen: int, entry_date: date, *,
-              year: int | None = None, problem: Problem | None = None, works: str | None = None,
-              reference: str | None = None, note: str | None = None, code: str | None = None,
-              actor: Any = None) -> FundEntry:
+def add_entry(
+    session: Session,
+    mine: Mine,
+    kind: FundEntryKind | str,
+    amount_fen: int,
+    entry_date: date,
+    *,
+    year: int | None = None,
+    problem: Problem | None = None,
+    works: str | None = None,
+    reference: str | None = None,
+    note: str | None = None,
+    code: str | None = None,
+    actor: Any = None,
+) -> FundEntry:
     """Record a deposit, spending or withdrawal. Refuses non-positive amounts and overdrafts; changes nothing then.
 
     Spending must name the problem it treats or the works it paid for; a problem must be the mine's own.
@@ -385,8 +439,9 @@ def add_entry(session: Session, mine: Mine, kind: FundEntryKind | str, amount_fe
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool):
         raise ValidationFailed(f"amount must be integer fen, got {amount_fen!r}")
     if amount_fen <= 0:
-        raise ValidationFailed(f"amount must be positive (got {format_yuan(amount_fen)} yuan); "
-                               "to correct an entry, reverse it (冲正)")
+        raise ValidationFailed(
+            f"amount must be positive (got {format_yuan(amount_fen)} yuan); to correct an entry, reverse it (冲正)"
+        )
     acct = get_account(session, mine)
     if actor is not None:
         from subsidence.access.policy import authorize
@@ -401,11 +456,20 @@ def add_entry(session: Session, mine: Mine, kind: FundEntryKind | str, amount_fe
         if amount_fen > avail:
             raise ValidationFailed(
                 f"{kind.label()} of {format_yuan(amount_fen)} yuan exceeds the fund balance of "
-                f"{format_yuan(avail)} yuan (mine {mine.licence_no}, {entry_date}); nothing recorded")
-    entry = FundEntry(code=code or _next_entry_code(session, acct), account_id=acct.id, kind=kind,
-                      amount_fen=amount_fen, entry_date=entry_date, year=year or entry_date.year,
-                      problem_id=problem.id if problem is not None else None, works=works, reference=reference,
-                      note=note)
+                f"{format_yuan(avail)} yuan (mine {mine.licence_no}, {entry_date}); nothing recorded"
+            )
+    entry = FundEntry(
+        code=code or _next_entry_code(session, acct),
+        account_id=acct.id,
+        kind=kind,
+        amount_fen=amount_fen,
+        entry_date=entry_date,
+        year=year or entry_date.year,
+        problem_id=problem.id if problem is not None else None,
+        works=works,
+        reference=reference,
+        note=note,
+    )
     session.add(entry)
     session.flush()
     return entry
@@ -423,12 +487,19 @@ def reverse_entry(session: Session, code: str, entry_date: date, reason: str) ->
     if session.scalar(select(FundEntry.id).where(FundEntry.reverses_id == orig.id)) is not None:
         raise Conflict(f"{code} has already been reversed")
     acct = session.get(FundAccount, orig.account_id)
-    mine = session.get(Mine, acct.mine_id)
     if orig.kind == FundEntryKind.DEPOSIT and available_fen(session, acct, entry_date) < orig.amount_fen:
         raise ValidationFailed(f"reversing deposit {code} would make the balance negative; nothing recorded")
-    entry = FundEntry(code=_next_entry_code(session, acct), account_id=acct.id, kind=FundEntryKind.REVERSAL,
-                      amount_fen=orig.amount_fen, entry_date=entry_date, year=orig.year, reverses_id=orig.id,
-                      problem_id=orig.problem_id, note=reason)
+    entry = FundEntry(
+        code=_next_entry_code(session, acct),
+        account_id=acct.id,
+        kind=FundEntryKind.REVERSAL,
+        amount_fen=orig.amount_fen,
+        entry_date=entry_date,
+        year=orig.year,
+        reverses_id=orig.id,
+        problem_id=orig.problem_id,
+        note=reason,
+    )
     session.add(entry)
     session.flush()
     return entry
@@ -449,8 +520,7 @@ def year_summary(session: Session, mine: Mine, year: int) -> dict[str, Any]:
     spending = -sum(s for _, k, s in in_year if k == FundEntryKind.SPENDING)
     withdrawals = -sum(s for _, k, s in in_year if k == FundEntryKind.WITHDRAWAL)
     closing = opening + deposits - spending - withdrawals
-    ob = session.scalar(select(FundObligation).where(FundObligation.account_id == acct.id,
-                                                     FundObligation.year == year))
+    ob = session.scalar(select(FundObligation).where(FundObligation.account_id == acct.id, FundObligation.year == year))
     required = ob.required_fen if ob is not None else None
     available = opening + deposits
     by_problem: dict[str, int] = {}
@@ -459,20 +529,44 @@ def year_summary(session: Session, mine: Mine, year: int) -> dict[str, Any]:
             key = e.problem.code if e.problem is not None else (e.works or "—")
             by_problem[key] = by_problem.get(key, 0) - s
     return {
-        "mine": mine.licence_no, "mine_name": mine.name_zh, "account": acct.code, "year": year,
-        "opening_fen": opening, "deposits_fen": deposits, "deposits_counted_for_year_fen": deposits_counted,
-        "spending_fen": spending, "withdrawals_fen": withdrawals, "closing_fen": closing,
+        "mine": mine.licence_no,
+        "mine_name": mine.name_zh,
+        "account": acct.code,
+        "year": year,
+        "opening_fen": opening,
+        "deposits_fen": deposits,
+        "deposits_counted_for_year_fen": deposits_counted,
+        "spending_fen": spending,
+        "withdrawals_fen": withdrawals,
+        "closing_fen": closing,
         "required_fen": required,
-        "obligation": ({"output_t": str(ob.output_t), "coefficients": ob.coefficients, "formula_fen": ob.formula_fen,
-                        "plan_required_fen": ob.plan_required_fen} if ob is not None else None),
+        "obligation": (
+            {
+                "output_t": str(ob.output_t),
+                "coefficients": ob.coefficients,
+                "formula_fen": ob.formula_fen,
+                "plan_required_fen": ob.plan_required_fen,
+            }
+            if ob is not None
+            else None
+        ),
         "accrual_ratio": (round(deposits_counted / required, 4) if required else None),
         "utilisation": (round(spending / available, 4) if available > 0 else None),
         "spending_by_problem_fen": by_problem,
         "entries": [
-            {"code": e.code, "date": e.entry_date.isoformat(), "kind": e.kind.value, "kind_zh": e.kind.label(),
-             "amount_fen": e.amount_fen, "signed_fen": s, "year": e.year,
-             "problem": e.problem.code if e.problem is not None else None, "works": e.works,
-             "reference": e.reference, "note": e.note}
+            {
+                "code": e.code,
+                "date": e.entry_date.isoformat(),
+                "kind": e.kind.value,
+                "kind_zh": e.kind.label(),
+                "amount_fen": e.amount_fen,
+                "signed_fen": s,
+                "year": e.year,
+                "problem": e.problem.code if e.problem is not None else None,
+                "works": e.works,
+                "reference": e.reference,
+                "note": e.note,
+            }
             for e, _, s in in_year
         ],
     }
@@ -508,10 +602,18 @@ class FundFinding:
 
 def _open_treatment_problems(session: Session, mine: Mine, today: date, grace_days: int) -> list[Problem]:
     cutoff = today - timedelta(days=grace_days)
-    return list(session.scalars(
-        select(Problem).where(Problem.mine_id == mine.id, Problem.category.in_(TREATMENT_CATEGORIES),
-                              Problem.state.not_in(list(CLOSED_STATES)), Problem.found_date <= cutoff)
-        .order_by(Problem.code)))
+    return list(
+        session.scalars(
+            select(Problem)
+            .where(
+                Problem.mine_id == mine.id,
+                Problem.category.in_(TREATMENT_CATEGORIES),
+                Problem.state.not_in(list(CLOSED_STATES)),
+                Problem.found_date <= cutoff,
+            )
+            .order_by(Problem.code)
+        )
+    )
 
 
 def fund_findings(session: Session, mine: Mine, today: date, rules: FundRules = FundRules()) -> list[FundFinding]:
@@ -522,18 +624,25 @@ def fund_findings(session: Session, mine: Mine, today: date, rules: FundRules = 
         return []
     out: list[FundFinding] = []
     effects = _effects(session, _entries(session, acct, today))
-    obligations = session.scalars(select(FundObligation).where(FundObligation.account_id == acct.id,
-                                                               FundObligation.year < today.year)
-                                  .order_by(FundObligation.year))
+    obligations = session.scalars(
+        select(FundObligation)
+        .where(FundObligation.account_id == acct.id, FundObligation.year < today.year)
+        .order_by(FundObligation.year)
+    )
     for ob in obligations:
         counted = sum(s for e, k, s in effects if k == FundEntryKind.DEPOSIT and e.year == ob.year)
         if counted < ob.required_fen:
             short = ob.required_fen - counted
-            out.append(FundFinding(
-                "under_accrued", mine.licence_no, ob.year,
-                f"{mine.name_zh}（{mine.licence_no}）{ob.year}年度治理恢复基金应计提 {format_yuan(ob.required_fen)} 元，"
-                f"实际计提 {format_yuan(counted)} 元，少提 {format_yuan(short)} 元 / fund under-accrued for {ob.year}",
-                {"required_fen": ob.required_fen, "deposited_fen": counted, "shortfall_fen": short}))
+            out.append(
+                FundFinding(
+                    "under_accrued",
+                    mine.licence_no,
+                    ob.year,
+                    f"{mine.name_zh}（{mine.licence_no}）{ob.year}年度治理恢复基金应计提 {format_yuan(ob.required_fen)} 元，"
+                    f"实际计提 {format_yuan(counted)} 元，少提 {format_yuan(short)} 元 / fund under-accrued for {ob.year}",
+                    {"required_fen": ob.required_fen, "deposited_fen": counted, "shortfall_fen": short},
+                )
+            )
     problems = _open_treatment_problems(session, mine, today, rules.grace_days)
     if problems:
         window_start = today - timedelta(days=365)
@@ -546,13 +655,23 @@ def fund_findings(session: Session, mine: Mine, today: date, rules: FundRules = 
         util = (Decimal(spending) / Decimal(available)) if available > 0 else Decimal(1)
         if balance >= rules.min_balance_fen and util < rules.min_utilisation:
             codes = [p.code for p in problems]
-            out.append(FundFinding(
-                "unused", mine.licence_no, today.year,
-                f"{mine.name_zh}（{mine.licence_no}）有 {len(codes)} 个超过 {rules.grace_days} 天未整改的治理问题，"
-                f"基金余额 {format_yuan(balance)} 元，近一年使用率 {util:.0%} 低于 {rules.min_utilisation:.0%} / "
-                f"fund unused against open problems",
-                {"problems": codes, "balance_fen": balance, "utilisation": str(util.quantize(Decimal('0.0001'))),
-                 "spending_fen": spending, "available_fen": available}))
+            out.append(
+                FundFinding(
+                    "unused",
+                    mine.licence_no,
+                    today.year,
+                    f"{mine.name_zh}（{mine.licence_no}）有 {len(codes)} 个超过 {rules.grace_days} 天未整改的治理问题，"
+                    f"基金余额 {format_yuan(balance)} 元，近一年使用率 {util:.0%} 低于 {rules.min_utilisation:.0%} / "
+                    f"fund unused against open problems",
+                    {
+                        "problems": codes,
+                        "balance_fen": balance,
+                        "utilisation": str(util.quantize(Decimal("0.0001"))),
+                        "spending_fen": spending,
+                        "available_fen": available,
+                    },
+                )
+            )
     return out
 
 
@@ -564,12 +683,24 @@ def sync_fund_problems(session: Session, today: date, rules: FundRules = FundRul
     for acct in session.scalars(select(FundAccount).order_by(FundAccount.code)):
         mine = session.get(Mine, acct.mine_id)
         for f in fund_findings(session, mine, today, rules):
-            requirement = ("按规定足额计提基金并说明原因" if f.kind == "under_accrued"
-                           else "按方案使用基金开展治理，报送基金使用计划")
-            out.append(open_problem(session, category=ProblemCategory.FUNDS, title=f.message[:300],
-                                    source=ProblemSource.ANNUAL_ASSESSMENT, found_date=today,
-                                    origin_key=f.origin_key, mine=mine, description=f.message,
-                                    requirement=requirement))
+            requirement = (
+                "按规定足额计提基金并说明原因"
+                if f.kind == "under_accrued"
+                else "按方案使用基金开展治理，报送基金使用计划"
+            )
+            out.append(
+                open_problem(
+                    session,
+                    category=ProblemCategory.FUNDS,
+                    title=f.message[:300],
+                    source=ProblemSource.ANNUAL_ASSESSMENT,
+                    found_date=today,
+                    origin_key=f.origin_key,
+                    mine=mine,
+                    description=f.message,
+                    requirement=requirement,
+                )
+            )
     return out
 
 
@@ -580,14 +711,26 @@ def gate_fund(session: Session, mine: Mine, application: ApplicationType, today:
     from subsidence.ledger.enforcement import tracked_finding
 
     if session.scalar(select(FundAccount.id).where(FundAccount.mine_id == mine.id)) is None:
-        return [GateReason("fund_account_missing", f"{mine.name_zh}未录入矿山地质环境治理恢复基金账户 / no fund account",
-                           LEGAL_BASIS, record=mine.licence_no, record_kind="mine",
-                           enter="录入治理恢复基金账户及年度计提义务 / enter the fund account and its yearly obligations")]
+        return [
+            GateReason(
+                "fund_account_missing",
+                f"{mine.name_zh}未录入矿山地质环境治理恢复基金账户 / no fund account",
+                LEGAL_BASIS,
+                record=mine.licence_no,
+                record_kind="mine",
+                enter="录入治理恢复基金账户及年度计提义务 / enter the fund account and its yearly obligations",
+            )
+        ]
     out = []
     for f in fund_findings(session, mine, today):
         rule = "fund_under_accrued" if f.kind == "under_accrued" else "fund_unused"
-        finding = tracked_finding(session, f.origin_key, GateReason(
-            rule, f.message, LEGAL_BASIS, record=f.origin_key, record_kind="fund_account", details=f.details))
+        finding = tracked_finding(
+            session,
+            f.origin_key,
+            GateReason(
+                rule, f.message, LEGAL_BASIS, record=f.origin_key, record_kind="fund_account", details=f.details
+            ),
+        )
         if finding is not None:
             out.append(finding)
     return out
@@ -596,12 +739,7 @@ def gate_fund(session: Session, mine: Mine, application: ApplicationType, today:
 # ------------------------------------------------------------------------------------------ authorization
 
 
-
-
-
-
-def review_entry(session: Session, entry: FundEntry, actor: Any, *, confirmed: bool,
-                 note: str | None = None) -> Any:
+def review_entry(session: Session, entry: FundEntry, actor: Any, *, confirmed: bool, note: str | None = None) -> Any:
     """The Natural Resources Bureau's check (核实) of an entry an enterprise reported: confirmed, or returned
     with the reason (then corrected by a reversal and a new entry). One review per entry, never changed."""
     from subsidence.access.policy import authorize
@@ -614,8 +752,13 @@ def review_entry(session: Session, entry: FundEntry, actor: Any, *, confirmed: b
         raise Conflict(f"基金收支 {entry.code} 已核实 / entry {entry.code} was already reviewed")
     if not confirmed and not (note or "").strip():
         raise ValidationFailed("退回需写明原因 / returning an entry needs the reason")
-    rev = FundEntryReview(entry_id=entry.id, confirmed=confirmed, note=(note or "").strip() or None,
-                          reviewer=actor.audit_name, reviewer_unit_id=actor.unit_id)
+    rev = FundEntryReview(
+        entry_id=entry.id,
+        confirmed=confirmed,
+        note=(note or "").strip() or None,
+        reviewer=actor.audit_name,
+        reviewer_unit_id=actor.unit_id,
+    )
     session.add(rev)
     session.flush()
     return rev

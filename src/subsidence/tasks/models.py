@@ -203,7 +203,7 @@ class HiddenFactor(Timestamped, Base):
 
     mine: Mapped[Mine] = relationship()
     problem: Mapped[Problem | None] = relationship()
-    plan: Mapped["RectificationPlan | None"] = relationship(back_populates="factor", uselist=False)
+    plan: Mapped[RectificationPlan | None] = relationship(back_populates="factor", uselist=False)
 
 
 class RectificationPlan(Timestamped, Base):
@@ -259,7 +259,7 @@ class Inspector(Timestamped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     unit: Mapped[Unit] = relationship()
-    conflicts: Mapped[list["InspectorConflict"]] = relationship(back_populates="inspector")
+    conflicts: Mapped[list[InspectorConflict]] = relationship(back_populates="inspector")
 
 
 class InspectorConflict(Timestamped, Base):
@@ -319,8 +319,8 @@ class DrawRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     item: Mapped[InspectionItem] = relationship()
-    seed: Mapped["DrawSeed | None"] = relationship(back_populates="draw", uselist=False)
-    result: Mapped["DrawResult | None"] = relationship(back_populates="draw", uselist=False)
+    seed: Mapped[DrawSeed | None] = relationship(back_populates="draw", uselist=False)
+    result: Mapped[DrawResult | None] = relationship(back_populates="draw", uselist=False)
 
 
 class DrawSeed(Base):

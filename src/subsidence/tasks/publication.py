@@ -63,12 +63,23 @@ def draft(session: Session, kind: str, year: int | None = None) -> dict[str, Any
 
 
 def latest(session: Session, kind: str, scope: str) -> Publication | None:
-    return session.scalar(select(Publication).where(Publication.kind == kind, Publication.scope == scope)
-                          .order_by(Publication.version.desc()).limit(1))
+    return session.scalar(
+        select(Publication)
+        .where(Publication.kind == kind, Publication.scope == scope)
+        .order_by(Publication.version.desc())
+        .limit(1)
+    )
 
 
-def sign_off(session: Session, actor: Any, kind: str, *, year: int | None = None,
-             expected_sha256: str | None = None, note: str | None = None) -> Publication:
+def sign_off(
+    session: Session,
+    actor: Any,
+    kind: str,
+    *,
+    year: int | None = None,
+    expected_sha256: str | None = None,
+    note: str | None = None,
+) -> Publication:
     """Sign off the current draft as the next published version (office only; see tasks/policies.py).
 
     ``expected_sha256``: the hash of the draft the signer reviewed; a different current draft is refused
@@ -78,27 +89,53 @@ def sign_off(session: Session, actor: Any, kind: str, *, year: int | None = None
     authorize_action(actor, "sign_off", "publication")
     d = draft(session, kind, year)
     if expected_sha256 is not None and expected_sha256 != d["sha256"]:
-        raise Conflict(f"待签发内容已变化（{d['sha256'][:12]}…，您审阅的是 {expected_sha256[:12]}…），请重新审阅 / "
-                       "the draft changed since you reviewed it; review it again")
+        raise Conflict(
+            f"待签发内容已变化（{d['sha256'][:12]}…，您审阅的是 {expected_sha256[:12]}…），请重新审阅 / "
+            "the draft changed since you reviewed it; review it again"
+        )
     if kind == "assessment_lists" and d["snapshot"].get("year") is None:
         raise ValidationFailed(f"{year} 年度尚未评估 / no assessment for {year}; run it first")
     prev = latest(session, kind, d["scope"])
     if prev is not None and prev.sha256 == d["sha256"]:
-        raise Conflict(f"内容与已签发的第 {prev.version} 版相同 / unchanged since version {prev.version} "
-                       f"signed by {prev.signed_by} at {prev.signed_at.isoformat()}")
-    version = int(session.scalar(select(func.max(Publication.version)).where(
-        Publication.kind == kind, Publication.scope == d["scope"])) or 0) + 1
-    pub = Publication(kind=kind, scope=d["scope"], version=version, snapshot=d["snapshot"], sha256=d["sha256"],
-                      signed_by=actor.audit_name, signed_by_user_id=actor.user_id, note=note)
+        raise Conflict(
+            f"内容与已签发的第 {prev.version} 版相同 / unchanged since version {prev.version} "
+            f"signed by {prev.signed_by} at {prev.signed_at.isoformat()}"
+        )
+    version = (
+        int(
+            session.scalar(
+                select(func.max(Publication.version)).where(Publication.kind == kind, Publication.scope == d["scope"])
+            )
+            or 0
+        )
+        + 1
+    )
+    pub = Publication(
+        kind=kind,
+        scope=d["scope"],
+        version=version,
+        snapshot=d["snapshot"],
+        sha256=d["sha256"],
+        signed_by=actor.audit_name,
+        signed_by_user_id=actor.user_id,
+        note=note,
+    )
     session.add(pub)
     session.flush()
     return pub
 
 
 def record(pub: Publication) -> dict[str, Any]:
-    return {"kind": pub.kind, "kind_zh": KINDS[pub.kind], "scope": pub.scope, "version": pub.version,
-            "sha256": pub.sha256, "signed_by": pub.signed_by, "signed_at": pub.signed_at.isoformat(),
-            "note": pub.note}
+    return {
+        "kind": pub.kind,
+        "kind_zh": KINDS[pub.kind],
+        "scope": pub.scope,
+        "version": pub.version,
+        "sha256": pub.sha256,
+        "signed_by": pub.signed_by,
+        "signed_at": pub.signed_at.isoformat(),
+        "note": pub.note,
+    }
 
 
 def published(session: Session, kind: str, year: int | None = None) -> Publication | None:
@@ -137,9 +174,20 @@ def status(session: Session, kind: str, year: int | None = None) -> dict[str, An
     """The draft beside the published version: whether the public sees what the data now says."""
     d = draft(session, kind, year)
     pub = latest(session, kind, d["scope"])
-    return {"kind": kind, "kind_zh": KINDS[kind], "scope": d["scope"], "draft": d["snapshot"],
-            "draft_sha256": d["sha256"], "published": record(pub) if pub is not None else None,
-            "up_to_date": pub is not None and pub.sha256 == d["sha256"],
-            "history": [record(p) for p in session.scalars(
-                select(Publication).where(Publication.kind == kind, Publication.scope == d["scope"])
-                .order_by(Publication.version.desc()))]}
+    return {
+        "kind": kind,
+        "kind_zh": KINDS[kind],
+        "scope": d["scope"],
+        "draft": d["snapshot"],
+        "draft_sha256": d["sha256"],
+        "published": record(pub) if pub is not None else None,
+        "up_to_date": pub is not None and pub.sha256 == d["sha256"],
+        "history": [
+            record(p)
+            for p in session.scalars(
+                select(Publication)
+                .where(Publication.kind == kind, Publication.scope == d["scope"])
+                .order_by(Publication.version.desc())
+            )
+        ],
+    }

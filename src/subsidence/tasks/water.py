@@ -83,9 +83,12 @@ def _month_of(times: np.ndarray) -> np.ndarray:
     return (times.astype("datetime64[M]").astype(int) % 12) + 1
 
 
-def evaluate_decline(times: Sequence | np.ndarray, depth_m: Sequence | np.ndarray,
-                     baseline_m: float | Sequence[float] | np.ndarray | None,
-                     criteria: DeclineCriteria = DeclineCriteria()) -> DeclineResult:
+def evaluate_decline(
+    times: Sequence | np.ndarray,
+    depth_m: Sequence | np.ndarray,
+    baseline_m: float | Sequence[float] | np.ndarray | None,
+    criteria: DeclineCriteria = DeclineCriteria(),
+) -> DeclineResult:
     """Judge a well's series: monthly decline rate of the deseasonalised depth and the recent drawdown.
 
     ``times``: datetime64 or ISO strings, strictly increasing; ``depth_m``: depth to water, m below ground
@@ -122,12 +125,19 @@ def evaluate_decline(times: Sequence | np.ndarray, depth_m: Sequence | np.ndarra
     ws = t[w][0].astype(object) if n else None
     we = t[-1].astype(object)
     if n < criteria.min_points:
-        return DeclineResult(False, None, None, n, ws, we,
-                             f"{n} readings in the last {criteria.window_months} months; "
-                             f"{criteria.min_points} needed to judge a decline")
+        return DeclineResult(
+            False,
+            None,
+            None,
+            n,
+            ws,
+            we,
+            f"{n} readings in the last {criteria.window_months} months; "
+            f"{criteria.min_points} needed to judge a decline",
+        )
     dd = drawdown(months[w], y[w], base)
     rate = float(np.polyfit(days[w], dd, 1)[0] * DAYS_PER_MONTH)
-    recent = float(np.mean(dd[-criteria.recent_points:]))
+    recent = float(np.mean(dd[-criteria.recent_points :]))
     declining = rate >= criteria.min_rate_m_per_month and recent >= criteria.min_drawdown_m
     return DeclineResult(bool(declining), round(rate, 4), round(recent, 3), n, ws, we, note)
 
@@ -147,12 +157,16 @@ def well_series(session: Session, well: GroundwaterWell) -> tuple[np.ndarray, np
     one value per day: the daily mean)."""
     from subsidence.monitoring.models import Observation
 
-    sensor_ids = list(session.scalars(select(Sensor.id).where(Sensor.well_id == well.id,
-                                                             Sensor.kind == SensorKind.GROUNDWATER_WELL)))
+    sensor_ids = list(
+        session.scalars(select(Sensor.id).where(Sensor.well_id == well.id, Sensor.kind == SensorKind.GROUNDWATER_WELL))
+    )
     if not sensor_ids:
         return np.array([], dtype="datetime64[D]"), np.array([])
-    rows = session.execute(select(Observation.time, Observation.value).where(Observation.sensor_id.in_(sensor_ids))
-                           .order_by(Observation.time)).all()
+    rows = session.execute(
+        select(Observation.time, Observation.value)
+        .where(Observation.sensor_id.in_(sensor_ids))
+        .order_by(Observation.time)
+    ).all()
     if not rows:
         return np.array([], dtype="datetime64[D]"), np.array([])
     days = np.array([r[0].date().isoformat() for r in rows], dtype="datetime64[D]")
@@ -162,21 +176,38 @@ def well_series(session: Session, well: GroundwaterWell) -> tuple[np.ndarray, np
     return uniq, means
 
 
-def assess_well(session: Session, well: GroundwaterWell, today: date, *, times=None, depths=None,
-                baseline=None, criteria: DeclineCriteria = DeclineCriteria()) -> WellAssessment:
+def assess_well(
+    session: Session,
+    well: GroundwaterWell,
+    today: date,
+    *,
+    times=None,
+    depths=None,
+    baseline=None,
+    criteria: DeclineCriteria = DeclineCriteria(),
+) -> WellAssessment:
     """Evaluate and store the decline of one well (series given, or read from the monitoring observations)."""
     if times is None:
         times, depths = well_series(session, well)
     if len(times) == 0:
-        raise ValidationFailed(f"well {well.code} has no readings; import its series (subsidence water assess "
-                               "--series FILE) or ingest sensor data first")
+        raise ValidationFailed(
+            f"well {well.code} has no readings; import its series (subsidence water assess "
+            "--series FILE) or ingest sensor data first"
+        )
     if baseline is None:
         baseline = well.baseline_depth_to_water_m
     res = evaluate_decline(times, depths, baseline, criteria)
-    a = WellAssessment(well_id=well.id, assessed_on=today, declining=res.declining,
-                       rate_m_per_month=res.rate_m_per_month, drawdown_m=res.drawdown_m, n_points=res.n_points,
-                       window_start=res.window_start, window_end=res.window_end,
-                       criteria=asdict(criteria) | {"note": res.note})
+    a = WellAssessment(
+        well_id=well.id,
+        assessed_on=today,
+        declining=res.declining,
+        rate_m_per_month=res.rate_m_per_month,
+        drawdown_m=res.drawdown_m,
+        n_points=res.n_points,
+        window_start=res.window_start,
+        window_end=res.window_end,
+        criteria=asdict(criteria) | {"note": res.note},
+    )
     session.add(a)
     session.flush()
     return a
@@ -184,10 +215,15 @@ def assess_well(session: Session, well: GroundwaterWell, today: date, *, times=N
 
 def latest_assessments(session: Session, mine: Mine) -> list[WellAssessment]:
     out = []
-    for well in session.scalars(select(GroundwaterWell).where(GroundwaterWell.mine_id == mine.id)
-                                .order_by(GroundwaterWell.code)):
-        a = session.scalar(select(WellAssessment).where(WellAssessment.well_id == well.id)
-                           .order_by(WellAssessment.assessed_on.desc(), WellAssessment.id.desc()).limit(1))
+    for well in session.scalars(
+        select(GroundwaterWell).where(GroundwaterWell.mine_id == mine.id).order_by(GroundwaterWell.code)
+    ):
+        a = session.scalar(
+            select(WellAssessment)
+            .where(WellAssessment.well_id == well.id)
+            .order_by(WellAssessment.assessed_on.desc(), WellAssessment.id.desc())
+            .limit(1)
+        )
         if a is not None:
             out.append(a)
     return out
@@ -210,15 +246,24 @@ def current_plan(session: Session, mine: Mine) -> WaterPlan | None:
     return (approved or plans or [None])[-1]
 
 
-def require_plan(session: Session, mine: Mine, *, reason: str, due: date | None = None,
-                 code: str | None = None) -> WaterPlan:
+def require_plan(
+    session: Session, mine: Mine, *, reason: str, due: date | None = None, code: str | None = None
+) -> WaterPlan:
     """Mark that the mine must write a plan (state *required*); returns the open plan if one exists."""
-    existing = [p for p in session.scalars(select(WaterPlan).where(WaterPlan.mine_id == mine.id))
-                if p.state != WaterPlanState.IMPLEMENTED]
+    existing = [
+        p
+        for p in session.scalars(select(WaterPlan).where(WaterPlan.mine_id == mine.id))
+        if p.state != WaterPlanState.IMPLEMENTED
+    ]
     if existing:
         return existing[-1]
-    plan = WaterPlan(code=code or f"WP-{mine.licence_no}", mine_id=mine.id, state=WaterPlanState.REQUIRED,
-                     required_reason=reason, due_date=due)
+    plan = WaterPlan(
+        code=code or f"WP-{mine.licence_no}",
+        mine_id=mine.id,
+        state=WaterPlanState.REQUIRED,
+        required_reason=reason,
+        due_date=due,
+    )
     session.add(plan)
     session.flush()
     return plan
@@ -227,8 +272,10 @@ def require_plan(session: Session, mine: Mine, *, reason: str, due: date | None 
 def _move(plan: WaterPlan, to: WaterPlanState) -> None:
     if to not in TRANSITIONS[plan.state]:
         allowed = ", ".join(s.label() for s in TRANSITIONS[plan.state]) or "none"
-        raise ValidationFailed(f"plan {plan.code} is {plan.state.label()} ({plan.state.value}); it cannot become "
-                               f"{to.label()} — allowed next: {allowed}")
+        raise ValidationFailed(
+            f"plan {plan.code} is {plan.state.label()} ({plan.state.value}); it cannot become "
+            f"{to.label()} — allowed next: {allowed}"
+        )
     plan.state = to
 
 
@@ -240,8 +287,17 @@ def submit_plan(session: Session, code: str, submitted: date) -> WaterPlan:
     return plan
 
 
-def review_plan(session: Session, code: str, *, approve: bool, reviewed: date, unit_code: str = "AWB",
-                approval_no: str | None = None, note: str | None = None, actor: Any = None) -> WaterPlan:
+def review_plan(
+    session: Session,
+    code: str,
+    *,
+    approve: bool,
+    reviewed: date,
+    unit_code: str = "AWB",
+    approval_no: str | None = None,
+    note: str | None = None,
+    actor: Any = None,
+) -> WaterPlan:
     """Approve (with the approval document number) or return (with the reason) a submitted plan."""
     plan = get_plan(session, code)
     if actor is not None:
@@ -309,19 +365,37 @@ def water_findings(session: Session, mine: Mine, today: date) -> list[WaterFindi
     declining = [a for a in latest_assessments(session, mine) if a.declining and a.assessed_on <= today]
     if declining and not has_approved:
         wells = [a.well.code for a in declining]
-        out.append(WaterFinding(
-            "declining_no_plan", mine.licence_no,
-            f"{mine.name_zh}（{mine.licence_no}）监测井 {'、'.join(wells)} 地下水位持续下降，尚无批复的保水开采方案 / "
-            "declining groundwater and no approved water-preserving mining plan",
-            {"wells": [{"well": a.well.code, "rate_m_per_month": a.rate_m_per_month, "drawdown_m": a.drawdown_m,
-                        "assessed_on": a.assessed_on.isoformat()} for a in declining],
-             "plan": plan.code if plan else None, "plan_state": plan.state.value if plan else None}))
+        out.append(
+            WaterFinding(
+                "declining_no_plan",
+                mine.licence_no,
+                f"{mine.name_zh}（{mine.licence_no}）监测井 {'、'.join(wells)} 地下水位持续下降，尚无批复的保水开采方案 / "
+                "declining groundwater and no approved water-preserving mining plan",
+                {
+                    "wells": [
+                        {
+                            "well": a.well.code,
+                            "rate_m_per_month": a.rate_m_per_month,
+                            "drawdown_m": a.drawdown_m,
+                            "assessed_on": a.assessed_on.isoformat(),
+                        }
+                        for a in declining
+                    ],
+                    "plan": plan.code if plan else None,
+                    "plan_state": plan.state.value if plan else None,
+                },
+            )
+        )
     if plan is not None and not has_approved and plan.due_date is not None and plan.due_date < today:
-        out.append(WaterFinding(
-            "plan_overdue", mine.licence_no,
-            f"{mine.name_zh}（{mine.licence_no}）保水开采方案 {plan.code} 应于 {plan.due_date} 前批复，现为"
-            f"“{plan.state.label()}” / water plan not approved by its due date",
-            {"plan": plan.code, "due": plan.due_date.isoformat(), "state": plan.state.value}))
+        out.append(
+            WaterFinding(
+                "plan_overdue",
+                mine.licence_no,
+                f"{mine.name_zh}（{mine.licence_no}）保水开采方案 {plan.code} 应于 {plan.due_date} 前批复，现为"
+                f"“{plan.state.label()}” / water plan not approved by its due date",
+                {"plan": plan.code, "due": plan.due_date.isoformat(), "state": plan.state.value},
+            )
+        )
     return out
 
 
@@ -337,9 +411,17 @@ def sync_water_problems(session: Session, today: date, plan_due_days: int = 90) 
                 continue
             plan = require_plan(session, mine, reason=f.message, due=today + timedelta(days=plan_due_days))
             problem, created = open_problem(
-                session, category=ProblemCategory.GROUNDWATER, title=f.message[:300], source=ProblemSource.MONITORING,
-                found_date=today, origin_key=f.origin_key, mine=mine, description=f.message,
-                requirement="编制并报批保水开采方案，按批复实施", deadline=plan.due_date)
+                session,
+                category=ProblemCategory.GROUNDWATER,
+                title=f.message[:300],
+                source=ProblemSource.MONITORING,
+                found_date=today,
+                origin_key=f.origin_key,
+                mine=mine,
+                description=f.message,
+                requirement="编制并报批保水开采方案，按批复实施",
+                deadline=plan.due_date,
+            )
             if plan.problem_id is None:
                 plan.problem_id = problem.id
             out.append((problem, created))
@@ -350,17 +432,32 @@ def sync_water_problems(session: Session, today: date, plan_due_days: int = 90) 
 def water_status(session: Session, mine: Mine, today: date) -> dict[str, Any]:
     plan = current_plan(session, mine)
     return {
-        "mine": mine.licence_no, "mine_name": mine.name_zh,
-        "plan": None if plan is None else {
-            "code": plan.code, "state": plan.state.value, "state_zh": plan.state.label(),
-            "required": True, "submitted": plan.submitted_date.isoformat() if plan.submitted_date else None,
+        "mine": mine.licence_no,
+        "mine_name": mine.name_zh,
+        "plan": None
+        if plan is None
+        else {
+            "code": plan.code,
+            "state": plan.state.value,
+            "state_zh": plan.state.label(),
+            "required": True,
+            "submitted": plan.submitted_date.isoformat() if plan.submitted_date else None,
             "approved": plan.approved_date.isoformat() if plan.approved_date else None,
             "approval_no": plan.approval_no,
             "implemented": plan.implemented_date.isoformat() if plan.implemented_date else None,
-            "due": plan.due_date.isoformat() if plan.due_date else None, "wells": [w.code for w in plan.wells]},
-        "wells": [{"well": a.well.code, "declining": a.declining, "rate_m_per_month": a.rate_m_per_month,
-                   "drawdown_m": a.drawdown_m, "assessed_on": a.assessed_on.isoformat()}
-                  for a in latest_assessments(session, mine)],
+            "due": plan.due_date.isoformat() if plan.due_date else None,
+            "wells": [w.code for w in plan.wells],
+        },
+        "wells": [
+            {
+                "well": a.well.code,
+                "declining": a.declining,
+                "rate_m_per_month": a.rate_m_per_month,
+                "drawdown_m": a.drawdown_m,
+                "assessed_on": a.assessed_on.isoformat(),
+            }
+            for a in latest_assessments(session, mine)
+        ],
         "findings": [f.message for f in water_findings(session, mine, today)],
     }
 
@@ -375,23 +472,41 @@ def gate_water(session: Session, mine: Mine, application: ApplicationType, today
     out = []
     for f in water_findings(session, mine, today):
         if f.kind == "declining_no_plan":
-            finding = tracked_finding(session, f.origin_key, GateReason(
-                "water_plan_missing", f.message, LEGAL_BASIS, record=f.origin_key, record_kind="mine",
-                details=f.details))
+            finding = tracked_finding(
+                session,
+                f.origin_key,
+                GateReason(
+                    "water_plan_missing",
+                    f.message,
+                    LEGAL_BASIS,
+                    record=f.origin_key,
+                    record_kind="mine",
+                    details=f.details,
+                ),
+            )
             if finding is not None:
                 out.append(finding)
     plan = current_plan(session, mine)
     if plan is not None and plan.state not in APPROVED_STATES and plan.due_date is not None:
-        out.append(GateReason(
-            "water_plan_overdue",
-            f"{mine.name_zh}（{mine.licence_no}）保水开采方案 {plan.code} 应于 {plan.due_date} 前批复，现为"
-            f"“{plan.state.label()}” / water-preserving plan {plan.code} due {plan.due_date} ({plan.state.value})",
-            LEGAL_BASIS, record=plan.code, record_kind="water_plan",
-            details={"plan": plan.code, "due": plan.due_date.isoformat(), "state": plan.state.value},
-            deadline=plan.due_date,
-            deadline_set_by=DeadlineSource("plan", plan.code, plan.created_at.date() if plan.created_at else None,
-                                           f"保水开采方案编制要求：{plan.required_reason or ''}"[:200]),
-            remedy="报送保水开采方案并经水利部门批复后解除 / lifted when the plan is approved"))
+        out.append(
+            GateReason(
+                "water_plan_overdue",
+                f"{mine.name_zh}（{mine.licence_no}）保水开采方案 {plan.code} 应于 {plan.due_date} 前批复，现为"
+                f"“{plan.state.label()}” / water-preserving plan {plan.code} due {plan.due_date} ({plan.state.value})",
+                LEGAL_BASIS,
+                record=plan.code,
+                record_kind="water_plan",
+                details={"plan": plan.code, "due": plan.due_date.isoformat(), "state": plan.state.value},
+                deadline=plan.due_date,
+                deadline_set_by=DeadlineSource(
+                    "plan",
+                    plan.code,
+                    plan.created_at.date() if plan.created_at else None,
+                    f"保水开采方案编制要求：{plan.required_reason or ''}"[:200],
+                ),
+                remedy="报送保水开采方案并经水利部门批复后解除 / lifted when the plan is approved",
+            )
+        )
     return out
 
 
@@ -406,15 +521,18 @@ def parse_series_csv(path, well_code: str | None = None) -> dict[str, tuple[np.n
         reader = csv.DictReader(fh)
         cols = set(reader.fieldnames or [])
         if not {"date", "depth_m"} <= cols or ("well" not in cols and not well_code):
-            raise ValidationFailed(f"{p}: columns must be well,date,depth_m (or date,depth_m with --well); "
-                                   f"found {sorted(cols)}")
+            raise ValidationFailed(
+                f"{p}: columns must be well,date,depth_m (or date,depth_m with --well); found {sorted(cols)}"
+            )
         for line, row in enumerate(reader, start=2):
             try:
                 d = datetime.fromisoformat(row["date"].strip()).date().isoformat()
                 v = float(row["depth_m"])
             except (ValueError, AttributeError):
-                raise ValidationFailed(f"{p} line {line}: date must be ISO (2026-01-31) and depth_m a number "
-                                       "(m below ground, positive down)") from None
+                raise ValidationFailed(
+                    f"{p} line {line}: date must be ISO (2026-01-31) and depth_m a number "
+                    "(m below ground, positive down)"
+                ) from None
             if not np.isfinite(v):
                 raise ValidationFailed(f"{p} line {line}: depth_m is not finite")
             series.setdefault(row.get("well") or well_code, []).append((d, v))
@@ -423,7 +541,3 @@ def parse_series_csv(path, well_code: str | None = None) -> dict[str, tuple[np.n
         rows.sort()
         out[code] = (np.array([r[0] for r in rows], dtype="datetime64[D]"), np.array([r[1] for r in rows]))
     return out
-
-
-
-

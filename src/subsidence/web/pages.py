@@ -24,27 +24,38 @@ router = APIRouter(include_in_schema=False)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 
 #: top navigation: (path, message key, policy resource whose read the link needs)
-NAV = [("/map", "nav.map", "mine"), ("/dashboard", "nav.dashboard", "dashboard"),
-       ("/problems", "nav.problems", "problem"), ("/gate", "nav.gate", "mine"),
-       ("/portal", "nav.portal", "enterprise_portal"), ("/field", "nav.field", "field"),
-       ("/tasks", "nav.tasks", "building"), ("/cards", "nav.cards", "card"),
-       ("/public", "nav.public", "published")]
+NAV = [
+    ("/map", "nav.map", "mine"),
+    ("/dashboard", "nav.dashboard", "dashboard"),
+    ("/problems", "nav.problems", "problem"),
+    ("/gate", "nav.gate", "mine"),
+    ("/portal", "nav.portal", "enterprise_portal"),
+    ("/field", "nav.field", "field"),
+    ("/tasks", "nav.tasks", "building"),
+    ("/cards", "nav.cards", "card"),
+    ("/public", "nav.public", "published"),
+]
 
 
 def _nav(actor: authz.Actor) -> list[tuple[str, str]]:
     out = []
     for path, key, resource in NAV:
         if path == "/map":  # any battle-map layer: a monitor sees the hazard points it watches
-            ok = actor.user_id is not None and any(authz.policy(r).allows_role(actor, "read")
-                                                   for r in ("mine", "hazard_point"))
+            ok = actor.user_id is not None and any(
+                authz.policy(r).allows_role(actor, "read") for r in ("mine", "hazard_point")
+            )
         elif resource == "enterprise_portal":
-            ok = actor.enterprise_id is not None and authz.policy("mine").allows_role(actor, "read") \
+            ok = (
+                actor.enterprise_id is not None
+                and authz.policy("mine").allows_role(actor, "read")
                 and not authz.policy("dashboard").allows_role(actor, "read")
+            )
         elif resource == "field":
             ok = authz.policy("hazard_point").allows_role(actor, "observe") and actor.user_id is not None
         else:
-            ok = authz.policy(resource).allows_role(actor, "read") and (actor.user_id is not None
-                                                                        or resource == "published")
+            ok = authz.policy(resource).allows_role(actor, "read") and (
+                actor.user_id is not None or resource == "published"
+            )
         if ok:
             out.append((path, key))
     return out
@@ -53,9 +64,17 @@ def _nav(actor: authz.Actor) -> list[tuple[str, str]]:
 def render(request: Request, name: str, actor: authz.Actor, lang: str, **ctx: Any) -> HTMLResponse:
     csrf = getattr(request.state, "csrf_token", None) or request.cookies.get("subsidence_csrf", "")
     other = "en" if lang.startswith("zh") else "zh-CN"
-    base = {"request": request, "actor": actor, "lang": lang, "t": lambda k: translate(k, lang), "nav": _nav(actor),
-                "path": request.url.path, "csrf": csrf, "switch_lang": other,
-                "messages_json": json.dumps(catalogue(lang), ensure_ascii=False)}
+    base = {
+        "request": request,
+        "actor": actor,
+        "lang": lang,
+        "t": lambda k: translate(k, lang),
+        "nav": _nav(actor),
+        "path": request.url.path,
+        "csrf": csrf,
+        "switch_lang": other,
+        "messages_json": json.dumps(catalogue(lang), ensure_ascii=False),
+    }
     base.update(ctx)
     resp = TEMPLATES.TemplateResponse(request, name, base)
     if request.query_params.get("lang"):
@@ -73,8 +92,15 @@ def render_error(request: Request, status: int, titles: tuple[str, str], message
     actor = getattr(request.state, "actor", None) or authz.ANONYMOUS
     zh, _, en = message.partition(" / ")
     text = (zh if lang.startswith("zh") else (en or zh)) if en else message
-    resp = render(request, "error.html", actor, lang, status=status, message=text,
-                  title=titles[0] if lang.startswith("zh") else titles[1])
+    resp = render(
+        request,
+        "error.html",
+        actor,
+        lang,
+        status=status,
+        message=text,
+        title=titles[0] if lang.startswith("zh") else titles[1],
+    )
     resp.status_code = status
     return resp
 
@@ -128,9 +154,14 @@ def map_page(request: Request, actor: OptionalUser, lang: Lang) -> Response:
 def dashboard_page(request: Request, actor: OptionalUser, lang: Lang) -> Response:
     if actor.user_id is None:
         return _login_redirect(request)
-    return render(request, "dashboard.html", actor, lang,
-                  can_progress=authz.policy("dashboard").allows_role(actor, "read"),
-                  can_ledger=authz.policy("report").allows_role(actor, "export_all"))
+    return render(
+        request,
+        "dashboard.html",
+        actor,
+        lang,
+        can_progress=authz.policy("dashboard").allows_role(actor, "read"),
+        can_ledger=authz.policy("report").allows_role(actor, "export_all"),
+    )
 
 
 @router.get("/problems", response_class=HTMLResponse)
@@ -143,8 +174,9 @@ def problems_page(request: Request, session: SessionDep, actor: OptionalUser, la
 
 
 @router.get("/problems/{problem_id}", response_class=HTMLResponse)
-def problem_page(problem_id: int, request: Request, session: SessionDep, actor: OptionalUser, today: Today,
-                 lang: Lang) -> Response:
+def problem_page(
+    problem_id: int, request: Request, session: SessionDep, actor: OptionalUser, today: Today, lang: Lang
+) -> Response:
     if actor.user_id is None:
         return _login_redirect(request)
     from subsidence.ledger.queries import problem_detail
@@ -182,12 +214,23 @@ def portal_page(request: Request, session: SessionDep, actor: OptionalUser, toda
             funds.append({"mine": m["name"], **f})
     from subsidence.ledger.models import Problem, RectificationNotice
 
-    notices = [{"code": n.code, "problem_id": n.problem_id, "issued_date": n.issued_date.isoformat(),
-                "deadline": n.deadline.isoformat(), "delivered": bool(n.deliveries)}
-               for n in session.scalars(select(RectificationNotice).where(RectificationNotice.problem_id.in_(
-                   authz.visible(actor, "problem").with_only_columns(Problem.id))).order_by(RectificationNotice.deadline))]
-    return render(request, "portal.html", actor, lang, mines=mines, problems=problems, total=total, funds=funds,
-                  notices=notices)
+    notices = [
+        {
+            "code": n.code,
+            "problem_id": n.problem_id,
+            "issued_date": n.issued_date.isoformat(),
+            "deadline": n.deadline.isoformat(),
+            "delivered": bool(n.deliveries),
+        }
+        for n in session.scalars(
+            select(RectificationNotice)
+            .where(RectificationNotice.problem_id.in_(authz.visible(actor, "problem").with_only_columns(Problem.id)))
+            .order_by(RectificationNotice.deadline)
+        )
+    ]
+    return render(
+        request, "portal.html", actor, lang, mines=mines, problems=problems, total=total, funds=funds, notices=notices
+    )
 
 
 @router.get("/field", response_class=HTMLResponse)
@@ -196,11 +239,21 @@ def field_page(request: Request, session: SessionDep, actor: OptionalUser, lang:
         return _login_redirect(request)
     from subsidence.monitoring.field import SIGNS, reports_by
 
-    points = [(h.id, h.code, h.name) for h in session.scalars(
-        authz.visible(actor, "hazard_point", "observe").order_by(HazardPoint.code))]
+    points = [
+        (h.id, h.code, h.name)
+        for h in session.scalars(authz.visible(actor, "hazard_point", "observe").order_by(HazardPoint.code))
+    ]
     signs = [(k, zh if lang.startswith("zh") else en) for k, (zh, en, _) in SIGNS.items()]
-    return render(request, "field.html", actor, lang, points=points, signs=signs, sign_words=dict(signs),
-                  reports=reports_by(session, actor.audit_name, limit=30))
+    return render(
+        request,
+        "field.html",
+        actor,
+        lang,
+        points=points,
+        signs=signs,
+        sign_words=dict(signs),
+        reports=reports_by(session, actor.audit_name, limit=30),
+    )
 
 
 @router.get("/docs", response_class=HTMLResponse)
@@ -210,13 +263,28 @@ def api_docs(request: Request, actor: OptionalUser, lang: Lang) -> Response:
     ops = []
     for path, methods in spec.get("paths", {}).items():
         for method, op in methods.items():
-            params = [{"name": p_["name"], "in": p_["in"], "required": p_.get("required", False),
-                       "type": _schema_type(p_.get("schema", {})), "description": p_.get("description", "")}
-                      for p_ in op.get("parameters", [])]
+            params = [
+                {
+                    "name": p_["name"],
+                    "in": p_["in"],
+                    "required": p_.get("required", False),
+                    "type": _schema_type(p_.get("schema", {})),
+                    "description": p_.get("description", ""),
+                }
+                for p_ in op.get("parameters", [])
+            ]
             body = op.get("requestBody", {}).get("content", {})
-            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                        "description": op.get("description", ""), "tag": (op.get("tags") or ["other"])[0],
-                        "params": params, "body": ", ".join(body)})
+            ops.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "tag": (op.get("tags") or ["other"])[0],
+                    "params": params,
+                    "body": ", ".join(body),
+                }
+            )
     tags = [(t["name"], t.get("description", "")) for t in spec.get("tags", [])]
     return render(request, "apidocs.html", actor, lang, spec=spec, ops=ops, tags=tags)
 
@@ -233,5 +301,6 @@ def _schema_type(schema: dict) -> str:
 def public_page(request: Request, session: SessionDep, actor: OptionalUser, today: Today, lang: Lang) -> Response:
     from subsidence.api.routes.public import praise_exposure, published_results
 
-    return render(request, "public.html", actor, lang, results=published_results(session),
-                  lists=praise_exposure(session, today))
+    return render(
+        request, "public.html", actor, lang, results=published_results(session), lists=praise_exposure(session, today)
+    )

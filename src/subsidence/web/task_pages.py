@@ -14,9 +14,15 @@ from subsidence.api.deps import Lang, OptionalUser, Today
 router = APIRouter(include_in_schema=False)
 
 #: section -> (policy resource, action the section needs)
-SECTIONS = [("fund", "fund_account", "read"), ("water", "water_plan", "read"), ("hazards", "hidden_factor", "read"),
-            ("buildings", "building", "read"), ("draws", "draw", "run"), ("results", "inspection_result", "read"),
-            ("publication", "publication", "sign_off")]
+SECTIONS = [
+    ("fund", "fund_account", "read"),
+    ("water", "water_plan", "read"),
+    ("hazards", "hidden_factor", "read"),
+    ("buildings", "building", "read"),
+    ("draws", "draw", "run"),
+    ("results", "inspection_result", "read"),
+    ("publication", "publication", "sign_off"),
+]
 
 
 def sections_for(actor: authz.Actor) -> list[str]:

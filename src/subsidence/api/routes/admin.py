@@ -28,9 +28,16 @@ class UserIn(BaseModel):
 
 
 def _user_dict(u: User) -> dict:
-    return {"id": u.id, "username": u.username, "role": u.role.value, "role_zh": u.role.label("zh-CN"),
-            "unit_id": u.unit_id, "enterprise_id": u.enterprise_id, "active": u.active,
-            "display_name": u.display_name}
+    return {
+        "id": u.id,
+        "username": u.username,
+        "role": u.role.value,
+        "role_zh": u.role.label("zh-CN"),
+        "unit_id": u.unit_id,
+        "enterprise_id": u.enterprise_id,
+        "active": u.active,
+        "display_name": u.display_name,
+    }
 
 
 @router.get("/api/users", summary="账户列表（办公室）/ accounts (office only)")
@@ -42,9 +49,15 @@ def list_users(session: SessionDep, actor: CurrentUser) -> dict:
 @router.post("/api/users", status_code=201, summary="新建账户（办公室）/ create an account (office only)")
 def create_user(body: UserIn, session: SessionDep, actor: CurrentUser) -> dict:
     authz.authorize_action(actor, "create", "user")
-    user = accounts.create_user(session, username=body.username, password=body.password, role=Role(body.role),
-                                unit_code=body.unit_code, enterprise_credit_code=body.enterprise_credit_code,
-                                display_name=body.display_name)
+    user = accounts.create_user(
+        session,
+        username=body.username,
+        password=body.password,
+        role=Role(body.role),
+        unit_code=body.unit_code,
+        enterprise_credit_code=body.enterprise_credit_code,
+        display_name=body.display_name,
+    )
     for hp_id in body.hazard_point_ids:
         authz.get_visible(session, actor, "hazard_point", hp_id)
         session.add(MonitorAssignment(user_id=user.id, hazard_point_id=hp_id))
@@ -61,15 +74,24 @@ def unlock_user(user_id: IdPath, session: SessionDep, actor: CurrentUser) -> dic
 
 
 #: audit entity (table) name per policy resource
-ENTITY = {"problem": "problem", "mine": "mine", "subsidence_area": "subsidence_area", "hazard_point": "hazard_point",
-          "panel": "panel", "well": "groundwater_well", "building": "compensated_building", "town": "admin_area",
-          "enterprise": "enterprise", "sensor": "sensor", "treated_parcel": "treated_parcel",
-          "plan_parcel": "plan_parcel"}
+ENTITY = {
+    "problem": "problem",
+    "mine": "mine",
+    "subsidence_area": "subsidence_area",
+    "hazard_point": "hazard_point",
+    "panel": "panel",
+    "well": "groundwater_well",
+    "building": "compensated_building",
+    "town": "admin_area",
+    "enterprise": "enterprise",
+    "sensor": "sensor",
+    "treated_parcel": "treated_parcel",
+    "plan_parcel": "plan_parcel",
+}
 
 
 @router.get("/api/history/{resource}/{record_id}", summary="任一记录的审计记录 / audit trail of a record")
-def record_history(resource: str, record_id: IdPath,
-                   session: SessionDep, actor: CurrentUser) -> dict:
+def record_history(resource: str, record_id: IdPath, session: SessionDep, actor: CurrentUser) -> dict:
     """Who changed what and when, for any record the caller may read (404 otherwise)."""
     if resource not in ENTITY:
         from subsidence.errors import NotFound

@@ -33,9 +33,16 @@ class TokenIn(LoginIn):
 
 
 def actor_dict(actor: authz.Actor) -> dict:
-    return {"username": actor.username, "role": actor.role.value, "role_zh": actor.role.label("zh-CN"),
-            "role_en": actor.role.label("en"), "unit_id": actor.unit_id, "enterprise_id": actor.enterprise_id,
-            "town_id": actor.town_id, "display_name": actor.display_name}
+    return {
+        "username": actor.username,
+        "role": actor.role.value,
+        "role_zh": actor.role.label("zh-CN"),
+        "role_en": actor.role.label("en"),
+        "unit_id": actor.unit_id,
+        "enterprise_id": actor.enterprise_id,
+        "town_id": actor.town_id,
+        "display_name": actor.display_name,
+    }
 
 
 def _client(request: Request) -> str:
@@ -52,12 +59,17 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
     issued = accounts.start_session(session, user, user_agent=request.headers.get("user-agent"))
     secure = request.url.scheme == "https"
     max_age = int(accounts.SESSION_TTL.total_seconds())
-    response.set_cookie(SESSION_COOKIE, issued.secret, max_age=max_age, httponly=True, samesite="lax",
-                        secure=secure, path="/")
-    response.set_cookie(CSRF_COOKIE, issued.csrf_token, max_age=max_age, httponly=False, samesite="lax",
-                        secure=secure, path="/")
-    return {"user": actor_dict(authz.actor_for(session, user)), "csrf_token": issued.csrf_token,
-            "expires_at": issued.expires_at.isoformat()}
+    response.set_cookie(
+        SESSION_COOKIE, issued.secret, max_age=max_age, httponly=True, samesite="lax", secure=secure, path="/"
+    )
+    response.set_cookie(
+        CSRF_COOKIE, issued.csrf_token, max_age=max_age, httponly=False, samesite="lax", secure=secure, path="/"
+    )
+    return {
+        "user": actor_dict(authz.actor_for(session, user)),
+        "csrf_token": issued.csrf_token,
+        "expires_at": issued.expires_at.isoformat(),
+    }
 
 
 @router.post("/logout", summary="退出登录 / sign out")
@@ -80,8 +92,12 @@ def issue_token(body: TokenIn, request: Request, session: SessionDep) -> dict:
     """Exchange username and password for a bearer token (shown once; only its digest is stored)."""
     user = accounts.authenticate(session, body.username, body.password, client=_client(request))
     secret, tok = accounts.issue_token(session, user, body.name, ttl=timedelta(days=body.days))
-    return {"token": secret, "id": tok.id, "name": tok.name,
-            "expires_at": tok.expires_at.isoformat() if tok.expires_at else None}
+    return {
+        "token": secret,
+        "id": tok.id,
+        "name": tok.name,
+        "expires_at": tok.expires_at.isoformat() if tok.expires_at else None,
+    }
 
 
 @router.delete("/token/{token_id}", summary="吊销令牌 / revoke one of your tokens")

@@ -43,28 +43,46 @@ def _issuing_unit(session, actor, given: str | None) -> str:
 
 
 @router.post("/api/households/{household_id}/card", status_code=201, summary="发放避险明白卡 / issue a household card")
-def issue_household(household_id: IdPath, body: IssueIn, session: SessionDep, actor: CurrentUser,
-                    settings: SettingsDep, today: Today) -> dict:
+def issue_household(
+    household_id: IdPath, body: IssueIn, session: SessionDep, actor: CurrentUser, settings: SettingsDep, today: Today
+) -> dict:
     authz.authorize_action(actor, "issue", "card")
     h = session.get(Household, household_id)
-    hp = None if h is None else session.scalar(authz.visible(actor, "hazard_point").where(
-        HazardPoint.id == h.hazard_point_id))
+    hp = (
+        None
+        if h is None
+        else session.scalar(authz.visible(actor, "hazard_point").where(HazardPoint.id == h.hazard_point_id))
+    )
     if h is None or hp is None:
         raise NotFound(f"受威胁户 {household_id} 不存在或不在您的权限范围内 / household {household_id} not found")
-    card = cards.issue_household_card(session, h.code, issuing_unit=_issuing_unit(session, actor, body.issuing_unit),
-                                      out_dir=settings.data_dir / "cards", issued=today)
+    card = cards.issue_household_card(
+        session,
+        h.code,
+        issuing_unit=_issuing_unit(session, actor, body.issuing_unit),
+        out_dir=settings.data_dir / "cards",
+        issued=today,
+    )
     authz.authorize(session, actor, "issue", card, "card")
     return {"card": cq.card_row(card, actor, session)}
 
 
-@router.post("/api/hazard-points/{hazard_point_id}/work-card", status_code=201,
-             summary="发放工作明白卡 / issue the hazard point's work card")
-def issue_work(hazard_point_id: IdPath, body: IssueIn, session: SessionDep, actor: CurrentUser,
-               settings: SettingsDep, today: Today) -> dict:
+@router.post(
+    "/api/hazard-points/{hazard_point_id}/work-card",
+    status_code=201,
+    summary="发放工作明白卡 / issue the hazard point's work card",
+)
+def issue_work(
+    hazard_point_id: IdPath, body: IssueIn, session: SessionDep, actor: CurrentUser, settings: SettingsDep, today: Today
+) -> dict:
     authz.authorize_action(actor, "issue", "card")
     hp = authz.get_visible(session, actor, "hazard_point", hazard_point_id)
-    card = cards.issue_work_card(session, hp.code, issuing_unit=_issuing_unit(session, actor, body.issuing_unit),
-                                 out_dir=settings.data_dir / "cards", issued=today)
+    card = cards.issue_work_card(
+        session,
+        hp.code,
+        issuing_unit=_issuing_unit(session, actor, body.issuing_unit),
+        out_dir=settings.data_dir / "cards",
+        issued=today,
+    )
     authz.authorize(session, actor, "issue", card, "card")
     return {"card": cq.card_row(card, actor, session)}
 

@@ -36,22 +36,33 @@ class ReviewIn(BaseModel):
 
 
 @router.get("/api/fund/accounts", summary="治理恢复基金账户 / fund accounts in your scope")
-def list_accounts(session: SessionDep, actor: CurrentUser, today: Today,
-                  year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> dict:
+def list_accounts(
+    session: SessionDep, actor: CurrentUser, today: Today, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> dict:
     accts = session.scalars(authz.visible(actor, "fund_account").order_by(FundAccount.code)).all()
-    return {"year": year or today.year, "accounts": [tq.fund_account_row(session, a, year or today.year, actor)
-                                                     for a in accts]}
+    return {
+        "year": year or today.year,
+        "accounts": [tq.fund_account_row(session, a, year or today.year, actor) for a in accts],
+    }
 
 
 @router.get("/api/fund/accounts/{account_id}", summary="基金账户年度收支 / one account's year")
-def get_account(account_id: IdPath, session: SessionDep, actor: CurrentUser, today: Today,
-                year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> dict:
+def get_account(
+    account_id: IdPath,
+    session: SessionDep,
+    actor: CurrentUser,
+    today: Today,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> dict:
     acct = authz.get_visible(session, actor, "fund_account", account_id)
     return tq.fund_account_detail(session, acct, year or today.year, actor)
 
 
-@router.post("/api/fund/accounts/{account_id}/entries", status_code=201,
-             summary="报送基金计提或使用 / report a deposit, spending or withdrawal")
+@router.post(
+    "/api/fund/accounts/{account_id}/entries",
+    status_code=201,
+    summary="报送基金计提或使用 / report a deposit, spending or withdrawal",
+)
 def post_entry(account_id: IdPath, body: EntryIn, session: SessionDep, actor: CurrentUser, today: Today) -> dict:
     acct = authz.get_visible(session, actor, "fund_account", account_id, action="enter")
     on = body.entry_date or today
@@ -60,9 +71,19 @@ def post_entry(account_id: IdPath, body: EntryIn, session: SessionDep, actor: Cu
     problem = None
     if body.problem_id is not None:
         problem = authz.get_visible(session, actor, "problem", body.problem_id)
-    entry = fund.add_entry(session, acct.mine, body.kind, fund.parse_yuan(body.amount_yuan, field_name="金额 amount"),
-                           on, year=body.year, problem=problem, works=body.works, reference=body.reference,
-                           note=body.note, actor=actor)
+    entry = fund.add_entry(
+        session,
+        acct.mine,
+        body.kind,
+        fund.parse_yuan(body.amount_yuan, field_name="金额 amount"),
+        on,
+        year=body.year,
+        problem=problem,
+        works=body.works,
+        reference=body.reference,
+        note=body.note,
+        actor=actor,
+    )
     return {"entry": tq.fund_entry_row(session, entry, actor)}
 
 
@@ -71,5 +92,3 @@ def post_review(entry_id: IdPath, body: ReviewIn, session: SessionDep, actor: Cu
     entry = authz.get_visible(session, actor, "fund_entry", entry_id)
     fund.review_entry(session, entry, actor, confirmed=body.confirmed, note=body.note)
     return {"entry": tq.fund_entry_row(session, entry, actor)}
-
-

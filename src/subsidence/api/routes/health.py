@@ -21,5 +21,6 @@ def health(request: Request, actor: OptionalUser, settings: SettingsDep) -> JSON
 
     engine = request.app.state.engine
     body = report(settings, engine) if may_see_details(actor) else liveness(engine)
-    return JSONResponse(body, status_code=503 if body["status"] == "down" else 200,
-                        headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        body, status_code=503 if body["status"] == "down" else 200, headers={"Cache-Control": "no-store"}
+    )

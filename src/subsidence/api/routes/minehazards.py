@@ -47,8 +47,10 @@ class PlanReviewIn(BaseModel):
 @router.get("/api/hidden-factors", summary="隐蔽致灾因素普查 / hidden factors and their plans in your scope")
 def list_factors(session: SessionDep, actor: CurrentUser, today: Today) -> dict:
     rows = session.scalars(authz.visible(actor, "hidden_factor").order_by(HiddenFactor.code)).all()
-    return {"factors": [tq.factor_row(session, actor, f, today) for f in rows],
-            "types": [{"value": t.value, "label": t.label()} for t in HiddenFactorType]}
+    return {
+        "factors": [tq.factor_row(session, actor, f, today) for f in rows],
+        "types": [{"value": t.value, "label": t.label()} for t in HiddenFactorType],
+    }
 
 
 @router.post("/api/hidden-factors", status_code=201, summary="录入普查发现 / record a census finding")
@@ -57,9 +59,18 @@ def post_factor(body: FactorIn, session: SessionDep, actor: CurrentUser, today: 
     mine = authz.get_visible(session, actor, "mine", body.mine_id)
     n = session.scalar(select(func.count(HiddenFactor.id)).where(HiddenFactor.mine_id == mine.id)) or 0
     code = f"HF-{mine.licence_no}-{body.census_year}-{n + 1:03d}"
-    f = minehazards.register_factor(session, mine, code, body.factor_type, census_year=body.census_year,
-                                    surveyed=today, location=body.location, description=body.description,
-                                    risk_level=body.risk_level, is_problem=body.is_problem)
+    f = minehazards.register_factor(
+        session,
+        mine,
+        code,
+        body.factor_type,
+        census_year=body.census_year,
+        surveyed=today,
+        location=body.location,
+        description=body.description,
+        risk_level=body.risk_level,
+        is_problem=body.is_problem,
+    )
     authz.authorize(session, actor, "register", f, "hidden_factor")
     return {"factor": tq.factor_row(session, actor, f, today)}
 
@@ -71,16 +82,30 @@ def post_plan(factor_id: IdPath, body: PlanIn, session: SessionDep, actor: Curre
     if f.plan is not None:  # a resubmission after return: the plan's own scope
         authz.authorize(session, actor, "submit", f.plan, "rectification_plan")
     code = f.plan.code if f.plan is not None else f"RP-{f.code.removeprefix('HF-')}"
-    minehazards.submit_plan(session, f.code, code, measures=body.measures, submitted=today,
-                            rectify_deadline=body.rectify_deadline, responsible_role=body.responsible_role)
+    minehazards.submit_plan(
+        session,
+        f.code,
+        code,
+        measures=body.measures,
+        submitted=today,
+        rectify_deadline=body.rectify_deadline,
+        responsible_role=body.responsible_role,
+    )
     return {"factor": tq.factor_row(session, actor, f, today)}
 
 
 @router.post("/api/rectification-plans/{plan_id}/review", summary="应急管理局审查方案 / the EMB reviews a plan")
 def post_review(plan_id: IdPath, body: PlanReviewIn, session: SessionDep, actor: CurrentUser, today: Today) -> dict:
     plan = authz.get_visible(session, actor, "rectification_plan", plan_id, action="review")
-    minehazards.review_plan(session, plan.code, reviewer_unit=minehazards.SUPERVISOR_UNIT, approve=body.approve,
-                            result=body.result, reviewed=today, actor=actor)
+    minehazards.review_plan(
+        session,
+        plan.code,
+        reviewer_unit=minehazards.SUPERVISOR_UNIT,
+        approve=body.approve,
+        result=body.result,
+        reviewed=today,
+        actor=actor,
+    )
     return {"factor": tq.factor_row(session, actor, plan.factor, today)}
 
 

@@ -44,19 +44,30 @@ def post_batch(batch: ObservationBatch, session: SessionDep, actor: CurrentUser)
 
     session.info["actor"] = actor.audit_name
     # the service decides what the actor may write (sensor policy, "observe"): Forbidden → 403, nothing stored
-    rep = ingest_batch(session, [r.model_dump() for r in batch.rows], f"http:{batch.source}:{actor.username}",
-                       strict=batch.strict, actor=actor)
+    rep = ingest_batch(
+        session,
+        [r.model_dump() for r in batch.rows],
+        f"http:{batch.source}:{actor.username}",
+        strict=batch.strict,
+        actor=actor,
+    )
     out = rep.to_dict()
     if rep.sensor_ids or rep.faults:
-        out["alarms"] = evaluate(session, sensor_ids=sorted(set(rep.sensor_ids) | set(rep.faults)),
-                                 actor=actor.audit_name, faults=rep.faults).to_dict()
+        out["alarms"] = evaluate(
+            session, sensor_ids=sorted(set(rep.sensor_ids) | set(rep.faults)), actor=actor.audit_name, faults=rep.faults
+        ).to_dict()
     return out
 
 
 @router.get("/api/sensors/{sensor_id}/buckets", summary="监测曲线聚合 / time-bucket aggregates for charts")
-def get_buckets(sensor_id: IdPath, session: SessionDep, actor: CurrentUser,
-                start: datetime | None = None, end: datetime | None = None,
-                bucket_s: Annotated[int, Query(ge=60, le=31 * 86400)] = 3600) -> dict[str, Any]:
+def get_buckets(
+    sensor_id: IdPath,
+    session: SessionDep,
+    actor: CurrentUser,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    bucket_s: Annotated[int, Query(ge=60, le=31 * 86400)] = 3600,
+) -> dict[str, Any]:
     from subsidence.db.base import utcnow
     from subsidence.monitoring.ingest import bucketed
 
@@ -68,5 +79,9 @@ def get_buckets(sensor_id: IdPath, session: SessionDep, actor: CurrentUser,
         raise NotFound(f"sensor {sensor_id} does not exist")
     end = end or utcnow()
     start = start or end - timedelta(days=30)
-    return {"sensor": sensor.code, "unit": sensor.unit, "bucket_s": bucket_s,
-            "buckets": bucketed(session, sensor.id, start, end, bucket_s)}
+    return {
+        "sensor": sensor.code,
+        "unit": sensor.unit,
+        "bucket_s": bucket_s,
+        "buckets": bucketed(session, sensor.id, start, end, bucket_s),
+    }

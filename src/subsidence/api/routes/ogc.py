@@ -34,14 +34,25 @@ def _base(request: Request) -> str:
 def _collection(request: Request, session, actor, layer: layers.LayerDef, lang: str, with_extent: bool) -> dict:
     base = _base(request)
     out = {
-        "id": layer.id, "title": layer.title(lang), "description": layer.description or layer.title_en,
-        "itemType": "feature", "crs": [layers.CRS84],
+        "id": layer.id,
+        "title": layer.title(lang),
+        "description": layer.description or layer.title_en,
+        "itemType": "feature",
+        "crs": [layers.CRS84],
         "links": [
             {"href": f"{base}/ogc/collections/{layer.id}", "rel": "self", "type": "application/json"},
-            {"href": f"{base}/ogc/collections/{layer.id}/items", "rel": "items", "type": GEOJSON,
-             "title": layer.title(lang)},
-            {"href": f"{base}/api/layers/{layer.id}.gpkg", "rel": "enclosure",
-             "type": "application/geopackage+sqlite3", "title": "GeoPackage (EPSG:4546)"},
+            {
+                "href": f"{base}/ogc/collections/{layer.id}/items",
+                "rel": "items",
+                "type": GEOJSON,
+                "title": layer.title(lang),
+            },
+            {
+                "href": f"{base}/api/layers/{layer.id}.gpkg",
+                "rel": "enclosure",
+                "type": "application/geopackage+sqlite3",
+                "title": "GeoPackage (EPSG:4546)",
+            },
         ],
     }
     if with_extent:
@@ -63,8 +74,12 @@ def landing(request: Request) -> dict:
         "description": "Map layers of the subsidence governance system (CRS84 GeoJSON).",
         "links": [
             {"href": f"{base}/ogc", "rel": "self", "type": "application/json", "title": "this document"},
-            {"href": f"{base}/openapi.json", "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0",
-             "title": "the API definition"},
+            {
+                "href": f"{base}/openapi.json",
+                "rel": "service-desc",
+                "type": "application/vnd.oai.openapi+json;version=3.0",
+                "title": "the API definition",
+            },
             {"href": f"{base}/docs", "rel": "service-doc", "type": "text/html", "title": "API documentation"},
             {"href": f"{base}/ogc/conformance", "rel": "conformance", "type": "application/json"},
             {"href": f"{base}/ogc/collections", "rel": "data", "type": "application/json"},
@@ -80,8 +95,10 @@ def conformance() -> dict:
 @router.get("/collections", summary="要素集合 / collections")
 def collections(request: Request, session: SessionDep, actor: CurrentUser, lang: Lang) -> dict:
     base = _base(request)
-    return {"links": [{"href": f"{base}/ogc/collections", "rel": "self", "type": "application/json"}],
-            "collections": [_collection(request, session, actor, ld, lang, False) for ld in _visible_layers(actor)]}
+    return {
+        "links": [{"href": f"{base}/ogc/collections", "rel": "self", "type": "application/json"}],
+        "collections": [_collection(request, session, actor, ld, lang, False) for ld in _visible_layers(actor)],
+    }
 
 
 def _layer_for(actor, collection_id: str) -> layers.LayerDef:
@@ -96,27 +113,46 @@ def collection(collection_id: str, request: Request, session: SessionDep, actor:
     return _collection(request, session, actor, _layer_for(actor, collection_id), lang, True)
 
 
-@router.get("/collections/{collection_id}/items", summary="要素 / features (GeoJSON, CRS84)",
-            response_class=JSONResponse)
-def items(collection_id: str, request: Request, session: SessionDep, actor: CurrentUser, lang: Lang,
-          bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
-          limit: Annotated[int, Query(ge=1, le=layers.MAX_LIMIT)] = 100,
-          offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
+@router.get(
+    "/collections/{collection_id}/items", summary="要素 / features (GeoJSON, CRS84)", response_class=JSONResponse
+)
+def items(
+    collection_id: str,
+    request: Request,
+    session: SessionDep,
+    actor: CurrentUser,
+    lang: Lang,
+    bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
+    limit: Annotated[int, Query(ge=1, le=layers.MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+):
     layer = _layer_for(actor, collection_id)
-    page = layers.query_layer(session, actor, layer.id, bbox=layers.parse_bbox(bbox), limit=limit, offset=offset,
-                              lang=lang)
+    page = layers.query_layer(
+        session, actor, layer.id, bbox=layers.parse_bbox(bbox), limit=limit, offset=offset, lang=lang
+    )
     fc = layers.feature_collection(page)
     base = _base(request)
     q = f"limit={limit}" + (f"&bbox={bbox}" if bbox else "")
-    links = [{"href": f"{base}/ogc/collections/{layer.id}/items?{q}&offset={offset}", "rel": "self",
-              "type": GEOJSON},
-             {"href": f"{base}/ogc/collections/{layer.id}", "rel": "collection", "type": "application/json"}]
+    links = [
+        {"href": f"{base}/ogc/collections/{layer.id}/items?{q}&offset={offset}", "rel": "self", "type": GEOJSON},
+        {"href": f"{base}/ogc/collections/{layer.id}", "rel": "collection", "type": "application/json"},
+    ]
     if offset + fc["numberReturned"] < fc["numberMatched"]:
-        links.append({"href": f"{base}/ogc/collections/{layer.id}/items?{q}&offset={offset + limit}",
-                      "rel": "next", "type": GEOJSON})
+        links.append(
+            {
+                "href": f"{base}/ogc/collections/{layer.id}/items?{q}&offset={offset + limit}",
+                "rel": "next",
+                "type": GEOJSON,
+            }
+        )
     if offset > 0:
-        links.append({"href": f"{base}/ogc/collections/{layer.id}/items?{q}&offset={max(0, offset - limit)}",
-                      "rel": "prev", "type": GEOJSON})
+        links.append(
+            {
+                "href": f"{base}/ogc/collections/{layer.id}/items?{q}&offset={max(0, offset - limit)}",
+                "rel": "prev",
+                "type": GEOJSON,
+            }
+        )
     from subsidence.db.base import utcnow
 
     fc.update(links=links, timeStamp=utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z"))
@@ -124,12 +160,12 @@ def items(collection_id: str, request: Request, session: SessionDep, actor: Curr
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="单个要素 / one feature")
-def item(collection_id: str, feature_id: IdPath, request: Request, session: SessionDep, actor: CurrentUser,
-         lang: Lang):
+def item(collection_id: str, feature_id: IdPath, request: Request, session: SessionDep, actor: CurrentUser, lang: Lang):
     layer = _layer_for(actor, collection_id)
     feat = layers.feature_collection(layers.get_feature(session, actor, layer.id, feature_id, lang))["features"][0]
     base = _base(request)
-    feat["links"] = [{"href": f"{base}/ogc/collections/{layer.id}/items/{feature_id}", "rel": "self",
-                      "type": GEOJSON},
-                     {"href": f"{base}/ogc/collections/{layer.id}", "rel": "collection", "type": "application/json"}]
+    feat["links"] = [
+        {"href": f"{base}/ogc/collections/{layer.id}/items/{feature_id}", "rel": "self", "type": GEOJSON},
+        {"href": f"{base}/ogc/collections/{layer.id}", "rel": "collection", "type": "application/json"},
+    ]
     return JSONResponse(feat, media_type=GEOJSON)

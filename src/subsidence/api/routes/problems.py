@@ -38,12 +38,18 @@ router = APIRouter(prefix="/api/problems", tags=["problems"])
 MAX_PAGE = 1000
 
 PROBLEM_COLUMNS = [
-    Column("code", "台账编号", "ledger no."), Column("category", "任务", "task"),
-    Column("category_label", "问题类别", "category"), Column("title", "问题", "problem"),
-    Column("mine_name", "矿山", "mine"), Column("town_name", "镇", "town"),
-    Column("lead_unit_name", "牵头单位", "lead unit"), Column("source_label", "发现方式", "found by"),
-    Column("found_date", "发现日期", "found"), Column("deadline", "整改期限", "deadline"),
-    Column("state_label", "状态", "state"), Column("overdue", "是否逾期", "overdue"),
+    Column("code", "台账编号", "ledger no."),
+    Column("category", "任务", "task"),
+    Column("category_label", "问题类别", "category"),
+    Column("title", "问题", "problem"),
+    Column("mine_name", "矿山", "mine"),
+    Column("town_name", "镇", "town"),
+    Column("lead_unit_name", "牵头单位", "lead unit"),
+    Column("source_label", "发现方式", "found by"),
+    Column("found_date", "发现日期", "found"),
+    Column("deadline", "整改期限", "deadline"),
+    Column("state_label", "状态", "state"),
+    Column("overdue", "是否逾期", "overdue"),
     Column("days_left", "剩余天数", "days left"),
 ]
 
@@ -53,10 +59,16 @@ Fmt = Annotated[Literal["json", "csv", "xlsx"], Query(alias="format", descriptio
 
 @router.get("", summary="问题台账列表（可筛选、导出）/ list, filter and export problems")
 def get_problems(
-    request: Request, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang,
+    request: Request,
+    session: SessionDep,
+    actor: CurrentUser,
+    today: Today,
+    lang: Lang,
     state: Annotated[list[str] | None, Query(description="state code or label; repeatable")] = None,
     category: Annotated[str | None, Query(max_length=40, description="task 1–7")] = None,
-    mine_id: IdQuery = None, town_id: IdQuery = None, lead_unit_id: IdQuery = None,
+    mine_id: IdQuery = None,
+    town_id: IdQuery = None,
+    lead_unit_id: IdQuery = None,
     overdue: bool | None = None,
     due_within_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
@@ -68,19 +80,37 @@ def get_problems(
     """Only the problems the caller may see (the office: all; a department: its tasks; a town: its
     territory; an enterprise: its own mines). ``format=csv|xlsx`` exports every matching row."""
     authz.authorize_action(actor, "read", "problem")
-    filters = {"state": state, "category": category, "mine_id": mine_id, "town_id": town_id,
-               "lead_unit_id": lead_unit_id, "overdue": overdue, "due_within_days": due_within_days, "q": q}
+    filters = {
+        "state": state,
+        "category": category,
+        "mine_id": mine_id,
+        "town_id": town_id,
+        "lead_unit_id": lead_unit_id,
+        "overdue": overdue,
+        "due_within_days": due_within_days,
+        "q": q,
+    }
     if fmt != "json":
         authz.authorize_action(actor, "export", "problem")
-        rows, _ = list_problems(session, actor, today=today, lang=lang, limit=200_000, offset=0,
-                                with_total=False, order=order, **filters)
+        rows, _ = list_problems(
+            session, actor, today=today, lang=lang, limit=200_000, offset=0, with_total=False, order=order, **filters
+        )
         return table_response(rows, PROBLEM_COLUMNS, fmt, "problems", lang)
     if (hit := cached_response(request, session, actor, lang, today)) is not None:
         return hit
-    rows, total = list_problems(session, actor, today=today, lang=lang, limit=limit, offset=offset, order=order,
-                                **filters)
-    return store_response(request, session, actor, lang, today, table_response(
-        rows, PROBLEM_COLUMNS, "json", "problems", lang, envelope={"total": total, "limit": limit, "offset": offset}))
+    rows, total = list_problems(
+        session, actor, today=today, lang=lang, limit=limit, offset=offset, order=order, **filters
+    )
+    return store_response(
+        request,
+        session,
+        actor,
+        lang,
+        today,
+        table_response(
+            rows, PROBLEM_COLUMNS, "json", "problems", lang, envelope={"total": total, "limit": limit, "offset": offset}
+        ),
+    )
 
 
 class MilestoneIn(BaseModel):
@@ -149,45 +179,72 @@ def create_problem(body: ProblemIn, session: SessionDep, actor: CurrentUser, tod
         source = ProblemSource.parse(body.source)
     except ValueError as exc:
         raise ValidationFailed(str(exc)) from None
-    problem = lifecycle.add_problem(session, actor, category=category, title=body.title, found_date=body.found_date,
-                                    source=source, mine=mine, town_id=body.town_id, deadline=body.deadline,
-                                    description=body.description, requirement=body.requirement)
+    problem = lifecycle.add_problem(
+        session,
+        actor,
+        category=category,
+        title=body.title,
+        found_date=body.found_date,
+        source=source,
+        mine=mine,
+        town_id=body.town_id,
+        deadline=body.deadline,
+        description=body.description,
+        requirement=body.requirement,
+    )
     if not authz.can(session, actor, "read", problem, "problem"):
         raise ValidationFailed("the new problem would fall outside your own scope (pick a mine or town of yours)")
     return problem_detail(session, actor, problem, today, lang)
 
 
 @router.post("/{problem_id}/transitions", summary="状态流转 / move a problem (start, submit, resume, withdraw ...)")
-def post_transition(problem_id: IdPath, body: TransitionIn, session: SessionDep, actor: CurrentUser, today: Today,
-                    lang: Lang) -> dict:
+def post_transition(
+    problem_id: IdPath, body: TransitionIn, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang
+) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id, action="transition")
-    lifecycle.transition(session, problem, actor, body.name, on=body.on or today, reason=body.reason,
-                         date_reason=body.date_reason)
+    lifecycle.transition(
+        session, problem, actor, body.name, on=body.on or today, reason=body.reason, date_reason=body.date_reason
+    )
     return problem_detail(session, actor, problem, today, lang)
 
 
 @router.post("/{problem_id}/notices", status_code=201, summary="下达限期整改通知书 / issue a deadline notice")
-def post_notice(problem_id: IdPath, body: NoticeIn, session: SessionDep, actor: CurrentUser, today: Today,
-                lang: Lang) -> dict:
+def post_notice(
+    problem_id: IdPath, body: NoticeIn, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang
+) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id, action="issue_notice")
     ms = [notices.MilestoneInput(m.description, m.due_date, m.workdays_before) for m in body.milestones]
-    notice = notices.issue_notice(session, problem, actor, issued_date=body.issued_date or today,
-                                  deadline=body.deadline, workdays=body.workdays, requirement=body.requirement,
-                                  legal_basis=body.legal_basis, milestones=ms)
+    notice = notices.issue_notice(
+        session,
+        problem,
+        actor,
+        issued_date=body.issued_date or today,
+        deadline=body.deadline,
+        workdays=body.workdays,
+        requirement=body.requirement,
+        legal_basis=body.legal_basis,
+        milestones=ms,
+    )
     return {"notice": notices.notice_summary(notice), "problem": problem_detail(session, actor, problem, today, lang)}
 
 
 @router.get("/{problem_id}/notices/{notice_id}/document", summary="通知书文档（PDF/DOCX）/ notice document")
-def get_notice_document(problem_id: IdPath, notice_id: IdPath, session: SessionDep, actor: CurrentUser,
-                        fmt: Annotated[Literal["pdf", "docx"], Query(alias="format")] = "pdf") -> Response:
+def get_notice_document(
+    problem_id: IdPath,
+    notice_id: IdPath,
+    session: SessionDep,
+    actor: CurrentUser,
+    fmt: Annotated[Literal["pdf", "docx"], Query(alias="format")] = "pdf",
+) -> Response:
     """The notice rendered in memory and sent as bytes: concurrent downloads never share a file on disk."""
     problem = authz.get_visible(session, actor, "problem", problem_id)
     notice = session.get(RectificationNotice, notice_id)
     if notice is None or notice.problem_id != problem.id:
         raise NotFound(f"通知书 {notice_id} 不存在 / notice {notice_id} not found for problem {problem.code}")
     data = notice_render.notice_pdf(notice) if fmt == "pdf" else notice_render.notice_docx(notice)
-    media = "application/pdf" if fmt == "pdf" else \
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    media = (
+        "application/pdf" if fmt == "pdf" else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
     return Response(data, media_type=media, headers=_attachment(f"{notice.code}.{fmt}"))
 
 
@@ -199,18 +256,32 @@ def _attachment(filename: str) -> dict[str, str]:
 
 
 @router.post("/{problem_id}/acceptance", summary="验收（通过/退回）/ record the acceptance decision")
-def post_acceptance(problem_id: IdPath, body: AcceptanceIn, session: SessionDep, actor: CurrentUser, today: Today,
-                    lang: Lang) -> dict:
+def post_acceptance(
+    problem_id: IdPath, body: AcceptanceIn, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang
+) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id, action="accept")
-    evidence.record_acceptance(session, problem, actor, passed=body.passed, reasons=body.reasons,
-                               inspectors=body.inspectors, decided_date=body.decided_date or today,
-                               date_reason=body.date_reason, flag_note=body.flag_note, site_visit=body.site_visit)
+    evidence.record_acceptance(
+        session,
+        problem,
+        actor,
+        passed=body.passed,
+        reasons=body.reasons,
+        inspectors=body.inspectors,
+        decided_date=body.decided_date or today,
+        date_reason=body.date_reason,
+        flag_note=body.flag_note,
+        site_visit=body.site_visit,
+    )
     return problem_detail(session, actor, problem, today, lang)
 
 
 @router.post("/{problem_id}/evidence", status_code=201, summary="上传整改佐证材料 / upload evidence")
 async def post_evidence(
-    problem_id: IdPath, session: SessionDep, actor: CurrentUser, today: Today, lang: Lang,
+    problem_id: IdPath,
+    session: SessionDep,
+    actor: CurrentUser,
+    today: Today,
+    lang: Lang,
     file: Annotated[UploadFile, File(description="photo (JPEG/PNG) or document (PDF), ≤ 20 MiB")],
     note: Annotated[str | None, Form(max_length=2000)] = None,
     lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
@@ -227,11 +298,28 @@ async def post_evidence(
         raise ValidationFailed("taken_at needs a time zone, e.g. 2024-10-01T09:30:00+08:00")
     if (lon is None) != (lat is None):
         raise ValidationFailed("give both lon and lat, or neither")
-    ev = evidence.attach_evidence(session, problem, actor, data=data,
-                    filename=file.filename or "upload", note=note, lon=lon, lat=lat, taken_at=taken_at)
-    return {"evidence": {"id": ev.id, "sha256": ev.sha256, "media_type": ev.media_type, "kind": ev.kind,
-                         "size_bytes": ev.size_bytes, "filename": ev.filename},
-            "problem": problem_detail(session, actor, problem, today, lang)}
+    ev = evidence.attach_evidence(
+        session,
+        problem,
+        actor,
+        data=data,
+        filename=file.filename or "upload",
+        note=note,
+        lon=lon,
+        lat=lat,
+        taken_at=taken_at,
+    )
+    return {
+        "evidence": {
+            "id": ev.id,
+            "sha256": ev.sha256,
+            "media_type": ev.media_type,
+            "kind": ev.kind,
+            "size_bytes": ev.size_bytes,
+            "filename": ev.filename,
+        },
+        "problem": problem_detail(session, actor, problem, today, lang),
+    }
 
 
 @router.get("/{problem_id}/evidence/{evidence_id}", summary="下载佐证材料 / download evidence")

@@ -15,9 +15,12 @@ from subsidence.tasks import publication
 router = APIRouter(prefix="/api/public", tags=["public"])
 
 RESULT_COLUMNS = [
-    Column("mine_name", "矿山", "mine"), Column("item", "检查事项", "inspection item"),
-    Column("inspected_date", "检查日期", "inspected"), Column("outcome_zh", "检查结果", "outcome"),
-    Column("summary", "结果摘要", "summary"), Column("published_date", "公开日期", "published"),
+    Column("mine_name", "矿山", "mine"),
+    Column("item", "检查事项", "inspection item"),
+    Column("inspected_date", "检查日期", "inspected"),
+    Column("outcome_zh", "检查结果", "outcome"),
+    Column("summary", "结果摘要", "summary"),
+    Column("published_date", "公开日期", "published"),
 ]
 
 
@@ -32,8 +35,12 @@ def praise_exposure(session, today) -> dict[str, Any]:
 
 
 @router.get("/inspection-results", summary="双随机检查结果（已公开）/ published inspection results")
-def inspection_results(session: SessionDep, actor: OptionalUser, lang: Lang,
-                       fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json") -> Response:
+def inspection_results(
+    session: SessionDep,
+    actor: OptionalUser,
+    lang: Lang,
+    fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json",
+) -> Response:
     authz.authorize_action(actor, "read", "published")
     rows = published_results(session)
     return table_response(rows, RESULT_COLUMNS, fmt, "inspection-results", lang, envelope={"count": len(rows)})

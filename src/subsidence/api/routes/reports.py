@@ -22,9 +22,11 @@ from subsidence.reports import progress as rp
 
 router = APIRouter(prefix="/api/reports", tags=["dashboard"])
 
-MEDIA = {"pdf": "application/pdf",
-         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 #: progress documents rendered at once (rendering is CPU-bound: more at once only makes each one slower)
@@ -46,9 +48,15 @@ def _scope_key(actor: authz.Actor) -> tuple:
 
 
 @router.get("/progress", summary="进度报告（PDF/DOCX）/ progress report for a period")
-def progress_report(request: Request, session: SessionDep, actor: CurrentUser, today: Today,
-                    fmt: Annotated[Literal["pdf", "docx"], Query(alias="format")] = "pdf",
-                    start: date | None = None, end: date | None = None) -> Response:
+def progress_report(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentUser,
+    today: Today,
+    fmt: Annotated[Literal["pdf", "docx"], Query(alias="format")] = "pdf",
+    start: date | None = None,
+    end: date | None = None,
+) -> Response:
     """Period ``start``–``end`` (default: the investigation phase start, 2024-09-10, to today).
 
     The report holds only what the caller may read: the office the whole county; a department, a town or an
@@ -73,8 +81,11 @@ def progress_report(request: Request, session: SessionDep, actor: CurrentUser, t
         data = cache.get(key)
         if data is None:
             scope = None if county else authz.scope_clause(actor, "problem")
-            licences = None if county else set(session.scalars(
-                authz.visible(actor, "mine").with_only_columns(Mine.licence_no)))
+            licences = (
+                None
+                if county
+                else set(session.scalars(authz.visible(actor, "mine").with_only_columns(Mine.licence_no)))
+            )
             rep = rp.build_report(session, start, end, scope=scope, mine_licences=licences)
             with _render_slots:
                 data = rp.progress_pdf(rep) if fmt == "pdf" else rp.progress_docx(rep)

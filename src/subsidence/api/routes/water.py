@@ -41,9 +41,16 @@ def submit(plan_id: IdPath, session: SessionDep, actor: CurrentUser, today: Toda
 def review(plan_id: IdPath, body: WaterReviewIn, session: SessionDep, actor: CurrentUser, today: Today) -> dict:
     plan = authz.get_visible(session, actor, "water_plan", plan_id, action="review")
     unit = session.get(Unit, actor.unit_id) if actor.unit_id else None
-    water.review_plan(session, plan.code, approve=body.approve, reviewed=today,
-                      unit_code=unit.code if unit is not None and actor.role.value == "department" else "AWB",
-                      approval_no=body.approval_no, note=body.note, actor=actor)
+    water.review_plan(
+        session,
+        plan.code,
+        approve=body.approve,
+        reviewed=today,
+        unit_code=unit.code if unit is not None and actor.role.value == "department" else "AWB",
+        approval_no=body.approval_no,
+        note=body.note,
+        actor=actor,
+    )
     return {"plan": tq.water_plan_row(session, actor, plan)}
 
 

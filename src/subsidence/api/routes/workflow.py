@@ -45,16 +45,20 @@ class RefusalIn(BaseModel):
 @router.get("/api/problems/{problem_id}/extensions", summary="延期申请记录 / deadline extension requests")
 def list_extensions(problem_id: IdPath, session: SessionDep, actor: CurrentUser) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id)
-    return {"problem": problem.code, "deadline": problem.deadline.isoformat() if problem.deadline else None,
-            "extensions": [extensions.extension_dict(x) for x in extensions.extensions_of(session, problem)]}
+    return {
+        "problem": problem.code,
+        "deadline": problem.deadline.isoformat() if problem.deadline else None,
+        "extensions": [extensions.extension_dict(x) for x in extensions.extensions_of(session, problem)],
+    }
 
 
 @router.post("/api/problems/{problem_id}/extensions", status_code=201, summary="申请延期 / request an extension")
 def post_extension(problem_id: IdPath, body: ExtensionIn, session: SessionDep, actor: CurrentUser) -> dict:
     """The mine asks, before the deadline, with a reason (dated by the server)."""
     problem = authz.get_visible(session, actor, "problem", problem_id, action="request_extension")
-    x = extensions.request_extension(session, problem, actor, requested_deadline=body.requested_deadline,
-                                     reason=body.reason)
+    x = extensions.request_extension(
+        session, problem, actor, requested_deadline=body.requested_deadline, reason=body.reason
+    )
     return {"extension": extensions.extension_dict(x)}
 
 
@@ -62,27 +66,50 @@ def post_extension(problem_id: IdPath, body: ExtensionIn, session: SessionDep, a
 def post_extension_decision(problem_id: IdPath, body: DecisionIn, session: SessionDep, actor: CurrentUser) -> dict:
     """The lead unit or the office decides; approval moves the deadline the gate and the overdue count use."""
     problem = authz.get_visible(session, actor, "problem", problem_id, action="decide_extension")
-    x = extensions.decide_extension(session, extensions.find_extension(session, problem), actor,
-                                    approve=body.approve, reason=body.reason, granted_deadline=body.granted_deadline)
+    x = extensions.decide_extension(
+        session,
+        extensions.find_extension(session, problem),
+        actor,
+        approve=body.approve,
+        reason=body.reason,
+        granted_deadline=body.granted_deadline,
+    )
     return {"extension": extensions.extension_dict(x)}
 
 
 @router.post("/api/problems/{problem_id}/milestones/{seq}/done", summary="完成时间节点 / complete a milestone")
-def post_milestone_done(problem_id: IdPath, seq: IdPath, body: MilestoneDoneIn, session: SessionDep,
-                        actor: CurrentUser) -> dict:
+def post_milestone_done(
+    problem_id: IdPath, seq: IdPath, body: MilestoneDoneIn, session: SessionDep, actor: CurrentUser
+) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id, action="complete_milestone")
-    m = milestones.complete_milestone(session, problem, actor, seq, evidence_ids=body.evidence_ids,
-                                      done_date=body.done_date, date_reason=body.date_reason)
-    return {"problem": problem.code, "seq": m.seq, "description": m.description, "due_date": m.due_date.isoformat(),
-            "done_date": m.done_date.isoformat(), "evidence_ids": m.evidence_ids, "completed_by": m.completed_by}
+    m = milestones.complete_milestone(
+        session,
+        problem,
+        actor,
+        seq,
+        evidence_ids=body.evidence_ids,
+        done_date=body.done_date,
+        date_reason=body.date_reason,
+    )
+    return {
+        "problem": problem.code,
+        "seq": m.seq,
+        "description": m.description,
+        "due_date": m.due_date.isoformat(),
+        "done_date": m.done_date.isoformat(),
+        "evidence_ids": m.evidence_ids,
+        "completed_by": m.completed_by,
+    }
 
 
 @router.get("/api/problems/{problem_id}/escalations", summary="督办记录 / escalations of a problem")
 def list_escalations(problem_id: IdPath, session: SessionDep, actor: CurrentUser) -> dict:
     problem = authz.get_visible(session, actor, "problem", problem_id)
     rows = session.scalars(select(Escalation).where(Escalation.problem_id == problem.id).order_by(Escalation.id))
-    return {"problem": problem.code, "escalations": [{"id": e.id, **escalation.supervision_data(session, e.id)}
-                                                     for e in rows]}
+    return {
+        "problem": problem.code,
+        "escalations": [{"id": e.id, **escalation.supervision_data(session, e.id)} for e in rows],
+    }
 
 
 @router.get("/api/escalations/{escalation_id}", summary="督办通知内容 / the 督办通知 of an escalation")
@@ -111,8 +138,11 @@ def _query(session, actor, query_id: int) -> GateQuery:
     return q
 
 
-@router.post("/api/gate/{query_id}/refusal", status_code=201,
-             summary="出具不予受理告知书 / issue the numbered refusal notice of a refused query")
+@router.post(
+    "/api/gate/{query_id}/refusal",
+    status_code=201,
+    summary="出具不予受理告知书 / issue the numbered refusal notice of a refused query",
+)
 def post_refusal(query_id: IdPath, body: RefusalIn, session: SessionDep, actor: CurrentUser) -> dict:
     q = _query(session, actor, query_id)
     return dict(gate.issue_refusal_notice(session, q.id, actor, authority=body.authority).snapshot)
