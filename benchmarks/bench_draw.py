@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 
-from subsidence.tasks import draw as d
+from subsidence.tasks.inspections import draw as d
 
 
 def pool():

@@ -38,7 +38,7 @@ PURE = [
     "subsidence.monitoring.warning.forecasting",
     "subsidence.science.advance",
     "subsidence.census.levels",
-    "subsidence.tasks.draw",
+    "subsidence.tasks.inspections.draw",
     "subsidence.plans.rules",
     "subsidence.workdays",
 ]

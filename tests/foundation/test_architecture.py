@@ -22,7 +22,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "subsidence"
 LAYERS: list[tuple[str, ...]] = [
     ("vocabulary", "errors", "settings", "logs"),
     ("geo", "workdays"),
-    ("science", "io"),
+    ("science", "io", "render"),
     ("insar", "census_kernels"),
     ("db",),
     ("core",),

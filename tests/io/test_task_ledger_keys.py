@@ -1,4 +1,4 @@
-"""Duplicate keys in the task ledgers' Excel imports (tasks/excel.py) are refused, naming both rows; nothing
+"""Duplicate keys in the task ledgers' Excel imports (interchange/task_ledgers.py) are refused, naming both rows; nothing
 changes. The mine in a key is compared as the mine, whether written by licence number or by name."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from subsidence.core.models import AuditEvent, Mine
 from subsidence.db.session import make_sessionmaker
 from subsidence.errors import ValidationFailed
-from subsidence.tasks import excel as tasks_io
+from subsidence.interchange import task_ledgers as tasks_io
 from subsidence.tasks import fund
 from subsidence.tasks.models import FundEntry
 from tests.io.iokit import LICENCE

@@ -109,7 +109,7 @@ def libreoffice_pdf(src: Path, out_dir: Path) -> Path:
     if module and program.is_dir() and not (program / module).exists():
         pytest.skip(f"LibreOffice has no {'Calc' if src.suffix == '.xlsx' else 'Writer'} "
                     "(libreoffice-calc-nogui / libreoffice-writer-nogui, see .ci/run)")
-    from subsidence.reports.fonts import fontconfig_aliases
+    from subsidence.render.fonts import fontconfig_aliases
 
     work = out_dir / "lo"
     work.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from subsidence.reports import authority as A
+from subsidence.render import authority as A
 from subsidence.vocabulary import ProblemCategory
 
 

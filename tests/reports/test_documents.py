@@ -39,7 +39,7 @@ def _docx_check(path, needles: list[str]) -> None:
     mark = doc.paragraphs[0].runs[0]
     assert str(mark.font.color.rgb) == "E60012", "red 发文机关标志"
     assert 'w:eastAsia="仿宋_GB2312"' in doc.element.xml and 'w:eastAsia="方正小标宋简体"' in doc.element.xml
-    from subsidence.reports.gongwen import schema_order_problems
+    from subsidence.render.gongwen import schema_order_problems
 
     assert not schema_order_problems(doc.element), "property elements in schema order (Word opens it)"
 
@@ -54,8 +54,8 @@ def test_rectification_notice(demo_session, tmp_path, artifacts_dir):
     from docx import Document
 
     from subsidence.ledger.models import RectificationNotice
+    from subsidence.render.gongwen import date_cn
     from subsidence.reports import notice as rn
-    from subsidence.reports.gongwen import date_cn
 
     n = demo_session.scalars(select(RectificationNotice).order_by(RectificationNotice.id)).first()
     assert n is not None, "the demo county has notices"

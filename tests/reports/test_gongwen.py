@@ -11,8 +11,8 @@ from datetime import date
 
 import pytest
 
-from subsidence.reports import gongwen as gw
-from subsidence.reports.fonts import official_faces
+from subsidence.render import gongwen as gw
+from subsidence.render.fonts import official_faces
 from tests.reports import doctools as dt
 
 FILLER = "采煤沉陷区综合治理是一项长期任务需要各部门共同推进落实" * 12  # 28 × 12 characters, no punctuation

@@ -95,7 +95,7 @@ def test_household_card_plain_words_no_codes(demo_session, tmp_path, artifacts_d
     assert not LATIN_WORD.findall(flat)
     if hp.evacuation_route_text:
         assert hp.evacuation_route_text.replace(" ", "") in flat
-    from subsidence.reports.cards import household_card_html
+    from subsidence.render.cards import household_card_html
 
     named = household_card_html({"hp": hp, "h": h, "address": "某村", "contacts": [], "householder": "张三",
                                  "issued": "2026-11-30", "issuing_unit": "某镇"})

@@ -53,8 +53,8 @@ def test_numbers_match_the_tables(demo_session, report):
 
 def test_pdf_is_an_upward_official_document(report, tmp_path, artifacts_dir):
     pytest.importorskip("weasyprint")
+    from subsidence.render.gongwen import date_cn
     from subsidence.reports import upward
-    from subsidence.reports.gongwen import date_cn
 
     pdf = tmp_path / "upward.pdf"
     upward.render_pdf(report, pdf)
@@ -94,7 +94,7 @@ def test_docx_opens_in_libreoffice(report, tmp_path, artifacts_dir):
     assert upward.render_docx(report) == (tmp_path / "upward.docx").read_bytes(), "byte-identical"
     from docx import Document
 
-    from subsidence.reports.gongwen import schema_order_problems
+    from subsidence.render.gongwen import schema_order_problems
 
     assert not schema_order_problems(Document(tmp_path / "upward.docx").element), "Word opens it"
     pdf = dt.libreoffice_pdf(tmp_path / "upward.docx", tmp_path)

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from subsidence.errors import Conflict, ValidationFailed
 from subsidence.ledger.models import Problem
-from subsidence.tasks import draw as d
-from subsidence.tasks import inspections as svc
+from subsidence.tasks.inspections import draw as d
+from subsidence.tasks.inspections import service as svc
 from subsidence.tasks.models import DrawRecord
 from subsidence.vocabulary import InspectionOutcome
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from subsidence.errors import ValidationFailed
-from subsidence.tasks import excel as tasks_io
+from subsidence.interchange import task_ledgers as tasks_io
 from subsidence.tasks import fund
 from subsidence.tasks.models import FundEntry, HiddenFactor, Inspector, WaterPlan
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from subsidence.core.models import AuditEvent
 from subsidence.db.session import make_sessionmaker
 from subsidence.errors import ValidationFailed
-from subsidence.tasks import excel as tasks_io
+from subsidence.interchange import task_ledgers as tasks_io
 
 
 @pytest.mark.parametrize("table", sorted(tasks_io.TABLES))

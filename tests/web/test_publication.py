@@ -136,7 +136,7 @@ def test_inspection_results_public_only_after_sign_off(client, world, session):
     from datetime import datetime
 
     from subsidence.access.policy import Actor
-    from subsidence.tasks import inspections
+    from subsidence.tasks.inspections import service as inspections
     from subsidence.tasks.models import DrawRecord, DrawResult, InspectionItem
     from subsidence.vocabulary import InspectionOutcome, Role
 

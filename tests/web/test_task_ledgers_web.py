@@ -16,7 +16,8 @@ from subsidence.access import accounts
 from subsidence.core.models import Mine
 from subsidence.db.audit import acting_as
 from subsidence.monitoring.models import Household
-from subsidence.tasks import buildings, fund, inspections, minehazards, water
+from subsidence.tasks import buildings, fund, minehazards, water
+from subsidence.tasks.inspections import service as inspections
 from subsidence.tasks.models import (
     BuildingPhoto,
     CompensatedBuilding,

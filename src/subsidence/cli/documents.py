@@ -102,7 +102,7 @@ INSTALL = typer.Option(None, "--install", help="Write it there (e.g. /etc/fonts/
 @docs_app.command("fontconfig")
 def fontconfig_cmd(install: Path | None = INSTALL) -> None:
     """The fontconfig aliases 仿宋_GB2312 / 方正小标宋简体 / 黑体 / 楷体_GB2312 → the free faces (for LibreOffice)."""
-    from subsidence.reports.fonts import fontconfig_aliases
+    from subsidence.render.fonts import fontconfig_aliases
 
     text = fontconfig_aliases()
     if install is None:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from subsidence.core.models import Mine, Unit
 from subsidence.ledger.models import Problem
 from subsidence.monitoring.models import GroundwaterWell
-from subsidence.tasks import assessment, fund, inspections, minehazards, water
+from subsidence.tasks import assessment, fund, minehazards, water
+from subsidence.tasks.inspections import service as inspections
 from subsidence.vocabulary import MiningMethod
 
 LAND = ["grassland", "grassland", "forest", "other", "cropland"]

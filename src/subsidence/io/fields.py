@@ -5,7 +5,7 @@ A :class:`FieldSpec` maps the Chinese header offices use (``zh``), the English f
 Values are parsed by :func:`parse_value`; every parser raises ``ValueError`` with a message written for the
 user (what is wrong and how to write it), which the importer prefixes with file, row and field.
 The importable KINDS themselves live in :mod:`subsidence.interchange.fieldspecs`; the task ledgers
-(:mod:`subsidence.tasks.excel`) use these parsers too.
+(:mod:`subsidence.interchange.task_ledgers`) use these parsers too.
 """
 
 from __future__ import annotations

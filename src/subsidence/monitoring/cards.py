@@ -85,8 +85,8 @@ def issue_work_card(
     session: Session, hazard_code: str, *, issuing_unit: str, out_dir: Path, issued: date | None = None
 ) -> Card:
     """Render and record the work card of a hazard point (a new version supersedes the previous card)."""
-    from subsidence.reports.cards import work_card_html
-    from subsidence.reports.pdf import html_to_pdf
+    from subsidence.render.cards import work_card_html
+    from subsidence.render.pdf import html_to_pdf
 
     hp = hazard_by_code(session, hazard_code)
     issued = issued or date.today()
@@ -114,8 +114,8 @@ def issue_household_card(
     session: Session, household_code: str, *, issuing_unit: str, out_dir: Path, issued: date | None = None
 ) -> Card:
     """Render the household's evacuation card (three copies in one PDF) and create the three copy records."""
-    from subsidence.reports.cards import household_card_html
-    from subsidence.reports.pdf import html_to_pdf
+    from subsidence.render.cards import household_card_html
+    from subsidence.render.pdf import html_to_pdf
 
     h = session.scalar(select(Household).where(Household.code == household_code))
     if h is None:

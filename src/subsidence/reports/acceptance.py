@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from subsidence.reports.gongwen import (
+from subsidence.render.gongwen import (
     Heading,
     OfficialDocument,
     Para,
@@ -15,10 +15,10 @@ from subsidence.reports.gongwen import (
     date_cn,
     zh_text,
 )
-from subsidence.reports.gongwen import (
+from subsidence.render.gongwen import (
     render_docx as _docx,
 )
-from subsidence.reports.gongwen import (
+from subsidence.render.gongwen import (
     render_pdf as _pdf,
 )
 from subsidence.reports.notice import sentence

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from subsidence.ledger.models import RectificationNotice
-from subsidence.reports.docx_io import deterministic_zip, save_docx  # noqa: F401  (re-exported)
+from subsidence.render.docx_io import deterministic_zip, save_docx  # noqa: F401  (re-exported)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: fonts named in DOCX files: the GB/T 9704 faces (WPS on office PCs has them; reports.fonts.fontconfig_aliases
@@ -54,15 +54,15 @@ def notice_context(notice: RectificationNotice) -> dict[str, Any]:
 
 
 def notice_html(notice: RectificationNotice) -> str:
-    """The notice as HTML (the 公文 layout of :mod:`subsidence.reports.gongwen`)."""
-    from subsidence.reports.gongwen import render_html
+    """The notice as HTML (the 公文 layout of :mod:`subsidence.render.gongwen`)."""
+    from subsidence.render.gongwen import render_html
 
     return render_html(notice_document(notice))
 
 
 def notice_pdf(notice: RectificationNotice, out: Path | str | None = None) -> bytes:
     """The notice as PDF (GB/T 9704-2012 layout, fonts embedded); written to ``out`` when given."""
-    from subsidence.reports.gongwen import render_pdf
+    from subsidence.render.gongwen import render_pdf
 
     return render_pdf(notice_document(notice), out)
 
@@ -98,7 +98,7 @@ def sentence(text: str | None) -> str:
 def notice_authority(notice: RectificationNotice) -> str:
     """The competent authority the notice is issued in the name of (frozen in the snapshot when the ledger
     records it, else the problem's lead unit / the task's lead unit — never the leading-group office)."""
-    from subsidence.reports.authority import competent_authority, full_name, is_office
+    from subsidence.render.authority import competent_authority, full_name, is_office
 
     snap = notice.snapshot or {}
     if snap.get("authority_name") and not is_office(str(snap["authority_name"])):
@@ -111,9 +111,9 @@ def notice_authority(notice: RectificationNotice) -> str:
 
 
 def notice_document(notice: RectificationNotice):
-    """The notice as an :class:`~subsidence.reports.gongwen.OfficialDocument` (from its frozen snapshot)."""
-    from subsidence.reports.authority import full_name
-    from subsidence.reports.gongwen import (
+    """The notice as an :class:`~subsidence.render.gongwen.OfficialDocument` (from its frozen snapshot)."""
+    from subsidence.render.authority import full_name
+    from subsidence.render.gongwen import (
         Heading,
         OfficialDocument,
         Para,
@@ -177,7 +177,7 @@ def _set_run_fonts(style_or_run, east_asian: str, latin: str = DOCX_LATIN_FONT) 
     rfonts.set(qn("w:eastAsia"), east_asian)
     lang = rpr.find(qn("w:lang"))
     if lang is None:
-        from subsidence.reports.gongwen import _insert_ordered
+        from subsidence.render.gongwen import _insert_ordered
 
         lang = rpr.makeelement(qn("w:lang"), {})
         _insert_ordered(rpr, lang)
@@ -263,6 +263,6 @@ def cjk_table(doc, header: list[str], rows: list[list[Any]], widths_mm: list[flo
 
 def notice_docx(notice: RectificationNotice, out: Path | str | None = None) -> bytes:
     """The notice as DOCX (same content and layout as the PDF, standard face names); written to ``out``."""
-    from subsidence.reports.gongwen import render_docx as gw_docx
+    from subsidence.render.gongwen import render_docx as gw_docx
 
     return gw_docx(notice_document(notice), out)

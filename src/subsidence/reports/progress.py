@@ -26,7 +26,7 @@ from subsidence.ledger.progress import (
     changes_between,
     compute_progress,
 )
-from subsidence.reports.gongwen import zh_text
+from subsidence.render.gongwen import zh_text
 from subsidence.reports.notice import (
     cjk_paragraph,
     cjk_table,
@@ -156,7 +156,7 @@ def _state_zh(value: str | None) -> str:
 
 
 def _context(rep: ProgressReport) -> dict[str, Any]:
-    from subsidence.reports.fonts import cjk_font
+    from subsidence.render.fonts import cjk_font
 
     p = rep.progress
     t = p.total
@@ -206,14 +206,14 @@ def progress_html(rep: ProgressReport) -> str:
 
 
 def progress_pdf(rep: ProgressReport, out: Path | str | None = None) -> bytes:
-    from subsidence.reports.pdf import html_to_pdf
+    from subsidence.render.pdf import html_to_pdf
 
     return html_to_pdf(progress_html(rep), Path(out) if out is not None else None)
 
 
 def progress_chart_png(rows: list[ProgressRow]) -> bytes:
     """The stacked bars of :func:`svg_bars` as a PNG for DOCX (same segments, colours and notes)."""
-    from subsidence.reports.charts import stacked_bars_png
+    from subsidence.render.charts import stacked_bars_png
 
     values = [{"untreated": _untreated(r.counts), **r.counts.as_dict()} for r in rows]
     return stacked_bars_png([row_label(r) for r in rows],

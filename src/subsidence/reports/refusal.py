@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from subsidence.reports.authority import full_name
-from subsidence.reports.gongwen import (
+from subsidence.render.authority import full_name
+from subsidence.render.gongwen import (
     Heading,
     OfficialDocument,
     Para,
@@ -24,10 +24,10 @@ from subsidence.reports.gongwen import (
     date_cn,
     review_rights,
 )
-from subsidence.reports.gongwen import (
+from subsidence.render.gongwen import (
     render_docx as _docx,
 )
-from subsidence.reports.gongwen import (
+from subsidence.render.gongwen import (
     render_pdf as _pdf,
 )
 from subsidence.reports.notice import cite_short, sentence

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from subsidence.reports.authority import agency_code, full_name
-from subsidence.reports.gongwen import (
+from subsidence.render.authority import agency_code, full_name
+from subsidence.render.gongwen import (
     OfficialDocument,
     Para,
     Receipt,
@@ -21,10 +21,10 @@ from subsidence.reports.gongwen import (
     review_rights,
     zh_text,
 )
-from subsidence.reports.gongwen import (
+from subsidence.render.gongwen import (
     render_docx as _docx,
 )
-from subsidence.reports.gongwen import (
+from subsidence.render.gongwen import (
     render_pdf as _pdf,
 )
 from subsidence.reports.notice import cite_short, sentence

@@ -22,7 +22,7 @@ def _yuan(fen: int | None) -> str:
 
 
 def date_cn(d: date | str | None) -> str:
-    from subsidence.reports.gongwen import date_cn as _cn
+    from subsidence.render.gongwen import date_cn as _cn
 
     return _cn(d)
 
@@ -129,7 +129,7 @@ def fund_report_html(s: dict[str, Any], issued: date) -> str:
 
 
 def fund_report_pdf(s: dict[str, Any], out: Path | str, issued: date) -> bytes:
-    from subsidence.reports.pdf import html_to_pdf
+    from subsidence.render.pdf import html_to_pdf
 
     return html_to_pdf(fund_report_html(s, issued), Path(out))
 
@@ -185,7 +185,7 @@ def assessment_html(year: int, rank: list[dict[str, Any]], issued: date) -> str:
 
 
 def assessment_pdf(year: int, rank: list[dict[str, Any]], out: Path | str, issued: date) -> bytes:
-    from subsidence.reports.pdf import html_to_pdf
+    from subsidence.render.pdf import html_to_pdf
 
     return html_to_pdf(assessment_html(year, rank, issued), Path(out))
 

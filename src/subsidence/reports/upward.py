@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from subsidence.reports.gongwen import (
+from subsidence.render.gongwen import (
     Attachment,
     Figure,
     Heading,
@@ -201,7 +201,7 @@ CHANGE_HEADERS = ["问题编号", "问题", "牵头单位", "变化", "上期状
 
 
 def _charts(rep: UpwardReport) -> list[Figure]:
-    from subsidence.reports.charts import grouped_bars_png
+    from subsidence.render.charts import grouped_bars_png
     from subsidence.reports.progress import progress_chart_png
 
     figs = [Figure(progress_chart_png(rep.progress.by_task), "图1　分任务问题整改情况", 150)]
@@ -277,13 +277,13 @@ def document(rep: UpwardReport) -> OfficialDocument:
 
 
 def render_pdf(rep: UpwardReport, path: Path | str | None = None) -> bytes:
-    from subsidence.reports.gongwen import render_pdf as pdf
+    from subsidence.render.gongwen import render_pdf as pdf
 
     return pdf(document(rep), path)
 
 
 def render_docx(rep: UpwardReport, path: Path | str | None = None) -> bytes:
-    from subsidence.reports.gongwen import render_docx as docx
+    from subsidence.render.gongwen import render_docx as docx
 
     return docx(document(rep), path)
 

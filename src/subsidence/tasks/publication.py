@@ -5,7 +5,7 @@ Two public lists, each published by the office's sign-off (签发) of a frozen s
 * ``assessment_lists`` per assessment year — the praise (表扬) and exposure (曝光) lists with each listed mine's
   score and the indicators behind it (:func:`subsidence.tasks.assessment.published_lists`);
 * ``inspection_results`` (scope ``all``) — the double-random results marked for publication
-  (:func:`subsidence.tasks.inspections.public_results`, internal findings left out).
+  (:func:`subsidence.tasks.inspections.service.public_results`, internal findings left out).
 
 :func:`draft` computes what would be published now, with its SHA-256 (of the canonical JSON: keys sorted,
 UTF-8, no spaces); :func:`sign_off` stores it as the next version with who signed and when, refusing when the
@@ -52,7 +52,8 @@ def _scope(kind: str, year: int | None) -> str:
 
 def draft(session: Session, kind: str, year: int | None = None) -> dict[str, Any]:
     """What would be published now: ``{"kind", "scope", "snapshot", "sha256"}``."""
-    from subsidence.tasks import assessment, inspections
+    from subsidence.tasks import assessment
+    from subsidence.tasks.inspections import service as inspections
 
     scope = _scope(kind, year)
     if kind == "assessment_lists":

@@ -241,6 +241,6 @@ def building_progress(session: Session, actor: Any, today: date) -> list[dict[st
 
 
 def inspection_result_row(res: Any, today: date) -> dict[str, Any]:
-    from subsidence.tasks.inspections import _result_dict
+    from subsidence.tasks.inspections.service import _result_dict
 
     return _result_dict(res, today) | {"id": res.id, "mine_id": res.mine_id}

@@ -16,8 +16,9 @@ from subsidence.access import policy as authz
 from subsidence.api.deps import CurrentUser, IdPath, SessionDep, Today
 from subsidence.core.models import Mine
 from subsidence.errors import NotFound, ValidationFailed
-from subsidence.tasks import assessment, inspections, publication
+from subsidence.tasks import assessment, publication
 from subsidence.tasks import queries as tq
+from subsidence.tasks.inspections import service as inspections
 from subsidence.tasks.models import AssessmentScore, InspectionItem, InspectionResult
 
 router = APIRouter(tags=["tasks"])

@@ -45,7 +45,7 @@ def d_object(
     as_json: bool = JSON,
 ) -> None:
     """Add a mine to the object directory (or change its risk grade)."""
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
 
     with _session("检查对象名录") as s:
         o = svc.set_object(s, _mine(s, mine), grade, active=not inactive)
@@ -65,7 +65,7 @@ def d_inspector(
     as_json: bool = JSON,
 ) -> None:
     """Add an inspector to the directory."""
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
 
     with _session("检查人员名录") as s:
         i = svc.add_inspector(s, code, unit, role_title=role, active=not inactive)
@@ -81,7 +81,7 @@ def d_conflict(
     as_json: bool = JSON,
 ) -> None:
     """Record an inspector's declared conflict with a mine (recusal in every later draw)."""
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
 
     with _session(reason) as s:
         c = svc.declare_conflict(s, inspector, _mine(s, mine), reason, _date(on, "--date"))
@@ -105,7 +105,7 @@ def d_item(
     as_json: bool = JSON,
 ) -> None:
     """Create an inspection item with its ratios (%) per risk grade and frequency."""
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
 
     with _session("抽查事项") as s:
         i = svc.add_item(
@@ -133,7 +133,7 @@ def d_publish(
     as_json: bool = JSON,
 ) -> None:
     """Freeze the candidate pool and publish its SHA-256 (before the draw)."""
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
 
     with _session(reason or "公布抽取名单") as s:
         r = svc.publish_draw(
@@ -163,7 +163,7 @@ def d_seed(
     as_json: bool = JSON,
 ) -> None:
     """Enter the public seed (only after the pool was published)."""
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
 
     with _session("录入随机种子") as s:
         seed = svc.enter_seed(s, code, source=source, value=value, source_time=_when(source_time, "--source-time"))
@@ -181,7 +181,7 @@ def d_run(
     as_json: bool = JSON,
 ) -> None:
     """Derive the picks from pool and seed, and store them."""
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
 
     with _session("抽取") as s:
         svc.run_draw(s, code)
@@ -199,7 +199,7 @@ def d_run(
 @draw_app.command("export")
 def d_export(code: str = CODE, out: Path = typer.Option(..., "--out")) -> None:
     """Write the draw record (pool, seed, result) as JSON for publication and verification."""
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
 
     with _session() as s:
         rec = svc.export_record(s, code)
@@ -210,7 +210,7 @@ def d_export(code: str = CODE, out: Path = typer.Option(..., "--out")) -> None:
 @draw_app.command("list")
 def d_list(as_json: bool = JSON) -> None:
     """All draws (old ones stay; a redo names the one it supersedes)."""
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
 
     with _session() as s:
         rows = svc.list_draws(s)
@@ -226,7 +226,7 @@ def d_verify(
     record: Path = typer.Argument(..., help="RECORD.json exported by `draw run/export`."), as_json: bool = JSON
 ) -> None:
     """Re-derive the draw from the record alone; exit 1 naming the field if anything was changed."""
-    from subsidence.tasks.draw import verify_record
+    from subsidence.tasks.inspections.draw import verify_record
 
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
@@ -257,7 +257,7 @@ def d_result(
     as_json: bool = JSON,
 ) -> None:
     """Enter the result of inspecting a drawn mine (deadline to publish: 20 working days)."""
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
 
     with _session("录入抽查结果") as s:
         r = svc.record_result(
@@ -290,7 +290,7 @@ def d_announce(
     as_json: bool = JSON,
 ) -> None:
     """Publish a result (it becomes visible to the public)."""
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
 
     with _session("公开抽查结果") as s:
         r = svc.publish_result(s, code, _mine(s, mine), _date(on, "--date"))
@@ -310,7 +310,7 @@ def d_results(
     as_json: bool = JSON,
 ) -> None:
     """Inspection results (all, public, or overdue for publication)."""
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
 
     with _session() as s:
         if public:

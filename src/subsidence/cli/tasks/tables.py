@@ -35,7 +35,7 @@ tables_app = typer.Typer(
 @tables_app.command("list")
 def t_list(as_json: bool = JSON) -> None:
     """The tables: fund-entries, fund-obligations, water-plans, hidden-factors, inspectors, ... ."""
-    from subsidence.tasks.excel import TABLES
+    from subsidence.interchange.task_ledgers import TABLES
 
     rows = [{"table": t.name, "zh": t.zh, "columns": [f.zh for f in t.fields]} for t in TABLES.values()]
     _out(
@@ -50,7 +50,7 @@ def t_list(as_json: bool = JSON) -> None:
 def t_template(table: str, out: Path) -> None:
     """Write a blank template for TABLE (headers, dropdowns, instructions)."""
     from subsidence.errors import ServiceError
-    from subsidence.tasks.excel import write_template
+    from subsidence.interchange.task_ledgers import write_template
 
     try:
         write_template(table, out)
@@ -62,7 +62,7 @@ def t_template(table: str, out: Path) -> None:
 @tables_app.command("export")
 def t_export(table: str, out: Path, as_json: bool = JSON) -> None:
     """Export TABLE to an .xlsx file with Chinese headers."""
-    from subsidence.tasks.excel import export_table
+    from subsidence.interchange.task_ledgers import export_table
 
     with _session() as s:
         n = export_table(s, table, out)
@@ -77,7 +77,7 @@ def t_import(
     as_json: bool = JSON,
 ) -> None:
     """Import FILE into TABLE: all rows valid or nothing changes; re-importing changes nothing."""
-    from subsidence.tasks.excel import import_table
+    from subsidence.interchange.task_ledgers import import_table
 
     with _session(f"import {file.name}") as s:
         res = import_table(s, table, file)

@@ -443,7 +443,7 @@ HIDDEN_FACTORS = Table(
 
 
 def _apply_inspector(s: Session, v: dict[str, Any]) -> str:
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
     from subsidence.tasks.models import Inspector
 
     old = s.scalar(select(Inspector).where(Inspector.code == v["code"]))
@@ -478,7 +478,7 @@ INSPECTORS = Table(
 
 
 def _apply_object(s: Session, v: dict[str, Any]) -> str:
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
     from subsidence.tasks.models import InspectionObject
 
     mine = _mine(s, v["mine"])
@@ -517,7 +517,7 @@ INSPECTION_OBJECTS = Table(
 
 
 def _apply_conflict(s: Session, v: dict[str, Any]) -> str:
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
     from subsidence.tasks.models import Inspector
 
     mine = _mine(s, v["mine"])
@@ -554,7 +554,7 @@ CONFLICTS = Table(
 
 
 def _apply_result(s: Session, v: dict[str, Any]) -> str:
-    from subsidence.tasks import inspections as svc
+    from subsidence.tasks.inspections import service as svc
     from subsidence.tasks.models import InspectionResult
 
     mine = _mine(s, v["mine"])

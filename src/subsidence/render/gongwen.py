@@ -22,7 +22,7 @@ and the report upward (工作上报) is built on it, so they all share one layou
 * §7.5 页码 in 4号 Arabic numerals between one-character dashes ("— 1 —"), 7 mm below the type area, odd pages
   right and even pages left, one character in.
 
-Fonts: see :mod:`subsidence.reports.fonts` (the PDF embeds free faces; the DOCX names the standard faces and
+Fonts: see :mod:`subsidence.render.fonts` (the PDF embeds free faces; the DOCX names the standard faces and
 sets ``w:eastAsia`` so WPS picks them). Left out (listed in the issue note): 份号/密级/紧急程度 (no classified
 documents), putting the 版记 page on an even page (封四) for double-sided printing, 信函格式.
 """
@@ -193,7 +193,7 @@ def _watermark_png() -> bytes:
     """A faint diagonal 示例数据 as a picture (a picture, not text: it must not mix into the document's text)."""
     from PIL import Image, ImageDraw, ImageFont
 
-    from subsidence.reports.fonts import cjk_font_file
+    from subsidence.render.fonts import cjk_font_file
 
     w, h = 1050, 1485  # 5 px per mm
     img = Image.new("RGBA", (w, h), (255, 255, 255, 0))
@@ -216,7 +216,7 @@ def _watermark_css() -> str:
 
 
 def gongwen_css(*, illustrative: bool = False) -> str:
-    from subsidence.reports.fonts import font_stack, official_css
+    from subsidence.render.fonts import font_stack, official_css
 
     fs = {r: font_stack(r) for r in ("title", "body", "hei", "kai")}
     return official_css() + (_watermark_css() if illustrative else "") + f"""
@@ -779,7 +779,7 @@ def render_docx(doc_: OfficialDocument, out: Path | str | None = None) -> bytes:
     from docx.enum.text import WD_BREAK
     from docx.shared import Pt
 
-    from subsidence.reports.docx_io import save_docx
+    from subsidence.render.docx_io import save_docx
 
     d = Document()
     normal = d.styles["Normal"]

@@ -148,7 +148,7 @@ def _contact_fn(contacts: list[dict[str, Any]], hp: Any = None):
 def work_card_html(ctx: dict[str, Any]) -> str:
     """``ctx``: hp (object or dict with the hazard fields), hazard_type, scale, grade, location, contacts
     (list of {role, title, phone}), sensors (text), card_code, issued, issuing_unit, illustrative."""
-    from subsidence.reports.gongwen import date_cn
+    from subsidence.render.gongwen import date_cn
 
     kinds: dict[str, int] = {}
     for item in [x for x in (ctx.get("sensors") or "").split("、") if x.strip()]:
@@ -164,7 +164,7 @@ def household_card_html(ctx: dict[str, Any]) -> str:
     householder's name, printed on the card the household keeps; the ledger stores roles only, so without it
     the card has a blank to fill in by hand). Renders the three copies, in plain words, without internal codes
     (household and hazard-point numbers stay in the register; only the card's serial number is printed)."""
-    from subsidence.reports.gongwen import date_cn
+    from subsidence.render.gongwen import date_cn
 
     copies = [COPY_LABELS[c] for c in ctx.get("holders", ("household", "village", "issuer"))]
     hp = ctx.get("hp")

@@ -1,6 +1,6 @@
 """Double random, one public (双随机、一公开, goal 2): directories, items, the verifiable draw, results, publication.
 
-The draw itself is the pure procedure of :mod:`subsidence.tasks.draw`; this module freezes the pool from
+The draw itself is the pure procedure of :mod:`subsidence.tasks.inspections.draw`; this module freezes the pool from
 the directories, stores each stage once (publication → seed → result; rows are insert-only), and keeps the
 results with their 20-working-day publication deadline. A redo is a new draw that names the old one and why.
 """
@@ -18,8 +18,8 @@ from subsidence.core.models import Mine, Unit
 from subsidence.db.audit import record_event
 from subsidence.db.base import utcnow
 from subsidence.errors import Conflict, NotFound, ValidationFailed
-from subsidence.tasks import draw as drawlib
 from subsidence.tasks.fund import resolve_mine
+from subsidence.tasks.inspections import draw as drawlib
 from subsidence.tasks.models import (
     DrawRecord,
     DrawResult,

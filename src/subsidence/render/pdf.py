@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from subsidence.reports.fonts import cjk_font
+from subsidence.render.fonts import cjk_font
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ def stacked_bars_png(labels: Sequence[str], segments: Sequence[tuple[str, str, S
     from matplotlib import font_manager
     from matplotlib import pyplot as plt
 
-    from subsidence.reports.fonts import cjk_font_file
+    from subsidence.render.fonts import cjk_font_file
 
     prop = font_manager.FontProperties(fname=str(cjk_font_file()), size=8)
     n = len(labels)
@@ -59,7 +59,7 @@ def grouped_bars_png(labels: Sequence[str], series: Sequence[tuple[str, str, Seq
     from matplotlib import font_manager
     from matplotlib import pyplot as plt
 
-    from subsidence.reports.fonts import cjk_font_file
+    from subsidence.render.fonts import cjk_font_file
 
     prop = font_manager.FontProperties(fname=str(cjk_font_file()), size=8)
     n, k = len(labels), max(len(series), 1)
