@@ -15,7 +15,7 @@ import typer
 
 from subsidence.cli._common import emit_json, fail
 
-log = logging.getLogger("subsidence.cli.census")
+log = logging.getLogger("subsidence.cli.science.census")
 
 review_app = typer.Typer(
     help="专家评审 Expert review of census candidates: list, confirm, reject, merge, split.", no_args_is_help=True

@@ -9,7 +9,7 @@ import typer
 
 from subsidence.cli._common import emit_json, fail
 
-log = logging.getLogger("subsidence.cli.insar")
+log = logging.getLogger("subsidence.cli.science.insar")
 
 
 class _RichProgress:
