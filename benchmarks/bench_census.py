@@ -4,8 +4,8 @@
 
 A 2500 x 2500 raster at 30 m (75 km x 75 km, the banner) with ``--basins`` PIM-like bowls over panels (erf
 profiles, 300-450 m x 1-3 km, 1-5 m), 3 mm noise, decorrelated (NaN) centres, plus 72 mining rights and 7 towns.
-Ours: :func:`subsidence.census.basins.detect_basins` (one labelling pass, one polygonisation pass, statistics
-by sorted-label slices) and :class:`~subsidence.census.attribution.Attributor` (STRtree). Baseline, the usual
+Ours: :func:`subsidence.census.kernels.basins.detect_basins` (one labelling pass, one polygonisation pass, statistics
+by sorted-label slices) and :class:`~subsidence.census.kernels.attribution.Attributor` (STRtree). Baseline, the usual
 GIS workflow: polygonise the threshold mask with rasterio, then zonal statistics per polygon by rasterising
 each polygon over the full raster (what ``rasterstats.zonal_stats`` does without windowing), run on the first
 ``--baseline-basins`` polygons and extrapolated. Reports time, peak RSS, and the total area each finds (the
@@ -23,9 +23,9 @@ from affine import Affine
 from scipy.special import erf
 from shapely.geometry import box, shape
 
-from subsidence.census.attribution import Attributor, MineRight, Town
-from subsidence.census.basins import detect_basins
-from subsidence.census.grid import Grid
+from subsidence.census.kernels.attribution import Attributor, MineRight, Town
+from subsidence.census.kernels.basins import detect_basins
+from subsidence.census.kernels.grid import Grid
 
 
 def _profile(u, length, r):

@@ -9,7 +9,7 @@ Stacks: our SBAS inversion (subsidence.insar) of synthetic stacks, ``size`` x ``
 (LOS / cos 39 deg). Three censuses of the same seed, in the same run:
 
 * before: the unfiltered products, ``BasinParams(relevel=False, noise_edge=False)`` (the behaviour before issue 15);
-* levels: the unfiltered products, stable-ground zero level + noise-unbiased edge (subsidence.census.levels);
+* levels: the unfiltered products, stable-ground zero level + noise-unbiased edge (subsidence.census.kernels.levels);
 * APS: the products with the APS filter of the time series (subsidence.insar.atmosphere, the default), levels on.
 
 It reports the mean and worst error over the seeds, the map noise (robust s.d. of the stable ground) without and
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from subsidence.census.basins import BasinParams, detect_basins
-from subsidence.census.inputs import load_deformation
+from subsidence.census.kernels.basins import BasinParams, detect_basins
+from subsidence.census.kernels.inputs import load_deformation
 from subsidence.insar.pipeline import TimeseriesOptions, run_timeseries
 from subsidence.insar.synthetic import SyntheticSpec, synthetic_stack, truth_los_m
 

@@ -25,8 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from subsidence.census.basins import detect_basins
-from subsidence.census.fusion import FusionParams, pim_filler
+from subsidence.census.kernels.basins import detect_basins
+from subsidence.census.kernels.fusion import FusionParams, pim_filler
 from subsidence.science import pim
 from tests.census.synth import X0, Y0, grid
 

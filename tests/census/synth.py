@@ -6,7 +6,7 @@ import numpy as np
 from affine import Affine
 from scipy.special import erf
 
-from subsidence.census.grid import Grid
+from subsidence.census.kernels.grid import Grid
 
 #: a 30 m grid in CGCS2000 GK CM111E (the storage CRS), origin near Wulanmulun
 X0, Y0 = 400_000.0, 4_370_000.0  # EPSG:4546 has no zone prefix (false easting 500 km)

@@ -4,7 +4,7 @@ Truth: the area where the true subsidence at the last date is >= 10 mm. The nois
 of synthetic stacks with coherence-driven decorrelation noise (~3 mm in the final map) and a spatially correlated
 turbulent atmosphere per date, or from a bowl plus 5 mm white noise and a reference-pixel offset. Before the fix
 the area depended on the noise of the single reference pixel (-15 % .. +27 % on these stacks) and a per-pixel
-threshold overestimated it; see :mod:`subsidence.census.levels`.
+threshold overestimated it; see :mod:`subsidence.census.kernels.levels`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from affine import Affine
 
-from subsidence.census.basins import BasinParams, detect_basins
-from subsidence.census.grid import Grid
-from subsidence.census.inputs import load_deformation
+from subsidence.census.kernels.basins import BasinParams, detect_basins
+from subsidence.census.kernels.grid import Grid
+from subsidence.census.kernels.inputs import load_deformation
 from subsidence.insar.pipeline import TimeseriesOptions, run_timeseries
 from subsidence.insar.synthetic import (
     SyntheticSpec,
@@ -105,7 +105,7 @@ def test_noise_larger_than_the_threshold_is_not_corrected_but_warned(caplog):
     g = Grid.make(Affine(30, 0, 400_000, 0, -30, 4_370_000), "EPSG:4546", (n, n))
     w = 200.0 * bowl_shape(np.arange(n, dtype=float), np.arange(n, dtype=float), SyntheticSpec(rows=n, cols=n))
     noisy = w + np.random.default_rng(1).normal(0.0, 8.0, w.shape)  # 8 mm noise, 10 mm threshold
-    with caplog.at_level("WARNING", logger="subsidence.census.levels"):
+    with caplog.at_level("WARNING", logger="subsidence.census.kernels.levels"):
         res = detect_basins(noisy, g)
     assert res.level.edge_threshold == 10.0
     assert "dominated by noise" in caplog.text
@@ -113,8 +113,8 @@ def test_noise_larger_than_the_threshold_is_not_corrected_but_warned(caplog):
 
 def test_census_output_records_the_map_level():
     """The zero level, noise and edge level the census used travel with its parameters (output and saved run)."""
-    from subsidence.census.inputs import SubsidenceInput
-    from subsidence.census.pipeline import run_census
+    from subsidence.census.kernels.inputs import SubsidenceInput
+    from subsidence.census.kernels.pipeline import run_census
 
     n = 100
     g = Grid.make(Affine(30, 0, 400_000, 0, -30, 4_370_000), "EPSG:4546", (n, n))

@@ -6,8 +6,15 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from subsidence.census.attribution import AttributionParams, Attributor, MineRight, PanelFootprint, Town, overlap_table
-from subsidence.census.basins import detect_basins
+from subsidence.census.kernels.attribution import (
+    AttributionParams,
+    Attributor,
+    MineRight,
+    PanelFootprint,
+    Town,
+    overlap_table,
+)
+from subsidence.census.kernels.basins import detect_basins
 from tests.census.synth import X0, Y0, bowl, grid
 
 MINE_A = MineRight("C1500002010071120070001", "矿A（示意）", box(X0, Y0 - 6000, X0 + 3000, Y0))

@@ -10,14 +10,14 @@ from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subsidence.census.basins import (
+from subsidence.census.kernels.basins import (
     BasinParams,
     CensusInputError,
     detect_basins,
     subsidence_from_los,
     subsidence_from_vertical,
 )
-from subsidence.census.grid import Grid
+from subsidence.census.kernels.grid import Grid
 from subsidence.geo import CRSError
 from subsidence.vocabulary import MovementStage
 from tests.census.synth import X0, Y0, bowl, grid, profile

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from shapely.geometry import box
 
-from subsidence.census.attribution import PanelFootprint, Town
-from subsidence.census.change import AreaSnapshot, ChangeKind, compare
-from subsidence.census.pv import PVParams, StableArea, pv_candidates
+from subsidence.census.kernels.attribution import PanelFootprint, Town
+from subsidence.census.kernels.change import AreaSnapshot, ChangeKind, compare
+from subsidence.census.kernels.pv import PVParams, StableArea, pv_candidates
 from subsidence.vocabulary import MovementStage as S
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from subsidence.census.basins import detect_basins
-from subsidence.census.fusion import FusionParams, fit_centre, pim_filler
+from subsidence.census.kernels.basins import detect_basins
+from subsidence.census.kernels.fusion import FusionParams, fit_centre, pim_filler
 from subsidence.science import pim
 from tests.census.synth import X0, Y0, grid
 

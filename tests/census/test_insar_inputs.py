@@ -8,9 +8,9 @@ import h5py
 import numpy as np
 import pytest
 
-from subsidence.census.basins import CensusInputError
-from subsidence.census.inputs import load_deformation
-from subsidence.census.pipeline import run_census
+from subsidence.census.kernels.basins import CensusInputError
+from subsidence.census.kernels.inputs import load_deformation
+from subsidence.census.kernels.pipeline import run_census
 from subsidence.insar import read_deformation
 from subsidence.vocabulary import MovementStage
 from tests.census.synth import X0, Y0, bowl, grid
@@ -140,7 +140,7 @@ def test_los_geotiff_tagged_by_our_writer_is_not_taken_as_vertical(tmp_path):
     import rasterio
     from rasterio.transform import from_origin
 
-    from subsidence.census.inputs import CensusInputError, load_geotiff_deformation
+    from subsidence.census.kernels.inputs import CensusInputError, load_geotiff_deformation
 
     path = tmp_path / "los.tif"
     arr = np.full((20, 20), -50.0, dtype="float32")  # 50 mm away from the satellite

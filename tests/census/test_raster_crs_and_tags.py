@@ -9,9 +9,9 @@ from affine import Affine
 from rasterio.transform import array_bounds
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-from subsidence.census.basins import CensusInputError, detect_basins
-from subsidence.census.grid import Grid, is_local_metric
-from subsidence.census.inputs import load_geotiff_deformation
+from subsidence.census.kernels.basins import CensusInputError, detect_basins
+from subsidence.census.kernels.grid import Grid, is_local_metric
+from subsidence.census.kernels.inputs import load_geotiff_deformation
 from subsidence.geo import CRSError
 from tests.census.synth import X0, Y0, bowl, grid
 
@@ -139,7 +139,7 @@ def test_mintpy_product_in_web_mercator_is_reprojected(tmp_path):
 
     import h5py
 
-    from subsidence.census.inputs import load_deformation
+    from subsidence.census.kernels.inputs import load_deformation
 
     g = grid(200)
     w = bowl(g, X0 + 1200, Y0 - 3600, LX, LY, W0, R)

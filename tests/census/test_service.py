@@ -11,15 +11,15 @@ from shapely.geometry import LineString, MultiPolygon, box
 from sqlalchemy import func, select
 
 from subsidence.census import service as svc
-from subsidence.census.inputs import SubsidenceInput
+from subsidence.census.kernels.inputs import SubsidenceInput
+from subsidence.census.kernels.pipeline import run_census
+from subsidence.census.kernels.vegetation import vegetation_change
 from subsidence.census.models import (
     ReviewDecision,
     SubsidenceAreaMine,
     SubsidenceAreaTown,
     VegetationChange,
 )
-from subsidence.census.pipeline import run_census
-from subsidence.census.vegetation import vegetation_change
 from subsidence.core.models import AdminArea, AuditEvent, Mine, Panel, Unit
 from subsidence.db.audit import acting_as
 from subsidence.errors import Conflict, ValidationFailed

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-from subsidence.census.vegetation import (
+from subsidence.census.kernels.vegetation import (
     VegetationInputError,
     VegetationParams,
     cloud_mask,
@@ -73,7 +73,7 @@ def test_integer_sentinel2_without_offset_warns_and_notes(tmp_path, caplog):
 
     import rasterio
 
-    from subsidence.census.inputs import load_reflectance
+    from subsidence.census.kernels.inputs import load_reflectance
 
     g = grid(30, px=10.0)
     dn = np.full(g.shape, 1500, dtype="uint16")
@@ -97,14 +97,14 @@ def test_integer_sentinel2_without_offset_warns_and_notes(tmp_path, caplog):
         return tmp_path / name
 
     notes: list[str] = []
-    with caplog.at_level(logging.WARNING, logger="subsidence.census.inputs"):
+    with caplog.at_level(logging.WARNING, logger="subsidence.census.kernels.inputs"):
         r, _ = load_reflectance(tif("B04_20220301.tif"), notes=notes)
     assert np.nanmax(r) == pytest.approx(0.15)  # DN/10000, offset 0 as before — but flagged
     assert len(notes) == 1 and "BOA_ADD_OFFSET" in notes[0] and "04.00" in notes[0] and "2022-01-25" in notes[0]
     assert "B04_20220301.tif" in notes[0] and any("BOA_ADD_OFFSET" in m for m in caplog.messages)
     caplog.clear()
     quiet: list[str] = []
-    with caplog.at_level(logging.WARNING, logger="subsidence.census.inputs"):
+    with caplog.at_level(logging.WARNING, logger="subsidence.census.kernels.inputs"):
         r, _ = load_reflectance(tif("B04_tagged.tif", {"BOA_ADD_OFFSET": "-1000"}), notes=quiet)
         load_reflectance(tmp_path / "B04_20220301.tif", offset=0.0, notes=quiet)  # explicit: the user decided
     assert np.nanmax(r) == pytest.approx(0.05) and quiet == [] and not caplog.messages

@@ -171,7 +171,7 @@ def test_bad_geometry_files_are_clear_errors_and_leave_nothing(tmp_path):
 
 
 def test_census_uses_the_per_pixel_incidence_of_the_geocoded_stack(tmp_path):
-    from subsidence.census.inputs import load_deformation
+    from subsidence.census.kernels.inputs import load_deformation
 
     stack_path, _ = write_mintpy_radar_inputs(tmp_path / "mintpy", SCENE)
     out = tmp_path / "ts"

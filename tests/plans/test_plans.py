@@ -10,7 +10,7 @@ from rasterio.transform import from_origin
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy import func, select
 
-from subsidence.census.grid import Grid
+from subsidence.census.kernels.grid import Grid
 from subsidence.census.models import SubsidenceArea
 from subsidence.core.models import Mine
 from subsidence.errors import Conflict, ValidationFailed

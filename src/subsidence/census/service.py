@@ -34,15 +34,18 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from subsidence.census.attribution import (
+from subsidence.census.kernels.attribution import (
     AttributionParams,
     Attributor,
     MineRight,
     PanelFootprint,
     Town,
 )
-from subsidence.census.basins import _as_multipolygon
-from subsidence.census.change import AreaChange, AreaSnapshot, ChangeParams, compare
+from subsidence.census.kernels.basins import _as_multipolygon
+from subsidence.census.kernels.change import AreaChange, AreaSnapshot, ChangeParams, compare
+from subsidence.census.kernels.pipeline import Census
+from subsidence.census.kernels.pv import PVParams, PVResult, StableArea, pv_candidates
+from subsidence.census.kernels.vegetation import VegetationChangeResult
 from subsidence.census.models import (
     CensusRun,
     ReviewDecision,
@@ -52,9 +55,6 @@ from subsidence.census.models import (
     SubsidenceAreaTown,
     VegetationChange,
 )
-from subsidence.census.pipeline import Census
-from subsidence.census.pv import PVParams, PVResult, StableArea, pv_candidates
-from subsidence.census.vegetation import VegetationChangeResult
 from subsidence.core.models import AdminArea, Mine, Panel
 from subsidence.db.audit import acting_as, record_event
 from subsidence.errors import Conflict, NotFound, ValidationFailed

@@ -270,7 +270,7 @@ def verify_cmd(
     import numpy as np
     from sqlalchemy import select
 
-    from subsidence.census.grid import Grid
+    from subsidence.census.kernels.grid import Grid
     from subsidence.io.raster import read_geotiff
     from subsidence.ledger.lifecycle import today_local
     from subsidence.plans.models import TreatedParcel

@@ -21,13 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from subsidence.census import service as svc
-from subsidence.census.attribution import AttributionParams, Attributor
-from subsidence.census.basins import BasinParams, detect_basins
-from subsidence.census.fusion import FusionParams, pim_filler
-from subsidence.census.grid import Grid
-from subsidence.census.inputs import SubsidenceInput
+from subsidence.census.kernels.attribution import AttributionParams, Attributor
+from subsidence.census.kernels.basins import BasinParams, detect_basins
+from subsidence.census.kernels.fusion import FusionParams, pim_filler
+from subsidence.census.kernels.grid import Grid
+from subsidence.census.kernels.inputs import SubsidenceInput
+from subsidence.census.kernels.pipeline import Census, CensusArea
 from subsidence.census.models import SubsidenceArea
-from subsidence.census.pipeline import Census, CensusArea
 from subsidence.core.models import Mine, Panel
 from subsidence.geo import STORAGE_CRS
 from subsidence.vocabulary import MovementStage

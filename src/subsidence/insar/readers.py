@@ -754,5 +754,5 @@ def dem_difference(before: str | Path, after: str | Path, *, unit: str = "m") ->
     )
 
 
-#: Alias used by the census adapter (``subsidence.census.inputs``).
+#: Alias used by the census adapter (``subsidence.census.kernels.inputs``).
 read_product = read_deformation

@@ -18,7 +18,7 @@ from rasterio.features import geometry_mask
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
-from subsidence.census.grid import Grid
+from subsidence.census.kernels.grid import Grid
 
 VEGETATED_LAND_TYPES = frozenset({"cropland", "forest", "grassland"})
 

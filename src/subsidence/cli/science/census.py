@@ -25,8 +25,8 @@ LAYER_HELP = "a vector file (GeoPackage/Shapefile/GeoJSON) or 'db' for the datab
 
 
 def _input_errors():
-    from subsidence.census.basins import CensusInputError
-    from subsidence.census.vegetation import VegetationInputError
+    from subsidence.census.kernels.basins import CensusInputError
+    from subsidence.census.kernels.vegetation import VegetationInputError
     from subsidence.errors import ServiceError
     from subsidence.geo import CRSError
     from subsidence.io.sniff import FormatError
@@ -36,7 +36,7 @@ def _input_errors():
 
 def _layers(mines: str | None, panels: str | None, towns: str | None):
     """Reference layers from files or the database (storage CRS)."""
-    from subsidence.census.inputs import read_layer
+    from subsidence.census.kernels.inputs import read_layer
 
     out = {"mines": [], "panels": [], "towns": []}
     db_needed = [k for k, v in (("mines", mines), ("panels", panels), ("towns", towns)) if v == "db"]
@@ -136,11 +136,11 @@ def census_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print a machine-readable summary."),
 ) -> None:
     """沉陷区普查 Detect subsidence areas, attribute them to mines/panels/towns, flag suspected beyond-licence mining."""
-    from subsidence.census.attribution import AttributionParams
-    from subsidence.census.basins import BasinParams
-    from subsidence.census.inputs import load_deformation
-    from subsidence.census.output import write_geojson
-    from subsidence.census.pipeline import run_census
+    from subsidence.census.kernels.attribution import AttributionParams
+    from subsidence.census.kernels.basins import BasinParams
+    from subsidence.census.kernels.inputs import load_deformation
+    from subsidence.census.kernels.output import write_geojson
+    from subsidence.census.kernels.pipeline import run_census
 
     try:
         params = BasinParams(
@@ -226,8 +226,8 @@ def census_cmd(
 
 def _attach_rate(d, rate_file: Path, **kw) -> None:
     """A velocity map for a cumulative census (must share the grid)."""
-    from subsidence.census.basins import CensusInputError
-    from subsidence.census.inputs import load_geotiff_deformation
+    from subsidence.census.kernels.basins import CensusInputError
+    from subsidence.census.kernels.inputs import load_geotiff_deformation
 
     if d.kind != "cumulative":
         raise CensusInputError("--rate goes with a cumulative deformation map")
@@ -247,7 +247,7 @@ def _filler(d, panels_arg):
     None (centres left unfilled, maxima reported as lower bounds) when the panels lack what the PIM needs.
     """
     try:
-        from subsidence.census.fusion import pim_filler
+        from subsidence.census.kernels.fusion import pim_filler
         from subsidence.science.pim import PanelGeometry  # noqa: F401
     except Exception as exc:
         log.info("centre filling unavailable (%s)", exc)
@@ -498,7 +498,7 @@ def census_change_cmd(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """普查变化 Compare two saved censuses: new, grown, became stable, vanished areas."""
-    from subsidence.census.output import write_geojson
+    from subsidence.census.kernels.output import write_geojson
     from subsidence.census.service import compare_censuses
 
     try:
@@ -555,10 +555,10 @@ def vegetation_cmd(
     import numpy as np
     import shapely
 
-    from subsidence.census.attribution import overlap_table
-    from subsidence.census.inputs import _dates_from_name, load_reflectance
-    from subsidence.census.output import write_geojson
-    from subsidence.census.vegetation import VegetationParams, cloud_mask, ndvi, vegetation_change
+    from subsidence.census.kernels.attribution import overlap_table
+    from subsidence.census.kernels.inputs import _dates_from_name, load_reflectance
+    from subsidence.census.kernels.output import write_geojson
+    from subsidence.census.kernels.vegetation import VegetationParams, cloud_mask, ndvi, vegetation_change
     from subsidence.geo import STORAGE_CRS, transform_geometry
 
     try:
@@ -659,8 +659,8 @@ def _nearest(path: Path, grid):
     import numpy as np
     from rasterio.warp import Resampling, reproject
 
-    from subsidence.census.basins import CensusInputError
-    from subsidence.census.inputs import _open_raster
+    from subsidence.census.kernels.basins import CensusInputError
+    from subsidence.census.kernels.inputs import _open_raster
 
     with _open_raster(Path(path)) as ds:
         if ds.crs is None:
@@ -692,8 +692,8 @@ def pv_cmd(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
     """光伏用地 Solar PV candidate land: stable subsidence land ≥ 1 year past mining nearby, per town."""
-    from subsidence.census.output import write_csv, write_geojson
-    from subsidence.census.pv import PVParams
+    from subsidence.census.kernels.output import write_csv, write_geojson
+    from subsidence.census.kernels.pv import PVParams
     from subsidence.census.service import pv_land
 
     when = _parse_date(as_of) if as_of else date.today()

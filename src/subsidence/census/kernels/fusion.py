@@ -5,7 +5,7 @@ differential motion between neighbouring pixels, so the centre of an active long
 InSAR sees only its edges. Published practice inverts the PIM parameters on the reliable edge pixels and
 predicts the centre from the model. :func:`pim_filler` does that with the science package
 (:mod:`subsidence.science.inversion` and :mod:`subsidence.science.pim`) and returns a
-:data:`~subsidence.census.basins.Filler` for :func:`~subsidence.census.basins.detect_basins`;
+:data:`~subsidence.census.kernels.basins.Filler` for :func:`~subsidence.census.kernels.basins.detect_basins`;
 :func:`fit_centre` is the same computation on plain arrays.
 
 Reliable edge pixels are the valid pixels around the basin (inside and outside the threshold line: the
@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from subsidence.census.basins import Filler, FillRequest
+from subsidence.census.kernels.basins import Filler, FillRequest
 
 log = logging.getLogger(__name__)
 

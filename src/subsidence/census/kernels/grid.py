@@ -4,7 +4,7 @@ Areas, volumes and distances are computed in metres from the pixel size, which i
 local conformal projection: Transverse Mercator (Gauss–Krüger, UTM), whose scale error stays below ~1e-3
 inside a 3°/6° zone. A :class:`Grid` therefore refuses a geographic CRS (degrees) and any other projection
 (e.g. Web Mercator EPSG:3857, whose pixels at 39.5°N cover only 1/1.68 of their nominal area). Reprojecting
-such rasters to the local Gauss–Krüger zone is an I/O concern (:mod:`subsidence.census.inputs`).
+such rasters to the local Gauss–Krüger zone is an I/O concern (:mod:`subsidence.census.kernels.inputs`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The I/O edge of the census: deformation rasters, red/NIR reflectance and reference layers from files.
 
-Everything here turns files into the arrays and geometries the kernels (:mod:`~subsidence.census.basins`,
-:mod:`~subsidence.census.vegetation`, ...) take, with units and signs made explicit:
+Everything here turns files into the arrays and geometries the kernels (:mod:`~subsidence.census.kernels.basins`,
+:mod:`~subsidence.census.kernels.vegetation`, ...) take, with units and signs made explicit:
 
 * GeoTIFF deformation: cumulative displacement or velocity, in mm, cm or m (``units``: from the ``UNIT``/
   ``units`` tag or the GDAL band unit type, else given by the caller — an untagged file without ``units`` is
@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from subsidence.census.basins import CensusInputError, subsidence_from_los, subsidence_from_vertical
-from subsidence.census.grid import Grid, is_local_metric
+from subsidence.census.kernels.basins import CensusInputError, subsidence_from_los, subsidence_from_vertical
+from subsidence.census.kernels.grid import Grid, is_local_metric
 from subsidence.geo import STORAGE_CRS, CRSError
 
 log = logging.getLogger(__name__)
@@ -452,7 +452,7 @@ def load_reflectance(
     data ≤ 1.5 as reflectance already. Integer data with no offset from any source is logged as a warning
     (the −1000 offset of baseline 04.00 may be missing) and the warning appended to ``notes``.
     """
-    from subsidence.census.vegetation import reflectance
+    from subsidence.census.kernels.vegetation import reflectance
 
     arr, grid, tags = read_band(path, target=target)
     if not np.isfinite(arr).any():
@@ -509,7 +509,7 @@ def _as_date(v: Any) -> date | None:
 
 def read_layer(path: str | Path, what: str) -> list:
     """Mines, towns or panels from a vector file, reprojected to the storage CRS, as attribution records."""
-    from subsidence.census.attribution import MineRight, PanelFootprint, Town
+    from subsidence.census.kernels.attribution import MineRight, PanelFootprint, Town
     from subsidence.geo import parse_crs, transform_geometry
     from subsidence.io.vector import read_vector
 

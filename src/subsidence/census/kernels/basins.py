@@ -25,13 +25,13 @@ Defaults (:class:`BasinParams`) and why:
 * ``relevel = True`` and ``noise_edge = True`` — the map's zero level is the median of the stable ground (not the
   InSAR reference pixel, whose own 3-5 mm of noise shifts every contour), and on a noisy map the edge is drawn at
   the level whose area is unbiased (a per-pixel threshold overestimates the area by sigma^2/2 A''(T)); see
-  :mod:`subsidence.census.levels` (issue 15). Noise-free maps are unchanged; the result reports both
+  :mod:`subsidence.census.kernels.levels` (issue 15). Noise-free maps are unchanged; the result reports both
   (``BasinResult.level``).
 
 Decorrelated centres (the physics limit, ≈ λ/4 of differential motion per interferogram between
 neighbouring pixels): no-data or low-coherence pixels enclosed by a basin ring belong to the basin.
 Without a model they count in the area but not in the statistics, and the maximum is reported as a
-lower bound; with a *filler* (:mod:`subsidence.census.fusion`: the PIM fitted on the reliable edge
+lower bound; with a *filler* (:mod:`subsidence.census.kernels.fusion`: the PIM fitted on the reliable edge
 pixels) they are predicted, counted, and marked (``filled_fraction`` and ``filled_geometry``).
 """
 
@@ -50,8 +50,8 @@ from scipy import ndimage
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
-from subsidence.census.grid import Grid
-from subsidence.census.levels import (
+from subsidence.census.kernels.grid import Grid
+from subsidence.census.kernels.levels import (
     AREA_INTERVAL_Z,
     MapLevel,
     NoiseCovariance,

@@ -8,9 +8,16 @@ from dataclasses import dataclass, field
 
 from shapely.geometry.base import BaseGeometry
 
-from subsidence.census.attribution import Attribution, AttributionParams, Attributor, MineRight, PanelFootprint, Town
-from subsidence.census.basins import Basin, BasinParams, BasinResult, Filler, StageFn, detect_basins
-from subsidence.census.inputs import SubsidenceInput
+from subsidence.census.kernels.attribution import (
+    Attribution,
+    AttributionParams,
+    Attributor,
+    MineRight,
+    PanelFootprint,
+    Town,
+)
+from subsidence.census.kernels.basins import Basin, BasinParams, BasinResult, Filler, StageFn, detect_basins
+from subsidence.census.kernels.inputs import SubsidenceInput
 from subsidence.geo import STORAGE_CRS, transform_geometry
 
 log = logging.getLogger(__name__)

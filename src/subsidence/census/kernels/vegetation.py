@@ -2,7 +2,7 @@
 
 Reflectance handling: Sentinel-2 L2A stores surface reflectance as integers, ρ = (DN + offset) × scale with
 scale 1/10000 and, from processing baseline 04.00 (25 January 2022), ``BOA_ADD_OFFSET`` = −1000. Give
-``scale``/``offset`` explicitly or let the reader take them from the file's tags (:mod:`subsidence.census.inputs`).
+``scale``/``offset`` explicitly or let the reader take them from the file's tags (:mod:`subsidence.census.kernels.inputs`).
 Masked (NaN) are: nodata, cloud/shadow pixels of an optional mask, and reflectances outside [0, 1.2]
 (saturation, bad offsets).
 
@@ -26,8 +26,8 @@ from scipy import ndimage
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from subsidence.census.basins import EIGHT, _polygons_by_label
-from subsidence.census.grid import Grid
+from subsidence.census.kernels.basins import EIGHT, _polygons_by_label
+from subsidence.census.kernels.grid import Grid
 
 
 class VegetationInputError(ValueError):

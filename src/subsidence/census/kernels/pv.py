@@ -21,7 +21,7 @@ from datetime import date, timedelta
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from subsidence.census.attribution import PanelFootprint, Town, overlap_table
+from subsidence.census.kernels.attribution import PanelFootprint, Town, overlap_table
 from subsidence.vocabulary import MovementStage
 
 
