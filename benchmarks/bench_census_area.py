@@ -1,4 +1,4 @@
-"""Census area accuracy under InSAR noise (issue 15): the area of subsidence >= 10 mm against the truth.
+"""Census area accuracy under InSAR noise: the area of subsidence >= 10 mm against the truth.
 
   python benchmarks/bench_census_area.py [--seeds 6] [--size 100] [--atm 0,1,1.5,2,2.5]
   python benchmarks/bench_census_area.py --speed [--rows 400 --cols 400 --dates 30 --repeat 3]
@@ -8,7 +8,7 @@ Stacks: our SBAS inversion (subsidence.insar) of synthetic stacks, ``size`` x ``
 (power-law spectrum, beta = 8/3) of ``--atm`` mm RMS; PIM-like bowls of 77 mm and 257 mm at the centre
 (LOS / cos 39 deg). Three censuses of the same seed, in the same run:
 
-* before: the unfiltered products, ``BasinParams(relevel=False, noise_edge=False)`` (the behaviour before issue 15);
+* before: the unfiltered products, ``BasinParams(relevel=False, noise_edge=False)`` (the behaviour before);
 * levels: the unfiltered products, stable-ground zero level + noise-unbiased edge (subsidence.census.kernels.levels);
 * APS: the products with the APS filter of the time series (subsidence.insar.atmosphere, the default), levels on.
 

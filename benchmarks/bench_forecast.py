@@ -1,4 +1,4 @@
-"""Failure-forecast and tangent-angle benchmark (issue 15 points 1–2): coverage and false alarms, not speed.
+"""Failure-forecast and tangent-angle benchmark: coverage and false alarms, not speed.
 
 1. Coverage of the failure window. Seeded series of steady creep (0.5 mm/d) then Voight acceleration with
    α ∈ {1.3, 1.5, 1.7, 2.0, 2.2, 2.5, 2.8} (onset day 30, failure day 62, one sample a day), white noise

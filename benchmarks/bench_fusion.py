@@ -1,4 +1,4 @@
-"""Fusion benchmark (issue 15 point 4): error of the filled basin centre on offset basins, not speed.
+"""Fusion benchmark: error of the filled basin centre on offset basins, not speed.
 
 Truth: one 1200 m x 300 m panel at 220 m, m = 4 m, q = 0.72, tanβ = 2.4, inflection offset
 s ∈ {0, 10, 20, 40} m, on a 140 x 140 grid of 30 m pixels with 2 mm white noise; the centre decorrelates where

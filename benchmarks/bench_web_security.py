@@ -1,4 +1,4 @@
-"""Web security costs (issue 14): simultaneous progress PDFs and failed sign-ins.
+"""Web security costs: simultaneous progress PDFs and failed sign-ins.
 
 1. Six simultaneous progress-report PDFs on the demo county: ours (one rendering per data version and scope,
    at most ``RENDER_SLOTS`` at once) against the baseline of rendering every request, both in this run

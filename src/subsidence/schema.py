@@ -17,8 +17,8 @@ from subsidence.ledger import models as ledger  # noqa: F401
 from subsidence.ledger import policies as _ledger_policies  # noqa: F401
 from subsidence.monitoring import models as monitoring  # noqa: F401
 from subsidence.monitoring import policies as _monitoring_policies  # noqa: F401
-from subsidence.ops import models as ops  # noqa: F401  (heartbeats, issue 17)
-from subsidence.organisation import models as organisation  # noqa: F401  (positions, issue 13)
+from subsidence.ops import models as ops  # noqa: F401  (heartbeats)
+from subsidence.organisation import models as organisation  # noqa: F401  (positions)
 from subsidence.plans import models as plans  # noqa: F401
 from subsidence.plans import policies as _plans_policies  # noqa: F401
 from subsidence.tasks import models as tasks  # noqa: F401

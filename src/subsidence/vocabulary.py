@@ -573,7 +573,7 @@ class GateReason:
         return d
 
 
-# ---------------------------------------------------------------------------- organisation (组织机构, issue 13)
+# ---------------------------------------------------------------------------- organisation (组织机构)
 class OrgBody(Labelled):
     """The body a position belongs to (伊政办发〔2024〕79号 §2 组织机构)."""
 

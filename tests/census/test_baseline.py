@@ -1,4 +1,4 @@
-"""The baseline is one number (issue 13 point 7): overlapping confirmations are refused with the overlap named or
+"""The baseline is one number: overlapping confirmations are refused with the overlap named or
 merged, and ``baseline_summary`` gives found / confirmed / treated by town and by mine, in ha and 亩, per census.
 Runs on SQLite and PostgreSQL (the ``session`` fixture)."""
 

@@ -1,4 +1,4 @@
-"""Fusion on basins whose inflection points are offset inside the panel (issue 15, point 4).
+"""Fusion on basins whose inflection points are offset inside the panel.
 
 Fitting only q and tanβ to the edge pixels of such a basin converges to a small q with a small RMS and
 predicts the decorrelated centre far too shallow; the fit must also try the offset, pick the model by an

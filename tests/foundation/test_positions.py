@@ -1,4 +1,4 @@
-"""Positions, not persons (issue 13 point 6): the plan's leading group as positions, handovers recorded, duties
+"""Positions, not persons: the plan's leading group as positions, handovers recorded, duties
 following the position, roster and history exported. Runs on SQLite and PostgreSQL (``session`` fixture)."""
 
 from __future__ import annotations

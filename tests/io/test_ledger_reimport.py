@@ -1,4 +1,4 @@
-"""Ledger data that stay right (issue 13 point 4): mines resolved or refused, blank cells, idempotent
+"""Ledger data that stay right: mines resolved or refused, blank cells, idempotent
 re-import without history, duplicate keys, 矿山名称 importable. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations

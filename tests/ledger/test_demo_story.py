@@ -1,4 +1,4 @@
-"""The demo tells one consistent story (issue 13 point 8): records built through the services have histories,
+"""The demo tells one consistent story: records built through the services have histories,
 milestones / submitted date / state agree, every count of overdue and due-soon is the same number, and the gate's
 answers differ between mines for reasons the data show."""
 

@@ -1,6 +1,6 @@
 """Licence gate: refuses only for a passed deadline set by a notice, extension, rule or plan; everything else is
 a warning or "cannot be evaluated". Each kind of finding before and after its deadline, the logged query, the
-numbered 不予受理告知书. (Rewritten for issue 13: the old tests refused in-deadline and unnotified findings.)"""
+numbered 不予受理告知书. (The old tests refused in-deadline and unnotified findings; these replace them.)"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The rectification workflow (issue 13 points 2, 3): extensions, milestones with evidence, escalation output
+"""The rectification workflow: extensions, milestones with evidence, escalation output
 (督办通知 + outbox message), evidence required, EXIF-flagged photos, acceptance / 销号 data, server-side dates."""
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def test_household_cards_three_copies_receipts_and_missing_query(session, hazard
         "鸣锣",
     ):
         assert needle in text, needle
-    assert "HH-001" not in text and "HP-T-001" not in text, "no internal codes on the household's card (issue 16)"
+    assert "HH-001" not in text and "HP-T-001" not in text, "no internal codes on the household's card"
     assert "CJK" in pdf_fonts(cards[0].pdf_path)
     assert text.count("\f") == 3  # one page per copy
     assert {m["status"] for m in C.households_missing_cards(session)} == {"not_signed"}

@@ -1,4 +1,4 @@
-"""The alarm engine's inverse-velocity alarm on a Voight α = 2.5 slope (issue 15 point 1, end to end).
+"""The alarm engine's inverse-velocity alarm on a Voight α = 2.5 slope.
 
 Hourly buckets, 0.05 mm noise: the engine raises red about a day before the failure, from the general-α window's
 early bound, and its window holds the failure. (On these dense, quiet data the old α = 2 method was not late

@@ -1,4 +1,4 @@
-"""Improved tangent angle per Xu Qiang et al. (2009) (issue 15, point 2).
+"""Improved tangent angle per Xu Qiang et al. (2009).
 
 The finding: a ±3° "≈45°" band that Xu et al. do not define, a trailing median of 3 that delays red by one
 sample, and yellow on steady creep of 0.5 mm/d with 0.4 mm noise.

@@ -1,4 +1,4 @@
-"""Failure forecasting for general Voight α (issue 15, point 1).
+"""Failure forecasting for general Voight α.
 
 The finding: the old forecast assumed α = 2; for α = 2.2/2.5 its window lay entirely after the true failure
 (yellow or orange one day before it), for α = 1.5/1.7 it was red days early with a window that excluded the

@@ -38,12 +38,20 @@ def need(tool: str) -> str:
 def words(pdf: Path, page: int = 1) -> tuple[tuple[float, float], list[Word]]:
     """Page size (pt) and the words of one page with their boxes (pt, origin top-left)."""
     need("pdftotext")
-    out = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     m = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', out)
     assert m, f"no page {page} in {pdf}"
-    ws = [Word(float(a), float(b), float(c), float(d), html.unescape(t)) for a, b, c, d, t in
-          re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out)]
+    ws = [
+        Word(float(a), float(b), float(c), float(d), html.unescape(t))
+        for a, b, c, d, t in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out
+        )
+    ]
     return (float(m.group(1)), float(m.group(2))), ws
 
 
@@ -81,8 +89,22 @@ def png(pdf: Path, out: Path, page: int = 1, dpi: int = 72) -> Path:
     """Rasterise one page (pdftoppm) to ``out`` (.png)."""
     need("pdftoppm")
     out.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-png", "-singlefile", str(pdf),
-                    str(out.with_suffix(""))], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            str(dpi),
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-png",
+            "-singlefile",
+            str(pdf),
+            str(out.with_suffix("")),
+        ],
+        check=True,
+    )
     return out
 
 
@@ -107,8 +129,10 @@ def libreoffice_pdf(src: Path, out_dir: Path) -> Path:
     program = Path(soffice).resolve().parent
     module = {".xlsx": "libsclo.so", ".docx": "libswlo.so"}.get(src.suffix)
     if module and program.is_dir() and not (program / module).exists():
-        pytest.skip(f"LibreOffice has no {'Calc' if src.suffix == '.xlsx' else 'Writer'} "
-                    "(libreoffice-calc-nogui / libreoffice-writer-nogui, see .ci/run)")
+        pytest.skip(
+            f"LibreOffice has no {'Calc' if src.suffix == '.xlsx' else 'Writer'} "
+            "(libreoffice-calc-nogui / libreoffice-writer-nogui, see .ci/run)"
+        )
     from subsidence.render.fonts import fontconfig_aliases
 
     work = out_dir / "lo"
@@ -117,22 +141,45 @@ def libreoffice_pdf(src: Path, out_dir: Path) -> Path:
     (work / "fonts.conf").write_text(
         '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
         '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
-        f'<include>{work / "65-gbt9704.conf"}</include></fontconfig>', encoding="utf-8")
+        f"<include>{work / '65-gbt9704.conf'}</include></fontconfig>",
+        encoding="utf-8",
+    )
     env = {**os.environ, "FONTCONFIG_FILE": str(work / "fonts.conf"), "HOME": str(work)}
-    subprocess.run([soffice, f"-env:UserInstallation=file://{work / 'profile'}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(out_dir), str(src)], check=True, capture_output=True, timeout=240, env=env)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{work / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out_dir),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+        env=env,
+    )
     pdf = out_dir / (src.stem + ".pdf")
     assert pdf.exists(), f"LibreOffice wrote no PDF for {src}"
     return pdf
 
 
-def in_type_area(ws: list[Word], *, left: float = 28, top: float = 37, width: float = 156, height: float = 225,
-                 tol: float = 1.0) -> list[Word]:
+def in_type_area(
+    ws: list[Word], *, left: float = 28, top: float = 37, width: float = 156, height: float = 225, tol: float = 1.0
+) -> list[Word]:
     """Words (page number excluded: it sits below the type area by design) outside the type area (mm)."""
     bottom = (top + height) * MM
     body = [w for w in ws if not re.fullmatch(r"[—\-–]?\d+[—\-–]?|[—\-–]", w.text.strip())]
-    return [w for w in body if w.x0 < (left - tol) * MM or w.x1 > (left + width + tol) * MM
-            or w.y0 < (top - tol) * MM or w.y1 > bottom + tol * MM]
+    return [
+        w
+        for w in body
+        if w.x0 < (left - tol) * MM
+        or w.x1 > (left + width + tol) * MM
+        or w.y0 < (top - tol) * MM
+        or w.y1 > bottom + tol * MM
+    ]
 
 
 def red_pixels(png_path: Path, y_from_mm: float, y_to_mm: float, dpi: int = 72) -> int:
@@ -143,4 +190,6 @@ def red_pixels(png_path: Path, y_from_mm: float, y_to_mm: float, dpi: int = 72) 
     px = img.load()
     w, h = img.size
     lo, hi = int(y_from_mm / 25.4 * dpi), min(int(y_to_mm / 25.4 * dpi), h)
-    return sum(1 for y in range(lo, hi) for x in range(w) if px[x, y][0] > 180 and px[x, y][1] < 90 and px[x, y][2] < 90)
+    return sum(
+        1 for y in range(lo, hi) for x in range(w) if px[x, y][0] > 180 and px[x, y][1] < 90 and px[x, y][2] < 90
+    )

@@ -30,8 +30,22 @@ def cli(demo_engine, monkeypatch):
 
 def test_upward_issue_numbers_and_files(cli, tmp_path):
     pytest.importorskip("weasyprint")
-    out = json.loads(cli("docs", "upward", "--from", "2026-10-01", "--to", "2026-11-30", "--issue", "--signer", "某某",
-                         "--out-dir", tmp_path / "a", "--json").output)
+    out = json.loads(
+        cli(
+            "docs",
+            "upward",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-11-30",
+            "--issue",
+            "--signer",
+            "某某",
+            "--out-dir",
+            tmp_path / "a",
+            "--json",
+        ).output
+    )
     assert [p.rsplit(".", 1)[1] for p in out["files"]] == ["pdf", "docx", "xlsx"]
     first = dt.flat(out["files"][0])
     cli("docs", "upward", "--from", "2026-10-01", "--to", "2026-11-30", "--issue", "--out-dir", tmp_path / "b")
@@ -47,8 +61,11 @@ def test_clean_errors(cli, tmp_path):
     res = cli("docs", "upward", "--from", "2026-12-01", "--to", "2026-11-30", "--issue", "--out-dir", out, code=2)
     assert "before it starts" in res.output
     assert not out.exists() or not list(out.iterdir()), "nothing written"
-    ok = json.loads(cli("docs", "upward", "--from", "2026-10-01", "--to", "2026-11-30", "--issue", "--json",
-                        "--out-dir", out).output)
+    ok = json.loads(
+        cli(
+            "docs", "upward", "--from", "2026-10-01", "--to", "2026-11-30", "--issue", "--json", "--out-dir", out
+        ).output
+    )
     assert "伊采沉办〔2026〕1号" in dt.flat(ok["files"][0]), "the refused run took no number"
 
 

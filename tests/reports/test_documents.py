@@ -67,8 +67,19 @@ def test_rectification_notice(demo_session, tmp_path, artifacts_dir):
     first = min(ws, key=lambda w: w.y0)
     assert authority.startswith(first.text), "issued in the competent authority's name (the red mark)"
     flat = dt.flat(pdf)
-    for needle in [n.code, "限期整改通知书", date_cn(n.deadline) + "前", "依据", "行政复议", "六十日内", "六个月内",
-                   "第四十六条", "法律依据", "送达回证", "抄送："]:
+    for needle in [
+        n.code,
+        "限期整改通知书",
+        date_cn(n.deadline) + "前",
+        "依据",
+        "行政复议",
+        "六十日内",
+        "六个月内",
+        "第四十六条",
+        "法律依据",
+        "送达回证",
+        "抄送：",
+    ]:
         assert needle in flat, needle
     _clean(flat, "notice")
     docx = rn.render_docx(n, tmp_path / "notice.docx")
@@ -140,8 +151,16 @@ def test_refusal_notice(demo_session, tmp_path, artifacts_dir):
     ws = _look(pdf, "doc_refusal", tmp_path, artifacts_dir)
     flat = dt.flat(pdf)
     assert min(ws, key=lambda w: w.y0).text.startswith("伊金霍洛旗自然资源局"[:5])
-    for needle in ["不予受理告知书", data["code"], "伊金霍洛旗自然资源局", "不予受理", "六十日内", "第四十六条",
-                   "送达回证", str(len(data["reasons"])) + "项"]:
+    for needle in [
+        "不予受理告知书",
+        data["code"],
+        "伊金霍洛旗自然资源局",
+        "不予受理",
+        "六十日内",
+        "第四十六条",
+        "送达回证",
+        str(len(data["reasons"])) + "项",
+    ]:
         assert needle in flat, needle
     for r in data["reasons"]:
         assert refusal.zh(r["message"])[:12].replace(" ", "") in flat

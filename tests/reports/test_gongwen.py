@@ -19,15 +19,30 @@ FILLER = "采煤沉陷区综合治理是一项长期任务需要各部门共同�
 
 
 def sample(**kw) -> gw.OfficialDocument:
-    body = [gw.Para(FILLER), gw.Heading("一、整改要求"), gw.Para("按照方案对塌陷坑、地裂缝进行充填和复垦治理。"),
-            gw.Heading("（一）时间节点", 2),
-            gw.Table(["序号", "节点内容", "完成时限"], [[1, "完成充填", "2024年10月30日前"], [2, "完成复垦", "2024年11月30日前"]],
-                     widths=[10, 60, 30]),
-            gw.Para(gw.review_rights("通知书"))]
-    args = dict(authority="伊金霍洛旗自然资源局", number=gw.doc_number("伊自然资发", 2024, 7), title="限期整改通知书",
-                recipient="示例煤炭公司", body=body, issued=date(2024, 10, 8), attachment_names=["现场照片"],
-                cc=["伊金霍洛旗采煤沉陷区综合治理工作领导小组办公室"], printer="伊金霍洛旗自然资源局办公室",
-                receipt=gw.Receipt("伊金霍洛旗自然资源局", "限期整改通知书（伊自然资发〔2024〕7号）", "示例煤炭公司"))
+    body = [
+        gw.Para(FILLER),
+        gw.Heading("一、整改要求"),
+        gw.Para("按照方案对塌陷坑、地裂缝进行充填和复垦治理。"),
+        gw.Heading("（一）时间节点", 2),
+        gw.Table(
+            ["序号", "节点内容", "完成时限"],
+            [[1, "完成充填", "2024年10月30日前"], [2, "完成复垦", "2024年11月30日前"]],
+            widths=[10, 60, 30],
+        ),
+        gw.Para(gw.review_rights("通知书")),
+    ]
+    args = dict(
+        authority="伊金霍洛旗自然资源局",
+        number=gw.doc_number("伊自然资发", 2024, 7),
+        title="限期整改通知书",
+        recipient="示例煤炭公司",
+        body=body,
+        issued=date(2024, 10, 8),
+        attachment_names=["现场照片"],
+        cc=["伊金霍洛旗采煤沉陷区综合治理工作领导小组办公室"],
+        printer="伊金霍洛旗自然资源局办公室",
+        receipt=gw.Receipt("伊金霍洛旗自然资源局", "限期整改通知书（伊自然资发〔2024〕7号）", "示例煤炭公司"),
+    )
     args.update(kw)
     return gw.OfficialDocument(**args)
 
@@ -73,8 +88,11 @@ def test_line_and_character_grid(pdf):
     for x in ws:
         lines[round(x.y0)].append(x)
     ys = sorted(lines)
-    body = [y for y in ys if "".join(x.text for x in lines[y]).strip("　") and
-            set("".join(x.text for x in lines[y])) <= set(FILLER)]
+    body = [
+        y
+        for y in ys
+        if "".join(x.text for x in lines[y]).strip("　") and set("".join(x.text for x in lines[y])) <= set(FILLER)
+    ]
     assert len(body) >= 5, "the filler paragraph spans several lines"
     pitches = [b - a for a, b in zip(body, body[1:]) if b - a < 40]
     assert statistics.median(pitches) == pytest.approx(gw.LINE_PT, abs=0.4), "22 lines: 10.23 mm line pitch"
@@ -99,9 +117,20 @@ def test_red_mark_and_separator(pdf, tmp_path, artifacts_dir):
 
 def test_required_elements_and_fonts(pdf):
     flat = dt.flat(pdf)
-    for needle in ["伊金霍洛旗自然资源局", "伊自然资发〔2024〕7号", "限期整改通知书", "示例煤炭公司：", "附件：现场照片",
-                   "2024年10月8日", "（印章）", "抄送：伊金霍洛旗采煤沉陷区综合治理工作领导小组办公室。", "2024年10月8日印发",
-                   "送达回证", "受送达人签名或盖章", "六十日内"]:
+    for needle in [
+        "伊金霍洛旗自然资源局",
+        "伊自然资发〔2024〕7号",
+        "限期整改通知书",
+        "示例煤炭公司：",
+        "附件：现场照片",
+        "2024年10月8日",
+        "（印章）",
+        "抄送：伊金霍洛旗采煤沉陷区综合治理工作领导小组办公室。",
+        "2024年10月8日印发",
+        "送达回证",
+        "受送达人签名或盖章",
+        "六十日内",
+    ]:
         assert needle in flat, needle
     names = dt.fonts(pdf)
     assert names and all(emb for _, emb in names), f"every font embedded: {names}"
@@ -110,8 +139,11 @@ def test_required_elements_and_fonts(pdf):
         face = faces[role]
         if face is None:
             pytest.skip(f"no free face for {role} installed (see .ci/run)")
-        assert any(face.family.replace(" ", "-") in n or face.family.replace(" ", "") in n for n, _ in names), \
-            (role, face.family, names)
+        assert any(face.family.replace(" ", "-") in n or face.family.replace(" ", "") in n for n, _ in names), (
+            role,
+            face.family,
+            names,
+        )
 
 
 def _docx(tmp_path):
@@ -134,14 +166,18 @@ def test_docx_structure(tmp_path):
     mark = next(p for p in doc.paragraphs if p.text == "伊金霍洛旗自然资源局文件")
     run = mark.runs[0]
     assert str(run.font.color.rgb) == "E60012", "red 发文机关标志, not a black header"
-    assert run.element.rPr.rFonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") \
+    assert (
+        run.element.rPr.rFonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
         == "方正小标宋简体"
+    )
     number = next(p for p in doc.paragraphs if p.text == "伊自然资发〔2024〕7号")
     assert 'w:color="E60012"' in number._p.pPr.xml and "w:bottom" in number._p.pPr.xml, "red rule as a border"
     body = next(p for p in doc.paragraphs if p.text.startswith("采煤沉陷区"))
     fonts = body.runs[0].element.rPr.rFonts
-    assert {fonts.get(f"{{http://schemas.openxmlformats.org/wordprocessingml/2006/main}}{a}")
-            for a in ("ascii", "hAnsi", "eastAsia")} == {"仿宋_GB2312"}, "digits and Chinese in the same face"
+    assert {
+        fonts.get(f"{{http://schemas.openxmlformats.org/wordprocessingml/2006/main}}{a}")
+        for a in ("ascii", "hAnsi", "eastAsia")
+    } == {"仿宋_GB2312"}, "digits and Chinese in the same face"
     assert "w:tblHeader" in xml, "table header row repeats on each page"
     assert 'w:tblpYSpec="bottom"' in xml, "版记 anchored at the foot of the type area"
     import zipfile

@@ -84,12 +84,21 @@ def test_household_card_plain_words_no_codes(demo_session, tmp_path, artifacts_d
 
     h = demo_session.scalars(select(Household).order_by(Household.code)).first()
     hp = demo_session.get(HazardPoint, h.hazard_point_id)
-    card = issue_household_card(demo_session, h.code, issuing_unit="伊金霍洛旗自然资源局", out_dir=tmp_path,
-                                issued=date(2026, 11, 30))
+    card = issue_household_card(
+        demo_session, h.code, issuing_unit="伊金霍洛旗自然资源局", out_dir=tmp_path, issued=date(2026, 11, 30)
+    )
     pdf = Path(card.pdf_path)
     dt.png(pdf, artifacts_dir / "doc_household_card_p1.png")
     flat = dt.flat(pdf)
-    for needle in ["户主姓名", "您家面临的危险", "可能发生", "听到预警怎么办", "往哪里撤", "撤离路线", "2026年11月30日"]:
+    for needle in [
+        "户主姓名",
+        "您家面临的危险",
+        "可能发生",
+        "听到预警怎么办",
+        "往哪里撤",
+        "撤离路线",
+        "2026年11月30日",
+    ]:
         assert needle in flat, needle
     assert h.code not in flat and hp.code not in flat and card.code not in flat, "no internal codes"
     assert not LATIN_WORD.findall(flat)
@@ -97,6 +106,15 @@ def test_household_card_plain_words_no_codes(demo_session, tmp_path, artifacts_d
         assert hp.evacuation_route_text.replace(" ", "") in flat
     from subsidence.render.cards import household_card_html
 
-    named = household_card_html({"hp": hp, "h": h, "address": "某村", "contacts": [], "householder": "张三",
-                                 "issued": "2026-11-30", "issuing_unit": "某镇"})
+    named = household_card_html(
+        {
+            "hp": hp,
+            "h": h,
+            "address": "某村",
+            "contacts": [],
+            "householder": "张三",
+            "issued": "2026-11-30",
+            "issuing_unit": "某镇",
+        }
+    )
     assert "张三" in named and "发卡时填写" not in named, "the householder's name when the office has it"

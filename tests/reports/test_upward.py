@@ -31,21 +31,27 @@ def test_numbers_match_the_tables(demo_session, report):
 
     N = RectificationNotice
     assert report.metric("notices").period == demo_session.scalar(
-        select(func.count()).select_from(N).where(N.issued_date.between(START, END)))
+        select(func.count()).select_from(N).where(N.issued_date.between(START, END))
+    )
     assert report.metric("notices").cumulative == demo_session.scalar(select(func.count()).select_from(N))
     assert report.metric("problems_found").period == demo_session.scalar(
-        select(func.count()).select_from(Problem).where(Problem.found_date.between(START, END)))
+        select(func.count()).select_from(Problem).where(Problem.found_date.between(START, END))
+    )
     assert report.metric("acceptances").cumulative == demo_session.scalar(
-        select(func.count()).select_from(AcceptanceRecord).where(AcceptanceRecord.decided_date <= END))
+        select(func.count()).select_from(AcceptanceRecord).where(AcceptanceRecord.decided_date <= END)
+    )
     B = CompensatedBuilding
     assert report.metric("buildings_demolished").cumulative == demo_session.scalar(
-        select(func.count()).select_from(B).where(B.compensated.is_(True), B.demolished_date <= END))
+        select(func.count()).select_from(B).where(B.compensated.is_(True), B.demolished_date <= END)
+    )
     # fund: deposits minus reversed deposits, in yuan
     entries = demo_session.scalars(select(FundEntry).where(FundEntry.entry_date <= END)).all()
     by_id = {e.id: e for e in entries}
     dep = sum(e.amount_fen for e in entries if e.kind.value == "deposit") - sum(
-        e.amount_fen for e in entries if e.kind.value == "reversal" and e.reverses_id in by_id
-        and by_id[e.reverses_id].kind.value == "deposit")
+        e.amount_fen
+        for e in entries
+        if e.kind.value == "reversal" and e.reverses_id in by_id and by_id[e.reverses_id].kind.value == "deposit"
+    )
     assert report.metric("fund_accrued").cumulative == pytest.approx(dep / 100)
     area = report.metric("area_confirmed")
     assert area.extra["cumulative_mu"] == pytest.approx(area.cumulative * 15, abs=0.1), "1 ha = 15 亩"
@@ -64,10 +70,20 @@ def test_pdf_is_an_upward_official_document(report, tmp_path, artifacts_dir):
     assert not dt.in_type_area(ws)
     flat = dt.flat(pdf)
     m = report.metric
-    for needle in ["关于采煤沉陷区综合治理工作进展情况的报告", "伊金霍洛旗人民政府：", "签发人：", "伊采沉办〔2026〕",
-                   f"下达限期整改通知书{m('notices').period}份", f"已补偿建（构）筑物{m('buildings_demolished').extra['total']}处",
-                   "表1", "图1分任务问题整改情况", "逾期未整改问题清单（按责任单位）", "特此报告。", date_cn(END) + "印发",
-                   "附件：1．核心指标统计表"]:
+    for needle in [
+        "关于采煤沉陷区综合治理工作进展情况的报告",
+        "伊金霍洛旗人民政府：",
+        "签发人：",
+        "伊采沉办〔2026〕",
+        f"下达限期整改通知书{m('notices').period}份",
+        f"已补偿建（构）筑物{m('buildings_demolished').extra['total']}处",
+        "表1",
+        "图1分任务问题整改情况",
+        "逾期未整改问题清单（按责任单位）",
+        "特此报告。",
+        date_cn(END) + "印发",
+        "附件：1．核心指标统计表",
+    ]:
         assert needle in flat, needle
     assert "本期无状态变化" not in flat
     latin = re.findall(r"(?<![A-Za-z0-9-])[A-Za-z]{3,}(?![A-Za-z0-9-])", flat)

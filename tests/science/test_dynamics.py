@@ -44,7 +44,7 @@ def test_time_functions_reach_98_percent_at_duration(kind):
 def test_knothe_constant_from_duration_and_depth():
     assert dynamics.time_constant_from_duration(250.0) == pytest.approx(-math.log(0.02) / 250.0)
     assert dynamics.movement_duration_days(200.0) == pytest.approx(500.0)  # T = 2.5 H0
-    # the 2017 code's duration is still available, but no longer the default (too slow for Shendong, issue 15)
+    # the 2017 code's duration is still available, but no longer the default (too slow for Shendong)
     c, t = TimeFunction("knothe", c_basis="code_duration").constants(200.0)
     assert t == pytest.approx(500.0) and c == pytest.approx(-math.log(0.02) / 500.0)
     c, t = TimeFunction().constants(200.0)  # default: improved Knothe, Shendong calibration c = kappa / H0

@@ -1,4 +1,4 @@
-"""Inclined seams (issue 15, point 5): the up-dip depth from the panel geometry, the offset convention."""
+"""Inclined seams: the up-dip depth from the panel geometry, the offset convention."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The prediction/inversion path fits c (and k) from a levelling/InSAR series: ``invert --series`` writes the
-fitted time function into PARAMS.json and ``predict --at`` uses it (issue 15, point 3)."""
+fitted time function into PARAMS.json and ``predict --at`` uses it."""
 
 from __future__ import annotations
 

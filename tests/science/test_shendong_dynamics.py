@@ -1,4 +1,4 @@
-"""Dynamics against the Shendong coalfield (issue 15, point 3).
+"""Dynamics against the Shendong coalfield.
 
 Published: over the Bulianta 32301 longwall the peak subsidence rate over the goaf was 490 mm/d, 61 m behind
 the face, with q = 0.78 (Coal Science and Technology, "补连塔矿复杂条件下大采高开采地表沉陷实测"); Shendong

@@ -1,4 +1,4 @@
-"""Honest uncertainties (issue 15, point 6): correlated noise and the error of fixed parameters.
+"""Honest uncertainties: correlated noise and the error of fixed parameters.
 
 Each test draws many noisy data sets from one truth, inverts each, and compares the reported standard
 deviation (root-mean-square over the draws) with the actual spread of the estimates. Stated tolerance: the

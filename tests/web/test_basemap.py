@@ -1,4 +1,4 @@
-"""The office's basemap (issue 14 point 6): a GeoTIFF imported through the CLI is reprojected to Web Mercator
+"""The office's basemap: a GeoTIFF imported through the CLI is reprojected to Web Mercator
 and served as PNG tiles (the right colour at a known place), an MBTiles file is served with its TMS rows
 flipped, a PMTiles archive (written by the reference ``pmtiles`` writer) is read, and with no basemap the API
 says so and the tile route is a clear 404."""

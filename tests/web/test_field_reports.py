@@ -1,4 +1,4 @@
-"""Field reports are warning data (群测群防, issue 14 point 5): a monitor's crack width and macro signs go through
+"""Field reports are warning data (群测群防): a monitor's crack width and macro signs go through
 the alarm engine as readings of the hazard point, and the report, its photo and the alarm are linked."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Publication is a decision (issue 14 point 3): the public lists (/api/public/*, /public) show only a signed-off
+"""Publication is a decision: the public lists (/api/public/*, /public) show only a signed-off
 snapshot (who, when, SHA-256 of the canonical JSON); re-running the assessment changes the draft, not what the
 public sees, until the office signs off again; the signer must have seen the draft they sign."""
 

@@ -1,4 +1,4 @@
-"""One regression test per finding of the security review (issue 14, "Why"); each failed on the code before.
+"""One regression test per finding of the security review; each failed on the code before.
 
 The world is the two-tenant one of :mod:`tests.web.conftest`: town T1 (problem pa on mine A, hazard point HA),
 town T2 (pb and the task-5 problem pw on mine B, hazard point HB); the department is the Agriculture/Water

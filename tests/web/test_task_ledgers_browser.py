@@ -1,5 +1,5 @@
 """The task ledgers, the publication sign-off and the basemap end to end in Debian chromium (Playwright) on the
-demo county (issue 14 points 2, 3, 6). Screenshots: ``test-artifacts/tasks-*.png`` (looked at by hand; the
+demo county. Screenshots: ``test-artifacts/tasks-*.png`` (looked at by hand; the
 closing note lists them). Every request the pages make is intercepted: anything not to 127.0.0.1 fails the test."""
 
 from __future__ import annotations

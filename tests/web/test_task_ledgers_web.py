@@ -1,4 +1,4 @@
-"""The task ledgers in the web (issue 14 point 2), one policy each: an enterprise reports its own fund entries,
+"""The task ledgers in the web, one policy each: an enterprise reports its own fund entries,
 water plan, hidden factors and plans; the lead bureau reviews (NRB the fund, AWB task 5, EMB task 7); a town
 records demolition with photos and re-occupation; the office runs draws and the assessment; cards are issued and
 receipts recorded. For every resource enterprise B is refused A's record with 404 and nothing changes."""

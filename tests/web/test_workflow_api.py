@@ -1,4 +1,4 @@
-"""The workflow endpoints (issue 13): extension request and decision, milestone with evidence, the one
+"""The workflow endpoints: extension request and decision, milestone with evidence, the one
 deadline count, gate answer with warnings, the numbered 不予受理告知书, escalation and acceptance records."""
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ from subsidence.cli._common import emit_json, fail
 from subsidence.cli._common import unit_of_work as _session
 from subsidence.cli.options import parse_date as _date
 
-docs_app = typer.Typer(help="Official documents (公文): report upward, refusal, supervision, acceptance.",
-                       no_args_is_help=True)
+docs_app = typer.Typer(
+    help="Official documents (公文): report upward, refusal, supervision, acceptance.", no_args_is_help=True
+)
 OUT = typer.Option(Path("."), "--out-dir", help="Folder for the files.")
 JSON = typer.Option(False, "--json", help="Print the written paths as JSON.")
 
@@ -28,7 +29,9 @@ def _done(files: list[str], as_json: bool) -> None:
 
 @docs_app.command("upward")
 def upward_cmd(
-    start: str = typer.Option(..., "--from", help="First day of the period (the day after the last report), YYYY-MM-DD."),
+    start: str = typer.Option(
+        ..., "--from", help="First day of the period (the day after the last report), YYYY-MM-DD."
+    ),
     end: str = typer.Option(..., "--to", help="Last day of the period (the report's date), YYYY-MM-DD."),
     issue: bool = typer.Option(False, "--issue", help="Take the next document number (伊采沉办〔年〕N号)."),
     signer: str = typer.Option("", "--signer", help="签发人 (left blank when not given)."),
@@ -52,8 +55,11 @@ def upward_cmd(
 
 
 @docs_app.command("refusal")
-def refusal_cmd(gate_query: int = typer.Argument(..., help="Gate query id of the refused application."),
-                out_dir: Path = OUT, as_json: bool = JSON) -> None:
+def refusal_cmd(
+    gate_query: int = typer.Argument(..., help="Gate query id of the refused application."),
+    out_dir: Path = OUT,
+    as_json: bool = JSON,
+) -> None:
     """不予受理告知书 of a refused licence-gate query (issue it first: the number is the ledger's)."""
     from subsidence.gate.service import refusal_document_data
     from subsidence.reports import refusal
@@ -67,8 +73,9 @@ def refusal_cmd(gate_query: int = typer.Argument(..., help="Gate query id of the
 
 
 @docs_app.command("supervision")
-def supervision_cmd(escalation: int = typer.Argument(..., help="Escalation id."),
-                    out_dir: Path = OUT, as_json: bool = JSON) -> None:
+def supervision_cmd(
+    escalation: int = typer.Argument(..., help="Escalation id."), out_dir: Path = OUT, as_json: bool = JSON
+) -> None:
     """督办通知 of an escalation."""
     from subsidence.ledger.escalation import supervision_data
     from subsidence.reports import supervision
@@ -82,8 +89,9 @@ def supervision_cmd(escalation: int = typer.Argument(..., help="Escalation id.")
 
 
 @docs_app.command("acceptance")
-def acceptance_cmd(record: int = typer.Argument(..., help="Acceptance record id."),
-                   out_dir: Path = OUT, as_json: bool = JSON) -> None:
+def acceptance_cmd(
+    record: int = typer.Argument(..., help="Acceptance record id."), out_dir: Path = OUT, as_json: bool = JSON
+) -> None:
     """整改验收意见书 of an acceptance decision."""
     from subsidence.ledger.evidence import acceptance_data
     from subsidence.reports import acceptance

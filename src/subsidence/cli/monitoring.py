@@ -410,7 +410,7 @@ def alarms_evaluate(
     with _tx("alarm-engine", "evaluation") as s:
         rep = _run(evaluate, s, now=_now(now), actor="alarm-engine")
         out = rep.to_dict()
-        beat(s, "sweep", detail={k: (len(v) if isinstance(v, list) else v) for k, v in out.items()})  # issue 17
+        beat(s, "sweep", detail={k: (len(v) if isinstance(v, list) else v) for k, v in out.items()})
     if json_out:
         emit_json(out)
     else:
@@ -456,7 +456,7 @@ def outbox_dispatch(
         beat_now(
             eng,
             "dispatch",
-            every_s=max(1, round(loop)) if loop > 0 else None,  # heartbeat (issue 17)
+            every_s=max(1, round(loop)) if loop > 0 else None,  # heartbeat
             detail=rep.to_dict() | {"errors": rep.errors[:5]},
         )
         if json_out:

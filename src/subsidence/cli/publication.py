@@ -1,4 +1,4 @@
-"""``subsidence publication``: what the public sees, signed off by a named office account (issue 14 point 3).
+"""``subsidence publication``: what the public sees, signed off by a named office account.
 
 ``status KIND [--year Y]`` prints the draft beside the published version; ``sign-off KIND --as USER --sha256 H``
 publishes the draft whose hash the signer reviewed (refused when the draft changed or is unchanged). KIND is
@@ -32,16 +32,23 @@ def pub_status(kind: str = KIND, year: Optional[int] = YEAR_OPT, as_json: bool =
         return
     pub = st["published"]
     typer.echo(f"{st['kind_zh']} {st['scope']}: draft sha256 {st['draft_sha256']}")
-    typer.echo(f"  public: version {pub['version']} signed by {pub['signed_by']} at {pub['signed_at']}"
-               if pub else "  public: nothing signed off yet")
+    typer.echo(
+        f"  public: version {pub['version']} signed by {pub['signed_by']} at {pub['signed_at']}"
+        if pub
+        else "  public: nothing signed off yet"
+    )
     typer.echo("  up to date" if st["up_to_date"] else "  the draft differs from what the public sees")
 
 
 @pub_app.command("sign-off")
-def pub_sign_off(kind: str = KIND, year: Optional[int] = YEAR_OPT,
-                 user: str = typer.Option(..., "--as", help="The office account that signs (username)."),
-                 sha256: str = typer.Option(..., "--sha256", help="The draft hash you reviewed (from status)."),
-                 note: Optional[str] = typer.Option(None, "--note"), as_json: bool = JSON) -> None:
+def pub_sign_off(
+    kind: str = KIND,
+    year: Optional[int] = YEAR_OPT,
+    user: str = typer.Option(..., "--as", help="The office account that signs (username)."),
+    sha256: str = typer.Option(..., "--sha256", help="The draft hash you reviewed (from status)."),
+    note: Optional[str] = typer.Option(None, "--note"),
+    as_json: bool = JSON,
+) -> None:
     """Publish the reviewed draft as the next version (office accounts only)."""
     from sqlalchemy import select
 

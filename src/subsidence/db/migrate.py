@@ -46,7 +46,7 @@ def alembic_config_for_scripts() -> Config:
 
 
 def check_not_newer(engine: Engine) -> str | None:
-    """The database's revision; :class:`SchemaTooNew` when this code does not know it (issue 17)."""
+    """The database's revision; :class:`SchemaTooNew` when this code does not know it."""
     rev = current_revision(engine)
     if rev is not None and rev not in known_revisions():
         raise SchemaTooNew(

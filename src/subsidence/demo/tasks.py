@@ -218,7 +218,7 @@ def populate(session: Session, rng: np.random.Generator, today: date) -> dict[st
     counts |= _inspections(session, mines, today)
     scores = assessment.run_assessment(session, today.year - 1, today)
     counts["assessment_scores"] = len(scores)
-    # the office signs off what the public sees (issue 14.3): nothing is public before a sign-off
+    # the office signs off what the public sees: nothing is public before a sign-off
     from subsidence.access.policy import Actor
     from subsidence.tasks import publication
     from subsidence.vocabulary import Role

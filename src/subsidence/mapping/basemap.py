@@ -1,4 +1,4 @@
-"""The office's own basemap (issue 14 point 6): imagery or a topographic map served as XYZ tiles by the product.
+"""The office's own basemap: imagery or a topographic map served as XYZ tiles by the product.
 
 Three sources, one at a time, kept under ``<data_dir>/basemap/``:
 

@@ -334,7 +334,7 @@ register_layer(
 
 
 def _plan_layers() -> None:
-    """Treatment plans (issue 9): planned parcels of current plans, reported and verified treated parcels."""
+    """Treatment plans: planned parcels of current plans, reported and verified treated parcels."""
     from sqlalchemy import select as _select
 
     from subsidence.plans.models import PlanParcel, ReclamationPlan, TreatedParcel

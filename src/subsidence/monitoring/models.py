@@ -260,7 +260,7 @@ class HazardPoint(Timestamped, Base):
     evacuation_route = mapped_column(geom("LINESTRING"), nullable=True)
     shelter = mapped_column(geom("POINT"), nullable=True)
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
-    # --- danger grade (险情等级) and what the cards print (issue 7) ---
+    # --- danger grade (险情等级) and what the cards print ---
     people_to_relocate: Mapped[int | None] = mapped_column(Integer, doc="需搬迁/转移人数; None = threatened_people")
     danger_grade: Mapped[str | None] = mapped_column(
         String(4),
@@ -334,7 +334,7 @@ class Sensor(Timestamped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     geometry = mapped_column(geom("POINT"), nullable=True)
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
-    # --- acquisition and alarm configuration (issue 7) ---
+    # --- acquisition and alarm configuration ---
     name: Mapped[str | None] = mapped_column(String(200))
     expected_interval_s: Mapped[int | None] = mapped_column(Integer, doc="nominal sampling interval, seconds")
     valid_min: Mapped[float | None] = mapped_column(Float, doc="physically possible range (sensor fault outside)")

@@ -1,1 +1,1 @@
-"""Positions, not persons (组织机构): the leading group and its office, holders, handovers, duties (issue 13)."""
+"""Positions, not persons (组织机构): the leading group and its office, holders, handovers, duties."""

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from subsidence.census.queries import baseline_summary
+
 MU_PER_HA = 15.0
 _LOCAL = timezone(timedelta(hours=8))  # Asia/Shanghai has no DST
 
@@ -51,33 +53,10 @@ def _count(session: Session, stmt) -> int:
 # ------------------------------------------------------------------------------------------ subsidence areas
 
 
-def _baseline(session: Session, as_of: date):
-    from subsidence.census.queries import baseline_summary
-
-    return baseline_summary(session, as_of)
-
-
 def _area_totals(session: Session, as_of: date) -> dict[str, float]:
     """found / confirmed / treated hectares as of ``as_of`` (the baseline query of census.queries)."""
-    try:
-        b = _baseline(session, as_of)
-    except ImportError:  # the census baseline query not installed yet: the same definitions on the table
-        return _area_totals_table(session, as_of)
-    t = b.total
+    t = baseline_summary(session, as_of).total
     return {"found": float(t.found_ha), "confirmed": float(t.confirmed_ha), "treated": float(t.treated_ha)}
-
-
-def _area_totals_table(session: Session, as_of: date) -> dict[str, float]:
-    """Fallback with the baseline contract's definitions: leaves (not merged/split) first seen by ``as_of``;
-    confirmed = 专家确认; treated = confirmed and marked treated (the treated flag has no date: current value)."""
-    from subsidence.census.models import SubsidenceArea as A
-    from subsidence.vocabulary import ReviewState
-
-    leaves = [a for a in session.scalars(select(A).where(A.review_state.not_in((ReviewState.MERGED, ReviewState.SPLIT))))
-              if a.first_seen is None or a.first_seen <= as_of]
-    confirmed = [a for a in leaves if a.review_state == ReviewState.CONFIRMED]
-    return {"found": sum(a.area_ha or 0 for a in leaves), "confirmed": sum(a.area_ha or 0 for a in confirmed),
-            "treated": sum(a.area_ha or 0 for a in confirmed if a.treated)}
 
 
 def subsidence_area(session: Session, start: date, end: date, what: str) -> Metric:
@@ -88,9 +67,15 @@ def subsidence_area(session: Session, start: date, end: date, what: str) -> Metr
         raise ValueError(f"what must be one of {', '.join(labels)}, not {what!r}")
     now = _area_totals(session, end)[what]
     before = _area_totals(session, start - timedelta(days=1))[what]
-    return Metric(f"area_{what}", labels[what], "公顷", round(now - before, 2), round(now, 2),
-                  "census.queries.baseline_summary",
-                  {"period_mu": round((now - before) * MU_PER_HA, 1), "cumulative_mu": round(now * MU_PER_HA, 1)})
+    return Metric(
+        f"area_{what}",
+        labels[what],
+        "公顷",
+        round(now - before, 2),
+        round(now, 2),
+        "census.queries.baseline_summary",
+        {"period_mu": round((now - before) * MU_PER_HA, 1), "cumulative_mu": round(now * MU_PER_HA, 1)},
+    )
 
 
 # ------------------------------------------------------------------------------------------ ledger
@@ -100,17 +85,28 @@ def problems_found(session: Session, start: date, end: date) -> Metric:
     from subsidence.ledger.models import Problem
 
     q = select(func.count()).select_from(Problem)
-    return Metric("problems_found", "台账登记问题", "个",
-                  _count(session, q.where(Problem.found_date >= start, Problem.found_date <= end)),
-                  _count(session, q.where(Problem.found_date <= end)), "ledger.models.Problem")
+    return Metric(
+        "problems_found",
+        "台账登记问题",
+        "个",
+        _count(session, q.where(Problem.found_date >= start, Problem.found_date <= end)),
+        _count(session, q.where(Problem.found_date <= end)),
+        "ledger.models.Problem",
+    )
 
 
 def notices_issued(session: Session, start: date, end: date) -> Metric:
     from subsidence.ledger.models import RectificationNotice as N
 
     q = select(func.count()).select_from(N)
-    return Metric("notices", "下达限期整改通知书", "份", _count(session, q.where(N.issued_date >= start, N.issued_date <= end)),
-                  _count(session, q.where(N.issued_date <= end)), "ledger.models.RectificationNotice")
+    return Metric(
+        "notices",
+        "下达限期整改通知书",
+        "份",
+        _count(session, q.where(N.issued_date >= start, N.issued_date <= end)),
+        _count(session, q.where(N.issued_date <= end)),
+        "ledger.models.RectificationNotice",
+    )
 
 
 def acceptances(session: Session, start: date, end: date) -> Metric:
@@ -128,16 +124,29 @@ def acceptances(session: Session, start: date, end: date) -> Metric:
     from subsidence.vocabulary import AcceptanceResult
 
     passed = AcceptanceResult.PASSED
-    return Metric("acceptances", "组织验收", "次", n(start), n(None), "ledger.models.AcceptanceRecord",
-                  {"passed_period": n(start, passed), "passed_cumulative": n(None, passed)})
+    return Metric(
+        "acceptances",
+        "组织验收",
+        "次",
+        n(start),
+        n(None),
+        "ledger.models.AcceptanceRecord",
+        {"passed_period": n(start, passed), "passed_cumulative": n(None, passed)},
+    )
 
 
 def escalations(session: Session, start: date, end: date) -> Metric:
     from subsidence.ledger.models import Escalation as E
 
     q = select(func.count()).select_from(E)
-    return Metric("escalations", "逾期督办", "次", _count(session, q.where(E.escalated_date >= start, E.escalated_date <= end)),
-                  _count(session, q.where(E.escalated_date <= end)), "ledger.models.Escalation")
+    return Metric(
+        "escalations",
+        "逾期督办",
+        "次",
+        _count(session, q.where(E.escalated_date >= start, E.escalated_date <= end)),
+        _count(session, q.where(E.escalated_date <= end)),
+        "ledger.models.Escalation",
+    )
 
 
 def progress(session: Session, end: date):
@@ -179,13 +188,17 @@ def _fund_sums(session: Session, start: date | None, end: date) -> dict[str, int
 def fund_accrued(session: Session, start: date, end: date) -> Metric:
     """Restoration fund deposited (计提存入), 元."""
     p, c = _fund_sums(session, start, end), _fund_sums(session, None, end)
-    return Metric("fund_accrued", "治理恢复基金计提", "元", p["deposit"] / 100, c["deposit"] / 100, "tasks.models.FundEntry")
+    return Metric(
+        "fund_accrued", "治理恢复基金计提", "元", p["deposit"] / 100, c["deposit"] / 100, "tasks.models.FundEntry"
+    )
 
 
 def fund_used(session: Session, start: date, end: date) -> Metric:
     """Restoration fund spent on treatment (治理支出), 元."""
     p, c = _fund_sums(session, start, end), _fund_sums(session, None, end)
-    return Metric("fund_used", "治理恢复基金使用", "元", p["spending"] / 100, c["spending"] / 100, "tasks.models.FundEntry")
+    return Metric(
+        "fund_used", "治理恢复基金使用", "元", p["spending"] / 100, c["spending"] / 100, "tasks.models.FundEntry"
+    )
 
 
 def buildings_demolished(session: Session, start: date, end: date) -> Metric:
@@ -193,10 +206,15 @@ def buildings_demolished(session: Session, start: date, end: date) -> Metric:
     from subsidence.tasks.models import CompensatedBuilding as B
 
     q = select(func.count()).select_from(B).where(B.compensated.is_(True))
-    return Metric("buildings_demolished", "已补偿建（构）筑物拆除", "处",
-                  _count(session, q.where(B.demolished_date >= start, B.demolished_date <= end)),
-                  _count(session, q.where(B.demolished_date <= end)), "tasks.models.CompensatedBuilding",
-                  {"total": _count(session, q)})
+    return Metric(
+        "buildings_demolished",
+        "已补偿建（构）筑物拆除",
+        "处",
+        _count(session, q.where(B.demolished_date >= start, B.demolished_date <= end)),
+        _count(session, q.where(B.demolished_date <= end)),
+        "tasks.models.CompensatedBuilding",
+        {"total": _count(session, q)},
+    )
 
 
 def water_plans_approved(session: Session, start: date, end: date) -> Metric:
@@ -204,11 +222,15 @@ def water_plans_approved(session: Session, start: date, end: date) -> Metric:
     from subsidence.tasks.models import WaterPlan as W
 
     q = select(func.count()).select_from(W)
-    return Metric("water_plans", "保水开采方案批复", "个",
-                  _count(session, q.where(W.approved_date >= start, W.approved_date <= end)),
-                  _count(session, q.where(W.approved_date <= end)), "tasks.models.WaterPlan",
-                  {"required": _count(session, q),
-                   "implemented": _count(session, q.where(W.implemented_date <= end))})
+    return Metric(
+        "water_plans",
+        "保水开采方案批复",
+        "个",
+        _count(session, q.where(W.approved_date >= start, W.approved_date <= end)),
+        _count(session, q.where(W.approved_date <= end)),
+        "tasks.models.WaterPlan",
+        {"required": _count(session, q), "implemented": _count(session, q.where(W.implemented_date <= end))},
+    )
 
 
 def hidden_factor_plans_approved(session: Session, start: date, end: date) -> Metric:
@@ -219,11 +241,22 @@ def hidden_factor_plans_approved(session: Session, start: date, end: date) -> Me
 
     ok = (PlanReviewState.APPROVED, PlanReviewState.COMPLETED)
     q = select(func.count()).select_from(R).where(R.state.in_(ok))
-    return Metric("hidden_factor_plans", "隐蔽致灾因素整改方案审查通过", "个",
-                  _count(session, q.where(R.reviewed_date >= start, R.reviewed_date <= end)),
-                  _count(session, q.where(R.reviewed_date <= end)), "tasks.models.RectificationPlan",
-                  {"factors": _count(session, select(func.count()).select_from(HiddenFactor)
-                                     .where(HiddenFactor.is_problem.is_(True), HiddenFactor.surveyed_date <= end))})
+    return Metric(
+        "hidden_factor_plans",
+        "隐蔽致灾因素整改方案审查通过",
+        "个",
+        _count(session, q.where(R.reviewed_date >= start, R.reviewed_date <= end)),
+        _count(session, q.where(R.reviewed_date <= end)),
+        "tasks.models.RectificationPlan",
+        {
+            "factors": _count(
+                session,
+                select(func.count())
+                .select_from(HiddenFactor)
+                .where(HiddenFactor.is_problem.is_(True), HiddenFactor.surveyed_date <= end),
+            )
+        },
+    )
 
 
 # ------------------------------------------------------------------------------------------ monitoring
@@ -236,8 +269,15 @@ def hazard_points(session: Session, start: date, end: date) -> Metric:
     n = _count(session, select(func.count()).select_from(H))
     people = int(session.scalar(select(func.coalesce(func.sum(H.threatened_people), 0))) or 0)
     households = int(session.scalar(select(func.coalesce(func.sum(H.threatened_households), 0))) or 0)
-    return Metric("hazard_points", "地质灾害隐患点", "处", None, n, "monitoring.models.HazardPoint",
-                  {"people": people, "households": households})
+    return Metric(
+        "hazard_points",
+        "地质灾害隐患点",
+        "处",
+        None,
+        n,
+        "monitoring.models.HazardPoint",
+        {"people": people, "households": households},
+    )
 
 
 def cards_issued(session: Session, start: date, end: date) -> Metric:
@@ -246,14 +286,27 @@ def cards_issued(session: Session, start: date, end: date) -> Metric:
 
     q = select(func.count()).select_from(Card)
     lo, hi = _utc_bounds(start, end)
-    rq = (select(func.count()).select_from(CardCopy).join(Card, Card.id == CardCopy.card_id)
-          .where(CardCopy.holder == "household", CardCopy.receipt_signed_at.is_not(None)))
-    return Metric("cards", "发放明白卡", "张", _count(session, q.where(Card.issued_date >= start, Card.issued_date <= end)),
-                  _count(session, q.where(Card.issued_date <= end)), "monitoring.models.Card",
-                  {"received_period": _count(session, rq.where(CardCopy.receipt_signed_at >= lo,
-                                                                 CardCopy.receipt_signed_at < hi)),
-                   "received_cumulative": _count(session, rq.where(CardCopy.receipt_signed_at < hi)),
-                   "household_cards": _count(session, q.where(Card.kind == "household", Card.issued_date <= end))})
+    rq = (
+        select(func.count())
+        .select_from(CardCopy)
+        .join(Card, Card.id == CardCopy.card_id)
+        .where(CardCopy.holder == "household", CardCopy.receipt_signed_at.is_not(None))
+    )
+    return Metric(
+        "cards",
+        "发放明白卡",
+        "张",
+        _count(session, q.where(Card.issued_date >= start, Card.issued_date <= end)),
+        _count(session, q.where(Card.issued_date <= end)),
+        "monitoring.models.Card",
+        {
+            "received_period": _count(
+                session, rq.where(CardCopy.receipt_signed_at >= lo, CardCopy.receipt_signed_at < hi)
+            ),
+            "received_cumulative": _count(session, rq.where(CardCopy.receipt_signed_at < hi)),
+            "household_cards": _count(session, q.where(Card.kind == "household", Card.issued_date <= end)),
+        },
+    )
 
 
 def alarms(session: Session, start: date, end: date) -> Metric:
@@ -262,12 +315,20 @@ def alarms(session: Session, start: date, end: date) -> Metric:
 
     lo, hi = _utc_bounds(start, end)
     q = select(func.count()).select_from(Alarm).where(Alarm.data_quality.is_(False))
-    return Metric("alarms", "监测预警", "次", _count(session, q.where(Alarm.opened_at >= lo, Alarm.opened_at < hi)),
-                  _count(session, q.where(Alarm.opened_at < hi)), "monitoring.models.Alarm",
-                  {"open_at_end": _count(session, q.where(Alarm.opened_at < hi)
-                                         .where((Alarm.cleared_at.is_(None)) | (Alarm.cleared_at >= hi))),
-                   "red_period": _count(session, q.where(Alarm.opened_at >= lo, Alarm.opened_at < hi,
-                                                         Alarm.max_level >= 4))})
+    return Metric(
+        "alarms",
+        "监测预警",
+        "次",
+        _count(session, q.where(Alarm.opened_at >= lo, Alarm.opened_at < hi)),
+        _count(session, q.where(Alarm.opened_at < hi)),
+        "monitoring.models.Alarm",
+        {
+            "open_at_end": _count(
+                session, q.where(Alarm.opened_at < hi).where((Alarm.cleared_at.is_(None)) | (Alarm.cleared_at >= hi))
+            ),
+            "red_period": _count(session, q.where(Alarm.opened_at >= lo, Alarm.opened_at < hi, Alarm.max_level >= 4)),
+        },
+    )
 
 
 # ------------------------------------------------------------------------------------------ plans
@@ -282,13 +343,23 @@ def plan_achievement(session: Session, year: int, by: str = "mine") -> list[dict
 
 def core_numbers(session: Session, start: date, end: date) -> list[Metric]:
     """Every scalar number of the report upward, in print order."""
-    return [subsidence_area(session, start, end, "found"), subsidence_area(session, start, end, "confirmed"),
-            subsidence_area(session, start, end, "treated"), problems_found(session, start, end),
-            notices_issued(session, start, end), acceptances(session, start, end), escalations(session, start, end),
-            fund_accrued(session, start, end), fund_used(session, start, end),
-            buildings_demolished(session, start, end), water_plans_approved(session, start, end),
-            hidden_factor_plans_approved(session, start, end), hazard_points(session, start, end),
-            cards_issued(session, start, end), alarms(session, start, end)]
+    return [
+        subsidence_area(session, start, end, "found"),
+        subsidence_area(session, start, end, "confirmed"),
+        subsidence_area(session, start, end, "treated"),
+        problems_found(session, start, end),
+        notices_issued(session, start, end),
+        acceptances(session, start, end),
+        escalations(session, start, end),
+        fund_accrued(session, start, end),
+        fund_used(session, start, end),
+        buildings_demolished(session, start, end),
+        water_plans_approved(session, start, end),
+        hidden_factor_plans_approved(session, start, end),
+        hazard_points(session, start, end),
+        cards_issued(session, start, end),
+        alarms(session, start, end),
+    ]
 
 
 # ------------------------------------------------------------------------------------------ what changed
@@ -338,8 +409,17 @@ def changes_since(session: Session, start: date, end: date) -> list[ProblemChang
             what = "验收销号" if state == ProblemState.ACCEPTED else "状态变化"
             out.append(ProblemChange(code, p.title, unit, what, s0.label(), state.label(), last_on.get(code, "")))
         elif overdue and not o0:
-            out.append(ProblemChange(code, p.title, unit, "新增逾期", s0.label(), state.label(),
-                                     p.deadline.isoformat() if p.deadline else ""))
+            out.append(
+                ProblemChange(
+                    code,
+                    p.title,
+                    unit,
+                    "新增逾期",
+                    s0.label(),
+                    state.label(),
+                    p.deadline.isoformat() if p.deadline else "",
+                )
+            )
         elif o0 and not overdue:
             out.append(ProblemChange(code, p.title, unit, "解除逾期", s0.label(), state.label(), last_on.get(code, "")))
     return out

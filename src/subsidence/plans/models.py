@@ -1,4 +1,4 @@
-"""Mine treatment plans (issue 9): the protection-and-reclamation plan with its revisions, annual plans, and
+"""Mine treatment plans: the protection-and-reclamation plan with its revisions, annual plans, and
 the treated parcels enterprises report and the bureau verifies.
 
 Money is in yuan as integers (no float money); areas in hectares computed from the geometry in the storage CRS.

@@ -1,4 +1,4 @@
-"""Mine treatment plans (issue 9): plans with revisions, annual plans, reported and verified parcels, the gap
+"""Mine treatment plans: plans with revisions, annual plans, reported and verified parcels, the gap
 between plan and achievement, and what the gap triggers (a category-1 problem once, a licence-gate reason).
 
 Every function validates first and changes nothing on failure: callers run them inside one transaction.

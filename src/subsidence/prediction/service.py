@@ -1,6 +1,6 @@
 """Prediction service: the I/O edges of the science core (panels, parameters, observations, outputs).
 
-Shared by the CLI (``subsidence predict|invert|stability|damage``) and, later, the API. Every reader
+Shared by the CLI (``subsidence predict|invert|stability|damage``) and the API. Every reader
 validates before any computation and raises :class:`~subsidence.errors.ValidationFailed` naming the
 file, row and field and the fix; every writer writes atomically, so a failed run changes nothing.
 

@@ -44,10 +44,10 @@ OFFICE_WORDS = ("领导小组办公室", "领导小组")
 
 
 def full_name(name: str, banner: str = BANNER) -> str:
-    """"旗自然资源局" → "伊金霍洛旗自然资源局"; names that already carry the banner (or a city) are kept."""
+    """ "旗自然资源局" → "伊金霍洛旗自然资源局"; names that already carry the banner (or a city) are kept."""
     name = name.strip()
     if name.startswith(banner + "旗"):  # "伊金霍洛旗" + "旗自然资源局" joined naively
-        return banner + name[len(banner) + 1:]
+        return banner + name[len(banner) + 1 :]
     if name.startswith((banner, "市")):
         return name
     if name.startswith("旗"):
@@ -60,7 +60,7 @@ def short_name(name: str, banner: str = BANNER) -> str:
     name = name.strip()
     for prefix in (banner, "旗"):
         if name.startswith(prefix):
-            return name[len(prefix):]
+            return name[len(prefix) :]
     return name
 
 
@@ -79,9 +79,13 @@ def agency_code(name: str) -> str:
     return "伊" + short[:2]
 
 
-def competent_authority(category: ProblemCategory | str | None, lead_unit_name: str | None = None,
-                        lead_unit_kind: str | None = None, town_name: str | None = None,
-                        banner: str = BANNER) -> str:
+def competent_authority(
+    category: ProblemCategory | str | None,
+    lead_unit_name: str | None = None,
+    lead_unit_kind: str | None = None,
+    town_name: str | None = None,
+    banner: str = BANNER,
+) -> str:
     """The authority that orders rectification of a problem: its lead unit when that is a bureau or a town
     government, else the lead unit of its task (:data:`CATEGORY_AUTHORITY`); never the office."""
     if lead_unit_name and lead_unit_kind in ("bureau", "town") and not is_office(lead_unit_name):

@@ -31,8 +31,11 @@ _STYLE = """
 </style>
 """
 
-WORK_CARD = _ENV.from_string("""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>地质灾害防灾工作明白卡 {{ hp.code }}</title>""" + _STYLE + """</head>
+WORK_CARD = _ENV.from_string(
+    """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>地质灾害防灾工作明白卡 {{ hp.code }}</title>"""
+    + _STYLE
+    + """</head>
 <body><div class="card">
 <h1>地质灾害防灾工作明白卡</h1>
 <p class="doc-no">卡号：{{ card_code }}　　发放日期：{{ issued_cn }}</p>
@@ -70,10 +73,14 @@ WORK_CARD = _ENV.from_string("""<!DOCTYPE html>
 </table>
 <p class="sign">发卡单位（盖章）：{{ issuing_unit }}　　　持卡人签字：＿＿＿＿＿＿</p>
 <p class="small">本卡由群测群防责任人及监测人持有。人员以岗位称谓记载；电话如有变动请及时报发卡单位更新。</p>
-</div></body></html>""")
+</div></body></html>"""
+)
 
-HOUSEHOLD_CARD = _ENV.from_string("""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>地质灾害防灾避险明白卡</title>""" + _STYLE + """</head>
+HOUSEHOLD_CARD = _ENV.from_string(
+    """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>地质灾害防灾避险明白卡</title>"""
+    + _STYLE
+    + """</head>
 <body>{% for copy in copies %}<div class="card">
 <span class="copy">{{ copy }}</span>
 <h1>地质灾害防灾避险明白卡</h1>
@@ -113,7 +120,8 @@ HOUSEHOLD_CARD = _ENV.from_string("""<!DOCTYPE html>
 <table class="receipt"><tr><td class="k">签收（{{ copy }}）</td><td>签字：＿＿＿＿＿＿＿＿　　日期：＿＿＿＿年＿＿月＿＿日</td></tr></table>
 <p class="sign">发卡单位（盖章）：{{ issuing_unit }}　　发卡日期：{{ issued_cn }}</p>
 <p class="small">本卡一式三份：住户、村委会、发卡单位各执一份。请把本卡贴在家中显眼处。</p>
-</div>{% endfor %}</body></html>""")
+</div>{% endfor %}</body></html>"""
+)
 
 #: plain-language consequences per hazard type (what a householder should picture)
 DANGER_TEXT = {
@@ -142,6 +150,7 @@ def _contact_fn(contacts: list[dict[str, Any]], hp: Any = None):
             value = getattr(hp, field, None) if (hp is not None and field) else None
             return value or "—"
         return "；".join(f"{c['title']}{'　电话 ' + c['phone'] if c.get('phone') else ''}" for c in items)
+
     return contact
 
 
@@ -154,8 +163,7 @@ def work_card_html(ctx: dict[str, Any]) -> str:
     for item in [x for x in (ctx.get("sensors") or "").split("、") if x.strip()]:
         kind = item.rsplit(" ", 1)[0]  # "GNSS监测站 GN-03" → the kind; sensor numbers stay in the register
         kinds[kind] = kinds.get(kind, 0) + 1
-    extra = {"issued_cn": date_cn(ctx.get("issued")),
-             "sensor_kinds": "、".join(f"{k}{n}台" for k, n in kinds.items())}
+    extra = {"issued_cn": date_cn(ctx.get("issued")), "sensor_kinds": "、".join(f"{k}{n}台" for k, n in kinds.items())}
     return WORK_CARD.render(**(ctx | extra), contact=_contact_fn(ctx.get("contacts", []), ctx.get("hp")))
 
 
@@ -178,5 +186,6 @@ def household_card_html(ctx: dict[str, Any]) -> str:
         "scale_plain": SCALE_PLAIN.get(getattr(hp, "scale", None) or "", getattr(hp, "scale", None) or "规模待查"),
         "issued_cn": date_cn(ctx.get("issued")),
     }
-    return HOUSEHOLD_CARD.render(**(ctx | extra), copies=copies,
-                                 contact=_contact_fn(ctx.get("contacts", []), ctx.get("hp")))
+    return HOUSEHOLD_CARD.render(
+        **(ctx | extra), copies=copies, contact=_contact_fn(ctx.get("contacts", []), ctx.get("hp"))
+    )

@@ -10,8 +10,14 @@ import io
 from collections.abc import Sequence
 
 
-def stacked_bars_png(labels: Sequence[str], segments: Sequence[tuple[str, str, Sequence[float]]], *,
-                     notes: Sequence[str] | None = None, width_mm: float = 160, dpi: int = 150) -> bytes:
+def stacked_bars_png(
+    labels: Sequence[str],
+    segments: Sequence[tuple[str, str, Sequence[float]]],
+    *,
+    notes: Sequence[str] | None = None,
+    width_mm: float = 160,
+    dpi: int = 150,
+) -> bytes:
     """Horizontal stacked bars, one per label; ``segments`` are (legend label, colour, values per label)."""
     import matplotlib
 
@@ -50,8 +56,14 @@ def stacked_bars_png(labels: Sequence[str], segments: Sequence[tuple[str, str, S
         plt.close(fig)
 
 
-def grouped_bars_png(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]], *, unit: str = "",
-                     width_mm: float = 160, dpi: int = 150) -> bytes:
+def grouped_bars_png(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, str, Sequence[float]]],
+    *,
+    unit: str = "",
+    width_mm: float = 160,
+    dpi: int = 150,
+) -> bytes:
     """Horizontal grouped bars (e.g. planned against achieved per mine); ``series`` = (legend, colour, values)."""
     import matplotlib
 

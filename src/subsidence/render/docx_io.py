@@ -15,8 +15,9 @@ def deterministic_zip(data: bytes) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
         names = src.namelist()
-        ordered = [n for n in names if n == "[Content_Types].xml"] + sorted(n for n in names
-                                                                            if n != "[Content_Types].xml")
+        ordered = [n for n in names if n == "[Content_Types].xml"] + sorted(
+            n for n in names if n != "[Content_Types].xml"
+        )
         for name in ordered:
             info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -34,5 +35,3 @@ def save_docx(doc, out: Path | str | None = None) -> bytes:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
     return data
-
-

@@ -36,8 +36,13 @@ def _system_font_file() -> Path | None:
     if shutil.which("fc-match") is None:
         return None
     try:
-        out = subprocess.run(["fc-match", "-f", "%{family}|%{file}", f"{SYSTEM_FAMILY}:lang=zh-cn"],
-                             capture_output=True, text=True, timeout=10, check=False).stdout
+        out = subprocess.run(
+            ["fc-match", "-f", "%{family}|%{file}", f"{SYSTEM_FAMILY}:lang=zh-cn"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     family, _, file = out.partition("|")
@@ -97,16 +102,22 @@ def cjk_font() -> CJKFont:
 # Every CSS stack ends in the generic CJK font of :func:`cjk_font`, so a machine with only the PyPI font still
 # prints every glyph (in a sans face); :func:`official_faces` reports what was found.
 
-FANDOL_DIRS = (Path("/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol"),
-               Path("/usr/share/fonts/opentype/fandol"), Path("/usr/local/share/fonts/fandol"))
+FANDOL_DIRS = (
+    Path("/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol"),
+    Path("/usr/share/fonts/opentype/fandol"),
+    Path("/usr/local/share/fonts/fandol"),
+)
 
 STANDARD_NAMES = {"title": "方正小标宋简体", "body": "仿宋_GB2312", "hei": "黑体", "kai": "楷体_GB2312"}
 
 #: candidates per role: (family, weight, Fandol file name or None for a fontconfig family)
 _CANDIDATES: dict[str, tuple[tuple[str, int, str | None], ...]] = {
     "title": (("Noto Serif CJK SC", 700, None), ("FandolSong", 700, "FandolSong-Bold.otf")),
-    "body": (("FandolFang", 400, "FandolFang-Regular.otf"), ("Noto Serif CJK SC", 400, None),
-             ("FandolSong", 400, "FandolSong-Regular.otf")),
+    "body": (
+        ("FandolFang", 400, "FandolFang-Regular.otf"),
+        ("Noto Serif CJK SC", 400, None),
+        ("FandolSong", 400, "FandolSong-Regular.otf"),
+    ),
     "hei": (("Noto Sans CJK SC", 400, None), ("FandolHei", 400, "FandolHei-Regular.otf")),
     "kai": (("FandolKai", 400, "FandolKai-Regular.otf"), ("AR PL UKai CN", 400, None)),
 }
@@ -129,7 +140,9 @@ def _fc_has(family: str) -> bool:
     if shutil.which("fc-list") is None:
         return False
     try:
-        out = subprocess.run(["fc-list", f"{family}", "family"], capture_output=True, text=True, timeout=10, check=False).stdout
+        out = subprocess.run(
+            ["fc-list", f"{family}", "family"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return False
     return any(family in line.split(",") or line.strip() == family for line in out.splitlines())
@@ -163,8 +176,10 @@ def official_css() -> str:
     parts = [base.css()]
     for face in official_faces().values():
         if face is not None and face.path is not None:
-            parts.append(f"@font-face {{ font-family: '{face.css_family}'; src: url('{face.path.as_uri()}'); "
-                         f"font-weight: {face.weight}; }}\n")
+            parts.append(
+                f"@font-face {{ font-family: '{face.css_family}'; src: url('{face.path.as_uri()}'); "
+                f"font-weight: {face.weight}; }}\n"
+            )
     return "".join(parts)
 
 
@@ -189,19 +204,23 @@ def fontconfig_aliases() -> str:
     for d in FANDOL_DIRS:
         if d.is_dir():
             lines.append(f"  <dir>{d}</dir>")
-    variants = {"title": ("方正小标宋简体", "方正小标宋_GBK", "FZXiaoBiaoSong-B05S", "小标宋"),
-                "body": ("仿宋_GB2312", "仿宋", "FangSong_GB2312", "FangSong"),
-                "hei": ("黑体", "SimHei"), "kai": ("楷体_GB2312", "楷体", "KaiTi_GB2312", "KaiTi"),
-                "song": ("宋体", "SimSun", "NSimSun", "新宋体")}
+    variants = {
+        "title": ("方正小标宋简体", "方正小标宋_GBK", "FZXiaoBiaoSong-B05S", "小标宋"),
+        "body": ("仿宋_GB2312", "仿宋", "FangSong_GB2312", "FangSong"),
+        "hei": ("黑体", "SimHei"),
+        "kai": ("楷体_GB2312", "楷体", "KaiTi_GB2312", "KaiTi"),
+        "song": ("宋体", "SimSun", "NSimSun", "新宋体"),
+    }
     for role, names in variants.items():
         face = faces.get("title" if role == "song" else role)
         target = face.family if face is not None else cjk_font().family
         for name in names:
-            lines.append(f'  <match target="pattern"><test name="family"><string>{name}</string></test>'
-                         f'<edit name="family" mode="assign" binding="strong"><string>{target}</string></edit>'
-                         + ('<edit name="weight" mode="assign"><const>bold</const></edit>'
-                            if role == "title" else "")
-                         + ('<edit name="weight" mode="assign"><const>regular</const></edit>'
-                            if role == "song" else "") + "</match>")
+            lines.append(
+                f'  <match target="pattern"><test name="family"><string>{name}</string></test>'
+                f'<edit name="family" mode="assign" binding="strong"><string>{target}</string></edit>'
+                + ('<edit name="weight" mode="assign"><const>bold</const></edit>' if role == "title" else "")
+                + ('<edit name="weight" mode="assign"><const>regular</const></edit>' if role == "song" else "")
+                + "</match>"
+            )
     lines.append("</fontconfig>")
     return "\n".join(lines) + "\n"

@@ -55,8 +55,7 @@ BANJI_PT = 14.0  # 4号
 RED = "#E60012"  # 发文机关标志 and separator: red (§7.2.2, §7.2.6); the usual print red
 MARK_OFFSET_MM = 35.0  # §7.2.2 top of the 发文机关标志 below the top of the type area
 
-DOCX_NAMES = {"title": "方正小标宋简体", "body": "仿宋_GB2312", "hei": "黑体", "kai": "楷体_GB2312",
-              "page": "宋体"}
+DOCX_NAMES = {"title": "方正小标宋简体", "body": "仿宋_GB2312", "hei": "黑体", "kai": "楷体_GB2312", "page": "宋体"}
 
 
 def date_cn(d: date | str | None) -> str:
@@ -219,35 +218,38 @@ def gongwen_css(*, illustrative: bool = False) -> str:
     from subsidence.render.fonts import font_stack, official_css
 
     fs = {r: font_stack(r) for r in ("title", "body", "hei", "kai")}
-    return official_css() + (_watermark_css() if illustrative else "") + f"""
+    return (
+        official_css()
+        + (_watermark_css() if illustrative else "")
+        + f"""
 @page {{ size: A4; margin: {MARGIN_TOP}mm {MARGIN_RIGHT}mm {MARGIN_BOTTOM}mm {MARGIN_LEFT}mm;
-  @bottom-right {{ content: "— " counter(page) " —"; font-family: {fs['title']}; font-weight: 400;
+  @bottom-right {{ content: "— " counter(page) " —"; font-family: {fs["title"]}; font-weight: 400;
                    font-size: {BANJI_PT}pt; vertical-align: top; padding-top: 7mm; padding-right: 1em;
                    white-space: nowrap; width: 40mm; text-align: right; }}
   }}
 @page :left {{ margin: {MARGIN_TOP}mm {MARGIN_LEFT}mm {MARGIN_BOTTOM}mm {MARGIN_RIGHT}mm;
   @bottom-right {{ content: none; }}
-  @bottom-left {{ content: "— " counter(page) " —"; font-family: {fs['title']}; font-size: {BANJI_PT}pt;
+  @bottom-left {{ content: "— " counter(page) " —"; font-family: {fs["title"]}; font-size: {BANJI_PT}pt;
                   vertical-align: top; padding-top: 7mm; padding-left: 1em;
                   white-space: nowrap; width: 40mm; text-align: left; }} }}
 @page wide {{ size: A4 landscape; margin: {MARGIN_LEFT}mm {MARGIN_TOP}mm {MARGIN_LEFT}mm {MARGIN_BOTTOM}mm; }}
 @page receipt {{ @bottom-right {{ content: none; }} @bottom-left {{ content: none; }} }}
-html {{ font-family: {fs['body']}; font-size: {BODY_PT}pt; line-height: {LINE_PT:.2f}pt;
+html {{ font-family: {fs["body"]}; font-size: {BODY_PT}pt; line-height: {LINE_PT:.2f}pt;
         letter-spacing: {TRACKING_PT}pt; color: #000; }}
 body {{ margin: 0; }}
 p {{ margin: 0; text-align: justify; }}
 p.body {{ text-indent: 2em; }}
-.hei {{ font-family: {fs['hei']}; }}
-.kai {{ font-family: {fs['kai']}; }}
-.mark {{ font-family: {fs['title']}; font-weight: 700; color: {RED}; text-align: center;
+.hei {{ font-family: {fs["hei"]}; }}
+.kai {{ font-family: {fs["kai"]}; }}
+.mark {{ font-family: {fs["title"]}; font-weight: 700; color: {RED}; text-align: center;
          margin-top: {MARK_OFFSET_MM}mm; line-height: 1.2; letter-spacing: 0; white-space: nowrap; }}
 .docno {{ text-align: center; margin-top: {2 * LINE_PT:.2f}pt; }}
 .docno.up {{ display: flex; justify-content: space-between; padding: 0 1em; white-space: nowrap; }}
 .rule {{ border-top: 0.8mm solid {RED}; margin-top: 4mm; height: 0; }}
-h1.title {{ font-family: {fs['title']}; font-weight: 700; font-size: {TITLE_PT}pt; line-height: {1.3 * TITLE_PT:.1f}pt;
+h1.title {{ font-family: {fs["title"]}; font-weight: 700; font-size: {TITLE_PT}pt; line-height: {1.3 * TITLE_PT:.1f}pt;
             text-align: center; margin: {2 * LINE_PT:.2f}pt 0 {LINE_PT:.2f}pt 0; letter-spacing: 0; }}
-h2.h1 {{ font-family: {fs['hei']}; font-weight: 400; font-size: {BODY_PT}pt; text-indent: 2em; margin: 0; }}
-h3.h2 {{ font-family: {fs['kai']}; font-weight: 400; font-size: {BODY_PT}pt; text-indent: 2em; margin: 0; }}
+h2.h1 {{ font-family: {fs["hei"]}; font-weight: 400; font-size: {BODY_PT}pt; text-indent: 2em; margin: 0; }}
+h3.h2 {{ font-family: {fs["kai"]}; font-weight: 400; font-size: {BODY_PT}pt; text-indent: 2em; margin: 0; }}
 h4.h3 {{ font-weight: 700; font-size: {BODY_PT}pt; text-indent: 2em; margin: 0; }}
 .recipient {{ text-indent: 0; }}
 .attach-list {{ margin-top: {LINE_PT:.2f}pt; padding-left: 2em; }}
@@ -264,17 +266,17 @@ h4.h3 {{ font-weight: 700; font-size: {BODY_PT}pt; text-indent: 2em; margin: 0; 
 table.grid {{ border-collapse: collapse; width: 100%; margin: 2mm 0; letter-spacing: 0; }}
 table.grid th, table.grid td {{ border: 0.5pt solid #000; padding: 0.6mm 1.2mm; line-height: 1.35;
                                vertical-align: middle; }}
-table.grid th {{ font-family: {fs['hei']}; font-weight: 400; text-align: center; }}
+table.grid th {{ font-family: {fs["hei"]}; font-weight: 400; text-align: center; }}
 table.grid td.n, table.grid th.n {{ text-align: right; white-space: nowrap; }}
 table.grid td.nw, table.grid th.nw {{ white-space: nowrap; }}
-table.grid tr.total td {{ font-family: {fs['hei']}; }}
+table.grid tr.total td {{ font-family: {fs["hei"]}; }}
 table.grid thead {{ display: table-header-group; }}
-.caption {{ text-align: center; font-family: {fs['hei']}; font-size: 12pt; line-height: 1.6; letter-spacing: 0;
+.caption {{ text-align: center; font-family: {fs["hei"]}; font-size: 12pt; line-height: 1.6; letter-spacing: 0;
              margin-bottom: 1mm; }}
 .figure {{ text-align: center; margin: 1mm 0; page-break-inside: avoid; }}
 .attachment {{ page-break-before: always; }}
 .attachment.wide {{ page: wide; }}
-.attachment .label {{ font-family: {fs['hei']}; }}
+.attachment .label {{ font-family: {fs["hei"]}; }}
 .attachment h1.title {{ margin-top: {LINE_PT:.2f}pt; }}
 .banji {{ margin-top: {2 * LINE_PT:.2f}pt; font-size: {BANJI_PT}pt; line-height: {1.6 * BANJI_PT:.1f}pt;
           letter-spacing: 0; page-break-inside: avoid; }}
@@ -285,13 +287,14 @@ table.grid thead {{ display: table-header-group; }}
 .banji .print span:last-child {{ white-space: nowrap; flex: none; }}
 .banji .print.first {{ border-top: 0.35mm solid #000; }}
 .receipt {{ page: receipt; page-break-before: always; letter-spacing: 0; }}
-.receipt .issuer {{ text-align: center; font-family: {fs['title']}; font-weight: 700; font-size: 18pt; }}
+.receipt .issuer {{ text-align: center; font-family: {fs["title"]}; font-weight: 700; font-size: 18pt; }}
 .receipt h1.title {{ margin-top: 4mm; }}
 .receipt table.grid td, .receipt table.grid th {{ height: 15mm; font-size: 12pt; }}
 .receipt table.grid th {{ width: 30%; }}
 .receipt .small {{ font-size: 10.5pt; line-height: 1.5; margin-top: 3mm; }}
 .illustrative {{ text-align: center; font-size: 10.5pt; color: #666; line-height: 1.5; letter-spacing: 0; }}
 """
+    )
 
 
 def _esc(v: Any) -> str:
@@ -311,26 +314,32 @@ def _fmt(v: Any) -> str:
 
 
 def _table_html(t: Table) -> str:
-    numeric = set(t.numeric) or {j for j in range(len(t.header))
-                                 if t.rows and all(_is_number(r[j]) or r[j] in (None, "", "—") for r in t.rows)
-                                 and any(_is_number(r[j]) for r in t.rows)}
+    numeric = set(t.numeric) or {
+        j
+        for j in range(len(t.header))
+        if t.rows
+        and all(_is_number(r[j]) or r[j] in (None, "", "—") for r in t.rows)
+        and any(_is_number(r[j]) for r in t.rows)
+    }
     cols = ""
     if t.widths:
         total = sum(t.widths)
         cols = "<colgroup>" + "".join(f'<col style="width:{100 * w / total:.1f}%">' for w in t.widths) + "</colgroup>"
+
     def cls(j: int) -> str:
         names = (["n"] if j in numeric else []) + (["nw"] if j in t.nowrap else [])
         return f' class="{" ".join(names)}"' if names else ""
 
-    head = "".join(f'<th{cls(j)}>{_esc(h)}</th>' for j, h in enumerate(t.header))
+    head = "".join(f"<th{cls(j)}>{_esc(h)}</th>" for j, h in enumerate(t.header))
     body = []
     for i, r in enumerate(t.rows):
         tr = ' class="total"' if t.total_row and i == len(t.rows) - 1 else ""
-        body.append(f"<tr{tr}>" + "".join(f'<td{cls(j)}>{_esc(_fmt(v))}</td>'
-                                           for j, v in enumerate(r)) + "</tr>")
+        body.append(f"<tr{tr}>" + "".join(f"<td{cls(j)}>{_esc(_fmt(v))}</td>" for j, v in enumerate(r)) + "</tr>")
     cap = f'<p class="caption">{_esc(t.caption)}</p>' if t.caption else ""
-    return (f'{cap}<table class="grid" style="font-size:{t.font_pt}pt">{cols}<thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+    return (
+        f'{cap}<table class="grid" style="font-size:{t.font_pt}pt">{cols}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _blocks_html(blocks: Sequence[Block]) -> str:
@@ -348,8 +357,9 @@ def _blocks_html(blocks: Sequence[Block]) -> str:
         elif isinstance(b, Table):
             out.append(_table_html(b))
         elif isinstance(b, Figure):
-            img = b.svg or (f'<img src="data:image/png;base64,{base64.b64encode(b.png).decode()}" '
-                            f'style="width:{b.width_mm}mm">')
+            img = b.svg or (
+                f'<img src="data:image/png;base64,{base64.b64encode(b.png).decode()}" style="width:{b.width_mm}mm">'
+            )
             cap = f'<p class="caption">{_esc(b.caption)}</p>' if b.caption else ""
             out.append(f'<div class="figure">{img}{cap}</div>')
         else:  # pragma: no cover - a programming error
@@ -362,29 +372,42 @@ def _attach_list_html(names: list[str]) -> str:
         return ""
     if len(names) == 1:
         return f'<table class="attach-list"><tr><td>附件：</td><td>{_esc(names[0])}</td></tr></table>'
-    rows = "".join(f'<tr><td>{"附件：" if i == 1 else ""}</td><td>{i}．{_esc(n)}</td></tr>'
-                   for i, n in enumerate(names, start=1))
+    rows = "".join(
+        f"<tr><td>{'附件：' if i == 1 else ''}</td><td>{i}．{_esc(n)}</td></tr>" for i, n in enumerate(names, start=1)
+    )
     return f'<table class="attach-list">{rows}</table>'
 
 
 def _receipt_html(r: Receipt) -> str:
-    rows = [("送达文书名称及文号", r.document), ("受送达人", r.recipient), ("送达地点", r.address),
-            ("送达方式", r.method), ("受送达人签名或盖章", (r.receiver + "　　" if r.receiver else "")
-             + "　　　　年　　月　　日"), ("代收人及代收理由", ""), ("送达日期", r.delivered),
-            ("送达人（签名）", ""), ("见证人（签名）", ""), ("备注", r.note)]
+    rows = [
+        ("送达文书名称及文号", r.document),
+        ("受送达人", r.recipient),
+        ("送达地点", r.address),
+        ("送达方式", r.method),
+        ("受送达人签名或盖章", (r.receiver + "　　" if r.receiver else "") + "　　　　年　　月　　日"),
+        ("代收人及代收理由", ""),
+        ("送达日期", r.delivered),
+        ("送达人（签名）", ""),
+        ("见证人（签名）", ""),
+        ("备注", r.note),
+    ]
     body = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in rows)
-    return (f'<section class="receipt"><p class="issuer">{_esc(r.issuer)}</p><h1 class="title">送达回证</h1>'
-            f'<table class="grid">{body}</table>'
-            '<p class="small">说明：受送达人拒绝签收的，送达人应当在备注栏注明拒收事由和日期，由送达人、见证人签名，'
-            '把文书留在受送达人的住所，即视为送达（参照《中华人民共和国民事诉讼法》第八十九条）。</p></section>')
+    return (
+        f'<section class="receipt"><p class="issuer">{_esc(r.issuer)}</p><h1 class="title">送达回证</h1>'
+        f'<table class="grid">{body}</table>'
+        '<p class="small">说明：受送达人拒绝签收的，送达人应当在备注栏注明拒收事由和日期，由送达人、见证人签名，'
+        "把文书留在受送达人的住所，即视为送达（参照《中华人民共和国民事诉讼法》第八十九条）。</p></section>"
+    )
 
 
 def render_html(doc: OfficialDocument) -> str:
     mark_pt = _mark_size_pt(doc.mark_text)
     meta = "".join(f'<meta name="{_esc(k)}" content="{_esc(v)}">' for k, v in doc.meta.items())
     if doc.signer is not None:
-        docno = (f'<div class="docno up"><span>{_esc(doc.number)}</span><span>签发人：<span class="kai">'
-                 f'{_esc(doc.signer) or "　" * 4}</span></span></div>')
+        docno = (
+            f'<div class="docno up"><span>{_esc(doc.number)}</span><span>签发人：<span class="kai">'
+            f"{_esc(doc.signer) or '　' * 4}</span></span></div>"
+        )
     else:
         docno = f'<div class="docno">{_esc(doc.number)}</div>'
     wm = ""
@@ -395,12 +418,16 @@ def render_html(doc: OfficialDocument) -> str:
     attachments = []
     for i, a in enumerate(doc.attachments, start=1):
         label = "附件" if len(doc.attachment_list) == 1 else f"附件{i}"
-        attachments.append(f'<section class="attachment{" wide" if a.landscape else ""}"><p class="label">{label}</p>'
-                           f'<h1 class="title">{_esc(a.title)}</h1>{_blocks_html(a.blocks)}</section>')
+        attachments.append(
+            f'<section class="attachment{" wide" if a.landscape else ""}"><p class="label">{label}</p>'
+            f'<h1 class="title">{_esc(a.title)}</h1>{_blocks_html(a.blocks)}</section>'
+        )
     printer = doc.printer or doc.authority
     cc = f'<p class="cc">抄送：{_esc("，".join(doc.cc))}。</p>' if doc.cc else ""
-    banji = (f'<div class="banji">{cc}<p class="print{"" if doc.cc else " first"}"><span>{_esc(printer)}</span>'
-             f'<span>{date_cn(doc.print_date or doc.issued)}印发</span></p></div>')
+    banji = (
+        f'<div class="banji">{cc}<p class="print{"" if doc.cc else " first"}"><span>{_esc(printer)}</span>'
+        f"<span>{date_cn(doc.print_date or doc.issued)}印发</span></p></div>"
+    )
     receipt = _receipt_html(doc.receipt) if doc.receipt else ""
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{_esc(doc.title)}</title>
@@ -446,18 +473,24 @@ def render_pdf(doc: OfficialDocument, out: Path | str | None = None) -> bytes:
     def render(html: str):
         fc = FontConfiguration()  # @font-face rules of a user stylesheet need the same FontConfiguration
         return HTML(string=html, base_url=str(Path.cwd())).render(
-            stylesheets=[CSS(string=gongwen_css(illustrative=doc.illustrative), font_config=fc)], font_config=fc)
+            stylesheets=[CSS(string=gongwen_css(illustrative=doc.illustrative), font_config=fc)], font_config=fc
+        )
 
     html = render_html(doc)
     document = render(html)
     first = _banji_gap(document)
     if first is not None and first[1] > 1:
-        pushed = html.replace('<div class="banji">',
-                              f'<div class="banji" style="padding-top: {first[1] - 0.5:.2f}px">', 1)
+        pushed = html.replace(
+            '<div class="banji">', f'<div class="banji" style="padding-top: {first[1] - 0.5:.2f}px">', 1
+        )
         again = render(pushed)
         second = _banji_gap(again)
-        if second is not None and second[0] == first[0] and abs(second[1]) < 2 and \
-                len(again.pages) == len(document.pages):
+        if (
+            second is not None
+            and second[0] == first[0]
+            and abs(second[1]) < 2
+            and len(again.pages) == len(document.pages)
+        ):
             document = again
     pdf = document.write_pdf()
     if out is not None:
@@ -476,16 +509,16 @@ _TWIPS_PER_MM = 1440 / 25.4
 #: §17.4.82): Word refuses or "repairs" a file whose property children are out of schema order
 _ORDER = {
     "pPr": "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr shd tabs "
-           "suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi "
-           "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection "
-           "textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange",
+    "suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi "
+    "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection "
+    "textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange",
     "rPr": "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof snapToGrid "
-           "vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText vertAlign rtl "
-           "cs em lang eastAsianLayout specVanish oMath",
+    "vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText vertAlign rtl "
+    "cs em lang eastAsianLayout specVanish oMath",
     "tblPr": "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc tblCellSpacing "
-             "tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption tblDescription tblPrChange",
+    "tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption tblDescription tblPrChange",
     "trPr": "cnfStyle divId gridBefore gridAfter wBefore wAfter cantSplit trHeight tblHeader tblCellSpacing jc hidden "
-            "ins del trPrChange",
+    "ins del trPrChange",
 }
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -537,8 +570,16 @@ def _rfonts(run_or_style, face: str) -> None:
     rfonts.set(qn("w:hint"), "eastAsia")
 
 
-def _run(p, text: str, *, face: str = "body", size: float = BODY_PT, bold: bool = False, color: str | None = None,
-         spacing: bool = True):
+def _run(
+    p,
+    text: str,
+    *,
+    face: str = "body",
+    size: float = BODY_PT,
+    bold: bool = False,
+    color: str | None = None,
+    spacing: bool = True,
+):
     from docx.oxml.ns import qn
     from docx.shared import Pt, RGBColor
 
@@ -555,14 +596,26 @@ def _run(p, text: str, *, face: str = "body", size: float = BODY_PT, bold: bool 
     return run
 
 
-def _para(doc, *, align: str = "justify", indent_chars: float = 0, exact: float | None = LINE_PT,
-          before: float = 0, after: float = 0, container=None):
+def _para(
+    doc,
+    *,
+    align: str = "justify",
+    indent_chars: float = 0,
+    exact: float | None = LINE_PT,
+    before: float = 0,
+    after: float = 0,
+    container=None,
+):
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
     from docx.shared import Pt
 
     p = (container or doc).add_paragraph()
-    p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
-                   "left": WD_ALIGN_PARAGRAPH.LEFT, "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}[align]
+    p.alignment = {
+        "center": WD_ALIGN_PARAGRAPH.CENTER,
+        "right": WD_ALIGN_PARAGRAPH.RIGHT,
+        "left": WD_ALIGN_PARAGRAPH.LEFT,
+        "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
+    }[align]
     pf = p.paragraph_format
     if exact:
         pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
@@ -583,8 +636,10 @@ def _border(p, side: str, *, size_eighths: int, color: str = "000000", space: in
     if bdr is None:
         bdr = ppr.makeelement(qn("w:pBdr"), {})
         _insert_ordered(ppr, bdr)
-    el = bdr.makeelement(qn(f"w:{side}"), {qn("w:val"): "single", qn("w:sz"): str(size_eighths),
-                                           qn("w:space"): str(space), qn("w:color"): color})
+    el = bdr.makeelement(
+        qn(f"w:{side}"),
+        {qn("w:val"): "single", qn("w:sz"): str(size_eighths), qn("w:space"): str(space), qn("w:color"): color},
+    )
     bdr.append(el)
 
 
@@ -599,8 +654,16 @@ def _banji_table(d, doc_: OfficialDocument) -> None:
     tbl = table._tbl
     tblpr = tbl.tblPr
     pos = OxmlElement("w:tblpPr")
-    for k, v in (("leftFromText", "0"), ("rightFromText", "0"), ("topFromText", "0"), ("bottomFromText", "0"),
-                 ("vertAnchor", "margin"), ("horzAnchor", "margin"), ("tblpXSpec", "center"), ("tblpYSpec", "bottom")):
+    for k, v in (
+        ("leftFromText", "0"),
+        ("rightFromText", "0"),
+        ("topFromText", "0"),
+        ("bottomFromText", "0"),
+        ("vertAnchor", "margin"),
+        ("horzAnchor", "margin"),
+        ("tblpXSpec", "center"),
+        ("tblpYSpec", "bottom"),
+    ):
         pos.set(qn(f"w:{k}"), v)
     _insert_ordered(tblpr, pos)
     width = OxmlElement("w:tblW")
@@ -712,9 +775,13 @@ def _docx_table(doc, t: Table, *, width_mm: float = TYPE_W):
     table = doc.add_table(rows=1, cols=len(t.header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    numeric = set(t.numeric) or {j for j in range(len(t.header))
-                                 if t.rows and all(_is_number(r[j]) or r[j] in (None, "", "—") for r in t.rows)
-                                 and any(_is_number(r[j]) for r in t.rows)}
+    numeric = set(t.numeric) or {
+        j
+        for j in range(len(t.header))
+        if t.rows
+        and all(_is_number(r[j]) or r[j] in (None, "", "—") for r in t.rows)
+        and any(_is_number(r[j]) for r in t.rows)
+    }
     hdr = table.rows[0]
     trpr = hdr._tr.get_or_add_trPr()
     th = OxmlElement("w:tblHeader")  # repeat the header row on every page
@@ -848,8 +915,13 @@ def render_docx(doc_: OfficialDocument, out: Path | str | None = None) -> bytes:
         _setup_section(new, landscape=a.landscape)
         label = "附件" if len(names) == 1 else f"附件{i}"
         _run(_para(d, align="left"), label, face="hei")
-        _run(_para(d, align="center", exact=1.3 * TITLE_PT, after=LINE_PT / 2), a.title, face="title",
-             size=TITLE_PT, spacing=False)
+        _run(
+            _para(d, align="center", exact=1.3 * TITLE_PT, after=LINE_PT / 2),
+            a.title,
+            face="title",
+            size=TITLE_PT,
+            spacing=False,
+        )
         _docx_blocks(d, a.blocks, width_mm=(PAGE_H - MARGIN_TOP - MARGIN_BOTTOM) if a.landscape else TYPE_W)
     # (after a landscape attachment the 版记 stays on its page, as in the PDF)
     # 版记 (§7.4): a borderless floating table anchored to the bottom of the type area; its row borders are
@@ -862,19 +934,31 @@ def render_docx(doc_: OfficialDocument, out: Path | str | None = None) -> bytes:
         br.add_run().add_break(WD_BREAK.PAGE)
         _run(_para(d, align="center", exact=None), r.issuer, face="title", size=18, spacing=False)
         _run(_para(d, align="center", exact=None, after=8), "送达回证", face="title", size=TITLE_PT, spacing=False)
-        rows = [["送达文书名称及文号", r.document], ["受送达人", r.recipient], ["送达地点", r.address],
-                ["送达方式", r.method], ["受送达人签名或盖章", (r.receiver + "　　" if r.receiver else "")
-                                        + "　　　　年　　月　　日"],
-                ["代收人及代收理由", ""], ["送达日期", r.delivered], ["送达人（签名）", ""], ["见证人（签名）", ""],
-                ["备注", r.note]]
+        rows = [
+            ["送达文书名称及文号", r.document],
+            ["受送达人", r.recipient],
+            ["送达地点", r.address],
+            ["送达方式", r.method],
+            ["受送达人签名或盖章", (r.receiver + "　　" if r.receiver else "") + "　　　　年　　月　　日"],
+            ["代收人及代收理由", ""],
+            ["送达日期", r.delivered],
+            ["送达人（签名）", ""],
+            ["见证人（签名）", ""],
+            ["备注", r.note],
+        ]
         tbl = _docx_table(d, Table(["项目", "内容"], rows, widths=[30, 70], font_pt=12))
         from docx.shared import Mm
 
         tbl._tbl.remove(tbl.rows[0]._tr)  # the receipt has no header row
         for row in tbl.rows:
             row.height = Mm(13)
-        _run(_para(d, exact=None, before=6), "说明：受送达人拒绝签收的，送达人应当在备注栏注明拒收事由和日期，由送达人、见证人签名，"
-             "把文书留在受送达人的住所，即视为送达（参照《中华人民共和国民事诉讼法》第八十九条）。", size=10.5, spacing=False)
+        _run(
+            _para(d, exact=None, before=6),
+            "说明：受送达人拒绝签收的，送达人应当在备注栏注明拒收事由和日期，由送达人、见证人签名，"
+            "把文书留在受送达人的住所，即视为送达（参照《中华人民共和国民事诉讼法》第八十九条）。",
+            size=10.5,
+            spacing=False,
+        )
     return save_docx(d, out)
 
 
@@ -889,6 +973,8 @@ COURT = "有管辖权的人民法院"
 
 def review_rights(document: str, *, review_body: str = REVIEW_BODY, court: str = COURT) -> str:
     """The statement of remedies printed on every ordering or refusing document."""
-    return (f"如不服本{document}，可以自收到本{document}之日起六十日内依法向{review_body}申请行政复议"
-            f"（《中华人民共和国行政复议法》第二十条），或者自收到本{document}之日起六个月内依法向{court}提起行政诉讼"
-            f"（《中华人民共和国行政诉讼法》第四十六条）。行政复议和行政诉讼期间，本{document}不停止执行，法律另有规定的除外。")
+    return (
+        f"如不服本{document}，可以自收到本{document}之日起六十日内依法向{review_body}申请行政复议"
+        f"（《中华人民共和国行政复议法》第二十条），或者自收到本{document}之日起六个月内依法向{court}提起行政诉讼"
+        f"（《中华人民共和国行政诉讼法》第四十六条）。行政复议和行政诉讼期间，本{document}不停止执行，法律另有规定的除外。"
+    )

@@ -39,8 +39,9 @@ def html_to_pdf(html: str, out: Path | None = None) -> bytes:
     from weasyprint.text.fonts import FontConfiguration
 
     fc = FontConfiguration()  # an @font-face of a user stylesheet only loads with the same FontConfiguration
-    pdf = HTML(string=html, base_url=str(Path.cwd())).write_pdf(stylesheets=[CSS(string=base_css(), font_config=fc)],
-                                                                font_config=fc)
+    pdf = HTML(string=html, base_url=str(Path.cwd())).write_pdf(
+        stylesheets=[CSS(string=base_css(), font_config=fc)], font_config=fc
+    )
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -37,8 +37,13 @@ def date_zh(d: date | str | None) -> str:
 def jinja_env():
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def notice_context(notice: RectificationNotice) -> dict[str, Any]:
@@ -48,8 +53,15 @@ def notice_context(notice: RectificationNotice) -> dict[str, Any]:
     n["deadline_zh"] = date_zh(n["deadline"])
     n["found_date_zh"] = date_zh(n["found_date"])
     n["milestones"] = [{**m, "due_date_zh": date_zh(m["due_date"])} for m in n.get("milestones", [])]
-    deliveries = [{"date_zh": date_zh(d.delivered_date), "method_zh": d.method.label(),
-                   "receiving_role": d.receiving_role, "note": d.note} for d in notice.deliveries]
+    deliveries = [
+        {
+            "date_zh": date_zh(d.delivered_date),
+            "method_zh": d.method.label(),
+            "receiving_role": d.receiving_role,
+            "note": d.note,
+        }
+        for d in notice.deliveries
+    ]
     return {"n": n, "deliveries": deliveries}
 
 
@@ -105,9 +117,12 @@ def notice_authority(notice: RectificationNotice) -> str:
         return full_name(str(snap["authority_name"]))
     problem = notice.problem
     unit = problem.lead_unit if problem is not None else None
-    return competent_authority(snap.get("category"), unit.name_zh if unit is not None else None,
-                               unit.kind.value if unit is not None else None,
-                               problem.town.name_zh if problem is not None and problem.town is not None else None)
+    return competent_authority(
+        snap.get("category"),
+        unit.name_zh if unit is not None else None,
+        unit.kind.value if unit is not None else None,
+        problem.town.name_zh if problem is not None and problem.town is not None else None,
+    )
 
 
 def notice_document(notice: RectificationNotice):
@@ -126,37 +141,75 @@ def notice_document(notice: RectificationNotice):
     ctx = notice_context(notice)
     n = ctx["n"]
     authority = notice_authority(notice)
-    recipient = n["recipient"] + (f"（{n['enterprise']}）" if n.get("enterprise") and n["enterprise"] != n["recipient"]
-                                  else "")
+    recipient = n["recipient"] + (
+        f"（{n['enterprise']}）" if n.get("enterprise") and n["enterprise"] != n["recipient"] else ""
+    )
     licence = f"（采矿许可证号：{n['licence_no']}）" if n.get("licence_no") else ""
-    found = (f"经{n['source_zh']}，{n['found_date_zh']}发现你单位{licence}存在以下问题（台账编号：{n['problem_code']}；"
-             f"问题类别：{n['category_zh']}）：{sentence(zh_text(n['problem_title']))}"
-             f"{sentence(zh_text(n.get('problem_description')))}")
-    order = (f"依据{cite_short(n['legal_basis'])}的规定，现责令你单位于{n['deadline_zh']}前（{n['workdays']}个工作日内）"
-             "完成整改，具体要求如下：")
-    body = [Para(found), Para(order), Heading("一、整改要求"), Para(sentence(n["requirement"])), Heading("二、时间节点")]
+    found = (
+        f"经{n['source_zh']}，{n['found_date_zh']}发现你单位{licence}存在以下问题（台账编号：{n['problem_code']}；"
+        f"问题类别：{n['category_zh']}）：{sentence(zh_text(n['problem_title']))}"
+        f"{sentence(zh_text(n.get('problem_description')))}"
+    )
+    order = (
+        f"依据{cite_short(n['legal_basis'])}的规定，现责令你单位于{n['deadline_zh']}前（{n['workdays']}个工作日内）"
+        "完成整改，具体要求如下："
+    )
+    body = [
+        Para(found),
+        Para(order),
+        Heading("一、整改要求"),
+        Para(sentence(n["requirement"])),
+        Heading("二、时间节点"),
+    ]
     if n["milestones"]:
-        body.append(Table(["序号", "节点内容", "完成时限"],
-                          [[m["seq"], m["description"], m["due_date_zh"] + "前"] for m in n["milestones"]],
-                          widths=[10, 62, 28], font_pt=12, numeric=(0,)))
+        body.append(
+            Table(
+                ["序号", "节点内容", "完成时限"],
+                [[m["seq"], m["description"], m["due_date_zh"] + "前"] for m in n["milestones"]],
+                widths=[10, 62, 28],
+                font_pt=12,
+                numeric=(0,),
+            )
+        )
     else:
         body.append(Para(f"于{n['deadline_zh']}前全部完成。"))
     office = n.get("issuer") or "伊金霍洛旗采煤沉陷区综合治理工作领导小组办公室"
-    body += [Heading("三、有关要求"),
-             Para(f"整改完成后，请向本机关提交整改报告及照片、影像等佐证材料，申请验收（验收由{office}组织）。"
-                  "逾期未完成整改或者整改不到位的，依照《土地复垦条例》第二十条，不予批准新的采矿许可证申请及采矿许可证延续、"
-                  "变更、注销申请，不予批准新的建设用地申请，并予以通报。"),
-             Heading("四、权利告知"), Para(review_rights("通知书")),
-             Heading("五、法律依据"), Para(sentence(n["legal_basis"]))]
+    body += [
+        Heading("三、有关要求"),
+        Para(
+            f"整改完成后，请向本机关提交整改报告及照片、影像等佐证材料，申请验收（验收由{office}组织）。"
+            "逾期未完成整改或者整改不到位的，依照《土地复垦条例》第二十条，不予批准新的采矿许可证申请及采矿许可证延续、"
+            "变更、注销申请，不予批准新的建设用地申请，并予以通报。"
+        ),
+        Heading("四、权利告知"),
+        Para(review_rights("通知书")),
+        Heading("五、法律依据"),
+        Para(sentence(n["legal_basis"])),
+    ]
     d = ctx["deliveries"][0] if ctx["deliveries"] else {}
     cc = [office] + ([full_name(n["town"]) + "人民政府"] if n.get("town") else [])
     return OfficialDocument(
-        authority=authority, mark=authority, number=n["code"], title="限期整改通知书", recipient=recipient,
-        body=body, issued=date.fromisoformat(n["issued_date"]), cc=cc, printer=f"{authority}办公室",
-        receipt=Receipt(issuer=authority, document=f"限期整改通知书（{n['code']}）", recipient=recipient,
-                        method=d.get("method_zh", ""), delivered=d.get("date_zh", ""),
-                        receiver=d.get("receiving_role", ""), note=d.get("note") or ""),
-        illustrative=bool(n.get("illustrative")), meta={"subject": f"{n['problem_code']} 限期整改"})
+        authority=authority,
+        mark=authority,
+        number=n["code"],
+        title="限期整改通知书",
+        recipient=recipient,
+        body=body,
+        issued=date.fromisoformat(n["issued_date"]),
+        cc=cc,
+        printer=f"{authority}办公室",
+        receipt=Receipt(
+            issuer=authority,
+            document=f"限期整改通知书（{n['code']}）",
+            recipient=recipient,
+            method=d.get("method_zh", ""),
+            delivered=d.get("date_zh", ""),
+            receiver=d.get("receiving_role", ""),
+            note=d.get("note") or "",
+        ),
+        illustrative=bool(n.get("illustrative")),
+        meta={"subject": f"{n['problem_code']} 限期整改"},
+    )
 
 
 # ------------------------------------------------------------------------------------------ DOCX helpers
@@ -214,15 +267,26 @@ def new_docx(title: str, *, author: str, when: date):
     return doc
 
 
-def cjk_paragraph(doc, text: str = "", *, bold: bool = False, size: float | None = None, align: str | None = None,
-                  indent: bool = False, font: str | None = None):
+def cjk_paragraph(
+    doc,
+    text: str = "",
+    *,
+    bold: bool = False,
+    size: float | None = None,
+    align: str | None = None,
+    indent: bool = False,
+    font: str | None = None,
+):
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
     p = doc.add_paragraph()
     if align:
-        p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
-                       "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}[align]
+        p.alignment = {
+            "center": WD_ALIGN_PARAGRAPH.CENTER,
+            "right": WD_ALIGN_PARAGRAPH.RIGHT,
+            "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
+        }[align]
     if indent:
         p.paragraph_format.first_line_indent = Pt((size or 12) * 2)
     if text:

@@ -40,28 +40,45 @@ def document(data: dict) -> OfficialDocument:
     set_by = f"{zh(src.get('title'))}（{src['code']}）" if src.get("code") else ""
     mine = f"（{data['mine']}）" if data.get("mine") else ""
     ms = data.get("milestone")
-    what = {"deadline": f"整改期限为{date_cn(data.get('deadline'))}" + (f"（{set_by}确定）" if set_by else ""),
-            "milestone": f"时间节点“{(ms or {}).get('description', '')}”应于{date_cn(data.get('deadline'))}完成",
-            "acceptance": f"验收期限为{date_cn(data.get('deadline'))}",
-            "extension": f"延期申请应于{date_cn(data.get('deadline'))}前作出审批决定"}.get(data.get("kind") or "deadline",
-                                                                             f"期限为{date_cn(data.get('deadline'))}")
+    what = {
+        "deadline": f"整改期限为{date_cn(data.get('deadline'))}" + (f"（{set_by}确定）" if set_by else ""),
+        "milestone": f"时间节点“{(ms or {}).get('description', '')}”应于{date_cn(data.get('deadline'))}完成",
+        "acceptance": f"验收期限为{date_cn(data.get('deadline'))}",
+        "extension": f"延期申请应于{date_cn(data.get('deadline'))}前作出审批决定",
+    }.get(data.get("kind") or "deadline", f"期限为{date_cn(data.get('deadline'))}")
     body = [
-        Para(f"经核查，台账问题{data.get('problem')}“{sentence(zh_text(data.get('problem_title'))).rstrip('。')}”{mine}"
-             f"（问题类别：{data.get('category_zh')}），{what}，截至{date_cn(data.get('issued_date'))}已逾期"
-             f"{data.get('workdays_overdue')}个工作日。"),
-        Para(f"依据{cite_short(data.get('legal_basis') or '')}的规定，现予{data.get('level_zh') or '督办'}。"
-             f"{sentence(data.get('requirement'))}"),
-        Para(f"请于{date_cn(data.get('reply_due'))}前将整改进展书面报送{issuer}。" if data.get("reply_due")
-             else f"请及时将整改进展书面报送{issuer}。"),
+        Para(
+            f"经核查，台账问题{data.get('problem')}“{sentence(zh_text(data.get('problem_title'))).rstrip('。')}”{mine}"
+            f"（问题类别：{data.get('category_zh')}），{what}，截至{date_cn(data.get('issued_date'))}已逾期"
+            f"{data.get('workdays_overdue')}个工作日。"
+        ),
+        Para(
+            f"依据{cite_short(data.get('legal_basis') or '')}的规定，现予{data.get('level_zh') or '督办'}。"
+            f"{sentence(data.get('requirement'))}"
+        ),
+        Para(
+            f"请于{date_cn(data.get('reply_due'))}前将整改进展书面报送{issuer}。"
+            if data.get("reply_due")
+            else f"请及时将整改进展书面报送{issuer}。"
+        ),
     ]
     if not data.get("recipient_unit"):
         body.append(Para(review_rights("通知")))
     number = data.get("code") or f"{agency_code(issuer)}督〔{date.fromisoformat(data['issued_date']).year}〕　号"
     return OfficialDocument(
-        authority=issuer, mark=issuer, number=number, title=TITLE, recipient=recipient, body=body,
-        issued=date.fromisoformat(data["issued_date"]), cc=[], printer=issuer,
+        authority=issuer,
+        mark=issuer,
+        number=number,
+        title=TITLE,
+        recipient=recipient,
+        body=body,
+        issued=date.fromisoformat(data["issued_date"]),
+        cc=[],
+        printer=issuer,
         receipt=Receipt(issuer=issuer, document=f"{TITLE}（{number}）", recipient=recipient),
-        illustrative=bool(data.get("illustrative")), meta={"subject": f"{data.get('problem')} 督办"})
+        illustrative=bool(data.get("illustrative")),
+        meta={"subject": f"{data.get('problem')} 督办"},
+    )
 
 
 def render_pdf(data: dict, path: Path | str | None = None) -> bytes:

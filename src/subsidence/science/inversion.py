@@ -17,7 +17,7 @@ Resolvability (refuse or warn rather than report noise as a result):
 * After the fit, a parameter whose standard deviation exceeds half its value, or that lies in the null space
   of the Jacobian, is reported as not resolved (warning).
 
-Honest uncertainties (issue 15):
+Honest uncertainties:
 * ``noise="independent"`` (default) treats every value's error as independent. Levelling lines and InSAR
   share errors between neighbours (benchmark ties, atmosphere); then the Jacobian standard deviations are about
   half the real spread. ``noise="correlated"`` fits an exponential covariance

@@ -15,7 +15,7 @@ Indicators (default weights, editable with a JSON file ``{"weights": {...}, "pra
 * ``water_plan`` 10 — water-preserving plan: not required or approved/carried out 1, submitted 0.5, missing 0;
 * ``inspections`` 10 — double-random results of the year: compliant 1, problems found ``problems_score``;
 * ``plan_achievement`` 15 — hectares verified by remote sensing or accepted / hectares of the annual treatment
-  and reclamation plan (capped at 1; not applicable without an annual plan) — the plan gap of issue 9.
+  and reclamation plan (capped at 1; not applicable without an annual plan) — the plan gap of.
 """
 
 from __future__ import annotations

@@ -317,7 +317,7 @@ def open_account(
 
 
 def plan_required_fen_for(session: Session, mine: Mine, year: int) -> int:
-    """The accrual the mine's annual treatment plan requires (plans ledger, issue 9), in fen; 0 without a plan."""
+    """The accrual the mine's annual treatment plan requires (plans ledger), in fen; 0 without a plan."""
     from subsidence.plans.models import AnnualPlan
 
     yuan = session.scalar(

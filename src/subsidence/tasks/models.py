@@ -437,7 +437,7 @@ class CompensatedBuilding(Timestamped, Base):
     stability: Mapped[MovementStage | None] = mapped_column(enum_col(MovementStage))
 
 
-# --------------------------------------------------------------------- review and publication (issue 14)
+# --------------------------------------------------------------------- review and publication
 
 
 class FundEntryReview(Base):

@@ -230,7 +230,7 @@ register_policy(
     )
 )
 
-# Publication (issue 14 point 3): everyone reads what was signed off; only the office signs off.
+# Publication: everyone reads what was signed off; only the office signs off.
 
 register_policy(
     Policy(

@@ -1,4 +1,4 @@
-"""Publication is a decision (issue 14 point 3): what the public sees is a signed-off snapshot.
+"""Publication is a decision: what the public sees is a signed-off snapshot.
 
 Two public lists, each published by the office's sign-off (签发) of a frozen snapshot:
 

@@ -28,7 +28,7 @@ def fund_summary(session: Session, mine: Mine, today: date) -> dict[str, Any] | 
     }
 
 
-# ------------------------------------------------------------------ rows for the task-ledger pages (issue 14)
+# ------------------------------------------------------------------ rows for the task-ledger pages
 # Each row says what the actor may do with it (``can``), asked of the same policies the writes check, so a
 # page shows only the buttons that can succeed.
 

@@ -1,4 +1,4 @@
-"""Pages of the task ledgers (issue 14 point 2): ``/tasks`` — each role's part of the fund, water plans, hidden
+"""Pages of the task ledgers: ``/tasks`` — each role's part of the fund, water plans, hidden
 factors, compensated buildings, double-random draws and the assessment with its publication sign-off; ``/cards``
 — the phone page where cards are issued and receipts recorded in the field. Sections are chosen by the same
 policies the API checks; the data and the actions go through the JSON API (``static/js/tasks.js``, ``cards.js``)."""

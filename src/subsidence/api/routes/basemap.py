@@ -1,4 +1,4 @@
-"""The office's basemap as XYZ tiles (issue 14 point 6): ``/api/basemap`` says whether one is imported and how
+"""The office's basemap as XYZ tiles: ``/api/basemap`` says whether one is imported and how
 to draw it; ``/api/basemap/tiles/{z}/{x}/{y}`` serves its tiles (PNG/JPEG/WebP) from the data folder.
 Signed-in users only (the office's imagery is not a public layer)."""
 

@@ -1,5 +1,4 @@
-"""Double-random inspections, the annual assessment and the publication sign-off in the web (goal 2, issue 14
-points 2 and 3): the office publishes a draw's pool, enters the public seed, runs it, records and marks results;
+"""Double-random inspections, the annual assessment and the publication sign-off in the web (goal 2points 2 and 3): the office publishes a draw's pool, enters the public seed, runs it, records and marks results;
 runs the assessment; and signs off (签发) what the public sees. Thin adapter over tasks.inspections,
 tasks.assessment and tasks.publication."""
 

@@ -25,12 +25,12 @@ RESULT_COLUMNS = [
 
 
 def published_results(session) -> list[dict[str, Any]]:
-    """The double-random inspection results as last signed off (internal findings left out; issue 14.3)."""
+    """The double-random inspection results as last signed off (internal findings left out;)."""
     return publication.public_results(session)
 
 
 def praise_exposure(session, today) -> dict[str, Any]:
-    """The praise (表扬) and exposure (曝光) lists of the newest signed-off assessment year (issue 14.3)."""
+    """The praise (表扬) and exposure (曝光) lists of the newest signed-off assessment year."""
     return publication.public_lists(session, today=today)
 
 

@@ -1,4 +1,4 @@
-"""Rectification workflow and licence-gate documents (issue 13): deadline extensions, milestones done with
+"""Rectification workflow and licence-gate documents: deadline extensions, milestones done with
 evidence, escalations (督办通知), acceptance records (销号), the numbered 不予受理告知书, and the one
 overdue / due-soon count. Thin: parse, authorize, call the ledger or gate service, shape the answer."""
 

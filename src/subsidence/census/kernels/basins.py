@@ -25,7 +25,7 @@ Defaults (:class:`BasinParams`) and why:
 * ``relevel = True`` and ``noise_edge = True`` — the map's zero level is the median of the stable ground (not the
   InSAR reference pixel, whose own 3-5 mm of noise shifts every contour), and on a noisy map the edge is drawn at
   the level whose area is unbiased (a per-pixel threshold overestimates the area by sigma^2/2 A''(T)); see
-  :mod:`subsidence.census.kernels.levels` (issue 15). Noise-free maps are unchanged; the result reports both
+  :mod:`subsidence.census.kernels.levels`. Noise-free maps are unchanged; the result reports both
   (``BasinResult.level``).
 
 Decorrelated centres (the physics limit, ≈ λ/4 of differential motion per interferogram between

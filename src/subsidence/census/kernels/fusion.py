@@ -12,7 +12,7 @@ Reliable edge pixels are the valid pixels around the basin (inside and outside t
 outer flank constrains the influence radius), minus those within ``guard_px`` pixels of the decorrelated
 hole, where unwrapping errors concentrate.
 
-Model choice (issue 15). With the centre missing, q and the inflection offset s trade off: on a basin whose
+Model choice. With the centre missing, q and the inflection offset s trade off: on a basin whose
 inflection points lie s ≈ 20 m inside the panel edges, a fit of q and tanβ alone converges to q ≈ 0.25 with a
 small RMS and predicts the centre 60-70 % too shallow, so the RMS check cannot catch it. Nested models are
 therefore fitted — ``fit`` (q, tanβ), then ``fit`` + s, then + θ0 for inclined panels — and the one with the

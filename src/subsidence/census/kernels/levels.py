@@ -1,6 +1,6 @@
 """The zero level and the noise of a deformation map, and an edge threshold whose area is unbiased under noise.
 
-Why (issue 15: census areas ran +6.6 % / +8.7 % over truth on stacks with 3-5 mm noise). Two causes, measured on
+Why: census areas ran +6.6 % / +8.7 % over truth on stacks with 3-5 mm noise. Two causes, measured on
 SBAS-inverted synthetic stacks with spatially correlated atmosphere (``benchmarks/bench_census_area.py``, numbers in benchmarks/README.md):
 
 1. **The zero level is one noisy pixel.** An InSAR product is relative to its reference pixel (MintPy REF_Y/REF_X);

@@ -820,7 +820,7 @@ def inverse_velocity_forecast_alpha2(
     onset_time: float | None = None,
     min_r2: float = 0.3,
 ) -> Forecast:
-    """**Baseline (the method before issue 15), assumes Voight α = 2.** Kept for comparison in
+    """**Baseline (the method before), assumes Voight α = 2.** Kept for comparison in
     benchmarks/bench_forecast.py; its window is late for α > 2 and excludes the truth for α < 2.
 
     Fukuzono/Voight inverse-velocity forecast with smoothing, automatic onset and a failure window.

@@ -1,4 +1,4 @@
-"""ops heartbeat: when the sweep, the dispatcher, the backup and the health check last ran (issue 17)
+"""ops heartbeat: when the sweep, the dispatcher, the backup and the health check last ran
 
 Revision ID: 0002
 Revises: 0001

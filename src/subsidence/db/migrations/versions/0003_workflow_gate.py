@@ -1,6 +1,6 @@
 """rectification workflow and licence gate: deadline extensions, numbered 督办通知 and 不予受理告知书
 (document_counter, refusal_notice), escalation kinds (deadline / milestone / acceptance), milestone evidence,
-photo EXIF flags, gate answers with warnings and not-evaluable findings (issue 13 points 1-3)
+photo EXIF flags, gate answers with warnings and not-evaluable findings
 
 Revision ID: 0003
 Revises: 0002

@@ -1,4 +1,4 @@
-"""organisation: positions of the leading group and its office, their holders (tenures) and duties (issue 13)
+"""organisation: positions of the leading group and its office, their holders (tenures) and duties
 
 Revision ID: 0004
 Revises: 0003

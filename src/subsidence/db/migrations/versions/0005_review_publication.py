@@ -1,4 +1,4 @@
-"""tasks: the lead bureau's fund-entry review and the publication sign-off, building photos (issue 14)
+"""tasks: the lead bureau's fund-entry review and the publication sign-off, building photos
 
 Revision ID: 0005
 Revises: 0004
