@@ -117,9 +117,8 @@ step "5/7 settings $ENV_FILE"
 if [ -f "$ENV_FILE" ]; then
   echo "kept the existing $ENV_FILE"
 else
-  secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
   tmp=$(mktemp "$ETC/.subsidence.env.XXXXXX")
-  sed -e "s|@SECRET_KEY@|$secret|" "$SRC/deploy/subsidence.env" > "$tmp"
+  cp "$SRC/deploy/subsidence.env" "$tmp"
   if [ "$DB" = sqlite ]; then
     sed -i -e 's|^SUBSIDENCE_DATABASE_URL=|#SUBSIDENCE_DATABASE_URL=|' "$tmp"
   fi

@@ -29,7 +29,6 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Python logging level name")
     host: str = Field(default="127.0.0.1", description="Address the web server binds to")
     port: int = Field(default=8000, ge=1, le=65535, description="Port of the web server")
-    secret_key: str = Field(default="change-me-in-production", description="Signing key for sessions")
     smtp_host: str | None = Field(default=None, description="SMTP server for alarm e-mail (unset: no e-mail channel)")
     smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port")
     smtp_sender: str = Field(default="warning@localhost", description="From address of alarm e-mail")
