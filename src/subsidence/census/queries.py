@@ -37,10 +37,9 @@ from subsidence.census.models import (
     SubsidenceAreaTown,
 )
 from subsidence.core.models import AdminArea, Mine
+from subsidence.geo import MU_PER_HA, m2_to_ha
 from subsidence.vocabulary import ReviewState
 
-#: 1 ha = 15 亩 (1 亩 = 10 000 / 15 m²)
-MU_PER_HA = 15.0
 #: two confirmed areas overlapping by more than this (ha) count the same ground twice (100 m²: well above the
 #: sliver two polygons traced from the same raster share along an edge, below one 30 m InSAR pixel, 0.09 ha)
 OVERLAP_TOLERANCE_HA = 0.01
@@ -144,7 +143,7 @@ class Baseline:
 def _ha(a: SubsidenceArea) -> float:
     if a.area_ha is not None:
         return float(a.area_ha)
-    return a.geometry.area / 10_000.0 if a.geometry is not None else 0.0
+    return m2_to_ha(a.geometry.area) if a.geometry is not None else 0.0
 
 
 def _state(a: SubsidenceArea, as_of: date | None) -> ReviewState:
@@ -181,7 +180,7 @@ def _split(
     scale = 1.0
     s = sum(ha for _, ha in overlaps)
     if a.geometry is not None and a.area_ha is not None and a.geometry.area > 0:
-        scale = total / (a.geometry.area / 10_000.0)  # overlaps were measured on the geometry
+        scale = total / (m2_to_ha(a.geometry.area))  # overlaps were measured on the geometry
     out: list[tuple[int | None, float]] = [(t, ha * scale) for t, ha in overlaps if ha > 0]
     rest = total - s * scale
     if rest > 1e-9:
@@ -315,7 +314,7 @@ def confirmed_overlaps(
         bx0, by0, bx1, by1 = a.geometry.bounds
         if bx0 > maxx or bx1 < minx or by0 > maxy or by1 < miny:
             continue
-        ha = shapely.intersection(a.geometry, geometry).area / 10_000.0
+        ha = m2_to_ha(shapely.intersection(a.geometry, geometry).area)
         if ha > tolerance_ha:
             out.append(Overlap(a.code, ha, bool(a.treated)))
     return out

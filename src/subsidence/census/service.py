@@ -58,7 +58,7 @@ from subsidence.census.models import (
 from subsidence.core.models import AdminArea, Mine, Panel
 from subsidence.db.audit import acting_as, record_event
 from subsidence.errors import Conflict, NotFound, ValidationFailed
-from subsidence.geo import STORAGE_CRS, transform_geometry
+from subsidence.geo import STORAGE_CRS, ha_to_mu, m2_to_ha, transform_geometry
 from subsidence.ledger.models import Problem
 from subsidence.ledger.problems import open_problem
 from subsidence.vocabulary import (
@@ -519,7 +519,7 @@ def open_area_problem(session: Session, area: SubsidenceArea, today: date) -> tu
         log.info("area %s linked to open problem %s (overlap %.0f %%)", area.code, problem.code, overlap * 100)
         return problem, False
     facts = (
-        f"面积 {area.area_ha:.2f} 公顷（{area.area_ha * 15:.1f} 亩），最大下沉 {area.max_subsidence_mm or 0:.0f} mm"
+        f"面积 {area.area_ha:.2f} 公顷（{ha_to_mu(area.area_ha):.1f} 亩），最大下沉 {area.max_subsidence_mm or 0:.0f} mm"
         + ("（下限，中心失相干）" if area.max_is_lower_bound else "")
     )
     if area.beyond_licence:
@@ -617,7 +617,7 @@ def _child(
         census_id=parent_like.census_id,
         source_detail=parent_like.source_detail,
         geometry=_as_multipolygon(geometry),
-        area_ha=geometry.area / 10_000.0,
+        area_ha=m2_to_ha(geometry.area),
         parent_codes=parents,
         first_seen=parent_like.first_seen,
         last_seen=parent_like.last_seen,
@@ -901,7 +901,7 @@ def save_vegetation(
         for i, p in enumerate(result.patches, start=n0 + 1):
             g = transform_geometry(p.geometry, result.grid.crs, STORAGE_CRS)
             a = at.attribute(g)
-            over = shapely.intersection(g, goaf).area / 10_000.0 if goaf is not None else 0.0
+            over = m2_to_ha(shapely.intersection(g, goaf).area) if goaf is not None else 0.0
             row = VegetationChange(
                 code=f"{tag}-{i:03d}",
                 kind=VegetationChangeKind(p.kind),
@@ -921,7 +921,7 @@ def save_vegetation(
             if p.kind == "loss" and over > 0 and goaf is not None:
                 for o in a.towns:
                     part = shapely.intersection(shapely.intersection(g, goaf), town_by_key[o.key].geometry)
-                    loss_by_town[o.key] = loss_by_town.get(o.key, 0.0) + part.area / 10_000.0
+                    loss_by_town[o.key] = loss_by_town.get(o.key, 0.0) + m2_to_ha(part.area)
                     loss_geom.setdefault(o.key, []).append(part)
         session.flush()
         problems: list[Problem] = []
@@ -938,7 +938,7 @@ def save_vegetation(
                     found_date=today,
                     origin_key=f"vegetation-loss:{town_key}:{date_before:%Y%m%d}:{date_after:%Y%m%d}",
                     town_id=town.id,
-                    description=f"遥感NDVI变化检测：采空区上方植被退化面积 {ha:.2f} 公顷（{ha * 15:.1f} 亩）。",
+                    description=f"遥感NDVI变化检测：采空区上方植被退化面积 {ha:.2f} 公顷（{ha_to_mu(ha):.1f} 亩）。",
                     requirement="清理采空区枯死树木，宜林则林、宜草则草，恢复植被。",
                     geometry=shapely.union_all(loss_geom[town_key]),
                 )

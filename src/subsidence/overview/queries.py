@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from subsidence.census.queries import baseline_summary
+from subsidence.geo import MU_PER_HA
 
-MU_PER_HA = 15.0
 _LOCAL = timezone(timedelta(hours=8))  # Asia/Shanghai has no DST
 
 

@@ -23,7 +23,7 @@ from subsidence.census.models import SubsidenceArea
 from subsidence.core.models import AdminArea, Mine
 from subsidence.db.audit import record_event
 from subsidence.errors import Conflict, NotFound, ValidationFailed
-from subsidence.geo import STORAGE_CRS, area_ha, transform_geometry
+from subsidence.geo import STORAGE_CRS, area_ha, m2_to_ha, transform_geometry
 from subsidence.ledger.gate_rules import BASIS, PLAN_BASIS
 from subsidence.ledger.problems import open_problem
 from subsidence.plans.models import AnnualPlan, PlanParcel, ReclamationPlan, TreatedParcel
@@ -132,7 +132,7 @@ def _check_parcels(
             inter = g.intersection(other).area
             if inter > OVERLAP_TOLERANCE * min(g.area, other.area):
                 errors.append(
-                    f"{label}: overlaps {other_code} by {inter / 1e4:.2f} ha — the same land would be "
+                    f"{label}: overlaps {other_code} by {m2_to_ha(inter):.2f} ha — the same land would be "
                     f"counted twice (地块重叠重复计算)"
                 )
         seen.append((p.code, g))

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-SQM_PER_HA = 10_000.0
+from subsidence.geo import SQM_PER_HA
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ from subsidence.census.kernels.levels import (
     gradient_magnitude,
     level_map,
 )
+from subsidence.geo import m2_to_ha
 from subsidence.vocabulary import MovementStage
 
 log = logging.getLogger(__name__)
@@ -442,7 +443,7 @@ def detect_basins(
         basin = Basin(
             label=k,
             geometry=geom,
-            area_ha=float(geom.area) / 10_000.0,
+            area_ha=m2_to_ha(geom.area),
             n_pixels=int(rr.size),
             max_subsidence_mm=wm,
             mean_subsidence_mm=float(np.mean(v)) if v.size else float("nan"),

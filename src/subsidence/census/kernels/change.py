@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from subsidence.geo import m2_to_ha
 from subsidence.vocabulary import Labelled, MovementStage
 
 
@@ -170,7 +171,7 @@ def _group_change(bs: list[AreaSnapshot], as_: list[AreaSnapshot], p: ChangePara
     geom_before = shapely.union_all([b.geometry for b in bs])
     ch.area_before_ha = sum(b.area_ha for b in bs)
     ch.max_before_mm = _max(b.max_subsidence_mm for b in bs)
-    ch.new_ground_ha = shapely.difference(geom_after, geom_before).area / 10_000.0
+    ch.new_ground_ha = m2_to_ha(shapely.difference(geom_after, geom_before).area)
     if len(bs) > 1:
         ch.kinds.append(ChangeKind.MERGED)
     if len(as_) > 1:

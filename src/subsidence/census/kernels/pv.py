@@ -22,6 +22,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from subsidence.census.kernels.attribution import PanelFootprint, Town, overlap_table
+from subsidence.geo import ha_to_mu, m2_to_ha
 from subsidence.vocabulary import MovementStage
 
 
@@ -50,7 +51,7 @@ class PVCandidate:
         return {
             "subsidence_area": self.area_key,
             "area_ha": round(self.area_ha, 4),
-            "area_mu": round(self.area_ha * 15.0, 2),
+            "area_mu": round(ha_to_mu(self.area_ha), 2),
             "towns": list(self.towns_ha),
             "town_overlaps_ha": {k: round(v, 4) for k, v in self.towns_ha.items()},
         }
@@ -98,7 +99,7 @@ def pv_candidates(
         if exclusion is not None and g.intersects(exclusion):
             used.update(p.code for p in blockers if p.geometry.buffer(params.buffer_m).intersects(g))
             g = shapely.difference(g, exclusion)
-        ha = g.area / 10_000.0
+        ha = m2_to_ha(g.area)
         if ha < params.min_area_ha:
             continue
         out.append(PVCandidate(area_key=a.key, geometry=g, area_ha=ha, towns_ha=overlap_table([g], towns)))

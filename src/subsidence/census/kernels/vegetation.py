@@ -28,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 
 from subsidence.census.kernels.basins import EIGHT, _polygons_by_label
 from subsidence.census.kernels.grid import Grid
+from subsidence.geo import m2_to_ha
 
 
 class VegetationInputError(ValueError):
@@ -184,7 +185,7 @@ def vegetation_change(
                 ChangePatch(
                     kind=kind,
                     geometry=g,
-                    area_ha=g.area / 10_000.0,
+                    area_ha=m2_to_ha(g.area),
                     mean_delta_ndvi=sums["d"][k] / cnt[k],
                     mean_ndvi_before=sums["a"][k] / cnt[k],
                     mean_ndvi_after=sums["b"][k] / cnt[k],
@@ -199,4 +200,4 @@ def intersect_patches(patches: list[ChangePatch], region: BaseGeometry | None) -
     """Total area (ha) of the patches inside ``region`` (e.g. loss over goaf)."""
     if region is None or region.is_empty or not patches:
         return 0.0
-    return shapely.intersection(shapely.union_all([p.geometry for p in patches]), region).area / 10_000.0
+    return m2_to_ha(shapely.intersection(shapely.union_all([p.geometry for p in patches]), region).area)

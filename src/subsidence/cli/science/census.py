@@ -14,6 +14,7 @@ from typing import Optional
 import typer
 
 from subsidence.cli._common import emit_json, fail
+from subsidence.geo import ha_to_mu
 
 log = logging.getLogger("subsidence.cli.science.census")
 
@@ -715,7 +716,7 @@ def pv_cmd(
             write_csv(
                 table,
                 ["镇 town", "面积(公顷) area_ha", "面积(亩) area_mu"],
-                [(k, round(v, 4), round(v * 15, 2)) for k, v in res.per_town_ha.items()],
+                [(k, round(v, 4), round(ha_to_mu(v), 2)) for k, v in res.per_town_ha.items()],
             )
     except _input_errors() as exc:
         fail(str(exc))

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from subsidence.geo import m2_to_ha
 from subsidence.monitoring.warning.levels import Level
 
 
@@ -1127,7 +1128,7 @@ def area_acceleration(
         dv[valid] = v2 - v1
     accel = valid & (acc > threshold_mm_per_yr2)
     frac = float(accel.sum() / valid.sum()) if valid.any() else 0.0
-    area = float(accel.sum() * pixel_area_m2 / 10_000.0) if pixel_area_m2 else None
+    area = m2_to_ha(accel.sum() * pixel_area_m2) if pixel_area_m2 else None
     return AreaAcceleration(acc.reshape(shape), dv.reshape(shape), accel.reshape(shape), frac, area)
 
 
