@@ -13,7 +13,7 @@
 #   3. a virtual environment /opt/subsidence/venv with this source tree installed (pinned dependencies)
 #   4. PostgreSQL: role `subsidence` (peer authentication through the Unix socket, no password), database
 #      `subsidence` owned by it, the PostGIS extension
-#   5. /etc/subsidence/subsidence.env from deploy/subsidence.env with a generated secret key (kept if present)
+#   5. /etc/subsidence/subsidence.env from deploy/subsidence.env (kept if present)
 #   6. the systemd units (deploy/systemd/) and the admin command /usr/local/bin/subsidence
 #   7. `subsidence db upgrade`, then `systemctl enable --now subsidence.target`, a first backup, a health report
 #

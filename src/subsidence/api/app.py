@@ -48,6 +48,7 @@ TAGS = [
     {"name": "map", "description": "挂图作战图层 / battle-map layers (GeoJSON, CRS84)"},
     {"name": "dashboard", "description": "进度与督办 / progress, overdue, timeline, warnings"},
     {"name": "history", "description": "审计记录 / audit trail"},
+    {"name": "health", "description": "运行状态 / health of the database, disk, sweep, dispatcher and backups"},
     {"name": "public", "description": "公开信息 / published results"},
     {
         "name": "tasks",
