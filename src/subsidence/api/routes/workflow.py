@@ -5,9 +5,11 @@ overdue / due-soon count. Thin: parse, authorize, call the ledger or gate servic
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -19,6 +21,23 @@ from subsidence.ledger import escalation, evidence, extensions, milestones, quer
 from subsidence.ledger.models import AcceptanceRecord, Escalation, GateQuery
 
 router = APIRouter(tags=["workflow"])
+
+DocFormat = Annotated[Literal["pdf", "docx"], Query(alias="format", description="pdf or docx")]
+MEDIA = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+async def _document(render_module: str, data: dict, fmt: str, name: str) -> Response:
+    """Render a document of ``reports.<render_module>`` from ``data`` off the event loop (bytes, no shared file)."""
+    import importlib
+    from urllib.parse import quote
+
+    renderer = getattr(importlib.import_module(f"subsidence.reports.{render_module}"), f"render_{fmt}")
+    body = await run_in_threadpool(renderer, data)
+    return Response(
+        body,
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}.{fmt}"},
+    )
 
 
 class ExtensionIn(BaseModel):
@@ -160,3 +179,27 @@ def get_deadlines(session: SessionDep, actor: CurrentUser, today: Today) -> dict
     authz.authorize_action(actor, "read", "problem")
     counts = queries.deadline_counts(session, today, where=authz.scope_clause(actor, "problem"))
     return {"today": today.isoformat(), "due_soon_until": queries.due_soon_until(today).isoformat(), **counts}
+
+
+@router.get("/api/escalations/{escalation_id}/document", summary="督办通知（PDF/DOCX）/ the 督办通知 as a document")
+async def get_escalation_document(
+    escalation_id: IdPath, session: SessionDep, actor: CurrentUser, fmt: DocFormat = "pdf"
+) -> Response:
+    data = get_escalation(escalation_id, session, actor)
+    return await _document("supervision", data, fmt, f"督办通知-{escalation_id}")
+
+
+@router.get("/api/acceptances/{record_id}/document", summary="整改验收意见书（PDF/DOCX）/ the acceptance record")
+async def get_acceptance_document(
+    record_id: IdPath, session: SessionDep, actor: CurrentUser, fmt: DocFormat = "pdf"
+) -> Response:
+    data = get_acceptance(record_id, session, actor)
+    return await _document("acceptance", data, fmt, f"整改验收意见书-{record_id}")
+
+
+@router.get("/api/gate/{query_id}/refusal/document", summary="不予受理告知书（PDF/DOCX）/ the refusal notice")
+async def get_refusal_document(
+    query_id: IdPath, session: SessionDep, actor: CurrentUser, fmt: DocFormat = "pdf"
+) -> Response:
+    data = get_refusal(query_id, session, actor)
+    return await _document("refusal", data, fmt, f"不予受理告知书-{query_id}")
