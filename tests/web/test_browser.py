@@ -5,16 +5,14 @@ to the ``artifacts_dir``."""
 
 from __future__ import annotations
 
-import shutil
-import socket
 import struct
-import threading
-import time
 import zlib
 from datetime import date
 from pathlib import Path
 
 import pytest
+
+from tests.web.serving import serve_demo
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -35,12 +33,6 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip install -e .[browser])")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def tiny_png() -> bytes:
     """A valid 2×2 PNG built in code."""
 
@@ -59,38 +51,8 @@ def tiny_png() -> bytes:
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory, _sqlite_template):
     """uvicorn serving the demo county (built once for this module) in a background thread."""
-    import uvicorn
-
-    from subsidence.api import create_app
-    from subsidence.db.session import make_engine, make_sessionmaker
-    from subsidence.demo.county import build_demo
-    from subsidence.settings import Settings
-
-    root = tmp_path_factory.mktemp("browser")
-    db = root / "demo.sqlite"
-    shutil.copy(_sqlite_template, db)
-    engine = make_engine(f"sqlite:///{db}")
-    with make_sessionmaker(engine)() as s:
-        s.info["actor"] = "demo"
-        build_demo(s, seed=7, today=TODAY)
-        from subsidence.demo.accounts import ensure_demo_accounts
-
-        ensure_demo_accounts(s)
-        s.commit()
-    settings = Settings(data_dir=root / "data", database_url=f"sqlite:///{db}")
-    app = create_app(settings, engine, today=TODAY)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    engine.dispose()
+    with serve_demo(tmp_path_factory.mktemp("browser"), _sqlite_template, built=TODAY, served=TODAY) as srv:
+        yield srv.base
 
 
 @pytest.fixture(scope="module")

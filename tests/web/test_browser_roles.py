@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.web.serving import serve_demo
 from tests.web.test_browser import CHROMIUM, browser, login, new_page, tiny_png  # noqa: F401 (fixtures)
 
 pytestmark = [
@@ -24,42 +25,8 @@ BUILT, SERVED = date(2024, 11, 15), date(2025, 1, 20)
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory, _sqlite_template):
     """uvicorn serving the demo county (built once for this module) in a background thread, dated SERVED."""
-    import shutil
-    import threading
-    import time
-
-    import uvicorn
-
-    from subsidence.api import create_app
-    from subsidence.db.session import make_engine, make_sessionmaker
-    from subsidence.demo.accounts import ensure_demo_accounts
-    from subsidence.demo.county import build_demo
-    from subsidence.settings import Settings
-    from tests.web.test_browser import _free_port
-
-    root = tmp_path_factory.mktemp("browser-roles")
-    db = root / "demo.sqlite"
-    shutil.copy(_sqlite_template, db)
-    engine = make_engine(f"sqlite:///{db}")
-    with make_sessionmaker(engine)() as s:
-        s.info["actor"] = "demo"
-        build_demo(s, seed=7, today=BUILT)
-        ensure_demo_accounts(s)
-        s.commit()
-    settings = Settings(data_dir=root / "data", database_url=f"sqlite:///{db}")
-    app = create_app(settings, engine, today=SERVED)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    engine.dispose()
+    with serve_demo(tmp_path_factory.mktemp("browser-roles"), _sqlite_template, built=BUILT, served=SERVED) as srv:
+        yield srv.base
 
 
 #: an English code such as "notice_issued" or "field_observation" on a Chinese page

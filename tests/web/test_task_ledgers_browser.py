@@ -9,6 +9,7 @@ from datetime import date
 import numpy as np
 import pytest
 
+from tests.web.serving import serve_demo
 from tests.web.test_browser import CHROMIUM, browser, login, new_page, tiny_png  # noqa: F401 (fixtures)
 from tests.web.test_browser_roles import no_codes
 
@@ -22,42 +23,8 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, _sqlite_template):
-    import shutil
-    import threading
-    import time
-
-    import uvicorn
-
-    from subsidence.api import create_app
-    from subsidence.db.session import make_engine, make_sessionmaker
-    from subsidence.demo.accounts import ensure_demo_accounts
-    from subsidence.demo.county import build_demo
-    from subsidence.settings import Settings
-    from tests.web.test_browser import _free_port
-
-    root = tmp_path_factory.mktemp("tasks-browser")
-    db = root / "demo.sqlite"
-    shutil.copy(_sqlite_template, db)
-    engine = make_engine(f"sqlite:///{db}")
-    with make_sessionmaker(engine)() as s:
-        s.info["actor"] = "demo"
-        build_demo(s, seed=7, today=BUILT)
-        ensure_demo_accounts(s)
-        s.commit()
-    settings = Settings(data_dir=root / "data", database_url=f"sqlite:///{db}")
-    app = create_app(settings, engine, today=SERVED)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield {"base": f"http://127.0.0.1:{port}", "data_dir": root / "data", "root": root}
-    srv.should_exit = True
-    thread.join(10)
-    engine.dispose()
+    with serve_demo(tmp_path_factory.mktemp("tasks-browser"), _sqlite_template, built=BUILT, served=SERVED) as srv:
+        yield {"base": srv.base, "data_dir": srv.data_dir, "root": srv.root}
 
 
 def guarded(browser, base, **ctx):  # noqa: F811
