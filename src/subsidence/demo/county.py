@@ -63,7 +63,8 @@ def is_compliant(mine: Mine, mines: list[Mine]) -> bool:
 
 
 #: optional modules of other parts of the product that add their demo data: each has populate(session, rng, today)
-DEMO_EXTENSIONS = ["ledger", "census", "monitoring", "tasks", "plans", "accounts", "organisation"]
+#: plans before tasks: the fund obligations take what the annual plans require
+DEMO_EXTENSIONS = ["ledger", "census", "monitoring", "plans", "tasks", "accounts", "organisation"]
 
 
 @dataclass

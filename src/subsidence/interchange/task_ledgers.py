@@ -167,13 +167,16 @@ def _apply_obligation(s: Session, v: dict[str, Any]) -> str:
     before = s.scalar(
         select(FundObligation).where(FundObligation.account_id == acct.id, FundObligation.year == v["year"])
     )
-    snap = None if before is None else (before.output_kg, before.required_fen, before.price_key)
+    snap = (
+        None if before is None else (before.output_kg, before.required_fen, before.price_key, before.plan_required_fen)
+    )
     ob = fund.compute_obligation(
         s, mine, v["year"], str(v["output_t"]), price_key=v.get("price_key") or "default", plan_required_fen=plan
     )
     if snap is None:
         return "created"
-    return "unchanged" if snap == (ob.output_kg, ob.required_fen, ob.price_key) and status != "created" else status
+    now = (ob.output_kg, ob.required_fen, ob.price_key, ob.plan_required_fen)
+    return "unchanged" if snap == now and status != "created" else status
 
 
 def _export_obligations(s: Session) -> list[dict[str, Any]]:
