@@ -54,6 +54,14 @@ def upward_cmd(
     _done([str(out_dir / f"{stem}.{x}") for x in ("pdf", "docx", "xlsx")], as_json)
 
 
+def _write_both(renderer, data: dict, out_dir: Path, stem: str, as_json: bool) -> None:
+    """Render ``data`` with ``renderer`` (a ``reports`` module) as ``stem``.pdf and ``stem``.docx in ``out_dir``."""
+    files = [out_dir / f"{stem}.pdf", out_dir / f"{stem}.docx"]
+    renderer.render_pdf(data, files[0])
+    renderer.render_docx(data, files[1])
+    _done([str(f) for f in files], as_json)
+
+
 @docs_app.command("refusal")
 def refusal_cmd(
     gate_query: int = typer.Argument(..., help="Gate query id of the refused application."),
@@ -66,10 +74,7 @@ def refusal_cmd(
 
     with _session() as s:
         data = refusal_document_data(s, gate_query)
-    stem = f"不予受理告知书_{data.get('year')}_{data.get('seq')}"
-    refusal.render_pdf(data, out_dir / f"{stem}.pdf")
-    refusal.render_docx(data, out_dir / f"{stem}.docx")
-    _done([str(out_dir / f"{stem}.pdf"), str(out_dir / f"{stem}.docx")], as_json)
+    _write_both(refusal, data, out_dir, f"不予受理告知书_{data.get('year')}_{data.get('seq')}", as_json)
 
 
 @docs_app.command("supervision")
@@ -82,10 +87,7 @@ def supervision_cmd(
 
     with _session() as s:
         data = supervision_data(s, escalation)
-    stem = f"督办通知_{escalation}"
-    supervision.render_pdf(data, out_dir / f"{stem}.pdf")
-    supervision.render_docx(data, out_dir / f"{stem}.docx")
-    _done([str(out_dir / f"{stem}.pdf"), str(out_dir / f"{stem}.docx")], as_json)
+    _write_both(supervision, data, out_dir, f"督办通知_{escalation}", as_json)
 
 
 @docs_app.command("acceptance")
@@ -98,10 +100,7 @@ def acceptance_cmd(
 
     with _session() as s:
         data = acceptance_data(s, record)
-    stem = f"整改验收意见书_{record}"
-    acceptance.render_pdf(data, out_dir / f"{stem}.pdf")
-    acceptance.render_docx(data, out_dir / f"{stem}.docx")
-    _done([str(out_dir / f"{stem}.pdf"), str(out_dir / f"{stem}.docx")], as_json)
+    _write_both(acceptance, data, out_dir, f"整改验收意见书_{record}", as_json)
 
 
 INSTALL = typer.Option(None, "--install", help="Write it there (e.g. /etc/fonts/conf.d/65-subsidence-gbt9704.conf).")
